@@ -1,0 +1,184 @@
+# stabild — build, test, demo, benchmark, install.
+# Libraries come through pkg-config; `make deps` installs them on Debian.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
+BUILDDIR ?= build
+
+VERSION := 0.1.0
+
+PKGS := libevent hiredis libcurl jansson inih libsystemd libcrypto
+TEST_PKGS := cmocka
+
+DEB_PACKAGES := build-essential pkg-config libevent-dev libhiredis-dev \
+	libcurl4-openssl-dev libjansson-dev libinih-dev libsystemd-dev \
+	libssl-dev libcmocka-dev redis-server redis-tools python3 curl tzdata
+
+WARNINGS := -std=c11 -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
+	-Wshadow -Wpointer-arith -Wwrite-strings -Wsign-compare
+WERROR ?= -Werror
+OPTIMIZATION ?= -O2
+SAN ?=
+ifeq ($(SAN),1)
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPTIMIZATION := -O1
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TEST_CFLAGS := $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
+TEST_LIBS := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+
+CPPFLAGS += -D_GNU_SOURCE -DSTABILD_VERSION='"$(VERSION)"' -Idaemon -Ialerts
+CFLAGS += $(OPTIMIZATION) -g $(WARNINGS) $(WERROR) $(SANFLAGS) $(PKG_CFLAGS)
+LDFLAGS += $(SANFLAGS)
+LDLIBS += $(PKG_LIBS) -lm
+
+# The daemon, one source per line.
+CORE_SRCS := \
+	daemon/log.c \
+	daemon/xmalloc.c \
+	daemon/buf.c \
+	daemon/conf.c \
+	daemon/auth.c \
+	daemon/decision.c \
+	daemon/period.c \
+	daemon/series.c \
+	daemon/dedup.c \
+	daemon/records.c \
+	daemon/checkpoint.c \
+	daemon/detector.c \
+	daemon/ingest.c \
+	daemon/metrics.c \
+	daemon/stream.c \
+	daemon/api.c \
+	daemon/notify.c \
+	alerts/alert.c \
+	alerts/sink.c
+
+CORE_OBJS := $(CORE_SRCS:%.c=$(BUILDDIR)/%.o)
+MAIN_OBJ := $(BUILDDIR)/daemon/main.o
+
+STABILD := $(BUILDDIR)/stabild
+SIM := $(BUILDDIR)/stabild-sim
+BARE := $(BUILDDIR)/bench-bare-consumer
+HISTORY := $(BUILDDIR)/bench-history
+
+# Unit tests: each links its module and only what that module needs.
+UNIT_TESTS := test_log test_buf test_conf test_auth test_decision test_period \
+	test_series test_dedup test_records test_checkpoint test_ingest test_alert
+UNIT_BINS := $(UNIT_TESTS:%=$(BUILDDIR)/tests/%)
+
+BASE := $(BUILDDIR)/daemon/log.o $(BUILDDIR)/daemon/xmalloc.o
+deps_test_log := $(BASE)
+deps_test_buf := $(BASE) $(BUILDDIR)/daemon/buf.o
+deps_test_conf := $(BASE) $(BUILDDIR)/daemon/conf.o
+deps_test_auth := $(BASE) $(BUILDDIR)/daemon/auth.o
+deps_test_decision := $(BASE) $(BUILDDIR)/daemon/decision.o
+deps_test_period := $(BASE) $(BUILDDIR)/daemon/period.o
+deps_test_series := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/series.o
+deps_test_dedup := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/dedup.o
+deps_test_records := $(BASE) $(BUILDDIR)/daemon/records.o
+deps_test_checkpoint := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/checkpoint.o
+deps_test_ingest := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/conf.o \
+	$(BUILDDIR)/daemon/decision.o $(BUILDDIR)/daemon/period.o \
+	$(BUILDDIR)/daemon/series.o $(BUILDDIR)/daemon/dedup.o \
+	$(BUILDDIR)/daemon/records.o $(BUILDDIR)/daemon/checkpoint.o \
+	$(BUILDDIR)/daemon/detector.o $(BUILDDIR)/daemon/ingest.o
+deps_test_alert := $(BASE) $(BUILDDIR)/alerts/alert.o $(BUILDDIR)/alerts/sink.o
+
+.PHONY: all check check-run unit integration asan demo sim bench install clean deps \
+	deps-check lint
+
+all: $(STABILD) $(SIM) $(BARE) $(HISTORY)
+
+$(BUILDDIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(STABILD): $(CORE_OBJS) $(MAIN_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(SIM): $(BUILDDIR)/tests/sim/sim.o $(BUILDDIR)/tests/sim/simmodel.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BARE): $(BUILDDIR)/tests/bench/bare.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(HISTORY): $(BUILDDIR)/tests/bench/history.o $(BASE) $(BUILDDIR)/daemon/buf.o \
+		$(BUILDDIR)/daemon/series.o $(BUILDDIR)/daemon/dedup.o \
+		$(BUILDDIR)/daemon/checkpoint.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILDDIR)/tests/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(TEST_CFLAGS) -MMD -MP -c -o $@ $<
+
+.SECONDEXPANSION:
+$(UNIT_BINS): $(BUILDDIR)/tests/%: $(BUILDDIR)/tests/%.o $$(deps_%)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS)
+
+# Install the Debian packages the build, tests and demo need.
+deps:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEB_PACKAGES)
+
+# Called by check and demo: install missing libraries when root, otherwise
+# say exactly what to run.
+deps-check:
+	@if pkg-config --exists $(PKGS) $(TEST_PKGS) && command -v redis-server >/dev/null \
+		&& command -v python3 >/dev/null && command -v curl >/dev/null \
+		&& [ -e /usr/share/zoneinfo/Europe/Stockholm ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then $(MAKE) deps; \
+	else echo "stabild: missing build dependencies; run as root:"; \
+		echo "  apt-get install -y $(DEB_PACKAGES)"; exit 1; fi
+
+check: deps-check
+	$(MAKE) check-run
+	$(MAKE) BUILDDIR=build-asan SAN=1 check-run
+
+check-run: all $(UNIT_BINS)
+	BUILDDIR=$(BUILDDIR) tests/run-unit.sh $(UNIT_BINS)
+	BUILDDIR=$(BUILDDIR) tests/check-options.sh
+	BUILDDIR=$(BUILDDIR) SAN=$(SAN) python3 tests/integration/run.py
+
+unit: all $(UNIT_BINS)
+	BUILDDIR=$(BUILDDIR) tests/run-unit.sh $(UNIT_BINS)
+
+integration: all
+	BUILDDIR=$(BUILDDIR) python3 tests/integration/run.py $(T)
+
+asan:
+	$(MAKE) BUILDDIR=build-asan SAN=1 all $(UNIT_BINS)
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--std=c11 --inline-suppr -D_GNU_SOURCE -Idaemon -Ialerts daemon alerts tests
+
+demo: deps-check
+	$(MAKE) all
+	BUILDDIR=$(BUILDDIR) tests/demo.sh
+
+sim: deps-check
+	$(MAKE) all
+	BUILDDIR=$(BUILDDIR) python3 tests/integration/run.py --long
+
+bench: deps-check
+	$(MAKE) all
+	BUILDDIR=$(BUILDDIR) python3 tests/bench/run.py
+
+install: $(STABILD)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/stabild $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(STABILD) $(DESTDIR)$(SBINDIR)/stabild
+	install -m 0644 config/stabild.conf $(DESTDIR)$(SYSCONFDIR)/stabild/stabild.conf.example
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/stabild.service > $(DESTDIR)$(UNITDIR)/stabild.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/stabild.service
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILDDIR) -name '*.d' 2>/dev/null)

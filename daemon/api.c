@@ -1,0 +1,1119 @@
+/*
+ * The supervision HTTP API (contract §4) on evhttp. One dispatcher matches
+ * each request against a route table, checks the token's role and the query
+ * parameters, and calls a small handler that only reads ingest and stream.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+#include "api.h"
+#include "auth.h"
+#include "conf.h"
+#include "decision.h"
+#include "detector.h"
+#include "ingest.h"
+#include "log.h"
+#include "metrics.h"
+#include "period.h"
+#include "series.h"
+#include "stream.h"
+#include "xmalloc.h"
+
+#define API_MAX_HEADERS		8192	/* bytes of request headers */
+#define API_MAX_SEGMENTS	8	/* path segments of the longest route */
+#define API_MAX_PARAMS		8	/* query parameters one route accepts */
+#define API_LIMIT_DEFAULT	1000	/* GET /v1/series page size */
+#define API_LIMIT_MAX		10000
+#define API_OFFSET_MAX		INT32_MAX
+
+#define API_JSON_TYPE		"application/json; charset=utf-8"
+#define API_METRICS_TYPE	"text/plain; version=0.0.4"
+/* Compact, keys in insertion order, rates without float noise. */
+#define API_JSON_FLAGS	\
+	(JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10))
+
+/* Methods the server accepts at all; others get evhttp's own 501. */
+#define API_METHODS	\
+	(EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE)
+
+struct api {
+	struct evhttp			*http;
+	struct evhttp_bound_socket	*bound;
+	const struct conf		*conf;	/* borrowed, api_set_conf */
+	const struct auth		*auth;	/* borrowed, may be NULL */
+	const struct ingest		*in;	/* borrowed */
+	const struct stream		*st;	/* borrowed, may be NULL */
+	api_checkpoint_cb		 checkpoint_cb;
+	void				*checkpoint_arg;
+};
+
+/* One request on its way through the dispatcher and its handler. */
+struct api_call {
+	struct api		*api;
+	struct evhttp_request	*req;
+	char			*seg[API_MAX_SEGMENTS];	/* decoded path */
+	int			 nseg;
+	const char		*arg[API_MAX_SEGMENTS];	/* the {} segments */
+	int			 narg;
+	struct evkeyvalq	 query;
+};
+
+/* A route's handler: it must answer call->req exactly once. */
+typedef void (*api_handler_cb)(struct api_call *call);
+
+struct api_route {
+	int		 methods;	/* EVHTTP_REQ_*; GET implies HEAD */
+	const char	*pattern;	/* "/v1/series/{}/{}/{}" */
+	enum auth_role	 role;		/* AUTH_READ is waived by auth = off */
+	const char	*params[API_MAX_PARAMS]; /* query names, NULL ends */
+	api_handler_cb	 handler;
+};
+
+/* The rolling windows shown beside each series. */
+static const struct {
+	const char	*name;
+	int		 weeks;
+} api_windows[] = {
+	{ "4w", 4 },
+	{ "13w", 13 },
+	{ "52w", 52 },
+};
+
+static const char *
+api_reason(int code)
+{
+	switch (code) {
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	default:
+		return "Internal Server Error";
+	}
+}
+
+/* The short machine-readable code of an error body. */
+static const char *
+api_error_code(int code)
+{
+	switch (code) {
+	case 400:
+		return "bad_request";
+	case 401:
+		return "unauthorized";
+	case 403:
+		return "forbidden";
+	case 404:
+		return "not_found";
+	case 405:
+		return "method_not_allowed";
+	default:
+		return "internal";
+	}
+}
+
+static const char *
+api_method_name(enum evhttp_cmd_type method)
+{
+	switch (method) {
+	case EVHTTP_REQ_GET:
+		return "GET";
+	case EVHTTP_REQ_HEAD:
+		return "HEAD";
+	case EVHTTP_REQ_POST:
+		return "POST";
+	case EVHTTP_REQ_DELETE:
+		return "DELETE";
+	default:
+		return "?";
+	}
+}
+
+/* The client's address for log lines. */
+static const char *
+api_peer(struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	char *peer = NULL;
+	ev_uint16_t port = 0;
+
+	if (evcon != NULL)
+		evhttp_connection_get_peer(evcon, &peer, &port);
+	return peer != NULL ? peer : "-";
+}
+
+/* Send one response with our common headers, and count it. */
+static void
+api_send(struct evhttp_request *req, int code, const char *type,
+    const void *body, size_t len)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	struct evbuffer *out = evhttp_request_get_output_buffer(req);
+	char clen[32];
+	int class = code / 100;
+
+	evhttp_add_header(h, "Content-Type", type);
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	if (len > 0)
+		evbuffer_add(out, body, len);
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		/*
+		 * evhttp 2.1 leaves out Content-Length for HEAD but still
+		 * writes the body, which the client would read as the start
+		 * of the next response: give the length, drop the body.
+		 */
+		snprintf(clen, sizeof clen, "%zu", evbuffer_get_length(out));
+		evhttp_add_header(h, "Content-Length", clen);
+		evbuffer_drain(out, evbuffer_get_length(out));
+	}
+
+	metrics.http_requests[class >= 1 && class <= 5 ? class : 0]++;
+	if (log_get_level() >= LOG_DEBUG) {
+		log_debug("http: %s %s %.200s %d", api_peer(req),
+		    api_method_name(evhttp_request_get_command(req)),
+		    evhttp_request_get_uri(req), code);
+	}
+	evhttp_send_reply(req, code, api_reason(code), NULL);
+}
+
+/* jansson's dump callback: append to the response buffer. */
+static int
+api_json_write_cb(const char *buffer, size_t size, void *data)
+{
+	return evbuffer_add(data, buffer, size);
+}
+
+/*
+ * Send body (a reference this takes) as JSON. A NULL body means building
+ * it failed somewhere, which is answered with 500.
+ */
+static void
+api_reply(struct evhttp_request *req, int code, json_t *body)
+{
+	static const char internal[] = "{\"error\":\"internal\","
+	    "\"message\":\"cannot build the response\"}\n";
+	struct evbuffer *out = evhttp_request_get_output_buffer(req);
+
+	if (body == NULL ||
+	    json_dump_callback(body, api_json_write_cb, out,
+	    API_JSON_FLAGS) == -1 || evbuffer_add(out, "\n", 1) == -1) {
+		log_warnx("http: cannot build the response to %.200s",
+		    evhttp_request_get_uri(req));
+		evbuffer_drain(out, evbuffer_get_length(out));
+		api_send(req, 500, API_JSON_TYPE, internal,
+		    sizeof internal - 1);
+	} else
+		api_send(req, code, API_JSON_TYPE, NULL, 0);
+	json_decref(body);
+}
+
+/* Answer with {"error": code, "message": text}. */
+static void __attribute__((format(printf, 3, 4)))
+api_error(struct evhttp_request *req, int code, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	api_reply(req, code, json_pack("{s:s, s:s}", "error",
+	    api_error_code(code), "message", msg));
+	free(msg);
+}
+
+/* JSON helpers: null stands for "unknown" or "none". */
+static json_t *
+api_json_count(int64_t v)
+{
+	return v < 0 ? json_null() : json_integer((json_int_t)v);
+}
+
+static json_t *
+api_json_real(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *
+api_json_ratio(double num, uint32_t n)
+{
+	return n == 0 ? json_null() : api_json_real(num / n);
+}
+
+/* Unix time as RFC 3339 in UTC, null for INT64_MIN. */
+static json_t *
+api_json_time(int64_t t)
+{
+	char s[32];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t == INT64_MIN || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return json_null();
+	return json_string(s);
+}
+
+static json_t *
+api_json_week(int32_t week)
+{
+	char s[PERIOD_LABEL_MAX];
+
+	if (week == INT32_MIN)
+		return json_null();
+	period_week_label(week, s);
+	return json_string(s);
+}
+
+/* A stream position, null when nothing has been read ("0-0"). */
+static json_t *
+api_json_stream_id(const struct stream_id *id)
+{
+	char s[STREAM_ID_MAX];
+
+	if (id->ms == 0 && id->seq == 0)
+		return json_null();
+	stream_id_format(id, s);
+	return json_string(s);
+}
+
+/*
+ * The counts of one bucket (a period or a sum of them). Without a
+ * prediction expected and variance stay 0 (a real p in (0,1) always adds
+ * variance), so expected_rate is null then rather than a false 0.
+ */
+static json_t *
+api_json_bucket(const struct bucket *b, bool variance)
+{
+	bool predicted = b->expected != 0 || b->variance != 0;
+	uint32_t granted = 0;
+	json_t *o;
+
+	if (b->rejected + b->partial <= b->n)
+		granted = b->n - b->rejected - b->partial;
+	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
+	    "decisions", (json_int_t)b->n,
+	    "rejected", (json_int_t)b->rejected,
+	    "partial", (json_int_t)b->partial,
+	    "dismissed", (json_int_t)b->dismissed,
+	    "granted", (json_int_t)granted,
+	    "rejection_rate", api_json_ratio(b->rejected, b->n),
+	    "expected", api_json_real(b->expected));
+	if (o == NULL)
+		return NULL;
+	if ((variance && json_object_set_new(o, "variance",
+	    api_json_real(b->variance)) == -1) ||
+	    json_object_set_new(o, "expected_rate", predicted ?
+	    api_json_ratio(b->expected, b->n) : json_null()) == -1) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Configured name of a benefit index; NULL if a reload dropped it. */
+static const char *
+api_benefit_name(const struct api *api, int benefit)
+{
+	if (benefit < 0 || benefit >= api->conf->nbenefits)
+		return NULL;
+	return api->conf->benefits[benefit];
+}
+
+/* Office index by name without creating it; false when unknown. */
+static bool
+api_office_find(const struct series_set *set, const char *name, int *office)
+{
+	const char *s;
+	int i, n = series_office_count(set);
+
+	/*
+	 * series_office_index would do, but takes a non-const set because it
+	 * can create; the API only reads, so look the name up here.
+	 */
+	if (strcmp(name, SERIES_NATIONAL_NAME) == 0) {
+		*office = SERIES_NATIONAL;
+		return true;
+	}
+	for (i = 0; i < n; i++) {
+		s = series_office_name(set, i);
+		if (s != NULL && strcmp(s, name) == 0) {
+			*office = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Rolling sums over the last 4, 13 and 52 weeks. They end at the last
+ * closed week, so that they hold complete weeks only and every series is
+ * compared over the same weeks; before any week has closed, they end at
+ * the series' own last week.
+ */
+static json_t *
+api_json_rolling(const struct api *api, const struct series *s)
+{
+	struct bucket b;
+	json_t *o = json_object();
+	int32_t end = ingest_closed_week(api->in);
+	size_t i;
+
+	if (end == INT32_MIN)
+		end = series_last_week(s);
+	for (i = 0; i < sizeof api_windows / sizeof api_windows[0]; i++) {
+		if (end == INT32_MIN)
+			memset(&b, 0, sizeof b);
+		else
+			series_sum_weeks(s, end, api_windows[i].weeks, &b);
+		if (json_object_set_new(o, api_windows[i].name,
+		    api_json_bucket(&b, false)) == -1) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+/* Everything the series still holds, summed. */
+static json_t *
+api_json_total(const struct series *s)
+{
+	struct bucket b;
+
+	series_total(s, &b);
+	return api_json_bucket(&b, false);
+}
+
+/* One item of GET /v1/series. */
+static json_t *
+api_json_series_item(const struct api *api, const struct series *s)
+{
+	const struct series_set *set = ingest_series(api->in);
+
+	return json_pack("{s:s?, s:s?, s:s?, s:s?, s:o, s:o, s:o}",
+	    "office", series_office_name(set, series_office(s)),
+	    "benefit", api_benefit_name(api, series_benefit(s)),
+	    "kind", decision_kind_name(series_kind(s)),
+	    "state", detector_state_of(ingest_detector(api->in), s),
+	    "last_week", api_json_week(series_last_week(s)),
+	    "total", api_json_total(s),
+	    "rolling", api_json_rolling(api, s));
+}
+
+/* The value of query parameter name, NULL when absent. */
+static const char *
+api_query(struct api_call *call, const char *name)
+{
+	return evhttp_find_header(&call->query, name);
+}
+
+/* A non-negative decimal integer up to max; 0 or -1. */
+static int
+api_parse_uint(const char *s, int64_t max, int64_t *out)
+{
+	int64_t v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+		if (v > max)
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Benefit and kind by name; 0, or -1 after answering 400. */
+static int
+api_parse_benefit_kind(struct api_call *call, const char *benefit,
+    const char *kind, int *bi, int *ki)
+{
+	*bi = *ki = -1;
+	if (benefit != NULL) {
+		*bi = conf_benefit_index(call->api->conf, benefit,
+		    strlen(benefit));
+		if (*bi == -1) {
+			api_error(call->req, 400, "unknown benefit '%.64s'",
+			    benefit);
+			return -1;
+		}
+	}
+	if (kind != NULL) {
+		*ki = decision_kind_parse(kind);
+		if (*ki == -1) {
+			api_error(call->req, 400, "unknown kind '%.64s' "
+			    "(first or ongoing)", kind);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* GET /healthz: the loop answers, nothing more. */
+static void
+api_healthz(struct api_call *call)
+{
+	api_reply(call->req, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+/* POST /v1/checkpoint: save now, e.g. before maintenance. */
+static void
+api_checkpoint(struct api_call *call)
+{
+	struct api *api = call->api;
+	char id[STREAM_ID_MAX], *cause = NULL;
+
+	if (api->checkpoint_cb == NULL) {
+		api_error(call->req, 500, "checkpoints are not available");
+		return;
+	}
+	if (api->checkpoint_cb(api->checkpoint_arg, &cause) == -1) {
+		api_error(call->req, 500, "checkpoint failed: %s", cause);
+		free(cause);
+		return;
+	}
+	stream_id_format(ingest_checkpointed(api->in), id);
+	api_reply(call->req, 200, json_pack("{s:s, s:I}", "checkpointed", id,
+	    "counted", (json_int_t)ingest_counters(api->in)->counted));
+}
+
+/* GET /metrics */
+static void
+api_metrics(struct api_call *call)
+{
+	struct buf b;
+
+	buf_init(&b);
+	metrics_render(&b, call->api->in, call->api->st);
+	api_send(call->req, 200, API_METRICS_TYPE, b.data, b.len);
+	buf_free(&b);
+}
+
+/* The "stream" object of /v1/status: consumer state and positions. */
+static json_t *
+api_json_stream(const struct api *api)
+{
+	const struct conf *c = api->conf;
+	const struct stream *st = api->st;
+
+	return json_pack("{s:s?, s:s?, s:s?, s:s?, s:o, s:o, s:o, s:o, s:o, "
+	    "s:o}",
+	    "state", st != NULL ? stream_state_name(stream_state(st)) : NULL,
+	    "key", c->stream,
+	    "group", c->group,
+	    "consumer", c->consumer,
+	    "lag", api_json_count(st != NULL ? stream_lag(st) : -1),
+	    "pending", api_json_count(st != NULL ? stream_pending(st) : -1),
+	    "length", api_json_count(st != NULL ? stream_length(st) : -1),
+	    "unacked", st != NULL ?
+	    json_integer((json_int_t)stream_unacked(st)) : json_null(),
+	    "last_applied", api_json_stream_id(ingest_applied(api->in)),
+	    "checkpointed", api_json_stream_id(ingest_checkpointed(api->in)));
+}
+
+/* The "events" object of /v1/status: checkpointed ingest counters. */
+static json_t *
+api_json_events(const struct ingest *in)
+{
+	const struct ingest_counters *ic = ingest_counters(in);
+
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "counted", (json_int_t)ic->counted,
+	    "deadlettered", (json_int_t)ic->invalid,
+	    "duplicates", (json_int_t)ic->duplicates,
+	    "late", (json_int_t)ic->late,
+	    "granted", (json_int_t)ic->by_outcome[OUTCOME_GRANTED],
+	    "rejected", (json_int_t)ic->by_outcome[OUTCOME_REJECTED],
+	    "partial", (json_int_t)ic->by_outcome[OUTCOME_PARTIAL],
+	    "dismissed", (json_int_t)ic->by_outcome[OUTCOME_DISMISSED]);
+}
+
+/* GET /v1/status */
+static void
+api_status(struct api_call *call)
+{
+	const struct api *api = call->api;
+	const struct ingest *in = api->in;
+	const struct series_set *set = ingest_series(in);
+	int64_t uptime = (int64_t)time(NULL) - metrics.started_at;
+
+	/* Alerts arrive with the alerting work; until then none can fire. */
+	api_reply(call->req, 200, json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, "
+	    "s:o, s:i, s:i, s:i, s:I}",
+	    "version", STABILD_VERSION,
+	    "uptime_s", (json_int_t)(uptime > 0 ? uptime : 0),
+	    "stream", api_json_stream(api),
+	    "events", api_json_events(in),
+	    "watermark", api_json_time(ingest_watermark(in)),
+	    "latest_decided_at", api_json_time(ingest_max_seen(in)),
+	    "closed_through", api_json_week(ingest_closed_week(in)),
+	    "series", series_count(set),
+	    "offices", series_office_count(set),
+	    "firing_alerts", 0,
+	    "memory_bytes", (json_int_t)ingest_memory(in)));
+}
+
+/* GET /v1/series?office=&benefit=&kind=&state=&limit=&offset= */
+static void
+api_series_list(struct api_call *call)
+{
+	const struct api *api = call->api;
+	const struct series_set *set = ingest_series(api->in);
+	const struct detector *det = ingest_detector(api->in);
+	const struct series *s;
+	const char *office = api_query(call, "office");
+	const char *state = api_query(call, "state");
+	const char *v, *name;
+	int64_t limit = API_LIMIT_DEFAULT, offset = 0, total = 0;
+	int benefit, kind;
+	json_t *items;
+
+	if (api_parse_benefit_kind(call, api_query(call, "benefit"),
+	    api_query(call, "kind"), &benefit, &kind) == -1)
+		return;
+	if ((v = api_query(call, "limit")) != NULL &&
+	    api_parse_uint(v, API_LIMIT_MAX, &limit) == -1) {
+		api_error(call->req, 400, "limit: expected 0 to %d",
+		    API_LIMIT_MAX);
+		return;
+	}
+	if ((v = api_query(call, "offset")) != NULL &&
+	    api_parse_uint(v, API_OFFSET_MAX, &offset) == -1) {
+		api_error(call->req, 400, "offset: expected 0 to %d",
+		    API_OFFSET_MAX);
+		return;
+	}
+
+	items = json_array();
+	for (s = series_first(set); s != NULL; s = series_next(set, s)) {
+		if (benefit != -1 && series_benefit(s) != benefit)
+			continue;
+		if (kind != -1 && series_kind(s) != kind)
+			continue;
+		if (office != NULL) {
+			name = series_office_name(set, series_office(s));
+			if (name == NULL || strcmp(name, office) != 0)
+				continue;
+		}
+		if (state != NULL &&
+		    strcmp(detector_state_of(det, s), state) != 0)
+			continue;
+		if (total >= offset && total - offset < limit) {
+			if (json_array_append_new(items,
+			    api_json_series_item(api, s)) == -1) {
+				json_decref(items);
+				api_reply(call->req, 500, NULL);
+				return;
+			}
+		}
+		total++;
+	}
+	api_reply(call->req, 200, json_pack("{s:o, s:I}", "series", items,
+	    "total", (json_int_t)total));
+}
+
+/*
+ * The history of a series, oldest first, one item per period with data in
+ * [from, to]. A period is closed once the watermark has passed its end:
+ * for weeks that is ingest's closed week, for months the watermark itself.
+ */
+static json_t *
+api_json_history(const struct api *api, const struct series *s, bool months,
+    int32_t from, int32_t to)
+{
+	const struct bucket *b;
+	json_t *a = json_array(), *o;
+	int64_t p, watermark = ingest_watermark(api->in);
+	int32_t closed_week = ingest_closed_week(api->in);
+	char label[PERIOD_LABEL_MAX];
+	bool closed;
+
+	for (p = from; a != NULL && p <= to; p++) {
+		if (months) {
+			if ((b = series_month(s, (int32_t)p)) == NULL)
+				continue;
+			period_month_label((int32_t)p, label);
+			closed = watermark != INT64_MIN &&
+			    watermark >= period_month_start((int32_t)p + 1);
+		} else {
+			if ((b = series_week(s, (int32_t)p)) == NULL)
+				continue;
+			period_week_label((int32_t)p, label);
+			closed = closed_week != INT32_MIN && p <= closed_week;
+		}
+		o = json_pack("{s:s, s:o, s:b}", "period", label,
+		    "start", api_json_time(months ?
+		    period_month_start((int32_t)p) :
+		    period_week_start((int32_t)p)),
+		    "closed", closed);
+		/* The _new calls take their argument even when they fail. */
+		if (o != NULL && json_object_update_new(o,
+		    api_json_bucket(b, true)) == -1) {
+			json_decref(o);
+			o = NULL;
+		}
+		if (o == NULL || json_array_append_new(a, o) == -1) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+/* from or to of GET /v1/series/...; 0, or -1 after answering 400. */
+static int
+api_parse_period(struct api_call *call, const char *name, bool months,
+    int32_t *p)
+{
+	const char *v = api_query(call, name);
+
+	if (v == NULL)
+		return 0;
+	if (months ? period_parse_month(v, p) : period_parse_week(v, p)) {
+		api_error(call->req, 400, "%s: expected a %s like %s", name,
+		    months ? "month" : "week", months ? "2023-04" : "2023-W14");
+		return -1;
+	}
+	return 0;
+}
+
+/* GET /v1/series/{office}/{benefit}/{kind}?from=&to=&period=week|month */
+static void
+api_series_one(struct api_call *call)
+{
+	const struct api *api = call->api;
+	const struct series_set *set = ingest_series(api->in);
+	const struct series *s = NULL;
+	const char *period = api_query(call, "period");
+	int32_t first, last, from, to;
+	int office, benefit, kind;
+	bool months;
+
+	if (api_parse_benefit_kind(call, call->arg[1], call->arg[2], &benefit,
+	    &kind) == -1)
+		return;
+	if (period != NULL && strcmp(period, "week") != 0 &&
+	    strcmp(period, "month") != 0) {
+		api_error(call->req, 400, "period: expected week or month");
+		return;
+	}
+	months = period != NULL && strcmp(period, "month") == 0;
+
+	if (api_office_find(set, call->arg[0], &office))
+		s = series_get(set, office, benefit, kind);
+	if (s == NULL) {
+		api_error(call->req, 404, "no series %.64s/%s/%s",
+		    call->arg[0], call->arg[1], call->arg[2]);
+		return;
+	}
+
+	from = INT32_MIN;
+	to = INT32_MAX;
+	if (api_parse_period(call, "from", months, &from) == -1 ||
+	    api_parse_period(call, "to", months, &to) == -1)
+		return;
+	if (from > to) {
+		api_error(call->req, 400, "from is after to");
+		return;
+	}
+	/* Nothing lies outside what the rings hold: clip the walk to it. */
+	first = months ? series_first_month(s) : series_first_week(s);
+	last = months ? series_last_month(s) : series_last_week(s);
+	if (from < first)
+		from = first;
+	if (to > last)
+		to = last;
+
+	api_reply(call->req, 200, json_pack("{s:s?, s:s?, s:s?, s:s?, s:o, "
+	    "s:s, s:o, s:o, s:o}",
+	    "office", series_office_name(set, series_office(s)),
+	    "benefit", api_benefit_name(api, series_benefit(s)),
+	    "kind", decision_kind_name(series_kind(s)),
+	    "state", detector_state_of(ingest_detector(api->in), s),
+	    "last_week", api_json_week(series_last_week(s)),
+	    "period", months ? "month" : "week",
+	    "history", first == INT32_MIN ? json_array() :
+	    api_json_history(api, s, months, from, to),
+	    "rolling", api_json_rolling(api, s),
+	    "total", api_json_total(s)));
+}
+
+/*
+ * The routes, like pgbouncer's show_map. Several entries may share a path
+ * with different methods and roles; a path that matches with no method
+ * answers 405. Writes always need the write role, whatever auth says.
+ */
+static const struct api_route api_routes[] = {
+	{ EVHTTP_REQ_GET, "/healthz", AUTH_NONE, { NULL }, api_healthz },
+	{ EVHTTP_REQ_GET, "/metrics", AUTH_READ, { NULL }, api_metrics },
+	{ EVHTTP_REQ_GET, "/v1/status", AUTH_READ, { NULL }, api_status },
+	{ EVHTTP_REQ_POST, "/v1/checkpoint", AUTH_WRITE, { NULL },
+	    api_checkpoint },
+	{ EVHTTP_REQ_GET, "/v1/series", AUTH_READ,
+	    { "office", "benefit", "kind", "state", "limit", "offset", NULL },
+	    api_series_list },
+	{ EVHTTP_REQ_GET, "/v1/series/{}/{}/{}", AUTH_READ,
+	    { "from", "to", "period", NULL }, api_series_one },
+};
+
+/*
+ * Split the raw path at '/' and percent-decode each segment, so that an
+ * encoded '/' stays inside its segment; a segment that decodes to '/' or
+ * NUL is refused all the same. 0, -1 for 400, or 1 for 404 (too deep).
+ */
+static int
+api_split(struct api_call *call, const char *path)
+{
+	const char *p, *end;
+	char *raw, *dec;
+	size_t len;
+
+	if (*path == '\0')
+		path = "/";
+	if (*path != '/')
+		return -1;
+	for (p = path; *p == '/'; p = end) {
+		p++;
+		if ((end = strchr(p, '/')) == NULL)
+			end = p + strlen(p);
+		if (call->nseg == API_MAX_SEGMENTS)
+			return 1;
+		raw = xstrndup(p, (size_t)(end - p));
+		dec = evhttp_uridecode(raw, 0, &len);
+		free(raw);
+		if (dec == NULL)
+			return -1;
+		call->seg[call->nseg++] = dec;
+		if (strlen(dec) != len || strchr(dec, '/') != NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* Does the path match pattern? Fills call->arg when it does. */
+static bool
+api_match(struct api_call *call, const char *pattern)
+{
+	const char *p, *end;
+	size_t len;
+	int i = 0;
+
+	call->narg = 0;
+	for (p = pattern; *p == '/'; p = end) {
+		p++;
+		if ((end = strchr(p, '/')) == NULL)
+			end = p + strlen(p);
+		len = (size_t)(end - p);
+		if (i == call->nseg)
+			return false;
+		if (len == 2 && memcmp(p, "{}", 2) == 0) {
+			if (*call->seg[i] == '\0')
+				return false;
+			call->arg[call->narg++] = call->seg[i];
+		} else if (strlen(call->seg[i]) != len ||
+		    memcmp(call->seg[i], p, len) != 0)
+			return false;
+		i++;
+	}
+	return i == call->nseg;
+}
+
+/* "GET, HEAD, POST" for the Allow header of a 405 (size >= 32). */
+static void
+api_allow(int methods, char *s, size_t size)
+{
+	snprintf(s, size, "%s%s%s",
+	    (methods & EVHTTP_REQ_GET) ? "GET, HEAD, " : "",
+	    (methods & EVHTTP_REQ_POST) ? "POST, " : "",
+	    (methods & EVHTTP_REQ_DELETE) ? "DELETE, " : "");
+	if (strlen(s) >= 2)
+		s[strlen(s) - 2] = '\0';
+}
+
+/* Check the token against the route's role; 0, or -1 after 401/403. */
+static int
+api_authorize(struct api_call *call, enum auth_role need)
+{
+	const struct api *api = call->api;
+	struct evhttp_request *req = call->req;
+	const char *header;
+	enum auth_role have;
+
+	if (need == AUTH_NONE || (need == AUTH_READ && !api->conf->auth))
+		return 0;
+	header = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Authorization");
+	have = api->auth != NULL ? auth_role_of(api->auth, header) : AUTH_NONE;
+	if (have >= need)
+		return 0;
+
+	/* Never the header itself: it holds the token. */
+	metrics.http_unauthorized++;
+	log_info("http: %s %s %.200s refused: %s%s, %s role needed",
+	    api_peer(req), api_method_name(evhttp_request_get_command(req)),
+	    evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req)),
+	    header == NULL ? "no token" : have == AUTH_NONE ?
+	    "unknown token" : auth_role_name(have),
+	    have != AUTH_NONE ? " role" : "", auth_role_name(need));
+	if (have == AUTH_NONE) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "WWW-Authenticate", "Bearer");
+		api_error(req, 401, header == NULL ? "a bearer token is "
+		    "required" : "the token is not valid");
+	} else
+		api_error(req, 403, "the %s role is needed",
+		    auth_role_name(need));
+	return -1;
+}
+
+/* Parse the query string and refuse names the route does not take. */
+static int
+api_check_query(struct api_call *call, const struct api_route *r)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(call->req);
+	const char *q = evhttp_uri_get_query(uri);
+	struct evkeyval *kv, *kv2;
+	size_t i;
+
+	if (q != NULL && evhttp_parse_query_str(q, &call->query) == -1) {
+		api_error(call->req, 400, "malformed query string");
+		return -1;
+	}
+	TAILQ_FOREACH(kv, &call->query, next) {
+		for (i = 0; r->params[i] != NULL; i++) {
+			if (strcmp(kv->key, r->params[i]) == 0)
+				break;
+		}
+		if (r->params[i] == NULL) {
+			api_error(call->req, 400, "unknown parameter '%.64s'",
+			    kv->key);
+			return -1;
+		}
+		for (kv2 = TAILQ_NEXT(kv, next); kv2 != NULL;
+		    kv2 = TAILQ_NEXT(kv2, next)) {
+			if (strcmp(kv->key, kv2->key) == 0) {
+				api_error(call->req, 400, "parameter '%.64s' "
+				    "given more than once", kv->key);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Route one request: 404, 405, 401/403, 400 for the query, or a handler. */
+static void
+api_dispatch(struct api_call *call)
+{
+	struct evhttp_request *req = call->req;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const struct api_route *r, *found = NULL;
+	const char *path;
+	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	enum auth_role need;
+	int want, allowed = 0, rc;
+	size_t i;
+	char allow[64];
+
+	if (uri == NULL || (path = evhttp_uri_get_path(uri)) == NULL) {
+		api_error(req, 400, "malformed request target");
+		return;
+	}
+	if ((rc = api_split(call, path)) != 0) {
+		if (rc == 1)
+			api_error(req, 404, "no such resource");
+		else
+			api_error(req, 400, "malformed path");
+		return;
+	}
+
+	want = method == EVHTTP_REQ_HEAD ? EVHTTP_REQ_GET : (int)method;
+	for (i = 0; i < sizeof api_routes / sizeof api_routes[0]; i++) {
+		r = &api_routes[i];
+		if (!api_match(call, r->pattern))
+			continue;
+		allowed |= r->methods;
+		if (r->methods & want) {
+			found = r;
+			break;
+		}
+	}
+	if (found == NULL && allowed == 0) {
+		api_error(req, 404, "no such resource");
+		return;
+	}
+	if (found == NULL) {
+		api_allow(allowed, allow, sizeof allow);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Allow", allow);
+		api_error(req, 405, "%s is not allowed here (%s)",
+		    api_method_name(method), allow);
+		return;
+	}
+
+	/* A write needs the write role even if its entry says less. */
+	need = found->role;
+	if ((found->methods & (EVHTTP_REQ_POST | EVHTTP_REQ_DELETE)) != 0)
+		need = AUTH_WRITE;
+	if (api_authorize(call, need) == -1)
+		return;
+	if (api_check_query(call, found) == -1)
+		return;
+	found->handler(call);
+}
+
+/* evhttp's callback for every request. */
+static void
+api_request_cb(struct evhttp_request *req, void *arg)
+{
+	struct api_call call;
+	int i;
+
+	memset(&call, 0, sizeof call);
+	call.api = arg;
+	call.req = req;
+	TAILQ_INIT(&call.query);
+
+	api_dispatch(&call);
+
+	evhttp_clear_headers(&call.query);
+	for (i = 0; i < call.nseg; i++)
+		free(call.seg[i]);
+}
+
+/* The port a socket is bound to, or -1. */
+static int
+api_bound_port(struct evhttp_bound_socket *bound)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+
+	if (getsockname(evhttp_bound_socket_get_fd(bound),
+	    (struct sockaddr *)&ss, &len) == -1)
+		return -1;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return -1;
+}
+
+/* Limits that may change with a reload. */
+static void
+api_apply_limits(struct api *api)
+{
+	int64_t timeout = api->conf->http_timeout_ms / 1000;
+
+	if (timeout < 1)
+		timeout = 1;
+	if (timeout > INT_MAX)
+		timeout = INT_MAX;
+	evhttp_set_max_body_size(api->http,
+	    api->conf->http_max_body > (size_t)INT64_MAX ? INT64_MAX :
+	    (ev_ssize_t)api->conf->http_max_body);
+	evhttp_set_timeout(api->http, (int)timeout);
+}
+
+struct api *
+api_create(struct event_base *base, const struct conf *c,
+    const struct auth *a, const struct ingest *in, const struct stream *st,
+    char **cause)
+{
+	struct api *api = xcalloc(1, sizeof *api);
+	bool v6 = strchr(c->http_bind, ':') != NULL;	/* [::1]:8080 */
+	int port, saved;
+
+	if ((api->http = evhttp_new(base)) == NULL) {
+		*cause = xstrdup("http: cannot create the server");
+		free(api);
+		return NULL;
+	}
+	errno = 0;
+	api->bound = evhttp_bind_socket_with_handle(api->http, c->http_bind,
+	    (ev_uint16_t)c->http_port);
+	if (api->bound == NULL) {
+		saved = errno;
+		*cause = xasprintf("http: cannot bind %s%s%s:%d: %s",
+		    v6 ? "[" : "", c->http_bind,
+		    v6 ? "]" : "", c->http_port,
+		    saved != 0 ? strerror(saved) : "unknown error");
+		evhttp_free(api->http);
+		free(api);
+		return NULL;
+	}
+	port = api_bound_port(api->bound);
+	if (port == -1)
+		port = c->http_port;
+	log_notice("http: listening on %s%s%s:%d", v6 ? "[" : "",
+	    c->http_bind, v6 ? "]" : "", port);
+
+	api->in = in;
+	api->st = st;
+	api->conf = c;
+	api->auth = a;
+	if (metrics.started_at == 0)
+		metrics.started_at = (int64_t)time(NULL);
+
+	evhttp_set_max_headers_size(api->http, API_MAX_HEADERS);
+	evhttp_set_allowed_methods(api->http, API_METHODS);
+	api_apply_limits(api);
+	evhttp_set_gencb(api->http, api_request_cb, api);
+	return api;
+}
+
+void
+api_free(struct api *api)
+{
+	if (api == NULL)
+		return;
+	evhttp_free(api->http);
+	free(api);
+}
+
+void
+api_set_conf(struct api *api, const struct conf *c, const struct auth *a)
+{
+	api->conf = c;
+	api->auth = a;
+	api_apply_limits(api);
+}
+
+void
+api_set_checkpoint(struct api *api, api_checkpoint_cb cb, void *arg)
+{
+	api->checkpoint_cb = cb;
+	api->checkpoint_arg = arg;
+}

@@ -1,0 +1,227 @@
+/*
+ * Byte buffer and reader used to serialise state into checkpoints in a
+ * fixed, machine-independent layout.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "xmalloc.h"
+
+void
+buf_init(struct buf *b)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+}
+
+void
+buf_free(struct buf *b)
+{
+	free(b->data);
+	buf_init(b);
+}
+
+void
+buf_reset(struct buf *b)
+{
+	b->len = 0;
+}
+
+void
+buf_put(struct buf *b, const void *p, size_t len)
+{
+	if (len == 0)
+		return;
+	if (b->len + len > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+
+		while (cap < b->len + len)
+			cap *= 2;
+		b->data = xreallocarray(b->data, cap, 1);
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, p, len);
+	b->len += len;
+}
+
+void
+buf_put_u8(struct buf *b, uint8_t v)
+{
+	buf_put(b, &v, 1);
+}
+
+void
+buf_put_u16(struct buf *b, uint16_t v)
+{
+	unsigned char x[2] = { (unsigned char)v, (unsigned char)(v >> 8) };
+
+	buf_put(b, x, 2);
+}
+
+void
+buf_put_u32(struct buf *b, uint32_t v)
+{
+	unsigned char x[4];
+	int i;
+
+	for (i = 0; i < 4; i++)
+		x[i] = (unsigned char)(v >> (8 * i));
+	buf_put(b, x, 4);
+}
+
+void
+buf_put_u64(struct buf *b, uint64_t v)
+{
+	unsigned char x[8];
+	int i;
+
+	for (i = 0; i < 8; i++)
+		x[i] = (unsigned char)(v >> (8 * i));
+	buf_put(b, x, 8);
+}
+
+void
+buf_put_i64(struct buf *b, int64_t v)
+{
+	buf_put_u64(b, (uint64_t)v);
+}
+
+void
+buf_put_double(struct buf *b, double v)
+{
+	uint64_t u;
+
+	memcpy(&u, &v, sizeof u);
+	buf_put_u64(b, u);
+}
+
+void
+buf_put_str(struct buf *b, const char *s)
+{
+	size_t len = strlen(s);
+
+	buf_put_u32(b, (uint32_t)len);
+	buf_put(b, s, len);
+}
+
+void
+buf_reader_init(struct buf_reader *r, const void *data, size_t len)
+{
+	r->p = data;
+	r->left = len;
+	r->bad = false;
+}
+
+const unsigned char *
+buf_get_bytes(struct buf_reader *r, size_t len)
+{
+	const unsigned char *p;
+
+	if (r->bad || r->left < len) {
+		r->bad = true;
+		return NULL;
+	}
+	p = r->p;
+	r->p += len;
+	r->left -= len;
+	return p;
+}
+
+int
+buf_get(struct buf_reader *r, void *out, size_t len)
+{
+	const unsigned char *p = buf_get_bytes(r, len);
+
+	if (p == NULL)
+		return -1;
+	memcpy(out, p, len);
+	return 0;
+}
+
+int
+buf_get_u8(struct buf_reader *r, uint8_t *v)
+{
+	return buf_get(r, v, 1);
+}
+
+int
+buf_get_u16(struct buf_reader *r, uint16_t *v)
+{
+	const unsigned char *p = buf_get_bytes(r, 2);
+
+	if (p == NULL)
+		return -1;
+	*v = (uint16_t)(p[0] | (p[1] << 8));
+	return 0;
+}
+
+int
+buf_get_u32(struct buf_reader *r, uint32_t *v)
+{
+	const unsigned char *p = buf_get_bytes(r, 4);
+	int i;
+
+	if (p == NULL)
+		return -1;
+	*v = 0;
+	for (i = 3; i >= 0; i--)
+		*v = (*v << 8) | p[i];
+	return 0;
+}
+
+int
+buf_get_u64(struct buf_reader *r, uint64_t *v)
+{
+	const unsigned char *p = buf_get_bytes(r, 8);
+	int i;
+
+	if (p == NULL)
+		return -1;
+	*v = 0;
+	for (i = 7; i >= 0; i--)
+		*v = (*v << 8) | p[i];
+	return 0;
+}
+
+int
+buf_get_i64(struct buf_reader *r, int64_t *v)
+{
+	uint64_t u;
+
+	if (buf_get_u64(r, &u) == -1)
+		return -1;
+	*v = (int64_t)u;
+	return 0;
+}
+
+int
+buf_get_double(struct buf_reader *r, double *v)
+{
+	uint64_t u;
+
+	if (buf_get_u64(r, &u) == -1)
+		return -1;
+	memcpy(v, &u, sizeof *v);
+	return 0;
+}
+
+int
+buf_get_str(struct buf_reader *r, char *out, size_t outsize)
+{
+	uint32_t len;
+	const unsigned char *p;
+
+	if (buf_get_u32(r, &len) == -1)
+		return -1;
+	if ((size_t)len + 1 > outsize) {
+		r->bad = true;
+		return -1;
+	}
+	if ((p = buf_get_bytes(r, len)) == NULL)
+		return -1;
+	memcpy(out, p, len);
+	out[len] = '\0';
+	return 0;
+}

@@ -1,0 +1,55 @@
+/*
+ * Growable byte buffer and a bounds-checked reader over bytes, for the
+ * checkpoint format. Integers are little-endian, doubles IEEE-754 bits.
+ */
+#ifndef STABILD_BUF_H
+#define STABILD_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf {
+	unsigned char	*data;
+	size_t		 len;
+	size_t		 cap;
+};
+
+void buf_init(struct buf *b);
+void buf_free(struct buf *b);		/* frees the data, not b itself */
+void buf_reset(struct buf *b);		/* len = 0, keeps the memory */
+void buf_put(struct buf *b, const void *p, size_t len);
+void buf_put_u8(struct buf *b, uint8_t v);
+void buf_put_u16(struct buf *b, uint16_t v);
+void buf_put_u32(struct buf *b, uint32_t v);
+void buf_put_u64(struct buf *b, uint64_t v);
+void buf_put_i64(struct buf *b, int64_t v);
+void buf_put_double(struct buf *b, double v);
+/* u32 length, then the bytes (no terminator). */
+void buf_put_str(struct buf *b, const char *s);
+
+/*
+ * Reader: borrows the bytes. Every get returns 0 or -1 when the input is
+ * short; after the first failure `bad` stays set and later gets fail too,
+ * so a loader can check once at the end.
+ */
+struct buf_reader {
+	const unsigned char	*p;
+	size_t			 left;
+	bool			 bad;
+};
+
+void buf_reader_init(struct buf_reader *r, const void *data, size_t len);
+int buf_get(struct buf_reader *r, void *out, size_t len);
+int buf_get_u8(struct buf_reader *r, uint8_t *v);
+int buf_get_u16(struct buf_reader *r, uint16_t *v);
+int buf_get_u32(struct buf_reader *r, uint32_t *v);
+int buf_get_u64(struct buf_reader *r, uint64_t *v);
+int buf_get_i64(struct buf_reader *r, int64_t *v);
+int buf_get_double(struct buf_reader *r, double *v);
+/* Copies into out (NUL-terminated); fails when longer than outsize - 1. */
+int buf_get_str(struct buf_reader *r, char *out, size_t outsize);
+/* Borrows len bytes in place. */
+const unsigned char *buf_get_bytes(struct buf_reader *r, size_t len);
+
+#endif

@@ -1,0 +1,1356 @@
+/*
+ * Configuration: one key table drives the defaults, the INI parser (inih),
+ * bounds checks, the reload comparison and `stabild --list-keys`.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define CONF_NITEMS(a)		(sizeof (a) / sizeof (a)[0])
+
+#define CONF_MS			INT64_C(1)
+#define CONF_SEC		(1000 * CONF_MS)
+#define CONF_MIN		(60 * CONF_SEC)
+#define CONF_HOUR		(60 * CONF_MIN)
+#define CONF_DAY		(24 * CONF_HOUR)
+#define CONF_WEEK		(7 * CONF_DAY)
+#define CONF_YEAR		(365 * CONF_DAY)
+
+#define CONF_KIB		INT64_C(1024)
+#define CONF_MIB		(1024 * CONF_KIB)
+#define CONF_GIB		(1024 * CONF_MIB)
+
+#define CONF_BENEFIT_MAX	32	/* characters in a benefit name */
+#define CONF_RECEIVER_MAX	64	/* characters in a receiver name */
+#define CONF_PASSWORD_MAX	4096	/* bytes in the password's line */
+#define CONF_SECTION_MAX	32	/* longest plain section name kept */
+
+enum conf_type {
+	CONF_STRING,		/* char *; empty unsets a key with no default */
+	CONF_PASSWORD_FILE,	/* char * path; the password is read at once */
+	CONF_CHOICE,		/* char *, one of choices */
+	CONF_INT,		/* int within min..max */
+	CONF_SIZE,		/* size_t bytes within min..max, k/M/G suffix */
+	CONF_BOOL,		/* bool */
+	CONF_DURATION,		/* int64_t ms within min..max */
+	CONF_DOUBLE,		/* double within dmin..dmax */
+	CONF_LOGLEVEL,		/* int syslog priority */
+	CONF_LIST,		/* the benefits list (c->benefits, nbenefits) */
+};
+
+struct conf_key {
+	const char		*name;		/* "section.key" */
+	enum conf_type		 type;
+	size_t			 off;		/* in struct conf or conf_receiver */
+	int64_t			 min;		/* int, size, duration */
+	int64_t			 max;
+	double			 dmin;		/* double */
+	double			 dmax;
+	const char *const	*choices;	/* choice, NULL-terminated */
+	const char		*def;		/* as in the example; NULL: unset */
+	int			 flags;
+#define CONF_RELOAD	0x1		/* takes effect on reload */
+#define CONF_RECEIVER	0x2		/* key of [receiver "NAME"] */
+#define CONF_GT_MIN	0x4		/* dmin itself is not allowed */
+	const char		*help;
+};
+
+#define C_OFF(f)	offsetof(struct conf, f)
+#define R_OFF(f)	offsetof(struct conf_receiver, f)
+
+static const char *const conf_receiver_types[] = { "webhook", "email", NULL };
+
+static const struct conf_key conf_keys[] = {
+	{ .name = "redis.host", .type = CONF_STRING, .off = C_OFF(redis_host),
+	  .def = "127.0.0.1",
+	  .help = "Redis host name or address" },
+	{ .name = "redis.port", .type = CONF_INT, .off = C_OFF(redis_port),
+	  .min = 1, .max = 65535, .def = "6379",
+	  .help = "Redis TCP port" },
+	{ .name = "redis.socket", .type = CONF_STRING,
+	  .off = C_OFF(redis_socket),
+	  .help = "Redis unix socket path; when set, host and port are unused" },
+	{ .name = "redis.user", .type = CONF_STRING, .off = C_OFF(redis_user),
+	  .help = "Redis ACL user; unset for the default user" },
+	{ .name = "redis.password_file", .type = CONF_PASSWORD_FILE,
+	  .off = C_OFF(redis_password_file),
+	  .help = "File whose first line is the Redis password" },
+	{ .name = "redis.stream", .type = CONF_STRING, .off = C_OFF(stream),
+	  .def = "stabild:decisions",
+	  .help = "Stream the decision events are read from" },
+	{ .name = "redis.group", .type = CONF_STRING, .off = C_OFF(group),
+	  .def = "stabild",
+	  .help = "Consumer group reading the stream" },
+	{ .name = "redis.consumer", .type = CONF_STRING, .off = C_OFF(consumer),
+	  .def = "stabild-1",
+	  .help = "Consumer name of this daemon within the group" },
+	{ .name = "redis.deadletter", .type = CONF_STRING,
+	  .off = C_OFF(deadletter), .def = "stabild:deadletter",
+	  .help = "Stream that invalid entries are moved to, with the reason" },
+	{ .name = "redis.batch", .type = CONF_INT, .off = C_OFF(batch),
+	  .min = 1, .max = 100000, .def = "500",
+	  .help = "Entries asked for per XREADGROUP call (COUNT)" },
+	{ .name = "redis.block", .type = CONF_DURATION, .off = C_OFF(block_ms),
+	  .min = 10 * CONF_MS, .max = 60 * CONF_SEC, .def = "2s",
+	  .help = "How long XREADGROUP waits for new entries (BLOCK)" },
+	{ .name = "redis.connect_timeout", .type = CONF_DURATION,
+	  .off = C_OFF(connect_timeout_ms),
+	  .min = 100 * CONF_MS, .max = 5 * CONF_MIN, .def = "5s",
+	  .help = "Time allowed for connecting to Redis" },
+	{ .name = "redis.reconnect_max", .type = CONF_DURATION,
+	  .off = C_OFF(reconnect_max_ms),
+	  .min = 100 * CONF_MS, .max = 10 * CONF_MIN, .def = "30s",
+	  .help = "Longest wait between reconnection attempts" },
+
+	{ .name = "http.bind", .type = CONF_STRING, .off = C_OFF(http_bind),
+	  .def = "127.0.0.1",
+	  .help = "Address the HTTP API listens on" },
+	{ .name = "http.port", .type = CONF_INT, .off = C_OFF(http_port),
+	  .min = 0, .max = 65535, .def = "8080",
+	  .help = "Port the HTTP API listens on; 0 picks a free port" },
+	{ .name = "http.tokens_file", .type = CONF_STRING,
+	  .off = C_OFF(tokens_file), .flags = CONF_RELOAD,
+	  .help = "File of \"<role> <token>\" lines, role read or write" },
+	{ .name = "http.auth", .type = CONF_BOOL, .off = C_OFF(auth),
+	  .def = "on", .flags = CONF_RELOAD,
+	  .help = "off: reads need no token (writes always do)" },
+	{ .name = "http.max_body", .type = CONF_SIZE, .off = C_OFF(http_max_body),
+	  .min = CONF_KIB, .max = 16 * CONF_MIB, .def = "65536",
+	  .flags = CONF_RELOAD,
+	  .help = "Largest request body accepted, in bytes (k and M suffixes)" },
+	{ .name = "http.timeout", .type = CONF_DURATION,
+	  .off = C_OFF(http_timeout_ms),
+	  .min = 100 * CONF_MS, .max = 10 * CONF_MIN, .def = "10s",
+	  .flags = CONF_RELOAD,
+	  .help = "Time allowed for one HTTP request" },
+
+	{ .name = "state.dir", .type = CONF_STRING, .off = C_OFF(state_dir),
+	  .def = "/var/lib/stabild",
+	  .help = "Directory for checkpoints and records" },
+	{ .name = "state.checkpoint_interval", .type = CONF_DURATION,
+	  .off = C_OFF(checkpoint_interval_ms),
+	  .min = 100 * CONF_MS, .max = 10 * CONF_MIN, .def = "2s",
+	  .flags = CONF_RELOAD,
+	  .help = "Longest time between checkpoints" },
+	{ .name = "state.checkpoint_events", .type = CONF_INT,
+	  .off = C_OFF(checkpoint_events),
+	  .min = 1, .max = 10000000, .def = "50000", .flags = CONF_RELOAD,
+	  .help = "Events counted before a checkpoint is taken early" },
+	{ .name = "state.dedup_window", .type = CONF_INT,
+	  .off = C_OFF(dedup_window),
+	  .min = 0, .max = 100000000, .def = "1000000",
+	  .help = "Decision ids remembered to count repeats once; 0 disables" },
+	{ .name = "state.records", .type = CONF_BOOL, .off = C_OFF(records),
+	  .def = "on",
+	  .help = "Keep a record of every counted decision" },
+
+	{ .name = "periods.lateness", .type = CONF_DURATION,
+	  .off = C_OFF(lateness_ms),
+	  .min = 0, .max = 60 * CONF_DAY, .def = "3d",
+	  .help = "How late an event may arrive and still count in its period" },
+	{ .name = "periods.retention", .type = CONF_DURATION,
+	  .off = C_OFF(retention_ms),
+	  .min = 8 * CONF_WEEK, .max = 50 * CONF_YEAR, .def = "10y",
+	  .help = "How much history is kept" },
+	{ .name = "periods.future", .type = CONF_DURATION,
+	  .off = C_OFF(future_ms),
+	  .min = 0, .max = 365 * CONF_DAY, .def = "1d",
+	  .help = "Events decided further ahead of the clock are invalid" },
+	{ .name = "periods.max_offices", .type = CONF_INT,
+	  .off = C_OFF(max_offices),
+	  .min = 1, .max = 4096, .def = "128",
+	  .help = "Most offices tracked; events from further offices are invalid" },
+
+	{ .name = "benefits.list", .type = CONF_LIST, .off = C_OFF(benefits),
+	  .def = "sjukpenning, rehabiliteringsersattning, sjukersattning, "
+	      "aktivitetsersattning",
+	  .help = "Benefits accepted, comma-separated names of a-z 0-9 _" },
+
+	{ .name = "log.level", .type = CONF_LOGLEVEL, .off = C_OFF(log_level),
+	  .def = "info", .flags = CONF_RELOAD,
+	  .help = "Least severe level logged: debug, info, notice, warning, "
+	      "error" },
+
+	{ .name = "detector.false_alarms_per_year", .type = CONF_DOUBLE,
+	  .off = C_OFF(false_alarms_per_year),
+	  .dmin = 0, .dmax = 10000, .def = "12",
+	  .flags = CONF_RELOAD | CONF_GT_MIN,
+	  .help = "False alarms per year, across all series and directions" },
+
+	{ .name = "alerts.historical_age", .type = CONF_DURATION,
+	  .off = C_OFF(historical_age_ms),
+	  .min = CONF_MIN, .max = 50 * CONF_YEAR, .def = "30d",
+	  .flags = CONF_RELOAD,
+	  .help = "Alerts detected longer ago are recorded, not sent" },
+
+	{ .name = "receiver.type", .type = CONF_CHOICE, .off = R_OFF(type),
+	  .choices = conf_receiver_types,
+	  .flags = CONF_RELOAD | CONF_RECEIVER,
+	  .help = "Required: webhook or email" },
+	{ .name = "receiver.url", .type = CONF_STRING, .off = R_OFF(url),
+	  .flags = CONF_RELOAD | CONF_RECEIVER,
+	  .help = "Required: http(s):// for a webhook, smtp(s)://host:port for "
+	      "email" },
+	{ .name = "receiver.secret_file", .type = CONF_STRING,
+	  .off = R_OFF(secret_file),
+	  .flags = CONF_RELOAD | CONF_RECEIVER,
+	  .help = "File holding the secret that signs webhook bodies" },
+};
+
+/* Receiver keys seen are kept as bits of the table index. */
+_Static_assert(CONF_NITEMS(conf_keys) <= 64, "conf_keys outgrew a uint64_t");
+
+/* State of one conf_load. */
+struct conf_parse {
+	struct conf	*c;
+	FILE		*f;
+	char		*line;		/* getline buffer */
+	size_t		 linesz;
+	int		 lineno;	/* of the line inih is working on */
+
+	char		 section[CONF_SECTION_MAX]; /* "" before the first */
+	int		 recv;		/* receiver index, -1 outside one */
+
+	char		*error;		/* the first error, NULL if none */
+	int		 errline;	/* its line, 0 for the whole file */
+
+	int		 key_line[CONF_NITEMS(conf_keys)]; /* last set */
+	int		 recv_line[CONF_MAX_RECEIVERS];	/* section header */
+	int		 url_line[CONF_MAX_RECEIVERS];
+	uint64_t	 recv_seen[CONF_MAX_RECEIVERS];	/* key index bits */
+};
+
+/* The key part of "section.key". */
+static const char *
+conf_key_short(const struct conf_key *k)
+{
+	return strchr(k->name, '.') + 1;
+}
+
+/* Index of section.key in the table, or -1. */
+static int
+conf_key_find(const char *section, const char *key)
+{
+	const char *name, *dot;
+	size_t i, slen = strlen(section);
+
+	for (i = 0; i < CONF_NITEMS(conf_keys); i++) {
+		name = conf_keys[i].name;
+		dot = strchr(name, '.');
+		if ((size_t)(dot - name) == slen &&
+		    strncmp(name, section, slen) == 0 &&
+		    strcmp(dot + 1, key) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Whether a plain (non-receiver) section of that name has keys. */
+static bool
+conf_section_known(const char *name, size_t len)
+{
+	const char *key, *dot;
+	size_t i;
+
+	for (i = 0; i < CONF_NITEMS(conf_keys); i++) {
+		if (conf_keys[i].flags & CONF_RECEIVER)
+			continue;
+		key = conf_keys[i].name;
+		dot = strchr(key, '.');
+		if ((size_t)(dot - key) == len && strncmp(key, name, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Record the first error only: later ones are usually its consequences. */
+static void LOG_PRINTF(3, 4)
+conf_error(struct conf_parse *p, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->error != NULL)
+		return;
+	va_start(ap, fmt);
+	p->error = xvasprintf(fmt, ap);
+	va_end(ap);
+	p->errline = line;
+}
+
+/* Write a duration the way a user would: the largest exact unit. */
+static void
+conf_fmt_duration(int64_t ms, char *buf, size_t len)
+{
+	static const struct {
+		const char	*unit;
+		int64_t		 ms;
+	} units[] = {
+		{ "y", CONF_YEAR }, { "w", CONF_WEEK }, { "d", CONF_DAY },
+		{ "h", CONF_HOUR }, { "m", CONF_MIN }, { "s", CONF_SEC },
+	};
+	size_t i;
+
+	if (ms != 0) {
+		for (i = 0; i < CONF_NITEMS(units); i++) {
+			if (ms % units[i].ms == 0) {
+				snprintf(buf, len, "%" PRId64 "%s",
+				    ms / units[i].ms, units[i].unit);
+				return;
+			}
+		}
+		snprintf(buf, len, "%" PRId64 "ms", ms);
+		return;
+	}
+	snprintf(buf, len, "0");
+}
+
+/* Write a byte count with the largest exact k/M/G suffix. */
+static void
+conf_fmt_size(int64_t n, char *buf, size_t len)
+{
+	if (n != 0 && n % CONF_GIB == 0)
+		snprintf(buf, len, "%" PRId64 "G", n / CONF_GIB);
+	else if (n != 0 && n % CONF_MIB == 0)
+		snprintf(buf, len, "%" PRId64 "M", n / CONF_MIB);
+	else if (n != 0 && n % CONF_KIB == 0)
+		snprintf(buf, len, "%" PRId64 "k", n / CONF_KIB);
+	else
+		snprintf(buf, len, "%" PRId64, n);
+}
+
+/* A bound of key k as text in the key's own unit. */
+static void
+conf_fmt_bound(const struct conf_key *k, int64_t v, char *buf, size_t len)
+{
+	switch (k->type) {
+	case CONF_DURATION:
+		conf_fmt_duration(v, buf, len);
+		break;
+	case CONF_SIZE:
+		conf_fmt_size(v, buf, len);
+		break;
+	default:
+		snprintf(buf, len, "%" PRId64, v);
+		break;
+	}
+}
+
+/* Check v against the bounds of k, naming the one it crosses. */
+static int
+conf_check_bounds(const struct conf_key *k, int64_t v, const char *text,
+    char **cause)
+{
+	char bound[32];
+
+	if (v < k->min) {
+		conf_fmt_bound(k, k->min, bound, sizeof bound);
+		*cause = xasprintf("%s: %s is below the minimum %s",
+		    conf_key_short(k), text, bound);
+		return -1;
+	}
+	if (v > k->max) {
+		conf_fmt_bound(k, k->max, bound, sizeof bound);
+		*cause = xasprintf("%s: %s is above the maximum %s",
+		    conf_key_short(k), text, bound);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Leading digits of s as a non-negative number; *end is left after them.
+ * Fails on no digits and on overflow.
+ */
+static int
+conf_parse_digits(const char *s, int64_t *v, const char **end)
+{
+	int64_t n = 0;
+	int d;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	while (isdigit((unsigned char)*s)) {
+		d = *s++ - '0';
+		if (n > (INT64_MAX - d) / 10)
+			return -1;
+		n = n * 10 + d;
+	}
+	*v = n;
+	*end = s;
+	return 0;
+}
+
+/*
+ * A decimal integer, optionally negative so that "-1" is reported against
+ * the minimum. Values too large to hold come back as INT64_MIN or
+ * INT64_MAX, beyond every bound.
+ */
+static int
+conf_parse_int(const char *s, int64_t *v)
+{
+	char *end;
+	long long n;
+
+	if (*s != '-' && !isdigit((unsigned char)*s))
+		return -1;
+	n = strtoll(s, &end, 10);
+	if (end == s || *end != '\0')
+		return -1;
+	*v = n;
+	return 0;
+}
+
+/* Digits and then exactly one unit from the table; no unit is seconds. */
+int
+conf_parse_duration(const char *s, int64_t *ms)
+{
+	static const struct {
+		const char	*unit;
+		int64_t		 ms;
+	} units[] = {
+		{ "", CONF_SEC }, { "ms", CONF_MS }, { "s", CONF_SEC },
+		{ "m", CONF_MIN }, { "h", CONF_HOUR }, { "d", CONF_DAY },
+		{ "w", CONF_WEEK }, { "y", CONF_YEAR },
+	};
+	const char *end;
+	int64_t n;
+	size_t i;
+
+	if (s == NULL || conf_parse_digits(s, &n, &end) != 0)
+		return -1;
+	for (i = 0; i < CONF_NITEMS(units); i++) {
+		if (strcmp(end, units[i].unit) != 0)
+			continue;
+		if (n > INT64_MAX / units[i].ms)
+			return -1;
+		*ms = n * units[i].ms;
+		return 0;
+	}
+	return -1;
+}
+
+/* A byte count: digits with an optional k, M or G (powers of 1024). */
+static int
+conf_parse_size(const char *s, int64_t *bytes)
+{
+	const char *end;
+	int64_t n, mult;
+
+	if (conf_parse_digits(s, &n, &end) != 0)
+		return -1;
+	if (*end == '\0')
+		mult = 1;
+	else if (strcmp(end, "k") == 0 || strcmp(end, "K") == 0)
+		mult = CONF_KIB;
+	else if (strcmp(end, "M") == 0)
+		mult = CONF_MIB;
+	else if (strcmp(end, "G") == 0)
+		mult = CONF_GIB;
+	else
+		return -1;
+	if (n > INT64_MAX / mult)
+		return -1;
+	*bytes = n * mult;
+	return 0;
+}
+
+/* on/off, yes/no, true/false, 1/0 in any case. */
+static int
+conf_parse_bool(const char *s, bool *v)
+{
+	static const char *const yes[] = { "on", "yes", "true", "1" };
+	static const char *const no[] = { "off", "no", "false", "0" };
+	size_t i;
+
+	for (i = 0; i < CONF_NITEMS(yes); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*v = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*v = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * The first line of a password file, without its line ending. read(2)
+ * into a stack buffer keeps stdio from holding a copy; the buffer is wiped.
+ */
+static int
+conf_read_password(const char *path, char **out, char **cause)
+{
+	char buf[CONF_PASSWORD_MAX + 1];
+	const char *nl;
+	size_t len = 0, linelen;
+	ssize_t n;
+	int fd, saved, error = -1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (len < sizeof buf - 1) {
+		n = read(fd, buf + len, sizeof buf - 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			saved = errno;
+			*cause = xasprintf("%s: %s", path, strerror(saved));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (memchr(buf, '\n', len) != NULL)
+			break;
+	}
+	if ((nl = memchr(buf, '\n', len)) != NULL)
+		linelen = (size_t)(nl - buf);
+	else if (len == sizeof buf - 1) {
+		*cause = xasprintf("%s: first line is longer than %d bytes",
+		    path, CONF_PASSWORD_MAX);
+		goto out;
+	} else
+		linelen = len;
+	if (linelen > 0 && buf[linelen - 1] == '\r')
+		linelen--;
+	if (linelen == 0) {
+		*cause = xasprintf("%s: first line is empty", path);
+		goto out;
+	}
+	if (memchr(buf, '\0', linelen) != NULL) {
+		*cause = xasprintf("%s: first line contains a NUL byte", path);
+		goto out;
+	}
+	*out = xstrndup(buf, linelen);
+	error = 0;
+out:
+	explicit_bzero(buf, sizeof buf);
+	close(fd);
+	return error;
+}
+
+/* Wipe and free the password. */
+static void
+conf_free_password(struct conf *c)
+{
+	if (c->redis_password != NULL) {
+		explicit_bzero(c->redis_password, strlen(c->redis_password));
+		free(c->redis_password);
+		c->redis_password = NULL;
+	}
+}
+
+/* Whether name is a valid benefit: 1..32 of a-z 0-9 _. */
+static bool
+conf_benefit_valid(const char *name, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > CONF_BENEFIT_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		if (!islower((unsigned char)name[i]) &&
+		    !isdigit((unsigned char)name[i]) && name[i] != '_')
+			return false;
+	}
+	return true;
+}
+
+/* Free the benefits list. */
+static void
+conf_free_benefits(struct conf *c)
+{
+	int i;
+
+	for (i = 0; i < c->nbenefits; i++) {
+		free(c->benefits[i]);
+		c->benefits[i] = NULL;
+	}
+	c->nbenefits = 0;
+}
+
+/* Parse the comma-separated benefits list; c is only changed on success. */
+static int
+conf_set_benefits(struct conf *c, const struct conf_key *k, const char *value,
+    char **cause)
+{
+	char *list[CONF_MAX_BENEFITS];
+	const char *p = value, *s, *e, *end;
+	size_t len;
+	int n = 0, i;
+
+	if (*value == '\0') {
+		*cause = xasprintf("%s: must name at least one benefit",
+		    conf_key_short(k));
+		return -1;
+	}
+	for (;;) {
+		if ((end = strchr(p, ',')) == NULL)
+			end = p + strlen(p);
+		s = p;
+		e = end;
+		while (s < e && isspace((unsigned char)*s))
+			s++;
+		while (e > s && isspace((unsigned char)e[-1]))
+			e--;
+		len = (size_t)(e - s);
+		if (len == 0) {
+			*cause = xasprintf("%s: empty item in the list",
+			    conf_key_short(k));
+			goto fail;
+		}
+		if (!conf_benefit_valid(s, len)) {
+			*cause = xasprintf("%s: '%.*s' is not a benefit name "
+			    "(1 to %d characters of a-z, 0-9, _)",
+			    conf_key_short(k), (int)len, s, CONF_BENEFIT_MAX);
+			goto fail;
+		}
+		for (i = 0; i < n; i++) {
+			if (strlen(list[i]) == len &&
+			    memcmp(list[i], s, len) == 0) {
+				*cause = xasprintf("%s: '%.*s' is listed twice",
+				    conf_key_short(k), (int)len, s);
+				goto fail;
+			}
+		}
+		if (n == CONF_MAX_BENEFITS) {
+			*cause = xasprintf("%s: more than %d benefits",
+			    conf_key_short(k), CONF_MAX_BENEFITS);
+			goto fail;
+		}
+		list[n++] = xstrndup(s, len);
+		if (*end == '\0')
+			break;
+		p = end + 1;
+	}
+	conf_free_benefits(c);
+	memcpy(c->benefits, list, (size_t)n * sizeof list[0]);
+	c->nbenefits = n;
+	return 0;
+
+fail:
+	for (i = 0; i < n; i++)
+		free(list[i]);
+	return -1;
+}
+
+/* Replace a string field; empty unsets keys without a default. */
+static int
+conf_set_string(const struct conf_key *k, char **field, const char *value,
+    char **cause)
+{
+	if (*value == '\0' && k->def != NULL) {
+		*cause = xasprintf("%s: must not be empty", conf_key_short(k));
+		return -1;
+	}
+	free(*field);
+	*field = (*value == '\0') ? NULL : xstrdup(value);
+	return 0;
+}
+
+/* Set the password file and read the password from it at once. */
+static int
+conf_set_password_file(struct conf *c, const struct conf_key *k,
+    const char *value, char **cause)
+{
+	char *password = NULL, *why;
+
+	if (*value != '\0' && conf_read_password(value, &password, &why) != 0) {
+		*cause = xasprintf("%s: %s", conf_key_short(k), why);
+		free(why);
+		return -1;
+	}
+	free(c->redis_password_file);
+	c->redis_password_file = (*value == '\0') ? NULL : xstrdup(value);
+	conf_free_password(c);
+	c->redis_password = password;
+	return 0;
+}
+
+/* Set a value that must be one of k->choices. */
+static int
+conf_set_choice(const struct conf_key *k, char **field, const char *value,
+    char **cause)
+{
+	const char *const *ch;
+	char list[128];
+	size_t len = 0;
+
+	for (ch = k->choices; *ch != NULL; ch++) {
+		if (strcmp(value, *ch) == 0) {
+			free(*field);
+			*field = xstrdup(value);
+			return 0;
+		}
+	}
+	list[0] = '\0';
+	for (ch = k->choices; *ch != NULL && len < sizeof list; ch++) {
+		len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
+		    ch == k->choices ? "" : " or ", *ch);
+	}
+	*cause = xasprintf("%s: '%s' is not %s", conf_key_short(k), value, list);
+	return -1;
+}
+
+/*
+ * Parse value for key k and store it at base + k->off, base being the conf
+ * or one of its receivers. On error the field keeps its old value.
+ */
+static int
+conf_set(struct conf *c, void *base, const struct conf_key *k,
+    const char *value, char **cause)
+{
+	void *field = (char *)base + k->off;
+	const char *name = conf_key_short(k);
+	char *dend;
+	int64_t v;
+	double d;
+	bool b;
+	int level;
+
+	switch (k->type) {
+	case CONF_STRING:
+		return conf_set_string(k, field, value, cause);
+	case CONF_PASSWORD_FILE:
+		return conf_set_password_file(c, k, value, cause);
+	case CONF_CHOICE:
+		return conf_set_choice(k, field, value, cause);
+	case CONF_INT:
+		if (conf_parse_int(value, &v) != 0) {
+			*cause = xasprintf("%s: '%s' is not an integer", name,
+			    value);
+			return -1;
+		}
+		if (conf_check_bounds(k, v, value, cause) != 0)
+			return -1;
+		*(int *)field = (int)v;
+		return 0;
+	case CONF_SIZE:
+		if (conf_parse_size(value, &v) != 0) {
+			*cause = xasprintf("%s: '%s' is not a size (bytes, or "
+			    "with k, M or G)", name, value);
+			return -1;
+		}
+		if (conf_check_bounds(k, v, value, cause) != 0)
+			return -1;
+		*(size_t *)field = (size_t)v;
+		return 0;
+	case CONF_BOOL:
+		if (conf_parse_bool(value, &b) != 0) {
+			*cause = xasprintf("%s: '%s' is not a boolean (on/off, "
+			    "yes/no, true/false, 1/0)", name, value);
+			return -1;
+		}
+		*(bool *)field = b;
+		return 0;
+	case CONF_DURATION:
+		if (conf_parse_duration(value, &v) != 0) {
+			*cause = xasprintf("%s: '%s' is not a duration (such as "
+			    "500ms, 2s, 5m, 3h, 3d, 2w, 1y)", name, value);
+			return -1;
+		}
+		if (conf_check_bounds(k, v, value, cause) != 0)
+			return -1;
+		*(int64_t *)field = v;
+		return 0;
+	case CONF_DOUBLE:
+		d = strtod(value, &dend);
+		if (*value == '\0' || isspace((unsigned char)*value) ||
+		    *dend != '\0' || !isfinite(d)) {
+			*cause = xasprintf("%s: '%s' is not a number", name,
+			    value);
+			return -1;
+		}
+		if ((k->flags & CONF_GT_MIN) ? d <= k->dmin : d < k->dmin) {
+			*cause = xasprintf("%s: %s must be %s %g", name, value,
+			    (k->flags & CONF_GT_MIN) ? "greater than" :
+			    "at least", k->dmin);
+			return -1;
+		}
+		if (d > k->dmax) {
+			*cause = xasprintf("%s: %s is above the maximum %g",
+			    name, value, k->dmax);
+			return -1;
+		}
+		*(double *)field = d;
+		return 0;
+	case CONF_LOGLEVEL:
+		if ((level = log_level_parse(value)) == -1) {
+			*cause = xasprintf("%s: '%s' is not a log level (debug, "
+			    "info, notice, warning, error)", name, value);
+			return -1;
+		}
+		*(int *)field = level;
+		return 0;
+	case CONF_LIST:
+		return conf_set_benefits(c, k, value, cause);
+	}
+	fatalx("conf: %s: bad key type %d", k->name, (int)k->type);
+}
+
+/*
+ * Defaults are parsed from the table's text, so the struct, the table and
+ * the example file cannot disagree.
+ */
+void
+conf_default(struct conf *c)
+{
+	const struct conf_key *k;
+	char *cause;
+	size_t i;
+
+	memset(c, 0, sizeof *c);
+	for (i = 0; i < CONF_NITEMS(conf_keys); i++) {
+		k = &conf_keys[i];
+		if ((k->flags & CONF_RECEIVER) || k->def == NULL)
+			continue;
+		if (conf_set(c, c, k, k->def, &cause) != 0)
+			fatalx("conf: default of %s: %s", k->name, cause);
+	}
+}
+
+/* Free the strings a receiver owns. */
+static void
+conf_free_receiver(struct conf_receiver *r)
+{
+	free(r->name);
+	free(r->type);
+	free(r->url);
+	free(r->secret_file);
+	memset(r, 0, sizeof *r);
+}
+
+void
+conf_free(struct conf *c)
+{
+	const struct conf_key *k;
+	size_t i;
+	int j;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < CONF_NITEMS(conf_keys); i++) {
+		k = &conf_keys[i];
+		if (k->flags & CONF_RECEIVER)
+			continue;
+		switch (k->type) {
+		case CONF_STRING:
+		case CONF_PASSWORD_FILE:
+		case CONF_CHOICE:
+			free(*(char **)((char *)c + k->off));
+			break;
+		case CONF_LIST:
+			conf_free_benefits(c);
+			break;
+		default:
+			break;
+		}
+	}
+	conf_free_password(c);
+	for (j = 0; j < c->nreceivers; j++)
+		conf_free_receiver(&c->receivers[j]);
+	free(c->path);
+	memset(c, 0, sizeof *c);
+}
+
+/* Whether name is a valid receiver name: 1..64 of A-Z a-z 0-9 _ . - */
+static bool
+conf_receiver_name_valid(const char *name, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > CONF_RECEIVER_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		if (!isalnum((unsigned char)name[i]) && name[i] != '_' &&
+		    name[i] != '.' && name[i] != '-')
+			return false;
+	}
+	return true;
+}
+
+/* Open [receiver "NAME"] whose text inside the brackets is s, len long. */
+static void
+conf_open_receiver(struct conf_parse *p, const char *s, size_t len)
+{
+	static const char prefix[] = "receiver \"";
+	struct conf *c = p->c;
+	const char *name;
+	size_t plen = sizeof prefix - 1, nlen;
+	int i;
+
+	if (len < plen + 1 || strncmp(s, prefix, plen) != 0 ||
+	    s[len - 1] != '"' ||
+	    !conf_receiver_name_valid(s + plen, len - plen - 1)) {
+		conf_error(p, p->lineno, "expected [receiver \"NAME\"], NAME "
+		    "being 1 to %d characters of A-Z a-z 0-9 _ . -",
+		    CONF_RECEIVER_MAX);
+		return;
+	}
+	name = s + plen;
+	nlen = len - plen - 1;
+	for (i = 0; i < c->nreceivers; i++) {
+		if (strlen(c->receivers[i].name) == nlen &&
+		    memcmp(c->receivers[i].name, name, nlen) == 0) {
+			conf_error(p, p->lineno, "receiver \"%.*s\" is already "
+			    "defined at line %d", (int)nlen, name,
+			    p->recv_line[i]);
+			return;
+		}
+	}
+	if (c->nreceivers == CONF_MAX_RECEIVERS) {
+		conf_error(p, p->lineno, "more than %d receivers",
+		    CONF_MAX_RECEIVERS);
+		return;
+	}
+	i = c->nreceivers++;
+	c->receivers[i].name = xstrndup(name, nlen);
+	p->recv_line[i] = p->lineno;
+	p->recv = i;
+	snprintf(p->section, sizeof p->section, "receiver");
+}
+
+/*
+ * A section header line starting at s ('['). inih truncates long section
+ * names and never tells the handler about empty sections, so the section
+ * is tracked here instead.
+ */
+static void
+conf_open_section(struct conf_parse *p, const char *s)
+{
+	const char *end, *name = s + 1, *t;
+	size_t len;
+
+	if ((end = strchr(name, ']')) == NULL)
+		return;		/* inih reports it as a syntax error */
+	for (t = end + 1; isspace((unsigned char)*t); t++)
+		/* nothing */;
+	if (*t != '\0' && *t != ';' && *t != '#') {
+		conf_error(p, p->lineno, "unexpected text after the section "
+		    "header");
+		return;
+	}
+	len = (size_t)(end - name);
+	p->recv = -1;
+	p->section[0] = '\0';
+	if (len >= 8 && strncmp(name, "receiver", 8) == 0 &&
+	    (len == 8 || name[8] == ' ' || name[8] == '"')) {
+		conf_open_receiver(p, name, len);
+		return;
+	}
+	if (len >= sizeof p->section || !conf_section_known(name, len)) {
+		conf_error(p, p->lineno, "unknown section [%.*s]", (int)len,
+		    name);
+		return;
+	}
+	memcpy(p->section, name, len);
+	p->section[len] = '\0';
+}
+
+/*
+ * inih's reader: hand over one line at a time, so that p->lineno is the
+ * line the handler is called for. Leading blanks are removed to keep inih
+ * from taking an indented key for a continuation of the previous value.
+ * Returning NULL stops inih at the first error.
+ */
+static char *
+conf_read_line(char *str, int num, void *arg)
+{
+	struct conf_parse *p = arg;
+	ssize_t n;
+	size_t len;
+	char *s;
+
+	if (p->error != NULL)
+		return NULL;
+	errno = 0;
+	if ((n = getline(&p->line, &p->linesz, p->f)) == -1) {
+		if (ferror(p->f))
+			conf_error(p, 0, "%s", strerror(errno));
+		return NULL;
+	}
+	p->lineno++;
+	len = (size_t)n;
+	if (len > 0 && p->line[len - 1] == '\n')
+		p->line[--len] = '\0';
+	if (len > 0 && p->line[len - 1] == '\r')
+		p->line[--len] = '\0';
+	if (strlen(p->line) != len) {
+		conf_error(p, p->lineno, "line contains a NUL byte");
+		return NULL;
+	}
+	s = p->line;
+	if (p->lineno == 1 && strncmp(s, "\xef\xbb\xbf", 3) == 0)
+		s += 3;		/* UTF-8 byte order mark */
+	while (isspace((unsigned char)*s))
+		s++;
+	if (strlen(s) >= (size_t)num) {
+		conf_error(p, p->lineno, "line is longer than %d characters",
+		    num - 1);
+		return NULL;
+	}
+	if (*s == '[') {
+		conf_open_section(p, s);
+		if (p->error != NULL)
+			return NULL;
+	}
+	memcpy(str, s, strlen(s) + 1);
+	return str;
+}
+
+/* inih's handler: look the key up in the table and set it. */
+static int
+conf_handler(void *arg, const char *section, const char *name,
+    const char *value)
+{
+	struct conf_parse *p = arg;
+	struct conf_receiver *r = NULL;
+	char *cause;
+	int i;
+
+	(void)section;	/* possibly truncated: p->section is used instead */
+	if (p->error != NULL)
+		return 0;
+	if (p->section[0] == '\0') {
+		conf_error(p, p->lineno, "key '%s' is outside any section",
+		    name);
+		return 0;
+	}
+	if ((i = conf_key_find(p->section, name)) == -1) {
+		if (p->recv != -1)
+			conf_error(p, p->lineno, "unknown key '%s' in section "
+			    "[receiver \"%s\"]", name,
+			    p->c->receivers[p->recv].name);
+		else
+			conf_error(p, p->lineno, "unknown key '%s' in section "
+			    "[%s]", name, p->section);
+		return 0;
+	}
+	if (p->recv != -1) {
+		r = &p->c->receivers[p->recv];
+		if (p->recv_seen[p->recv] & (UINT64_C(1) << i)) {
+			conf_error(p, p->lineno, "receiver \"%s\": %s is given "
+			    "twice", r->name, name);
+			return 0;
+		}
+		p->recv_seen[p->recv] |= UINT64_C(1) << i;
+		if (strcmp(name, "url") == 0)
+			p->url_line[p->recv] = p->lineno;
+	}
+	if (conf_set(p->c, r != NULL ? (void *)r : (void *)p->c, &conf_keys[i],
+	    value, &cause) != 0) {
+		conf_error(p, p->lineno, "%s", cause);
+		free(cause);
+		return 0;
+	}
+	p->key_line[i] = p->lineno;
+	return 1;
+}
+
+/* Whether url starts with scheme and has something after it. */
+static bool
+conf_url_has_scheme(const char *url, const char *scheme)
+{
+	size_t len = strlen(scheme);
+
+	return strncasecmp(url, scheme, len) == 0 && url[len] != '\0';
+}
+
+/* Check a receiver once all its keys are known. */
+static void
+conf_check_receiver(struct conf_parse *p, int i)
+{
+	struct conf_receiver *r = &p->c->receivers[i];
+	const char *s;
+
+	if (r->type == NULL) {
+		conf_error(p, p->recv_line[i], "receiver \"%s\": missing type",
+		    r->name);
+		return;
+	}
+	if (r->url == NULL) {
+		conf_error(p, p->recv_line[i], "receiver \"%s\": missing url",
+		    r->name);
+		return;
+	}
+	for (s = r->url; *s != '\0'; s++) {
+		if (isspace((unsigned char)*s) || iscntrl((unsigned char)*s)) {
+			conf_error(p, p->url_line[i], "receiver \"%s\": url "
+			    "contains white space", r->name);
+			return;
+		}
+	}
+	if (strcmp(r->type, "webhook") == 0) {
+		if (!conf_url_has_scheme(r->url, "http://") &&
+		    !conf_url_has_scheme(r->url, "https://"))
+			conf_error(p, p->url_line[i], "receiver \"%s\": a "
+			    "webhook url must start with http:// or https://",
+			    r->name);
+	} else {
+		if (!conf_url_has_scheme(r->url, "smtp://") &&
+		    !conf_url_has_scheme(r->url, "smtps://"))
+			conf_error(p, p->url_line[i], "receiver \"%s\": an "
+			    "email url must start with smtp:// or smtps://",
+			    r->name);
+	}
+}
+
+/* NULL-safe string equality. */
+static bool
+conf_str_equal(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* The later of the lines where two keys were set, 0 if both defaults. */
+static int
+conf_later_line(struct conf_parse *p, const char *a, const char *b)
+{
+	int la = p->key_line[conf_key_find("redis", a)];
+	int lb = p->key_line[conf_key_find("redis", b)];
+
+	return la > lb ? la : lb;
+}
+
+/* Checks across keys, once the whole file is read. */
+static void
+conf_check(struct conf_parse *p)
+{
+	struct conf *c = p->c;
+	int i, line;
+
+	if (conf_str_equal(c->stream, c->deadletter)) {
+		line = conf_later_line(p, "stream", "deadletter");
+		conf_error(p, line, "stream and deadletter must differ");
+	}
+	if (c->group == NULL || *c->group == '\0' ||
+	    c->consumer == NULL || *c->consumer == '\0') {
+		line = conf_later_line(p, "group", "consumer");
+		conf_error(p, line, "group and consumer must not be empty");
+	}
+	if (c->lateness_ms >= c->retention_ms) {
+		line = p->key_line[conf_key_find("periods", "lateness")];
+		if (p->key_line[conf_key_find("periods", "retention")] > line)
+			line = p->key_line[conf_key_find("periods",
+			    "retention")];
+		conf_error(p, line, "lateness must be shorter than retention");
+	}
+	for (i = 0; i < c->nreceivers; i++)
+		conf_check_receiver(p, i);
+}
+
+int
+conf_load(struct conf *c, const char *path, char **cause)
+{
+	struct conf_parse p;
+	int ret;
+
+	*cause = NULL;
+	free(c->path);
+	c->path = xstrdup(path);
+
+	memset(&p, 0, sizeof p);
+	p.c = c;
+	p.recv = -1;
+	if ((p.f = fopen(path, "re")) == NULL) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	ret = ini_parse_stream(conf_read_line, &p, conf_handler, &p);
+	if (ret == 0 && p.error == NULL)
+		conf_check(&p);
+	fclose(p.f);
+	free(p.line);
+
+	/* inih reports lines where it could not parse; the rest is ours. */
+	if (ret == -2)
+		*cause = xasprintf("%s: out of memory", path);
+	else if (ret > 0 && (p.error == NULL || ret < p.errline))
+		*cause = xasprintf("%s:%d: syntax error", path, ret);
+	else if (p.error != NULL && p.errline > 0)
+		*cause = xasprintf("%s:%d: %s", path, p.errline, p.error);
+	else if (p.error != NULL)
+		*cause = xasprintf("%s: %s", path, p.error);
+	free(p.error);
+	return *cause == NULL ? 0 : -1;
+}
+
+/* Whether key k has the same value in a and b. */
+static bool
+conf_key_equal(const struct conf_key *k, const struct conf *a,
+    const struct conf *b)
+{
+	const void *fa = (const char *)a + k->off;
+	const void *fb = (const char *)b + k->off;
+	int i;
+
+	switch (k->type) {
+	case CONF_STRING:
+	case CONF_CHOICE:
+		return conf_str_equal(*(char *const *)fa, *(char *const *)fb);
+	case CONF_PASSWORD_FILE:
+		/* A new password in the same file needs a restart too. */
+		return conf_str_equal(*(char *const *)fa,
+		    *(char *const *)fb) &&
+		    conf_str_equal(a->redis_password, b->redis_password);
+	case CONF_INT:
+	case CONF_LOGLEVEL:
+		return *(const int *)fa == *(const int *)fb;
+	case CONF_SIZE:
+		return *(const size_t *)fa == *(const size_t *)fb;
+	case CONF_BOOL:
+		return *(const bool *)fa == *(const bool *)fb;
+	case CONF_DURATION:
+		return *(const int64_t *)fa == *(const int64_t *)fb;
+	case CONF_DOUBLE:
+		return *(const double *)fa == *(const double *)fb;
+	case CONF_LIST:
+		if (a->nbenefits != b->nbenefits)
+			return false;
+		for (i = 0; i < a->nbenefits; i++) {
+			if (strcmp(a->benefits[i], b->benefits[i]) != 0)
+				return false;
+		}
+		return true;
+	}
+	return false;
+}
+
+int
+conf_changed_nonreloadable(const struct conf *old, const struct conf *new,
+    void (*report)(const char *key, void *arg), void *arg)
+{
+	const struct conf_key *k;
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < CONF_NITEMS(conf_keys); i++) {
+		k = &conf_keys[i];
+		if (k->flags & (CONF_RELOAD | CONF_RECEIVER))
+			continue;
+		if (conf_key_equal(k, old, new))
+			continue;
+		if (report != NULL)
+			report(k->name, arg);
+		n++;
+	}
+	return n;
+}
+
+int
+conf_benefit_index(const struct conf *c, const char *name, size_t len)
+{
+	int i;
+
+	for (i = 0; i < c->nbenefits; i++) {
+		if (strlen(c->benefits[i]) == len &&
+		    memcmp(c->benefits[i], name, len) == 0)
+			return i;
+	}
+	return -1;
+}
+
+size_t
+conf_key_count(void)
+{
+	return CONF_NITEMS(conf_keys);
+}
+
+const char *
+conf_key_name(size_t i)
+{
+	return i < CONF_NITEMS(conf_keys) ? conf_keys[i].name : NULL;
+}
+
+const char *
+conf_key_help(size_t i)
+{
+	return i < CONF_NITEMS(conf_keys) ? conf_keys[i].help : NULL;
+}
+
+bool
+conf_key_reloadable(size_t i)
+{
+	return i < CONF_NITEMS(conf_keys) &&
+	    (conf_keys[i].flags & CONF_RELOAD) != 0;
+}
+
+/* Bytes of the field a key of this type writes. */
+static size_t
+conf_field_size(enum conf_type type)
+{
+	switch (type) {
+	case CONF_STRING:
+	case CONF_PASSWORD_FILE:
+	case CONF_CHOICE:
+		return sizeof(char *);
+	case CONF_INT:
+	case CONF_LOGLEVEL:
+		return sizeof(int);
+	case CONF_SIZE:
+		return sizeof(size_t);
+	case CONF_BOOL:
+		return sizeof(bool);
+	case CONF_DURATION:
+		return sizeof(int64_t);
+	case CONF_DOUBLE:
+		return sizeof(double);
+	case CONF_LIST:
+		break;
+	}
+	return 0;
+}
+
+void
+conf_apply_reloadable(struct conf *running, struct conf *fresh)
+{
+	const struct conf_key *k;
+	unsigned char tmp[sizeof(int64_t) > sizeof(char *) ?
+	    sizeof(int64_t) : sizeof(char *)];
+	unsigned char *a, *b;
+	size_t i, size;
+	int n;
+
+	for (i = 0; i < CONF_NITEMS(conf_keys); i++) {
+		k = &conf_keys[i];
+		if (!(k->flags & CONF_RELOAD) || (k->flags & CONF_RECEIVER))
+			continue;
+		size = conf_field_size(k->type);
+		if (size == 0 || size > sizeof tmp)
+			continue;
+		/* Swap, so that conf_free(fresh) frees the old strings. */
+		a = (unsigned char *)running + k->off;
+		b = (unsigned char *)fresh + k->off;
+		memcpy(tmp, a, size);
+		memcpy(a, b, size);
+		memcpy(b, tmp, size);
+	}
+	for (n = 0; n < CONF_MAX_RECEIVERS; n++) {
+		struct conf_receiver r = running->receivers[n];
+
+		running->receivers[n] = fresh->receivers[n];
+		fresh->receivers[n] = r;
+	}
+	n = running->nreceivers;
+	running->nreceivers = fresh->nreceivers;
+	fresh->nreceivers = n;
+}

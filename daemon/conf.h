@@ -1,0 +1,118 @@
+/*
+ * Configuration: one struct, defaults in conf_default(), an INI file read
+ * with inih against a key table (name, type, bounds, reloadable, help).
+ * Reload parses into a fresh struct and swaps only when it is valid.
+ */
+#ifndef STABILD_CONF_H
+#define STABILD_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONF_MAX_BENEFITS	16
+#define CONF_MAX_RECEIVERS	32
+
+/* [receiver "NAME"]: parsed and validated here, delivered by alerts/. */
+struct conf_receiver {
+	char		*name;
+	char		*type;		/* "webhook" or "email" */
+	char		*url;
+	char		*secret_file;
+};
+
+struct conf {
+	char		*path;		/* the file this came from */
+
+	/* [redis] */
+	char		*redis_host;
+	int		 redis_port;
+	char		*redis_socket;	/* unix socket path; wins over host */
+	char		*redis_user;	/* ACL user, NULL for the default user */
+	char		*redis_password_file;
+	char		*redis_password; /* read from the file; never logged */
+	char		*stream;
+	char		*group;
+	char		*consumer;
+	char		*deadletter;
+	int		 batch;		/* XREADGROUP COUNT */
+	int64_t		 block_ms;	/* XREADGROUP BLOCK */
+	int64_t		 connect_timeout_ms;
+	int64_t		 reconnect_max_ms; /* backoff ceiling */
+
+	/* [http] */
+	char		*http_bind;
+	int		 http_port;
+	char		*tokens_file;	/* NULL: no tokens */
+	bool		 auth;		/* false: reads need no token */
+	size_t		 http_max_body;
+	int64_t		 http_timeout_ms;
+
+	/* [state] */
+	char		*state_dir;
+	int64_t		 checkpoint_interval_ms;
+	int		 checkpoint_events;
+	int		 dedup_window;	/* ids remembered for duplicates */
+	bool		 records;	/* keep per-decision records */
+
+	/* [periods] */
+	int64_t		 lateness_ms;	/* watermark = max decided_at - this */
+	int64_t		 retention_ms;	/* history kept */
+	int64_t		 future_ms;	/* decided_at further ahead is rejected */
+	int		 max_offices;
+
+	/* [benefits] */
+	char		*benefits[CONF_MAX_BENEFITS];
+	int		 nbenefits;
+
+	/* [log] */
+	int		 log_level;
+
+	/* [detector] */
+	double		 false_alarms_per_year;
+
+	/* [alerts] */
+	int64_t		 historical_age_ms;
+
+	/* [receiver "NAME"] */
+	struct conf_receiver receivers[CONF_MAX_RECEIVERS];
+	int		 nreceivers;
+};
+
+void conf_default(struct conf *c);
+/*
+ * Read path into c (which conf_default filled). On error returns -1 and
+ * sets *cause to "FILE:LINE: message" (caller frees); c must then still be
+ * passed to conf_free.
+ */
+int conf_load(struct conf *c, const char *path, char **cause)
+    __attribute__((warn_unused_result));
+void conf_free(struct conf *c);
+
+/*
+ * Call report(key, arg) for every key that differs between old and new and
+ * cannot change without a restart ("redis.stream"). Returns the count.
+ */
+int conf_changed_nonreloadable(const struct conf *old, const struct conf *new,
+    void (*report)(const char *key, void *arg), void *arg);
+
+/*
+ * Move every reloadable setting from fresh into running (fresh gets the
+ * old values, so conf_free(fresh) frees them). Keys that need a restart
+ * keep their running values: a reload never half-applies them.
+ */
+void conf_apply_reloadable(struct conf *running, struct conf *fresh);
+
+/* "500ms", "2s", "5m", "3h", "3d", "2w", "10y" (365 d); bare digits: seconds. */
+int conf_parse_duration(const char *s, int64_t *ms);
+/* Index of a benefit name in c->benefits, or -1. */
+int conf_benefit_index(const struct conf *c, const char *name, size_t len);
+
+/* The key table, for `stabild --list-keys` and the docs check. */
+size_t conf_key_count(void);
+/* "section.key" and the default as written in the example file. */
+const char *conf_key_name(size_t i);
+const char *conf_key_help(size_t i);
+bool conf_key_reloadable(size_t i);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * The detector interface: what ingest tells a change-point detector, and
+ * what it asks of it. Ingest calls, in this order per decision, predict()
+ * (the expected rejection probability that fills the statistics' E and V)
+ * and counted(); week_closed() once per ISO week in order when the
+ * watermark passes its end; tick() at least daily with the watermark. The
+ * detector may keep state in the checkpoint through save() and load().
+ *
+ * Every hook is optional (NULL). Hooks run on the event loop and must not
+ * block. The statistics they get are borrowed for the call.
+ */
+#ifndef STABILD_DETECTOR_H
+#define STABILD_DETECTOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "decision.h"
+#include "period.h"
+#include "series.h"
+
+struct detector {
+	const char	*name;
+	void		*arg;
+	/* Expected rejection probability in (0,1), or < 0 for none. */
+	double		(*predict)(void *arg, const struct decision *d,
+			    const struct period *p);
+	/* A decision was counted (late: its week had already closed). */
+	void		(*counted)(void *arg, const struct decision *d,
+			    int office, const struct period *p, double prob,
+			    bool late);
+	/* Week `week` closed; set holds its final counts (late ones aside). */
+	void		(*week_closed)(void *arg, int32_t week,
+			    const struct series_set *set);
+	/* Periodic look at the open week; watermark in Unix seconds. */
+	void		(*tick)(void *arg, int64_t watermark,
+			    const struct series_set *set);
+	/* Detector state of a series for the API ("learning", "stable"…). */
+	const char	*(*state_of)(void *arg, const struct series *s);
+	void		(*save)(void *arg, struct buf *b);
+	int		(*load)(void *arg, struct buf_reader *r, char **cause);
+};
+
+/*
+ * The detector used until a model exists: it predicts nothing and calls
+ * every series "learning" (no reference window, so no alarms).
+ */
+const struct detector *detector_none(void);
+/* State name for s through d, "learning" when d has no state_of. */
+const char *detector_state_of(const struct detector *d, const struct series *s);
+
+#endif

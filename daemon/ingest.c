@@ -1,0 +1,494 @@
+/*
+ * Ingest: one stream entry at a time, no I/O but the records file. Keeps
+ * the stream position, the statistics, the duplicate window and the event
+ * time watermark together, so that one checkpoint saves them as one.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "checkpoint.h"
+#include "dedup.h"
+#include "ingest.h"
+#include "log.h"
+#include "period.h"
+#include "records.h"
+#include "xmalloc.h"
+
+#define INGEST_TAG_STATE	CP_TAG('I', 'N', 'G', 'S')
+#define INGEST_TAG_SERIES	CP_TAG('S', 'E', 'R', 'I')
+#define INGEST_TAG_DEDUP	CP_TAG('D', 'E', 'D', 'U')
+#define INGEST_TAG_DETECTOR	CP_TAG('D', 'E', 'T', 'E')
+
+#define WEEK_S		(7 * 86400)
+/* The clock moves an idle watermark only while it is this close to now. */
+#define INGEST_LIVE_S	(7 * 86400)
+
+struct ingest {
+	const struct conf	*conf;
+	const struct detector	*det;
+	struct series_set	*set;
+	struct dedup		*dedup;
+	struct records		*records;
+	int			 weeks;		/* ring sizes */
+	int			 months;
+
+	struct stream_id	 applied;	/* last entry applied */
+	struct stream_id	 checkpointed;	/* last entry in the checkpoint */
+	int64_t			 max_seen;	/* latest decided_at */
+	int64_t			 watermark;
+	int32_t			 closed_week;
+	int64_t			 next_close_at;	/* watermark closing the next week */
+	struct ingest_counters	 counters;
+	uint64_t		 dirty;
+	bool			 warned_reset;
+};
+
+int
+stream_id_parse(const char *s, size_t len, struct stream_id *id)
+{
+	uint64_t part[2] = { 0, 0 };
+	size_t i;
+	int k = 0, digits = 0;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '-' && k == 0 && digits > 0) {
+			k = 1;
+			digits = 0;
+			continue;
+		}
+		if (s[i] < '0' || s[i] > '9' || digits == 20)
+			return -1;
+		if (part[k] > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+			return -1;
+		part[k] = part[k] * 10 + (uint64_t)(s[i] - '0');
+		digits++;
+	}
+	if (digits == 0)
+		return -1;
+	id->ms = part[0];
+	id->seq = part[1];
+	return 0;
+}
+
+int
+stream_id_cmp(const struct stream_id *a, const struct stream_id *b)
+{
+	if (a->ms != b->ms)
+		return a->ms < b->ms ? -1 : 1;
+	if (a->seq != b->seq)
+		return a->seq < b->seq ? -1 : 1;
+	return 0;
+}
+
+void
+stream_id_format(const struct stream_id *id, char *buf)
+{
+	snprintf(buf, STREAM_ID_MAX, "%" PRIu64 "-%" PRIu64, id->ms, id->seq);
+}
+
+/* Ring sizes covering the retention, plus the open period. */
+static void
+ingest_ring_sizes(const struct conf *c, int *weeks, int *months)
+{
+	int64_t days = c->retention_ms / 1000 / 86400;
+
+	*weeks = (int)((days + 6) / 7) + 1;
+	*months = (int)(days / 28) + 2;
+}
+
+struct ingest *
+ingest_create(const struct conf *c, const struct detector *det)
+{
+	struct ingest *in = xcalloc(1, sizeof *in);
+
+	in->conf = c;
+	in->det = det != NULL ? det : detector_none();
+	ingest_ring_sizes(c, &in->weeks, &in->months);
+	in->set = series_set_create(c->max_offices, c->nbenefits, in->weeks,
+	    in->months);
+	in->dedup = dedup_create((size_t)c->dedup_window);
+	in->max_seen = INT64_MIN;
+	in->watermark = INT64_MIN;
+	in->closed_week = INT32_MIN;
+	in->next_close_at = INT64_MAX;
+	return in;
+}
+
+void
+ingest_free(struct ingest *in)
+{
+	if (in == NULL)
+		return;
+	records_close(in->records);
+	series_set_free(in->set);
+	dedup_free(in->dedup);
+	free(in);
+}
+
+void
+ingest_set_conf(struct ingest *in, const struct conf *c)
+{
+	in->conf = c;
+}
+
+static char *
+ingest_path(const struct ingest *in, const char *name)
+{
+	return xasprintf("%s/%s", in->conf->state_dir, name);
+}
+
+/* The saved benefit list must be a prefix of the configured one. */
+static int
+ingest_load_state(struct ingest *in, struct buf_reader *r, uint64_t *reclen,
+    char **cause)
+{
+	char name[64];
+	uint32_t nb, i;
+	int64_t watermark, max_seen, next_close_at;
+	uint32_t closed;
+	int k;
+
+	buf_get_u64(r, &in->applied.ms);
+	buf_get_u64(r, &in->applied.seq);
+	buf_get_i64(r, &max_seen);
+	buf_get_i64(r, &watermark);
+	buf_get_u32(r, &closed);
+	buf_get_i64(r, &next_close_at);
+	buf_get_u64(r, &in->counters.counted);
+	buf_get_u64(r, &in->counters.invalid);
+	buf_get_u64(r, &in->counters.duplicates);
+	buf_get_u64(r, &in->counters.late);
+	for (k = 0; k < 4; k++)
+		buf_get_u64(r, &in->counters.by_outcome[k]);
+	buf_get_u64(r, reclen);
+	if (buf_get_u32(r, &nb) == -1 || r->bad) {
+		*cause = xstrdup("checkpoint: state section is truncated");
+		return -1;
+	}
+	if ((int)nb > in->conf->nbenefits) {
+		*cause = xasprintf("checkpoint: it holds %u benefits, the "
+		    "configuration lists %d; benefits may only be appended",
+		    nb, in->conf->nbenefits);
+		return -1;
+	}
+	for (i = 0; i < nb; i++) {
+		if (buf_get_str(r, name, sizeof name) == -1) {
+			*cause = xstrdup("checkpoint: bad benefit list");
+			return -1;
+		}
+		if (strcmp(name, in->conf->benefits[i]) != 0) {
+			*cause = xasprintf("checkpoint: benefit %u is '%s' "
+			    "there but '%s' in the configuration; benefits "
+			    "may only be appended", i, name,
+			    in->conf->benefits[i]);
+			return -1;
+		}
+	}
+	in->checkpointed = in->applied;
+	in->max_seen = max_seen;
+	in->watermark = watermark;
+	in->closed_week = (int32_t)closed;
+	in->next_close_at = next_close_at;
+	return 0;
+}
+
+int
+ingest_open(struct ingest *in, char **cause)
+{
+	struct checkpoint cp;
+	struct buf_reader r;
+	uint64_t reclen = 0;
+	char *path, *recpath;
+	int rc, ret = -1;
+
+	if (mkdir(in->conf->state_dir, 0750) == -1 && errno != EEXIST) {
+		*cause = xasprintf("state: mkdir %s: %s", in->conf->state_dir,
+		    strerror(errno));
+		return -1;
+	}
+	path = ingest_path(in, "checkpoint");
+	recpath = ingest_path(in, "records");
+	checkpoint_init(&cp);
+	rc = checkpoint_read(&cp, path, cause);
+	if (rc == -1)
+		goto out;
+	if (rc == 1) {
+		if (checkpoint_get(&cp, INGEST_TAG_STATE, &r) == -1) {
+			*cause = xasprintf("checkpoint: %s has no state", path);
+			goto out;
+		}
+		if (ingest_load_state(in, &r, &reclen, cause) == -1)
+			goto out;
+		if (checkpoint_get(&cp, INGEST_TAG_SERIES, &r) == -1 ||
+		    series_set_load(in->set, &r, cause) == -1) {
+			if (*cause == NULL)
+				*cause = xstrdup("checkpoint: no series");
+			goto out;
+		}
+		if (checkpoint_get(&cp, INGEST_TAG_DEDUP, &r) == -1 ||
+		    dedup_load(in->dedup, &r, cause) == -1) {
+			if (*cause == NULL)
+				*cause = xstrdup("checkpoint: no dedup");
+			goto out;
+		}
+		if (in->det->load != NULL &&
+		    checkpoint_get(&cp, INGEST_TAG_DETECTOR, &r) == 0 &&
+		    in->det->load(in->det->arg, &r, cause) == -1)
+			goto out;
+		log_info("state: checkpoint %s loaded: %" PRIu64 " counted",
+		    path, in->counters.counted);
+	} else
+		log_notice("state: no checkpoint in %s, starting empty",
+		    in->conf->state_dir);
+	if (in->conf->records) {
+		in->records = records_open(recpath, reclen, cause);
+		if (in->records == NULL)
+			goto out;
+	}
+	ret = 0;
+out:
+	checkpoint_free(&cp);
+	free(path);
+	free(recpath);
+	return ret;
+}
+
+/* Move the watermark to t (never back) and close every week it passes. */
+static void
+ingest_advance(struct ingest *in, int64_t t)
+{
+	if (t <= in->watermark)
+		return;
+	in->watermark = t;
+	while (in->watermark >= in->next_close_at) {
+		in->closed_week++;
+		in->next_close_at = period_week_start(in->closed_week + 2);
+		log_debug("ingest: week %d closed", in->closed_week);
+		if (in->det->week_closed != NULL)
+			in->det->week_closed(in->det->arg, in->closed_week,
+			    in->set);
+	}
+}
+
+/* Set *cause for a rejected entry and count it. */
+static enum ingest_result
+ingest_invalid(struct ingest *in, bool counted, char **cause, char *why)
+{
+	*cause = why;
+	if (!counted)
+		in->counters.invalid++;
+	return INGEST_INVALID;
+}
+
+enum ingest_result
+ingest_entry(struct ingest *in, const struct stream_id *id,
+    const struct decision_field *fields, size_t nfields, bool redelivered,
+    int64_t now, char **cause)
+{
+	const struct conf *c = in->conf;
+	struct decision d;
+	struct period p;
+	struct record rec;
+	double prob = -1;
+	bool applied, late;
+	int office;
+	char *why = NULL;
+
+	applied = stream_id_cmp(id, &in->applied) <= 0;
+	if (applied && !redelivered && !in->warned_reset) {
+		/* New to the group yet not after our position: the stream was
+		 * recreated. Count it, but say so once. */
+		log_errorx("ingest: new entry at or before the applied "
+		    "position; was the stream recreated?");
+		in->warned_reset = true;
+		applied = false;
+	} else if (applied && !redelivered)
+		applied = false;
+	if (!applied) {
+		if (stream_id_cmp(id, &in->applied) > 0)
+			in->applied = *id;
+		in->dirty++;
+	}
+
+	if (decision_parse(&d, fields, nfields,
+	    (const char *const *)c->benefits, c->nbenefits, now,
+	    c->future_ms / 1000, &why) == -1)
+		return ingest_invalid(in, applied, cause, why);
+	if (applied)
+		return INGEST_APPLIED;
+
+	office = series_office_index(in->set, d.office, true);
+	if (!series_office_valid(in->set, office))
+		return ingest_invalid(in, false, cause, xasprintf("office: "
+		    "more than %d offices (max_offices)", c->max_offices));
+	period_of(d.decided_at, &p);
+	if (in->max_seen != INT64_MIN &&
+	    d.decided_at < in->max_seen - (int64_t)(in->weeks - 1) * WEEK_S)
+		return ingest_invalid(in, false, cause, xstrdup("decided_at: "
+		    "older than the retention"));
+	if (dedup_check_add(in->dedup, d.id, strlen(d.id))) {
+		in->counters.duplicates++;
+		return INGEST_DUPLICATE;
+	}
+
+	if (in->det->predict != NULL && d.outcome != OUTCOME_DISMISSED)
+		prob = in->det->predict(in->det->arg, &d, &p);
+	if (series_add(in->set, office, d.benefit, d.kind, p.week, p.month,
+	    d.outcome, prob) == -1)
+		return ingest_invalid(in, false, cause, xstrdup("decided_at: "
+		    "older than the retention"));
+	if (in->closed_week == INT32_MIN) {
+		/* Nothing before the first watermark needs closing. */
+		struct period first;
+
+		period_of(d.decided_at - c->lateness_ms / 1000, &first);
+		in->closed_week = first.week - 1;
+		in->next_close_at = period_week_start(first.week + 1);
+	}
+	late = p.week <= in->closed_week;
+	in->counters.counted++;
+	in->counters.by_outcome[d.outcome & 3]++;
+	if (late)
+		in->counters.late++;
+	if (in->records != NULL) {
+		record_from_decision(&d, office, p.day, &rec);
+		records_append(in->records, &rec);
+	}
+	if (in->det->counted != NULL)
+		in->det->counted(in->det->arg, &d, office, &p, prob, late);
+	if (d.decided_at > in->max_seen) {
+		in->max_seen = d.decided_at;
+		ingest_advance(in, d.decided_at - c->lateness_ms / 1000);
+	}
+	return INGEST_COUNTED;
+}
+
+void
+ingest_tick(struct ingest *in, int64_t now, bool idle)
+{
+	int64_t lateness = in->conf->lateness_ms / 1000;
+
+	if (idle && in->watermark != INT64_MIN &&
+	    now - in->watermark <= lateness + INGEST_LIVE_S)
+		ingest_advance(in, now - lateness);
+	if (in->det->tick != NULL && in->watermark != INT64_MIN)
+		in->det->tick(in->det->arg, in->watermark, in->set);
+}
+
+uint64_t
+ingest_dirty(const struct ingest *in)
+{
+	return in->dirty;
+}
+
+static void
+ingest_save_state(const struct ingest *in, struct buf *b, uint64_t reclen)
+{
+	int i;
+
+	buf_put_u64(b, in->applied.ms);
+	buf_put_u64(b, in->applied.seq);
+	buf_put_i64(b, in->max_seen);
+	buf_put_i64(b, in->watermark);
+	buf_put_u32(b, (uint32_t)in->closed_week);
+	buf_put_i64(b, in->next_close_at);
+	buf_put_u64(b, in->counters.counted);
+	buf_put_u64(b, in->counters.invalid);
+	buf_put_u64(b, in->counters.duplicates);
+	buf_put_u64(b, in->counters.late);
+	for (i = 0; i < 4; i++)
+		buf_put_u64(b, in->counters.by_outcome[i]);
+	buf_put_u64(b, reclen);
+	buf_put_u32(b, (uint32_t)in->conf->nbenefits);
+	for (i = 0; i < in->conf->nbenefits; i++)
+		buf_put_str(b, in->conf->benefits[i]);
+}
+
+int
+ingest_checkpoint(struct ingest *in, char **cause)
+{
+	struct checkpoint cp;
+	uint64_t reclen = 0;
+	char *path;
+	int rc;
+
+	if (in->records != NULL && records_sync(in->records, &reclen) == -1) {
+		*cause = xasprintf("records: sync: %s", strerror(errno));
+		return -1;
+	}
+	checkpoint_init(&cp);
+	ingest_save_state(in, checkpoint_add(&cp, INGEST_TAG_STATE), reclen);
+	series_set_save(in->set, checkpoint_add(&cp, INGEST_TAG_SERIES));
+	dedup_save(in->dedup, checkpoint_add(&cp, INGEST_TAG_DEDUP));
+	if (in->det->save != NULL)
+		in->det->save(in->det->arg,
+		    checkpoint_add(&cp, INGEST_TAG_DETECTOR));
+	path = ingest_path(in, "checkpoint");
+	rc = checkpoint_write(&cp, path, cause);
+	free(path);
+	checkpoint_free(&cp);
+	if (rc == 0) {
+		in->checkpointed = in->applied;
+		in->dirty = 0;
+	}
+	return rc;
+}
+
+const struct stream_id *
+ingest_checkpointed(const struct ingest *in)
+{
+	return &in->checkpointed;
+}
+
+const struct stream_id *
+ingest_applied(const struct ingest *in)
+{
+	return &in->applied;
+}
+
+const struct series_set *
+ingest_series(const struct ingest *in)
+{
+	return in->set;
+}
+
+const struct ingest_counters *
+ingest_counters(const struct ingest *in)
+{
+	return &in->counters;
+}
+
+const struct detector *
+ingest_detector(const struct ingest *in)
+{
+	return in->det;
+}
+
+int64_t
+ingest_watermark(const struct ingest *in)
+{
+	return in->watermark;
+}
+
+int64_t
+ingest_max_seen(const struct ingest *in)
+{
+	return in->max_seen;
+}
+
+int32_t
+ingest_closed_week(const struct ingest *in)
+{
+	return in->closed_week;
+}
+
+uint64_t
+ingest_memory(const struct ingest *in)
+{
+	return sizeof *in + series_set_memory(in->set) +
+	    dedup_memory(in->dedup);
+}

@@ -1,0 +1,102 @@
+/*
+ * Ingest: the path of one stream entry, free of I/O. Validates it, drops
+ * duplicates, buckets it by event time, counts it, feeds the detector,
+ * appends its record, and moves the watermark that closes weeks. Owns the
+ * state that the checkpoint saves together with the stream position.
+ */
+#ifndef STABILD_INGEST_H
+#define STABILD_INGEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "decision.h"
+#include "detector.h"
+#include "series.h"
+
+/* A Redis stream entry id "ms-seq". */
+struct stream_id {
+	uint64_t	ms;
+	uint64_t	seq;
+};
+#define STREAM_ID_MAX 48
+
+int stream_id_parse(const char *s, size_t len, struct stream_id *id);
+int stream_id_cmp(const struct stream_id *a, const struct stream_id *b);
+/* buf holds STREAM_ID_MAX bytes. */
+void stream_id_format(const struct stream_id *id, char *buf);
+
+enum ingest_result {
+	INGEST_COUNTED,		/* counted now */
+	INGEST_DUPLICATE,	/* its decision id was counted before */
+	INGEST_INVALID,		/* dead-letter it with *cause */
+	INGEST_APPLIED,		/* at or before the checkpointed position */
+};
+
+/* Counters that live in the checkpoint (exactly-once like the counts). */
+struct ingest_counters {
+	uint64_t	counted;	/* decisions counted (incl. dismissed) */
+	uint64_t	invalid;	/* dead-lettered */
+	uint64_t	duplicates;
+	uint64_t	late;		/* counted into an already closed week */
+	uint64_t	by_outcome[4];	/* enum decision_outcome */
+};
+
+struct ingest;
+
+/*
+ * c is borrowed for the life of ingest (swap with ingest_set_conf after a
+ * reload). det is borrowed too; NULL means detector_none().
+ */
+struct ingest *ingest_create(const struct conf *c, const struct detector *det);
+void ingest_free(struct ingest *in);
+void ingest_set_conf(struct ingest *in, const struct conf *c);
+
+/*
+ * Open the state directory: read the checkpoint (if any) and the records
+ * file. 0, or -1 with *cause (a damaged checkpoint is an error, not a
+ * silent restart from zero).
+ */
+int ingest_open(struct ingest *in, char **cause)
+    __attribute__((warn_unused_result));
+
+/*
+ * One entry. `redelivered` says it came from this consumer's pending list
+ * (it may have been applied before the last crash or disconnect). now is
+ * the wall clock in Unix seconds. INGEST_INVALID sets *cause (caller
+ * frees); an invalid entry is reported again when redelivered, so that its
+ * dead-lettering is never lost.
+ */
+enum ingest_result ingest_entry(struct ingest *in, const struct stream_id *id,
+    const struct decision_field *fields, size_t nfields, bool redelivered,
+    int64_t now, char **cause);
+
+/*
+ * Wall-clock tick. When idle (the stream had nothing) and the watermark is
+ * within lateness of now, now - lateness becomes the watermark, so weeks
+ * close in a quiet live system. Calls the detector's tick.
+ */
+void ingest_tick(struct ingest *in, int64_t now, bool idle);
+
+/* Entries applied since the last checkpoint. */
+uint64_t ingest_dirty(const struct ingest *in);
+/* Write the checkpoint (records synced first). 0 or -1 with *cause. */
+int ingest_checkpoint(struct ingest *in, char **cause)
+    __attribute__((warn_unused_result));
+/* Position of the last checkpoint: entries up to it may be acknowledged. */
+const struct stream_id *ingest_checkpointed(const struct ingest *in);
+/* Position of the last entry applied in memory. */
+const struct stream_id *ingest_applied(const struct ingest *in);
+
+const struct series_set *ingest_series(const struct ingest *in);
+const struct ingest_counters *ingest_counters(const struct ingest *in);
+const struct detector *ingest_detector(const struct ingest *in);
+/* Unix seconds; INT64_MIN before the first event. */
+int64_t ingest_watermark(const struct ingest *in);
+int64_t ingest_max_seen(const struct ingest *in);
+/* Last closed week, INT32_MIN when none. */
+int32_t ingest_closed_week(const struct ingest *in);
+uint64_t ingest_memory(const struct ingest *in);
+
+#endif

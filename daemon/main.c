@@ -1,0 +1,460 @@
+/*
+ * stabild: command line, startup, signals and timers around one libevent
+ * loop. Data flows ingest → statistics → detection → alerts; this file
+ * only wires the parts together and runs the checkpoint schedule.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "api.h"
+#include "auth.h"
+#include "conf.h"
+#include "ingest.h"
+#include "log.h"
+#include "metrics.h"
+#include "notify.h"
+#include "period.h"
+#include "sink.h"
+#include "stream.h"
+#include "xmalloc.h"
+
+#define MAIN_TICK_MS	1000	/* wall-clock watermark and idle exit */
+#define MAIN_STATS_S	60	/* one summary line a minute */
+
+/* The running daemon: the few objects the loop owns. */
+struct daemon {
+	struct event_base	*base;
+	struct conf		*conf;
+	struct auth		*auth;
+	struct ingest		*in;
+	struct stream		*st;
+	struct api		*api;
+	struct event		*checkpoint_ev;
+	struct event		*tick_ev;
+	struct event		*stats_ev;
+	struct event		*exit_ev;
+	struct event		*sig_hup;
+	struct event		*sig_term;
+	struct event		*sig_int;
+	struct event		*sig_usr2;
+	bool			 stopping;
+	bool			 exit_on_idle;
+	int			 exit_code;
+	uint64_t		 stats_last_counted;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: stabild [-t] -c FILE\n"
+	    "       stabild --version | --help | --list-keys\n"
+	    "\n"
+	    "  -c, --config FILE   configuration file (INI)\n"
+	    "  -t, --test          check the configuration and exit\n"
+	    "  -d, --debug         log at debug level (overrides log.level)\n"
+	    "      --exit-on-idle  checkpoint and exit once the stream is drained\n"
+	    "      --list-keys     print every configuration key and exit\n"
+	    "  -V, --version       print the version and exit\n"
+	    "  -h, --help          this text\n");
+}
+
+static void
+list_keys(void)
+{
+	size_t i;
+
+	for (i = 0; i < conf_key_count(); i++)
+		printf("%s\t%s\t%s\n", conf_key_name(i),
+		    conf_key_reloadable(i) ? "reloadable" : "restart",
+		    conf_key_help(i));
+}
+
+/* Load a config and its tokens; -1 with the reason on stderr-ready cause. */
+static int
+load_config(const char *path, struct conf **confp, struct auth **authp,
+    char **cause)
+{
+	struct conf *c = xcalloc(1, sizeof *c);
+	struct auth *a;
+
+	conf_default(c);
+	if (conf_load(c, path, cause) == -1) {
+		conf_free(c);
+		free(c);
+		return -1;
+	}
+	if (c->tokens_file != NULL)
+		a = auth_load(c->tokens_file, cause);
+	else
+		a = auth_empty();
+	if (a == NULL) {
+		conf_free(c);
+		free(c);
+		return -1;
+	}
+	*confp = c;
+	*authp = a;
+	return 0;
+}
+
+/* Checkpoint if anything changed, then acknowledge what it covers. */
+static int
+daemon_checkpoint_now(void *arg, char **cause)
+{
+	struct daemon *d = arg;
+	struct timespec t0, t1;
+
+	if (ingest_dirty(d->in) == 0) {
+		stream_ack(d->st);
+		return 0;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (ingest_checkpoint(d->in, cause) == -1) {
+		/* Nothing is acknowledged: the entries stay pending. */
+		metrics.checkpoint_failures++;
+		log_errorx("%s", *cause);
+		return -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	metrics.checkpoints++;
+	metrics.checkpoint_last_ms = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	stream_ack(d->st);
+	return 0;
+}
+
+static void
+daemon_checkpoint(struct daemon *d)
+{
+	char *cause = NULL;
+
+	if (daemon_checkpoint_now(d, &cause) == -1)
+		free(cause);
+}
+
+static void
+daemon_checkpoint_cb(void *arg)
+{
+	daemon_checkpoint(arg);
+}
+
+static void
+checkpoint_timer_cb(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	daemon_checkpoint(arg);
+}
+
+static void
+exit_now_cb(void *arg)
+{
+	struct daemon *d = arg;
+
+	event_base_loopexit(d->base, NULL);
+}
+
+static void
+exit_timer_cb(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	exit_now_cb(arg);
+}
+
+/* Stop reading, checkpoint, acknowledge, then leave the loop. */
+static void
+daemon_stop(struct daemon *d, const char *why)
+{
+	struct timeval tv;
+	int64_t ms;
+
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	log_notice("stabild: stopping (%s)", why);
+	notify_stopping();
+	stream_stop(d->st);
+	daemon_checkpoint(d);
+	/* Give Redis a moment to take the acknowledgements; an entry whose
+	 * XACK is lost is skipped as already counted at the next start. */
+	if (stream_flush(d->st, exit_now_cb, d) == -1) {
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	ms = d->conf->block_ms + 1000;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(d->exit_ev, &tv);
+}
+
+static void
+tick_timer_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)events;
+	if (d->stopping)
+		return;
+	ingest_tick(d->in, (int64_t)time(NULL), stream_idle(d->st));
+	if (d->exit_on_idle && stream_state(d->st) == STREAM_READING &&
+	    stream_idle(d->st)) {
+		double s = (double)(metrics.last_entry_ns -
+		    metrics.first_entry_ns) / 1e9;
+
+		/* The figure the ingest benchmark reads. */
+		log_notice("stabild: drained %" PRIu64 " entries in %.3f s "
+		    "(%.0f/s)", metrics.entries_read, s,
+		    s > 0 ? (double)metrics.entries_read / s : 0.0);
+		daemon_stop(d, "stream drained");
+	}
+}
+
+static void
+stats_timer_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct daemon *d = arg;
+	const struct ingest_counters *ic = ingest_counters(d->in);
+	uint64_t delta = ic->counted - d->stats_last_counted;
+
+	(void)fd;
+	(void)events;
+	d->stats_last_counted = ic->counted;
+	log_info("stats: %" PRIu64 " counted (%" PRIu64 "/s), %" PRIu64
+	    " dead-lettered, %" PRIu64 " duplicates, %" PRIu64 " late, "
+	    "lag %" PRId64 ", stream %s", ic->counted, delta / MAIN_STATS_S,
+	    ic->invalid, ic->duplicates, ic->late, stream_lag(d->st),
+	    stream_state_name(stream_state(d->st)));
+	notify_status("%" PRIu64 " counted, %" PRIu64 "/s, lag %" PRId64
+	    ", stream %s", ic->counted, delta / MAIN_STATS_S,
+	    stream_lag(d->st), stream_state_name(stream_state(d->st)));
+}
+
+static void
+report_restart_key(const char *key, void *arg)
+{
+	(void)arg;
+	log_warnx("reload: %s changed; it takes effect after a restart", key);
+}
+
+/* SIGHUP: parse afresh, keep the old config on any error, never half. */
+static void
+daemon_reload(struct daemon *d)
+{
+	struct conf *fresh;
+	struct auth *a;
+	char *cause = NULL;
+	struct timeval tv;
+
+	notify_reloading();
+	log_notice("reload: reading %s", d->conf->path);
+	if (load_config(d->conf->path, &fresh, &a, &cause) == -1) {
+		log_errorx("reload: %s; keeping the running configuration",
+		    cause);
+		free(cause);
+		notify_ready();
+		return;
+	}
+	conf_changed_nonreloadable(d->conf, fresh, report_restart_key, NULL);
+	conf_apply_reloadable(d->conf, fresh);
+	conf_free(fresh);
+	free(fresh);
+	auth_free(d->auth);
+	d->auth = a;
+	log_set_level(d->conf->log_level);
+	api_set_conf(d->api, d->conf, d->auth);
+	tv.tv_sec = (time_t)(d->conf->checkpoint_interval_ms / 1000);
+	tv.tv_usec = (suseconds_t)(d->conf->checkpoint_interval_ms % 1000) *
+	    1000;
+	event_add(d->checkpoint_ev, &tv);
+	log_notice("reload: done (%zu tokens, log level %s)",
+	    auth_count(d->auth), log_level_name(d->conf->log_level));
+	notify_ready();
+}
+
+/* Signals arrive here from the loop, not in signal context. */
+static void
+signal_cb(evutil_socket_t sig, short events, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)events;
+	switch (sig) {
+	case SIGHUP:
+		daemon_reload(d);
+		break;
+	case SIGTERM:
+	case SIGINT:
+		if (d->stopping) {
+			log_notice("stabild: second signal, exiting now");
+			event_base_loopexit(d->base, NULL);
+			break;
+		}
+		daemon_stop(d, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		break;
+	case SIGUSR2:
+		if (log_get_level() == LOG_DEBUG)
+			log_set_level(d->conf->log_level);
+		else
+			log_set_level(LOG_DEBUG);
+		log_notice("stabild: log level now %s",
+		    log_level_name(log_get_level()));
+		break;
+	}
+}
+
+static void
+daemon_free(struct daemon *d)
+{
+	struct event **evs[] = { &d->checkpoint_ev, &d->tick_ev, &d->stats_ev,
+	    &d->exit_ev, &d->sig_hup, &d->sig_term, &d->sig_int, &d->sig_usr2 };
+	size_t i;
+
+	notify_watchdog_stop();
+	api_free(d->api);
+	stream_free(d->st);
+	ingest_free(d->in);
+	for (i = 0; i < sizeof evs / sizeof evs[0]; i++) {
+		if (*evs[i] != NULL)
+			event_free(*evs[i]);
+	}
+	auth_free(d->auth);
+	conf_free(d->conf);
+	free(d->conf);
+	sink_unregister_all();
+	if (d->base != NULL)
+		event_base_free(d->base);
+	libevent_global_shutdown();
+}
+
+static struct event *
+daemon_timer(struct daemon *d, event_callback_fn fn, int64_t ms)
+{
+	struct event *ev = event_new(d->base, -1, EV_PERSIST, fn, d);
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	event_add(ev, &tv);
+	return ev;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "test", no_argument, NULL, 't' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "list-keys", no_argument, NULL, 'K' },
+		{ "exit-on-idle", no_argument, NULL, 'E' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon d;
+	const char *path = NULL;
+	char *cause = NULL;
+	bool test = false, debug = false;
+	int ch;
+
+	memset(&d, 0, sizeof d);
+	while ((ch = getopt_long(argc, argv, "c:tdVh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 't':
+			test = true;
+			break;
+		case 'd':
+			debug = true;
+			break;
+		case 'V':
+			printf("stabild %s\n", STABILD_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'K':
+			list_keys();
+			return 0;
+		case 'E':
+			d.exit_on_idle = true;
+			break;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (path == NULL || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	log_init(LOG_INFO);
+	if (load_config(path, &d.conf, &d.auth, &cause) == -1) {
+		fprintf(stderr, "%s\n", cause);
+		free(cause);
+		return 1;
+	}
+	if (test) {
+		printf("%s: configuration OK\n", path);
+		auth_free(d.auth);
+		conf_free(d.conf);
+		free(d.conf);
+		return 0;
+	}
+	log_set_level(debug ? LOG_DEBUG : d.conf->log_level);
+	period_init();
+	srandom((unsigned int)time(NULL) ^ (unsigned int)getpid());
+	signal(SIGPIPE, SIG_IGN);
+	metrics.started_at = (int64_t)time(NULL);
+
+	if ((d.base = event_base_new()) == NULL)
+		fatalx("stabild: cannot create the event loop");
+	d.in = ingest_create(d.conf, NULL);
+	if (ingest_open(d.in, &cause) == -1)
+		fatalx("%s", cause);
+	sink_register(sink_log());
+	d.st = stream_create(d.base, d.conf, d.in, daemon_checkpoint_cb, &d);
+	d.api = api_create(d.base, d.conf, d.auth, d.in, d.st, &cause);
+	if (d.api == NULL)
+		fatalx("%s", cause);
+	api_set_checkpoint(d.api, daemon_checkpoint_now, &d);
+
+	d.sig_hup = evsignal_new(d.base, SIGHUP, signal_cb, &d);
+	d.sig_term = evsignal_new(d.base, SIGTERM, signal_cb, &d);
+	d.sig_int = evsignal_new(d.base, SIGINT, signal_cb, &d);
+	d.sig_usr2 = evsignal_new(d.base, SIGUSR2, signal_cb, &d);
+	evsignal_add(d.sig_hup, NULL);
+	evsignal_add(d.sig_term, NULL);
+	evsignal_add(d.sig_int, NULL);
+	evsignal_add(d.sig_usr2, NULL);
+	d.exit_ev = evtimer_new(d.base, exit_timer_cb, &d);
+	d.checkpoint_ev = daemon_timer(&d, checkpoint_timer_cb,
+	    d.conf->checkpoint_interval_ms);
+	d.tick_ev = daemon_timer(&d, tick_timer_cb, MAIN_TICK_MS);
+	d.stats_ev = daemon_timer(&d, stats_timer_cb, MAIN_STATS_S * 1000);
+
+	stream_start(d.st);
+	notify_watchdog_start(d.base);
+	notify_ready();
+	log_notice("stabild %s: started, state in %s", STABILD_VERSION,
+	    d.conf->state_dir);
+	event_base_dispatch(d.base);
+	log_notice("stabild: stopped");
+	daemon_free(&d);
+	return d.exit_code;
+}

@@ -1,0 +1,220 @@
+/*
+ * Process counters (reset at every start) and the Prometheus text
+ * exposition of them, of the checkpointed ingest counters (which survive a
+ * restart) and of the stream consumer's gauges.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decision.h"
+#include "ingest.h"
+#include "metrics.h"
+#include "period.h"
+#include "series.h"
+#include "stream.h"
+#include "xmalloc.h"
+
+struct metrics metrics;
+
+/* Labels of metrics.http_requests, by index. */
+static const char *const metrics_http_classes[] = {
+	"other", "1xx", "2xx", "3xx", "4xx", "5xx",
+};
+_Static_assert(sizeof metrics_http_classes / sizeof metrics_http_classes[0] ==
+    sizeof metrics.http_requests / sizeof metrics.http_requests[0],
+    "one label per status class");
+
+/* Append printf-style text to out. */
+static void __attribute__((format(printf, 2, 3)))
+metrics_printf(struct buf *out, const char *fmt, ...)
+{
+	char small[256], *s;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof small, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof small) {
+		buf_put(out, small, (size_t)n);
+		return;
+	}
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	buf_put(out, s, strlen(s));
+	free(s);
+}
+
+/* The HELP and TYPE lines of one metric. */
+static void
+metrics_head(struct buf *out, const char *name, const char *type,
+    const char *help)
+{
+	metrics_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+	    type);
+}
+
+static void
+metrics_counter(struct buf *out, const char *name, const char *help,
+    uint64_t v)
+{
+	metrics_head(out, name, "counter", help);
+	metrics_printf(out, "%s %" PRIu64 "\n", name, v);
+}
+
+/* A gauge whose sample is left out while its value is unknown. */
+static void
+metrics_gauge(struct buf *out, const char *name, const char *help,
+    bool known, int64_t v)
+{
+	metrics_head(out, name, "gauge", help);
+	if (known)
+		metrics_printf(out, "%s %" PRId64 "\n", name, v);
+}
+
+/* Counters that ingest keeps in the checkpoint. */
+static void
+metrics_render_events(struct buf *out, const struct ingest *in)
+{
+	const struct ingest_counters *ic = ingest_counters(in);
+	int i;
+
+	metrics_counter(out, "stabild_events_counted_total",
+	    "Decisions counted, dismissed ones included.", ic->counted);
+	metrics_counter(out, "stabild_events_deadlettered_total",
+	    "Stream entries refused as invalid and dead-lettered.",
+	    ic->invalid);
+	metrics_counter(out, "stabild_events_duplicate_total",
+	    "Entries whose decision id was counted before.", ic->duplicates);
+	metrics_counter(out, "stabild_events_late_total",
+	    "Decisions counted into an already closed week.", ic->late);
+
+	metrics_head(out, "stabild_decisions_total", "counter",
+	    "Decisions counted, by outcome.");
+	for (i = OUTCOME_GRANTED; i <= OUTCOME_DISMISSED; i++) {
+		metrics_printf(out,
+		    "stabild_decisions_total{outcome=\"%s\"} %" PRIu64 "\n",
+		    decision_outcome_name(i), ic->by_outcome[i]);
+	}
+}
+
+/* The consumer: process counters and the gauges the stream last saw. */
+static void
+metrics_render_stream(struct buf *out, const struct stream *st)
+{
+	enum stream_state state;
+	int64_t lag = -1, pending = -1, length = -1;
+	uint64_t unacked = 0;
+	bool connected = false;
+
+	if (st != NULL) {
+		state = stream_state(st);
+		connected = state == STREAM_PENDING || state == STREAM_READING;
+		lag = stream_lag(st);
+		pending = stream_pending(st);
+		length = stream_length(st);
+		unacked = stream_unacked(st);
+	}
+
+	metrics_counter(out, "stabild_stream_entries_read_total",
+	    "Stream entries received.", metrics.entries_read);
+	metrics_gauge(out, "stabild_stream_lag",
+	    "Entries in the stream not yet delivered to the group.",
+	    lag >= 0, lag);
+	metrics_gauge(out, "stabild_stream_pending",
+	    "Entries delivered to the group and not acknowledged.",
+	    pending >= 0, pending);
+	metrics_gauge(out, "stabild_stream_length",
+	    "Entries in the stream.", length >= 0, length);
+	metrics_gauge(out, "stabild_stream_unacked",
+	    "Entries received and not yet acknowledged by this consumer.",
+	    true, (int64_t)unacked);
+	metrics_gauge(out, "stabild_stream_connected",
+	    "1 while the consumer is reading the stream.", true,
+	    connected ? 1 : 0);
+	metrics_counter(out, "stabild_redis_reconnects_total",
+	    "Successful Redis connects after the first.",
+	    metrics.redis_reconnects);
+	metrics_counter(out, "stabild_redis_errors_total",
+	    "Redis error replies and lost connections.", metrics.redis_errors);
+	metrics_counter(out, "stabild_deadletter_writes_total",
+	    "Dead-letter stream writes confirmed.", metrics.deadletter_writes);
+	metrics_counter(out, "stabild_acks_total",
+	    "Stream entries acknowledged.", metrics.acks);
+}
+
+/* Checkpoints, statistics and event time. */
+static void
+metrics_render_state(struct buf *out, const struct ingest *in)
+{
+	const struct series_set *set = ingest_series(in);
+	int64_t watermark = ingest_watermark(in);
+	int32_t closed = ingest_closed_week(in);
+
+	metrics_counter(out, "stabild_checkpoints_total",
+	    "Checkpoints written.", metrics.checkpoints);
+	metrics_counter(out, "stabild_checkpoint_failures_total",
+	    "Checkpoints that failed.", metrics.checkpoint_failures);
+	metrics_head(out, "stabild_checkpoint_duration_seconds", "gauge",
+	    "Duration of the last checkpoint.");
+	metrics_printf(out, "stabild_checkpoint_duration_seconds %.3f\n",
+	    (double)metrics.checkpoint_last_ms / 1000.0);
+
+	metrics_gauge(out, "stabild_series",
+	    "Series counted (office and national).", true,
+	    series_count(set));
+	metrics_gauge(out, "stabild_offices", "Offices seen.", true,
+	    series_office_count(set));
+	metrics_gauge(out, "stabild_watermark_seconds",
+	    "Event-time watermark (Unix time).", watermark != INT64_MIN,
+	    watermark);
+	metrics_gauge(out, "stabild_closed_week_start_seconds",
+	    "Start of the last closed ISO week (Unix time).",
+	    closed != INT32_MIN,
+	    closed != INT32_MIN ? period_week_start(closed) : 0);
+	metrics_gauge(out, "stabild_memory_bytes",
+	    "Bytes held by the statistics and the duplicate window.", true,
+	    (int64_t)ingest_memory(in));
+}
+
+/* The HTTP API and the process itself. */
+static void
+metrics_render_process(struct buf *out)
+{
+	size_t i;
+
+	metrics_head(out, "stabild_http_requests_total", "counter",
+	    "HTTP responses, by status class.");
+	for (i = 0; i < sizeof metrics_http_classes /
+	    sizeof metrics_http_classes[0]; i++) {
+		metrics_printf(out,
+		    "stabild_http_requests_total{code=\"%s\"} %" PRIu64 "\n",
+		    metrics_http_classes[i], metrics.http_requests[i]);
+	}
+	metrics_counter(out, "stabild_http_unauthorized_total",
+	    "HTTP requests refused for a missing, unknown or too weak token.",
+	    metrics.http_unauthorized);
+	metrics_gauge(out, "stabild_start_time_seconds",
+	    "Start of the process (Unix time).", true, metrics.started_at);
+	metrics_head(out, "stabild_build_info", "gauge",
+	    "Always 1; the version is a label.");
+	metrics_printf(out, "stabild_build_info{version=\"%s\"} 1\n",
+	    STABILD_VERSION);
+}
+
+void
+metrics_render(struct buf *out, const struct ingest *in,
+    const struct stream *st)
+{
+	metrics_render_events(out, in);
+	metrics_render_stream(out, st);
+	metrics_render_state(out, in);
+	metrics_render_process(out);
+}

@@ -1,0 +1,37 @@
+/*
+ * Process-lifetime counters (reset at start) and the Prometheus text
+ * exposition, which also reads the checkpointed counters of ingest.
+ */
+#ifndef STABILD_METRICS_H
+#define STABILD_METRICS_H
+
+#include <stdint.h>
+
+#include "buf.h"
+
+struct ingest;
+struct stream;
+
+struct metrics {
+	uint64_t	redis_reconnects;	/* successful connects after the first */
+	uint64_t	redis_errors;		/* error replies and lost links */
+	uint64_t	entries_read;		/* stream entries received */
+	uint64_t	deadletter_writes;	/* dead-letter XADDs confirmed */
+	uint64_t	acks;			/* entries acknowledged */
+	uint64_t	checkpoints;
+	uint64_t	checkpoint_failures;
+	uint64_t	checkpoint_last_ms;	/* duration of the last one */
+	uint64_t	http_requests[6];	/* by status class: 0 other, 1xx..5xx */
+	uint64_t	http_unauthorized;
+	int64_t		started_at;		/* Unix seconds */
+	uint64_t	first_entry_ns;		/* monotonic: first entry read */
+	uint64_t	last_entry_ns;		/* monotonic: last batch counted */
+};
+
+extern struct metrics metrics;
+
+/* Append the exposition text to out. */
+void metrics_render(struct buf *out, const struct ingest *in,
+    const struct stream *st);
+
+#endif

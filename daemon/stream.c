@@ -1,0 +1,878 @@
+/*
+ * Redis stream consumer on hiredis async and libevent. A connection goes
+ * DISCONNECTED → CONNECTING → PREPARING → PENDING → READING; losing it
+ * returns to DISCONNECTED and a backoff timer tries again. Entries are
+ * acknowledged only once a checkpoint covers them.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
+#include <hiredis/adapters/libevent.h>
+
+#include "conf.h"
+#include "ingest.h"
+#include "log.h"
+#include "metrics.h"
+#include "stream.h"
+#include "xmalloc.h"
+
+#define STREAM_BACKOFF_MIN_MS	100
+#define STREAM_INFO_MS		5000
+#define STREAM_ACK_CHUNK	1000
+#define STREAM_FIELDS_STACK	64
+
+/* An entry received and not yet acknowledged. */
+struct stream_entry {
+	struct stream_id id;
+	uint8_t		 flags;
+#define STREAM_ENTRY_DL_SENT	0x1	/* dead-letter XADD not yet confirmed */
+#define STREAM_ENTRY_DL_FAILED	0x2	/* keep unacknowledged: re-read later */
+};
+
+struct stream {
+	struct event_base	*base;
+	const struct conf	*conf;
+	struct ingest		*in;
+	stream_checkpoint_cb	 checkpoint_cb;
+	void			*checkpoint_arg;
+
+	redisAsyncContext	*ac;
+	enum stream_state	 state;
+	struct event		*retry_ev;	/* reconnect and connect timeout */
+	struct event		*info_ev;	/* lag and pending poll */
+	int64_t			 backoff_ms;
+	bool			 ever_connected;
+	bool			 link_up;	/* last reported link state */
+	char			*last_error;	/* last reported failure */
+	struct stream_id	 pending_from;	/* paging through pending */
+	bool			 idle;
+
+	struct stream_entry	*unacked;
+	size_t			 nunacked;
+	size_t			 capunacked;
+
+	int64_t			 lag;
+	int64_t			 pending;
+	int64_t			 length;
+};
+
+static void stream_connect(struct stream *st);
+static void stream_read(struct stream *st);
+static void stream_prepare(struct stream *st);
+
+const char *
+stream_state_name(enum stream_state s)
+{
+	switch (s) {
+	case STREAM_DISCONNECTED:
+		return "disconnected";
+	case STREAM_CONNECTING:
+		return "connecting";
+	case STREAM_PREPARING:
+		return "preparing";
+	case STREAM_PENDING:
+		return "pending";
+	case STREAM_READING:
+		return "reading";
+	case STREAM_STOPPED:
+		return "stopped";
+	}
+	return "unknown";
+}
+
+/* The one place the state changes. */
+static void
+stream_set_state(struct stream *st, enum stream_state s)
+{
+	if (st->state == s)
+		return;
+	log_debug("stream: %s -> %s", stream_state_name(st->state),
+	    stream_state_name(s));
+	st->state = s;
+	if ((s == STREAM_PENDING || s == STREAM_READING) && !st->link_up) {
+		st->link_up = true;
+		free(st->last_error);
+		st->last_error = NULL;
+		if (st->ever_connected)
+			metrics.redis_reconnects++;
+		log_notice("stream: connected to redis, consuming %s as %s/%s",
+		    st->conf->stream, st->conf->group, st->conf->consumer);
+		st->ever_connected = true;
+	}
+}
+
+/* Log a failure once per distinct cause while the link is down. */
+static void
+stream_report(struct stream *st, const char *what)
+{
+	metrics.redis_errors++;
+	if (st->link_up) {
+		st->link_up = false;
+		log_warnx("stream: redis link lost: %s", what);
+	} else if (st->last_error == NULL || strcmp(st->last_error, what) != 0)
+		log_warnx("stream: redis unavailable: %s", what);
+	else
+		log_debug("stream: redis still unavailable: %s", what);
+	free(st->last_error);
+	st->last_error = xstrdup(what);
+}
+
+static int64_t
+stream_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static uint64_t
+stream_monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void
+stream_timer(struct event *ev, int64_t ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+	event_add(ev, &tv);
+}
+
+/* Drop the connection (if any) and try again after the backoff. */
+static void
+stream_retry(struct stream *st, const char *why)
+{
+	redisAsyncContext *ac = st->ac;
+	int64_t jitter;
+
+	st->ac = NULL;
+	if (ac != NULL)
+		redisAsyncFree(ac);
+	st->nunacked = 0;	/* all of them are in our pending list */
+	if (st->state == STREAM_STOPPED)
+		return;
+	stream_report(st, why);
+	stream_set_state(st, STREAM_DISCONNECTED);
+	if (st->backoff_ms == 0)
+		st->backoff_ms = STREAM_BACKOFF_MIN_MS;
+	else if (st->backoff_ms < st->conf->reconnect_max_ms)
+		st->backoff_ms *= 2;
+	if (st->backoff_ms > st->conf->reconnect_max_ms)
+		st->backoff_ms = st->conf->reconnect_max_ms;
+	/* Up to 20% jitter so that many daemons do not reconnect together. */
+	jitter = st->backoff_ms / 5 > 0 ? random() % (st->backoff_ms / 5) : 0;
+	stream_timer(st->retry_ev, st->backoff_ms - jitter);
+}
+
+/* Whether a callback's reply belongs to the live connection. */
+static bool
+stream_live(const struct stream *st, const redisAsyncContext *c)
+{
+	return st->ac != NULL && c == st->ac && st->state != STREAM_STOPPED;
+}
+
+static void
+stream_retry_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct stream *st = arg;
+
+	(void)fd;
+	(void)events;
+	if (st->state == STREAM_CONNECTING) {
+		stream_retry(st, "connect timed out");
+		return;
+	}
+	if (st->state == STREAM_DISCONNECTED)
+		stream_connect(st);
+}
+
+static void
+stream_connect_cb(const redisAsyncContext *c, int status)
+{
+	struct stream *st = c->data;
+
+	if (st == NULL || c != st->ac)
+		return;
+	if (status != REDIS_OK) {
+		char why[256];
+
+		snprintf(why, sizeof why, "connect: %s", c->errstr);
+		st->ac = NULL;	/* hiredis frees it after this callback */
+		stream_retry(st, why);
+		return;
+	}
+	event_del(st->retry_ev);
+	stream_prepare(st);
+}
+
+static void
+stream_disconnect_cb(const redisAsyncContext *c, int status)
+{
+	struct stream *st = c->data;
+	char why[256];
+
+	if (st == NULL || c != st->ac)
+		return;
+	snprintf(why, sizeof why, "%s", status == REDIS_OK ? "closed" :
+	    c->errstr);
+	st->ac = NULL;		/* freed by hiredis after this callback */
+	stream_retry(st, why);
+}
+
+static void
+stream_connect(struct stream *st)
+{
+	const struct conf *c = st->conf;
+	redisAsyncContext *ac;
+
+	stream_set_state(st, STREAM_CONNECTING);
+	if (c->redis_socket != NULL)
+		ac = redisAsyncConnectUnix(c->redis_socket);
+	else
+		ac = redisAsyncConnect(c->redis_host, c->redis_port);
+	if (ac == NULL)
+		fatalx("stream: out of memory");
+	if (ac->err) {
+		char why[256];
+
+		snprintf(why, sizeof why, "connect: %s", ac->errstr);
+		redisAsyncFree(ac);
+		stream_retry(st, why);
+		return;
+	}
+	ac->data = st;
+	st->ac = ac;
+	redisLibeventAttach(ac, st->base);
+	redisAsyncSetConnectCallback(ac, stream_connect_cb);
+	redisAsyncSetDisconnectCallback(ac, stream_disconnect_cb);
+	/* hiredis 0.14 has no async connect timeout: this timer is it. */
+	stream_timer(st->retry_ev, c->connect_timeout_ms);
+}
+
+/* Send a command; the reply goes to fn with st. */
+static void
+stream_command(struct stream *st, redisCallbackFn *fn, int argc,
+    const char **argv, const size_t *argvlen)
+{
+	if (redisAsyncCommandArgv(st->ac, fn, st, argc, argv, argvlen) !=
+	    REDIS_OK)
+		log_debug("stream: command %s not sent", argv[0]);
+}
+
+static void
+stream_auth_cb(redisAsyncContext *c, void *r, void *privdata)
+{
+	struct stream *st = privdata;
+	redisReply *reply = r;
+	char why[256];
+
+	if (!stream_live(st, c) || reply == NULL)
+		return;
+	if (reply->type == REDIS_REPLY_ERROR) {
+		/* Never echo the password: only Redis's own message. */
+		snprintf(why, sizeof why, "AUTH: %s", reply->str);
+		stream_retry(st, why);
+	}
+}
+
+static void
+stream_group_cb(redisAsyncContext *c, void *r, void *privdata)
+{
+	struct stream *st = privdata;
+	redisReply *reply = r;
+	char why[256];
+
+	if (!stream_live(st, c) || reply == NULL)
+		return;
+	if (reply->type == REDIS_REPLY_ERROR &&
+	    strncmp(reply->str, "BUSYGROUP", 9) != 0) {
+		snprintf(why, sizeof why, "XGROUP CREATE: %s", reply->str);
+		stream_retry(st, why);
+		return;
+	}
+	if (reply->type != REDIS_REPLY_ERROR)
+		log_notice("stream: created group %s on %s", st->conf->group,
+		    st->conf->stream);
+	st->backoff_ms = 0;
+	memset(&st->pending_from, 0, sizeof st->pending_from);
+	stream_set_state(st, STREAM_PENDING);
+	stream_read(st);
+}
+
+/* AUTH if configured, then create the group (from the start) if absent. */
+static void
+stream_prepare(struct stream *st)
+{
+	const struct conf *c = st->conf;
+	const char *argv[6];
+	size_t argvlen[6];
+	int argc = 0;
+
+	stream_set_state(st, STREAM_PREPARING);
+	if (c->redis_password != NULL) {
+		argv[argc++] = "AUTH";
+		if (c->redis_user != NULL)
+			argv[argc++] = c->redis_user;
+		argv[argc++] = c->redis_password;
+		for (int i = 0; i < argc; i++)
+			argvlen[i] = strlen(argv[i]);
+		stream_command(st, stream_auth_cb, argc, argv, argvlen);
+	}
+	argv[0] = "XGROUP";
+	argv[1] = "CREATE";
+	argv[2] = c->stream;
+	argv[3] = c->group;
+	argv[4] = "0";
+	argv[5] = "MKSTREAM";
+	for (int i = 0; i < 6; i++)
+		argvlen[i] = strlen(argv[i]);
+	stream_command(st, stream_group_cb, 6, argv, argvlen);
+}
+
+static void
+stream_unacked_add(struct stream *st, const struct stream_id *id,
+    uint8_t flags)
+{
+	if (st->nunacked == st->capunacked) {
+		st->capunacked = st->capunacked ? st->capunacked * 2 : 1024;
+		st->unacked = xreallocarray(st->unacked, st->capunacked,
+		    sizeof *st->unacked);
+	}
+	st->unacked[st->nunacked].id = *id;
+	st->unacked[st->nunacked].flags = flags;
+	st->nunacked++;
+}
+
+static struct stream_entry *
+stream_unacked_find(struct stream *st, const struct stream_id *id)
+{
+	size_t lo = 0, hi = st->nunacked, mid;
+	int cmp;
+
+	/* Entries arrive in id order within a connection: binary search. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		cmp = stream_id_cmp(&st->unacked[mid].id, id);
+		if (cmp == 0)
+			return &st->unacked[mid];
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+struct stream_dl {
+	struct stream		*st;
+	struct stream_id	 id;
+};
+
+static void
+stream_deadletter_cb(redisAsyncContext *c, void *r, void *privdata)
+{
+	struct stream_dl *dl = privdata;
+	struct stream *st = dl->st;
+	redisReply *reply = r;
+	struct stream_entry *e;
+	char idbuf[STREAM_ID_MAX];
+
+	if (!stream_live(st, c) || reply == NULL) {
+		free(dl);
+		return;
+	}
+	e = stream_unacked_find(st, &dl->id);
+	stream_id_format(&dl->id, idbuf);
+	if (reply->type == REDIS_REPLY_ERROR &&
+	    strstr(reply->str, "equal or smaller") == NULL) {
+		/* Keep it unacknowledged: the next connection re-reads it. */
+		metrics.redis_errors++;
+		log_warnx("stream: dead-letter %s to %s failed: %s", idbuf,
+		    st->conf->deadletter, reply->str);
+		if (e != NULL)
+			e->flags = STREAM_ENTRY_DL_FAILED;
+	} else {
+		/* An id error means this entry was dead-lettered before. */
+		if (reply->type != REDIS_REPLY_ERROR)
+			metrics.deadletter_writes++;
+		if (e != NULL)
+			e->flags = 0;
+	}
+	free(dl);
+}
+
+/* XADD the entry to the dead-letter stream under its own id. */
+static void
+stream_deadletter(struct stream *st, const char *idstr, size_t idlen,
+    const struct stream_id *id, const char *reason,
+    const struct decision_field *fields, size_t nfields)
+{
+	const char **argv;
+	size_t *argvlen, i;
+	int argc = 0;
+	struct stream_dl *dl;
+
+	argv = xreallocarray(NULL, 7 + 2 * nfields, sizeof *argv);
+	argvlen = xreallocarray(NULL, 7 + 2 * nfields, sizeof *argvlen);
+	argv[argc] = "XADD";
+	argvlen[argc++] = 4;
+	argv[argc] = st->conf->deadletter;
+	argvlen[argc++] = strlen(st->conf->deadletter);
+	argv[argc] = idstr;
+	argvlen[argc++] = idlen;
+	argv[argc] = "reason";
+	argvlen[argc++] = 6;
+	argv[argc] = reason;
+	argvlen[argc++] = strlen(reason);
+	argv[argc] = "source_id";
+	argvlen[argc++] = 9;
+	argv[argc] = idstr;
+	argvlen[argc++] = idlen;
+	for (i = 0; i < nfields; i++) {
+		argv[argc] = fields[i].name;
+		argvlen[argc++] = fields[i].namelen;
+		argv[argc] = fields[i].value;
+		argvlen[argc++] = fields[i].valuelen;
+	}
+	dl = xmalloc(sizeof *dl);
+	dl->st = st;
+	dl->id = *id;
+	if (redisAsyncCommandArgv(st->ac, stream_deadletter_cb, dl, argc, argv,
+	    argvlen) != REDIS_OK)
+		free(dl);
+	free(argv);
+	free(argvlen);
+}
+
+/* One entry of a read: [id, [field, value, ...]] (fields nil if deleted). */
+static void
+stream_entry(struct stream *st, const redisReply *e, bool redelivered,
+    int64_t now)
+{
+	struct decision_field stackf[STREAM_FIELDS_STACK], *f = stackf;
+	const redisReply *id_r, *fl;
+	struct stream_id id;
+	enum ingest_result res;
+	char *cause = NULL;
+	size_t i, n;
+
+	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+	    e->element[0]->type != REDIS_REPLY_STRING)
+		return;
+	id_r = e->element[0];
+	if (stream_id_parse(id_r->str, id_r->len, &id) == -1)
+		return;
+	metrics.entries_read++;
+	fl = e->element[1];
+	if (fl->type != REDIS_REPLY_ARRAY) {
+		/* Deleted from the stream while pending: nothing to count. */
+		log_warnx("stream: pending entry %s was deleted before it "
+		    "was counted", id_r->str);
+		stream_unacked_add(st, &id, 0);
+		return;
+	}
+	n = fl->elements / 2;
+	if (n > STREAM_FIELDS_STACK)
+		f = xreallocarray(NULL, n, sizeof *f);
+	for (i = 0; i < n; i++) {
+		f[i].name = fl->element[2 * i]->str;
+		f[i].namelen = fl->element[2 * i]->len;
+		f[i].value = fl->element[2 * i + 1]->str;
+		f[i].valuelen = fl->element[2 * i + 1]->len;
+	}
+	res = ingest_entry(st->in, &id, f, n, redelivered, now, &cause);
+	if (res == INGEST_INVALID) {
+		log_debug("stream: entry %s dead-lettered: %s", id_r->str,
+		    cause);
+		stream_unacked_add(st, &id, STREAM_ENTRY_DL_SENT);
+		stream_deadletter(st, id_r->str, id_r->len, &id, cause, f, n);
+		free(cause);
+	} else {
+		if (res == INGEST_DUPLICATE)
+			log_debug("stream: entry %s is a duplicate", id_r->str);
+		stream_unacked_add(st, &id, 0);
+	}
+	if (f != stackf)
+		free(f);
+}
+
+static void
+stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
+{
+	struct stream *st = privdata;
+	redisReply *reply = r;
+	const redisReply *entries;
+	bool redelivered;
+	int64_t now;
+	size_t i;
+	char why[256];
+
+	if (!stream_live(st, c) || reply == NULL)
+		return;
+	if (reply->type == REDIS_REPLY_ERROR) {
+		if (strncmp(reply->str, "NOGROUP", 7) == 0) {
+			/* Redis lost the group (restart without data). */
+			log_warnx("stream: group %s is gone; creating it "
+			    "again", st->conf->group);
+			st->nunacked = 0;
+			stream_prepare(st);
+			return;
+		}
+		snprintf(why, sizeof why, "XREADGROUP: %s", reply->str);
+		stream_retry(st, why);
+		return;
+	}
+	redelivered = st->state == STREAM_PENDING;
+	now = stream_now();
+	entries = NULL;
+	if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 &&
+	    reply->element[0]->type == REDIS_REPLY_ARRAY &&
+	    reply->element[0]->elements == 2)
+		entries = reply->element[0]->element[1];
+	if (entries == NULL || entries->type != REDIS_REPLY_ARRAY ||
+	    entries->elements == 0) {
+		if (st->state == STREAM_PENDING) {
+			stream_set_state(st, STREAM_READING);
+			stream_read(st);
+			return;
+		}
+		st->idle = true;
+		ingest_tick(st->in, now, true);
+		stream_read(st);
+		return;
+	}
+	st->idle = false;
+	if (st->state == STREAM_PENDING) {
+		const redisReply *last = entries->element[entries->elements - 1];
+
+		if (last->type == REDIS_REPLY_ARRAY && last->elements == 2 &&
+		    stream_id_parse(last->element[0]->str,
+		    last->element[0]->len, &st->pending_from) == 0)
+			st->pending_from.seq++;	/* exclusive next start */
+	}
+	/* Ask for the next batch first: Redis prepares it while we count. */
+	stream_read(st);
+	if (metrics.first_entry_ns == 0)
+		metrics.first_entry_ns = stream_monotonic_ns();
+	for (i = 0; i < entries->elements; i++)
+		stream_entry(st, entries->element[i], redelivered, now);
+	metrics.last_entry_ns = stream_monotonic_ns();
+	if (st->checkpoint_cb != NULL &&
+	    ingest_dirty(st->in) >= (uint64_t)st->conf->checkpoint_events)
+		st->checkpoint_cb(st->checkpoint_arg);
+}
+
+/* XREADGROUP: pending entries from pending_from, or new ones with BLOCK. */
+static void
+stream_read(struct stream *st)
+{
+	const struct conf *c = st->conf;
+	const char *argv[12];
+	size_t argvlen[12];
+	char count[24], block[24], from[STREAM_ID_MAX];
+	int argc = 0, i;
+
+	snprintf(count, sizeof count, "%d", c->batch);
+	snprintf(block, sizeof block, "%" PRId64, c->block_ms);
+	argv[argc++] = "XREADGROUP";
+	argv[argc++] = "GROUP";
+	argv[argc++] = c->group;
+	argv[argc++] = c->consumer;
+	argv[argc++] = "COUNT";
+	argv[argc++] = count;
+	if (st->state == STREAM_READING) {
+		argv[argc++] = "BLOCK";
+		argv[argc++] = block;
+	}
+	argv[argc++] = "STREAMS";
+	argv[argc++] = c->stream;
+	if (st->state == STREAM_READING)
+		argv[argc++] = ">";
+	else {
+		stream_id_format(&st->pending_from, from);
+		argv[argc++] = from;
+	}
+	for (i = 0; i < argc; i++)
+		argvlen[i] = strlen(argv[i]);
+	stream_command(st, stream_read_cb, argc, argv, argvlen);
+}
+
+static void
+stream_ack_cb(redisAsyncContext *c, void *r, void *privdata)
+{
+	struct stream *st = privdata;
+	redisReply *reply = r;
+
+	if (st->ac == NULL || c != st->ac || reply == NULL)
+		return;
+	if (reply->type == REDIS_REPLY_INTEGER)
+		metrics.acks += (uint64_t)reply->integer;
+	else if (reply->type == REDIS_REPLY_ERROR) {
+		metrics.redis_errors++;
+		log_warnx("stream: XACK: %s", reply->str);
+	}
+}
+
+void
+stream_ack(struct stream *st)
+{
+	const struct stream_id *upto = ingest_checkpointed(st->in);
+	const char **argv;
+	size_t *argvlen, i, keep = 0;
+	char (*ids)[STREAM_ID_MAX];
+	int argc;
+
+	if (st->ac == NULL || st->nunacked == 0 ||
+	    st->state < STREAM_PENDING)
+		return;
+	argv = xreallocarray(NULL, 3 + STREAM_ACK_CHUNK, sizeof *argv);
+	argvlen = xreallocarray(NULL, 3 + STREAM_ACK_CHUNK, sizeof *argvlen);
+	ids = xreallocarray(NULL, STREAM_ACK_CHUNK, sizeof *ids);
+	argv[0] = "XACK";
+	argv[1] = st->conf->stream;
+	argv[2] = st->conf->group;
+	for (i = 0; i < 3; i++)
+		argvlen[i] = strlen(argv[i]);
+	argc = 3;
+	for (i = 0; i < st->nunacked; i++) {
+		struct stream_entry *e = &st->unacked[i];
+
+		if (e->flags != 0 || stream_id_cmp(&e->id, upto) > 0) {
+			st->unacked[keep++] = *e;
+			continue;
+		}
+		stream_id_format(&e->id, ids[argc - 3]);
+		argv[argc] = ids[argc - 3];
+		argvlen[argc] = strlen(argv[argc]);
+		argc++;
+		if (argc == 3 + STREAM_ACK_CHUNK) {
+			stream_command(st, stream_ack_cb, argc, argv, argvlen);
+			argc = 3;
+		}
+	}
+	if (argc > 3)
+		stream_command(st, stream_ack_cb, argc, argv, argvlen);
+	st->nunacked = keep;
+	free(ids);
+	free(argv);
+	free(argvlen);
+}
+
+static void
+stream_info_cb(redisAsyncContext *c, void *r, void *privdata)
+{
+	struct stream *st = privdata;
+	redisReply *reply = r;
+	size_t i, j;
+
+	if (!stream_live(st, c) || reply == NULL ||
+	    reply->type != REDIS_REPLY_ARRAY)
+		return;
+	for (i = 0; i < reply->elements; i++) {
+		const redisReply *g = reply->element[i];
+		bool ours = false;
+		int64_t lag = -1, pending = -1;
+
+		if (g->type != REDIS_REPLY_ARRAY)
+			continue;
+		for (j = 0; j + 1 < g->elements; j += 2) {
+			const redisReply *k = g->element[j], *v = g->element[j + 1];
+
+			if (k->type != REDIS_REPLY_STRING)
+				continue;
+			if (strcmp(k->str, "name") == 0 &&
+			    v->type == REDIS_REPLY_STRING)
+				ours = strcmp(v->str, st->conf->group) == 0;
+			else if (strcmp(k->str, "lag") == 0)
+				lag = v->type == REDIS_REPLY_INTEGER ?
+				    v->integer : -1;
+			else if (strcmp(k->str, "pending") == 0 &&
+			    v->type == REDIS_REPLY_INTEGER)
+				pending = v->integer;
+		}
+		if (ours) {
+			st->lag = lag;
+			st->pending = pending;
+		}
+	}
+}
+
+static void
+stream_len_cb(redisAsyncContext *c, void *r, void *privdata)
+{
+	struct stream *st = privdata;
+	redisReply *reply = r;
+
+	if (!stream_live(st, c) || reply == NULL)
+		return;
+	if (reply->type == REDIS_REPLY_INTEGER)
+		st->length = reply->integer;
+}
+
+/* Every few seconds: the group's lag and pending count, the length. */
+static void
+stream_info_timer_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct stream *st = arg;
+	const char *argv[3];
+	size_t argvlen[3];
+
+	(void)fd;
+	(void)events;
+	if (st->ac == NULL || st->state < STREAM_PENDING ||
+	    st->state == STREAM_STOPPED)
+		return;
+	argv[0] = "XINFO";
+	argv[1] = "GROUPS";
+	argv[2] = st->conf->stream;
+	argvlen[0] = 5;
+	argvlen[1] = 6;
+	argvlen[2] = strlen(argv[2]);
+	stream_command(st, stream_info_cb, 3, argv, argvlen);
+	argv[0] = "XLEN";
+	argv[1] = st->conf->stream;
+	argvlen[0] = 4;
+	argvlen[1] = strlen(argv[1]);
+	stream_command(st, stream_len_cb, 2, argv, argvlen);
+}
+
+struct stream *
+stream_create(struct event_base *base, const struct conf *c,
+    struct ingest *in, stream_checkpoint_cb cb, void *arg)
+{
+	struct stream *st = xcalloc(1, sizeof *st);
+	struct timeval tv = { STREAM_INFO_MS / 1000, 0 };
+
+	st->base = base;
+	st->conf = c;
+	st->in = in;
+	st->checkpoint_cb = cb;
+	st->checkpoint_arg = arg;
+	st->state = STREAM_DISCONNECTED;
+	st->lag = st->pending = st->length = -1;
+	st->retry_ev = evtimer_new(base, stream_retry_cb, st);
+	st->info_ev = event_new(base, -1, EV_PERSIST, stream_info_timer_cb, st);
+	event_add(st->info_ev, &tv);
+	return st;
+}
+
+void
+stream_start(struct stream *st)
+{
+	stream_connect(st);
+}
+
+void
+stream_stop(struct stream *st)
+{
+	stream_set_state(st, STREAM_STOPPED);
+	event_del(st->retry_ev);
+	event_del(st->info_ev);
+}
+
+void
+stream_free(struct stream *st)
+{
+	redisAsyncContext *ac;
+
+	if (st == NULL)
+		return;
+	st->state = STREAM_STOPPED;
+	ac = st->ac;
+	st->ac = NULL;
+	if (ac != NULL)
+		redisAsyncFree(ac);
+	event_free(st->retry_ev);
+	event_free(st->info_ev);
+	free(st->unacked);
+	free(st->last_error);
+	free(st);
+}
+
+void
+stream_set_conf(struct stream *st, const struct conf *c)
+{
+	st->conf = c;
+}
+
+/* Run cb once the commands sent so far have been answered. */
+struct stream_flush {
+	void	(*cb)(void *);
+	void	*arg;
+};
+
+static void
+stream_flush_cb(redisAsyncContext *c, void *r, void *privdata)
+{
+	struct stream_flush *fl = privdata;
+
+	(void)c;
+	(void)r;
+	fl->cb(fl->arg);
+	free(fl);
+}
+
+int
+stream_flush(struct stream *st, void (*cb)(void *), void *arg)
+{
+	struct stream_flush *fl;
+
+	if (st->ac == NULL)
+		return -1;
+	fl = xmalloc(sizeof *fl);
+	fl->cb = cb;
+	fl->arg = arg;
+	if (redisAsyncCommand(st->ac, stream_flush_cb, fl, "PING") !=
+	    REDIS_OK) {
+		free(fl);
+		return -1;
+	}
+	return 0;
+}
+
+enum stream_state
+stream_state(const struct stream *st)
+{
+	return st->state;
+}
+
+int64_t
+stream_lag(const struct stream *st)
+{
+	return st->lag;
+}
+
+int64_t
+stream_pending(const struct stream *st)
+{
+	return st->pending;
+}
+
+int64_t
+stream_length(const struct stream *st)
+{
+	return st->length;
+}
+
+uint64_t
+stream_unacked(const struct stream *st)
+{
+	return st->nunacked;
+}
+
+bool
+stream_idle(const struct stream *st)
+{
+	return st->idle;
+}

@@ -1,0 +1,59 @@
+/*
+ * The Redis stream consumer: hiredis async on the libevent loop. Creates
+ * the group (MKSTREAM), reads this consumer's pending entries first and
+ * then new ones, hands each entry to ingest, dead-letters invalid ones
+ * (with the source entry's id, so repeating it is harmless), acknowledges
+ * entries once a checkpoint covers them, and reconnects with backoff.
+ */
+#ifndef STABILD_STREAM_H
+#define STABILD_STREAM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct event_base;
+struct conf;
+struct ingest;
+struct stream;
+
+enum stream_state {
+	STREAM_DISCONNECTED,	/* waiting for the reconnect timer */
+	STREAM_CONNECTING,	/* TCP/unix connect and AUTH under way */
+	STREAM_PREPARING,	/* XGROUP CREATE */
+	STREAM_PENDING,		/* re-reading our pending entries */
+	STREAM_READING,		/* reading new entries */
+	STREAM_STOPPED,		/* stream_stop: no more reads */
+};
+
+/* Called after a batch when ingest has enough unsaved entries. */
+typedef void (*stream_checkpoint_cb)(void *arg);
+
+struct stream *stream_create(struct event_base *base, const struct conf *c,
+    struct ingest *in, stream_checkpoint_cb cb, void *arg);
+void stream_free(struct stream *st);
+void stream_start(struct stream *st);
+/* Stop reading; pending replies are ignored. */
+void stream_stop(struct stream *st);
+/* Acknowledge every received entry up to ingest's checkpointed position. */
+void stream_ack(struct stream *st);
+/*
+ * Call cb(arg) once Redis has answered everything sent so far (or the link
+ * drops). -1 when there is no link: call it yourself.
+ */
+int stream_flush(struct stream *st, void (*cb)(void *), void *arg);
+/* Number of entries received but not yet acknowledged. */
+uint64_t stream_unacked(const struct stream *st);
+/* Swap the borrowed conf after a reload (connection keys need a restart). */
+void stream_set_conf(struct stream *st, const struct conf *c);
+
+enum stream_state stream_state(const struct stream *st);
+const char *stream_state_name(enum stream_state s);
+/* Entries in the stream not yet delivered to the group (XINFO lag); -1 unknown. */
+int64_t stream_lag(const struct stream *st);
+/* Entries delivered to the group but not acknowledged (XPENDING); -1 unknown. */
+int64_t stream_pending(const struct stream *st);
+int64_t stream_length(const struct stream *st);
+/* True when the last read returned nothing (the stream is drained). */
+bool stream_idle(const struct stream *st);
+
+#endif

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""make bench: ingest throughput of stabild against a bare hiredis consumer
+(XREADGROUP + XACK, no work) over the same stream in the same run, rounds
+alternating A B A B so that machine drift hits both; then peak memory for
+a ten-year national-size history. Each consumer times itself from its
+first to its last entry, so process start-up is left out of both."""
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import harness  # noqa: E402
+
+BARE = os.path.join(harness.BUILD, "bench-bare-consumer")
+HISTORY = os.path.join(harness.BUILD, "bench-history")
+
+
+def run_bare(redis, n, group):
+    r = subprocess.run([BARE, "--port", str(redis.port), "--stream", "stabild:decisions",
+                        "--group", group, "--consumer", "bench", "--count", "500",
+                        "--expect", str(n)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=600)
+    m = re.search(r"consumed=(\d+) seconds=([\d.]+) rate=([\d.]+)", r.stdout.decode() + r.stderr.decode())
+    if r.returncode != 0 or not m:
+        raise SystemExit("bench: bare consumer failed: %s" % r.stderr.decode())
+    return int(m.group(1)), float(m.group(3))
+
+
+def run_stabild(redis, work, n, group):
+    d = harness.Daemon(work, redis, name=group, conf_extra={
+        "redis": {"group": group, "consumer": "bench", "batch": "500", "block": "100ms"},
+        "state": {"checkpoint_interval": "2s", "dir": os.path.join(work, group)},
+        "log": {"level": "notice"},
+    })
+    logf = open(d.log_path, "ab")
+    p = subprocess.Popen([harness.STABILD, "-c", d.conf_path, "--exit-on-idle"],
+                         stdout=logf, stderr=logf)
+    _, status, ru = os.wait4(p.pid, 0)
+    logf.close()
+    log = d.log()
+    m = re.search(r"drained (\d+) entries in ([\d.]+) s \((\d+)/s\)", log)
+    if os.waitstatus_to_exitcode(status) != 0 or not m:
+        raise SystemExit("bench: stabild failed:\n%s" % log)
+    if int(m.group(1)) != n:
+        raise SystemExit("bench: stabild read %s of %d entries" % (m.group(1), n))
+    return int(m.group(1)), int(m.group(3)), ru.ru_maxrss
+
+
+def main():
+    n = int(os.environ.get("BENCH_EVENTS", "400000"))
+    rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
+    work = tempfile.mkdtemp(prefix="stabild-bench-")
+    redis = harness.Redis(work).start()
+    try:
+        weeks = max(1, n // 4000)
+        harness.run_sim(redis, work, "--seed", "11", "--weeks", weeks, "--per-week", 4000,
+                        "--start", "2020-01-06", truth=False)
+        total = redis.call("XLEN", "stabild:decisions")
+        print("bench: %d entries in the stream, %d rounds" % (total, rounds))
+        bare, ours, ratios, rss = [], [], [], []
+        for i in range(rounds):
+            _, rb = run_bare(redis, total, "bare-%d" % i)
+            _, rs, maxrss = run_stabild(redis, work, total, "stabild-%d" % i)
+            bare.append(rb)
+            ours.append(rs)
+            ratios.append(rs / rb)
+            rss.append(maxrss)
+            print("bench: round %d: bare %.0f/s, stabild %.0f/s, ratio %.2f" % (i + 1, rb, rs, rs / rb))
+        print("bench: ingest median: bare consumer %.0f events/s, stabild %.0f events/s" % (
+            statistics.median(bare), statistics.median(ours)))
+        print("bench: ingest ratio stabild/bare: median %.2f (min %.2f, max %.2f; target >= 0.90)" % (
+            statistics.median(ratios), min(ratios), max(ratios)))
+        print("bench: stabild peak RSS while ingesting %d entries: %.1f MiB" % (
+            total, statistics.median(rss) / 1024.0))
+    finally:
+        redis.stop()
+    r = subprocess.run([HISTORY, os.path.join(work, "history.checkpoint")], stdout=subprocess.PIPE)
+    sys.stdout.write(r.stdout.decode())
+    subprocess.run(["rm", "-rf", work])
+    return r.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+#!/bin/sh
+# make demo: a private redis-server on a free loopback port, stabild, and
+# the simulator writing two years of decisions for 58 offices (with an
+# injected drift, some malformed entries and resent duplicates); then a
+# report of what stabild counted, straight from its HTTP API.
+set -eu
+BUILDDIR=${BUILDDIR:-build}
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin="$top/$BUILDDIR"
+work=$(mktemp -d "${TMPDIR:-/tmp}/stabild-demo.XXXXXX")
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+rport=$(port)
+hport=$(port)
+token=demo-read-token-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+redis_pid=
+stabild_pid=
+
+cleanup() {
+	[ -n "$stabild_pid" ] && kill "$stabild_pid" 2>/dev/null && wait "$stabild_pid" 2>/dev/null
+	[ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+echo "demo: redis-server on 127.0.0.1:$rport, stabild API on 127.0.0.1:$hport"
+redis-server --port "$rport" --bind 127.0.0.1 --dir "$work" --save '' \
+	--appendonly no --daemonize no --logfile "$work/redis.log" &
+redis_pid=$!
+
+printf 'read %s\n' "$token" > "$work/tokens"
+chmod 600 "$work/tokens"
+cat > "$work/stabild.conf" <<CONF
+[redis]
+host = 127.0.0.1
+port = $rport
+block = 500ms
+[http]
+bind = 127.0.0.1
+port = $hport
+tokens_file = $work/tokens
+[state]
+dir = $work/state
+CONF
+
+for i in $(seq 50); do
+	redis-cli -p "$rport" ping >/dev/null 2>&1 && break
+	sleep 0.1
+done
+
+"$bin/stabild" -c "$work/stabild.conf" 2> "$work/stabild.log" &
+stabild_pid=$!
+
+echo "demo: simulating 104 weeks of decisions (58 offices, drift in K017 from week 70)"
+"$bin/stabild-sim" --port "$rport" --seed 7 --weeks 104 --per-week 4000 \
+	--start 2023-01-02 --drift K017:sjukpenning:first:70:1.8 \
+	--malformed 0.001 --duplicates 0.001 --truth "$work/truth.tsv"
+
+python3 "$top/tests/demo_report.py" --port "$hport" --token "$token" \
+	--truth "$work/truth.tsv" --redis-port "$rport"
+
+echo
+echo "demo: last lines of the daemon log"
+tail -n 5 "$work/stabild.log"
+kill -TERM "$stabild_pid"
+wait "$stabild_pid" && echo "demo: stabild stopped cleanly (exit 0)"
+stabild_pid=

@@ -1,0 +1,391 @@
+"""Integration test harness: a private redis-server on a free loopback port,
+a private stabild with its own config and state directory, the simulator,
+and small clients for RESP and HTTP. Standard library only.
+
+Every process started here is stopped by pid when the test ends.
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, os.environ.get("BUILDDIR", "build"))
+STABILD = os.path.join(BUILD, "stabild")
+SIM = os.path.join(BUILD, "stabild-sim")
+
+READ_TOKEN = "read-token-0123456789abcdef"
+WRITE_TOKEN = "write-token-0123456789abcdef"
+
+
+class TestFailure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise TestFailure(msg)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(pred, timeout, what, interval=0.05):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = pred()
+            if last:
+                return last
+        except (OSError, TestFailure, ValueError):
+            pass
+        time.sleep(interval)
+    raise TestFailure("timed out after %ss waiting for %s (last: %r)" % (timeout, what, last))
+
+
+class RespError(Exception):
+    pass
+
+
+class Resp:
+    """A minimal RESP2 client, enough for test inspection."""
+
+    def __init__(self, port, timeout=10):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buf = b""
+
+    def close(self):
+        self.sock.close()
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            data = self.sock.recv(65536)
+            if not data:
+                raise OSError("connection closed")
+            self.buf += data
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _exact(self, n):
+        while len(self.buf) < n + 2:
+            data = self.sock.recv(65536)
+            if not data:
+                raise OSError("connection closed")
+            self.buf += data
+        data, self.buf = self.buf[:n], self.buf[n + 2:]
+        return data
+
+    def _reply(self):
+        line = self._line()
+        t, rest = line[:1], line[1:]
+        if t == b"+":
+            return rest.decode()
+        if t == b"-":
+            return RespError(rest.decode())
+        if t == b":":
+            return int(rest)
+        if t == b"$":
+            n = int(rest)
+            return None if n < 0 else self._exact(n)
+        if t == b"*":
+            n = int(rest)
+            return None if n < 0 else [self._reply() for _ in range(n)]
+        raise OSError("bad RESP type %r" % t)
+
+    def call(self, *args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            if isinstance(a, str):
+                a = a.encode()
+            elif isinstance(a, int):
+                a = str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        self.sock.sendall(b"".join(out))
+        r = self._reply()
+        if isinstance(r, RespError):
+            raise r
+        return r
+
+
+class Redis:
+    def __init__(self, workdir, persistent=False):
+        self.dir = os.path.join(workdir, "redis")
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = free_port()
+        self.persistent = persistent
+        self.proc = None
+
+    def start(self):
+        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                "--dir", self.dir, "--daemonize", "no", "--protected-mode", "yes",
+                "--save", "", "--logfile", os.path.join(self.dir, "redis.log")]
+        if self.persistent:
+            args += ["--appendonly", "yes", "--appendfsync", "always"]
+        else:
+            args += ["--appendonly", "no"]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: self.ping(), 10, "redis-server on port %d" % self.port)
+        return self
+
+    def ping(self):
+        c = Resp(self.port, timeout=1)
+        try:
+            return c.call("PING") == "PONG"
+        finally:
+            c.close()
+
+    def client(self):
+        return Resp(self.port)
+
+    def call(self, *args):
+        c = self.client()
+        try:
+            return c.call(*args)
+        finally:
+            c.close()
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+class Daemon:
+    """A private stabild. conf_extra: {section: {key: value}} overrides."""
+
+    def __init__(self, workdir, redis, conf_extra=None, tokens=True, name="stabild"):
+        self.workdir = workdir
+        self.redis = redis
+        self.http_port = free_port()
+        self.state_dir = os.path.join(workdir, name + "-state")
+        self.conf_path = os.path.join(workdir, name + ".conf")
+        self.tokens_path = os.path.join(workdir, name + ".tokens")
+        self.log_path = os.path.join(workdir, name + ".log")
+        self.proc = None
+        self.logf = None
+        self.tokens = tokens
+        self.sections = {
+            "redis": {"host": "127.0.0.1", "port": str(redis.port), "block": "200ms",
+                      "reconnect_max": "1s", "connect_timeout": "2s"},
+            "http": {"bind": "127.0.0.1", "port": str(self.http_port)},
+            "state": {"dir": self.state_dir, "checkpoint_interval": "200ms"},
+            "log": {"level": "info"},
+        }
+        if tokens:
+            self.sections["http"]["tokens_file"] = self.tokens_path
+        for sec, kv in (conf_extra or {}).items():
+            self.sections.setdefault(sec, {}).update(kv)
+        self.write_tokens("read %s\nwrite %s\n" % (READ_TOKEN, WRITE_TOKEN))
+        self.write_conf()
+
+    def write_tokens(self, text):
+        with open(self.tokens_path, "w") as f:
+            f.write(text)
+        os.chmod(self.tokens_path, 0o600)
+
+    def write_conf(self, text=None):
+        if text is None:
+            lines = []
+            for sec, kv in self.sections.items():
+                lines.append("[%s]" % sec)
+                for k, v in kv.items():
+                    lines.append("%s = %s" % (k, v))
+                lines.append("")
+            text = "\n".join(lines)
+        with open(self.conf_path, "w") as f:
+            f.write(text)
+
+    def start(self, args=(), wait=True):
+        self.logf = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([STABILD, "-c", self.conf_path] + list(args),
+                                     stdout=self.logf, stderr=self.logf)
+        if wait:
+            wait_for(lambda: self.alive_http(), 15, "stabild /healthz")
+        return self
+
+    def alive_http(self):
+        if self.proc.poll() is not None:
+            raise TestFailure("stabild exited with %s; log:\n%s" % (self.proc.returncode, self.log()))
+        return self.get("/healthz", token=None)[0] == 200
+
+    def log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def request(self, method, path, token=READ_TOKEN, body=None, headers=None):
+        url = "http://127.0.0.1:%d%s" % (self.http_port, path)
+        data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+        req = urllib.request.Request(url, data=data, method=method)
+        if token is not None:
+            req.add_header("Authorization", "Bearer " + token)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                raw = r.read()
+                return r.status, dict(r.headers), raw
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read()
+
+    def get(self, path, token=READ_TOKEN):
+        status, headers, raw = self.request("GET", path, token=token)
+        ctype = headers.get("Content-Type", "")
+        if ctype.startswith("application/json"):
+            return status, json.loads(raw)
+        return status, raw.decode()
+
+    def status(self):
+        s, body = self.get("/v1/status")
+        check(s == 200, "GET /v1/status: %s %s" % (s, body))
+        return body
+
+    def wait_counted(self, total, timeout=60):
+        """Wait until counted + dead-lettered + duplicates reach total."""
+        def done():
+            ev = self.status()["events"]
+            n = ev["counted"] + ev["deadlettered"] + ev["duplicates"]
+            return n >= total and n
+        return wait_for(done, timeout, "%d entries processed" % total, interval=0.1)
+
+    def send_signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise TestFailure("stabild did not stop on %s" % sig)
+        rc = self.proc.returncode
+        self.proc = None
+        if self.logf:
+            self.logf.close()
+            self.logf = None
+        return rc
+
+    def kill9(self):
+        return self.stop(signal.SIGKILL)
+
+
+def run_sim(redis, workdir, *args, truth=True, stream="stabild:decisions"):
+    """Run the simulator into redis; return the parsed truth (or None)."""
+    truth_path = os.path.join(workdir, "truth-%d.tsv" % int(time.monotonic() * 1e6))
+    cmd = [SIM, "--port", str(redis.port), "--stream", stream] + [str(a) for a in args]
+    if truth:
+        cmd += ["--truth", truth_path]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+    if r.returncode != 0:
+        raise TestFailure("simulator failed: %s" % r.stderr.decode())
+    return read_truth(truth_path) if truth else None
+
+
+class Truth:
+    def __init__(self):
+        self.weeks = {}    # (office, benefit, kind) -> {week: (n, rej, partial, dismissed)}
+        self.totals = {}
+
+    def series(self):
+        return sorted(self.weeks)
+
+
+def read_truth(path):
+    t = Truth()
+    with open(path) as f:
+        header = f.readline().rstrip("\n").split("\t")
+        check(header[:4] == ["office", "benefit", "kind", "week"], "truth header %r" % header)
+        for line in f:
+            line = line.rstrip("\n")
+            if line.startswith("#total"):
+                for kv in line.split("\t")[1:]:
+                    k, v = kv.split("=")
+                    t.totals[k] = int(v)
+                continue
+            office, benefit, kind, week, n, rej, part, dis = line.split("\t")
+            key = (office, benefit, kind)
+            row = (int(n), int(rej), int(part), int(dis))
+            t.weeks.setdefault(key, {})[week] = row
+            nkey = ("national", benefit, kind)
+            cur = t.weeks.setdefault(nkey, {}).get(week, (0, 0, 0, 0))
+            t.weeks[nkey][week] = tuple(a + b for a, b in zip(cur, row))
+    return t
+
+
+def compare_with_truth(daemon, truth):
+    """Every series and week the truth has, exactly; and no extra series."""
+    s, body = daemon.get("/v1/series?limit=10000")
+    check(s == 200, "GET /v1/series: %s" % s)
+    listed = {(x["office"], x["benefit"], x["kind"]) for x in body["series"]}
+    expected = set(truth.weeks)
+    check(listed == expected, "series differ: missing %s, extra %s" %
+          (sorted(expected - listed)[:5], sorted(listed - expected)[:5]))
+    for key in sorted(expected):
+        s, one = daemon.get("/v1/series/%s/%s/%s?period=week" % key)
+        check(s == 200, "GET series %s: %s" % (key, s))
+        got = {h["period"]: (h["decisions"], h["rejected"], h["partial"], h["dismissed"])
+               for h in one["history"]}
+        want = truth.weeks[key]
+        if got != want:
+            diff = [(w, want.get(w), got.get(w)) for w in sorted(set(got) | set(want))
+                    if want.get(w) != got.get(w)]
+            raise TestFailure("series %s differs in %d weeks, e.g. %s" % (key, len(diff), diff[:3]))
+
+
+class Workdir:
+    """A temporary directory removed on success, kept on failure."""
+
+    def __init__(self, name):
+        self.path = tempfile.mkdtemp(prefix="stabild-it-%s-" % name)
+        self.cleanups = []
+
+    def add(self, fn):
+        self.cleanups.append(fn)
+        return fn
+
+    def close(self, ok):
+        for fn in reversed(self.cleanups):
+            try:
+                fn()
+            except Exception as e:  # a cleanup must not hide the result
+                print("cleanup: %s" % e, file=sys.stderr)
+        if ok:
+            shutil.rmtree(self.path, ignore_errors=True)
+        else:
+            print("kept %s for inspection" % self.path, file=sys.stderr)
+
+
+def main(test_fn, name):
+    """Run one test function(workdir) with cleanup; exit 0 or 1."""
+    w = Workdir(name)
+    ok = False
+    try:
+        test_fn(w)
+        ok = True
+    except TestFailure as e:
+        print("FAIL %s: %s" % (name, e), file=sys.stderr)
+    finally:
+        w.close(ok)
+    sys.exit(0 if ok else 1)

@@ -1,0 +1,124 @@
+/*
+ * alert and sink: the contract §3 JSON body and dispatch to sinks.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "alert.h"
+#include "sink.h"
+
+static void
+sample(struct alert *a)
+{
+	memset(a, 0, sizeof *a);
+	strcpy(a->id, "a-1");
+	a->status = ALERT_FIRING;
+	a->classification = ALERT_EXPLAINED;
+	a->scope = ALERT_OFFICE;
+	a->direction = ALERT_DOWN;
+	strcpy(a->office, "K017");
+	strcpy(a->benefit, "sjukpenning");
+	strcpy(a->kind, "first");
+	a->detected_at = 1683021600;	/* 2023-05-02T10:00:00Z */
+	a->raised_at = 1683021660;
+	strcpy(a->onset, "2023-W14");
+	a->baseline_rate = 0.081;
+	a->current_rate = 0.124;
+	a->expected_rate = 0.085;
+	a->odds_ratio = 1.62;
+	strcpy(a->method, "score-cusum");
+	strcpy(a->explanations[0], "hfd-2023-12");
+	a->nexplanations = 1;
+}
+
+static void
+test_json_contract(void **state)
+{
+	struct alert a;
+	json_t *o;
+	json_error_t err;
+	char *s;
+
+	(void)state;
+	sample(&a);
+	s = alert_to_json(&a, "http://127.0.0.1:8080");
+	o = json_loads(s, 0, &err);
+	assert_non_null(o);
+	assert_int_equal(json_integer_value(json_object_get(o, "version")), 1);
+	assert_string_equal(json_string_value(json_object_get(o, "alert_id")),
+	    "a-1");
+	assert_string_equal(json_string_value(json_object_get(o, "status")),
+	    "firing");
+	assert_string_equal(json_string_value(json_object_get(o,
+	    "classification")), "explained");
+	assert_string_equal(json_string_value(json_object_get(o, "scope")),
+	    "office");
+	assert_string_equal(json_string_value(json_object_get(o, "direction")),
+	    "down");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_object_get(o, "series"), "office")), "K017");
+	assert_string_equal(json_string_value(json_object_get(o,
+	    "detected_at")), "2023-05-02T10:00:00Z");
+	assert_string_equal(json_string_value(json_object_get(o, "onset")),
+	    "2023-W14");
+	assert_true(json_real_value(json_object_get(o, "odds_ratio")) == 1.62);
+	assert_int_equal(json_array_size(json_object_get(o, "explanations")),
+	    1);
+	assert_string_equal(json_string_value(json_object_get(o,
+	    "status_url")),
+	    "http://127.0.0.1:8080/v1/series/K017/sjukpenning/first");
+	json_decref(o);
+	free(s);
+}
+
+static int seen;
+static char last_id[ALERT_ID_MAX];
+
+static void
+count_emit(void *arg, const struct alert *a)
+{
+	(*(int *)arg)++;
+	strcpy(last_id, a->id);
+}
+
+static void
+test_sink_dispatch(void **state)
+{
+	struct sink s = { "count", &seen, count_emit };
+	struct alert a;
+	int i;
+
+	(void)state;
+	sink_unregister_all();
+	sample(&a);
+	assert_int_equal(sink_register(&s), 0);
+	assert_int_equal(sink_register(&s), 0);
+	sink_emit(&a);
+	assert_int_equal(seen, 2);
+	assert_string_equal(last_id, "a-1");
+	for (i = 2; i < SINK_MAX; i++)
+		assert_int_equal(sink_register(&s), 0);
+	assert_int_equal(sink_register(&s), -1);
+	assert_int_equal(sink_count(), SINK_MAX);
+	sink_unregister_all();
+	sink_emit(&a);
+	assert_int_equal(seen, 2);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_contract),
+		cmocka_unit_test(test_sink_dispatch),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

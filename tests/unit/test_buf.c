@@ -1,0 +1,125 @@
+/*
+ * buf: round trips of every type, and the reader's refusal of short input.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <math.h>
+#include <string.h>
+
+#include "buf.h"
+
+static void
+test_round_trip(void **state)
+{
+	struct buf b;
+	struct buf_reader r;
+	uint8_t u8;
+	uint16_t u16;
+	uint32_t u32;
+	uint64_t u64;
+	int64_t i64;
+	double d;
+	char s[16];
+
+	(void)state;
+	buf_init(&b);
+	buf_put_u8(&b, 0xab);
+	buf_put_u16(&b, 0xbeef);
+	buf_put_u32(&b, 0xdeadbeef);
+	buf_put_u64(&b, 0x0123456789abcdefULL);
+	buf_put_i64(&b, -42);
+	buf_put_double(&b, -0.125);
+	buf_put_str(&b, "national");
+	assert_int_equal(b.len, 1 + 2 + 4 + 8 + 8 + 8 + 4 + 8);
+	/* Little-endian on every machine: the file format depends on it. */
+	assert_int_equal(b.data[1], 0xef);
+	assert_int_equal(b.data[2], 0xbe);
+
+	buf_reader_init(&r, b.data, b.len);
+	assert_int_equal(buf_get_u8(&r, &u8), 0);
+	assert_int_equal(u8, 0xab);
+	assert_int_equal(buf_get_u16(&r, &u16), 0);
+	assert_int_equal(u16, 0xbeef);
+	assert_int_equal(buf_get_u32(&r, &u32), 0);
+	assert_int_equal(u32, 0xdeadbeef);
+	assert_int_equal(buf_get_u64(&r, &u64), 0);
+	assert_true(u64 == 0x0123456789abcdefULL);
+	assert_int_equal(buf_get_i64(&r, &i64), 0);
+	assert_int_equal(i64, -42);
+	assert_int_equal(buf_get_double(&r, &d), 0);
+	assert_true(d == -0.125);
+	assert_int_equal(buf_get_str(&r, s, sizeof s), 0);
+	assert_string_equal(s, "national");
+	assert_int_equal(r.left, 0);
+	assert_false(r.bad);
+	buf_free(&b);
+}
+
+static void
+test_short_input(void **state)
+{
+	struct buf b;
+	struct buf_reader r;
+	uint64_t u64;
+	uint32_t u32;
+	char s[4];
+
+	(void)state;
+	buf_init(&b);
+	buf_put_u32(&b, 7);
+	buf_reader_init(&r, b.data, b.len);
+	assert_int_equal(buf_get_u64(&r, &u64), -1);
+	assert_true(r.bad);
+	/* Once bad, always bad: loaders check at the end. */
+	assert_int_equal(buf_get_u32(&r, &u32), -1);
+
+	buf_reset(&b);
+	buf_put_str(&b, "too long");
+	buf_reader_init(&r, b.data, b.len);
+	assert_int_equal(buf_get_str(&r, s, sizeof s), -1);
+	assert_true(r.bad);
+
+	/* A length field larger than what follows. */
+	buf_reset(&b);
+	buf_put_u32(&b, 1000);
+	buf_put(&b, "ab", 2);
+	buf_reader_init(&r, b.data, b.len);
+	assert_null(buf_get_bytes(&r, 1000));
+	buf_free(&b);
+}
+
+static void
+test_growth(void **state)
+{
+	struct buf b;
+	uint32_t i, v;
+	struct buf_reader r;
+
+	(void)state;
+	buf_init(&b);
+	for (i = 0; i < 100000; i++)
+		buf_put_u32(&b, i * 7);
+	assert_int_equal(b.len, 400000);
+	buf_reader_init(&r, b.data, b.len);
+	for (i = 0; i < 100000; i++) {
+		assert_int_equal(buf_get_u32(&r, &v), 0);
+		assert_int_equal(v, i * 7);
+	}
+	buf_free(&b);
+	assert_null(b.data);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_short_input),
+		cmocka_unit_test(test_growth),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

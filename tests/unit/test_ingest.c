@@ -1,0 +1,522 @@
+/*
+ * ingest: counting, duplicates, invalid entries, replays of applied
+ * entries, the detector hooks, week closing by watermark, late events,
+ * retention, and the checkpoint round trip with the records file.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "detector.h"
+#include "ingest.h"
+#include "period.h"
+#include "records.h"
+#include "xmalloc.h"
+
+#define T0	1680476400	/* 2023-04-03T00:00:00+01:00... Monday 2023-W14 */
+#define DAY	86400
+#define NOW	(T0 + 400 * DAY)
+
+struct fixture {
+	char		 dir[64];
+	struct conf	 conf;
+	struct ingest	*in;
+	uint64_t	 seq;
+};
+
+/* A detector that records what ingest tells it. */
+static struct {
+	int	 predicted;
+	int	 counted;
+	int	 late;
+	int32_t	 closed[256];
+	int	 nclosed;
+	int	 ticks;
+} hook;
+
+static double
+hook_predict(void *arg, const struct decision *d, const struct period *p)
+{
+	(void)arg;
+	(void)d;
+	(void)p;
+	hook.predicted++;
+	return 0.2;
+}
+
+static void
+hook_counted(void *arg, const struct decision *d, int office,
+    const struct period *p, double prob, bool late)
+{
+	(void)arg;
+	(void)d;
+	(void)office;
+	(void)p;
+	assert_true(prob == 0.2 || prob < 0);
+	hook.counted++;
+	if (late)
+		hook.late++;
+}
+
+static void
+hook_week_closed(void *arg, int32_t week, const struct series_set *set)
+{
+	(void)arg;
+	(void)set;
+	if (hook.nclosed < 256)
+		hook.closed[hook.nclosed++] = week;
+}
+
+static void
+hook_tick(void *arg, int64_t watermark, const struct series_set *set)
+{
+	(void)arg;
+	(void)watermark;
+	(void)set;
+	hook.ticks++;
+}
+
+static const struct detector hook_detector = {
+	.name = "test",
+	.predict = hook_predict,
+	.counted = hook_counted,
+	.week_closed = hook_week_closed,
+	.tick = hook_tick,
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof *f);
+	char *cause = NULL;
+
+	period_init();
+	strcpy(f->dir, "/tmp/stabild-test-ingest-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	conf_default(&f->conf);
+	free(f->conf.state_dir);
+	f->conf.state_dir = xstrdup(f->dir);
+	f->conf.dedup_window = 1000;
+	f->conf.max_offices = 4;
+	memset(&hook, 0, sizeof hook);
+	f->in = ingest_create(&f->conf, &hook_detector);
+	if (ingest_open(f->in, &cause) == -1) {
+		fprintf(stderr, "%s\n", cause);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static void
+cleanup_dir(const char *dir)
+{
+	char path[128];
+
+	snprintf(path, sizeof path, "%s/checkpoint", dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/records", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	ingest_free(f->in);
+	cleanup_dir(f->dir);
+	conf_free(&f->conf);
+	free(f);
+	return 0;
+}
+
+/*
+ * Feed an entry given as "name=value" strings (NULL-terminated); the
+ * stream id is the next sequence number unless id_seq is non-zero.
+ */
+static enum ingest_result
+feed(struct fixture *f, uint64_t id_seq, bool redelivered, char **cause,
+    ...)
+{
+	struct decision_field fields[32];
+	struct stream_id id;
+	const char *kv;
+	size_t n = 0;
+	va_list ap;
+
+	va_start(ap, cause);
+	while ((kv = va_arg(ap, const char *)) != NULL) {
+		const char *eq = strchr(kv, '=');
+
+		fields[n].name = kv;
+		fields[n].namelen = (size_t)(eq - kv);
+		fields[n].value = eq + 1;
+		fields[n].valuelen = strlen(eq + 1);
+		n++;
+	}
+	va_end(ap);
+	id.ms = 1000;
+	id.seq = id_seq != 0 ? id_seq : ++f->seq;
+	return ingest_entry(f->in, &id, fields, n, redelivered, NOW, cause);
+}
+
+/* A valid decision with a given id, office, outcome and time. */
+static enum ingest_result
+feed_decision(struct fixture *f, const char *id, const char *office,
+    const char *outcome, int64_t t)
+{
+	char idf[80], of[64], outf[64], tf[64];
+	char *cause = NULL;
+	enum ingest_result r;
+
+	snprintf(idf, sizeof idf, "id=%s", id);
+	snprintf(of, sizeof of, "office=%s", office);
+	snprintf(outf, sizeof outf, "outcome=%s", outcome);
+	snprintf(tf, sizeof tf, "decided_at=%lld", (long long)t);
+	r = feed(f, 0, false, &cause, idf, of, "benefit=sjukpenning",
+	    "kind=first", outf, tf, "diagnosis=F32", (const char *)NULL);
+	if (r == INGEST_INVALID) {
+		fprintf(stderr, "unexpected invalid: %s\n", cause);
+		free(cause);
+	}
+	return r;
+}
+
+static const struct bucket *
+week_of(struct fixture *f, int office, int64_t t)
+{
+	const struct series *s;
+	struct period p;
+
+	s = series_get(ingest_series(f->in), office, 0, DECISION_FIRST);
+	if (s == NULL)
+		return NULL;
+	period_of(t, &p);
+	return series_week(s, p.week);
+}
+
+static void
+test_counting(void **state)
+{
+	struct fixture *f = *state;
+	const struct bucket *b;
+	const struct ingest_counters *c;
+	int k017;
+
+	assert_int_equal(feed_decision(f, "a1", "K017", "rejected", T0), INGEST_COUNTED);
+	assert_int_equal(feed_decision(f, "a2", "K017", "granted", T0 + 60), INGEST_COUNTED);
+	assert_int_equal(feed_decision(f, "a3", "K017", "partial", T0 + 120), INGEST_COUNTED);
+	assert_int_equal(feed_decision(f, "a4", "K017", "dismissed", T0 + 180), INGEST_COUNTED);
+	assert_int_equal(feed_decision(f, "a5", "K001", "rejected", T0 + 240), INGEST_COUNTED);
+	k017 = series_office_index((struct series_set *)ingest_series(f->in),
+	    "K017", false);
+	b = week_of(f, k017, T0);
+	assert_non_null(b);
+	assert_int_equal(b->n, 3);
+	assert_int_equal(b->rejected, 1);
+	assert_int_equal(b->partial, 1);
+	assert_int_equal(b->dismissed, 1);
+	/* The detector's p fills E and V for decisions on the merits only. */
+	assert_true(b->expected > 0.6 - 1e-9 && b->expected < 0.6 + 1e-9);
+	assert_true(b->variance > 0.48 - 1e-9 && b->variance < 0.48 + 1e-9);
+	b = week_of(f, SERIES_NATIONAL, T0);
+	assert_int_equal(b->n, 4);
+	assert_int_equal(b->rejected, 2);
+	c = ingest_counters(f->in);
+	assert_int_equal(c->counted, 5);
+	assert_int_equal(c->by_outcome[OUTCOME_REJECTED], 2);
+	assert_int_equal(c->by_outcome[OUTCOME_DISMISSED], 1);
+	assert_int_equal(hook.predicted, 4);
+	assert_int_equal(hook.counted, 5);
+	assert_int_equal(ingest_dirty(f->in), 5);
+}
+
+static void
+test_duplicates_and_invalid(void **state)
+{
+	struct fixture *f = *state;
+	char *cause = NULL;
+	enum ingest_result r;
+
+	assert_int_equal(feed_decision(f, "d1", "K001", "granted", T0), INGEST_COUNTED);
+	assert_int_equal(feed_decision(f, "d1", "K001", "rejected", T0), INGEST_DUPLICATE);
+	assert_int_equal(ingest_counters(f->in)->duplicates, 1);
+	assert_int_equal(ingest_counters(f->in)->counted, 1);
+
+	r = feed(f, 0, false, &cause, "id=x1", "office=K001",
+	    "benefit=sjukpenning", "kind=first", "outcome=approved",
+	    "decided_at=1680476400", (const char *)NULL);
+	assert_int_equal(r, INGEST_INVALID);
+	assert_non_null(strstr(cause, "outcome"));
+	free(cause);
+	assert_int_equal(ingest_counters(f->in)->invalid, 1);
+	/* An invalid entry does not take its id: a fixed resend counts. */
+	assert_int_equal(feed_decision(f, "x1", "K001", "granted", T0), INGEST_COUNTED);
+
+	/* Office table full (max_offices = 4). */
+	assert_int_equal(feed_decision(f, "o2", "K002", "granted", T0), INGEST_COUNTED);
+	assert_int_equal(feed_decision(f, "o3", "K003", "granted", T0), INGEST_COUNTED);
+	assert_int_equal(feed_decision(f, "o4", "K004", "granted", T0), INGEST_COUNTED);
+	cause = NULL;
+	r = feed(f, 0, false, &cause, "id=o5", "office=K005",
+	    "benefit=sjukpenning", "kind=first", "outcome=granted",
+	    "decided_at=1680476400", (const char *)NULL);
+	assert_int_equal(r, INGEST_INVALID);
+	assert_non_null(strstr(cause, "max_offices"));
+	free(cause);
+}
+
+static void
+test_redelivered(void **state)
+{
+	struct fixture *f = *state;
+	char *cause = NULL;
+	enum ingest_result r;
+
+	assert_int_equal(feed_decision(f, "r1", "K001", "granted", T0), INGEST_COUNTED);
+	r = feed(f, 0, false, &cause, "id=bad", "office=K001",
+	    (const char *)NULL);
+	assert_int_equal(r, INGEST_INVALID);
+	free(cause);
+	/* Both again from the pending list: not counted twice, but the
+	 * invalid one is reported again so its dead-lettering is not lost. */
+	r = feed(f, 1, true, &cause, "id=r1", "office=K001",
+	    "benefit=sjukpenning", "kind=first", "outcome=granted",
+	    "decided_at=1680476400", (const char *)NULL);
+	assert_int_equal(r, INGEST_APPLIED);
+	cause = NULL;
+	r = feed(f, 2, true, &cause, "id=bad", "office=K001",
+	    (const char *)NULL);
+	assert_int_equal(r, INGEST_INVALID);
+	assert_non_null(cause);
+	free(cause);
+	assert_int_equal(ingest_counters(f->in)->counted, 1);
+	assert_int_equal(ingest_counters(f->in)->invalid, 1);
+	assert_int_equal(ingest_counters(f->in)->duplicates, 0);
+	/* A pending entry past the applied position is new: it counts. */
+	r = feed(f, 3, true, &cause, "id=r3", "office=K001",
+	    "benefit=sjukpenning", "kind=first", "outcome=granted",
+	    "decided_at=1680476400", (const char *)NULL);
+	assert_int_equal(r, INGEST_COUNTED);
+}
+
+static void
+test_weeks_close_in_order(void **state)
+{
+	struct fixture *f = *state;
+	struct period p0, p;
+	char id[32];
+	int i;
+
+	period_of(T0, &p0);
+	/* Ten weeks, one decision a day. */
+	for (i = 0; i < 70; i++) {
+		snprintf(id, sizeof id, "w%d", i);
+		assert_int_equal(feed_decision(f, id, "K001", "granted",
+		    T0 + (int64_t)i * DAY + 3600), INGEST_COUNTED);
+	}
+	/* Watermark = last - 3 days: weeks 0..8 closed, in order. */
+	assert_true(hook.nclosed >= 8);
+	assert_int_equal(hook.closed[0], p0.week - 1);
+	for (i = 1; i < hook.nclosed; i++)
+		assert_int_equal(hook.closed[i], hook.closed[i - 1] + 1);
+	period_of(T0 + 69 * DAY + 3600 - 3 * DAY, &p);
+	assert_int_equal(ingest_closed_week(f->in), p.week - 1);
+	assert_int_equal(hook.closed[hook.nclosed - 1], p.week - 1);
+	assert_int_equal(hook.late, 0);
+
+	/* A late decision lands in its own (closed) week. */
+	assert_int_equal(feed_decision(f, "late", "K001", "rejected",
+	    T0 + DAY), INGEST_COUNTED);
+	assert_int_equal(ingest_counters(f->in)->late, 1);
+	assert_int_equal(hook.late, 1);
+	assert_int_equal(week_of(f, 0, T0 + DAY)->rejected, 1);
+}
+
+static void
+test_idle_clock_closes_weeks(void **state)
+{
+	struct fixture *f = *state;
+	int32_t before;
+	int64_t last = T0 + 2 * DAY;
+
+	assert_int_equal(feed_decision(f, "i1", "K001", "granted", last), INGEST_COUNTED);
+	before = ingest_closed_week(f->in);
+	/* Not idle: the clock does not move the watermark. */
+	ingest_tick(f->in, last + 20 * DAY, false);
+	assert_int_equal(ingest_closed_week(f->in), before);
+	/* Idle but far from the clock (a finished replay): no move. */
+	ingest_tick(f->in, last + 400 * DAY, true);
+	assert_int_equal(ingest_closed_week(f->in), before);
+	/* Idle and live: the clock moves the watermark and closes the
+	 * weeks it passes. */
+	ingest_tick(f->in, last + 7 * DAY, true);
+	assert_true(ingest_watermark(f->in) == last + 4 * DAY);
+	ingest_tick(f->in, last + 13 * DAY, true);
+	assert_true(ingest_watermark(f->in) == last + 10 * DAY);
+	assert_true(ingest_closed_week(f->in) > before);
+	assert_true(hook.ticks >= 3);
+}
+
+static void
+test_retention(void **state)
+{
+	struct fixture *f = *state;
+	char *cause = NULL;
+	enum ingest_result r;
+
+	assert_int_equal(feed_decision(f, "new", "K001", "granted", T0), INGEST_COUNTED);
+	r = feed(f, 0, false, &cause, "id=old", "office=K001",
+	    "benefit=sjukpenning", "kind=first", "outcome=granted",
+	    "decided_at=1262304000", (const char *)NULL);	/* 2010 */
+	assert_int_equal(r, INGEST_INVALID);
+	assert_non_null(strstr(cause, "retention"));
+	free(cause);
+}
+
+static void
+test_checkpoint_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct ingest *again;
+	char *cause = NULL, path[128], id[32];
+	struct stat sb;
+	enum ingest_result r;
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		snprintf(id, sizeof id, "c%d", i);
+		assert_int_equal(feed_decision(f, id, i % 2 ? "K001" : "K002",
+		    i % 3 ? "granted" : "rejected", T0 + i * 3600),
+		    INGEST_COUNTED);
+	}
+	assert_int_equal(ingest_checkpoint(f->in, &cause), 0);
+	assert_int_equal(ingest_dirty(f->in), 0);
+	assert_int_equal(ingest_checkpointed(f->in)->seq, 50);
+	snprintf(path, sizeof path, "%s/records", f->dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, 50 * RECORD_SIZE);
+
+	/* Ten more that never reach a checkpoint: a crash loses them. */
+	for (i = 50; i < 60; i++) {
+		snprintf(id, sizeof id, "c%d", i);
+		feed_decision(f, id, "K001", "granted", T0 + i * 3600);
+	}
+	ingest_free(f->in);
+	f->in = NULL;
+
+	again = ingest_create(&f->conf, &hook_detector);
+	assert_int_equal(ingest_open(again, &cause), 0);
+	f->in = again;
+	assert_int_equal(ingest_counters(again)->counted, 50);
+	assert_int_equal(ingest_applied(again)->seq, 50);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, 50 * RECORD_SIZE);
+	assert_int_equal(week_of(f, SERIES_NATIONAL, T0)->n, 50);
+	/* Pending entries come first after a restart: 50 is in the
+	 * checkpoint, 51 was lost with the crash and counts now. */
+	r = feed(f, 50, true, &cause, "id=c49", "office=K001",
+	    "benefit=sjukpenning", "kind=first", "outcome=granted",
+	    "decided_at=1680476400", (const char *)NULL);
+	assert_int_equal(r, INGEST_APPLIED);
+	r = feed(f, 51, true, &cause, "id=c50", "office=K001",
+	    "benefit=sjukpenning", "kind=first", "outcome=granted",
+	    "decided_at=1680476400", (const char *)NULL);
+	assert_int_equal(r, INGEST_COUNTED);
+	/* The duplicate window survived. */
+	r = feed(f, 100, false, &cause, "id=c7", "office=K001",
+	    "benefit=sjukpenning", "kind=first", "outcome=granted",
+	    "decided_at=1680476400", (const char *)NULL);
+	assert_int_equal(r, INGEST_DUPLICATE);
+}
+
+static void
+test_benefit_list_change(void **state)
+{
+	struct fixture *f = *state;
+	struct ingest *again;
+	char *cause = NULL, *tmp;
+
+	assert_int_equal(feed_decision(f, "b1", "K001", "granted", T0), INGEST_COUNTED);
+	assert_int_equal(ingest_checkpoint(f->in, &cause), 0);
+	ingest_free(f->in);
+	f->in = NULL;
+
+	/* Swapping two benefits would mix up their series: refused. */
+	tmp = f->conf.benefits[0];
+	f->conf.benefits[0] = f->conf.benefits[1];
+	f->conf.benefits[1] = tmp;
+	again = ingest_create(&f->conf, NULL);
+	assert_int_equal(ingest_open(again, &cause), -1);
+	assert_non_null(strstr(cause, "appended"));
+	free(cause);
+	ingest_free(again);
+
+	/* Appending one is fine. */
+	tmp = f->conf.benefits[0];
+	f->conf.benefits[0] = f->conf.benefits[1];
+	f->conf.benefits[1] = tmp;
+	f->conf.benefits[f->conf.nbenefits++] = xstrdup("extra");
+	again = ingest_create(&f->conf, NULL);
+	cause = NULL;
+	assert_int_equal(ingest_open(again, &cause), 0);
+	f->in = again;
+	assert_int_equal(ingest_counters(again)->counted, 1);
+}
+
+static void
+test_stream_ids(void **state)
+{
+	struct stream_id a, b;
+	char buf[STREAM_ID_MAX];
+
+	(void)state;
+	assert_int_equal(stream_id_parse("1526919030474-55", 16, &a), 0);
+	assert_true(a.ms == 1526919030474ULL && a.seq == 55);
+	assert_int_equal(stream_id_parse("7", 1, &b), 0);
+	assert_true(b.ms == 7 && b.seq == 0);
+	assert_true(stream_id_cmp(&a, &b) > 0);
+	stream_id_format(&a, buf);
+	assert_string_equal(buf, "1526919030474-55");
+	assert_int_equal(stream_id_parse("", 0, &a), -1);
+	assert_int_equal(stream_id_parse("-1", 2, &a), -1);
+	assert_int_equal(stream_id_parse("1-2-3", 5, &a), -1);
+	assert_int_equal(stream_id_parse("99999999999999999999999", 23, &a), -1);
+	assert_int_equal(stream_id_parse("12a-1", 5, &a), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_counting, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicates_and_invalid,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_redelivered, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_weeks_close_in_order,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_clock_closes_weeks,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_checkpoint_round_trip,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_benefit_list_change,
+		    setup, teardown),
+		cmocka_unit_test(test_stream_ids),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,404 @@
+/*
+ * Tests for the records file: the packed layout, filling from a decision,
+ * append/sync/scan, and cutting back to the checkpointed length on open.
+ */
+#include <sys/stat.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "records.h"
+
+struct tmp {
+	char	dir[64];
+	char	path[96];
+};
+
+static int
+setup(void **state)
+{
+	struct tmp *t = calloc(1, sizeof *t);
+
+	if (t == NULL)
+		return -1;
+	strcpy(t->dir, "/tmp/test_records.XXXXXX");
+	if (mkdtemp(t->dir) == NULL) {
+		free(t);
+		return -1;
+	}
+	snprintf(t->path, sizeof t->path, "%s/records", t->dir);
+	*state = t;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct tmp *t = *state;
+
+	unlink(t->path);
+	rmdir(t->dir);
+	free(t);
+	return 0;
+}
+
+static void
+assert_record_equal(const struct record *a, const struct record *b)
+{
+	assert_int_equal(a->day, b->day);
+	assert_int_equal(a->office, b->office);
+	assert_int_equal(a->benefit, b->benefit);
+	assert_int_equal(a->kind, b->kind);
+	assert_int_equal(a->outcome, b->outcome);
+	assert_int_equal(a->age, b->age);
+	assert_int_equal(a->sex, b->sex);
+	assert_int_equal(a->diagnosis, b->diagnosis);
+	assert_int_equal(a->employment, b->employment);
+	assert_int_equal(a->care, b->care);
+	assert_int_equal(a->case_day, b->case_day);
+}
+
+/* The layout is fixed byte by byte, extremes included. */
+static void
+test_pack(void **state)
+{
+	static const struct {
+		struct record	rec;
+		unsigned char	bytes[RECORD_SIZE];
+	} cases[] = {
+		{ { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+		  { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 } },
+		{ { 19500, 17, 1, 1, 2, 3, 2, 6, 1, 2, 181 },
+		  { 0x2c, 0x4c, 0, 0, 17, 0, 1, 1, 2, 3, 2, 6, 1, 2, 181,
+		    0 } },
+		{ { INT32_MAX, UINT16_MAX, 255, 255, 255, 255, 255, 255, 255,
+		    255, UINT16_MAX },
+		  { 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff,
+		    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } },
+		{ { INT32_MIN, 0x1234, 0, 1, 3, 5, 3, 26, 5, 0, 3000 },
+		  { 0, 0, 0, 0x80, 0x34, 0x12, 0, 1, 3, 5, 3, 26, 5, 0, 0xb8,
+		    0x0b } },
+		{ { -1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1 },
+		  { 0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+		    0 } },
+	};
+	unsigned char out[RECORD_SIZE];
+	struct record back;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		memset(out, 0xaa, sizeof out);
+		record_pack(&cases[i].rec, out);
+		assert_memory_equal(out, cases[i].bytes, RECORD_SIZE);
+		memset(&back, 0x55, sizeof back);
+		record_unpack(out, &back);
+		assert_record_equal(&back, &cases[i].rec);
+	}
+}
+
+static void
+test_from_decision(void **state)
+{
+	struct decision d;
+	struct record rec;
+
+	(void)state;
+	memset(&d, 0, sizeof d);
+	d.benefit = 3;
+	d.kind = DECISION_ONGOING;
+	d.outcome = OUTCOME_PARTIAL;
+	d.age = AGE_50_59;
+	d.sex = SEX_X;
+	d.diagnosis = 'M' - 'A' + 1;
+	d.employment = EMPLOYMENT_STUDENT;
+	d.care = CARE_SPECIALIST;
+	d.case_day = 2999;
+	memset(&rec, 0xff, sizeof rec);
+	record_from_decision(&d, 4711, 19800, &rec);
+	assert_int_equal(rec.day, 19800);
+	assert_int_equal(rec.office, 4711);
+	assert_int_equal(rec.benefit, 3);
+	assert_int_equal(rec.kind, DECISION_ONGOING);
+	assert_int_equal(rec.outcome, OUTCOME_PARTIAL);
+	assert_int_equal(rec.age, AGE_50_59);
+	assert_int_equal(rec.sex, SEX_X);
+	assert_int_equal(rec.diagnosis, 13);
+	assert_int_equal(rec.employment, EMPLOYMENT_STUDENT);
+	assert_int_equal(rec.care, CARE_SPECIALIST);
+	assert_int_equal(rec.case_day, 2999);
+}
+
+/* A record that says which one it is, for scanning back. */
+static void
+nth(uint32_t i, struct record *rec)
+{
+	memset(rec, 0, sizeof *rec);
+	rec->day = (int32_t)i;
+	rec->office = (uint16_t)(i * 7);
+	rec->outcome = (uint8_t)(i % 4);
+	rec->case_day = (uint16_t)(i % 3001);
+}
+
+struct scan {
+	uint32_t	n;
+	int		bad;
+};
+
+static void
+scan_cb(const struct record *rec, void *arg)
+{
+	struct scan *sc = arg;
+	struct record want;
+
+	nth(sc->n, &want);
+	if (memcmp(rec, &want, sizeof want) != 0)
+		sc->bad++;
+	sc->n++;
+}
+
+static void
+append_n(struct records *r, uint32_t from, uint32_t to)
+{
+	struct record rec;
+	uint32_t i;
+
+	for (i = from; i < to; i++) {
+		nth(i, &rec);
+		records_append(r, &rec);
+	}
+}
+
+/* Many records, past the write buffer, come back in order. */
+static void
+test_append_scan(void **state)
+{
+	struct tmp *t = *state;
+	struct records *r;
+	struct scan sc = { 0, 0 };
+	struct stat st;
+	uint64_t len = 1;
+	char *cause = NULL;
+
+	r = records_open(t->path, 0, &cause);
+	assert_non_null(r);
+	assert_null(cause);
+	assert_int_equal(records_length(r), 0);
+	append_n(r, 0, 10000);
+	assert_int_equal(records_length(r), 10000 * RECORD_SIZE);
+	assert_int_equal(records_sync(r, &len), 0);
+	assert_int_equal(len, 10000 * RECORD_SIZE);
+	assert_int_equal(stat(t->path, &st), 0);
+	assert_int_equal(st.st_size, 10000 * RECORD_SIZE);
+	assert_int_equal((st.st_mode & 0777) & ~0640, 0);
+
+	assert_int_equal(records_scan(t->path, len, scan_cb, &sc), 0);
+	assert_int_equal(sc.n, 10000);
+	assert_int_equal(sc.bad, 0);
+	/* Only up to the length asked for. */
+	sc.n = 0;
+	assert_int_equal(records_scan(t->path, 123 * RECORD_SIZE, scan_cb,
+	    &sc), 0);
+	assert_int_equal(sc.n, 123);
+	assert_int_equal(sc.bad, 0);
+	/* Beyond the end, or not whole records: an error. */
+	sc.n = 0;
+	errno = 0;
+	assert_int_equal(records_scan(t->path, len + RECORD_SIZE, scan_cb,
+	    &sc), -1);
+	assert_int_equal(errno, EIO);
+	assert_int_equal(records_scan(t->path, 17, scan_cb, &sc), -1);
+	sc.n = 0;
+	assert_int_equal(records_scan(t->path, 0, scan_cb, &sc), 0);
+	assert_int_equal(sc.n, 0);
+	records_close(r);
+
+	/* Reopen at the synced length and go on appending. */
+	r = records_open(t->path, len, &cause);
+	assert_non_null(r);
+	assert_int_equal(records_length(r), len);
+	append_n(r, 10000, 10005);
+	assert_int_equal(records_sync(r, &len), 0);
+	assert_int_equal(len, 10005 * RECORD_SIZE);
+	records_close(r);
+	sc.n = 0;
+	assert_int_equal(records_scan(t->path, len, scan_cb, &sc), 0);
+	assert_int_equal(sc.n, 10005);
+	assert_int_equal(sc.bad, 0);
+}
+
+/* What was appended after the checkpoint is cut off on reopen. */
+static void
+test_reopen_truncates(void **state)
+{
+	struct tmp *t = *state;
+	struct records *r;
+	struct scan sc = { 0, 0 };
+	struct stat st;
+	uint64_t len, ignored;
+	char *cause = NULL;
+
+	r = records_open(t->path, 0, &cause);
+	assert_non_null(r);
+	append_n(r, 0, 100);
+	assert_int_equal(records_sync(r, &len), 0);
+	/* More than a write buffer, so part of it reaches the file. */
+	append_n(r, 100, 100 + 5000);
+	assert_int_equal(records_sync(r, &ignored), 0);
+	records_close(r);
+	assert_int_equal(stat(t->path, &st), 0);
+	assert_true((uint64_t)st.st_size > len);
+
+	r = records_open(t->path, len, &cause);
+	assert_non_null(r);
+	assert_int_equal(records_length(r), len);
+	assert_int_equal(stat(t->path, &st), 0);
+	assert_int_equal(st.st_size, len);
+	append_n(r, 100, 110);
+	assert_int_equal(records_sync(r, &len), 0);
+	records_close(r);
+	assert_int_equal(len, 110 * RECORD_SIZE);
+	assert_int_equal(records_scan(t->path, len, scan_cb, &sc), 0);
+	assert_int_equal(sc.n, 110);
+	assert_int_equal(sc.bad, 0);
+
+	/* Unsynced records are not kept by close. */
+	r = records_open(t->path, len, &cause);
+	assert_non_null(r);
+	append_n(r, 110, 120);
+	records_close(r);
+	assert_int_equal(stat(t->path, &st), 0);
+	assert_int_equal(st.st_size, len);
+}
+
+/* A file shorter than the checkpoint says is lost data: refuse it. */
+static void
+test_open_errors(void **state)
+{
+	static const struct {
+		uint64_t	 have;
+		uint64_t	 valid;
+		const char	*cause;	/* NULL: opens */
+	} cases[] = {
+		{ 0, 0, NULL },
+		{ 32, 32, NULL },
+		{ 48, 32, NULL },
+		{ 0, 16, "shorter than the checkpoint" },
+		{ 32, 48, "shorter than the checkpoint" },
+		{ 32, 20, "whole number" },
+	};
+	struct tmp *t = *state;
+	struct records *r;
+	unsigned char zero[64] = { 0 };
+	char *cause;
+	char bad[160];
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		unlink(t->path);
+		fd = open(t->path, O_WRONLY|O_CREAT, 0600);
+		assert_true(fd != -1);
+		assert_int_equal(write(fd, zero, cases[i].have),
+		    (ssize_t)cases[i].have);
+		close(fd);
+		cause = NULL;
+		r = records_open(t->path, cases[i].valid, &cause);
+		if (cases[i].cause == NULL) {
+			assert_non_null(r);
+			assert_int_equal(records_length(r), cases[i].valid);
+			records_close(r);
+		} else {
+			assert_null(r);
+			assert_non_null(cause);
+			assert_non_null(strstr(cause, cases[i].cause));
+			free(cause);
+		}
+	}
+	cause = NULL;
+	snprintf(bad, sizeof bad, "%s/no/such/dir/records", t->dir);
+	assert_null(records_open(bad, 0, &cause));
+	assert_non_null(cause);
+	free(cause);
+	errno = 0;
+	assert_int_equal(records_scan(bad, 0, scan_cb, NULL), -1);
+	assert_int_equal(errno, ENOENT);
+}
+
+/* A file that ends inside a record yields only the whole ones, then fails. */
+static void
+test_scan_short(void **state)
+{
+	struct tmp *t = *state;
+	unsigned char raw[RECORD_SIZE + 4];
+	struct record rec;
+	struct scan sc = { 0, 0 };
+	int fd;
+
+	nth(0, &rec);
+	record_pack(&rec, raw);
+	memset(raw + RECORD_SIZE, 0xee, 4);
+	fd = open(t->path, O_WRONLY|O_CREAT|O_TRUNC, 0600);
+	assert_true(fd != -1);
+	assert_int_equal(write(fd, raw, sizeof raw), (ssize_t)sizeof raw);
+	close(fd);
+	errno = 0;
+	assert_int_equal(records_scan(t->path, 2 * RECORD_SIZE, scan_cb, &sc),
+	    -1);
+	assert_int_equal(errno, EIO);
+	assert_int_equal(sc.n, 1);
+	assert_int_equal(sc.bad, 0);
+}
+
+/* A device that is always full: sync fails and says so, nothing crashes. */
+static void
+test_write_error(void **state)
+{
+	struct records *r;
+	uint64_t len = 77;
+	char *cause = NULL;
+
+	(void)state;
+	if (access("/dev/full", W_OK) != 0)
+		skip();
+	r = records_open("/dev/full", 0, &cause);
+	assert_non_null(r);
+	/* Past the write buffer: the failed write keeps the records. */
+	append_n(r, 0, 10000);
+	assert_int_equal(records_length(r), 10000 * RECORD_SIZE);
+	errno = 0;
+	assert_int_equal(records_sync(r, &len), -1);
+	assert_int_equal(errno, ENOSPC);
+	assert_int_equal(len, 77);
+	assert_int_equal(records_sync(r, &len), -1);
+	records_close(r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pack),
+		cmocka_unit_test(test_from_decision),
+		cmocka_unit_test_setup_teardown(test_append_scan, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_truncates, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_open_errors, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_scan_short, setup,
+		    teardown),
+		cmocka_unit_test(test_write_error),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,781 @@
+/*
+ * Tests for the series rings: counting, the national sum, ring recycling,
+ * sums, the office table, iteration, and checkpoint save/load.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "decision.h"
+#include "series.h"
+
+#define NBENEFITS	3
+#define WEEKS		10
+#define MONTHS		4
+
+static struct series_set *
+new_set(int max_offices)
+{
+	return series_set_create(max_offices, NBENEFITS, WEEKS, MONTHS);
+}
+
+static void
+assert_bucket_equal(const struct bucket *a, const struct bucket *b)
+{
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(a->n, b->n);
+	assert_int_equal(a->rejected, b->rejected);
+	assert_int_equal(a->partial, b->partial);
+	assert_int_equal(a->dismissed, b->dismissed);
+	assert_float_equal(a->expected, b->expected, 1e-9);
+	assert_float_equal(a->variance, b->variance, 1e-9);
+}
+
+/* Each outcome lands in the right counters; p only counts on the merits. */
+static void
+test_outcomes(void **state)
+{
+	static const struct {
+		int		outcome;
+		double		p;
+		struct bucket	want;
+	} cases[] = {
+		{ OUTCOME_GRANTED, -1, { 1, 0, 0, 0, 0, 0 } },
+		{ OUTCOME_REJECTED, -1, { 1, 1, 0, 0, 0, 0 } },
+		{ OUTCOME_PARTIAL, -1, { 1, 0, 1, 0, 0, 0 } },
+		{ OUTCOME_DISMISSED, -1, { 0, 0, 0, 1, 0, 0 } },
+		{ OUTCOME_GRANTED, 0.25, { 1, 0, 0, 0, 0.25, 0.1875 } },
+		{ OUTCOME_REJECTED, 0.5, { 1, 1, 0, 0, 0.5, 0.25 } },
+		{ OUTCOME_PARTIAL, 0, { 1, 0, 1, 0, 0, 0 } },
+		{ OUTCOME_DISMISSED, 0.5, { 0, 0, 0, 1, 0, 0 } },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct series_set *set = new_set(4);
+		int o = series_office_index(set, "K001", true);
+		const struct series *s;
+
+		assert_int_equal(series_add(set, o, 1, DECISION_ONGOING, 100,
+		    25, cases[i].outcome, cases[i].p), 0);
+		s = series_get(set, o, 1, DECISION_ONGOING);
+		assert_bucket_equal(series_week(s, 100), &cases[i].want);
+		assert_bucket_equal(series_month(s, 25), &cases[i].want);
+		s = series_get(set, SERIES_NATIONAL, 1, DECISION_ONGOING);
+		assert_bucket_equal(series_week(s, 100), &cases[i].want);
+		assert_bucket_equal(series_month(s, 25), &cases[i].want);
+		assert_null(series_get(set, o, 0, DECISION_ONGOING));
+		assert_null(series_get(set, o, 1, DECISION_FIRST));
+		series_set_free(set);
+	}
+}
+
+/* Bad arguments are refused and count nothing. */
+static void
+test_add_refused(void **state)
+{
+	struct series_set *set = new_set(4);
+	int o = series_office_index(set, "K001", true);
+
+	(void)state;
+	assert_int_equal(series_add(set, SERIES_NATIONAL, 0, 0, 1, 1, 0, -1),
+	    -1);
+	assert_int_equal(series_add(set, o + 1, 0, 0, 1, 1, 0, -1), -1);
+	assert_int_equal(series_add(set, o, NBENEFITS, 0, 1, 1, 0, -1), -1);
+	assert_int_equal(series_add(set, o, -1, 0, 1, 1, 0, -1), -1);
+	assert_int_equal(series_add(set, o, 0, DECISION_NKINDS, 1, 1, 0, -1),
+	    -1);
+	assert_int_equal(series_add(set, o, 0, 0, 1, 1, 4, -1), -1);
+	assert_int_equal(series_add(set, o, 0, 0, INT32_MIN, 1, 0, -1), -1);
+	assert_int_equal(series_count(set), 0);
+	assert_null(series_first(set));
+	series_set_free(set);
+}
+
+/* The national series is the sum over all offices, bucket by bucket. */
+static void
+test_national_sum(void **state)
+{
+	struct series_set *set = new_set(8);
+	const struct series *s;
+	struct bucket sum, nat;
+	int32_t w;
+	int i, o;
+
+	(void)state;
+	srand(7);
+	for (i = 0; i < 5000; i++) {
+		char name[16];
+
+		snprintf(name, sizeof name, "K%03d", rand() % 8);
+		o = series_office_index(set, name, true);
+		assert_int_equal(series_add(set, o, 2, DECISION_FIRST,
+		    200 + rand() % WEEKS, 50 + rand() % MONTHS, rand() % 4,
+		    (rand() % 100) / 100.0), 0);
+	}
+	assert_int_equal(series_office_count(set), 8);
+	for (w = 200; w < 200 + WEEKS; w++) {
+		memset(&sum, 0, sizeof sum);
+		for (o = 0; o < 8; o++) {
+			const struct bucket *b;
+
+			s = series_get(set, o, 2, DECISION_FIRST);
+			if ((b = series_week(s, w)) == NULL)
+				continue;
+			sum.n += b->n;
+			sum.rejected += b->rejected;
+			sum.partial += b->partial;
+			sum.dismissed += b->dismissed;
+			sum.expected += b->expected;
+			sum.variance += b->variance;
+		}
+		s = series_get(set, SERIES_NATIONAL, 2, DECISION_FIRST);
+		assert_bucket_equal(series_week(s, w), &sum);
+	}
+	s = series_get(set, SERIES_NATIONAL, 2, DECISION_FIRST);
+	series_total(s, &nat);
+	assert_int_equal(nat.n + nat.dismissed, 5000);
+	series_set_free(set);
+}
+
+/* Moving past the ring recycles old slots; too-old weeks change nothing. */
+static void
+test_ring_wrap(void **state)
+{
+	struct series_set *set = new_set(4);
+	int a = series_office_index(set, "A", true);
+	int b = series_office_index(set, "B", true);
+	const struct series *sa, *sb, *sn;
+	struct bucket before_b, before_n, after;
+
+	(void)state;
+	assert_int_equal(series_add(set, a, 0, 0, 50, 10, OUTCOME_REJECTED,
+	    -1), 0);
+	assert_int_equal(series_add(set, b, 0, 0, 50, 10, OUTCOME_GRANTED,
+	    -1), 0);
+	sa = series_get(set, a, 0, 0);
+	sb = series_get(set, b, 0, 0);
+	sn = series_get(set, SERIES_NATIONAL, 0, 0);
+	assert_non_null(series_week(sa, 50));
+
+	/* Week 50 + WEEKS uses week 50's slot: it starts from zero. */
+	assert_int_equal(series_add(set, a, 0, 0, 50 + WEEKS, 10,
+	    OUTCOME_GRANTED, -1), 0);
+	assert_null(series_week(sa, 50));
+	assert_null(series_week(sn, 50));
+	assert_int_equal(series_week(sa, 50 + WEEKS)->n, 1);
+	assert_int_equal(series_week(sa, 50 + WEEKS)->rejected, 0);
+	assert_int_equal(series_last_week(sa), 50 + WEEKS);
+	assert_int_equal(series_first_week(sa), 50 + WEEKS);
+	/* B never moved on, but national did: B's add must be refused. */
+	series_total(sb, &before_b);
+	series_total(sn, &before_n);
+	assert_int_equal(series_add(set, b, 0, 0, 50, 10, OUTCOME_GRANTED,
+	    -1), -1);
+	series_total(sb, &after);
+	assert_bucket_equal(&after, &before_b);
+	series_total(sn, &after);
+	assert_bucket_equal(&after, &before_n);
+	assert_int_equal(series_week(sb, 50)->n, 1);
+
+	/* The oldest week still in the ring is accepted. */
+	assert_int_equal(series_add(set, b, 0, 0, 51, 10, OUTCOME_GRANTED,
+	    -1), 0);
+	assert_int_equal(series_first_week(sn), 51);
+
+	/* Skipping past a slot still frees it, though nothing reused it. */
+	assert_int_equal(series_add(set, b, 1, 0, 50, 10, OUTCOME_GRANTED,
+	    -1), 0);
+	assert_int_equal(series_add(set, b, 1, 0, 50 + WEEKS + 3, 10,
+	    OUTCOME_GRANTED, -1), 0);
+	sb = series_get(set, b, 1, 0);
+	assert_null(series_week(sb, 50));
+	assert_int_equal(series_first_week(sb), 50 + WEEKS + 3);
+	series_total(sb, &after);
+	assert_int_equal(after.n, 1);
+
+	/* A far jump clears everything older. */
+	assert_int_equal(series_add(set, a, 0, 0, 1000, 10, OUTCOME_GRANTED,
+	    -1), 0);
+	series_total(sa, &after);
+	assert_int_equal(after.n, 1);
+	assert_null(series_week(sa, 50 + WEEKS));
+	series_set_free(set);
+}
+
+/* Months have their own ring, and a too-old month refuses the add too. */
+static void
+test_months(void **state)
+{
+	struct series_set *set = new_set(2);
+	int o = series_office_index(set, "K1", true);
+	const struct series *s;
+
+	(void)state;
+	assert_int_equal(series_add(set, o, 0, 1, 100, 24, 1, -1), 0);
+	assert_int_equal(series_add(set, o, 0, 1, 101, 24, 1, -1), 0);
+	assert_int_equal(series_add(set, o, 0, 1, 102, 25, 0, -1), 0);
+	s = series_get(set, o, 0, 1);
+	assert_int_equal(series_month(s, 24)->n, 2);
+	assert_int_equal(series_month(s, 24)->rejected, 2);
+	assert_int_equal(series_month(s, 25)->n, 1);
+	assert_int_equal(series_first_month(s), 24);
+	assert_int_equal(series_last_month(s), 25);
+	assert_null(series_month(s, 23));
+
+	assert_int_equal(series_add(set, o, 0, 1, 103, 24 + MONTHS, 0, -1), 0);
+	assert_null(series_month(s, 24));
+	assert_int_equal(series_first_month(s), 25);
+	/* Week 103 is fine, but month 24 is gone: refused as a whole. */
+	assert_int_equal(series_add(set, o, 0, 1, 103, 24, 0, -1), -1);
+	assert_int_equal(series_week(s, 103)->n, 1);
+	series_set_free(set);
+}
+
+/* Sums skip missing weeks and clip to what the ring holds. */
+static void
+test_sums(void **state)
+{
+	static const struct {
+		int32_t	last;
+		int	count;
+		int	want;
+	} cases[] = {
+		{ 109, 10, 1 + 3 + 7 + 9 },
+		{ 109, 1, 9 },
+		{ 108, 1, 0 },
+		{ 107, 5, 3 + 7 },
+		{ 105, 3, 3 },
+		{ 103, 2, 1 },
+		{ 99, 50, 0 },
+		{ 200, 100, 1 + 3 + 7 + 9 },
+		{ 109, 0, 0 },
+		{ 109, -3, 0 },
+	};
+	static const struct {
+		int32_t	week;
+		int	n;
+	} adds[] = { { 102, 1 }, { 104, 3 }, { 107, 7 }, { 109, 9 } };
+	struct series_set *set = new_set(2);
+	int o = series_office_index(set, "K1", true);
+	const struct series *s;
+	struct bucket out;
+	size_t i;
+	int j;
+
+	(void)state;
+	for (i = 0; i < sizeof adds / sizeof adds[0]; i++) {
+		for (j = 0; j < adds[i].n; j++)
+			assert_int_equal(series_add(set, o, 0, 0,
+			    adds[i].week, 20, OUTCOME_REJECTED, 0.5), 0);
+	}
+	s = series_get(set, o, 0, 0);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		series_sum_weeks(s, cases[i].last, cases[i].count, &out);
+		assert_int_equal(out.n, cases[i].want);
+		assert_int_equal(out.rejected, cases[i].want);
+		assert_float_equal(out.expected, cases[i].want * 0.5, 1e-9);
+	}
+	series_total(s, &out);
+	assert_int_equal(out.n, 20);
+	assert_float_equal(out.variance, 20 * 0.25, 1e-9);
+	assert_int_equal(series_first_week(s), 102);
+	assert_int_equal(series_last_week(s), 109);
+	series_sum_weeks(NULL, 109, 10, &out);
+	assert_int_equal(out.n, 0);
+	series_set_free(set);
+}
+
+/* Names map to indices in order, national is special, the table fills. */
+static void
+test_offices(void **state)
+{
+	static const char *names[] = { "K001", "K002", "a.b-c_d", "x",
+	    "12345678901234567890123456789012" };
+	struct series_set *set = new_set(5);
+	char name[64];
+	size_t i;
+	int k;
+
+	(void)state;
+	assert_int_equal(series_office_count(set), 0);
+	assert_false(series_office_valid(set,
+	    series_office_index(set, "K001", false)));
+	assert_int_equal(series_office_count(set), 0);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(series_office_index(set, names[i], true),
+		    (int)i);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(series_office_index(set, names[i], false),
+		    (int)i);
+		assert_int_equal(series_office_index(set, names[i], true),
+		    (int)i);
+		assert_string_equal(series_office_name(set, (int)i), names[i]);
+		assert_true(series_office_valid(set, (int)i));
+	}
+	assert_int_equal(series_office_count(set), 5);
+
+	/* Full: a new name gets an index that is not valid, nor national. */
+	k = series_office_index(set, "K999", true);
+	assert_false(series_office_valid(set, k));
+	assert_int_not_equal(k, SERIES_NATIONAL);
+	assert_null(series_office_name(set, k));
+	assert_int_equal(series_office_count(set), 5);
+
+	assert_int_equal(series_office_index(set, "national", true),
+	    SERIES_NATIONAL);
+	assert_true(series_office_valid(set, SERIES_NATIONAL));
+	assert_string_equal(series_office_name(set, SERIES_NATIONAL),
+	    "national");
+	assert_false(series_office_valid(set, 5));
+	assert_false(series_office_valid(set, -2));
+	series_set_free(set);
+
+	/* Bad names never take a slot. */
+	set = new_set(5);
+	memset(name, 'a', 33);
+	name[33] = '\0';
+	assert_false(series_office_valid(set,
+	    series_office_index(set, name, true)));
+	assert_false(series_office_valid(set,
+	    series_office_index(set, "", true)));
+	assert_int_equal(series_office_count(set), 0);
+	series_set_free(set);
+}
+
+/* Many offices: every name finds its own index again. */
+static void
+test_many_offices(void **state)
+{
+	struct series_set *set = series_set_create(3000, 1, 2, 2);
+	char name[16];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3000; i++) {
+		snprintf(name, sizeof name, "O%d", i * 7919);
+		assert_int_equal(series_office_index(set, name, true), i);
+	}
+	for (i = 2999; i >= 0; i--) {
+		snprintf(name, sizeof name, "O%d", i * 7919);
+		assert_int_equal(series_office_index(set, name, false), i);
+	}
+	assert_false(series_office_valid(set,
+	    series_office_index(set, "O1", false)));
+	series_set_free(set);
+}
+
+/* National first, then offices, benefits and kinds in order. */
+static void
+test_iteration(void **state)
+{
+	static const int adds[][3] = {
+		{ 2, 1, 0 }, { 0, 2, 1 }, { 1, 0, 1 }, { 0, 0, 0 },
+		{ 2, 1, 0 }, { 1, 0, 0 },
+	};
+	static const int want[][3] = {
+		{ -1, 0, 0 }, { -1, 0, 1 }, { -1, 1, 0 }, { -1, 2, 1 },
+		{ 0, 0, 0 }, { 0, 2, 1 }, { 1, 0, 0 }, { 1, 0, 1 },
+		{ 2, 1, 0 },
+	};
+	struct series_set *set = new_set(3);
+	const struct series *s;
+	size_t i;
+
+	(void)state;
+	series_office_index(set, "A", true);
+	series_office_index(set, "B", true);
+	series_office_index(set, "C", true);
+	for (i = 0; i < sizeof adds / sizeof adds[0]; i++)
+		assert_int_equal(series_add(set, adds[i][0], adds[i][1],
+		    adds[i][2], 10, 3, OUTCOME_GRANTED, -1), 0);
+	assert_int_equal(series_count(set), 9);
+	i = 0;
+	for (s = series_first(set); s != NULL; s = series_next(set, s)) {
+		assert_true(i < sizeof want / sizeof want[0]);
+		assert_int_equal(series_office(s), want[i][0]);
+		assert_int_equal(series_benefit(s), want[i][1]);
+		assert_int_equal(series_kind(s), want[i][2]);
+		i++;
+	}
+	assert_int_equal(i, sizeof want / sizeof want[0]);
+	series_set_free(set);
+}
+
+/* Memory grows on first use of a series, not on later adds. */
+static void
+test_memory(void **state)
+{
+	struct series_set *set = new_set(4);
+	int o = series_office_index(set, "A", true);
+	uint64_t m0, m1, m2;
+
+	(void)state;
+	m0 = series_set_memory(set);
+	assert_true(m0 > 0);
+	assert_int_equal(series_add(set, o, 0, 0, 1, 1, 0, -1), 0);
+	m1 = series_set_memory(set);
+	/* Two series (office and national), each with both rings. */
+	assert_true(m1 >= m0 + 2 * (WEEKS + MONTHS) * sizeof (struct bucket));
+	assert_int_equal(series_add(set, o, 0, 0, 2, 1, 0, -1), 0);
+	assert_int_equal(series_set_memory(set), m1);
+	assert_int_equal(series_add(set, o, 1, 0, 2, 1, 0, -1), 0);
+	m2 = series_set_memory(set);
+	assert_int_equal(m2 - m1, m1 - m0);
+	series_set_free(set);
+}
+
+/* A set with a bit of everything, for save/load. */
+static struct series_set *
+filled_set(int offices, int weeks, int months)
+{
+	struct series_set *set;
+	char name[16];
+	int i, o;
+
+	set = series_set_create(offices, NBENEFITS, weeks, months);
+	srand(11);
+	for (i = 0; i < 3000; i++) {
+		snprintf(name, sizeof name, "K%d", rand() % offices);
+		o = series_office_index(set, name, true);
+		/* Weeks 0..29 rising with i, so rings of any size wrap. */
+		series_add(set, o, rand() % NBENEFITS, rand() % 2,
+		    i / 100 - rand() % 3, (i / 100) / 4, rand() % 4,
+		    rand() % 3 == 0 ? -1 : (rand() % 1000) / 1000.0);
+	}
+	return set;
+}
+
+static void
+save(const struct series_set *set, struct buf *b)
+{
+	buf_init(b);
+	series_set_save(set, b);
+}
+
+/* Every bucket of a equals that of b; with drop, b may miss old ones. */
+static void
+assert_sets_equal(const struct series_set *a, const struct series_set *b)
+{
+	const struct series *sa, *sb;
+	int32_t p;
+	int i;
+
+	assert_int_equal(series_office_count(a), series_office_count(b));
+	for (i = 0; i < series_office_count(a); i++)
+		assert_string_equal(series_office_name(a, i),
+		    series_office_name(b, i));
+	assert_int_equal(series_count(a), series_count(b));
+	for (sa = series_first(a), sb = series_first(b); sa != NULL;
+	    sa = series_next(a, sa), sb = series_next(b, sb)) {
+		assert_non_null(sb);
+		assert_int_equal(series_office(sa), series_office(sb));
+		assert_int_equal(series_benefit(sa), series_benefit(sb));
+		assert_int_equal(series_kind(sa), series_kind(sb));
+		assert_int_equal(series_last_week(sa), series_last_week(sb));
+		assert_int_equal(series_first_week(sa), series_first_week(sb));
+		assert_int_equal(series_last_month(sa), series_last_month(sb));
+		for (p = series_last_week(sa) - 100;
+		    p <= series_last_week(sa); p++) {
+			if (series_week(sa, p) == NULL)
+				assert_null(series_week(sb, p));
+			else
+				assert_bucket_equal(series_week(sa, p),
+				    series_week(sb, p));
+		}
+		for (p = series_last_month(sa) - 30;
+		    p <= series_last_month(sa); p++) {
+			if (series_month(sa, p) == NULL)
+				assert_null(series_month(sb, p));
+			else
+				assert_bucket_equal(series_month(sa, p),
+				    series_month(sb, p));
+		}
+	}
+	assert_null(sb);
+}
+
+static void
+test_save_load(void **state)
+{
+	struct series_set *a = filled_set(6, WEEKS, MONTHS), *b;
+	struct buf out, again;
+	struct buf_reader r;
+	char *cause = NULL;
+
+	(void)state;
+	assert_true(series_count(a) > 10);
+	save(a, &out);
+	b = series_set_create(6, NBENEFITS, WEEKS, MONTHS);
+	buf_reader_init(&r, out.data, out.len);
+	assert_int_equal(series_set_load(b, &r, &cause), 0);
+	assert_null(cause);
+	assert_int_equal(r.left, 0);
+	assert_sets_equal(a, b);
+	/* The same state saves to the same bytes. */
+	save(b, &again);
+	assert_int_equal(again.len, out.len);
+	assert_memory_equal(again.data, out.data, out.len);
+	/* Loading twice into one set is refused. */
+	buf_reader_init(&r, out.data, out.len);
+	assert_int_equal(series_set_load(b, &r, &cause), -1);
+	assert_non_null(cause);
+	free(cause);
+	buf_free(&again);
+	series_set_free(b);
+
+	/* A bigger ring holds the same. */
+	b = series_set_create(10, NBENEFITS, 3 * WEEKS, 3 * MONTHS);
+	buf_reader_init(&r, out.data, out.len);
+	assert_int_equal(series_set_load(b, &r, &cause), 0);
+	assert_sets_equal(a, b);
+	series_set_free(b);
+
+	/* Too few office slots is an error, and leaves the set empty. */
+	b = series_set_create(5, NBENEFITS, WEEKS, MONTHS);
+	buf_reader_init(&r, out.data, out.len);
+	cause = NULL;
+	assert_int_equal(series_set_load(b, &r, &cause), -1);
+	assert_non_null(cause);
+	free(cause);
+	assert_int_equal(series_office_count(b), 0);
+	assert_int_equal(series_count(b), 0);
+	series_set_free(b);
+
+	buf_free(&out);
+	series_set_free(a);
+}
+
+/* A smaller ring keeps each series' newest periods and drops the rest. */
+static void
+test_load_smaller(void **state)
+{
+	struct series_set *a = filled_set(4, WEEKS, MONTHS), *b;
+	const struct series *sa, *sb;
+	struct buf out;
+	struct buf_reader r;
+	char *cause = NULL;
+	int32_t p;
+	int kept = 0, dropped = 0;
+
+	(void)state;
+	save(a, &out);
+	b = series_set_create(4, NBENEFITS, 4, 2);
+	buf_reader_init(&r, out.data, out.len);
+	assert_int_equal(series_set_load(b, &r, &cause), 0);
+	assert_int_equal(series_count(a), series_count(b));
+	for (sa = series_first(a), sb = series_first(b); sa != NULL;
+	    sa = series_next(a, sa), sb = series_next(b, sb)) {
+		int32_t last = series_last_week(sa);
+
+		assert_int_equal(series_last_week(sb), last);
+		for (p = last - WEEKS; p <= last; p++) {
+			if (series_week(sa, p) == NULL) {
+				assert_null(series_week(sb, p));
+			} else if (p > last - 4) {
+				assert_bucket_equal(series_week(sa, p),
+				    series_week(sb, p));
+				kept++;
+			} else {
+				assert_null(series_week(sb, p));
+				dropped++;
+			}
+		}
+		assert_non_null(series_month(sb, series_last_month(sa)));
+		assert_null(series_month(sb, series_last_month(sa) - 2));
+	}
+	assert_true(kept > 0);
+	assert_true(dropped > 0);
+	/* The smaller set goes on counting from where it was. */
+	sb = series_get(b, 0, 0, 0);
+	assert_non_null(sb);
+	assert_int_equal(series_add(b, 0, 0, 0, series_last_week(sb) - 4,
+	    series_last_month(sb), 0, -1), -1);
+	assert_int_equal(series_add(b, 0, 0, 0, series_last_week(sb) + 1,
+	    series_last_month(sb), 0, -1), 0);
+	buf_free(&out);
+	series_set_free(b);
+	series_set_free(a);
+}
+
+/* Every truncation of a saved set fails cleanly and leaves it empty. */
+static void
+test_load_truncated(void **state)
+{
+	struct series_set *a = series_set_create(3, 2, 3, 2), *b;
+	struct buf out;
+	struct buf_reader r;
+	char *cause;
+	size_t len;
+
+	(void)state;
+	series_office_index(a, "A", true);
+	series_office_index(a, "B", true);
+	assert_int_equal(series_add(a, 0, 0, 0, 5, 1, 1, 0.5), 0);
+	assert_int_equal(series_add(a, 1, 1, 1, 6, 1, 3, -1), 0);
+	assert_int_equal(series_add(a, 1, 1, 1, 7, 2, 0, 0.1), 0);
+	save(a, &out);
+	for (len = 0; len < out.len; len++) {
+		b = series_set_create(3, 2, 3, 2);
+		buf_reader_init(&r, out.data, len);
+		cause = NULL;
+		assert_int_equal(series_set_load(b, &r, &cause), -1);
+		assert_non_null(cause);
+		free(cause);
+		assert_int_equal(series_count(b), 0);
+		assert_int_equal(series_office_count(b), 0);
+		series_set_free(b);
+	}
+	buf_free(&out);
+	series_set_free(a);
+}
+
+/* Overwrite a u32 in a saved image. */
+static void
+poke32(struct buf *b, size_t off, uint32_t v)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		b->data[off + (size_t)i] = (unsigned char)(v >> (8 * i));
+}
+
+/* Corrupt fields are caught by validation, not by luck. */
+static void
+test_load_corrupt(void **state)
+{
+	/*
+	 * Layout of the image below: version 0, noffices 4, "A" at 8
+	 * (length, byte), nseries 13, series at 17: office 17, benefit 21,
+	 * kind 25, week count 29, week period 33, n 37, rejected 41,
+	 * partial 45, dismissed 49, expected 53, variance 61, month count
+	 * 69, month period 73.
+	 */
+	static const struct {
+		size_t		off;
+		uint32_t	v;
+	} cases[] = {
+		{ 0, 2 },			/* unknown version */
+		{ 4, 4 },			/* more offices than fit */
+		{ 8, 0 },			/* empty name */
+		{ 8, 33 },			/* name too long */
+		{ 13, 1000 },			/* more series than slots */
+		{ 17, 1 },			/* office not in the table */
+		{ 21, 2 },			/* benefit out of range */
+		{ 25, DECISION_NKINDS },	/* kind out of range */
+		{ 29, 0 },			/* no week buckets */
+		{ 29, 0x10000000 },		/* absurd count */
+		{ 33, 0x80000000 },		/* the reserved period */
+		{ 41, 5 },			/* more rejected than n */
+		{ 57, 0x7ff80000 },		/* expected is NaN */
+		{ 69, 0 },			/* no month buckets */
+	};
+	struct series_set *a = series_set_create(3, 2, 3, 2), *b;
+	struct buf out, bad, two;
+	struct buf_reader r;
+	char *cause;
+	size_t i;
+
+	(void)state;
+	series_office_index(a, "A", true);
+	assert_int_equal(series_add(a, 0, 0, 0, 5, 1, OUTCOME_REJECTED, 0.5),
+	    0);
+	save(a, &out);
+	assert_int_equal(out.len, 2 * 4 + 4 + 1 + 4 + 2 * (3 * 4 + 2 *
+	    (4 + 4 + 4 * 4 + 2 * 8)));
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		buf_init(&bad);
+		buf_put(&bad, out.data, out.len);
+		poke32(&bad, cases[i].off, cases[i].v);
+		b = series_set_create(3, 2, 3, 2);
+		buf_reader_init(&r, bad.data, bad.len);
+		cause = NULL;
+		assert_int_equal(series_set_load(b, &r, &cause), -1);
+		assert_non_null(cause);
+		free(cause);
+		assert_int_equal(series_count(b), 0);
+		series_set_free(b);
+		buf_free(&bad);
+	}
+
+	/* "national" as an office name, and a repeated series. */
+	buf_init(&bad);
+	buf_put_u32(&bad, 1);
+	buf_put_u32(&bad, 1);
+	buf_put_str(&bad, "national");
+	buf_put_u32(&bad, 0);
+	b = series_set_create(3, 2, 3, 2);
+	buf_reader_init(&r, bad.data, bad.len);
+	cause = NULL;
+	assert_int_equal(series_set_load(b, &r, &cause), -1);
+	free(cause);
+	series_set_free(b);
+	buf_free(&bad);
+
+	/* Week periods repeated or out of order (second one at 69). */
+	assert_int_equal(series_add(a, 0, 0, 0, 6, 1, OUTCOME_GRANTED, -1), 0);
+	save(a, &two);
+	for (i = 0; i < 2; i++) {
+		buf_init(&bad);
+		buf_put(&bad, two.data, two.len);
+		poke32(&bad, 69, i == 0 ? 5 : 4);
+		b = series_set_create(3, 2, 3, 2);
+		buf_reader_init(&r, bad.data, bad.len);
+		cause = NULL;
+		assert_int_equal(series_set_load(b, &r, &cause), -1);
+		assert_non_null(cause);
+		assert_non_null(strstr(cause, "order"));
+		free(cause);
+		series_set_free(b);
+		buf_free(&bad);
+	}
+	buf_free(&two);
+
+	buf_init(&bad);
+	buf_put(&bad, out.data, out.len);
+	poke32(&bad, 13, 3);
+	/* Copy of the first series (national) after the two saved ones. */
+	buf_put(&bad, out.data + 17, (out.len - 17) / 2);
+	b = series_set_create(3, 2, 3, 2);
+	buf_reader_init(&r, bad.data, bad.len);
+	cause = NULL;
+	assert_int_equal(series_set_load(b, &r, &cause), -1);
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "repeated"));
+	free(cause);
+	series_set_free(b);
+	buf_free(&bad);
+
+	buf_free(&out);
+	series_set_free(a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_outcomes),
+		cmocka_unit_test(test_add_refused),
+		cmocka_unit_test(test_national_sum),
+		cmocka_unit_test(test_ring_wrap),
+		cmocka_unit_test(test_months),
+		cmocka_unit_test(test_sums),
+		cmocka_unit_test(test_offices),
+		cmocka_unit_test(test_many_offices),
+		cmocka_unit_test(test_iteration),
+		cmocka_unit_test(test_memory),
+		cmocka_unit_test(test_save_load),
+		cmocka_unit_test(test_load_smaller),
+		cmocka_unit_test(test_load_truncated),
+		cmocka_unit_test(test_load_corrupt),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
