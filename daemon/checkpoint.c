@@ -94,7 +94,8 @@ checkpoint_write(const struct checkpoint *cp, const char *path, char **cause)
 	char *tmp;
 	int fd = -1, i, rc = -1;
 
-	tmp = xasprintf("%s.tmp", path);
+	/* Per process, so that two writers can never share a file. */
+	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	md = EVP_MD_CTX_new();
 	buf_init(&head);
 	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {

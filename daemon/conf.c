@@ -147,7 +147,7 @@ static const struct conf_key conf_keys[] = {
 	  .help = "Longest time between checkpoints" },
 	{ .name = "state.checkpoint_events", .type = CONF_INT,
 	  .off = C_OFF(checkpoint_events),
-	  .min = 1, .max = 10000000, .def = "50000", .flags = CONF_RELOAD,
+	  .min = 1, .max = 10000000, .def = "200000", .flags = CONF_RELOAD,
 	  .help = "Events counted before a checkpoint is taken early" },
 	{ .name = "state.dedup_window", .type = CONF_INT,
 	  .off = C_OFF(dedup_window),

@@ -50,23 +50,26 @@ enum decision_key {
 };
 #define DECISION_NKEYS 13
 
+#define DECISION_KEY(n, r)	{ n, sizeof n - 1, r }
+
 static const struct {
 	const char	*name;
+	size_t		 len;
 	bool		 required;
 } decision_keys[DECISION_NKEYS] = {
-	{ "id", true },
-	{ "office", true },
-	{ "benefit", true },
-	{ "kind", true },
-	{ "outcome", true },
-	{ "decided_at", true },
-	{ "age_band", false },
-	{ "sex", false },
-	{ "diagnosis", false },
-	{ "case_day", false },
-	{ "employment", false },
-	{ "care", false },
-	{ "region", false },
+	DECISION_KEY("id", true),
+	DECISION_KEY("office", true),
+	DECISION_KEY("benefit", true),
+	DECISION_KEY("kind", true),
+	DECISION_KEY("outcome", true),
+	DECISION_KEY("decided_at", true),
+	DECISION_KEY("age_band", false),
+	DECISION_KEY("sex", false),
+	DECISION_KEY("diagnosis", false),
+	DECISION_KEY("case_day", false),
+	DECISION_KEY("employment", false),
+	DECISION_KEY("care", false),
+	DECISION_KEY("region", false),
 };
 
 /* Value names: index i is enum value i, or i + 1 where 0 means missing. */
@@ -89,7 +92,10 @@ static const char *const decision_care_names[] = { "primary", "specialist" };
 static bool
 decision_equal(const char *v, size_t len, const char *s)
 {
-	return len == strlen(s) && (len == 0 || memcmp(v, s, len) == 0);
+	/* The first byte rules out most names before strlen. */
+	if (len == 0)
+		return *s == '\0';
+	return v[0] == s[0] && len == strlen(s) && memcmp(v, s, len) == 0;
 }
 
 /* Index of the value in names, or -1. */
@@ -580,18 +586,23 @@ decision_parse(struct decision *d, const struct decision_field *fields,
 	const struct decision_field *f;
 	struct decision nd;
 	size_t i;
-	int k;
+	int j, k, last = -1;
 
 	*cause = NULL;
 	for (i = 0; i < nfields; i++) {
 		f = &fields[i];
-		for (k = 0; k < DECISION_NKEYS; k++) {
-			if (decision_equal(f->name, f->namelen,
-			    decision_keys[k].name))
+		/* Writers tend to keep one field order: try the key after
+		 * the last match first, then all of them. */
+		for (j = 0; j < DECISION_NKEYS; j++) {
+			k = (last + 1 + j) % DECISION_NKEYS;
+			if (f->namelen == decision_keys[k].len &&
+			    memcmp(f->name, decision_keys[k].name,
+			    f->namelen) == 0)
 				break;
 		}
-		if (k == DECISION_NKEYS)
+		if (j == DECISION_NKEYS)
 			continue;	/* not ours: the case system may add */
+		last = k;
 		if (seen[k] != NULL) {
 			*cause = xasprintf("%s: given twice",
 			    decision_keys[k].name);

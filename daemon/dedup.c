@@ -58,8 +58,11 @@ dedup_create(size_t window)
 	/* At most half full, so probes stay short. */
 	for (cap = 2; cap < 2 * window; cap *= 2)
 		;
-	d->ring = xcalloc(window, sizeof *d->ring);
-	d->table = xcalloc(cap, sizeof *d->table);
+	/* Touch every page now, not one fault at a time while ingesting. */
+	d->ring = xreallocarray(NULL, window, sizeof *d->ring);
+	memset(d->ring, 0, window * sizeof *d->ring);
+	d->table = xreallocarray(NULL, cap, sizeof *d->table);
+	memset(d->table, 0, cap * sizeof *d->table);
 	d->mask = cap - 1;
 	return d;
 }

@@ -3,12 +3,16 @@
  * the stream position, the statistics, the duplicate window and the event
  * time watermark together, so that one checkpoint saves them as one.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "checkpoint.h"
 #include "dedup.h"
@@ -45,6 +49,10 @@ struct ingest {
 	struct ingest_counters	 counters;
 	uint64_t		 dirty;
 	bool			 warned_reset;
+
+	pid_t			 cp_child;	/* checkpoint being written */
+	struct stream_id	 cp_applied;	/* what that child saves */
+	uint64_t		 cp_dirty;
 };
 
 int
@@ -196,6 +204,27 @@ ingest_load_state(struct ingest *in, struct buf_reader *r, uint64_t *reclen,
 	return 0;
 }
 
+/* Remove checkpoint.tmp.PID files that a killed writer left behind. */
+static void
+ingest_remove_stale(const struct ingest *in)
+{
+	DIR *dir = opendir(in->conf->state_dir);
+	struct dirent *de;
+	char *path;
+
+	if (dir == NULL)
+		return;
+	while ((de = readdir(dir)) != NULL) {
+		if (strncmp(de->d_name, "checkpoint.tmp.", 15) != 0)
+			continue;
+		path = ingest_path(in, de->d_name);
+		if (unlink(path) == 0)
+			log_info("state: removed unfinished %s", path);
+		free(path);
+	}
+	closedir(dir);
+}
+
 int
 ingest_open(struct ingest *in, char **cause)
 {
@@ -210,6 +239,7 @@ ingest_open(struct ingest *in, char **cause)
 		    strerror(errno));
 		return -1;
 	}
+	ingest_remove_stale(in);
 	path = ingest_path(in, "checkpoint");
 	recpath = ingest_path(in, "records");
 	checkpoint_init(&cp);
@@ -408,8 +438,9 @@ ingest_save_state(const struct ingest *in, struct buf *b, uint64_t reclen)
 		buf_put_str(b, in->conf->benefits[i]);
 }
 
-int
-ingest_checkpoint(struct ingest *in, char **cause)
+/* Sync the records and write the checkpoint file; no bookkeeping. */
+static int
+ingest_checkpoint_write(struct ingest *in, char **cause)
 {
 	struct checkpoint cp;
 	uint64_t reclen = 0;
@@ -431,11 +462,77 @@ ingest_checkpoint(struct ingest *in, char **cause)
 	rc = checkpoint_write(&cp, path, cause);
 	free(path);
 	checkpoint_free(&cp);
-	if (rc == 0) {
-		in->checkpointed = in->applied;
-		in->dirty = 0;
-	}
 	return rc;
+}
+
+int
+ingest_checkpoint(struct ingest *in, char **cause)
+{
+	if (in->cp_child != 0) {
+		*cause = xstrdup("checkpoint: a checkpoint is being written");
+		return -1;
+	}
+	if (ingest_checkpoint_write(in, cause) == -1)
+		return -1;
+	in->checkpointed = in->applied;
+	in->dirty = 0;
+	return 0;
+}
+
+pid_t
+ingest_checkpoint_start(struct ingest *in, char **cause)
+{
+	pid_t parent = getpid(), pid;
+	char *why = NULL;
+
+	if (in->cp_child != 0) {
+		*cause = xstrdup("checkpoint: a checkpoint is being written");
+		return -1;
+	}
+	/* The child inherits the file, not our buffer: write it out. */
+	if (in->records != NULL && records_flush(in->records) == -1) {
+		*cause = xasprintf("records: write: %s", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid == -1) {
+		*cause = xasprintf("checkpoint: fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		/* An orphan must not write beside a restarted daemon. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(2);
+		if (ingest_checkpoint_write(in, &why) == -1) {
+			log_errorx("%s", why);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	in->cp_child = pid;
+	in->cp_applied = in->applied;
+	in->cp_dirty = in->dirty;
+	in->dirty = 0;
+	return pid;
+}
+
+void
+ingest_checkpoint_done(struct ingest *in, bool ok)
+{
+	if (in->cp_child == 0)
+		return;
+	if (ok)
+		in->checkpointed = in->cp_applied;
+	else
+		in->dirty += in->cp_dirty;	/* still to be saved */
+	in->cp_child = 0;
+}
+
+pid_t
+ingest_checkpoint_child(const struct ingest *in)
+{
+	return in->cp_child;
 }
 
 const struct stream_id *

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "conf.h"
 #include "decision.h"
@@ -81,9 +82,23 @@ void ingest_tick(struct ingest *in, int64_t now, bool idle);
 
 /* Entries applied since the last checkpoint. */
 uint64_t ingest_dirty(const struct ingest *in);
-/* Write the checkpoint (records synced first). 0 or -1 with *cause. */
+/*
+ * Write the checkpoint (records synced first) in this process. Not while
+ * a child checkpoint runs. 0 or -1 with *cause.
+ */
 int ingest_checkpoint(struct ingest *in, char **cause)
     __attribute__((warn_unused_result));
+/*
+ * Write the checkpoint in a forked child, so that counting and the API go
+ * on meanwhile (copy-on-write keeps the child's view fixed). Returns the
+ * child's pid, or -1 with *cause. The child dies with its parent. When it
+ * has exited, call ingest_checkpoint_done with whether it succeeded; only
+ * then does the checkpointed position move.
+ */
+pid_t ingest_checkpoint_start(struct ingest *in, char **cause);
+void ingest_checkpoint_done(struct ingest *in, bool ok);
+/* The running child's pid, or 0. */
+pid_t ingest_checkpoint_child(const struct ingest *in);
 /* Position of the last checkpoint: entries up to it may be acknowledged. */
 const struct stream_id *ingest_checkpointed(const struct ingest *in);
 /* Position of the last entry applied in memory. */

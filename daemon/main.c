@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include <event2/event.h>
 
@@ -47,6 +48,8 @@ struct daemon {
 	struct event		*sig_term;
 	struct event		*sig_int;
 	struct event		*sig_usr2;
+	struct event		*sig_chld;
+	struct timespec		 checkpoint_started;
 	bool			 stopping;
 	bool			 exit_on_idle;
 	int			 exit_code;
@@ -108,13 +111,52 @@ load_config(const char *path, struct conf **confp, struct auth **authp,
 	return 0;
 }
 
-/* Checkpoint if anything changed, then acknowledge what it covers. */
+/* Count a finished checkpoint and acknowledge what it covers. */
+static void
+daemon_checkpoint_ok(struct daemon *d, const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	metrics.checkpoints++;
+	metrics.checkpoint_last_ms = (uint64_t)((t1.tv_sec - t0->tv_sec) *
+	    1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000);
+	stream_ack(d->st);
+}
+
+/* Wait for a running checkpoint child and take its result. */
+static void
+daemon_checkpoint_wait(struct daemon *d, bool block)
+{
+	pid_t pid = ingest_checkpoint_child(d->in), got;
+	int status;
+
+	if (pid == 0)
+		return;
+	do
+		got = waitpid(pid, &status, block ? 0 : WNOHANG);
+	while (got == -1 && errno == EINTR);
+	if (got == 0)
+		return;
+	if (got == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		/* The child logged why; nothing is acknowledged. */
+		metrics.checkpoint_failures++;
+		ingest_checkpoint_done(d->in, false);
+		log_errorx("checkpoint: writer %ld failed", (long)pid);
+		return;
+	}
+	ingest_checkpoint_done(d->in, true);
+	daemon_checkpoint_ok(d, &d->checkpoint_started);
+}
+
+/* Checkpoint now, in this process (stop, API); 0 or -1 with *cause. */
 static int
 daemon_checkpoint_now(void *arg, char **cause)
 {
 	struct daemon *d = arg;
-	struct timespec t0, t1;
+	struct timespec t0;
 
+	daemon_checkpoint_wait(d, true);
 	if (ingest_dirty(d->in) == 0) {
 		stream_ack(d->st);
 		return 0;
@@ -126,21 +168,31 @@ daemon_checkpoint_now(void *arg, char **cause)
 		log_errorx("%s", *cause);
 		return -1;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	metrics.checkpoints++;
-	metrics.checkpoint_last_ms = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000 +
-	    (t1.tv_nsec - t0.tv_nsec) / 1000000);
-	stream_ack(d->st);
+	daemon_checkpoint_ok(d, &t0);
 	return 0;
 }
 
+/*
+ * The regular checkpoint: written by a child so that counting goes on;
+ * one at a time, the next starts when it is due after that one ends.
+ */
 static void
 daemon_checkpoint(struct daemon *d)
 {
 	char *cause = NULL;
 
-	if (daemon_checkpoint_now(d, &cause) == -1)
+	if (d->stopping || ingest_checkpoint_child(d->in) != 0)
+		return;
+	if (ingest_dirty(d->in) == 0) {
+		stream_ack(d->st);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &d->checkpoint_started);
+	if (ingest_checkpoint_start(d->in, &cause) == -1) {
+		metrics.checkpoint_failures++;
+		log_errorx("%s", cause);
 		free(cause);
+	}
 }
 
 static void
@@ -179,6 +231,7 @@ daemon_stop(struct daemon *d, const char *why)
 {
 	struct timeval tv;
 	int64_t ms;
+	char *cause = NULL;
 
 	if (d->stopping)
 		return;
@@ -186,7 +239,8 @@ daemon_stop(struct daemon *d, const char *why)
 	log_notice("stabild: stopping (%s)", why);
 	notify_stopping();
 	stream_stop(d->st);
-	daemon_checkpoint(d);
+	if (daemon_checkpoint_now(d, &cause) == -1)
+		free(cause);
 	/* Give Redis a moment to take the acknowledgements; an entry whose
 	 * XACK is lost is skipped as already counted at the next start. */
 	if (stream_flush(d->st, exit_now_cb, d) == -1) {
@@ -304,6 +358,12 @@ signal_cb(evutil_socket_t sig, short events, void *arg)
 		}
 		daemon_stop(d, sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		break;
+	case SIGCHLD:
+		daemon_checkpoint_wait(d, false);
+		if (!d->stopping && ingest_dirty(d->in) >=
+		    (uint64_t)d->conf->checkpoint_events)
+			daemon_checkpoint(d);
+		break;
 	case SIGUSR2:
 		if (log_get_level() == LOG_DEBUG)
 			log_set_level(d->conf->log_level);
@@ -319,10 +379,13 @@ static void
 daemon_free(struct daemon *d)
 {
 	struct event **evs[] = { &d->checkpoint_ev, &d->tick_ev, &d->stats_ev,
-	    &d->exit_ev, &d->sig_hup, &d->sig_term, &d->sig_int, &d->sig_usr2 };
+	    &d->exit_ev, &d->sig_hup, &d->sig_term, &d->sig_int, &d->sig_usr2,
+	    &d->sig_chld };
 	size_t i;
 
 	notify_watchdog_stop();
+	if (d->in != NULL)
+		daemon_checkpoint_wait(d, true);
 	api_free(d->api);
 	stream_free(d->st);
 	ingest_free(d->in);
@@ -438,6 +501,8 @@ main(int argc, char **argv)
 	d.sig_term = evsignal_new(d.base, SIGTERM, signal_cb, &d);
 	d.sig_int = evsignal_new(d.base, SIGINT, signal_cb, &d);
 	d.sig_usr2 = evsignal_new(d.base, SIGUSR2, signal_cb, &d);
+	d.sig_chld = evsignal_new(d.base, SIGCHLD, signal_cb, &d);
+	evsignal_add(d.sig_chld, NULL);
 	evsignal_add(d.sig_hup, NULL);
 	evsignal_add(d.sig_term, NULL);
 	evsignal_add(d.sig_int, NULL);

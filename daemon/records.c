@@ -167,7 +167,7 @@ records_close(struct records *r)
  * next try and errno is kept for the caller; the warning is logged once
  * per run of failures.
  */
-static int
+int
 records_flush(struct records *r)
 {
 	size_t off = 0;

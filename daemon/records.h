@@ -42,6 +42,8 @@ struct records *records_open(const char *path, uint64_t valid_len,
 void records_close(struct records *r);
 /* Buffered append. */
 void records_append(struct records *r, const struct record *rec);
+/* Write buffered records to the file, without syncing. 0 or -1. */
+int records_flush(struct records *r);
 /* Write out and fdatasync; *len is the durable length. 0 or -1. */
 int records_sync(struct records *r, uint64_t *len);
 uint64_t records_length(const struct records *r);

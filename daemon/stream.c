@@ -66,6 +66,7 @@ struct stream {
 static void stream_connect(struct stream *st);
 static void stream_read(struct stream *st);
 static void stream_prepare(struct stream *st);
+static void stream_info_timer_cb(evutil_socket_t fd, short events, void *arg);
 
 const char *
 stream_state_name(enum stream_state s)
@@ -251,6 +252,9 @@ stream_connect(struct stream *st)
 		stream_retry(st, why);
 		return;
 	}
+	/* Keep the reader's buffer between replies instead of freeing and
+	 * growing it again for every batch. */
+	ac->c.reader->maxbuf = 0;
 	ac->data = st;
 	st->ac = ac;
 	redisLibeventAttach(ac, st->base);
@@ -547,6 +551,8 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 			stream_read(st);
 			return;
 		}
+		if (!st->idle)
+			stream_info_timer_cb(-1, 0, st);	/* fresh lag now */
 		st->idle = true;
 		ingest_tick(st->in, now, true);
 		stream_read(st);
@@ -561,8 +567,14 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 		    last->element[0]->len, &st->pending_from) == 0)
 			st->pending_from.seq++;	/* exclusive next start */
 	}
-	/* Ask for the next batch first: Redis prepares it while we count. */
+	/*
+	 * Ask for the next batch first and put it on the wire now (hiredis
+	 * would write it only after this callback): Redis prepares it while
+	 * we count this one.
+	 */
 	stream_read(st);
+	if (st->ac != NULL)
+		redisAsyncHandleWrite(st->ac);
 	if (metrics.first_entry_ns == 0)
 		metrics.first_entry_ns = stream_monotonic_ns();
 	for (i = 0; i < entries->elements; i++)

@@ -103,13 +103,19 @@ def main():
     s, body = get(args, "/v1/series?benefit=sjukpenning&kind=first")
     nat = [x for x in body["series"] if x["office"] == "national"][0]["rolling"]["13w"]["rejection_rate"]
     offices = [x for x in body["series"] if x["office"] != "national" and x["rolling"]["13w"]["decisions"] > 0]
-    offices.sort(key=lambda x: -abs(x["rolling"]["13w"]["rejection_rate"] - nat))
+
+    def z(x):
+        # Standardised distance from the national rate: fair to small offices.
+        w = x["rolling"]["13w"]
+        n = w["decisions"]
+        return (w["rejected"] - n * nat) / max(1e-9, (n * nat * (1 - nat)) ** 0.5)
+    offices.sort(key=lambda x: -abs(z(x)))
     print()
-    print("== sjukpenning/first: offices furthest from the national 13-week rate (%.1f%%)" % (100 * nat))
+    print("== sjukpenning/first, last 13 weeks: offices furthest from the national rate (%.1f%%)" % (100 * nat))
     for x in offices[:5]:
         w = x["rolling"]["13w"]
-        print("  %-6s %6d decisions  %5.1f%% rejected   state %s" % (
-            x["office"], w["decisions"], 100 * w["rejection_rate"], x["state"]))
+        print("  %-6s %6d decisions  %5.1f%% rejected  z = %+5.1f  state %s" % (
+            x["office"], w["decisions"], 100 * w["rejection_rate"], z(x), x["state"]))
 
     print()
     print("== dead-lettered entries (newest 3 reasons in stabild:deadletter)")

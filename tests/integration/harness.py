@@ -389,3 +389,188 @@ def main(test_fn, name):
     finally:
         w.close(ok)
     sys.exit(0 if ok else 1)
+
+
+# Helpers for the dead-letter, duplicate, late-event, Redis restart and
+# configuration tests.
+
+def parse_metrics(text):
+    """Prometheus text to {"name" or "name{labels}": float}; every sample
+    must have a # HELP line for its metric."""
+    out, helped = {}, set()
+    for line in text.splitlines():
+        if line.startswith("# HELP "):
+            helped.add(line.split()[2])
+            continue
+        if not line or line.startswith("#"):
+            continue
+        key, value = line.rsplit(" ", 1)
+        base = key.split("{", 1)[0]
+        check(base in helped, "metric %s has no # HELP line" % base)
+        out[key] = float(value)
+    return out
+
+
+def get_metrics(daemon):
+    s, body = daemon.get("/metrics")
+    check(s == 200, "GET /metrics: %s" % s)
+    return parse_metrics(body)
+
+
+def xadd(redis, fields, entry_id="*", stream="stabild:decisions"):
+    """XADD fields (a dict or a list of (name, value) pairs, str or bytes);
+    returns the entry id as str."""
+    pairs = list(fields.items()) if isinstance(fields, dict) else list(fields)
+    args = ["XADD", stream, entry_id]
+    for k, v in pairs:
+        args += [k, v]
+    r = redis.call(*args)
+    return r.decode() if isinstance(r, bytes) else r
+
+
+def _resp_read(f):
+    """One RESP2 reply from a buffered reader (fast for large replies)."""
+    line = f.readline()
+    if not line.endswith(b"\r\n"):
+        raise OSError("connection closed")
+    t, rest = line[:1], line[1:-2]
+    if t == b"*":
+        n = int(rest)
+        return None if n < 0 else [_resp_read(f) for _ in range(n)]
+    if t == b"$":
+        n = int(rest)
+        return None if n < 0 else f.read(n + 2)[:-2]
+    if t == b":":
+        return int(rest)
+    if t == b"+":
+        return rest.decode()
+    if t == b"-":
+        raise RespError(rest.decode())
+    raise OSError("bad RESP type %r" % t)
+
+
+def xrange_all(redis, stream, count=10000):
+    """Every entry of a stream as (id, [(name, value), ...]), bytes values."""
+    out, start = [], "-"
+    with socket.create_connection(("127.0.0.1", redis.port), timeout=30) as sock:
+        f = sock.makefile("rb")
+        while True:
+            args = [b"XRANGE", stream.encode(), start.encode(), b"+", b"COUNT", b"%d" % count]
+            sock.sendall(b"*%d\r\n" % len(args) +
+                         b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args))
+            batch = _resp_read(f)
+            for eid, flat in batch:
+                out.append((eid.decode(), list(zip(flat[0::2], flat[1::2]))))
+            if len(batch) < count:
+                return out
+            start = "(" + batch[-1][0].decode()
+
+
+def xpending_count(redis, stream="stabild:decisions", group="stabild"):
+    return redis.call("XPENDING", stream, group)[0]
+
+
+def log_lines(daemon, prefix=None):
+    """The daemon's log lines, or only those starting with prefix ("<4>")."""
+    lines = daemon.log().splitlines()
+    return [l for l in lines if prefix is None or l.startswith(prefix)]
+
+
+def week_label(t):
+    """ISO week label ("2023-W07") of Unix time t in Europe/Stockholm."""
+    import datetime
+    import zoneinfo
+    d = datetime.datetime.fromtimestamp(t, zoneinfo.ZoneInfo("Europe/Stockholm"))
+    y, w, _ = d.isocalendar()
+    return "%04d-W%02d" % (y, w)
+
+
+def truth_add(truth, office, benefit, kind, week, outcome):
+    """Count one more decision into the truth (office and national)."""
+    add = {"granted": (1, 0, 0, 0), "rejected": (1, 1, 0, 0),
+           "partial": (1, 0, 1, 0), "dismissed": (0, 0, 0, 1)}[outcome]
+    for key in ((office, benefit, kind), ("national", benefit, kind)):
+        cur = truth.weeks.setdefault(key, {}).get(week, (0, 0, 0, 0))
+        truth.weeks[key][week] = tuple(a + b for a, b in zip(cur, add))
+
+
+def series_week(daemon, office, benefit, kind, week):
+    """(decisions, rejected, partial, dismissed, closed) of one week, or None."""
+    s, one = daemon.get("/v1/series/%s/%s/%s?period=week&from=%s&to=%s" %
+                        (office, benefit, kind, week, week))
+    if s == 404:
+        return None
+    check(s == 200, "GET series %s/%s/%s: %s %s" % (office, benefit, kind, s, one))
+    for h in one["history"]:
+        if h["period"] == week:
+            return (h["decisions"], h["rejected"], h["partial"], h["dismissed"], h["closed"])
+    return None
+
+
+def run_stabild(*args, timeout=15):
+    """Run the stabild binary to completion; CompletedProcess with text output."""
+    return subprocess.run([STABILD] + [str(a) for a in args], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=timeout, text=True,
+                          errors="replace")
+
+
+# Helpers for the crash, signal and API tests.
+
+class SimRun:
+    """A simulator running in the background (see start_sim)."""
+
+    def __init__(self, proc, truth_path):
+        self.proc = proc
+        self.truth_path = truth_path
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def wait(self, timeout=300):
+        """Wait for the simulator to finish; return the parsed truth."""
+        try:
+            _, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise TestFailure("simulator still running after %ss" % timeout)
+        rc = self.proc.returncode
+        self.proc = None
+        if rc != 0:
+            raise TestFailure("simulator failed (%s): %s" % (rc, err.decode(errors="replace")))
+        return read_truth(self.truth_path)
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+
+def start_sim(redis, workdir, *args, stream="stabild:decisions"):
+    """Start the simulator writing into redis in the background (e.g. with
+    --rate); SimRun.wait() returns its truth. Register SimRun.stop."""
+    truth_path = os.path.join(workdir, "truth-%d.tsv" % int(time.monotonic() * 1e6))
+    cmd = [SIM, "--port", str(redis.port), "--stream", stream, "--truth", truth_path] + \
+        [str(a) for a in args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return SimRun(proc, truth_path)
+
+
+def xinfo_group(redis, stream="stabild:decisions", group="stabild"):
+    """XINFO GROUPS of stream as a dict for group (str keys; ids as str), or None."""
+    for g in redis.call("XINFO", "GROUPS", stream):
+        d = {}
+        for i in range(0, len(g), 2):
+            v = g[i + 1]
+            d[g[i].decode()] = v.decode() if isinstance(v, bytes) else v
+        if d.get("name") == group:
+            return d
+    return None
+
+
+def wait_log(daemon, pattern, timeout=10, since=0):
+    """Wait until a log line after character offset since matches the regular
+    expression pattern; return the match."""
+    import re
+    rx = re.compile(pattern, re.M)
+    return wait_for(lambda: rx.search(daemon.log(), since), timeout, "log line /%s/" % pattern)

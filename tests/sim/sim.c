@@ -128,7 +128,9 @@ usage(FILE *f)
 "  --malformed F          fraction of events replaced by broken ones (0)\n"
 "  --duplicates F         fraction of valid events sent again (0)\n"
 "  --truth FILE           write what a correct consumer counts (TSV)\n"
-"  --oracle FILE          write true expected rejections per cell (TSV)\n"
+"  --oracle FILE          write per cell the true sums of p and p(1-p),\n"
+"                         with drift and weekly noise (e, v) and in\n"
+"                         control (e0, v0), for an oracle CUSUM (TSV)\n"
 "  --timestamps FORM      rfc3339, unix or mixed (mixed)\n"
 "  --maxlen N             trim the stream to about N entries (0: never)\n"
 "  --rate N               events per second (0: as fast as possible)\n"
@@ -199,9 +201,11 @@ sim_connect(struct simrun *run)
 		run->redis = redisConnect(run->host, run->port);
 	if (run->redis == NULL)
 		sim_die("redis: cannot allocate a context");
+	if (run->redis->err && run->socket != NULL)
+		sim_die("redis: %s: %s", run->socket, run->redis->errstr);
 	if (run->redis->err)
-		sim_die("redis: %s: %s", run->socket != NULL ? run->socket :
-		    run->host, run->redis->errstr);
+		sim_die("redis: %s:%d: %s", run->host, run->port,
+		    run->redis->errstr);
 }
 
 /* Push the queued commands to the server without waiting for answers. */
@@ -659,6 +663,8 @@ main(int argc, char **argv)
 	}
 	if (!run.dry_run)
 		sim_collect(&run, 0);
+	if (run.rate > 0.0)
+		sim_pace(&run);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		sim_die("stdout: write failed");
 	seconds = sim_now() - run.t0;

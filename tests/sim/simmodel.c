@@ -275,6 +275,7 @@ static const char *sim_bad_benefits[] = {
 static const char *sim_bad_kinds[] = { "renewal", "initial", "" };
 #define SIM_NELEM(a) (sizeof (a) / sizeof (a)[0])
 
+/* splitmix64: advance *x and return the next 64 bits. */
 static uint64_t
 sim_splitmix(uint64_t *x)
 {
@@ -298,6 +299,7 @@ sim_hash(uint64_t key, uint64_t tag, uint64_t a, uint64_t b, uint64_t c)
 	return (sim_splitmix(&x));
 }
 
+/* The top 53 bits of x as a double in [0, 1). */
 static double
 sim_u01(uint64_t x)
 {
@@ -315,6 +317,7 @@ sim_hash_normal(uint64_t h)
 	return (sqrt(-2.0 * log(1.0 - u1)) * cos(SIM_TWO_PI * u2));
 }
 
+/* Seed a xoshiro256** state from a hash through splitmix64. */
 static void
 sim_rng_seed(struct simrng *r, uint64_t h)
 {
@@ -330,6 +333,7 @@ sim_rotl(uint64_t x, int k)
 	return ((x << k) | (x >> (64 - k)));
 }
 
+/* xoshiro256**: the next 64 bits. */
 static inline uint64_t
 sim_rng_next(struct simrng *r)
 {
@@ -390,6 +394,7 @@ sim_logistic(double x)
 	return (1.0 / (1.0 + exp(-x)));
 }
 
+/* Set *cause to an allocated message, if the caller wants one. */
 static void
 sim_cause(char **cause, const char *fmt, ...)
 {
@@ -1276,6 +1281,7 @@ sim_heap_less(const struct simrec *a, const struct simrec *b)
 	return (a->seq < b->seq);
 }
 
+/* Add a duplicate to the heap. */
 static void
 sim_heap_push(struct sim *s, const struct simrec *r)
 {
@@ -1294,6 +1300,7 @@ sim_heap_push(struct sim *s, const struct simrec *r)
 	}
 }
 
+/* Take the duplicate due first off the heap into r. */
 static void
 sim_heap_pop(struct sim *s, struct simrec *r)
 {
@@ -1324,6 +1331,7 @@ struct simout {
 	char	*end;
 };
 
+/* Append bytes to the event buffer, truncating at its end. */
 static void
 sim_put(struct simout *w, const char *s, size_t len)
 {
@@ -1348,6 +1356,7 @@ sim_putc(struct simout *w, char c)
 		*w->p++ = c;
 }
 
+/* Append a decimal number. */
 static void
 sim_put_u64(struct simout *w, uint64_t v)
 {
@@ -1419,6 +1428,7 @@ sim_put_time(struct simout *w, const struct simrec *r)
 	sim_put_pad(w, (unsigned)(off / 60 % 60), 2);
 }
 
+/* The id: "d", the seed, "-", the sequence number. */
 static void
 sim_put_id(struct sim *s, struct simout *w, const struct simrec *r)
 {

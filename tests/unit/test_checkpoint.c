@@ -36,7 +36,7 @@ teardown(void **state)
 
 	(void)state;
 	unlink(path);
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
 	unlink(tmp);
 	rmdir(dir);
 	return 0;
@@ -73,7 +73,7 @@ test_round_trip(void **state)
 	(void)state;
 	write_sample(7);
 	write_sample(8);	/* replaces the first */
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
 	assert_int_equal(stat(tmp, &sb), -1);
 	checkpoint_init(&cp);
 	assert_int_equal(checkpoint_read(&cp, path, &cause), 1);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -441,6 +442,67 @@ test_checkpoint_round_trip(void **state)
 	assert_int_equal(r, INGEST_DUPLICATE);
 }
 
+/* Wait for the checkpoint child; true when it succeeded. */
+static bool
+reap(pid_t pid)
+{
+	int status;
+
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static void
+test_forked_checkpoint(void **state)
+{
+	struct fixture *f = *state;
+	struct ingest *again;
+	char *cause = NULL, path[128];
+	pid_t pid;
+	int i;
+	char id[32];
+
+	for (i = 0; i < 20; i++) {
+		snprintf(id, sizeof id, "f%d", i);
+		feed_decision(f, id, "K001", "granted", T0 + i * 60);
+	}
+	pid = ingest_checkpoint_start(f->in, &cause);
+	assert_true(pid > 0);
+	assert_int_equal(ingest_checkpoint_child(f->in), pid);
+	/* Counting goes on while the child writes; the position does not
+	 * move until the child is done. */
+	feed_decision(f, "f-after", "K001", "granted", T0 + 3600);
+	assert_int_equal(ingest_checkpointed(f->in)->seq, 0);
+	assert_int_equal(ingest_checkpoint_start(f->in, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(ingest_checkpoint(f->in, &cause), -1);
+	free(cause);
+	cause = NULL;
+	ingest_checkpoint_done(f->in, reap(pid));
+	assert_int_equal(ingest_checkpoint_child(f->in), 0);
+	assert_int_equal(ingest_checkpointed(f->in)->seq, 20);
+	assert_int_equal(ingest_dirty(f->in), 1);
+
+	/* The file holds the child's view: 20 counted, not 21. */
+	again = ingest_create(&f->conf, NULL);
+	assert_int_equal(ingest_open(again, &cause), 0);
+	assert_int_equal(ingest_counters(again)->counted, 20);
+	ingest_free(again);
+
+	/* A failed child leaves the position and keeps the work to do. */
+	snprintf(path, sizeof path, "%s/checkpoint", f->dir);
+	unlink(path);
+	assert_int_equal(mkdir(path, 0700), 0);	/* rename onto it fails */
+	pid = ingest_checkpoint_start(f->in, &cause);
+	assert_true(pid > 0);
+	assert_false(reap(pid));
+	ingest_checkpoint_done(f->in, false);
+	assert_int_equal(ingest_checkpointed(f->in)->seq, 20);
+	assert_int_equal(ingest_dirty(f->in), 1);
+	rmdir(path);
+}
+
 static void
 test_benefit_list_change(void **state)
 {
@@ -513,6 +575,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint_round_trip,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forked_checkpoint, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_benefit_list_change,
 		    setup, teardown),
 		cmocka_unit_test(test_stream_ids),
