@@ -144,6 +144,7 @@ check: deps-check
 check-run: all $(UNIT_BINS)
 	BUILDDIR=$(BUILDDIR) tests/run-unit.sh $(UNIT_BINS)
 	BUILDDIR=$(BUILDDIR) tests/check-options.sh
+	tests/check-systemd.sh
 	BUILDDIR=$(BUILDDIR) SAN=$(SAN) python3 tests/integration/run.py
 
 unit: all $(UNIT_BINS)
