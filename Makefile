@@ -16,7 +16,8 @@ TEST_PKGS := cmocka
 
 DEB_PACKAGES := build-essential pkg-config libevent-dev libhiredis-dev \
 	libcurl4-openssl-dev libjansson-dev libinih-dev libsystemd-dev \
-	libssl-dev libcmocka-dev redis-server redis-tools python3 curl tzdata
+	libssl-dev libcmocka-dev redis-server redis-tools python3 curl tzdata \
+	cppcheck
 
 WARNINGS := -std=c11 -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 	-Wshadow -Wpointer-arith -Wwrite-strings -Wsign-compare
@@ -54,6 +55,7 @@ CORE_SRCS := \
 	daemon/detector.c \
 	daemon/ingest.c \
 	daemon/metrics.c \
+	daemon/reply.c \
 	daemon/stream.c \
 	daemon/api.c \
 	daemon/notify.c \
@@ -70,7 +72,8 @@ HISTORY := $(BUILDDIR)/bench-history
 
 # Unit tests: each links its module and only what that module needs.
 UNIT_TESTS := test_log test_buf test_conf test_auth test_decision test_period \
-	test_series test_dedup test_records test_checkpoint test_ingest test_alert
+	test_series test_dedup test_records test_checkpoint test_ingest test_alert \
+	test_reply
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILDDIR)/tests/%)
 
 BASE := $(BUILDDIR)/daemon/log.o $(BUILDDIR)/daemon/xmalloc.o
@@ -89,6 +92,7 @@ deps_test_ingest := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/conf.o \
 	$(BUILDDIR)/daemon/series.o $(BUILDDIR)/daemon/dedup.o \
 	$(BUILDDIR)/daemon/records.o $(BUILDDIR)/daemon/checkpoint.o \
 	$(BUILDDIR)/daemon/detector.o $(BUILDDIR)/daemon/ingest.o
+deps_test_reply := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/reply.o
 deps_test_alert := $(BASE) $(BUILDDIR)/alerts/alert.o $(BUILDDIR)/alerts/sink.o
 
 .PHONY: all check check-run unit integration asan demo sim bench install clean deps \
@@ -132,12 +136,14 @@ deps:
 deps-check:
 	@if pkg-config --exists $(PKGS) $(TEST_PKGS) && command -v redis-server >/dev/null \
 		&& command -v python3 >/dev/null && command -v curl >/dev/null \
+		&& command -v cppcheck >/dev/null \
 		&& [ -e /usr/share/zoneinfo/Europe/Stockholm ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then $(MAKE) deps; \
 	else echo "stabild: missing build dependencies; run as root:"; \
 		echo "  apt-get install -y $(DEB_PACKAGES)"; exit 1; fi
 
 check: deps-check
+	$(MAKE) lint
 	$(MAKE) check-run
 	$(MAKE) BUILDDIR=build-asan SAN=1 check-run
 

@@ -25,6 +25,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "period.h"
+#include "reply.h"
 #include "sink.h"
 #include "stream.h"
 #include "xmalloc.h"
@@ -397,6 +398,7 @@ daemon_free(struct daemon *d)
 	conf_free(d->conf);
 	free(d->conf);
 	sink_unregister_all();
+	reply_release();
 	if (d->base != NULL)
 		event_base_free(d->base);
 	libevent_global_shutdown();

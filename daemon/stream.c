@@ -20,6 +20,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "metrics.h"
+#include "reply.h"
 #include "stream.h"
 #include "xmalloc.h"
 
@@ -255,6 +256,7 @@ stream_connect(struct stream *st)
 	/* Keep the reader's buffer between replies instead of freeing and
 	 * growing it again for every batch. */
 	ac->c.reader->maxbuf = 0;
+	ac->c.reader->fn = reply_functions();
 	ac->data = st;
 	st->ac = ac;
 	redisLibeventAttach(ac, st->base);

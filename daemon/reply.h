@@ -1,0 +1,25 @@
+/*
+ * Redis reply objects from an arena: the same struct redisReply that
+ * hiredis builds, but carved out of one reused block instead of one
+ * malloc per element. A stream batch is thousands of elements; this
+ * halves the cost of reading it. One connection uses it at a time.
+ */
+#ifndef STABILD_REPLY_H
+#define STABILD_REPLY_H
+
+#include <stddef.h>
+
+struct redisReplyObjectFunctions;
+
+/*
+ * Functions for redisReader.fn. hiredis frees a reply (with freeObject)
+ * after its callback returns and before it builds the next one; that
+ * resets the arena, so no reply may be kept past its callback.
+ */
+struct redisReplyObjectFunctions *reply_functions(void);
+/* Bytes the arena holds now. */
+size_t reply_memory(void);
+/* Give the memory back (at exit). */
+void reply_release(void);
+
+#endif
