@@ -908,6 +908,11 @@ api_check_query(struct api_call *call, const struct api_route *r)
 	struct evkeyval *kv, *kv2;
 	size_t i;
 
+	/* Decoded values are C strings: an encoded NUL would cut them. */
+	if (q != NULL && strcasestr(q, "%00") != NULL) {
+		api_error(call->req, 400, "query contains a NUL byte");
+		return -1;
+	}
 	if (q != NULL && evhttp_parse_query_str(q, &call->query) == -1) {
 		api_error(call->req, 400, "malformed query string");
 		return -1;

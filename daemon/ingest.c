@@ -351,19 +351,23 @@ ingest_entry(struct ingest *in, const struct stream_id *id,
 	if (applied)
 		return INGEST_APPLIED;
 
-	office = series_office_index(in->set, d.office, true);
-	if (!series_office_valid(in->set, office))
-		return ingest_invalid(in, false, cause, xasprintf("office: "
-		    "more than %d offices (max_offices)", c->max_offices));
 	period_of(d.decided_at, &p);
 	if (in->max_seen != INT64_MIN &&
 	    d.decided_at < in->max_seen - (int64_t)(in->weeks - 1) * WEEK_S)
 		return ingest_invalid(in, false, cause, xstrdup("decided_at: "
 		    "older than the retention"));
+	/* A new office takes a place only once its entry is counted. */
+	office = series_office_index(in->set, d.office, false);
+	if (!series_office_valid(in->set, office) &&
+	    series_office_count(in->set) >= c->max_offices)
+		return ingest_invalid(in, false, cause, xasprintf("office: "
+		    "more than %d offices (max_offices)", c->max_offices));
 	if (dedup_check_add(in->dedup, d.id, strlen(d.id))) {
 		in->counters.duplicates++;
 		return INGEST_DUPLICATE;
 	}
+	if (!series_office_valid(in->set, office))
+		office = series_office_index(in->set, d.office, true);
 
 	if (in->det->predict != NULL && d.outcome != OUTCOME_DISMISSED)
 		prob = in->det->predict(in->det->arg, &d, &p);

@@ -118,7 +118,7 @@ stream_report(struct stream *st, const char *what)
 	if (st->link_up) {
 		st->link_up = false;
 		log_warnx("stream: redis link lost: %s", what);
-	} else if (st->last_error == NULL || strcmp(st->last_error, what) != 0)
+	} else if (st->last_error == NULL)
 		log_warnx("stream: redis unavailable: %s", what);
 	else
 		log_debug("stream: redis still unavailable: %s", what);
@@ -380,10 +380,91 @@ stream_unacked_find(struct stream *st, const struct stream_id *id)
 	return NULL;
 }
 
+/*
+ * A dead-letter write in flight. It keeps a copy of the command: when
+ * Redis refuses the source id as not new, the entry may be there already
+ * (written before a crash) or a later one may have got in first after a
+ * failed write; XRANGE tells which, and in the second case the entry goes
+ * in under a new id, still carrying its source_id.
+ */
 struct stream_dl {
 	struct stream		*st;
 	struct stream_id	 id;
+	int			 argc;
+	char			**argv;
+	size_t			*argvlen;
+	bool			 new_id;	/* sent with "*" */
 };
+
+static void stream_deadletter_cb(redisAsyncContext *, void *, void *);
+
+static void
+stream_dl_free(struct stream_dl *dl)
+{
+	int i;
+
+	for (i = 0; i < dl->argc; i++)
+		free(dl->argv[i]);
+	free(dl->argv);
+	free(dl->argvlen);
+	free(dl);
+}
+
+static void
+stream_dl_send(struct stream_dl *dl, redisCallbackFn *fn, int argc,
+    char **argv, size_t *argvlen)
+{
+	if (redisAsyncCommandArgv(dl->st->ac, fn, dl, argc,
+	    (const char **)argv, argvlen) != REDIS_OK)
+		stream_dl_free(dl);
+}
+
+/* The outcome of a dead-letter write for its unacknowledged entry. */
+static void
+stream_dl_settle(struct stream_dl *dl, bool ok, const char *why)
+{
+	struct stream *st = dl->st;
+	struct stream_entry *e = stream_unacked_find(st, &dl->id);
+	char idbuf[STREAM_ID_MAX];
+
+	if (!ok) {
+		/* Keep it unacknowledged: the next connection re-reads it. */
+		metrics.redis_errors++;
+		stream_id_format(&dl->id, idbuf);
+		log_warnx("stream: dead-letter %s to %s failed: %s", idbuf,
+		    st->conf->deadletter, why);
+		if (e != NULL)
+			e->flags = STREAM_ENTRY_DL_FAILED;
+	} else if (e != NULL)
+		e->flags = 0;
+	stream_dl_free(dl);
+}
+
+static void
+stream_deadletter_check_cb(redisAsyncContext *c, void *r, void *privdata)
+{
+	struct stream_dl *dl = privdata;
+	redisReply *reply = r;
+
+	if (!stream_live(dl->st, c) || reply == NULL) {
+		stream_dl_free(dl);
+		return;
+	}
+	if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0) {
+		stream_dl_settle(dl, true, NULL);	/* written before */
+		return;
+	}
+	if (reply->type == REDIS_REPLY_ERROR) {
+		stream_dl_settle(dl, false, reply->str);
+		return;
+	}
+	free(dl->argv[2]);
+	dl->argv[2] = xstrdup("*");
+	dl->argvlen[2] = 1;
+	dl->new_id = true;
+	stream_dl_send(dl, stream_deadletter_cb, dl->argc, dl->argv,
+	    dl->argvlen);
+}
 
 static void
 stream_deadletter_cb(redisAsyncContext *c, void *r, void *privdata)
@@ -391,31 +472,31 @@ stream_deadletter_cb(redisAsyncContext *c, void *r, void *privdata)
 	struct stream_dl *dl = privdata;
 	struct stream *st = dl->st;
 	redisReply *reply = r;
-	struct stream_entry *e;
-	char idbuf[STREAM_ID_MAX];
+	static char xrange[] = "XRANGE";
+	char *argv[4];
+	size_t argvlen[4];
 
 	if (!stream_live(st, c) || reply == NULL) {
-		free(dl);
+		stream_dl_free(dl);
 		return;
 	}
-	e = stream_unacked_find(st, &dl->id);
-	stream_id_format(&dl->id, idbuf);
-	if (reply->type == REDIS_REPLY_ERROR &&
-	    strstr(reply->str, "equal or smaller") == NULL) {
-		/* Keep it unacknowledged: the next connection re-reads it. */
-		metrics.redis_errors++;
-		log_warnx("stream: dead-letter %s to %s failed: %s", idbuf,
-		    st->conf->deadletter, reply->str);
-		if (e != NULL)
-			e->flags = STREAM_ENTRY_DL_FAILED;
-	} else {
-		/* An id error means this entry was dead-lettered before. */
-		if (reply->type != REDIS_REPLY_ERROR)
-			metrics.deadletter_writes++;
-		if (e != NULL)
-			e->flags = 0;
+	if (reply->type != REDIS_REPLY_ERROR) {
+		metrics.deadletter_writes++;
+		stream_dl_settle(dl, true, NULL);
+		return;
 	}
-	free(dl);
+	if (dl->new_id || strstr(reply->str, "equal or smaller") == NULL) {
+		stream_dl_settle(dl, false, reply->str);
+		return;
+	}
+	/* XRANGE deadletter ID ID: is this entry there already? */
+	argv[0] = xrange;
+	argvlen[0] = sizeof xrange - 1;
+	argv[1] = dl->argv[1];		/* the dead-letter key */
+	argvlen[1] = dl->argvlen[1];
+	argv[2] = argv[3] = dl->argv[2];	/* the source id */
+	argvlen[2] = argvlen[3] = dl->argvlen[2];
+	stream_dl_send(dl, stream_deadletter_check_cb, 4, argv, argvlen);
 }
 
 /* XADD the entry to the dead-letter stream under its own id. */
@@ -424,41 +505,36 @@ stream_deadletter(struct stream *st, const char *idstr, size_t idlen,
     const struct stream_id *id, const char *reason,
     const struct decision_field *fields, size_t nfields)
 {
-	const char **argv;
-	size_t *argvlen, i;
-	int argc = 0;
-	struct stream_dl *dl;
+	struct stream_dl *dl = xcalloc(1, sizeof *dl);
+	size_t i;
+	int n = 0;
 
-	argv = xreallocarray(NULL, 7 + 2 * nfields, sizeof *argv);
-	argvlen = xreallocarray(NULL, 7 + 2 * nfields, sizeof *argvlen);
-	argv[argc] = "XADD";
-	argvlen[argc++] = 4;
-	argv[argc] = st->conf->deadletter;
-	argvlen[argc++] = strlen(st->conf->deadletter);
-	argv[argc] = idstr;
-	argvlen[argc++] = idlen;
-	argv[argc] = "reason";
-	argvlen[argc++] = 6;
-	argv[argc] = reason;
-	argvlen[argc++] = strlen(reason);
-	argv[argc] = "source_id";
-	argvlen[argc++] = 9;
-	argv[argc] = idstr;
-	argvlen[argc++] = idlen;
-	for (i = 0; i < nfields; i++) {
-		argv[argc] = fields[i].name;
-		argvlen[argc++] = fields[i].namelen;
-		argv[argc] = fields[i].value;
-		argvlen[argc++] = fields[i].valuelen;
-	}
-	dl = xmalloc(sizeof *dl);
 	dl->st = st;
 	dl->id = *id;
-	if (redisAsyncCommandArgv(st->ac, stream_deadletter_cb, dl, argc, argv,
-	    argvlen) != REDIS_OK)
-		free(dl);
-	free(argv);
-	free(argvlen);
+	dl->argv = xreallocarray(NULL, 7 + 2 * nfields, sizeof *dl->argv);
+	dl->argvlen = xreallocarray(NULL, 7 + 2 * nfields,
+	    sizeof *dl->argvlen);
+#define STREAM_DL_ARG(p, len) do {					\
+	dl->argv[n] = xmalloc((len) + 1);				\
+	memcpy(dl->argv[n], (p), (len));				\
+	dl->argv[n][(len)] = '\0';					\
+	dl->argvlen[n++] = (len);					\
+} while (0)
+	STREAM_DL_ARG("XADD", 4);
+	STREAM_DL_ARG(st->conf->deadletter, strlen(st->conf->deadletter));
+	STREAM_DL_ARG(idstr, idlen);
+	STREAM_DL_ARG("reason", 6);
+	STREAM_DL_ARG(reason, strlen(reason));
+	STREAM_DL_ARG("source_id", 9);
+	STREAM_DL_ARG(idstr, idlen);
+	for (i = 0; i < nfields; i++) {
+		STREAM_DL_ARG(fields[i].name, fields[i].namelen);
+		STREAM_DL_ARG(fields[i].value, fields[i].valuelen);
+	}
+#undef STREAM_DL_ARG
+	dl->argc = n;
+	stream_dl_send(dl, stream_deadletter_cb, dl->argc, dl->argv,
+	    dl->argvlen);
 }
 
 /* One entry of a read: [id, [field, value, ...]] (fields nil if deleted). */
@@ -564,10 +640,11 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 	if (st->state == STREAM_PENDING) {
 		const redisReply *last = entries->element[entries->elements - 1];
 
+		/* With an explicit id, Redis returns the entries after it. */
 		if (last->type == REDIS_REPLY_ARRAY && last->elements == 2 &&
 		    stream_id_parse(last->element[0]->str,
-		    last->element[0]->len, &st->pending_from) == 0)
-			st->pending_from.seq++;	/* exclusive next start */
+		    last->element[0]->len, &st->pending_from) == -1)
+			memset(&st->pending_from, 0, sizeof st->pending_from);
 	}
 	/*
 	 * Ask for the next batch first and put it on the wire now (hiredis

@@ -574,3 +574,65 @@ def wait_log(daemon, pattern, timeout=10, since=0):
     import re
     rx = re.compile(pattern, re.M)
     return wait_for(lambda: rx.search(daemon.log(), since), timeout, "log line /%s/" % pattern)
+
+
+def restart_redis(redis, timeout=30):
+    """Start a (stopped) Redis again on the same port and directory, and
+    wait until it has loaded its data and answers."""
+    redis.stop()
+    try:
+        redis.start()
+    except RespError as e:
+        if not str(e).startswith("LOADING"):
+            raise
+
+    def ready():
+        try:
+            return redis.ping()
+        except RespError as e:
+            if str(e).startswith("LOADING"):
+                return False
+            raise
+    wait_for(ready, timeout, "redis-server on port %d to load its data" % redis.port)
+    return redis
+
+
+def wait_processed(daemon, total, redis=None, stream="stabild:decisions", group="stabild",
+                   token=READ_TOKEN, stall=8, limit=150):
+    """Wait until counted + dead-lettered + duplicates reach total. Fails as
+    soon as the sum stops moving for stall seconds (naming the group's
+    pending entries when redis is given), rather than at limit."""
+    deadline = time.monotonic() + limit
+    last, since = -1, time.monotonic()
+    while True:
+        s, body = daemon.get("/v1/status", token=token)
+        check(s == 200, "GET /v1/status: %s %s" % (s, body))
+        ev = body["events"]
+        n = ev["counted"] + ev["deadlettered"] + ev["duplicates"]
+        if n >= total:
+            return n
+        now = time.monotonic()
+        if n != last:
+            last, since = n, now
+        if now - since > stall or now > deadline:
+            msg = ("ingest stopped at %d of %d entries (counted %d, dead-lettered %d, "
+                   "duplicates %d)" % (n, total, ev["counted"], ev["deadlettered"],
+                                       ev["duplicates"]))
+            if redis is not None:
+                summary = redis.call("XPENDING", stream, group)
+                first = redis.call("XPENDING", stream, group, "-", "+", 5)
+                msg += "; XPENDING %d, e.g. %s" % (summary[0], [p[0].decode() for p in first])
+            raise TestFailure(msg)
+        time.sleep(0.1)
+
+
+def wait_acked(redis, timeout=10, stream="stabild:decisions", group="stabild"):
+    """Wait until the group has no pending entries; on a timeout say how many
+    are left and name a few."""
+    try:
+        wait_for(lambda: redis.call("XPENDING", stream, group)[0] == 0, timeout, "no pending entries")
+    except TestFailure:
+        n = redis.call("XPENDING", stream, group)[0]
+        first = redis.call("XPENDING", stream, group, "-", "+", 5)
+        raise TestFailure("%d entries still pending in group %s after %ss, e.g. %s" %
+                          (n, group, timeout, [p[0].decode() for p in first]))

@@ -92,16 +92,6 @@ def first_bad_field(pairs, now):
     return None
 
 
-def wait_processed(d, redis, total, timeout=20):
-    """Wait until counted + dead-lettered + duplicates reach total; on a
-    timeout say how far it got and what is still pending."""
-    try:
-        return d.wait_counted(total, timeout=timeout)
-    except harness.TestFailure:
-        raise harness.TestFailure("%d entries written, processed: %r, still pending in the group: %d" %
-                                  (total, d.status()["events"], harness.xpending_count(redis)))
-
-
 def check_deadletter_stream(redis, bad_ids, source):
     """Each dead-letter entry: own id == source_id == a source entry's id,
     reason, then the source fields byte for byte. Returns {id: reason}."""
@@ -159,7 +149,7 @@ def part_malformed(w):
     d = harness.Daemon(w.path, redis).start()
     w.add(d.stop)
     written = truth.totals["written"] + len(hand_bad) + 1
-    wait_processed(d, redis, written)
+    harness.wait_processed(d, written, redis=redis)
     n_bad = truth.totals["malformed"] + len(hand_bad)
 
     # Every entry a correct validator refuses is dead-lettered, and only those.
@@ -192,7 +182,7 @@ def part_malformed(w):
           "confirmed dead-letter writes %r" % m["stabild_deadletter_writes_total"])
     check(m["stabild_events_counted_total"] == truth.totals["valid"] + 1, "metric counted")
     # The daemon goes on and acknowledges everything, the bad entries too.
-    harness.wait_for(lambda: harness.xpending_count(redis) == 0, 10, "no pending entries")
+    harness.wait_acked(redis)
     harness.compare_with_truth(d, truth)
     check(d.stop() == 0, "exit status on SIGTERM")
 
@@ -209,7 +199,7 @@ def part_kill9(w):
                        conf_extra={"state": {"checkpoint_interval": "10m",
                                              "checkpoint_events": "10000000"}}).start()
     w.add(d.stop)
-    wait_processed(d, redis, written)
+    harness.wait_processed(d, written, redis=redis)
     harness.wait_for(lambda: redis.call("XLEN", "stabild:deadletter") >= n_bad, 10,
                      "%d dead-letter entries" % n_bad)
     check(harness.xpending_count(redis) == written, "entries were acknowledged without a checkpoint: "
@@ -220,8 +210,8 @@ def part_kill9(w):
     d.sections["state"] = {"dir": d.state_dir, "checkpoint_interval": "200ms"}
     d.write_conf()
     d.start()
-    wait_processed(d, redis, written)
-    harness.wait_for(lambda: harness.xpending_count(redis) == 0, 10, "no pending entries after restart")
+    harness.wait_processed(d, written, redis=redis)
+    harness.wait_acked(redis)
     dl = harness.xrange_all(redis, "stabild:deadletter")
     ids = [eid for eid, _ in dl]
     check(len(ids) == n_bad and len(set(ids)) == n_bad,

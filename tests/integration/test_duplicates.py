@@ -33,7 +33,7 @@ def test(w):
           "stabild_events_duplicate_total %r, truth %d" % (m["stabild_events_duplicate_total"], n_dup))
     check(m["stabild_events_counted_total"] == truth.totals["valid"], "stabild_events_counted_total")
     harness.compare_with_truth(d, truth)
-    harness.wait_for(lambda: harness.xpending_count(redis) == 0, 10, "no pending entries")
+    harness.wait_acked(redis)
 
     # Restart: the duplicate window comes back from the checkpoint.
     check(d.stop() == 0, "exit status on SIGTERM")
@@ -65,7 +65,7 @@ def test(w):
     m = harness.get_metrics(d)
     check(m["stabild_events_duplicate_total"] == n_dup + 2, "stabild_events_duplicate_total after restart")
     harness.compare_with_truth(d, truth)
-    harness.wait_for(lambda: harness.xpending_count(redis) == 0, 10, "no pending entries")
+    harness.wait_acked(redis)
     check(d.stop() == 0, "exit status on SIGTERM")
 
 

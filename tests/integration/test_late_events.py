@@ -3,7 +3,8 @@
 decided in an already closed week is counted into that week and month
 (not the current one) and in the late counters; an event in the open week
 is not late; and an event older than the retention (8 weeks here) is
-dead-lettered with a reason naming the retention."""
+dead-lettered with a reason naming the retention, without its office
+taking a place in the office table."""
 
 import harness
 from harness import check
@@ -36,6 +37,7 @@ def test(w):
     # Event time closes the weeks up to the watermark, three days behind the
     # latest decision (Sunday of W06): W05 is the last closed week.
     check(st["closed_through"] == "2023-W05", "closed through %r" % st["closed_through"])
+    check(st["offices"] == 58, "offices %d" % st["offices"])
     harness.compare_with_truth(d, truth)
 
     key = next(k for k in truth.series() if k[0] != "national" and "2023-W02" in truth.weeks[k]
@@ -54,7 +56,9 @@ def test(w):
                          "outcome": "rejected", "decided_at": LATE_AT})
     harness.xadd(redis, {"id": "open-1", "office": office, "benefit": benefit, "kind": kind,
                          "outcome": "granted", "decided_at": OPEN_AT})
-    old_id = harness.xadd(redis, {"id": "old-1", "office": office, "benefit": benefit, "kind": kind,
+    # From an office that sends nothing else: refusing it must not take a
+    # place in the office table (max_offices).
+    old_id = harness.xadd(redis, {"id": "old-1", "office": "K999", "benefit": benefit, "kind": kind,
                                   "outcome": "rejected", "decided_at": OLD_AT})
     d.wait_counted(written + 3, timeout=15)
 
@@ -90,7 +94,10 @@ def test(w):
     check(f[b"reason"].startswith(b"decided_at: ") and b"retention" in f[b"reason"],
           "reason %r" % f[b"reason"])
     check(f[b"id"] == b"old-1" and f[b"decided_at"] == OLD_AT.encode(), "fields %r" % pairs)
-    harness.wait_for(lambda: harness.xpending_count(redis) == 0, 10, "no pending entries")
+    harness.wait_acked(redis)
+    offices = d.status()["offices"]
+    check(offices == 58 and harness.get_metrics(d)["stabild_offices"] == 58,
+          "offices %d after an entry from K999 was refused, expected 58" % offices)
     check(d.stop() == 0, "exit status on SIGTERM")
 
 
