@@ -3,7 +3,8 @@
  * what it asks of it. Ingest calls, in this order per decision, predict()
  * (the expected rejection probability that fills the statistics' E and V)
  * and counted(); week_closed() once per ISO week in order when the
- * watermark passes its end; tick() at least daily with the watermark. The
+ * watermark passes its end; tick() whenever the watermark enters a new day
+ * (event time, so a replay looks as often as live operation). The
  * detector may keep state in the checkpoint through save() and load().
  *
  * Every hook is optional (NULL). Hooks run on the event loop and must not
@@ -33,7 +34,7 @@ struct detector {
 	/* Week `week` closed; set holds its final counts (late ones aside). */
 	void		(*week_closed)(void *arg, int32_t week,
 			    const struct series_set *set);
-	/* Periodic look at the open week; watermark in Unix seconds. */
+	/* Daily look at the open week; watermark in Unix seconds. */
 	void		(*tick)(void *arg, int64_t watermark,
 			    const struct series_set *set);
 	/* Detector state of a series for the API ("learning", "stable"…). */

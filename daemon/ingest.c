@@ -49,6 +49,7 @@ struct ingest {
 	struct ingest_counters	 counters;
 	uint64_t		 dirty;
 	bool			 warned_reset;
+	int64_t			 tick_day;	/* last day the detector looked */
 
 	pid_t			 cp_child;	/* checkpoint being written */
 	struct stream_id	 cp_applied;	/* what that child saves */
@@ -302,6 +303,12 @@ ingest_advance(struct ingest *in, int64_t t)
 			in->det->week_closed(in->det->arg, in->closed_week,
 			    in->set);
 	}
+	/* A look at the open week once per day of event time, so that a
+	 * replay looks exactly as often as live operation does. */
+	if (in->det->tick != NULL && t / 86400 > in->tick_day) {
+		in->tick_day = t / 86400;
+		in->det->tick(in->det->arg, in->watermark, in->set);
+	}
 }
 
 /* Set *cause for a rejected entry and count it. */
@@ -409,8 +416,6 @@ ingest_tick(struct ingest *in, int64_t now, bool idle)
 	if (idle && in->watermark != INT64_MIN &&
 	    now - in->watermark <= lateness + INGEST_LIVE_S)
 		ingest_advance(in, now - lateness);
-	if (in->det->tick != NULL && in->watermark != INT64_MIN)
-		in->det->tick(in->det->arg, in->watermark, in->set);
 }
 
 uint64_t

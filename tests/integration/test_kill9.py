@@ -15,7 +15,8 @@ prints, for each kill, how far the group had got; a kill counts as one
 entries not yet delivered or not yet acknowledged, and at least 20 must.
 
 The kill schedule comes from a fixed seed; STABILD_KILL9_SEED=N repeats
-the test with another one (the seed is printed)."""
+the test with another one (the seed is printed). STABILD_KILL9_KILLS=N
+kills N times instead, over a stream long enough for them (make sim)."""
 
 import collections
 import json
@@ -30,8 +31,9 @@ from harness import check
 
 SEED_ENV = "STABILD_KILL9_SEED"
 DEFAULT_SEED = 20240917
-KILLS = 25
-MIN_KILLS_WITH_WORK = 20
+KILLS = int(os.environ.get("STABILD_KILL9_KILLS", "25"))
+MIN_KILLS_WITH_WORK = KILLS * 4 // 5
+WEEKS = max(40, 40 * KILLS // 25)
 STREAM = "stabild:decisions"
 DEADLETTER = "stabild:deadletter"
 BENEFITS = ["sjukpenning", "rehabiliteringsersattning", "sjukersattning",
@@ -86,8 +88,8 @@ def test(w):
 
     redis = harness.Redis(w.path).start()
     w.add(redis.stop)
-    sim = harness.start_sim(redis, w.path, "--seed", 11, "--offices", 20, "--weeks", 40,
-                            "--per-week", 6000, "--start", "2022-01-03",
+    sim = harness.start_sim(redis, w.path, "--seed", 11, "--offices", 20, "--weeks", WEEKS,
+                            "--per-week", 6000, "--start", "2016-01-04",
                             "--malformed", 0.005, "--duplicates", 0.005, "--rate", 30000)
     w.add(sim.stop)
     # A backlog first, so that early runs read full batches.
