@@ -51,9 +51,13 @@ CORE_SRCS := \
 	daemon/series.c \
 	daemon/dedup.c \
 	daemon/records.c \
+	daemon/detect.c \
+	daemon/model.c \
 	daemon/checkpoint.c \
+	daemon/explain.c \
 	daemon/detector.c \
 	daemon/ingest.c \
+	daemon/monitor.c \
 	daemon/metrics.c \
 	daemon/reply.c \
 	daemon/stream.c \
@@ -69,11 +73,12 @@ STABILD := $(BUILDDIR)/stabild
 SIM := $(BUILDDIR)/stabild-sim
 BARE := $(BUILDDIR)/bench-bare-consumer
 HISTORY := $(BUILDDIR)/bench-history
+SIMCHECK := $(BUILDDIR)/stabild-simcheck
 
 # Unit tests: each links its module and only what that module needs.
 UNIT_TESTS := test_log test_buf test_conf test_auth test_decision test_period \
 	test_series test_dedup test_records test_checkpoint test_ingest test_alert \
-	test_reply
+	test_reply test_model test_detect test_explain
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILDDIR)/tests/%)
 
 BASE := $(BUILDDIR)/daemon/log.o $(BUILDDIR)/daemon/xmalloc.o
@@ -93,12 +98,16 @@ deps_test_ingest := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/conf.o \
 	$(BUILDDIR)/daemon/records.o $(BUILDDIR)/daemon/checkpoint.o \
 	$(BUILDDIR)/daemon/detector.o $(BUILDDIR)/daemon/ingest.o
 deps_test_reply := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/reply.o
+deps_test_model := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/model.o
+deps_test_detect := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/detect.o
 deps_test_alert := $(BASE) $(BUILDDIR)/alerts/alert.o $(BUILDDIR)/alerts/sink.o
+deps_test_explain := $(BASE) $(BUILDDIR)/daemon/explain.o $(BUILDDIR)/daemon/period.o \
+	$(BUILDDIR)/daemon/conf.o
 
 .PHONY: all check check-run unit integration asan demo sim bench install clean deps \
 	deps-check lint
 
-all: $(STABILD) $(SIM) $(BARE) $(HISTORY)
+all: $(STABILD) $(SIM) $(BARE) $(HISTORY) $(SIMCHECK)
 
 $(BUILDDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -108,6 +117,10 @@ $(STABILD): $(CORE_OBJS) $(MAIN_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(SIM): $(BUILDDIR)/tests/sim/sim.o $(BUILDDIR)/tests/sim/simmodel.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(SIMCHECK): $(BUILDDIR)/tests/sim/simcheck.o $(BUILDDIR)/tests/sim/simmodel.o \
+		$(CORE_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BARE): $(BUILDDIR)/tests/bench/bare.o
@@ -152,6 +165,8 @@ check-run: all $(UNIT_BINS)
 	BUILDDIR=$(BUILDDIR) tests/check-options.sh
 	tests/check-systemd.sh
 	BUILDDIR=$(BUILDDIR) SAN=$(SAN) python3 tests/integration/run.py
+	# The detector simulations: statistics, so the optimised build only.
+	if [ -z "$(SAN)" ]; then $(SIMCHECK) -q; fi
 
 unit: all $(UNIT_BINS)
 	BUILDDIR=$(BUILDDIR) tests/run-unit.sh $(UNIT_BINS)
@@ -173,6 +188,7 @@ demo: deps-check
 sim: deps-check
 	$(MAKE) all
 	BUILDDIR=$(BUILDDIR) python3 tests/integration/run.py --long
+	$(SIMCHECK)
 
 bench: deps-check
 	$(MAKE) all

@@ -45,22 +45,46 @@ alert_time(int64_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-char *
-alert_to_json(const struct alert *a, const char *base_url)
+/* RFC 3339 UTC, or JSON null for 0. */
+static json_t *
+alert_json_time(int64_t t)
 {
-	json_t *o, *expl;
-	char detected[32], raised[32], *url, *out;
+	char buf[32];
+
+	if (t == 0)
+		return json_null();
+	alert_time(t, buf, sizeof buf);
+	return json_string(buf);
+}
+
+static json_t *
+alert_json_names(const char (*names)[ALERT_NAME_MAX], int n)
+{
+	json_t *a = json_array();
 	int i;
 
-	alert_time(a->detected_at, detected, sizeof detected);
-	alert_time(a->raised_at, raised, sizeof raised);
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(names[i]));
+	return a;
+}
+
+json_t *
+alert_json(const struct alert *a, const char *base_url)
+{
+	json_t *o, *strata;
+	char *url;
+	int i;
+
 	url = xasprintf("%s/v1/series/%s/%s/%s", base_url, a->office,
 	    a->benefit, a->kind);
-	expl = json_array();
-	for (i = 0; i < a->nexplanations; i++)
-		json_array_append_new(expl, json_string(a->explanations[i]));
+	strata = json_array();
+	for (i = 0; i < a->nstrata; i++)
+		json_array_append_new(strata, json_pack("{s:s, s:f, s:f, s:f}",
+		    "stratum", a->strata[i].name, "share", a->strata[i].share,
+		    "odds_ratio", a->strata[i].odds_ratio,
+		    "excess", a->strata[i].excess));
 	o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}, "
-	    "s:s, s:s, s:s, s:f, s:f, s:f, s:f, s:s, s:o, s:s}",
+	    "s:o, s:o, s:s, s:f, s:f, s:f, s:f, s:s, s:o, s:s}",
 	    "version", 1,
 	    "alert_id", a->id,
 	    "status", alert_status_name(a->status),
@@ -69,19 +93,44 @@ alert_to_json(const struct alert *a, const char *base_url)
 	    "direction", alert_direction_name(a->direction),
 	    "series", "office", a->office, "benefit", a->benefit,
 	    "kind", a->kind,
-	    "detected_at", detected,
-	    "raised_at", raised,
+	    "detected_at", alert_json_time(a->detected_at),
+	    "raised_at", alert_json_time(a->raised_at),
 	    "onset", a->onset,
 	    "baseline_rate", a->baseline_rate,
 	    "current_rate", a->current_rate,
 	    "expected_rate", a->expected_rate,
 	    "odds_ratio", a->odds_ratio,
 	    "method", a->method,
-	    "explanations", expl,
+	    "explanations", alert_json_names(a->explanations,
+	    a->nexplanations),
 	    "status_url", url);
 	free(url);
 	if (o == NULL)
 		fatalx("alert: cannot build JSON for %s", a->id);
+	json_object_set_new(o, "seq", json_integer(a->seq));
+	json_object_set_new(o, "updated_at", alert_json_time(a->updated_at));
+	json_object_set_new(o, "resolved_at", alert_json_time(a->resolved_at));
+	json_object_set_new(o, "historical", json_boolean(a->historical));
+	json_object_set_new(o, "odds_ratio_ci", json_pack("[f, f]",
+	    a->odds_ratio_lo, a->odds_ratio_hi));
+	json_object_set_new(o, "decomposition", json_pack("{s:f, s:f}",
+	    "case_mix", a->case_mix_part, "practice", a->practice_part));
+	json_object_set_new(o, "decisions_since_onset",
+	    json_integer((json_int_t)a->decisions));
+	json_object_set_new(o, "context", alert_json_names(a->context,
+	    a->ncontext));
+	json_object_set_new(o, "strata", strata);
+	if (a->note[0] != '\0')
+		json_object_set_new(o, "note", json_string(a->note));
+	return o;
+}
+
+char *
+alert_to_json(const struct alert *a, const char *base_url)
+{
+	json_t *o = alert_json(a, base_url);
+	char *out;
+
 	out = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	if (out == NULL)

@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define ALERT_ID_MAX		64
-#define ALERT_NAME_MAX		64
+#define ALERT_ID_MAX		128
+#define ALERT_NAME_MAX		72	/* explanation ids: 64 */
 #define ALERT_MAX_EXPLANATIONS	8
 
 enum alert_status {
@@ -32,6 +32,15 @@ enum alert_direction {
 	ALERT_DOWN,		/* more approvals */
 };
 
+/* One attribute level that contributes to an office's excess. */
+struct alert_stratum {
+	char		name[ALERT_NAME_MAX];	/* "diagnosis=F" */
+	double		share;		/* of the series' O - E since onset */
+	double		odds_ratio;	/* the level's own, observed/expected */
+	double		excess;		/* O - E of the level */
+};
+#define ALERT_MAX_STRATA 3
+
 struct alert {
 	char		id[ALERT_ID_MAX];
 	enum alert_status status;
@@ -52,6 +61,21 @@ struct alert {
 	char		explanations[ALERT_MAX_EXPLANATIONS][ALERT_NAME_MAX];
 	int		nexplanations;
 	bool		historical;	/* too old to deliver (backfill) */
+
+	/* Extensions of contract §3, documented in the README. */
+	uint32_t	seq;		/* state changes so far, from 1 */
+	int64_t		updated_at;	/* event time of the last change */
+	int64_t		resolved_at;	/* event time, 0 while firing */
+	double		odds_ratio_lo;	/* 95% interval */
+	double		odds_ratio_hi;
+	double		case_mix_part;	/* expected - baseline rate */
+	double		practice_part;	/* current - expected rate */
+	uint64_t	decisions;	/* since onset */
+	char		context[ALERT_MAX_EXPLANATIONS][ALERT_NAME_MAX];
+	int		ncontext;
+	struct alert_stratum strata[ALERT_MAX_STRATA];
+	int		nstrata;
+	char		note[128];	/* how it resolved, if by hand */
 };
 
 const char *alert_status_name(enum alert_status s);
@@ -64,5 +88,8 @@ const char *alert_direction_name(enum alert_direction d);
  * ("http://host:port"). Compact JSON; the caller frees.
  */
 char *alert_to_json(const struct alert *a, const char *base_url);
+/* The same object as a jansson value (new reference). */
+struct json_t;
+struct json_t *alert_json(const struct alert *a, const char *base_url);
 
 #endif

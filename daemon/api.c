@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -30,9 +31,11 @@
 #include "conf.h"
 #include "decision.h"
 #include "detector.h"
+#include "explain.h"
 #include "ingest.h"
 #include "log.h"
 #include "metrics.h"
+#include "monitor.h"
 #include "period.h"
 #include "series.h"
 #include "stream.h"
@@ -64,6 +67,13 @@ struct api {
 	const struct stream		*st;	/* borrowed, may be NULL */
 	api_checkpoint_cb		 checkpoint_cb;
 	void				*checkpoint_arg;
+	struct explain_registry		*explain;	/* borrowed or NULL */
+	const char *const		*benefits;	/* borrowed */
+	int				 nbenefits;
+	char				*explain_path;	/* NULL: not saved */
+	api_explain_changed_cb		 explain_changed_cb;
+	void				*explain_arg;
+	struct monitor			*mon;	/* borrowed or NULL */
 };
 
 /* One request on its way through the dispatcher and its handler. */
@@ -104,6 +114,12 @@ api_reason(int code)
 	switch (code) {
 	case 200:
 		return "OK";
+	case 201:
+		return "Created";
+	case 202:
+		return "Accepted";
+	case 204:
+		return "No Content";
 	case 400:
 		return "Bad Request";
 	case 401:
@@ -114,6 +130,12 @@ api_reason(int code)
 		return "Not Found";
 	case 405:
 		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 415:
+		return "Unsupported Media Type";
+	case 503:
+		return "Service Unavailable";
 	default:
 		return "Internal Server Error";
 	}
@@ -134,6 +156,12 @@ api_error_code(int code)
 		return "not_found";
 	case 405:
 		return "method_not_allowed";
+	case 409:
+		return "conflict";
+	case 415:
+		return "unsupported_media_type";
+	case 503:
+		return "unavailable";
 	default:
 		return "internal";
 	}
@@ -169,7 +197,10 @@ api_peer(struct evhttp_request *req)
 	return peer != NULL ? peer : "-";
 }
 
-/* Send one response with our common headers, and count it. */
+/*
+ * Send one response with our common headers, and count it. A NULL type
+ * sends no Content-Type (204).
+ */
 static void
 api_send(struct evhttp_request *req, int code, const char *type,
     const void *body, size_t len)
@@ -179,7 +210,8 @@ api_send(struct evhttp_request *req, int code, const char *type,
 	char clen[32];
 	int class = code / 100;
 
-	evhttp_add_header(h, "Content-Type", type);
+	if (type != NULL)
+		evhttp_add_header(h, "Content-Type", type);
 	evhttp_add_header(h, "Cache-Control", "no-store");
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	if (len > 0)
@@ -420,7 +452,9 @@ api_json_series_item(const struct api *api, const struct series *s)
 {
 	const struct series_set *set = ingest_series(api->in);
 
-	return json_pack("{s:s?, s:s?, s:s?, s:s?, s:o, s:o, s:o}",
+	json_t *o;
+
+	o = json_pack("{s:s?, s:s?, s:s?, s:s?, s:o, s:o, s:o}",
 	    "office", series_office_name(set, series_office(s)),
 	    "benefit", api_benefit_name(api, series_benefit(s)),
 	    "kind", decision_kind_name(series_kind(s)),
@@ -428,6 +462,10 @@ api_json_series_item(const struct api *api, const struct series *s)
 	    "last_week", api_json_week(series_last_week(s)),
 	    "total", api_json_total(s),
 	    "rolling", api_json_rolling(api, s));
+	if (o != NULL && api->mon != NULL)
+		json_object_set_new(o, "detector",
+		    monitor_series_json(api->mon, s));
+	return o;
 }
 
 /* The value of query parameter name, NULL when absent. */
@@ -582,7 +620,7 @@ api_status(struct api_call *call)
 	    "closed_through", api_json_week(ingest_closed_week(in)),
 	    "series", series_count(set),
 	    "offices", series_office_count(set),
-	    "firing_alerts", 0,
+	    "firing_alerts", api->mon != NULL ? monitor_firing(api->mon) : 0,
 	    "memory_bytes", (json_int_t)ingest_memory(in)));
 }
 
@@ -721,6 +759,7 @@ api_series_one(struct api_call *call)
 	int32_t first, last, from, to;
 	int office, benefit, kind;
 	bool months;
+	json_t *body;
 
 	if (api_parse_benefit_kind(call, call->arg[1], call->arg[2], &benefit,
 	    &kind) == -1)
@@ -757,7 +796,7 @@ api_series_one(struct api_call *call)
 	if (to > last)
 		to = last;
 
-	api_reply(call->req, 200, json_pack("{s:s?, s:s?, s:s?, s:s?, s:o, "
+	body = json_pack("{s:s?, s:s?, s:s?, s:s?, s:o, "
 	    "s:s, s:o, s:o, s:o}",
 	    "office", series_office_name(set, series_office(s)),
 	    "benefit", api_benefit_name(api, series_benefit(s)),
@@ -768,7 +807,335 @@ api_series_one(struct api_call *call)
 	    "history", first == INT32_MIN ? json_array() :
 	    api_json_history(api, s, months, from, to),
 	    "rolling", api_json_rolling(api, s),
-	    "total", api_json_total(s)));
+	    "total", api_json_total(s));
+	if (body != NULL && api->mon != NULL)
+		json_object_set_new(body, "detector",
+		    monitor_series_json(api->mon, s));
+	api_reply(call->req, 200, body);
+}
+
+/* GET /v1/alerts?status=&classification=&scope=&direction=&office= */
+static void
+api_alerts_list(struct api_call *call)
+{
+	static const struct {
+		const char	*name;
+		const char	*values[3];
+	} filters[] = {
+		{ "status", { "firing", "resolved", NULL } },
+		{ "classification", { "explained", "unexplained", NULL } },
+		{ "scope", { "office", "national", NULL } },
+		{ "direction", { "up", "down", NULL } },
+	};
+	const char *v;
+	json_t *list;
+	size_t i, j;
+
+	for (i = 0; i < sizeof filters / sizeof filters[0]; i++) {
+		if ((v = api_query(call, filters[i].name)) == NULL)
+			continue;
+		for (j = 0; filters[i].values[j] != NULL; j++) {
+			if (strcmp(v, filters[i].values[j]) == 0)
+				break;
+		}
+		if (filters[i].values[j] == NULL) {
+			api_error(call->req, 400, "%s: expected %s or %s",
+			    filters[i].name, filters[i].values[0],
+			    filters[i].values[1]);
+			return;
+		}
+	}
+	if (call->api->mon == NULL) {
+		api_reply(call->req, 200, json_pack("{s:[], s:i}", "alerts",
+		    "total", 0));
+		return;
+	}
+	list = monitor_alerts_json(call->api->mon, api_query(call, "status"),
+	    api_query(call, "classification"), api_query(call, "scope"),
+	    api_query(call, "direction"), api_query(call, "office"));
+	api_reply(call->req, 200, json_pack("{s:i, s:o}", "total",
+	    (int)json_array_size(list), "alerts", list));
+}
+
+/* GET /v1/alerts/{id} */
+static void
+api_alerts_one(struct api_call *call)
+{
+	json_t *a = call->api->mon != NULL ?
+	    monitor_alert_json(call->api->mon, call->arg[0]) : NULL;
+
+	if (a == NULL) {
+		api_error(call->req, 404, "no alert %.128s", call->arg[0]);
+		return;
+	}
+	api_reply(call->req, 200, a);
+}
+
+/* GET /v1/model: the case-mix models, their windows and fits. */
+static void
+api_models(struct api_call *call)
+{
+	if (call->api->mon == NULL) {
+		api_error(call->req, 503, "no detector");
+		return;
+	}
+	api_reply(call->req, 200, json_pack("{s:o}", "models",
+	    monitor_models_json(call->api->mon)));
+}
+
+/* POST /v1/model/{benefit}/{kind}/refit: refit at the next week close. */
+static void
+api_model_refit(struct api_call *call)
+{
+	int benefit, kind;
+	char *cause = NULL;
+
+	if (api_parse_benefit_kind(call, call->arg[0], call->arg[1], &benefit,
+	    &kind) == -1)
+		return;
+	if (call->api->mon == NULL ||
+	    monitor_request_refit(call->api->mon, benefit, kind, &cause) == -1) {
+		api_error(call->req, 409, "cannot refit: %s",
+		    cause != NULL ? cause : "no detector");
+		free(cause);
+		return;
+	}
+	log_notice("http: refit of %s/%s requested by %s", call->arg[0],
+	    call->arg[1], api_peer(call->req));
+	api_reply(call->req, 202, json_pack("{s:s, s:s, s:s}", "benefit",
+	    call->arg[0], "kind", call->arg[1], "refit", "at the next week "
+	    "close"));
+}
+
+/* POST /v1/series/{office}/{benefit}/{kind}/rebaseline: accept a level. */
+static void
+api_series_rebaseline(struct api_call *call)
+{
+	const struct series_set *set = ingest_series(call->api->in);
+	const struct series *s = NULL;
+	int office, benefit, kind;
+	char *cause = NULL;
+
+	if (api_parse_benefit_kind(call, call->arg[1], call->arg[2], &benefit,
+	    &kind) == -1)
+		return;
+	if (api_office_find(set, call->arg[0], &office))
+		s = series_get(set, office, benefit, kind);
+	if (s == NULL) {
+		api_error(call->req, 404, "no series %.64s/%s/%s",
+		    call->arg[0], call->arg[1], call->arg[2]);
+		return;
+	}
+	if (call->api->mon == NULL || monitor_rebaseline(call->api->mon, s,
+	    "new level accepted through the API", &cause) == -1) {
+		api_error(call->req, 409, "cannot rebaseline: %s",
+		    cause != NULL ? cause : "no detector");
+		free(cause);
+		return;
+	}
+	log_notice("http: %s/%s/%s rebaselined by %s", call->arg[0],
+	    call->arg[1], call->arg[2], api_peer(call->req));
+	api_reply(call->req, 200, monitor_series_json(call->api->mon, s));
+}
+
+/*
+ * Client text for a message: printable ASCII only, others become '?', so
+ * that the JSON error body can always be built. buf holds 65 bytes.
+ */
+static const char *
+api_printable(const char *s, char *buf)
+{
+	size_t i;
+
+	for (i = 0; i < 64 && s[i] != '\0'; i++)
+		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	buf[i] = '\0';
+	return buf;
+}
+
+/* The registry, or NULL after answering 503. */
+static struct explain_registry *
+api_explain(struct api_call *call)
+{
+	if (call->api->explain == NULL)
+		api_error(call->req, 503, "the explanation registry is not "
+		    "available");
+	return call->api->explain;
+}
+
+/* Tell the owner that the registry changed. */
+static void
+api_explain_changed(const struct api *api)
+{
+	if (api->explain_changed_cb != NULL)
+		api->explain_changed_cb(api->explain_arg);
+}
+
+/* GET /v1/explanations: all, by effective_from, then id. */
+static void
+api_explanations_list(struct api_call *call)
+{
+	const struct explain_registry *reg;
+	json_t *items;
+	int i;
+
+	if ((reg = api_explain(call)) == NULL)
+		return;
+	items = json_array();
+	for (i = 0; items != NULL && i < explain_count(reg); i++) {
+		if (json_array_append_new(items, explain_to_json(explain_at(reg,
+		    i), call->api->benefits)) == -1) {
+			json_decref(items);
+			items = NULL;
+		}
+	}
+	api_reply(call->req, 200, items == NULL ? NULL :
+	    json_pack("{s:o}", "explanations", items));
+}
+
+/* GET /v1/explanations/{id} */
+static void
+api_explanations_one(struct api_call *call)
+{
+	const struct explain_registry *reg;
+	const struct explanation *e;
+	char q[65];
+
+	if ((reg = api_explain(call)) == NULL)
+		return;
+	if ((e = explain_find(reg, call->arg[0])) == NULL) {
+		api_error(call->req, 404, "no explanation \"%s\"",
+		    api_printable(call->arg[0], q));
+		return;
+	}
+	api_reply(call->req, 200, explain_to_json(e, call->api->benefits));
+}
+
+/* Whether a Content-Type header names JSON, parameters aside. */
+static bool
+api_is_json_type(const char *type)
+{
+	static const char json[] = "application/json";
+
+	if (type == NULL)
+		return false;
+	while (*type == ' ' || *type == '\t')
+		type++;
+	if (strncasecmp(type, json, sizeof json - 1) != 0)
+		return false;
+	type += sizeof json - 1;
+	return *type == '\0' || *type == ';' || *type == ' ' || *type == '\t';
+}
+
+/*
+ * POST /v1/explanations: a contract §2 object. Saved before the answer;
+ * 201 with the stored entry and its Location.
+ */
+static void
+api_explanations_post(struct api_call *call)
+{
+	struct api *api = call->api;
+	struct evhttp_request *req = call->req;
+	struct evbuffer *body = evhttp_request_get_input_buffer(req);
+	struct explain_registry *reg;
+	const struct explanation *old;
+	struct explanation *e;
+	json_error_t jerr;
+	json_t *o;
+	char *cause = NULL, *location, id[EXPLAIN_ID_MAX + 1], q[65];
+	size_t len;
+
+	if ((reg = api_explain(call)) == NULL)
+		return;
+	if (!api_is_json_type(evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "Content-Type"))) {
+		api_error(req, 415, "the body must be application/json");
+		return;
+	}
+	if ((len = evbuffer_get_length(body)) == 0) {
+		api_error(req, 400, "the body is empty");
+		return;
+	}
+	o = json_loadb((const char *)evbuffer_pullup(body, -1), len,
+	    JSON_REJECT_DUPLICATES, &jerr);
+	if (o == NULL) {
+		api_error(req, 400, "the body is not valid JSON: %s (line %d, "
+		    "column %d)", api_printable(jerr.text, q), jerr.line,
+		    jerr.column);
+		return;
+	}
+	if (explain_from_json(o, api->benefits, api->nbenefits, &e,
+	    &cause) == -1) {
+		json_decref(o);
+		api_error(req, 400, "%s", cause);
+		free(cause);
+		return;
+	}
+	json_decref(o);
+
+	if ((old = explain_find(reg, e->id)) != NULL) {
+		api_error(req, 409, "explanation \"%s\" %s", e->id,
+		    old->from_config ? "is defined in the configuration file" :
+		    "already exists");
+		explain_entry_free(e);
+		return;
+	}
+	if (explain_count(reg) >= EXPLAIN_MAX) {
+		api_error(req, 409, "the registry holds %d explanations, the "
+		    "most it can", EXPLAIN_MAX);
+		explain_entry_free(e);
+		return;
+	}
+	memcpy(id, e->id, sizeof id);
+	if (explain_add_saved(reg, e, api->explain_path, api->benefits,
+	    &cause) == -1) {
+		log_errorx("%s", cause);
+		free(cause);
+		api_error(req, 500, "cannot save the explanation");
+		return;
+	}
+	log_notice("explanations: \"%s\" registered through the API", id);
+	location = xasprintf("/v1/explanations/%s", id);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Location",
+	    location);
+	free(location);
+	api_reply(req, 201, explain_to_json(explain_find(reg, id),
+	    api->benefits));
+	api_explain_changed(api);
+}
+
+/* DELETE /v1/explanations/{id}: only those registered through the API. */
+static void
+api_explanations_delete(struct api_call *call)
+{
+	struct api *api = call->api;
+	struct explain_registry *reg;
+	const struct explanation *e;
+	char *cause = NULL, q[65];
+
+	if ((reg = api_explain(call)) == NULL)
+		return;
+	if ((e = explain_find(reg, call->arg[0])) == NULL) {
+		api_error(call->req, 404, "no explanation \"%s\"",
+		    api_printable(call->arg[0], q));
+		return;
+	}
+	if (e->from_config) {
+		api_error(call->req, 409, "explanation \"%s\" is defined in "
+		    "the configuration file", e->id);
+		return;
+	}
+	if (explain_remove_saved(reg, call->arg[0], api->explain_path,
+	    api->benefits, &cause) == -1) {
+		log_errorx("%s", cause);
+		free(cause);
+		api_error(call->req, 500, "cannot save the change");
+		return;
+	}
+	log_notice("explanations: \"%s\" deleted through the API",
+	    call->arg[0]);
+	api_send(call->req, 204, NULL, NULL, 0);
+	api_explain_changed(api);
 }
 
 /*
@@ -787,6 +1154,24 @@ static const struct api_route api_routes[] = {
 	    api_series_list },
 	{ EVHTTP_REQ_GET, "/v1/series/{}/{}/{}", AUTH_READ,
 	    { "from", "to", "period", NULL }, api_series_one },
+	{ EVHTTP_REQ_GET, "/v1/explanations", AUTH_READ, { NULL },
+	    api_explanations_list },
+	{ EVHTTP_REQ_POST, "/v1/explanations", AUTH_WRITE, { NULL },
+	    api_explanations_post },
+	{ EVHTTP_REQ_GET, "/v1/explanations/{}", AUTH_READ, { NULL },
+	    api_explanations_one },
+	{ EVHTTP_REQ_DELETE, "/v1/explanations/{}", AUTH_WRITE, { NULL },
+	    api_explanations_delete },
+	{ EVHTTP_REQ_GET, "/v1/alerts", AUTH_READ,
+	    { "status", "classification", "scope", "direction", "office",
+	    NULL }, api_alerts_list },
+	{ EVHTTP_REQ_GET, "/v1/alerts/{}", AUTH_READ, { NULL },
+	    api_alerts_one },
+	{ EVHTTP_REQ_GET, "/v1/model", AUTH_READ, { NULL }, api_models },
+	{ EVHTTP_REQ_POST, "/v1/model/{}/{}/refit", AUTH_WRITE, { NULL },
+	    api_model_refit },
+	{ EVHTTP_REQ_POST, "/v1/series/{}/{}/{}/rebaseline", AUTH_WRITE,
+	    { NULL }, api_series_rebaseline },
 };
 
 /*
@@ -1105,6 +1490,7 @@ api_free(struct api *api)
 	if (api == NULL)
 		return;
 	evhttp_free(api->http);
+	free(api->explain_path);
 	free(api);
 }
 
@@ -1117,8 +1503,28 @@ api_set_conf(struct api *api, const struct conf *c, const struct auth *a)
 }
 
 void
+api_set_explanations(struct api *api, struct explain_registry *reg,
+    const char *const *benefits, int nbenefits, const char *path,
+    api_explain_changed_cb changed_cb, void *arg)
+{
+	api->explain = reg;
+	api->benefits = benefits;
+	api->nbenefits = nbenefits;
+	free(api->explain_path);
+	api->explain_path = path != NULL ? xstrdup(path) : NULL;
+	api->explain_changed_cb = changed_cb;
+	api->explain_arg = arg;
+}
+
+void
 api_set_checkpoint(struct api *api, api_checkpoint_cb cb, void *arg)
 {
 	api->checkpoint_cb = cb;
 	api->checkpoint_arg = arg;
+}
+
+void
+api_set_monitor(struct api *api, struct monitor *mon)
+{
+	api->mon = mon;
 }

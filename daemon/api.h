@@ -11,6 +11,7 @@ struct conf;
 struct auth;
 struct ingest;
 struct stream;
+struct explain_registry;
 struct api;
 
 /* Bind and listen. NULL with *cause when the address cannot be bound. */
@@ -24,6 +25,20 @@ void api_free(struct api *api);
  */
 typedef int (*api_checkpoint_cb)(void *arg, char **cause);
 void api_set_checkpoint(struct api *api, api_checkpoint_cb cb, void *arg);
+/*
+ * The explanation routes (/v1/explanations): reg, benefits (the configured
+ * names, in order) are borrowed for the life of the api; path is copied
+ * (NULL: changes are not saved). After each change made through the API,
+ * once it is saved, changed_cb(arg) is called (cb may be NULL). Until
+ * this is called, those routes answer 503.
+ */
+typedef void (*api_explain_changed_cb)(void *arg);
+void api_set_explanations(struct api *api, struct explain_registry *reg,
+    const char *const *benefits, int nbenefits, const char *path,
+    api_explain_changed_cb changed_cb, void *arg);
+/* The drift monitor behind /v1/alerts, /v1/model and series state. */
+struct monitor;
+void api_set_monitor(struct api *api, struct monitor *mon);
 /* Swap conf and tokens after a reload (both borrowed). */
 void api_set_conf(struct api *api, const struct conf *c, const struct auth *a);
 

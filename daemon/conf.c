@@ -35,6 +35,8 @@
 
 #define CONF_BENEFIT_MAX	32	/* characters in a benefit name */
 #define CONF_RECEIVER_MAX	64	/* characters in a receiver name */
+#define CONF_OFFICE_MAX		32	/* characters in an office name */
+#define CONF_DATE_MIN_YEAR	1900	/* explanation dates */
 #define CONF_PASSWORD_MAX	4096	/* bytes in the password's line */
 #define CONF_SECTION_MAX	32	/* longest plain section name kept */
 
@@ -49,6 +51,8 @@ enum conf_type {
 	CONF_DOUBLE,		/* double within dmin..dmax */
 	CONF_LOGLEVEL,		/* int syslog priority */
 	CONF_LIST,		/* the benefits list (c->benefits, nbenefits) */
+	CONF_DATE,		/* char * YYYY-MM-DD; empty unsets */
+	CONF_NAMES,		/* char * comma-separated names; empty unsets */
 };
 
 struct conf_key {
@@ -59,19 +63,31 @@ struct conf_key {
 	int64_t			 max;
 	double			 dmin;		/* double */
 	double			 dmax;
-	const char *const	*choices;	/* choice, NULL-terminated */
+	const char *const	*choices;	/* choice, names; NULL ends */
+	bool			(*name_valid)(const char *, size_t); /* names */
+	const char		*syntax;	/* of one name, for errors */
 	const char		*def;		/* as in the example; NULL: unset */
 	int			 flags;
 #define CONF_RELOAD	0x1		/* takes effect on reload */
 #define CONF_RECEIVER	0x2		/* key of [receiver "NAME"] */
 #define CONF_GT_MIN	0x4		/* dmin itself is not allowed */
+#define CONF_EXPLANATION 0x8		/* key of [explanation "ID"] */
+#define CONF_NAMED	(CONF_RECEIVER | CONF_EXPLANATION)
 	const char		*help;
 };
 
 #define C_OFF(f)	offsetof(struct conf, f)
 #define R_OFF(f)	offsetof(struct conf_receiver, f)
+#define E_OFF(f)	offsetof(struct conf_explanation, f)
 
 static const char *const conf_receiver_types[] = { "webhook", "email", NULL };
+static const char *const conf_explanation_kinds[] = { "legislation",
+    "legal_position", "court_ruling", "case_mix", "data_correction",
+    "context", NULL };
+static const char *const conf_decision_kinds[] = { "first", "ongoing", NULL };
+
+static bool conf_benefit_valid(const char *, size_t);
+static bool conf_office_valid(const char *, size_t);
 
 static const struct conf_key conf_keys[] = {
 	{ .name = "redis.host", .type = CONF_STRING, .off = C_OFF(redis_host),
@@ -189,6 +205,62 @@ static const struct conf_key conf_keys[] = {
 	  .dmin = 0, .dmax = 10000, .def = "12",
 	  .flags = CONF_RELOAD | CONF_GT_MIN,
 	  .help = "False alarms per year, across all series and directions" },
+	{ .name = "detector.design_or_office", .type = CONF_DOUBLE,
+	  .off = C_OFF(design_or_office),
+	  .dmin = 1.01, .dmax = 10, .def = "1.5", .flags = CONF_RELOAD,
+	  .help = "Odds ratio an office series is tuned to detect fastest" },
+	{ .name = "detector.design_or_national", .type = CONF_DOUBLE,
+	  .off = C_OFF(design_or_national),
+	  .dmin = 1.01, .dmax = 10, .def = "1.2", .flags = CONF_RELOAD,
+	  .help = "Odds ratio a national series is tuned to detect fastest" },
+	{ .name = "detector.relevant_or", .type = CONF_DOUBLE,
+	  .off = C_OFF(relevant_or),
+	  .dmin = 1.01, .dmax = 10, .def = "1.5", .flags = CONF_RELOAD,
+	  .help = "Odds ratio a series must detect within the horizon, else "
+	      "it is underpowered" },
+	{ .name = "detector.horizon", .type = CONF_DURATION,
+	  .off = C_OFF(horizon_ms),
+	  .min = CONF_WEEK, .max = 10 * CONF_YEAR, .def = "26w",
+	  .flags = CONF_RELOAD,
+	  .help = "Expected detection delay allowed for relevant_or" },
+	{ .name = "detector.reference_weeks", .type = CONF_INT,
+	  .off = C_OFF(reference_weeks),
+	  .min = 52, .max = 520, .def = "104", .flags = CONF_RELOAD,
+	  .help = "Weeks of the reference window a baseline is fitted on" },
+	{ .name = "detector.min_reference_weeks", .type = CONF_INT,
+	  .off = C_OFF(min_reference_weeks),
+	  .min = 13, .max = 520, .def = "52", .flags = CONF_RELOAD,
+	  .help = "Weeks of reference a series needs before it can alarm" },
+	{ .name = "detector.learning_weeks", .type = CONF_INT,
+	  .off = C_OFF(learning_weeks),
+	  .min = 1, .max = 104, .def = "13", .flags = CONF_RELOAD,
+	  .help = "Weeks after an explained change before the refit" },
+	{ .name = "detector.ridge", .type = CONF_DOUBLE, .off = C_OFF(ridge),
+	  .dmin = 0, .dmax = 100, .def = "0.01", .flags = CONF_RELOAD,
+	  .help = "Ridge penalty of the case-mix model's coefficients" },
+	{ .name = "detector.explain_before", .type = CONF_DURATION,
+	  .off = C_OFF(explain_before_ms),
+	  .min = 0, .max = 52 * CONF_WEEK, .def = "4w", .flags = CONF_RELOAD,
+	  .help = "An onset this long before effective_from is still "
+	      "explained; whole days" },
+	{ .name = "detector.explain_after", .type = CONF_DURATION,
+	  .off = C_OFF(explain_after_ms),
+	  .min = 0, .max = 52 * CONF_WEEK, .def = "8w", .flags = CONF_RELOAD,
+	  .help = "An onset this long after effective_from is still "
+	      "explained; whole days" },
+	{ .name = "detector.evaluate_every", .type = CONF_DURATION,
+	  .off = C_OFF(evaluate_every_ms),
+	  .min = CONF_HOUR, .max = 7 * CONF_DAY, .def = "1d",
+	  .flags = CONF_RELOAD,
+	  .help = "Event time between looks at the open week" },
+	{ .name = "detector.outlier_alerts", .type = CONF_BOOL,
+	  .off = C_OFF(outlier_alerts), .def = "off", .flags = CONF_RELOAD,
+	  .help = "Send alerts for offices flagged as outliers" },
+	{ .name = "detector.shrink_offices", .type = CONF_DOUBLE,
+	  .off = C_OFF(shrink_offices),
+	  .dmin = 0, .dmax = 100000, .def = "50", .flags = CONF_RELOAD,
+	  .help = "Decisions a week at which an office's own level gets half "
+	      "weight" },
 
 	{ .name = "alerts.historical_age", .type = CONF_DURATION,
 	  .off = C_OFF(historical_age_ms),
@@ -208,9 +280,46 @@ static const struct conf_key conf_keys[] = {
 	  .off = R_OFF(secret_file),
 	  .flags = CONF_RELOAD | CONF_RECEIVER,
 	  .help = "File holding the secret that signs webhook bodies" },
+
+	{ .name = "explanation.kind", .type = CONF_CHOICE, .off = E_OFF(kind),
+	  .choices = conf_explanation_kinds,
+	  .flags = CONF_RELOAD | CONF_EXPLANATION,
+	  .help = "Required: legislation, legal_position, court_ruling, "
+	      "case_mix, data_correction or context" },
+	{ .name = "explanation.effective_from", .type = CONF_DATE,
+	  .off = E_OFF(effective_from),
+	  .flags = CONF_RELOAD | CONF_EXPLANATION,
+	  .help = "Required: first day the cause applies, YYYY-MM-DD" },
+	{ .name = "explanation.effective_to", .type = CONF_DATE,
+	  .off = E_OFF(effective_to),
+	  .flags = CONF_RELOAD | CONF_EXPLANATION,
+	  .help = "Last day the cause applies, YYYY-MM-DD; unset: open" },
+	{ .name = "explanation.benefits", .type = CONF_NAMES,
+	  .off = E_OFF(benefits), .name_valid = conf_benefit_valid,
+	  .syntax = "a configured benefit",
+	  .flags = CONF_RELOAD | CONF_EXPLANATION,
+	  .help = "Benefits it covers, comma-separated; unset: all" },
+	{ .name = "explanation.kinds", .type = CONF_NAMES,
+	  .off = E_OFF(kinds), .choices = conf_decision_kinds,
+	  .flags = CONF_RELOAD | CONF_EXPLANATION,
+	  .help = "Decision kinds it covers (first, ongoing); unset: both" },
+	{ .name = "explanation.offices", .type = CONF_NAMES,
+	  .off = E_OFF(offices), .name_valid = conf_office_valid,
+	  .syntax = "1 to 32 characters of A-Z a-z 0-9 . _ -, not national",
+	  .flags = CONF_RELOAD | CONF_EXPLANATION,
+	  .help = "Offices it covers, comma-separated; unset: all and the "
+	      "nation" },
+	{ .name = "explanation.reference", .type = CONF_STRING,
+	  .off = E_OFF(reference),
+	  .flags = CONF_RELOAD | CONF_EXPLANATION,
+	  .help = "Where the cause is documented, such as a bill or ruling" },
+	{ .name = "explanation.description", .type = CONF_STRING,
+	  .off = E_OFF(description),
+	  .flags = CONF_RELOAD | CONF_EXPLANATION,
+	  .help = "What changed, in a sentence" },
 };
 
-/* Receiver keys seen are kept as bits of the table index. */
+/* Keys seen in a named section are kept as bits of the table index. */
 _Static_assert(CONF_NITEMS(conf_keys) <= 64, "conf_keys outgrew a uint64_t");
 
 /* State of one conf_load. */
@@ -223,6 +332,7 @@ struct conf_parse {
 
 	char		 section[CONF_SECTION_MAX]; /* "" before the first */
 	int		 recv;		/* receiver index, -1 outside one */
+	int		 expl;		/* explanation index, -1 outside one */
 
 	char		*error;		/* the first error, NULL if none */
 	int		 errline;	/* its line, 0 for the whole file */
@@ -231,6 +341,10 @@ struct conf_parse {
 	int		 recv_line[CONF_MAX_RECEIVERS];	/* section header */
 	int		 url_line[CONF_MAX_RECEIVERS];
 	uint64_t	 recv_seen[CONF_MAX_RECEIVERS];	/* key index bits */
+	uint64_t	 expl_seen[CONF_MAX_EXPLANATIONS]; /* key index bits */
+	int		 expl_from_line[CONF_MAX_EXPLANATIONS];
+	int		 expl_to_line[CONF_MAX_EXPLANATIONS];
+	int		 expl_benefits_line[CONF_MAX_EXPLANATIONS];
 };
 
 /* The key part of "section.key". */
@@ -258,7 +372,7 @@ conf_key_find(const char *section, const char *key)
 	return -1;
 }
 
-/* Whether a plain (non-receiver) section of that name has keys. */
+/* Whether a plain (not named) section of that name has keys. */
 static bool
 conf_section_known(const char *name, size_t len)
 {
@@ -266,7 +380,7 @@ conf_section_known(const char *name, size_t len)
 	size_t i;
 
 	for (i = 0; i < CONF_NITEMS(conf_keys); i++) {
-		if (conf_keys[i].flags & CONF_RECEIVER)
+		if (conf_keys[i].flags & CONF_NAMED)
 			continue;
 		key = conf_keys[i].name;
 		dot = strchr(key, '.');
@@ -488,6 +602,79 @@ conf_parse_bool(const char *s, bool *v)
 	return -1;
 }
 
+/* Days in a month of the Gregorian calendar. */
+static int
+conf_month_days(int year, int month)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+
+	if (month == 2 && year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))
+		return 29;
+	return days[month - 1];
+}
+
+/* n digits of s as a number, or -1. */
+static int
+conf_date_digits(const char *s, int n)
+{
+	int v = 0;
+
+	while (n-- > 0) {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		v = v * 10 + (*s++ - '0');
+	}
+	return v;
+}
+
+int
+conf_parse_date(const char *s, int32_t *day)
+{
+	int64_t y;
+	int year, month, mday;
+
+	if (s == NULL || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return -1;
+	year = conf_date_digits(s, 4);
+	month = conf_date_digits(s + 5, 2);
+	mday = conf_date_digits(s + 8, 2);
+	if (year < CONF_DATE_MIN_YEAR || month < 1 || month > 12 || mday < 1 ||
+	    mday > conf_month_days(year, month))
+		return -1;
+	/* Days from 1970-01-01, counting March-based years. */
+	y = year - (month <= 2);
+	*day = (int32_t)(y * 365 + y / 4 - y / 100 + y / 400 +
+	    (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + mday - 1 -
+	    719468);
+	return 0;
+}
+
+/*
+ * The next item of a comma-separated list with the blanks around it
+ * trimmed: true with *s and *len set, false after the last. *p starts at
+ * the list and is NULL once the list is used up.
+ */
+static bool
+conf_list_next(const char **p, const char **s, size_t *len)
+{
+	const char *end, *e;
+
+	if (*p == NULL)
+		return false;
+	if ((end = strchr(*p, ',')) == NULL)
+		end = *p + strlen(*p);
+	*s = *p;
+	e = end;
+	while (*s < e && isspace((unsigned char)**s))
+		(*s)++;
+	while (e > *s && isspace((unsigned char)e[-1]))
+		e--;
+	*len = (size_t)(e - *s);
+	*p = *end == '\0' ? NULL : end + 1;
+	return true;
+}
+
 /*
  * The first line of a password file, without its line ending. read(2)
  * into a stack buffer keeps stdio from holding a copy; the buffer is wiped.
@@ -555,6 +742,23 @@ conf_free_password(struct conf *c)
 		free(c->redis_password);
 		c->redis_password = NULL;
 	}
+}
+
+/* Whether name is an office: 1..32 of A-Z a-z 0-9 . _ -, not "national". */
+static bool
+conf_office_valid(const char *name, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > CONF_OFFICE_MAX ||
+	    (len == 8 && memcmp(name, "national", 8) == 0))
+		return false;
+	for (i = 0; i < len; i++) {
+		if (!isalnum((unsigned char)name[i]) && name[i] != '.' &&
+		    name[i] != '_' && name[i] != '-')
+			return false;
+	}
+	return true;
 }
 
 /* Whether name is a valid benefit: 1..32 of a-z 0-9 _. */
@@ -709,9 +913,77 @@ conf_set_choice(const struct conf_key *k, char **field, const char *value,
 	return -1;
 }
 
+/* Set a date; empty unsets it. */
+static int
+conf_set_date(const struct conf_key *k, char **field, const char *value,
+    char **cause)
+{
+	int32_t day;
+
+	if (*value != '\0' && conf_parse_date(value, &day) != 0) {
+		*cause = xasprintf("%s: '%s' is not a date (YYYY-MM-DD, from "
+		    "%d)", conf_key_short(k), value, CONF_DATE_MIN_YEAR);
+		return -1;
+	}
+	free(*field);
+	*field = (*value == '\0') ? NULL : xstrdup(value);
+	return 0;
+}
+
+/* Whether name (len long) is one of the NULL-terminated choices. */
+static bool
+conf_is_choice(const char *const *choices, const char *name, size_t len)
+{
+	for (; *choices != NULL; choices++) {
+		if (strlen(*choices) == len && memcmp(*choices, name, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Set a comma-separated list of names, each one of k->choices or passing
+ * k->name_valid, none twice; empty unsets it.
+ */
+static int
+conf_set_names(const struct conf_key *k, char **field, const char *value,
+    char **cause)
+{
+	const char *p = value, *q, *s, *t;
+	size_t len, tlen;
+
+	while (*value != '\0' && conf_list_next(&p, &s, &len)) {
+		if (len == 0) {
+			*cause = xasprintf("%s: empty item in the list",
+			    conf_key_short(k));
+			return -1;
+		}
+		if (k->choices != NULL && !conf_is_choice(k->choices, s, len)) {
+			*cause = xasprintf("%s: '%.*s' is not first or ongoing",
+			    conf_key_short(k), (int)len, s);
+			return -1;
+		}
+		if (k->name_valid != NULL && !k->name_valid(s, len)) {
+			*cause = xasprintf("%s: '%.*s' is not %s",
+			    conf_key_short(k), (int)len, s, k->syntax);
+			return -1;
+		}
+		for (q = value; conf_list_next(&q, &t, &tlen) && t < s;) {
+			if (tlen == len && memcmp(t, s, len) == 0) {
+				*cause = xasprintf("%s: '%.*s' is listed twice",
+				    conf_key_short(k), (int)len, s);
+				return -1;
+			}
+		}
+	}
+	free(*field);
+	*field = (*value == '\0') ? NULL : xstrdup(value);
+	return 0;
+}
+
 /*
  * Parse value for key k and store it at base + k->off, base being the conf
- * or one of its receivers. On error the field keeps its old value.
+ * or one of its named sections. On error the field keeps its old value.
  */
 static int
 conf_set(struct conf *c, void *base, const struct conf_key *k,
@@ -801,6 +1073,10 @@ conf_set(struct conf *c, void *base, const struct conf_key *k,
 		return 0;
 	case CONF_LIST:
 		return conf_set_benefits(c, k, value, cause);
+	case CONF_DATE:
+		return conf_set_date(k, field, value, cause);
+	case CONF_NAMES:
+		return conf_set_names(k, field, value, cause);
 	}
 	fatalx("conf: %s: bad key type %d", k->name, (int)k->type);
 }
@@ -819,7 +1095,7 @@ conf_default(struct conf *c)
 	memset(c, 0, sizeof *c);
 	for (i = 0; i < CONF_NITEMS(conf_keys); i++) {
 		k = &conf_keys[i];
-		if ((k->flags & CONF_RECEIVER) || k->def == NULL)
+		if ((k->flags & CONF_NAMED) || k->def == NULL)
 			continue;
 		if (conf_set(c, c, k, k->def, &cause) != 0)
 			fatalx("conf: default of %s: %s", k->name, cause);
@@ -837,6 +1113,30 @@ conf_free_receiver(struct conf_receiver *r)
 	memset(r, 0, sizeof *r);
 }
 
+/* Free the explanations and their strings. */
+static void
+conf_free_explanations(struct conf *c)
+{
+	struct conf_explanation *e;
+	int i;
+
+	for (i = 0; i < c->nexplanations; i++) {
+		e = &c->explanations[i];
+		free(e->id);
+		free(e->kind);
+		free(e->effective_from);
+		free(e->effective_to);
+		free(e->benefits);
+		free(e->kinds);
+		free(e->offices);
+		free(e->reference);
+		free(e->description);
+	}
+	free(c->explanations);
+	c->explanations = NULL;
+	c->nexplanations = 0;
+}
+
 void
 conf_free(struct conf *c)
 {
@@ -848,12 +1148,14 @@ conf_free(struct conf *c)
 		return;
 	for (i = 0; i < CONF_NITEMS(conf_keys); i++) {
 		k = &conf_keys[i];
-		if (k->flags & CONF_RECEIVER)
+		if (k->flags & CONF_NAMED)
 			continue;
 		switch (k->type) {
 		case CONF_STRING:
 		case CONF_PASSWORD_FILE:
 		case CONF_CHOICE:
+		case CONF_DATE:
+		case CONF_NAMES:
 			free(*(char **)((char *)c + k->off));
 			break;
 		case CONF_LIST:
@@ -866,21 +1168,26 @@ conf_free(struct conf *c)
 	conf_free_password(c);
 	for (j = 0; j < c->nreceivers; j++)
 		conf_free_receiver(&c->receivers[j]);
+	conf_free_explanations(c);
 	free(c->path);
 	memset(c, 0, sizeof *c);
 }
 
-/* Whether name is a valid receiver name: 1..64 of A-Z a-z 0-9 _ . - */
+/*
+ * Whether name is a valid section name: 1..max of A-Z a-z 0-9 and the
+ * characters in punct.
+ */
 static bool
-conf_receiver_name_valid(const char *name, size_t len)
+conf_section_name_valid(const char *name, size_t len, size_t max,
+    const char *punct)
 {
 	size_t i;
 
-	if (len == 0 || len > CONF_RECEIVER_MAX)
+	if (len == 0 || len > max)
 		return false;
 	for (i = 0; i < len; i++) {
-		if (!isalnum((unsigned char)name[i]) && name[i] != '_' &&
-		    name[i] != '.' && name[i] != '-')
+		if (!isalnum((unsigned char)name[i]) &&
+		    (name[i] == '\0' || strchr(punct, name[i]) == NULL))
 			return false;
 	}
 	return true;
@@ -898,7 +1205,8 @@ conf_open_receiver(struct conf_parse *p, const char *s, size_t len)
 
 	if (len < plen + 1 || strncmp(s, prefix, plen) != 0 ||
 	    s[len - 1] != '"' ||
-	    !conf_receiver_name_valid(s + plen, len - plen - 1)) {
+	    !conf_section_name_valid(s + plen, len - plen - 1,
+	    CONF_RECEIVER_MAX, "_.-")) {
 		conf_error(p, p->lineno, "expected [receiver \"NAME\"], NAME "
 		    "being 1 to %d characters of A-Z a-z 0-9 _ . -",
 		    CONF_RECEIVER_MAX);
@@ -927,6 +1235,51 @@ conf_open_receiver(struct conf_parse *p, const char *s, size_t len)
 	snprintf(p->section, sizeof p->section, "receiver");
 }
 
+/* Open [explanation "ID"] whose text inside the brackets is s, len long. */
+static void
+conf_open_explanation(struct conf_parse *p, const char *s, size_t len)
+{
+	static const char prefix[] = "explanation \"";
+	struct conf *c = p->c;
+	const char *id;
+	size_t plen = sizeof prefix - 1, idlen;
+	int i;
+
+	if (len < plen + 1 || strncmp(s, prefix, plen) != 0 ||
+	    s[len - 1] != '"' ||
+	    !conf_section_name_valid(s + plen, len - plen - 1,
+	    CONF_EXPLANATION_ID_MAX, "._:-")) {
+		conf_error(p, p->lineno, "expected [explanation \"ID\"], ID "
+		    "being 1 to %d characters of A-Z a-z 0-9 . _ : -",
+		    CONF_EXPLANATION_ID_MAX);
+		return;
+	}
+	id = s + plen;
+	idlen = len - plen - 1;
+	for (i = 0; i < c->nexplanations; i++) {
+		if (strlen(c->explanations[i].id) == idlen &&
+		    memcmp(c->explanations[i].id, id, idlen) == 0) {
+			conf_error(p, p->lineno, "explanation \"%.*s\" is "
+			    "already defined at line %d", (int)idlen, id,
+			    c->explanations[i].line);
+			return;
+		}
+	}
+	if (c->nexplanations == CONF_MAX_EXPLANATIONS) {
+		conf_error(p, p->lineno, "more than %d explanations",
+		    CONF_MAX_EXPLANATIONS);
+		return;
+	}
+	c->explanations = xreallocarray(c->explanations,
+	    (size_t)c->nexplanations + 1, sizeof *c->explanations);
+	i = c->nexplanations++;
+	memset(&c->explanations[i], 0, sizeof c->explanations[i]);
+	c->explanations[i].id = xstrndup(id, idlen);
+	c->explanations[i].line = p->lineno;
+	p->expl = i;
+	snprintf(p->section, sizeof p->section, "explanation");
+}
+
 /*
  * A section header line starting at s ('['). inih truncates long section
  * names and never tells the handler about empty sections, so the section
@@ -949,10 +1302,16 @@ conf_open_section(struct conf_parse *p, const char *s)
 	}
 	len = (size_t)(end - name);
 	p->recv = -1;
+	p->expl = -1;
 	p->section[0] = '\0';
 	if (len >= 8 && strncmp(name, "receiver", 8) == 0 &&
 	    (len == 8 || name[8] == ' ' || name[8] == '"')) {
 		conf_open_receiver(p, name, len);
+		return;
+	}
+	if (len >= 11 && strncmp(name, "explanation", 11) == 0 &&
+	    (len == 11 || name[11] == ' ' || name[11] == '"')) {
+		conf_open_explanation(p, name, len);
 		return;
 	}
 	if (len >= sizeof p->section || !conf_section_known(name, len)) {
@@ -1022,6 +1381,8 @@ conf_handler(void *arg, const char *section, const char *name,
 {
 	struct conf_parse *p = arg;
 	struct conf_receiver *r = NULL;
+	struct conf_explanation *e = NULL;
+	void *base = p->c;
 	char *cause;
 	int i;
 
@@ -1038,6 +1399,10 @@ conf_handler(void *arg, const char *section, const char *name,
 			conf_error(p, p->lineno, "unknown key '%s' in section "
 			    "[receiver \"%s\"]", name,
 			    p->c->receivers[p->recv].name);
+		else if (p->expl != -1)
+			conf_error(p, p->lineno, "unknown key '%s' in section "
+			    "[explanation \"%s\"]", name,
+			    p->c->explanations[p->expl].id);
 		else
 			conf_error(p, p->lineno, "unknown key '%s' in section "
 			    "[%s]", name, p->section);
@@ -1053,10 +1418,30 @@ conf_handler(void *arg, const char *section, const char *name,
 		p->recv_seen[p->recv] |= UINT64_C(1) << i;
 		if (strcmp(name, "url") == 0)
 			p->url_line[p->recv] = p->lineno;
+		base = r;
 	}
-	if (conf_set(p->c, r != NULL ? (void *)r : (void *)p->c, &conf_keys[i],
-	    value, &cause) != 0) {
-		conf_error(p, p->lineno, "%s", cause);
+	if (p->expl != -1) {
+		e = &p->c->explanations[p->expl];
+		if (p->expl_seen[p->expl] & (UINT64_C(1) << i)) {
+			conf_error(p, p->lineno, "explanation \"%s\": %s is "
+			    "given twice", e->id, name);
+			return 0;
+		}
+		p->expl_seen[p->expl] |= UINT64_C(1) << i;
+		if (strcmp(name, "effective_from") == 0)
+			p->expl_from_line[p->expl] = p->lineno;
+		else if (strcmp(name, "effective_to") == 0)
+			p->expl_to_line[p->expl] = p->lineno;
+		else if (strcmp(name, "benefits") == 0)
+			p->expl_benefits_line[p->expl] = p->lineno;
+		base = e;
+	}
+	if (conf_set(p->c, base, &conf_keys[i], value, &cause) != 0) {
+		if (e != NULL)
+			conf_error(p, p->lineno, "explanation \"%s\": %s",
+			    e->id, cause);
+		else
+			conf_error(p, p->lineno, "%s", cause);
 		free(cause);
 		return 0;
 	}
@@ -1131,6 +1516,61 @@ conf_later_line(struct conf_parse *p, const char *a, const char *b)
 	return la > lb ? la : lb;
 }
 
+/* The later of the lines where two keys of section were set. */
+static int
+conf_later_key_line(struct conf_parse *p, const char *section, const char *a,
+    const char *b)
+{
+	int la = p->key_line[conf_key_find(section, a)];
+	int lb = p->key_line[conf_key_find(section, b)];
+
+	return la > lb ? la : lb;
+}
+
+/*
+ * Check an explanation once the whole file is read: its required keys,
+ * its dates in order, and its benefits against the [benefits] list, which
+ * may come later in the file.
+ */
+static void
+conf_check_explanation(struct conf_parse *p, int i)
+{
+	const struct conf_explanation *e = &p->c->explanations[i];
+	const char *list, *s;
+	int32_t from, to;
+	size_t len;
+	int line;
+
+	if (e->kind == NULL) {
+		conf_error(p, e->line, "explanation \"%s\": missing kind",
+		    e->id);
+		return;
+	}
+	if (e->effective_from == NULL) {
+		conf_error(p, e->line, "explanation \"%s\": missing "
+		    "effective_from", e->id);
+		return;
+	}
+	if (e->effective_to != NULL &&
+	    conf_parse_date(e->effective_from, &from) == 0 &&
+	    conf_parse_date(e->effective_to, &to) == 0 && to < from) {
+		line = p->expl_to_line[i] > p->expl_from_line[i] ?
+		    p->expl_to_line[i] : p->expl_from_line[i];
+		conf_error(p, line, "explanation \"%s\": effective_to is "
+		    "before effective_from", e->id);
+		return;
+	}
+	list = e->benefits;
+	while (list != NULL && conf_list_next(&list, &s, &len)) {
+		if (conf_benefit_index(p->c, s, len) == -1) {
+			conf_error(p, p->expl_benefits_line[i], "explanation "
+			    "\"%s\": benefits: '%.*s' is not a configured "
+			    "benefit", e->id, (int)len, s);
+			return;
+		}
+	}
+}
+
 /* Checks across keys, once the whole file is read. */
 static void
 conf_check(struct conf_parse *p)
@@ -1154,8 +1594,24 @@ conf_check(struct conf_parse *p)
 			    "retention")];
 		conf_error(p, line, "lateness must be shorter than retention");
 	}
+	if (c->min_reference_weeks > c->reference_weeks) {
+		line = conf_later_key_line(p, "detector", "min_reference_weeks",
+		    "reference_weeks");
+		conf_error(p, line, "min_reference_weeks must not exceed "
+		    "reference_weeks");
+	}
+	if (c->explain_before_ms % CONF_DAY != 0) {
+		line = p->key_line[conf_key_find("detector", "explain_before")];
+		conf_error(p, line, "explain_before must be whole days");
+	}
+	if (c->explain_after_ms % CONF_DAY != 0) {
+		line = p->key_line[conf_key_find("detector", "explain_after")];
+		conf_error(p, line, "explain_after must be whole days");
+	}
 	for (i = 0; i < c->nreceivers; i++)
 		conf_check_receiver(p, i);
+	for (i = 0; i < c->nexplanations; i++)
+		conf_check_explanation(p, i);
 }
 
 int
@@ -1171,6 +1627,7 @@ conf_load(struct conf *c, const char *path, char **cause)
 	memset(&p, 0, sizeof p);
 	p.c = c;
 	p.recv = -1;
+	p.expl = -1;
 	if ((p.f = fopen(path, "re")) == NULL) {
 		*cause = xasprintf("%s: %s", path, strerror(errno));
 		return -1;
@@ -1206,6 +1663,8 @@ conf_key_equal(const struct conf_key *k, const struct conf *a,
 	switch (k->type) {
 	case CONF_STRING:
 	case CONF_CHOICE:
+	case CONF_DATE:
+	case CONF_NAMES:
 		return conf_str_equal(*(char *const *)fa, *(char *const *)fb);
 	case CONF_PASSWORD_FILE:
 		/* A new password in the same file needs a restart too. */
@@ -1245,7 +1704,7 @@ conf_changed_nonreloadable(const struct conf *old, const struct conf *new,
 
 	for (i = 0; i < CONF_NITEMS(conf_keys); i++) {
 		k = &conf_keys[i];
-		if (k->flags & (CONF_RELOAD | CONF_RECEIVER))
+		if (k->flags & (CONF_RELOAD | CONF_NAMED))
 			continue;
 		if (conf_key_equal(k, old, new))
 			continue;
@@ -1302,6 +1761,8 @@ conf_field_size(enum conf_type type)
 	case CONF_STRING:
 	case CONF_PASSWORD_FILE:
 	case CONF_CHOICE:
+	case CONF_DATE:
+	case CONF_NAMES:
 		return sizeof(char *);
 	case CONF_INT:
 	case CONF_LOGLEVEL:
@@ -1326,13 +1787,14 @@ conf_apply_reloadable(struct conf *running, struct conf *fresh)
 	const struct conf_key *k;
 	unsigned char tmp[sizeof(int64_t) > sizeof(char *) ?
 	    sizeof(int64_t) : sizeof(char *)];
+	struct conf_explanation *explanations;
 	unsigned char *a, *b;
 	size_t i, size;
 	int n;
 
 	for (i = 0; i < CONF_NITEMS(conf_keys); i++) {
 		k = &conf_keys[i];
-		if (!(k->flags & CONF_RELOAD) || (k->flags & CONF_RECEIVER))
+		if (!(k->flags & CONF_RELOAD) || (k->flags & CONF_NAMED))
 			continue;
 		size = conf_field_size(k->type);
 		if (size == 0 || size > sizeof tmp)
@@ -1353,4 +1815,11 @@ conf_apply_reloadable(struct conf *running, struct conf *fresh)
 	n = running->nreceivers;
 	running->nreceivers = fresh->nreceivers;
 	fresh->nreceivers = n;
+
+	explanations = running->explanations;
+	running->explanations = fresh->explanations;
+	fresh->explanations = explanations;
+	n = running->nexplanations;
+	running->nexplanations = fresh->nexplanations;
+	fresh->nexplanations = n;
 }

@@ -12,6 +12,8 @@
 
 #define CONF_MAX_BENEFITS	16
 #define CONF_MAX_RECEIVERS	32
+#define CONF_MAX_EXPLANATIONS	256
+#define CONF_EXPLANATION_ID_MAX	64	/* characters of an explanation id */
 
 /* [receiver "NAME"]: parsed and validated here, delivered by alerts/. */
 struct conf_receiver {
@@ -19,6 +21,24 @@ struct conf_receiver {
 	char		*type;		/* "webhook" or "email" */
 	char		*url;
 	char		*secret_file;
+};
+
+/*
+ * [explanation "ID"]: a legitimate explanation (contract §2) as written in
+ * the file, each value checked here; explain.c turns it into a struct
+ * explanation. Lists are the comma-separated text, NULL when empty (all).
+ */
+struct conf_explanation {
+	char		*id;
+	char		*kind;		/* legislation, legal_position, ... */
+	char		*effective_from; /* YYYY-MM-DD */
+	char		*effective_to;	/* YYYY-MM-DD, NULL when open */
+	char		*benefits;	/* configured benefit names */
+	char		*kinds;		/* first, ongoing */
+	char		*offices;
+	char		*reference;	/* NULL when unset */
+	char		*description;	/* NULL when unset */
+	int		 line;		/* of the section header */
 };
 
 struct conf {
@@ -68,8 +88,21 @@ struct conf {
 	/* [log] */
 	int		 log_level;
 
-	/* [detector] */
+	/* [detector]; odds ratios: designed for, and the least relevant */
 	double		 false_alarms_per_year;
+	double		 design_or_office;	/* office series */
+	double		 design_or_national;	/* national series */
+	double		 relevant_or;	/* detectable within horizon */
+	int64_t		 horizon_ms;	/* else the series is underpowered */
+	int		 reference_weeks;	/* baseline window */
+	int		 min_reference_weeks;	/* fewer: learning */
+	int		 learning_weeks;	/* after a new regime */
+	double		 ridge;		/* model penalty */
+	int64_t		 explain_before_ms;	/* around effective_from */
+	int64_t		 explain_after_ms;
+	int64_t		 evaluate_every_ms;	/* event time between looks */
+	bool		 outlier_alerts;	/* alert on outlier offices */
+	double		 shrink_offices;	/* decisions a week */
 
 	/* [alerts] */
 	int64_t		 historical_age_ms;
@@ -77,6 +110,10 @@ struct conf {
 	/* [receiver "NAME"] */
 	struct conf_receiver receivers[CONF_MAX_RECEIVERS];
 	int		 nreceivers;
+
+	/* [explanation "ID"], in file order; at most CONF_MAX_EXPLANATIONS */
+	struct conf_explanation *explanations;
+	int		 nexplanations;
 };
 
 void conf_default(struct conf *c);
@@ -98,13 +135,19 @@ int conf_changed_nonreloadable(const struct conf *old, const struct conf *new,
 
 /*
  * Move every reloadable setting from fresh into running (fresh gets the
- * old values, so conf_free(fresh) frees them). Keys that need a restart
- * keep their running values: a reload never half-applies them.
+ * old values, so conf_free(fresh) frees them), the receivers and the
+ * explanations included. Keys that need a restart keep their running
+ * values: a reload never half-applies them.
  */
 void conf_apply_reloadable(struct conf *running, struct conf *fresh);
 
 /* "500ms", "2s", "5m", "3h", "3d", "2w", "10y" (365 d); bare digits: seconds. */
 int conf_parse_duration(const char *s, int64_t *ms);
+/*
+ * A date "YYYY-MM-DD" (year 1900 or later) as days since 1970-01-01, the
+ * local day numbers of period.h. 0, or -1 when it is not a real date.
+ */
+int conf_parse_date(const char *s, int32_t *day);
 /* Index of a benefit name in c->benefits, or -1. */
 int conf_benefit_index(const struct conf *c, const char *name, size_t len);
 

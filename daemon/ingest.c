@@ -556,6 +556,15 @@ ingest_applied(const struct ingest *in)
 	return &in->applied;
 }
 
+int
+ingest_records_flush(struct ingest *in, uint64_t *len)
+{
+	if (in->records == NULL || records_flush(in->records) == -1)
+		return -1;
+	*len = records_length(in->records);
+	return 0;
+}
+
 const struct series_set *
 ingest_series(const struct ingest *in)
 {

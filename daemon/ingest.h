@@ -104,6 +104,11 @@ const struct stream_id *ingest_checkpointed(const struct ingest *in);
 /* Position of the last entry applied in memory. */
 const struct stream_id *ingest_applied(const struct ingest *in);
 
+/*
+ * Write the buffered records out (no sync) and give the file's length, so
+ * that a reader sees every record counted so far. -1 without records.
+ */
+int ingest_records_flush(struct ingest *in, uint64_t *len);
 const struct series_set *ingest_series(const struct ingest *in);
 const struct ingest_counters *ingest_counters(const struct ingest *in);
 const struct detector *ingest_detector(const struct ingest *in);

@@ -20,9 +20,11 @@
 #include "api.h"
 #include "auth.h"
 #include "conf.h"
+#include "explain.h"
 #include "ingest.h"
 #include "log.h"
 #include "metrics.h"
+#include "monitor.h"
 #include "notify.h"
 #include "period.h"
 #include "reply.h"
@@ -39,6 +41,8 @@ struct daemon {
 	struct conf		*conf;
 	struct auth		*auth;
 	struct ingest		*in;
+	struct explain_registry	*reg;
+	struct monitor		*mon;
 	struct stream		*st;
 	struct api		*api;
 	struct event		*checkpoint_ev;
@@ -110,6 +114,24 @@ load_config(const char *path, struct conf **confp, struct auth **authp,
 	*confp = c;
 	*authp = a;
 	return 0;
+}
+
+/* The monitor reads the records file back for model fits. */
+static int
+daemon_records_cb(void *arg, uint64_t *len)
+{
+	struct daemon *d = arg;
+
+	return d->in != NULL ? ingest_records_flush(d->in, len) : -1;
+}
+
+/* The API changed the explanation registry. */
+static void
+daemon_explained_cb(void *arg)
+{
+	struct daemon *d = arg;
+
+	monitor_explanations_changed(d->mon);
 }
 
 /* Count a finished checkpoint and acknowledge what it covers. */
@@ -323,9 +345,20 @@ daemon_reload(struct daemon *d)
 		return;
 	}
 	conf_changed_nonreloadable(d->conf, fresh, report_restart_key, NULL);
+	if (explain_set_config(d->reg, fresh, &cause) == -1) {
+		log_errorx("reload: %s; keeping the running configuration",
+		    cause);
+		free(cause);
+		conf_free(fresh);
+		free(fresh);
+		auth_free(a);
+		notify_ready();
+		return;
+	}
 	conf_apply_reloadable(d->conf, fresh);
 	conf_free(fresh);
 	free(fresh);
+	monitor_set_conf(d->mon, d->conf);
 	auth_free(d->auth);
 	d->auth = a;
 	log_set_level(d->conf->log_level);
@@ -390,6 +423,8 @@ daemon_free(struct daemon *d)
 	api_free(d->api);
 	stream_free(d->st);
 	ingest_free(d->in);
+	monitor_free(d->mon);
+	explain_free(d->reg);
 	for (i = 0; i < sizeof evs / sizeof evs[0]; i++) {
 		if (*evs[i] != NULL)
 			event_free(*evs[i]);
@@ -489,7 +524,11 @@ main(int argc, char **argv)
 
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("stabild: cannot create the event loop");
-	d.in = ingest_create(d.conf, NULL);
+	d.reg = explain_create();
+	if (explain_setup(d.reg, d.conf, d.conf->state_dir, &cause) == -1)
+		fatalx("%s", cause);
+	d.mon = monitor_create(d.conf, d.reg, daemon_records_cb, &d);
+	d.in = ingest_create(d.conf, monitor_detector(d.mon));
 	if (ingest_open(d.in, &cause) == -1)
 		fatalx("%s", cause);
 	sink_register(sink_log());
@@ -498,6 +537,10 @@ main(int argc, char **argv)
 	if (d.api == NULL)
 		fatalx("%s", cause);
 	api_set_checkpoint(d.api, daemon_checkpoint_now, &d);
+	api_set_explanations(d.api, d.reg,
+	    (const char *const *)d.conf->benefits, d.conf->nbenefits,
+	    explain_path(d.reg), daemon_explained_cb, &d);
+	api_set_monitor(d.api, d.mon);
 
 	d.sig_hup = evsignal_new(d.base, SIGHUP, signal_cb, &d);
 	d.sig_term = evsignal_new(d.base, SIGTERM, signal_cb, &d);

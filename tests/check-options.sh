@@ -33,7 +33,8 @@ keys=$(printf '%s\n' "$list" | awk -F'\t' '
 	END { exit bad }') || fail "unexpected --list-keys output"
 
 # The keys of the example as "section.key", commented out or not. Sections
-# may be commented out too; every [receiver "NAME"] counts as "receiver".
+# may be commented out too; every [receiver "NAME"] counts as "receiver",
+# every [explanation "ID"] as "explanation".
 documented=$(awk '
 	{
 		line = $0
@@ -43,8 +44,8 @@ documented=$(awk '
 		section = line
 		sub(/^\[/, "", section)
 		sub(/\].*$/, "", section)
-		if (section ~ /^receiver[ "]/)
-			section = "receiver"
+		if (section ~ /^(receiver|explanation)[ "]/)
+			sub(/[ "].*$/, "", section)
 		next
 	}
 	section != "" && line ~ /^[a-z_][a-z0-9_]*[ \t]*=/ {

@@ -134,8 +134,23 @@ test_defaults(void **state)
 	assert_string_equal(c.benefits[3], "aktivitetsersattning");
 	assert_int_equal(c.log_level, LOG_INFO);
 	assert_float_equal(c.false_alarms_per_year, 12, 0);
+	assert_float_equal(c.design_or_office, 1.5, 0);
+	assert_float_equal(c.design_or_national, 1.2, 0);
+	assert_float_equal(c.relevant_or, 1.5, 0);
+	assert_int_equal(c.horizon_ms, INT64_C(26) * 7 * 86400000);
+	assert_int_equal(c.reference_weeks, 104);
+	assert_int_equal(c.min_reference_weeks, 52);
+	assert_int_equal(c.learning_weeks, 13);
+	assert_float_equal(c.ridge, 0.01, 0);
+	assert_int_equal(c.explain_before_ms, INT64_C(4) * 7 * 86400000);
+	assert_int_equal(c.explain_after_ms, INT64_C(8) * 7 * 86400000);
+	assert_int_equal(c.evaluate_every_ms, 86400000);
+	assert_false(c.outlier_alerts);
+	assert_float_equal(c.shrink_offices, 50, 0);
 	assert_int_equal(c.historical_age_ms, INT64_C(30) * 86400000);
 	assert_int_equal(c.nreceivers, 0);
+	assert_int_equal(c.nexplanations, 0);
+	assert_null(c.explanations);
 	assert_null(c.path);
 	conf_free(&c);
 	/* conf_free leaves a struct that can be freed again. */
@@ -190,6 +205,48 @@ test_good_values(void **state)
 	assert_int_equal(c.log_level, LOG_DEBUG);
 	assert_float_equal(c.false_alarms_per_year, 0.001, 1e-12);
 	assert_int_equal(c.historical_age_ms, 60000);
+	conf_free(&c);
+
+	/* The detector keys at their lower bounds, then at their upper. */
+	load_text_ok(&c, "[detector]\ndesign_or_office = 1.01\n"
+	    "design_or_national = 1.01\nrelevant_or = 1.01\nhorizon = 1w\n"
+	    "reference_weeks = 52\nmin_reference_weeks = 13\n"
+	    "learning_weeks = 1\nridge = 0\nexplain_before = 0\n"
+	    "explain_after = 0\nevaluate_every = 1h\noutlier_alerts = on\n"
+	    "shrink_offices = 0\n");
+	assert_float_equal(c.design_or_office, 1.01, 0);
+	assert_float_equal(c.design_or_national, 1.01, 0);
+	assert_float_equal(c.relevant_or, 1.01, 0);
+	assert_int_equal(c.horizon_ms, INT64_C(7) * 86400000);
+	assert_int_equal(c.reference_weeks, 52);
+	assert_int_equal(c.min_reference_weeks, 13);
+	assert_int_equal(c.learning_weeks, 1);
+	assert_float_equal(c.ridge, 0, 0);
+	assert_int_equal(c.explain_before_ms, 0);
+	assert_int_equal(c.explain_after_ms, 0);
+	assert_int_equal(c.evaluate_every_ms, 3600000);
+	assert_true(c.outlier_alerts);
+	assert_float_equal(c.shrink_offices, 0, 0);
+	conf_free(&c);
+
+	load_text_ok(&c, "[detector]\ndesign_or_office = 10\n"
+	    "design_or_national = 10\nrelevant_or = 10\nhorizon = 10y\n"
+	    "reference_weeks = 520\nmin_reference_weeks = 520\n"
+	    "learning_weeks = 104\nridge = 100\nexplain_before = 52w\n"
+	    "explain_after = 364d\nevaluate_every = 7d\n"
+	    "shrink_offices = 100000\n");
+	assert_float_equal(c.design_or_office, 10, 0);
+	assert_float_equal(c.design_or_national, 10, 0);
+	assert_float_equal(c.relevant_or, 10, 0);
+	assert_int_equal(c.horizon_ms, INT64_C(3650) * 86400000);
+	assert_int_equal(c.reference_weeks, 520);
+	assert_int_equal(c.min_reference_weeks, 520);
+	assert_int_equal(c.learning_weeks, 104);
+	assert_float_equal(c.ridge, 100, 0);
+	assert_int_equal(c.explain_before_ms, INT64_C(364) * 86400000);
+	assert_int_equal(c.explain_after_ms, INT64_C(364) * 86400000);
+	assert_int_equal(c.evaluate_every_ms, INT64_C(7) * 86400000);
+	assert_float_equal(c.shrink_offices, 100000, 0);
 	conf_free(&c);
 
 	/* An empty value unsets a key that has no default; last one wins. */
@@ -293,6 +350,69 @@ test_bad_values(void **state)
 		{ "[detector]\nfalse_alarms_per_year = 12abc\n", 2,
 		  "is not a number" },
 		{ "[detector]\nfalse_alarms_per_year =\n", 2, "is not a number" },
+		{ "[detector]\ndesign_or_office = 1.0\n", 2,
+		  "design_or_office: 1.0 must be at least 1.01" },
+		{ "[detector]\ndesign_or_office = 10.5\n", 2,
+		  "design_or_office: 10.5 is above the maximum 10" },
+		{ "[detector]\ndesign_or_national = 1\n", 2,
+		  "design_or_national: 1 must be at least 1.01" },
+		{ "[detector]\ndesign_or_national = 11\n", 2,
+		  "above the maximum 10" },
+		{ "[detector]\nrelevant_or = 1.009\n", 2,
+		  "relevant_or: 1.009 must be at least 1.01" },
+		{ "[detector]\nrelevant_or = 10.01\n", 2,
+		  "relevant_or: 10.01 is above the maximum 10" },
+		{ "[detector]\nhorizon = 6d\n", 2,
+		  "horizon: 6d is below the minimum 1w" },
+		{ "[detector]\nhorizon = 11y\n", 2,
+		  "horizon: 11y is above the maximum 10y" },
+		{ "[detector]\nhorizon = 26\n", 2,
+		  "horizon: 26 is below the minimum 1w" },
+		{ "[detector]\nreference_weeks = 51\n", 2,
+		  "reference_weeks: 51 is below the minimum 52" },
+		{ "[detector]\nreference_weeks = 521\n", 2,
+		  "reference_weeks: 521 is above the maximum 520" },
+		{ "[detector]\nreference_weeks = 1.5\n", 2, "not an integer" },
+		{ "[detector]\nmin_reference_weeks = 12\n", 2,
+		  "min_reference_weeks: 12 is below the minimum 13" },
+		{ "[detector]\nmin_reference_weeks = 521\n", 2,
+		  "min_reference_weeks: 521 is above the maximum 520" },
+		{ "[detector]\nlearning_weeks = 0\n", 2,
+		  "learning_weeks: 0 is below the minimum 1" },
+		{ "[detector]\nlearning_weeks = 105\n", 2,
+		  "learning_weeks: 105 is above the maximum 104" },
+		{ "[detector]\nridge = -0.1\n", 2,
+		  "ridge: -0.1 must be at least 0" },
+		{ "[detector]\nridge = 100.5\n", 2,
+		  "ridge: 100.5 is above the maximum 100" },
+		{ "[detector]\nridge = inf\n", 2,
+		  "ridge: 'inf' is not a number" },
+		{ "[detector]\nexplain_before = 53w\n", 2,
+		  "explain_before: 53w is above the maximum 52w" },
+		{ "[detector]\nexplain_after = 365d\n", 2,
+		  "explain_after: 365d is above the maximum 52w" },
+		{ "[detector]\nexplain_after = -1d\n", 2, "is not a duration" },
+		{ "[detector]\nexplain_before = 36h\n", 2,
+		  "explain_before must be whole days" },
+		{ "[detector]\n\nexplain_after = 1d1h\n", 3,
+		  "is not a duration" },
+		{ "[detector]\nexplain_after = 25h\n", 2,
+		  "explain_after must be whole days" },
+		{ "[detector]\nevaluate_every = 59m\n", 2,
+		  "evaluate_every: 59m is below the minimum 1h" },
+		{ "[detector]\nevaluate_every = 8d\n", 2,
+		  "evaluate_every: 8d is above the maximum 1w" },
+		{ "[detector]\noutlier_alerts = sometimes\n", 2,
+		  "outlier_alerts: 'sometimes' is not a boolean" },
+		{ "[detector]\nshrink_offices = -1\n", 2,
+		  "shrink_offices: -1 must be at least 0" },
+		{ "[detector]\nshrink_offices = 100001\n", 2,
+		  "shrink_offices: 100001 is above the maximum 100000" },
+		{ "[detector]\nmin_reference_weeks = 105\n", 2,
+		  "min_reference_weeks must not exceed reference_weeks" },
+		{ "[detector]\nmin_reference_weeks = 100\n"
+		  "reference_weeks = 99\n", 3,
+		  "min_reference_weeks must not exceed reference_weeks" },
 		{ "[log]\nlevel = verbose\n", 2, "'verbose' is not a log level" },
 		{ "[redis]\nhost =\n", 2, "host: must not be empty" },
 		{ "[redis]\nstream =\n", 2, "stream: must not be empty" },
@@ -547,6 +667,324 @@ test_receiver_names(void **state)
 	free(text);
 }
 
+/* [explanation "ID"] sections: every key, lists as written, header lines. */
+static void
+test_explanations_good(void **state)
+{
+	const struct conf_explanation *e;
+	struct conf c;
+
+	(void)state;
+	/* The benefit "extra" is configured after the section using it. */
+	load_text_ok(&c, "[explanation \"hfd-2023:12.a_B\"]\n"
+	    "kind = court_ruling\n"
+	    "effective_from = 2023-03-01\n"
+	    "effective_to = 2024-02-29\n"
+	    "benefits = sjukpenning , extra\n"
+	    "kinds = ongoing\n"
+	    "offices = K017, K.2-x\n"
+	    "reference = HFD 2023 ref. 12\n"
+	    "description = Ruling on the assessment ; inline comment\n"
+	    "[explanation \"second\"]\n"
+	    "kind = context\n"
+	    "effective_from = 2024-02-29\n"
+	    "effective_to =\n"
+	    "benefits =\n"
+	    "[benefits]\n"
+	    "list = sjukpenning, extra\n");
+	assert_int_equal(c.nexplanations, 2);
+	e = &c.explanations[0];
+	assert_string_equal(e->id, "hfd-2023:12.a_B");
+	assert_string_equal(e->kind, "court_ruling");
+	assert_string_equal(e->effective_from, "2023-03-01");
+	assert_string_equal(e->effective_to, "2024-02-29");
+	assert_string_equal(e->benefits, "sjukpenning , extra");
+	assert_string_equal(e->kinds, "ongoing");
+	assert_string_equal(e->offices, "K017, K.2-x");
+	assert_string_equal(e->reference, "HFD 2023 ref. 12");
+	assert_string_equal(e->description, "Ruling on the assessment");
+	assert_int_equal(e->line, 1);
+	e = &c.explanations[1];
+	assert_string_equal(e->id, "second");
+	assert_string_equal(e->kind, "context");
+	assert_string_equal(e->effective_from, "2024-02-29");
+	assert_null(e->effective_to);
+	assert_null(e->benefits);
+	assert_null(e->kinds);
+	assert_null(e->offices);
+	assert_null(e->reference);
+	assert_null(e->description);
+	assert_int_equal(e->line, 10);
+	conf_free(&c);
+	assert_null(c.explanations);
+	assert_int_equal(c.nexplanations, 0);
+
+	/* The longest id, every kind, both decision kinds, equal dates. */
+	load_text_ok(&c, "[explanation \"abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
+	    "KLMNOPQRSTUVWXYZ0123456789.:\"]\nkind = legislation\n"
+	    "effective_from = 1900-01-01\neffective_to = 1900-01-01\n"
+	    "kinds = first,ongoing\n"
+	    "[explanation \"b\"]\nkind = legal_position\n"
+	    "effective_from = 2000-02-29\n"
+	    "[explanation \"c\"]\nkind = case_mix\n"
+	    "effective_from = 9999-12-31\n"
+	    "[explanation \"d\"]\nkind = data_correction\n"
+	    "effective_from = 2021-07-01\n");
+	assert_int_equal(c.nexplanations, 4);
+	assert_int_equal(strlen(c.explanations[0].id), 64);
+	assert_string_equal(c.explanations[0].kinds, "first,ongoing");
+	assert_string_equal(c.explanations[1].kind, "legal_position");
+	assert_string_equal(c.explanations[2].kind, "case_mix");
+	assert_string_equal(c.explanations[3].kind, "data_correction");
+	conf_free(&c);
+}
+
+/* Errors in explanation sections, each at its line. */
+static void
+test_explanations_bad(void **state)
+{
+	static const struct {
+		const char	*text;
+		int		 line;
+		const char	*error;
+	} cases[] = {
+		{ "[log]\n[explanation \"a\"]\neffective_from = 2023-01-01\n",
+		  2, "explanation \"a\": missing kind" },
+		{ "[explanation \"a\"]\nkind = context\n[log]\n", 1,
+		  "explanation \"a\": missing effective_from" },
+		{ "[explanation \"a\"]\nkind = context\neffective_from =\n", 1,
+		  "missing effective_from" },
+		{ "[explanation \"a\"]\nkind = legislation\n"
+		  "effective_from = 2023-02-29\n", 3,
+		  "explanation \"a\": effective_from: '2023-02-29' is not a "
+		  "date (YYYY-MM-DD" },
+		{ "[explanation \"a\"]\neffective_from = 2023-1-01\n", 2,
+		  "is not a date" },
+		{ "[explanation \"a\"]\neffective_from = 23-01-01\n", 2,
+		  "is not a date" },
+		{ "[explanation \"a\"]\neffective_from = 2023-13-01\n", 2,
+		  "is not a date" },
+		{ "[explanation \"a\"]\neffective_from = 2023-04-31\n", 2,
+		  "is not a date" },
+		{ "[explanation \"a\"]\neffective_from = 2023-04-00\n", 2,
+		  "is not a date" },
+		{ "[explanation \"a\"]\neffective_from = 1899-12-31\n", 2,
+		  "is not a date" },
+		{ "[explanation \"a\"]\neffective_from = 2023-01-01x\n", 2,
+		  "is not a date" },
+		{ "[explanation \"a\"]\neffective_from = 2023/01/01\n", 2,
+		  "is not a date" },
+		{ "[explanation \"a\"]\nkind = context\n"
+		  "effective_from = 2023-01-01\n\n"
+		  "effective_to = 2023-03-0\n", 5,
+		  "effective_to: '2023-03-0' is not a date" },
+		{ "[explanation \"a\"]\nkind = context\n"
+		  "effective_to = 2022-12-31\neffective_from = 2023-01-01\n", 4,
+		  "explanation \"a\": effective_to is before effective_from" },
+		{ "[explanation \"a\"]\nkind = context\n"
+		  "effective_from = 2023-01-01\neffective_to = 2022-12-31\n", 4,
+		  "effective_to is before effective_from" },
+		{ "[explanation \"a\"]\nkind = law\n", 2,
+		  "explanation \"a\": kind: 'law' is not legislation or "
+		  "legal_position or court_ruling or case_mix or "
+		  "data_correction or context" },
+		{ "[explanation \"a\"]\nkind = legislation\n"
+		  "effective_from = 2023-01-01\nbenefits = sjukpenning, foo\n"
+		  "[benefits]\nlist = sjukpenning\n", 4,
+		  "explanation \"a\": benefits: 'foo' is not a configured "
+		  "benefit" },
+		{ "[benefits]\nlist = a, b\n[explanation \"a\"]\n"
+		  "kind = legislation\neffective_from = 2023-01-01\n"
+		  "benefits = sjukpenning\n", 6,
+		  "benefits: 'sjukpenning' is not a configured benefit" },
+		{ "[explanation \"a\"]\nbenefits = Sjukpenning\n", 2,
+		  "benefits: 'Sjukpenning' is not a configured benefit" },
+		{ "[explanation \"a\"]\nbenefits = sjukpenning, sjukpenning\n",
+		  2, "benefits: 'sjukpenning' is listed twice" },
+		{ "[explanation \"a\"]\nbenefits = sjukpenning,\n", 2,
+		  "benefits: empty item in the list" },
+		{ "[explanation \"a\"]\nkinds = first, later\n", 2,
+		  "kinds: 'later' is not first or ongoing" },
+		{ "[explanation \"a\"]\nkinds = ongoing, ongoing\n", 2,
+		  "kinds: 'ongoing' is listed twice" },
+		{ "[explanation \"a\"]\noffices = K1,,K2\n", 2,
+		  "offices: empty item in the list" },
+		{ "[explanation \"a\"]\noffices = K1, national\n", 2,
+		  "offices: 'national' is not 1 to 32 characters" },
+		{ "[explanation \"a\"]\noffices = K 1\n", 2,
+		  "offices: 'K 1' is not 1 to 32" },
+		{ "[explanation \"a\"]\noffices = K:1\n", 2,
+		  "offices: 'K:1' is not" },
+		{ "[explanation \"a\"]\n"
+		  "offices = abcdefghijabcdefghijabcdefghijabc\n", 2,
+		  "is not 1 to 32 characters" },
+		{ "[explanation \"a\"]\nkind = context\n"
+		  "effective_from = 2023-01-01\n[explanation \"b\"]\n"
+		  "kind = context\neffective_from = 2023-01-01\n\n"
+		  "[explanation \"a\"]\n", 8,
+		  "explanation \"a\" is already defined at line 1" },
+		{ "[explanation \"a\"]\nkind = context\n"
+		  "kind = legislation\n", 3,
+		  "explanation \"a\": kind is given twice" },
+		{ "[explanation \"a\"]\nurl = http://x\n", 2,
+		  "unknown key 'url' in section [explanation \"a\"]" },
+		{ "[log]\n[explanation \"a b\"]\n", 2,
+		  "expected [explanation \"ID\"]" },
+		{ "[explanation \"\"]\n", 1, "expected [explanation \"ID\"]" },
+		{ "[explanation]\n", 1, "expected [explanation \"ID\"]" },
+		{ "[explanation a]\n", 1, "expected [explanation \"ID\"]" },
+		{ "[explanation \"a/b\"]\n", 1, "expected [explanation" },
+		{ "[explanation \"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM"
+		  "NOPQRSTUVWXYZ0123456789.:-\"]\n", 1, "1 to 64 characters" },
+		{ "[explanations]\n", 1, "unknown section [explanations]" },
+		{ "[detector]\nkind = context\n", 2,
+		  "unknown key 'kind' in section [detector]" },
+	};
+	struct conf c;
+	char *path, *cause;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NITEMS(cases); i++) {
+		path = write_temp(cases[i].text);
+		conf_default(&c);
+		cause = NULL;
+		if (conf_load(&c, path, &cause) == 0) {
+			fprintf(stderr, "loaded: %s", cases[i].text);
+			fail();
+		}
+		assert_cause(cause, path, cases[i].line, cases[i].error);
+		free(cause);
+		conf_free(&c);
+		assert_null(c.explanations);
+		unlink(path);
+		free(path);
+	}
+}
+
+/* At most CONF_MAX_EXPLANATIONS sections. */
+static void
+test_explanations_max(void **state)
+{
+	struct conf c;
+	char *text, *more, *cause = NULL;
+	int i;
+
+	(void)state;
+	text = xstrdup("");
+	for (i = 0; i < CONF_MAX_EXPLANATIONS; i++) {
+		more = xasprintf("%s[explanation \"e%d\"]\nkind = context\n"
+		    "effective_from = 2023-01-01\n", text, i);
+		free(text);
+		text = more;
+	}
+	load_text_ok(&c, text);
+	assert_int_equal(c.nexplanations, CONF_MAX_EXPLANATIONS);
+	assert_string_equal(c.explanations[255].id, "e255");
+	assert_int_equal(c.explanations[255].line, 3 * 255 + 1);
+	conf_free(&c);
+
+	more = xasprintf("%s[explanation \"one-more\"]\n", text);
+	free(text);
+	text = more;
+	assert_int_equal(load_text(&c, text, &cause), -1);
+	assert_non_null(strstr(cause, ":769: more than 256 explanations"));
+	free(cause);
+	conf_free(&c);
+	free(text);
+}
+
+/* conf_parse_date: day numbers of period.h and the calendar's rules. */
+static void
+test_parse_date(void **state)
+{
+	static const struct {
+		const char	*text;
+		int		 ret;
+		int32_t		 day;
+	} cases[] = {
+		{ "1970-01-01", 0, 0 },
+		{ "1970-01-02", 0, 1 },
+		{ "1969-12-31", 0, -1 },
+		{ "1900-01-01", 0, -25567 },
+		{ "2000-02-29", 0, 11016 },
+		{ "2000-03-01", 0, 11017 },
+		{ "2021-07-01", 0, 18809 },
+		{ "2024-02-29", 0, 19782 },
+		{ "9999-12-31", 0, 2932896 },
+		{ "1900-02-29", -1, 0 },
+		{ "2023-02-29", -1, 0 },
+		{ "2100-02-29", -1, 0 },
+		{ "1899-12-31", -1, 0 },
+		{ "2023-00-10", -1, 0 },
+		{ "2023-12-32", -1, 0 },
+		{ "2023-06-31", -1, 0 },
+		{ "2023-6-30", -1, 0 },
+		{ "2023-06-3", -1, 0 },
+		{ "02023-06-30", -1, 0 },
+		{ "2023-06-30 ", -1, 0 },
+		{ "2023 06 30", -1, 0 },
+		{ "2023-+6-30", -1, 0 },
+		{ "", -1, 0 },
+	};
+	int32_t day;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NITEMS(cases); i++) {
+		day = -42;
+		if (conf_parse_date(cases[i].text, &day) != cases[i].ret) {
+			fprintf(stderr, "\"%s\"\n", cases[i].text);
+			fail();
+		}
+		if (cases[i].ret == 0)
+			assert_int_equal(day, cases[i].day);
+		else
+			assert_int_equal(day, -42);	/* untouched */
+	}
+	assert_int_equal(conf_parse_date(NULL, &day), -1);
+}
+
+/*
+ * A reload moves the reloadable detector keys, the receivers and the
+ * explanations, and hands the old ones back for freeing.
+ */
+static void
+test_apply_reloadable(void **state)
+{
+	struct conf running, fresh;
+
+	(void)state;
+	load_text_ok(&running, "[explanation \"old\"]\nkind = context\n"
+	    "effective_from = 2020-01-01\n[redis]\nport = 7000\n");
+	load_text_ok(&fresh, "[detector]\ndesign_or_office = 2\n"
+	    "horizon = 52w\nreference_weeks = 200\nridge = 1\n"
+	    "outlier_alerts = yes\nshrink_offices = 7\n"
+	    "explain_before = 1w\n"
+	    "[explanation \"new-1\"]\nkind = legislation\n"
+	    "effective_from = 2021-01-01\n"
+	    "[explanation \"new-2\"]\nkind = case_mix\n"
+	    "effective_from = 2022-01-01\n[redis]\nport = 7001\n");
+	conf_apply_reloadable(&running, &fresh);
+	assert_float_equal(running.design_or_office, 2, 0);
+	assert_int_equal(running.horizon_ms, INT64_C(364) * 86400000);
+	assert_int_equal(running.reference_weeks, 200);
+	assert_float_equal(running.ridge, 1, 0);
+	assert_true(running.outlier_alerts);
+	assert_float_equal(running.shrink_offices, 7, 0);
+	assert_int_equal(running.explain_before_ms, INT64_C(7) * 86400000);
+	assert_int_equal(running.redis_port, 7000);	/* needs a restart */
+	assert_int_equal(running.nexplanations, 2);
+	assert_string_equal(running.explanations[0].id, "new-1");
+	assert_string_equal(running.explanations[1].id, "new-2");
+	assert_int_equal(fresh.nexplanations, 1);
+	assert_string_equal(fresh.explanations[0].id, "old");
+	assert_float_equal(fresh.design_or_office, 1.5, 0);
+	assert_int_equal(fresh.reference_weeks, 104);
+	conf_free(&fresh);
+	conf_free(&running);
+}
+
 /* The password is read at load from the file's first line. */
 static void
 test_password_file(void **state)
@@ -690,6 +1128,19 @@ test_changed_nonreloadable(void **state)
 	b.tokens_file = xstrdup("tokens");
 	b.http_max_body = 2048;
 	b.false_alarms_per_year = 3;
+	b.design_or_office = 2;
+	b.design_or_national = 2;
+	b.relevant_or = 2;
+	b.horizon_ms = 1;
+	b.reference_weeks = 60;
+	b.min_reference_weeks = 20;
+	b.learning_weeks = 2;
+	b.ridge = 1;
+	b.explain_before_ms = 0;
+	b.explain_after_ms = 0;
+	b.evaluate_every_ms = 1;
+	b.outlier_alerts = true;
+	b.shrink_offices = 1;
 	b.historical_age_ms = 1;
 	b.checkpoint_interval_ms = 1;
 	assert_int_equal(conf_changed_nonreloadable(&a, &b, collect_key, keys),
@@ -737,15 +1188,26 @@ test_key_table(void **state)
 		"http.tokens_file", "http.auth", "http.max_body",
 		"http.timeout", "state.checkpoint_interval",
 		"state.checkpoint_events", "log.level",
-		"detector.false_alarms_per_year", "alerts.historical_age",
+		"detector.false_alarms_per_year", "detector.design_or_office",
+		"detector.design_or_national", "detector.relevant_or",
+		"detector.horizon", "detector.reference_weeks",
+		"detector.min_reference_weeks", "detector.learning_weeks",
+		"detector.ridge", "detector.explain_before",
+		"detector.explain_after", "detector.evaluate_every",
+		"detector.outlier_alerts", "detector.shrink_offices",
+		"alerts.historical_age",
 		"receiver.type", "receiver.url", "receiver.secret_file",
+		"explanation.kind", "explanation.effective_from",
+		"explanation.effective_to", "explanation.benefits",
+		"explanation.kinds", "explanation.offices",
+		"explanation.reference", "explanation.description",
 	};
 	const char *name, *dot;
 	size_t i, j, n = conf_key_count(), nreload = 0;
 	bool want;
 
 	(void)state;
-	assert_int_equal(n, 35);
+	assert_int_equal(n, 56);
 	for (i = 0; i < n; i++) {
 		name = conf_key_name(i);
 		assert_non_null(name);
@@ -794,9 +1256,23 @@ test_example_file(void **state)
 	assert_int_equal(c.log_level, def.log_level);
 	assert_float_equal(c.false_alarms_per_year, def.false_alarms_per_year,
 	    0);
+	assert_float_equal(c.design_or_office, def.design_or_office, 0);
+	assert_float_equal(c.design_or_national, def.design_or_national, 0);
+	assert_float_equal(c.relevant_or, def.relevant_or, 0);
+	assert_int_equal(c.horizon_ms, def.horizon_ms);
+	assert_int_equal(c.reference_weeks, def.reference_weeks);
+	assert_int_equal(c.min_reference_weeks, def.min_reference_weeks);
+	assert_int_equal(c.learning_weeks, def.learning_weeks);
+	assert_float_equal(c.ridge, def.ridge, 0);
+	assert_int_equal(c.explain_before_ms, def.explain_before_ms);
+	assert_int_equal(c.explain_after_ms, def.explain_after_ms);
+	assert_int_equal(c.evaluate_every_ms, def.evaluate_every_ms);
+	assert_int_equal(c.outlier_alerts, def.outlier_alerts);
+	assert_float_equal(c.shrink_offices, def.shrink_offices, 0);
 	assert_int_equal(c.historical_age_ms, def.historical_age_ms);
 	assert_null(c.tokens_file);
 	assert_int_equal(c.nreceivers, 0);
+	assert_int_equal(c.nexplanations, 0);
 	conf_free(&c);
 	conf_free(&def);
 }
@@ -834,6 +1310,11 @@ main(void)
 		cmocka_unit_test(test_good_file),
 		cmocka_unit_test(test_file_encodings),
 		cmocka_unit_test(test_receiver_names),
+		cmocka_unit_test(test_explanations_good),
+		cmocka_unit_test(test_explanations_bad),
+		cmocka_unit_test(test_explanations_max),
+		cmocka_unit_test(test_parse_date),
+		cmocka_unit_test(test_apply_reloadable),
 		cmocka_unit_test(test_password_file),
 		cmocka_unit_test(test_parse_duration),
 		cmocka_unit_test(test_benefits),

@@ -1,0 +1,57 @@
+/*
+ * The drift monitor: the detector behind detector.h. It fits the case-mix
+ * models, runs a two-sided CUSUM per national and office series against
+ * its baseline, turns alarms into alerts, classifies them against the
+ * explanation registry, and keeps all of it in the checkpoint.
+ */
+#ifndef STABILD_MONITOR_H
+#define STABILD_MONITOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "detector.h"
+#include "series.h"
+
+struct conf;
+struct explain_registry;
+struct monitor;
+
+/*
+ * Flush the records file and tell its durable-or-written length, so the
+ * monitor can read it back; 0 or -1.
+ */
+typedef int (*monitor_records_cb)(void *arg, uint64_t *len);
+
+/* c, reg and set are borrowed for the monitor's life (see _set_conf). */
+struct monitor *monitor_create(const struct conf *c,
+    struct explain_registry *reg, monitor_records_cb records_cb,
+    void *records_arg);
+void monitor_free(struct monitor *mon);
+/* The detector interface for ingest; borrowed. */
+const struct detector *monitor_detector(struct monitor *mon);
+/* A reload: thresholds and windows follow the new values. */
+void monitor_set_conf(struct monitor *mon, const struct conf *c);
+/* The explanation registry changed: classify firing alerts again. */
+void monitor_explanations_changed(struct monitor *mon);
+
+/* Ask for a refit of a (benefit, kind) model at the next week close. */
+int monitor_request_refit(struct monitor *mon, int benefit, int kind,
+    char **cause);
+/* Accept a drifting series' new level (recorded on its alert). */
+int monitor_rebaseline(struct monitor *mon, const struct series *s,
+    const char *note, char **cause);
+
+/* For the API: new references, the caller's to json_decref. */
+json_t *monitor_series_json(const struct monitor *mon, const struct series *s);
+json_t *monitor_alerts_json(const struct monitor *mon, const char *status,
+    const char *classification, const char *scope, const char *direction,
+    const char *office);
+json_t *monitor_alert_json(const struct monitor *mon, const char *id);
+json_t *monitor_models_json(const struct monitor *mon);
+int monitor_firing(const struct monitor *mon);
+int monitor_alert_count(const struct monitor *mon);
+
+#endif

@@ -1,0 +1,522 @@
+/*
+ * Detector simulations with known truth: the simulator's events go
+ * straight into ingest and the monitor (no Redis), scenario by scenario,
+ * and the alerts they raise are checked against what the design promises.
+ * Exit 0 when every check holds; a summary line per scenario either way.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "alert.h"
+#include "conf.h"
+#include "explain.h"
+#include "ingest.h"
+#include "log.h"
+#include "monitor.h"
+#include "period.h"
+#include "simmodel.h"
+#include "sink.h"
+#include "xmalloc.h"
+
+#define CHECK_NOW	4102444800LL	/* 2100: nothing is "in the future" */
+#define MAX_SEEN	4096
+
+struct seen {
+	struct alert	a;
+	int32_t		detected_week;
+};
+
+static struct seen seen[MAX_SEEN];
+static int nseen;
+static int failures;
+static int verbose;
+static double sim_tau = -1;
+static int64_t look_ms;
+
+static void
+capture_emit(void *arg, const struct alert *a)
+{
+	struct period p;
+	int i;
+
+	(void)arg;
+	for (i = 0; i < nseen; i++) {
+		if (strcmp(seen[i].a.id, a->id) == 0) {
+			seen[i].a = *a;	/* the latest state */
+			return;
+		}
+	}
+	if (nseen == MAX_SEEN)
+		return;
+	seen[nseen].a = *a;
+	period_of(a->detected_at - 1, &p);
+	seen[nseen].detected_week = p.week;
+	nseen++;
+}
+
+static const struct sink capture_sink = { "capture", NULL, capture_emit };
+
+struct scenario {
+	const char	*name;
+	int		 weeks;
+	const char	*drift;		/* simulator syntax, or NULL */
+	const char	*shift;
+	const char	*explanation;	/* JSON, or NULL */
+};
+
+struct run {
+	int32_t		 week0;		/* linear week of simulation week 0 */
+	int32_t		 monitor_from;	/* first week the monitor watched */
+	double		 years;		/* monitored */
+	char		 dir[64];
+};
+
+/* arg points to the ingest, which exists only after the monitor. */
+static int
+records_cb(void *arg, uint64_t *len)
+{
+	struct ingest *const *in = arg;
+
+	return *in != NULL ? ingest_records_flush(*in, len) : -1;
+}
+
+static void
+check(bool ok, const char *scenario, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("  %s %s: ", ok ? "ok  " : "FAIL", scenario);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	if (!ok)
+		failures++;
+}
+
+/* Run one scenario; alerts land in seen[]. */
+static void
+run_scenario(const struct scenario *sc, double per_week, uint64_t seed,
+    struct run *run)
+{
+	struct sim_options o;
+	struct sim_event ev;
+	struct conf c;
+	struct ingest *in;
+	struct monitor *mon;
+	struct explain_registry *reg;
+	struct decision_field f[SIM_MAXFIELDS];
+	struct stream_id id = { 1, 0 };
+	struct period p;
+	char *cause = NULL, path[128];
+	int i, nbad = 0;
+
+	nseen = 0;
+	sim_options_default(&o);
+	o.seed = seed;
+	o.weeks = sc->weeks;
+	o.per_week = per_week;
+	o.timestamps = SIM_TS_UNIX;
+	if (sim_tau >= 0)
+		o.tau = sim_tau;
+	if (sim_start_parse(&o, "2015-01-05", &cause) == -1 ||
+	    (sc->drift != NULL && sim_drift_parse(&o, sc->drift, &cause) == -1) ||
+	    (sc->shift != NULL && sim_shift_parse(&o, sc->shift, &cause) == -1))
+		fatalx("simcheck: %s", cause);
+	period_of(1420444800 + 43200, &p);	/* 2015-01-05 */
+	run->week0 = p.week;
+
+	strcpy(run->dir, "/tmp/stabild-simcheck-XXXXXX");
+	if (mkdtemp(run->dir) == NULL)
+		fatal("simcheck: mkdtemp");
+	conf_default(&c);
+	free(c.state_dir);
+	c.state_dir = xstrdup(run->dir);
+	c.dedup_window = 1000;
+	if (look_ms > 0)
+		c.evaluate_every_ms = look_ms;
+	reg = explain_create();
+	if (sc->explanation != NULL) {
+		json_error_t jerr;
+		json_t *j = json_loads(sc->explanation, 0, &jerr);
+		struct explanation *e;
+
+		if (j == NULL || explain_from_json(j,
+		    (const char *const *)c.benefits, c.nbenefits, &e,
+		    &cause) == -1 || explain_add(reg, e, &cause) == -1)
+			fatalx("simcheck: explanation: %s", cause);
+		json_decref(j);
+	}
+	in = NULL;
+	mon = monitor_create(&c, reg, records_cb, &in);
+	in = ingest_create(&c, monitor_detector(mon));
+	if (ingest_open(in, &cause) == -1)
+		fatalx("simcheck: %s", cause);
+
+	struct sim *s = sim_create(&o, &cause);
+	if (s == NULL)
+		fatalx("simcheck: %s", cause);
+	while (sim_next(s, &ev) == 0) {
+		for (i = 0; i < ev.nfields; i++) {
+			f[i].name = ev.names[i];
+			f[i].namelen = strlen(ev.names[i]);
+			f[i].value = ev.values[i];
+			f[i].valuelen = ev.lens[i];
+		}
+		id.seq++;
+		if (ingest_entry(in, &id, f, (size_t)ev.nfields, false,
+		    CHECK_NOW, &cause) == INGEST_INVALID && nbad++ == 0)
+			printf("  invalid: %s\n", cause);
+		free(cause);
+		cause = NULL;
+	}
+	sim_free(s);
+	printf("  %s: %llu decisions counted, %d invalid\n", sc->name,
+	    (unsigned long long)ingest_counters(in)->counted, nbad);
+	if (verbose) {
+		for (i = 0; i < nseen; i++)
+			printf("    alert %s detected week %d (sim %d) OR %.2f "
+			    "%s\n", seen[i].a.id, seen[i].detected_week,
+			    seen[i].detected_week - run->week0,
+			    seen[i].a.odds_ratio, alert_classification_name(
+			    seen[i].a.classification));
+		if (verbose > 1) {
+			json_t *j = NULL;
+			const struct series *se;
+
+			for (se = series_first(ingest_series(in)); se != NULL;
+			    se = series_next(ingest_series(in), se)) {
+				char *t;
+
+				if (series_office(se) != SERIES_NATIONAL)
+					continue;
+				j = monitor_series_json(mon, se);
+				t = json_dumps(j, JSON_COMPACT);
+				printf("    national %d/%d %s\n",
+				    series_benefit(se), series_kind(se), t);
+				free(t);
+				json_decref(j);
+			}
+		}
+	}
+	run->monitor_from = run->week0 + c.min_reference_weeks;
+	run->years = (sc->weeks - c.min_reference_weeks) / 52.1775;
+
+	ingest_free(in);
+	monitor_free(mon);
+	explain_free(reg);
+	snprintf(path, sizeof path, "%s/records", run->dir);
+	unlink(path);
+	rmdir(run->dir);
+	conf_free(&c);
+}
+
+static int32_t
+onset_week(const struct alert *a)
+{
+	int32_t w = INT32_MIN;
+
+	period_parse_week(a->onset, &w);
+	return w;
+}
+
+static bool
+series_is(const struct alert *a, const char *office, const char *benefit,
+    const char *kind)
+{
+	return (office == NULL || strcmp(a->office, office) == 0) &&
+	    (benefit == NULL || strcmp(a->benefit, benefit) == 0) &&
+	    (kind == NULL || strcmp(a->kind, kind) == 0);
+}
+
+static int
+cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+static int64_t office_volume[SIM_MAXOFFICES];
+
+static int
+cmp_office(const void *a, const void *b)
+{
+	int64_t x = office_volume[*(const int *)a];
+	int64_t y = office_volume[*(const int *)b];
+
+	return x < y ? -1 : x > y;
+}
+
+/* The office of median volume, from the simulator's first weeks. */
+static void
+median_office(uint64_t seed, double per_week, char *out, size_t len)
+{
+	struct sim_options o;
+	struct sim_event ev;
+	struct sim *s;
+	char *cause = NULL;
+	int idx[SIM_MAXOFFICES], i, n;
+
+	sim_options_default(&o);
+	o.seed = seed;
+	o.weeks = 8;
+	o.per_week = per_week;
+	if (sim_start_parse(&o, "2015-01-05", &cause) == -1 ||
+	    (s = sim_create(&o, &cause)) == NULL)
+		fatalx("simcheck: %s", cause);
+	memset(office_volume, 0, sizeof office_volume);
+	while (sim_next(s, &ev) == 0)
+		office_volume[ev.office]++;
+	n = sim_noffices(s);
+	for (i = 0; i < n; i++)
+		idx[i] = i;
+	qsort(idx, (size_t)n, sizeof *idx, cmp_office);
+	snprintf(out, len, "%s", sim_office_name(s, idx[n / 2]));
+	sim_free(s);
+}
+
+/* Alerts in a group with onset at or after a simulation week. */
+static int
+count_alerts(const struct run *run, enum alert_scope scope,
+    const char *benefit, const char *kind, int from_week, int dir)
+{
+	int i, n = 0;
+
+	for (i = 0; i < nseen; i++) {
+		const struct alert *a = &seen[i].a;
+
+		if (a->scope == scope && series_is(a, NULL, benefit, kind) &&
+		    onset_week(a) >= run->week0 + from_week &&
+		    (dir < 0 || (int)a->direction == dir))
+			n++;
+	}
+	return n;
+}
+
+/* A shift in one office: detected, direction, onset, delay. */
+static void
+check_office_shift(const char *name, const char *office, int from,
+    enum alert_direction dir, const struct run *run)
+{
+	int delays[64] = { 0 }, n = 0, i, onset_ok = 0, wrong = 0;
+
+	for (i = 0; i < nseen; i++) {
+		const struct alert *a = &seen[i].a;
+
+		if (!series_is(a, office, NULL, NULL) ||
+		    seen[i].detected_week < run->week0 + from)
+			continue;
+		if (a->direction != dir) {
+			wrong++;
+			continue;
+		}
+		if (n < 64)
+			delays[n++] = seen[i].detected_week - (run->week0 +
+			    from) + 1;
+		if (abs(onset_week(a) - (run->week0 + from)) <= 2)
+			onset_ok++;
+	}
+	qsort(delays, (size_t)n, sizeof *delays, cmp_int);
+	check(n > 0, name, "%d %s alerts for %s after the shift (wrong "
+	    "direction: %d); median delay %d weeks", n,
+	    dir == ALERT_UP ? "up" : "down", office, wrong,
+	    n > 0 ? delays[n / 2] : -1);
+	printf("       %s: onset within 2 weeks of the shift in %d of %d\n",
+	    name, onset_ok, n);
+}
+
+int
+main(int argc, char **argv)
+{
+	double per_week = 20000, years;
+	int weeks_ic = 52 + 156, shift_at = 80, i, ch, n, off, nat;
+	int ic_office, ic_national;
+	char office[16], drift[64];
+	uint64_t seed = 1;
+	struct run run;
+	bool quick = false;
+	const double F = 12;
+
+	while ((ch = getopt(argc, argv, "l:qs:t:v")) != -1) {
+		if (ch == 't')
+			sim_tau = strtod(optarg, NULL);
+		else if (ch == 'l')
+			look_ms = strtoll(optarg, NULL, 10) * 3600 * 1000;
+		else if (ch == 'v')
+			verbose++;
+		else if (ch == 'q')
+			quick = true;
+		else if (ch == 's')
+			seed = strtoull(optarg, NULL, 10);
+	}
+	if (quick) {
+		per_week = 20000;
+		weeks_ic = 52 + 104;
+	}
+	log_init(verbose > 4 ? LOG_DEBUG : verbose > 3 ? LOG_INFO : verbose > 2 ? LOG_NOTICE : LOG_WARNING);
+	period_init();
+	sink_register(&capture_sink);
+	printf("simcheck: %.0f decisions a week, 58 offices, seed %llu\n",
+	    per_week, (unsigned long long)seed);
+
+	/* 1. In control: the false-alarm rate is the configured one. */
+	{
+		struct scenario sc = { "in-control", weeks_ic, NULL, NULL,
+		    NULL };
+
+		run_scenario(&sc, per_week, seed, &run);
+		n = 0;
+		for (i = 0; i < nseen; i++)
+			n += seen[i].detected_week >= run.monitor_from;
+		years = run.years;
+		check(n >= 0.5 * F * years && n <= 1.5 * F * years,
+		    sc.name, "%d false alarms in %.1f monitored years = %.1f "
+		    "a year (configured %.0f; allowed %.0f-%.0f)", n, years,
+		    n / years, F, 0.5 * F, 1.5 * F);
+	}
+	/*
+	 * Every scenario uses the same seed: until a scenario's change, its
+	 * events are those of the in-control run, so the in-control run's
+	 * alerts are the baseline that false alarms are judged against.
+	 */
+	ic_office = count_alerts(&run, ALERT_OFFICE, "sjukpenning", "first",
+	    shift_at, ALERT_UP);
+	ic_national = count_alerts(&run, ALERT_NATIONAL, NULL, NULL,
+	    shift_at - 2, -1);
+	median_office(seed, per_week, office, sizeof office);
+	printf("  median-size office: %s\n", office);
+
+	/* 2. Median office up by OR 1.5; 3. down by OR 1/1.5. */
+	{
+		struct scenario sc = { "office-up", shift_at + 40, drift,
+		    NULL, NULL };
+
+		snprintf(drift, sizeof drift, "%s:*:*:%d:1.5", office,
+		    shift_at);
+		run_scenario(&sc, per_week, seed, &run);
+		check_office_shift(sc.name, office, shift_at, ALERT_UP, &run);
+	}
+	{
+		struct scenario sc = { "office-down", shift_at + 40, drift,
+		    NULL, NULL };
+
+		snprintf(drift, sizeof drift, "%s:*:*:%d:0.6667", office,
+		    shift_at);
+		run_scenario(&sc, per_week, seed, &run);
+		check_office_shift(sc.name, office, shift_at, ALERT_DOWN, &run);
+	}
+	/* 4. A national shift: a national alert, no office alerts from it. */
+	{
+		struct scenario sc = { "national", shift_at + 30,
+		    "national:sjukpenning:first:80:1.3", NULL, NULL };
+
+		run_scenario(&sc, per_week, seed, &run);
+		nat = 0;
+		for (i = 0; i < nseen; i++) {
+			const struct alert *a = &seen[i].a;
+
+			if (a->scope == ALERT_NATIONAL && series_is(a, NULL,
+			    "sjukpenning", "first") && a->direction ==
+			    ALERT_UP && seen[i].detected_week >= run.week0 +
+			    shift_at)
+				nat++;
+		}
+		off = count_alerts(&run, ALERT_OFFICE, "sjukpenning", "first",
+		    shift_at, ALERT_UP);
+		check(nat == 1, sc.name, "%d national alert(s) for "
+		    "sjukpenning/first", nat);
+		for (i = 0; i < nseen; i++) {
+			const struct alert *a = &seen[i].a;
+
+			if (a->scope == ALERT_NATIONAL && series_is(a, NULL,
+			    "sjukpenning", "first") && seen[i].detected_week >=
+			    run.week0 + shift_at)
+				check(abs(onset_week(a) - (run.week0 +
+				    shift_at)) <= 2, sc.name, "onset %s, detected "
+				    "%d weeks after the shift (odds ratio %.2f)",
+				    a->onset, seen[i].detected_week -
+				    (run.week0 + shift_at) + 1, a->odds_ratio);
+		}
+		check(off <= ic_office, sc.name, "%d upward office alerts in "
+		    "sjukpenning/first after the national shift (in control, "
+		    "same seed: %d)", off, ic_office);
+	}
+	/* 5. Case mix only: more psychiatric diagnoses and longer cases. */
+	{
+		struct scenario sc = { "case-mix", shift_at + 30, NULL,
+		    "80:1.6", NULL };
+
+		run_scenario(&sc, per_week, seed, &run);
+		nat = count_alerts(&run, ALERT_NATIONAL, NULL, NULL,
+		    shift_at - 2, -1);
+		check(nat <= ic_national, sc.name, "%d national alerts after a "
+		    "case-mix change (in control, same seed: %d)", nat,
+		    ic_national);
+	}
+	/* 6. Legislation explains; 7. context does not. */
+	{
+		struct scenario sc = { "legislation", shift_at + 30,
+		    "national:sjukpenning:ongoing:80:1.4", NULL,
+		    "{\"id\": \"prop-2016\", \"kind\": \"legislation\", "
+		    "\"effective_from\": \"2016-07-18\", \"effective_to\": null, "
+		    "\"benefits\": [\"sjukpenning\"], \"kinds\": [\"ongoing\"], "
+		    "\"offices\": [], \"reference\": \"Prop. 2015/16:1\", "
+		    "\"description\": \"test\"}" };
+		int expl = 0, unexpl = 0;
+
+		run_scenario(&sc, per_week, seed, &run);
+		for (i = 0; i < nseen; i++) {
+			const struct alert *a = &seen[i].a;
+
+			if (a->scope != ALERT_NATIONAL || !series_is(a, NULL,
+			    "sjukpenning", "ongoing") ||
+			    seen[i].detected_week < run.week0 + shift_at)
+				continue;
+			if (a->classification == ALERT_EXPLAINED)
+				expl++;
+			else
+				unexpl++;
+		}
+		check(expl == 1 && unexpl == 0, sc.name, "%d explained, %d "
+		    "unexplained national alerts", expl, unexpl);
+	}
+	{
+		struct scenario sc = { "context", shift_at + 30,
+		    "national:sjukpenning:ongoing:80:1.4", NULL,
+		    "{\"id\": \"new-director\", \"kind\": \"context\", "
+		    "\"effective_from\": \"2016-07-18\", \"benefits\": [], "
+		    "\"kinds\": [], \"offices\": [], \"reference\": \"\", "
+		    "\"description\": \"a new director general\"}" };
+		int expl = 0, unexpl = 0, ctx = 0;
+
+		run_scenario(&sc, per_week, seed, &run);
+		for (i = 0; i < nseen; i++) {
+			const struct alert *a = &seen[i].a;
+
+			if (a->scope != ALERT_NATIONAL || !series_is(a, NULL,
+			    "sjukpenning", "ongoing") ||
+			    seen[i].detected_week < run.week0 + shift_at)
+				continue;
+			if (a->classification == ALERT_EXPLAINED)
+				expl++;
+			else
+				unexpl++;
+			ctx += a->ncontext > 0;
+		}
+		check(expl == 0 && unexpl == 1 && ctx == 1, sc.name,
+		    "%d explained, %d unexplained (%d with the context "
+		    "attached)", expl, unexpl, ctx);
+	}
+	sink_unregister_all();
+	printf("simcheck: %s\n", failures == 0 ? "all checks hold" :
+	    "SOME CHECKS FAILED");
+	return failures == 0 ? 0 : 1;
+}
