@@ -50,9 +50,12 @@ done
 "$bin/stabild" -c "$work/stabild.conf" 2> "$work/stabild.log" &
 stabild_pid=$!
 
-echo "demo: simulating 104 weeks of decisions (58 offices, drift in K017 from week 70)"
-"$bin/stabild-sim" --port "$rport" --seed 7 --weeks 104 --per-week 4000 \
-	--start 2023-01-02 --drift K017:sjukpenning:first:70:1.8 \
+echo "demo: simulating 104 weeks of decisions for 58 offices: from week 70"
+echo "demo: K017 rejects more (odds ratio 1.8) and the whole country approves"
+echo "demo: more sjukersattning/ongoing (odds ratio 0.75)"
+"$bin/stabild-sim" --port "$rport" --seed 7 --weeks 104 --per-week 20000 \
+	--start 2023-01-02 --drift K017:*:*:70:1.8 \
+	--drift national:sjukersattning:ongoing:70:0.75 \
 	--malformed 0.001 --duplicates 0.001 --truth "$work/truth.tsv"
 
 python3 "$top/tests/demo_report.py" --port "$hport" --token "$token" \

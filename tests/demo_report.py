@@ -126,13 +126,16 @@ def main():
     print()
     if s == 200:
         alerts = body.get("alerts", [])
-        print("== alerts (GET /v1/alerts): %d" % len(alerts))
-        for a in alerts[:10]:
-            print("  %s %s %s/%s/%s %s since %s odds ratio %.2f" % (
-                a["status"], a["classification"], a["series"]["office"], a["series"]["benefit"],
-                a["series"]["kind"], a["direction"], a["onset"], a["odds_ratio"]))
+        print("== alerts (GET /v1/alerts): %d; the simulated changes started 2024-W18" % len(alerts))
+        for a in alerts:
+            print("  %-8s %-11s %s/%s/%s %s since %s, odds ratio %.2f; rate %.1f%% (expected %.1f%%, "
+                  "before %.1f%%)%s" % (
+                      a["status"], a["classification"], a["series"]["office"], a["series"]["benefit"],
+                      a["series"]["kind"], a["direction"], a["onset"], a["odds_ratio"],
+                      100 * a["current_rate"], 100 * a["expected_rate"], 100 * a["baseline_rate"],
+                      "; top stratum " + a["strata"][0]["stratum"] if a.get("strata") else ""))
     else:
-        print("== alerts: none yet (drift detection is not part of this build)")
+        print("== alerts: GET /v1/alerts answered %s" % s)
     return 0 if ok else 1
 
 
