@@ -53,6 +53,7 @@ CORE_SRCS := \
 	daemon/records.c \
 	daemon/detect.c \
 	daemon/model.c \
+	daemon/file.c \
 	daemon/checkpoint.c \
 	daemon/explain.c \
 	daemon/detector.c \
@@ -91,18 +92,20 @@ deps_test_period := $(BASE) $(BUILDDIR)/daemon/period.o
 deps_test_series := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/series.o
 deps_test_dedup := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/dedup.o
 deps_test_records := $(BASE) $(BUILDDIR)/daemon/records.o
-deps_test_checkpoint := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/checkpoint.o
+deps_test_checkpoint := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/file.o \
+	$(BUILDDIR)/daemon/checkpoint.o
 deps_test_ingest := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/conf.o \
 	$(BUILDDIR)/daemon/decision.o $(BUILDDIR)/daemon/period.o \
 	$(BUILDDIR)/daemon/series.o $(BUILDDIR)/daemon/dedup.o \
-	$(BUILDDIR)/daemon/records.o $(BUILDDIR)/daemon/checkpoint.o \
+	$(BUILDDIR)/daemon/records.o $(BUILDDIR)/daemon/file.o \
+	$(BUILDDIR)/daemon/checkpoint.o \
 	$(BUILDDIR)/daemon/detector.o $(BUILDDIR)/daemon/ingest.o
 deps_test_reply := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/reply.o
 deps_test_model := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/model.o
 deps_test_detect := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/detect.o
 deps_test_alert := $(BASE) $(BUILDDIR)/alerts/alert.o $(BUILDDIR)/alerts/sink.o
 deps_test_explain := $(BASE) $(BUILDDIR)/daemon/explain.o $(BUILDDIR)/daemon/period.o \
-	$(BUILDDIR)/daemon/conf.o
+	$(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/file.o
 
 .PHONY: all check check-run unit integration asan demo sim bench install clean deps \
 	deps-check lint
@@ -128,7 +131,7 @@ $(BARE): $(BUILDDIR)/tests/bench/bare.o
 
 $(HISTORY): $(BUILDDIR)/tests/bench/history.o $(BASE) $(BUILDDIR)/daemon/buf.o \
 		$(BUILDDIR)/daemon/series.o $(BUILDDIR)/daemon/dedup.o \
-		$(BUILDDIR)/daemon/checkpoint.o
+		$(BUILDDIR)/daemon/file.o $(BUILDDIR)/daemon/checkpoint.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILDDIR)/tests/%.o: tests/unit/%.c

@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "checkpoint.h"
+#include "file.h"
 #include "xmalloc.h"
 
 #define CHECKPOINT_MAGIC	"STABILCP"
@@ -49,41 +49,6 @@ checkpoint_add(struct checkpoint *cp, uint32_t tag)
 	return &s->data;
 }
 
-static int
-checkpoint_write_all(int fd, const void *p, size_t len)
-{
-	const unsigned char *c = p;
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, c, len);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		c += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* fsync the directory holding path, so the rename itself is durable. */
-static int
-checkpoint_sync_dir(const char *path)
-{
-	char *copy = xstrdup(path);
-	int fd, rc = -1;
-
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd != -1) {
-		rc = fsync(fd);
-		close(fd);
-	}
-	free(copy);
-	return rc;
-}
-
 int
 checkpoint_write(const struct checkpoint *cp, const char *path, char **cause)
 {
@@ -113,7 +78,7 @@ checkpoint_write(const struct checkpoint *cp, const char *path, char **cause)
 	buf_put_u32(&head, (uint32_t)cp->nsections);
 	for (i = 0; i <= cp->nsections; i++) {
 		EVP_DigestUpdate(md, head.data, head.len);
-		if (checkpoint_write_all(fd, head.data, head.len) == -1)
+		if (file_write_all(fd, head.data, head.len) == -1)
 			goto write_error;
 		if (i == cp->nsections)
 			break;
@@ -121,14 +86,14 @@ checkpoint_write(const struct checkpoint *cp, const char *path, char **cause)
 		buf_put_u32(&head, cp->sections[i].tag);
 		buf_put_u64(&head, cp->sections[i].data.len);
 		EVP_DigestUpdate(md, head.data, head.len);
-		if (checkpoint_write_all(fd, head.data, head.len) == -1)
+		if (file_write_all(fd, head.data, head.len) == -1)
 			goto write_error;
 		buf_reset(&head);
 		buf_put(&head, cp->sections[i].data.data,
 		    cp->sections[i].data.len);
 	}
 	EVP_DigestFinal_ex(md, hash, &hashlen);
-	if (checkpoint_write_all(fd, hash, CHECKPOINT_HASH) == -1)
+	if (file_write_all(fd, hash, CHECKPOINT_HASH) == -1)
 		goto write_error;
 	if (fsync(fd) == -1)
 		goto write_error;
@@ -142,7 +107,7 @@ checkpoint_write(const struct checkpoint *cp, const char *path, char **cause)
 		    strerror(errno));
 		goto out;
 	}
-	if (checkpoint_sync_dir(path) == -1) {
+	if (file_sync_dir(path) == -1) {
 		*cause = xasprintf("checkpoint: fsync directory of %s: %s",
 		    path, strerror(errno));
 		goto out;

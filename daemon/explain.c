@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 
 #include "conf.h"
 #include "explain.h"
+#include "file.h"
 #include "xmalloc.h"
 
 #define EXPLAIN_NITEMS(a)	(sizeof (a) / sizeof (a)[0])
@@ -897,86 +897,6 @@ fail:
 	return -1;
 }
 
-/* write(2) all of len bytes. */
-static int
-explain_write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* fsync the directory holding path, so that a rename is durable. */
-static int
-explain_sync_dir(const char *path)
-{
-	char *copy = xstrdup(path);
-	int fd, rc = -1;
-
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd != -1) {
-		rc = fsync(fd);
-		close(fd);
-	}
-	free(copy);
-	return rc;
-}
-
-/*
- * Replace path by data: a temporary file of this process, fsync, rename,
- * fsync of the directory. After a crash the old or the new file is there.
- */
-static int
-explain_write_file(const char *path, const char *data, char **cause)
-{
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	const char *what = "open";
-	int fd, saved;
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd == -1)
-		goto fail;
-	what = "write";
-	if (explain_write_all(fd, data, strlen(data)) == -1 ||
-	    fsync(fd) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		goto fail;
-	}
-	if (close(fd) == -1)
-		goto fail;
-	what = "rename";
-	if (rename(tmp, path) == -1)
-		goto fail;
-	free(tmp);
-	what = "sync the directory of";
-	if (explain_sync_dir(path) == -1) {
-		*cause = xasprintf("explanations: %s %s: %s", what, path,
-		    strerror(errno));
-		return -1;
-	}
-	return 0;
-
-fail:
-	saved = errno;
-	*cause = xasprintf("explanations: %s %s: %s", what, tmp,
-	    strerror(saved));
-	unlink(tmp);
-	free(tmp);
-	return -1;
-}
-
 /*
  * Save the API's entries as they will be after adding extra (or NULL) and
  * dropping the entry skip (or NULL).
@@ -1015,7 +935,8 @@ explain_write(const struct explain_registry *reg,
 	{
 		char *line = xasprintf("%s\n", text);
 
-		rc = explain_write_file(path, line, cause);
+		rc = file_replace("explanations", path, line, strlen(line),
+		    cause);
 		free(line);
 	}
 out:
