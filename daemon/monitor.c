@@ -785,6 +785,39 @@ static void mon_resolve(struct monitor *mon, struct mon_series *ms,
     const char *note);
 
 /*
+ * The national level shift s (log odds against the model) that makes the
+ * expected sum of weeks [from, to] meet the observed one, to second
+ * order: sum O - E = s V + s^2/2 V (1 - 2 p). The one-step score estimate
+ * is biased by about that second term, which a national series, with
+ * hundreds of decisions a week, would read as a new drift.
+ */
+static bool
+mon_national_level(const struct mon_series *ms, int32_t from, int32_t to,
+    double *level)
+{
+	double oe = 0, v = 0, a = 0, disc;
+	int32_t wk;
+
+	for (wk = from; wk <= to; wk++) {
+		const struct mon_week *w = mon_hist_get(ms, wk);
+
+		if (w == NULL || w->v <= 0 || w->n == 0)
+			continue;
+		oe += w->o - w->e;
+		v += w->v;
+		a += w->v * (1 - 2 * w->e / w->n) / 2;
+	}
+	if (v <= 0)
+		return false;
+	disc = v * v + 4 * a * oe;
+	if (fabs(a) < 1e-12 || disc < 0)
+		*level = oe / v;
+	else
+		*level = (-v + sqrt(disc)) / (2 * a);
+	return isfinite(*level);
+}
+
+/*
  * End of a new regime's learning: its level is what the weeks since it
  * began say (on top of the move made at the alarm); watching resumes.
  */
@@ -806,7 +839,9 @@ mon_regime_learnt(struct monitor *mon, struct mon_series *ms, int32_t week)
 		k++;
 	}
 	detect_size_estimate(oe, v, k, mon_tau2(mon, ms), &size);
-	if (isfinite(size.log_or))
+	if (ms->office == SERIES_NATIONAL)
+		mon_national_level(ms, ms->regime_week, week, &ms->shift);
+	else if (isfinite(size.log_or))
 		ms->shift += size.log_or;
 	detect_cusum_reset(&ms->cusum);
 	ms->state = MON_STABLE;
