@@ -194,7 +194,7 @@ sim: deps-check
 	$(SIMCHECK)
 
 bench: deps-check
-	$(MAKE) all
+	$(MAKE) all $(BUILDDIR)/tests/test_model
 	BUILDDIR=$(BUILDDIR) python3 tests/bench/run.py
 
 install: $(STABILD)

@@ -80,6 +80,15 @@ def main():
         redis.stop()
     r = subprocess.run([HISTORY, os.path.join(work, "history.checkpoint")], stdout=subprocess.PIPE)
     sys.stdout.write(r.stdout.decode())
+    # The detector: throughput in process (no Redis), and the model fit.
+    d = subprocess.run([os.path.join(harness.BUILD, "stabild-simcheck"), "-b"],
+                       stdout=subprocess.PIPE)
+    sys.stdout.write("".join(l + "\n" for l in d.stdout.decode().splitlines()
+                             if l.startswith("detect:")))
+    m = subprocess.run([os.path.join(harness.BUILD, "tests", "test_model")],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    sys.stdout.write("".join(l.strip() + "\n" for l in m.stdout.decode().splitlines()
+                             if "model: fit of" in l))
     subprocess.run(["rm", "-rf", work])
     return r.returncode
 

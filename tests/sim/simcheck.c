@@ -77,6 +77,8 @@ struct run {
 	int32_t		 week0;		/* linear week of simulation week 0 */
 	int32_t		 monitor_from;	/* first week the monitor watched */
 	double		 years;		/* monitored */
+	double		 seconds;	/* feeding the events */
+	uint64_t	 decisions;
 	char		 dir[64];
 };
 
@@ -119,6 +121,7 @@ run_scenario(const struct scenario *sc, double per_week, uint64_t seed,
 	struct period p;
 	char *cause = NULL, path[128];
 	int i, nbad = 0;
+	struct timespec t0, t1;
 
 	nseen = 0;
 	sim_options_default(&o);
@@ -165,6 +168,7 @@ run_scenario(const struct scenario *sc, double per_week, uint64_t seed,
 	struct sim *s = sim_create(&o, &cause);
 	if (s == NULL)
 		fatalx("simcheck: %s", cause);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (sim_next(s, &ev) == 0) {
 		for (i = 0; i < ev.nfields; i++) {
 			f[i].name = ev.names[i];
@@ -179,9 +183,15 @@ run_scenario(const struct scenario *sc, double per_week, uint64_t seed,
 		free(cause);
 		cause = NULL;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	sim_free(s);
-	printf("  %s: %llu decisions counted, %d invalid\n", sc->name,
-	    (unsigned long long)ingest_counters(in)->counted, nbad);
+	run->seconds = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	run->decisions = ingest_counters(in)->counted;
+	printf("  %s: %llu decisions counted, %d invalid, %.0f decisions/s "
+	    "(simulator, ingest, model and detector)\n", sc->name,
+	    (unsigned long long)run->decisions, nbad,
+	    (double)run->decisions / run->seconds);
 	if (verbose) {
 		for (i = 0; i < nseen; i++)
 			printf("    alert %s detected week %d (sim %d) OR %.2f "
@@ -342,11 +352,13 @@ main(int argc, char **argv)
 	char office[16], drift[64];
 	uint64_t seed = 1;
 	struct run run;
-	bool quick = false;
+	bool quick = false, bench = false;
 	const double F = 12;
 
-	while ((ch = getopt(argc, argv, "l:qs:t:v")) != -1) {
-		if (ch == 't')
+	while ((ch = getopt(argc, argv, "bl:qs:t:v")) != -1) {
+		if (ch == 'b')
+			bench = true;
+		else if (ch == 't')
 			sim_tau = strtod(optarg, NULL);
 		else if (ch == 'l')
 			look_ms = strtoll(optarg, NULL, 10) * 3600 * 1000;
@@ -367,6 +379,18 @@ main(int argc, char **argv)
 	printf("simcheck: %.0f decisions a week, 58 offices, seed %llu\n",
 	    per_week, (unsigned long long)seed);
 
+	if (bench) {
+		/* Throughput only: two years, the model fit after the first. */
+		struct scenario sc = { "bench", 104, NULL, NULL, NULL };
+
+		run_scenario(&sc, 60000, seed, &run);
+		printf("detect: %llu decisions in %.1f s: %.0f decisions/s "
+		    "through ingest, statistics, model and detector (one model "
+		    "fit of a year included)\n",
+		    (unsigned long long)run.decisions, run.seconds,
+		    (double)run.decisions / run.seconds);
+		return 0;
+	}
 	/* 1. In control: the false-alarm rate is the configured one. */
 	{
 		struct scenario sc = { "in-control", weeks_ic, NULL, NULL,
