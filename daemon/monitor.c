@@ -82,6 +82,7 @@ struct mon_series {
 	struct detect_cusum back;	/* return to the old level */
 	double		size;		/* log OR of the current change */
 	int		alert;		/* index of its open alert, or -1 */
+	int		outlier_alert;	/* its open outlier alert, or -1 */
 	int32_t		regime_week;	/* first week of the current regime */
 	double		late_oe;	/* late events, for the next close */
 	double		late_v;
@@ -704,10 +705,15 @@ mon_alert_new(struct monitor *mon)
 		    (size_t)(mon->nalerts - i - 1) * sizeof *mon->alerts);
 		mon->nalerts--;
 		for (int j = 0; j < mon->nseries; j++) {
-			if (mon->series[j].alert == i)
-				mon->series[j].alert = -1;
-			else if (mon->series[j].alert > i)
-				mon->series[j].alert--;
+			int *refs[2] = { &mon->series[j].alert,
+			    &mon->series[j].outlier_alert };
+
+			for (int k = 0; k < 2; k++) {
+				if (*refs[k] == i)
+					*refs[k] = -1;
+				else if (*refs[k] > i)
+					(*refs[k])--;
+			}
 		}
 	}
 	if (mon->nalerts == mon->capalerts) {
@@ -1214,11 +1220,69 @@ mon_close_series(struct monitor *mon, const struct series_set *set,
 }
 
 /* The funnel flag: standardised excess over the last 13 closed weeks. */
+/*
+ * An alert for an office that sits outside the funnel limits: a lasting
+ * difference from the nation (uniformity), not a change; only when
+ * detector.outlier_alerts asks for it.
+ */
 static void
-mon_funnel(struct monitor *mon, struct mon_series *ms, int32_t week)
+mon_outlier_alert(struct monitor *mon, const struct series_set *set,
+    struct mon_series *ms, int32_t week, double sum_oe, double sum_v)
 {
-	double sum_oe = 0, sum_var = 0, tau2 = mon_tau2(mon, ms);
+	struct mon_alert *ma = mon_alert_new(mon);
+	struct alert *a = &ma->a;
+	char label[PERIOD_LABEL_MAX];
+	struct period p;
+	double o = 0, n = 0;
+	int32_t wk, from = week - MON_FUNNEL_WEEKS + 1;
+
+	for (wk = from; wk <= week; wk++) {
+		const struct mon_week *w = mon_hist_get(ms, wk);
+
+		if (w != NULL) {
+			o += w->o;
+			n += w->n;
+		}
+	}
+	ma->series = (int)(ms - mon->series);
+	ma->onset_week = from;
+	period_of(period_week_start(from) + 43200, &p);
+	ma->onset_day = p.day;
+	period_week_label(from, label);
+	snprintf(a->office, sizeof a->office, "%s",
+	    mon_office_name(mon, set, ms->office));
+	snprintf(a->benefit, sizeof a->benefit, "%s",
+	    mon->conf->benefits[ms->benefit]);
+	snprintf(a->kind, sizeof a->kind, "%s", mon_kind_name(ms->kind));
+	snprintf(a->onset, sizeof a->onset, "%s", label);
+	snprintf(a->id, sizeof a->id, "%.32s.%.32s.%.8s.%.10s.outlier",
+	    a->office, a->benefit, a->kind, label);
+	snprintf(a->method, sizeof a->method, "funnel-13w/v1");
+	a->status = ALERT_FIRING;
+	a->scope = ALERT_OFFICE;
+	a->direction = sum_oe >= 0 ? ALERT_UP : ALERT_DOWN;
+	a->detected_at = mon->watermark;
+	a->raised_at = (int64_t)time(NULL);
+	a->odds_ratio = sum_v > 0 ? exp(sum_oe / sum_v) : 1;
+	a->current_rate = n > 0 ? o / n : 0;
+	a->expected_rate = n > 0 ? (o - sum_oe) / n : 0;
+	a->baseline_rate = a->expected_rate;
+	a->practice_part = a->current_rate - a->expected_rate;
+	a->decisions = (uint64_t)n;
+	mon_classify(mon, ma);
+	ms->outlier_alert = (int)(ma - mon->alerts);
+	log_notice("monitor: outlier %s: odds ratio %.2f against the nation",
+	    a->id, a->odds_ratio);
+	mon_alert_changed(mon, ma);
+}
+
+static void
+mon_funnel(struct monitor *mon, const struct series_set *set,
+    struct mon_series *ms, int32_t week)
+{
+	double sum_oe = 0, sum_var = 0, sum_v = 0, tau2 = mon_tau2(mon, ms);
 	int32_t wk;
+	bool was;
 
 	if (ms->office == SERIES_NATIONAL)
 		return;
@@ -1230,9 +1294,22 @@ mon_funnel(struct monitor *mon, struct mon_series *ms, int32_t week)
 		/* Against the nation only: the office level is the finding. */
 		sum_oe += w->oe + (ms->alpha + ms->shift) * w->v;
 		sum_var += w->v * (1 + tau2 * w->v);
+		sum_v += w->v;
 	}
 	ms->z13 = sum_var > 0 ? sum_oe / sqrt(sum_var) : 0;
+	was = ms->outlier;
 	ms->outlier = fabs(ms->z13) > MON_OUTLIER_Z;
+	if (ms->outlier && !was && mon->conf->outlier_alerts &&
+	    ms->outlier_alert < 0 && !ms->underpowered)
+		mon_outlier_alert(mon, set, ms, week, sum_oe, sum_v);
+	else if (!ms->outlier && ms->outlier_alert >= 0) {
+		struct mon_alert *ma = &mon->alerts[ms->outlier_alert];
+
+		ma->a.status = ALERT_RESOLVED;
+		ma->a.resolved_at = mon->watermark;
+		ms->outlier_alert = -1;
+		mon_alert_changed(mon, ma);
+	}
 }
 
 static void
@@ -1315,7 +1392,7 @@ mon_week_closed(void *arg, int32_t week, const struct series_set *set)
 		if (mon->groups[g].model == NULL)
 			continue;
 		mon_close_series(mon, set, ms, week);
-		mon_funnel(mon, ms, week);
+		mon_funnel(mon, set, ms, week);
 	}
 	for (g = 0; g < mon->nbenefits * DECISION_NKINDS; g++) {
 		if (mon->groups[g].refit) {
@@ -1486,6 +1563,8 @@ mon_save(void *arg, struct buf *b)
 		buf_put_double(b, ms->late_oe);
 		buf_put_double(b, ms->late_v);
 		buf_put_u32(b, (uint32_t)ms->alert);
+		buf_put_u32(b, (uint32_t)ms->outlier_alert);
+		buf_put_u8(b, ms->outlier);
 		buf_put_u32(b, (uint32_t)ms->regime_week);
 		detect_cusum_save(&ms->cusum, b);
 		detect_cusum_save(&ms->back, b);
@@ -1588,6 +1667,10 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 		buf_get_u32(r, &u32);
 		ms->alert = (int)u32;
 		buf_get_u32(r, &u32);
+		ms->outlier_alert = (int)u32;
+		buf_get_u8(r, &u8);
+		ms->outlier = u8 != 0;
+		buf_get_u32(r, &u32);
 		ms->regime_week = (int32_t)u32;
 		if (detect_cusum_load(&ms->cusum, r, cause) == -1 ||
 		    detect_cusum_load(&ms->back, r, cause) == -1)
@@ -1636,6 +1719,8 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 	for (i = 0; i < mon->nseries; i++) {
 		if (mon->series[i].alert >= mon->nalerts)
 			mon->series[i].alert = -1;
+		if (mon->series[i].outlier_alert >= mon->nalerts)
+			mon->series[i].outlier_alert = -1;
 	}
 	mon_thresholds(mon);
 	return 0;
@@ -1667,6 +1752,7 @@ monitor_create(const struct conf *c, struct explain_registry *reg,
 		int j;
 
 		mon->series[i].alert = -1;
+		mon->series[i].outlier_alert = -1;
 		for (j = 0; j < MON_HIST; j++)
 			mon->series[i].hist[j].week = INT32_MIN;
 	}

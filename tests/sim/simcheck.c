@@ -41,6 +41,7 @@ static int failures;
 static int verbose;
 static double sim_tau = -1;
 static int64_t look_ms;
+static bool outlier_on;
 
 static void
 capture_emit(void *arg, const struct alert *a)
@@ -147,6 +148,7 @@ run_scenario(const struct scenario *sc, double per_week, uint64_t seed,
 	c.dedup_window = 1000;
 	if (look_ms > 0)
 		c.evaluate_every_ms = look_ms;
+	c.outlier_alerts = outlier_on;
 	reg = explain_create();
 	if (sc->explanation != NULL) {
 		json_error_t jerr;
@@ -401,6 +403,10 @@ main(int argc, char **argv)
 		for (i = 0; i < nseen; i++)
 			n += seen[i].detected_week >= run.monitor_from;
 		years = run.years;
+		for (i = 0, nat = 0; i < nseen; i++)
+			nat += strstr(seen[i].a.id, ".outlier") != NULL;
+		check(nat == 0, sc.name, "%d outlier alerts with "
+		    "outlier_alerts off", nat);
 		check(n >= 0.5 * F * years && n <= 1.5 * F * years,
 		    sc.name, "%d false alarms in %.1f monitored years = %.1f "
 		    "a year (configured %.0f; allowed %.0f-%.0f)", n, years,
@@ -538,6 +544,25 @@ main(int argc, char **argv)
 		check(expl == 0 && unexpl == 1 && ctx == 1, sc.name,
 		    "%d explained, %d unexplained (%d with the context "
 		    "attached)", expl, unexpl, ctx);
+	}
+	/* 8. Offices that differ for good: alerts only when asked for. */
+	{
+		struct scenario sc = { "outliers", 52 + 26, NULL, NULL, NULL };
+		int out = 0, up = 0;
+
+		outlier_on = true;
+		run_scenario(&sc, per_week, seed, &run);
+		outlier_on = false;
+		for (i = 0; i < nseen; i++) {
+			if (strstr(seen[i].a.id, ".outlier") == NULL)
+				continue;
+			out++;
+			up += (seen[i].a.direction == ALERT_UP) ==
+			    (seen[i].a.odds_ratio > 1);
+		}
+		check(out > 0 && up == out, sc.name, "%d outlier alerts with "
+		    "outlier_alerts on, direction agreeing with the odds "
+		    "ratio in %d", out, up);
 	}
 	sink_unregister_all();
 	printf("simcheck: %s\n", failures == 0 ? "all checks hold" :
