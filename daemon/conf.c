@@ -655,7 +655,7 @@ conf_parse_date(const char *s, int32_t *day)
  * trimmed: true with *s and *len set, false after the last. *p starts at
  * the list and is NULL once the list is used up.
  */
-static bool
+bool
 conf_list_next(const char **p, const char **s, size_t *len)
 {
 	const char *end, *e;

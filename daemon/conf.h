@@ -148,6 +148,12 @@ int conf_parse_duration(const char *s, int64_t *ms);
  * local day numbers of period.h. 0, or -1 when it is not a real date.
  */
 int conf_parse_date(const char *s, int32_t *day);
+/*
+ * The next item of a comma-separated list, blanks around it trimmed: true
+ * with *s and *len set, false after the last. *p starts at the list and
+ * is NULL once it is used up.
+ */
+bool conf_list_next(const char **p, const char **s, size_t *len);
 /* Index of a benefit name in c->benefits, or -1. */
 int conf_benefit_index(const struct conf *c, const char *name, size_t len);
 

@@ -701,31 +701,6 @@ explain_to_json(const struct explanation *e, const char *const *benefits)
 	    "created_at", created);
 }
 
-/*
- * The next item of a comma-separated list with the blanks around it
- * trimmed, as conf.c reads them: false after the last. *p becomes NULL
- * once the list is used up.
- */
-static bool
-explain_list_next(const char **p, const char **s, size_t *len)
-{
-	const char *end, *e;
-
-	if (*p == NULL)
-		return false;
-	if ((end = strchr(*p, ',')) == NULL)
-		end = *p + strlen(*p);
-	*s = *p;
-	e = end;
-	while (*s < e && (**s == ' ' || **s == '\t'))
-		(*s)++;
-	while (e > *s && (e[-1] == ' ' || e[-1] == '\t'))
-		e--;
-	*len = (size_t)(e - *s);
-	*p = *end == '\0' ? NULL : end + 1;
-	return true;
-}
-
 /* The lists of a config section; the names were checked by conf_load. */
 static int
 explain_conf_scope(const struct conf_explanation *ce, const struct conf *c,
@@ -736,7 +711,7 @@ explain_conf_scope(const struct conf_explanation *ce, const struct conf *c,
 	int b, k;
 
 	p = ce->benefits;
-	while (p != NULL && explain_list_next(&p, &s, &len)) {
+	while (p != NULL && conf_list_next(&p, &s, &len)) {
 		if ((b = conf_benefit_index(c, s, len)) == -1 || b >= 32) {
 			*cause = xasprintf("explanation \"%s\": benefits: "
 			    "'%.*s' is not a configured benefit", ce->id,
@@ -746,7 +721,7 @@ explain_conf_scope(const struct conf_explanation *ce, const struct conf *c,
 		e->benefits |= UINT32_C(1) << b;
 	}
 	p = ce->kinds;
-	while (p != NULL && explain_list_next(&p, &s, &len)) {
+	while (p != NULL && conf_list_next(&p, &s, &len)) {
 		for (k = 0; k < EXPLAIN_NKINDS; k++) {
 			if (strlen(explain_decision_kinds[k]) == len &&
 			    memcmp(explain_decision_kinds[k], s, len) == 0)
@@ -761,7 +736,7 @@ explain_conf_scope(const struct conf_explanation *ce, const struct conf *c,
 		e->kinds |= (uint8_t)(1U << k);
 	}
 	p = ce->offices;
-	while (p != NULL && explain_list_next(&p, &s, &len)) {
+	while (p != NULL && conf_list_next(&p, &s, &len)) {
 		if (!explain_office_valid(s, len)) {
 			*cause = xasprintf("explanation \"%s\": offices: "
 			    "'%.*s' is not an office", ce->id, (int)len, s);

@@ -1059,26 +1059,25 @@ mon_strata(struct monitor *mon, struct mon_series *ms, struct mon_alert *ma,
 	free(st);
 }
 
-/* An alarm: a new alert for the series. */
-static void
-mon_alarm(struct monitor *mon, const struct series_set *set,
-    struct mon_series *ms, bool up, int32_t onset, int32_t last)
+/*
+ * A new firing alert for a series: its identity (series, onset, the id
+ * OFFICE.BENEFIT.KIND.ONSET.SUFFIX), method and times; the caller fills
+ * in the estimates.
+ */
+static struct mon_alert *
+mon_alert_start(struct monitor *mon, const struct series_set *set,
+    struct mon_series *ms, int32_t onset, bool up, const char *suffix,
+    const char *method)
 {
-	struct mon_alert *ma;
-	struct alert *a;
+	struct mon_alert *ma = mon_alert_new(mon);
+	struct alert *a = &ma->a;
 	char label[PERIOD_LABEL_MAX];
+	struct period p;
 
-	ma = mon_alert_new(mon);
-	a = &ma->a;
 	ma->series = (int)(ms - mon->series);
 	ma->onset_week = onset;
-	ma->onset_day = (int32_t)(period_week_start(onset) / 86400);
-	{
-		struct period p;
-
-		period_of(period_week_start(onset) + 43200, &p);
-		ma->onset_day = p.day;
-	}
+	period_of(period_week_start(onset) + 43200, &p);
+	ma->onset_day = p.day;
 	period_week_label(onset, label);
 	snprintf(a->office, sizeof a->office, "%s",
 	    mon_office_name(mon, set, ms->office));
@@ -1087,15 +1086,28 @@ mon_alarm(struct monitor *mon, const struct series_set *set,
 	snprintf(a->kind, sizeof a->kind, "%s", mon_kind_name(ms->kind));
 	snprintf(a->onset, sizeof a->onset, "%s", label);
 	snprintf(a->id, sizeof a->id, "%.32s.%.32s.%.8s.%.10s.%s", a->office,
-	    a->benefit,
-	    a->kind, label, up ? "up" : "down");
-	snprintf(a->method, sizeof a->method, "%s", MON_METHOD);
+	    a->benefit, a->kind, label, suffix);
+	snprintf(a->method, sizeof a->method, "%s", method);
 	a->status = ALERT_FIRING;
 	a->scope = ms->office == SERIES_NATIONAL ? ALERT_NATIONAL :
 	    ALERT_OFFICE;
 	a->direction = up ? ALERT_UP : ALERT_DOWN;
 	a->detected_at = mon->watermark;
 	a->raised_at = (int64_t)time(NULL);
+	return ma;
+}
+
+/* An alarm: a new alert for the series. */
+static void
+mon_alarm(struct monitor *mon, const struct series_set *set,
+    struct mon_series *ms, bool up, int32_t onset, int32_t last)
+{
+	struct mon_alert *ma;
+	struct alert *a;
+
+	ma = mon_alert_start(mon, set, ms, onset, up, up ? "up" : "down",
+	    MON_METHOD);
+	a = &ma->a;
 	mon_describe(mon, ms, ma, onset, last);
 	mon_strata(mon, ms, ma, onset);
 	mon_classify(mon, ma);
@@ -1229,10 +1241,8 @@ static void
 mon_outlier_alert(struct monitor *mon, const struct series_set *set,
     struct mon_series *ms, int32_t week, double sum_oe, double sum_v)
 {
-	struct mon_alert *ma = mon_alert_new(mon);
-	struct alert *a = &ma->a;
-	char label[PERIOD_LABEL_MAX];
-	struct period p;
+	struct mon_alert *ma;
+	struct alert *a;
 	double o = 0, n = 0;
 	int32_t wk, from = week - MON_FUNNEL_WEEKS + 1;
 
@@ -1244,25 +1254,9 @@ mon_outlier_alert(struct monitor *mon, const struct series_set *set,
 			n += w->n;
 		}
 	}
-	ma->series = (int)(ms - mon->series);
-	ma->onset_week = from;
-	period_of(period_week_start(from) + 43200, &p);
-	ma->onset_day = p.day;
-	period_week_label(from, label);
-	snprintf(a->office, sizeof a->office, "%s",
-	    mon_office_name(mon, set, ms->office));
-	snprintf(a->benefit, sizeof a->benefit, "%s",
-	    mon->conf->benefits[ms->benefit]);
-	snprintf(a->kind, sizeof a->kind, "%s", mon_kind_name(ms->kind));
-	snprintf(a->onset, sizeof a->onset, "%s", label);
-	snprintf(a->id, sizeof a->id, "%.32s.%.32s.%.8s.%.10s.outlier",
-	    a->office, a->benefit, a->kind, label);
-	snprintf(a->method, sizeof a->method, "funnel-13w/v1");
-	a->status = ALERT_FIRING;
-	a->scope = ALERT_OFFICE;
-	a->direction = sum_oe >= 0 ? ALERT_UP : ALERT_DOWN;
-	a->detected_at = mon->watermark;
-	a->raised_at = (int64_t)time(NULL);
+	ma = mon_alert_start(mon, set, ms, from, sum_oe >= 0, "outlier",
+	    "funnel-13w/v1");
+	a = &ma->a;
 	a->odds_ratio = sum_v > 0 ? exp(sum_oe / sum_v) : 1;
 	a->current_rate = n > 0 ? o / n : 0;
 	a->expected_rate = n > 0 ? (o - sum_oe) / n : 0;
