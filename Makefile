@@ -65,7 +65,10 @@ CORE_SRCS := \
 	daemon/api.c \
 	daemon/notify.c \
 	alerts/alert.c \
-	alerts/sink.c
+	alerts/sink.c \
+	alerts/http.c \
+	alerts/webhook.c \
+	alerts/spool.c
 
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILDDIR)/%.o)
 MAIN_OBJ := $(BUILDDIR)/daemon/main.o
@@ -79,7 +82,8 @@ SIMCHECK := $(BUILDDIR)/stabild-simcheck
 # Unit tests: each links its module and only what that module needs.
 UNIT_TESTS := test_log test_buf test_conf test_auth test_decision test_period \
 	test_series test_dedup test_records test_checkpoint test_ingest test_alert \
-	test_reply test_model test_detect test_explain
+	test_reply test_model test_detect test_explain test_spool \
+	test_webhook
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILDDIR)/tests/%)
 
 BASE := $(BUILDDIR)/daemon/log.o $(BUILDDIR)/daemon/xmalloc.o
@@ -106,6 +110,8 @@ deps_test_detect := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/detect.o
 deps_test_alert := $(BASE) $(BUILDDIR)/alerts/alert.o $(BUILDDIR)/alerts/sink.o
 deps_test_explain := $(BASE) $(BUILDDIR)/daemon/explain.o $(BUILDDIR)/daemon/period.o \
 	$(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/file.o
+deps_test_spool := $(BASE) $(BUILDDIR)/daemon/file.o $(BUILDDIR)/alerts/spool.o
+deps_test_webhook := $(BASE) $(BUILDDIR)/alerts/http.o $(BUILDDIR)/alerts/webhook.o
 
 .PHONY: all check check-run unit integration asan demo sim bench install clean deps \
 	deps-check lint

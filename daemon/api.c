@@ -74,6 +74,8 @@ struct api {
 	api_explain_changed_cb		 explain_changed_cb;
 	void				*explain_arg;
 	struct monitor			*mon;	/* borrowed or NULL */
+	void				(*mon_changed_cb)(void *);
+	void				*mon_arg;
 };
 
 /* One request on its way through the dispatcher and its handler. */
@@ -814,6 +816,8 @@ api_series_one(struct api_call *call)
 	api_reply(call->req, 200, body);
 }
 
+static void api_monitor_changed(struct api *api);
+
 /* GET /v1/alerts?status=&classification=&scope=&direction=&office= */
 static void
 api_alerts_list(struct api_call *call)
@@ -902,6 +906,7 @@ api_model_refit(struct api_call *call)
 	}
 	log_notice("http: refit of %s/%s requested by %s", call->arg[0],
 	    call->arg[1], api_peer(call->req));
+	api_monitor_changed(call->api);
 	api_reply(call->req, 202, json_pack("{s:s, s:s, s:s}", "benefit",
 	    call->arg[0], "kind", call->arg[1], "refit", "at the next week "
 	    "close"));
@@ -935,6 +940,7 @@ api_series_rebaseline(struct api_call *call)
 	}
 	log_notice("http: %s/%s/%s rebaselined by %s", call->arg[0],
 	    call->arg[1], call->arg[2], api_peer(call->req));
+	api_monitor_changed(call->api);
 	api_reply(call->req, 200, monitor_series_json(call->api->mon, s));
 }
 
@@ -1524,7 +1530,18 @@ api_set_checkpoint(struct api *api, api_checkpoint_cb cb, void *arg)
 }
 
 void
-api_set_monitor(struct api *api, struct monitor *mon)
+api_set_monitor(struct api *api, struct monitor *mon,
+    void (*changed_cb)(void *), void *arg)
 {
 	api->mon = mon;
+	api->mon_changed_cb = changed_cb;
+	api->mon_arg = arg;
+}
+
+/* A request changed the monitor: let the daemon checkpoint it. */
+static void
+api_monitor_changed(struct api *api)
+{
+	if (api->mon_changed_cb != NULL)
+		api->mon_changed_cb(api->mon_arg);
 }

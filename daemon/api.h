@@ -36,9 +36,14 @@ typedef void (*api_explain_changed_cb)(void *arg);
 void api_set_explanations(struct api *api, struct explain_registry *reg,
     const char *const *benefits, int nbenefits, const char *path,
     api_explain_changed_cb changed_cb, void *arg);
-/* The drift monitor behind /v1/alerts, /v1/model and series state. */
+/*
+ * The drift monitor behind /v1/alerts, /v1/model and series state;
+ * changed_cb(arg) runs after a request changed its state (refit,
+ * rebaseline), so that it is checkpointed.
+ */
 struct monitor;
-void api_set_monitor(struct api *api, struct monitor *mon);
+void api_set_monitor(struct api *api, struct monitor *mon,
+    void (*changed_cb)(void *), void *arg);
 /* Swap conf and tokens after a reload (both borrowed). */
 void api_set_conf(struct api *api, const struct conf *c, const struct auth *a);
 

@@ -424,6 +424,12 @@ ingest_dirty(const struct ingest *in)
 	return in->dirty;
 }
 
+void
+ingest_touch(struct ingest *in)
+{
+	in->dirty++;
+}
+
 static void
 ingest_save_state(const struct ingest *in, struct buf *b, uint64_t reclen)
 {

@@ -83,6 +83,11 @@ void ingest_tick(struct ingest *in, int64_t now, bool idle);
 /* Entries applied since the last checkpoint. */
 uint64_t ingest_dirty(const struct ingest *in);
 /*
+ * The detector's state changed outside ingest (an explanation, a refit
+ * request, a rebaseline): the next checkpoint must be written.
+ */
+void ingest_touch(struct ingest *in);
+/*
  * Write the checkpoint (records synced first) in this process. Not while
  * a child checkpoint runs. 0 or -1 with *cause.
  */

@@ -132,6 +132,16 @@ daemon_explained_cb(void *arg)
 	struct daemon *d = arg;
 
 	monitor_explanations_changed(d->mon);
+	ingest_touch(d->in);
+}
+
+/* A request changed the monitor's state: checkpoint it. */
+static void
+daemon_monitor_changed_cb(void *arg)
+{
+	struct daemon *d = arg;
+
+	ingest_touch(d->in);
 }
 
 /* Count a finished checkpoint and acknowledge what it covers. */
@@ -359,6 +369,7 @@ daemon_reload(struct daemon *d)
 	conf_free(fresh);
 	free(fresh);
 	monitor_set_conf(d->mon, d->conf);
+	ingest_touch(d->in);
 	auth_free(d->auth);
 	d->auth = a;
 	log_set_level(d->conf->log_level);
@@ -540,7 +551,7 @@ main(int argc, char **argv)
 	api_set_explanations(d.api, d.reg,
 	    (const char *const *)d.conf->benefits, d.conf->nbenefits,
 	    explain_path(d.reg), daemon_explained_cb, &d);
-	api_set_monitor(d.api, d.mon);
+	api_set_monitor(d.api, d.mon, daemon_monitor_changed_cb, &d);
 
 	d.sig_hup = evsignal_new(d.base, SIGHUP, signal_cb, &d);
 	d.sig_term = evsignal_new(d.base, SIGTERM, signal_cb, &d);

@@ -1,0 +1,122 @@
+/*
+ * The durable delivery queue ("outbox"): one JSON file per notification in
+ * DIR/outbox/, written before the first attempt and removed only once the
+ * receiver has accepted it; retry times and states survive a restart.
+ */
+#ifndef STABILD_SPOOL_H
+#define STABILD_SPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SPOOL_ID_MAX		96	/* alert id "." seq "." receiver */
+#define SPOOL_RECEIVER_MAX	64
+#define SPOOL_TYPE_MAX		128	/* content type */
+#define SPOOL_ERROR_MAX		160	/* last_error, cut to fit */
+#define SPOOL_MAX_ITEMS		100000	/* spool_put fails beyond */
+#define SPOOL_PAYLOAD_MAX	(4 * 1024 * 1024)
+
+#define SPOOL_BASE_MS		1000			/* first retry delay */
+#define SPOOL_CAP_MS		(5 * 60 * 1000)		/* longest delay */
+#define SPOOL_EXPIRY_MS		(24LL * 3600 * 1000)	/* give up after */
+
+enum spool_state {
+	SPOOL_QUEUED,		/* written, never tried: waiting, due at next_at */
+	SPOOL_INFLIGHT,		/* handed out by spool_next_due */
+	SPOOL_RETRY,		/* failed at least once: waiting, due at next_at */
+	SPOOL_DELIVERED,	/* accepted; file removed, item freed */
+	SPOOL_EXPIRED,		/* given up; file kept for inspection */
+};
+
+/*
+ * One notification. The payload is kept in memory (notifications are few)
+ * and NUL-terminated after len bytes for convenience. Owned by the spool
+ * and read-only for callers: valid until spool_delivered frees it or
+ * spool_close.
+ */
+struct spool_item {
+	char		 id[SPOOL_ID_MAX];	/* unique in the spool */
+	char		 receiver[SPOOL_RECEIVER_MAX];
+	char		 content_type[SPOOL_TYPE_MAX];
+	char		*payload;
+	size_t		 len;
+	int64_t		 created_at;	/* Unix ms, of spool_put */
+	int64_t		 next_at;	/* Unix ms the next attempt is due */
+	uint32_t	 attempts;	/* failed attempts so far */
+	char		 last_error[SPOOL_ERROR_MAX];	/* "" if none */
+	enum spool_state state;		/* written by spool_set_state only */
+	char		*path;		/* of its file */
+};
+
+/* Counters since spool_open (not persisted). */
+struct spool_stats {
+	uint64_t	queued;		/* new notifications stored */
+	uint64_t	delivered;
+	uint64_t	retried;	/* failures that led to a retry */
+	uint64_t	expired;
+};
+
+/* Lookups are linear scans: fine for thousands, bounded by SPOOL_MAX_ITEMS. */
+struct spool;
+struct json_t;
+
+const char *spool_state_name(enum spool_state s);
+
+/*
+ * Open the spool under dir: create dir/outbox/ if missing and load every
+ * notification there. Damaged files are renamed to NAME.bad and logged;
+ * items found INFLIGHT become RETRY, due now. NULL with *cause if the
+ * directory cannot be made or read.
+ */
+struct spool *spool_open(const char *dir, char **cause);
+/* Free the spool and its items; the files stay. NULL does nothing. */
+void spool_close(struct spool *sp);
+
+/* Seed the jitter generator (e.g. from getrandom); any value is fine. */
+void spool_set_seed(struct spool *sp, uint64_t seed);
+/* Backoff base and cap and the expiry, in ms; -1 if out of order. */
+int spool_set_limits(struct spool *sp, int64_t base_ms, int64_t cap_ms,
+    int64_t expiry_ms);
+
+/*
+ * Store a new notification, due at now_ms, and return 0 only once its file
+ * is durable. An id already in the spool (in any state) is left alone and
+ * 0 returned, so a replay never duplicates. -1 with *cause on bad
+ * arguments, a full spool or a failed write.
+ */
+int spool_put(struct spool *sp, const char *id, const char *receiver,
+    const char *content_type, const void *payload, size_t len,
+    int64_t now_ms, char **cause) __attribute__((warn_unused_result));
+
+/*
+ * The waiting item (QUEUED or RETRY) with the smallest next_at <= now_ms,
+ * now INFLIGHT; NULL if none is due. The caller must finish it with
+ * spool_delivered or spool_failed.
+ */
+struct spool_item *spool_next_due(struct spool *sp, int64_t now_ms);
+/* The receiver accepted it: remove the file and free the item. -1 if the
+ * file could not be removed (logged; the item is freed all the same). */
+int spool_delivered(struct spool *sp, struct spool_item *it);
+/*
+ * The attempt failed with why: count it and wait with exponential backoff
+ * and jitter, or, once now_ms - created_at exceeds the expiry, make it
+ * EXPIRED (logged at error level). -1 if the file could not be rewritten
+ * (logged; the state in memory is updated all the same).
+ */
+int spool_failed(struct spool *sp, struct spool_item *it, const char *why,
+    int64_t now_ms);
+
+/* The earliest next_at of a waiting item, or -1: for the caller's timer. */
+int64_t spool_next_time(const struct spool *sp);
+
+/* Items in order of creation, for listing; borrowed until the next change. */
+int spool_count(const struct spool *sp);
+const struct spool_item *spool_at(const struct spool *sp, int i);
+/* The item without its payload, with "size" instead (new reference). */
+struct json_t *spool_item_json(const struct spool_item *it);
+void spool_get_stats(const struct spool *sp, struct spool_stats *st);
+/* Items waiting or in flight (not expired). */
+int spool_pending(const struct spool *sp);
+
+#endif
