@@ -68,7 +68,8 @@ CORE_SRCS := \
 	alerts/sink.c \
 	alerts/http.c \
 	alerts/webhook.c \
-	alerts/spool.c
+	alerts/spool.c \
+	alerts/deliver.c
 
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILDDIR)/%.o)
 MAIN_OBJ := $(BUILDDIR)/daemon/main.o

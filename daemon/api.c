@@ -76,6 +76,8 @@ struct api {
 	struct monitor			*mon;	/* borrowed or NULL */
 	void				(*mon_changed_cb)(void *);
 	void				*mon_arg;
+	json_t				*(*deliveries_fn)(void *);
+	void				*deliveries_arg;
 };
 
 /* One request on its way through the dispatcher and its handler. */
@@ -818,6 +820,18 @@ api_series_one(struct api_call *call)
 
 static void api_monitor_changed(struct api *api);
 
+/* GET /v1/deliveries: the outbox, what waits and what expired. */
+static void
+api_deliveries(struct api_call *call)
+{
+	if (call->api->deliveries_fn == NULL) {
+		api_error(call->req, 503, "no alert delivery");
+		return;
+	}
+	api_reply(call->req, 200,
+	    call->api->deliveries_fn(call->api->deliveries_arg));
+}
+
 /* GET /v1/alerts?status=&classification=&scope=&direction=&office= */
 static void
 api_alerts_list(struct api_call *call)
@@ -1174,6 +1188,8 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_GET, "/v1/alerts/{}", AUTH_READ, { NULL },
 	    api_alerts_one },
 	{ EVHTTP_REQ_GET, "/v1/model", AUTH_READ, { NULL }, api_models },
+	{ EVHTTP_REQ_GET, "/v1/deliveries", AUTH_READ, { NULL },
+	    api_deliveries },
 	{ EVHTTP_REQ_POST, "/v1/model/{}/{}/refit", AUTH_WRITE, { NULL },
 	    api_model_refit },
 	{ EVHTTP_REQ_POST, "/v1/series/{}/{}/{}/rebaseline", AUTH_WRITE,
@@ -1544,4 +1560,11 @@ api_monitor_changed(struct api *api)
 {
 	if (api->mon_changed_cb != NULL)
 		api->mon_changed_cb(api->mon_arg);
+}
+
+void
+api_set_deliveries(struct api *api, json_t *(*fn)(void *), void *arg)
+{
+	api->deliveries_fn = fn;
+	api->deliveries_arg = arg;
 }

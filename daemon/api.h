@@ -44,6 +44,10 @@ void api_set_explanations(struct api *api, struct explain_registry *reg,
 struct monitor;
 void api_set_monitor(struct api *api, struct monitor *mon,
     void (*changed_cb)(void *), void *arg);
+/* GET /v1/deliveries answers fn(arg) (a new JSON reference). */
+struct json_t;
+void api_set_deliveries(struct api *api, struct json_t *(*fn)(void *),
+    void *arg);
 /* Swap conf and tokens after a reload (both borrowed). */
 void api_set_conf(struct api *api, const struct conf *c, const struct auth *a);
 

@@ -20,6 +20,7 @@
 #include "api.h"
 #include "auth.h"
 #include "conf.h"
+#include "deliver.h"
 #include "explain.h"
 #include "ingest.h"
 #include "log.h"
@@ -43,6 +44,7 @@ struct daemon {
 	struct ingest		*in;
 	struct explain_registry	*reg;
 	struct monitor		*mon;
+	struct deliver		*deliver;
 	struct stream		*st;
 	struct api		*api;
 	struct event		*checkpoint_ev;
@@ -133,6 +135,15 @@ daemon_explained_cb(void *arg)
 
 	monitor_explanations_changed(d->mon);
 	ingest_touch(d->in);
+}
+
+/* GET /v1/deliveries. */
+static json_t *
+daemon_deliveries_json(void *arg)
+{
+	struct daemon *d = arg;
+
+	return deliver_json(d->deliver);
 }
 
 /* A request changed the monitor's state: checkpoint it. */
@@ -370,6 +381,12 @@ daemon_reload(struct daemon *d)
 	free(fresh);
 	monitor_set_conf(d->mon, d->conf);
 	ingest_touch(d->in);
+	if (deliver_set_conf(d->deliver, d->conf, &cause) == -1) {
+		log_errorx("reload: %s; receivers keep their old secrets",
+		    cause);
+		free(cause);
+		cause = NULL;
+	}
 	auth_free(d->auth);
 	d->auth = a;
 	log_set_level(d->conf->log_level);
@@ -434,6 +451,7 @@ daemon_free(struct daemon *d)
 	api_free(d->api);
 	stream_free(d->st);
 	ingest_free(d->in);
+	deliver_free(d->deliver);
 	monitor_free(d->mon);
 	explain_free(d->reg);
 	for (i = 0; i < sizeof evs / sizeof evs[0]; i++) {
@@ -543,6 +561,10 @@ main(int argc, char **argv)
 	if (ingest_open(d.in, &cause) == -1)
 		fatalx("%s", cause);
 	sink_register(sink_log());
+	d.deliver = deliver_create(d.base, d.conf, d.conf->state_dir, &cause);
+	if (d.deliver == NULL)
+		fatalx("%s", cause);
+	sink_register(deliver_sink(d.deliver));
 	d.st = stream_create(d.base, d.conf, d.in, daemon_checkpoint_cb, &d);
 	d.api = api_create(d.base, d.conf, d.auth, d.in, d.st, &cause);
 	if (d.api == NULL)
@@ -552,6 +574,7 @@ main(int argc, char **argv)
 	    (const char *const *)d.conf->benefits, d.conf->nbenefits,
 	    explain_path(d.reg), daemon_explained_cb, &d);
 	api_set_monitor(d.api, d.mon, daemon_monitor_changed_cb, &d);
+	api_set_deliveries(d.api, daemon_deliveries_json, &d);
 
 	d.sig_hup = evsignal_new(d.base, SIGHUP, signal_cb, &d);
 	d.sig_term = evsignal_new(d.base, SIGTERM, signal_cb, &d);
