@@ -69,7 +69,9 @@ CORE_SRCS := \
 	alerts/http.c \
 	alerts/webhook.c \
 	alerts/spool.c \
-	alerts/deliver.c
+	alerts/deliver.c \
+	alerts/email.c \
+	alerts/silence.c
 
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILDDIR)/%.o)
 MAIN_OBJ := $(BUILDDIR)/daemon/main.o
@@ -84,7 +86,7 @@ SIMCHECK := $(BUILDDIR)/stabild-simcheck
 UNIT_TESTS := test_log test_buf test_conf test_auth test_decision test_period \
 	test_series test_dedup test_records test_checkpoint test_ingest test_alert \
 	test_reply test_model test_detect test_explain test_spool \
-	test_webhook
+	test_webhook test_silence test_email
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILDDIR)/tests/%)
 
 BASE := $(BUILDDIR)/daemon/log.o $(BUILDDIR)/daemon/xmalloc.o
@@ -113,6 +115,9 @@ deps_test_explain := $(BASE) $(BUILDDIR)/daemon/explain.o $(BUILDDIR)/daemon/per
 	$(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/file.o
 deps_test_spool := $(BASE) $(BUILDDIR)/daemon/file.o $(BUILDDIR)/alerts/spool.o
 deps_test_webhook := $(BASE) $(BUILDDIR)/alerts/http.o $(BUILDDIR)/alerts/webhook.o
+deps_test_silence := $(BASE) $(BUILDDIR)/daemon/file.o $(BUILDDIR)/daemon/decision.o \
+	$(BUILDDIR)/alerts/alert.o $(BUILDDIR)/alerts/silence.o
+deps_test_email := $(BASE) $(BUILDDIR)/alerts/alert.o $(BUILDDIR)/alerts/email.o
 
 .PHONY: all check check-run unit integration asan demo sim bench install clean deps \
 	deps-check lint

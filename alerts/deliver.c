@@ -21,6 +21,7 @@
 #include "deliver.h"
 #include "http.h"
 #include "log.h"
+#include "silence.h"
 #include "sink.h"
 #include "spool.h"
 #include "webhook.h"
@@ -40,6 +41,7 @@ struct deliver {
 	struct event_base	*base;
 	const struct conf	*conf;
 	struct spool		*spool;
+	const struct silence_registry *silences;	/* borrowed or NULL */
 	struct http_client	*http;
 	struct event		*timer;
 	struct sink		 sink;
@@ -251,12 +253,20 @@ static void
 deliver_emit(void *arg, const struct alert *a)
 {
 	struct deliver *d = arg;
+	const struct silence *sl;
 	char id[SPOOL_ID_MAX], *body, *base, *cause = NULL;
 	int i, queued = 0;
 
 	if (a->historical) {
 		log_info("deliver: %s is historical: recorded, not sent",
 		    a->id);
+		return;
+	}
+	if (d->silences != NULL && (sl = silence_match(d->silences, a,
+	    (int64_t)time(NULL))) != NULL) {
+		log_info("deliver: %s (state %u, %s) silenced by %s: recorded, "
+		    "not sent", a->id, a->seq, alert_status_name(a->status),
+		    sl->id);
 		return;
 	}
 	base = xasprintf("http://%s:%d", d->conf->http_bind,
@@ -349,6 +359,12 @@ deliver_set_conf(struct deliver *d, const struct conf *c, char **cause)
 	d->nsecrets = n;
 	d->conf = c;
 	return 0;
+}
+
+void
+deliver_set_silences(struct deliver *d, const struct silence_registry *reg)
+{
+	d->silences = reg;
 }
 
 json_t *

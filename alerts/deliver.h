@@ -13,6 +13,7 @@ struct event_base;
 struct conf;
 struct deliver;
 struct sink;
+struct silence_registry;
 
 /*
  * Open the outbox under state_dir and read the receivers' secrets. c is
@@ -25,6 +26,12 @@ void deliver_free(struct deliver *d);
 const struct sink *deliver_sink(struct deliver *d);
 /* A reload: receivers and secrets as the new configuration says. */
 int deliver_set_conf(struct deliver *d, const struct conf *c, char **cause);
+/*
+ * The silences deliver_emit checks (borrowed; NULL: none). A silenced
+ * alert state is logged and not put into the outbox.
+ */
+void deliver_set_silences(struct deliver *d,
+    const struct silence_registry *reg);
 /* GET /v1/deliveries: every notification not yet delivered. */
 json_t *deliver_json(const struct deliver *d);
 

@@ -38,6 +38,7 @@
 #include "monitor.h"
 #include "period.h"
 #include "series.h"
+#include "silence.h"
 #include "stream.h"
 #include "xmalloc.h"
 
@@ -78,6 +79,8 @@ struct api {
 	void				*mon_arg;
 	json_t				*(*deliveries_fn)(void *);
 	void				*deliveries_arg;
+	struct silence_registry		*silences;	/* borrowed or NULL */
+	char				*silences_path;	/* NULL: not saved */
 };
 
 /* One request on its way through the dispatcher and its handler. */
@@ -1158,6 +1161,135 @@ api_explanations_delete(struct api_call *call)
 	api_explain_changed(api);
 }
 
+/* The silence registry, or NULL after answering 503. */
+static struct silence_registry *
+api_silences(struct api_call *call)
+{
+	if (call->api->silences == NULL)
+		api_error(call->req, 503, "silences are not available");
+	return call->api->silences;
+}
+
+/* GET /v1/silences: all, in the order they were created. */
+static void
+api_silences_list(struct api_call *call)
+{
+	const struct silence_registry *reg;
+
+	if ((reg = api_silences(call)) == NULL)
+		return;
+	api_reply(call->req, 200, silence_list_json(reg, (int64_t)time(NULL)));
+}
+
+/* GET /v1/silences/{id} */
+static void
+api_silences_one(struct api_call *call)
+{
+	const struct silence_registry *reg;
+	const struct silence *sl;
+	char q[65];
+
+	if ((reg = api_silences(call)) == NULL)
+		return;
+	if ((sl = silence_find(reg, call->arg[0])) == NULL) {
+		api_error(call->req, 404, "no silence \"%s\"",
+		    api_printable(call->arg[0], q));
+		return;
+	}
+	api_reply(call->req, 200, silence_to_json(sl, (int64_t)time(NULL)));
+}
+
+/*
+ * POST /v1/silences: matchers, ends_at, comment, created_by. Saved before
+ * the answer; 201 with the stored silence and its Location.
+ */
+static void
+api_silences_post(struct api_call *call)
+{
+	struct api *api = call->api;
+	struct evhttp_request *req = call->req;
+	struct evbuffer *body = evhttp_request_get_input_buffer(req);
+	struct silence_registry *reg;
+	const struct silence *added;
+	struct silence *sl;
+	json_error_t jerr;
+	json_t *o;
+	char *cause = NULL, *location, q[65];
+	int64_t now = (int64_t)time(NULL);
+	size_t len;
+
+	if ((reg = api_silences(call)) == NULL)
+		return;
+	if (!api_is_json_type(evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "Content-Type"))) {
+		api_error(req, 415, "the body must be application/json");
+		return;
+	}
+	if ((len = evbuffer_get_length(body)) == 0) {
+		api_error(req, 400, "the body is empty");
+		return;
+	}
+	o = json_loadb((const char *)evbuffer_pullup(body, -1), len,
+	    JSON_REJECT_DUPLICATES, &jerr);
+	if (o == NULL) {
+		api_error(req, 400, "the body is not valid JSON: %s (line %d, "
+		    "column %d)", api_printable(jerr.text, q), jerr.line,
+		    jerr.column);
+		return;
+	}
+	if (silence_from_json(o, now, &sl, &cause) == -1) {
+		json_decref(o);
+		api_error(req, 400, "%s", cause);
+		free(cause);
+		return;
+	}
+	json_decref(o);
+	if (silence_count(reg) >= SILENCE_MAX) {
+		api_error(req, 409, "the registry holds %d silences, the most "
+		    "it can", SILENCE_MAX);
+		silence_entry_free(sl);
+		return;
+	}
+	if ((added = silence_add_saved(reg, sl, api->silences_path,
+	    &cause)) == NULL) {
+		log_errorx("%s", cause);
+		free(cause);
+		api_error(req, 500, "cannot save the silence");
+		return;
+	}
+	log_notice("silences: %s created through the API", added->id);
+	location = xasprintf("/v1/silences/%s", added->id);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Location",
+	    location);
+	free(location);
+	api_reply(req, 201, silence_to_json(added, now));
+}
+
+/* DELETE /v1/silences/{id} */
+static void
+api_silences_delete(struct api_call *call)
+{
+	struct silence_registry *reg;
+	char *cause = NULL, q[65];
+
+	if ((reg = api_silences(call)) == NULL)
+		return;
+	if (silence_find(reg, call->arg[0]) == NULL) {
+		api_error(call->req, 404, "no silence \"%s\"",
+		    api_printable(call->arg[0], q));
+		return;
+	}
+	if (silence_remove_saved(reg, call->arg[0], call->api->silences_path,
+	    &cause) == -1) {
+		log_errorx("%s", cause);
+		free(cause);
+		api_error(call->req, 500, "cannot save the change");
+		return;
+	}
+	log_notice("silences: %s deleted through the API", call->arg[0]);
+	api_send(call->req, 204, NULL, NULL, 0);
+}
+
 /*
  * The routes, like pgbouncer's show_map. Several entries may share a path
  * with different methods and roles; a path that matches with no method
@@ -1190,6 +1322,14 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_GET, "/v1/model", AUTH_READ, { NULL }, api_models },
 	{ EVHTTP_REQ_GET, "/v1/deliveries", AUTH_READ, { NULL },
 	    api_deliveries },
+	{ EVHTTP_REQ_GET, "/v1/silences", AUTH_READ, { NULL },
+	    api_silences_list },
+	{ EVHTTP_REQ_POST, "/v1/silences", AUTH_WRITE, { NULL },
+	    api_silences_post },
+	{ EVHTTP_REQ_GET, "/v1/silences/{}", AUTH_READ, { NULL },
+	    api_silences_one },
+	{ EVHTTP_REQ_DELETE, "/v1/silences/{}", AUTH_WRITE, { NULL },
+	    api_silences_delete },
 	{ EVHTTP_REQ_POST, "/v1/model/{}/{}/refit", AUTH_WRITE, { NULL },
 	    api_model_refit },
 	{ EVHTTP_REQ_POST, "/v1/series/{}/{}/{}/rebaseline", AUTH_WRITE,
@@ -1513,6 +1653,7 @@ api_free(struct api *api)
 		return;
 	evhttp_free(api->http);
 	free(api->explain_path);
+	free(api->silences_path);
 	free(api);
 }
 
@@ -1567,4 +1708,13 @@ api_set_deliveries(struct api *api, json_t *(*fn)(void *), void *arg)
 {
 	api->deliveries_fn = fn;
 	api->deliveries_arg = arg;
+}
+
+void
+api_set_silences(struct api *api, struct silence_registry *reg,
+    const char *path)
+{
+	api->silences = reg;
+	free(api->silences_path);
+	api->silences_path = path != NULL ? xstrdup(path) : NULL;
 }

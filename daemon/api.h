@@ -48,6 +48,14 @@ void api_set_monitor(struct api *api, struct monitor *mon,
 struct json_t;
 void api_set_deliveries(struct api *api, struct json_t *(*fn)(void *),
     void *arg);
+/*
+ * The silence routes (/v1/silences): reg is borrowed for the life of the
+ * api, path copied (NULL: changes are not saved). Until this is called,
+ * those routes answer 503.
+ */
+struct silence_registry;
+void api_set_silences(struct api *api, struct silence_registry *reg,
+    const char *path);
 /* Swap conf and tokens after a reload (both borrowed). */
 void api_set_conf(struct api *api, const struct conf *c, const struct auth *a);
 

@@ -29,6 +29,7 @@
 #include "notify.h"
 #include "period.h"
 #include "reply.h"
+#include "silence.h"
 #include "sink.h"
 #include "stream.h"
 #include "xmalloc.h"
@@ -45,6 +46,8 @@ struct daemon {
 	struct explain_registry	*reg;
 	struct monitor		*mon;
 	struct deliver		*deliver;
+	struct silence_registry	*silences;
+	char			*silences_path;
 	struct stream		*st;
 	struct api		*api;
 	struct event		*checkpoint_ev;
@@ -452,6 +455,8 @@ daemon_free(struct daemon *d)
 	stream_free(d->st);
 	ingest_free(d->in);
 	deliver_free(d->deliver);
+	silence_free(d->silences);
+	free(d->silences_path);
 	monitor_free(d->mon);
 	explain_free(d->reg);
 	for (i = 0; i < sizeof evs / sizeof evs[0]; i++) {
@@ -564,6 +569,12 @@ main(int argc, char **argv)
 	d.deliver = deliver_create(d.base, d.conf, d.conf->state_dir, &cause);
 	if (d.deliver == NULL)
 		fatalx("%s", cause);
+	d.silences_path = xasprintf("%s/silences.json", d.conf->state_dir);
+	d.silences = silence_create();
+	if (silence_load(d.silences, d.silences_path, (int64_t)time(NULL),
+	    &cause) == -1)
+		fatalx("%s", cause);
+	deliver_set_silences(d.deliver, d.silences);
 	sink_register(deliver_sink(d.deliver));
 	d.st = stream_create(d.base, d.conf, d.in, daemon_checkpoint_cb, &d);
 	d.api = api_create(d.base, d.conf, d.auth, d.in, d.st, &cause);
@@ -575,6 +586,7 @@ main(int argc, char **argv)
 	    explain_path(d.reg), daemon_explained_cb, &d);
 	api_set_monitor(d.api, d.mon, daemon_monitor_changed_cb, &d);
 	api_set_deliveries(d.api, daemon_deliveries_json, &d);
+	api_set_silences(d.api, d.silences, d.silences_path);
 
 	d.sig_hup = evsignal_new(d.base, SIGHUP, signal_cb, &d);
 	d.sig_term = evsignal_new(d.base, SIGTERM, signal_cb, &d);
