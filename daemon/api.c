@@ -1050,6 +1050,38 @@ api_is_json_type(const char *type)
 	return *type == '\0' || *type == ';' || *type == ' ' || *type == '\t';
 }
 
+
+/*
+ * The JSON object of a POST body: 415 unless application/json, 400 when
+ * empty or not JSON (answered here, NULL returned). A new reference.
+ */
+static json_t *
+api_json_body(struct evhttp_request *req)
+{
+	struct evbuffer *body = evhttp_request_get_input_buffer(req);
+	json_error_t jerr;
+	json_t *o;
+	char q[65];
+	size_t len;
+
+	if (!api_is_json_type(evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "Content-Type"))) {
+		api_error(req, 415, "the body must be application/json");
+		return NULL;
+	}
+	if ((len = evbuffer_get_length(body)) == 0) {
+		api_error(req, 400, "the body is empty");
+		return NULL;
+	}
+	o = json_loadb((const char *)evbuffer_pullup(body, -1), len,
+	    JSON_REJECT_DUPLICATES, &jerr);
+	if (o == NULL)
+		api_error(req, 400, "the body is not valid JSON: %s (line %d, "
+		    "column %d)", api_printable(jerr.text, q), jerr.line,
+		    jerr.column);
+	return o;
+}
+
 /*
  * POST /v1/explanations: a contract §2 object. Saved before the answer;
  * 201 with the stored entry and its Location.
@@ -1059,34 +1091,16 @@ api_explanations_post(struct api_call *call)
 {
 	struct api *api = call->api;
 	struct evhttp_request *req = call->req;
-	struct evbuffer *body = evhttp_request_get_input_buffer(req);
 	struct explain_registry *reg;
 	const struct explanation *old;
 	struct explanation *e;
-	json_error_t jerr;
 	json_t *o;
-	char *cause = NULL, *location, id[EXPLAIN_ID_MAX + 1], q[65];
-	size_t len;
+	char *cause = NULL, *location, id[EXPLAIN_ID_MAX + 1];
 
 	if ((reg = api_explain(call)) == NULL)
 		return;
-	if (!api_is_json_type(evhttp_find_header(
-	    evhttp_request_get_input_headers(req), "Content-Type"))) {
-		api_error(req, 415, "the body must be application/json");
+	if ((o = api_json_body(req)) == NULL)
 		return;
-	}
-	if ((len = evbuffer_get_length(body)) == 0) {
-		api_error(req, 400, "the body is empty");
-		return;
-	}
-	o = json_loadb((const char *)evbuffer_pullup(body, -1), len,
-	    JSON_REJECT_DUPLICATES, &jerr);
-	if (o == NULL) {
-		api_error(req, 400, "the body is not valid JSON: %s (line %d, "
-		    "column %d)", api_printable(jerr.text, q), jerr.line,
-		    jerr.column);
-		return;
-	}
 	if (explain_from_json(o, api->benefits, api->nbenefits, &e,
 	    &cause) == -1) {
 		json_decref(o);
@@ -1208,35 +1222,17 @@ api_silences_post(struct api_call *call)
 {
 	struct api *api = call->api;
 	struct evhttp_request *req = call->req;
-	struct evbuffer *body = evhttp_request_get_input_buffer(req);
 	struct silence_registry *reg;
 	const struct silence *added;
 	struct silence *sl;
-	json_error_t jerr;
 	json_t *o;
-	char *cause = NULL, *location, q[65];
+	char *cause = NULL, *location;
 	int64_t now = (int64_t)time(NULL);
-	size_t len;
 
 	if ((reg = api_silences(call)) == NULL)
 		return;
-	if (!api_is_json_type(evhttp_find_header(
-	    evhttp_request_get_input_headers(req), "Content-Type"))) {
-		api_error(req, 415, "the body must be application/json");
+	if ((o = api_json_body(req)) == NULL)
 		return;
-	}
-	if ((len = evbuffer_get_length(body)) == 0) {
-		api_error(req, 400, "the body is empty");
-		return;
-	}
-	o = json_loadb((const char *)evbuffer_pullup(body, -1), len,
-	    JSON_REJECT_DUPLICATES, &jerr);
-	if (o == NULL) {
-		api_error(req, 400, "the body is not valid JSON: %s (line %d, "
-		    "column %d)", api_printable(jerr.text, q), jerr.line,
-		    jerr.column);
-		return;
-	}
 	if (silence_from_json(o, now, &sl, &cause) == -1) {
 		json_decref(o);
 		api_error(req, 400, "%s", cause);
