@@ -54,6 +54,7 @@ CORE_SRCS := \
 	daemon/detect.c \
 	daemon/model.c \
 	daemon/file.c \
+	daemon/utc.c \
 	daemon/checkpoint.c \
 	daemon/explain.c \
 	daemon/detector.c \
@@ -110,14 +111,16 @@ deps_test_ingest := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/conf.o \
 deps_test_reply := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/reply.o
 deps_test_model := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/model.o
 deps_test_detect := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/detect.o
-deps_test_alert := $(BASE) $(BUILDDIR)/alerts/alert.o $(BUILDDIR)/alerts/sink.o
+deps_test_alert := $(BASE) $(BUILDDIR)/daemon/utc.o $(BUILDDIR)/alerts/alert.o \
+	$(BUILDDIR)/alerts/sink.o
 deps_test_explain := $(BASE) $(BUILDDIR)/daemon/explain.o $(BUILDDIR)/daemon/period.o \
-	$(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/file.o
+	$(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/file.o $(BUILDDIR)/daemon/utc.o
 deps_test_spool := $(BASE) $(BUILDDIR)/daemon/file.o $(BUILDDIR)/alerts/spool.o
 deps_test_webhook := $(BASE) $(BUILDDIR)/alerts/http.o $(BUILDDIR)/alerts/webhook.o
 deps_test_silence := $(BASE) $(BUILDDIR)/daemon/file.o $(BUILDDIR)/daemon/decision.o \
-	$(BUILDDIR)/alerts/alert.o $(BUILDDIR)/alerts/silence.o
-deps_test_email := $(BASE) $(BUILDDIR)/alerts/alert.o $(BUILDDIR)/alerts/email.o
+	$(BUILDDIR)/daemon/utc.o $(BUILDDIR)/alerts/alert.o $(BUILDDIR)/alerts/silence.o
+deps_test_email := $(BASE) $(BUILDDIR)/daemon/utc.o $(BUILDDIR)/alerts/alert.o \
+	$(BUILDDIR)/alerts/email.o
 
 .PHONY: all check check-run unit integration asan demo sim bench install clean deps \
 	deps-check lint

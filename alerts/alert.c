@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "alert.h"
+#include "utc.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -35,25 +36,17 @@ alert_direction_name(enum alert_direction d)
 	return d == ALERT_DOWN ? "down" : "up";
 }
 
-static void
-alert_time(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
 
-	gmtime_r(&tt, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 /* RFC 3339 UTC, or JSON null for 0. */
 static json_t *
 alert_json_time(int64_t t)
 {
-	char buf[32];
+	char buf[UTC_TIME_SIZE];
 
 	if (t == 0)
 		return json_null();
-	alert_time(t, buf, sizeof buf);
+	(void)utc_format(t, buf);
 	return json_string(buf);
 }
 

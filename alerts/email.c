@@ -15,6 +15,7 @@
 
 #include "alert.h"
 #include "email.h"
+#include "utc.h"
 #include "xmalloc.h"
 
 #define EMAIL_FOLD	78	/* preferred header line length */
@@ -372,12 +373,9 @@ email_direction_words(enum alert_direction d)
 static void
 email_iso_time(struct email_buf *b, int64_t t)
 {
-	struct tm	 tm;
-	time_t		 tt = (time_t)t;
-	char		 s[32];
+	char		 s[UTC_TIME_SIZE];
 
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (utc_format(t, s) == -1)
 		snprintf(s, sizeof s, "%" PRId64, t);
 	email_adds(b, s);
 }

@@ -19,9 +19,9 @@
 #include "decision.h"
 #include "file.h"
 #include "silence.h"
+#include "utc.h"
 #include "xmalloc.h"
 
-#define SILENCE_TIME_SIZE	21	/* "2024-01-01T00:00:00Z" */
 
 struct silence_registry {
 	struct silence	**items;
@@ -86,18 +86,6 @@ silence_utf8_len(const char *s)
 			n++;
 	}
 	return n;
-}
-
-/* Unix seconds as RFC 3339 in UTC. */
-static void
-silence_format_time(int64_t t, char *buf)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, SILENCE_TIME_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, SILENCE_TIME_SIZE, "1970-01-01T00:00:00Z");
 }
 
 /* An RFC 3339 time (not bare Unix seconds); 0 or -1. */
@@ -294,7 +282,7 @@ silence_from_json(const json_t *o, int64_t now, struct silence **out,
 static json_t *
 silence_json(const struct silence *s, int64_t now, bool active)
 {
-	char ends[SILENCE_TIME_SIZE], created[SILENCE_TIME_SIZE];
+	char ends[UTC_TIME_SIZE], created[UTC_TIME_SIZE];
 	json_t *o, *m;
 	int i;
 
@@ -304,8 +292,8 @@ silence_json(const struct silence *s, int64_t now, bool active)
 			json_object_set_new(m, silence_keys[i],
 			    json_string(s->match[i]));
 	}
-	silence_format_time(s->ends_at, ends);
-	silence_format_time(s->created_at, created);
+	(void)utc_format(s->ends_at, ends);
+	(void)utc_format(s->created_at, created);
 	o = json_pack("{s:s, s:o, s:s, s:s, s:s?, s:s}", "id", s->id,
 	    "matchers", m, "ends_at", ends, "comment", s->comment,
 	    "created_by", s->created_by, "created_at", created);

@@ -40,6 +40,7 @@
 #include "series.h"
 #include "silence.h"
 #include "stream.h"
+#include "utc.h"
 #include "xmalloc.h"
 
 #define API_MAX_HEADERS		8192	/* bytes of request headers */
@@ -312,12 +313,9 @@ api_json_ratio(double num, uint32_t n)
 static json_t *
 api_json_time(int64_t t)
 {
-	char s[32];
-	time_t tt = (time_t)t;
-	struct tm tm;
+	char s[UTC_TIME_SIZE];
 
-	if (t == INT64_MIN || gmtime_r(&tt, &tm) == NULL ||
-	    strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (t == INT64_MIN || utc_format(t, s) == -1)
 		return json_null();
 	return json_string(s);
 }

@@ -13,13 +13,13 @@
 
 #include "conf.h"
 #include "explain.h"
+#include "utc.h"
 #include "file.h"
 #include "xmalloc.h"
 
 #define EXPLAIN_NITEMS(a)	(sizeof (a) / sizeof (a)[0])
 #define EXPLAIN_MAX_OFFICES	4096	/* offices one entry may name */
 #define EXPLAIN_DATE_SIZE	40	/* "YYYY-MM-DD", room for any int */
-#define EXPLAIN_TIME_SIZE	32	/* "YYYY-MM-DDTHH:MM:SSZ" and NUL */
 #define EXPLAIN_QUOTE_MAX	64	/* input characters echoed in errors */
 #define EXPLAIN_NKINDS		2	/* first, ongoing */
 
@@ -152,19 +152,7 @@ explain_format_date(int32_t day, char *buf)
 	snprintf(buf, EXPLAIN_DATE_SIZE, "%04d-%02d-%02d", (int)y, m, d);
 }
 
-/* Unix seconds as RFC 3339 in UTC. */
-static void
-explain_format_time(int64_t t, char *buf)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, EXPLAIN_TIME_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, EXPLAIN_TIME_SIZE, "1970-01-01T00:00:00Z");
-}
-
-/* The inverse of explain_format_time; 0 or -1. */
+/* The inverse of utc_format; 0 or -1. */
 static int
 explain_parse_time(const char *s, int64_t *t)
 {
@@ -654,7 +642,7 @@ json_t *
 explain_to_json(const struct explanation *e, const char *const *benefits)
 {
 	char from[EXPLAIN_DATE_SIZE], to[EXPLAIN_DATE_SIZE];
-	char created[EXPLAIN_TIME_SIZE];
+	char created[UTC_TIME_SIZE];
 	json_t *b = json_array(), *k = json_array(), *off = json_array();
 	int i;
 
@@ -684,7 +672,7 @@ explain_to_json(const struct explanation *e, const char *const *benefits)
 	explain_format_date(e->from_day, from);
 	if (e->to_day != INT32_MAX)
 		explain_format_date(e->to_day, to);
-	explain_format_time(e->created_at, created);
+	(void)utc_format(e->created_at, created);
 	/* json_pack takes the "o" arguments, also when it fails. */
 	return json_pack("{s:s, s:s?, s:s, s:s?, s:o, s:o, s:o, s:s?, s:s?, "
 	    "s:s, s:s}",
