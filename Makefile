@@ -17,7 +17,7 @@ TEST_PKGS := cmocka
 DEB_PACKAGES := build-essential pkg-config libevent-dev libhiredis-dev \
 	libcurl4-openssl-dev libjansson-dev libinih-dev libsystemd-dev \
 	libssl-dev libcmocka-dev redis-server redis-tools python3 curl tzdata \
-	cppcheck
+	cppcheck openssl
 
 WARNINGS := -std=c11 -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 	-Wshadow -Wpointer-arith -Wwrite-strings -Wsign-compare
@@ -70,11 +70,15 @@ CORE_SRCS := \
 	alerts/http.c \
 	alerts/webhook.c \
 	alerts/spool.c \
+	alerts/route.c \
+	alerts/ledger.c \
 	alerts/deliver.c \
 	alerts/email.c \
 	alerts/silence.c
 
-CORE_OBJS := $(CORE_SRCS:%.c=$(BUILDDIR)/%.o)
+# The built-in email template, made into a C string at build time.
+TEMPLATE_OBJ := $(BUILDDIR)/alerts/template.o
+CORE_OBJS := $(CORE_SRCS:%.c=$(BUILDDIR)/%.o) $(TEMPLATE_OBJ)
 MAIN_OBJ := $(BUILDDIR)/daemon/main.o
 
 STABILD := $(BUILDDIR)/stabild
@@ -87,7 +91,7 @@ SIMCHECK := $(BUILDDIR)/stabild-simcheck
 UNIT_TESTS := test_log test_buf test_conf test_auth test_decision test_period \
 	test_series test_dedup test_records test_checkpoint test_ingest test_alert \
 	test_reply test_model test_detect test_explain test_spool \
-	test_webhook test_silence test_email
+	test_webhook test_silence test_email test_route
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILDDIR)/tests/%)
 
 BASE := $(BUILDDIR)/daemon/log.o $(BUILDDIR)/daemon/xmalloc.o
@@ -121,6 +125,9 @@ deps_test_silence := $(BASE) $(BUILDDIR)/daemon/file.o $(BUILDDIR)/daemon/decisi
 	$(BUILDDIR)/daemon/utc.o $(BUILDDIR)/alerts/alert.o $(BUILDDIR)/alerts/silence.o
 deps_test_email := $(BASE) $(BUILDDIR)/daemon/utc.o $(BUILDDIR)/alerts/alert.o \
 	$(BUILDDIR)/alerts/email.o
+deps_test_route := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/utc.o \
+	$(BUILDDIR)/daemon/file.o $(BUILDDIR)/alerts/alert.o \
+	$(BUILDDIR)/alerts/route.o $(BUILDDIR)/alerts/ledger.o
 
 .PHONY: all check check-run unit integration asan demo sim bench install clean deps \
 	deps-check lint
@@ -130,6 +137,17 @@ all: $(STABILD) $(SIM) $(BARE) $(HISTORY) $(SIMCHECK)
 $(BUILDDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILDDIR)/alerts/template.c: alerts/templates/alert.txt
+	@mkdir -p $(dir $@)
+	{ echo '/* Made from $< at build time. */'; \
+	  echo '#include "email.h"'; \
+	  echo 'const char email_default_template[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@
+
+$(TEMPLATE_OBJ): $(BUILDDIR)/alerts/template.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(STABILD): $(CORE_OBJS) $(MAIN_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -167,7 +185,7 @@ deps:
 deps-check:
 	@if pkg-config --exists $(PKGS) $(TEST_PKGS) && command -v redis-server >/dev/null \
 		&& command -v python3 >/dev/null && command -v curl >/dev/null \
-		&& command -v cppcheck >/dev/null \
+		&& command -v cppcheck >/dev/null && command -v openssl >/dev/null \
 		&& [ -e /usr/share/zoneinfo/Europe/Stockholm ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then $(MAKE) deps; \
 	else echo "stabild: missing build dependencies; run as root:"; \

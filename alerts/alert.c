@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -129,4 +130,151 @@ alert_to_json(const struct alert *a, const char *base_url)
 	if (out == NULL)
 		fatalx("alert: cannot encode JSON for %s", a->id);
 	return out;
+}
+
+/* Copy a string member into dst; -1 if absent, not a string or too long. */
+static int
+alert_get_text(const json_t *o, const char *key, char *dst, size_t size)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	if (v == NULL || strlen(v) >= size)
+		return -1;
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+static int
+alert_get_number(const json_t *o, const char *key, double *v)
+{
+	const json_t *j = json_object_get(o, key);
+
+	if (!json_is_number(j))
+		return -1;
+	*v = json_number_value(j);
+	return 0;
+}
+
+/* A time member: RFC 3339 or null (0). */
+static int
+alert_get_time(const json_t *o, const char *key, int64_t *t)
+{
+	const json_t *j = json_object_get(o, key);
+
+	if (json_is_null(j)) {
+		*t = 0;
+		return 0;
+	}
+	if (!json_is_string(j))
+		return -1;
+	return utc_parse(json_string_value(j), t);
+}
+
+static int
+alert_get_names(const json_t *o, const char *key,
+    char (*names)[ALERT_NAME_MAX], int *n)
+{
+	const json_t *arr = json_object_get(o, key), *v;
+	size_t i;
+
+	*n = 0;
+	if (!json_is_array(arr) || json_array_size(arr) > ALERT_MAX_EXPLANATIONS)
+		return -1;
+	json_array_foreach(arr, i, v) {
+		if (!json_is_string(v) ||
+		    strlen(json_string_value(v)) >= ALERT_NAME_MAX)
+			return -1;
+		snprintf(names[*n], ALERT_NAME_MAX, "%s", json_string_value(v));
+		(*n)++;
+	}
+	return 0;
+}
+
+/* One of two names: 0 for first, 1 for second, -1 for neither. */
+static int
+alert_get_choice(const json_t *o, const char *key, const char *first,
+    const char *second)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	if (v == NULL)
+		return -1;
+	if (strcmp(v, first) == 0)
+		return 0;
+	return strcmp(v, second) == 0 ? 1 : -1;
+}
+
+int
+alert_from_json(const json_t *o, struct alert *a)
+{
+	const json_t *series, *ci, *dec, *strata, *s, *j;
+	int status, cls, scope, dir;
+	size_t i;
+
+	memset(a, 0, sizeof *a);
+	series = json_object_get(o, "series");
+	ci = json_object_get(o, "odds_ratio_ci");
+	dec = json_object_get(o, "decomposition");
+	strata = json_object_get(o, "strata");
+	status = alert_get_choice(o, "status", "firing", "resolved");
+	cls = alert_get_choice(o, "classification", "unexplained",
+	    "explained");
+	scope = alert_get_choice(o, "scope", "office", "national");
+	dir = alert_get_choice(o, "direction", "up", "down");
+	if (!json_is_object(o) || !json_is_object(series) ||
+	    status == -1 || cls == -1 || scope == -1 || dir == -1 ||
+	    alert_get_text(o, "alert_id", a->id, sizeof a->id) == -1 ||
+	    alert_get_text(series, "office", a->office, sizeof a->office) ==
+	    -1 ||
+	    alert_get_text(series, "benefit", a->benefit, sizeof a->benefit) ==
+	    -1 ||
+	    alert_get_text(series, "kind", a->kind, sizeof a->kind) == -1 ||
+	    alert_get_text(o, "onset", a->onset, sizeof a->onset) == -1 ||
+	    alert_get_text(o, "method", a->method, sizeof a->method) == -1 ||
+	    alert_get_time(o, "detected_at", &a->detected_at) == -1 ||
+	    alert_get_time(o, "raised_at", &a->raised_at) == -1 ||
+	    alert_get_time(o, "updated_at", &a->updated_at) == -1 ||
+	    alert_get_time(o, "resolved_at", &a->resolved_at) == -1 ||
+	    alert_get_number(o, "baseline_rate", &a->baseline_rate) == -1 ||
+	    alert_get_number(o, "current_rate", &a->current_rate) == -1 ||
+	    alert_get_number(o, "expected_rate", &a->expected_rate) == -1 ||
+	    alert_get_number(o, "odds_ratio", &a->odds_ratio) == -1 ||
+	    alert_get_names(o, "explanations", a->explanations,
+	    &a->nexplanations) == -1 ||
+	    alert_get_names(o, "context", a->context, &a->ncontext) == -1 ||
+	    !json_is_integer(json_object_get(o, "seq")) ||
+	    !json_is_boolean(json_object_get(o, "historical")) ||
+	    !json_is_array(ci) || json_array_size(ci) != 2 ||
+	    !json_is_number(json_array_get(ci, 0)) ||
+	    !json_is_number(json_array_get(ci, 1)) ||
+	    !json_is_object(dec) ||
+	    alert_get_number(dec, "case_mix", &a->case_mix_part) == -1 ||
+	    alert_get_number(dec, "practice", &a->practice_part) == -1 ||
+	    !json_is_integer(json_object_get(o, "decisions_since_onset")) ||
+	    !json_is_array(strata) || json_array_size(strata) > ALERT_MAX_STRATA)
+		return -1;
+	a->status = status == 0 ? ALERT_FIRING : ALERT_RESOLVED;
+	a->classification = cls == 0 ? ALERT_UNEXPLAINED : ALERT_EXPLAINED;
+	a->scope = scope == 0 ? ALERT_OFFICE : ALERT_NATIONAL;
+	a->direction = dir == 0 ? ALERT_UP : ALERT_DOWN;
+	a->seq = (uint32_t)json_integer_value(json_object_get(o, "seq"));
+	a->historical = json_is_true(json_object_get(o, "historical"));
+	a->odds_ratio_lo = json_number_value(json_array_get(ci, 0));
+	a->odds_ratio_hi = json_number_value(json_array_get(ci, 1));
+	a->decisions = (uint64_t)json_integer_value(json_object_get(o,
+	    "decisions_since_onset"));
+	json_array_foreach(strata, i, s) {
+		struct alert_stratum *st = &a->strata[a->nstrata];
+
+		if (alert_get_text(s, "stratum", st->name, sizeof st->name) ==
+		    -1 || alert_get_number(s, "share", &st->share) == -1 ||
+		    alert_get_number(s, "odds_ratio", &st->odds_ratio) == -1 ||
+		    alert_get_number(s, "excess", &st->excess) == -1)
+			return -1;
+		a->nstrata++;
+	}
+	if ((j = json_object_get(o, "note")) != NULL &&
+	    alert_get_text(o, "note", a->note, sizeof a->note) == -1)
+		return -1;
+	return 0;
 }

@@ -91,5 +91,12 @@ char *alert_to_json(const struct alert *a, const char *base_url);
 /* The same object as a jansson value (new reference). */
 struct json_t;
 struct json_t *alert_json(const struct alert *a, const char *base_url);
+/*
+ * The inverse of alert_json, for alerts kept as JSON (the outbox): every
+ * member alert_json writes, status_url aside. 0, or -1 when o is not such
+ * an object.
+ */
+int alert_from_json(const struct json_t *o, struct alert *a)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -1,8 +1,11 @@
 /*
- * Alert delivery to webhook receivers through the durable outbox. A
- * notification is written to disk before its first attempt and removed
- * only after a 2xx; its id (alert id, state sequence, receiver) makes a
- * replay after a crash a no-op instead of a second message.
+ * Alert delivery through the durable outbox. Each alert state change is
+ * routed to receivers; a notification per receiver is written to disk
+ * before its first attempt and removed only once the receiver accepted it
+ * (a 2xx, or SMTP's final 250). Its id (alert id, state sequence,
+ * receiver) makes a replay after a crash a no-op instead of a second
+ * message. Notifications of one route and receiver that fall within the
+ * route's group window are sent as one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,44 +18,59 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <openssl/evp.h>
 
 #include "alert.h"
 #include "conf.h"
 #include "deliver.h"
+#include "email.h"
 #include "http.h"
+#include "ledger.h"
 #include "log.h"
+#include "metrics.h"
+#include "route.h"
 #include "silence.h"
 #include "sink.h"
 #include "spool.h"
 #include "webhook.h"
 #include "xmalloc.h"
 
-#define DELIVER_CONNECT_MS	5000
-#define DELIVER_TOTAL_MS	15000
-#define DELIVER_SECRET_MAX	4096
+#define DELIVER_FILE_MAX	4096	/* bytes of a secret or auth file */
+#define DELIVER_GROUP_MAX	100	/* alerts in one notification */
+#define DELIVER_REPEAT_CHECK	1	/* seconds between repeat looks */
+#define DELIVER_MAX_RCPT	64
 
-struct deliver_secret {
-	char	*name;			/* receiver */
-	char	*value;			/* never logged */
-	size_t	 len;
+/* What a receiver needs beyond its configuration; never logged. */
+struct deliver_rx {
+	char	*name;
+	char	*secret;		/* webhook HMAC key */
+	size_t	 secretlen;
+	char	*auth_header;		/* "Authorization: Bearer ..." */
+	char	*user;			/* SMTP AUTH */
+	char	*password;
+	char	*template;		/* email; NULL: the built-in one */
 };
 
 struct deliver {
 	struct event_base	*base;
 	const struct conf	*conf;
 	struct spool		*spool;
+	struct ledger		*ledger;
 	const struct silence_registry *silences;	/* borrowed or NULL */
 	struct http_client	*http;
 	struct event		*timer;
+	struct event		*repeat_timer;
 	struct sink		 sink;
-	struct deliver_secret	 secrets[CONF_MAX_RECEIVERS];
-	int			 nsecrets;
+	struct deliver_rx	 rx[CONF_MAX_RECEIVERS];
+	int			 nrx;
+	char			 hostname[256];
 };
 
-/* One attempt in flight. */
+/* One attempt in flight: one notification, maybe a group of them. */
 struct deliver_try {
 	struct deliver		*d;
-	struct spool_item	*item;
+	struct spool_item	*items[DELIVER_GROUP_MAX];
+	int			 n;
 };
 
 static int64_t
@@ -64,27 +82,41 @@ deliver_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Free a string that may hold a secret. */
 static void
-deliver_secrets_free(struct deliver_secret *s, int n)
+deliver_wipe(char *s)
+{
+	if (s != NULL)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+static void
+deliver_rx_free(struct deliver_rx *rx, int n)
 {
 	int i;
 
 	for (i = 0; i < n; i++) {
-		if (s[i].value != NULL)
-			explicit_bzero(s[i].value, s[i].len);
-		free(s[i].value);
-		free(s[i].name);
+		free(rx[i].name);
+		deliver_wipe(rx[i].secret);
+		deliver_wipe(rx[i].auth_header);
+		deliver_wipe(rx[i].user);
+		deliver_wipe(rx[i].password);
+		free(rx[i].template);
 	}
 }
 
-/* The first line of a secret file; -1 with *cause (never the secret). */
+/*
+ * The first want lines of a small file, each non-empty, into out[]; -1
+ * with *cause, which never holds the file's contents.
+ */
 static int
-deliver_read_secret(const char *path, char **out, size_t *len, char **cause)
+deliver_read_lines(const char *path, char **out, int want, char **cause)
 {
-	char buf[DELIVER_SECRET_MAX];
+	char buf[DELIVER_FILE_MAX], *p;
 	ssize_t n;
-	size_t end;
-	int fd;
+	size_t len;
+	int fd, i;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		*cause = xasprintf("deliver: %s: %s", path, strerror(errno));
@@ -92,74 +124,113 @@ deliver_read_secret(const char *path, char **out, size_t *len, char **cause)
 	}
 	n = read(fd, buf, sizeof buf - 1);
 	close(fd);
-	if (n <= 0) {
-		*cause = xasprintf("deliver: %s: %s", path,
-		    n == 0 ? "empty" : strerror(errno));
+	if (n < 0) {
+		*cause = xasprintf("deliver: %s: %s", path, strerror(errno));
 		return -1;
 	}
-	end = strcspn(buf, "\r\n");
-	if ((size_t)n < end)
-		end = (size_t)n;
-	if (end == 0) {
-		*cause = xasprintf("deliver: %s: the first line is empty",
-		    path);
-		explicit_bzero(buf, sizeof buf);
-		return -1;
+	buf[n] = '\0';
+	p = buf;
+	for (i = 0; i < want; i++) {
+		len = strcspn(p, "\r\n");
+		if (len == 0) {
+			*cause = xasprintf("deliver: %s: line %d is empty or "
+			    "missing", path, i + 1);
+			while (--i >= 0)
+				deliver_wipe(out[i]);
+			explicit_bzero(buf, sizeof buf);
+			return -1;
+		}
+		out[i] = xstrndup(p, len);
+		p += len;
+		if (*p == '\r')
+			p++;
+		if (*p == '\n')
+			p++;
 	}
-	*out = xstrndup(buf, end);
-	*len = end;
 	explicit_bzero(buf, sizeof buf);
 	return 0;
 }
 
-/* Read every webhook receiver's secret into s; all or nothing. */
+/* Read one receiver's files into rx. */
 static int
-deliver_load_secrets(const struct conf *c, struct deliver_secret *s, int *n,
+deliver_rx_load(const struct conf_receiver *r, struct deliver_rx *rx,
+    char **cause)
+{
+	char *lines[2];
+
+	memset(rx, 0, sizeof *rx);
+	rx->name = xstrdup(r->name);
+	if (r->secret_file != NULL) {
+		if (deliver_read_lines(r->secret_file, lines, 1, cause) == -1)
+			return -1;
+		rx->secret = lines[0];
+		rx->secretlen = strlen(lines[0]);
+	}
+	if (r->bearer_token_file != NULL) {
+		if (deliver_read_lines(r->bearer_token_file, lines, 1, cause) ==
+		    -1)
+			return -1;
+		rx->auth_header = xasprintf("Authorization: Bearer %s",
+		    lines[0]);
+		deliver_wipe(lines[0]);
+	}
+	if (r->auth_file != NULL) {
+		if (deliver_read_lines(r->auth_file, lines, 2, cause) == -1)
+			return -1;
+		rx->user = lines[0];
+		rx->password = lines[1];
+	}
+	if (r->template_file != NULL &&
+	    (rx->template = email_load_template(r->template_file, cause)) ==
+	    NULL)
+		return -1;
+	return 0;
+}
+
+/* Every receiver's files; all or nothing. */
+static int
+deliver_rx_load_all(const struct conf *c, struct deliver_rx *rx, int *n,
     char **cause)
 {
 	int i;
 
 	*n = 0;
 	for (i = 0; i < c->nreceivers; i++) {
-		const struct conf_receiver *r = &c->receivers[i];
-
-		if (strcmp(r->type, "webhook") != 0 || r->secret_file == NULL)
-			continue;
-		s[*n].name = xstrdup(r->name);
-		if (deliver_read_secret(r->secret_file, &s[*n].value,
-		    &s[*n].len, cause) == -1) {
-			free(s[*n].name);
-			deliver_secrets_free(s, *n);
-			*n = 0;
+		if (deliver_rx_load(&c->receivers[i], &rx[i], cause) == -1) {
+			deliver_rx_free(rx, i + 1);
 			return -1;
 		}
-		(*n)++;
 	}
+	*n = c->nreceivers;
 	return 0;
 }
 
-static const struct conf_receiver *
-deliver_receiver(const struct deliver *d, const char *name)
+static const struct deliver_rx *
+deliver_rx_find(const struct deliver *d, const char *name)
 {
 	int i;
 
-	for (i = 0; i < d->conf->nreceivers; i++) {
-		if (strcmp(d->conf->receivers[i].name, name) == 0)
-			return &d->conf->receivers[i];
+	for (i = 0; i < d->nrx; i++) {
+		if (strcmp(d->rx[i].name, name) == 0)
+			return &d->rx[i];
 	}
 	return NULL;
 }
 
-static const struct deliver_secret *
-deliver_secret(const struct deliver *d, const char *name)
+/* The outbox gauges and counters for /metrics. */
+static void
+deliver_metrics(const struct deliver *d)
 {
-	int i;
+	struct spool_stats st;
 
-	for (i = 0; i < d->nsecrets; i++) {
-		if (strcmp(d->secrets[i].name, name) == 0)
-			return &d->secrets[i];
-	}
-	return NULL;
+	spool_get_stats(d->spool, &st);
+	metrics.notifications_queued = st.queued;
+	metrics.notifications_delivered = st.delivered;
+	metrics.notification_retries = st.retried;
+	metrics.notifications_expired = st.expired;
+	metrics.outbox_pending = (uint64_t)spool_pending(d->spool);
+	metrics.outbox_expired = (uint64_t)(spool_count(d->spool) -
+	    spool_pending(d->spool));
 }
 
 /* Arm the one timer for the earliest waiting notification. */
@@ -169,6 +240,7 @@ deliver_schedule(struct deliver *d)
 	int64_t next = spool_next_time(d->spool), wait;
 	struct timeval tv;
 
+	deliver_metrics(d);
 	if (next < 0)
 		return;
 	wait = next - deliver_now_ms();
@@ -179,59 +251,267 @@ deliver_schedule(struct deliver *d)
 	evtimer_add(d->timer, &tv);
 }
 
+/* Fail every item of an attempt with why. */
+static void
+deliver_fail_all(struct deliver *d, struct spool_item **items, int n,
+    const char *why, int64_t now)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		spool_failed(d->spool, items[i], why, now);
+}
+
 static void
 deliver_done_cb(void *arg, long status, const char *error)
 {
 	struct deliver_try *t = arg;
 	struct deliver *d = t->d;
-	struct spool_item *it = t->item;
-	char why[256];
+	struct spool_item *lead = t->items[0];
+	int i;
 
-	free(t);
 	if (error == NULL) {
-		log_info("deliver: %s delivered to %s (HTTP %ld)", it->id,
-		    it->receiver, status);
-		spool_delivered(d->spool, it);
+		log_info("deliver: %s%s delivered to %s (%ld)", lead->id,
+		    t->n > 1 ? " and its group" : "", lead->receiver, status);
+		for (i = 0; i < t->n; i++)
+			spool_delivered(d->spool, t->items[i]);
 	} else {
-		snprintf(why, sizeof why, "%s", error);
-		log_warnx("deliver: %s to %s failed (attempt %u): %s", it->id,
-		    it->receiver, it->attempts + 1, why);
-		spool_failed(d->spool, it, why, deliver_now_ms());
+		log_warnx("deliver: %s%s to %s failed (attempt %u): %s",
+		    lead->id, t->n > 1 ? " and its group" : "", lead->receiver,
+		    lead->attempts + 1, error);
+		deliver_fail_all(d, t->items, t->n, error, deliver_now_ms());
 	}
+	free(t);
 	deliver_schedule(d);
 }
 
-/* Start one attempt; false when it could not start (and was failed). */
+/* "g-" and 32 hex digits of SHA-256 over the member ids. */
 static void
-deliver_attempt(struct deliver *d, struct spool_item *it, int64_t now)
+deliver_group_key(struct spool_item **items, int n, char *out, size_t size)
 {
-	const struct conf_receiver *r = deliver_receiver(d, it->receiver);
-	const struct deliver_secret *sec;
-	struct deliver_try *t;
-	char **headers = NULL;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int j;
 
-	if (r == NULL || strcmp(r->type, "webhook") != 0) {
-		spool_failed(d->spool, it, "receiver no longer configured",
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		fatalx("deliver: SHA-256 is not available");
+	for (j = 0; j < n; j++)
+		EVP_DigestUpdate(ctx, items[j]->id, strlen(items[j]->id) + 1);
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	snprintf(out, size, "g-");
+	for (i = 0; i < 16 && 2 + 2 * i + 2 < size; i++)
+		snprintf(out + 2 + 2 * i, size - 2 - 2 * i, "%02x", md[i]);
+}
+
+/*
+ * The body of a grouped webhook notification: the alerts as stored,
+ * unchanged, in an array (see the README, "Grouping").
+ */
+static char *
+deliver_group_body(struct spool_item **items, int n, size_t *len)
+{
+	char *head, *body;
+	size_t hlen, total, off;
+	int i;
+
+	head = xasprintf("{\"version\":1,\"group\":{\"route\":\"%s\","
+	    "\"receiver\":\"%s\",\"count\":%d},\"alerts\":[", items[0]->group,
+	    items[0]->receiver, n);
+	hlen = strlen(head);
+	total = hlen + 3;
+	for (i = 0; i < n; i++)
+		total += items[i]->len + 1;
+	body = xmalloc(total);
+	memcpy(body, head, hlen);
+	off = hlen;
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			body[off++] = ',';
+		memcpy(body + off, items[i]->payload, items[i]->len);
+		off += items[i]->len;
+	}
+	memcpy(body + off, "]}", 3);
+	*len = off + 2;
+	free(head);
+	return body;
+}
+
+static void
+deliver_webhook(struct deliver *d, const struct conf_receiver *r,
+    struct deliver_try *t, int64_t now)
+{
+	const struct deliver_rx *rx = deliver_rx_find(d, r->name);
+	const char *extra[2] = { NULL, NULL };
+	char **headers = NULL, key[40], *body = NULL;
+	const char *send;
+	size_t len;
+
+	if (t->items[0]->group[0] == '\0') {
+		send = t->items[0]->payload;
+		len = t->items[0]->len;
+		snprintf(key, sizeof key, "%.39s", t->items[0]->id);
+	} else {
+		send = body = deliver_group_body(t->items, t->n, &len);
+		deliver_group_key(t->items, t->n, key, sizeof key);
+	}
+	if (rx != NULL && rx->auth_header != NULL)
+		extra[0] = rx->auth_header;
+	if (webhook_headers(&headers, t->items[0]->group[0] == '\0' ?
+	    t->items[0]->id : key, rx != NULL ? rx->secret : NULL,
+	    rx != NULL ? rx->secretlen : 0, now / 1000, send, len,
+	    extra) == -1) {
+		deliver_fail_all(d, t->items, t->n, "cannot build the request",
 		    now);
-		return;
-	}
-	sec = deliver_secret(d, r->name);
-	if (webhook_headers(&headers, it->id, sec != NULL ? sec->value : NULL,
-	    sec != NULL ? sec->len : 0, now / 1000, it->payload, it->len,
-	    NULL) == -1) {
-		spool_failed(d->spool, it, "cannot build the request", now);
-		return;
-	}
-	t = xmalloc(sizeof *t);
-	t->d = d;
-	t->item = it;
-	if (http_post(d->http, r->url, (const char *const *)headers,
-	    it->payload, it->len, DELIVER_CONNECT_MS, DELIVER_TOTAL_MS,
-	    deliver_done_cb, t) == -1) {
 		free(t);
-		spool_failed(d->spool, it, "cannot start the request", now);
+	} else if (http_post_ca(d->http, r->url, r->ca_file,
+	    (const char *const *)headers, send, len, (long)r->connect_timeout_ms,
+	    (long)r->timeout_ms, deliver_done_cb, t) == -1) {
+		deliver_fail_all(d, t->items, t->n, "cannot start the request",
+		    now);
+		free(t);
 	}
 	webhook_headers_free(headers);
+	free(body);
+}
+
+/* A comma-separated address list into bare envelope addresses. */
+static int
+deliver_rcpt(const char *list, char **rcpt, int *n)
+{
+	char one[320], spec[320];
+	const char *s;
+	size_t len;
+
+	while (list != NULL && conf_list_next(&list, &s, &len)) {
+		if (len >= sizeof one || *n >= DELIVER_MAX_RCPT)
+			return -1;
+		memcpy(one, s, len);
+		one[len] = '\0';
+		if (email_addr_spec(one, spec, sizeof spec) == -1)
+			return -1;
+		rcpt[(*n)++] = xasprintf("<%s>", spec);
+	}
+	return 0;
+}
+
+/* A comma-separated address list as strings for the headers. */
+static int
+deliver_addresses(const char *list, char **out, int max)
+{
+	const char *s;
+	size_t len;
+	int n = 0;
+
+	while (list != NULL && conf_list_next(&list, &s, &len) && n < max)
+		out[n++] = xstrndup(s, len);
+	return n;
+}
+
+static void
+deliver_strings_free(char **v, int n)
+{
+	while (n-- > 0)
+		free(v[n]);
+}
+
+static void
+deliver_email(struct deliver *d, const struct conf_receiver *r,
+    struct deliver_try *t, int64_t now)
+{
+	const struct deliver_rx *rx = deliver_rx_find(d, r->name);
+	struct alert *alerts = xcalloc((size_t)t->n, sizeof *alerts);
+	const struct alert *ptrs[DELIVER_GROUP_MAX];
+	char *to[DELIVER_MAX_RCPT], *cc[DELIVER_MAX_RCPT];
+	char *rcpt[DELIVER_MAX_RCPT + 1], from[320], envelope[330];
+	char *base, *msg = NULL, *cause = NULL;
+	struct http_mail m;
+	json_error_t err;
+	json_t *o;
+	int i, nto, ncc, nrcpt = 0, bad = 0;
+
+	for (i = 0; i < t->n; i++) {
+		o = json_loadb(t->items[i]->payload, t->items[i]->len, 0, &err);
+		if (o == NULL || alert_from_json(o, &alerts[i]) == -1)
+			bad = 1;
+		json_decref(o);
+		ptrs[i] = &alerts[i];
+	}
+	nto = deliver_addresses(r->to, to, DELIVER_MAX_RCPT);
+	ncc = deliver_addresses(r->cc, cc, DELIVER_MAX_RCPT);
+	if (bad)
+		cause = xstrdup("a stored alert cannot be read");
+	else if (email_addr_spec(r->from, from, sizeof from) == -1 ||
+	    deliver_rcpt(r->to, rcpt, &nrcpt) == -1 ||
+	    deliver_rcpt(r->cc, rcpt, &nrcpt) == -1)
+		cause = xstrdup("an address cannot be used in the envelope");
+	else {
+		base = xasprintf("http://%s:%d", d->conf->http_bind,
+		    d->conf->http_port);
+		msg = email_render(ptrs, t->n, rx != NULL &&
+		    rx->template != NULL ? rx->template :
+		    email_default_template, r->from, (const char *const *)to,
+		    nto, (const char *const *)cc, ncc, base, now / 1000,
+		    d->hostname, &cause);
+		free(base);
+	}
+	if (msg != NULL) {
+		rcpt[nrcpt] = NULL;
+		snprintf(envelope, sizeof envelope, "<%s>", from);
+		memset(&m, 0, sizeof m);
+		m.url = r->url;
+		m.starttls = strncasecmp(r->url, "smtps://", 8) == 0 ||
+		    strcmp(r->starttls, "off") == 0 ? HTTP_STARTTLS_OFF :
+		    strcmp(r->starttls, "optional") == 0 ?
+		    HTTP_STARTTLS_OPTIONAL : HTTP_STARTTLS_REQUIRED;
+		m.ca_file = r->ca_file;
+		m.user = rx != NULL ? rx->user : NULL;
+		m.password = rx != NULL ? rx->password : NULL;
+		m.from = envelope;
+		m.rcpt = (const char *const *)rcpt;
+		m.message = msg;
+		m.len = strlen(msg);
+		m.connect_timeout_ms = (long)r->connect_timeout_ms;
+		m.total_timeout_ms = (long)r->timeout_ms;
+		if (http_mail_send(d->http, &m, deliver_done_cb, t) == -1)
+			cause = xstrdup("cannot start the SMTP transfer");
+		else
+			t = NULL;	/* deliver_done_cb has it now */
+	}
+	if (t != NULL) {
+		log_warnx("deliver: %s to %s: %s", t->items[0]->id, r->name,
+		    cause);
+		deliver_fail_all(d, t->items, t->n, cause, now);
+		free(t);
+	}
+	free(cause);
+	free(msg);
+	free(alerts);
+	deliver_strings_free(to, nto);
+	deliver_strings_free(cc, ncc);
+	deliver_strings_free(rcpt, nrcpt);
+}
+
+/* Start one attempt for lead and the rest of its group. */
+static void
+deliver_attempt(struct deliver *d, struct spool_item *lead, int64_t now)
+{
+	const struct conf_receiver *r = route_receiver(d->conf, lead->receiver);
+	struct deliver_try *t = xcalloc(1, sizeof *t);
+
+	t->d = d;
+	t->items[0] = lead;
+	t->n = 1 + spool_take_group(d->spool, lead, t->items + 1,
+	    DELIVER_GROUP_MAX - 1);
+	if (r == NULL) {
+		deliver_fail_all(d, t->items, t->n,
+		    "receiver no longer configured", now);
+		free(t);
+	} else if (strcmp(r->type, "webhook") == 0)
+		deliver_webhook(d, r, t, now);
+	else
+		deliver_email(d, r, t, now);
 }
 
 static void
@@ -248,14 +528,74 @@ deliver_timer_cb(evutil_socket_t fd, short events, void *arg)
 	deliver_schedule(d);
 }
 
-/* The sink: one notification per webhook receiver and alert change. */
+/*
+ * Put one notification of alert_id's state seq for target into the
+ * outbox; a route with a group window holds it until the window ends.
+ */
+static int
+deliver_queue(struct deliver *d, const char *id,
+    const struct conf_receiver *r, const struct conf_route *rt,
+    const char *body, int64_t now)
+{
+	const char *group = "";
+	int64_t due = now;
+	char *cause = NULL;
+
+	if (rt != NULL && rt->group_wait_ms > 0) {
+		group = rt->name;
+		if ((due = spool_group_due(d->spool, r->name, group, now)) ==
+		    -1)
+			due = now + rt->group_wait_ms;
+	}
+	if (spool_put_at(d->spool, id, r->name, group, "application/json",
+	    body, strlen(body), now, due, &cause) == -1) {
+		log_errorx("deliver: %s: %s", id, cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+deliver_save_ledger(struct deliver *d)
+{
+	char *cause = NULL;
+
+	if (ledger_save(d->ledger, &cause) == -1) {
+		log_warnx("deliver: %s", cause);
+		free(cause);
+	}
+}
+
+/* Whether out[0..n-1] holds receiver r. */
+static bool
+deliver_has(const struct route_target *out, int n,
+    const struct conf_receiver *r)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (out[i].receiver == r)
+			return true;
+	}
+	return false;
+}
+
+/* The sink: route each alert state change into the outbox. */
 static void
 deliver_emit(void *arg, const struct alert *a)
 {
 	struct deliver *d = arg;
+	struct route_target targets[CONF_MAX_RECEIVERS];
+	const struct conf_receiver *r;
 	const struct silence *sl;
-	char id[SPOOL_ID_MAX], *body, *base, *cause = NULL;
-	int i, queued = 0;
+	struct ledger_entry *e;
+	char id[SPOOL_ID_MAX], *base, *body;
+	int64_t now = deliver_now_ms();
+	bool open = a->status == ALERT_FIRING &&
+	    a->classification == ALERT_UNEXPLAINED;
+	json_t *aj;
+	int i, n = 0;
 
 	if (a->historical) {
 		log_info("deliver: %s is historical: recorded, not sent",
@@ -263,35 +603,108 @@ deliver_emit(void *arg, const struct alert *a)
 		return;
 	}
 	if (d->silences != NULL && (sl = silence_match(d->silences, a,
-	    (int64_t)time(NULL))) != NULL) {
+	    now / 1000)) != NULL)
 		log_info("deliver: %s (state %u, %s) silenced by %s: recorded, "
 		    "not sent", a->id, a->seq, alert_status_name(a->status),
 		    sl->id);
-		return;
+	else
+		n = route_targets(d->conf, a, targets);
+	/* Whoever heard it fire hears that it is over or explained. */
+	if (!open && (e = ledger_find(d->ledger, a->id)) != NULL) {
+		for (i = 0; i < e->ntold; i++) {
+			r = route_receiver(d->conf, e->told[i].receiver);
+			if (r != NULL && !deliver_has(targets, n, r) &&
+			    n < CONF_MAX_RECEIVERS) {
+				targets[n].receiver = r;
+				targets[n++].route = NULL;
+			}
+		}
 	}
+	if (n == 0 && d->conf->nroutes > 0)
+		log_info("deliver: %s (state %u) matches no receiver: "
+		    "recorded, not sent", a->id, a->seq);
+
 	base = xasprintf("http://%s:%d", d->conf->http_bind,
 	    d->conf->http_port);
-	body = alert_to_json(a, base);
+	aj = alert_json(a, base);
+	body = json_dumps(aj, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	free(base);
-	for (i = 0; i < d->conf->nreceivers; i++) {
-		const struct conf_receiver *r = &d->conf->receivers[i];
-
-		if (strcmp(r->type, "webhook") != 0)
-			continue;
+	for (i = 0; i < n; i++) {
+		r = targets[i].receiver;
 		snprintf(id, sizeof id, "%.70s.%u.%.16s", a->id, a->seq,
 		    r->name);
-		if (spool_put(d->spool, id, r->name, "application/json", body,
-		    strlen(body), deliver_now_ms(), &cause) == -1) {
-			log_errorx("deliver: %s: %s", id, cause);
-			free(cause);
-			cause = NULL;
-			continue;
-		}
-		queued++;
+		if (deliver_queue(d, id, r, targets[i].route, body, now) == 0 &&
+		    open && ledger_told(d->ledger, a->id, aj, r->name, now,
+		    false) == -1)
+			log_warnx("deliver: %s: the ledger is full", a->id);
 	}
+	if (!open)
+		ledger_forget(d->ledger, a->id);
+	deliver_save_ledger(d);
+	json_decref(aj);
 	free(body);
-	if (queued > 0)
-		event_active(d->timer, EV_TIMEOUT, 0);
+	deliver_schedule(d);
+}
+
+/* Send again what still fires, unexplained, after its repeat interval. */
+static void
+deliver_repeat_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct deliver *d = arg;
+	struct route_target targets[CONF_MAX_RECEIVERS];
+	struct ledger_entry *e;
+	struct ledger_told *w;
+	struct alert a;
+	char id[SPOOL_ID_MAX], *body;
+	int64_t now = deliver_now_ms(), every;
+	int i, j, k, n;
+
+	(void)fd;
+	(void)events;
+	for (i = 0; i < ledger_count(d->ledger); i++) {
+		e = ledger_at(d->ledger, i);
+		if (alert_from_json(e->alert, &a) == -1 ||
+		    (d->silences != NULL &&
+		    silence_match(d->silences, &a, now / 1000) != NULL))
+			continue;
+		n = route_targets(d->conf, &a, targets);
+		body = NULL;
+		for (j = 0; j < e->ntold; j++) {
+			w = &e->told[j];
+			for (k = 0; k < n; k++) {
+				if (strcmp(targets[k].receiver->name,
+				    w->receiver) == 0)
+					break;
+			}
+			if (k == n || targets[k].route == NULL ||
+			    (every = targets[k].route->repeat_interval_ms) ==
+			    0 || now - w->last_sent < every)
+				continue;
+			if (body == NULL)
+				body = json_dumps(e->alert, JSON_COMPACT |
+				    JSON_PRESERVE_ORDER);
+			snprintf(id, sizeof id, "%.60s.%u.%.16s.r%u", a.id,
+			    a.seq, w->receiver, w->repeats + 1);
+			log_info("deliver: %s still fires: sending it to %s "
+			    "again", a.id, w->receiver);
+			if (deliver_queue(d, id, targets[k].receiver,
+			    targets[k].route, body, now) == 0)
+				(void)ledger_told(d->ledger, a.id, e->alert,
+				    w->receiver, now, true);
+		}
+		free(body);
+	}
+	deliver_save_ledger(d);
+	deliver_schedule(d);
+}
+
+static void
+deliver_set_limits(struct deliver *d, const struct conf *c)
+{
+	if (spool_set_limits(d->spool, SPOOL_BASE_MS, c->retry_max_ms,
+	    c->delivery_expiry_ms) == -1)
+		log_warnx("deliver: retry_max or delivery_expiry out of order; "
+		    "kept the old limits");
 }
 
 struct deliver *
@@ -299,24 +712,39 @@ deliver_create(struct event_base *base, const struct conf *c,
     const char *state_dir, char **cause)
 {
 	struct deliver *d = xcalloc(1, sizeof *d);
+	struct timeval every = { DELIVER_REPEAT_CHECK, 0 };
+	char *path;
 
 	d->base = base;
 	d->conf = c;
-	if (deliver_load_secrets(c, d->secrets, &d->nsecrets, cause) == -1) {
+	if (deliver_rx_load_all(c, d->rx, &d->nrx, cause) == -1) {
 		free(d);
 		return NULL;
 	}
-	if ((d->spool = spool_open(state_dir, cause)) == NULL) {
-		deliver_secrets_free(d->secrets, d->nsecrets);
+	path = xasprintf("%s/notified.json", state_dir);
+	d->ledger = ledger_open(path, cause);
+	free(path);
+	if (d->ledger == NULL ||
+	    (d->spool = spool_open(state_dir, cause)) == NULL) {
+		ledger_free(d->ledger);
+		deliver_rx_free(d->rx, d->nrx);
 		free(d);
 		return NULL;
 	}
+	if (gethostname(d->hostname, sizeof d->hostname) == -1 ||
+	    d->hostname[0] == '\0')
+		snprintf(d->hostname, sizeof d->hostname, "localhost");
+	d->hostname[sizeof d->hostname - 1] = '\0';
 	spool_set_seed(d->spool, (uint64_t)deliver_now_ms() ^
 	    ((uint64_t)getpid() << 32));
-	spool_set_limits(d->spool, SPOOL_BASE_MS, SPOOL_CAP_MS,
-	    SPOOL_EXPIRY_MS);
+	deliver_set_limits(d, c);
 	d->http = http_client_create(base);
 	d->timer = evtimer_new(base, deliver_timer_cb, d);
+	d->repeat_timer = event_new(base, -1, EV_PERSIST, deliver_repeat_cb,
+	    d);
+	if (d->timer == NULL || d->repeat_timer == NULL)
+		fatalx("deliver: cannot make timers");
+	evtimer_add(d->repeat_timer, &every);
 	d->sink.name = "deliver";
 	d->sink.arg = d;
 	d->sink.emit = deliver_emit;
@@ -335,8 +763,10 @@ deliver_free(struct deliver *d)
 		return;
 	http_client_free(d->http);
 	event_free(d->timer);
+	event_free(d->repeat_timer);
 	spool_close(d->spool);
-	deliver_secrets_free(d->secrets, d->nsecrets);
+	ledger_free(d->ledger);
+	deliver_rx_free(d->rx, d->nrx);
 	free(d);
 }
 
@@ -349,15 +779,16 @@ deliver_sink(struct deliver *d)
 int
 deliver_set_conf(struct deliver *d, const struct conf *c, char **cause)
 {
-	struct deliver_secret fresh[CONF_MAX_RECEIVERS];
+	struct deliver_rx fresh[CONF_MAX_RECEIVERS];
 	int n;
 
-	if (deliver_load_secrets(c, fresh, &n, cause) == -1)
+	if (deliver_rx_load_all(c, fresh, &n, cause) == -1)
 		return -1;
-	deliver_secrets_free(d->secrets, d->nsecrets);
-	memcpy(d->secrets, fresh, sizeof fresh);
-	d->nsecrets = n;
+	deliver_rx_free(d->rx, d->nrx);
+	memcpy(d->rx, fresh, sizeof fresh);
+	d->nrx = n;
 	d->conf = c;
+	deliver_set_limits(d, c);
 	return 0;
 }
 

@@ -342,6 +342,31 @@ email_address(struct email_buf *b, const char *addr, char **cause)
 	return (0);
 }
 
+int
+email_addr_spec(const char *addr, char *out, size_t size)
+{
+	const char *start = addr, *end, *lt;
+	size_t len;
+
+	end = addr + strlen(addr);
+	if ((lt = strrchr(addr, '<')) != NULL) {
+		start = lt + 1;
+		if ((end = strchr(start, '>')) == NULL)
+			return -1;
+	}
+	while (start < end && *start == ' ')
+		start++;
+	while (end > start && end[-1] == ' ')
+		end--;
+	len = (size_t)(end - start);
+	if (len == 0 || len >= size || memchr(start, '@', len) == NULL ||
+	    memchr(start, ' ', len) != NULL || email_has_ctl(start))
+		return -1;
+	memcpy(out, start, len);
+	out[len] = '\0';
+	return 0;
+}
+
 /* A list of addresses as one folded header. */
 static int
 email_address_header(struct email_buf *out, const char *name,

@@ -6,11 +6,21 @@
 #ifndef STABILD_EMAIL_H
 #define STABILD_EMAIL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "alert.h"
 
 #define EMAIL_TEMPLATE_MAX	(64 * 1024)	/* bytes of template file */
+
+/* The template built in from alerts/templates/alert.txt. */
+extern const char email_default_template[];
+
+/*
+ * The bare address of "a@b" or "Name <a@b>" into out (size bytes), for the
+ * SMTP envelope. 0, or -1 when there is none or it does not fit.
+ */
+int email_addr_spec(const char *addr, char *out, size_t size);
 
 /*
  * Read a template file (at most EMAIL_TEMPLATE_MAX bytes, no NUL bytes).

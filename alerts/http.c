@@ -1,7 +1,8 @@
 /*
- * HTTP POST on the libcurl multi interface driven by libevent: one event per
- * socket curl asks us to watch and one timer for curl's timeouts. Finished
- * transfers are collected with curl_multi_info_read and called back once.
+ * HTTP POST and SMTP on the libcurl multi interface driven by libevent: one
+ * event per socket curl asks us to watch and one timer for curl's
+ * timeouts. Finished transfers are collected with curl_multi_info_read and
+ * called back once.
  */
 #include <sys/queue.h>
 #include <stdlib.h>
@@ -19,8 +20,11 @@
 struct http_transfer {
 	struct http_client	*client;
 	CURL			*easy;
-	struct curl_slist	*headers;
+	struct curl_slist	*headers;	/* or SMTP recipients */
 	char			*body;
+	size_t			 len;
+	size_t			 sent;		/* SMTP: read so far */
+	int			 smtp;
 	http_done_cb		 cb;
 	void			*arg;
 	char			 errbuf[CURL_ERROR_SIZE];
@@ -159,16 +163,22 @@ http_finish(struct http_transfer *t, CURLcode result)
 	TAILQ_REMOVE(&c->transfers, t, entry);
 	c->ntransfers--;
 
-	if (result == CURLE_OK) {
-		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (result != CURLE_OK) {
+		/* SMTP keeps the refusing reply's code; HTTP has none. */
+		if (!t->smtp)
+			status = 0;
+		if (t->errbuf[0] != '\0')
+			error = xstrdup(t->errbuf);
+		else
+			error = xstrdup(curl_easy_strerror(result));
+	} else if (!t->smtp) {
 		if (status == 0)
 			error = xstrdup("no HTTP response");
 		else if (status < 200 || status > 299)
 			error = http_status_error(t, status);
-	} else if (t->errbuf[0] != '\0')
-		error = xstrdup(t->errbuf);
-	else
-		error = xstrdup(curl_easy_strerror(result));
+	}
+	/* SMTP and CURLE_OK: accepted, curl checked every reply. */
 
 	/* t is unlinked: a free of the client from cb does not touch it. */
 	t->cb(t->arg, status, error);
@@ -366,8 +376,70 @@ http_slist_add(struct curl_slist *list, const char *line)
 	return n;
 }
 
+/* A transfer of c on a new easy handle, with the options all share. */
+static struct http_transfer *
+http_transfer_new(struct http_client *c, const char *url, const char *ca_file,
+    long connect_timeout_ms, long total_timeout_ms, http_done_cb cb,
+    void *arg)
+{
+	struct http_transfer *t;
+	CURL *easy;
+	int bad = 0;
+
+	if (c->dying || url == NULL || cb == NULL || connect_timeout_ms < 0 ||
+	    total_timeout_ms < 0)
+		return NULL;
+	if ((easy = curl_easy_init()) == NULL)
+		return NULL;
+	t = xcalloc(1, sizeof *t);
+	t->client = c;
+	t->easy = easy;
+	t->cb = cb;
+	t->arg = arg;
+	bad |= curl_easy_setopt(easy, CURLOPT_URL, url) != CURLE_OK;
+	bad |= curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+	bad |= curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+	    connect_timeout_ms) != CURLE_OK;
+	bad |= curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, total_timeout_ms) !=
+	    CURLE_OK;
+	bad |= curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->errbuf) !=
+	    CURLE_OK;
+	bad |= curl_easy_setopt(easy, CURLOPT_PRIVATE, t) != CURLE_OK;
+	if (ca_file != NULL)
+		bad |= curl_easy_setopt(easy, CURLOPT_CAINFO, ca_file) !=
+		    CURLE_OK;
+	if (bad) {
+		http_transfer_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* Hand t to the multi handle; cb runs later, from the loop. */
+static int
+http_transfer_start(struct http_client *c, struct http_transfer *t)
+{
+	if (curl_multi_add_handle(c->multi, t->easy) != CURLM_OK) {
+		http_transfer_free(t);
+		return -1;
+	}
+	TAILQ_INSERT_TAIL(&c->transfers, t, entry);
+	c->ntransfers++;
+	return 0;
+}
+
 int
 http_post(struct http_client *c, const char *url,
+    const char *const *headers, const void *body, size_t len,
+    long connect_timeout_ms, long total_timeout_ms, http_done_cb cb,
+    void *arg)
+{
+	return http_post_ca(c, url, NULL, headers, body, len,
+	    connect_timeout_ms, total_timeout_ms, cb, arg);
+}
+
+int
+http_post_ca(struct http_client *c, const char *url, const char *ca_file,
     const char *const *headers, const void *body, size_t len,
     long connect_timeout_ms, long total_timeout_ms, http_done_cb cb,
     void *arg)
@@ -377,37 +449,30 @@ http_post(struct http_client *c, const char *url,
 	CURL *easy;
 	int bad = 0;
 
-	if (c->dying || url == NULL || cb == NULL || (body == NULL && len != 0))
-		return -1;
-	if (connect_timeout_ms < 0 || total_timeout_ms < 0)
+	if (body == NULL && len != 0)
 		return -1;
 	for (h = headers; h != NULL && *h != NULL; h++) {
 		if (strpbrk(*h, "\r\n") != NULL)
 			return -1;
 	}
-	if ((easy = curl_easy_init()) == NULL)
+	if ((t = http_transfer_new(c, url, ca_file, connect_timeout_ms,
+	    total_timeout_ms, cb, arg)) == NULL)
 		return -1;
-
-	t = xcalloc(1, sizeof *t);
-	t->client = c;
-	t->easy = easy;
-	t->cb = cb;
-	t->arg = arg;
+	easy = t->easy;
 	t->body = xmalloc(len == 0 ? 1 : len);
 	if (len != 0)
 		memcpy(t->body, body, len);
+	t->len = len;
 	for (h = headers; h != NULL && *h != NULL; h++)
 		t->headers = http_slist_add(t->headers, *h);
 	/* No "Expect: 100-continue" round trip for larger bodies. */
 	t->headers = http_slist_add(t->headers, "Expect:");
 
-	bad |= curl_easy_setopt(easy, CURLOPT_URL, url) != CURLE_OK;
 	bad |= curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") !=
 	    CURLE_OK;
 	bad |= curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR,
 	    "http,https") != CURLE_OK;
 	bad |= curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
-	bad |= curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
 	bad |= curl_easy_setopt(easy, CURLOPT_USERAGENT,
 	    "stabild/" STABILD_VERSION) != CURLE_OK;
 	bad |= curl_easy_setopt(easy, CURLOPT_POST, 1L) != CURLE_OK;
@@ -416,27 +481,81 @@ http_post(struct http_client *c, const char *url,
 	bad |= curl_easy_setopt(easy, CURLOPT_POSTFIELDS, t->body) != CURLE_OK;
 	bad |= curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->headers) !=
 	    CURLE_OK;
-	bad |= curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
-	    connect_timeout_ms) != CURLE_OK;
-	bad |= curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, total_timeout_ms) !=
-	    CURLE_OK;
 	bad |= curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, http_write_cb) !=
 	    CURLE_OK;
 	bad |= curl_easy_setopt(easy, CURLOPT_WRITEDATA, t) != CURLE_OK;
-	bad |= curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->errbuf) !=
+	if (bad) {
+		http_transfer_free(t);
+		return -1;
+	}
+	return http_transfer_start(c, t);
+}
+
+/* CURLOPT_READFUNCTION for SMTP: the next part of the message. */
+static size_t
+http_read_cb(char *buf, size_t size, size_t nitems, void *arg)
+{
+	struct http_transfer *t = arg;
+	size_t n = size * nitems;
+
+	if (n > t->len - t->sent)
+		n = t->len - t->sent;
+	memcpy(buf, t->body + t->sent, n);
+	t->sent += n;
+	return n;
+}
+
+int
+http_mail_send(struct http_client *c, const struct http_mail *m,
+    http_done_cb cb, void *arg)
+{
+	static const curl_usessl ssl[] = {
+		[HTTP_STARTTLS_OFF] = CURLUSESSL_NONE,
+		[HTTP_STARTTLS_OPTIONAL] = CURLUSESSL_TRY,
+		[HTTP_STARTTLS_REQUIRED] = CURLUSESSL_ALL,
+	};
+	struct http_transfer *t;
+	const char *const *r;
+	CURL *easy;
+	int bad = 0;
+
+	if (m->from == NULL || m->rcpt == NULL || m->rcpt[0] == NULL ||
+	    m->message == NULL || (unsigned int)m->starttls > 2)
+		return -1;
+	if ((t = http_transfer_new(c, m->url, m->ca_file,
+	    m->connect_timeout_ms, m->total_timeout_ms, cb, arg)) == NULL)
+		return -1;
+	easy = t->easy;
+	t->smtp = 1;
+	t->body = xmalloc(m->len == 0 ? 1 : m->len);
+	memcpy(t->body, m->message, m->len);
+	t->len = m->len;
+	for (r = m->rcpt; *r != NULL; r++)
+		t->headers = http_slist_add(t->headers, *r);
+
+	bad |= curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps") !=
 	    CURLE_OK;
-	bad |= curl_easy_setopt(easy, CURLOPT_PRIVATE, t) != CURLE_OK;
-	if (bad)
-		goto fail;
-
-	/* Only arms the timer: cb runs later, from the loop. */
-	if (curl_multi_add_handle(c->multi, easy) != CURLM_OK)
-		goto fail;
-	TAILQ_INSERT_TAIL(&c->transfers, t, entry);
-	c->ntransfers++;
-	return 0;
-
-fail:
-	http_transfer_free(t);
-	return -1;
+	bad |= curl_easy_setopt(easy, CURLOPT_USE_SSL,
+	    (long)ssl[m->starttls]) != CURLE_OK;
+	bad |= curl_easy_setopt(easy, CURLOPT_MAIL_FROM, m->from) != CURLE_OK;
+	bad |= curl_easy_setopt(easy, CURLOPT_MAIL_RCPT, t->headers) !=
+	    CURLE_OK;
+	bad |= curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L) != CURLE_OK;
+	bad |= curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE,
+	    (curl_off_t)m->len) != CURLE_OK;
+	bad |= curl_easy_setopt(easy, CURLOPT_READFUNCTION, http_read_cb) !=
+	    CURLE_OK;
+	bad |= curl_easy_setopt(easy, CURLOPT_READDATA, t) != CURLE_OK;
+	if (m->user != NULL) {
+		/* curl copies both; the caller wipes its own copies. */
+		bad |= curl_easy_setopt(easy, CURLOPT_USERNAME, m->user) !=
+		    CURLE_OK;
+		bad |= curl_easy_setopt(easy, CURLOPT_PASSWORD,
+		    m->password != NULL ? m->password : "") != CURLE_OK;
+	}
+	if (bad) {
+		http_transfer_free(t);
+		return -1;
+	}
+	return http_transfer_start(c, t);
 }

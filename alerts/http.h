@@ -1,6 +1,7 @@
 /*
- * Asynchronous HTTP POST on the event loop: the libcurl multi interface
- * driven by libevent, so a slow or dead receiver never stalls ingest.
+ * Asynchronous transfers on the event loop, HTTP POST and SMTP mail: the
+ * libcurl multi interface driven by libevent, so a slow or dead receiver
+ * never stalls ingest.
  */
 #ifndef STABILD_HTTP_H
 #define STABILD_HTTP_H
@@ -59,5 +60,41 @@ int http_post(struct http_client *c, const char *url,
     const char *const *headers, const void *body, size_t len,
     long connect_timeout_ms, long total_timeout_ms, http_done_cb cb,
     void *arg) __attribute__((warn_unused_result));
+/* http_post trusting the PEM certificates in ca_file (NULL: the system's). */
+int http_post_ca(struct http_client *c, const char *url, const char *ca_file,
+    const char *const *headers, const void *body, size_t len,
+    long connect_timeout_ms, long total_timeout_ms, http_done_cb cb,
+    void *arg) __attribute__((warn_unused_result));
+
+enum http_starttls {
+	HTTP_STARTTLS_OFF,
+	HTTP_STARTTLS_OPTIONAL,	/* use it when the server offers it */
+	HTTP_STARTTLS_REQUIRED,	/* fail when the server does not */
+};
+
+/* One message for SMTP; everything is borrowed for the call only. */
+struct http_mail {
+	const char		*url;		/* smtp://host:port, smtps://... */
+	enum http_starttls	 starttls;	/* smtp:// only */
+	const char		*ca_file;	/* NULL: the system's */
+	const char		*user;		/* NULL: no AUTH */
+	const char		*password;
+	const char		*from;		/* envelope: "a@b" */
+	const char *const	*rcpt;		/* "a@b", NULL-terminated */
+	const char		*message;	/* RFC 5322, CRLF lines */
+	size_t			 len;
+	long			 connect_timeout_ms;
+	long			 total_timeout_ms;
+};
+
+/*
+ * Start sending one message over SMTP. cb is called as for http_post,
+ * with status the server's last reply code (250 when accepted) and error
+ * NULL exactly when the message was accepted for every recipient; a
+ * refused recipient fails the whole transfer ("RCPT failed: 550").
+ * Returns 0 when started, -1 when it could not start (no callback).
+ */
+int http_mail_send(struct http_client *c, const struct http_mail *m,
+    http_done_cb cb, void *arg) __attribute__((warn_unused_result));
 
 #endif

@@ -214,10 +214,12 @@ spool_encode(const struct spool_item *it)
 
 	if ((payload = json_stringn(it->payload, it->len)) == NULL)
 		return NULL;	/* not UTF-8 */
-	o = json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:o}",
+	o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s, "
+	    "s:o}",
 	    "version", SPOOL_VERSION,
 	    "id", it->id,
 	    "receiver", it->receiver,
+	    "group", it->group,
 	    "content_type", it->content_type,
 	    "created_at", (json_int_t)it->created_at,
 	    "next_at", (json_int_t)it->next_at,
@@ -306,7 +308,7 @@ spool_load_file(struct spool *sp, const char *name, char **cause)
 {
 	struct spool_item *it = NULL;
 	char *path = xasprintf("%s/%s", sp->dir, name), expect[SPOOL_NAME_MAX];
-	const char *id, *receiver, *type, *state;
+	const char *id, *receiver, *group, *type, *state;
 	const json_t *j;
 	json_t *o = NULL;
 	json_error_t err;
@@ -326,11 +328,16 @@ spool_load_file(struct spool *sp, const char *name, char **cause)
 	id = spool_json_text(o, "id", SPOOL_ID_MAX, false);
 	receiver = spool_json_text(o, "receiver", SPOOL_RECEIVER_MAX, false);
 	type = spool_json_text(o, "content_type", SPOOL_TYPE_MAX, true);
+	/* Absent in files written before grouping existed: none. */
+	j = json_object_get(o, "group");
+	group = j == NULL || (json_is_string(j) && json_string_length(j) == 0) ?
+	    "" : spool_json_text(o, "group", SPOOL_RECEIVER_MAX, false);
 	j = json_object_get(o, "state");
 	state = json_string_value(j);
 	s = state == NULL ? -1 : spool_state_parse(state);
 	if (spool_json_int(o, "version", SPOOL_VERSION, SPOOL_VERSION,
 	    &version) == -1 || id == NULL || receiver == NULL || type == NULL ||
+	    group == NULL ||
 	    spool_json_int(o, "created_at", 0, INT64_MAX / 2, &created) == -1 ||
 	    spool_json_int(o, "next_at", 0, INT64_MAX / 2, &next) == -1 ||
 	    spool_json_int(o, "attempts", 0, UINT32_MAX, &attempts) == -1 ||
@@ -352,6 +359,7 @@ spool_load_file(struct spool *sp, const char *name, char **cause)
 
 	it = spool_item_new(sp, id);
 	snprintf(it->receiver, sizeof it->receiver, "%s", receiver);
+	snprintf(it->group, sizeof it->group, "%s", group);
 	snprintf(it->content_type, sizeof it->content_type, "%s", type);
 	it->len = json_string_length(j);
 	it->payload = xmalloc(it->len + 1);
@@ -526,6 +534,15 @@ spool_put(struct spool *sp, const char *id, const char *receiver,
     const char *content_type, const void *payload, size_t len,
     int64_t now_ms, char **cause)
 {
+	return spool_put_at(sp, id, receiver, "", content_type, payload, len,
+	    now_ms, now_ms, cause);
+}
+
+int
+spool_put_at(struct spool *sp, const char *id, const char *receiver,
+    const char *group, const char *content_type, const void *payload,
+    size_t len, int64_t now_ms, int64_t due_ms, char **cause)
+{
 	struct spool_item *it;
 	int i;
 
@@ -534,6 +551,8 @@ spool_put(struct spool *sp, const char *id, const char *receiver,
 		return -1;
 	}
 	if (!spool_text_valid(receiver, SPOOL_RECEIVER_MAX, false) ||
+	    (group[0] != '\0' &&
+	    !spool_text_valid(group, SPOOL_RECEIVER_MAX, false)) ||
 	    !spool_text_valid(content_type, SPOOL_TYPE_MAX, true)) {
 		*cause = xasprintf("spool: %s: invalid receiver or content "
 		    "type", id);
@@ -543,7 +562,8 @@ spool_put(struct spool *sp, const char *id, const char *receiver,
 		*cause = xasprintf("spool: %s: payload of %zu bytes", id, len);
 		return -1;
 	}
-	if (now_ms < 0 || now_ms > INT64_MAX / 2) {
+	if (now_ms < 0 || now_ms > INT64_MAX / 2 || due_ms < now_ms ||
+	    due_ms > INT64_MAX / 2) {
 		*cause = xasprintf("spool: %s: bad time", id);
 		return -1;
 	}
@@ -570,6 +590,7 @@ spool_put(struct spool *sp, const char *id, const char *receiver,
 	}
 
 	snprintf(it->receiver, sizeof it->receiver, "%s", receiver);
+	snprintf(it->group, sizeof it->group, "%s", group);
 	snprintf(it->content_type, sizeof it->content_type, "%s",
 	    content_type);
 	it->payload = xmalloc(len + 1);
@@ -578,7 +599,7 @@ spool_put(struct spool *sp, const char *id, const char *receiver,
 	it->payload[len] = '\0';
 	it->len = len;
 	it->created_at = now_ms;
-	it->next_at = now_ms;
+	it->next_at = due_ms;
 	if (spool_write(it, cause) == -1) {
 		spool_item_free(it);
 		return -1;
@@ -610,6 +631,47 @@ spool_next_due(struct spool *sp, int64_t now_ms)
 	 */
 	spool_rewrite(best);
 	return best;
+}
+
+int64_t
+spool_group_due(const struct spool *sp, const char *receiver,
+    const char *group, int64_t now_ms)
+{
+	const struct spool_item *it;
+	int64_t t = -1;
+	int i;
+
+	for (i = 0; i < sp->n; i++) {
+		it = sp->items[i];
+		if (it->state == SPOOL_QUEUED && it->attempts == 0 &&
+		    it->next_at > now_ms && (t == -1 || it->next_at < t) &&
+		    strcmp(it->receiver, receiver) == 0 &&
+		    strcmp(it->group, group) == 0)
+			t = it->next_at;
+	}
+	return t;
+}
+
+int
+spool_take_group(struct spool *sp, const struct spool_item *lead,
+    struct spool_item **out, int max)
+{
+	struct spool_item *it;
+	int i, n = 0;
+
+	if (lead->group[0] == '\0')
+		return 0;
+	for (i = 0; i < sp->n && n < max; i++) {
+		it = sp->items[i];
+		if (it == lead || !spool_is_waiting(it) ||
+		    strcmp(it->receiver, lead->receiver) != 0 ||
+		    strcmp(it->group, lead->group) != 0)
+			continue;
+		spool_set_state(it, SPOOL_INFLIGHT);
+		spool_rewrite(it);
+		out[n++] = it;
+	}
+	return n;
 }
 
 /* Where it sits in the list; a missing item is a broken invariant. */
@@ -747,9 +809,11 @@ spool_item_json(const struct spool_item *it)
 {
 	json_t *o;
 
-	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:o, s:I}",
+	o = json_pack("{s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:I, s:o, s:I}",
 	    "id", it->id,
 	    "receiver", it->receiver,
+	    "group", it->group[0] != '\0' ? json_string(it->group) :
+	    json_null(),
 	    "content_type", it->content_type,
 	    "state", spool_state_name(it->state),
 	    "created_at", spool_json_time(it->created_at),

@@ -38,6 +38,7 @@ enum spool_state {
 struct spool_item {
 	char		 id[SPOOL_ID_MAX];	/* unique in the spool */
 	char		 receiver[SPOOL_RECEIVER_MAX];
+	char		 group[SPOOL_RECEIVER_MAX];	/* "" or a route name */
 	char		 content_type[SPOOL_TYPE_MAX];
 	char		*payload;
 	size_t		 len;
@@ -88,6 +89,32 @@ int spool_set_limits(struct spool *sp, int64_t base_ms, int64_t cap_ms,
 int spool_put(struct spool *sp, const char *id, const char *receiver,
     const char *content_type, const void *payload, size_t len,
     int64_t now_ms, char **cause) __attribute__((warn_unused_result));
+
+/*
+ * spool_put with a grouping tag (items of one receiver and group are sent
+ * together, see spool_take_group; "" for none) and a first due time
+ * due_ms >= now_ms.
+ */
+int spool_put_at(struct spool *sp, const char *id, const char *receiver,
+    const char *group, const char *content_type, const void *payload,
+    size_t len, int64_t now_ms, int64_t due_ms, char **cause)
+    __attribute__((warn_unused_result));
+
+/*
+ * The due time of the open window of receiver's group: the earliest
+ * next_at after now_ms of an item there never tried yet, or -1. A new
+ * member joins it so the whole group goes out at once.
+ */
+int64_t spool_group_due(const struct spool *sp, const char *receiver,
+    const char *group, int64_t now_ms);
+
+/*
+ * Every other waiting item of lead's receiver and group (lead itself is
+ * INFLIGHT from spool_next_due), at most max, made INFLIGHT and stored in
+ * out in order of creation; their count. None when lead's group is "".
+ */
+int spool_take_group(struct spool *sp, const struct spool_item *lead,
+    struct spool_item **out, int max);
 
 /*
  * The waiting item (QUEUED or RETRY) with the smallest next_at <= now_ms,

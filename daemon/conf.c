@@ -72,22 +72,32 @@ struct conf_key {
 #define CONF_RECEIVER	0x2		/* key of [receiver "NAME"] */
 #define CONF_GT_MIN	0x4		/* dmin itself is not allowed */
 #define CONF_EXPLANATION 0x8		/* key of [explanation "ID"] */
-#define CONF_NAMED	(CONF_RECEIVER | CONF_EXPLANATION)
+#define CONF_ROUTE	0x10		/* key of [route "NAME"] */
+#define CONF_NAMED	(CONF_RECEIVER | CONF_EXPLANATION | CONF_ROUTE)
 	const char		*help;
 };
 
 #define C_OFF(f)	offsetof(struct conf, f)
 #define R_OFF(f)	offsetof(struct conf_receiver, f)
 #define E_OFF(f)	offsetof(struct conf_explanation, f)
+#define RT_OFF(f)	offsetof(struct conf_route, f)
 
 static const char *const conf_receiver_types[] = { "webhook", "email", NULL };
 static const char *const conf_explanation_kinds[] = { "legislation",
     "legal_position", "court_ruling", "case_mix", "data_correction",
     "context", NULL };
 static const char *const conf_decision_kinds[] = { "first", "ongoing", NULL };
+static const char *const conf_starttls[] = { "required", "optional", "off",
+    NULL };
+static const char *const conf_scopes[] = { "office", "national", NULL };
+static const char *const conf_directions[] = { "up", "down", NULL };
+static const char *const conf_classifications[] = { "unexplained",
+    "explained", NULL };
 
 static bool conf_benefit_valid(const char *, size_t);
 static bool conf_office_valid(const char *, size_t);
+static bool conf_receiver_name_valid(const char *, size_t);
+static bool conf_address_valid(const char *, size_t);
 
 static const struct conf_key conf_keys[] = {
 	{ .name = "redis.host", .type = CONF_STRING, .off = C_OFF(redis_host),
@@ -267,6 +277,17 @@ static const struct conf_key conf_keys[] = {
 	  .min = CONF_MIN, .max = 50 * CONF_YEAR, .def = "30d",
 	  .flags = CONF_RELOAD,
 	  .help = "Alerts detected longer ago are recorded, not sent" },
+	{ .name = "alerts.delivery_expiry", .type = CONF_DURATION,
+	  .off = C_OFF(delivery_expiry_ms),
+	  .min = CONF_MIN, .max = 30 * CONF_DAY, .def = "24h",
+	  .flags = CONF_RELOAD,
+	  .help = "A notification not accepted by then is given up and kept "
+	      "for inspection" },
+	{ .name = "alerts.retry_max", .type = CONF_DURATION,
+	  .off = C_OFF(retry_max_ms),
+	  .min = CONF_SEC, .max = CONF_DAY, .def = "5m",
+	  .flags = CONF_RELOAD,
+	  .help = "Longest wait between two attempts of one notification" },
 
 	{ .name = "receiver.type", .type = CONF_CHOICE, .off = R_OFF(type),
 	  .choices = conf_receiver_types,
@@ -279,7 +300,103 @@ static const struct conf_key conf_keys[] = {
 	{ .name = "receiver.secret_file", .type = CONF_STRING,
 	  .off = R_OFF(secret_file),
 	  .flags = CONF_RELOAD | CONF_RECEIVER,
-	  .help = "File holding the secret that signs webhook bodies" },
+	  .help = "Webhook: file whose first line is the secret that signs "
+	      "the body" },
+	{ .name = "receiver.bearer_token_file", .type = CONF_STRING,
+	  .off = R_OFF(bearer_token_file),
+	  .flags = CONF_RELOAD | CONF_RECEIVER,
+	  .help = "Webhook: file whose first line is sent as "
+	      "'Authorization: Bearer'" },
+	{ .name = "receiver.ca_file", .type = CONF_STRING,
+	  .off = R_OFF(ca_file),
+	  .flags = CONF_RELOAD | CONF_RECEIVER,
+	  .help = "PEM certificates to trust for TLS; unset: the system's" },
+	{ .name = "receiver.connect_timeout", .type = CONF_DURATION,
+	  .off = R_OFF(connect_timeout_ms),
+	  .min = 100 * CONF_MS, .max = 5 * CONF_MIN, .def = "5s",
+	  .flags = CONF_RELOAD | CONF_RECEIVER,
+	  .help = "Time allowed for connecting" },
+	{ .name = "receiver.timeout", .type = CONF_DURATION,
+	  .off = R_OFF(timeout_ms),
+	  .min = CONF_SEC, .max = 30 * CONF_MIN, .def = "30s",
+	  .flags = CONF_RELOAD | CONF_RECEIVER,
+	  .help = "Time allowed for one whole attempt" },
+	{ .name = "receiver.starttls", .type = CONF_CHOICE,
+	  .off = R_OFF(starttls), .choices = conf_starttls, .def = "required",
+	  .flags = CONF_RELOAD | CONF_RECEIVER,
+	  .help = "Email over smtp://: required, optional or off; smtps:// is "
+	      "always TLS" },
+	{ .name = "receiver.auth_file", .type = CONF_STRING,
+	  .off = R_OFF(auth_file),
+	  .flags = CONF_RELOAD | CONF_RECEIVER,
+	  .help = "Email: file with the SMTP user on line 1, the password on "
+	      "line 2" },
+	{ .name = "receiver.from", .type = CONF_STRING, .off = R_OFF(from),
+	  .flags = CONF_RELOAD | CONF_RECEIVER,
+	  .help = "Email, required: the sender, 'a@b' or 'Name <a@b>'" },
+	{ .name = "receiver.to", .type = CONF_NAMES, .off = R_OFF(to),
+	  .name_valid = conf_address_valid,
+	  .syntax = "an address, 'a@b' or 'Name <a@b>'",
+	  .flags = CONF_RELOAD | CONF_RECEIVER,
+	  .help = "Email, required: recipients, comma-separated" },
+	{ .name = "receiver.cc", .type = CONF_NAMES, .off = R_OFF(cc),
+	  .name_valid = conf_address_valid,
+	  .syntax = "an address, 'a@b' or 'Name <a@b>'",
+	  .flags = CONF_RELOAD | CONF_RECEIVER,
+	  .help = "Email: copy recipients, comma-separated" },
+	{ .name = "receiver.template", .type = CONF_STRING,
+	  .off = R_OFF(template_file),
+	  .flags = CONF_RELOAD | CONF_RECEIVER,
+	  .help = "Email: message template file; unset: the built-in one" },
+
+	{ .name = "route.receivers", .type = CONF_NAMES,
+	  .off = RT_OFF(receivers), .name_valid = conf_receiver_name_valid,
+	  .syntax = "a receiver name",
+	  .flags = CONF_RELOAD | CONF_ROUTE,
+	  .help = "Required: receivers, comma-separated; empty: recorded, not "
+	      "sent" },
+	{ .name = "route.offices", .type = CONF_NAMES, .off = RT_OFF(offices),
+	  .name_valid = conf_office_valid,
+	  .syntax = "1 to 32 characters of A-Z a-z 0-9 . _ -, not national",
+	  .flags = CONF_RELOAD | CONF_ROUTE,
+	  .help = "Match these offices; unset: any" },
+	{ .name = "route.benefits", .type = CONF_NAMES,
+	  .off = RT_OFF(benefits), .name_valid = conf_benefit_valid,
+	  .syntax = "a configured benefit",
+	  .flags = CONF_RELOAD | CONF_ROUTE,
+	  .help = "Match these benefits; unset: any" },
+	{ .name = "route.kinds", .type = CONF_NAMES, .off = RT_OFF(kinds),
+	  .choices = conf_decision_kinds,
+	  .flags = CONF_RELOAD | CONF_ROUTE,
+	  .help = "Match these decision kinds (first, ongoing); unset: any" },
+	{ .name = "route.scopes", .type = CONF_NAMES, .off = RT_OFF(scopes),
+	  .choices = conf_scopes,
+	  .flags = CONF_RELOAD | CONF_ROUTE,
+	  .help = "Match office or national alerts; unset: both" },
+	{ .name = "route.directions", .type = CONF_NAMES,
+	  .off = RT_OFF(directions), .choices = conf_directions,
+	  .flags = CONF_RELOAD | CONF_ROUTE,
+	  .help = "Match up or down; unset: both" },
+	{ .name = "route.classifications", .type = CONF_NAMES,
+	  .off = RT_OFF(classifications), .choices = conf_classifications,
+	  .flags = CONF_RELOAD | CONF_ROUTE,
+	  .help = "Match unexplained or explained; unset: both" },
+	{ .name = "route.group_wait", .type = CONF_DURATION,
+	  .off = RT_OFF(group_wait_ms),
+	  .min = 0, .max = CONF_HOUR, .def = "0s",
+	  .flags = CONF_RELOAD | CONF_ROUTE,
+	  .help = "Alerts within this window go out as one notification; 0: "
+	      "each on its own" },
+	{ .name = "route.repeat_interval", .type = CONF_DURATION,
+	  .off = RT_OFF(repeat_interval_ms),
+	  .min = 0, .max = 30 * CONF_DAY, .def = "0s",
+	  .flags = CONF_RELOAD | CONF_ROUTE,
+	  .help = "Send an unexplained alert again while it fires this long; "
+	      "0: never" },
+	{ .name = "route.continue", .type = CONF_BOOL, .off = RT_OFF(cont),
+	  .def = "off",
+	  .flags = CONF_RELOAD | CONF_ROUTE,
+	  .help = "Try the next routes too after this one matched" },
 
 	{ .name = "explanation.kind", .type = CONF_CHOICE, .off = E_OFF(kind),
 	  .choices = conf_explanation_kinds,
@@ -320,7 +437,7 @@ static const struct conf_key conf_keys[] = {
 };
 
 /* Keys seen in a named section are kept as bits of the table index. */
-_Static_assert(CONF_NITEMS(conf_keys) <= 64, "conf_keys outgrew a uint64_t");
+#define CONF_SEEN_WORDS	((CONF_NITEMS(conf_keys) + 63) / 64)
 
 /* State of one conf_load. */
 struct conf_parse {
@@ -333,6 +450,7 @@ struct conf_parse {
 	char		 section[CONF_SECTION_MAX]; /* "" before the first */
 	int		 recv;		/* receiver index, -1 outside one */
 	int		 expl;		/* explanation index, -1 outside one */
+	int		 route;		/* route index, -1 outside one */
 
 	char		*error;		/* the first error, NULL if none */
 	int		 errline;	/* its line, 0 for the whole file */
@@ -340,8 +458,10 @@ struct conf_parse {
 	int		 key_line[CONF_NITEMS(conf_keys)]; /* last set */
 	int		 recv_line[CONF_MAX_RECEIVERS];	/* section header */
 	int		 url_line[CONF_MAX_RECEIVERS];
-	uint64_t	 recv_seen[CONF_MAX_RECEIVERS];	/* key index bits */
-	uint64_t	 expl_seen[CONF_MAX_EXPLANATIONS]; /* key index bits */
+	uint64_t	 recv_seen[CONF_MAX_RECEIVERS][CONF_SEEN_WORDS];
+	uint64_t	 expl_seen[CONF_MAX_EXPLANATIONS][CONF_SEEN_WORDS];
+	uint64_t	 route_seen[CONF_MAX_ROUTES][CONF_SEEN_WORDS];
+	int		 route_line[CONF_MAX_ROUTES];	/* section header */
 	int		 expl_from_line[CONF_MAX_EXPLANATIONS];
 	int		 expl_to_line[CONF_MAX_EXPLANATIONS];
 	int		 expl_benefits_line[CONF_MAX_EXPLANATIONS];
@@ -777,6 +897,52 @@ conf_benefit_valid(const char *name, size_t len)
 	return true;
 }
 
+/* A receiver or route name: 1..64 of A-Z a-z 0-9 _ . -. */
+static bool
+conf_receiver_name_valid(const char *name, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > CONF_RECEIVER_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		if (!isalnum((unsigned char)name[i]) &&
+		    strchr("_.-", name[i]) == NULL)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * An email address as config gives it: "a@b" or "Name <a@b>", printable,
+ * one @ in the address part. The renderer checks the finer syntax.
+ */
+static bool
+conf_address_valid(const char *s, size_t len)
+{
+	const char *lt, *addr = s, *end = s + len;
+	size_t i;
+
+	if (len == 0 || len > 254)
+		return false;
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == '"')
+			return false;
+	}
+	if (s[len - 1] == '>') {
+		if ((lt = memchr(s, '<', len)) == NULL)
+			return false;
+		addr = lt + 1;
+		end = s + len - 1;
+	}
+	if (end - addr < 3 || memchr(addr, ' ', (size_t)(end - addr)) != NULL ||
+	    memchr(addr, '<', (size_t)(end - addr)) != NULL)
+		return false;
+	lt = memchr(addr, '@', (size_t)(end - addr));
+	return lt != NULL && lt > addr && lt < end - 1 &&
+	    memchr(lt + 1, '@', (size_t)(end - lt - 1)) == NULL;
+}
+
 /* Free the benefits list. */
 static void
 conf_free_benefits(struct conf *c)
@@ -888,14 +1054,28 @@ conf_set_password_file(struct conf *c, const struct conf_key *k,
 	return 0;
 }
 
+/* "a or b or c" for an error message; a static buffer. */
+static const char *
+conf_choices_text(const char *const *choices)
+{
+	static char list[128];
+	const char *const *ch;
+	size_t len = 0;
+
+	list[0] = '\0';
+	for (ch = choices; *ch != NULL && len < sizeof list; ch++) {
+		len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
+		    ch == choices ? "" : " or ", *ch);
+	}
+	return list;
+}
+
 /* Set a value that must be one of k->choices. */
 static int
 conf_set_choice(const struct conf_key *k, char **field, const char *value,
     char **cause)
 {
 	const char *const *ch;
-	char list[128];
-	size_t len = 0;
 
 	for (ch = k->choices; *ch != NULL; ch++) {
 		if (strcmp(value, *ch) == 0) {
@@ -904,12 +1084,8 @@ conf_set_choice(const struct conf_key *k, char **field, const char *value,
 			return 0;
 		}
 	}
-	list[0] = '\0';
-	for (ch = k->choices; *ch != NULL && len < sizeof list; ch++) {
-		len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
-		    ch == k->choices ? "" : " or ", *ch);
-	}
-	*cause = xasprintf("%s: '%s' is not %s", conf_key_short(k), value, list);
+	*cause = xasprintf("%s: '%s' is not %s", conf_key_short(k), value,
+	    conf_choices_text(k->choices));
 	return -1;
 }
 
@@ -959,8 +1135,9 @@ conf_set_names(const struct conf_key *k, char **field, const char *value,
 			return -1;
 		}
 		if (k->choices != NULL && !conf_is_choice(k->choices, s, len)) {
-			*cause = xasprintf("%s: '%.*s' is not first or ongoing",
-			    conf_key_short(k), (int)len, s);
+			*cause = xasprintf("%s: '%.*s' is not %s",
+			    conf_key_short(k), (int)len, s,
+			    conf_choices_text(k->choices));
 			return -1;
 		}
 		if (k->name_valid != NULL && !k->name_valid(s, len)) {
@@ -1102,15 +1279,37 @@ conf_default(struct conf *c)
 	}
 }
 
+/* Free the strings the keys with flag own in a named section at base. */
+static void
+conf_free_named(void *base, int flag)
+{
+	const struct conf_key *k;
+	size_t i;
+
+	for (i = 0; i < CONF_NITEMS(conf_keys); i++) {
+		k = &conf_keys[i];
+		if ((k->flags & flag) && (k->type == CONF_STRING ||
+		    k->type == CONF_CHOICE || k->type == CONF_DATE ||
+		    k->type == CONF_NAMES))
+			free(*(char **)((char *)base + k->off));
+	}
+}
+
 /* Free the strings a receiver owns. */
 static void
 conf_free_receiver(struct conf_receiver *r)
 {
 	free(r->name);
-	free(r->type);
-	free(r->url);
-	free(r->secret_file);
+	conf_free_named(r, CONF_RECEIVER);
 	memset(r, 0, sizeof *r);
+}
+
+static void
+conf_free_route(struct conf_route *rt)
+{
+	free(rt->name);
+	conf_free_named(rt, CONF_ROUTE);
+	memset(rt, 0, sizeof *rt);
 }
 
 /* Free the explanations and their strings. */
@@ -1168,6 +1367,8 @@ conf_free(struct conf *c)
 	conf_free_password(c);
 	for (j = 0; j < c->nreceivers; j++)
 		conf_free_receiver(&c->receivers[j]);
+	for (j = 0; j < c->nroutes; j++)
+		conf_free_route(&c->routes[j]);
 	conf_free_explanations(c);
 	free(c->path);
 	memset(c, 0, sizeof *c);
@@ -1193,27 +1394,68 @@ conf_section_name_valid(const char *name, size_t len, size_t max,
 	return true;
 }
 
+/*
+ * The NAME of a [WORD "NAME"] header whose text inside the brackets is s,
+ * len long: *name and *nlen, or -1 after reporting the expected form.
+ */
+static int
+conf_named_header(struct conf_parse *p, const char *s, size_t len,
+    const char *word, const char *label, size_t max, const char *punct,
+    const char **name, size_t *nlen)
+{
+	char shown[16];
+	size_t i, n = 0;
+
+	size_t wlen = strlen(word), plen = wlen + 2;	/* WORD " */
+
+	if (len < plen + 1 || strncmp(s, word, wlen) != 0 ||
+	    strncmp(s + wlen, " \"", 2) != 0 || s[len - 1] != '"' ||
+	    !conf_section_name_valid(s + plen, len - plen - 1, max, punct)) {
+		/* "_.-" is shown as "_ . -". */
+		for (i = 0; punct[i] != '\0' && n + 3 < sizeof shown; i++) {
+			shown[n++] = ' ';
+			shown[n++] = punct[i];
+		}
+		shown[n] = '\0';
+		conf_error(p, p->lineno, "expected [%s \"%s\"], %s being 1 to "
+		    "%zu characters of A-Z a-z 0-9%s", word, label, label, max,
+		    shown);
+		return -1;
+	}
+	*name = s + plen;
+	*nlen = len - plen - 1;
+	return 0;
+}
+
+/* Set the defaults of the keys with flag in a named section at base. */
+static void
+conf_named_defaults(struct conf *c, void *base, int flag)
+{
+	const struct conf_key *k;
+	char *cause;
+	size_t i;
+
+	for (i = 0; i < CONF_NITEMS(conf_keys); i++) {
+		k = &conf_keys[i];
+		if (!(k->flags & flag) || k->def == NULL)
+			continue;
+		if (conf_set(c, base, k, k->def, &cause) != 0)
+			fatalx("conf: default of %s: %s", k->name, cause);
+	}
+}
+
 /* Open [receiver "NAME"] whose text inside the brackets is s, len long. */
 static void
 conf_open_receiver(struct conf_parse *p, const char *s, size_t len)
 {
-	static const char prefix[] = "receiver \"";
 	struct conf *c = p->c;
 	const char *name;
-	size_t plen = sizeof prefix - 1, nlen;
+	size_t nlen;
 	int i;
 
-	if (len < plen + 1 || strncmp(s, prefix, plen) != 0 ||
-	    s[len - 1] != '"' ||
-	    !conf_section_name_valid(s + plen, len - plen - 1,
-	    CONF_RECEIVER_MAX, "_.-")) {
-		conf_error(p, p->lineno, "expected [receiver \"NAME\"], NAME "
-		    "being 1 to %d characters of A-Z a-z 0-9 _ . -",
-		    CONF_RECEIVER_MAX);
+	if (conf_named_header(p, s, len, "receiver", "NAME", CONF_RECEIVER_MAX,
+	    "_.-", &name, &nlen) == -1)
 		return;
-	}
-	name = s + plen;
-	nlen = len - plen - 1;
 	for (i = 0; i < c->nreceivers; i++) {
 		if (strlen(c->receivers[i].name) == nlen &&
 		    memcmp(c->receivers[i].name, name, nlen) == 0) {
@@ -1230,32 +1472,58 @@ conf_open_receiver(struct conf_parse *p, const char *s, size_t len)
 	}
 	i = c->nreceivers++;
 	c->receivers[i].name = xstrndup(name, nlen);
+	conf_named_defaults(c, &c->receivers[i], CONF_RECEIVER);
 	p->recv_line[i] = p->lineno;
 	p->recv = i;
 	snprintf(p->section, sizeof p->section, "receiver");
+}
+
+/* Open [route "NAME"] whose text inside the brackets is s, len long. */
+static void
+conf_open_route(struct conf_parse *p, const char *s, size_t len)
+{
+	struct conf *c = p->c;
+	const char *name;
+	size_t nlen;
+	int i;
+
+	if (conf_named_header(p, s, len, "route", "NAME", CONF_RECEIVER_MAX,
+	    "_.-", &name, &nlen) == -1)
+		return;
+	for (i = 0; i < c->nroutes; i++) {
+		if (strlen(c->routes[i].name) == nlen &&
+		    memcmp(c->routes[i].name, name, nlen) == 0) {
+			conf_error(p, p->lineno, "route \"%.*s\" is already "
+			    "defined at line %d", (int)nlen, name,
+			    p->route_line[i]);
+			return;
+		}
+	}
+	if (c->nroutes == CONF_MAX_ROUTES) {
+		conf_error(p, p->lineno, "more than %d routes",
+		    CONF_MAX_ROUTES);
+		return;
+	}
+	i = c->nroutes++;
+	c->routes[i].name = xstrndup(name, nlen);
+	conf_named_defaults(c, &c->routes[i], CONF_ROUTE);
+	p->route_line[i] = p->lineno;
+	p->route = i;
+	snprintf(p->section, sizeof p->section, "route");
 }
 
 /* Open [explanation "ID"] whose text inside the brackets is s, len long. */
 static void
 conf_open_explanation(struct conf_parse *p, const char *s, size_t len)
 {
-	static const char prefix[] = "explanation \"";
 	struct conf *c = p->c;
 	const char *id;
-	size_t plen = sizeof prefix - 1, idlen;
+	size_t idlen;
 	int i;
 
-	if (len < plen + 1 || strncmp(s, prefix, plen) != 0 ||
-	    s[len - 1] != '"' ||
-	    !conf_section_name_valid(s + plen, len - plen - 1,
-	    CONF_EXPLANATION_ID_MAX, "._:-")) {
-		conf_error(p, p->lineno, "expected [explanation \"ID\"], ID "
-		    "being 1 to %d characters of A-Z a-z 0-9 . _ : -",
-		    CONF_EXPLANATION_ID_MAX);
+	if (conf_named_header(p, s, len, "explanation", "ID",
+	    CONF_EXPLANATION_ID_MAX, "._:-", &id, &idlen) == -1)
 		return;
-	}
-	id = s + plen;
-	idlen = len - plen - 1;
 	for (i = 0; i < c->nexplanations; i++) {
 		if (strlen(c->explanations[i].id) == idlen &&
 		    memcmp(c->explanations[i].id, id, idlen) == 0) {
@@ -1303,10 +1571,16 @@ conf_open_section(struct conf_parse *p, const char *s)
 	len = (size_t)(end - name);
 	p->recv = -1;
 	p->expl = -1;
+	p->route = -1;
 	p->section[0] = '\0';
 	if (len >= 8 && strncmp(name, "receiver", 8) == 0 &&
 	    (len == 8 || name[8] == ' ' || name[8] == '"')) {
 		conf_open_receiver(p, name, len);
+		return;
+	}
+	if (len >= 5 && strncmp(name, "route", 5) == 0 &&
+	    (len == 5 || name[5] == ' ' || name[5] == '"')) {
+		conf_open_route(p, name, len);
 		return;
 	}
 	if (len >= 11 && strncmp(name, "explanation", 11) == 0 &&
@@ -1374,6 +1648,24 @@ conf_read_line(char *str, int num, void *arg)
 	return str;
 }
 
+/* Whether key i was seen before in a named section; marks it seen. */
+static bool
+conf_seen(uint64_t *bits, int i)
+{
+	uint64_t bit = UINT64_C(1) << (i % 64);
+	bool seen = (bits[i / 64] & bit) != 0;
+
+	bits[i / 64] |= bit;
+	return seen;
+}
+
+/* Whether key i was given in a named section. */
+static bool
+conf_was_seen(const uint64_t *bits, int i)
+{
+	return (bits[i / 64] & (UINT64_C(1) << (i % 64))) != 0;
+}
+
 /* inih's handler: look the key up in the table and set it. */
 static int
 conf_handler(void *arg, const char *section, const char *name,
@@ -1382,6 +1674,7 @@ conf_handler(void *arg, const char *section, const char *name,
 	struct conf_parse *p = arg;
 	struct conf_receiver *r = NULL;
 	struct conf_explanation *e = NULL;
+	struct conf_route *rt = NULL;
 	void *base = p->c;
 	char *cause;
 	int i;
@@ -1403,6 +1696,9 @@ conf_handler(void *arg, const char *section, const char *name,
 			conf_error(p, p->lineno, "unknown key '%s' in section "
 			    "[explanation \"%s\"]", name,
 			    p->c->explanations[p->expl].id);
+		else if (p->route != -1)
+			conf_error(p, p->lineno, "unknown key '%s' in section "
+			    "[route \"%s\"]", name, p->c->routes[p->route].name);
 		else
 			conf_error(p, p->lineno, "unknown key '%s' in section "
 			    "[%s]", name, p->section);
@@ -1410,24 +1706,22 @@ conf_handler(void *arg, const char *section, const char *name,
 	}
 	if (p->recv != -1) {
 		r = &p->c->receivers[p->recv];
-		if (p->recv_seen[p->recv] & (UINT64_C(1) << i)) {
+		if (conf_seen(p->recv_seen[p->recv], i)) {
 			conf_error(p, p->lineno, "receiver \"%s\": %s is given "
 			    "twice", r->name, name);
 			return 0;
 		}
-		p->recv_seen[p->recv] |= UINT64_C(1) << i;
 		if (strcmp(name, "url") == 0)
 			p->url_line[p->recv] = p->lineno;
 		base = r;
 	}
 	if (p->expl != -1) {
 		e = &p->c->explanations[p->expl];
-		if (p->expl_seen[p->expl] & (UINT64_C(1) << i)) {
+		if (conf_seen(p->expl_seen[p->expl], i)) {
 			conf_error(p, p->lineno, "explanation \"%s\": %s is "
 			    "given twice", e->id, name);
 			return 0;
 		}
-		p->expl_seen[p->expl] |= UINT64_C(1) << i;
 		if (strcmp(name, "effective_from") == 0)
 			p->expl_from_line[p->expl] = p->lineno;
 		else if (strcmp(name, "effective_to") == 0)
@@ -1436,10 +1730,25 @@ conf_handler(void *arg, const char *section, const char *name,
 			p->expl_benefits_line[p->expl] = p->lineno;
 		base = e;
 	}
+	if (p->route != -1) {
+		rt = &p->c->routes[p->route];
+		if (conf_seen(p->route_seen[p->route], i)) {
+			conf_error(p, p->lineno, "route \"%s\": %s is given "
+			    "twice", rt->name, name);
+			return 0;
+		}
+		base = rt;
+	}
 	if (conf_set(p->c, base, &conf_keys[i], value, &cause) != 0) {
 		if (e != NULL)
 			conf_error(p, p->lineno, "explanation \"%s\": %s",
 			    e->id, cause);
+		else if (r != NULL)
+			conf_error(p, p->lineno, "receiver \"%s\": %s",
+			    r->name, cause);
+		else if (rt != NULL)
+			conf_error(p, p->lineno, "route \"%s\": %s",
+			    rt->name, cause);
 		else
 			conf_error(p, p->lineno, "%s", cause);
 		free(cause);
@@ -1456,6 +1765,29 @@ conf_url_has_scheme(const char *url, const char *scheme)
 	size_t len = strlen(scheme);
 
 	return strncasecmp(url, scheme, len) == 0 && url[len] != '\0';
+}
+
+/* Keys that belong to one receiver type only. */
+static const char *const conf_webhook_keys[] = { "secret_file",
+    "bearer_token_file", NULL };
+static const char *const conf_email_keys[] = { "starttls", "auth_file",
+    "from", "to", "cc", "template", NULL };
+
+/* Report a key of keys given in receiver i, which is not of type. */
+static void
+conf_check_keys_for(struct conf_parse *p, int i, const char *type,
+    const char *const *keys)
+{
+	const struct conf_receiver *r = &p->c->receivers[i];
+
+	for (; *keys != NULL; keys++) {
+		if (conf_was_seen(p->recv_seen[i], conf_key_find("receiver",
+		    *keys))) {
+			conf_error(p, p->recv_line[i], "receiver \"%s\": %s is "
+			    "for %s receivers only", r->name, *keys, type);
+			return;
+		}
+	}
 }
 
 /* Check a receiver once all its keys are known. */
@@ -1488,13 +1820,71 @@ conf_check_receiver(struct conf_parse *p, int i)
 			conf_error(p, p->url_line[i], "receiver \"%s\": a "
 			    "webhook url must start with http:// or https://",
 			    r->name);
-	} else {
-		if (!conf_url_has_scheme(r->url, "smtp://") &&
-		    !conf_url_has_scheme(r->url, "smtps://"))
-			conf_error(p, p->url_line[i], "receiver \"%s\": an "
-			    "email url must start with smtp:// or smtps://",
-			    r->name);
+		conf_check_keys_for(p, i, "email", conf_email_keys);
+		return;
 	}
+	if (!conf_url_has_scheme(r->url, "smtp://") &&
+	    !conf_url_has_scheme(r->url, "smtps://")) {
+		conf_error(p, p->url_line[i], "receiver \"%s\": an email url "
+		    "must start with smtp:// or smtps://", r->name);
+		return;
+	}
+	conf_check_keys_for(p, i, "webhook", conf_webhook_keys);
+	if (r->from == NULL || !conf_address_valid(r->from, strlen(r->from)))
+		conf_error(p, p->recv_line[i], "receiver \"%s\": from must be "
+		    "an address, 'a@b' or 'Name <a@b>'", r->name);
+	else if (r->to == NULL)
+		conf_error(p, p->recv_line[i], "receiver \"%s\": missing to",
+		    r->name);
+	else if (conf_url_has_scheme(r->url, "smtps://") &&
+	    conf_was_seen(p->recv_seen[i], conf_key_find("receiver",
+	    "starttls")))
+		conf_error(p, p->recv_line[i], "receiver \"%s\": starttls does "
+		    "not apply to smtps://, which is TLS from the start",
+		    r->name);
+}
+
+/* Check a route once all its keys and every receiver are known. */
+static void
+conf_check_route(struct conf_parse *p, int i)
+{
+	const struct conf_route *rt = &p->c->routes[i];
+	const char *list, *s;
+	size_t len;
+	int j, found;
+
+	if (!conf_was_seen(p->route_seen[i], conf_key_find("route",
+	    "receivers"))) {
+		conf_error(p, p->route_line[i], "route \"%s\": missing "
+		    "receivers (leave it empty to record alerts only)",
+		    rt->name);
+		return;
+	}
+	list = rt->receivers;
+	while (list != NULL && conf_list_next(&list, &s, &len)) {
+		for (found = 0, j = 0; j < p->c->nreceivers && !found; j++)
+			found = strlen(p->c->receivers[j].name) == len &&
+			    memcmp(p->c->receivers[j].name, s, len) == 0;
+		if (!found) {
+			conf_error(p, p->route_line[i], "route \"%s\": "
+			    "receivers: '%.*s' is not a defined receiver",
+			    rt->name, (int)len, s);
+			return;
+		}
+	}
+	list = rt->benefits;
+	while (list != NULL && conf_list_next(&list, &s, &len)) {
+		if (conf_benefit_index(p->c, s, len) == -1) {
+			conf_error(p, p->route_line[i], "route \"%s\": "
+			    "benefits: '%.*s' is not a configured benefit",
+			    rt->name, (int)len, s);
+			return;
+		}
+	}
+	if (rt->repeat_interval_ms != 0 && rt->repeat_interval_ms < CONF_SEC)
+		conf_error(p, p->route_line[i], "route \"%s\": "
+		    "repeat_interval must be 0 (never) or at least 1s",
+		    rt->name);
 }
 
 /* NULL-safe string equality. */
@@ -1610,6 +2000,8 @@ conf_check(struct conf_parse *p)
 	}
 	for (i = 0; i < c->nreceivers; i++)
 		conf_check_receiver(p, i);
+	for (i = 0; i < c->nroutes; i++)
+		conf_check_route(p, i);
 	for (i = 0; i < c->nexplanations; i++)
 		conf_check_explanation(p, i);
 }
@@ -1628,6 +2020,7 @@ conf_load(struct conf *c, const char *path, char **cause)
 	p.c = c;
 	p.recv = -1;
 	p.expl = -1;
+	p.route = -1;
 	if ((p.f = fopen(path, "re")) == NULL) {
 		*cause = xasprintf("%s: %s", path, strerror(errno));
 		return -1;
@@ -1815,6 +2208,15 @@ conf_apply_reloadable(struct conf *running, struct conf *fresh)
 	n = running->nreceivers;
 	running->nreceivers = fresh->nreceivers;
 	fresh->nreceivers = n;
+	for (n = 0; n < CONF_MAX_ROUTES; n++) {
+		struct conf_route rt = running->routes[n];
+
+		running->routes[n] = fresh->routes[n];
+		fresh->routes[n] = rt;
+	}
+	n = running->nroutes;
+	running->nroutes = fresh->nroutes;
+	fresh->nroutes = n;
 
 	explanations = running->explanations;
 	running->explanations = fresh->explanations;

@@ -12,6 +12,7 @@
 
 #define CONF_MAX_BENEFITS	16
 #define CONF_MAX_RECEIVERS	32
+#define CONF_MAX_ROUTES		32
 #define CONF_MAX_EXPLANATIONS	256
 #define CONF_EXPLANATION_ID_MAX	64	/* characters of an explanation id */
 
@@ -20,7 +21,35 @@ struct conf_receiver {
 	char		*name;
 	char		*type;		/* "webhook" or "email" */
 	char		*url;
-	char		*secret_file;
+	char		*secret_file;	/* webhook: HMAC key */
+	char		*bearer_token_file; /* webhook: Authorization */
+	char		*ca_file;	/* TLS trust; NULL: the system's */
+	int64_t		 connect_timeout_ms;
+	int64_t		 timeout_ms;	/* the whole transfer */
+	char		*starttls;	/* email: required, optional, off */
+	char		*auth_file;	/* email: user line, password line */
+	char		*from;		/* email */
+	char		*to;		/* email: comma-separated addresses */
+	char		*cc;		/* email: NULL when none */
+	char		*template_file;	/* email: NULL: the built-in one */
+};
+
+/*
+ * [route "NAME"]: which alerts go to which receivers, tried in file order.
+ * Matchers are comma-separated lists, NULL for any value.
+ */
+struct conf_route {
+	char		*name;
+	char		*receivers;	/* NULL: recorded only */
+	char		*offices;
+	char		*benefits;
+	char		*kinds;
+	char		*scopes;
+	char		*directions;
+	char		*classifications;
+	int64_t		 group_wait_ms;	/* 0: each alert on its own */
+	int64_t		 repeat_interval_ms; /* 0: never repeat */
+	bool		 cont;		/* go on to the next route */
 };
 
 /*
@@ -106,10 +135,16 @@ struct conf {
 
 	/* [alerts] */
 	int64_t		 historical_age_ms;
+	int64_t		 delivery_expiry_ms;	/* outbox gives up after */
+	int64_t		 retry_max_ms;		/* longest retry delay */
 
 	/* [receiver "NAME"] */
 	struct conf_receiver receivers[CONF_MAX_RECEIVERS];
 	int		 nreceivers;
+
+	/* [route "NAME"], in file order */
+	struct conf_route routes[CONF_MAX_ROUTES];
+	int		 nroutes;
 
 	/* [explanation "ID"], in file order; at most CONF_MAX_EXPLANATIONS */
 	struct conf_explanation *explanations;

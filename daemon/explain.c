@@ -152,22 +152,6 @@ explain_format_date(int32_t day, char *buf)
 	snprintf(buf, EXPLAIN_DATE_SIZE, "%04d-%02d-%02d", (int)y, m, d);
 }
 
-/* The inverse of utc_format; 0 or -1. */
-static int
-explain_parse_time(const char *s, int64_t *t)
-{
-	struct tm tm;
-	const char *end;
-
-	memset(&tm, 0, sizeof tm);
-	if (strlen(s) != 20 ||
-	    (end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) == NULL ||
-	    *end != '\0')
-		return -1;
-	*t = (int64_t)timegm(&tm);
-	return 0;
-}
-
 /* A new entry with no dates, lists or texts. */
 static struct explanation *
 explain_entry_new(void)
@@ -936,7 +920,7 @@ explain_load_entry(json_t *item, const char *const *benefits, int nbenefits,
 	}
 	v = json_object_get(item, "created_at");
 	if (v == NULL || !json_is_string(v) ||
-	    explain_parse_time(json_string_value(v), &created) == -1) {
+	    utc_parse(json_string_value(v), &created) == -1) {
 		*cause = xstrdup("created_at: expected a time "
 		    "YYYY-MM-DDTHH:MM:SSZ");
 		return -1;

@@ -150,6 +150,30 @@ metrics_render_stream(struct buf *out, const struct stream *st)
 	    "Stream entries acknowledged.", metrics.acks);
 }
 
+/* The alert outbox. */
+static void
+metrics_render_outbox(struct buf *out)
+{
+	metrics_counter(out, "stabild_notifications_queued_total",
+	    "Alert notifications stored in the outbox.",
+	    metrics.notifications_queued);
+	metrics_counter(out, "stabild_notifications_delivered_total",
+	    "Alert notifications a receiver accepted.",
+	    metrics.notifications_delivered);
+	metrics_counter(out, "stabild_notification_retries_total",
+	    "Failed delivery attempts that will be retried.",
+	    metrics.notification_retries);
+	metrics_counter(out, "stabild_notifications_expired_total",
+	    "Alert notifications given up after the delivery expiry.",
+	    metrics.notifications_expired);
+	metrics_gauge(out, "stabild_outbox_pending",
+	    "Alert notifications waiting or in flight.", true,
+	    (int64_t)metrics.outbox_pending);
+	metrics_gauge(out, "stabild_outbox_expired",
+	    "Expired alert notifications kept in the outbox for inspection.",
+	    true, (int64_t)metrics.outbox_expired);
+}
+
 /* Checkpoints, statistics and event time. */
 static void
 metrics_render_state(struct buf *out, const struct ingest *in)
@@ -215,6 +239,7 @@ metrics_render(struct buf *out, const struct ingest *in,
 {
 	metrics_render_events(out, in);
 	metrics_render_stream(out, st);
+	metrics_render_outbox(out);
 	metrics_render_state(out, in);
 	metrics_render_process(out);
 }

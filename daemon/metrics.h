@@ -23,6 +23,12 @@ struct metrics {
 	uint64_t	checkpoint_last_ms;	/* duration of the last one */
 	uint64_t	http_requests[6];	/* by status class: 0 other, 1xx..5xx */
 	uint64_t	http_unauthorized;
+	uint64_t	notifications_queued;	/* alert notifications stored */
+	uint64_t	notifications_delivered;
+	uint64_t	notification_retries;	/* failed attempts retried */
+	uint64_t	notifications_expired;
+	uint64_t	outbox_pending;		/* waiting or in flight */
+	uint64_t	outbox_expired;		/* given up, kept on disk */
 	int64_t		started_at;		/* Unix seconds */
 	uint64_t	first_entry_ns;		/* monotonic: first entry read */
 	uint64_t	last_entry_ns;		/* monotonic: last batch counted */

@@ -13,5 +13,7 @@
  * 0, or -1 for a time that cannot be shown (buf then holds the epoch).
  */
 int utc_format(int64_t t, char *buf);
+/* The inverse of utc_format, exactly that form only; 0 or -1. */
+int utc_parse(const char *s, int64_t *t);
 
 #endif

@@ -34,7 +34,7 @@ keys=$(printf '%s\n' "$list" | awk -F'\t' '
 
 # The keys of the example as "section.key", commented out or not. Sections
 # may be commented out too; every [receiver "NAME"] counts as "receiver",
-# every [explanation "ID"] as "explanation".
+# [route "NAME"] as "route", every [explanation "ID"] as "explanation".
 documented=$(awk '
 	{
 		line = $0
@@ -44,7 +44,7 @@ documented=$(awk '
 		section = line
 		sub(/^\[/, "", section)
 		sub(/\].*$/, "", section)
-		if (section ~ /^(receiver|explanation)[ "]/)
+		if (section ~ /^(receiver|route|explanation)[ "]/)
 			sub(/[ "].*$/, "", section)
 		next
 	}
@@ -56,7 +56,7 @@ documented=$(awk '
 
 problems=0
 for key in $keys; do
-	if ! printf '%s\n' "$documented" | grep -qxF "$key"; then
+	if ! grep -qxF "$key" <<<"$documented"; then
 		echo "check-options: $key: missing from $conf" >&2
 		problems=$((problems + 1))
 	fi
@@ -66,7 +66,7 @@ for key in $keys; do
 	fi
 done
 for key in $documented; do
-	if ! printf '%s\n' "$keys" | grep -qxF "$key"; then
+	if ! grep -qxF "$key" <<<"$keys"; then
 		echo "check-options: $key: in $conf but not a key of stabild" >&2
 		problems=$((problems + 1))
 	fi

@@ -10,7 +10,8 @@ import os
 
 import harness
 from harness import READ_TOKEN, WRITE_TOKEN, check
-from test_webhook_delivery import SECRET, Sink
+from test_webhook_delivery import SECRET
+from webhook_sink import Sink
 
 OFFICE = "K024"
 
@@ -23,7 +24,7 @@ def later(hours):
 def test(w):
     redis = harness.Redis(w.path).start()
     w.add(redis.stop)
-    sink = Sink().start()
+    sink = Sink(secret=SECRET).start()
     w.add(sink.stop)
     secret_path = os.path.join(w.path, "ops.secret")
     with open(secret_path, "w") as f:

@@ -5,72 +5,15 @@ answers 500 at first; and a notification queued while the receiver is
 down survives a kill -9 of the daemon and is delivered after the restart."""
 
 import datetime
-import hashlib
-import hmac
-import http.server
-import json
 import os
 import signal
-import threading
 import time
 
 import harness
 from harness import WRITE_TOKEN, check
+from webhook_sink import Sink
 
 SECRET = "webhook-secret-for-tests-0123456789"
-
-
-class Sink:
-    """A webhook receiver on a free loopback port."""
-
-    def __init__(self, fail_first=0):
-        self.port = harness.free_port()
-        self.fail_left = fail_first
-        self.ok = {}          # Idempotency-Key -> body, for 2xx answers
-        self.failed = 0
-        self.bad = []
-        self.lock = threading.Lock()
-        self.server = None
-
-    def start(self):
-        sink = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                ts = self.headers.get("X-Stabild-Timestamp", "")
-                sig = self.headers.get("X-Stabild-Signature", "")
-                want = "sha256=" + hmac.new(SECRET.encode(), ts.encode() + b"." + body,
-                                            hashlib.sha256).hexdigest()
-                key = self.headers.get("Idempotency-Key", "")
-                with sink.lock:
-                    if not hmac.compare_digest(sig, want) or not key or \
-                            self.headers.get("Content-Type") != "application/json":
-                        sink.bad.append((key, sig, self.headers.get("Content-Type")))
-                    if sink.fail_left > 0:
-                        sink.fail_left -= 1
-                        sink.failed += 1
-                        code = 500
-                    else:
-                        check(key not in sink.ok, "state delivered twice: %s" % key)
-                        sink.ok[key] = json.loads(body)
-                        code = 200
-                self.send_response(code)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self):
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
 
 
 def expected_keys(d):
@@ -87,7 +30,7 @@ def expected_keys(d):
 def test(w):
     redis = harness.Redis(w.path).start()
     w.add(redis.stop)
-    sink = Sink(fail_first=2).start()
+    sink = Sink(secret=SECRET, fail_first=2).start()
     w.add(sink.stop)
     secret_path = os.path.join(w.path, "ops.secret")
     with open(secret_path, "w") as f:
@@ -107,6 +50,7 @@ def test(w):
     harness.wait_for(lambda: set(sink.ok) >= keys, 30, "every alert state at the receiver")
     check(sink.failed == 2, "the receiver failed %d times" % sink.failed)
     check(not sink.bad, "bad signatures or headers: %s" % sink.bad[:3])
+    check(not sink.dups, "states delivered twice: %s" % sink.dups[:3])
     check(set(sink.ok) == keys, "unexpected notifications: %s" % (set(sink.ok) - keys))
     one = sink.ok[sorted(keys)[0]]
     for field in ("version", "alert_id", "status", "classification", "scope", "direction",

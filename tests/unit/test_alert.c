@@ -88,6 +88,54 @@ count_emit(void *arg, const struct alert *a)
 	strcpy(last_id, a->id);
 }
 
+/* Every member alert_json writes comes back through alert_from_json. */
+static void
+test_json_round_trip(void **state)
+{
+	struct alert a, b;
+	json_t *o;
+
+	(void)state;
+	sample(&a);
+	a.status = ALERT_RESOLVED;
+	a.seq = 3;
+	a.updated_at = 1683626400;
+	a.resolved_at = 1683626400;
+	a.odds_ratio_lo = 1.25;
+	a.odds_ratio_hi = 2.5;
+	a.case_mix_part = 0.004;
+	a.practice_part = 0.039;
+	a.decisions = 12345;
+	strcpy(a.context[0], "campaign-2023");
+	a.ncontext = 1;
+	strcpy(a.strata[0].name, "diagnosis=F");
+	a.strata[0].share = 0.6;
+	a.strata[0].odds_ratio = 1.9;
+	a.strata[0].excess = 41.5;
+	strcpy(a.strata[1].name, "age=60+");
+	a.strata[1].share = 0.25;
+	a.strata[1].odds_ratio = 1.4;
+	a.strata[1].excess = 17;
+	a.nstrata = 2;
+	strcpy(a.note, "rebaselined by hand");
+
+	o = alert_json(&a, "http://x");
+	assert_int_equal(alert_from_json(o, &b), 0);
+	json_decref(o);
+	/* sample() zeroed a, so padding and unused slots compare too. */
+	assert_memory_equal(&a, &b, sizeof a);
+
+	/* A member of the wrong type or value is refused. */
+	o = alert_json(&a, "http://x");
+	json_object_set_new(o, "direction", json_string("sideways"));
+	assert_int_equal(alert_from_json(o, &b), -1);
+	json_object_set_new(o, "direction", json_string("up"));
+	assert_int_equal(alert_from_json(o, &b), 0);
+	json_object_set_new(o, "detected_at", json_string("yesterday"));
+	assert_int_equal(alert_from_json(o, &b), -1);
+	json_decref(o);
+}
+
 static void
 test_sink_dispatch(void **state)
 {
@@ -117,6 +165,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_contract),
+		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_sink_dispatch),
 	};
 

@@ -586,7 +586,92 @@ test_good_file(void **state)
 	assert_string_equal(c.receivers[1].type, "email");
 	assert_string_equal(c.receivers[1].url, "smtps://mail.example:465");
 	assert_null(c.receivers[1].secret_file);
+	assert_string_equal(c.receivers[1].from, "Stabild <stabild@example.org>");
+	assert_string_equal(c.receivers[1].to,
+	    "Öster Åsa <ops@example.org>, team@example.org");
+	assert_null(c.receivers[1].cc);
+	assert_string_equal(c.receivers[1].starttls, "required");
+	assert_int_equal(c.receivers[1].connect_timeout_ms, 5000);
+	assert_int_equal(c.receivers[1].timeout_ms, 30000);
+
+	assert_int_equal(c.nroutes, 2);
+	assert_string_equal(c.routes[0].name, "explained");
+	assert_null(c.routes[0].receivers);	/* recorded only */
+	assert_string_equal(c.routes[0].classifications, "explained");
+	assert_int_equal(c.routes[0].group_wait_ms, 0);
+	assert_false(c.routes[0].cont);
+	assert_string_equal(c.routes[1].offices, "K017, K024");
+	assert_string_equal(c.routes[1].receivers, "ops, mail.team-1");
+	assert_int_equal(c.routes[1].group_wait_ms, 30000);
+	assert_int_equal(c.routes[1].repeat_interval_ms, 4 * 3600000);
+	assert_true(c.routes[1].cont);
 	conf_free(&c);
+}
+
+/* Routes and receiver keys: each mistake named with its line. */
+static void
+test_routes(void **state)
+{
+	static const struct {
+		const char	*text;
+		int		 line;
+		const char	*want;
+	} bad[] = {
+		{ "[receiver \"a\"]\ntype = webhook\nurl = http://x\n"
+		  "[route \"r\"]\noffices = K1\n", 4,
+		  "route \"r\": missing receivers" },
+		{ "[receiver \"a\"]\ntype = webhook\nurl = http://x\n"
+		  "[route \"r\"]\nreceivers = a, b\n", 4,
+		  "'b' is not a defined receiver" },
+		{ "[route \"r\"]\nreceivers =\nscopes = regional\n", 3,
+		  "'regional' is not office or national" },
+		{ "[route \"r\"]\nreceivers =\ndirections = up, up\n", 3,
+		  "'up' is listed twice" },
+		{ "[route \"r\"]\nreceivers =\nbenefits = nope\n", 1,
+		  "'nope' is not a configured benefit" },
+		{ "[route \"r\"]\nreceivers =\nrepeat_interval = 500ms\n", 1,
+		  "at least 1s" },
+		{ "[route \"r\"]\nreceivers =\n[route \"r\"]\n", 3,
+		  "route \"r\" is already defined at line 1" },
+		{ "[route \"r\"]\nreceivers =\nreceivers =\n", 3,
+		  "receivers is given twice" },
+		{ "[route \"r\"]\nfoo = 1\n", 2,
+		  "unknown key 'foo' in section [route \"r\"]" },
+		{ "[receiver \"m\"]\ntype = email\nurl = smtp://x\n"
+		  "to = a@b.c\n", 1, "from must be an address" },
+		{ "[receiver \"m\"]\ntype = email\nurl = smtp://x\n"
+		  "from = a@b.c\n", 1, "missing to" },
+		{ "[receiver \"m\"]\ntype = email\nurl = smtp://x\n"
+		  "from = a@b.c\nto = not-an-address\n", 5,
+		  "'not-an-address' is not an address" },
+		{ "[receiver \"m\"]\ntype = email\nurl = smtps://x\n"
+		  "from = a@b.c\nto = d@e.f\nstarttls = required\n", 1,
+		  "starttls does not apply to smtps://" },
+		{ "[receiver \"m\"]\ntype = email\nurl = smtp://x\n"
+		  "from = a@b.c\nto = d@e.f\nsecret_file = /s\n", 1,
+		  "secret_file is for webhook receivers only" },
+		{ "[receiver \"w\"]\ntype = webhook\nurl = http://x\n"
+		  "from = a@b.c\n", 1, "from is for email receivers only" },
+		{ "[receiver \"w\"]\ntype = webhook\nurl = http://x\n"
+		  "starttls = maybe\n", 4,
+		  "'maybe' is not required or optional or off" },
+	};
+	struct conf c;
+	char *cause = NULL, *path;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NITEMS(bad); i++) {
+		path = write_temp(bad[i].text);
+		conf_default(&c);
+		assert_int_equal(conf_load(&c, path, &cause), -1);
+		assert_cause(cause, path, bad[i].line, bad[i].want);
+		free(cause);
+		cause = NULL;
+		conf_free(&c);
+		unlink(path);
+		free(path);
+	}
 }
 
 /* A byte order mark and CRLF line endings are accepted. */
@@ -623,7 +708,8 @@ test_receiver_names(void **state)
 	(void)state;
 	assert_int_equal(strlen(name64), 64);
 	text = xasprintf("[receiver \"%s\"]\ntype = email\n"
-	    "url = smtp://mail.example:25\n\n[receiver \"%s-\"]\n"
+	    "url = smtp://mail.example:25\nfrom = a@b.example\n"
+	    "to = c@d.example\n\n[receiver \"%s-\"]\n"
 	    "type = webhook\nurl = http://x\n", name64, name64 + 1);
 	load_text_ok(&c, text);
 	assert_int_equal(c.nreceivers, 2);
@@ -1196,7 +1282,16 @@ test_key_table(void **state)
 		"detector.explain_after", "detector.evaluate_every",
 		"detector.outlier_alerts", "detector.shrink_offices",
 		"alerts.historical_age",
+		"alerts.delivery_expiry", "alerts.retry_max",
 		"receiver.type", "receiver.url", "receiver.secret_file",
+		"receiver.bearer_token_file", "receiver.ca_file",
+		"receiver.connect_timeout", "receiver.timeout",
+		"receiver.starttls", "receiver.auth_file", "receiver.from",
+		"receiver.to", "receiver.cc", "receiver.template",
+		"route.receivers", "route.offices", "route.benefits",
+		"route.kinds", "route.scopes", "route.directions",
+		"route.classifications", "route.group_wait",
+		"route.repeat_interval", "route.continue",
 		"explanation.kind", "explanation.effective_from",
 		"explanation.effective_to", "explanation.benefits",
 		"explanation.kinds", "explanation.offices",
@@ -1207,7 +1302,7 @@ test_key_table(void **state)
 	bool want;
 
 	(void)state;
-	assert_int_equal(n, 56);
+	assert_int_equal(n, 78);
 	for (i = 0; i < n; i++) {
 		name = conf_key_name(i);
 		assert_non_null(name);
@@ -1310,6 +1405,7 @@ main(void)
 		cmocka_unit_test(test_good_file),
 		cmocka_unit_test(test_file_encodings),
 		cmocka_unit_test(test_receiver_names),
+		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_explanations_good),
 		cmocka_unit_test(test_explanations_bad),
 		cmocka_unit_test(test_explanations_max),

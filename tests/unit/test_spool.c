@@ -125,6 +125,88 @@ wall_ms(void)
 }
 
 static void
+put_group(struct spool *sp, const char *id, const char *receiver,
+    const char *group, int64_t now, int64_t due)
+{
+	char *cause = NULL;
+
+	assert_int_equal(spool_put_at(sp, id, receiver, group,
+	    "application/json", BODY, strlen(BODY), now, due, &cause), 0);
+	assert_null(cause);
+}
+
+/*
+ * Grouping: members share the window the first one opened, go out
+ * together, only with their own receiver and group, and keep their group
+ * across a restart.
+ */
+static void
+test_groups(void **state)
+{
+	struct spool *sp;
+	struct spool_item *lead, *rest[8];
+	char *cause = NULL;
+	int n;
+
+	(void)state;
+	sp = open_spool();
+	assert_true(spool_group_due(sp, "r", "g", T0) == -1);
+	put_group(sp, "a.1.r", "r", "g", T0, T0 + 30000);
+	assert_true(spool_group_due(sp, "r", "g", T0 + 1000) == T0 + 30000);
+	assert_true(spool_group_due(sp, "r", "other", T0 + 1000) == -1);
+	assert_true(spool_group_due(sp, "q", "g", T0 + 1000) == -1);
+	/* The window is closed once its time has come. */
+	assert_true(spool_group_due(sp, "r", "g", T0 + 30000) == -1);
+	put_group(sp, "b.1.r", "r", "g", T0 + 1000, T0 + 30000);
+	put_group(sp, "c.1.q", "q", "g", T0 + 1000, T0 + 30000);
+	put_group(sp, "d.1.r", "r", "h", T0 + 1000, T0 + 30000);
+	put_group(sp, "e.1.r", "r", "", T0 + 1000, T0 + 1000);
+	/* A due time before now is refused. */
+	assert_int_equal(spool_put_at(sp, "f.1.r", "r", "g", "text/plain",
+	    "x", 1, T0, T0 - 1, &cause), -1);
+	free(cause);
+	spool_close(sp);
+
+	sp = open_spool();
+	assert_string_equal(find(sp, "b.1.r")->group, "g");
+	assert_string_equal(find(sp, "e.1.r")->group, "");
+	/* Nothing of the group is due before the window ends. */
+	lead = spool_next_due(sp, T0 + 29999);
+	assert_non_null(lead);
+	assert_string_equal(lead->id, "e.1.r");
+	assert_int_equal(spool_take_group(sp, lead, rest, 8), 0);
+	assert_int_equal(spool_delivered(sp, lead), 0);
+	assert_null(spool_next_due(sp, T0 + 29999));
+
+	lead = spool_next_due(sp, T0 + 30000);
+	assert_non_null(lead);
+	assert_string_equal(lead->id, "a.1.r");
+	n = spool_take_group(sp, lead, rest, 8);
+	assert_int_equal(n, 1);
+	assert_string_equal(rest[0]->id, "b.1.r");
+	assert_int_equal(rest[0]->state, SPOOL_INFLIGHT);
+	/* A failed group retries as a group: the members wait again. */
+	assert_int_equal(spool_failed(sp, lead, "HTTP 500", T0 + 30000), 0);
+	assert_int_equal(spool_failed(sp, rest[0], "HTTP 500", T0 + 30000), 0);
+	/* Another receiver's or group's items go on their own. */
+	lead = spool_next_due(sp, T0 + 30000);
+	assert_string_equal(lead->id, "c.1.q");
+	assert_int_equal(spool_take_group(sp, lead, rest, 8), 0);
+	assert_int_equal(spool_delivered(sp, lead), 0);
+	lead = spool_next_due(sp, T0 + 30000);
+	assert_string_equal(lead->id, "d.1.r");
+	assert_int_equal(spool_take_group(sp, lead, rest, 8), 0);
+	assert_int_equal(spool_delivered(sp, lead), 0);
+	assert_null(spool_next_due(sp, T0 + 30000));
+	lead = spool_next_due(sp, T0 + 30000 + SPOOL_CAP_MS);
+	assert_non_null(lead);
+	assert_int_equal(spool_take_group(sp, lead, rest, 8), 1);
+	assert_string_not_equal(lead->id, rest[0]->id);
+	assert_int_equal(spool_count(sp), 2);
+	spool_close(sp);
+}
+
+static void
 test_put_deliver(void **state)
 {
 	struct spool *sp;
@@ -604,6 +686,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_item_json, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
 		cmocka_unit_test(test_open_fails),
 	};
 
