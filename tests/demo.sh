@@ -1,8 +1,9 @@
 #!/bin/sh
-# make demo: a private redis-server on a free loopback port, stabild, and
-# the simulator writing two years of decisions for 58 offices (with an
-# injected drift, some malformed entries and resent duplicates); then a
-# report of what stabild counted, straight from its HTTP API.
+# make demo: a private redis-server on a free loopback port, stabild, a
+# local webhook receiver and SMTP server, and the simulator writing two
+# years of decisions for 58 offices (with an injected drift, some malformed
+# entries and resent duplicates); then a report of what stabild counted,
+# straight from its HTTP API, and of the alerts that reached the receivers.
 set -eu
 BUILDDIR=${BUILDDIR:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,13 +12,17 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/stabild-demo.XXXXXX")
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rport=$(port)
 hport=$(port)
+wport=$(port)
+sport=$(port)
 token=demo-read-token-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 redis_pid=
 stabild_pid=
+sinks_pid=
 
 cleanup() {
 	[ -n "$stabild_pid" ] && kill "$stabild_pid" 2>/dev/null && wait "$stabild_pid" 2>/dev/null
 	[ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
+	[ -n "$sinks_pid" ] && kill "$sinks_pid" 2>/dev/null && wait "$sinks_pid" 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -29,6 +34,12 @@ redis_pid=$!
 
 printf 'read %s\n' "$token" > "$work/tokens"
 chmod 600 "$work/tokens"
+od -An -N16 -tx1 /dev/urandom | tr -d ' \n' > "$work/webhook.secret"
+chmod 600 "$work/webhook.secret"
+echo "demo: webhook receiver on 127.0.0.1:$wport, SMTP server on 127.0.0.1:$sport"
+python3 "$top/tests/demo_sinks.py" --webhook-port "$wport" --smtp-port "$sport" \
+	--secret "$(cat "$work/webhook.secret")" --out "$work/received.jsonl" &
+sinks_pid=$!
 cat > "$work/stabild.conf" <<CONF
 [redis]
 host = 127.0.0.1
@@ -40,6 +51,28 @@ port = $hport
 tokens_file = $work/tokens
 [state]
 dir = $work/state
+[alerts]
+# The simulator replays past years: deliver what it raises all the same.
+historical_age = 50y
+[receiver "ops-hook"]
+type = webhook
+url = http://127.0.0.1:$wport/hook
+secret_file = $work/webhook.secret
+[receiver "ops-mail"]
+type = email
+url = smtp://127.0.0.1:$sport
+starttls = off
+from = stabild <stabild@demo.example>
+to = Drift desk <drift@demo.example>
+[route "explained"]
+classifications = explained
+receivers =
+[route "hook"]
+receivers = ops-hook
+continue = on
+[route "mail"]
+receivers = ops-mail
+group_wait = 3s
 CONF
 
 for i in $(seq 50); do
@@ -59,7 +92,8 @@ echo "demo: more sjukersattning/ongoing (odds ratio 0.75)"
 	--malformed 0.001 --duplicates 0.001 --truth "$work/truth.tsv"
 
 python3 "$top/tests/demo_report.py" --port "$hport" --token "$token" \
-	--truth "$work/truth.tsv" --redis-port "$rport"
+	--truth "$work/truth.tsv" --redis-port "$rport" \
+	--received "$work/received.jsonl"
 
 echo
 echo "demo: last lines of the daemon log"

@@ -62,6 +62,7 @@ def main():
     ap.add_argument("--token", required=True)
     ap.add_argument("--truth", required=True)
     ap.add_argument("--redis-port", type=int, required=True)
+    ap.add_argument("--received", help="JSON lines the local receivers wrote")
     args = ap.parse_args()
 
     totals = truth_totals(args.truth)
@@ -136,7 +137,41 @@ def main():
                       "; top stratum " + a["strata"][0]["stratum"] if a.get("strata") else ""))
     else:
         print("== alerts: GET /v1/alerts answered %s" % s)
+    if args.received:
+        ok = report_received(args) and ok
     return 0 if ok else 1
+
+
+def report_received(args):
+    """Wait for the outbox to drain, then show what the receivers got."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        s, body = get(args, "/v1/deliveries")
+        if s == 200 and not body["deliveries"]:
+            break
+        time.sleep(0.2)
+    time.sleep(0.5)    # the receivers write what arrived every 0.2 s
+    lines = []
+    with open(args.received) as f:
+        lines = [json.loads(x) for x in f if x.strip()]
+    hooks = [x for x in lines if x["via"] == "webhook"]
+    mails = [x for x in lines if x["via"] == "email"]
+    print()
+    print("== at the local webhook receiver: %d notifications, %s" % (
+        len(hooks), "every signature valid" if all(x["signed"] for x in hooks) else
+        "BAD SIGNATURES"))
+    for x in hooks:
+        for a in x["alerts"]:
+            seq = x["key"].rsplit(".", 2)[-2] if len(x["alerts"]) == 1 else "?"
+            print("  %s/%s/%s %s since %s, odds ratio %.2f: state %s, %s, %s" % (
+                a["series"]["office"], a["series"]["benefit"], a["series"]["kind"],
+                a["direction"], a["onset"], a["odds_ratio"], seq, a["status"],
+                a["classification"]))
+    print("== at the local SMTP server: %d messages (alerts arriving within 3 s are grouped)"
+          % len(mails))
+    for x in mails:
+        print("  to %s: %s (%d alerts)" % (", ".join(x["to"]), x["subject"], x["alerts"]))
+    return bool(hooks) and bool(mails) and all(x["signed"] for x in hooks)
 
 
 if __name__ == "__main__":
