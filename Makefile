@@ -31,6 +31,8 @@ endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# stabilctl needs only these two.
+CTL_LIBS := $(shell pkg-config --libs libcurl jansson 2>/dev/null)
 TEST_CFLAGS := $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
@@ -78,6 +80,7 @@ CORE_OBJS := $(CORE_SRCS:%.c=$(BUILDDIR)/%.o)
 MAIN_OBJ := $(BUILDDIR)/daemon/main.o
 
 STABILD := $(BUILDDIR)/stabild
+STABILCTL := $(BUILDDIR)/stabilctl
 SIM := $(BUILDDIR)/stabild-sim
 BARE := $(BUILDDIR)/bench-bare-consumer
 HISTORY := $(BUILDDIR)/bench-history
@@ -125,7 +128,7 @@ deps_test_email := $(BASE) $(BUILDDIR)/daemon/utc.o $(BUILDDIR)/alerts/alert.o \
 .PHONY: all check check-run unit integration asan demo sim bench install clean deps \
 	deps-check lint
 
-all: $(STABILD) $(SIM) $(BARE) $(HISTORY) $(SIMCHECK)
+all: $(STABILD) $(STABILCTL) $(SIM) $(BARE) $(HISTORY) $(SIMCHECK)
 
 $(BUILDDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -133,6 +136,9 @@ $(BUILDDIR)/%.o: %.c
 
 $(STABILD): $(CORE_OBJS) $(MAIN_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(STABILCTL): $(BUILDDIR)/daemon/stabilctl.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(CTL_LIBS)
 
 $(SIM): $(BUILDDIR)/tests/sim/sim.o $(BUILDDIR)/tests/sim/simmodel.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -212,9 +218,11 @@ bench: deps-check
 	$(MAKE) all $(BUILDDIR)/tests/test_model
 	BUILDDIR=$(BUILDDIR) python3 tests/bench/run.py
 
-install: $(STABILD)
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/stabild $(DESTDIR)$(UNITDIR)
+install: $(STABILD) $(STABILCTL)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/stabild \
+		$(DESTDIR)$(UNITDIR)
 	install -m 0755 $(STABILD) $(DESTDIR)$(SBINDIR)/stabild
+	install -m 0755 $(STABILCTL) $(DESTDIR)$(BINDIR)/stabilctl
 	install -m 0644 config/stabild.conf $(DESTDIR)$(SYSCONFDIR)/stabild/stabild.conf.example
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/stabild.service > $(DESTDIR)$(UNITDIR)/stabild.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/stabild.service
