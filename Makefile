@@ -6,6 +6,7 @@ DESTDIR ?=
 BINDIR ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
+MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= /lib/systemd/system
 BUILDDIR ?= build
 
@@ -17,7 +18,7 @@ TEST_PKGS := cmocka
 DEB_PACKAGES := build-essential pkg-config libevent-dev libhiredis-dev \
 	libcurl4-openssl-dev libjansson-dev libinih-dev libsystemd-dev \
 	libssl-dev libcmocka-dev redis-server redis-tools python3 curl tzdata \
-	cppcheck openssl
+	cppcheck openssl groff-base
 
 WARNINGS := -std=c11 -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 	-Wshadow -Wpointer-arith -Wwrite-strings -Wsign-compare
@@ -31,6 +32,8 @@ endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# stabilctl needs only these two.
+CTL_LIBS := $(shell pkg-config --libs libcurl jansson 2>/dev/null)
 TEST_CFLAGS := $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
@@ -82,10 +85,16 @@ CORE_OBJS := $(CORE_SRCS:%.c=$(BUILDDIR)/%.o) $(TEMPLATE_OBJ)
 MAIN_OBJ := $(BUILDDIR)/daemon/main.o
 
 STABILD := $(BUILDDIR)/stabild
+STABILCTL := $(BUILDDIR)/stabilctl
 SIM := $(BUILDDIR)/stabild-sim
 BARE := $(BUILDDIR)/bench-bare-consumer
 HISTORY := $(BUILDDIR)/bench-history
 SIMCHECK := $(BUILDDIR)/stabild-simcheck
+
+# Manual pages, by section.
+MAN1 := daemon/man/stabilctl.1
+MAN5 := daemon/man/stabild.conf.5
+MAN8 := daemon/man/stabild.8
 
 # Unit tests: each links its module and only what that module needs.
 UNIT_TESTS := test_log test_buf test_conf test_auth test_decision test_period \
@@ -130,9 +139,9 @@ deps_test_route := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/utc.o \
 	$(BUILDDIR)/alerts/route.o $(BUILDDIR)/alerts/ledger.o
 
 .PHONY: all check check-run unit integration asan demo sim bench install clean deps \
-	deps-check lint
+	deps-check lint lint-man
 
-all: $(STABILD) $(SIM) $(BARE) $(HISTORY) $(SIMCHECK)
+all: $(STABILD) $(STABILCTL) $(SIM) $(BARE) $(HISTORY) $(SIMCHECK)
 
 $(BUILDDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -151,6 +160,9 @@ $(TEMPLATE_OBJ): $(BUILDDIR)/alerts/template.c
 
 $(STABILD): $(CORE_OBJS) $(MAIN_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(STABILCTL): $(BUILDDIR)/daemon/stabilctl.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(CTL_LIBS)
 
 $(SIM): $(BUILDDIR)/tests/sim/sim.o $(BUILDDIR)/tests/sim/simmodel.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -186,19 +198,21 @@ deps-check:
 	@if pkg-config --exists $(PKGS) $(TEST_PKGS) && command -v redis-server >/dev/null \
 		&& command -v python3 >/dev/null && command -v curl >/dev/null \
 		&& command -v cppcheck >/dev/null && command -v openssl >/dev/null \
+		&& command -v groff >/dev/null \
 		&& [ -e /usr/share/zoneinfo/Europe/Stockholm ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then $(MAKE) deps; \
 	else echo "stabild: missing build dependencies; run as root:"; \
 		echo "  apt-get install -y $(DEB_PACKAGES)"; exit 1; fi
 
 check: deps-check
-	$(MAKE) lint
+	$(MAKE) lint lint-man
 	$(MAKE) check-run
 	$(MAKE) BUILDDIR=build-asan SAN=1 check-run
 
 check-run: all $(UNIT_BINS)
 	BUILDDIR=$(BUILDDIR) tests/run-unit.sh $(UNIT_BINS)
 	BUILDDIR=$(BUILDDIR) tests/check-options.sh
+	BUILDDIR=$(BUILDDIR) tests/check-man.sh
 	tests/check-systemd.sh
 	BUILDDIR=$(BUILDDIR) SAN=$(SAN) python3 tests/integration/run.py
 	# The detector simulations: statistics, so the optimised build only.
@@ -217,6 +231,14 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--std=c11 --inline-suppr -D_GNU_SOURCE -Idaemon -Ialerts daemon alerts tests
 
+# groff exits 0 on warnings: any output on stderr fails the lint.
+lint-man:
+	@for page in $(MAN1) $(MAN5) $(MAN8); do \
+		out=$$(LC_ALL=C groff -man -ww -z $$page 2>&1); \
+		if [ -n "$$out" ]; then echo "$$out" >&2; \
+			echo "lint-man: $$page has warnings" >&2; exit 1; fi; \
+	done; echo "lint-man: $(words $(MAN1) $(MAN5) $(MAN8)) pages clean"
+
 demo: deps-check
 	$(MAKE) all
 	BUILDDIR=$(BUILDDIR) tests/demo.sh
@@ -230,9 +252,15 @@ bench: deps-check
 	$(MAKE) all $(BUILDDIR)/tests/test_model
 	BUILDDIR=$(BUILDDIR) python3 tests/bench/run.py
 
-install: $(STABILD)
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/stabild $(DESTDIR)$(UNITDIR)
+install: $(STABILD) $(STABILCTL)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/stabild \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(STABILD) $(DESTDIR)$(SBINDIR)/stabild
+	install -m 0755 $(STABILCTL) $(DESTDIR)$(BINDIR)/stabilctl
+	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 config/stabild.conf $(DESTDIR)$(SYSCONFDIR)/stabild/stabild.conf.example
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/stabild.service > $(DESTDIR)$(UNITDIR)/stabild.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/stabild.service

@@ -1,0 +1,572 @@
+#!/usr/bin/env python3
+"""stabilctl against a private daemon: every command, in tables and with
+--json, its values checked against the API (and the series against the
+simulator's truth); status --check before and after unexplained alerts, and
+after an explanation covers them; the explanation and silence round trips;
+and the error paths: daemon down, a daemon that does not answer, no token,
+a wrong token, the read token for a write, a token on the command line,
+bad usage, and the API's own errors."""
+
+import datetime
+import json
+import os
+import re
+import socket
+import subprocess
+import time
+
+import harness
+from harness import check
+
+CTL = os.path.join(harness.BUILD, "stabilctl")
+START = "2019-01-07"
+WEEKS = 30
+BAD_TOKEN = "not-a-valid-token-0123456789"
+
+
+class Ctl:
+    """Runs stabilctl with a clean environment: no STABILD_TOKEN or
+    STABILCTL_URL unless a call passes them."""
+
+    def __init__(self, workdir):
+        # Nothing listens here: a usage error that sent a request would
+        # exit 3, not 1.
+        self.url = "http://127.0.0.1:%d" % harness.free_port()
+        self.tokens = {}
+        for name, token in (("read", harness.READ_TOKEN), ("write", harness.WRITE_TOKEN),
+                            ("bad", BAD_TOKEN)):
+            path = os.path.join(workdir, name + ".token")
+            with open(path, "w") as f:
+                f.write(token + "\n")
+            os.chmod(path, 0o600)
+            self.tokens[name] = path
+
+    def run(self, *args, token="read", url=True, env=None, timeout=30):
+        """(exit code, stdout, stderr). token: a name of tokens, or None."""
+        e = {k: v for k, v in os.environ.items() if k not in ("STABILD_TOKEN", "STABILCTL_URL")}
+        e.update(env or {})
+        cmd = [CTL]
+        if url:
+            cmd += ["--url", self.url]
+        if token is not None:
+            cmd += ["--token-file", self.tokens[token]]
+        r = subprocess.run(cmd + [str(a) for a in args], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=timeout, env=e)
+        return r.returncode, r.stdout, r.stderr
+
+    def ok(self, *args, **kw):
+        rc, out, err = self.run(*args, **kw)
+        check(rc == 0, "stabilctl %s: exit %d, stderr %r" % (" ".join(map(str, args)), rc, err))
+        check(err == "", "stabilctl %s: stderr %r" % (" ".join(map(str, args)), err))
+        return out
+
+    def json(self, *args, **kw):
+        out = self.ok("--json", *args, **kw)
+        check(out.startswith("{\n  \""), "--json %s is not indented: %r" % (args, out[:40]))
+        return json.loads(out)
+
+    def fails(self, code, *args, message=None, **kw):
+        """Expect exit code and one line on stderr (containing message)."""
+        rc, out, err = self.run(*args, **kw)
+        what = "stabilctl %s" % " ".join(map(str, args))
+        check(rc == code, "%s: exit %d, expected %d (stderr %r)" % (what, rc, code, err))
+        check(out == "", "%s: printed %r on stdout" % (what, out))
+        check(err.startswith("stabilctl: ") and err.endswith("\n") and err.count("\n") == 1,
+              "%s: stderr is not one line: %r" % (what, err))
+        if message is not None:
+            check(message in err, "%s: stderr %r lacks %r" % (what, err, message))
+        return err
+
+
+def table(text):
+    """Header and rows of an aligned table (cells hold no spaces); the
+    lines after the table (a blank line or a footer) are returned apart."""
+    lines = text.rstrip("\n").split("\n")
+    head = lines[0].split()
+    rows, rest = [], []
+    for line in lines[1:]:
+        cells = line.split()
+        if len(cells) == len(head) and not rest:
+            rows.append(dict(zip(head, cells)))
+        else:
+            rest.append(line)
+    return head, rows, rest
+
+
+def pairs(text):
+    """"key  value" lines up to the first blank line, as a dict."""
+    out = {}
+    for line in text.split("\n"):
+        if not line:
+            break
+        key, value = re.split(r"\s{2,}", line, maxsplit=1)
+        out[key] = value
+    return out
+
+
+def num(v, decimals):
+    return "-" if v is None else "%.*f" % (decimals, v)
+
+
+def later(hours):
+    t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=hours)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def api(d, path):
+    s, body = d.get(path)
+    check(s == 200, "GET %s: %s %r" % (path, s, body))
+    return body
+
+
+def usage_errors(c):
+    """Exit 1 for bad usage, before any request."""
+    rc, out, err = c.run(token=None)
+    check(rc == 1 and "usage: stabilctl" in err and out == "", "no command: %d %r" % (rc, err))
+    c.fails(1, "frobnicate", message="unknown command 'frobnicate'")
+    c.fails(1, "explain", message="explain needs one of: list show add rm")
+    c.fails(1, "explain", "purge", message="explain needs one of")
+    c.fails(1, "status", "--nope", message="unknown option --nope")
+    c.fails(1, "status", "-x", message="unknown option -x")
+    c.fails(1, "status", "--json=yes", message="option --json=yes takes no value")
+    c.fails(1, "status", "extra", message="unexpected argument 'extra'")
+    c.fails(1, "series", "K001", message="give OFFICE BENEFIT KIND")
+    c.fails(1, "series", "K001", "sjukpenning", "first", "--office", "K001",
+            message="filters do not go with")
+    c.fails(1, "series", "--period", "month", message="need OFFICE BENEFIT KIND")
+    c.fails(1, "alerts", "some.id", "--status", "firing", message="filters do not go")
+    c.fails(1, "explain", "show", message="missing ID")
+    c.fails(1, "explain", "add", "x", "--kind", "legislation",
+            message="--kind and --effective-from are required")
+    c.fails(1, "silence", "add", "--duration", "1h", "--comment", "c",
+            message="at least one matcher")
+    c.fails(1, "silence", "add", "--office", "K001", "--comment", "c",
+            message="one of --ends and --duration")
+    c.fails(1, "silence", "add", "--office", "K001", "--ends", later(1), "--duration", "1h",
+            "--comment", "c", message="one of --ends and --duration")
+    c.fails(1, "silence", "add", "--office", "K001", "--duration", "2 days", "--comment", "c",
+            message="--duration: expected")
+    c.fails(1, "silence", "add", "--office", "K001", "--duration", "1h",
+            message="--comment is required")
+    c.fails(1, "model", "show", "sjukpenning", message="give BENEFIT and KIND")
+    c.fails(1, "status", "--timeout", "soon", message="--timeout: expected seconds")
+    c.fails(1, "status", "--timeout", "0", message="--timeout")
+    c.fails(1, "--url", "ftp://127.0.0.1:1", "status", url=False, message="--url: expected")
+    c.fails(1, "status", url=False, env={"STABILCTL_URL": "ftp://127.0.0.1:1"},
+            message="STABILCTL_URL: expected")
+    c.fails(1, "status", "--url", message="option --url needs a value")
+
+    # The token is never taken from the command line.
+    for args in (["--token", harness.READ_TOKEN, "status"],
+                 ["--token=" + harness.READ_TOKEN, "status"],
+                 ["status", "--token", harness.READ_TOKEN]):
+        err = c.fails(1, *args, token=None, message="not taken on the command line")
+        check(harness.READ_TOKEN not in err, "the token is echoed: %r" % err)
+    missing = os.path.join(os.path.dirname(c.tokens["read"]), "missing.token")
+    c.fails(1, "--token-file", missing, "status", token=None,
+            message="cannot read the token file %s: No such file or directory" % missing)
+    empty = os.path.join(os.path.dirname(c.tokens["read"]), "empty.token")
+    with open(empty, "w") as f:
+        f.write("\n")
+    os.chmod(empty, 0o600)
+    c.fails(1, "--token-file", empty, "status", token=None, message="no token in " + empty)
+
+    # Help is no error; every command is listed.
+    out = c.ok("--help", token=None, url=False)
+    for cmd in ("status", "series", "alerts", "explain list", "explain add ID", "explain rm ID",
+                "silence list", "silence add", "silence rm ID", "model show"):
+        check("  " + cmd in out, "--help lacks %r" % cmd)
+    out = c.ok("explain", "add", "--help", token=None, url=False)
+    for opt in ("--kind", "--effective-from", "--effective-to", "--benefits", "--kinds",
+                "--offices", "--reference", "--description"):
+        check(opt in out, "explain add --help lacks %s" % opt)
+    check(c.ok("--version", token=None, url=False).startswith("stabilctl "), "--version")
+
+
+def unreachable(c, w):
+    """Exit 3 with one clear line: nothing listening, or no answer in time."""
+    port = harness.free_port()
+    url = "http://127.0.0.1:%d" % port
+    err = c.fails(3, "status", url=False, token=None, env={"STABILCTL_URL": url})
+    check(err == "stabilctl: cannot reach stabild at %s: Connection refused\n" % url,
+          "daemon down: %r" % err)
+    c.fails(3, "status", "--check", url=False, env={"STABILCTL_URL": url + "/"},
+            message="cannot reach stabild at %s: Connection refused" % url)
+
+    # A listener that never answers: the timeout ends the wait.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(8)
+        hung = "http://127.0.0.1:%d" % s.getsockname()[1]
+        t0 = time.monotonic()
+        c.fails(3, "--url", hung, "--timeout", "0.5", "alerts", url=False,
+                message="cannot reach stabild at %s: " % hung)
+        check(time.monotonic() - t0 < 5, "--timeout 0.5 took %.1fs" % (time.monotonic() - t0))
+
+
+def auth_errors(c, d):
+    err = c.fails(4, "status", token=None, message="stabild needs a token (401)")
+    check("--token-file" in err, "no hint at --token-file: %r" % err)
+    c.fails(4, "alerts", token="bad", message="stabild refused the token (401): the token is "
+            "not valid")
+    c.fails(4, "explain", "add", "x-1", "--kind", "context", "--effective-from", "2019-01-01",
+            message="stabild refused the token (403): the write role is needed")
+    c.fails(4, "silence", "rm", "s-0000000000000000", message="(403)")
+    # The environment variable is the other way in; --url wins over
+    # STABILCTL_URL, and STABILCTL_URL over the default.
+    c.ok("status", token=None, env={"STABILD_TOKEN": harness.READ_TOKEN})
+    c.ok("--url", c.url, "status", url=False, env={"STABILCTL_URL": "http://127.0.0.1:1"})
+    c.ok("status", url=False, env={"STABILCTL_URL": c.url})
+    c.fails(4, "status", token=None, env={"STABILD_TOKEN": BAD_TOKEN}, message="(401)")
+    # A file others can read still works, with a warning.
+    loose = os.path.join(os.path.dirname(c.tokens["read"]), "loose.token")
+    with open(loose, "w") as f:
+        f.write("  %s  \n" % harness.READ_TOKEN)
+    os.chmod(loose, 0o644)
+    rc, out, err = c.run("--token-file", loose, "status", token=None)
+    check(rc == 0 and "should be mode 0600" in err and harness.READ_TOKEN not in err,
+          "loose token file: %d %r" % (rc, err))
+
+
+def status_check(c, d, firing_unexplained):
+    """status and status --check against the API."""
+    st = api(d, "/v1/status")
+    rc, out, err = c.run("status", "--check")
+    code = 2 if firing_unexplained else 0
+    check(rc == code and err == "", "status --check: exit %d (expected %d), %r" % (rc, code, err))
+    kv = pairs(out)
+    check(kv["counted"] == str(st["events"]["counted"]) and kv["version"] == st["version"]
+          and kv["series"] == str(st["series"]) and kv["firing alerts"] == str(st["firing_alerts"])
+          and kv["closed through"] == (st["closed_through"] or "-"), "status table %r" % kv)
+    check(kv["unexplained firing"] == str(len(firing_unexplained)), "unexplained %r" % kv)
+    if firing_unexplained:
+        listed = re.findall(r"^  (\S+)$", out.split("check: ", 1)[1], re.M)
+        check(sorted(listed) == sorted(firing_unexplained), "check lists %s" % listed[:5])
+        check("check: %d unexplained firing alert" % len(firing_unexplained) in out, out[-200:])
+    else:
+        check("check: no unexplained firing alerts" in out, out[-200:])
+    # Without --check: 0 whatever fires; --json is the status object.
+    c.ok("status")
+    j = c.json("status", "--check") if not firing_unexplained else None
+    if j is not None:
+        check(set(j) == set(st) and j["events"] == st["events"], "status --json %r" % j)
+    rc, out, _ = c.run("--json", "status", "--check")
+    check(rc == code and json.loads(out)["version"] == st["version"], "--json status --check")
+
+
+def unexplained_firing(d):
+    return [a["alert_id"] for a in
+            api(d, "/v1/alerts?status=firing&classification=unexplained")["alerts"]]
+
+
+def series_commands(c, d, truth):
+    want = api(d, "/v1/series?limit=10000")
+    head, rows, rest = table(c.ok("series"))
+    check(head[:6] == ["OFFICE", "BENEFIT", "KIND", "STATE", "LAST_WEEK", "DECISIONS"], head)
+    check(len(rows) == want["total"] == len(truth.weeks), "series rows %d, API %d, truth %d"
+          % (len(rows), want["total"], len(truth.weeks)))
+    check(rest == ["%d of %d series" % (want["total"], want["total"])], "footer %r" % rest)
+    for row, s in zip(rows, want["series"]):
+        check((row["OFFICE"], row["BENEFIT"], row["KIND"], row["STATE"], row["LAST_WEEK"])
+              == (s["office"], s["benefit"], s["kind"], s["state"], s["last_week"]) and
+              row["DECISIONS"] == str(s["total"]["decisions"]) and
+              row["RATE"] == num(s["total"]["rejection_rate"], 4) and
+              row["DECISIONS_13W"] == str(s["rolling"]["13w"]["decisions"]) and
+              row["CUSUM_UP"] == num(s["detector"].get("cusum_up"), 2),
+              "series row %r against %r" % (row, s))
+        n = sum(v[0] for v in truth.weeks[(s["office"], s["benefit"], s["kind"])].values())
+        check(int(row["DECISIONS"]) == n, "%s: %s decisions, truth %d" % (row["OFFICE"],
+              row["DECISIONS"], n))
+    check(c.json("series") == want, "series --json differs from the API")
+
+    # The API's filters and paging.
+    for args, query in ((["--office", "K001", "--kind", "first"], "office=K001&kind=first"),
+                        (["--benefit", "sjukersattning"], "benefit=sjukersattning"),
+                        (["--state", "drifting"], "state=drifting"),
+                        (["--office", "national"], "office=national"),
+                        (["--limit", "5", "--offset", "3"], "limit=5&offset=3")):
+        want = api(d, "/v1/series?" + query)
+        _, rows, rest = table(c.ok("series", *args))
+        check([(r["OFFICE"], r["BENEFIT"], r["KIND"]) for r in rows] ==
+              [(s["office"], s["benefit"], s["kind"]) for s in want["series"]],
+              "series %s: %s" % (args, rows[:3]))
+        check(rest == ["%d of %d series" % (len(want["series"]), want["total"])],
+              "series %s footer %r" % (args, rest))
+    check(len(api(d, "/v1/series?state=drifting")["series"]) > 0, "nothing drifting")
+
+    # One series: the weeks as the API and the truth have them.
+    one = api(d, "/v1/series/national/sjukpenning/first")
+    out = c.ok("series", "national", "sjukpenning", "first")
+    header, _, hist = out.partition("\n\n")
+    kv = pairs(header)
+    det = one["detector"]
+    check(kv["series"] == "national/sjukpenning/first" and kv["state"] == one["state"] and
+          kv["cusum up"] == num(det["cusum_up"], 3) and
+          kv["cusum down"] == num(det["cusum_down"], 3) and
+          kv["threshold"] == num(det["threshold"], 3), "series header %r, detector %r" % (kv, det))
+    if "alert" in det:
+        check(kv["alert"] == det["alert"] and kv["onset"] == det["change"]["onset"], kv)
+    head, rows, rest = table(hist)
+    check(head == ["WEEK", "DECISIONS", "REJECTED", "PARTIAL", "DISMISSED", "RATE", "EXPECTED",
+                   "EXPECTED_RATE", "CLOSED"] and not rest, "history table %r %r" % (head, rest))
+    check(len(rows) == len(one["history"]) == WEEKS, "%d weeks, API %d" %
+          (len(rows), len(one["history"])))
+    tw = truth.weeks[("national", "sjukpenning", "first")]
+    for row, h in zip(rows, one["history"]):
+        got = (row["WEEK"], int(row["DECISIONS"]), int(row["REJECTED"]), int(row["PARTIAL"]),
+               int(row["DISMISSED"]))
+        check(got == (h["period"], h["decisions"], h["rejected"], h["partial"], h["dismissed"]),
+              "week %r against the API %r" % (row, h))
+        check(got[1:] == tw[h["period"]], "week %r against the truth %r" % (got, tw[h["period"]]))
+        check(row["RATE"] == num(h["rejection_rate"], 4) and
+              row["EXPECTED"] == num(h["expected"], 1) and
+              row["CLOSED"] == ("yes" if h["closed"] else "no"), "week %r %r" % (row, h))
+    check(c.json("series", "national", "sjukpenning", "first") == one, "series one --json")
+
+    # Months, and a window of weeks.
+    months = api(d, "/v1/series/K002/sjukersattning/ongoing?period=month")
+    _, rows, _ = table(c.ok("series", "K002", "sjukersattning", "ongoing", "--period",
+                            "month").partition("\n\n")[2])
+    check([(r["MONTH"], int(r["DECISIONS"])) for r in rows] ==
+          [(h["period"], h["decisions"]) for h in months["history"]], "months %s" % rows[:2])
+    _, rows, _ = table(c.ok("series", "K002", "sjukersattning", "ongoing", "--from", "2019-W10",
+                            "--to", "2019-W12").partition("\n\n")[2])
+    check([r["WEEK"] for r in rows] == ["2019-W10", "2019-W11", "2019-W12"], "window %s" % rows)
+
+    c.fails(5, "series", "K001", "nope", "first",
+            message="stabild answered 400: unknown benefit 'nope'")
+    c.fails(5, "series", "K999", "sjukpenning", "first",
+            message="stabild answered 404: no series K999/sjukpenning/first")
+    c.fails(5, "series", "--state", "drifting", "--limit", "x",
+            message="stabild answered 400: limit: expected 0 to 10000")
+
+
+def alert_commands(c, d):
+    every = api(d, "/v1/alerts")
+    head, rows, rest = table(c.ok("alerts"))
+    check(head[:3] == ["ALERT", "STATUS", "CLASSIFICATION"], head)
+    check([r["ALERT"] for r in rows] == [a["alert_id"] for a in every["alerts"]],
+          "alert ids differ")
+    check(rest == ["%d alerts" % every["total"]], "footer %r" % rest)
+    for r, a in zip(rows, every["alerts"]):
+        check((r["STATUS"], r["CLASSIFICATION"], r["SCOPE"], r["DIRECTION"], r["ONSET"],
+               r["DETECTED_AT"], r["ODDS_RATIO"], r["CURRENT"]) ==
+              (a["status"], a["classification"], a["scope"], a["direction"], a["onset"],
+               a["detected_at"], num(a["odds_ratio"], 2), num(a["current_rate"], 4)),
+              "alert row %r against %r" % (r, a))
+    check(c.json("alerts") == every, "alerts --json")
+    for args, query in ((["--status", "firing", "--scope", "national"],
+                         "status=firing&scope=national"),
+                        (["--classification", "unexplained", "--direction", "down"],
+                         "classification=unexplained&direction=down"),
+                        (["--office", "K001"], "office=K001")):
+        want = api(d, "/v1/alerts?" + query)["alerts"]
+        _, rows, _ = table(c.ok("alerts", *args))
+        check([r["ALERT"] for r in rows] == [a["alert_id"] for a in want], "alerts %s" % args)
+    c.fails(5, "alerts", "--status", "open", message="stabild answered 400: status: expected "
+            "firing or resolved")
+
+    a = every["alerts"][0]
+    out = c.ok("alerts", a["alert_id"])
+    kv = pairs(out)
+    check(kv["alert_id"] == a["alert_id"] and kv["series.office"] == a["series"]["office"] and
+          kv["onset"] == a["onset"] and kv["detected_at"] == a["detected_at"], "alert %r" % kv)
+    if a["strata"]:
+        _, rows, _ = table(out.split("\n\n", 1)[1])
+        check([r["STRATUM"] for r in rows] == [s["stratum"] for s in a["strata"]], rows)
+    check(c.json("alerts", a["alert_id"]) == api(d, "/v1/alerts/" + a["alert_id"]), "one --json")
+    c.fails(5, "alerts", "no.such.alert", message="stabild answered 404: no alert no.such.alert")
+
+
+def explain_commands(c, d, firing):
+    check(c.ok("explain", "list") .endswith("0 explanations\n"), "explanations at start")
+    check(c.json("explain", "list") == {"explanations": []}, "explain list --json")
+
+    # One explanation covering every alarm: no scope, effective_from at the
+    # first onset, and every onset within detector.explain_after of it.
+    onsets = sorted({a["onset"] for a in api(d, "/v1/alerts?status=firing")["alerts"]})
+    y, w = onsets[0].split("-W")
+    monday = datetime.date.fromisocalendar(int(y), int(w), 1)
+    y, w = onsets[-1].split("-W")
+    check(datetime.date.fromisocalendar(int(y), int(w), 1) - monday <= datetime.timedelta(weeks=8),
+          "onsets spread too far for one explanation: %s" % onsets)
+    out = c.ok("explain", "add", "all-2019", "--kind", "legislation", "--effective-from",
+               monday.isoformat(), token="write")
+    check(out == "explanation all-2019 registered\n", out)
+    status_check(c, d, [])
+    check(unexplained_firing(d) == [], "still unexplained: %s" % unexplained_firing(d)[:3])
+    _, rows, _ = table(c.ok("alerts", "--classification", "explained", "--status", "firing"))
+    check(len(rows) == len(firing) and all(r["EXPLANATIONS"] == "all-2019" for r in rows),
+          "explained rows %s" % rows[:2])
+
+    # Every option maps to its contract §2 member.
+    out = c.ok("explain", "add", "hfd-2019-7", "--kind", "court_ruling",
+               "--effective-from", "2019-03-01", "--effective-to", "2019-12-31",
+               "--benefits", "sjukpenning,sjukersattning", "--benefits", "aktivitetsersattning",
+               "--kinds", "first", "--offices", "K001", "--offices", "K002",
+               "--reference", "HFD 2019 ref. 7", "--description", "Arbetsförmåga bedöms om",
+               token="write")
+    check(out == "explanation hfd-2019-7 registered\n", out)
+    got = api(d, "/v1/explanations/hfd-2019-7")
+    check({k: got[k] for k in ("id", "kind", "effective_from", "effective_to", "benefits",
+                               "kinds", "offices", "reference", "description", "source")} ==
+          {"id": "hfd-2019-7", "kind": "court_ruling", "effective_from": "2019-03-01",
+           "effective_to": "2019-12-31",
+           "benefits": ["sjukpenning", "sjukersattning", "aktivitetsersattning"],
+           "kinds": ["first"], "offices": ["K001", "K002"], "reference": "HFD 2019 ref. 7",
+           "description": "Arbetsförmåga bedöms om", "source": "api"}, "stored %r" % got)
+    kv = pairs(c.ok("explain", "show", "hfd-2019-7"))
+    check(kv["benefits"] == "sjukpenning,sjukersattning,aktivitetsersattning" and
+          kv["description"] == "Arbetsförmåga bedöms om" and kv["effective_to"] == "2019-12-31",
+          "explain show %r" % kv)
+    check(c.json("explain", "show", "hfd-2019-7") == got, "explain show --json")
+
+    want = api(d, "/v1/explanations")
+    out = c.ok("explain", "list")
+    check(out.endswith("\n2 explanations\n"), out)
+    lines = out.split("\n")
+    check(lines[0].split()[:8] == ["ID", "KIND", "EFFECTIVE_FROM", "EFFECTIVE_TO", "BENEFITS",
+                                   "KINDS", "OFFICES", "SOURCE"], lines[0])
+    cells = [l.split()[:8] for l in lines[1:3]]
+    check(cells == [["hfd-2019-7", "court_ruling", "2019-03-01", "2019-12-31",
+                     "sjukpenning,sjukersattning,aktivitetsersattning", "first", "K001,K002",
+                     "api"],
+                    ["all-2019", "legislation", monday.isoformat(), "-", "all", "all", "all",
+                     "api"]], "explain list %r" % cells)
+    check([e["id"] for e in want["explanations"]] == ["hfd-2019-7", "all-2019"], want)
+    check(c.json("explain", "list") == want, "explain list --json")
+
+    # The API's refusals, one clean line each.
+    c.fails(5, "explain", "add", "all-2019", "--kind", "legislation", "--effective-from",
+            "2019-01-01", token="write",
+            message='stabild answered 409: explanation "all-2019" already exists')
+    c.fails(5, "explain", "add", "x-2", "--kind", "rumour", "--effective-from", "2019-01-01",
+            token="write", message="stabild answered 400: ")
+    c.fails(5, "explain", "add", "x-3", "--kind", "context", "--effective-from", "2019-01-01",
+            "--benefits", "nope", token="write", message="stabild answered 400: ")
+
+    # Removing the covering explanation brings the alarms back.
+    out = c.ok("explain", "rm", "all-2019", token="write")
+    check(out == "explanation all-2019 deleted\n", out)
+    check([e["id"] for e in api(d, "/v1/explanations")["explanations"]] == ["hfd-2019-7"],
+          "after rm")
+    status_check(c, d, unexplained_firing(d))
+    check(sorted(unexplained_firing(d)) == sorted(firing), "re-classified back")
+    c.fails(5, "explain", "rm", "all-2019", token="write",
+            message='stabild answered 404: no explanation "all-2019"')
+    c.ok("explain", "rm", "hfd-2019-7", token="write")
+    check(api(d, "/v1/explanations") == {"explanations": []}, "registry not empty")
+
+
+def silence_commands(c, d):
+    check(c.ok("silence", "list").endswith("0 silences\n"), "silences at start")
+    t0 = datetime.datetime.now(datetime.timezone.utc)
+    out = c.ok("silence", "add", "--office", "K001", "--direction", "up", "--duration", "2h",
+               "--comment", "office reorganisation", "--created-by", "tester", token="write")
+    m = re.fullmatch(r"silence (s-[0-9a-f]{16}) created, until (\S+)\n", out)
+    check(m is not None, "silence add printed %r" % out)
+    sid = m.group(1)
+    got = api(d, "/v1/silences/" + sid)
+    ends = datetime.datetime.strptime(got["ends_at"], "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=datetime.timezone.utc)
+    check(got["matchers"] == {"office": "K001", "direction": "up"} and
+          got["comment"] == "office reorganisation" and got["created_by"] == "tester" and
+          got["active"] is True and m.group(2) == got["ends_at"] and
+          abs((ends - t0).total_seconds() - 7200) < 60, "stored silence %r" % got)
+
+    until = later(24 * 30)
+    body = c.json("silence", "add", "--scope", "national", "--classification", "unexplained",
+                  "--benefit", "sjukpenning", "--kind", "first", "--ends", until,
+                  "--comment", "national review", token="write")
+    check(body["ends_at"] == until and body["matchers"] == {
+        "benefit": "sjukpenning", "kind": "first", "scope": "national",
+        "classification": "unexplained"} and body["created_by"], "silence --json %r" % body)
+    sid2 = body["id"]
+
+    want = api(d, "/v1/silences")
+    out = c.ok("silence", "list")
+    check(out.endswith("\n2 silences\n"), out)
+    rows = [l.split()[:5] for l in out.split("\n")[1:3]]
+    check(rows == [[sid, "yes", got["ends_at"], "office=K001,direction=up", "tester"],
+                   [sid2, "yes", until, "benefit=sjukpenning,kind=first,scope=national,"
+                    "classification=unexplained", body["created_by"]]], "silence list %r" % rows)
+    check(c.json("silence", "list") == want, "silence list --json")
+    kv = pairs(c.ok("silence", "show", sid))
+    check(kv["matchers.office"] == "K001" and kv["comment"] == "office reorganisation" and
+          kv["active"] == "yes", "silence show %r" % kv)
+
+    c.fails(5, "silence", "add", "--office", "K001", "--ends", "2001-01-01T00:00:00Z",
+            "--comment", "late", token="write",
+            message="stabild answered 400: ends_at: must be in the future")
+    c.fails(4, "silence", "add", "--office", "K001", "--duration", "1h", "--comment", "c",
+            message="(403)")
+    out = c.ok("silence", "rm", sid, token="write")
+    check(out == "silence %s deleted\n" % sid, out)
+    check([s["id"] for s in api(d, "/v1/silences")["silences"]] == [sid2], "after rm")
+    c.fails(5, "silence", "rm", sid, token="write",
+            message='stabild answered 404: no silence "%s"' % sid)
+    c.ok("silence", "rm", sid2, token="write")
+
+
+def model_commands(c, d):
+    want = api(d, "/v1/model")
+    head, rows, _ = table(c.ok("model", "show"))
+    check(head[:4] == ["BENEFIT", "KIND", "FITTED", "VERSION"], head)
+    check([(r["BENEFIT"], r["KIND"], r["FITTED"], r["VERSION"]) for r in rows] ==
+          [(m["benefit"], m["kind"], "yes" if m["fitted"] else "no", str(m.get("version", "-")))
+           for m in want["models"]], "models %r" % rows)
+    check(any(m["fitted"] for m in want["models"]), "no model fitted")
+    check(c.json("model", "show") == want, "model show --json")
+    m = [m for m in want["models"] if (m["benefit"], m["kind"]) == ("sjukpenning", "first")][0]
+    out = c.ok("model", "show", "sjukpenning", "first")
+    kv = pairs(out)
+    check(kv["benefit"] == "sjukpenning" and kv["kind"] == "first" and
+          kv["fit.decisions"] == str(m["fit"]["decisions"]) and
+          kv["reference_window.from"] == m["reference_window"]["from"], "model %r" % kv)
+    _, rows, _ = table(out.split("\n\n", 1)[1])
+    check([(r["COEFFICIENT"], r["VALUE"]) for r in rows] ==
+          [(x["name"], num(x["value"], 4)) for x in m["coefficients"]], "coefficients")
+    check(c.json("model", "show", "sjukpenning", "first") == m, "one model --json")
+    c.fails(5, "model", "show", "nope", "first", message="no model for nope/first")
+
+
+def test(w):
+    check(os.access(CTL, os.X_OK), "%s not built" % CTL)
+    c = Ctl(w.path)
+    usage_errors(c)
+    unreachable(c, w)
+
+    redis = harness.Redis(w.path).start()
+    w.add(redis.stop)
+    d = harness.Daemon(w.path, redis, conf_extra={"detector": {"min_reference_weeks": "13"},
+                                                    "alerts": {"historical_age": "50y"}})
+    d.start()
+    w.add(d.stop)
+    c.url = "http://127.0.0.1:%d" % d.http_port
+
+    # An empty daemon: nothing fires.
+    status_check(c, d, [])
+    auth_errors(c, d)
+
+    # 30 weeks with a short reference: models are fitted and alarms raised.
+    truth = harness.run_sim(redis, w.path, "--seed", 5, "--weeks", WEEKS, "--per-week", 10000,
+                            "--offices", 12, "--start", START,
+                            "--drift", "K001:sjukpenning:*:20:3.0")
+    d.wait_counted(truth.totals["written"], timeout=120)
+    firing = harness.wait_for(lambda: unexplained_firing(d), 30, "unexplained firing alerts")
+    status_check(c, d, firing)
+
+    series_commands(c, d, truth)
+    alert_commands(c, d)
+    model_commands(c, d)
+    explain_commands(c, d, firing)
+    silence_commands(c, d)
+
+    # The daemon goes away: exit 3, not a check failure.
+    check(d.stop() == 0, "SIGTERM")
+    c.fails(3, "status", "--check", message="cannot reach stabild at %s: Connection refused"
+            % c.url)
+
+
+if __name__ == "__main__":
+    harness.main(test, "stabilctl")
