@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """make bench: ingest throughput of stabild against a bare hiredis consumer
 (XREADGROUP + XACK, no work) over the same stream in the same run, rounds
-alternating A B A B so that machine drift hits both; then peak memory for
-a ten-year national-size history. Each consumer times itself from its
-first to its last entry, so process start-up is left out of both."""
+alternating A B A B so that machine drift hits both; alert delivery
+(event-to-webhook latency, and ingest while a receiver hangs against none);
+then peak memory for a ten-year national-size history. Each consumer times
+itself from its first to its last entry, so process start-up is left out."""
 
 import os
 import re
@@ -14,6 +15,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import harness  # noqa: E402
+import delivery  # noqa: E402
 
 BARE = os.path.join(harness.BUILD, "bench-bare-consumer")
 HISTORY = os.path.join(harness.BUILD, "bench-history")
@@ -30,12 +32,17 @@ def run_bare(redis, n, group):
     return int(m.group(1)), float(m.group(3))
 
 
-def run_stabild(redis, work, n, group):
+def run_stabild(redis, work, n, group, hook_port=None):
     d = harness.Daemon(work, redis, name=group, conf_extra={
         "redis": {"group": group, "consumer": "bench", "batch": "500", "block": "100ms"},
         "state": {"checkpoint_interval": "2s", "dir": os.path.join(work, group)},
         "log": {"level": "notice"},
+        "alerts": {"historical_age": "50y"},
     })
+    if hook_port is not None:
+        with open(d.conf_path, "a") as f:
+            f.write('\n[receiver "hook"]\ntype = webhook\nurl = http://127.0.0.1:%d/\n'
+                    'timeout = 10s\n' % hook_port)
     logf = open(d.log_path, "ab")
     p = subprocess.Popen([harness.STABILD, "-c", d.conf_path, "--exit-on-idle"],
                          stdout=logf, stderr=logf)
@@ -47,6 +54,7 @@ def run_stabild(redis, work, n, group):
         raise SystemExit("bench: stabild failed:\n%s" % log)
     if int(m.group(1)) != n:
         raise SystemExit("bench: stabild read %s of %d entries" % (m.group(1), n))
+    run_stabild.alert_states = len(re.findall(r"^<5>alert: ", log, re.M))
     return int(m.group(1)), int(m.group(3)), ru.ru_maxrss
 
 
@@ -57,8 +65,10 @@ def main():
     redis = harness.Redis(work).start()
     try:
         weeks = max(1, n // 4000)
+        # Drifting offices give alerts for the delivery part.
         harness.run_sim(redis, work, "--seed", "11", "--weeks", weeks, "--per-week", 4000,
-                        "--start", "2020-01-06", truth=False)
+                        "--start", "2020-01-06", "--drift", "K003:*:*:70:2.5",
+                        "--drift", "K011:*:*:70:0.4", truth=False)
         total = redis.call("XLEN", "stabild:decisions")
         print("bench: %d entries in the stream, %d rounds" % (total, rounds))
         bare, ours, ratios, rss = [], [], [], []
@@ -76,10 +86,28 @@ def main():
             statistics.median(ratios), min(ratios), max(ratios)))
         print("bench: stabild peak RSS while ingesting %d entries: %.1f MiB" % (
             total, statistics.median(rss) / 1024.0))
+        alert_states = run_stabild.alert_states
+        others(work)
+
+        def with_hook(work_, n_, group, port):
+            return run_stabild(redis, work_, n_, group, port)
+        ok = delivery.report(work, total, rounds, with_hook, alert_states)
+        if not ok:
+            raise SystemExit("bench: notifications were lost while the receiver hung")
     finally:
         redis.stop()
+    subprocess.run(["rm", "-rf", work])
+    return 0
+
+
+def others(work):
+    """Memory of a long history, the detector, the model fit: run before
+    the delivery part, whose events would swell this process and with it
+    the peak RSS a child inherits."""
     r = subprocess.run([HISTORY, os.path.join(work, "history.checkpoint")], stdout=subprocess.PIPE)
     sys.stdout.write(r.stdout.decode())
+    if r.returncode != 0:
+        raise SystemExit("bench: history failed")
     # The detector: throughput in process (no Redis), and the model fit.
     d = subprocess.run([os.path.join(harness.BUILD, "stabild-simcheck"), "-b"],
                        stdout=subprocess.PIPE)
@@ -89,8 +117,7 @@ def main():
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     sys.stdout.write("".join(l.strip() + "\n" for l in m.stdout.decode().splitlines()
                              if "model: fit of" in l))
-    subprocess.run(["rm", "-rf", work])
-    return r.returncode
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":
