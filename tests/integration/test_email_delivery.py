@@ -5,7 +5,8 @@ recipient. Checked: the envelope, the headers (UTF-8 names encoded, Date,
 Message-ID, MIME), the body from the template, grouping of several alerts
 into one message, every alert state exactly once per receiver, and the
 refused recipient logged, retried, visible in /v1/deliveries and finally
-delivered once the server accepts it."""
+delivered once the server accepts it. A webhook receiver on the same
+grouping route gets signed POSTs with an alerts array instead."""
 
 import email
 import email.policy
@@ -16,8 +17,10 @@ import re
 import harness
 from harness import check
 from smtp_sink import SmtpSink, make_self_signed
+from webhook_sink import Sink
 
 USER, PASSWORD = "stabild", "smtp-password-for-tests"
+SECRET = "group-hook-secret-0123456789"
 ALERT_LINE = re.compile(r"\(alert (\S+), change (\d+)\)")
 
 
@@ -71,6 +74,11 @@ def test(w):
     w.add(secure.stop)
     tillsyn = SmtpSink(reject_rcpt={"tillsyn@fk.example"}).start()
     w.add(tillsyn.stop)
+    hook = Sink(secret=SECRET).start()
+    w.add(hook.stop)
+    secret_path = os.path.join(w.path, "hook.secret")
+    with open(secret_path, "w") as f:
+        f.write(SECRET + "\n")
     auth_path = os.path.join(w.path, "smtp.auth")
     with open(auth_path, "w") as f:
         f.write("%s\n%s\n" % (USER, PASSWORD))
@@ -107,10 +115,15 @@ starttls = off
 from = larm@fk.example
 to = tillsyn@fk.example
 
+[receiver "group-hook"]
+type = webhook
+url = http://127.0.0.1:%d/hook
+secret_file = %s
+
 [route "all"]
-receivers = ops-mail, secure-mail, tillsyn
+receivers = ops-mail, secure-mail, tillsyn, group-hook
 group_wait = 3s
-""" % (ops.port, cert, auth_path, secure.port, cert, tillsyn.port))
+""" % (ops.port, cert, auth_path, secure.port, cert, tillsyn.port, hook.port, secret_path))
     d.start()
     w.add(d.stop)
     d.wait_counted(truth.totals["written"], timeout=120)
@@ -147,6 +160,20 @@ group_wait = 3s
             check(msg["From"].addresses[0].display_name == "Stabild Larm", "From %r" % msg["From"])
             check(msg["To"].addresses[0].display_name == "Öster Åsa", "To %r" % msg["To"])
             check(msg["Cc"].addresses[0].addr_spec == "chef@fk.example", "Cc %r" % msg["Cc"])
+
+    # The webhook on the grouping route: one POST per group, signed, with
+    # the members in an alerts array, each state once.
+    def hook_states():
+        return [(a["alert_id"], a["seq"]) for b in hook.ok.values() for a in b["alerts"]]
+    harness.wait_for(lambda: set(hook_states()) >= want, 40, "every alert state by webhook")
+    check(not hook.bad and not hook.dups, "webhook: bad %s, twice %s" % (hook.bad, hook.dups))
+    check(len(hook_states()) == len(set(hook_states())), "a state in two groups")
+    for key, body in hook.ok.items():
+        check(re.fullmatch(r"g-[0-9a-f]{32}", key), "group key %r" % key)
+        check(body["version"] == 1 and body["group"]["route"] == "all" and
+              body["group"]["receiver"] == "group-hook" and
+              body["group"]["count"] == len(body["alerts"]), "group %r" % body["group"])
+    check(any(len(b["alerts"]) >= 2 for b in hook.ok.values()), "no webhook grouped alerts")
 
     # The server accepts again: what waited arrives, once.
     tillsyn.set_reject_rcpt(None)
