@@ -39,13 +39,15 @@
 #define DELIVER_GROUP_MAX	100	/* alerts in one notification */
 #define DELIVER_REPEAT_CHECK	1	/* seconds between repeat looks */
 #define DELIVER_MAX_RCPT	64
+#define DELIVER_MAX_HEADERS	16	/* lines of a headers_file */
 
 /* What a receiver needs beyond its configuration; never logged. */
 struct deliver_rx {
 	char	*name;
 	char	*secret;		/* webhook HMAC key */
 	size_t	 secretlen;
-	char	*auth_header;		/* "Authorization: Bearer ..." */
+	char	*headers[DELIVER_MAX_HEADERS + 2];	/* extra, NULL-ended */
+	int	 nheaders;
 	char	*user;			/* SMTP AUTH */
 	char	*password;
 	char	*template;		/* email; NULL: the built-in one */
@@ -99,7 +101,8 @@ deliver_rx_free(struct deliver_rx *rx, int n)
 	for (i = 0; i < n; i++) {
 		free(rx[i].name);
 		deliver_wipe(rx[i].secret);
-		deliver_wipe(rx[i].auth_header);
+		while (rx[i].nheaders > 0)
+			deliver_wipe(rx[i].headers[--rx[i].nheaders]);
 		deliver_wipe(rx[i].user);
 		deliver_wipe(rx[i].password);
 		free(rx[i].template);
@@ -151,6 +154,64 @@ deliver_read_lines(const char *path, char **out, int want, char **cause)
 	return 0;
 }
 
+/*
+ * The extra header lines of a headers_file: "Name: value" each, blank
+ * lines and lines starting with # skipped. webhook_headers checks them
+ * again when it builds a request. -1 with *cause, never a value.
+ */
+static int
+deliver_read_headers(const char *path, struct deliver_rx *rx, char **cause)
+{
+	char buf[DELIVER_FILE_MAX], *line, *next, *colon, **check = NULL;
+	ssize_t n;
+	int fd, lineno = 0, rc = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		*cause = xasprintf("deliver: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n < 0) {
+		*cause = xasprintf("deliver: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	buf[n] = '\0';
+	for (line = buf; line != NULL; line = next) {
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		line[strcspn(line, "\r")] = '\0';
+		if (*line == '\0' || *line == '#')
+			continue;
+		colon = strchr(line, ':');
+		if (colon == NULL || colon == line || colon[1] != ' ' ||
+		    strcspn(line, " \t") < (size_t)(colon - line)) {
+			*cause = xasprintf("deliver: %s: line %d is not "
+			    "'Name: value'", path, lineno);
+			rc = -1;
+			break;
+		}
+		if (rx->nheaders == DELIVER_MAX_HEADERS) {
+			*cause = xasprintf("deliver: %s: more than %d headers",
+			    path, DELIVER_MAX_HEADERS);
+			rc = -1;
+			break;
+		}
+		rx->headers[rx->nheaders++] = xstrdup(line);
+	}
+	explicit_bzero(buf, sizeof buf);
+	/* Refused now rather than at every attempt. */
+	if (rc == 0 && webhook_headers(&check, "check", NULL, 0, 0, "", 0,
+	    (const char *const *)rx->headers) == -1) {
+		*cause = xasprintf("deliver: %s: a line sets a header stabild "
+		    "sets itself", path);
+		rc = -1;
+	}
+	webhook_headers_free(check);
+	return rc;
+}
+
 /* Read one receiver's files into rx. */
 static int
 deliver_rx_load(const struct conf_receiver *r, struct deliver_rx *rx,
@@ -170,10 +231,13 @@ deliver_rx_load(const struct conf_receiver *r, struct deliver_rx *rx,
 		if (deliver_read_lines(r->bearer_token_file, lines, 1, cause) ==
 		    -1)
 			return -1;
-		rx->auth_header = xasprintf("Authorization: Bearer %s",
-		    lines[0]);
+		rx->headers[rx->nheaders++] = xasprintf("Authorization: "
+		    "Bearer %s", lines[0]);
 		deliver_wipe(lines[0]);
 	}
+	if (r->headers_file != NULL &&
+	    deliver_read_headers(r->headers_file, rx, cause) == -1)
+		return -1;
 	if (r->auth_file != NULL) {
 		if (deliver_read_lines(r->auth_file, lines, 2, cause) == -1)
 			return -1;
@@ -343,7 +407,6 @@ deliver_webhook(struct deliver *d, const struct conf_receiver *r,
     struct deliver_try *t, int64_t now)
 {
 	const struct deliver_rx *rx = deliver_rx_find(d, r->name);
-	const char *extra[2] = { NULL, NULL };
 	char **headers = NULL, key[40], *body = NULL;
 	const char *send;
 	size_t len;
@@ -356,12 +419,10 @@ deliver_webhook(struct deliver *d, const struct conf_receiver *r,
 		send = body = deliver_group_body(t->items, t->n, &len);
 		deliver_group_key(t->items, t->n, key, sizeof key);
 	}
-	if (rx != NULL && rx->auth_header != NULL)
-		extra[0] = rx->auth_header;
 	if (webhook_headers(&headers, t->items[0]->group[0] == '\0' ?
 	    t->items[0]->id : key, rx != NULL ? rx->secret : NULL,
 	    rx != NULL ? rx->secretlen : 0, now / 1000, send, len,
-	    extra) == -1) {
+	    rx != NULL ? (const char *const *)rx->headers : NULL) == -1) {
 		deliver_fail_all(d, t->items, t->n, "cannot build the request",
 		    now);
 		free(t);

@@ -307,6 +307,11 @@ static const struct conf_key conf_keys[] = {
 	  .flags = CONF_RELOAD | CONF_RECEIVER,
 	  .help = "Webhook: file whose first line is sent as "
 	      "'Authorization: Bearer'" },
+	{ .name = "receiver.headers_file", .type = CONF_STRING,
+	  .off = R_OFF(headers_file),
+	  .flags = CONF_RELOAD | CONF_RECEIVER,
+	  .help = "Webhook: file of extra 'Name: value' header lines, sent "
+	      "with every request" },
 	{ .name = "receiver.ca_file", .type = CONF_STRING,
 	  .off = R_OFF(ca_file),
 	  .flags = CONF_RELOAD | CONF_RECEIVER,
@@ -1769,7 +1774,7 @@ conf_url_has_scheme(const char *url, const char *scheme)
 
 /* Keys that belong to one receiver type only. */
 static const char *const conf_webhook_keys[] = { "secret_file",
-    "bearer_token_file", NULL };
+    "bearer_token_file", "headers_file", NULL };
 static const char *const conf_email_keys[] = { "starttls", "auth_file",
     "from", "to", "cc", "template", NULL };
 

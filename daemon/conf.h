@@ -23,6 +23,7 @@ struct conf_receiver {
 	char		*url;
 	char		*secret_file;	/* webhook: HMAC key */
 	char		*bearer_token_file; /* webhook: Authorization */
+	char		*headers_file;	/* webhook: "Name: value" lines */
 	char		*ca_file;	/* TLS trust; NULL: the system's */
 	int64_t		 connect_timeout_ms;
 	int64_t		 timeout_ms;	/* the whole transfer */

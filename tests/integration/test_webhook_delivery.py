@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Alerts reach a real local webhook receiver: signed (HMAC over the
-timestamp and the body), each alert state once, through a receiver that
+timestamp and the body), with the bearer token and the extra headers from
+their files, each alert state once, through a receiver that
 answers 500 at first; and a notification queued while the receiver is
 down survives a kill -9 of the daemon and is delivered after the restart."""
 
@@ -14,6 +15,8 @@ from harness import WRITE_TOKEN, check
 from webhook_sink import Sink
 
 SECRET = "webhook-secret-for-tests-0123456789"
+TOKEN = "receiver-bearer-token-42"
+ROUTE_KEY = "route-key-secret-7"
 
 
 def expected_keys(d):
@@ -38,9 +41,16 @@ def test(w):
     truth = harness.run_sim(redis, w.path, "--seed", 5, "--weeks", 64, "--per-week", 20000,
                             "--start", "2019-01-07", "--drift", "K024:sjukpenning:*:56:2.5")
     d = harness.Daemon(w.path, redis, conf_extra={"alerts": {"historical_age": "50y"}})
+    token_path = os.path.join(w.path, "ops.token")
+    with open(token_path, "w") as f:
+        f.write(TOKEN + "\n")
+    headers_path = os.path.join(w.path, "ops.headers")
+    with open(headers_path, "w") as f:
+        f.write("# sent with every request\nX-Tenant: fk-ops\n\nX-Route-Key: %s\n" % ROUTE_KEY)
     with open(d.conf_path, "a") as f:
         f.write('\n[receiver "ops"]\ntype = webhook\nurl = http://127.0.0.1:%d/hook\n'
-                'secret_file = %s\n' % (sink.port, secret_path))
+                'secret_file = %s\nbearer_token_file = %s\nheaders_file = %s\n'
+                % (sink.port, secret_path, token_path, headers_path))
     d.start()
     w.add(d.stop)
     d.wait_counted(truth.totals["written"], timeout=120)
@@ -57,6 +67,11 @@ def test(w):
                   "series", "detected_at", "onset", "baseline_rate", "current_rate",
                   "expected_rate", "odds_ratio", "method", "explanations", "status_url"):
         check(field in one, "payload lacks %s" % field)
+    for key, h in sink.headers.items():
+        check(h.get("Authorization") == "Bearer " + TOKEN and h.get("X-Tenant") == "fk-ops"
+              and h.get("X-Route-Key") == ROUTE_KEY, "%s: headers %r" % (key, h))
+    check(TOKEN not in d.log() and ROUTE_KEY not in d.log() and SECRET not in d.log(),
+          "a secret reached the log")
     s, dl = d.get("/v1/deliveries")
     check(s == 200 and dl["deliveries"] == [], "outbox not empty: %r" % dl)
 

@@ -1284,7 +1284,8 @@ test_key_table(void **state)
 		"alerts.historical_age",
 		"alerts.delivery_expiry", "alerts.retry_max",
 		"receiver.type", "receiver.url", "receiver.secret_file",
-		"receiver.bearer_token_file", "receiver.ca_file",
+		"receiver.bearer_token_file", "receiver.headers_file",
+		"receiver.ca_file",
 		"receiver.connect_timeout", "receiver.timeout",
 		"receiver.starttls", "receiver.auth_file", "receiver.from",
 		"receiver.to", "receiver.cc", "receiver.template",
@@ -1302,7 +1303,7 @@ test_key_table(void **state)
 	bool want;
 
 	(void)state;
-	assert_int_equal(n, 78);
+	assert_int_equal(n, 79);
 	for (i = 0; i < n; i++) {
 		name = conf_key_name(i);
 		assert_non_null(name);
