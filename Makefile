@@ -18,7 +18,7 @@ TEST_PKGS := cmocka
 DEB_PACKAGES := build-essential pkg-config libevent-dev libhiredis-dev \
 	libcurl4-openssl-dev libjansson-dev libinih-dev libsystemd-dev \
 	libssl-dev libcmocka-dev redis-server redis-tools python3 curl tzdata \
-	cppcheck openssl groff-base
+	cppcheck openssl groff-base xxd libjs-chart.js chromium chromium-driver
 
 WARNINGS := -std=c11 -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 	-Wshadow -Wpointer-arith -Wwrite-strings -Wsign-compare
@@ -67,6 +67,7 @@ CORE_SRCS := \
 	daemon/reply.c \
 	daemon/stream.c \
 	daemon/api.c \
+	daemon/ui.c \
 	daemon/notify.c \
 	alerts/alert.c \
 	alerts/sink.c \
@@ -81,7 +82,22 @@ CORE_SRCS := \
 
 # The built-in email template, made into a C string at build time.
 TEMPLATE_OBJ := $(BUILDDIR)/alerts/template.o
-CORE_OBJS := $(CORE_SRCS:%.c=$(BUILDDIR)/%.o) $(TEMPLATE_OBJ)
+# The dashboard's own files, embedded into the daemon (daemon/ui.c).
+UI_FILES := \
+	daemon/ui/index.html \
+	daemon/ui/style.css \
+	daemon/ui/fmt.js \
+	daemon/ui/api.js \
+	daemon/ui/charts.js \
+	daemon/ui/overview.js \
+	daemon/ui/series.js \
+	daemon/ui/funnel.js \
+	daemon/ui/alerts.js \
+	daemon/ui/explanations.js \
+	daemon/ui/app.js
+UI_OBJ := $(BUILDDIR)/daemon/ui_files.o
+
+CORE_OBJS := $(CORE_SRCS:%.c=$(BUILDDIR)/%.o) $(TEMPLATE_OBJ) $(UI_OBJ)
 MAIN_OBJ := $(BUILDDIR)/daemon/main.o
 
 STABILD := $(BUILDDIR)/stabild
@@ -100,7 +116,7 @@ MAN8 := daemon/man/stabild.8
 UNIT_TESTS := test_log test_buf test_conf test_auth test_decision test_period \
 	test_series test_dedup test_records test_checkpoint test_ingest test_alert \
 	test_reply test_model test_detect test_explain test_spool \
-	test_webhook test_silence test_email test_route
+	test_webhook test_silence test_email test_route test_ui
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILDDIR)/tests/%)
 
 BASE := $(BUILDDIR)/daemon/log.o $(BUILDDIR)/daemon/xmalloc.o
@@ -137,6 +153,7 @@ deps_test_email := $(BASE) $(BUILDDIR)/daemon/utc.o $(BUILDDIR)/alerts/alert.o \
 deps_test_route := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/utc.o \
 	$(BUILDDIR)/daemon/file.o $(BUILDDIR)/alerts/alert.o \
 	$(BUILDDIR)/alerts/route.o $(BUILDDIR)/alerts/ledger.o
+deps_test_ui := $(BASE) $(BUILDDIR)/daemon/ui.o $(UI_OBJ)
 
 .PHONY: all check check-run unit integration asan demo sim bench install clean deps \
 	deps-check lint lint-man
@@ -156,6 +173,14 @@ $(BUILDDIR)/alerts/template.c: alerts/templates/alert.txt
 	  echo ';'; } > $@
 
 $(TEMPLATE_OBJ): $(BUILDDIR)/alerts/template.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILDDIR)/daemon/ui_files.c: daemon/ui/embed.sh $(UI_FILES)
+	@mkdir -p $(dir $@)
+	sh daemon/ui/embed.sh $(UI_FILES) > $@.tmp
+	mv $@.tmp $@
+
+$(UI_OBJ): $(BUILDDIR)/daemon/ui_files.c daemon/ui_files.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(STABILD): $(CORE_OBJS) $(MAIN_OBJ)
@@ -198,7 +223,9 @@ deps-check:
 	@if pkg-config --exists $(PKGS) $(TEST_PKGS) && command -v redis-server >/dev/null \
 		&& command -v python3 >/dev/null && command -v curl >/dev/null \
 		&& command -v cppcheck >/dev/null && command -v openssl >/dev/null \
-		&& command -v groff >/dev/null \
+		&& command -v groff >/dev/null && command -v xxd >/dev/null \
+		&& [ -e /usr/share/javascript/chart.js/chart.min.js ] \
+		&& command -v chromium >/dev/null && command -v chromedriver >/dev/null \
 		&& [ -e /usr/share/zoneinfo/Europe/Stockholm ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then $(MAKE) deps; \
 	else echo "stabild: missing build dependencies; run as root:"; \
@@ -251,6 +278,7 @@ sim: deps-check
 bench: deps-check
 	$(MAKE) all $(BUILDDIR)/tests/test_model
 	BUILDDIR=$(BUILDDIR) python3 tests/bench/run.py
+	BUILDDIR=$(BUILDDIR) python3 tests/bench/dashboard.py
 
 install: $(STABILD) $(STABILCTL)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/stabild \

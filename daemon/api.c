@@ -40,6 +40,7 @@
 #include "series.h"
 #include "silence.h"
 #include "stream.h"
+#include "ui.h"
 #include "utc.h"
 #include "xmalloc.h"
 
@@ -52,6 +53,11 @@
 
 #define API_JSON_TYPE		"application/json; charset=utf-8"
 #define API_METRICS_TYPE	"text/plain; version=0.0.4"
+#define API_TEXT_TYPE		"text/plain; charset=utf-8"
+/* The dashboard's pages load nothing from elsewhere and run no inline code. */
+#define API_UI_CSP	"default-src 'none'; script-src 'self'; " \
+	"style-src 'self'; img-src 'self' data:; connect-src 'self'; " \
+	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 /* Compact, keys in insertion order, rates without float noise. */
 #define API_JSON_FLAGS	\
 	(JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10))
@@ -82,6 +88,7 @@ struct api {
 	void				*deliveries_arg;
 	struct silence_registry		*silences;	/* borrowed or NULL */
 	char				*silences_path;	/* NULL: not saved */
+	struct ui			*ui;	/* the dashboard's files */
 };
 
 /* One request on its way through the dispatcher and its handler. */
@@ -128,6 +135,10 @@ api_reason(int code)
 		return "Accepted";
 	case 204:
 		return "No Content";
+	case 302:
+		return "Found";
+	case 304:
+		return "Not Modified";
 	case 400:
 		return "Bad Request";
 	case 401:
@@ -220,7 +231,9 @@ api_send(struct evhttp_request *req, int code, const char *type,
 
 	if (type != NULL)
 		evhttp_add_header(h, "Content-Type", type);
-	evhttp_add_header(h, "Cache-Control", "no-store");
+	/* API answers are live state; the dashboard's files say otherwise. */
+	if (evhttp_find_header(h, "Cache-Control") == NULL)
+		evhttp_add_header(h, "Cache-Control", "no-store");
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	if (len > 0)
 		evbuffer_add(out, body, len);
@@ -819,6 +832,136 @@ api_series_one(struct api_call *call)
 	api_reply(call->req, 200, body);
 }
 
+/* The weeks parameter, 1 to MONITOR_WEEKS_MAX; 0, or -1 after a 400. */
+static int
+api_parse_weeks(struct api_call *call, int *weeks)
+{
+	const char *v = api_query(call, "weeks");
+	int64_t n;
+
+	if (v == NULL)
+		return 0;
+	if (api_parse_uint(v, MONITOR_WEEKS_MAX, &n) == -1 || n < 1) {
+		api_error(call->req, 400, "weeks: expected 1 to %d",
+		    MONITOR_WEEKS_MAX);
+		return -1;
+	}
+	*weeks = (int)n;
+	return 0;
+}
+
+/* GET /v1/series/{office}/{benefit}/{kind}/control?weeks= */
+static void
+api_series_control(struct api_call *call)
+{
+	const struct api *api = call->api;
+	const struct series_set *set = ingest_series(api->in);
+	const struct series *s = NULL;
+	int office, benefit, kind, weeks = MONITOR_WEEKS_MAX;
+	json_t *body;
+
+	if (api_parse_benefit_kind(call, call->arg[1], call->arg[2], &benefit,
+	    &kind) == -1 || api_parse_weeks(call, &weeks) == -1)
+		return;
+	if (api_office_find(set, call->arg[0], &office))
+		s = series_get(set, office, benefit, kind);
+	if (s == NULL) {
+		api_error(call->req, 404, "no series %.64s/%s/%s",
+		    call->arg[0], call->arg[1], call->arg[2]);
+		return;
+	}
+	if (api->mon == NULL) {
+		api_error(call->req, 503, "no detector");
+		return;
+	}
+	body = monitor_control_json(api->mon, s, weeks);
+	if (body != NULL && json_object_update_new(body, json_pack("{s:s?, "
+	    "s:s?, s:s?}",
+	    "office", series_office_name(set, series_office(s)),
+	    "benefit", api_benefit_name(api, series_benefit(s)),
+	    "kind", decision_kind_name(series_kind(s)))) == -1) {
+		json_decref(body);
+		body = NULL;
+	}
+	api_reply(call->req, 200, body);
+}
+
+/* GET /v1/funnel/{benefit}/{kind}?weeks=: offices against the nation. */
+static void
+api_funnel(struct api_call *call)
+{
+	const struct api *api = call->api;
+	int benefit, kind, weeks = 13;
+	json_t *body;
+
+	if (api_parse_benefit_kind(call, call->arg[0], call->arg[1], &benefit,
+	    &kind) == -1 || api_parse_weeks(call, &weeks) == -1)
+		return;
+	if (api->mon == NULL) {
+		api_error(call->req, 503, "no detector");
+		return;
+	}
+	body = monitor_funnel_json(api->mon, ingest_series(api->in), benefit,
+	    kind, weeks);
+	if (body != NULL && json_object_update_new(body, json_pack("{s:s, "
+	    "s:s, s:i}", "benefit", call->arg[0], "kind", call->arg[1],
+	    "weeks", weeks)) == -1) {
+		json_decref(body);
+		body = NULL;
+	}
+	api_reply(call->req, 200, body);
+}
+
+/* GET / and /ui: the dashboard is under /ui/. */
+static void
+api_ui_redirect(struct api_call *call)
+{
+	static const char text[] = "The dashboard is at /ui/\n";
+
+	evhttp_add_header(evhttp_request_get_output_headers(call->req),
+	    "Location", "/ui/");
+	api_send(call->req, 302, API_TEXT_TYPE, text, sizeof text - 1);
+}
+
+/* Whether an If-None-Match header names etag (or is "*"). */
+static bool
+api_etag_matches(const char *header, const char *etag)
+{
+	while (*header == ' ' || *header == '\t')
+		header++;
+	return strcmp(header, "*") == 0 || strstr(header, etag) != NULL;
+}
+
+/*
+ * GET /ui/ and /ui/{file}: the dashboard, public like /healthz; what it
+ * shows comes from the API with the user's token. Revalidated by ETag.
+ */
+static void
+api_ui_file(struct api_call *call)
+{
+	struct evhttp_request *req = call->req;
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	struct ui_file f;
+	const char *inm;
+
+	if (ui_find(call->api->ui, call->narg > 0 ? call->arg[0] : "",
+	    call->api->conf->chartjs_dir, &f) == -1) {
+		api_error(req, 404, "no such file");
+		return;
+	}
+	evhttp_add_header(h, "ETag", f.etag);
+	evhttp_add_header(h, "Cache-Control", "no-cache");
+	evhttp_add_header(h, "Content-Security-Policy", API_UI_CSP);
+	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+	inm = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "If-None-Match");
+	if (inm != NULL && api_etag_matches(inm, f.etag)) {
+		api_send(req, 304, NULL, NULL, 0);
+		return;
+	}
+	api_send(req, 200, f.type, f.data, f.len);
+}
+
 static void api_monitor_changed(struct api *api);
 
 /* GET /v1/deliveries: the outbox, what waits and what expired. */
@@ -1291,6 +1434,10 @@ api_silences_delete(struct api_call *call)
  */
 static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_GET, "/healthz", AUTH_NONE, { NULL }, api_healthz },
+	{ EVHTTP_REQ_GET, "/", AUTH_NONE, { NULL }, api_ui_redirect },
+	{ EVHTTP_REQ_GET, "/ui", AUTH_NONE, { NULL }, api_ui_redirect },
+	{ EVHTTP_REQ_GET, "/ui/", AUTH_NONE, { NULL }, api_ui_file },
+	{ EVHTTP_REQ_GET, "/ui/{}", AUTH_NONE, { NULL }, api_ui_file },
 	{ EVHTTP_REQ_GET, "/metrics", AUTH_READ, { NULL }, api_metrics },
 	{ EVHTTP_REQ_GET, "/v1/status", AUTH_READ, { NULL }, api_status },
 	{ EVHTTP_REQ_POST, "/v1/checkpoint", AUTH_WRITE, { NULL },
@@ -1300,6 +1447,10 @@ static const struct api_route api_routes[] = {
 	    api_series_list },
 	{ EVHTTP_REQ_GET, "/v1/series/{}/{}/{}", AUTH_READ,
 	    { "from", "to", "period", NULL }, api_series_one },
+	{ EVHTTP_REQ_GET, "/v1/series/{}/{}/{}/control", AUTH_READ,
+	    { "weeks", NULL }, api_series_control },
+	{ EVHTTP_REQ_GET, "/v1/funnel/{}/{}", AUTH_READ, { "weeks", NULL },
+	    api_funnel },
 	{ EVHTTP_REQ_GET, "/v1/explanations", AUTH_READ, { NULL },
 	    api_explanations_list },
 	{ EVHTTP_REQ_POST, "/v1/explanations", AUTH_WRITE, { NULL },
@@ -1637,6 +1788,7 @@ api_create(struct event_base *base, const struct conf *c,
 	evhttp_set_allowed_methods(api->http, API_METHODS);
 	api_apply_limits(api);
 	evhttp_set_gencb(api->http, api_request_cb, api);
+	api->ui = ui_create();
 	return api;
 }
 
@@ -1646,6 +1798,7 @@ api_free(struct api *api)
 	if (api == NULL)
 		return;
 	evhttp_free(api->http);
+	ui_free(api->ui);
 	free(api->explain_path);
 	free(api->silences_path);
 	free(api);

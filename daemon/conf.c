@@ -162,6 +162,11 @@ static const struct conf_key conf_keys[] = {
 	  .min = 100 * CONF_MS, .max = 10 * CONF_MIN, .def = "10s",
 	  .flags = CONF_RELOAD,
 	  .help = "Time allowed for one HTTP request" },
+	{ .name = "http.chartjs_dir", .type = CONF_STRING,
+	  .off = C_OFF(chartjs_dir), .def = "/usr/share/javascript/chart.js",
+	  .flags = CONF_RELOAD,
+	  .help = "Directory of Chart.js (Debian libjs-chart.js) for the "
+	  "dashboard's charts" },
 
 	{ .name = "state.dir", .type = CONF_STRING, .off = C_OFF(state_dir),
 	  .def = "/var/lib/stabild",

@@ -97,6 +97,7 @@ struct conf {
 	bool		 auth;		/* false: reads need no token */
 	size_t		 http_max_body;
 	int64_t		 http_timeout_ms;
+	char		*chartjs_dir;	/* libjs-chart.js, for the dashboard */
 
 	/* [state] */
 	char		*state_dir;

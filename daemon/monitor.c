@@ -1231,7 +1231,6 @@ mon_close_series(struct monitor *mon, const struct series_set *set,
 		mon_alarm(mon, set, ms, false, ms->cusum.down_start, week);
 }
 
-/* The funnel flag: standardised excess over the last 13 closed weeks. */
 /*
  * An alert for an office that sits outside the funnel limits: a lasting
  * difference from the nation (uniformity), not a change; only when
@@ -1270,26 +1269,54 @@ mon_outlier_alert(struct monitor *mon, const struct series_set *set,
 	mon_alert_changed(mon, ma);
 }
 
-static void
-mon_funnel(struct monitor *mon, const struct series_set *set,
-    struct mon_series *ms, int32_t week)
-{
-	double sum_oe = 0, sum_var = 0, sum_v = 0, tau2 = mon_tau2(mon, ms);
-	int32_t wk;
-	bool was;
+/* An office's excess over the nation in a window of weeks. */
+struct mon_funnel_sums {
+	double		oe;		/* O - E against the nation */
+	double		var;		/* its variance, with the wobble */
+	double		v;
+	double		o;
+	double		n;
+	int		weeks;		/* with information */
+};
 
-	if (ms->office == SERIES_NATIONAL)
-		return;
-	for (wk = week - MON_FUNNEL_WEEKS + 1; wk <= week; wk++) {
+static void
+mon_funnel_sum(const struct monitor *mon, const struct mon_series *ms,
+    int32_t last, int weeks, struct mon_funnel_sums *fs)
+{
+	double tau2 = mon_tau2(mon, ms);
+	int32_t wk;
+
+	memset(fs, 0, sizeof *fs);
+	for (wk = last - weeks + 1; wk <= last; wk++) {
 		const struct mon_week *w = mon_hist_get(ms, wk);
 
 		if (w == NULL || w->v <= 0)
 			continue;
 		/* Against the nation only: the office level is the finding. */
-		sum_oe += w->oe + (ms->alpha + ms->shift) * w->v;
-		sum_var += w->v * (1 + tau2 * w->v);
-		sum_v += w->v;
+		fs->oe += w->oe + (ms->alpha + ms->shift) * w->v;
+		fs->var += w->v * (1 + tau2 * w->v);
+		fs->v += w->v;
+		fs->o += w->o;
+		fs->n += w->n;
+		fs->weeks++;
 	}
+}
+
+/* The funnel flag: standardised excess over the last 13 closed weeks. */
+static void
+mon_funnel(struct monitor *mon, const struct series_set *set,
+    struct mon_series *ms, int32_t week)
+{
+	struct mon_funnel_sums fs;
+	double sum_oe, sum_var, sum_v;
+	bool was;
+
+	if (ms->office == SERIES_NATIONAL)
+		return;
+	mon_funnel_sum(mon, ms, week, MON_FUNNEL_WEEKS, &fs);
+	sum_oe = fs.oe;
+	sum_var = fs.var;
+	sum_v = fs.v;
 	ms->z13 = sum_var > 0 ? sum_oe / sqrt(sum_var) : 0;
 	was = ms->outlier;
 	ms->outlier = fabs(ms->z13) > MON_OUTLIER_Z;
@@ -2049,4 +2076,290 @@ int
 monitor_alert_count(const struct monitor *mon)
 {
 	return mon->nalerts;
+}
+
+/* ---------------------------------------------------------------------
+ * Charts for the dashboard: read only.
+ */
+
+#define MON_BAND_Z		1.96	/* band of ordinary weekly variation */
+#define MON_FUNNEL_Z95		1.96
+#define MON_FUNNEL_POINTS	48	/* points of each drawn limit */
+
+static json_t *
+mon_json_week(int32_t week)
+{
+	char label[PERIOD_LABEL_MAX];
+
+	if (week == INT32_MIN)
+		return json_null();
+	period_week_label(week, label);
+	return json_string(label);
+}
+
+/* The week holding Unix time t (event time), as a label. */
+static json_t *
+mon_json_week_of(int64_t t)
+{
+	struct period p;
+
+	if (t <= 0)
+		return json_null();
+	period_of(t, &p);
+	return mon_json_week(p.week);
+}
+
+static double
+mon_clamp01(double x)
+{
+	return x < 0 ? 0 : x > 1 ? 1 : x;
+}
+
+/* The alerts of one series, oldest first, for chart markers. */
+static json_t *
+mon_series_alerts_json(const struct monitor *mon, int idx)
+{
+	json_t *list = json_array(), *ids;
+	int i, j;
+
+	for (i = 0; i < mon->nalerts; i++) {
+		const struct mon_alert *ma = &mon->alerts[i];
+		const struct alert *a = &ma->a;
+
+		if (ma->series != idx)
+			continue;
+		ids = json_array();
+		for (j = 0; j < a->nexplanations; j++)
+			json_array_append_new(ids,
+			    json_string(a->explanations[j]));
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, "
+		    "s:s, s:s, s:o, s:o, s:o, s:o}",
+		    "alert_id", a->id,
+		    "status", alert_status_name(a->status),
+		    "classification",
+		    alert_classification_name(a->classification),
+		    "direction", alert_direction_name(a->direction),
+		    "method", a->method,
+		    "onset", a->onset,
+		    "detected_week", mon_json_week_of(a->detected_at),
+		    "resolved_week", a->status == ALERT_RESOLVED ?
+		    mon_json_week_of(a->resolved_at) : json_null(),
+		    "odds_ratio", mon_json_number(a->odds_ratio),
+		    "explanations", ids));
+	}
+	return list;
+}
+
+/*
+ * One week of a control chart. The expected rate the detector compares
+ * with is the case-mix expectation moved by the baseline (for offices the
+ * nation's concurrent level without the office, the office's own level
+ * and regime): O - increment. Weeks before the first fit carry no
+ * increment (it is exactly 0 there; a computed one never is): ref, the
+ * series without its later regime moves, gives their baseline. The week
+ * open at the fit has expected sums for part of its decisions only:
+ * nothing is expected of it.
+ */
+static json_t *
+mon_control_week(const struct monitor *mon, const struct mon_series *ms,
+    const struct mon_series *ref, const struct mon_week *w,
+    const struct detect_cusum *c, bool monitored, bool partial)
+{
+	const struct mon_series *nat = &mon->series[mon_index(mon,
+	    SERIES_NATIONAL, ms->benefit, ms->kind)];
+	const struct mon_week *nw = mon_hist_get(nat, w->week);
+	double n = w->n, base = NAN, sd, tau2 = mon_tau2(mon, ms);
+
+	if (partial)
+		monitored = false;
+	else if (monitored)
+		base = w->o - w->oe;
+	else if (w->v > 0 && nw != NULL)
+		base = w->o - mon_adjusted_oe(ref, w->n, w->o, w->e, w->v,
+		    nw->o, nw->e, nw->v);
+	sd = w->v > 0 ? sqrt(w->v * (1 + tau2 * w->v)) : NAN;
+	return json_pack("{s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, "
+	    "s:o, s:o}",
+	    "week", mon_json_week(w->week),
+	    "decisions", (json_int_t)w->n,
+	    "rejected", (json_int_t)w->o,
+	    "rejection_rate", mon_json_number(n > 0 ? w->o / n : NAN),
+	    "expected_rate", mon_json_number(n > 0 && w->v > 0 && !partial ?
+	    w->e / n : NAN),
+	    "baseline_rate", mon_json_number(n > 0 ? base / n : NAN),
+	    "band_low", mon_json_number(n > 0 ?
+	    mon_clamp01((base - MON_BAND_Z * sd) / n) : NAN),
+	    "band_high", mon_json_number(n > 0 ?
+	    mon_clamp01((base + MON_BAND_Z * sd) / n) : NAN),
+	    "monitored", json_boolean(monitored),
+	    "cusum_up", monitored ? json_real(c->up) : json_null(),
+	    "cusum_down", monitored ? json_real(c->down) : json_null());
+}
+
+json_t *
+monitor_control_json(const struct monitor *mon, const struct series *s,
+    int weeks)
+{
+	int idx = mon_index(mon, series_office(s), series_benefit(s),
+	    series_kind(s));
+	const struct mon_series *ms = &mon->series[idx];
+	const struct mon_group *g = mon_group(mon, ms->benefit, ms->kind);
+	struct mon_series *ref;
+	struct detect_cusum c;
+	json_t *rows = json_array(), *row;
+	int32_t wk, last = mon->closed_week, partial;
+	bool monitored, crossed = false;
+	double tau2, delta;
+
+	if (!ms->used || last == INT32_MIN)
+		return json_pack("{s:s, s:n, s:o, s:o, s:[]}", "state",
+		    "learning", "threshold", "closed_through",
+		    mon_json_week(last), "weeks", rows, "alerts");
+	tau2 = mon_tau2(mon, ms);
+	delta = mon_delta(mon, ms);
+	partial = g->model != NULL ? g->fitted_at + 1 : INT32_MIN;
+	ref = xmalloc(sizeof *ref);
+	*ref = *ms;
+	ref->shift = 0;
+	/*
+	 * The CUSUMs are recomputed from the stored increments: the detector
+	 * keeps only their current values. They start at 0 in the window, at
+	 * the current regime, and after each crossing of the threshold.
+	 */
+	detect_cusum_reset(&c);
+	for (wk = last - weeks + 1; wk <= last; wk++) {
+		const struct mon_week *w = mon_hist_get(ms, wk);
+
+		if (w == NULL || w->n == 0)
+			continue;
+		if (wk == ms->regime_week || crossed) {
+			detect_cusum_reset(&c);
+			crossed = false;
+		}
+		monitored = w->oe != 0 && wk != partial;
+		if (monitored) {
+			detect_cusum_update(&c, wk, w->oe, w->v, tau2, delta);
+			crossed = c.up > ms->h || c.down > ms->h;
+		}
+		row = mon_control_week(mon, ms, ref, w, &c, monitored,
+		    wk == partial);
+		if (row == NULL || json_array_append_new(rows, row) == -1) {
+			json_decref(rows);
+			free(ref);
+			return NULL;
+		}
+	}
+	free(ref);
+	return json_pack("{s:s, s:o, s:o, s:f, s:f, s:o, s:o, s:o, s:o}",
+	    "state", mon_state_names[ms->state],
+	    "threshold", mon_json_number(ms->h),
+	    "tau2", json_real(tau2),
+	    "design_odds_ratio", exp(delta),
+	    "band", 0.95,
+	    "regime_from", ms->regime_week > 0 ?
+	    mon_json_week(ms->regime_week) : json_null(),
+	    "closed_through", mon_json_week(last),
+	    "weeks", rows,
+	    "alerts", mon_series_alerts_json(mon, idx));
+}
+
+/* Odds-ratio limits at z for log-odds standard error se. */
+static json_t *
+mon_funnel_limits(double se)
+{
+	return json_pack("{s:o, s:o, s:o, s:o}",
+	    "low95", mon_json_number(exp(-MON_FUNNEL_Z95 * se)),
+	    "high95", mon_json_number(exp(MON_FUNNEL_Z95 * se)),
+	    "low998", mon_json_number(exp(-MON_OUTLIER_Z * se)),
+	    "high998", mon_json_number(exp(MON_OUTLIER_Z * se)));
+}
+
+json_t *
+monitor_funnel_json(const struct monitor *mon, const struct series_set *set,
+    int benefit, int kind, int weeks)
+{
+	const struct mon_group *g = mon_group(mon, benefit, kind);
+	struct mon_funnel_sums fs;
+	json_t *offices = json_array(), *curve = json_array(), *o;
+	double tau2 = g->tau2_office, sum_n = 0, sum_e = 0, lo = INFINITY;
+	double hi = 0, e, pbar, x, v, se;
+	int32_t last = mon->closed_week;
+	int i, k = 0;
+
+	for (i = 0; g->model != NULL && last != INT32_MIN &&
+	    i < mon->max_offices; i++) {
+		const struct mon_series *ms = &mon->series[mon_index(mon, i,
+		    benefit, kind)];
+
+		if (!ms->used)
+			continue;
+		mon_funnel_sum(mon, ms, last, weeks, &fs);
+		if (fs.v <= 0 || fs.var <= 0)
+			continue;
+		e = fs.o - fs.oe;
+		se = sqrt(fs.var) / fs.v;
+		o = json_pack("{s:s?, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:b, "
+		    "s:b, s:b}",
+		    "office", series_office_name(set, i),
+		    "decisions", (json_int_t)fs.n,
+		    "rejected", (json_int_t)fs.o,
+		    "expected", e,
+		    "odds_ratio", exp(fs.oe / fs.v),
+		    "log_odds_ratio", fs.oe / fs.v,
+		    "se", se,
+		    "z", fs.oe / sqrt(fs.var),
+		    "outside", fabs(fs.oe / sqrt(fs.var)) > MON_OUTLIER_Z,
+		    "outside95", fabs(fs.oe / sqrt(fs.var)) > MON_FUNNEL_Z95,
+		    "underpowered", ms->underpowered);
+		if (o != NULL && json_object_update_new(o,
+		    mon_funnel_limits(se)) == -1) {
+			json_decref(o);
+			o = NULL;
+		}
+		if (o == NULL || json_array_append_new(offices, o) == -1) {
+			json_decref(offices);
+			json_decref(curve);
+			return NULL;
+		}
+		sum_n += fs.n;
+		sum_e += e;
+		if (e < lo)
+			lo = e;
+		if (e > hi)
+			hi = e;
+		if (fs.weeks > k)
+			k = fs.weeks;
+	}
+	/*
+	 * The drawn limits: with equal weekly information V/k, the log odds
+	 * ratio has variance 1/V + tau2/k; V from the expected count at the
+	 * pooled expected rate. Each office's own limits use its weeks.
+	 */
+	pbar = sum_n > 0 ? sum_e / sum_n : 0;
+	if (hi > 0 && pbar > 0 && pbar < 1) {
+		lo = lo > 1 ? lo / 2 : 0.5;
+		hi *= 1.5;
+		for (i = 0; i < MON_FUNNEL_POINTS; i++) {
+			x = lo * pow(hi / lo, (double)i /
+			    (MON_FUNNEL_POINTS - 1));
+			v = x * (1 - pbar);
+			o = json_pack("{s:f}", "expected", x);
+			json_object_update_new(o, mon_funnel_limits(sqrt(1 / v +
+			    tau2 / k)));
+			json_array_append_new(curve, o);
+		}
+	}
+	return json_pack("{s:b, s:o, s:o, s:i, s:f, s:o, s:[{s:f, s:f}, "
+	    "{s:f, s:f}], s:o, s:o}",
+	    "fitted", g->model != NULL,
+	    "from", last != INT32_MIN ? mon_json_week(last - weeks + 1) :
+	    json_null(),
+	    "to", mon_json_week(last),
+	    "weeks_with_data", k,
+	    "tau2", tau2,
+	    "expected_rate", pbar > 0 ? json_real(pbar) : json_null(),
+	    "limits", "level", 0.95, "z", MON_FUNNEL_Z95, "level", 0.998,
+	    "z", MON_OUTLIER_Z,
+	    "curve", curve,
+	    "offices", offices);
 }

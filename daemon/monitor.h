@@ -51,6 +51,23 @@ json_t *monitor_alerts_json(const struct monitor *mon, const char *status,
     const char *office);
 json_t *monitor_alert_json(const struct monitor *mon, const char *id);
 json_t *monitor_models_json(const struct monitor *mon);
+/* Weeks of detector history the charts can ask for. */
+#define MONITOR_WEEKS_MAX	156
+/*
+ * A series' control chart over its last `weeks` closed weeks (1 to
+ * MONITOR_WEEKS_MAX): observed, case-mix expected and baseline rates with
+ * a 95% band of ordinary variation, the CUSUMs recomputed from the stored
+ * weekly increments, the threshold, and its alerts.
+ */
+json_t *monitor_control_json(const struct monitor *mon, const struct series *s,
+    int weeks);
+/*
+ * The funnel of (benefit, kind) over the last `weeks` closed weeks: each
+ * office's odds ratio against the nation, its expected count and its
+ * limits, widened for the week-to-week wobble. Office names from set.
+ */
+json_t *monitor_funnel_json(const struct monitor *mon,
+    const struct series_set *set, int benefit, int kind, int weeks);
 int monitor_firing(const struct monitor *mon);
 int monitor_alert_count(const struct monitor *mon);
 

@@ -636,3 +636,48 @@ def wait_acked(redis, timeout=10, stream="stabild:decisions", group="stabild"):
         first = redis.call("XPENDING", stream, group, "-", "+", 5)
         raise TestFailure("%d entries still pending in group %s after %ss, e.g. %s" %
                           (n, group, timeout, [p[0].decode() for p in first]))
+
+
+# The scenario of the dashboard tests: a year of decisions (58 offices,
+# every benefit and kind) with an upward drift in one office and a lawful
+# national change that the configuration explains.
+
+SCENARIO_START = "2019-01-07"       # a Monday
+SCENARIO_WEEKS = 64
+SCENARIO_SHIFT_WEEK = 56            # 0-based week of the simulation
+SCENARIO_OFFICE = "K024"
+SCENARIO_SERIES = (SCENARIO_OFFICE, "sjukpenning", "first")
+SCENARIO_NATIONAL = ("national", "sjukersattning", "ongoing")
+SCENARIO_EXPLANATION = "lag-2019-08"
+
+
+def scenario_monday(week):
+    """The date of the Monday of 0-based simulation week `week`."""
+    import datetime
+    return datetime.date.fromisoformat(SCENARIO_START) + datetime.timedelta(weeks=week)
+
+
+def start_scenario(w, conf_extra=None, **daemon_args):
+    """Redis and a daemon fed with the scenario; returns (redis, daemon,
+    truth) once every entry is counted. Both are stopped at cleanup."""
+    redis = Redis(w.path).start()
+    w.add(redis.stop)
+    truth = run_sim(redis, w.path, "--seed", 7, "--weeks", SCENARIO_WEEKS, "--per-week", 20000,
+                    "--start", SCENARIO_START,
+                    "--drift", "%s:%s:%s:%d:2.5" % (SCENARIO_SERIES + (SCENARIO_SHIFT_WEEK,)),
+                    "--drift", "national:%s:%s:%d:1.5" % (SCENARIO_NATIONAL[1:] + (SCENARIO_SHIFT_WEEK,)))
+    extra = {"detector": {"min_reference_weeks": "52"},
+             "alerts": {"historical_age": "50y"},
+             'explanation "%s"' % SCENARIO_EXPLANATION: {
+                 "kind": "legislation",
+                 "effective_from": scenario_monday(SCENARIO_SHIFT_WEEK).isoformat(),
+                 "benefits": SCENARIO_NATIONAL[1], "kinds": SCENARIO_NATIONAL[2],
+                 "reference": "SFS 2019:100",
+                 "description": "New rules for the assessment of work capacity"}}
+    for sec, kv in (conf_extra or {}).items():
+        extra.setdefault(sec, {}).update(kv)
+    d = Daemon(w.path, redis, conf_extra=extra, **daemon_args)
+    d.start()
+    w.add(d.stop)
+    d.wait_counted(truth.totals["written"], timeout=120)
+    return redis, d, truth

@@ -1272,7 +1272,7 @@ test_key_table(void **state)
 {
 	static const char *const reloadable[] = {
 		"http.tokens_file", "http.auth", "http.max_body",
-		"http.timeout", "state.checkpoint_interval",
+		"http.timeout", "http.chartjs_dir", "state.checkpoint_interval",
 		"state.checkpoint_events", "log.level",
 		"detector.false_alarms_per_year", "detector.design_or_office",
 		"detector.design_or_national", "detector.relevant_or",
@@ -1303,7 +1303,7 @@ test_key_table(void **state)
 	bool want;
 
 	(void)state;
-	assert_int_equal(n, 79);
+	assert_int_equal(n, 80);
 	for (i = 0; i < n; i++) {
 		name = conf_key_name(i);
 		assert_non_null(name);

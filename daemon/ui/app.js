@@ -1,0 +1,180 @@
+/*
+ * The dashboard's frame: hash routes to pages, the token form, errors, and
+ * a marker (body data-ready, a performance mark) when a page has drawn.
+ */
+"use strict";
+
+S.app = (function () {
+  var h = S.h;
+  var ROUTES = {
+    overview: S.pages.overview,
+    series: S.pages.series,
+    funnel: S.pages.funnel,
+    alerts: S.pages.alerts,
+    explanations: S.pages.explanations
+  };
+  var kept = null, generation = 0, focusId = null, focusH1 = false;
+  /* Script errors and refused loads, for the tests to read. */
+  var errors = [];
+  window.addEventListener("error", function (e) { errors.push(String(e.message)); });
+  document.addEventListener("securitypolicyviolation", function (e) {
+    errors.push("blocked " + e.violatedDirective + " " + e.blockedURI);
+  });
+
+  /* "#/series/K017/sjukpenning/first?weeks=52" -> {page, path, query}. */
+  function parse(hash) {
+    var m = /^#\/([^?]*)(?:\?(.*))?$/.exec(hash || "");
+    var parts = m ? m[1].split("/").filter(function (x) { return x !== ""; }).map(decodeURIComponent) : [];
+    var query = {};
+    if (m && m[2]) {
+      m[2].split("&").forEach(function (kv) {
+        var i = kv.indexOf("=");
+        if (i > 0) query[decodeURIComponent(kv.slice(0, i))] = decodeURIComponent(kv.slice(i + 1));
+      });
+    }
+    return { page: parts[0] || "overview", path: parts.slice(1), query: query, routed: !!m };
+  }
+
+  function notice(text) {
+    var n = document.getElementById("notice");
+    n.replaceChildren();
+    if (text) n.append(h("p", { class: "message error" }, text));
+  }
+
+  function showError(main, err) {
+    var what = err && err.toString ? err.toString() : String(err);
+    var hint = "";
+    if (err && err.status === 401)
+      hint = "Enter a valid API token above: the daemon refused this one (or none was given).";
+    else if (err && err.status === 403)
+      hint = "The token's role does not allow this.";
+    main.replaceChildren(
+      h("h1", { tabindex: "-1" }, "Cannot show this page"),
+      h("div", { class: "message error", id: "page-error", role: "alert", "data-status": err && err.status },
+        h("p", null, what), hint ? h("p", null, hint) : null));
+  }
+
+  function setCurrent(page) {
+    Array.prototype.forEach.call(document.querySelectorAll("nav.pages a"), function (a) {
+      if (a.dataset.page === page) a.setAttribute("aria-current", "page");
+      else a.removeAttribute("aria-current");
+    });
+  }
+
+  function route() {
+    var r = parse(location.hash);
+    if (!r.routed && location.hash && location.hash !== "#") return; /* an in-page anchor */
+    var page = ROUTES[r.page];
+    var main = document.getElementById("main");
+    var mine = ++generation;
+    var active = document.activeElement;
+    focusId = active && active !== document.body && main.contains(active) ? active.id : null;
+    focusH1 = active && active !== document.body && !main.contains(active) &&
+      !document.getElementById("token-form").contains(active);
+    document.body.removeAttribute("data-ready");
+    notice("");
+    tokenStatus();
+    S.charts.destroyAll();
+    setCurrent(page ? r.page : "");
+    if (!page) {
+      showError(main, new S.api.ApiError(404, "not_found", "there is no page " + r.page));
+      finish(r.page, mine, main, true);
+      return;
+    }
+    document.title = page.title + " – stabild";
+    main.setAttribute("aria-busy", "true");
+    main.replaceChildren(h("p", { class: "muted" }, "Loading…"));
+    page.render(main, r).then(function () {
+      finish(r.page, mine, main, false);
+    }, function (err) {
+      if (mine !== generation) return;
+      showError(main, err);
+      finish(r.page, mine, main, true);
+    });
+  }
+
+  function finish(page, mine, main, failed) {
+    if (mine !== generation) return;
+    main.removeAttribute("aria-busy");
+    /* Focus stays on the control that re-rendered the page, or moves to its heading. */
+    var again = focusId ? document.getElementById(focusId) : null;
+    var h1 = main.querySelector("h1");
+    if (again) again.focus();
+    else if (focusH1 && h1) h1.focus();
+    document.body.setAttribute("data-page", page);
+    document.body.setAttribute("data-ready", failed ? "error" : "ok");
+    if (window.performance && performance.mark) performance.mark("stabild:ready:" + page);
+  }
+
+  function tokenStatus() {
+    var s = document.getElementById("token-status");
+    s.textContent = S.api.token() ? "A token is set for this tab." : "No token set.";
+  }
+
+  function setupToken() {
+    var form = document.getElementById("token-form");
+    var input = document.getElementById("token");
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      S.api.setToken(input.value.trim());
+      input.value = "";
+      S.api.forget();
+      notice("");
+      tokenStatus();
+      route();
+    });
+    document.getElementById("token-forget").addEventListener("click", function () {
+      S.api.setToken("");
+      S.api.forget();
+      tokenStatus();
+      route();
+    });
+    document.addEventListener("stabild:refused", function (e) {
+      var err = e.detail;
+      notice(err.status === 401 ? "The API refused the token (" + err.message + "). Enter a valid token." :
+        "The token's role is too low for this (" + err.message + ").");
+    });
+    tokenStatus();
+  }
+
+  /* Printouts show every data table, open or not. */
+  function setupPrint() {
+    var opened = [];
+    window.addEventListener("beforeprint", function () {
+      opened = Array.prototype.filter.call(document.querySelectorAll("details"), function (d) {
+        return !d.open;
+      });
+      opened.forEach(function (d) { d.open = true; });
+    });
+    window.addEventListener("afterprint", function () {
+      opened.forEach(function (d) { d.open = false; });
+      opened = [];
+    });
+  }
+
+  function start() {
+    setupToken();
+    setupPrint();
+    window.addEventListener("hashchange", route);
+    if (!location.hash || location.hash === "#" || location.hash === "#/")
+      history.replaceState(null, "", "#/overview");
+    route();
+  }
+
+  document.addEventListener("DOMContentLoaded", start);
+
+  return {
+    errors: errors,
+    reload: route,
+    /* A message that survives the next render of the page. */
+    keepMessage: function (text, bad) { kept = { text: text, bad: bad }; },
+    lastMessage: function (el) {
+      if (kept) {
+        el.textContent = kept.text;
+        el.className = kept.bad ? "message error" : "message ok";
+        kept = null;
+      }
+      return el;
+    }
+  };
+})();

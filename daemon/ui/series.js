@@ -1,0 +1,302 @@
+/*
+ * One series: its control chart (weekly observed rate against the rate the
+ * detector expects, with the band of ordinary variation), its CUSUMs
+ * against the threshold, markers for alerts and explanations, a monthly
+ * view, and the decomposition and strata of an alert.
+ */
+"use strict";
+
+S.pages.series = (function () {
+  var h = S.h, C = S.charts.COLORS;
+  var WEEKS = [26, 52, 104, 156];
+
+  /* Does an explanation's scope take in this series? (empty lists: all) */
+  function inScope(e, office, benefit, kind) {
+    var b = e.benefits || [], k = e.kinds || [], o = e.offices || [];
+    return (b.length === 0 || b.indexOf(benefit) >= 0) &&
+      (k.length === 0 || k.indexOf(kind) >= 0) &&
+      (office === "national" ? o.length === 0 : (o.length === 0 || o.indexOf(office) >= 0));
+  }
+
+  function markers(labels, alerts, explanations) {
+    var items = [];
+    function at(week) { return week ? labels.indexOf(week) : -1; }
+    alerts.forEach(function (a) {
+      var arrow = a.direction === "up" ? "↑" : "↓";
+      items.push({ index: at(a.onset), label: "onset " + arrow, color: C.onset, dash: [2, 3] });
+      items.push({ index: at(a.detected_week), label: "detected " + arrow, color: C.detected });
+      if (a.resolved_week)
+        items.push({ index: at(a.resolved_week), label: "resolved", color: C.resolved, dash: [6, 3] });
+    });
+    explanations.forEach(function (e) {
+      items.push({ index: at(S.fmt.isoWeek(e.effective_from)),
+        label: (e.kind === "context" ? "context " : "explanation ") + e.id,
+        color: e.kind === "context" ? C.context : C.explanation, dash: [8, 4] });
+    });
+    return items;
+  }
+
+  function pctAxis(title) {
+    return { title: { display: true, text: title },
+      ticks: { callback: function (v) { return (100 * v).toFixed(1) + "%"; } } };
+  }
+
+  function controlChart(control, items) {
+    var w = control.weeks, labels = w.map(function (x) { return x.week; });
+    S.charts.make("control-chart", {
+      type: "line",
+      data: {
+        labels: labels,
+        datasets: [
+          { label: "Band of ordinary variation (95%)", data: w.map(function (x) { return x.band_high; }),
+            borderWidth: 0, pointRadius: 0, backgroundColor: C.band, fill: "+1" },
+          { label: "band low", data: w.map(function (x) { return x.band_low; }),
+            borderWidth: 0, pointRadius: 0, backgroundColor: C.band, fill: false },
+          { label: "Expected by the detector", data: w.map(function (x) { return x.baseline_rate; }),
+            borderColor: C.baseline, borderWidth: 2, pointRadius: 0 },
+          { label: "Case mix alone", data: w.map(function (x) { return x.expected_rate; }),
+            borderColor: C.casemix, borderDash: [5, 4], borderWidth: 1.5, pointRadius: 0 },
+          { label: "Observed", data: w.map(function (x) { return x.rejection_rate; }),
+            borderColor: C.observed, backgroundColor: C.observed, borderWidth: 1.5, pointRadius: 2 }
+        ]
+      },
+      options: {
+        interaction: { mode: "index", intersect: false },
+        plugins: {
+          markers: { items: items },
+          legend: { labels: { filter: function (it) { return it.text !== "band low"; } } },
+          tooltip: { callbacks: { label: function (c) {
+            return c.dataset.label + ": " + S.fmt.pct(c.parsed.y, 2);
+          } } }
+        },
+        scales: { x: { ticks: { maxTicksLimit: 14 } }, y: pctAxis("Rejection rate") }
+      }
+    });
+  }
+
+  function cusumChart(control, items) {
+    var w = control.weeks, labels = w.map(function (x) { return x.week; });
+    var hth = control.threshold;
+    S.charts.make("cusum-chart", {
+      type: "line",
+      data: {
+        labels: labels,
+        datasets: [
+          { label: "CUSUM up (more rejections)", data: w.map(function (x) { return x.cusum_up; }),
+            borderColor: C.up, backgroundColor: C.up, borderWidth: 2, pointRadius: 1.5 },
+          { label: "CUSUM down (fewer rejections), drawn below 0",
+            data: w.map(function (x) { return x.cusum_down === null ? null : -x.cusum_down; }),
+            borderColor: C.down, backgroundColor: C.down, borderWidth: 2, pointRadius: 1.5 },
+          { label: "Threshold", data: w.map(function () { return hth; }), borderColor: C.threshold,
+            borderDash: [6, 4], borderWidth: 1, pointRadius: 0 },
+          { label: "Threshold (down)", data: w.map(function () { return hth === null ? null : -hth; }),
+            borderColor: C.threshold, borderDash: [6, 4], borderWidth: 1, pointRadius: 0 }
+        ]
+      },
+      options: {
+        interaction: { mode: "index", intersect: false },
+        plugins: {
+          markers: { items: items },
+          legend: { labels: { filter: function (it) { return it.text !== "Threshold (down)"; } } }
+        },
+        scales: { x: { ticks: { maxTicksLimit: 14 } },
+          y: { title: { display: true, text: "Log-likelihood ratio" } } }
+      }
+    });
+  }
+
+  function monthChart(history) {
+    S.charts.make("month-chart", {
+      type: "line",
+      data: {
+        labels: history.map(function (m) { return m.period; }),
+        datasets: [
+          { label: "Observed", data: history.map(function (m) { return m.rejection_rate; }),
+            borderColor: C.observed, backgroundColor: C.observed, pointRadius: 2 },
+          { label: "Case mix alone", data: history.map(function (m) { return m.expected_rate; }),
+            borderColor: C.casemix, borderDash: [5, 4], pointRadius: 0 }
+        ]
+      },
+      options: { interaction: { mode: "index", intersect: false },
+        scales: { y: pctAxis("Rejection rate") } }
+    });
+  }
+
+  function weekTable(control) {
+    return S.charts.table("Weekly control chart data", [
+      { title: "Week", value: function (w) { return w.week; } },
+      { title: "Decisions", num: true, value: function (w) { return S.fmt.int(w.decisions); } },
+      { title: "Rejected", num: true, value: function (w) { return S.fmt.int(w.rejected); } },
+      { title: "Observed", num: true, value: function (w) { return S.fmt.pct(w.rejection_rate, 2); } },
+      { title: "Expected by the detector", num: true, value: function (w) { return S.fmt.pct(w.baseline_rate, 2); } },
+      { title: "Band (95%)", num: true, value: function (w) {
+        return S.fmt.pct(w.band_low, 2) + " – " + S.fmt.pct(w.band_high, 2);
+      } },
+      { title: "Case mix alone", num: true, value: function (w) { return S.fmt.pct(w.expected_rate, 2); } },
+      { title: "CUSUM up", num: true, value: function (w) { return S.fmt.num(w.cusum_up); } },
+      { title: "CUSUM down", num: true, value: function (w) { return S.fmt.num(w.cusum_down); } }
+    ], control.weeks.slice().reverse());
+  }
+
+  function eventTable(alerts, explanations) {
+    var rows = [];
+    alerts.forEach(function (a) {
+      rows.push({ week: a.onset, what: "Onset of " + a.alert_id + " (" + S.fmt.direction(a.direction) + ")" });
+      rows.push({ week: a.detected_week, what: "Detected: " + a.alert_id + ", " + a.classification });
+      if (a.resolved_week) rows.push({ week: a.resolved_week, what: "Resolved: " + a.alert_id });
+    });
+    explanations.forEach(function (e) {
+      rows.push({ week: S.fmt.isoWeek(e.effective_from), what: (e.kind === "context" ? "Context " : "Explanation ") +
+        e.id + " (" + e.kind + (e.reference ? ", " + e.reference : "") + "), effective from " + S.fmt.date(e.effective_from) });
+    });
+    rows.sort(function (a, b) { return a.week < b.week ? -1 : a.week > b.week ? 1 : 0; });
+    if (!rows.length) return h("p", { class: "muted" }, "No alerts or explanations concern this series.");
+    return S.charts.table("Events on the charts", [
+      { title: "Week", value: function (r) { return r.week || "–"; } },
+      { title: "Event", value: function (r) { return r.what; } }
+    ], rows);
+  }
+
+  function alertDetail(a) {
+    if (!a) return h("p", { class: "muted" }, "This series has had no alert.");
+    var d = a.decomposition || {};
+    var ci = a.odds_ratio_ci || [];
+    var total = a.current_rate - a.baseline_rate;
+    function bar(x) {
+      var width = Math.min(100, Math.abs(x) / Math.max(Math.abs(total), Math.abs(d.case_mix || 0), Math.abs(d.practice || 0), 1e-9) * 100);
+      return h("span", { class: "bar-track", "aria-hidden": "true" },
+        h("span", { class: "bar " + (x >= 0 ? "bar-up" : "bar-down"), "data-width": width.toFixed(0) }));
+    }
+    var decomposition = S.charts.table("Decomposition of the change since the baseline", [
+      { title: "Part", value: function (r) { return r.name; } },
+      { title: "Change", num: true, value: function (r) { return S.fmt.pp(r.value); } },
+      { title: "", value: function (r) { return bar(r.value); } }
+    ], [
+      { name: "Case mix (expected − baseline)", value: d.case_mix },
+      { name: "Practice (current − expected)", value: d.practice },
+      { name: "Total (current − baseline)", value: total }
+    ]);
+    var strata = (a.strata || []).length ? S.charts.table("Strata contributing most", [
+      { title: "Stratum", value: function (s) { return s.stratum; } },
+      { title: "Excess rejections", num: true, value: function (s) { return S.fmt.num(s.excess, 1); } },
+      { title: "Share of the excess", num: true, value: function (s) { return S.fmt.pct(s.share, 0); } },
+      { title: "Observed / expected", num: true, value: function (s) { return S.fmt.num(s.odds_ratio); } }
+    ], a.strata) : h("p", { class: "muted" }, "No strata recorded.");
+    return h("div", { class: "alert-detail", id: "alert-detail", "data-alert": a.alert_id },
+      h("dl", { class: "facts" },
+        h("dt", null, "Alert"), h("dd", null, h("code", null, a.alert_id)),
+        h("dt", null, "Status"), h("dd", null, a.status + ", " + a.classification),
+        h("dt", null, "Direction"), h("dd", null, S.fmt.direction(a.direction)),
+        h("dt", null, "Onset"), h("dd", null, a.onset),
+        h("dt", null, "Detected"), h("dd", null, S.fmt.time(a.detected_at)),
+        h("dt", null, "Odds ratio"), h("dd", null, S.fmt.num(a.odds_ratio) +
+          (ci.length === 2 ? " (95% " + S.fmt.num(ci[0]) + "–" + S.fmt.num(ci[1]) + ")" : "")),
+        h("dt", null, "Rates"), h("dd", null, "baseline " + S.fmt.pct(a.baseline_rate) + ", expected " +
+          S.fmt.pct(a.expected_rate) + ", current " + S.fmt.pct(a.current_rate)),
+        h("dt", null, "Decisions since onset"), h("dd", null, S.fmt.int(a.decisions_since_onset)),
+        h("dt", null, "Explanations"), h("dd", null, (a.explanations || []).length ?
+          a.explanations.join(", ") : "none"),
+        h("dt", null, "Context"), h("dd", null, (a.context || []).length ? a.context.join(", ") : "none"),
+        a.note ? h("dt", null, "Note") : null, a.note ? h("dd", null, a.note) : null),
+      h("h3", null, "Case mix or practice"), decomposition,
+      h("h3", null, "Top strata"), strata);
+  }
+
+  function applyBars(root) {
+    Array.prototype.forEach.call(root.querySelectorAll(".bar[data-width]"), function (b) {
+      b.style.width = b.dataset.width + "%";
+    });
+  }
+
+  function render(main, params) {
+    var office = params.path[0], benefit = params.path[1], kind = params.path[2];
+    var weeks = parseInt(params.query.weeks, 10) || 104;
+    var monthly = params.query.view === "month";
+    var base = "/v1/series/" + encodeURIComponent(office) + "/" + encodeURIComponent(benefit) +
+      "/" + encodeURIComponent(kind);
+    if (!office || !benefit || !kind)
+      return Promise.reject(new S.api.ApiError(404, "not_found", "no series named in the address"));
+    return Promise.all([
+      S.api.get(base + "/control?weeks=" + weeks),
+      S.api.get(base),
+      S.api.get("/v1/alerts" + S.api.q({ office: office })),
+      S.api.get("/v1/explanations"),
+      monthly ? S.api.get(base + "?period=month") : Promise.resolve(null)
+    ]).then(function (res) {
+      var control = res[0], one = res[1], det = one.detector || {};
+      var alerts = res[2].alerts.filter(function (a) {
+        return a.series.benefit === benefit && a.series.kind === kind;
+      });
+      var expl = res[3].explanations.filter(function (e) { return inScope(e, office, benefit, kind); });
+      var labels = control.weeks.map(function (w) { return w.week; });
+      var items = markers(labels, control.alerts, expl);
+      var chosen = params.query.alert || (det.alert || (alerts[0] && alerts[0].alert_id));
+      var selected = alerts.filter(function (a) { return a.alert_id === chosen; })[0] || alerts[0];
+      var here = S.seriesHref(office, benefit, kind);
+      var detailBox = h("div", { id: "alert-box" }, alertDetail(selected));
+
+      main.replaceChildren(
+        h("h1", { tabindex: "-1" }, S.seriesName(office, benefit, kind)),
+        h("p", { class: "summary" }, S.stateBadge(S.displayState(one)),
+          " threshold ", S.fmt.num(control.threshold), " · τ² ", S.fmt.num(control.tau2, 4),
+          " · design odds ratio ", S.fmt.num(control.design_odds_ratio),
+          " · expected delay ", S.fmt.num(det.expected_delay_weeks, 1), " weeks",
+          " · detectable odds ratio ", S.fmt.num(det.detectable_odds_ratio),
+          " · data through ", control.closed_through || "–"),
+        h("nav", { class: "views", "aria-label": "Period" },
+          h("a", { href: here + "?weeks=" + weeks, "aria-current": monthly ? null : "page" }, "Weekly"),
+          h("a", { href: here + "?view=month", "aria-current": monthly ? "page" : null }, "Monthly"),
+          monthly ? null : h("span", { class: "weeks" }, "Show ", WEEKS.map(function (n) {
+            return h("a", { href: here + "?weeks=" + n, "aria-current": n === weeks ? "true" : null },
+              n + " weeks");
+          }))),
+        monthly ? h("section", { "aria-labelledby": "h-month" },
+          h("h2", { id: "h-month" }, "Monthly rejection rate"),
+          S.charts.figure("month-chart", "Monthly rejection rate of " + S.seriesName(office, benefit, kind) +
+            " against the rate its case mix predicts",
+            S.charts.table("Monthly rates", [
+              { title: "Month", value: function (m) { return m.period; } },
+              { title: "Decisions", num: true, value: function (m) { return S.fmt.int(m.decisions); } },
+              { title: "Rejected", num: true, value: function (m) { return S.fmt.int(m.rejected); } },
+              { title: "Observed", num: true, value: function (m) { return S.fmt.pct(m.rejection_rate, 2); } },
+              { title: "Case mix alone", num: true, value: function (m) { return S.fmt.pct(m.expected_rate, 2); } },
+              { title: "Complete", value: function (m) { return m.closed ? "yes" : "no"; } }
+            ], res[4].history.slice().reverse()), "tall"),
+          h("p", { class: "muted" }, "Case-mix expectations exist from the first model fit on; " +
+            "the month of the fit has them for part of its decisions only.")) :
+          h("section", { "aria-labelledby": "h-control" },
+            h("h2", { id: "h-control" }, "Control chart"),
+            S.charts.figure("control-chart", "Weekly rejection rate of " + S.seriesName(office, benefit, kind) +
+              " against the rate the detector expects, with the 95% band of ordinary variation", weekTable(control), "tall"),
+            h("h2", null, "CUSUM"),
+            S.charts.figure("cusum-chart", "CUSUM up and down of " + S.seriesName(office, benefit, kind) +
+              " against the threshold " + S.fmt.num(control.threshold), h("p", { class: "muted" },
+                "The CUSUM values are in the weekly table above."), "medium"),
+            h("p", { class: "muted" }, "The CUSUMs are recomputed from the detector's weekly increments; " +
+              "they restart at zero after crossing the threshold and at a new regime.")),
+        h("section", { "aria-labelledby": "h-events" },
+          h("h2", { id: "h-events" }, "Alerts and explanations"), eventTable(control.alerts, expl)),
+        h("section", { "aria-labelledby": "h-alert" },
+          h("h2", { id: "h-alert" }, "Alert"),
+          alerts.length > 1 ? h("div", { class: "field" },
+            h("label", { for: "alert-select" }, "Alert shown"),
+            h("select", { id: "alert-select", onchange: function (e) {
+              var a = alerts.filter(function (x) { return x.alert_id === e.target.value; })[0];
+              detailBox.replaceChildren(alertDetail(a));
+              applyBars(detailBox);
+            } }, alerts.map(function (a) {
+              return h("option", { value: a.alert_id, selected: a === selected || null },
+                a.alert_id + " (" + a.status + ")");
+            }))) : null,
+          detailBox));
+      applyBars(detailBox);
+      if (monthly) monthChart(res[4].history);
+      else {
+        controlChart(control, items);
+        cusumChart(control, items);
+      }
+    });
+  }
+
+  return { title: "Series", render: render };
+})();
