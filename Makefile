@@ -155,7 +155,7 @@ deps_test_route := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/utc.o \
 	$(BUILDDIR)/alerts/route.o $(BUILDDIR)/alerts/ledger.o
 deps_test_ui := $(BASE) $(BUILDDIR)/daemon/ui.o $(UI_OBJ)
 
-.PHONY: all check check-run unit integration asan demo sim bench install clean deps \
+.PHONY: all check check-run unit unit-bins integration asan demo sim bench install clean deps \
 	deps-check lint lint-man
 
 all: $(STABILD) $(STABILCTL) $(SIM) $(BARE) $(HISTORY) $(SIMCHECK)
@@ -251,8 +251,11 @@ unit: all $(UNIT_BINS)
 integration: all
 	BUILDDIR=$(BUILDDIR) python3 tests/integration/run.py $(T)
 
+# The unit tests are named in the sub-make, where BUILDDIR is build-asan.
 asan:
-	$(MAKE) BUILDDIR=build-asan SAN=1 all $(UNIT_BINS)
+	$(MAKE) BUILDDIR=build-asan SAN=1 all unit-bins
+
+unit-bins: $(UNIT_BINS)
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
