@@ -1160,6 +1160,24 @@ mon_increment(struct mon_series *ms, const struct bucket *b,
 	return *v > 0;
 }
 
+/*
+ * The new level a drifting series is tested against for a return. The
+ * estimate at the alarm rests on the few weeks that made the CUSUM cross,
+ * picked for being high, so it overshoots, at times severalfold; from it
+ * an ordinary new level looked like a return to the old one. Tested from
+ * at most the design size instead, a return is found as fast as a change
+ * of that size is, and an overshoot cannot fake one.
+ */
+static double
+mon_back_level(const struct mon_series *ms, double delta)
+{
+	if (ms->size > delta)
+		return delta;
+	if (ms->size < -delta)
+		return -delta;
+	return ms->size;
+}
+
 /* Commit a closed week into one series, and look for an alarm. */
 static void
 mon_close_series(struct monitor *mon, const struct series_set *set,
@@ -1202,13 +1220,13 @@ mon_close_series(struct monitor *mon, const struct series_set *set,
 	}
 	if (ms->state == MON_DRIFTING) {
 		/* Back to the old level? A CUSUM from the new level towards it. */
-		double d = -ms->size;
+		double level = mon_back_level(ms, delta), d = -level;
 
 		/* A change too small to measure returns at half the design. */
 		if (fabs(d) < delta / 2)
 			d = ms->size >= 0 ? -delta / 2 : delta / 2;
 		{
-			detect_cusum_update(&ms->back, week, oe - ms->size * v, v,
+			detect_cusum_update(&ms->back, week, oe - level * v, v,
 			    tau2, fabs(d));
 			if ((d < 0 ? ms->back.down : ms->back.up) > ms->h) {
 				mon_resolve(mon, ms, NULL);

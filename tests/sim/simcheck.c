@@ -133,9 +133,19 @@ run_scenario(const struct scenario *sc, double per_week, uint64_t seed,
 	if (sim_tau >= 0)
 		o.tau = sim_tau;
 	if (sim_start_parse(&o, "2015-01-05", &cause) == -1 ||
-	    (sc->drift != NULL && sim_drift_parse(&o, sc->drift, &cause) == -1) ||
 	    (sc->shift != NULL && sim_shift_parse(&o, sc->shift, &cause) == -1))
 		fatalx("simcheck: %s", cause);
+	/* Several drifts are separated by spaces. */
+	if (sc->drift != NULL) {
+		char *copy = xstrdup(sc->drift), *save = NULL, *one;
+
+		for (one = strtok_r(copy, " ", &save); one != NULL;
+		    one = strtok_r(NULL, " ", &save)) {
+			if (sim_drift_parse(&o, one, &cause) == -1)
+				fatalx("simcheck: %s", cause);
+		}
+		free(copy);
+	}
 	period_of(1420444800 + 43200, &p);	/* 2015-01-05 */
 	run->week0 = p.week;
 
@@ -544,6 +554,56 @@ main(int argc, char **argv)
 		check(expl == 0 && unexpl == 1 && ctx == 1, sc.name,
 		    "%d explained, %d unexplained (%d with the context "
 		    "attached)", expl, unexpl, ctx);
+	}
+	/*
+	 * 9. An office drifts (OR 2.5) for 20 weeks and comes back: its
+	 * alerts stay firing while the drift lasts and resolve soon after.
+	 */
+	{
+		char drifts[512];
+		struct scenario sc = { "office-return", shift_at + 40, drifts,
+		    NULL, NULL };
+		const int back = shift_at + 20, within = 13;
+		int nal = 0, early = 0, in_time = 0, delays[64] = { 0 }, nd = 0, k;
+		size_t len = 0;
+		struct period p;
+
+		/* Offices K001..K012 of every size: small ones estimate noisily. */
+		for (k = 1; k <= 12; k++)
+			len += (size_t)snprintf(drifts + len, sizeof drifts - len,
+			    "%sK%03d:sjukpenning:*:%d:2.5:%d", k > 1 ? " " : "",
+			    k, shift_at, back);
+		run_scenario(&sc, per_week, seed, &run);
+		for (i = 0; i < nseen; i++) {
+			const struct alert *a = &seen[i].a;
+
+			if (a->scope != ALERT_OFFICE ||
+			    strncmp(a->office, "K0", 2) != 0 ||
+			    atoi(a->office + 1) > 12 ||
+			    strcmp(a->benefit, "sjukpenning") != 0 ||
+			    a->direction != ALERT_UP ||
+			    seen[i].detected_week < run.week0 + shift_at ||
+			    seen[i].detected_week >= run.week0 + back)
+				continue;
+			nal++;
+			if (a->status != ALERT_RESOLVED)
+				continue;
+			period_of(a->resolved_at - 1, &p);
+			if (p.week < run.week0 + back)
+				early++;
+			else if (p.week < run.week0 + back + within) {
+				in_time++;
+				if (nd < 64)
+					delays[nd++] = p.week -
+					    (run.week0 + back) + 1;
+			}
+		}
+		qsort(delays, (size_t)nd, sizeof *delays, cmp_int);
+		check(nal > 0 && early == 0 && in_time * 4 >= nal * 3,
+		    sc.name, "%d alerts in 12 offices during the drift: %d "
+		    "resolved while it lasted, %d within %d weeks of its end "
+		    "(median %d weeks)", nal, early, in_time, within,
+		    nd > 0 ? delays[nd / 2] : -1);
 	}
 	/* 8. Offices that differ for good: alerts only when asked for. */
 	{
