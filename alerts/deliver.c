@@ -692,8 +692,7 @@ deliver_emit(void *arg, const struct alert *a)
 	free(base);
 	for (i = 0; i < n; i++) {
 		r = targets[i].receiver;
-		snprintf(id, sizeof id, "%.70s.%u.%.16s", a->id, a->seq,
-		    r->name);
+		snprintf(id, sizeof id, "%s.%u.%s", a->id, a->seq, r->name);
 		if (deliver_queue(d, id, r, targets[i].route, body, now) == 0 &&
 		    open && ledger_told(d->ledger, a->id, aj, r->name, now,
 		    false) == -1)
@@ -744,8 +743,8 @@ deliver_repeat_cb(evutil_socket_t fd, short events, void *arg)
 			if (body == NULL)
 				body = json_dumps(e->alert, JSON_COMPACT |
 				    JSON_PRESERVE_ORDER);
-			snprintf(id, sizeof id, "%.60s.%u.%.16s.r%u", a.id,
-			    a.seq, w->receiver, w->repeats + 1);
+			snprintf(id, sizeof id, "%s.%u.%s.r%u", a.id, a.seq,
+			    w->receiver, w->repeats + 1);
 			log_info("deliver: %s still fires: sending it to %s "
 			    "again", a.id, w->receiver);
 			if (deliver_queue(d, id, targets[k].receiver,

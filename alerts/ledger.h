@@ -17,7 +17,7 @@
 #define LEDGER_MAX_TOLD		32	/* receivers per alert */
 
 struct ledger_told {
-	char		receiver[64];
+	char		receiver[72];	/* names of up to 64 characters */
 	int64_t		last_sent;	/* Unix ms */
 	uint32_t	repeats;	/* sent again so many times */
 };

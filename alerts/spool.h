@@ -10,8 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SPOOL_ID_MAX		96	/* alert id "." seq "." receiver */
-#define SPOOL_RECEIVER_MAX	64
+/* alert id (127) "." seq (10) "." receiver (64) ".r" repeat (10), NUL */
+#define SPOOL_ID_MAX		224
+#define SPOOL_RECEIVER_MAX	72	/* names of up to 64 characters */
 #define SPOOL_TYPE_MAX		128	/* content type */
 #define SPOOL_ERROR_MAX		160	/* last_error, cut to fit */
 #define SPOOL_MAX_ITEMS		100000	/* spool_put fails beyond */

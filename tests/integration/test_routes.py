@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Routes, repeats, follow-ups and a hanging receiver, through real local
 webhook receivers:
-- alerts of office K024 go to one receiver, the rest to another;
+- alerts of office K024 go to one receiver, the rest to another (names
+  of the longest length, alike but for the last character);
 - alerts explained from the start (K031, by a configured explanation) are
   recorded only: no receiver hears of them;
 - the first receiver hangs (longer than its timeout) for its first
@@ -17,6 +18,12 @@ import time
 import harness
 from harness import WRITE_TOKEN, check
 from webhook_sink import Sink
+
+
+# Receiver names of the longest length, alike but for the last character:
+# ids and follow-ups must keep them apart.
+HOOK = "k024-hook-" + "x" * 53 + "a"
+REST = "k024-hook-" + "x" * 53 + "b"
 
 
 def monday(week_label):
@@ -54,12 +61,12 @@ offices = K031
 benefits = sjukpenning
 reference = test
 
-[receiver "k024-hook"]
+[receiver "%s"]
 type = webhook
 url = http://127.0.0.1:%d/hook
 timeout = 1s
 
-[receiver "rest-hook"]
+[receiver "%s"]
 type = webhook
 url = http://127.0.0.1:%d/hook
 
@@ -69,12 +76,12 @@ receivers =
 
 [route "k024"]
 offices = K024
-receivers = k024-hook
+receivers = %s
 repeat_interval = 3s
 
 [route "rest"]
-receivers = rest-hook
-""" % (drift_from.isoformat(), k024.port, rest.port))
+receivers = %s
+""" % (drift_from.isoformat(), HOOK, k024.port, REST, rest.port, HOOK, REST))
     d.start()
     w.add(d.stop)
     d.wait_counted(truth.totals["written"], timeout=120)
@@ -88,7 +95,7 @@ receivers = rest-hook
           "K031 not explained: %s" % theirs)
     check(all(a["classification"] == "unexplained" and a["status"] == "firing" for a in mine),
           "K024 state: %s" % mine)
-    want = {"%s.%d.k024-hook" % (a["alert_id"], s) for a in mine for s in range(1, a["seq"] + 1)}
+    want = {"%s.%d.%s" % (a["alert_id"], s, HOOK) for a in mine for s in range(1, a["seq"] + 1)}
     harness.wait_for(lambda: set(k024.ok) >= want, 40, "every K024 state at its receiver")
     check(k024.hung == 2, "the receiver hung %d times" % k024.hung)
     check(not k024.dups and not rest.dups, "states twice: %s %s" % (k024.dups, rest.dups))
@@ -96,7 +103,7 @@ receivers = rest-hook
           "another office at the K024 receiver")
     check(not any(v["series"]["office"] in ("K024", "K031") for v in rest.ok.values()),
           "K024 or K031 at the other receiver: %s" % list(rest.ok))
-    others = {"%s.%d.rest-hook" % (a["alert_id"], s) for a in raised
+    others = {"%s.%d.%s" % (a["alert_id"], s, REST) for a in raised
               if a["series"]["office"] not in ("K024", "K031") and
               a["classification"] == "unexplained" for s in range(1, a["seq"] + 1)}
     harness.wait_for(lambda: set(rest.ok) >= others, 20, "other alerts at the other receiver")
@@ -121,7 +128,7 @@ receivers = rest-hook
     s, _, raw = d.request("POST", "/v1/explanations", token=WRITE_TOKEN, body=expl)
     check(s == 201, "POST explanation: %s %s" % (s, raw))
     after = {a["alert_id"]: a for a in alerts(d) if a["series"]["office"] == "K024"}
-    follow = {"%s.%d.k024-hook" % (i, a["seq"]) for i, a in after.items()}
+    follow = {"%s.%d.%s" % (i, a["seq"], HOOK) for i, a in after.items()}
     harness.wait_for(lambda: set(k024.ok) >= follow, 20, "the explained follow-ups")
     for k in follow:
         check(k024.ok[k]["classification"] == "explained", "%s: %s" % (k, k024.ok[k]))
@@ -129,7 +136,7 @@ receivers = rest-hook
     n = len(repeats())
     time.sleep(4.0)
     check(len(repeats()) == n, "repeats went on after the alert was explained")
-    check(not any(k.endswith("rest-hook") and "K024" in k for k in rest.ok),
+    check(not any(k.endswith(REST) and "K024" in k for k in rest.ok),
           "the follow-up went to the other receiver")
 
 
