@@ -546,6 +546,13 @@ http_mail_send(struct http_client *c, const struct http_mail *m,
 	bad |= curl_easy_setopt(easy, CURLOPT_READFUNCTION, http_read_cb) !=
 	    CURLE_OK;
 	bad |= curl_easy_setopt(easy, CURLOPT_READDATA, t) != CURLE_OK;
+	/*
+	 * A connection of its own: curl would otherwise reuse another
+	 * receiver's plain connection to the same server even when this
+	 * one requires STARTTLS. Mail is rare; the handshake is cheap.
+	 */
+	bad |= curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L) != CURLE_OK;
+	bad |= curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L) != CURLE_OK;
 	if (m->user != NULL) {
 		/* curl copies both; the caller wipes its own copies. */
 		bad |= curl_easy_setopt(easy, CURLOPT_USERNAME, m->user) !=

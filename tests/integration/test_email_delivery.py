@@ -74,6 +74,8 @@ def test(w):
     w.add(secure.stop)
     tillsyn = SmtpSink(reject_rcpt={"tillsyn@fk.example"}).start()
     w.add(tillsyn.stop)
+    plain = SmtpSink().start()          # offers no STARTTLS
+    w.add(plain.stop)
     hook = Sink(secret=SECRET).start()
     w.add(hook.stop)
     secret_path = os.path.join(w.path, "hook.secret")
@@ -115,15 +117,30 @@ starttls = off
 from = larm@fk.example
 to = tillsyn@fk.example
 
+[receiver "opt-mail"]
+type = email
+url = smtp://127.0.0.1:%d
+starttls = optional
+from = larm@fk.example
+to = optional@fk.example
+
+[receiver "must-tls"]
+type = email
+url = smtp://127.0.0.1:%d
+starttls = required
+from = larm@fk.example
+to = required@fk.example
+
 [receiver "group-hook"]
 type = webhook
 url = http://127.0.0.1:%d/hook
 secret_file = %s
 
 [route "all"]
-receivers = ops-mail, secure-mail, tillsyn, group-hook
+receivers = ops-mail, secure-mail, tillsyn, opt-mail, must-tls, group-hook
 group_wait = 3s
-""" % (ops.port, cert, auth_path, secure.port, cert, tillsyn.port, hook.port, secret_path))
+""" % (ops.port, cert, auth_path, secure.port, cert, tillsyn.port, plain.port, plain.port,
+       hook.port, secret_path))
     d.start()
     w.add(d.stop)
     d.wait_counted(truth.totals["written"], timeout=120)
@@ -142,9 +159,17 @@ group_wait = 3s
     check(re.search(r"<4>.*deliver: .* to tillsyn failed .*RCPT", d.log()),
           "no warning about the refused recipient in the log")
 
+    # starttls = required against a server without it: nothing is sent.
+    def tls_refused():
+        s, dl = d.get("/v1/deliveries")
+        return [x for x in dl["deliveries"] if x["receiver"] == "must-tls" and
+                x["attempts"] >= 1 and x["last_error"]]
+    harness.wait_for(tls_refused, 30, "the refused STARTTLS in /v1/deliveries")
+
     for sink, tls, auth_user, rcpt in (
             (ops, True, USER, ["ops@fk.example", "second@fk.example", "chef@fk.example"]),
-            (secure, True, None, ["secure@fk.example"])):
+            (secure, True, None, ["secure@fk.example"]),
+            (plain, False, None, ["optional@fk.example"])):
         harness.wait_for(lambda: set(in_messages(sink.messages)) >= want, 40,
                          "every alert state by mail")
         listed = in_messages(sink.messages)
@@ -181,12 +206,14 @@ group_wait = 3s
                      "the refused notifications after the server recovered")
     listed = in_messages(tillsyn.messages)
     check(len(listed) == len(set(listed)), "an alert state sent twice: %s" % listed)
-    harness.wait_for(lambda: d.get("/v1/deliveries")[1]["deliveries"] == [], 10,
-                     "an empty outbox")
+    harness.wait_for(lambda: {x["receiver"] for x in d.get("/v1/deliveries")[1]["deliveries"]}
+                     == {"must-tls"}, 10, "an outbox holding only the STARTTLS failures")
+    check(all(m["rcpt_to"] != ["required@fk.example"] for m in plain.messages),
+          "mail went out without the required STARTTLS")
     m = harness.get_metrics(d)
     check(m["stabild_notification_retries_total"] >= 2, "retries %r" %
           m["stabild_notification_retries_total"])
-    check(m["stabild_outbox_pending"] == 0, "pending %r" % m["stabild_outbox_pending"])
+    check(m["stabild_outbox_pending"] >= 1, "pending %r" % m["stabild_outbox_pending"])
     check(PASSWORD not in d.log(), "the SMTP password reached the log")
 
 
