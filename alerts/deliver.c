@@ -110,6 +110,30 @@ deliver_rx_free(struct deliver_rx *rx, int n)
 }
 
 /*
+ * A secret-holding file of at most DELIVER_FILE_MAX - 1 bytes into buf,
+ * NUL-terminated; the caller wipes buf. -1 with *cause.
+ */
+static int
+deliver_slurp(const char *path, char *buf, char **cause)
+{
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		*cause = xasprintf("deliver: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = read(fd, buf, DELIVER_FILE_MAX - 1);
+	close(fd);
+	if (n < 0) {
+		*cause = xasprintf("deliver: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
  * The first want lines of a small file, each non-empty, into out[]; -1
  * with *cause, which never holds the file's contents.
  */
@@ -117,21 +141,11 @@ static int
 deliver_read_lines(const char *path, char **out, int want, char **cause)
 {
 	char buf[DELIVER_FILE_MAX], *p;
-	ssize_t n;
 	size_t len;
-	int fd, i;
+	int i;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		*cause = xasprintf("deliver: %s: %s", path, strerror(errno));
+	if (deliver_slurp(path, buf, cause) == -1)
 		return -1;
-	}
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n < 0) {
-		*cause = xasprintf("deliver: %s: %s", path, strerror(errno));
-		return -1;
-	}
-	buf[n] = '\0';
 	p = buf;
 	for (i = 0; i < want; i++) {
 		len = strcspn(p, "\r\n");
@@ -163,20 +177,10 @@ static int
 deliver_read_headers(const char *path, struct deliver_rx *rx, char **cause)
 {
 	char buf[DELIVER_FILE_MAX], *line, *next, *colon, **check = NULL;
-	ssize_t n;
-	int fd, lineno = 0, rc = 0;
+	int lineno = 0, rc = 0;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		*cause = xasprintf("deliver: %s: %s", path, strerror(errno));
+	if (deliver_slurp(path, buf, cause) == -1)
 		return -1;
-	}
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n < 0) {
-		*cause = xasprintf("deliver: %s: %s", path, strerror(errno));
-		return -1;
-	}
-	buf[n] = '\0';
 	for (line = buf; line != NULL; line = next) {
 		lineno++;
 		if ((next = strchr(line, '\n')) != NULL)
