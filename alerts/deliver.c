@@ -725,6 +725,12 @@ deliver_repeat_cb(evutil_socket_t fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
+	/* Most configurations repeat nothing: no need to look each second. */
+	for (i = 0; i < d->conf->nroutes &&
+	    d->conf->routes[i].repeat_interval_ms == 0; i++)
+		;
+	if (i == d->conf->nroutes)
+		return;
 	for (i = 0; i < ledger_count(d->ledger); i++) {
 		e = ledger_at(d->ledger, i);
 		if (alert_from_json(e->alert, &a) == -1 ||

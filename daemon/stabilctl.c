@@ -390,6 +390,15 @@ ctl_table_free(struct ctl_table *t)
 	memset(t, 0, sizeof *t);
 }
 
+/* Print the table, then how many rows it has ("3 alerts"), and free it. */
+static void
+ctl_table_done(struct ctl_table *t, size_t n, const char *noun)
+{
+	ctl_table_print(t);
+	printf("%zu %s%s\n", n, noun, n == 1 ? "" : "s");
+	ctl_table_free(t);
+}
+
 /* A member by a dotted path ("rolling.13w.decisions"); NULL if absent. */
 static json_t *
 ctl_at(const json_t *o, const char *path)
@@ -750,6 +759,29 @@ ctl_get(struct ctl *ctl, const char *path, json_t **out)
 	return ctl_request(ctl, "GET", path, NULL, out);
 }
 
+/*
+ * GET path for a command that shows a table. With --json the answer is
+ * printed here and *out is NULL, as on an error: the caller returns the
+ * code. Otherwise *out is the answer to make the table from.
+ */
+static int
+ctl_get_table(struct ctl *ctl, const char *path, json_t **out)
+{
+	json_t *o;
+	int rc;
+
+	*out = NULL;
+	if ((rc = ctl_get(ctl, path, &o)) != CTL_OK)
+		return rc;
+	if (!ctl->json) {
+		*out = o;
+		return CTL_OK;
+	}
+	rc = ctl_print_json(o);
+	json_decref(o);
+	return rc;
+}
+
 /* A path segment or query value, percent-encoded. */
 static char *
 ctl_escape(struct ctl *ctl, const char *s)
@@ -1104,15 +1136,10 @@ ctl_series_one(struct ctl *ctl, struct ctl_args *a)
 	for (i = 0; i < 3; i++)
 		free(seg[i]);
 	free(q);
-	rc = ctl_get(ctl, path, &body);
+	rc = ctl_get_table(ctl, path, &body);
 	free(path);
-	if (rc != CTL_OK)
+	if (body == NULL)
 		return rc;
-	if (ctl->json) {
-		rc = ctl_print_json(body);
-		json_decref(body);
-		return rc;
-	}
 
 	ctl_series_header(body);
 	putchar('\n');
@@ -1196,15 +1223,10 @@ ctl_alert_show(struct ctl *ctl, const char *id)
 	e = ctl_escape(ctl, id);
 	path = ctl_xasprintf("/v1/alerts/%s", e);
 	free(e);
-	rc = ctl_get(ctl, path, &body);
+	rc = ctl_get_table(ctl, path, &body);
 	free(path);
-	if (rc != CTL_OK)
+	if (body == NULL)
 		return rc;
-	if (ctl->json) {
-		rc = ctl_print_json(body);
-		json_decref(body);
-		return rc;
-	}
 	ctl_print_object(body, skip);
 	strata = ctl_at(body, "strata");
 	if (json_array_size(strata) > 0) {
@@ -1253,15 +1275,10 @@ ctl_alerts(struct ctl *ctl, struct ctl_args *a)
 		ctl_query_add(ctl, &q, names[i], a->val[i]);
 	path = ctl_xasprintf("/v1/alerts%s", q != NULL ? q : "");
 	free(q);
-	rc = ctl_get(ctl, path, &body);
+	rc = ctl_get_table(ctl, path, &body);
 	free(path);
-	if (rc != CTL_OK)
+	if (body == NULL)
 		return rc;
-	if (ctl->json) {
-		rc = ctl_print_json(body);
-		json_decref(body);
-		return rc;
-	}
 	list = ctl_at(body, "alerts");
 	ctl_table_init(&t, sizeof head / sizeof head[0], head,
 	    "lllllllrrrrl");
@@ -1280,10 +1297,7 @@ ctl_alerts(struct ctl *ctl, struct ctl_args *a)
 		ctl_table_value(&t, ctl_at(x, "expected_rate"), 4);
 		ctl_table_value(&t, ctl_at(x, "explanations"), 0);
 	}
-	ctl_table_print(&t);
-	printf("%zu alert%s\n", json_array_size(list),
-	    json_array_size(list) == 1 ? "" : "s");
-	ctl_table_free(&t);
+	ctl_table_done(&t, json_array_size(list), "alert");
 	json_decref(body);
 	return CTL_OK;
 }
@@ -1301,15 +1315,10 @@ ctl_show(struct ctl *ctl, const char *what, const char *id)
 	e = ctl_escape(ctl, id);
 	path = ctl_xasprintf("/v1/%s/%s", what, e);
 	free(e);
-	rc = ctl_get(ctl, path, &body);
+	rc = ctl_get_table(ctl, path, &body);
 	free(path);
-	if (rc != CTL_OK)
+	if (body == NULL)
 		return rc;
-	if (ctl->json) {
-		rc = ctl_print_json(body);
-		json_decref(body);
-		return rc;
-	}
 	/* An explanation's empty list means all, not none. */
 	for (i = 0; i < sizeof all / sizeof all[0]; i++) {
 		v = json_object_get(body, all[i]);
@@ -1363,13 +1372,9 @@ ctl_explain_list(struct ctl *ctl, struct ctl_args *a)
 	int rc;
 
 	(void)a;
-	if ((rc = ctl_get(ctl, "/v1/explanations", &body)) != CTL_OK)
+	rc = ctl_get_table(ctl, "/v1/explanations", &body);
+	if (body == NULL)
 		return rc;
-	if (ctl->json) {
-		rc = ctl_print_json(body);
-		json_decref(body);
-		return rc;
-	}
 	list = ctl_at(body, "explanations");
 	ctl_table_init(&t, sizeof head / sizeof head[0], head, "llllllllll");
 	for (i = 0; i < json_array_size(list); i++) {
@@ -1389,10 +1394,7 @@ ctl_explain_list(struct ctl *ctl, struct ctl_args *a)
 		ctl_table_text(&t, ctl_at(x, "reference"));
 		ctl_table_text(&t, ctl_at(x, "description"));
 	}
-	ctl_table_print(&t);
-	printf("%zu explanation%s\n", json_array_size(list),
-	    json_array_size(list) == 1 ? "" : "s");
-	ctl_table_free(&t);
+	ctl_table_done(&t, json_array_size(list), "explanation");
 	json_decref(body);
 	return CTL_OK;
 }
@@ -1490,13 +1492,9 @@ ctl_silence_list(struct ctl *ctl, struct ctl_args *a)
 	int rc;
 
 	(void)a;
-	if ((rc = ctl_get(ctl, "/v1/silences", &body)) != CTL_OK)
+	rc = ctl_get_table(ctl, "/v1/silences", &body);
+	if (body == NULL)
 		return rc;
-	if (ctl->json) {
-		rc = ctl_print_json(body);
-		json_decref(body);
-		return rc;
-	}
 	list = ctl_at(body, "silences");
 	ctl_table_init(&t, sizeof head / sizeof head[0], head, "lllllll");
 	for (i = 0; i < json_array_size(list); i++) {
@@ -1519,10 +1517,7 @@ ctl_silence_list(struct ctl *ctl, struct ctl_args *a)
 		ctl_table_value(&t, ctl_at(x, "created_at"), 0);
 		ctl_table_text(&t, ctl_at(x, "comment"));
 	}
-	ctl_table_print(&t);
-	printf("%zu silence%s\n", json_array_size(list),
-	    json_array_size(list) == 1 ? "" : "s");
-	ctl_table_free(&t);
+	ctl_table_done(&t, json_array_size(list), "silence");
 	json_decref(body);
 	return CTL_OK;
 }

@@ -291,6 +291,23 @@ class Daemon:
         return self.stop(signal.SIGKILL)
 
 
+def secret_file(workdir, name, text):
+    """Write text to workdir/name, readable by its owner only; the path."""
+    path = os.path.join(workdir, name)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+    return path
+
+
+def run_two_drifts(redis, workdir):
+    """64 weeks from 2019-01-07 in which, from week 56, K024 rejects more
+    sjukpenning (OR 2.5) and K031 fewer (OR 0.4); the truth."""
+    return run_sim(redis, workdir, "--seed", 5, "--weeks", 64, "--per-week", 20000,
+                   "--start", "2019-01-07", "--drift", "K024:sjukpenning:*:56:2.5",
+                   "--drift", "K031:sjukpenning:*:56:0.4")
+
+
 def run_sim(redis, workdir, *args, truth=True, stream="stabild:decisions"):
     """Run the simulator into redis; return the parsed truth (or None)."""
     truth_path = os.path.join(workdir, "truth-%d.tsv" % int(time.monotonic() * 1e6))

@@ -11,7 +11,6 @@ grouping route gets signed POSTs with an alerts array instead."""
 import email
 import email.policy
 import email.utils
-import os
 import re
 
 import harness
@@ -78,17 +77,10 @@ def test(w):
     w.add(plain.stop)
     hook = Sink(secret=SECRET).start()
     w.add(hook.stop)
-    secret_path = os.path.join(w.path, "hook.secret")
-    with open(secret_path, "w") as f:
-        f.write(SECRET + "\n")
-    auth_path = os.path.join(w.path, "smtp.auth")
-    with open(auth_path, "w") as f:
-        f.write("%s\n%s\n" % (USER, PASSWORD))
+    secret_path = harness.secret_file(w.path, "hook.secret", SECRET + "\n")
+    auth_path = harness.secret_file(w.path, "smtp.auth", "%s\n%s\n" % (USER, PASSWORD))
 
-    truth = harness.run_sim(redis, w.path, "--seed", 5, "--weeks", 64, "--per-week", 20000,
-                            "--start", "2019-01-07",
-                            "--drift", "K024:sjukpenning:*:56:2.5",
-                            "--drift", "K031:sjukpenning:*:56:0.4")
+    truth = harness.run_two_drifts(redis, w.path)
     d = harness.Daemon(w.path, redis, conf_extra={
         "alerts": {"historical_age": "50y", "retry_max": "2s"}})
     with open(d.conf_path, "a") as f:

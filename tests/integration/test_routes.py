@@ -46,10 +46,7 @@ def test(w):
     w.add(rest.stop)
     start = datetime.date(2019, 1, 7)
     drift_from = start + datetime.timedelta(weeks=56)
-    truth = harness.run_sim(redis, w.path, "--seed", 5, "--weeks", 64, "--per-week", 20000,
-                            "--start", start.isoformat(),
-                            "--drift", "K024:sjukpenning:*:56:2.5",
-                            "--drift", "K031:sjukpenning:*:56:0.4")
+    truth = harness.run_two_drifts(redis, w.path)
     d = harness.Daemon(w.path, redis, conf_extra={
         "alerts": {"historical_age": "50y", "retry_max": "1s"}})
     with open(d.conf_path, "a") as f:

@@ -26,9 +26,7 @@ def test(w):
     w.add(redis.stop)
     sink = Sink(secret=SECRET).start()
     w.add(sink.stop)
-    secret_path = os.path.join(w.path, "ops.secret")
-    with open(secret_path, "w") as f:
-        f.write(SECRET + "\n")
+    secret_path = harness.secret_file(w.path, "ops.secret", SECRET + "\n")
     d = harness.Daemon(w.path, redis, conf_extra={"alerts": {"historical_age": "50y"}})
     with open(d.conf_path, "a") as f:
         f.write('\n[receiver "ops"]\ntype = webhook\nurl = http://127.0.0.1:%d/hook\n'

@@ -6,7 +6,6 @@ answers 500 at first; and a notification queued while the receiver is
 down survives a kill -9 of the daemon and is delivered after the restart."""
 
 import datetime
-import os
 import signal
 import time
 
@@ -35,18 +34,14 @@ def test(w):
     w.add(redis.stop)
     sink = Sink(secret=SECRET, fail_first=2).start()
     w.add(sink.stop)
-    secret_path = os.path.join(w.path, "ops.secret")
-    with open(secret_path, "w") as f:
-        f.write(SECRET + "\n")
+    secret_path = harness.secret_file(w.path, "ops.secret", SECRET + "\n")
     truth = harness.run_sim(redis, w.path, "--seed", 5, "--weeks", 64, "--per-week", 20000,
                             "--start", "2019-01-07", "--drift", "K024:sjukpenning:*:56:2.5")
     d = harness.Daemon(w.path, redis, conf_extra={"alerts": {"historical_age": "50y"}})
-    token_path = os.path.join(w.path, "ops.token")
-    with open(token_path, "w") as f:
-        f.write(TOKEN + "\n")
-    headers_path = os.path.join(w.path, "ops.headers")
-    with open(headers_path, "w") as f:
-        f.write("# sent with every request\nX-Tenant: fk-ops\n\nX-Route-Key: %s\n" % ROUTE_KEY)
+    token_path = harness.secret_file(w.path, "ops.token", TOKEN + "\n")
+    headers_path = harness.secret_file(
+        w.path, "ops.headers",
+        "# sent with every request\nX-Tenant: fk-ops\n\nX-Route-Key: %s\n" % ROUTE_KEY)
     with open(d.conf_path, "a") as f:
         f.write('\n[receiver "ops"]\ntype = webhook\nurl = http://127.0.0.1:%d/hook\n'
                 'secret_file = %s\nbearer_token_file = %s\nheaders_file = %s\n'
