@@ -63,6 +63,10 @@ CORE_SRCS := \
 	daemon/detector.c \
 	daemon/ingest.c \
 	daemon/monitor.c \
+	daemon/monitor_fit.c \
+	daemon/monitor_alerts.c \
+	daemon/monitor_save.c \
+	daemon/monitor_json.c \
 	daemon/metrics.c \
 	daemon/reply.c \
 	daemon/stream.c \

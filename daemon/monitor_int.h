@@ -1,0 +1,214 @@
+/*
+ * Private to the monitor files (monitor.c, monitor_fit.c,
+ * monitor_alerts.c, monitor_save.c, monitor_json.c): the monitor's state,
+ * per (benefit, kind) group, per series and per alert, and the functions
+ * these files share. Everything else goes through monitor.h.
+ */
+#ifndef STABILD_MONITOR_INT_H
+#define STABILD_MONITOR_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "alert.h"
+#include "decision.h"
+#include "detect.h"
+#include "detector.h"
+#include "monitor.h"
+#include "series.h"
+
+struct buf;
+struct model;
+struct buf_reader;
+
+#define MON_HIST		160	/* weeks of history per series */
+#define MON_FUNNEL_WEEKS	13	/* outlier flag window */
+#define MON_OUTLIER_Z		3.09	/* two-sided 99.8% */
+
+enum mon_state {
+	MON_LEARNING,		/* no reference window yet: no alarms */
+	MON_STABLE,
+	MON_DRIFTING,		/* alarm, unexplained, not yet returned */
+	MON_EXPLAINED,		/* alarm covered; new regime learning */
+};
+
+/* One week of one series, as the monitor sees it. */
+struct mon_week {
+	int32_t		week;		/* INT32_MIN: empty slot */
+	uint32_t	n;
+	uint32_t	o;
+	double		e;		/* from the frozen model */
+	double		v;
+	double		oe;		/* the increment used: O - E adjusted */
+};
+
+struct mon_series {
+	int		office;		/* SERIES_NATIONAL or index */
+	int		benefit;
+	int		kind;
+	bool		used;
+	enum mon_state	state;
+	bool		underpowered;
+	bool		outlier;
+	double		alpha;		/* office level vs nation (log odds) */
+	double		shift;		/* regime moves since the fit */
+	double		w;		/* mean weekly weight, reference */
+	double		h;		/* threshold, LLR units */
+	double		delay;		/* expected weeks to the design shift */
+	double		detectable_or;
+	double		z13;		/* funnel: standardised 13-week excess */
+	struct detect_cusum cusum;
+	struct detect_cusum back;	/* return to the old level */
+	double		size;		/* log OR of the current change */
+	int		alert;		/* index of its open alert, or -1 */
+	int		outlier_alert;	/* its open outlier alert, or -1 */
+	int32_t		regime_week;	/* first week of the current regime */
+	double		late_oe;	/* late events, for the next close */
+	double		late_v;
+	struct mon_week	hist[MON_HIST];
+};
+
+struct mon_group {
+	struct model	*model;
+	double		 tau2_national;
+	double		 tau2_office;
+	int32_t		 ref_from;	/* reference window, weeks */
+	int32_t		 ref_to;
+	int32_t		 fitted_at;	/* week of the fit */
+	bool		 refit;		/* asked for */
+};
+
+/* An alert and what the monitor needs to follow it up. */
+struct mon_alert {
+	struct alert	a;
+	int		series;		/* index into mon->series */
+	int32_t		onset_week;
+	int32_t		onset_day;
+};
+
+struct monitor {
+	const struct conf	*conf;
+	struct explain_registry	*reg;
+	monitor_records_cb	 records_cb;
+	void			*records_arg;
+	struct detector		 det;
+
+	int			 nbenefits;
+	int			 max_offices;
+	struct mon_group	*groups;	/* nbenefits x 2 */
+	struct mon_series	*series;	/* (max_offices + 1) x nb x 2 */
+	int			 nseries;
+
+	int32_t			 first_week;	/* first week with data */
+	int32_t			 closed_week;
+	int64_t			 watermark;
+	int64_t			 last_look_day;
+	bool			 fitted;	/* the first regime started */
+
+	struct mon_alert	*alerts;
+	int			 nalerts;
+	int			 capalerts;
+	uint64_t		 explain_gen;
+};
+
+static inline const char *
+mon_kind_name(int kind)
+{
+	return decision_kind_name(kind);
+}
+
+static inline struct mon_group *
+mon_group(const struct monitor *mon, int benefit, int kind)
+{
+	return &mon->groups[benefit * DECISION_NKINDS + kind];
+}
+
+static inline int
+mon_index(const struct monitor *mon, int office, int benefit, int kind)
+{
+	int o = office == SERIES_NATIONAL ? 0 : office + 1;
+
+	return (o * mon->nbenefits + benefit) * DECISION_NKINDS + kind;
+}
+
+static inline struct mon_series *
+mon_series_of(struct monitor *mon, int office, int benefit, int kind)
+{
+	return &mon->series[mon_index(mon, office, benefit, kind)];
+}
+
+static inline struct mon_week *
+mon_hist(struct mon_series *ms, int32_t week)
+{
+	struct mon_week *w = &ms->hist[((week % MON_HIST) + MON_HIST) %
+	    MON_HIST];
+
+	if (w->week != week) {
+		memset(w, 0, sizeof *w);
+		w->week = week;
+	}
+	return w;
+}
+
+static inline const struct mon_week *
+mon_hist_get(const struct mon_series *ms, int32_t week)
+{
+	const struct mon_week *w = &ms->hist[((week % MON_HIST) + MON_HIST) %
+	    MON_HIST];
+
+	return w->week == week ? w : NULL;
+}
+
+static inline int64_t
+mon_days(int64_t ms)
+{
+	return ms / 1000 / 86400;
+}
+
+/* An office's excess over the nation in a window of weeks. */
+struct mon_funnel_sums {
+	double		oe;		/* O - E against the nation */
+	double		var;		/* its variance, with the wobble */
+	double		v;
+	double		o;
+	double		n;
+	int		weeks;		/* with information */
+};
+
+/* monitor.c: series, increments and regimes. */
+const char *mon_state_name(enum mon_state state);
+/* The design log odds ratio of a series. */
+double mon_delta(const struct monitor *mon, const struct mon_series *ms);
+double mon_tau2(const struct monitor *mon, const struct mon_series *ms);
+double mon_adjusted_oe(const struct mon_series *ms, double n, double o,
+    double e, double v, double nat_o, double nat_e, double nat_v);
+void mon_funnel_sum(const struct monitor *mon, const struct mon_series *ms,
+    int32_t last, int weeks, struct mon_funnel_sums *fs);
+
+/* monitor_fit.c: models, and everything read from the records file. */
+int mon_fit(struct monitor *mon, const struct series_set *set,
+    int only_group, int32_t from, int32_t to);
+void mon_thresholds(struct monitor *mon);
+void mon_strata(struct monitor *mon, struct mon_series *ms,
+    struct mon_alert *ma, int32_t onset);
+
+/* monitor_alerts.c: the alert store. */
+struct mon_alert *mon_alert_new(struct monitor *mon);
+struct mon_alert *mon_alert_start(struct monitor *mon,
+    const struct series_set *set, struct mon_series *ms, int32_t onset,
+    bool up, const char *suffix, const char *method);
+void mon_alert_changed(struct monitor *mon, struct mon_alert *ma);
+bool mon_classify(struct monitor *mon, struct mon_alert *ma);
+void mon_describe(struct monitor *mon, struct mon_series *ms,
+    struct mon_alert *ma, int32_t onset, int32_t last);
+void mon_resolve(struct monitor *mon, struct mon_series *ms,
+    const char *note);
+void mon_outlier_alert(struct monitor *mon, const struct series_set *set,
+    struct mon_series *ms, int32_t week, double sum_oe, double sum_v);
+
+/* monitor_save.c: the checkpoint section. */
+void mon_save(void *arg, struct buf *b);
+int mon_load(void *arg, struct buf_reader *r, char **cause);
+
+#endif

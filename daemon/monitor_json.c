@@ -1,0 +1,487 @@
+/*
+ * The monitor as JSON for the API and the dashboard: series, alerts,
+ * models, control charts and funnels. Read only.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "conf.h"
+#include "decision.h"
+#include "detect.h"
+#include "model.h"
+#include "monitor_int.h"
+#include "period.h"
+#include "xmalloc.h"
+
+static json_t *
+mon_json_number(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+json_t *
+monitor_series_json(const struct monitor *mon, const struct series *s)
+{
+	const struct mon_series *ms = &mon->series[mon_index(mon,
+	    series_office(s), series_benefit(s), series_kind(s))];
+	const struct mon_group *g;
+	json_t *o, *flags;
+	char label[PERIOD_LABEL_MAX];
+
+	if (!ms->used)
+		return json_pack("{s:s}", "state", "learning");
+	g = mon_group(mon, ms->benefit, ms->kind);
+	flags = json_array();
+	if (ms->underpowered)
+		json_array_append_new(flags, json_string("underpowered"));
+	if (ms->outlier)
+		json_array_append_new(flags, json_string("outlier"));
+	o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+	    "s:o}",
+	    "state", mon_state_name(ms->state),
+	    "flags", flags,
+	    "cusum_up", json_real(ms->cusum.up),
+	    "cusum_down", json_real(ms->cusum.down),
+	    "threshold", mon_json_number(ms->h),
+	    "weekly_weight", json_real(ms->w),
+	    "expected_delay_weeks", mon_json_number(ms->delay),
+	    "detectable_odds_ratio", mon_json_number(ms->detectable_or),
+	    "office_level", json_real(ms->alpha),
+	    "regime_shift", json_real(ms->shift),
+	    "tau2", json_real(mon_tau2(mon, ms)));
+	if (ms->office != SERIES_NATIONAL)
+		json_object_set_new(o, "funnel_z13", json_real(ms->z13));
+	if (ms->cusum.up > 0) {
+		period_week_label(ms->cusum.up_start, label);
+		json_object_set_new(o, "excursion_up_since", json_string(label));
+	}
+	if (ms->cusum.down > 0) {
+		period_week_label(ms->cusum.down_start, label);
+		json_object_set_new(o, "excursion_down_since",
+		    json_string(label));
+	}
+	if (ms->alert >= 0) {
+		json_object_set_new(o, "alert", json_string(
+		    mon->alerts[ms->alert].a.id));
+		json_object_set_new(o, "change", json_pack("{s:s, s:f, s:f}",
+		    "onset", mon->alerts[ms->alert].a.onset,
+		    "odds_ratio", mon->alerts[ms->alert].a.odds_ratio,
+		    "log_odds_ratio", ms->size));
+	}
+	json_object_set_new(o, "model_version", g->model != NULL ?
+	    json_integer(model_info(g->model)->version) : json_null());
+	return o;
+}
+
+static bool
+mon_alert_matches(const struct alert *a, const char *status,
+    const char *classification, const char *scope, const char *direction,
+    const char *office)
+{
+	return (status == NULL || strcmp(status,
+	    alert_status_name(a->status)) == 0) &&
+	    (classification == NULL || strcmp(classification,
+	    alert_classification_name(a->classification)) == 0) &&
+	    (scope == NULL || strcmp(scope, alert_scope_name(a->scope)) == 0) &&
+	    (direction == NULL || strcmp(direction,
+	    alert_direction_name(a->direction)) == 0) &&
+	    (office == NULL || strcmp(office, a->office) == 0);
+}
+
+json_t *
+monitor_alerts_json(const struct monitor *mon, const char *status,
+    const char *classification, const char *scope, const char *direction,
+    const char *office)
+{
+	json_t *list = json_array();
+	char *base = xasprintf("http://%s:%d", mon->conf->http_bind,
+	    mon->conf->http_port);
+	int i;
+
+	/* Newest first: what a person looks for. */
+	for (i = mon->nalerts - 1; i >= 0; i--) {
+		const struct alert *a = &mon->alerts[i].a;
+
+		if (mon_alert_matches(a, status, classification, scope,
+		    direction, office))
+			json_array_append_new(list, alert_json(a, base));
+	}
+	free(base);
+	return list;
+}
+
+json_t *
+monitor_alert_json(const struct monitor *mon, const char *id)
+{
+	char *base;
+	json_t *o;
+	int i;
+
+	for (i = 0; i < mon->nalerts; i++) {
+		if (strcmp(mon->alerts[i].a.id, id) == 0) {
+			base = xasprintf("http://%s:%d", mon->conf->http_bind,
+			    mon->conf->http_port);
+			o = alert_json(&mon->alerts[i].a, base);
+			free(base);
+			return o;
+		}
+	}
+	return NULL;
+}
+
+json_t *
+monitor_models_json(const struct monitor *mon)
+{
+	json_t *list = json_array(), *coef, *o;
+	char from[PERIOD_LABEL_MAX], to[PERIOD_LABEL_MAX];
+	int g, i;
+
+	for (g = 0; g < mon->nbenefits * DECISION_NKINDS; g++) {
+		const struct mon_group *gr = &mon->groups[g];
+		const struct model_fit_info *info;
+
+		if (gr->model == NULL) {
+			json_array_append_new(list, json_pack("{s:s, s:s, "
+			    "s:b}", "benefit", mon->conf->benefits[g / 2],
+			    "kind", mon_kind_name(g % 2), "fitted", 0));
+			continue;
+		}
+		info = model_info(gr->model);
+		coef = json_array();
+		for (i = 0; i < model_coef_count(); i++)
+			json_array_append_new(coef, json_pack("{s:s, s:f, "
+			    "s:o}", "name", model_coef_name(i), "value",
+			    model_coef(gr->model, i), "se",
+			    mon_json_number(model_coef_se(gr->model, i))));
+		period_week_label(gr->ref_from, from);
+		period_week_label(gr->ref_to - 1, to);
+		o = json_pack("{s:s, s:s, s:b, s:i, s:{s:s, s:s}, s:{s:i, "
+		    "s:b, s:f, s:f, s:I, s:I, s:f, s:I, s:f}, s:f, s:f, s:o}",
+		    "benefit", mon->conf->benefits[g / 2],
+		    "kind", mon_kind_name(g % 2),
+		    "fitted", 1,
+		    "version", (int)info->version,
+		    "reference_window", "from", from, "to", to,
+		    "fit", "iterations", info->iterations,
+		    "converged", info->converged,
+		    "deviance", info->deviance,
+		    "null_deviance", info->null_deviance,
+		    "decisions", (json_int_t)info->n,
+		    "rejected", (json_int_t)info->rejected,
+		    "expected", info->expected,
+		    "cells", (json_int_t)info->cells,
+		    "ridge", info->ridge,
+		    "tau2_national", gr->tau2_national,
+		    "tau2_office", gr->tau2_office,
+		    "coefficients", coef);
+		json_array_append_new(list, o);
+	}
+	return list;
+}
+
+int
+monitor_firing(const struct monitor *mon)
+{
+	int i, n = 0;
+
+	for (i = 0; i < mon->nalerts; i++)
+		n += mon->alerts[i].a.status == ALERT_FIRING;
+	return n;
+}
+
+int
+monitor_alert_count(const struct monitor *mon)
+{
+	return mon->nalerts;
+}
+
+/* ---------------------------------------------------------------------
+ * Charts for the dashboard: read only.
+ */
+
+#define MON_BAND_Z		1.96	/* band of ordinary weekly variation */
+#define MON_FUNNEL_Z95		1.96
+#define MON_FUNNEL_POINTS	48	/* points of each drawn limit */
+
+static json_t *
+mon_json_week(int32_t week)
+{
+	char label[PERIOD_LABEL_MAX];
+
+	if (week == INT32_MIN)
+		return json_null();
+	period_week_label(week, label);
+	return json_string(label);
+}
+
+/* The week holding Unix time t (event time), as a label. */
+static json_t *
+mon_json_week_of(int64_t t)
+{
+	struct period p;
+
+	if (t <= 0)
+		return json_null();
+	period_of(t, &p);
+	return mon_json_week(p.week);
+}
+
+static double
+mon_clamp01(double x)
+{
+	return x < 0 ? 0 : x > 1 ? 1 : x;
+}
+
+/* The alerts of one series, oldest first, for chart markers. */
+static json_t *
+mon_series_alerts_json(const struct monitor *mon, int idx)
+{
+	json_t *list = json_array(), *ids;
+	int i, j;
+
+	for (i = 0; i < mon->nalerts; i++) {
+		const struct mon_alert *ma = &mon->alerts[i];
+		const struct alert *a = &ma->a;
+
+		if (ma->series != idx)
+			continue;
+		ids = json_array();
+		for (j = 0; j < a->nexplanations; j++)
+			json_array_append_new(ids,
+			    json_string(a->explanations[j]));
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, "
+		    "s:s, s:s, s:o, s:o, s:o, s:o}",
+		    "alert_id", a->id,
+		    "status", alert_status_name(a->status),
+		    "classification",
+		    alert_classification_name(a->classification),
+		    "direction", alert_direction_name(a->direction),
+		    "method", a->method,
+		    "onset", a->onset,
+		    "detected_week", mon_json_week_of(a->detected_at),
+		    "resolved_week", a->status == ALERT_RESOLVED ?
+		    mon_json_week_of(a->resolved_at) : json_null(),
+		    "odds_ratio", mon_json_number(a->odds_ratio),
+		    "explanations", ids));
+	}
+	return list;
+}
+
+/*
+ * One week of a control chart. The expected rate the detector compares
+ * with is the case-mix expectation moved by the baseline (for offices the
+ * nation's concurrent level without the office, the office's own level
+ * and regime): O - increment. Weeks before the first fit carry no
+ * increment (it is exactly 0 there; a computed one never is): ref, the
+ * series without its later regime moves, gives their baseline. The week
+ * open at the fit has expected sums for part of its decisions only:
+ * nothing is expected of it.
+ */
+static json_t *
+mon_control_week(const struct monitor *mon, const struct mon_series *ms,
+    const struct mon_series *ref, const struct mon_week *w,
+    const struct detect_cusum *c, bool monitored, bool partial)
+{
+	const struct mon_series *nat = &mon->series[mon_index(mon,
+	    SERIES_NATIONAL, ms->benefit, ms->kind)];
+	const struct mon_week *nw = mon_hist_get(nat, w->week);
+	double n = w->n, base = NAN, sd, tau2 = mon_tau2(mon, ms);
+
+	if (partial)
+		monitored = false;
+	else if (monitored)
+		base = w->o - w->oe;
+	else if (w->v > 0 && nw != NULL)
+		base = w->o - mon_adjusted_oe(ref, w->n, w->o, w->e, w->v,
+		    nw->o, nw->e, nw->v);
+	sd = w->v > 0 ? sqrt(w->v * (1 + tau2 * w->v)) : NAN;
+	return json_pack("{s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, "
+	    "s:o, s:o}",
+	    "week", mon_json_week(w->week),
+	    "decisions", (json_int_t)w->n,
+	    "rejected", (json_int_t)w->o,
+	    "rejection_rate", mon_json_number(n > 0 ? w->o / n : NAN),
+	    "expected_rate", mon_json_number(n > 0 && w->v > 0 && !partial ?
+	    w->e / n : NAN),
+	    "baseline_rate", mon_json_number(n > 0 ? base / n : NAN),
+	    "band_low", mon_json_number(n > 0 ?
+	    mon_clamp01((base - MON_BAND_Z * sd) / n) : NAN),
+	    "band_high", mon_json_number(n > 0 ?
+	    mon_clamp01((base + MON_BAND_Z * sd) / n) : NAN),
+	    "monitored", json_boolean(monitored),
+	    "cusum_up", monitored ? json_real(c->up) : json_null(),
+	    "cusum_down", monitored ? json_real(c->down) : json_null());
+}
+
+json_t *
+monitor_control_json(const struct monitor *mon, const struct series *s,
+    int weeks)
+{
+	int idx = mon_index(mon, series_office(s), series_benefit(s),
+	    series_kind(s));
+	const struct mon_series *ms = &mon->series[idx];
+	const struct mon_group *g = mon_group(mon, ms->benefit, ms->kind);
+	struct mon_series *ref;
+	struct detect_cusum c;
+	json_t *rows = json_array(), *row;
+	int32_t wk, last = mon->closed_week, partial;
+	bool monitored, crossed = false;
+	double tau2, delta;
+
+	if (!ms->used || last == INT32_MIN)
+		return json_pack("{s:s, s:n, s:o, s:o, s:[]}", "state",
+		    "learning", "threshold", "closed_through",
+		    mon_json_week(last), "weeks", rows, "alerts");
+	tau2 = mon_tau2(mon, ms);
+	delta = mon_delta(mon, ms);
+	partial = g->model != NULL ? g->fitted_at + 1 : INT32_MIN;
+	ref = xmalloc(sizeof *ref);
+	*ref = *ms;
+	ref->shift = 0;
+	/*
+	 * The CUSUMs are recomputed from the stored increments: the detector
+	 * keeps only their current values. They start at 0 in the window, at
+	 * the current regime, and after each crossing of the threshold.
+	 */
+	detect_cusum_reset(&c);
+	for (wk = last - weeks + 1; wk <= last; wk++) {
+		const struct mon_week *w = mon_hist_get(ms, wk);
+
+		if (w == NULL || w->n == 0)
+			continue;
+		if (wk == ms->regime_week || crossed) {
+			detect_cusum_reset(&c);
+			crossed = false;
+		}
+		monitored = w->oe != 0 && wk != partial;
+		if (monitored) {
+			detect_cusum_update(&c, wk, w->oe, w->v, tau2, delta);
+			crossed = c.up > ms->h || c.down > ms->h;
+		}
+		row = mon_control_week(mon, ms, ref, w, &c, monitored,
+		    wk == partial);
+		if (row == NULL || json_array_append_new(rows, row) == -1) {
+			json_decref(rows);
+			free(ref);
+			return NULL;
+		}
+	}
+	free(ref);
+	return json_pack("{s:s, s:o, s:o, s:f, s:f, s:o, s:o, s:o, s:o}",
+	    "state", mon_state_name(ms->state),
+	    "threshold", mon_json_number(ms->h),
+	    "tau2", json_real(tau2),
+	    "design_odds_ratio", exp(delta),
+	    "band", 0.95,
+	    "regime_from", ms->regime_week > 0 ?
+	    mon_json_week(ms->regime_week) : json_null(),
+	    "closed_through", mon_json_week(last),
+	    "weeks", rows,
+	    "alerts", mon_series_alerts_json(mon, idx));
+}
+
+/* Odds-ratio limits at z for log-odds standard error se. */
+static json_t *
+mon_funnel_limits(double se)
+{
+	return json_pack("{s:o, s:o, s:o, s:o}",
+	    "low95", mon_json_number(exp(-MON_FUNNEL_Z95 * se)),
+	    "high95", mon_json_number(exp(MON_FUNNEL_Z95 * se)),
+	    "low998", mon_json_number(exp(-MON_OUTLIER_Z * se)),
+	    "high998", mon_json_number(exp(MON_OUTLIER_Z * se)));
+}
+
+json_t *
+monitor_funnel_json(const struct monitor *mon, const struct series_set *set,
+    int benefit, int kind, int weeks)
+{
+	const struct mon_group *g = mon_group(mon, benefit, kind);
+	struct mon_funnel_sums fs;
+	json_t *offices = json_array(), *curve = json_array(), *o;
+	double tau2 = g->tau2_office, sum_n = 0, sum_e = 0, lo = INFINITY;
+	double hi = 0, e, pbar, x, v, se;
+	int32_t last = mon->closed_week;
+	int i, k = 0;
+
+	for (i = 0; g->model != NULL && last != INT32_MIN &&
+	    i < mon->max_offices; i++) {
+		const struct mon_series *ms = &mon->series[mon_index(mon, i,
+		    benefit, kind)];
+
+		if (!ms->used)
+			continue;
+		mon_funnel_sum(mon, ms, last, weeks, &fs);
+		if (fs.v <= 0 || fs.var <= 0)
+			continue;
+		e = fs.o - fs.oe;
+		se = sqrt(fs.var) / fs.v;
+		o = json_pack("{s:s?, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:b, "
+		    "s:b, s:b}",
+		    "office", series_office_name(set, i),
+		    "decisions", (json_int_t)fs.n,
+		    "rejected", (json_int_t)fs.o,
+		    "expected", e,
+		    "odds_ratio", exp(fs.oe / fs.v),
+		    "log_odds_ratio", fs.oe / fs.v,
+		    "se", se,
+		    "z", fs.oe / sqrt(fs.var),
+		    "outside", fabs(fs.oe / sqrt(fs.var)) > MON_OUTLIER_Z,
+		    "outside95", fabs(fs.oe / sqrt(fs.var)) > MON_FUNNEL_Z95,
+		    "underpowered", ms->underpowered);
+		if (o != NULL && json_object_update_new(o,
+		    mon_funnel_limits(se)) == -1) {
+			json_decref(o);
+			o = NULL;
+		}
+		if (o == NULL || json_array_append_new(offices, o) == -1) {
+			json_decref(offices);
+			json_decref(curve);
+			return NULL;
+		}
+		sum_n += fs.n;
+		sum_e += e;
+		if (e < lo)
+			lo = e;
+		if (e > hi)
+			hi = e;
+		if (fs.weeks > k)
+			k = fs.weeks;
+	}
+	/*
+	 * The drawn limits: with equal weekly information V/k, the log odds
+	 * ratio has variance 1/V + tau2/k; V from the expected count at the
+	 * pooled expected rate. Each office's own limits use its weeks.
+	 */
+	pbar = sum_n > 0 ? sum_e / sum_n : 0;
+	if (hi > 0 && pbar > 0 && pbar < 1) {
+		lo = lo > 1 ? lo / 2 : 0.5;
+		hi *= 1.5;
+		for (i = 0; i < MON_FUNNEL_POINTS; i++) {
+			x = lo * pow(hi / lo, (double)i /
+			    (MON_FUNNEL_POINTS - 1));
+			v = x * (1 - pbar);
+			o = json_pack("{s:f}", "expected", x);
+			json_object_update_new(o, mon_funnel_limits(sqrt(1 / v +
+			    tau2 / k)));
+			json_array_append_new(curve, o);
+		}
+	}
+	return json_pack("{s:b, s:o, s:o, s:i, s:f, s:o, s:[{s:f, s:f}, "
+	    "{s:f, s:f}], s:o, s:o}",
+	    "fitted", g->model != NULL,
+	    "from", last != INT32_MIN ? mon_json_week(last - weeks + 1) :
+	    json_null(),
+	    "to", mon_json_week(last),
+	    "weeks_with_data", k,
+	    "tau2", tau2,
+	    "expected_rate", pbar > 0 ? json_real(pbar) : json_null(),
+	    "limits", "level", 0.95, "z", MON_FUNNEL_Z95, "level", 0.998,
+	    "z", MON_OUTLIER_Z,
+	    "curve", curve,
+	    "offices", offices);
+}

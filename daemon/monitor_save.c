@@ -1,0 +1,223 @@
+/*
+ * The monitor's section of the checkpoint: models, reference windows,
+ * every series' state, CUSUMs and weekly history, and the alert store.
+ */
+#include <stdint.h>
+
+#include "buf.h"
+#include "decision.h"
+#include "detect.h"
+#include "model.h"
+#include "monitor_int.h"
+#include "xmalloc.h"
+
+#define MON_SAVE_VERSION	1
+
+void
+mon_save(void *arg, struct buf *b)
+{
+	struct monitor *mon = arg;
+	int i, j, n;
+
+	buf_put_u32(b, MON_SAVE_VERSION);
+	buf_put_u32(b, (uint32_t)mon->nbenefits);
+	buf_put_u32(b, (uint32_t)mon->max_offices);
+	buf_put_u32(b, (uint32_t)mon->first_week);
+	buf_put_u32(b, (uint32_t)mon->closed_week);
+	buf_put_i64(b, mon->watermark);
+	buf_put_i64(b, mon->last_look_day);
+	buf_put_u8(b, mon->fitted);
+	for (i = 0; i < mon->nbenefits * DECISION_NKINDS; i++) {
+		struct mon_group *g = &mon->groups[i];
+
+		buf_put_u8(b, g->model != NULL);
+		if (g->model != NULL)
+			model_save(g->model, b);
+		buf_put_double(b, g->tau2_national);
+		buf_put_double(b, g->tau2_office);
+		buf_put_u32(b, (uint32_t)g->ref_from);
+		buf_put_u32(b, (uint32_t)g->ref_to);
+		buf_put_u32(b, (uint32_t)g->fitted_at);
+		buf_put_u8(b, g->refit);
+	}
+	for (i = 0, n = 0; i < mon->nseries; i++)
+		n += mon->series[i].used;
+	buf_put_u32(b, (uint32_t)n);
+	for (i = 0; i < mon->nseries; i++) {
+		struct mon_series *ms = &mon->series[i];
+
+		if (!ms->used)
+			continue;
+		buf_put_u32(b, (uint32_t)i);
+		buf_put_u32(b, (uint32_t)ms->office);
+		buf_put_u32(b, (uint32_t)ms->benefit);
+		buf_put_u32(b, (uint32_t)ms->kind);
+		buf_put_u8(b, (uint8_t)ms->state);
+		buf_put_double(b, ms->alpha);
+		buf_put_double(b, ms->shift);
+		buf_put_double(b, ms->size);
+		buf_put_double(b, ms->late_oe);
+		buf_put_double(b, ms->late_v);
+		buf_put_u32(b, (uint32_t)ms->alert);
+		buf_put_u32(b, (uint32_t)ms->outlier_alert);
+		buf_put_u8(b, ms->outlier);
+		buf_put_u32(b, (uint32_t)ms->regime_week);
+		detect_cusum_save(&ms->cusum, b);
+		detect_cusum_save(&ms->back, b);
+		for (j = 0; j < MON_HIST; j++) {
+			const struct mon_week *w = &ms->hist[j];
+
+			buf_put_u32(b, (uint32_t)w->week);
+			buf_put_u32(b, w->n);
+			buf_put_u32(b, w->o);
+			buf_put_double(b, w->e);
+			buf_put_double(b, w->v);
+			buf_put_double(b, w->oe);
+		}
+	}
+	buf_put_u32(b, (uint32_t)mon->nalerts);
+	for (i = 0; i < mon->nalerts; i++) {
+		struct mon_alert *ma = &mon->alerts[i];
+
+		/* Plain data with fixed-size strings: stored as bytes. */
+		buf_put(b, &ma->a, sizeof ma->a);
+		buf_put_u32(b, (uint32_t)ma->series);
+		buf_put_u32(b, (uint32_t)ma->onset_week);
+		buf_put_u32(b, (uint32_t)ma->onset_day);
+	}
+}
+
+int
+mon_load(void *arg, struct buf_reader *r, char **cause)
+{
+	struct monitor *mon = arg;
+	uint32_t version, nb, maxo, u32, n, idx, na;
+	uint8_t u8;
+	int i, j;
+
+	buf_get_u32(r, &version);
+	buf_get_u32(r, &nb);
+	buf_get_u32(r, &maxo);
+	if (r->bad || version != MON_SAVE_VERSION) {
+		*cause = xstrdup("monitor: checkpoint section has an unknown "
+		    "version");
+		return -1;
+	}
+	if ((int)nb > mon->nbenefits || (int)maxo != mon->max_offices) {
+		*cause = xasprintf("monitor: checkpoint holds %u benefits and "
+		    "%u offices; the configuration %d and %d (max_offices "
+		    "may not change)", nb, maxo, mon->nbenefits,
+		    mon->max_offices);
+		return -1;
+	}
+	buf_get_u32(r, &u32);
+	mon->first_week = (int32_t)u32;
+	buf_get_u32(r, &u32);
+	mon->closed_week = (int32_t)u32;
+	buf_get_i64(r, &mon->watermark);
+	buf_get_i64(r, &mon->last_look_day);
+	buf_get_u8(r, &u8);
+	mon->fitted = u8 != 0;
+	for (i = 0; i < (int)nb * DECISION_NKINDS; i++) {
+		struct mon_group *g = &mon->groups[i];
+
+		buf_get_u8(r, &u8);
+		if (u8) {
+			g->model = model_create();
+			if (model_load(g->model, r, cause) == -1)
+				return -1;
+		}
+		buf_get_double(r, &g->tau2_national);
+		buf_get_double(r, &g->tau2_office);
+		buf_get_u32(r, &u32);
+		g->ref_from = (int32_t)u32;
+		buf_get_u32(r, &u32);
+		g->ref_to = (int32_t)u32;
+		buf_get_u32(r, &u32);
+		g->fitted_at = (int32_t)u32;
+		buf_get_u8(r, &u8);
+		g->refit = u8 != 0;
+	}
+	buf_get_u32(r, &n);
+	for (j = 0; j < (int)n && !r->bad; j++) {
+		struct mon_series *ms;
+
+		if (buf_get_u32(r, &idx) == -1 || (int)idx >= mon->nseries)
+			break;
+		ms = &mon->series[idx];
+		ms->used = true;
+		buf_get_u32(r, &u32);
+		ms->office = (int)u32;
+		buf_get_u32(r, &u32);
+		ms->benefit = (int)u32;
+		buf_get_u32(r, &u32);
+		ms->kind = (int)u32;
+		buf_get_u8(r, &u8);
+		ms->state = u8 <= MON_EXPLAINED ? (enum mon_state)u8 :
+		    MON_LEARNING;
+		buf_get_double(r, &ms->alpha);
+		buf_get_double(r, &ms->shift);
+		buf_get_double(r, &ms->size);
+		buf_get_double(r, &ms->late_oe);
+		buf_get_double(r, &ms->late_v);
+		buf_get_u32(r, &u32);
+		ms->alert = (int)u32;
+		buf_get_u32(r, &u32);
+		ms->outlier_alert = (int)u32;
+		buf_get_u8(r, &u8);
+		ms->outlier = u8 != 0;
+		buf_get_u32(r, &u32);
+		ms->regime_week = (int32_t)u32;
+		if (detect_cusum_load(&ms->cusum, r, cause) == -1 ||
+		    detect_cusum_load(&ms->back, r, cause) == -1)
+			return -1;
+		for (i = 0; i < MON_HIST; i++) {
+			struct mon_week *w = &ms->hist[i];
+
+			buf_get_u32(r, &u32);
+			w->week = (int32_t)u32;
+			buf_get_u32(r, &w->n);
+			buf_get_u32(r, &w->o);
+			buf_get_double(r, &w->e);
+			buf_get_double(r, &w->v);
+			buf_get_double(r, &w->oe);
+		}
+		if (ms->benefit >= mon->nbenefits || ms->kind >= 2 ||
+		    ms->office < SERIES_NATIONAL ||
+		    ms->office >= mon->max_offices ||
+		    mon_index(mon, ms->office, ms->benefit, ms->kind) !=
+		    (int)idx)
+			break;
+	}
+	if (r->bad || j != (int)n) {
+		*cause = xstrdup("monitor: checkpoint series are damaged");
+		return -1;
+	}
+	buf_get_u32(r, &na);
+	for (i = 0; i < (int)na && !r->bad; i++) {
+		struct mon_alert *ma = mon_alert_new(mon);
+
+		buf_get(r, &ma->a, sizeof ma->a);
+		ma->a.id[sizeof ma->a.id - 1] = '\0';
+		buf_get_u32(r, &u32);
+		ma->series = (int)u32;
+		buf_get_u32(r, &u32);
+		ma->onset_week = (int32_t)u32;
+		buf_get_u32(r, &u32);
+		ma->onset_day = (int32_t)u32;
+		if (ma->series < 0 || ma->series >= mon->nseries)
+			break;
+	}
+	if (r->bad || i != (int)na) {
+		*cause = xstrdup("monitor: checkpoint alerts are damaged");
+		return -1;
+	}
+	for (i = 0; i < mon->nseries; i++) {
+		if (mon->series[i].alert >= mon->nalerts)
+			mon->series[i].alert = -1;
+		if (mon->series[i].outlier_alert >= mon->nalerts)
+			mon->series[i].outlier_alert = -1;
+	}
+	mon_thresholds(mon);
+	return 0;
+}
