@@ -13,6 +13,7 @@
  * monitor_save.c and the JSON in monitor_json.c; monitor_int.h is shared.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,6 +89,28 @@ mon_adjusted_oe(const struct mon_series *ms, double n, double o, double e,
  * Regimes and alarms: where a series changes state.
  */
 
+/*
+ * The one place a series' state changes, but for a new series and the
+ * checkpoint: each change is logged with its reason.
+ */
+static void
+mon_set_state(struct monitor *mon, struct mon_series *ms,
+    enum mon_state state, const char *why)
+{
+	char office[16];
+
+	if (ms->state == state)
+		return;
+	if (ms->office == SERIES_NATIONAL)
+		snprintf(office, sizeof office, "%s", SERIES_NATIONAL_NAME);
+	else
+		snprintf(office, sizeof office, "%d", ms->office);
+	log_notice("monitor: series %s/%s/%s: %s -> %s: %s", office,
+	    mon->conf->benefits[ms->benefit], mon_kind_name(ms->kind),
+	    mon_state_name(ms->state), mon_state_name(state), why);
+	ms->state = state;
+}
+
 /* A new regime for an explained change: move the baseline by its size. */
 static void
 mon_new_regime(struct monitor *mon, struct mon_series *ms)
@@ -95,7 +118,7 @@ mon_new_regime(struct monitor *mon, struct mon_series *ms)
 	ms->shift += ms->size;
 	detect_cusum_reset(&ms->cusum);
 	detect_cusum_reset(&ms->back);
-	ms->state = MON_EXPLAINED;
+	mon_set_state(mon, ms, MON_EXPLAINED, "the change is explained");
 	ms->regime_week = mon->closed_week + 1;
 	log_notice("monitor: series %d/%d/%d: new regime, baseline moved by "
 	    "%.3f log odds", ms->office, ms->benefit, ms->kind, ms->size);
@@ -161,7 +184,7 @@ mon_regime_learnt(struct monitor *mon, struct mon_series *ms, int32_t week)
 	else if (isfinite(size.log_or))
 		ms->shift += size.log_or;
 	detect_cusum_reset(&ms->cusum);
-	ms->state = MON_STABLE;
+	mon_set_state(mon, ms, MON_STABLE, "the new level is learnt");
 	ms->regime_week = week + 1;
 	mon_resolve(mon, ms, "explained; the new level is learnt");
 }
@@ -189,7 +212,7 @@ mon_alarm(struct monitor *mon, const struct series_set *set,
 	if (a->classification == ALERT_EXPLAINED)
 		mon_new_regime(mon, ms);
 	else
-		ms->state = MON_DRIFTING;
+		mon_set_state(mon, ms, MON_DRIFTING, "unexplained alarm");
 	mon_alert_changed(mon, ma);
 }
 
@@ -281,7 +304,8 @@ mon_close_series(struct monitor *mon, const struct series_set *set,
 			    tau2, fabs(d));
 			if ((d < 0 ? ms->back.down : ms->back.up) > ms->h) {
 				mon_resolve(mon, ms, NULL);
-				ms->state = MON_STABLE;
+				mon_set_state(mon, ms, MON_STABLE,
+				    "back at the old level");
 				detect_cusum_reset(&ms->cusum);
 			}
 		}
@@ -415,7 +439,8 @@ mon_week_closed(void *arg, int32_t week, const struct series_set *set)
 				struct mon_series *ms = &mon->series[i];
 
 				if (ms->used && isfinite(ms->h)) {
-					ms->state = MON_STABLE;
+					mon_set_state(mon, ms, MON_STABLE,
+					    "first models fitted");
 					ms->regime_week = week + 2;
 				}
 			}
@@ -656,7 +681,8 @@ monitor_explanations_changed(struct monitor *mon)
 		    ms->state == MON_EXPLAINED) {
 			/* Its explanation went away: drifting again. */
 			ms->shift -= ms->size;
-			ms->state = MON_DRIFTING;
+			mon_set_state(mon, ms, MON_DRIFTING,
+			    "its explanation is gone");
 		}
 		mon_alert_changed(mon, ma);
 	}
@@ -694,7 +720,7 @@ monitor_rebaseline(struct monitor *mon, const struct series *s,
 	ms->shift += ms->size;
 	detect_cusum_reset(&ms->cusum);
 	detect_cusum_reset(&ms->back);
-	ms->state = MON_STABLE;
+	mon_set_state(mon, ms, MON_STABLE, "new level accepted");
 	mon_resolve(mon, ms, note != NULL ? note :
 	    "new level accepted by a supervisor");
 	return 0;
