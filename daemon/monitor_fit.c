@@ -70,6 +70,7 @@ mon_scan_cb(const struct record *rec, void *arg)
 	struct model_x x;
 	struct mon_series *ms;
 	struct mon_week *w;
+	const struct model *m;
 	int32_t week;
 	double p;
 	int k, offices[2];
@@ -90,7 +91,10 @@ mon_scan_cb(const struct record *rec, void *arg)
 		    rec->outcome == OUTCOME_REJECTED);
 	if (!sc->predict)
 		return;
-	p = model_predict(mon_group(mon, rec->benefit, rec->kind)->model, &x);
+	/* A (benefit, kind) whose fit failed has nothing to expect. */
+	if ((m = mon_group(mon, rec->benefit, rec->kind)->model) == NULL)
+		return;
+	p = model_predict(m, &x);
 	offices[0] = SERIES_NATIONAL;
 	offices[1] = rec->office;
 	for (k = 0; k < 2; k++) {
@@ -486,6 +490,7 @@ mon_strata_cb(const struct record *rec, void *arg)
 {
 	struct mon_strata *st = arg;
 	const struct mon_series *ms = st->ms;
+	const struct model *m;
 	struct model_x x;
 	int32_t week;
 	double p, y;
@@ -502,9 +507,10 @@ mon_strata_cb(const struct record *rec, void *arg)
 	week = st->sc.cache_day_week;
 	if (week < st->from)
 		return;
+	if ((m = mon_group(st->mon, ms->benefit, ms->kind)->model) == NULL)
+		return;
 	mon_record_x(rec, mon_woy(&st->sc, week), &x);
-	p = model_predict(mon_group(st->mon, ms->benefit, ms->kind)->model,
-	    &x);
+	p = model_predict(m, &x);
 	y = rec->outcome == OUTCOME_REJECTED;
 	lv[0] = rec->age;
 	lv[1] = rec->sex;
