@@ -194,6 +194,7 @@ $(SIM): $(BUILDDIR)/tests/sim/sim.o $(BUILDDIR)/tests/sim/simmodel.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(SIMCHECK): $(BUILDDIR)/tests/sim/simcheck.o $(BUILDDIR)/tests/sim/simmodel.o \
+		$(BUILDDIR)/tests/sim/simfeed.o $(BUILDDIR)/tests/sim/simorder.o \
 		$(CORE_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
