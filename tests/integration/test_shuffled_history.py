@@ -28,10 +28,11 @@ def wait_drained(d, total, stall=10, limit=120):
         rc = d.proc.poll()
         if rc is not None:
             tail = "\n".join(d.log().splitlines()[-15:])
-            raise harness.TestFailure("stabild died (exit status %s%s) after %d of %d "
-                                      "entries; last log lines:\n%s" %
-                                      (rc, ", signal %d" % -rc if rc < 0 else "",
-                                       max(last, 0), total, tail))
+            seen = ("before /v1/status answered" if last < 0 else
+                    "after %d of %d entries" % (last, total))
+            raise harness.TestFailure("stabild died (exit status %s%s) %s; last log "
+                                      "lines:\n%s" %
+                                      (rc, ", signal %d" % -rc if rc < 0 else "", seen, tail))
         try:
             s, body = d.get("/v1/status")
             n = (body["events"]["counted"] + body["events"]["deadlettered"] +
