@@ -120,7 +120,7 @@ MAN8 := daemon/man/stabild.8
 UNIT_TESTS := test_log test_buf test_conf test_auth test_decision test_period \
 	test_series test_dedup test_records test_checkpoint test_ingest test_alert \
 	test_reply test_model test_detect test_explain test_spool \
-	test_webhook test_silence test_email test_route test_ui
+	test_webhook test_silence test_email test_route test_ui test_simmodel
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILDDIR)/tests/%)
 
 BASE := $(BUILDDIR)/daemon/log.o $(BUILDDIR)/daemon/xmalloc.o
@@ -158,6 +158,7 @@ deps_test_route := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/utc.o \
 	$(BUILDDIR)/daemon/file.o $(BUILDDIR)/alerts/alert.o \
 	$(BUILDDIR)/alerts/route.o $(BUILDDIR)/alerts/ledger.o
 deps_test_ui := $(BASE) $(BUILDDIR)/daemon/ui.o $(UI_OBJ)
+deps_test_simmodel := $(BUILDDIR)/tests/sim/simmodel.o
 
 .PHONY: all check check-run unit unit-bins integration asan demo sim bench install clean deps \
 	deps-check lint lint-man
@@ -197,6 +198,7 @@ $(SIM): $(BUILDDIR)/tests/sim/sim.o $(BUILDDIR)/tests/sim/simmodel.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(SIMCHECK): $(BUILDDIR)/tests/sim/simcheck.o $(BUILDDIR)/tests/sim/simmodel.o \
+		$(BUILDDIR)/tests/sim/simfeed.o $(BUILDDIR)/tests/sim/simorder.o \
 		$(CORE_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

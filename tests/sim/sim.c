@@ -87,6 +87,8 @@ static const struct option sim_longopts[] = {
 	{ "truth",		required_argument,	NULL, 'o' },
 	{ "oracle",		required_argument,	NULL, 'O' },
 	{ "timestamps",		required_argument,	NULL, 'f' },
+	{ "order",		required_argument,	NULL, 'A' },
+	{ "benefits",		required_argument,	NULL, 'B' },
 	{ "maxlen",		required_argument,	NULL, 'M' },
 	{ "rate",		required_argument,	NULL, 'r' },
 	{ "batch",		required_argument,	NULL, 'b' },
@@ -132,6 +134,15 @@ usage(FILE *f)
 "                         with drift and weekly noise (e, v) and in\n"
 "                         control (e0, v0), for an oracle CUSUM (TSV)\n"
 "  --timestamps FORM      rfc3339, unix or mixed (mixed)\n"
+"  --order ORDER          arrival order: time, shuffled (a seeded\n"
+"                         permutation of the whole run), office (office by\n"
+"                         office) or benefit (benefit by benefit), each in\n"
+"                         time order within; the same events in every order\n"
+"                         (time; the others hold the run in memory, about\n"
+"                         80 bytes an event, and send a duplicate right\n"
+"                         after its first sending)\n"
+"  --benefits LIST        comma-separated benefits to send, the others'\n"
+"                         decisions are left out (all four)\n"
 "  --maxlen N             trim the stream to about N entries (0: never)\n"
 "  --rate N               events per second (0: as fast as possible)\n"
 "  --batch N              commands per pipelined batch (1000)\n"
@@ -582,6 +593,15 @@ main(int argc, char **argv)
 			else
 				sim_die("--timestamps: %s: want rfc3339, unix "
 				    "or mixed", optarg);
+			break;
+		case 'A':
+			if ((o.order = sim_order_find(optarg)) == -1)
+				sim_die("--order: %s: want time, shuffled, "
+				    "office or benefit", optarg);
+			break;
+		case 'B':
+			if (sim_benefits_parse(&o, optarg, &cause) == -1)
+				sim_die("--%s", cause);
 			break;
 		case 'M':
 			run.maxlen = sim_arg_int(name, optarg, 0, LLONG_MAX);

@@ -11,23 +11,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
 #include "alert.h"
 #include "conf.h"
-#include "explain.h"
 #include "ingest.h"
 #include "log.h"
 #include "monitor.h"
 #include "period.h"
+#include "simfeed.h"
 #include "simmodel.h"
+#include "simorder.h"
 #include "sink.h"
 #include "xmalloc.h"
 
-#define CHECK_NOW	4102444800LL	/* 2100: nothing is "in the future" */
 #define MAX_SEEN	4096
 
 struct seen {
@@ -83,15 +81,6 @@ struct run {
 	char		 dir[64];
 };
 
-/* arg points to the ingest, which exists only after the monitor. */
-static int
-records_cb(void *arg, uint64_t *len)
-{
-	struct ingest *const *in = arg;
-
-	return *in != NULL ? ingest_records_flush(*in, len) : -1;
-}
-
 static void
 check(bool ok, const char *scenario, const char *fmt, ...)
 {
@@ -112,17 +101,10 @@ run_scenario(const struct scenario *sc, double per_week, uint64_t seed,
     struct run *run)
 {
 	struct sim_options o;
-	struct sim_event ev;
-	struct conf c;
-	struct ingest *in;
-	struct monitor *mon;
-	struct explain_registry *reg;
-	struct decision_field f[SIM_MAXFIELDS];
-	struct stream_id id = { 1, 0 };
+	struct simfeed f;
 	struct period p;
-	char *cause = NULL, path[128];
-	int i, nbad = 0;
-	struct timespec t0, t1;
+	char *cause = NULL;
+	int i;
 
 	nseen = 0;
 	sim_options_default(&o);
@@ -149,60 +131,19 @@ run_scenario(const struct scenario *sc, double per_week, uint64_t seed,
 	period_of(1420444800 + 43200, &p);	/* 2015-01-05 */
 	run->week0 = p.week;
 
-	strcpy(run->dir, "/tmp/stabild-simcheck-XXXXXX");
-	if (mkdtemp(run->dir) == NULL)
-		fatal("simcheck: mkdtemp");
-	conf_default(&c);
-	free(c.state_dir);
-	c.state_dir = xstrdup(run->dir);
-	c.dedup_window = 1000;
-	if (look_ms > 0)
-		c.evaluate_every_ms = look_ms;
-	c.outlier_alerts = outlier_on;
-	reg = explain_create();
-	if (sc->explanation != NULL) {
-		json_error_t jerr;
-		json_t *j = json_loads(sc->explanation, 0, &jerr);
-		struct explanation *e;
-
-		if (j == NULL || explain_from_json(j,
-		    (const char *const *)c.benefits, c.nbenefits, &e,
-		    &cause) == -1 || explain_add(reg, e, &cause) == -1)
-			fatalx("simcheck: explanation: %s", cause);
-		json_decref(j);
-	}
-	in = NULL;
-	mon = monitor_create(&c, reg, records_cb, &in);
-	in = ingest_create(&c, monitor_detector(mon));
-	if (ingest_open(in, &cause) == -1)
-		fatalx("simcheck: %s", cause);
+	simfeed_open(&f, look_ms, outlier_on, sc->explanation);
+	snprintf(run->dir, sizeof run->dir, "%s", f.dir);
 
 	struct sim *s = sim_create(&o, &cause);
 	if (s == NULL)
 		fatalx("simcheck: %s", cause);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (sim_next(s, &ev) == 0) {
-		for (i = 0; i < ev.nfields; i++) {
-			f[i].name = ev.names[i];
-			f[i].namelen = strlen(ev.names[i]);
-			f[i].value = ev.values[i];
-			f[i].valuelen = ev.lens[i];
-		}
-		id.seq++;
-		if (ingest_entry(in, &id, f, (size_t)ev.nfields, false,
-		    CHECK_NOW, &cause) == INGEST_INVALID && nbad++ == 0)
-			printf("  invalid: %s\n", cause);
-		free(cause);
-		cause = NULL;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	simfeed_run(&f, s);
 	sim_free(s);
-	run->seconds = (double)(t1.tv_sec - t0.tv_sec) +
-	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	run->decisions = ingest_counters(in)->counted;
+	run->seconds = f.seconds;
+	run->decisions = ingest_counters(f.in)->counted;
 	printf("  %s: %llu decisions counted, %d invalid, %.0f decisions/s "
 	    "(simulator, ingest, model and detector)\n", sc->name,
-	    (unsigned long long)run->decisions, nbad,
+	    (unsigned long long)run->decisions, f.nbad,
 	    (double)run->decisions / run->seconds);
 	if (verbose) {
 		for (i = 0; i < nseen; i++)
@@ -215,13 +156,13 @@ run_scenario(const struct scenario *sc, double per_week, uint64_t seed,
 			json_t *j = NULL;
 			const struct series *se;
 
-			for (se = series_first(ingest_series(in)); se != NULL;
-			    se = series_next(ingest_series(in), se)) {
+			for (se = series_first(ingest_series(f.in)); se != NULL;
+			    se = series_next(ingest_series(f.in), se)) {
 				char *t;
 
 				if (series_office(se) != SERIES_NATIONAL)
 					continue;
-				j = monitor_series_json(mon, se);
+				j = monitor_series_json(f.mon, se);
 				t = json_dumps(j, JSON_COMPACT);
 				printf("    national %d/%d %s\n",
 				    series_benefit(se), series_kind(se), t);
@@ -230,16 +171,10 @@ run_scenario(const struct scenario *sc, double per_week, uint64_t seed,
 			}
 		}
 	}
-	run->monitor_from = run->week0 + c.min_reference_weeks;
-	run->years = (sc->weeks - c.min_reference_weeks) / 52.1775;
+	run->monitor_from = run->week0 + f.c.min_reference_weeks;
+	run->years = (sc->weeks - f.c.min_reference_weeks) / 52.1775;
 
-	ingest_free(in);
-	monitor_free(mon);
-	explain_free(reg);
-	snprintf(path, sizeof path, "%s/records", run->dir);
-	unlink(path);
-	rmdir(run->dir);
-	conf_free(&c);
+	simfeed_close(&f);
 }
 
 static int32_t
@@ -364,12 +299,14 @@ main(int argc, char **argv)
 	char office[16], drift[64];
 	uint64_t seed = 1;
 	struct run run;
-	bool quick = false, bench = false;
+	bool quick = false, bench = false, order = false;
 	const double F = 12;
 
-	while ((ch = getopt(argc, argv, "bl:qs:t:v")) != -1) {
+	while ((ch = getopt(argc, argv, "bl:oqs:t:v")) != -1) {
 		if (ch == 'b')
 			bench = true;
+		else if (ch == 'o')
+			order = true;
 		else if (ch == 't')
 			sim_tau = strtod(optarg, NULL);
 		else if (ch == 'l')
@@ -391,6 +328,13 @@ main(int argc, char **argv)
 	printf("simcheck: %.0f decisions a week, 58 offices, seed %llu\n",
 	    per_week, (unsigned long long)seed);
 
+	if (order) {
+		/* Arrival order only: two years, the second monitored. */
+		n = simorder_check(seed, 104, per_week);
+		printf("simorder: %s\n", n == 0 ? "every order gives the same "
+		    "results" : "ORDERS DIFFER");
+		return n == 0 ? 0 : 1;
+	}
 	if (bench) {
 		/* Throughput only: two years, the model fit after the first. */
 		struct scenario sc = { "bench", 104, NULL, NULL, NULL };

@@ -27,6 +27,7 @@
 #define SIM_TAG_NATDEV		6
 #define SIM_TAG_VOLUME		7
 #define SIM_TAG_CALIBRATE	8
+#define SIM_TAG_ORDER		9
 
 #define SIM_SLOTS		(7 * 24)	/* local hours of a week */
 #define SIM_NAGES		6	/* 0 missing, then five bands */
@@ -151,6 +152,13 @@ struct sim {
 	int		 nheap;
 	uint64_t	 primaries;
 	uint64_t	 seq;
+	struct simrec	 popped;	/* the duplicate being sent */
+
+	/* Orders other than time: the whole run, drawn at creation. */
+	struct simrec	*all;
+	size_t		 nall;
+	size_t		 allnext;
+	int		 dup_pending;	/* all[allnext - 1] goes again */
 };
 
 static const char *sim_benefits[SIM_NBENEFITS] = {
@@ -175,6 +183,10 @@ static const char *sim_outcomes[4] = {
 
 static const char *sim_ages[SIM_NAGES] = {
 	"", "16-29", "30-39", "40-49", "50-59", "60-",
+};
+
+static const char *sim_orders[SIM_NORDERS] = {
+	"time", "shuffled", "office", "benefit",
 };
 static const double sim_age_dist[SIM_NBENEFITS][SIM_NAGES - 1] = {
 	{ 0.15, 0.22, 0.25, 0.25, 0.13 },
@@ -472,6 +484,8 @@ sim_options_default(struct sim_options *o)
 	o->malformed = 0.0;
 	o->duplicates = 0.0;
 	o->timestamps = SIM_TS_MIXED;
+	o->order = SIM_ORDER_TIME;
+	o->benefits = SIM_BENEFITS_ALL;
 }
 
 /* Parse a whole string as a non-negative int. */
@@ -665,6 +679,56 @@ sim_start_parse(struct sim_options *o, const char *s, char **cause)
 bad:
 	sim_cause(cause, "start: %s: want a date YYYY-MM-DD", s);
 	return (-1);
+}
+
+int
+sim_benefits_parse(struct sim_options *o, const char *s, char **cause)
+{
+	char		*copy, *save = NULL, *one;
+	unsigned	 mask = 0;
+	int		 b, ret = -1;
+
+	if ((copy = strdup(s)) == NULL) {
+		sim_cause(cause, "benefits: out of memory");
+		return (-1);
+	}
+	for (one = strtok_r(copy, ",", &save); one != NULL;
+	    one = strtok_r(NULL, ",", &save)) {
+		if ((b = sim_benefit_find(one)) == -1) {
+			sim_cause(cause, "benefits: unknown benefit %s", one);
+			goto out;
+		}
+		mask |= SIM_BENEFIT_BIT(b);
+	}
+	if (mask == 0) {
+		sim_cause(cause, "benefits: %s: name at least one", s);
+		goto out;
+	}
+	o->benefits = mask;
+	ret = 0;
+out:
+	free(copy);
+	return (ret);
+}
+
+int
+sim_order_find(const char *name)
+{
+	int	i;
+
+	for (i = 0; i < SIM_NORDERS; i++) {
+		if (strcmp(name, sim_orders[i]) == 0)
+			return (i);
+	}
+	return (-1);
+}
+
+const char *
+sim_order_name(int order)
+{
+	if (order < 0 || order >= SIM_NORDERS)
+		return ("?");
+	return (sim_orders[order]);
 }
 
 const char *
@@ -992,6 +1056,8 @@ sim_offices_make(struct sim *s)
 	}
 }
 
+static int sim_draw_all(struct sim *, char **);
+
 struct sim *
 sim_create(const struct sim_options *o, char **cause)
 {
@@ -1020,6 +1086,14 @@ sim_create(const struct sim_options *o, char **cause)
 	if (!(o->malformed >= 0.0 && o->malformed <= 1.0) ||
 	    !(o->duplicates >= 0.0 && o->duplicates <= 1.0)) {
 		sim_cause(cause, "malformed and duplicates must be in 0..1");
+		return (NULL);
+	}
+	if (o->order < 0 || o->order >= SIM_NORDERS) {
+		sim_cause(cause, "order: %d unknown", o->order);
+		return (NULL);
+	}
+	if (o->benefits == 0 || (o->benefits & ~SIM_BENEFITS_ALL) != 0) {
+		sim_cause(cause, "benefits: no benefit or an unknown one");
 		return (NULL);
 	}
 	for (i = 0; i < o->ndrifts; i++) {
@@ -1100,6 +1174,8 @@ sim_create(const struct sim_options *o, char **cause)
 		    s->caprecs);
 		goto fail;
 	}
+	if (o->order != SIM_ORDER_TIME && sim_draw_all(s, cause) == -1)
+		goto fail;
 	return (s);
 fail:
 	sim_free(s);
@@ -1119,6 +1195,7 @@ sim_free(struct sim *s)
 	free(s->volume);
 	free(s->heap);
 	free(s->recs);
+	free(s->all);
 	free(s);
 }
 
@@ -1634,36 +1711,146 @@ sim_render(struct sim *s, const struct simrec *r, int type,
 	}
 }
 
-int
-sim_next(struct sim *s, struct sim_event *ev)
+/*
+ * The next decision in time order, or NULL at the end; *type is its
+ * enum sim_type. Duplicates are queued only in time order: the other
+ * orders send each right after its first sending.
+ */
+static const struct simrec *
+sim_step(struct sim *s, int *type)
 {
-	struct simrec	 r;
 	struct simrec	*rp;
 
 	for (;;) {
 		if (s->nheap > 0 && (s->heap[0].due <= s->primaries ||
 		    (s->week == s->o.weeks - 1 && s->next == s->nrecs))) {
-			sim_heap_pop(s, &r);
-			sim_render(s, &r, SIM_DUPLICATE, ev);
-			return (0);
+			sim_heap_pop(s, &s->popped);
+			*type = SIM_DUPLICATE;
+			return (&s->popped);
 		}
 		if (s->week >= 0 && s->next < s->nrecs) {
 			rp = &s->recs[s->next++];
 			rp->seq = ++s->seq;
 			s->primaries++;
-			if (rp->dup) {
+			/* Left out after numbering, so the rest keep their ids. */
+			if (!(s->o.benefits & SIM_BENEFIT_BIT(rp->benefit)))
+				continue;
+			if (rp->dup && s->o.order == SIM_ORDER_TIME) {
 				rp->due = s->primaries + rp->dupdelay;
 				sim_heap_push(s, rp);
 			}
-			sim_render(s, rp, rp->malformed ? SIM_MALFORMED :
-			    SIM_VALID, ev);
-			return (0);
+			*type = rp->malformed ? SIM_MALFORMED : SIM_VALID;
+			return (rp);
 		}
 		if (s->week + 1 < s->o.weeks) {
 			sim_week_fill(s, s->week + 1);
 			continue;
 		}
 		if (s->nheap == 0)
-			return (1);
+			return (NULL);
 	}
+}
+
+/* Office by office, each in time order (seq follows time). */
+static int
+sim_office_cmp(const void *a, const void *b)
+{
+	const struct simrec	*ra = a, *rb = b;
+
+	if (ra->office != rb->office)
+		return (ra->office < rb->office ? -1 : 1);
+	return (ra->seq < rb->seq ? -1 : ra->seq > rb->seq);
+}
+
+/* By a random key kept in due (unused outside time order). */
+static int
+sim_shuffle_cmp(const void *a, const void *b)
+{
+	const struct simrec	*ra = a, *rb = b;
+
+	if (ra->due != rb->due)
+		return (ra->due < rb->due ? -1 : 1);
+	return (ra->seq < rb->seq ? -1 : ra->seq > rb->seq);
+}
+
+static int
+sim_benefit_cmp(const void *a, const void *b)
+{
+	const struct simrec	*ra = a, *rb = b;
+
+	if (ra->benefit != rb->benefit)
+		return (ra->benefit < rb->benefit ? -1 : 1);
+	return (ra->seq < rb->seq ? -1 : ra->seq > rb->seq);
+}
+
+/*
+ * Draw the whole run in time order, so every decision has the id and
+ * truth it has there, then put it in the arrival order asked for.
+ */
+static int
+sim_draw_all(struct sim *s, char **cause)
+{
+	const struct simrec	*r;
+	struct simrec		*tmp;
+	size_t			 total = 0, i;
+	int			 w, type;
+
+	for (w = 0; w < s->o.weeks; w++)
+		total += s->volume[w];
+	if (total > 0 && (s->all = calloc(total, sizeof *s->all)) == NULL) {
+		sim_cause(cause, "out of memory for %zu events", total);
+		return (-1);
+	}
+	while ((r = sim_step(s, &type)) != NULL) {
+		if (type != SIM_DUPLICATE)
+			s->all[s->nall++] = *r;
+	}
+	if (s->nall < total && s->nall > 0 &&
+	    (tmp = realloc(s->all, s->nall * sizeof *s->all)) != NULL)
+		s->all = tmp;
+
+	switch (s->o.order) {
+	case SIM_ORDER_SHUFFLED:
+		/*
+		 * A random key per decision rather than a shuffle of the
+		 * array: leaving benefits out keeps the rest in their order.
+		 */
+		for (i = 0; i < s->nall; i++)
+			s->all[i].due = sim_hash(s->key, SIM_TAG_ORDER,
+			    s->all[i].seq, 0, 0);
+		qsort(s->all, s->nall, sizeof *s->all, sim_shuffle_cmp);
+		break;
+	case SIM_ORDER_OFFICE:
+		qsort(s->all, s->nall, sizeof *s->all, sim_office_cmp);
+		break;
+	case SIM_ORDER_BENEFIT:
+		qsort(s->all, s->nall, sizeof *s->all, sim_benefit_cmp);
+		break;
+	}
+	return (0);
+}
+
+int
+sim_next(struct sim *s, struct sim_event *ev)
+{
+	const struct simrec	*r;
+	int			 type;
+
+	if (s->o.order == SIM_ORDER_TIME) {
+		if ((r = sim_step(s, &type)) == NULL)
+			return (1);
+		sim_render(s, r, type, ev);
+		return (0);
+	}
+	if (s->dup_pending) {
+		s->dup_pending = 0;
+		sim_render(s, &s->all[s->allnext - 1], SIM_DUPLICATE, ev);
+		return (0);
+	}
+	if (s->allnext == s->nall)
+		return (1);
+	r = &s->all[s->allnext++];
+	s->dup_pending = r->dup;
+	sim_render(s, r, r->malformed ? SIM_MALFORMED : SIM_VALID, ev);
+	return (0);
 }

@@ -33,6 +33,19 @@ enum sim_outcome {
 	SIM_DISMISSED = 3,	/* not tried on the merits */
 };
 
+/* The order events arrive in; the same events in every order. */
+enum sim_order {
+	SIM_ORDER_TIME = 0,	/* week by week, in decision time */
+	SIM_ORDER_SHUFFLED = 1,	/* a seeded permutation of the whole run */
+	SIM_ORDER_OFFICE = 2,	/* office by office, each in time order */
+	SIM_ORDER_BENEFIT = 3,	/* benefit by benefit, each in time order */
+};
+#define SIM_NORDERS		4
+
+/* Bits of sim_options.benefits. */
+#define SIM_BENEFIT_BIT(b)	(1u << (b))
+#define SIM_BENEFITS_ALL	((1u << SIM_NBENEFITS) - 1)
+
 enum sim_tsformat {
 	SIM_TS_MIXED = 0,	/* Unix seconds, local offsets and Z */
 	SIM_TS_RFC3339 = 1,	/* local offsets and Z */
@@ -69,6 +82,8 @@ struct sim_options {
 	double		 malformed;	/* fraction of events replaced by broken ones */
 	double		 duplicates;	/* fraction of valid events sent again */
 	int		 timestamps;	/* enum sim_tsformat */
+	int		 order;		/* enum sim_order */
+	unsigned	 benefits;	/* SIM_BENEFIT_BIT of those sent */
 	struct sim_drift drifts[SIM_MAXDRIFTS];
 	int		 ndrifts;
 	struct sim_shift shifts[SIM_MAXSHIFTS];
@@ -113,6 +128,11 @@ int sim_drift_parse(struct sim_options *o, const char *s, char **cause);
 int sim_shift_parse(struct sim_options *o, const char *s, char **cause);
 /* Parse "YYYY-MM-DD" into o's start date (the Monday is checked later). */
 int sim_start_parse(struct sim_options *o, const char *s, char **cause);
+/* Parse a comma-separated list of benefit names into o->benefits. */
+int sim_benefits_parse(struct sim_options *o, const char *s, char **cause);
+/* enum sim_order of "time", "shuffled", "office" or "benefit"; -1 if not. */
+int sim_order_find(const char *name);
+const char *sim_order_name(int order);
 
 /*
  * Make a simulation. Selects the Europe/Stockholm zone for the process
@@ -121,7 +141,11 @@ int sim_start_parse(struct sim_options *o, const char *s, char **cause);
  */
 struct sim *sim_create(const struct sim_options *o, char **cause);
 void sim_free(struct sim *s);
-/* The next event into ev: 0, or 1 at the end. */
+/*
+ * The next event into ev: 0, or 1 at the end. Orders other than time
+ * draw the whole run first (about 80 bytes an event) and send each
+ * duplicate right after its first sending.
+ */
 int sim_next(struct sim *s, struct sim_event *ev);
 
 int sim_noffices(const struct sim *s);

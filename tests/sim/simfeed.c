@@ -1,0 +1,109 @@
+/*
+ * The simulator straight into ingest and the monitor: one entry at a
+ * time with made-up stream ids, as stream.c would hand them over.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "decision.h"
+#include "explain.h"
+#include "log.h"
+#include "monitor.h"
+#include "simfeed.h"
+#include "simmodel.h"
+#include "xmalloc.h"
+
+/* arg points to the ingest, which exists only after the monitor. */
+static int
+simfeed_records_cb(void *arg, uint64_t *len)
+{
+	struct ingest *const *in = arg;
+
+	return *in != NULL ? ingest_records_flush(*in, len) : -1;
+}
+
+void
+simfeed_open(struct simfeed *f, int64_t look_ms, bool outlier,
+    const char *explanation)
+{
+	char *cause = NULL;
+
+	memset(f, 0, sizeof *f);
+	f->id.ms = 1;
+	strcpy(f->dir, "/tmp/stabild-simcheck-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		fatal("simcheck: mkdtemp");
+	conf_default(&f->c);
+	free(f->c.state_dir);
+	f->c.state_dir = xstrdup(f->dir);
+	f->c.dedup_window = 1000;
+	if (look_ms > 0)
+		f->c.evaluate_every_ms = look_ms;
+	f->c.outlier_alerts = outlier;
+	f->reg = explain_create();
+	if (explanation != NULL) {
+		json_error_t jerr;
+		json_t *j = json_loads(explanation, 0, &jerr);
+		struct explanation *e;
+
+		if (j == NULL || explain_from_json(j,
+		    (const char *const *)f->c.benefits, f->c.nbenefits, &e,
+		    &cause) == -1 || explain_add(f->reg, e, &cause) == -1)
+			fatalx("simcheck: explanation: %s", cause);
+		json_decref(j);
+	}
+	f->in = NULL;
+	f->mon = monitor_create(&f->c, f->reg, simfeed_records_cb, &f->in);
+	f->in = ingest_create(&f->c, monitor_detector(f->mon));
+	if (ingest_open(f->in, &cause) == -1)
+		fatalx("simcheck: %s", cause);
+}
+
+void
+simfeed_run(struct simfeed *f, struct sim *s)
+{
+	struct sim_event ev;
+	struct decision_field fields[SIM_MAXFIELDS];
+	struct timespec t0, t1;
+	char *cause = NULL;
+	int i;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (sim_next(s, &ev) == 0) {
+		for (i = 0; i < ev.nfields; i++) {
+			fields[i].name = ev.names[i];
+			fields[i].namelen = strlen(ev.names[i]);
+			fields[i].value = ev.values[i];
+			fields[i].valuelen = ev.lens[i];
+		}
+		f->id.seq++;
+		if (ingest_entry(f->in, &f->id, fields, (size_t)ev.nfields,
+		    false, SIMFEED_NOW, &cause) == INGEST_INVALID &&
+		    f->nbad++ == 0)
+			printf("  invalid: %s\n", cause);
+		free(cause);
+		cause = NULL;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	f->seconds = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+}
+
+void
+simfeed_close(struct simfeed *f)
+{
+	char path[128];
+
+	ingest_free(f->in);
+	monitor_free(f->mon);
+	explain_free(f->reg);
+	snprintf(path, sizeof path, "%s/records", f->dir);
+	unlink(path);
+	rmdir(f->dir);
+	conf_free(&f->c);
+}
