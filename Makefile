@@ -193,6 +193,7 @@ $(SIM): $(BUILDDIR)/tests/sim/sim.o $(BUILDDIR)/tests/sim/simmodel.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(SIMCHECK): $(BUILDDIR)/tests/sim/simcheck.o $(BUILDDIR)/tests/sim/simmodel.o \
+		$(BUILDDIR)/tests/sim/oracle.o \
 		$(CORE_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
