@@ -199,6 +199,7 @@ $(SIM): $(BUILDDIR)/tests/sim/sim.o $(BUILDDIR)/tests/sim/simmodel.o
 
 $(SIMCHECK): $(BUILDDIR)/tests/sim/simcheck.o $(BUILDDIR)/tests/sim/simmodel.o \
 		$(BUILDDIR)/tests/sim/simfeed.o $(BUILDDIR)/tests/sim/simorder.o \
+		$(BUILDDIR)/tests/sim/oracle.o \
 		$(CORE_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -16,9 +16,12 @@
 
 #include "alert.h"
 #include "conf.h"
+#include "detect.h"
+#include "explain.h"
 #include "ingest.h"
 #include "log.h"
 #include "monitor.h"
+#include "oracle.h"
 #include "period.h"
 #include "simfeed.h"
 #include "simmodel.h"
@@ -26,6 +29,7 @@
 #include "sink.h"
 #include "xmalloc.h"
 
+#define NSEEDS		3	/* seeds of the checks that must hold on each */
 #define MAX_SEEN	4096
 
 struct seen {
@@ -80,6 +84,19 @@ struct run {
 	uint64_t	 decisions;
 	char		 dir[64];
 };
+
+/*
+ * What a scenario may watch besides the alerts: every simulated event
+ * with its truth, and the monitor just before it is torn down. NULL when
+ * nothing watches, which costs one test per event; either may be NULL.
+ */
+struct run_hook {
+	void	(*event)(void *, const struct sim_event *);
+	void	(*end)(void *, const struct monitor *, const struct ingest *);
+	void	 *arg;
+};
+
+static const struct run_hook *hook;
 
 static void
 check(bool ok, const char *scenario, const char *fmt, ...)
@@ -137,6 +154,10 @@ run_scenario(const struct scenario *sc, double per_week, uint64_t seed,
 	struct sim *s = sim_create(&o, &cause);
 	if (s == NULL)
 		fatalx("simcheck: %s", cause);
+	if (hook != NULL) {
+		f.event = hook->event;
+		f.event_arg = hook->arg;
+	}
 	simfeed_run(&f, s);
 	sim_free(s);
 	run->seconds = f.seconds;
@@ -173,6 +194,8 @@ run_scenario(const struct scenario *sc, double per_week, uint64_t seed,
 	}
 	run->monitor_from = run->week0 + f.c.min_reference_weeks;
 	run->years = (sc->weeks - f.c.min_reference_weeks) / 52.1775;
+	if (hook != NULL && hook->end != NULL)
+		hook->end(hook->arg, f.mon, f.in);
 
 	simfeed_close(&f);
 }
@@ -212,32 +235,58 @@ cmp_office(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The office of median volume, from the simulator's first weeks. */
+/*
+ * Offices by volume, smallest first, as office_rank left them, and the
+ * weekly information, sum of p0 (1 - p0), of each office's series.
+ */
+#define RANK_WEEKS	8
+static int office_order[SIM_MAXOFFICES];
+static char office_names[SIM_MAXOFFICES][SIM_OFFICEMAX];
+static double office_info[SIM_MAXOFFICES][SIM_NBENEFITS][SIM_NKINDS];
+static int noffices;
+
+/* Rank the offices by volume, from the simulator's first weeks. */
 static void
-median_office(uint64_t seed, double per_week, char *out, size_t len)
+office_rank(uint64_t seed, double per_week)
 {
 	struct sim_options o;
 	struct sim_event ev;
 	struct sim *s;
 	char *cause = NULL;
-	int idx[SIM_MAXOFFICES], i, n;
+	int *idx = office_order, i, n;
 
 	sim_options_default(&o);
 	o.seed = seed;
-	o.weeks = 8;
+	o.weeks = RANK_WEEKS;
 	o.per_week = per_week;
 	if (sim_start_parse(&o, "2015-01-05", &cause) == -1 ||
 	    (s = sim_create(&o, &cause)) == NULL)
 		fatalx("simcheck: %s", cause);
 	memset(office_volume, 0, sizeof office_volume);
-	while (sim_next(s, &ev) == 0)
+	memset(office_info, 0, sizeof office_info);
+	while (sim_next(s, &ev) == 0) {
 		office_volume[ev.office]++;
+		if (ev.type == SIM_VALID && ev.outcome != SIM_DISMISSED)
+			office_info[ev.office][ev.benefit][ev.kind] +=
+			    ev.p0 * (1 - ev.p0) / RANK_WEEKS;
+	}
 	n = sim_noffices(s);
 	for (i = 0; i < n; i++)
 		idx[i] = i;
 	qsort(idx, (size_t)n, sizeof *idx, cmp_office);
-	snprintf(out, len, "%s", sim_office_name(s, idx[n / 2]));
+	for (i = 0; i < n; i++)
+		snprintf(office_names[i], sizeof office_names[i], "%s",
+		    sim_office_name(s, i));
+	noffices = n;
 	sim_free(s);
+}
+
+/* The office of median volume. */
+static void
+median_office(uint64_t seed, double per_week, char *out, size_t len)
+{
+	office_rank(seed, per_week);
+	snprintf(out, len, "%s", office_names[office_order[noffices / 2]]);
 }
 
 /* Alerts in a group with onset at or after a simulation week. */
@@ -290,12 +339,468 @@ check_office_shift(const char *name, const char *office, int from,
 	    name, onset_ok, n);
 }
 
+/* ---------------------------------------------------------------------
+ * Checks run on several seeds: the false-alarm budget with every series
+ * live, small series against an oracle, and national changes against
+ * the office series.
+ */
+
+/* What a seed's in-control run gave, for the checks that compare. */
+struct tally {
+	double		 years;
+	int		 alarms;	/* all, once monitored */
+	int		 national;	/* of them national */
+	int		 office_after;	/* see NATCHANGE_* below */
+	int		 series;	/* with reference data */
+	int		 live;		/* of them with a finite threshold */
+	int		 empty;		/* series without reference data */
+	int		 underpowered;
+};
+
+/* The national change of the explained and unexplained scenarios. */
+#define NATCHANGE_BENEFIT	"sjukpenning"
+#define NATCHANGE_KIND		"ongoing"
+#define NATCHANGE_WEEK		80	/* 2016-07-18 */
+#define NATCHANGE_DATE		"2016-07-18"
+#define NATCHANGE_AFTER		40
+
+/* Office alerts of a benefit and kind detected in weeks [from, to). */
+static int
+office_alerts_detected(const struct run *run, const char *benefit,
+    const char *kind, int from, int to)
+{
+	int i, n = 0;
+
+	for (i = 0; i < nseen; i++) {
+		if (seen[i].a.scope == ALERT_OFFICE &&
+		    series_is(&seen[i].a, NULL, benefit, kind) &&
+		    seen[i].detected_week >= run->week0 + from &&
+		    seen[i].detected_week < run->week0 + to)
+			n++;
+	}
+	return n;
+}
+
+static bool
+json_has_flag(json_t *j, const char *flag)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(j, "flags"), i, v) {
+		if (strcmp(json_string_value(v), flag) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* End hook: how many series could alarm, as GET /v1/series shows them. */
+static void
+tally_end(void *arg, const struct monitor *mon, const struct ingest *in)
+{
+	struct tally *t = arg;
+	const struct series_set *set = ingest_series(in);
+	const struct series *se;
+	json_t *j;
+
+	for (se = series_first(set); se != NULL; se = series_next(set, se)) {
+		j = monitor_series_json(mon, se);
+		if (!(json_number_value(json_object_get(j,
+		    "weekly_weight")) > 0))
+			t->empty++;
+		else {
+			t->series++;
+			t->live += json_is_number(json_object_get(j,
+			    "threshold"));
+		}
+		t->underpowered += json_has_flag(j, "underpowered");
+		json_decref(j);
+	}
+}
+
+/* Run a seed in control and keep what the other checks compare with. */
+static void
+tally_run(struct tally *t, const struct scenario *sc, double per_week,
+    uint64_t seed, struct run *run)
+{
+	struct run_hook h = { NULL, tally_end, t };
+	int i;
+
+	memset(t, 0, sizeof *t);
+	hook = &h;
+	run_scenario(sc, per_week, seed, run);
+	hook = NULL;
+	t->years = run->years;
+	for (i = 0; i < nseen; i++) {
+		if (seen[i].detected_week < run->monitor_from)
+			continue;
+		t->alarms++;
+		t->national += seen[i].a.scope == ALERT_NATIONAL;
+	}
+	t->office_after = office_alerts_detected(run, NATCHANGE_BENEFIT,
+	    NATCHANGE_KIND, NATCHANGE_WEEK, NATCHANGE_WEEK + NATCHANGE_AFTER);
+	printf("       %s (seed %llu): %d false alarms (%d national) in %.1f "
+	    "monitored years; %d of %d series with reference data have a "
+	    "finite threshold (%d without data), %d underpowered\n", sc->name,
+	    (unsigned long long)seed, t->alarms, t->national, t->years,
+	    t->live, t->series, t->empty, t->underpowered);
+}
+
+/* CUSUMs of the whole system: both directions of every series. */
+static int
+budget_cusums(const struct conf *c)
+{
+	return 2 * (noffices + 1) * c->nbenefits * SIM_NKINDS;
+}
+
+/*
+ * The budget over several seeds: overall 0.7-1.3 times the configured
+ * rate, the national series within twice their share.
+ */
+static void
+check_budget(const struct tally *t, int n)
+{
+	struct conf c;
+	double years = 0, F, share, rate, nrate;
+	int i, alarms = 0, national = 0, live = 1;
+
+	conf_default(&c);
+	F = c.false_alarms_per_year;
+	share = F * 2 * c.nbenefits * SIM_NKINDS / budget_cusums(&c);
+	for (i = 0; i < n; i++) {
+		years += t[i].years;
+		alarms += t[i].alarms;
+		national += t[i].national;
+		live &= t[i].live == t[i].series && t[i].series > 0;
+	}
+	rate = alarms / years;
+	nrate = national / years;
+	check(live, "budget", "every series with reference data has a finite "
+	    "threshold on each of %d seeds", n);
+	check(rate >= 0.7 * F && rate <= 1.3 * F, "budget", "%d false alarms "
+	    "in %.1f monitored years over %d seeds = %.1f a year (configured "
+	    "%.0f; allowed %.1f-%.1f)", alarms, years, n, rate, F, 0.7 * F,
+	    1.3 * F);
+	check(nrate <= 2 * share, "budget", "%d national false alarms in %.1f "
+	    "years = %.2f a year (their share %.2f; allowed up to %.2f)",
+	    national, years, nrate, share, 2 * share);
+	conf_free(&c);
+}
+
+/* Where a small series sits among the offices by volume. */
+enum small_rank {
+	SMALL_LARGEST,
+	SMALL_MEDIAN,
+	SMALL_SMALLEST,
+};
+
+struct small_pick {
+	enum small_rank	 rank;
+	const char	*benefit;
+	const char	*kind;
+	double		 odds_ratio;
+};
+
+/*
+ * Series of 0.5-4 units of weekly information: long-term benefits in
+ * large and median offices, sjukpenning in the smallest. Both directions.
+ */
+static const struct small_pick small_picks[] = {
+	{ SMALL_LARGEST, "rehabiliteringsersattning", "first", 2.5 },
+	{ SMALL_LARGEST, "rehabiliteringsersattning", "ongoing", 0.4 },
+	{ SMALL_MEDIAN, "sjukersattning", "ongoing", 2.5 },
+	{ SMALL_MEDIAN, "aktivitetsersattning", "first", 0.4 },
+	{ SMALL_SMALLEST, "sjukpenning", "first", 2.5 },
+	{ SMALL_SMALLEST, "sjukpenning", "first", 0.4 },
+};
+#define NSMALL	((int)(sizeof small_picks / sizeof small_picks[0]))
+
+#define SMALL_CHANGE	80
+#define SMALL_AFTER	78
+#define SMALL_MIN_INFO	0.5	/* units a week of a small series */
+#define SMALL_MAX_INFO	4
+#define SMALL_PICK_INFO	0.75	/* from the first weeks, busier than most */
+
+struct small_watch {
+	int		 office[NSMALL];
+	int		 benefit[NSMALL];
+	int		 kind[NSMALL];
+	struct oracle	*oracle[NSMALL];
+	int		 underpowered[NSMALL];	/* -1 unknown */
+};
+
+/*
+ * The office of pick i: the one at its rank or the next larger whose
+ * series has enough information (the smallest offices of a world may
+ * have next to none) and is not changed already.
+ */
+static int
+small_office(const struct small_watch *sw, int i)
+{
+	int r, r0, j, office, b = sw->benefit[i], k = sw->kind[i];
+
+	switch (small_picks[i].rank) {
+	case SMALL_LARGEST:
+		r0 = noffices - 1;
+		break;
+	case SMALL_MEDIAN:
+		r0 = noffices / 2;
+		break;
+	default:
+		r0 = 0;
+		break;
+	}
+	for (r = r0; r < noffices; r++) {
+		office = office_order[r];
+		if (office_info[office][b][k] < SMALL_PICK_INFO)
+			continue;
+		for (j = 0; j < i; j++) {
+			if (sw->office[j] == office && sw->benefit[j] == b &&
+			    sw->kind[j] == k)
+				break;
+		}
+		if (j == i)
+			return office;
+	}
+	return office_order[r0];
+}
+
+/* Event hook: the truth of each decision on the merits to its oracle. */
+static void
+small_event(void *arg, const struct sim_event *ev)
+{
+	struct small_watch *sw = arg;
+	int i;
+
+	if (ev->type != SIM_VALID || ev->outcome == SIM_DISMISSED)
+		return;
+	for (i = 0; i < NSMALL; i++) {
+		if (ev->office == sw->office[i] &&
+		    ev->benefit == sw->benefit[i] && ev->kind == sw->kind[i])
+			oracle_add(sw->oracle[i], ev->week,
+			    ev->outcome == SIM_REJECTED, ev->p0);
+	}
+}
+
+/* End hook: is each changed series flagged underpowered? */
+static void
+small_end(void *arg, const struct monitor *mon, const struct ingest *in)
+{
+	struct small_watch *sw = arg;
+	const struct series_set *set = ingest_series(in);
+	const struct series *se;
+	json_t *j;
+	int i;
+
+	for (se = series_first(set); se != NULL; se = series_next(set, se)) {
+		if (series_office(se) == SERIES_NATIONAL)
+			continue;
+		for (i = 0; i < NSMALL; i++) {
+			if (strcmp(series_office_name(set, series_office(se)),
+			    office_names[sw->office[i]]) != 0 ||
+			    series_benefit(se) != sw->benefit[i] ||
+			    series_kind(se) != sw->kind[i])
+				continue;
+			j = monitor_series_json(mon, se);
+			sw->underpowered[i] = json_has_flag(j, "underpowered");
+			json_decref(j);
+		}
+	}
+}
+
+static double
+median_of(int *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_int);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+/*
+ * Changes of odds ratio 2.5 up and down in small series, all from one
+ * week: each detected, the median delay within 1.3 times that of an
+ * oracle CUSUM that knows the true probabilities; and a series flagged
+ * underpowered alarms all the same.
+ */
+static void
+check_small_series(uint64_t seed, double per_week)
+{
+	struct small_watch sw;
+	struct run_hook h = { small_event, small_end, &sw };
+	struct sim_options so;
+	struct scenario sc = { "small-series", SMALL_CHANGE + SMALL_AFTER,
+	    NULL, NULL, NULL };
+	struct conf c;
+	struct run run;
+	char drifts[1024];
+	size_t len = 0;
+	double delta, arl0, tau, hh, info, dmed, omed, arl, arl_min = INFINITY;
+	double info_min = INFINITY, info_max = 0;
+	int i, k, det[NSMALL], orc[NSMALL], ndet = 0, nunder = 0, under_ok = 0;
+	int32_t first;
+	enum alert_direction dir;
+
+	conf_default(&c);
+	sim_options_default(&so);
+	tau = sim_tau >= 0 ? sim_tau : so.tau;
+	office_rank(seed, per_week);
+	for (i = 0; i < c.nbenefits; i++) {
+		if (strcmp(c.benefits[i], sim_benefit_name(i)) != 0)
+			fatalx("simcheck: benefit %d is %s, simulated %s", i,
+			    c.benefits[i], sim_benefit_name(i));
+	}
+	delta = log(c.design_or_office);
+	arl0 = detect_budget_arl0(c.false_alarms_per_year,
+	    budget_cusums(&c));
+	for (i = 0; i < NSMALL; i++) {
+		const struct small_pick *p = &small_picks[i];
+
+		sw.benefit[i] = sim_benefit_find(p->benefit);
+		sw.kind[i] = sim_kind_find(p->kind);
+		sw.office[i] = small_office(&sw, i);
+		sw.oracle[i] = oracle_create(p->odds_ratio > 1 ? delta : -delta,
+		    tau * tau, sc.weeks);
+		sw.underpowered[i] = -1;
+		len += (size_t)snprintf(drifts + len, sizeof drifts - len,
+		    "%s%s:%s:%s:%d:%g", i > 0 ? " " : "",
+		    office_names[sw.office[i]], p->benefit, p->kind,
+		    SMALL_CHANGE, p->odds_ratio);
+	}
+	sc.drift = drifts;
+	hook = &h;
+	run_scenario(&sc, per_week, seed, &run);
+	hook = NULL;
+
+	for (i = 0; i < NSMALL; i++) {
+		const struct small_pick *p = &small_picks[i];
+
+		dir = p->odds_ratio > 1 ? ALERT_UP : ALERT_DOWN;
+		first = INT32_MAX;
+		for (k = 0; k < nseen; k++) {
+			const struct alert *a = &seen[k].a;
+
+			if (a->scope == ALERT_OFFICE && a->direction == dir &&
+			    series_is(a, office_names[sw.office[i]],
+			    p->benefit, p->kind) && seen[k].detected_week >=
+			    run.week0 + SMALL_CHANGE &&
+			    seen[k].detected_week < first)
+				first = seen[k].detected_week;
+		}
+		/* Not found in the window counts as one week beyond it. */
+		det[i] = first != INT32_MAX ? first - (run.week0 +
+		    SMALL_CHANGE) + 1 : SMALL_AFTER + 1;
+		ndet += first != INT32_MAX;
+		info = oracle_info(sw.oracle[i], 0, SMALL_CHANGE);
+		hh = oracle_calibrate(sw.oracle[i], 0, SMALL_CHANGE, arl0,
+		    seed * 1000 + (uint64_t)i);
+		arl = oracle_null_arl(sw.oracle[i], 0, SMALL_CHANGE, arl0,
+		    seed * 1000 + 500 + (uint64_t)i);
+		if (!(arl >= arl_min))
+			arl_min = arl;
+		if (info < info_min)
+			info_min = info;
+		if (info > info_max)
+			info_max = info;
+		orc[i] = oracle_delay(sw.oracle[i], SMALL_CHANGE, sc.weeks);
+		if (orc[i] < 0)
+			orc[i] = SMALL_AFTER + 1;
+		if (sw.underpowered[i] == 1) {
+			nunder++;
+			under_ok += first != INT32_MAX;
+		}
+		printf("       small-series (seed %llu): %s %s/%s OR %.2f, %.2f "
+		    "units a week%s: detector %s%d weeks, oracle %s%d weeks "
+		    "(h %.2f)\n", (unsigned long long)seed,
+		    office_names[sw.office[i]], p->benefit,
+		    p->kind, p->odds_ratio, info, sw.underpowered[i] == 1 ?
+		    ", underpowered" : sw.underpowered[i] < 0 ? ", no state" :
+		    "", det[i] > SMALL_AFTER ? "> " : "", det[i] > SMALL_AFTER ?
+		    SMALL_AFTER : det[i], orc[i] > SMALL_AFTER ? "> " : "",
+		    orc[i] > SMALL_AFTER ? SMALL_AFTER : orc[i], hh);
+		oracle_free(sw.oracle[i]);
+	}
+	dmed = median_of(det, NSMALL);
+	omed = median_of(orc, NSMALL);
+	check(info_min >= SMALL_MIN_INFO && info_max <= SMALL_MAX_INFO,
+	    "small-series", "seed %llu: the changed series have %.2f-%.2f "
+	    "units of weekly information (wanted %.1f-%.0f)",
+	    (unsigned long long)seed, info_min, info_max, SMALL_MIN_INFO,
+	    (double)SMALL_MAX_INFO);
+	check(arl_min >= 0.75 * arl0, "small-series", "seed %llu: oracle "
+	    "thresholds checked on fresh null streams: in-control run length "
+	    "at least %.0f weeks (target %.0f)", (unsigned long long)seed,
+	    arl_min, arl0);
+	check(ndet == NSMALL, "small-series", "seed %llu: %d of %d changes "
+	    "detected within %d weeks", (unsigned long long)seed, ndet, NSMALL,
+	    SMALL_AFTER);
+	check(dmed <= 1.3 * omed, "small-series", "seed %llu: median delay "
+	    "%.1f weeks, oracle %.1f (allowed up to %.1f)",
+	    (unsigned long long)seed, dmed, omed, 1.3 * omed);
+	check(nunder > 0 && under_ok == nunder, "small-series", "seed %llu: "
+	    "%d of %d underpowered series alarmed", (unsigned long long)seed,
+	    under_ok, nunder);
+	conf_free(&c);
+}
+
+/*
+ * A national change of OR 1.3 in sjukpenning/ongoing, explained by
+ * legislation for all offices or not explained: the office series are
+ * measured against the concurrent nation, so neither may raise more
+ * office alerts of that benefit and kind than control does.
+ */
+static void
+check_national_change(uint64_t seed, double per_week, bool explained,
+    const struct tally *ic)
+{
+	char drift[128];
+	struct scenario sc = { explained ? "national-explained" :
+	    "national-unexplained", NATCHANGE_WEEK + NATCHANGE_AFTER, drift,
+	    NULL, explained ? "{\"id\": \"prop-2016-ongoing\", \"kind\": "
+	    "\"legislation\", \"effective_from\": \"" NATCHANGE_DATE "\", "
+	    "\"effective_to\": null, \"benefits\": [\"" NATCHANGE_BENEFIT
+	    "\"], \"kinds\": [\"" NATCHANGE_KIND "\"], \"offices\": [], "
+	    "\"reference\": \"Prop. 2015/16:2\", \"description\": \"test\"}" :
+	    NULL };
+	struct run run;
+	int i, off, up = 0, nat = 0, expl = 0;
+
+	snprintf(drift, sizeof drift, "national:%s:%s:%d:1.3",
+	    NATCHANGE_BENEFIT, NATCHANGE_KIND, NATCHANGE_WEEK);
+	run_scenario(&sc, per_week, seed, &run);
+	for (i = 0; i < nseen; i++) {
+		const struct alert *a = &seen[i].a;
+
+		if (a->scope != ALERT_NATIONAL || !series_is(a, NULL,
+		    NATCHANGE_BENEFIT, NATCHANGE_KIND) ||
+		    seen[i].detected_week < run.week0 + NATCHANGE_WEEK)
+			continue;
+		nat++;
+		expl += a->classification == ALERT_EXPLAINED;
+	}
+	off = office_alerts_detected(&run, NATCHANGE_BENEFIT, NATCHANGE_KIND,
+	    NATCHANGE_WEEK, sc.weeks);
+	for (i = 0; i < nseen; i++) {
+		up += seen[i].a.scope == ALERT_OFFICE &&
+		    series_is(&seen[i].a, NULL, NATCHANGE_BENEFIT,
+		    NATCHANGE_KIND) && seen[i].a.direction == ALERT_UP &&
+		    seen[i].detected_week >= run.week0 + NATCHANGE_WEEK;
+	}
+	printf("       %s (seed %llu): %d national alert(s) for %s/%s, %d "
+	    "explained\n", sc.name, (unsigned long long)seed, nat,
+	    NATCHANGE_BENEFIT, NATCHANGE_KIND, expl);
+	check(off <= ic->office_after, sc.name, "seed %llu: %d office alerts "
+	    "(%d up, %d down) in %s/%s detected in the %d weeks after the "
+	    "change (in control, same seed: %d)", (unsigned long long)seed,
+	    off, up, off - up, NATCHANGE_BENEFIT, NATCHANGE_KIND,
+	    NATCHANGE_AFTER, ic->office_after);
+}
+
 int
 main(int argc, char **argv)
 {
 	double per_week = 20000, years;
 	int weeks_ic = 52 + 156, shift_at = 80, i, ch, n, off, nat;
-	int ic_office, ic_national;
+	int ic_office, ic_national, sd;
+	struct tally ic[NSEEDS];
 	char office[16], drift[64];
 	uint64_t seed = 1;
 	struct run run;
@@ -352,7 +857,7 @@ main(int argc, char **argv)
 		struct scenario sc = { "in-control", weeks_ic, NULL, NULL,
 		    NULL };
 
-		run_scenario(&sc, per_week, seed, &run);
+		tally_run(&ic[0], &sc, per_week, seed, &run);
 		n = 0;
 		for (i = 0; i < nseen; i++)
 			n += seen[i].detected_week >= run.monitor_from;
@@ -568,6 +1073,25 @@ main(int argc, char **argv)
 		    "outlier_alerts on, direction agreeing with the odds "
 		    "ratio in %d", out, up);
 	}
+	/*
+	 * 10. More seeds: small series against the oracle, national changes
+	 * explained and not, and the budget over all of them.
+	 */
+	for (sd = 0; sd < NSEEDS; sd++) {
+		if (sd > 0) {
+			struct scenario sc = { "in-control", weeks_ic, NULL,
+			    NULL, NULL };
+
+			tally_run(&ic[sd], &sc, per_week, seed + (uint64_t)sd,
+			    &run);
+		}
+		check_small_series(seed + (uint64_t)sd, per_week);
+		check_national_change(seed + (uint64_t)sd, per_week, true,
+		    &ic[sd]);
+		check_national_change(seed + (uint64_t)sd, per_week, false,
+		    &ic[sd]);
+	}
+	check_budget(ic, NSEEDS);
 	sink_unregister_all();
 	printf("simcheck: %s\n", failures == 0 ? "all checks hold" :
 	    "SOME CHECKS FAILED");

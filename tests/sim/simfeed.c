@@ -75,6 +75,8 @@ simfeed_run(struct simfeed *f, struct sim *s)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (sim_next(s, &ev) == 0) {
+		if (f->event != NULL)
+			f->event(f->event_arg, &ev);
 		for (i = 0; i < ev.nfields; i++) {
 			fields[i].name = ev.names[i];
 			fields[i].namelen = strlen(ev.names[i]);

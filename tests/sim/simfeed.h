@@ -16,6 +16,7 @@
 struct explain_registry;
 struct monitor;
 struct sim;
+struct sim_event;
 
 struct simfeed {
 	struct conf		 c;
@@ -25,6 +26,9 @@ struct simfeed {
 	struct stream_id	 id;
 	int			 nbad;		/* entries refused */
 	double			 seconds;	/* in simfeed_run */
+	/* Sees every event with its truth before ingest does; or NULL. */
+	void			(*event)(void *, const struct sim_event *);
+	void			*event_arg;
 	char			 dir[64];	/* the state directory */
 };
 
