@@ -55,6 +55,7 @@ CORE_SRCS := \
 	daemon/dedup.c \
 	daemon/records.c \
 	daemon/detect.c \
+	daemon/arl.c \
 	daemon/model.c \
 	daemon/file.c \
 	daemon/utc.c \
@@ -119,7 +120,7 @@ MAN8 := daemon/man/stabild.8
 # Unit tests: each links its module and only what that module needs.
 UNIT_TESTS := test_log test_buf test_conf test_auth test_decision test_period \
 	test_series test_dedup test_records test_checkpoint test_ingest test_alert \
-	test_reply test_model test_detect test_explain test_spool \
+	test_reply test_model test_detect test_arl test_explain test_spool \
 	test_webhook test_silence test_email test_route test_ui test_simmodel
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILDDIR)/tests/%)
 
@@ -144,6 +145,8 @@ deps_test_ingest := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/conf.o \
 deps_test_reply := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/reply.o
 deps_test_model := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/model.o
 deps_test_detect := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/detect.o
+deps_test_arl := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/detect.o \
+	$(BUILDDIR)/daemon/arl.o
 deps_test_alert := $(BASE) $(BUILDDIR)/daemon/utc.o $(BUILDDIR)/alerts/alert.o \
 	$(BUILDDIR)/alerts/sink.o
 deps_test_explain := $(BASE) $(BUILDDIR)/daemon/explain.o $(BUILDDIR)/daemon/period.o \

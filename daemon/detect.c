@@ -418,3 +418,68 @@ detect_expit(double x)
 	e = exp(x);
 	return e / (1 + e);
 }
+
+/* pbar is kept off 0 and 1 so g stays finite. */
+#define DETECT_PBAR_MIN		1e-9
+
+/*
+ * g(delta, p) = (log(1 - p + p e^delta) - delta p)/(p (1 - p)), the
+ * Bernoulli cumulant generating function less its linear term, per unit
+ * variance. For p > 1/2 the same value comes as
+ * log(1 - (1 - p) + (1 - p) e^-delta) + delta (1 - p), which keeps the
+ * small factor inside log1p. Below |delta| = 1e-3 the cumulant series
+ * d^2/2 + k3 d^3/6 + k4 d^4/24 + k5 d^5/120 (per unit variance) is exact
+ * to double precision, where the direct form would cancel.
+ */
+static double
+detect_bernoulli_g(double delta, double p)
+{
+	double q = p * (1 - p), k3 = 1 - 2 * p, k4 = 1 - 6 * q,
+	    k5 = k3 * (1 - 12 * q);
+
+	if (fabs(delta) < 1e-3)
+		return delta * delta * (0.5 + delta * (k3 / 6 + delta *
+		    (k4 / 24 + delta * k5 / 120)));
+	if (p > 0.5)
+		return (log1p((1 - p) * expm1(-delta)) + delta * (1 - p)) / q;
+	return (log1p(p * expm1(delta)) - delta * p) / q;
+}
+
+/* The exact binomial week LLR, shrunk by 1 + tau2 v like detect_llr. */
+double
+detect_llr_bernoulli(double delta, double oe, double e, double v, double n,
+    double tau2)
+{
+	double pbar, d, llr;
+
+	if (!isfinite(delta) || !isfinite(oe) || !isfinite(e) ||
+	    !isfinite(v) || !isfinite(n) || !isfinite(tau2) || n <= 0 ||
+	    v <= 0)
+		return 0;
+	d = 1 + tau2 * v;
+	if (!(d > 0))
+		return 0;
+	pbar = fmin(fmax(e / n, DETECT_PBAR_MIN), 1 - DETECT_PBAR_MIN);
+	llr = (delta * oe - v * detect_bernoulli_g(delta, pbar)) / d;
+	return isfinite(llr) ? llr : 0;
+}
+
+void
+detect_cusum_update_bernoulli(struct detect_cusum *c, int32_t week,
+    double oe, double e, double v, double n, double tau2, double delta)
+{
+	detect_cusum_step(&c->up, &c->up_start, week,
+	    detect_llr_bernoulli(delta, oe, e, v, n, tau2));
+	detect_cusum_step(&c->down, &c->down_start, week,
+	    detect_llr_bernoulli(-delta, oe, e, v, n, tau2));
+}
+
+void
+detect_cusum_peek_bernoulli(const struct detect_cusum *c, double oe,
+    double e, double v, double n, double tau2, double delta, double *up,
+    double *down)
+{
+	*up = fmax(0, c->up + detect_llr_bernoulli(delta, oe, e, v, n, tau2));
+	*down = fmax(0, c->down + detect_llr_bernoulli(-delta, oe, e, v, n,
+	    tau2));
+}

@@ -170,4 +170,26 @@ double detect_logit(double p);
 /* 1/(1 + exp(-x)) without overflow for any x; NaN stays NaN. */
 double detect_expit(double x);
 
+/*
+ * The week's exact Bernoulli-form LLR for a shift delta (signed): with
+ * pbar = e/n (clamped into (1e-9, 1 - 1e-9)) and
+ * g(delta, p) = (log(1 - p + p e^delta) - delta p)/(p (1 - p)),
+ * LLR = (delta oe - v g(delta, pbar))/(1 + tau2 v), oe = O - E, e = E,
+ * v = sum p(1-p), n decisions. With tau2 = 0 and v = n pbar (1 - pbar) it
+ * is the binomial log-likelihood ratio of Steiner et al. summed over the
+ * week; g -> delta^2/2 as delta -> 0, giving detect_llr. 0 when n <= 0,
+ * v <= 0 or any input is not finite.
+ */
+double detect_llr_bernoulli(double delta, double oe, double e, double v,
+    double n, double tau2);
+/*
+ * detect_cusum_update and detect_cusum_peek with detect_llr_bernoulli: the
+ * same struct, the same excursion starts.
+ */
+void detect_cusum_update_bernoulli(struct detect_cusum *c, int32_t week,
+    double oe, double e, double v, double n, double tau2, double delta);
+void detect_cusum_peek_bernoulli(const struct detect_cusum *c, double oe,
+    double e, double v, double n, double tau2, double delta, double *up,
+    double *down);
+
 #endif

@@ -856,6 +856,115 @@ test_logit_expit(void **state)
 	assert_true(isnan(detect_expit(NAN)));
 }
 
+/*
+ * detect_llr_bernoulli: the normal form for tiny delta, the exact
+ * binomial LLR with tau2 = 0, and E0[exp(LLR)] = 1 summed over the
+ * binomial pmf (a likelihood ratio has mean 1 under the null).
+ */
+static void
+test_llr_bernoulli_week(void **state)
+{
+	static const double ns[] = { 1, 5, 20, 100 };
+	static const double ps[] = { 0.03, 0.2, 0.5, 0.9 };
+	static const double deltas[] = { 0.4054651081081644, -0.6931471805599453,
+	    1e-5, -3e-5, 1.5 };
+	double n, p, e, v, delta, o, llr, exact, lpmf, sum, tiny, g;
+	size_t i, j, k;
+
+	(void)state;
+	for (i = 0; i < sizeof ns / sizeof ns[0]; i++)
+		for (j = 0; j < sizeof ps / sizeof ps[0]; j++)
+			for (k = 0; k < sizeof deltas / sizeof deltas[0]; k++) {
+				n = ns[i];
+				p = ps[j];
+				delta = deltas[k];
+				e = n * p;
+				v = n * p * (1 - p);
+				sum = 0;
+				for (o = 0; o <= n; o++) {
+					llr = detect_llr_bernoulli(delta,
+					    o - e, e, v, n, 0);
+					exact = delta * o -
+					    n * log1p(p * expm1(delta));
+					assert_close(llr, exact,
+					    1e-12 * (1 + fabs(exact)));
+					lpmf = lgamma(n + 1) - lgamma(o + 1) -
+					    lgamma(n - o + 1) + o * log(p) +
+					    (n - o) * log1p(-p);
+					sum += exp(lpmf + llr);
+				}
+				assert_close(sum, 1, 1e-12);
+			}
+	/* Tiny delta: detect_llr, up to the cubic term. */
+	for (j = 0; j < sizeof ps / sizeof ps[0]; j++) {
+		p = ps[j];
+		tiny = 1e-3;
+		llr = detect_llr_bernoulli(tiny, 2.5, 20 * p, 20 * p * (1 - p),
+		    20, 0.05);
+		g = detect_llr(tiny, 2.5, 20 * p * (1 - p), 0.05);
+		assert_close(llr, g, 20 * p * (1 - p) * (fabs(1 - 2 * p) / 6 +
+		    tiny / 24) * tiny * tiny * tiny * 1.01 + 1e-15);
+		/* Both branches of g agree where they meet. */
+		assert_rel(detect_llr_bernoulli(1e-3 * (1 - 1e-12), 0, p,
+		    p * (1 - p), 1, 0), detect_llr_bernoulli(1e-3, 0, p,
+		    p * (1 - p), 1, 0), 1e-10);
+	}
+	/* tau2 shrinks by 1 + tau2 v. */
+	assert_close(detect_llr_bernoulli(0.5, 3, 4, 2, 10, 0.5),
+	    detect_llr_bernoulli(0.5, 3, 4, 2, 10, 0) / 2, 1e-15);
+	/* No information. */
+	assert_true(detect_llr_bernoulli(0.5, 1, 1, 0, 4, 0) == 0);
+	assert_true(detect_llr_bernoulli(0.5, 1, 1, 1, 0, 0) == 0);
+	assert_true(detect_llr_bernoulli(0.5, NAN, 1, 1, 4, 0) == 0);
+	assert_true(detect_llr_bernoulli(0.5, 1, 1, 1, INFINITY, 0) == 0);
+	/* pbar outside (0, 1) is clamped, not a NaN. */
+	assert_true(isfinite(detect_llr_bernoulli(0.5, 0, 0, 1e-12, 4, 0)));
+	assert_true(isfinite(detect_llr_bernoulli(0.5, 0, 4, 1e-12, 4, 0)));
+}
+
+/* The Bernoulli twins step exactly like detect_cusum_update/_peek. */
+static void
+test_cusum_bernoulli(void **state)
+{
+	static const double os[] = { 3, 0, 0, 5, 1, 0, 0, 0, 0, 0, 0, 0 };
+	struct detect_cusum c, before;
+	double up, down, want_up = 0, want_down = 0, n = 10, e = 1.2,
+	    v = 1.02, tau2 = 0.1, delta = 0.6931471805599453;
+	int32_t want_us = DETECT_NO_START, want_ds = DETECT_NO_START;
+	size_t i;
+
+	(void)state;
+	detect_cusum_reset(&c);
+	for (i = 0; i < sizeof os / sizeof os[0]; i++) {
+		before = c;
+		detect_cusum_peek_bernoulli(&c, os[i] - e, e, v, n, tau2,
+		    delta, &up, &down);
+		assert_memory_equal(&c, &before, sizeof c);
+		detect_cusum_update_bernoulli(&c, 10 + (int32_t)i, os[i] - e,
+		    e, v, n, tau2, delta);
+		assert_true(up == c.up && down == c.down);
+		want_up += detect_llr_bernoulli(delta, os[i] - e, e, v, n,
+		    tau2);
+		want_down += detect_llr_bernoulli(-delta, os[i] - e, e, v, n,
+		    tau2);
+		if (!(want_up > 0)) {
+			want_up = 0;
+			want_us = DETECT_NO_START;
+		} else if (want_us == DETECT_NO_START)
+			want_us = 10 + (int32_t)i;
+		if (!(want_down > 0)) {
+			want_down = 0;
+			want_ds = DETECT_NO_START;
+		} else if (want_ds == DETECT_NO_START)
+			want_ds = 10 + (int32_t)i;
+		assert_true(c.up == want_up && c.down == want_down);
+		assert_int_equal(c.up_start, want_us);
+		assert_int_equal(c.down_start, want_ds);
+	}
+	/* The run went up, back to 0, and down. */
+	assert_true(c.down > 0 && c.up == 0);
+}
+
 int
 main(void)
 {
@@ -876,6 +985,8 @@ main(void)
 		cmocka_unit_test(test_size_bernoulli),
 		cmocka_unit_test(test_detectable_or),
 		cmocka_unit_test(test_logit_expit),
+		cmocka_unit_test(test_llr_bernoulli_week),
+		cmocka_unit_test(test_cusum_bernoulli),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,640 @@
+/*
+ * Run lengths of the one-sided CUSUM by a Markov chain on a grid of
+ * values of the statistic (Brook and Evans 1972): with Q the chance of
+ * moving between grid states in a week without an alarm, the ARLs from
+ * all states solve (I - Q) L = 1 and L[0] is the zero-start ARL.
+ * Thresholds are found on log ARL, which is nearly linear in h.
+ */
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "arl.h"
+#include "detect.h"
+#include "xmalloc.h"
+
+/*
+ * Gauss-Hermite for a standard normal, 12 nodes: E f(Z) = sum w f(+-z).
+ * The outer pair (weight 1.5e-7) is kept: it costs little.
+ */
+static const double arl_gh[6][2] = {
+	{ 0.44440300194413901, 0.32166436151283007 },
+	{ 1.3403751971516167, 0.14696704804532995 },
+	{ 2.2594644510007993, 0.029116687912364138 },
+	{ 3.2237098287700974, 0.0022033806875331849 },
+	{ 4.2718258479322815, 4.8371849225906076e-05 },
+	{ 5.500901704467748, 1.4999271676371695e-07 },
+};
+#define ARL_GH_HALF		6
+
+/* Binomial probabilities below this are left out. */
+#define ARL_PMF_EPS		1e-15
+
+/*
+ * Binomial grid: M + 1 points 0, h/M, ..., h. A value between two points
+ * is split between them in proportion, which keeps the weekly drift
+ * exact however small it is. M depends on the model, not on h, so the
+ * ARL is continuous in h: the grid step is at most 1/ARL_BINOMIAL_SPLIT
+ * of the smallest lattice step of the LLR (one more rejection) up to
+ * h = ARL_BINOMIAL_HREF, with M between ARL_BINOMIAL_MIN and
+ * ARL_BINOMIAL_MAX.
+ */
+#define ARL_BINOMIAL_SPLIT	3
+#define ARL_BINOMIAL_HREF	10
+#define ARL_BINOMIAL_MIN	60
+#define ARL_BINOMIAL_MAX	120
+
+/*
+ * Normal grid: cells of width at most 1/ARL_NORMAL_CELLS of a look's
+ * standard deviation, between ARL_NORMAL_MIN and ARL_NORMAL_MAX cells up
+ * to h; within a
+ * week the partial sums may go ARL_NORMAL_BELOW weekly standard
+ * deviations below 0 before they are held there (from further down a
+ * return above h within the same week is negligible, and holding them
+ * higher only adds alarms).
+ */
+#define ARL_NORMAL_CELLS	3
+#define ARL_NORMAL_MIN		40
+#define ARL_NORMAL_MAX		100
+#define ARL_NORMAL_BELOW	5
+
+/* Relative precision of a threshold's ARL (log scale). */
+#define ARL_SOLVE_TOL		1e-3
+
+/* Weekly increments (LLR units) and their probabilities. */
+struct arl_steps {
+	double		*x;
+	double		*p;
+	int		 n;
+	int		 cap;
+	double		 lattice;	/* smallest step between counts */
+};
+
+typedef double (*arl_log_cb)(double, const void *);
+
+static void
+arl_steps_add(struct arl_steps *s, double x, double p)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap == 0 ? 256 : s->cap * 2;
+		s->x = xreallocarray(s->x, s->cap, sizeof *s->x);
+		s->p = xreallocarray(s->p, s->cap, sizeof *s->p);
+	}
+	s->x[s->n] = x;
+	s->p[s->n] = p;
+	s->n++;
+}
+
+static void
+arl_steps_free(struct arl_steps *s)
+{
+	free(s->x);
+	free(s->p);
+}
+
+/*
+ * Adds weight times the Binomial(n, p) pmf into pmf[0..n]: from the mode
+ * outwards by the ratio of successive terms, so nothing underflows for
+ * large n.
+ */
+static void
+arl_binom_add(double *pmf, int n, double p, double weight)
+{
+	int mode, k;
+	double lp, lq, t, t0, ratio;
+
+	if (p <= 0) {
+		pmf[0] += weight;
+		return;
+	}
+	if (p >= 1) {
+		pmf[n] += weight;
+		return;
+	}
+	mode = (int)floor((n + 1) * p);
+	if (mode > n)
+		mode = n;
+	lp = log(p);
+	lq = log1p(-p);
+	t0 = weight * exp(lgamma(n + 1.0) - lgamma(mode + 1.0) -
+	    lgamma(n - mode + 1.0) + mode * lp + (n - mode) * lq);
+	pmf[mode] += t0;
+	ratio = p / (1 - p);
+	for (k = mode + 1, t = t0; k <= n; k++) {
+		t *= ratio * (n - k + 1) / k;
+		if (t < ARL_PMF_EPS * weight)
+			break;
+		pmf[k] += t;
+	}
+	for (k = mode - 1, t = t0; k >= 0; k--) {
+		t *= (k + 1) / (ratio * (n - k));
+		if (t < ARL_PMF_EPS * weight)
+			break;
+		pmf[k] += t;
+	}
+}
+
+/*
+ * One week size nn (an integer) with share weight: its counts under the
+ * overdispersed model, integrated over u by Gauss-Hermite, each with the
+ * LLR the statistic gives it.
+ */
+static void
+arl_steps_size(const struct arl_binomial *m, int nn, double p, double theta,
+    double weight, struct arl_steps *s)
+{
+	double *pmf, e, v, lo, sd, a;
+	int o, k;
+
+	e = nn * p;
+	v = nn * p * (1 - p);
+	if (nn <= 0 || !(v > 0)) {
+		arl_steps_add(s, 0, weight);
+		return;
+	}
+	pmf = xcalloc(nn + 1, sizeof *pmf);
+	lo = detect_logit(p) + theta;
+	sd = m->tau2_true > 0 ? sqrt(m->tau2_true) : 0;
+	if (sd == 0)
+		arl_binom_add(pmf, nn, detect_expit(lo), weight);
+	else {
+		for (k = 0; k < ARL_GH_HALF; k++) {
+			arl_binom_add(pmf, nn, detect_expit(lo +
+			    sd * arl_gh[k][0]), weight * arl_gh[k][1]);
+			arl_binom_add(pmf, nn, detect_expit(lo -
+			    sd * arl_gh[k][0]), weight * arl_gh[k][1]);
+		}
+	}
+	for (o = 0; o <= nn; o++)
+		if (pmf[o] > 0)
+			arl_steps_add(s, detect_llr_bernoulli(m->delta, o - e, e,
+			    v, nn, m->tau2_stat), pmf[o]);
+	a = fabs(m->delta) / (1 + m->tau2_stat * v);
+	if (a > 0 && (s->lattice == 0 || a < s->lattice))
+		s->lattice = a;
+	free(pmf);
+}
+
+/*
+ * The weekly increments of a binomial model under theta; 0 when the
+ * weeks carry no information (s is then empty).
+ */
+static int
+arl_steps_binomial(const struct arl_binomial *m, double theta,
+    struct arl_steps *s)
+{
+	const struct arl_week *w;
+	double total = 0, share, fl, f;
+	int j;
+
+	s->x = s->p = NULL;
+	s->n = s->cap = 0;
+	s->lattice = 0;
+	if (m == NULL || m->weeks == NULL || m->nweeks <= 0 ||
+	    m->nweeks > ARL_MAX_WEEKS || !isfinite(m->delta) ||
+	    m->delta == 0 || !isfinite(m->tau2_true) || m->tau2_true < 0 ||
+	    !isfinite(m->tau2_stat) || m->tau2_stat < 0 || !isfinite(theta))
+		return 0;
+	for (j = 0; j < m->nweeks; j++) {
+		w = &m->weeks[j];
+		if (isfinite(w->weight) && w->weight > 0 && isfinite(w->n) &&
+		    w->n >= 0 && w->n < 1e6 && isfinite(w->p))
+			total += w->weight;
+	}
+	if (!(total > 0))
+		return 0;
+	for (j = 0; j < m->nweeks; j++) {
+		w = &m->weeks[j];
+		if (!(isfinite(w->weight) && w->weight > 0 && isfinite(w->n) &&
+		    w->n >= 0 && w->n < 1e6 && isfinite(w->p)))
+			continue;
+		share = w->weight / total;
+		/* A fractional n: floor and ceil, mean n, the same p. */
+		fl = floor(w->n);
+		f = w->n - fl;
+		if (f < 1e-12)
+			arl_steps_size(m, (int)fl, w->p, theta, share, s);
+		else {
+			arl_steps_size(m, (int)fl, w->p, theta,
+			    share * (1 - f), s);
+			arl_steps_size(m, (int)fl + 1, w->p, theta, share * f,
+			    s);
+		}
+	}
+	if (s->lattice == 0) {
+		arl_steps_free(s);
+		s->x = s->p = NULL;
+		s->n = 0;
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Solves (I - Q) L = 1 for the (n x n) matrix a = I - Q, row-major, and
+ * returns L[0]. Row sums of Q are at most 1, so I - Q is diagonally
+ * dominant and elimination needs no pivoting. end[i] is the last nonzero
+ * column of row i: rows reach up only as far as a week can climb, and
+ * elimination keeps that band (a row takes on the pivot row's end).
+ */
+static double
+arl_solve_chain(double *a, double *b, int *end, int n)
+{
+	double *ri, *rk, f, l0;
+	int i, j, k;
+
+	for (i = 0; i < n; i++)
+		b[i] = 1;
+	for (k = 0; k < n; k++) {
+		rk = a + (size_t)k * n;
+		if (!(rk[k] > 0))
+			return INFINITY;
+		for (i = k + 1; i < n; i++) {
+			ri = a + (size_t)i * n;
+			if (ri[k] == 0)
+				continue;
+			f = ri[k] / rk[k];
+			for (j = k + 1; j <= end[k]; j++)
+				ri[j] -= f * rk[j];
+			b[i] -= f * b[k];
+			if (end[i] < end[k])
+				end[i] = end[k];
+		}
+	}
+	for (k = n - 1; k >= 0; k--) {
+		rk = a + (size_t)k * n;
+		for (j = k + 1; j <= end[k]; j++)
+			b[k] -= rk[j] * b[j];
+		b[k] /= rk[k];
+	}
+	l0 = b[0];
+	return isfinite(l0) && l0 > 0 ? l0 : INFINITY;
+}
+
+/* Grid intervals for a binomial model, from its lattice step alone. */
+static int
+arl_binomial_states(const struct arl_steps *s)
+{
+	double want = ceil(ARL_BINOMIAL_HREF * ARL_BINOMIAL_SPLIT / s->lattice);
+
+	if (want < ARL_BINOMIAL_MIN)
+		return ARL_BINOMIAL_MIN;
+	if (want > ARL_BINOMIAL_MAX)
+		return ARL_BINOMIAL_MAX;
+	return (int)want;
+}
+
+/* Zero-start ARL of the binomial chain with increments s at h. */
+static double
+arl_binomial_chain(const struct arl_steps *s, double h)
+{
+	double *a, *b, c, y, f, p, pup = 0, arl;
+	int *end, i, e, k, n, states;
+
+	if (!(h > 0)) {
+		/* Only 0 is below h: each week alarms when it rises. */
+		for (e = 0; e < s->n; e++)
+			if (s->x[e] > 0)
+				pup += s->p[e];
+		return pup > 0 ? 1 / pup : INFINITY;
+	}
+	states = arl_binomial_states(s);
+	c = h / states;
+	n = states + 1;
+	a = xcalloc((size_t)n * n, sizeof *a);
+	b = xcalloc(n, sizeof *b);
+	end = xcalloc(n, sizeof *end);
+	for (i = 0; i < n; i++)
+		end[i] = i;
+	/* a = -Q, then add I. */
+	for (e = 0; e < s->n; e++) {
+		y = s->x[e] / c;
+		p = s->p[e];
+		if (y > states)
+			continue;
+		for (i = 0; i < n; i++) {
+			if (i + y > states)
+				break;
+			if (i + y <= 0) {
+				a[(size_t)i * n] -= p;
+				continue;
+			}
+			k = (int)floor(i + y);
+			f = i + y - k;
+			a[(size_t)i * n + k] -= (1 - f) * p;
+			if (f > 0)
+				a[(size_t)i * n + ++k] -= f * p;
+			if (end[i] < k)
+				end[i] = k;
+		}
+	}
+	for (i = 0; i < n; i++)
+		a[(size_t)i * n + i] += 1;
+	arl = arl_solve_chain(a, b, end, n);
+	free(a);
+	free(b);
+	free(end);
+	return arl;
+}
+
+double
+arl_binomial_run(const struct arl_binomial *m, double h, double theta)
+{
+	struct arl_steps s;
+	double arl;
+
+	if (isnan(h) || !arl_steps_binomial(m, theta, &s))
+		return INFINITY;
+	if (isinf(h))
+		arl = INFINITY;
+	else
+		arl = arl_binomial_chain(&s, fmax(h, 0));
+	arl_steps_free(&s);
+	return arl;
+}
+
+/*
+ * The h >= 0 with fn(h) = target, fn increasing (a log ARL): 0 when
+ * fn(0) >= target. log ARL grows by about 1 per unit of h, so step up
+ * by the shortfall to a bracket, then Illinois regula falsi. Where fn
+ * jumps (counts make the ARL a staircase in h) no h meets the target:
+ * the bracket closes on the jump and its upper end is returned, the
+ * smallest h whose ARL is at least the target.
+ */
+static double
+arl_solve(arl_log_cb fn, const void *arg, double target)
+{
+	double lo = 0, hi, flo, fhi, h, f;
+	int i, side = 0;
+
+	flo = fn(0, arg) - target;
+	if (!(flo < 0))
+		return 0;
+	hi = fmax(-flo, 0.25);
+	for (;;) {
+		fhi = fn(hi, arg) - target;
+		if (fhi >= 0)
+			break;
+		if (isnan(fhi) || hi > 1e3)
+			return INFINITY;
+		lo = hi;
+		flo = fhi;
+		hi += fmax(-1.5 * fhi, 0.25);
+	}
+	for (i = 0; i < 100 && hi - lo > 1e-6 * hi; i++) {
+		h = (lo * fhi - hi * flo) / (fhi - flo);
+		if (!(h > lo && h < hi))
+			h = lo + (hi - lo) / 2;
+		f = fn(h, arg) - target;
+		if (fabs(f) < ARL_SOLVE_TOL)
+			return h;
+		if (f < 0) {
+			lo = h;
+			flo = f;
+			if (side == -1)
+				fhi /= 2;
+			side = -1;
+		} else {
+			hi = h;
+			fhi = f;
+			if (side == 1)
+				flo /= 2;
+			side = 1;
+		}
+	}
+	return hi;
+}
+
+static double
+arl_binomial_log(double h, const void *arg)
+{
+	return log(arl_binomial_chain(arg, h));
+}
+
+double
+arl_binomial_threshold(const struct arl_binomial *m, double arl0)
+{
+	struct arl_steps s;
+	double h;
+
+	if (isnan(arl0) || !arl_steps_binomial(m, 0, &s))
+		return INFINITY;
+	if (arl0 <= arl_binomial_chain(&s, 0))
+		h = 0;
+	else if (isinf(arl0))
+		h = INFINITY;
+	else
+		h = arl_solve(arl_binomial_log, &s, log(arl0));
+	arl_steps_free(&s);
+	return h;
+}
+
+/* Standard normal distribution function. */
+static double
+arl_phi(double x)
+{
+	return 0.5 * erfc(-x / M_SQRT2);
+}
+
+/*
+ * The normal chain. Cells of width c: cell t holds values in
+ * ((t - 1/2) c, (t + 1/2) c], except the top cell `top`, which ends at
+ * h, and the bottom cell -below, which holds everything lower. A look
+ * moves by N(mu, sigma^2)/looks from the cell's centre; values above h
+ * alarm. At the commit all cells <= 0 are the state 0. Within the week
+ * the looks are independent equal parts: real days differ in size
+ * (weekends are empty), which gives fewer effective looks, so this errs
+ * towards alarms.
+ */
+struct arl_normal_grid {
+	double		 c;		/* cell width */
+	int		 top;		/* cells 1..top above 0 */
+	int		 below;		/* cells -below..-1 within a week */
+	int		 width;		/* a look moves at most width cells */
+	double		*cdf;		/* P(look <= (k + 1/2) c), k = -width-1.. */
+	double		*topcdf;	/* P(from cell t, value <= h) */
+};
+
+static double
+arl_grid_cdf(const struct arl_normal_grid *g, int k)
+{
+	if (k < -g->width - 1)
+		return 0;
+	if (k > g->width)
+		return 1;
+	return g->cdf[k + g->width + 1];
+}
+
+static double
+arl_normal_chain(double h, double mu, double sigma, int looks)
+{
+	struct arl_normal_grid g;
+	double *a, *b, *f, *nf, mus, sds, sde, pk, fs, arl;
+	int *end, i, k, s, t, n, span, lo, hi, nlo, nhi, look, tlo, thi;
+
+	mus = mu / looks;
+	sds = sigma / sqrt(looks);
+	g.c = sds / ARL_NORMAL_CELLS;
+	if (h > 0 && h / g.c < ARL_NORMAL_MIN)
+		g.c = h / ARL_NORMAL_MIN;
+	if (h / g.c > ARL_NORMAL_MAX)
+		g.c = h / ARL_NORMAL_MAX;
+	/* (top - 1/2) c < h <= (top + 1/2) c. */
+	g.top = (int)ceil(h / g.c + 0.5) - 1;
+	if (g.top < 0)
+		g.top = 0;
+	g.below = looks > 1 ? (int)ceil(ARL_NORMAL_BELOW * sigma / g.c) : 0;
+	g.width = (int)ceil((6 * sds + fabs(mus)) / g.c) + 1;
+	/*
+	 * Rounding each look to a cell centre adds variance c^2/12 (Sheppard):
+	 * take it off the look's own, so the walk's spread stays right.
+	 */
+	sde = sqrt(fmax(sds * sds - g.c * g.c / 12, sds * sds / 4));
+	g.cdf = xcalloc(2 * g.width + 2, sizeof *g.cdf);
+	for (k = -g.width - 1; k <= g.width; k++)
+		g.cdf[k + g.width + 1] = arl_phi(((k + 0.5) * g.c - mus) /
+		    sde);
+	span = g.top + g.below + 1;
+	g.topcdf = xcalloc(span, sizeof *g.topcdf);
+	for (t = -g.below; t <= g.top; t++)
+		g.topcdf[t + g.below] = arl_phi((h - t * g.c - mus) / sde);
+
+	n = g.top + 1;
+	a = xcalloc((size_t)n * n, sizeof *a);
+	b = xcalloc(n, sizeof *b);
+	end = xcalloc(n, sizeof *end);
+	f = xcalloc(span, sizeof *f);
+	nf = xcalloc(span, sizeof *nf);
+	for (i = 0; i < n; i++) {
+		for (t = 0; t < span; t++)
+			f[t] = 0;
+		f[i + g.below] = 1;
+		lo = hi = i;
+		for (look = 0; look < looks; look++) {
+			nlo = lo - g.width < -g.below ? -g.below : lo - g.width;
+			nhi = hi + g.width > g.top ? g.top : hi + g.width;
+			for (t = nlo; t <= nhi; t++)
+				nf[t + g.below] = 0;
+			for (s = lo; s <= hi; s++) {
+				fs = f[s + g.below];
+				if (fs == 0)
+					continue;
+				/* Interior cells. */
+				tlo = s - g.width > -g.below + 1 ? s - g.width :
+				    -g.below + 1;
+				thi = s + g.width < g.top - 1 ? s + g.width :
+				    g.top - 1;
+				for (t = tlo; t <= thi; t++) {
+					pk = g.cdf[t - s + g.width + 1] -
+					    g.cdf[t - s + g.width];
+					nf[t + g.below] += fs * pk;
+				}
+				/* The top cell ends at h; the bottom holds all below. */
+				if (g.top == -g.below)
+					nf[g.below + g.top] += fs *
+					    g.topcdf[s + g.below];
+				else {
+					nf[g.top + g.below] += fs *
+					    fmax(0, g.topcdf[s + g.below] -
+					    arl_grid_cdf(&g, g.top - 1 - s));
+					nf[0] += fs * arl_grid_cdf(&g,
+					    -g.below - s);
+				}
+			}
+			for (t = nlo; t <= nhi; t++)
+				f[t + g.below] = nf[t + g.below];
+			lo = nlo;
+			hi = nhi;
+		}
+		/* The commit: a = I - Q, everything <= 0 is the state 0. */
+		for (t = lo; t <= hi; t++) {
+			if (t <= 0)
+				a[(size_t)i * n] -= f[t + g.below];
+			else
+				a[(size_t)i * n + t] -= f[t + g.below];
+		}
+		a[(size_t)i * n + i] += 1;
+		end[i] = hi > i ? hi : i;
+	}
+	arl = arl_solve_chain(a, b, end, n);
+	free(a);
+	free(b);
+	free(end);
+	free(f);
+	free(nf);
+	free(g.cdf);
+	free(g.topcdf);
+	return arl;
+}
+
+double
+arl_normal_run(double h, double m, double r, int looks, double shift_sd)
+{
+	if (!(m > 0) || !(r > 0) || !isfinite(m) || !isfinite(r) ||
+	    isnan(h) || !isfinite(shift_sd))
+		return INFINITY;
+	if (isinf(h))
+		return INFINITY;
+	if (looks < 1)
+		looks = 1;
+	return arl_normal_chain(fmax(h, 0), m * (shift_sd - m / 2), m * r,
+	    looks);
+}
+
+/*
+ * The variance ratio's uncertainty. tau^2 estimated from k weeks is about
+ * tau^2 chi^2_{k-1}/(k-1) (a variance from k values), so given the
+ * estimate the true tau^2 is the estimate times (k-1)/chi^2_{k-1}. It is
+ * put on the whole weekly variance r^2, which is exact when tau^2 V
+ * dominates (the national series, where it matters) and errs towards
+ * alarms otherwise (the binomial part is known). chi^2_nu/nu is
+ * Y^3 by Wilson and Hilferty, Y ~ N(1 - 2/(9 nu), 2/(9 nu)), integrated
+ * by Gauss-Hermite; Y is kept above 0.05 for very small nu.
+ */
+struct arl_normal_arg {
+	double		m;
+	double		r;
+	int		looks;
+	int		dof;
+};
+
+static double
+arl_normal_log(double h, const void *arg)
+{
+	const struct arl_normal_arg *na = arg;
+	double nu, mean, sd, y, rate = 0, z;
+	int k, sign;
+
+	if (na->dof <= 1)
+		return log(arl_normal_run(h, na->m, na->r, na->looks, 0));
+	nu = na->dof - 1;
+	mean = 1 - 2 / (9 * nu);
+	sd = sqrt(2 / (9 * nu));
+	for (k = 0; k < ARL_GH_HALF; k++)
+		for (sign = -1; sign <= 1; sign += 2) {
+			z = sign * arl_gh[k][0];
+			y = fmax(mean + sd * z, 0.05);
+			rate += arl_gh[k][1] / arl_normal_run(h, na->m,
+			    na->r / sqrt(y * y * y), na->looks, 0);
+		}
+	return -log(rate);
+}
+
+double
+arl_normal_threshold(double arl0, double m, double r, int looks, int dof)
+{
+	struct arl_normal_arg na;
+
+	if (!(m > 0) || !(r > 0) || !isfinite(m) || !isfinite(r) ||
+	    isnan(arl0))
+		return INFINITY;
+	na.m = m;
+	na.r = r;
+	na.looks = looks < 1 ? 1 : looks;
+	na.dof = dof;
+	if (log(arl0) <= arl_normal_log(0, &na))
+		return 0;
+	if (isinf(arl0))
+		return INFINITY;
+	return arl_solve(arl_normal_log, &na, log(arl0));
+}
