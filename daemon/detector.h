@@ -37,6 +37,11 @@ struct detector {
 	/* Daily look at the open week; watermark in Unix seconds. */
 	void		(*tick)(void *arg, int64_t watermark,
 			    const struct series_set *set);
+	/*
+	 * The input is idle (the stream is drained): a time for deferred
+	 * work. True when the detector's state changed (checkpoint it).
+	 */
+	bool		(*settle)(void *arg, const struct series_set *set);
 	/* Detector state of a series for the API ("learning", "stable"…). */
 	const char	*(*state_of)(void *arg, const struct series *s);
 	void		(*save)(void *arg, struct buf *b);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "conf.h"
 #include "decision.h"
@@ -61,28 +62,68 @@ mon_tau2(const struct monitor *mon, const struct mon_series *ms)
  */
 
 /*
- * O - E of a series for week values (n, o, e, v), adjusted to its
- * baseline: the national series against the model and its regime shift;
- * an office against the nation's concurrent deviation without it (gamma,
- * a one-step score estimate) plus its own level and regime shift. All to
- * first order in the log odds: E' = E + s V.
+ * The level s that solves oe = s v + s^2 a, the root near oe/v: the
+ * sums of a week (or weeks) moved by s in the log odds, to second order,
+ * with a = sum p(1-p)(1-2p)/2. A one-step score estimate oe/v is biased
+ * by about that second term.
  */
 double
-mon_adjusted_oe(const struct mon_series *ms, double n, double o, double e,
-    double v, double nat_o, double nat_e, double nat_v)
+mon_level(double oe, double v, double a)
 {
-	double gamma = 0, s, pbar;
+	double disc, s;
+
+	if (!(v > 0))
+		return 0;
+	disc = v * v + 4 * a * oe;
+	if (fabs(a) < 1e-12 || disc < 0)
+		return oe / v;
+	s = (-v + sqrt(disc)) / (2 * a);
+	return isfinite(s) ? s : oe / v;
+}
+
+/*
+ * The expected sum and variance of a week moved to the series' baseline:
+ * logit p + s, with s the regime shift of a national series, or for an
+ * office the nation's concurrent deviation without it (gamma) plus the
+ * office's level and regime shift. Second order in s for both, with the
+ * week's mean p standing in for each decision's: gamma solved to first
+ * order overshoots a national change by about s (1 - 2p)/2, and a V left
+ * unmoved understates the variance after one; either made every office
+ * alarm when the nation moved.
+ */
+void
+mon_adjust(const struct mon_series *ms, double n, double o, double e,
+    double v, double nat_n, double nat_o, double nat_e, double nat_v,
+    double *e_adj, double *v_adj)
+{
+	double gamma = 0, s, p, rv, rn;
 
 	if (ms->office == SERIES_NATIONAL)
 		s = ms->shift;
 	else {
-		if (nat_v - v > 1e-9)
-			gamma = ((nat_o - o) - (nat_e - e)) / (nat_v - v);
+		rv = nat_v - v;
+		rn = nat_n - n;
+		if (rv > 1e-9 && rn > 0)
+			gamma = mon_level((nat_o - o) - (nat_e - e), rv,
+			    rv * (1 - 2 * (nat_e - e) / rn) / 2);
 		s = gamma + ms->alpha + ms->shift;
 	}
-	/* Second order too: a national shift must not leak into offices. */
-	pbar = n > 0 ? e / n : 0;
-	return o - e - s * v - s * s / 2 * v * (1 - 2 * pbar);
+	p = n > 0 ? e / n : 0;
+	*e_adj = e + s * v + s * s / 2 * v * (1 - 2 * p);
+	*v_adj = v * (1 + s * (1 - 2 * p) + s * s / 2 *
+	    (1 - 6 * p + 6 * p * p));
+	if (!(*v_adj > 0))
+		*v_adj = v;
+}
+
+double
+mon_adjusted_oe(const struct mon_series *ms, double n, double o, double e,
+    double v, double nat_n, double nat_o, double nat_e, double nat_v)
+{
+	double ea, va;
+
+	mon_adjust(ms, n, o, e, v, nat_n, nat_o, nat_e, nat_v, &ea, &va);
+	return o - ea;
 }
 
 /* ---------------------------------------------------------------------
@@ -111,17 +152,50 @@ mon_set_state(struct monitor *mon, struct mon_series *ms,
 	ms->state = state;
 }
 
-/* A new regime for an explained change: move the baseline by its size. */
+/*
+ * Whether an office's alert is explained by an entry that names the
+ * office: its own lawful change, not one of the whole country.
+ */
+static bool
+mon_own_explanation(const struct monitor *mon, const struct mon_series *ms)
+{
+	const struct mon_alert *ma;
+	const struct explanation *e;
+	int i;
+
+	if (ms->alert < 0 || mon->reg == NULL)
+		return false;
+	ma = &mon->alerts[ms->alert];
+	for (i = 0; i < ma->a.nexplanations; i++) {
+		e = explain_find(mon->reg, ma->a.explanations[i]);
+		if (e != NULL && e->noffices > 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A new regime for an explained change: move the baseline by its size.
+ * Office series are measured against the concurrent nation, which has
+ * already taken up a change of the whole country: moving an office's
+ * baseline for it as well counts it twice and turns the office into an
+ * alarm the other way. Only an office's own explained change moves its
+ * offset at once; otherwise its level is learnt from the data.
+ */
 static void
 mon_new_regime(struct monitor *mon, struct mon_series *ms)
 {
-	ms->shift += ms->size;
+	if (ms->office == SERIES_NATIONAL || mon_own_explanation(mon, ms))
+		ms->moved = ms->size;
+	else
+		ms->moved = 0;
+	ms->shift += ms->moved;
 	detect_cusum_reset(&ms->cusum);
 	detect_cusum_reset(&ms->back);
 	mon_set_state(mon, ms, MON_EXPLAINED, "the change is explained");
 	ms->regime_week = mon->closed_week + 1;
 	log_notice("monitor: series %d/%d/%d: new regime, baseline moved by "
-	    "%.3f log odds", ms->office, ms->benefit, ms->kind, ms->size);
+	    "%.3f log odds", ms->office, ms->benefit, ms->kind, ms->moved);
 }
 
 /*
@@ -135,7 +209,7 @@ static bool
 mon_national_level(const struct mon_series *ms, int32_t from, int32_t to,
     double *level)
 {
-	double oe = 0, v = 0, a = 0, disc;
+	double oe = 0, v = 0, a = 0;
 	int32_t wk;
 
 	for (wk = from; wk <= to; wk++) {
@@ -149,11 +223,7 @@ mon_national_level(const struct mon_series *ms, int32_t from, int32_t to,
 	}
 	if (v <= 0)
 		return false;
-	disc = v * v + 4 * a * oe;
-	if (fabs(a) < 1e-12 || disc < 0)
-		*level = oe / v;
-	else
-		*level = (-v + sqrt(disc)) / (2 * a);
+	*level = mon_level(oe, v, a);
 	return isfinite(*level);
 }
 
@@ -200,8 +270,11 @@ mon_alarm(struct monitor *mon, const struct series_set *set,
 	ma = mon_alert_start(mon, set, ms, onset, up, up ? "up" : "down",
 	    MON_METHOD);
 	a = &ma->a;
+	ma->alarm_week = last;
 	mon_describe(mon, ms, ma, onset, last);
-	mon_strata(mon, ms, ma, onset);
+	/* A replay reads the strata once it is done (mon_replay). */
+	if (!mon->replaying)
+		mon_strata(mon, ms, ma, onset, last);
 	mon_classify(mon, ma);
 	ms->alert = (int)(ma - mon->alerts);
 	detect_cusum_reset(&ms->back);
@@ -220,18 +293,69 @@ mon_alarm(struct monitor *mon, const struct series_set *set,
  * The weekly and daily evaluation.
  */
 
-/* One series' increment for a week from statistics buckets. */
-static bool
-mon_increment(struct mon_series *ms, const struct bucket *b,
-    const struct bucket *nb, double late_oe, double late_v, double *oe,
-    double *v)
+/*
+ * Late decisions make a closed week worth evaluating again once they are
+ * more than this share of what it held when it closed (and at least
+ * MON_DIRTY_MIN): a backfill out of time order, not the odd straggler,
+ * whose O - E simply joins the next close.
+ */
+#define MON_DIRTY_SHARE		0.05
+#define MON_DIRTY_MIN		20
+/* The open week is looked at daily only while it is this close to now. */
+#define MON_LIVE_S		(14 * 86400)
+
+/* One side's CUSUM step from a week's adjusted sums. */
+static void
+mon_cusum_update(struct detect_cusum *c, int32_t week, double n, double o,
+    double oe, double va, double tau2, double delta)
 {
-	if (b == NULL || nb == NULL)
+	(void)n;
+	(void)o;
+	detect_cusum_update(c, week, oe, va, tau2, delta);
+}
+
+static void
+mon_cusum_peek(const struct detect_cusum *c, double n, double o, double oe,
+    double va, double tau2, double delta, double *up, double *down)
+{
+	(void)n;
+	(void)o;
+	detect_cusum_peek(c, oe, va, tau2, delta, up, down);
+}
+
+/* n and O of a week from the statistics, which are exact in any order. */
+static void
+mon_take_counts(const struct series_set *set, struct mon_series *ms,
+    int32_t week, struct mon_week *w)
+{
+	const struct series *s;
+	const struct bucket *b;
+
+	s = series_get(set, ms->office, ms->benefit, ms->kind);
+	b = s != NULL ? series_week(s, week) : NULL;
+	w->n = b != NULL ? b->n : 0;
+	w->o = b != NULL ? b->rejected : 0;
+}
+
+/*
+ * A week's increment of a series against its baseline: O - E' and V'
+ * (mon_adjust) from the week's counts and the expected sums the monitor
+ * keeps (national sums of the same week in nw). False without
+ * information.
+ */
+static bool
+mon_increment(const struct mon_series *ms, const struct mon_week *w,
+    const struct mon_week *nw, double *oe, double *va)
+{
+	double ea;
+
+	if (w == NULL || nw == NULL || !(w->v > 0) || !(nw->v > 0) ||
+	    w->n == 0)
 		return false;
-	*oe = mon_adjusted_oe(ms, b->n, b->rejected, b->expected,
-	    b->variance, nb->rejected, nb->expected, nb->variance) + late_oe;
-	*v = b->variance + late_v;
-	return *v > 0;
+	mon_adjust(ms, w->n, w->o, w->e, w->v, nw->n, nw->o, nw->e, nw->v,
+	    &ea, va);
+	*oe = w->o - ea;
+	return *va > 0;
 }
 
 /*
@@ -257,31 +381,27 @@ static void
 mon_close_series(struct monitor *mon, const struct series_set *set,
     struct mon_series *ms, int32_t week)
 {
-	const struct series *s, *ns;
-	const struct bucket *b, *nb;
+	struct mon_series *nat = mon_series_of(mon, SERIES_NATIONAL,
+	    ms->benefit, ms->kind);
 	struct mon_week *w;
+	const struct mon_week *nw;
 	double oe = 0, v = 0, delta = mon_delta(mon, ms);
 	double tau2 = mon_tau2(mon, ms);
 
-	s = series_get(set, ms->office, ms->benefit, ms->kind);
-	ns = series_get(set, SERIES_NATIONAL, ms->benefit, ms->kind);
-	b = s != NULL ? series_week(s, week) : NULL;
-	nb = ns != NULL ? series_week(ns, week) : NULL;
 	w = mon_hist(ms, week);
-	if (b != NULL) {
-		w->n = b->n;
-		w->o = b->rejected;
-		w->e = b->expected;
-		w->v = b->variance;
-	}
-	if (!mon_increment(ms, b, nb, ms->late_oe, ms->late_v, &oe, &v)) {
+	mon_take_counts(set, ms, week, w);
+	/* National series close first, so nw holds this week's counts. */
+	nw = ms == nat ? w : mon_hist_get(nat, week);
+	if (!mon_increment(ms, w, nw, &oe, &v)) {
+		oe = v = 0;
 		if (ms->late_v <= 0)
 			return;
-		oe = ms->late_oe;
-		v = ms->late_v;
 	}
+	oe += ms->late_oe;
+	v += ms->late_v;
 	ms->late_oe = ms->late_v = 0;
 	w->oe = oe;
+	w->va = v;
 	/* The week open at a fit mixes sums from before and after it. */
 	if (ms->state == MON_LEARNING || !isfinite(ms->h) ||
 	    week < ms->regime_week)
@@ -299,28 +419,22 @@ mon_close_series(struct monitor *mon, const struct series_set *set,
 		/* A change too small to measure returns at half the design. */
 		if (fabs(d) < delta / 2)
 			d = ms->size >= 0 ? -delta / 2 : delta / 2;
-		{
-			detect_cusum_update(&ms->back, week, oe - level * v, v,
-			    tau2, fabs(d));
-			if ((d < 0 ? ms->back.down : ms->back.up) > ms->h) {
-				mon_resolve(mon, ms, NULL);
-				mon_set_state(mon, ms, MON_STABLE,
-				    "back at the old level");
-				detect_cusum_reset(&ms->cusum);
-			}
+		mon_cusum_update(&ms->back, week, w->n, w->o, oe - level * v,
+		    v, tau2, fabs(d));
+		if ((d < 0 ? ms->back.down : ms->back.up) >
+		    (d < 0 ? ms->h_down : ms->h)) {
+			mon_resolve(mon, ms, NULL);
+			mon_set_state(mon, ms, MON_STABLE,
+			    "back at the old level");
+			detect_cusum_reset(&ms->cusum);
 		}
 		return;
 	}
-	detect_cusum_update(&ms->cusum, week, oe, v, tau2, delta);
-	/*
-	 * Too little information a week for the normal approximation the
-	 * thresholds rest on: watched and shown, but it raises no alarm.
-	 */
-	if (ms->underpowered)
-		return;
+	mon_cusum_update(&ms->cusum, week, w->n, w->o, oe, v, tau2, delta);
+	/* Underpowered series alarm too: slower, never muted. */
 	if (ms->cusum.up > ms->h)
 		mon_alarm(mon, set, ms, true, ms->cusum.up_start, week);
-	else if (ms->cusum.down > ms->h)
+	else if (ms->cusum.down > ms->h_down)
 		mon_alarm(mon, set, ms, false, ms->cusum.down_start, week);
 }
 
@@ -378,10 +492,64 @@ mon_funnel(struct monitor *mon, const struct series_set *set,
 	}
 }
 
+/* A series seen for the first time, in its initial state. */
 static void
-mon_week_closed(void *arg, int32_t week, const struct series_set *set)
+mon_series_init(struct mon_series *ms, int office, int benefit, int kind)
 {
-	struct monitor *mon = arg;
+	ms->used = true;
+	ms->office = office;
+	ms->benefit = benefit;
+	ms->kind = kind;
+	ms->alert = -1;
+	ms->outlier_alert = -1;
+	ms->state = MON_LEARNING;
+	ms->h = ms->h_down = INFINITY;
+	detect_cusum_reset(&ms->cusum);
+	detect_cusum_reset(&ms->back);
+}
+
+/*
+ * The first regime: models fitted on the reference window that ends with
+ * week, then thresholds; every series with one is watched from the week
+ * after.
+ */
+static void
+mon_first_fit(struct monitor *mon, const struct series_set *set,
+    int32_t week)
+{
+	int32_t from = week + 1 - mon->conf->reference_weeks, wk;
+	int i;
+
+	if (from < mon->first_week)
+		from = mon->first_week;
+	/* History first, so the fit's window has its O and n. */
+	for (i = 0; i < mon->nseries; i++) {
+		struct mon_series *ms = &mon->series[i];
+
+		if (!ms->used)
+			continue;
+		for (wk = from; wk <= week; wk++)
+			mon_take_counts(set, ms, wk, mon_hist(ms, wk));
+	}
+	if (mon_fit(mon, set, -1, from, week + 1) == -1)
+		return;
+	mon->fitted = true;
+	mon_thresholds(mon);
+	for (i = 0; i < mon->nseries; i++) {
+		struct mon_series *ms = &mon->series[i];
+
+		if (ms->used && isfinite(ms->h)) {
+			mon_set_state(mon, ms, MON_STABLE,
+			    "first models fitted");
+			ms->regime_week = week + 2;
+		}
+	}
+}
+
+/* Close one week: the core of week_closed, also run by a replay. */
+static void
+mon_close_week(struct monitor *mon, int32_t week, const struct series_set *set)
+{
 	const struct series *s;
 	int i, g;
 
@@ -392,64 +560,20 @@ mon_week_closed(void *arg, int32_t week, const struct series_set *set)
 		struct mon_series *ms = mon_series_of(mon, series_office(s),
 		    series_benefit(s), series_kind(s));
 
-		if (!ms->used) {
-			ms->used = true;
-			ms->office = series_office(s);
-			ms->benefit = series_benefit(s);
-			ms->kind = series_kind(s);
-			ms->alert = -1;
-			ms->state = MON_LEARNING;
-			ms->h = INFINITY;
-			detect_cusum_reset(&ms->cusum);
-			detect_cusum_reset(&ms->back);
-		}
+		if (!ms->used)
+			mon_series_init(ms, series_office(s), series_benefit(s),
+			    series_kind(s));
 		if (mon->first_week == INT32_MIN ||
 		    series_first_week(s) < mon->first_week)
 			mon->first_week = series_first_week(s);
 	}
-	if (!mon->fitted && mon->first_week != INT32_MIN &&
-	    week + 1 - mon->first_week >= mon->conf->min_reference_weeks) {
-		int32_t from = week + 1 - mon->conf->reference_weeks;
-
-		if (from < mon->first_week)
-			from = mon->first_week;
-		/* History first, so the fit's window has its O and n. */
-		for (i = 0; i < mon->nseries; i++) {
-			struct mon_series *ms = &mon->series[i];
-			int32_t wk;
-
-			if (!ms->used)
-				continue;
-			s = series_get(set, ms->office, ms->benefit, ms->kind);
-			for (wk = from; wk <= week && s != NULL; wk++) {
-				const struct bucket *b = series_week(s, wk);
-				struct mon_week *w;
-
-				if (b == NULL)
-					continue;
-				w = mon_hist(ms, wk);
-				w->n = b->n;
-				w->o = b->rejected;
-			}
-		}
-		if (mon_fit(mon, set, -1, from, week + 1) == 0) {
-			mon->fitted = true;
-			mon_thresholds(mon);
-			for (i = 0; i < mon->nseries; i++) {
-				struct mon_series *ms = &mon->series[i];
-
-				if (ms->used && isfinite(ms->h)) {
-					mon_set_state(mon, ms, MON_STABLE,
-					    "first models fitted");
-					ms->regime_week = week + 2;
-				}
-			}
-		}
+	if (!mon->fitted) {
+		if (mon->first_week != INT32_MIN && week + 1 -
+		    mon->first_week >= mon->conf->min_reference_weeks)
+			mon_first_fit(mon, set, week);
 		return;
 	}
-	if (!mon->fitted)
-		return;
-	/* National series first: offices read the same buckets anyway. */
+	/* National series first (lower indices): offices read their week. */
 	for (i = 0; i < mon->nseries; i++) {
 		struct mon_series *ms = &mon->series[i];
 
@@ -483,24 +607,85 @@ mon_week_closed(void *arg, int32_t week, const struct series_set *set)
 }
 
 static void
+mon_week_closed(void *arg, int32_t week, const struct series_set *set)
+{
+	struct monitor *mon = arg;
+	const struct series *s;
+
+	/*
+	 * Late history has made the evaluation stale: note the week and
+	 * wait for the replay (mon_settle) rather than build on it.
+	 */
+	if (mon->dirty_week != INT32_MAX) {
+		mon->closed_week = week;
+		for (s = series_first(set); s != NULL; s = series_next(set, s))
+			if (mon->first_week == INT32_MIN ||
+			    series_first_week(s) < mon->first_week)
+				mon->first_week = series_first_week(s);
+		return;
+	}
+	mon_close_week(mon, week, set);
+}
+
+/*
+ * A decision was counted: its expected rejection joins its week's sums
+ * (the monitor keeps E and V itself, so that a replay can fill them
+ * anew). A late one is carried into the next close as well, and a closed
+ * week that late decisions change by more than a few per cent is due
+ * for a replay.
+ */
+static void
 mon_counted(void *arg, const struct decision *d, int office,
     const struct period *p, double prob, bool late)
 {
 	struct monitor *mon = arg;
+	struct mon_week *w;
 	double y;
 	int k, offices[2] = { SERIES_NATIONAL, office };
 
-	(void)p;
-	if (!late || prob < 0 || d->outcome == OUTCOME_DISMISSED)
+	if (d->outcome == OUTCOME_DISMISSED || d->benefit >= mon->nbenefits ||
+	    office < 0 || office >= mon->max_offices)
 		return;
-	/* Its week is closed: carry its O - E into the next close. */
+	/* Only weeks the history ring holds for both sides of now. */
+	if (mon->closed_week != INT32_MIN &&
+	    (p->week <= mon->closed_week - MON_HIST / 2 ||
+	    p->week > mon->closed_week + MON_HIST / 2))
+		prob = -1;
+	if (late && mon->fitted) {
+		struct mon_series *nat = mon_series_of(mon, SERIES_NATIONAL,
+		    d->benefit, d->kind);
+
+		w = (struct mon_week *)mon_hist_get(nat, p->week);
+		if (w != NULL)
+			w->late++;
+		else
+			mon->late_unheld++;
+		if (((w == NULL && mon->late_unheld >= MON_DIRTY_MIN) ||
+		    (w != NULL && w->late >= MON_DIRTY_MIN &&
+		    w->late > MON_DIRTY_SHARE * w->n)) &&
+		    p->week < mon->dirty_week) {
+			if (mon->dirty_week == INT32_MAX)
+				log_info("monitor: late history for week %d; "
+				    "the evaluation will be replayed",
+				    p->week);
+			mon->dirty_week = p->week;
+		}
+	}
+	if (prob < 0)
+		return;
 	y = d->outcome == OUTCOME_REJECTED;
 	for (k = 0; k < 2; k++) {
 		struct mon_series *ms = mon_series_of(mon, offices[k],
 		    d->benefit, d->kind);
 
-		ms->late_oe += y - prob;
-		ms->late_v += prob * (1 - prob);
+		w = mon_hist(ms, p->week);
+		w->e += prob;
+		w->v += prob * (1 - prob);
+		/* Its week is closed: carry its O - E into the next close. */
+		if (late) {
+			ms->late_oe += y - prob;
+			ms->late_v += prob * (1 - prob);
+		}
 	}
 }
 
@@ -521,53 +706,154 @@ mon_predict(void *arg, const struct decision *d, const struct period *p)
 	return model_predict(g->model, &x);
 }
 
-/* The daily look at the open week: alarm early on a large shift. */
+/*
+ * The daily look at the open week: alarm early on a large shift. Only
+ * while the open week is today's: a replay of history is evaluated at
+ * its weekly closes, so that it gives the same alerts in any order.
+ */
 static void
 mon_tick(void *arg, int64_t watermark, const struct series_set *set)
 {
 	struct monitor *mon = arg;
 	int64_t every = mon->conf->evaluate_every_ms / 1000;
 	int32_t week = mon->closed_week + 1;
+	bool live;
 	int i;
 
 	mon->watermark = watermark;
-	if (!mon->fitted || every <= 0 || watermark / every <= mon->last_look_day)
+	live = watermark >= (int64_t)time(NULL) -
+	    mon->conf->lateness_ms / 1000 - MON_LIVE_S;
+	if (live != mon->live) {
+		mon->live = live;
+		/* Daily looks spend the budget faster: other thresholds. */
+		if (mon->fitted)
+			mon_thresholds(mon);
+	}
+	if (!mon->fitted || !live || every <= 0 ||
+	    mon->dirty_week != INT32_MAX ||
+	    watermark / every <= mon->last_look_day)
 		return;
 	mon->last_look_day = watermark / every;
+	/* The nation's open week first: offices are measured against it. */
+	for (i = 0; i < mon->nbenefits * DECISION_NKINDS; i++) {
+		struct mon_series *nat = &mon->series[i];
+
+		if (nat->used)
+			mon_take_counts(set, nat, week, mon_hist(nat, week));
+	}
 	for (i = 0; i < mon->nseries; i++) {
 		struct mon_series *ms = &mon->series[i];
-		const struct series *s, *ns;
+		struct mon_series *nat;
+		struct mon_week *w;
+		const struct mon_week *nw;
 		double oe, v, up, down;
 
 		if (!ms->used || ms->state != MON_STABLE || !isfinite(ms->h) ||
-		    ms->underpowered || week < ms->regime_week)
+		    week < ms->regime_week || !ms->daily)
 			continue;
-		s = series_get(set, ms->office, ms->benefit, ms->kind);
-		ns = series_get(set, SERIES_NATIONAL, ms->benefit, ms->kind);
-		if (s == NULL || ns == NULL || !mon_increment(ms,
-		    series_week(s, week), series_week(ns, week), ms->late_oe,
-		    ms->late_v, &oe, &v))
+		nat = mon_series_of(mon, SERIES_NATIONAL, ms->benefit,
+		    ms->kind);
+		w = mon_hist(ms, week);
+		mon_take_counts(set, ms, week, w);
+		nw = ms == nat ? w : mon_hist_get(nat, week);
+		if (!mon_increment(ms, w, nw, &oe, &v))
 			continue;
-		detect_cusum_peek(&ms->cusum, oe, v, mon_tau2(mon, ms),
-		    mon_delta(mon, ms), &up, &down);
-		if (up > ms->h || down > ms->h) {
+		oe += ms->late_oe;
+		v += ms->late_v;
+		mon_cusum_peek(&ms->cusum, w->n, w->o, oe, v,
+		    mon_tau2(mon, ms), mon_delta(mon, ms), &up, &down);
+		if (up > ms->h || down > ms->h_down) {
 			/* The open week so far, so the alert can size it. */
-			const struct bucket *b = series_week(s, week);
-			struct mon_week *w = mon_hist(ms, week);
-
-			w->n = b->n;
-			w->o = b->rejected;
-			w->e = b->expected;
-			w->v = b->variance;
 			w->oe = oe;
+			w->va = v;
 		}
 		if (up > ms->h)
 			mon_alarm(mon, set, ms, true, ms->cusum.up > 0 ?
 			    ms->cusum.up_start : week, week);
-		else if (down > ms->h)
+		else if (down > ms->h_down)
 			mon_alarm(mon, set, ms, false, ms->cusum.down > 0 ?
 			    ms->cusum.down_start : week, week);
 	}
+}
+
+/*
+ * Evaluate the whole history again, in week order, from the statistics
+ * (exact in any arrival order) and the records: the same models, sums,
+ * states and alerts as had the decisions come in time order (detection
+ * notes 8a). Run when late history has filled weeks already evaluated,
+ * once the input is idle. The alert store is rebuilt and then compared
+ * with the old one (mon_alerts_replayed).
+ */
+static void
+mon_replay(struct monitor *mon, const struct series_set *set)
+{
+	struct mon_alert *old = mon->alerts;
+	int nold = mon->nalerts, i, j;
+	int32_t last = mon->closed_week, first = INT32_MAX, wk;
+	int64_t watermark = mon->watermark;
+	const struct series *s;
+
+	for (s = series_first(set); s != NULL; s = series_next(set, s))
+		if (series_first_week(s) < first)
+			first = series_first_week(s);
+	log_notice("monitor: replaying weeks %d..%d after late history "
+	    "from week %d", first, last, mon->dirty_week);
+	mon->alerts = NULL;
+	mon->nalerts = mon->capalerts = 0;
+	for (i = 0; i < mon->nbenefits * DECISION_NKINDS; i++) {
+		model_free(mon->groups[i].model);
+		memset(&mon->groups[i], 0, sizeof mon->groups[i]);
+	}
+	for (i = 0; i < mon->nseries; i++) {
+		struct mon_series *ms = &mon->series[i];
+
+		memset(ms, 0, sizeof *ms);
+		ms->alert = ms->outlier_alert = -1;
+		for (j = 0; j < MON_HIST; j++)
+			ms->hist[j].week = INT32_MIN;
+	}
+	mon->first_week = INT32_MIN;
+	mon->closed_week = INT32_MIN;
+	mon->fitted = false;
+	mon->predicted_to = INT32_MIN;
+	mon->dirty_week = INT32_MAX;
+	mon->late_unheld = 0;
+	mon->replaying = true;
+	for (wk = first; first != INT32_MAX && wk <= last; wk++) {
+		/* Expected sums ahead of the weeks, a stretch at a time. */
+		if (mon->fitted && wk >= mon->predicted_to)
+			mon_predict_weeks(mon, -1, wk, wk + MON_AHEAD);
+		mon->watermark = period_week_start(wk + 1);
+		mon_close_week(mon, wk, set);
+	}
+	/* The open week and any later ones, for the live evaluation. */
+	if (mon->fitted && last + 1 + MON_AHEAD > mon->predicted_to)
+		mon_predict_weeks(mon, -1, last + 1 > mon->predicted_to ?
+		    last + 1 : mon->predicted_to, last + 1 + MON_AHEAD);
+	mon->watermark = watermark > mon->watermark ? watermark :
+	    mon->watermark;
+	mon->replaying = false;
+	for (i = 0; i < mon->nalerts; i++) {
+		struct mon_alert *ma = &mon->alerts[i];
+
+		if (ma->a.status == ALERT_FIRING &&
+		    strstr(ma->a.id, ".outlier") == NULL)
+			mon_strata(mon, &mon->series[ma->series], ma,
+			    ma->onset_week, ma->alarm_week);
+	}
+	mon_alerts_replayed(mon, old, nold);
+}
+
+/* The input is idle: replay the evaluation if late history asks for it. */
+static bool
+mon_settle(void *arg, const struct series_set *set)
+{
+	struct monitor *mon = arg;
+
+	if (mon->dirty_week == INT32_MAX)
+		return false;
+	mon_replay(mon, set);
+	return true;
 }
 
 static const char *
@@ -613,6 +899,8 @@ monitor_create(const struct conf *c, struct explain_registry *reg,
 	mon->first_week = INT32_MIN;
 	mon->closed_week = INT32_MIN;
 	mon->watermark = INT64_MIN;
+	mon->dirty_week = INT32_MAX;
+	mon->predicted_to = INT32_MIN;
 	mon->explain_gen = reg != NULL ? explain_generation(reg) : 0;
 
 	mon->det.name = "monitor";
@@ -621,6 +909,7 @@ monitor_create(const struct conf *c, struct explain_registry *reg,
 	mon->det.counted = mon_counted;
 	mon->det.week_closed = mon_week_closed;
 	mon->det.tick = mon_tick;
+	mon->det.settle = mon_settle;
 	mon->det.state_of = mon_state_of;
 	mon->det.save = mon_save;
 	mon->det.load = mon_load;
@@ -680,7 +969,8 @@ monitor_explanations_changed(struct monitor *mon)
 		else if (open && ma->a.classification == ALERT_UNEXPLAINED &&
 		    ms->state == MON_EXPLAINED) {
 			/* Its explanation went away: drifting again. */
-			ms->shift -= ms->size;
+			ms->shift -= ms->moved;
+			ms->moved = 0;
 			mon_set_state(mon, ms, MON_DRIFTING,
 			    "its explanation is gone");
 		}

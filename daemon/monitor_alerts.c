@@ -6,6 +6,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -76,7 +77,9 @@ mon_alert_changed(struct monitor *mon, struct mon_alert *ma)
 	ma->a.updated_at = mon->watermark;
 	ma->a.historical = mon->watermark < now -
 	    mon->conf->historical_age_ms / 1000;
-	sink_emit(&ma->a);
+	/* A replay hands on only what it changed, when it is done. */
+	if (!mon->replaying)
+		sink_emit(&ma->a);
 }
 
 /* Classify against the registry; true when something changed. */
@@ -252,4 +255,74 @@ mon_outlier_alert(struct monitor *mon, const struct series_set *set,
 	log_notice("monitor: outlier %s: odds ratio %.2f against the nation",
 	    a->id, a->odds_ratio);
 	mon_alert_changed(mon, ma);
+}
+
+/* Whether two states of an alert differ in what a receiver is told. */
+static bool
+mon_alert_differs(const struct alert *a, const struct alert *b)
+{
+	return a->status != b->status ||
+	    a->classification != b->classification ||
+	    a->nexplanations != b->nexplanations ||
+	    memcmp(a->explanations, b->explanations,
+	    sizeof a->explanations) != 0;
+}
+
+/*
+ * After a replay: the new store against the old one. An alert the replay
+ * raised again keeps its identity (sequence, raised_at) and is handed on
+ * only if its state changed; a new one is handed on; one the replay no
+ * longer raises is dropped when it was never sent (historical), and
+ * otherwise kept as resolved, so that whoever was told it fires hears
+ * that it ended. old is freed.
+ */
+void
+mon_alerts_replayed(struct monitor *mon, struct mon_alert *old, int nold)
+{
+	int i, j, nnew = mon->nalerts, kept = 0, added = 0, changed = 0;
+	bool *found = xcalloc((size_t)nold + 1, sizeof *found);
+
+	for (i = 0; i < nnew; i++) {
+		struct mon_alert *ma = &mon->alerts[i];
+
+		for (j = 0; j < nold; j++) {
+			if (!found[j] && strcmp(old[j].a.id, ma->a.id) == 0)
+				break;
+		}
+		if (j == nold) {
+			ma->a.seq = 0;
+			mon_alert_changed(mon, ma);
+			added++;
+			continue;
+		}
+		found[j] = true;
+		ma->a.raised_at = old[j].a.raised_at;
+		if (mon_alert_differs(&ma->a, &old[j].a)) {
+			ma->a.seq = old[j].a.seq;
+			mon_alert_changed(mon, ma);
+			changed++;
+		} else {
+			ma->a.seq = old[j].a.seq;
+			ma->a.updated_at = old[j].a.updated_at;
+			kept++;
+		}
+	}
+	for (j = 0; j < nold; j++) {
+		struct mon_alert *ma;
+
+		if (found[j] || old[j].a.historical ||
+		    old[j].a.status == ALERT_RESOLVED)
+			continue;
+		ma = mon_alert_new(mon);
+		*ma = old[j];
+		ma->a.status = ALERT_RESOLVED;
+		ma->a.resolved_at = mon->watermark;
+		snprintf(ma->a.note, sizeof ma->a.note, "%s",
+		    "withdrawn: late history changed the evaluation");
+		mon_alert_changed(mon, ma);
+	}
+	log_notice("monitor: replay: %d alerts as before, %d changed, %d new, "
+	    "%d withdrawn", kept, changed, added, nold - kept - changed);
+	free(found);
+	free(old);
 }

@@ -21,13 +21,6 @@
 #include "records.h"
 #include "xmalloc.h"
 
-/*
- * The thresholds rest on a normal approximation of a week's O - E; below
- * about five expected rejections (or approvals) a week the count is too
- * skewed for it, and simulation shows such series alarm far too often.
- */
-#define MON_MIN_WEIGHT		5.0
-
 struct mon_scan {
 	struct monitor		*mon;
 	const struct series_set	*set;
@@ -35,6 +28,7 @@ struct mon_scan {
 	int32_t			 to;		/* exclusive */
 	struct model_data	**data;		/* per group, or NULL */
 	bool			 predict;	/* fill hist e, v */
+	int			 only_group;	/* predict one group, or -1 */
 	int32_t			 cache_week;	/* ISO week of year memo */
 	int			 cache_woy;
 	int32_t			 cache_day;
@@ -92,7 +86,9 @@ mon_scan_cb(const struct record *rec, void *arg)
 	if (!sc->predict)
 		return;
 	/* A (benefit, kind) whose fit failed has nothing to expect. */
-	if ((m = mon_group(mon, rec->benefit, rec->kind)->model) == NULL)
+	if ((m = mon_group(mon, rec->benefit, rec->kind)->model) == NULL ||
+	    (sc->only_group >= 0 && sc->only_group != rec->benefit *
+	    DECISION_NKINDS + rec->kind))
 		return;
 	p = model_predict(m, &x);
 	offices[0] = SERIES_NATIONAL;
@@ -203,7 +199,7 @@ mon_estimate(struct monitor *mon, const struct series_set *set, int b, int k)
 			if (w == NULL || nw == NULL || w->v <= 0)
 				continue;
 			oe[n] = mon_adjusted_oe(ms, w->n, w->o, w->e, w->v,
-			    nw->o, nw->e, nw->v);
+			    nw->n, nw->o, nw->e, nw->v);
 			rawz2 += (w->o - w->e) * (w->o - w->e) / w->v;
 			nraw++;
 			v[n] = w->v;
@@ -278,7 +274,7 @@ mon_pool_tau2(struct monitor *mon)
 					    sizeof *v);
 				}
 				oe[n] = mon_adjusted_oe(ms, w->n, w->o, w->e,
-				    w->v, nw->o, nw->e, nw->v);
+				    w->v, nw->n, nw->o, nw->e, nw->v);
 				v[n] = w->v;
 				n++;
 			}
@@ -353,7 +349,8 @@ mon_thresholds(struct monitor *mon)
 	}
 	/* The open week is looked at every evaluate_every as well. */
 	looks = (int)lround(7.0 * 86400 * 1000 / (double)c->evaluate_every_ms);
-	if (looks < 1)
+	/* History is evaluated at its weekly closes only (mon_tick). */
+	if (looks < 1 || !mon->live)
 		looks = 1;
 	/*
 	 * Twice: the budget is shared by the series that can alarm, and
@@ -369,7 +366,7 @@ mon_thresholds(struct monitor *mon)
 		if (!ms->used)
 			continue;
 		if (ms->w <= 0) {
-			ms->h = INFINITY;
+			ms->h = ms->h_down = INFINITY;
 			ms->underpowered = true;
 			ms->detectable_or = INFINITY;
 			ms->delay = INFINITY;
@@ -377,14 +374,14 @@ mon_thresholds(struct monitor *mon)
 		}
 		m = delta * sqrt(ms->w);
 		ms->h = detect_threshold_looks(arl0, m, looks);
+		ms->h_down = ms->h;
+		ms->daily = true;
 		ms->delay = detect_arl1_looks(ms->h, m, log(c->relevant_or) *
 		    sqrt(ms->w), looks);
 		ms->detectable_or = detect_detectable_or_looks(ms->h, delta,
 		    ms->w, horizon, looks);
-		ms->underpowered = !(ms->delay <= horizon) ||
-		    ms->w < MON_MIN_WEIGHT;
-		if (!ms->underpowered)
-			ncusums += 2;
+		ms->underpowered = !(ms->delay <= horizon);
+		ncusums += 2;
 	}
 	}
 }
@@ -413,6 +410,7 @@ mon_fit(struct monitor *mon, const struct series_set *set, int only_group,
 	sc.from = from;
 	sc.to = to;
 	sc.data = data;
+	sc.only_group = -1;
 	if (mon_scan(mon, &sc) == -1)
 		goto out;
 	for (i = 0; i < ngroups; i++) {
@@ -447,14 +445,12 @@ mon_fit(struct monitor *mon, const struct series_set *set, int only_group,
 		    model_info(m)->version, from, to - 1, model_info(m)->n,
 		    model_info(m)->cells, model_info(m)->iterations);
 	}
-	/* Expected sums of the window under the new models. */
-	memset(&sc, 0, sizeof sc);
-	sc.set = set;
-	sc.from = from;
-	sc.to = to;
-	sc.predict = true;
-	mon_clear_expected(mon, only_group, from, to);
-	if (fitted > 0 && mon_scan(mon, &sc) == -1)
+	/*
+	 * Expected sums under the new models: the window, and the weeks
+	 * after it that have decisions already (the open week, a backfill).
+	 */
+	if (fitted > 0 && mon_predict_weeks(mon, only_group, from,
+	    to + MON_AHEAD) == -1)
 		goto out;
 	for (i = 0; i < ngroups; i++) {
 		if (data[i] != NULL && mon->groups[i].model != NULL &&
@@ -471,12 +467,36 @@ out:
 	return fitted > 0 ? 0 : -1;
 }
 
+/*
+ * Fill e and v of weeks [from, to) anew from the records under the
+ * current models (one group, or all with only_group < 0); 0 or -1.
+ */
+int
+mon_predict_weeks(struct monitor *mon, int only_group, int32_t from,
+    int32_t to)
+{
+	struct mon_scan sc;
+
+	memset(&sc, 0, sizeof sc);
+	sc.from = from;
+	sc.to = to;
+	sc.predict = true;
+	sc.only_group = only_group;
+	mon_clear_expected(mon, only_group, from, to);
+	if (mon_scan(mon, &sc) == -1)
+		return -1;
+	if (only_group < 0 && to > mon->predicted_to)
+		mon->predicted_to = to;
+	return 0;
+}
+
 /* Strata: per attribute level, O - E since onset from the records. */
 struct mon_strata {
 	struct monitor		*mon;
 	const struct mon_series	*ms;
 	struct mon_scan		 sc;
 	int32_t			 from;
+	int32_t			 to;		/* inclusive */
 	double			 o[6][27];
 	double			 e[6][27];
 };
@@ -505,7 +525,8 @@ mon_strata_cb(const struct record *rec, void *arg)
 		st->sc.cache_day_week = period_week_of_day(rec->day);
 	}
 	week = st->sc.cache_day_week;
-	if (week < st->from)
+	/* Up to the alarm's week, so that any arrival order agrees. */
+	if (week < st->from || week > st->to)
 		return;
 	if ((m = mon_group(st->mon, ms->benefit, ms->kind)->model) == NULL)
 		return;
@@ -572,7 +593,7 @@ mon_level_name(int attr, int level, char *buf, size_t len)
 
 void
 mon_strata(struct monitor *mon, struct mon_series *ms, struct mon_alert *ma,
-    int32_t onset)
+    int32_t onset, int32_t last)
 {
 	struct mon_strata *st = xcalloc(1, sizeof *st);
 	double total = 0, excess, best;
@@ -584,6 +605,7 @@ mon_strata(struct monitor *mon, struct mon_series *ms, struct mon_alert *ma,
 	st->mon = mon;
 	st->ms = ms;
 	st->from = onset;
+	st->to = last;
 	st->sc.mon = mon;
 	st->sc.cache_week = INT32_MIN;
 	st->sc.cache_day = INT32_MIN;

@@ -23,6 +23,8 @@ struct model;
 struct buf_reader;
 
 #define MON_HIST		160	/* weeks of history per series */
+/* Weeks after a fit's window whose expected sums it fills too. */
+#define MON_AHEAD		40
 #define MON_FUNNEL_WEEKS	13	/* outlier flag window */
 #define MON_OUTLIER_Z		3.09	/* two-sided 99.8% */
 
@@ -38,9 +40,11 @@ struct mon_week {
 	int32_t		week;		/* INT32_MIN: empty slot */
 	uint32_t	n;
 	uint32_t	o;
+	uint32_t	late;		/* decisions counted after it closed */
 	double		e;		/* from the frozen model */
 	double		v;
 	double		oe;		/* the increment used: O - E adjusted */
+	double		va;		/* V adjusted to the baseline */
 };
 
 struct mon_series {
@@ -54,18 +58,21 @@ struct mon_series {
 	double		alpha;		/* office level vs nation (log odds) */
 	double		shift;		/* regime moves since the fit */
 	double		w;		/* mean weekly weight, reference */
-	double		h;		/* threshold, LLR units */
+	double		h;		/* threshold of the upward side, LLR */
 	double		delay;		/* expected weeks to the design shift */
 	double		detectable_or;
 	double		z13;		/* funnel: standardised 13-week excess */
 	struct detect_cusum cusum;
 	struct detect_cusum back;	/* return to the old level */
 	double		size;		/* log OR of the current change */
+	double		moved;		/* baseline move of its new regime */
 	int		alert;		/* index of its open alert, or -1 */
 	int		outlier_alert;	/* its open outlier alert, or -1 */
 	int32_t		regime_week;	/* first week of the current regime */
 	double		late_oe;	/* late events, for the next close */
 	double		late_v;
+	double		h_down;		/* threshold of the downward side */
+	bool		daily;		/* looked at daily (large series) */
 	struct mon_week	hist[MON_HIST];
 };
 
@@ -85,6 +92,7 @@ struct mon_alert {
 	int		series;		/* index into mon->series */
 	int32_t		onset_week;
 	int32_t		onset_day;
+	int32_t		alarm_week;	/* the week whose look alarmed */
 };
 
 struct monitor {
@@ -105,6 +113,16 @@ struct monitor {
 	int64_t			 watermark;
 	int64_t			 last_look_day;
 	bool			 fitted;	/* the first regime started */
+	/*
+	 * Earliest closed week that late history changed enough to be
+	 * evaluated again (INT32_MAX: none); see mon_replay.
+	 */
+	int32_t			 dirty_week;
+	/* Late decisions for weeks the history no longer holds. */
+	uint32_t		 late_unheld;
+	bool			 replaying;	/* alerts are not handed on */
+	bool			 live;		/* the open week is today's */
+	int32_t			 predicted_to;	/* e, v filled below it */
 
 	struct mon_alert	*alerts;
 	int			 nalerts;
@@ -181,8 +199,18 @@ const char *mon_state_name(enum mon_state state);
 /* The design log odds ratio of a series. */
 double mon_delta(const struct monitor *mon, const struct mon_series *ms);
 double mon_tau2(const struct monitor *mon, const struct mon_series *ms);
+/*
+ * A week's expected sum and variance moved to the series' baseline (see
+ * monitor.c); nat_* are the national series' sums of the same week.
+ */
+void mon_adjust(const struct mon_series *ms, double n, double o, double e,
+    double v, double nat_n, double nat_o, double nat_e, double nat_v,
+    double *e_adj, double *v_adj);
 double mon_adjusted_oe(const struct mon_series *ms, double n, double o,
-    double e, double v, double nat_o, double nat_e, double nat_v);
+    double e, double v, double nat_n, double nat_o, double nat_e,
+    double nat_v);
+/* The level s with oe = s v + s^2 a: a shift solved to second order. */
+double mon_level(double oe, double v, double a);
 void mon_funnel_sum(const struct monitor *mon, const struct mon_series *ms,
     int32_t last, int weeks, struct mon_funnel_sums *fs);
 
@@ -190,8 +218,10 @@ void mon_funnel_sum(const struct monitor *mon, const struct mon_series *ms,
 int mon_fit(struct monitor *mon, const struct series_set *set,
     int only_group, int32_t from, int32_t to);
 void mon_thresholds(struct monitor *mon);
+int mon_predict_weeks(struct monitor *mon, int only_group, int32_t from,
+    int32_t to);
 void mon_strata(struct monitor *mon, struct mon_series *ms,
-    struct mon_alert *ma, int32_t onset);
+    struct mon_alert *ma, int32_t onset, int32_t last);
 
 /* monitor_alerts.c: the alert store. */
 struct mon_alert *mon_alert_new(struct monitor *mon);
@@ -206,6 +236,10 @@ void mon_resolve(struct monitor *mon, struct mon_series *ms,
     const char *note);
 void mon_outlier_alert(struct monitor *mon, const struct series_set *set,
     struct mon_series *ms, int32_t week, double sum_oe, double sum_v);
+
+/* The alert store's follow-up of a replay (monitor_alerts.c). */
+void mon_alerts_replayed(struct monitor *mon, struct mon_alert *old,
+    int nold);
 
 /* monitor_save.c: the checkpoint section. */
 void mon_save(void *arg, struct buf *b);

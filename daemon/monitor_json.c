@@ -298,7 +298,7 @@ mon_control_week(const struct monitor *mon, const struct mon_series *ms,
 		base = w->o - w->oe;
 	else if (w->v > 0 && nw != NULL)
 		base = w->o - mon_adjusted_oe(ref, w->n, w->o, w->e, w->v,
-		    nw->o, nw->e, nw->v);
+		    nw->n, nw->o, nw->e, nw->v);
 	sd = w->v > 0 ? sqrt(w->v * (1 + tau2 * w->v)) : NAN;
 	return json_pack("{s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, "
 	    "s:o, s:o}",

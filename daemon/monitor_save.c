@@ -11,7 +11,7 @@
 #include "monitor_int.h"
 #include "xmalloc.h"
 
-#define MON_SAVE_VERSION	1
+#define MON_SAVE_VERSION	2
 
 void
 mon_save(void *arg, struct buf *b)
@@ -27,6 +27,10 @@ mon_save(void *arg, struct buf *b)
 	buf_put_i64(b, mon->watermark);
 	buf_put_i64(b, mon->last_look_day);
 	buf_put_u8(b, mon->fitted);
+	buf_put_u32(b, (uint32_t)mon->dirty_week);
+	buf_put_u32(b, mon->late_unheld);
+	buf_put_u8(b, mon->live);
+	buf_put_u32(b, (uint32_t)mon->predicted_to);
 	for (i = 0; i < mon->nbenefits * DECISION_NKINDS; i++) {
 		struct mon_group *g = &mon->groups[i];
 
@@ -62,6 +66,7 @@ mon_save(void *arg, struct buf *b)
 		buf_put_u32(b, (uint32_t)ms->outlier_alert);
 		buf_put_u8(b, ms->outlier);
 		buf_put_u32(b, (uint32_t)ms->regime_week);
+		buf_put_double(b, ms->moved);
 		detect_cusum_save(&ms->cusum, b);
 		detect_cusum_save(&ms->back, b);
 		for (j = 0; j < MON_HIST; j++) {
@@ -73,6 +78,8 @@ mon_save(void *arg, struct buf *b)
 			buf_put_double(b, w->e);
 			buf_put_double(b, w->v);
 			buf_put_double(b, w->oe);
+			buf_put_u32(b, w->late);
+			buf_put_double(b, w->va);
 		}
 	}
 	buf_put_u32(b, (uint32_t)mon->nalerts);
@@ -84,6 +91,7 @@ mon_save(void *arg, struct buf *b)
 		buf_put_u32(b, (uint32_t)ma->series);
 		buf_put_u32(b, (uint32_t)ma->onset_week);
 		buf_put_u32(b, (uint32_t)ma->onset_day);
+		buf_put_u32(b, (uint32_t)ma->alarm_week);
 	}
 }
 
@@ -98,7 +106,8 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 	buf_get_u32(r, &version);
 	buf_get_u32(r, &nb);
 	buf_get_u32(r, &maxo);
-	if (r->bad || version != MON_SAVE_VERSION) {
+	/* Version 1 lacks what a replay and the adjusted V need. */
+	if (r->bad || version < 1 || version > MON_SAVE_VERSION) {
 		*cause = xstrdup("monitor: checkpoint section has an unknown "
 		    "version");
 		return -1;
@@ -118,6 +127,15 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 	buf_get_i64(r, &mon->last_look_day);
 	buf_get_u8(r, &u8);
 	mon->fitted = u8 != 0;
+	if (version >= 2) {
+		buf_get_u32(r, &u32);
+		mon->dirty_week = (int32_t)u32;
+		buf_get_u32(r, &mon->late_unheld);
+		buf_get_u8(r, &u8);
+		mon->live = u8 != 0;
+		buf_get_u32(r, &u32);
+		mon->predicted_to = (int32_t)u32;
+	}
 	for (i = 0; i < (int)nb * DECISION_NKINDS; i++) {
 		struct mon_group *g = &mon->groups[i];
 
@@ -168,6 +186,10 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 		ms->outlier = u8 != 0;
 		buf_get_u32(r, &u32);
 		ms->regime_week = (int32_t)u32;
+		if (version >= 2)
+			buf_get_double(r, &ms->moved);
+		else
+			ms->moved = ms->size;
 		if (detect_cusum_load(&ms->cusum, r, cause) == -1 ||
 		    detect_cusum_load(&ms->back, r, cause) == -1)
 			return -1;
@@ -181,6 +203,11 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 			buf_get_double(r, &w->e);
 			buf_get_double(r, &w->v);
 			buf_get_double(r, &w->oe);
+			if (version >= 2) {
+				buf_get_u32(r, &w->late);
+				buf_get_double(r, &w->va);
+			} else
+				w->va = w->v;
 		}
 		if (ms->benefit >= mon->nbenefits || ms->kind >= 2 ||
 		    ms->office < SERIES_NATIONAL ||
@@ -205,6 +232,11 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 		ma->onset_week = (int32_t)u32;
 		buf_get_u32(r, &u32);
 		ma->onset_day = (int32_t)u32;
+		if (version >= 2) {
+			buf_get_u32(r, &u32);
+			ma->alarm_week = (int32_t)u32;
+		} else
+			ma->alarm_week = ma->onset_week;
 		if (ma->series < 0 || ma->series >= mon->nseries)
 			break;
 	}

@@ -91,6 +91,8 @@ simfeed_run(struct simfeed *f, struct sim *s)
 		free(cause);
 		cause = NULL;
 	}
+	/* The stream drained: what a daemon does when it goes idle. */
+	ingest_tick(f->in, SIMFEED_NOW, true);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	f->seconds = (double)(t1.tv_sec - t0.tv_sec) +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

@@ -25,10 +25,8 @@
 #include "simfeed.h"
 #include "simmodel.h"
 #include "simorder.h"
-#include "sink.h"
 #include "xmalloc.h"
 
-#define SIMORDER_MAXALERTS	4096
 
 /* What a run ends with, one kind of thing per category. */
 enum simorder_cat { SIMORDER_STATS, SIMORDER_MODELS, SIMORDER_ALERTS };
@@ -37,28 +35,6 @@ static const char simorder_tag[SIMORDER_NCATS] = { 'S', 'M', 'A' };
 static const char *simorder_what[SIMORDER_NCATS] = {
 	"series-weeks", "models", "alerts",
 };
-
-static struct alert simorder_alerts[SIMORDER_MAXALERTS];
-static int simorder_nalerts;
-
-/* The latest state of every alert, by id. */
-static void
-simorder_emit(void *arg, const struct alert *a)
-{
-	int	i;
-
-	(void)arg;
-	for (i = 0; i < simorder_nalerts; i++) {
-		if (strcmp(simorder_alerts[i].id, a->id) == 0) {
-			simorder_alerts[i] = *a;
-			return;
-		}
-	}
-	if (simorder_nalerts < SIMORDER_MAXALERTS)
-		simorder_alerts[simorder_nalerts++] = *a;
-}
-
-static const struct sink simorder_sink = { "simorder", NULL, simorder_emit };
 
 /* The lines of one run. */
 struct simorder_lines {
@@ -75,10 +51,9 @@ simorder_dump(FILE *f, struct simfeed *fd)
 	const struct series *se;
 	const struct bucket *b;
 	char label[PERIOD_LABEL_MAX];
-	json_t *models, *m, *fit, *win;
+	json_t *models, *alerts, *m, *fit, *win;
 	size_t i;
 	int32_t w, last;
-	int k;
 
 	for (se = series_first(set); se != NULL; se = series_next(set, se)) {
 		last = series_last_week(se);
@@ -111,13 +86,18 @@ simorder_dump(FILE *f, struct simfeed *fd)
 			    "decisions")));
 	}
 	json_decref(models);
-	for (k = 0; k < simorder_nalerts; k++) {
-		const struct alert *a = &simorder_alerts[k];
-
-		fprintf(f, "A %s\tonset=%s %s %s\n", a->id, a->onset,
-		    alert_classification_name(a->classification),
-		    alert_status_name(a->status));
-	}
+	/*
+	 * The store at the end, not what was handed on: alerts of history
+	 * are not delivered, and a replay may withdraw them.
+	 */
+	alerts = monitor_alerts_json(fd->mon, NULL, NULL, NULL, NULL, NULL);
+	json_array_foreach(alerts, i, m)
+		fprintf(f, "A %s\tonset=%s %s %s\n",
+		    json_string_value(json_object_get(m, "id")),
+		    json_string_value(json_object_get(m, "onset")),
+		    json_string_value(json_object_get(m, "classification")),
+		    json_string_value(json_object_get(m, "status")));
+	json_decref(alerts);
 }
 
 /* The child: one order through ingest and the monitor into path. */
@@ -129,9 +109,6 @@ simorder_child(const struct sim_options *o, const char *path)
 	char *cause = NULL;
 	FILE *f;
 
-	simorder_nalerts = 0;
-	if (sink_register(&simorder_sink) == -1)
-		fatalx("simorder: no room for a sink");
 	simfeed_open(&fd, 0, false, NULL);
 	if ((s = sim_create(o, &cause)) == NULL)
 		fatalx("simorder: %s", cause);
