@@ -279,8 +279,9 @@ mon_alarm(struct monitor *mon, const struct series_set *set,
 	ms->alert = (int)(ma - mon->alerts);
 	detect_cusum_reset(&ms->back);
 	log_notice("monitor: alarm %s: odds ratio %.2f, %s (weekly weight "
-	    "%.1f, threshold %.2f%s)", a->id, a->odds_ratio,
-	    alert_classification_name(a->classification), ms->w, ms->h,
+	    "%.1f, threshold %.2f, %s%s)", a->id, a->odds_ratio,
+	    alert_classification_name(a->classification), ms->w,
+	    up ? ms->h : ms->h_down, ms->small ? "binomial" : "normal",
 	    ms->underpowered ? ", underpowered" : "");
 	if (a->classification == ALERT_EXPLAINED)
 		mon_new_regime(mon, ms);
@@ -304,23 +305,23 @@ mon_alarm(struct monitor *mon, const struct series_set *set,
 /* The open week is looked at daily only while it is this close to now. */
 #define MON_LIVE_S		(14 * 86400)
 
-/* One side's CUSUM step from a week's adjusted sums. */
+/*
+ * Both sides' CUSUM step from a week's adjusted sums: the Bernoulli form
+ * (detect_llr_bernoulli), exact for small counts, with E' = O - oe.
+ */
 static void
 mon_cusum_update(struct detect_cusum *c, int32_t week, double n, double o,
     double oe, double va, double tau2, double delta)
 {
-	(void)n;
-	(void)o;
-	detect_cusum_update(c, week, oe, va, tau2, delta);
+	detect_cusum_update_bernoulli(c, week, oe, o - oe, va, n, tau2, delta);
 }
 
 static void
 mon_cusum_peek(const struct detect_cusum *c, double n, double o, double oe,
     double va, double tau2, double delta, double *up, double *down)
 {
-	(void)n;
-	(void)o;
-	detect_cusum_peek(c, oe, va, tau2, delta, up, down);
+	detect_cusum_peek_bernoulli(c, oe, o - oe, va, n, tau2, delta, up,
+	    down);
 }
 
 /* n and O of a week from the statistics, which are exact in any order. */

@@ -56,6 +56,8 @@ struct mon_series {
 	bool		underpowered;
 	bool		outlier;
 	double		alpha;		/* office level vs nation (log odds) */
+	double		ref_v;		/* sum V and V^2 of its reference */
+	double		ref_v2;
 	double		shift;		/* regime moves since the fit */
 	double		w;		/* mean weekly weight, reference */
 	double		h;		/* threshold of the upward side, LLR */
@@ -73,6 +75,7 @@ struct mon_series {
 	double		late_v;
 	double		h_down;		/* threshold of the downward side */
 	bool		daily;		/* looked at daily (large series) */
+	bool		small;		/* exact binomial thresholds */
 	struct mon_week	hist[MON_HIST];
 };
 
@@ -80,6 +83,7 @@ struct mon_group {
 	struct model	*model;
 	double		 tau2_national;
 	double		 tau2_office;
+	double		 alpha_between;	/* variance of true office levels */
 	int32_t		 ref_from;	/* reference window, weeks */
 	int32_t		 ref_to;
 	int32_t		 fitted_at;	/* week of the fit */
