@@ -1195,6 +1195,17 @@ main(int argc, char **argv)
 	check_national_offices("national-unexplained", after_unexpl, ic,
 	    NSEEDS);
 	check_budget(ic, NSEEDS);
+	/*
+	 * 11. The same history in time order, shuffled and office by
+	 * office: the same statistics, models and alerts.
+	 */
+	for (sd = 0; sd < NSEEDS; sd++) {
+		n = simorder_check(seed + (uint64_t)sd, 104, per_week);
+		check(n == 0, "arrival-order", "seed %llu: time order, "
+		    "shuffled and office by office give %s", (unsigned long long)
+		    (seed + (uint64_t)sd), n == 0 ? "the same weekly "
+		    "statistics, models and alerts" : "different results");
+	}
 	sink_unregister_all();
 	printf("simcheck: %s\n", failures == 0 ? "all checks hold" :
 	    "SOME CHECKS FAILED");
