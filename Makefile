@@ -287,6 +287,7 @@ sim: deps-check
 	$(MAKE) all
 	BUILDDIR=$(BUILDDIR) python3 tests/integration/run.py --long
 	$(SIMCHECK)
+	$(SIMCHECK) -i -y 6
 
 bench: deps-check
 	$(MAKE) all $(BUILDDIR)/tests/test_model
