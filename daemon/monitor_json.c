@@ -41,13 +41,15 @@ monitor_series_json(const struct monitor *mon, const struct series *s)
 		json_array_append_new(flags, json_string("underpowered"));
 	if (ms->outlier)
 		json_array_append_new(flags, json_string("outlier"));
-	o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-	    "s:o}",
+	o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, "
+	    "s:o, s:o, s:o}",
 	    "state", mon_state_name(ms->state),
 	    "flags", flags,
 	    "cusum_up", json_real(ms->cusum.up),
 	    "cusum_down", json_real(ms->cusum.down),
 	    "threshold", mon_json_number(ms->h),
+	    "threshold_down", mon_json_number(ms->h_down),
+	    "statistic", ms->small ? "binomial" : "normal",
 	    "weekly_weight", json_real(ms->w),
 	    "expected_delay_weeks", mon_json_number(ms->delay),
 	    "detectable_odds_ratio", mon_json_number(ms->detectable_or),
@@ -360,8 +362,11 @@ monitor_control_json(const struct monitor *mon, const struct series *s,
 		}
 		monitored = w->oe != 0 && wk != partial;
 		if (monitored) {
-			detect_cusum_update(&c, wk, w->oe, w->v, tau2, delta);
-			crossed = c.up > ms->h || c.down > ms->h;
+			/* The detector's own statistic and thresholds. */
+			detect_cusum_update_bernoulli(&c, wk, w->oe,
+			    w->o - w->oe, w->va > 0 ? w->va : w->v, w->n,
+			    tau2, delta);
+			crossed = c.up > ms->h || c.down > ms->h_down;
 		}
 		row = mon_control_week(mon, ms, ref, w, &c, monitored,
 		    wk == partial);
@@ -372,9 +377,10 @@ monitor_control_json(const struct monitor *mon, const struct series *s,
 		}
 	}
 	free(ref);
-	return json_pack("{s:s, s:o, s:o, s:f, s:f, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:s, s:o, s:o, s:o, s:f, s:f, s:o, s:o, s:o, s:o}",
 	    "state", mon_state_name(ms->state),
 	    "threshold", mon_json_number(ms->h),
+	    "threshold_down", mon_json_number(ms->h_down),
 	    "tau2", json_real(tau2),
 	    "design_odds_ratio", exp(delta),
 	    "band", 0.95,

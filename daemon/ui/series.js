@@ -77,6 +77,7 @@ S.pages.series = (function () {
   function cusumChart(control, items) {
     var w = control.weeks, labels = w.map(function (x) { return x.week; });
     var hth = control.threshold;
+    var hdn = control.threshold_down === undefined ? hth : control.threshold_down;
     S.charts.make("cusum-chart", {
       type: "line",
       data: {
@@ -89,7 +90,7 @@ S.pages.series = (function () {
             borderColor: C.down, backgroundColor: C.down, borderWidth: 2, pointRadius: 1.5 },
           { label: "Threshold", data: w.map(function () { return hth; }), borderColor: C.threshold,
             borderDash: [6, 4], borderWidth: 1, pointRadius: 0 },
-          { label: "Threshold (down)", data: w.map(function () { return hth === null ? null : -hth; }),
+          { label: "Threshold (down)", data: w.map(function () { return hdn === null ? null : -hdn; }),
             borderColor: C.threshold, borderDash: [6, 4], borderWidth: 1, pointRadius: 0 }
         ]
       },
