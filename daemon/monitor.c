@@ -201,7 +201,8 @@ mon_alarm(struct monitor *mon, const struct series_set *set,
 	    MON_METHOD);
 	a = &ma->a;
 	mon_describe(mon, ms, ma, onset, last);
-	mon_strata(mon, ms, ma, onset);
+	/* Read off the loop; the alert goes out once they are in. */
+	mon_job_strata(mon, ms, ma, onset);
 	mon_classify(mon, ma);
 	ms->alert = (int)(ma - mon->alerts);
 	detect_cusum_reset(&ms->back);
@@ -213,7 +214,6 @@ mon_alarm(struct monitor *mon, const struct series_set *set,
 		mon_new_regime(mon, ms);
 	else
 		mon_set_state(mon, ms, MON_DRIFTING, "unexplained alarm");
-	mon_alert_changed(mon, ma);
 }
 
 /* ---------------------------------------------------------------------
@@ -432,19 +432,8 @@ mon_week_closed(void *arg, int32_t week, const struct series_set *set)
 				w->o = b->rejected;
 			}
 		}
-		if (mon_fit(mon, set, -1, from, week + 1) == 0) {
-			mon->fitted = true;
-			mon_thresholds(mon);
-			for (i = 0; i < mon->nseries; i++) {
-				struct mon_series *ms = &mon->series[i];
-
-				if (ms->used && isfinite(ms->h)) {
-					mon_set_state(mon, ms, MON_STABLE,
-					    "first models fitted");
-					ms->regime_week = week + 2;
-				}
-			}
-		}
+		/* The rest follows in mon_fitted. */
+		mon_job_fit(mon, set, -1, from, week + 1, week);
 		return;
 	}
 	if (!mon->fitted)
@@ -467,19 +456,54 @@ mon_week_closed(void *arg, int32_t week, const struct series_set *set)
 
 			if (from < mon->first_week)
 				from = mon->first_week;
-			mon_fit(mon, set, g, from, week + 1);
-			mon_thresholds(mon);
-			for (i = 0; i < mon->nseries; i++) {
-				struct mon_series *ms = &mon->series[i];
-
-				if (ms->used && ms->benefit * DECISION_NKINDS +
-				    ms->kind == g) {
-					detect_cusum_reset(&ms->cusum);
-					ms->regime_week = week + 2;
-				}
-			}
+			mon_job_fit(mon, set, g, from, week + 1, week);
 		}
 	}
+}
+
+/*
+ * A fit read off the loop was applied (ok: a model was fitted) after the
+ * close of week: the first regime starts, or a refit group starts afresh.
+ */
+void
+mon_fitted(struct monitor *mon, int only_group, int32_t week, bool ok)
+{
+	int i;
+
+	if (only_group < 0) {
+		if (!ok)
+			return;
+		mon->fitted = true;
+		mon_thresholds(mon);
+		for (i = 0; i < mon->nseries; i++) {
+			struct mon_series *ms = &mon->series[i];
+
+			if (ms->used && isfinite(ms->h)) {
+				mon_set_state(mon, ms, MON_STABLE,
+				    "first models fitted");
+				ms->regime_week = week + 2;
+			}
+		}
+		return;
+	}
+	mon_thresholds(mon);
+	for (i = 0; i < mon->nseries; i++) {
+		struct mon_series *ms = &mon->series[i];
+
+		if (ms->used && ms->benefit * DECISION_NKINDS + ms->kind ==
+		    only_group) {
+			detect_cusum_reset(&ms->cusum);
+			ms->regime_week = week + 2;
+		}
+	}
+}
+
+/* The hooks that may leave reads outstanding end here. */
+static void
+mon_week_closed_hook(void *arg, int32_t week, const struct series_set *set)
+{
+	mon_week_closed(arg, week, set);
+	mon_jobs_yield(arg);
 }
 
 static void
@@ -570,6 +594,19 @@ mon_tick(void *arg, int64_t watermark, const struct series_set *set)
 	}
 }
 
+static void
+mon_tick_hook(void *arg, int64_t watermark, const struct series_set *set)
+{
+	mon_tick(arg, watermark, set);
+	mon_jobs_yield(arg);
+}
+
+static bool
+mon_busy(void *arg)
+{
+	return mon_jobs_busy(arg);
+}
+
 static const char *
 mon_state_of(void *arg, const struct series *s)
 {
@@ -586,7 +623,8 @@ mon_state_of(void *arg, const struct series *s)
 
 struct monitor *
 monitor_create(const struct conf *c, struct explain_registry *reg,
-    monitor_records_cb records_cb, void *records_arg)
+    monitor_records_cb records_cb, void *records_arg,
+    struct event_base *base)
 {
 	struct monitor *mon = xcalloc(1, sizeof *mon);
 	int i;
@@ -619,11 +657,13 @@ monitor_create(const struct conf *c, struct explain_registry *reg,
 	mon->det.arg = mon;
 	mon->det.predict = mon_predict;
 	mon->det.counted = mon_counted;
-	mon->det.week_closed = mon_week_closed;
-	mon->det.tick = mon_tick;
+	mon->det.week_closed = mon_week_closed_hook;
+	mon->det.tick = mon_tick_hook;
+	mon->det.busy = mon_busy;
 	mon->det.state_of = mon_state_of;
 	mon->det.save = mon_save;
 	mon->det.load = mon_load;
+	mon_jobs_start(mon, base);
 	return mon;
 }
 
@@ -634,6 +674,7 @@ monitor_free(struct monitor *mon)
 
 	if (mon == NULL)
 		return;
+	mon_jobs_stop(mon);
 	for (i = 0; i < mon->nbenefits * DECISION_NKINDS; i++)
 		model_free(mon->groups[i].model);
 	free(mon->groups);
@@ -664,6 +705,11 @@ monitor_explanations_changed(struct monitor *mon)
 
 	if (mon->reg == NULL)
 		return;
+	/* Not under an alert whose strata are being read: afterwards. */
+	if (mon_jobs_busy(mon)) {
+		mon->explain_deferred = true;
+		return;
+	}
 	mon->explain_gen = explain_generation(mon->reg);
 	for (i = 0; i < mon->nalerts; i++) {
 		struct mon_alert *ma = &mon->alerts[i];
@@ -715,6 +761,11 @@ monitor_rebaseline(struct monitor *mon, const struct series *s,
 
 	if (!ms->used || ms->state != MON_DRIFTING) {
 		*cause = xstrdup("the series is not drifting");
+		return -1;
+	}
+	if (mon_jobs_busy(mon)) {
+		*cause = xstrdup("the detector is reading the records (a "
+		    "model fit or an alert's strata); try again in a moment");
 		return -1;
 	}
 	ms->shift += ms->size;

@@ -19,8 +19,10 @@
 #include "series.h"
 
 struct buf;
+struct event_base;
 struct model;
 struct buf_reader;
+struct worker;
 
 #define MON_HIST		160	/* weeks of history per series */
 #define MON_FUNNEL_WEEKS	13	/* outlier flag window */
@@ -110,6 +112,33 @@ struct monitor {
 	int			 nalerts;
 	int			 capalerts;
 	uint64_t		 explain_gen;
+
+	struct worker		*worker;	/* record reads (monitor_job.c) */
+	bool			 explain_deferred; /* changed while busy */
+	void			(*resume_cb)(void *);
+	void			*resume_arg;
+};
+
+/* What a fit read off the loop hands to mon_fit_apply. */
+struct mon_fit_result {
+	int		 only_group;	/* -1: every group */
+	int32_t		 from;		/* the reference window, weeks */
+	int32_t		 to;
+	bool		 scanned;	/* the window was read */
+	bool		 predicted;	/* and its expected sums */
+	struct model	**models;	/* per group: fitted, or NULL */
+	char		**causes;	/* per group: why not */
+	double		*e;		/* [series][week - from] */
+	double		*v;
+	uint8_t		*touched;	/* a record added to e and v */
+};
+
+/* An alert's strata sums: O and E per attribute level since onset. */
+#define MON_STRATA_ATTRS	6
+#define MON_STRATA_LEVELS	27
+struct mon_strata_sums {
+	double		o[MON_STRATA_ATTRS][MON_STRATA_LEVELS];
+	double		e[MON_STRATA_ATTRS][MON_STRATA_LEVELS];
 };
 
 static inline const char *
@@ -185,12 +214,35 @@ double mon_adjusted_oe(const struct mon_series *ms, double n, double o,
     double e, double v, double nat_o, double nat_e, double nat_v);
 void mon_funnel_sum(const struct monitor *mon, const struct mon_series *ms,
     int32_t last, int weeks, struct mon_funnel_sums *fs);
+/* A fit was applied (ok: some model fitted): the first regime, or a refit. */
+void mon_fitted(struct monitor *mon, int only_group, int32_t week, bool ok);
 
-/* monitor_fit.c: models, and everything read from the records file. */
-int mon_fit(struct monitor *mon, const struct series_set *set,
-    int only_group, int32_t from, int32_t to);
+/* monitor_fit.c: models, and what is made of the records read back. */
+/*
+ * Install the models of a fit, the window's expected sums, levels and
+ * wobble; takes the models it installs. 0 when a model was fitted.
+ */
+int mon_fit_apply(struct monitor *mon, const struct series_set *set,
+    struct mon_fit_result *r);
 void mon_thresholds(struct monitor *mon);
-void mon_strata(struct monitor *mon, struct mon_series *ms,
+/* The top strata of an alert from its sums. */
+void mon_strata_apply(struct monitor *mon, struct mon_alert *ma,
+    const struct mon_strata_sums *ss);
+
+/*
+ * monitor_job.c: reading the records, on the worker. A fit's result is
+ * applied (mon_fit_apply, then mon_fitted), an alarm's strata filled in
+ * and the alert emitted, on the loop once the work is done; meanwhile the
+ * detector is busy. Without an event base all of it happens at the end
+ * of the hook (mon_jobs_yield).
+ */
+void mon_jobs_start(struct monitor *mon, struct event_base *base);
+void mon_jobs_stop(struct monitor *mon);
+bool mon_jobs_busy(const struct monitor *mon);
+void mon_jobs_yield(struct monitor *mon);
+void mon_job_fit(struct monitor *mon, const struct series_set *set,
+    int only_group, int32_t from, int32_t to, int32_t week);
+void mon_job_strata(struct monitor *mon, struct mon_series *ms,
     struct mon_alert *ma, int32_t onset);
 
 /* monitor_alerts.c: the alert store. */
