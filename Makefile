@@ -289,6 +289,7 @@ sim: deps-check
 bench: deps-check
 	$(MAKE) all $(BUILDDIR)/tests/test_model
 	BUILDDIR=$(BUILDDIR) python3 tests/bench/run.py
+	BUILDDIR=$(BUILDDIR) python3 tests/bench/stall.py
 	BUILDDIR=$(BUILDDIR) python3 tests/bench/dashboard.py
 
 install: $(STABILD) $(STABILCTL)

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "conf.h"
 #include "decision.h"
@@ -50,12 +51,23 @@ struct mon_job {
 	const struct model	*model;		/* borrowed */
 	struct mon_strata_sums	 sums;
 
+	double			 ms;		/* time the reading took */
+
 	/* Memo of the last day and week seen. */
 	int32_t			 day;
 	int32_t			 day_week;
 	int32_t			 woy_week;
 	int			 woy;
 };
+
+static double
+mon_job_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
 
 static int32_t
 mon_job_week(struct mon_job *j, int32_t day)
@@ -136,10 +148,21 @@ mon_job_fit_cb(const struct record *rec, void *arg)
 	}
 }
 
+static void mon_job_fit_read(struct mon_job *);
+
 static void
 mon_job_fit_run(void *arg)
 {
 	struct mon_job *j = arg;
+	double t0 = mon_job_now_ms();
+
+	mon_job_fit_read(j);
+	j->ms = mon_job_now_ms() - t0;
+}
+
+static void
+mon_job_fit_read(struct mon_job *j)
+{
 	int ngroups = j->nbenefits * DECISION_NKINDS, i, fitted = 0;
 	int32_t min_day = j->from * 7 - 3;	/* Monday of week from */
 	char *cause;
@@ -223,6 +246,8 @@ mon_job_fit_done(void *arg, bool apply)
 
 	if (apply) {
 		mon_job_report(j);
+		log_info("monitor: fit of weeks %d..%d read and computed in "
+		    "%.0f ms", j->from, j->to - 1, j->ms);
 		ok = mon_fit_apply(j->mon, j->set, &j->fit) == 0;
 		mon_fitted(j->mon, j->fit.only_group, j->week, ok);
 	}
@@ -317,6 +342,7 @@ static void
 mon_job_strata_run(void *arg)
 {
 	struct mon_job *j = arg;
+	double t0 = mon_job_now_ms();
 
 	if (!j->viewed)
 		return;
@@ -324,6 +350,7 @@ mon_job_strata_run(void *arg)
 	if (records_view_scan(&j->view, j->from * 7 - 3, mon_job_strata_cb,
 	    j) == -1)
 		j->scan_errno = errno;
+	j->ms = mon_job_now_ms() - t0;
 }
 
 static void
@@ -336,6 +363,8 @@ mon_job_strata_done(void *arg, bool apply)
 		ma = &j->mon->alerts[j->alert];
 		if (j->viewed && j->scan_errno == 0)
 			mon_strata_apply(j->mon, ma, &j->sums);
+		log_info("monitor: strata of %s read in %.0f ms", ma->a.id,
+		    j->ms);
 		/* The alert goes out with its strata. */
 		mon_alert_changed(j->mon, ma);
 	}

@@ -3,6 +3,8 @@
  * that wakes the loop when a job is finished. Only the loop adds and
  * removes jobs; the thread only marks them finished, under the mutex.
  */
+#include <sys/resource.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -16,6 +18,9 @@
 #include "log.h"
 #include "worker.h"
 #include "xmalloc.h"
+
+/* Below the loop: on a busy machine the loop gets the CPU first. */
+#define WORKER_NICE	10
 
 struct worker_job {
 	worker_run_cb		 run;
@@ -60,6 +65,9 @@ worker_main(void *arg)
 	struct worker *w = arg;
 	struct worker_job *job;
 
+	/* Linux: a thread's nice value is its own. */
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), WORKER_NICE) == -1)
+		log_debug("worker: setpriority: %s", strerror(errno));
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		while (!w->stop && w->next_run == NULL)
