@@ -636,13 +636,20 @@ static void stream_entry(struct stream *, const redisReply *, bool, int64_t);
 /*
  * Hand entries[*next..] to ingest while it takes them: a model fit or an
  * alert's strata make it busy, and the rest waits for stream_resume.
- * True when the batch is done.
+ * True when the batch is done (or dropped with the link).
  */
 static bool
 stream_feed(struct stream *st, const redisReply *entries, size_t *next,
     bool redelivered, int64_t now)
 {
 	while (*next < entries->elements) {
+		/*
+		 * The link went down under us (a failed write): the rest is
+		 * read again from our pending list; a dead-letter could not
+		 * be sent now anyway.
+		 */
+		if (st->ac == NULL)
+			return true;
 		if (ingest_busy(st->in))
 			return false;
 		stream_entry(st, entries->element[(*next)++], redelivered,
