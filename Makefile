@@ -38,8 +38,8 @@ TEST_CFLAGS := $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
 CPPFLAGS += -D_GNU_SOURCE -DSTABILD_VERSION='"$(VERSION)"' -Idaemon -Ialerts
-CFLAGS += $(OPTIMIZATION) -g $(WARNINGS) $(WERROR) $(SANFLAGS) $(PKG_CFLAGS)
-LDFLAGS += $(SANFLAGS)
+CFLAGS += $(OPTIMIZATION) -g -pthread $(WARNINGS) $(WERROR) $(SANFLAGS) $(PKG_CFLAGS)
+LDFLAGS += $(SANFLAGS) -pthread
 LDLIBS += $(PKG_LIBS) -lm
 
 # The daemon, one source per line.
@@ -65,6 +65,8 @@ CORE_SRCS := \
 	daemon/ingest.c \
 	daemon/monitor.c \
 	daemon/monitor_fit.c \
+	daemon/monitor_job.c \
+	daemon/worker.c \
 	daemon/monitor_alerts.c \
 	daemon/monitor_save.c \
 	daemon/monitor_json.c \
@@ -133,7 +135,7 @@ deps_test_decision := $(BASE) $(BUILDDIR)/daemon/decision.o
 deps_test_period := $(BASE) $(BUILDDIR)/daemon/period.o
 deps_test_series := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/series.o
 deps_test_dedup := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/dedup.o
-deps_test_records := $(BASE) $(BUILDDIR)/daemon/records.o
+deps_test_records := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/records.o
 deps_test_checkpoint := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/file.o \
 	$(BUILDDIR)/daemon/checkpoint.o
 deps_test_ingest := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/conf.o \
@@ -292,6 +294,7 @@ sim: deps-check
 bench: deps-check
 	$(MAKE) all $(BUILDDIR)/tests/test_model
 	BUILDDIR=$(BUILDDIR) python3 tests/bench/run.py
+	BUILDDIR=$(BUILDDIR) python3 tests/bench/stall.py
 	BUILDDIR=$(BUILDDIR) python3 tests/bench/dashboard.py
 
 install: $(STABILD) $(STABILCTL)

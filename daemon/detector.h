@@ -9,6 +9,10 @@
  *
  * Every hook is optional (NULL). Hooks run on the event loop and must not
  * block. The statistics they get are borrowed for the call.
+ *
+ * A hook may leave work outstanding off the loop (a model fit, an alert's
+ * strata): busy() says so, and until it says false ingest calls no other
+ * hook, so that the results do not depend on how long the work takes.
  */
 #ifndef STABILD_DETECTOR_H
 #define STABILD_DETECTOR_H
@@ -44,6 +48,8 @@ struct detector {
 	bool		(*settle)(void *arg, const struct series_set *set);
 	/* Detector state of a series for the API ("learning", "stable"…). */
 	const char	*(*state_of)(void *arg, const struct series *s);
+	/* Work outstanding: call nothing else until it is applied. */
+	bool		(*busy)(void *arg);
 	void		(*save)(void *arg, struct buf *b);
 	int		(*load)(void *arg, struct buf_reader *r, char **cause);
 };

@@ -26,10 +26,14 @@
 #define INGEST_TAG_SERIES	CP_TAG('S', 'E', 'R', 'I')
 #define INGEST_TAG_DEDUP	CP_TAG('D', 'E', 'D', 'U')
 #define INGEST_TAG_DETECTOR	CP_TAG('D', 'E', 'T', 'E')
+#define INGEST_TAG_RECORDS	CP_TAG('R', 'S', 'E', 'G')
 
 #define WEEK_S		(7 * 86400)
 /* The clock moves an idle watermark only while it is this close to now. */
 #define INGEST_LIVE_S	(7 * 86400)
+/* A new records segment every this many closed weeks, or past the size. */
+#define INGEST_SEGMENT_WEEKS	4
+#define INGEST_SEGMENT_BYTES	(UINT64_C(1) << 30)
 
 struct ingest {
 	const struct conf	*conf;
@@ -50,6 +54,7 @@ struct ingest {
 	uint64_t		 dirty;
 	bool			 warned_reset;
 	int64_t			 tick_day;	/* last day the detector looked */
+	bool			 deferred;	/* closes or a look wait for it */
 
 	pid_t			 cp_child;	/* checkpoint being written */
 	struct stream_id	 cp_applied;	/* what that child saves */
@@ -230,9 +235,10 @@ int
 ingest_open(struct ingest *in, char **cause)
 {
 	struct checkpoint cp;
-	struct buf_reader r;
+	struct buf_reader r, index;
 	uint64_t reclen = 0;
-	char *path, *recpath;
+	bool have_index = false;
+	char *path;
 	int rc, ret = -1;
 
 	if (mkdir(in->conf->state_dir, 0750) == -1 && errno != EEXIST) {
@@ -242,7 +248,6 @@ ingest_open(struct ingest *in, char **cause)
 	}
 	ingest_remove_stale(in);
 	path = ingest_path(in, "checkpoint");
-	recpath = ingest_path(in, "records");
 	checkpoint_init(&cp);
 	rc = checkpoint_read(&cp, path, cause);
 	if (rc == -1)
@@ -270,13 +275,17 @@ ingest_open(struct ingest *in, char **cause)
 		    checkpoint_get(&cp, INGEST_TAG_DETECTOR, &r) == 0 &&
 		    in->det->load(in->det->arg, &r, cause) == -1)
 			goto out;
+		/* A checkpoint from before segments has no index. */
+		have_index = checkpoint_get(&cp, INGEST_TAG_RECORDS,
+		    &index) == 0;
 		log_info("state: checkpoint %s loaded: %" PRIu64 " counted",
 		    path, in->counters.counted);
 	} else
 		log_notice("state: no checkpoint in %s, starting empty",
 		    in->conf->state_dir);
 	if (in->conf->records) {
-		in->records = records_open(recpath, reclen, cause);
+		in->records = records_open(in->conf->state_dir,
+		    have_index ? &index : NULL, reclen, cause);
 		if (in->records == NULL)
 			goto out;
 	}
@@ -284,8 +293,67 @@ ingest_open(struct ingest *in, char **cause)
 out:
 	checkpoint_free(&cp);
 	free(path);
-	free(recpath);
 	return ret;
+}
+
+static bool
+ingest_detector_busy(const struct ingest *in)
+{
+	return in->det->busy != NULL && in->det->busy(in->det->arg);
+}
+
+/*
+ * At a week close, off the hot path: a new records segment now and then,
+ * and the segments past the retention go.
+ */
+static void
+ingest_week_records(struct ingest *in)
+{
+	struct period p;
+	int64_t keep = in->conf->retention_ms / 1000;
+
+	if (in->records == NULL)
+		return;
+	if ((in->closed_week % INGEST_SEGMENT_WEEKS == 0 ||
+	    records_length(in->records) >= INGEST_SEGMENT_BYTES) &&
+	    records_rotate(in->records) == -1)
+		log_warn("records: new segment; appending to the old one");
+	period_of(in->watermark - keep, &p);
+	records_expire(in->records, p.day);
+}
+
+/*
+ * Close every week the watermark has passed and take the daily look, as
+ * far as the detector lets: while it is busy (a model fit or an alert's
+ * strata being read off the loop) the rest waits for ingest_resume.
+ */
+static void
+ingest_catch_up(struct ingest *in)
+{
+	in->deferred = false;
+	while (in->watermark >= in->next_close_at) {
+		if (ingest_detector_busy(in)) {
+			in->deferred = true;
+			return;
+		}
+		in->closed_week++;
+		in->next_close_at = period_week_start(in->closed_week + 2);
+		log_debug("ingest: week %d closed", in->closed_week);
+		ingest_week_records(in);
+		if (in->det->week_closed != NULL)
+			in->det->week_closed(in->det->arg, in->closed_week,
+			    in->set);
+	}
+	if (ingest_detector_busy(in)) {
+		in->deferred = true;
+		return;
+	}
+	/* A look at the open week once per day of event time, so that a
+	 * replay looks exactly as often as live operation does. */
+	if (in->det->tick != NULL && in->watermark / 86400 > in->tick_day) {
+		in->tick_day = in->watermark / 86400;
+		in->det->tick(in->det->arg, in->watermark, in->set);
+	}
 }
 
 /* Move the watermark to t (never back) and close every week it passes. */
@@ -295,20 +363,20 @@ ingest_advance(struct ingest *in, int64_t t)
 	if (t <= in->watermark)
 		return;
 	in->watermark = t;
-	while (in->watermark >= in->next_close_at) {
-		in->closed_week++;
-		in->next_close_at = period_week_start(in->closed_week + 2);
-		log_debug("ingest: week %d closed", in->closed_week);
-		if (in->det->week_closed != NULL)
-			in->det->week_closed(in->det->arg, in->closed_week,
-			    in->set);
-	}
-	/* A look at the open week once per day of event time, so that a
-	 * replay looks exactly as often as live operation does. */
-	if (in->det->tick != NULL && t / 86400 > in->tick_day) {
-		in->tick_day = t / 86400;
-		in->det->tick(in->det->arg, in->watermark, in->set);
-	}
+	ingest_catch_up(in);
+}
+
+bool
+ingest_busy(const struct ingest *in)
+{
+	return in->deferred || ingest_detector_busy(in);
+}
+
+void
+ingest_resume(struct ingest *in)
+{
+	if (in->deferred && !ingest_detector_busy(in))
+		ingest_catch_up(in);
 }
 
 /* Set *cause for a rejected entry and count it. */
@@ -413,6 +481,8 @@ ingest_tick(struct ingest *in, int64_t now, bool idle)
 {
 	int64_t lateness = in->conf->lateness_ms / 1000;
 
+	if (ingest_busy(in))
+		return;
 	if (idle && in->watermark != INT64_MIN &&
 	    now - in->watermark <= lateness + INGEST_LIVE_S)
 		ingest_advance(in, now - lateness);
@@ -473,6 +543,9 @@ ingest_checkpoint_write(struct ingest *in, char **cause)
 	ingest_save_state(in, checkpoint_add(&cp, INGEST_TAG_STATE), reclen);
 	series_set_save(in->set, checkpoint_add(&cp, INGEST_TAG_SERIES));
 	dedup_save(in->dedup, checkpoint_add(&cp, INGEST_TAG_DEDUP));
+	if (in->records != NULL)
+		records_save(in->records, checkpoint_add(&cp,
+		    INGEST_TAG_RECORDS));
 	if (in->det->save != NULL)
 		in->det->save(in->det->arg,
 		    checkpoint_add(&cp, INGEST_TAG_DETECTOR));
@@ -566,12 +639,17 @@ ingest_applied(const struct ingest *in)
 }
 
 int
-ingest_records_flush(struct ingest *in, uint64_t *len)
+ingest_records_view(struct ingest *in, struct records_view *v)
 {
-	if (in->records == NULL || records_flush(in->records) == -1)
+	if (in->records == NULL)
 		return -1;
-	*len = records_length(in->records);
-	return 0;
+	return records_view(in->records, v);
+}
+
+const struct records *
+ingest_records(const struct ingest *in)
+{
+	return in->records;
 }
 
 const struct series_set *

@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "decision.h"
 #include "detector.h"
+#include "records.h"
 #include "series.h"
 
 /* A Redis stream entry id "ms-seq". */
@@ -110,10 +111,20 @@ const struct stream_id *ingest_checkpointed(const struct ingest *in);
 const struct stream_id *ingest_applied(const struct ingest *in);
 
 /*
- * Write the buffered records out (no sync) and give the file's length, so
+ * Write the buffered records out (no sync) and describe the segments, so
  * that a reader sees every record counted so far. -1 without records.
  */
-int ingest_records_flush(struct ingest *in, uint64_t *len);
+int ingest_records_view(struct ingest *in, struct records_view *v);
+/* The records, for their size; NULL when state.records is off. */
+const struct records *ingest_records(const struct ingest *in);
+/*
+ * The detector has work outstanding (detector.h busy), or week closes
+ * and a look wait for it: hand over no entry and write no checkpoint
+ * until ingest_resume, called once the detector is done, clears it.
+ */
+bool ingest_busy(const struct ingest *in);
+/* Close the weeks and take the look that waited for the detector. */
+void ingest_resume(struct ingest *in);
 const struct series_set *ingest_series(const struct ingest *in);
 const struct ingest_counters *ingest_counters(const struct ingest *in);
 const struct detector *ingest_detector(const struct ingest *in);

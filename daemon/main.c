@@ -36,6 +36,7 @@
 
 #define MAIN_TICK_MS	1000	/* wall-clock watermark and idle exit */
 #define MAIN_STATS_S	60	/* one summary line a minute */
+#define MAIN_BEAT_MS	10	/* the loop's heartbeat, for its stalls */
 
 /* The running daemon: the few objects the loop owns. */
 struct daemon {
@@ -53,6 +54,8 @@ struct daemon {
 	struct event		*checkpoint_ev;
 	struct event		*tick_ev;
 	struct event		*stats_ev;
+	struct event		*beat_ev;
+	uint64_t		 beat_last_ns;
 	struct event		*exit_ev;
 	struct event		*sig_hup;
 	struct event		*sig_term;
@@ -65,6 +68,8 @@ struct daemon {
 	int			 exit_code;
 	uint64_t		 stats_last_counted;
 };
+
+static void daemon_checkpoint(struct daemon *);
 
 static void
 usage(FILE *f)
@@ -123,11 +128,38 @@ load_config(const char *path, struct conf **confp, struct auth **authp,
 
 /* The monitor reads the records file back for model fits. */
 static int
-daemon_records_cb(void *arg, uint64_t *len)
+daemon_records_cb(void *arg, struct records_view *view)
 {
 	struct daemon *d = arg;
 
-	return d->in != NULL ? ingest_records_flush(d->in, len) : -1;
+	return d->in != NULL ? ingest_records_view(d->in, view) : -1;
+}
+
+/* The detector finished its reads: week closes, then the stream, go on. */
+static void
+daemon_resume_cb(void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->st != NULL)
+		stream_resume(d->st);
+	if (!d->stopping && !ingest_busy(d->in) &&
+	    ingest_dirty(d->in) >= (uint64_t)d->conf->checkpoint_events)
+		daemon_checkpoint(d);
+}
+
+/*
+ * A checkpoint in the daemon itself (stop, API) waits for the detector's
+ * outstanding reads and the week closes behind them, so that it saves a
+ * state every decision has been fully applied to.
+ */
+static void
+daemon_settle(struct daemon *d)
+{
+	while (ingest_busy(d->in)) {
+		monitor_settle(d->mon);
+		ingest_resume(d->in);
+	}
 }
 
 /* The API changed the explanation registry. */
@@ -204,6 +236,7 @@ daemon_checkpoint_now(void *arg, char **cause)
 	struct timespec t0;
 
 	daemon_checkpoint_wait(d, true);
+	daemon_settle(d);
 	if (ingest_dirty(d->in) == 0) {
 		stream_ack(d->st);
 		return 0;
@@ -229,6 +262,9 @@ daemon_checkpoint(struct daemon *d)
 	char *cause = NULL;
 
 	if (d->stopping || ingest_checkpoint_child(d->in) != 0)
+		return;
+	/* Not half way through a fit: after it (daemon_resume_cb). */
+	if (ingest_busy(d->in))
 		return;
 	if (ingest_dirty(d->in) == 0) {
 		stream_ack(d->st);
@@ -317,10 +353,36 @@ tick_timer_cb(evutil_socket_t fd, short events, void *arg)
 
 		/* The figure the ingest benchmark reads. */
 		log_notice("stabild: drained %" PRIu64 " entries in %.3f s "
-		    "(%.0f/s)", metrics.entries_read, s,
-		    s > 0 ? (double)metrics.entries_read / s : 0.0);
+		    "(%.0f/s), longest loop stall %.1f ms",
+		    metrics.entries_read, s,
+		    s > 0 ? (double)metrics.entries_read / s : 0.0,
+		    (double)metrics.loop_stall_max_ns / 1e6);
 		daemon_stop(d, "stream drained");
 	}
+}
+
+static uint64_t
+daemon_monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The longest the loop was late for its heartbeat: its longest stall. */
+static void
+beat_timer_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct daemon *d = arg;
+	uint64_t now = daemon_monotonic_ns(), period = MAIN_BEAT_MS * 1000000u;
+
+	(void)fd;
+	(void)events;
+	if (d->beat_last_ns != 0 && now - d->beat_last_ns > period &&
+	    now - d->beat_last_ns - period > metrics.loop_stall_max_ns)
+		metrics.loop_stall_max_ns = now - d->beat_last_ns - period;
+	d->beat_last_ns = now;
 }
 
 static void
@@ -444,7 +506,7 @@ static void
 daemon_free(struct daemon *d)
 {
 	struct event **evs[] = { &d->checkpoint_ev, &d->tick_ev, &d->stats_ev,
-	    &d->exit_ev, &d->sig_hup, &d->sig_term, &d->sig_int, &d->sig_usr2,
+	    &d->beat_ev, &d->exit_ev, &d->sig_hup, &d->sig_term, &d->sig_int, &d->sig_usr2,
 	    &d->sig_chld };
 	size_t i;
 
@@ -561,7 +623,12 @@ main(int argc, char **argv)
 	d.reg = explain_create();
 	if (explain_setup(d.reg, d.conf, d.conf->state_dir, &cause) == -1)
 		fatalx("%s", cause);
-	d.mon = monitor_create(d.conf, d.reg, daemon_records_cb, &d);
+	/*
+	 * The benchmark's comparison only: with STABILD_DETECTOR_ON_LOOP set
+	 * the records are read on the loop, as without a loop.
+	 */
+	d.mon = monitor_create(d.conf, d.reg, daemon_records_cb, &d,
+	    getenv("STABILD_DETECTOR_ON_LOOP") != NULL ? NULL : d.base);
 	d.in = ingest_create(d.conf, monitor_detector(d.mon));
 	if (ingest_open(d.in, &cause) == -1)
 		fatalx("%s", cause);
@@ -577,6 +644,7 @@ main(int argc, char **argv)
 	deliver_set_silences(d.deliver, d.silences);
 	sink_register(deliver_sink(d.deliver));
 	d.st = stream_create(d.base, d.conf, d.in, daemon_checkpoint_cb, &d);
+	monitor_set_resume(d.mon, daemon_resume_cb, &d);
 	d.api = api_create(d.base, d.conf, d.auth, d.in, d.st, &cause);
 	if (d.api == NULL)
 		fatalx("%s", cause);
@@ -603,6 +671,7 @@ main(int argc, char **argv)
 	    d.conf->checkpoint_interval_ms);
 	d.tick_ev = daemon_timer(&d, tick_timer_cb, MAIN_TICK_MS);
 	d.stats_ev = daemon_timer(&d, stats_timer_cb, MAIN_STATS_S * 1000);
+	d.beat_ev = daemon_timer(&d, beat_timer_cb, MAIN_BEAT_MS);
 
 	stream_start(d.st);
 	notify_watchdog_start(d.base);

@@ -206,6 +206,14 @@ metrics_render_state(struct buf *out, const struct ingest *in)
 	metrics_gauge(out, "stabild_memory_bytes",
 	    "Bytes held by the statistics and the duplicate window.", true,
 	    (int64_t)ingest_memory(in));
+	metrics_gauge(out, "stabild_records_bytes",
+	    "Bytes of per-decision records on disk.", ingest_records(in) != NULL,
+	    ingest_records(in) != NULL ?
+	    (int64_t)records_bytes(ingest_records(in)) : 0);
+	metrics_gauge(out, "stabild_records_segments",
+	    "Segment files holding the per-decision records.",
+	    ingest_records(in) != NULL, ingest_records(in) != NULL ?
+	    records_segments(ingest_records(in)) : 0);
 }
 
 /* The HTTP API and the process itself. */
@@ -225,6 +233,11 @@ metrics_render_process(struct buf *out)
 	metrics_counter(out, "stabild_http_unauthorized_total",
 	    "HTTP requests refused for a missing, unknown or too weak token.",
 	    metrics.http_unauthorized);
+	metrics_head(out, "stabild_loop_stall_max_seconds", "gauge",
+	    "Longest the event loop was late for its 10 ms heartbeat since "
+	    "start.");
+	metrics_printf(out, "stabild_loop_stall_max_seconds %.3f\n",
+	    (double)metrics.loop_stall_max_ns / 1e9);
 	metrics_gauge(out, "stabild_start_time_seconds",
 	    "Start of the process (Unix time).", true, metrics.started_at);
 	metrics_head(out, "stabild_build_info", "gauge",

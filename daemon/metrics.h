@@ -32,6 +32,7 @@ struct metrics {
 	int64_t		started_at;		/* Unix seconds */
 	uint64_t	first_entry_ns;		/* monotonic: first entry read */
 	uint64_t	last_entry_ns;		/* monotonic: last batch counted */
+	uint64_t	loop_stall_max_ns;	/* longest the loop was late */
 };
 
 extern struct metrics metrics;

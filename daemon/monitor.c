@@ -272,9 +272,12 @@ mon_alarm(struct monitor *mon, const struct series_set *set,
 	a = &ma->a;
 	ma->alarm_week = last;
 	mon_describe(mon, ms, ma, onset, last);
-	/* A replay reads the strata once it is done (mon_replay). */
+	/*
+	 * Read off the loop; the alert goes out once they are in. A replay
+	 * reads them once it is done (mon_alerts_replayed).
+	 */
 	if (!mon->replaying)
-		mon_strata(mon, ms, ma, onset, last);
+		mon_job_strata(mon, ms, ma, onset, last, true);
 	mon_classify(mon, ma);
 	ms->alert = (int)(ma - mon->alerts);
 	detect_cusum_reset(&ms->back);
@@ -287,7 +290,8 @@ mon_alarm(struct monitor *mon, const struct series_set *set,
 		mon_new_regime(mon, ms);
 	else
 		mon_set_state(mon, ms, MON_DRIFTING, "unexplained alarm");
-	mon_alert_changed(mon, ma);
+	if (mon->replaying)
+		mon_alert_changed(mon, ma);
 }
 
 /* ---------------------------------------------------------------------
@@ -532,16 +536,42 @@ mon_first_fit(struct monitor *mon, const struct series_set *set,
 		for (wk = from; wk <= week; wk++)
 			mon_take_counts(set, ms, wk, mon_hist(ms, wk));
 	}
-	if (mon_fit(mon, set, -1, from, week + 1) == -1)
+	/* Read off the loop; the rest follows in mon_fitted. */
+	mon_job_fit(mon, set, -1, from, week + 1, week);
+}
+
+/*
+ * A fit read off the loop was applied (ok: a model was fitted) after the
+ * close of week: the first regime starts, or a refit group starts afresh.
+ */
+void
+mon_fitted(struct monitor *mon, int only_group, int32_t week, bool ok)
+{
+	int i;
+
+	if (only_group < 0) {
+		if (!ok)
+			return;
+		mon->fitted = true;
+		mon_thresholds(mon);
+		for (i = 0; i < mon->nseries; i++) {
+			struct mon_series *ms = &mon->series[i];
+
+			if (ms->used && isfinite(ms->h)) {
+				mon_set_state(mon, ms, MON_STABLE,
+				    "first models fitted");
+				ms->regime_week = week + 2;
+			}
+		}
 		return;
-	mon->fitted = true;
+	}
 	mon_thresholds(mon);
 	for (i = 0; i < mon->nseries; i++) {
 		struct mon_series *ms = &mon->series[i];
 
-		if (ms->used && isfinite(ms->h)) {
-			mon_set_state(mon, ms, MON_STABLE,
-			    "first models fitted");
+		if (ms->used && ms->benefit * DECISION_NKINDS + ms->kind ==
+		    only_group) {
+			detect_cusum_reset(&ms->cusum);
 			ms->regime_week = week + 2;
 		}
 	}
@@ -592,17 +622,7 @@ mon_close_week(struct monitor *mon, int32_t week, const struct series_set *set)
 
 			if (from < mon->first_week)
 				from = mon->first_week;
-			mon_fit(mon, set, g, from, week + 1);
-			mon_thresholds(mon);
-			for (i = 0; i < mon->nseries; i++) {
-				struct mon_series *ms = &mon->series[i];
-
-				if (ms->used && ms->benefit * DECISION_NKINDS +
-				    ms->kind == g) {
-					detect_cusum_reset(&ms->cusum);
-					ms->regime_week = week + 2;
-				}
-			}
+			mon_job_fit(mon, set, g, from, week + 1, week);
 		}
 	}
 }
@@ -782,23 +802,29 @@ mon_tick(void *arg, int64_t watermark, const struct series_set *set)
  * (exact in any arrival order) and the records: the same models, sums,
  * states and alerts as had the decisions come in time order (detection
  * notes 8a). Run when late history has filled weeks already evaluated,
- * once the input is idle. The alert store is rebuilt and then compared
- * with the old one (mon_alerts_replayed).
+ * once the input is idle. The records are read off the loop (the first
+ * fit, then the expected sums a stretch of weeks at a time), so the
+ * replay goes on in mon_replay_step as each read is applied; ingest
+ * waits meanwhile. The alert store is rebuilt and then compared with the
+ * old one (mon_alerts_replayed).
  */
 static void
-mon_replay(struct monitor *mon, const struct series_set *set)
+mon_replay_start(struct monitor *mon, const struct series_set *set)
 {
-	struct mon_alert *old = mon->alerts;
-	int nold = mon->nalerts, i, j;
-	int32_t last = mon->closed_week, first = INT32_MAX, wk;
-	int64_t watermark = mon->watermark;
+	int32_t first = INT32_MAX;
 	const struct series *s;
+	int i, j;
 
 	for (s = series_first(set); s != NULL; s = series_next(set, s))
 		if (series_first_week(s) < first)
 			first = series_first_week(s);
 	log_notice("monitor: replaying weeks %d..%d after late history "
-	    "from week %d", first, last, mon->dirty_week);
+	    "from week %d", first, mon->closed_week, mon->dirty_week);
+	mon->replay_old = mon->alerts;
+	mon->replay_nold = mon->nalerts;
+	mon->replay_set = set;
+	mon->replay_next = first;
+	mon->replay_last = mon->closed_week;
 	mon->alerts = NULL;
 	mon->nalerts = mon->capalerts = 0;
 	for (i = 0; i < mon->nbenefits * DECISION_NKINDS; i++) {
@@ -820,29 +846,41 @@ mon_replay(struct monitor *mon, const struct series_set *set)
 	mon->dirty_week = INT32_MAX;
 	mon->late_unheld = 0;
 	mon->replaying = true;
-	for (wk = first; first != INT32_MAX && wk <= last; wk++) {
+	mon_replay_step(mon);
+}
+
+void
+mon_replay_step(struct monitor *mon)
+{
+	const struct series_set *set = mon->replay_set;
+	int32_t last = mon->replay_last, wk;
+
+	while (!mon_jobs_busy(mon) && mon->replay_next <= last) {
+		wk = mon->replay_next;
 		/* Expected sums ahead of the weeks, a stretch at a time. */
-		if (mon->fitted && wk >= mon->predicted_to)
-			mon_predict_weeks(mon, -1, wk, wk + MON_AHEAD);
+		if (mon->fitted && wk >= mon->predicted_to) {
+			mon_job_predict(mon, set, wk, wk + MON_AHEAD);
+			return;
+		}
 		mon->watermark = period_week_start(wk + 1);
+		mon->replay_next++;
 		mon_close_week(mon, wk, set);
 	}
+	if (mon_jobs_busy(mon))
+		return;
 	/* The open week and any later ones, for the live evaluation. */
-	if (mon->fitted && last + 1 + MON_AHEAD > mon->predicted_to)
-		mon_predict_weeks(mon, -1, last + 1 > mon->predicted_to ?
-		    last + 1 : mon->predicted_to, last + 1 + MON_AHEAD);
-	mon->watermark = watermark > mon->watermark ? watermark :
-	    mon->watermark;
-	mon->replaying = false;
-	for (i = 0; i < mon->nalerts; i++) {
-		struct mon_alert *ma = &mon->alerts[i];
-
-		if (ma->a.status == ALERT_FIRING &&
-		    strstr(ma->a.id, ".outlier") == NULL)
-			mon_strata(mon, &mon->series[ma->series], ma,
-			    ma->onset_week, ma->alarm_week);
+	if (mon->fitted && last + 1 + MON_AHEAD > mon->predicted_to) {
+		wk = last + 1 > mon->predicted_to ? last + 1 :
+		    mon->predicted_to;
+		mon_job_predict(mon, set, wk, last + 1 + MON_AHEAD);
+		return;
 	}
-	mon_alerts_replayed(mon, old, nold);
+	mon->replaying = false;
+	mon_alerts_replayed(mon, mon->replay_old, mon->replay_nold);
+	mon->replay_old = NULL;
+	mon->replay_nold = 0;
+	if (!mon_jobs_busy(mon) && mon->resume_cb != NULL)
+		mon->resume_cb(mon->resume_arg);
 }
 
 /* The input is idle: replay the evaluation if late history asks for it. */
@@ -851,10 +889,35 @@ mon_settle(void *arg, const struct series_set *set)
 {
 	struct monitor *mon = arg;
 
-	if (mon->dirty_week == INT32_MAX)
+	if (mon->dirty_week == INT32_MAX || mon->replaying ||
+	    mon_jobs_busy(mon))
 		return false;
-	mon_replay(mon, set);
+	mon_replay_start(mon, set);
+	mon_jobs_yield(mon);
 	return true;
+}
+
+/* The hooks that may leave reads outstanding end here. */
+static void
+mon_week_closed_hook(void *arg, int32_t week, const struct series_set *set)
+{
+	mon_week_closed(arg, week, set);
+	mon_jobs_yield(arg);
+}
+
+static void
+mon_tick_hook(void *arg, int64_t watermark, const struct series_set *set)
+{
+	mon_tick(arg, watermark, set);
+	mon_jobs_yield(arg);
+}
+
+static bool
+mon_busy(void *arg)
+{
+	struct monitor *mon = arg;
+
+	return mon_jobs_busy(mon) || mon->replaying;
 }
 
 static const char *
@@ -873,7 +936,8 @@ mon_state_of(void *arg, const struct series *s)
 
 struct monitor *
 monitor_create(const struct conf *c, struct explain_registry *reg,
-    monitor_records_cb records_cb, void *records_arg)
+    monitor_records_cb records_cb, void *records_arg,
+    struct event_base *base)
 {
 	struct monitor *mon = xcalloc(1, sizeof *mon);
 	int i;
@@ -908,12 +972,14 @@ monitor_create(const struct conf *c, struct explain_registry *reg,
 	mon->det.arg = mon;
 	mon->det.predict = mon_predict;
 	mon->det.counted = mon_counted;
-	mon->det.week_closed = mon_week_closed;
-	mon->det.tick = mon_tick;
+	mon->det.week_closed = mon_week_closed_hook;
+	mon->det.tick = mon_tick_hook;
 	mon->det.settle = mon_settle;
+	mon->det.busy = mon_busy;
 	mon->det.state_of = mon_state_of;
 	mon->det.save = mon_save;
 	mon->det.load = mon_load;
+	mon_jobs_start(mon, base);
 	return mon;
 }
 
@@ -924,8 +990,10 @@ monitor_free(struct monitor *mon)
 
 	if (mon == NULL)
 		return;
+	mon_jobs_stop(mon);
 	for (i = 0; i < mon->nbenefits * DECISION_NKINDS; i++)
 		model_free(mon->groups[i].model);
+	free(mon->replay_old);
 	free(mon->groups);
 	free(mon->series);
 	free(mon->alerts);
@@ -954,6 +1022,11 @@ monitor_explanations_changed(struct monitor *mon)
 
 	if (mon->reg == NULL)
 		return;
+	/* Not under an alert whose strata are being read: afterwards. */
+	if (mon_busy(mon)) {
+		mon->explain_deferred = true;
+		return;
+	}
 	mon->explain_gen = explain_generation(mon->reg);
 	for (i = 0; i < mon->nalerts; i++) {
 		struct mon_alert *ma = &mon->alerts[i];
@@ -1006,6 +1079,12 @@ monitor_rebaseline(struct monitor *mon, const struct series *s,
 
 	if (!ms->used || ms->state != MON_DRIFTING) {
 		*cause = xstrdup("the series is not drifting");
+		return -1;
+	}
+	if (mon_busy(mon)) {
+		*cause = xstrdup("the detector is reading the records (a "
+		    "model fit, an alert's strata or a replay of late "
+		    "history); try again in a moment");
 		return -1;
 	}
 	ms->shift += ms->size;

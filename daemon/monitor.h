@@ -16,19 +16,31 @@
 #include "series.h"
 
 struct conf;
+struct event_base;
 struct explain_registry;
 struct monitor;
+struct records_view;
 
 /*
- * Flush the records file and tell its durable-or-written length, so the
- * monitor can read it back; 0 or -1.
+ * Flush the records and describe their segments, so the monitor can read
+ * them back; 0 or -1.
  */
-typedef int (*monitor_records_cb)(void *arg, uint64_t *len);
+typedef int (*monitor_records_cb)(void *arg, struct records_view *view);
 
-/* c, reg and set are borrowed for the monitor's life (see _set_conf). */
+/*
+ * c, reg and set are borrowed for the monitor's life (see _set_conf).
+ * Model fits and alert strata read the records on a worker thread that
+ * hands its results to the loop of base, and the detector is busy
+ * meanwhile; with base NULL they run at the end of the hook that asked
+ * for them, in the caller's thread, with the same results.
+ */
 struct monitor *monitor_create(const struct conf *c,
     struct explain_registry *reg, monitor_records_cb records_cb,
-    void *records_arg);
+    void *records_arg, struct event_base *base);
+/* Called on the loop when the detector is no longer busy. */
+void monitor_set_resume(struct monitor *mon, void (*cb)(void *), void *arg);
+/* Wait for outstanding reads and apply them now (a checkpoint at stop). */
+void monitor_settle(struct monitor *mon);
 void monitor_free(struct monitor *mon);
 /* The detector interface for ingest; borrowed. */
 const struct detector *monitor_detector(struct monitor *mon);

@@ -257,6 +257,18 @@ mon_outlier_alert(struct monitor *mon, const struct series_set *set,
 	mon_alert_changed(mon, ma);
 }
 
+/* A replayed alert: its strata are read, then it is handed on. */
+static void
+mon_alert_strata_after(struct monitor *mon, struct mon_alert *ma)
+{
+	if (strstr(ma->a.id, ".outlier") != NULL) {
+		mon_alert_changed(mon, ma);
+		return;
+	}
+	mon_job_strata(mon, &mon->series[ma->series], ma, ma->onset_week,
+	    ma->alarm_week, true);
+}
+
 /* Whether two states of an alert differ in what a receiver is told. */
 static bool
 mon_alert_differs(const struct alert *a, const struct alert *b)
@@ -290,20 +302,23 @@ mon_alerts_replayed(struct monitor *mon, struct mon_alert *old, int nold)
 				break;
 		}
 		if (j == nold) {
+			/* Read its strata, then hand it on. */
 			ma->a.seq = 0;
-			mon_alert_changed(mon, ma);
+			mon_alert_strata_after(mon, ma);
 			added++;
 			continue;
 		}
 		found[j] = true;
 		ma->a.raised_at = old[j].a.raised_at;
+		ma->a.seq = old[j].a.seq;
 		if (mon_alert_differs(&ma->a, &old[j].a)) {
-			ma->a.seq = old[j].a.seq;
-			mon_alert_changed(mon, ma);
+			mon_alert_strata_after(mon, ma);
 			changed++;
 		} else {
-			ma->a.seq = old[j].a.seq;
 			ma->a.updated_at = old[j].a.updated_at;
+			memcpy(ma->a.strata, old[j].a.strata,
+			    sizeof ma->a.strata);
+			ma->a.nstrata = old[j].a.nstrata;
 			kept++;
 		}
 	}

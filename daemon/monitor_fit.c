@@ -1,9 +1,9 @@
 /*
- * The monitor's models: fitting the case-mix model of a (benefit, kind)
- * on its reference window read back from the records file, the expected
- * sums of that window, office levels and week-to-week wobble, the
- * thresholds that follow from them, and the strata of an alert, also
- * read from the records.
+ * The monitor's models: installing the case-mix model of a (benefit,
+ * kind) fitted on its reference window read back from the records file
+ * (the reading is in monitor_job.c), the expected sums of that window,
+ * office levels and week-to-week wobble, the thresholds that follow from
+ * them, and the strata of an alert, also read from the records.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -21,111 +21,6 @@
 #include "period.h"
 #include "records.h"
 #include "xmalloc.h"
-
-struct mon_scan {
-	struct monitor		*mon;
-	const struct series_set	*set;
-	int32_t			 from;		/* weeks, inclusive */
-	int32_t			 to;		/* exclusive */
-	struct model_data	**data;		/* per group, or NULL */
-	bool			 predict;	/* fill hist e, v */
-	int			 only_group;	/* predict one group, or -1 */
-	int32_t			 cache_week;	/* ISO week of year memo */
-	int			 cache_woy;
-	int32_t			 cache_day;
-	int32_t			 cache_day_week;
-};
-
-/* ISO week of year of a linear week. */
-static int
-mon_woy(struct mon_scan *sc, int32_t week)
-{
-	struct period p;
-
-	if (week != sc->cache_week) {
-		period_of(period_week_start(week) + 3 * 86400 + 43200, &p);
-		sc->cache_week = week;
-		sc->cache_woy = p.iso_week;
-	}
-	return sc->cache_woy;
-}
-
-static void
-mon_record_x(const struct record *rec, int woy, struct model_x *x)
-{
-	model_x_set(x, rec->age, rec->sex, rec->diagnosis, rec->case_day,
-	    rec->employment, rec->care, woy);
-}
-
-static void
-mon_scan_cb(const struct record *rec, void *arg)
-{
-	struct mon_scan *sc = arg;
-	struct monitor *mon = sc->mon;
-	struct model_x x;
-	struct mon_series *ms;
-	struct mon_week *w;
-	const struct model *m;
-	int32_t week;
-	double p;
-	int k, offices[2];
-
-	if (rec->outcome == OUTCOME_DISMISSED || rec->benefit >= mon->nbenefits ||
-	    rec->kind >= DECISION_NKINDS || rec->office >= mon->max_offices)
-		return;
-	if (rec->day != sc->cache_day) {
-		sc->cache_day = rec->day;
-		sc->cache_day_week = period_week_of_day(rec->day);
-	}
-	week = sc->cache_day_week;
-	if (week < sc->from || week >= sc->to)
-		return;
-	mon_record_x(rec, mon_woy(sc, week), &x);
-	if (sc->data != NULL && sc->data[rec->benefit * 2 + rec->kind] != NULL)
-		model_data_add(sc->data[rec->benefit * 2 + rec->kind], &x, 1,
-		    rec->outcome == OUTCOME_REJECTED);
-	if (!sc->predict)
-		return;
-	/* A (benefit, kind) whose fit failed has nothing to expect. */
-	if ((m = mon_group(mon, rec->benefit, rec->kind)->model) == NULL ||
-	    (sc->only_group >= 0 && sc->only_group != rec->benefit *
-	    DECISION_NKINDS + rec->kind))
-		return;
-	p = model_predict(m, &x);
-	offices[0] = SERIES_NATIONAL;
-	offices[1] = rec->office;
-	for (k = 0; k < 2; k++) {
-		ms = mon_series_of(mon, offices[k], rec->benefit, rec->kind);
-		w = mon_hist(ms, week);
-		w->e += p;
-		w->v += p * (1 - p);
-	}
-}
-
-/* Read the records of weeks [from, to) into sc; 0 or -1. */
-static int
-mon_scan(struct monitor *mon, struct mon_scan *sc)
-{
-	uint64_t len = 0;
-	char *path;
-	int rc;
-
-	if (mon->records_cb == NULL || mon->records_cb(mon->records_arg,
-	    &len) == -1) {
-		log_warnx("monitor: the records file cannot be read; "
-		    "models wait");
-		return -1;
-	}
-	sc->mon = mon;
-	sc->cache_week = INT32_MIN;
-	sc->cache_day = INT32_MIN;
-	path = xasprintf("%s/records", mon->conf->state_dir);
-	rc = records_scan(path, len, mon_scan_cb, sc);
-	if (rc == -1)
-		log_warn("monitor: reading %s", path);
-	free(path);
-	return rc;
-}
 
 /* Reset e, v of weeks [from, to) before a rescan fills them. */
 static void
@@ -684,165 +579,92 @@ mon_thresholds(struct monitor *mon)
 }
 
 /*
- * Start the first regime, or refit one group: fit its model on the
- * reference window of national data read back from the records, fill
+ * Start the first regime, or refit one group: install the models fitted
+ * on the reference window read back from the records (monitor_job.c),
  * the expected sums of that window, and estimate levels and wobble.
  */
 int
-mon_fit(struct monitor *mon, const struct series_set *set, int only_group,
-    int32_t from, int32_t to)
+mon_fit_apply(struct monitor *mon, const struct series_set *set,
+    struct mon_fit_result *r)
 {
-	struct model_data **data;
-	struct mon_scan sc;
-	int ngroups = mon->nbenefits * DECISION_NKINDS, i, fitted = 0;
-	char *cause = NULL;
+	int ngroups = mon->nbenefits * DECISION_NKINDS, i, k, fitted = 0;
+	int nweeks = r->pto - r->from;
 
-	data = xcalloc((size_t)ngroups, sizeof *data);
-	for (i = 0; i < ngroups; i++) {
-		if (only_group < 0 || i == only_group)
-			data[i] = model_data_create();
-	}
-	memset(&sc, 0, sizeof sc);
-	sc.set = set;
-	sc.from = from;
-	sc.to = to;
-	sc.data = data;
-	sc.only_group = -1;
-	if (mon_scan(mon, &sc) == -1)
-		goto out;
-	for (i = 0; i < ngroups; i++) {
+	for (i = 0; i < ngroups && !r->predict_only; i++) {
 		struct mon_group *g = &mon->groups[i];
-		struct model *m;
+		struct model *m = r->models[i];
 
-		if (data[i] == NULL)
+		if (r->only_group >= 0 && i != r->only_group)
 			continue;
-		m = model_create();
-		if (model_fit(m, data[i], mon->conf->ridge, &cause) == -1) {
-			log_info("monitor: %s/%s: no model yet: %s",
-			    mon->conf->benefits[i / 2], mon_kind_name(i % 2),
-			    cause);
-			free(cause);
-			cause = NULL;
-			model_free(m);
+		if (m == NULL) {
+			if (r->scanned)
+				log_info("monitor: %s/%s: no model yet: %s",
+				    mon->conf->benefits[i / 2],
+				    mon_kind_name(i % 2), r->causes[i] != NULL ?
+				    r->causes[i] : "no data");
+			/* A refit asked for is tried again next week. */
+			if (r->only_group >= 0)
+				g->refit = true;
 			continue;
 		}
+		r->models[i] = NULL;
 		if (g->model != NULL) {
 			model_set_version(m, model_info(g->model)->version + 1);
 			model_free(g->model);
 		}
 		g->model = m;
-		g->ref_from = from;
-		g->ref_to = to;
+		g->ref_from = r->from;
+		g->ref_to = r->to;
 		g->fitted_at = mon->closed_week;
-		g->refit = false;
 		fitted++;
 		log_notice("monitor: %s/%s: model v%u fitted on weeks %d..%d, "
 		    "%" PRIu64 " decisions in %zu cells, %d iterations",
 		    mon->conf->benefits[i / 2], mon_kind_name(i % 2),
-		    model_info(m)->version, from, to - 1, model_info(m)->n,
-		    model_info(m)->cells, model_info(m)->iterations);
+		    model_info(m)->version, r->from, r->to - 1,
+		    model_info(m)->n, model_info(m)->cells,
+		    model_info(m)->iterations);
 	}
+	if (!r->scanned)
+		return -1;
+	if (r->predict_only)
+		fitted = 1;
 	/*
 	 * Expected sums under the new models: the window, and the weeks
 	 * after it that have decisions already (the open week, a backfill).
 	 */
-	if (fitted > 0 && mon_predict_weeks(mon, only_group, from,
-	    to + MON_AHEAD) == -1)
-		goto out;
+	mon_clear_expected(mon, r->only_group, r->from, r->pto);
+	if (fitted > 0 && !r->predicted)
+		return 0;
+	if (fitted > 0 && r->only_group < 0 && r->pto > mon->predicted_to)
+		mon->predicted_to = r->pto;
+	for (i = 0; fitted > 0 && i < mon->nseries; i++) {
+		for (k = 0; k < nweeks; k++) {
+			size_t slot = (size_t)i * (size_t)nweeks + (size_t)k;
+			struct mon_week *w;
+
+			if (!r->touched[slot])
+				continue;
+			w = mon_hist(&mon->series[i], r->from + k);
+			w->e += r->e[slot];
+			w->v += r->v[slot];
+		}
+	}
+	if (r->predict_only)
+		return 0;
 	for (i = 0; i < ngroups; i++) {
-		if (data[i] != NULL && mon->groups[i].model != NULL &&
-		    mon->groups[i].ref_to == to)
+		if ((r->only_group < 0 || i == r->only_group) &&
+		    mon->groups[i].model != NULL &&
+		    mon->groups[i].ref_to == r->to)
 			mon_estimate(mon, set, i / 2, i % 2);
 	}
 	mon_pool_tau2(mon);
-out:
-	for (i = 0; i < ngroups; i++) {
-		if (data[i] != NULL)
-			model_data_free(data[i]);
-	}
-	free(data);
 	return fitted > 0 ? 0 : -1;
 }
 
-/*
- * Fill e and v of weeks [from, to) anew from the records under the
- * current models (one group, or all with only_group < 0); 0 or -1.
- */
-int
-mon_predict_weeks(struct monitor *mon, int only_group, int32_t from,
-    int32_t to)
-{
-	struct mon_scan sc;
-
-	memset(&sc, 0, sizeof sc);
-	sc.from = from;
-	sc.to = to;
-	sc.predict = true;
-	sc.only_group = only_group;
-	mon_clear_expected(mon, only_group, from, to);
-	if (mon_scan(mon, &sc) == -1)
-		return -1;
-	if (only_group < 0 && to > mon->predicted_to)
-		mon->predicted_to = to;
-	return 0;
-}
-
 /* Strata: per attribute level, O - E since onset from the records. */
-struct mon_strata {
-	struct monitor		*mon;
-	const struct mon_series	*ms;
-	struct mon_scan		 sc;
-	int32_t			 from;
-	int32_t			 to;		/* inclusive */
-	double			 o[6][27];
-	double			 e[6][27];
-};
-
 static const char *const mon_attr_names[] = {
 	"age", "sex", "diagnosis", "case_day", "employment", "care",
 };
-
-static void
-mon_strata_cb(const struct record *rec, void *arg)
-{
-	struct mon_strata *st = arg;
-	const struct mon_series *ms = st->ms;
-	const struct model *m;
-	struct model_x x;
-	int32_t week;
-	double p, y;
-	int lv[6], i;
-
-	if (rec->outcome == OUTCOME_DISMISSED || rec->benefit != ms->benefit ||
-	    rec->kind != ms->kind || (ms->office != SERIES_NATIONAL &&
-	    rec->office != ms->office))
-		return;
-	if (rec->day != st->sc.cache_day) {
-		st->sc.cache_day = rec->day;
-		st->sc.cache_day_week = period_week_of_day(rec->day);
-	}
-	week = st->sc.cache_day_week;
-	/* Up to the alarm's week, so that any arrival order agrees. */
-	if (week < st->from || week > st->to)
-		return;
-	if ((m = mon_group(st->mon, ms->benefit, ms->kind)->model) == NULL)
-		return;
-	mon_record_x(rec, mon_woy(&st->sc, week), &x);
-	p = model_predict(m, &x);
-	y = rec->outcome == OUTCOME_REJECTED;
-	lv[0] = rec->age;
-	lv[1] = rec->sex;
-	lv[2] = rec->diagnosis;
-	lv[3] = model_case_band(rec->case_day);
-	lv[4] = rec->employment;
-	lv[5] = rec->care;
-	for (i = 0; i < 6; i++) {
-		if (lv[i] < 0 || lv[i] >= 27)
-			continue;
-		st->o[i][lv[i]] += y;
-		st->e[i][lv[i]] += p;
-	}
-}
 
 static void
 mon_level_name(int attr, int level, char *buf, size_t len)
@@ -889,35 +711,14 @@ mon_level_name(int attr, int level, char *buf, size_t len)
 }
 
 void
-mon_strata(struct monitor *mon, struct mon_series *ms, struct mon_alert *ma,
-    int32_t onset, int32_t last)
+mon_strata_apply(struct monitor *mon, struct mon_alert *ma,
+    const struct mon_strata_sums *st)
 {
-	struct mon_strata *st = xcalloc(1, sizeof *st);
 	double total = 0, excess, best;
-	uint64_t len = 0;
-	char *path;
 	int i, l, bi, bl, k;
 	bool taken[6][27];
 
-	st->mon = mon;
-	st->ms = ms;
-	st->from = onset;
-	st->to = last;
-	st->sc.mon = mon;
-	st->sc.cache_week = INT32_MIN;
-	st->sc.cache_day = INT32_MIN;
-	if (mon->records_cb == NULL ||
-	    mon->records_cb(mon->records_arg, &len) == -1) {
-		free(st);
-		return;
-	}
-	path = xasprintf("%s/records", mon->conf->state_dir);
-	if (records_scan(path, len, mon_strata_cb, st) == -1) {
-		free(path);
-		free(st);
-		return;
-	}
-	free(path);
+	(void)mon;
 	for (l = 0; l < 27; l++)
 		total += st->o[0][l] - st->e[0][l];
 	memset(taken, 0, sizeof taken);
@@ -948,5 +749,4 @@ mon_strata(struct monitor *mon, struct mon_series *ms, struct mon_alert *ma,
 		    st->o[bi][bl] / st->e[bi][bl] : 0;
 		ma->a.nstrata = k + 1;
 	}
-	free(st);
 }

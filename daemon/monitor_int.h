@@ -19,8 +19,10 @@
 #include "series.h"
 
 struct buf;
+struct event_base;
 struct model;
 struct buf_reader;
+struct worker;
 
 #define MON_HIST		160	/* weeks of history per series */
 /* Weeks after a fit's window whose expected sums it fills too. */
@@ -127,11 +129,46 @@ struct monitor {
 	bool			 replaying;	/* alerts are not handed on */
 	bool			 live;		/* the open week is today's */
 	int32_t			 predicted_to;	/* e, v filled below it */
+	/* A replay under way (mon_replay_step): where it stands. */
+	const struct series_set	*replay_set;
+	int32_t			 replay_next;
+	int32_t			 replay_last;
+	struct mon_alert	*replay_old;	/* the store before it */
+	int			 replay_nold;
 
 	struct mon_alert	*alerts;
 	int			 nalerts;
 	int			 capalerts;
 	uint64_t		 explain_gen;
+
+	struct worker		*worker;	/* record reads (monitor_job.c) */
+	bool			 explain_deferred; /* changed while busy */
+	void			(*resume_cb)(void *);
+	void			*resume_arg;
+};
+
+/* What a read of the records off the loop hands to mon_fit_apply. */
+struct mon_fit_result {
+	int		 only_group;	/* -1: every group */
+	bool		 predict_only;	/* no fit: the current models */
+	int32_t		 from;		/* the reference window, weeks */
+	int32_t		 to;
+	int32_t		 pto;		/* expected sums of [from, pto) */
+	bool		 scanned;	/* the window was read */
+	bool		 predicted;	/* and its expected sums */
+	struct model	**models;	/* per group: fitted, or NULL */
+	char		**causes;	/* per group: why not */
+	double		*e;		/* [series][week - from] */
+	double		*v;
+	uint8_t		*touched;	/* a record added to e and v */
+};
+
+/* An alert's strata sums: O and E per attribute level since onset. */
+#define MON_STRATA_ATTRS	6
+#define MON_STRATA_LEVELS	27
+struct mon_strata_sums {
+	double		o[MON_STRATA_ATTRS][MON_STRATA_LEVELS];
+	double		e[MON_STRATA_ATTRS][MON_STRATA_LEVELS];
 };
 
 static inline const char *
@@ -217,15 +254,44 @@ double mon_adjusted_oe(const struct mon_series *ms, double n, double o,
 double mon_level(double oe, double v, double a);
 void mon_funnel_sum(const struct monitor *mon, const struct mon_series *ms,
     int32_t last, int weeks, struct mon_funnel_sums *fs);
+/* A fit was applied (ok: some model fitted): the first regime, or a refit. */
+void mon_fitted(struct monitor *mon, int only_group, int32_t week, bool ok);
+/* Expected sums were read for a replay: it goes on. */
+void mon_replay_step(struct monitor *mon);
 
-/* monitor_fit.c: models, and everything read from the records file. */
-int mon_fit(struct monitor *mon, const struct series_set *set,
-    int only_group, int32_t from, int32_t to);
+/* monitor_fit.c: models, and what is made of the records read back. */
+/*
+ * Install the models of a fit, the expected sums it read, levels and
+ * wobble; takes the models it installs. 0 when a model was fitted. A
+ * predict-only result installs the expected sums alone.
+ */
+int mon_fit_apply(struct monitor *mon, const struct series_set *set,
+    struct mon_fit_result *r);
 void mon_thresholds(struct monitor *mon);
-int mon_predict_weeks(struct monitor *mon, int only_group, int32_t from,
-    int32_t to);
-void mon_strata(struct monitor *mon, struct mon_series *ms,
-    struct mon_alert *ma, int32_t onset, int32_t last);
+/* The top strata of an alert from its sums. */
+void mon_strata_apply(struct monitor *mon, struct mon_alert *ma,
+    const struct mon_strata_sums *ss);
+
+/*
+ * monitor_job.c: reading the records, on the worker. A fit's result is
+ * applied (mon_fit_apply, then mon_fitted), an alarm's strata filled in
+ * and the alert emitted, on the loop once the work is done; meanwhile the
+ * detector is busy. Without an event base all of it happens at the end
+ * of the hook (mon_jobs_yield).
+ */
+void mon_jobs_start(struct monitor *mon, struct event_base *base);
+void mon_jobs_stop(struct monitor *mon);
+bool mon_jobs_busy(const struct monitor *mon);
+void mon_jobs_yield(struct monitor *mon);
+/* Fit on [from, to); expected sums of [from, to + MON_AHEAD). */
+void mon_job_fit(struct monitor *mon, const struct series_set *set,
+    int only_group, int32_t from, int32_t to, int32_t week);
+/* Expected sums of [from, to) under the current models (a replay). */
+void mon_job_predict(struct monitor *mon, const struct series_set *set,
+    int32_t from, int32_t to);
+/* Strata of weeks [onset, last]; emit: hand the alert on afterwards. */
+void mon_job_strata(struct monitor *mon, struct mon_series *ms,
+    struct mon_alert *ma, int32_t onset, int32_t last, bool emit);
 
 /* monitor_alerts.c: the alert store. */
 struct mon_alert *mon_alert_new(struct monitor *mon);

@@ -229,6 +229,15 @@ period_week_of_day(int32_t day)
 	return (int32_t)period_week_of(day);
 }
 
+int
+period_week_iso(int32_t week)
+{
+	int iso_year, iso_week;
+
+	period_iso((int64_t)week * 7 - 3, &iso_year, &iso_week);
+	return iso_week;
+}
+
 /* Label a week by its Monday, which period_iso takes to its Thursday. */
 void
 period_week_label(int32_t week, char *buf)

@@ -32,6 +32,9 @@ int64_t period_month_start(int32_t month);
 int64_t period_day_start(int32_t day);
 /* The week containing a local day number. */
 int32_t period_week_of_day(int32_t day);
+/* The ISO week of the year (1..53) of a linear week; pure arithmetic, so
+ * safe off the loop thread (period_of shares a cache). */
+int period_week_iso(int32_t week);
 /* "2023-W14" and "2023-04"; buf holds PERIOD_LABEL_MAX bytes. */
 void period_week_label(int32_t week, char *buf);
 void period_month_label(int32_t month, char *buf);

@@ -29,6 +29,19 @@
 #define STREAM_ACK_CHUNK	1000
 #define STREAM_FIELDS_STACK	64
 
+/*
+ * Entries read while the detector is busy, copied from the reply (hiredis
+ * frees it after the callback), to be handed to ingest from `next` on
+ * once it is not.
+ */
+struct stream_batch {
+	redisReply		*entries;
+	size_t			 next;
+	bool			 redelivered;
+	int64_t			 now;
+	struct stream_batch	*link;
+};
+
 /* An entry received and not yet acknowledged. */
 struct stream_entry {
 	struct stream_id id;
@@ -54,6 +67,8 @@ struct stream {
 	char			*last_error;	/* last reported failure */
 	struct stream_id	 pending_from;	/* paging through pending */
 	bool			 idle;
+	bool			 reading;	/* an XREADGROUP is on the wire */
+	struct stream_batch	*held;		/* waiting for ingest, in order */
 
 	struct stream_entry	*unacked;
 	size_t			 nunacked;
@@ -66,6 +81,7 @@ struct stream {
 
 static void stream_connect(struct stream *st);
 static void stream_read(struct stream *st);
+static void stream_drop_held(struct stream *st);
 static void stream_prepare(struct stream *st);
 static void stream_info_timer_cb(evutil_socket_t fd, short events, void *arg);
 
@@ -162,6 +178,7 @@ stream_retry(struct stream *st, const char *why)
 	if (ac != NULL)
 		redisAsyncFree(ac);
 	st->nunacked = 0;	/* all of them are in our pending list */
+	stream_drop_held(st);
 	if (st->state == STREAM_STOPPED)
 		return;
 	stream_report(st, why);
@@ -537,6 +554,149 @@ stream_deadletter(struct stream *st, const char *idstr, size_t idlen,
 	    dl->argvlen);
 }
 
+static redisReply *
+stream_copy_reply(const redisReply *r)
+{
+	redisReply *c = xcalloc(1, sizeof *c);
+	size_t i;
+
+	c->type = r->type;
+	c->integer = r->integer;
+	if (r->str != NULL) {
+		c->str = xmalloc(r->len + 1);
+		memcpy(c->str, r->str, r->len);
+		c->str[r->len] = '\0';
+		c->len = r->len;
+	}
+	if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
+		c->elements = r->elements;
+		c->element = xcalloc(r->elements, sizeof *c->element);
+		for (i = 0; i < r->elements; i++)
+			c->element[i] = stream_copy_reply(r->element[i]);
+	}
+	return c;
+}
+
+static void
+stream_free_reply(redisReply *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->elements; i++)
+		stream_free_reply(r->element[i]);
+	free(r->element);
+	free(r->str);
+	free(r);
+}
+
+/* Keep entries[from..] for later. */
+static void
+stream_hold(struct stream *st, const redisReply *entries, size_t from,
+    bool redelivered, int64_t now)
+{
+	struct stream_batch *b = xcalloc(1, sizeof *b), **tail;
+	size_t i;
+
+	b->entries = xcalloc(1, sizeof *b->entries);
+	b->entries->type = REDIS_REPLY_ARRAY;
+	b->entries->elements = entries->elements - from;
+	b->entries->element = xcalloc(b->entries->elements,
+	    sizeof *b->entries->element);
+	for (i = from; i < entries->elements; i++)
+		b->entries->element[i - from] =
+		    stream_copy_reply(entries->element[i]);
+	b->redelivered = redelivered;
+	b->now = now;
+	for (tail = &st->held; *tail != NULL; tail = &(*tail)->link)
+		;
+	*tail = b;
+}
+
+/*
+ * The link is gone or stopped: entries not yet counted stay in our
+ * pending list in Redis and are read again from there.
+ */
+static void
+stream_drop_held(struct stream *st)
+{
+	struct stream_batch *b;
+
+	while ((b = st->held) != NULL) {
+		st->held = b->link;
+		stream_free_reply(b->entries);
+		free(b);
+	}
+	st->reading = false;
+}
+
+static void stream_entry(struct stream *, const redisReply *, bool, int64_t);
+
+/*
+ * Hand entries[*next..] to ingest while it takes them: a model fit or an
+ * alert's strata make it busy, and the rest waits for stream_resume.
+ * True when the batch is done (or dropped with the link).
+ */
+static bool
+stream_feed(struct stream *st, const redisReply *entries, size_t *next,
+    bool redelivered, int64_t now)
+{
+	while (*next < entries->elements) {
+		/*
+		 * The link went down under us (a failed write): the rest is
+		 * read again from our pending list; a dead-letter could not
+		 * be sent now anyway.
+		 */
+		if (st->ac == NULL)
+			return true;
+		if (ingest_busy(st->in))
+			return false;
+		stream_entry(st, entries->element[(*next)++], redelivered,
+		    now);
+	}
+	return true;
+}
+
+static void
+stream_batch_done(struct stream *st)
+{
+	metrics.last_entry_ns = stream_monotonic_ns();
+	if (st->checkpoint_cb != NULL &&
+	    ingest_dirty(st->in) >= (uint64_t)st->conf->checkpoint_events)
+		st->checkpoint_cb(st->checkpoint_arg);
+}
+
+/* Reads wait while entries wait or ingest is busy. */
+static bool
+stream_holding(const struct stream *st)
+{
+	return st->held != NULL || ingest_busy(st->in);
+}
+
+void
+stream_resume(struct stream *st)
+{
+	struct stream_batch *b;
+
+	if (st->state != STREAM_PENDING && st->state != STREAM_READING)
+		return;
+	ingest_resume(st->in);
+	while ((b = st->held) != NULL) {
+		if (!stream_feed(st, b->entries, &b->next, b->redelivered,
+		    b->now)) {
+			stream_batch_done(st);
+			return;
+		}
+		st->held = b->link;
+		stream_free_reply(b->entries);
+		free(b);
+		stream_batch_done(st);
+	}
+	if (!ingest_busy(st->in) && !st->reading && st->ac != NULL)
+		stream_read(st);
+}
+
 /* One entry of a read: [id, [field, value, ...]] (fields nil if deleted). */
 static void
 stream_entry(struct stream *st, const redisReply *e, bool redelivered,
@@ -602,12 +762,14 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 
 	if (!stream_live(st, c) || reply == NULL)
 		return;
+	st->reading = false;
 	if (reply->type == REDIS_REPLY_ERROR) {
 		if (strncmp(reply->str, "NOGROUP", 7) == 0) {
 			/* Redis lost the group (restart without data). */
 			log_warnx("stream: group %s is gone; creating it "
 			    "again", st->conf->group);
 			st->nunacked = 0;
+			stream_drop_held(st);
 			stream_prepare(st);
 			return;
 		}
@@ -626,9 +788,13 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 	    entries->elements == 0) {
 		if (st->state == STREAM_PENDING) {
 			stream_set_state(st, STREAM_READING);
-			stream_read(st);
+			if (!stream_holding(st))
+				stream_read(st);
 			return;
 		}
+		/* Not idle while entries wait; stream_resume reads on. */
+		if (stream_holding(st))
+			return;
 		if (!st->idle)
 			stream_info_timer_cb(-1, 0, st);	/* fresh lag now */
 		st->idle = true;
@@ -646,6 +812,10 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 		    last->element[0]->len, &st->pending_from) == -1)
 			memset(&st->pending_from, 0, sizeof st->pending_from);
 	}
+	if (stream_holding(st)) {
+		stream_hold(st, entries, 0, redelivered, now);
+		return;
+	}
 	/*
 	 * Ask for the next batch first and put it on the wire now (hiredis
 	 * would write it only after this callback): Redis prepares it while
@@ -656,12 +826,10 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 		redisAsyncHandleWrite(st->ac);
 	if (metrics.first_entry_ns == 0)
 		metrics.first_entry_ns = stream_monotonic_ns();
-	for (i = 0; i < entries->elements; i++)
-		stream_entry(st, entries->element[i], redelivered, now);
-	metrics.last_entry_ns = stream_monotonic_ns();
-	if (st->checkpoint_cb != NULL &&
-	    ingest_dirty(st->in) >= (uint64_t)st->conf->checkpoint_events)
-		st->checkpoint_cb(st->checkpoint_arg);
+	i = 0;
+	if (!stream_feed(st, entries, &i, redelivered, now))
+		stream_hold(st, entries, i, redelivered, now);
+	stream_batch_done(st);
 }
 
 /* XREADGROUP: pending entries from pending_from, or new ones with BLOCK. */
@@ -696,6 +864,7 @@ stream_read(struct stream *st)
 	}
 	for (i = 0; i < argc; i++)
 		argvlen[i] = strlen(argv[i]);
+	st->reading = true;
 	stream_command(st, stream_read_cb, argc, argv, argvlen);
 }
 
@@ -868,6 +1037,7 @@ void
 stream_stop(struct stream *st)
 {
 	stream_set_state(st, STREAM_STOPPED);
+	stream_drop_held(st);
 	event_del(st->retry_ev);
 	event_del(st->info_ev);
 }
@@ -884,6 +1054,7 @@ stream_free(struct stream *st)
 	st->ac = NULL;
 	if (ac != NULL)
 		redisAsyncFree(ac);
+	stream_drop_held(st);
 	event_free(st->retry_ev);
 	event_free(st->info_ev);
 	free(st->unacked);

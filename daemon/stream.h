@@ -32,6 +32,11 @@ struct stream *stream_create(struct event_base *base, const struct conf *c,
     struct ingest *in, stream_checkpoint_cb cb, void *arg);
 void stream_free(struct stream *st);
 void stream_start(struct stream *st);
+/*
+ * Ingest is no longer busy (detector.h busy): hand it the entries that
+ * waited, then read on.
+ */
+void stream_resume(struct stream *st);
 /* Stop reading; pending replies are ignored. */
 void stream_stop(struct stream *st);
 /* Acknowledge every received entry up to ingest's checkpointed position. */

@@ -698,3 +698,16 @@ def start_scenario(w, conf_extra=None, **daemon_args):
     w.add(d.stop)
     d.wait_counted(truth.totals["written"], timeout=120)
     return redis, d, truth
+
+
+def records_data(state_dir):
+    """The per-decision records in order: the segments records,
+    records.000001, ... concatenated."""
+    names = sorted(n for n in os.listdir(state_dir)
+                   if n == "records" or (n.startswith("records.") and n[8:].isdigit()))
+    names.sort(key=lambda n: -1 if n == "records" else int(n[8:]))
+    data = b""
+    for n in names:
+        with open(os.path.join(state_dir, n), "rb") as f:
+            data += f.read()
+    return data

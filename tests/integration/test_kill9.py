@@ -69,12 +69,11 @@ def group_state(redis):
     return read, g["pending"], lag, xlen
 
 
-def records_by_cell(path):
-    """Counts of the records file by (benefit, kind, outcome) indexes."""
+def records_by_cell(state_dir):
+    """Counts of the records by (benefit, kind, outcome) indexes."""
     cells = collections.Counter()
     offices = set()
-    with open(path, "rb") as f:
-        data = f.read()
+    data = harness.records_data(state_dir)
     for i in range(0, len(data) - len(data) % RECORD_SIZE, RECORD_SIZE):
         offices.add(data[i + 4] | data[i + 5] << 8)
         cells[(data[i + 6], data[i + 7], data[i + 8])] += 1
@@ -187,8 +186,8 @@ def test(w):
 
     # A clean stop, then the records file: one record per counted decision.
     check(d.stop() == 0, "exit status on SIGTERM")
-    size, cells, offices = records_by_cell(os.path.join(d.state_dir, "records"))
-    check(size == truth.totals["valid"] * RECORD_SIZE, "records file holds %d bytes, %d records "
+    size, cells, offices = records_by_cell(d.state_dir)
+    check(size == truth.totals["valid"] * RECORD_SIZE, "records hold %d bytes, %d records "
           "expected" % (size, truth.totals["valid"]))
     check(len(offices) == 20, "records name %d offices, 20 expected" % len(offices))
     for bi, benefit in enumerate(BENEFITS):

@@ -2,6 +2,7 @@
  * The simulator straight into ingest and the monitor: one entry at a
  * time with made-up stream ids, as stream.c would hand them over.
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +21,11 @@
 
 /* arg points to the ingest, which exists only after the monitor. */
 static int
-simfeed_records_cb(void *arg, uint64_t *len)
+simfeed_records_cb(void *arg, struct records_view *view)
 {
 	struct ingest *const *in = arg;
 
-	return *in != NULL ? ingest_records_flush(*in, len) : -1;
+	return *in != NULL ? ingest_records_view(*in, view) : -1;
 }
 
 void
@@ -58,7 +59,9 @@ simfeed_open(struct simfeed *f, int64_t look_ms, bool outlier,
 		json_decref(j);
 	}
 	f->in = NULL;
-	f->mon = monitor_create(&f->c, f->reg, simfeed_records_cb, &f->in);
+	/* No loop: fits and strata are read in this thread. */
+	f->mon = monitor_create(&f->c, f->reg, simfeed_records_cb, &f->in,
+	    NULL);
 	f->in = ingest_create(&f->c, monitor_detector(f->mon));
 	if (ingest_open(f->in, &cause) == -1)
 		fatalx("simcheck: %s", cause);
@@ -101,13 +104,23 @@ simfeed_run(struct simfeed *f, struct sim *s)
 void
 simfeed_close(struct simfeed *f)
 {
-	char path[128];
+	struct dirent *de;
+	char path[512];
+	DIR *d;
 
 	ingest_free(f->in);
 	monitor_free(f->mon);
 	explain_free(f->reg);
-	snprintf(path, sizeof path, "%s/records", f->dir);
-	unlink(path);
+	if ((d = opendir(f->dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strncmp(de->d_name, "records", 7) != 0)
+				continue;
+			snprintf(path, sizeof path, "%s/%s", f->dir,
+			    de->d_name);
+			unlink(path);
+		}
+		closedir(d);
+	}
 	rmdir(f->dir);
 	conf_free(&f->c);
 }

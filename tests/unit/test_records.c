@@ -1,9 +1,11 @@
 /*
- * Tests for the records file: the packed layout, filling from a decision,
- * append/sync/scan, and cutting back to the checkpointed length on open.
+ * Tests for the records: the packed layout, filling from a decision,
+ * append/sync/scan, cutting back to the checkpointed index on open,
+ * segments, retention and the single file from before segments.
  */
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "buf.h"
 #include "records.h"
 
 struct tmp {
@@ -35,7 +38,8 @@ setup(void **state)
 		free(t);
 		return -1;
 	}
-	snprintf(t->path, sizeof t->path, "%s/records", t->dir);
+	/* The first segment of a new directory. */
+	snprintf(t->path, sizeof t->path, "%s/records.000001", t->dir);
 	*state = t;
 	return 0;
 }
@@ -44,8 +48,20 @@ static int
 teardown(void **state)
 {
 	struct tmp *t = *state;
+	struct dirent *de;
+	char path[512];
+	DIR *d;
 
-	unlink(t->path);
+	if ((d = opendir(t->dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof path, "%s/%s", t->dir,
+			    de->d_name);
+			unlink(path);
+		}
+		closedir(d);
+	}
 	rmdir(t->dir);
 	free(t);
 	return 0;
@@ -178,6 +194,25 @@ append_n(struct records *r, uint32_t from, uint32_t to)
 	}
 }
 
+/* Sync and keep the index, as a checkpoint does. */
+static void
+checkpoint(struct records *r, struct buf *index, uint64_t *len)
+{
+	buf_reset(index);
+	assert_int_equal(records_sync(r, len), 0);
+	records_save(r, index);
+}
+
+/* Open dir as a start from that checkpoint does. */
+static struct records *
+reopen(const struct tmp *t, const struct buf *index, char **cause)
+{
+	struct buf_reader rd;
+
+	buf_reader_init(&rd, index->data, index->len);
+	return records_open(t->dir, &rd, 0, cause);
+}
+
 /* Many records, past the write buffer, come back in order. */
 static void
 test_append_scan(void **state)
@@ -186,16 +221,18 @@ test_append_scan(void **state)
 	struct records *r;
 	struct scan sc = { 0, 0 };
 	struct stat st;
+	struct buf index;
 	uint64_t len = 1;
 	char *cause = NULL;
 
-	r = records_open(t->path, 0, &cause);
+	buf_init(&index);
+	r = records_open(t->dir, NULL, 0, &cause);
 	assert_non_null(r);
 	assert_null(cause);
 	assert_int_equal(records_length(r), 0);
 	append_n(r, 0, 10000);
 	assert_int_equal(records_length(r), 10000 * RECORD_SIZE);
-	assert_int_equal(records_sync(r, &len), 0);
+	checkpoint(r, &index, &len);
 	assert_int_equal(len, 10000 * RECORD_SIZE);
 	assert_int_equal(stat(t->path, &st), 0);
 	assert_int_equal(st.st_size, 10000 * RECORD_SIZE);
@@ -223,7 +260,7 @@ test_append_scan(void **state)
 	records_close(r);
 
 	/* Reopen at the synced length and go on appending. */
-	r = records_open(t->path, len, &cause);
+	r = reopen(t, &index, &cause);
 	assert_non_null(r);
 	assert_int_equal(records_length(r), len);
 	append_n(r, 10000, 10005);
@@ -234,6 +271,7 @@ test_append_scan(void **state)
 	assert_int_equal(records_scan(t->path, len, scan_cb, &sc), 0);
 	assert_int_equal(sc.n, 10005);
 	assert_int_equal(sc.bad, 0);
+	buf_free(&index);
 }
 
 /* What was appended after the checkpoint is cut off on reopen. */
@@ -244,13 +282,15 @@ test_reopen_truncates(void **state)
 	struct records *r;
 	struct scan sc = { 0, 0 };
 	struct stat st;
+	struct buf index;
 	uint64_t len, ignored;
 	char *cause = NULL;
 
-	r = records_open(t->path, 0, &cause);
+	buf_init(&index);
+	r = records_open(t->dir, NULL, 0, &cause);
 	assert_non_null(r);
 	append_n(r, 0, 100);
-	assert_int_equal(records_sync(r, &len), 0);
+	checkpoint(r, &index, &len);
 	/* More than a write buffer, so part of it reaches the file. */
 	append_n(r, 100, 100 + 5000);
 	assert_int_equal(records_sync(r, &ignored), 0);
@@ -258,13 +298,13 @@ test_reopen_truncates(void **state)
 	assert_int_equal(stat(t->path, &st), 0);
 	assert_true((uint64_t)st.st_size > len);
 
-	r = records_open(t->path, len, &cause);
+	r = reopen(t, &index, &cause);
 	assert_non_null(r);
 	assert_int_equal(records_length(r), len);
 	assert_int_equal(stat(t->path, &st), 0);
 	assert_int_equal(st.st_size, len);
 	append_n(r, 100, 110);
-	assert_int_equal(records_sync(r, &len), 0);
+	checkpoint(r, &index, &len);
 	records_close(r);
 	assert_int_equal(len, 110 * RECORD_SIZE);
 	assert_int_equal(records_scan(t->path, len, scan_cb, &sc), 0);
@@ -272,12 +312,13 @@ test_reopen_truncates(void **state)
 	assert_int_equal(sc.bad, 0);
 
 	/* Unsynced records are not kept by close. */
-	r = records_open(t->path, len, &cause);
+	r = reopen(t, &index, &cause);
 	assert_non_null(r);
 	append_n(r, 110, 120);
 	records_close(r);
 	assert_int_equal(stat(t->path, &st), 0);
 	assert_int_equal(st.st_size, len);
+	buf_free(&index);
 }
 
 /* A file shorter than the checkpoint says is lost data: refuse it. */
@@ -304,6 +345,8 @@ test_open_errors(void **state)
 	size_t i;
 	int fd;
 
+	/* The single file of a checkpoint from before segments. */
+	snprintf(t->path, sizeof t->path, "%s/records", t->dir);
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		unlink(t->path);
 		fd = open(t->path, O_WRONLY|O_CREAT, 0600);
@@ -312,7 +355,7 @@ test_open_errors(void **state)
 		    (ssize_t)cases[i].have);
 		close(fd);
 		cause = NULL;
-		r = records_open(t->path, cases[i].valid, &cause);
+		r = records_open(t->dir, NULL, cases[i].valid, &cause);
 		if (cases[i].cause == NULL) {
 			assert_non_null(r);
 			assert_int_equal(records_length(r), cases[i].valid);
@@ -325,8 +368,8 @@ test_open_errors(void **state)
 		}
 	}
 	cause = NULL;
-	snprintf(bad, sizeof bad, "%s/no/such/dir/records", t->dir);
-	assert_null(records_open(bad, 0, &cause));
+	snprintf(bad, sizeof bad, "%s/no/such/dir", t->dir);
+	assert_null(records_open(bad, NULL, 0, &cause));
 	assert_non_null(cause);
 	free(cause);
 	errno = 0;
@@ -363,14 +406,15 @@ test_scan_short(void **state)
 static void
 test_write_error(void **state)
 {
+	struct tmp *t = *state;
 	struct records *r;
 	uint64_t len = 77;
 	char *cause = NULL;
 
-	(void)state;
 	if (access("/dev/full", W_OK) != 0)
 		skip();
-	r = records_open("/dev/full", 0, &cause);
+	assert_int_equal(symlink("/dev/full", t->path), 0);
+	r = records_open(t->dir, NULL, 0, &cause);
 	assert_non_null(r);
 	/* Past the write buffer: the failed write keeps the records. */
 	append_n(r, 0, 10000);
@@ -381,6 +425,258 @@ test_write_error(void **state)
 	assert_int_equal(len, 77);
 	assert_int_equal(records_sync(r, &len), -1);
 	records_close(r);
+}
+
+
+struct days {
+	int		n;
+	int32_t		first;
+	int32_t		prev;
+	bool		ordered;
+};
+
+static void
+days_cb(const struct record *rec, void *arg)
+{
+	struct days *d = arg;
+
+	if (d->n == 0)
+		d->first = rec->day;
+	else if (rec->day != d->prev + 1)
+		d->ordered = false;
+	d->prev = rec->day;
+	d->n++;
+}
+
+static bool
+exists(const struct tmp *t, const char *name)
+{
+	char path[160];
+	struct stat st;
+
+	snprintf(path, sizeof path, "%s/%s", t->dir, name);
+	return stat(path, &st) == 0;
+}
+
+/* Rotated segments read back as one run; old ones can be skipped. */
+static void
+test_segments(void **state)
+{
+	struct tmp *t = *state;
+	struct records *r;
+	struct records_view v;
+	struct days d;
+	char *cause = NULL;
+
+	r = records_open(t->dir, NULL, 0, &cause);
+	assert_non_null(r);
+	append_n(r, 0, 100);
+	assert_int_equal(records_rotate(r), 0);
+	append_n(r, 100, 5250);		/* past the write buffer */
+	assert_int_equal(records_rotate(r), 0);
+	/* An empty last segment is not rotated. */
+	assert_int_equal(records_rotate(r), 0);
+	append_n(r, 5250, 5300);
+	assert_int_equal(records_segments(r), 3);
+	assert_int_equal(records_bytes(r), 5300 * RECORD_SIZE);
+	assert_true(exists(t, "records.000003"));
+
+	assert_int_equal(records_view(r, &v), 0);
+	assert_int_equal(v.n, 3);
+	assert_int_equal(v.segs[0].last_day, 99);
+	assert_int_equal(v.segs[1].last_day, 5249);
+	assert_int_equal(v.segs[2].len, 50 * RECORD_SIZE);
+	memset(&d, 0, sizeof d);
+	d.ordered = true;
+	assert_int_equal(records_view_scan(&v, INT32_MIN, days_cb, &d), 0);
+	assert_int_equal(d.n, 5300);
+	assert_int_equal(d.first, 0);
+	assert_true(d.ordered);
+	/* A segment whose latest day is before min_day is not read. */
+	memset(&d, 0, sizeof d);
+	d.ordered = true;
+	assert_int_equal(records_view_scan(&v, 100, days_cb, &d), 0);
+	assert_int_equal(d.n, 5200);
+	assert_int_equal(d.first, 100);
+	assert_true(d.ordered);
+	/* Appends after the view are not in it. */
+	append_n(r, 5300, 5310);
+	memset(&d, 0, sizeof d);
+	assert_int_equal(records_view_scan(&v, INT32_MIN, days_cb, &d), 0);
+	assert_int_equal(d.n, 5300);
+	records_view_free(&v);
+	records_close(r);
+}
+
+/*
+ * Exactly once: after a crash, a segment started after the checkpoint is
+ * removed and the checkpoint's last segment is cut to its length.
+ */
+static void
+test_segments_reopen(void **state)
+{
+	struct tmp *t = *state;
+	struct records *r;
+	struct records_view v;
+	struct buf index;
+	struct days d;
+	uint64_t len;
+	char *cause = NULL;
+
+	buf_init(&index);
+	r = records_open(t->dir, NULL, 0, &cause);
+	assert_non_null(r);
+	append_n(r, 0, 100);
+	assert_int_equal(records_rotate(r), 0);
+	append_n(r, 100, 150);
+	checkpoint(r, &index, &len);
+	assert_int_equal(len, 50 * RECORD_SIZE);
+	/* After the checkpoint: more in segment 2, then a segment 3. */
+	append_n(r, 150, 170);
+	assert_int_equal(records_rotate(r), 0);
+	append_n(r, 170, 200);
+	assert_int_equal(records_flush(r), 0);
+	records_close(r);
+	assert_true(exists(t, "records.000003"));
+
+	r = reopen(t, &index, &cause);
+	assert_non_null(r);
+	assert_null(cause);
+	assert_false(exists(t, "records.000003"));
+	assert_int_equal(records_segments(r), 2);
+	assert_int_equal(records_length(r), 50 * RECORD_SIZE);
+	/* Appending goes on where the checkpoint was. */
+	append_n(r, 150, 160);
+	assert_int_equal(records_view(r, &v), 0);
+	memset(&d, 0, sizeof d);
+	d.ordered = true;
+	assert_int_equal(records_view_scan(&v, INT32_MIN, days_cb, &d), 0);
+	assert_int_equal(d.n, 160);
+	assert_true(d.ordered);
+	records_view_free(&v);
+	records_close(r);
+
+	/* A complete segment shorter than the index says: refused. */
+	assert_int_equal(truncate(t->path, 10 * RECORD_SIZE), 0);
+	assert_null(reopen(t, &index, &cause));
+	assert_non_null(strstr(cause, "shorter than the checkpoint"));
+	free(cause);
+	cause = NULL;
+	/* A damaged index: refused, not read as empty. */
+	index.len -= 3;
+	assert_null(reopen(t, &index, &cause));
+	assert_non_null(strstr(cause, "segment index"));
+	free(cause);
+	buf_free(&index);
+}
+
+/* Segments past the retention go; the last never does. */
+static void
+test_expire(void **state)
+{
+	struct tmp *t = *state;
+	struct records *r;
+	struct records_view v;
+	struct buf index;
+	struct days d;
+	uint64_t len;
+	char *cause = NULL;
+
+	buf_init(&index);
+	r = records_open(t->dir, NULL, 0, &cause);
+	assert_non_null(r);
+	append_n(r, 0, 100);
+	assert_int_equal(records_rotate(r), 0);
+	append_n(r, 100, 200);
+	assert_int_equal(records_rotate(r), 0);
+	append_n(r, 200, 300);
+	checkpoint(r, &index, &len);
+	/* Day 99 is the first segment's latest: it stays at 99. */
+	assert_int_equal(records_expire(r, 99), 0);
+	assert_int_equal(records_expire(r, 100), 1);
+	assert_false(exists(t, "records.000001"));
+	assert_true(exists(t, "records.000002"));
+	assert_int_equal(records_bytes(r), 200 * RECORD_SIZE);
+	assert_int_equal(records_view(r, &v), 0);
+	memset(&d, 0, sizeof d);
+	d.ordered = true;
+	assert_int_equal(records_view_scan(&v, INT32_MIN, days_cb, &d), 0);
+	assert_int_equal(d.n, 200);
+	assert_int_equal(d.first, 100);
+	records_view_free(&v);
+	/* Everything old: all but the last go. */
+	assert_int_equal(records_expire(r, 100000), 1);
+	assert_int_equal(records_segments(r), 1);
+	assert_true(exists(t, "records.000003"));
+	records_close(r);
+
+	/* The checkpoint from before the unlinks still opens. */
+	r = reopen(t, &index, &cause);
+	assert_non_null(r);
+	assert_int_equal(records_segments(r), 1);
+	assert_int_equal(records_bytes(r), 100 * RECORD_SIZE);
+	records_close(r);
+	buf_free(&index);
+}
+
+/*
+ * The single file of a checkpoint from before segments becomes segment 0
+ * under its own name, cut to the checkpoint's length, and expires like
+ * any other once its latest day is past the retention.
+ */
+static void
+test_legacy(void **state)
+{
+	struct tmp *t = *state;
+	struct records *r;
+	struct records_view v;
+	struct buf index;
+	struct days d;
+	char legacy[160];
+	unsigned char raw[RECORD_SIZE];
+	struct record rec;
+	uint64_t len;
+	uint32_t i;
+	char *cause = NULL;
+	int fd;
+
+	buf_init(&index);
+	snprintf(legacy, sizeof legacy, "%s/records", t->dir);
+	fd = open(legacy, O_WRONLY|O_CREAT, 0600);
+	assert_true(fd != -1);
+	for (i = 0; i < 55; i++) {	/* 5 past the checkpoint */
+		nth(i, &rec);
+		record_pack(&rec, raw);
+		assert_int_equal(write(fd, raw, sizeof raw), RECORD_SIZE);
+	}
+	close(fd);
+	r = records_open(t->dir, NULL, 50 * RECORD_SIZE, &cause);
+	assert_non_null(r);
+	assert_int_equal(records_segments(r), 1);
+	assert_int_equal(records_length(r), 50 * RECORD_SIZE);
+	append_n(r, 50, 60);
+	assert_int_equal(records_rotate(r), 0);
+	append_n(r, 60, 70);
+	checkpoint(r, &index, &len);
+	records_close(r);
+	assert_true(exists(t, "records"));
+	assert_true(exists(t, "records.000001"));
+
+	r = reopen(t, &index, &cause);
+	assert_non_null(r);
+	assert_int_equal(records_view(r, &v), 0);
+	assert_int_equal(v.n, 2);
+	assert_int_equal(v.segs[0].last_day, 59);
+	memset(&d, 0, sizeof d);
+	d.ordered = true;
+	assert_int_equal(records_view_scan(&v, INT32_MIN, days_cb, &d), 0);
+	assert_int_equal(d.n, 70);
+	assert_true(d.ordered);
+	records_view_free(&v);
+	assert_int_equal(records_expire(r, 60), 1);
+	assert_false(exists(t, "records"));
+	records_close(r);
+	buf_free(&index);
 }
 
 int
@@ -397,7 +693,14 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_scan_short, setup,
 		    teardown),
-		cmocka_unit_test(test_write_error),
+		cmocka_unit_test_setup_teardown(test_write_error, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_segments, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_segments_reopen, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_expire, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_legacy, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,493 @@
+/*
+ * The monitor's reads of the records: a model fit (cell counts, the IRLS
+ * fit, then the expected sums of the window under the new models) and an
+ * alert's strata. They run on the worker with a job description of their
+ * own (the segments to read, the models, the window) and write only into
+ * the job; the loop applies the result in monitor_fit.c. While a job is
+ * outstanding the detector is busy, so ingest hands it nothing and the
+ * results are the same however long the reading takes.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf.h"
+#include "decision.h"
+#include "log.h"
+#include "model.h"
+#include "monitor_int.h"
+#include "period.h"
+#include "records.h"
+#include "worker.h"
+#include "xmalloc.h"
+
+struct mon_job {
+	struct monitor		*mon;		/* for done only */
+	const struct series_set	*set;		/* for done only */
+	bool			 strata;	/* else a fit */
+	bool			 viewed;	/* the records could be listed */
+	struct records_view	 view;
+	int			 scan_errno;	/* a read failed */
+	int			 nbenefits;
+	int			 max_offices;
+	int			 nweeks;
+	int32_t			 from;		/* weeks, inclusive */
+	int32_t			 to;		/* exclusive (fit) */
+	int32_t			 pto;		/* exclusive (expected sums) */
+
+	/* A fit. */
+	int32_t			 week;		/* the close that asked */
+	double			 ridge;
+	const struct model	**old;		/* per group, borrowed */
+	struct model_data	**data;
+	bool			 predicting;
+	struct mon_fit_result	 fit;
+
+	/* Strata. */
+	int			 alert;		/* index into mon->alerts */
+	bool			 emit;		/* hand the alert on after */
+	int			 benefit;
+	int			 kind;
+	int			 office;
+	const struct model	*model;		/* borrowed */
+	struct mon_strata_sums	 sums;
+
+	double			 ms;		/* time the reading took */
+
+	/* Memo of the last day and week seen. */
+	int32_t			 day;
+	int32_t			 day_week;
+	int32_t			 woy_week;
+	int			 woy;
+};
+
+static double
+mon_job_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int32_t
+mon_job_week(struct mon_job *j, int32_t day)
+{
+	if (day != j->day) {
+		j->day = day;
+		j->day_week = period_week_of_day(day);
+	}
+	return j->day_week;
+}
+
+static int
+mon_job_woy(struct mon_job *j, int32_t week)
+{
+	if (week != j->woy_week) {
+		j->woy_week = week;
+		j->woy = period_week_iso(week);
+	}
+	return j->woy;
+}
+
+/* The series index of monitor_int.h's mon_index. */
+static int
+mon_job_index(const struct mon_job *j, int office, int benefit, int kind)
+{
+	int o = office == SERIES_NATIONAL ? 0 : office + 1;
+
+	return (o * j->nbenefits + benefit) * DECISION_NKINDS + kind;
+}
+
+static bool
+mon_job_selected(const struct mon_job *j, int group)
+{
+	return j->fit.only_group < 0 || group == j->fit.only_group;
+}
+
+static void
+mon_job_fit_cb(const struct record *rec, void *arg)
+{
+	struct mon_job *j = arg;
+	const struct model *m;
+	struct model_x x;
+	int32_t week;
+	double p;
+	int g, k, slot, offices[2];
+
+	if (rec->outcome == OUTCOME_DISMISSED || rec->benefit >= j->nbenefits ||
+	    rec->kind >= DECISION_NKINDS || rec->office >= j->max_offices)
+		return;
+	week = mon_job_week(j, rec->day);
+	if (week < j->from || week >= (j->predicting ? j->pto : j->to))
+		return;
+	g = rec->benefit * DECISION_NKINDS + rec->kind;
+	model_x_set(&x, rec->age, rec->sex, rec->diagnosis, rec->case_day,
+	    rec->employment, rec->care, mon_job_woy(j, week));
+	if (!j->predicting) {
+		if (j->data[g] != NULL)
+			model_data_add(j->data[g], &x, 1,
+			    rec->outcome == OUTCOME_REJECTED);
+		return;
+	}
+	/* Only the groups fitted now: the others' sums stand. */
+	if (!mon_job_selected(j, g))
+		return;
+	/* A group whose fit failed keeps its old model, if any. */
+	m = j->fit.models[g] != NULL ? j->fit.models[g] : j->old[g];
+	if (m == NULL)
+		return;
+	p = model_predict(m, &x);
+	offices[0] = SERIES_NATIONAL;
+	offices[1] = rec->office;
+	for (k = 0; k < 2; k++) {
+		slot = mon_job_index(j, offices[k], rec->benefit, rec->kind) *
+		    j->nweeks + (week - j->from);
+		j->fit.e[slot] += p;
+		j->fit.v[slot] += p * (1 - p);
+		j->fit.touched[slot] = 1;
+	}
+}
+
+static void mon_job_fit_read(struct mon_job *);
+
+static void
+mon_job_fit_run(void *arg)
+{
+	struct mon_job *j = arg;
+	double t0 = mon_job_now_ms();
+
+	mon_job_fit_read(j);
+	j->ms = mon_job_now_ms() - t0;
+}
+
+static void
+mon_job_fit_read(struct mon_job *j)
+{
+	int ngroups = j->nbenefits * DECISION_NKINDS, i, fitted = 0;
+	int32_t min_day = j->from * 7 - 3;	/* Monday of week from */
+	char *cause;
+
+	if (!j->viewed)
+		return;
+	j->day = j->woy_week = INT32_MIN;
+	if (j->fit.predict_only) {
+		j->fit.scanned = true;
+		fitted = 1;
+		goto predict;
+	}
+	if (records_view_scan(&j->view, min_day, mon_job_fit_cb, j) == -1) {
+		j->scan_errno = errno;
+		return;
+	}
+	j->fit.scanned = true;
+	for (i = 0; i < ngroups; i++) {
+		if (j->data[i] == NULL)
+			continue;
+		cause = NULL;
+		j->fit.models[i] = model_create();
+		if (model_fit(j->fit.models[i], j->data[i], j->ridge,
+		    &cause) == -1) {
+			model_free(j->fit.models[i]);
+			j->fit.models[i] = NULL;
+			j->fit.causes[i] = cause;
+			continue;
+		}
+		fitted++;
+	}
+	if (fitted == 0)
+		return;
+predict:
+	/* The expected sums under the new models. */
+	j->predicting = true;
+	j->day = j->woy_week = INT32_MIN;
+	if (records_view_scan(&j->view, min_day, mon_job_fit_cb, j) == -1) {
+		j->scan_errno = errno;
+		return;
+	}
+	j->fit.predicted = true;
+}
+
+static void
+mon_job_free(struct mon_job *j)
+{
+	int ngroups = j->nbenefits * DECISION_NKINDS, i;
+
+	if (!j->strata) {
+		for (i = 0; i < ngroups; i++) {
+			if (j->data[i] != NULL)
+				model_data_free(j->data[i]);
+			model_free(j->fit.models[i]);
+			free(j->fit.causes[i]);
+		}
+		free(j->data);
+		free(j->old);
+		free(j->fit.models);
+		free(j->fit.causes);
+		free(j->fit.e);
+		free(j->fit.v);
+		free(j->fit.touched);
+	}
+	if (j->viewed)
+		records_view_free(&j->view);
+	free(j);
+}
+
+/* Say why the records could not be read, as the reads used to. */
+static void
+mon_job_report(const struct mon_job *j)
+{
+	if (!j->viewed)
+		log_warnx("monitor: the records file cannot be read; models "
+		    "wait");
+	else if (j->scan_errno != 0)
+		log_warnx("monitor: reading the records: %s",
+		    strerror(j->scan_errno));
+}
+
+static void
+mon_job_fit_done(void *arg, bool apply)
+{
+	struct mon_job *j = arg;
+	bool ok;
+
+	if (apply) {
+		mon_job_report(j);
+		log_info("monitor: fit of weeks %d..%d read and computed in "
+		    "%.0f ms", j->from, j->to - 1, j->ms);
+		ok = mon_fit_apply(j->mon, j->set, &j->fit) == 0;
+		if (!j->fit.predict_only)
+			mon_fitted(j->mon, j->fit.only_group, j->week, ok);
+		if (j->mon->replaying)
+			mon_replay_step(j->mon);
+	}
+	mon_job_free(j);
+}
+
+/* The job's view of the records; a failure leaves it empty. */
+static void
+mon_job_view(struct monitor *mon, struct mon_job *j)
+{
+	j->viewed = mon->records_cb != NULL &&
+	    mon->records_cb(mon->records_arg, &j->view) == 0;
+}
+
+/*
+ * A fit of [from, to) (predict_only: none, the current models) whose
+ * expected sums cover [from, pto).
+ */
+static void
+mon_job_fit_submit(struct monitor *mon, const struct series_set *set,
+    int only_group, int32_t from, int32_t to, int32_t pto, int32_t week,
+    bool predict_only)
+{
+	struct mon_job *j = xcalloc(1, sizeof *j);
+	int ngroups = mon->nbenefits * DECISION_NKINDS, i;
+	size_t cells;
+
+	j->mon = mon;
+	j->set = set;
+	j->nbenefits = mon->nbenefits;
+	j->max_offices = mon->max_offices;
+	j->from = from;
+	j->to = to;
+	j->pto = pto > to ? pto : to;
+	j->nweeks = j->pto > from ? j->pto - from : 0;
+	j->week = week;
+	j->ridge = mon->conf->ridge;
+	j->fit.only_group = only_group;
+	j->fit.predict_only = predict_only;
+	j->fit.from = from;
+	j->fit.to = to;
+	j->fit.pto = j->pto;
+	j->data = xcalloc((size_t)ngroups, sizeof *j->data);
+	j->old = xcalloc((size_t)ngroups, sizeof *j->old);
+	j->fit.models = xcalloc((size_t)ngroups, sizeof *j->fit.models);
+	j->fit.causes = xcalloc((size_t)ngroups, sizeof *j->fit.causes);
+	for (i = 0; i < ngroups; i++) {
+		if (only_group < 0 || i == only_group) {
+			if (!predict_only)
+				j->data[i] = model_data_create();
+			j->old[i] = mon->groups[i].model;
+		}
+	}
+	cells = (size_t)mon->nseries * (size_t)j->nweeks;
+	j->fit.e = xcalloc(cells > 0 ? cells : 1, sizeof *j->fit.e);
+	j->fit.v = xcalloc(cells > 0 ? cells : 1, sizeof *j->fit.v);
+	j->fit.touched = xcalloc(cells > 0 ? cells : 1,
+	    sizeof *j->fit.touched);
+	/* Asked again when this fit fails (mon_fit_apply). */
+	if (only_group >= 0)
+		mon->groups[only_group].refit = false;
+	mon_job_view(mon, j);
+	worker_submit(mon->worker, mon_job_fit_run, mon_job_fit_done, j);
+}
+
+void
+mon_job_fit(struct monitor *mon, const struct series_set *set,
+    int only_group, int32_t from, int32_t to, int32_t week)
+{
+	mon_job_fit_submit(mon, set, only_group, from, to, to + MON_AHEAD,
+	    week, false);
+}
+
+void
+mon_job_predict(struct monitor *mon, const struct series_set *set,
+    int32_t from, int32_t to)
+{
+	mon_job_fit_submit(mon, set, -1, from, from, to, mon->closed_week,
+	    true);
+}
+
+static void
+mon_job_strata_cb(const struct record *rec, void *arg)
+{
+	struct mon_job *j = arg;
+	struct model_x x;
+	int32_t week;
+	double p, y;
+	int lv[MON_STRATA_ATTRS], i;
+
+	if (rec->outcome == OUTCOME_DISMISSED || rec->benefit != j->benefit ||
+	    rec->kind != j->kind || (j->office != SERIES_NATIONAL &&
+	    rec->office != j->office))
+		return;
+	/* Up to the alarm's week, so that any arrival order agrees. */
+	week = mon_job_week(j, rec->day);
+	if (week < j->from || week > j->to || j->model == NULL)
+		return;
+	model_x_set(&x, rec->age, rec->sex, rec->diagnosis, rec->case_day,
+	    rec->employment, rec->care, mon_job_woy(j, week));
+	p = model_predict(j->model, &x);
+	y = rec->outcome == OUTCOME_REJECTED;
+	lv[0] = rec->age;
+	lv[1] = rec->sex;
+	lv[2] = rec->diagnosis;
+	lv[3] = model_case_band(rec->case_day);
+	lv[4] = rec->employment;
+	lv[5] = rec->care;
+	for (i = 0; i < MON_STRATA_ATTRS; i++) {
+		if (lv[i] < 0 || lv[i] >= MON_STRATA_LEVELS)
+			continue;
+		j->sums.o[i][lv[i]] += y;
+		j->sums.e[i][lv[i]] += p;
+	}
+}
+
+static void
+mon_job_strata_run(void *arg)
+{
+	struct mon_job *j = arg;
+	double t0 = mon_job_now_ms();
+
+	if (!j->viewed)
+		return;
+	j->day = j->woy_week = INT32_MIN;
+	if (records_view_scan(&j->view, j->from * 7 - 3, mon_job_strata_cb,
+	    j) == -1)
+		j->scan_errno = errno;
+	j->ms = mon_job_now_ms() - t0;
+}
+
+static void
+mon_job_strata_done(void *arg, bool apply)
+{
+	struct mon_job *j = arg;
+	struct mon_alert *ma;
+
+	if (apply) {
+		ma = &j->mon->alerts[j->alert];
+		if (j->viewed && j->scan_errno == 0)
+			mon_strata_apply(j->mon, ma, &j->sums);
+		log_info("monitor: strata of %s read in %.0f ms", ma->a.id,
+		    j->ms);
+		/* The alert goes out with its strata. */
+		if (j->emit)
+			mon_alert_changed(j->mon, ma);
+	}
+	mon_job_free(j);
+}
+
+void
+mon_job_strata(struct monitor *mon, struct mon_series *ms,
+    struct mon_alert *ma, int32_t onset, int32_t last, bool emit)
+{
+	struct mon_job *j = xcalloc(1, sizeof *j);
+
+	j->mon = mon;
+	j->strata = true;
+	j->nbenefits = mon->nbenefits;
+	j->max_offices = mon->max_offices;
+	j->alert = (int)(ma - mon->alerts);
+	j->benefit = ms->benefit;
+	j->kind = ms->kind;
+	j->office = ms->office;
+	j->from = onset;
+	j->to = last;
+	j->emit = emit;
+	/* Alive until a later fit is applied, which waits for this job. */
+	j->model = mon_group(mon, ms->benefit, ms->kind)->model;
+	mon_job_view(mon, j);
+	worker_submit(mon->worker, mon_job_strata_run, mon_job_strata_done, j);
+}
+
+/* Outstanding work is applied: what waited for it, then ingest. */
+static void
+mon_jobs_idle(void *arg)
+{
+	struct monitor *mon = arg;
+
+	if (mon->explain_deferred) {
+		mon->explain_deferred = false;
+		monitor_explanations_changed(mon);
+	}
+	if (mon->resume_cb != NULL)
+		mon->resume_cb(mon->resume_arg);
+}
+
+void
+mon_jobs_start(struct monitor *mon, struct event_base *base)
+{
+	char *cause = NULL;
+
+	mon->worker = worker_create(base, mon_jobs_idle, mon, &cause);
+	if (mon->worker == NULL)
+		fatalx("monitor: %s", cause);
+}
+
+void
+mon_jobs_stop(struct monitor *mon)
+{
+	worker_free(mon->worker);
+	mon->worker = NULL;
+}
+
+bool
+mon_jobs_busy(const struct monitor *mon)
+{
+	return worker_pending(mon->worker) > 0;
+}
+
+void
+mon_jobs_yield(struct monitor *mon)
+{
+	worker_yield(mon->worker);
+}
+
+void
+monitor_settle(struct monitor *mon)
+{
+	worker_settle(mon->worker);
+	if (mon->explain_deferred) {
+		mon->explain_deferred = false;
+		monitor_explanations_changed(mon);
+	}
+}
+
+void
+monitor_set_resume(struct monitor *mon, void (*cb)(void *), void *arg)
+{
+	mon->resume_cb = cb;
+	mon->resume_arg = arg;
+}
