@@ -1,6 +1,7 @@
 /*
  * Alert names and the contract §3 JSON body. Times are UTC RFC 3339.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,13 @@ alert_json_names(const char (*names)[ALERT_NAME_MAX], int n)
 	return a;
 }
 
+/* JSON has no infinities: a figure that is not finite goes out as 0. */
+static double
+alert_num(double v)
+{
+	return isfinite(v) ? v : 0;
+}
+
 json_t *
 alert_json(const struct alert *a, const char *base_url)
 {
@@ -74,9 +82,10 @@ alert_json(const struct alert *a, const char *base_url)
 	strata = json_array();
 	for (i = 0; i < a->nstrata; i++)
 		json_array_append_new(strata, json_pack("{s:s, s:f, s:f, s:f}",
-		    "stratum", a->strata[i].name, "share", a->strata[i].share,
-		    "odds_ratio", a->strata[i].odds_ratio,
-		    "excess", a->strata[i].excess));
+		    "stratum", a->strata[i].name,
+		    "share", alert_num(a->strata[i].share),
+		    "odds_ratio", alert_num(a->strata[i].odds_ratio),
+		    "excess", alert_num(a->strata[i].excess)));
 	o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}, "
 	    "s:o, s:o, s:s, s:f, s:f, s:f, s:f, s:s, s:o, s:s}",
 	    "version", 1,
@@ -90,10 +99,10 @@ alert_json(const struct alert *a, const char *base_url)
 	    "detected_at", alert_json_time(a->detected_at),
 	    "raised_at", alert_json_time(a->raised_at),
 	    "onset", a->onset,
-	    "baseline_rate", a->baseline_rate,
-	    "current_rate", a->current_rate,
-	    "expected_rate", a->expected_rate,
-	    "odds_ratio", a->odds_ratio,
+	    "baseline_rate", alert_num(a->baseline_rate),
+	    "current_rate", alert_num(a->current_rate),
+	    "expected_rate", alert_num(a->expected_rate),
+	    "odds_ratio", alert_num(a->odds_ratio),
 	    "method", a->method,
 	    "explanations", alert_json_names(a->explanations,
 	    a->nexplanations),
@@ -105,10 +114,14 @@ alert_json(const struct alert *a, const char *base_url)
 	json_object_set_new(o, "updated_at", alert_json_time(a->updated_at));
 	json_object_set_new(o, "resolved_at", alert_json_time(a->resolved_at));
 	json_object_set_new(o, "historical", json_boolean(a->historical));
-	json_object_set_new(o, "odds_ratio_ci", json_pack("[f, f]",
-	    a->odds_ratio_lo, a->odds_ratio_hi));
+	/* An interval without an end (no information) has null there. */
+	json_object_set_new(o, "odds_ratio_ci", json_pack("[o, o]",
+	    isfinite(a->odds_ratio_lo) ? json_real(a->odds_ratio_lo) :
+	    json_null(), isfinite(a->odds_ratio_hi) ?
+	    json_real(a->odds_ratio_hi) : json_null()));
 	json_object_set_new(o, "decomposition", json_pack("{s:f, s:f}",
-	    "case_mix", a->case_mix_part, "practice", a->practice_part));
+	    "case_mix", alert_num(a->case_mix_part),
+	    "practice", alert_num(a->practice_part)));
 	json_object_set_new(o, "decisions_since_onset",
 	    json_integer((json_int_t)a->decisions));
 	json_object_set_new(o, "context", alert_json_names(a->context,

@@ -29,6 +29,7 @@
 #include "xmalloc.h"
 
 #define MON_METHOD		"score-cusum/v1"
+#define MON_MAX_LEVEL		1.0	/* log odds a baseline may move */
 
 static const char *const mon_state_names[] = {
 	"learning", "stable", "drifting", "explained",
@@ -108,6 +109,11 @@ mon_adjust(const struct mon_series *ms, double n, double o, double e,
 			    rv * (1 - 2 * (nat_e - e) / rn) / 2);
 		s = gamma + ms->alpha + ms->shift;
 	}
+	/*
+	 * Beyond an odds ratio of e the expansion is no guide, and only a
+	 * broken model or week gets there: hold it at the edge.
+	 */
+	s = fmax(-MON_MAX_LEVEL, fmin(MON_MAX_LEVEL, s));
 	p = n > 0 ? e / n : 0;
 	*e_adj = e + s * v + s * s / 2 * v * (1 - 2 * p);
 	*v_adj = v * (1 + s * (1 - 2 * p) + s * s / 2 *
@@ -245,7 +251,7 @@ mon_regime_learnt(struct monitor *mon, struct mon_series *ms, int32_t week)
 		if (w == NULL)
 			continue;
 		oe[k] = w->oe;
-		v[k] = w->v;
+		v[k] = w->va > 0 ? w->va : w->v;
 		k++;
 	}
 	detect_size_estimate(oe, v, k, mon_tau2(mon, ms), &size);

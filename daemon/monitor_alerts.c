@@ -135,7 +135,8 @@ mon_describe(struct monitor *mon, struct mon_series *ms, struct mon_alert *ma,
 		if (w == NULL)
 			continue;
 		oe[k] = w->oe;
-		v[k] = w->v;
+		/* The variance at the baseline the increment was taken at. */
+		v[k] = w->va > 0 ? w->va : w->v;
 		k++;
 		o += w->o;
 		n += w->n;

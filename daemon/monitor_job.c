@@ -22,6 +22,9 @@
 #include "worker.h"
 #include "xmalloc.h"
 
+/* Weeks a window needs for the model to learn the season. */
+#define MON_SEASON_WEEKS	52
+
 struct mon_job {
 	struct monitor		*mon;		/* for done only */
 	const struct series_set	*set;		/* for done only */
@@ -123,8 +126,13 @@ mon_job_fit_cb(const struct record *rec, void *arg)
 	if (week < j->from || week >= (j->predicting ? j->pto : j->to))
 		return;
 	g = rec->benefit * DECISION_NKINDS + rec->kind;
+	/*
+	 * A window shorter than a year cannot tell the season from
+	 * whatever else moved in it: fitted without (its terms stay 0).
+	 */
 	model_x_set(&x, rec->age, rec->sex, rec->diagnosis, rec->case_day,
-	    rec->employment, rec->care, mon_job_woy(j, week));
+	    rec->employment, rec->care, j->predicting || j->to - j->from >=
+	    MON_SEASON_WEEKS ? mon_job_woy(j, week) : 0);
 	if (!j->predicting) {
 		if (j->data[g] != NULL)
 			model_data_add(j->data[g], &x, 1,
