@@ -91,12 +91,13 @@ simorder_dump(FILE *f, struct simfeed *fd)
 	 * are not delivered, and a replay may withdraw them.
 	 */
 	alerts = monitor_alerts_json(fd->mon, NULL, NULL, NULL, NULL, NULL);
-	json_array_foreach(alerts, i, m)
+	json_array_foreach(alerts, i, m) {
 		fprintf(f, "A %s\tonset=%s %s %s\n",
-		    json_string_value(json_object_get(m, "id")),
+		    json_string_value(json_object_get(m, "alert_id")),
 		    json_string_value(json_object_get(m, "onset")),
 		    json_string_value(json_object_get(m, "classification")),
 		    json_string_value(json_object_get(m, "status")));
+	}
 	json_decref(alerts);
 }
 
