@@ -817,13 +817,13 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 		return;
 	}
 	/*
-	 * Ask for the next batch first and put it on the wire now (hiredis
-	 * would write it only after this callback): Redis prepares it while
-	 * we count this one.
+	 * Ask for the next batch first: hiredis writes it right after this
+	 * callback, and Redis prepares it while we count this one. Not
+	 * written from here: a write that fails inside a reply callback
+	 * makes hiredis 0.14 tear the link down under the callback, and the
+	 * context was then freed twice.
 	 */
 	stream_read(st);
-	if (st->ac != NULL)
-		redisAsyncHandleWrite(st->ac);
 	if (metrics.first_entry_ns == 0)
 		metrics.first_entry_ns = stream_monotonic_ns();
 	i = 0;
