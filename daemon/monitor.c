@@ -553,13 +553,21 @@ mon_first_fit(struct monitor *mon, const struct series_set *set,
 void
 mon_fitted(struct monitor *mon, int only_group, int32_t week, bool ok)
 {
+	if (only_group < 0 && !ok)
+		return;
+	/* The rest follows in mon_thresholds_then. */
+	mon_job_thresholds(mon, only_group < 0 ? MON_THEN_FIRST_FIT :
+	    MON_THEN_REFIT, only_group, week);
+}
+
+void
+mon_thresholds_then(struct monitor *mon, enum mon_thr_then then, int group,
+    int32_t week)
+{
 	int i;
 
-	if (only_group < 0) {
-		if (!ok)
-			return;
+	if (then == MON_THEN_FIRST_FIT) {
 		mon->fitted = true;
-		mon_thresholds(mon);
 		for (i = 0; i < mon->nseries; i++) {
 			struct mon_series *ms = &mon->series[i];
 
@@ -571,12 +579,13 @@ mon_fitted(struct monitor *mon, int only_group, int32_t week, bool ok)
 		}
 		return;
 	}
-	mon_thresholds(mon);
+	if (then != MON_THEN_REFIT)
+		return;
 	for (i = 0; i < mon->nseries; i++) {
 		struct mon_series *ms = &mon->series[i];
 
 		if (ms->used && ms->benefit * DECISION_NKINDS + ms->kind ==
-		    only_group) {
+		    group) {
 			detect_cusum_reset(&ms->cusum);
 			ms->regime_week = week + 2;
 		}
@@ -754,7 +763,8 @@ mon_tick(void *arg, int64_t watermark, const struct series_set *set)
 		mon->live = live;
 		/* Daily looks spend the budget faster: other thresholds. */
 		if (mon->fitted)
-			mon_thresholds(mon);
+			mon_job_thresholds(mon, MON_THEN_NOTHING, -1,
+			    mon->closed_week);
 	}
 	if (!mon->fitted || !live || every <= 0 ||
 	    mon->dirty_week != INT32_MAX ||
@@ -1017,7 +1027,8 @@ monitor_set_conf(struct monitor *mon, const struct conf *c)
 {
 	mon->conf = c;
 	if (mon->fitted)
-		mon_thresholds(mon);
+		mon_job_thresholds(mon, MON_THEN_NOTHING, -1,
+		    mon->closed_week);
 	monitor_explanations_changed(mon);
 }
 

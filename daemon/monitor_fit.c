@@ -470,64 +470,70 @@ mon_offset_sd(const struct monitor *mon, const struct mon_series *ms)
  * weeks per side. Small series: the exact binomial chain, each side on
  * its own (the counts are skewed). Large ones: the normal chain with the
  * daily looks when live, and for the national series the uncertainty of
- * a tau^2 estimated from one window of weeks.
+ * a tau^2 estimated from one window of weeks. Pure, so that it can run
+ * on the worker.
  */
-static void
-mon_series_threshold(struct monitor *mon, struct mon_series *ms,
-    double arl0, int looks)
+void
+mon_threshold_compute(const struct mon_thr_in *in, struct mon_thr_out *out)
 {
-	const struct conf *c = mon->conf;
-	const struct mon_group *g = mon_group(mon, ms->benefit, ms->kind);
-	double horizon = (double)mon_days(c->horizon_ms) / 7.0;
-	double delta = mon_delta(mon, ms), tau2 = mon_tau2(mon, ms), m;
-	double relevant = log(c->relevant_or);
-	struct arl_week types[ARL_MAX_WEEKS];
 	struct arl_binomial bm;
 	struct mon_arl a;
-	double sd = mon_offset_sd(mon, ms);
-	int dof;
+	double m;
 
-	ms->small = mon_mean_v(mon, ms) < MON_SMALL_V;
-	if (ms->small && (bm.nweeks = mon_week_types(mon, ms, types)) > 0) {
-		bm.weeks = types;
-		bm.tau2_true = bm.tau2_stat = tau2;
+	memset(out, 0, sizeof *out);
+	if (!(in->w > 0)) {
+		out->h = out->h_down = INFINITY;
+		out->underpowered = true;
+		out->detectable_or = INFINITY;
+		out->delay = INFINITY;
+		return;
+	}
+	out->small = in->small && in->ntypes > 0;
+	if (out->small) {
+		bm.weeks = in->types;
+		bm.nweeks = in->ntypes;
+		bm.tau2_true = bm.tau2_stat = in->tau2;
 		a.bm = &bm;
-		bm.delta = delta;
-		ms->h = mon_offset_threshold(&a, arl_binomial_threshold(&bm,
-		    arl0), sd, arl0);
-		ms->delay = arl_binomial_run(&bm, ms->h, relevant);
-		bm.delta = -delta;
-		ms->h_down = mon_offset_threshold(&a, arl_binomial_threshold(&bm,
-		    arl0), sd, arl0);
-		ms->daily = false;
-		ms->detectable_or = detect_detectable_or(ms->h, delta, ms->w,
-		    horizon);
+		bm.delta = in->delta;
+		out->h = mon_offset_threshold(&a, arl_binomial_threshold(&bm,
+		    in->arl0), in->sd, in->arl0);
+		out->delay = arl_binomial_run(&bm, out->h, in->relevant);
+		bm.delta = -in->delta;
+		out->h_down = mon_offset_threshold(&a,
+		    arl_binomial_threshold(&bm, in->arl0), in->sd, in->arl0);
+		out->daily = false;
+		out->detectable_or = detect_detectable_or(out->h, in->delta,
+		    in->w, in->horizon);
 	} else {
-		m = delta * sqrt(ms->w);
-		/* One window of weekly values behind a national tau^2. */
-		dof = ms->office == SERIES_NATIONAL ? g->ref_to - g->ref_from :
-		    0;
+		m = in->delta * sqrt(in->w);
 		a.bm = NULL;
 		a.m = m;
-		a.sw = sqrt(ms->w);
-		a.looks = looks;
-		ms->h = ms->h_down = mon_offset_threshold(&a,
-		    arl_normal_threshold(arl0, m, 1, looks, dof), sd, arl0);
-		ms->delay = arl_normal_run(ms->h, m, 1, looks,
-		    relevant * sqrt(ms->w));
-		ms->daily = looks > 1;
-		ms->detectable_or = detect_detectable_or_looks(ms->h, delta,
-		    ms->w, horizon, looks);
+		a.sw = sqrt(in->w);
+		a.looks = in->looks;
+		out->h = out->h_down = mon_offset_threshold(&a,
+		    arl_normal_threshold(in->arl0, m, 1, in->looks, in->dof),
+		    in->sd, in->arl0);
+		out->delay = arl_normal_run(out->h, m, 1, in->looks,
+		    in->relevant * sqrt(in->w));
+		out->daily = in->looks > 1;
+		out->detectable_or = detect_detectable_or_looks(out->h,
+		    in->delta, in->w, in->horizon, in->looks);
 	}
 	/* A flag of what it can find, never a reason to be silent. */
-	ms->underpowered = !(ms->delay <= horizon);
+	out->underpowered = !(out->delay <= in->horizon);
 }
 
-/* Typical weight, threshold, power of every series, from the budget. */
-void
-mon_thresholds(struct monitor *mon)
+/*
+ * What each series' thresholds are computed from, in mon->series order
+ * (unused series get w = 0): the budget's share, its weeks, wobble,
+ * design and the uncertainty of its baseline. Cheap; the computation is
+ * mon_threshold_compute.
+ */
+struct mon_thr_in *
+mon_thresholds_prepare(struct monitor *mon)
 {
 	const struct conf *c = mon->conf;
+	struct mon_thr_in *in = xcalloc((size_t)mon->nseries, sizeof *in);
 	double arl0;
 	int i, ncusums = 0, looks;
 	int32_t wk;
@@ -564,18 +570,63 @@ mon_thresholds(struct monitor *mon)
 	arl0 = detect_budget_arl0(c->false_alarms_per_year, ncusums);
 	for (i = 0; i < mon->nseries; i++) {
 		struct mon_series *ms = &mon->series[i];
+		const struct mon_group *g = mon_group(mon, ms->benefit,
+		    ms->kind);
+
+		if (!ms->used || !(ms->w > 0))
+			continue;
+		in[i].w = ms->w;
+		in[i].arl0 = arl0;
+		in[i].looks = looks;
+		in[i].tau2 = mon_tau2(mon, ms);
+		in[i].delta = mon_delta(mon, ms);
+		in[i].relevant = log(c->relevant_or);
+		in[i].horizon = (double)mon_days(c->horizon_ms) / 7.0;
+		in[i].sd = mon_offset_sd(mon, ms);
+		/* One window of weekly values behind a national tau^2. */
+		in[i].dof = ms->office == SERIES_NATIONAL ? g->ref_to -
+		    g->ref_from : 0;
+		in[i].small = mon_mean_v(mon, ms) < MON_SMALL_V;
+		if (in[i].small)
+			in[i].ntypes = mon_week_types(mon, ms, in[i].types);
+	}
+	return in;
+}
+
+/* The computed thresholds into the series. */
+void
+mon_thresholds_apply(struct monitor *mon, const struct mon_thr_out *out)
+{
+	int i;
+
+	for (i = 0; i < mon->nseries; i++) {
+		struct mon_series *ms = &mon->series[i];
 
 		if (!ms->used)
 			continue;
-		if (ms->w <= 0) {
-			ms->h = ms->h_down = INFINITY;
-			ms->underpowered = true;
-			ms->detectable_or = INFINITY;
-			ms->delay = INFINITY;
-			continue;
-		}
-		mon_series_threshold(mon, ms, arl0, looks);
+		ms->h = out[i].h;
+		ms->h_down = out[i].h_down;
+		ms->delay = out[i].delay;
+		ms->detectable_or = out[i].detectable_or;
+		ms->underpowered = out[i].underpowered;
+		ms->daily = out[i].daily;
+		ms->small = out[i].small;
 	}
+}
+
+/* Thresholds computed here and now (a checkpoint load, the tests). */
+void
+mon_thresholds(struct monitor *mon)
+{
+	struct mon_thr_in *in = mon_thresholds_prepare(mon);
+	struct mon_thr_out *out = xcalloc((size_t)mon->nseries, sizeof *out);
+	int i;
+
+	for (i = 0; i < mon->nseries; i++)
+		mon_threshold_compute(&in[i], &out[i]);
+	mon_thresholds_apply(mon, out);
+	free(in);
+	free(out);
 }
 
 /*

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "alert.h"
+#include "arl.h"
 #include "decision.h"
 #include "detect.h"
 #include "detector.h"
@@ -235,6 +236,39 @@ struct mon_funnel_sums {
 	int		weeks;		/* with information */
 };
 
+/* What a series' thresholds are computed from (mon_thresholds_prepare). */
+struct mon_thr_in {
+	double		 w;		/* mean weekly weight; 0: none */
+	double		 arl0;		/* in-control ARL of each side */
+	int		 looks;
+	double		 tau2;
+	double		 delta;
+	double		 relevant;	/* log OR the delay is given for */
+	double		 horizon;	/* weeks */
+	double		 sd;		/* of the baseline's lasting error */
+	int		 dof;		/* weeks behind tau^2, 0: many */
+	bool		 small;
+	int		 ntypes;
+	struct arl_week	 types[ARL_MAX_WEEKS];
+};
+
+struct mon_thr_out {
+	double		 h;
+	double		 h_down;
+	double		 delay;
+	double		 detectable_or;
+	bool		 underpowered;
+	bool		 daily;
+	bool		 small;
+};
+
+/* What follows a threshold computation read off the loop. */
+enum mon_thr_then {
+	MON_THEN_NOTHING,
+	MON_THEN_FIRST_FIT,	/* the first regime starts */
+	MON_THEN_REFIT,		/* a refit group starts afresh */
+};
+
 /* monitor.c: series, increments and regimes. */
 const char *mon_state_name(enum mon_state state);
 /* The design log odds ratio of a series. */
@@ -256,6 +290,9 @@ void mon_funnel_sum(const struct monitor *mon, const struct mon_series *ms,
     int32_t last, int weeks, struct mon_funnel_sums *fs);
 /* A fit was applied (ok: some model fitted): the first regime, or a refit. */
 void mon_fitted(struct monitor *mon, int only_group, int32_t week, bool ok);
+/* Thresholds are in: what waited for them (mon_job_thresholds). */
+void mon_thresholds_then(struct monitor *mon, enum mon_thr_then then,
+    int group, int32_t week);
 /* Expected sums were read for a replay: it goes on. */
 void mon_replay_step(struct monitor *mon);
 
@@ -267,7 +304,12 @@ void mon_replay_step(struct monitor *mon);
  */
 int mon_fit_apply(struct monitor *mon, const struct series_set *set,
     struct mon_fit_result *r);
+/* Thresholds now (mon_thresholds) or as a job (mon_job_thresholds). */
 void mon_thresholds(struct monitor *mon);
+struct mon_thr_in *mon_thresholds_prepare(struct monitor *mon);
+void mon_threshold_compute(const struct mon_thr_in *in,
+    struct mon_thr_out *out);
+void mon_thresholds_apply(struct monitor *mon, const struct mon_thr_out *out);
 /* The top strata of an alert from its sums. */
 void mon_strata_apply(struct monitor *mon, struct mon_alert *ma,
     const struct mon_strata_sums *ss);
@@ -289,6 +331,12 @@ void mon_job_fit(struct monitor *mon, const struct series_set *set,
 /* Expected sums of [from, to) under the current models (a replay). */
 void mon_job_predict(struct monitor *mon, const struct series_set *set,
     int32_t from, int32_t to);
+/*
+ * Thresholds off the loop (they take a while for ~1000 CUSUMs), then
+ * `then` for group (MON_THEN_REFIT) after the close of week.
+ */
+void mon_job_thresholds(struct monitor *mon, enum mon_thr_then then,
+    int group, int32_t week);
 /* Strata of weeks [onset, last]; emit: hand the alert on afterwards. */
 void mon_job_strata(struct monitor *mon, struct mon_series *ms,
     struct mon_alert *ma, int32_t onset, int32_t last, bool emit);

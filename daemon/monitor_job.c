@@ -47,6 +47,13 @@ struct mon_job {
 	bool			 predicting;
 	struct mon_fit_result	 fit;
 
+	/* Thresholds. */
+	struct mon_thr_in	*thr_in;
+	struct mon_thr_out	*thr_out;
+	int			 nthr;
+	enum mon_thr_then	 then;
+	int			 group;
+
 	/* Strata. */
 	int			 alert;		/* index into mon->alerts */
 	bool			 emit;		/* hand the alert on after */
@@ -438,6 +445,53 @@ mon_job_strata(struct monitor *mon, struct mon_series *ms,
 	j->model = mon_group(mon, ms->benefit, ms->kind)->model;
 	mon_job_view(mon, j);
 	worker_submit(mon->worker, mon_job_strata_run, mon_job_strata_done, j);
+}
+
+static void
+mon_job_thresholds_run(void *arg)
+{
+	struct mon_job *j = arg;
+	double t0 = mon_job_now_ms();
+	int i;
+
+	for (i = 0; i < j->nthr; i++)
+		mon_threshold_compute(&j->thr_in[i], &j->thr_out[i]);
+	j->ms = mon_job_now_ms() - t0;
+}
+
+static void
+mon_job_thresholds_done(void *arg, bool apply)
+{
+	struct mon_job *j = arg;
+
+	if (apply) {
+		log_info("monitor: thresholds of %d series computed in %.0f ms",
+		    j->nthr, j->ms);
+		mon_thresholds_apply(j->mon, j->thr_out);
+		mon_thresholds_then(j->mon, j->then, j->group, j->week);
+		if (j->mon->replaying)
+			mon_replay_step(j->mon);
+	}
+	free(j->thr_in);
+	free(j->thr_out);
+	free(j);
+}
+
+void
+mon_job_thresholds(struct monitor *mon, enum mon_thr_then then, int group,
+    int32_t week)
+{
+	struct mon_job *j = xcalloc(1, sizeof *j);
+
+	j->mon = mon;
+	j->thr_in = mon_thresholds_prepare(mon);
+	j->nthr = mon->nseries;
+	j->thr_out = xcalloc((size_t)j->nthr, sizeof *j->thr_out);
+	j->then = then;
+	j->group = group;
+	j->week = week;
+	worker_submit(mon->worker, mon_job_thresholds_run,
+	    mon_job_thresholds_done, j);
 }
 
 /* Outstanding work is applied: what waited for it, then ingest. */
