@@ -308,10 +308,15 @@ arl_binomial_chain(const struct arl_steps *s, double h)
 		end[i] = i;
 	/* a = -Q, then add I. */
 	for (e = 0; e < s->n; e++) {
+		int fy;
+
 		y = s->x[e] / c;
 		p = s->p[e];
 		if (y > states)
 			continue;
+		/* The step is the same from every state: its split too. */
+		fy = (int)floor(y);
+		f = y - fy;
 		for (i = 0; i < n; i++) {
 			if (i + y > states)
 				break;
@@ -319,8 +324,7 @@ arl_binomial_chain(const struct arl_steps *s, double h)
 				a[(size_t)i * n] -= p;
 				continue;
 			}
-			k = (int)floor(i + y);
-			f = i + y - k;
+			k = i + fy;
 			a[(size_t)i * n + k] -= (1 - f) * p;
 			if (f > 0)
 				a[(size_t)i * n + ++k] -= f * p;

@@ -409,12 +409,13 @@ mon_offset_threshold(const struct mon_arl *a, double h0, double sd,
 	flo = mon_rate_excess(a, lo, sd, arl0);
 	if (flo <= 0)
 		return h0;
-	hi = h0 + 0.5;
+	/* log ARL grows by about 1 per unit of h: step by the excess. */
+	hi = h0 + fmax(0.25, flo);
 	for (i = 0; (fhi = mon_rate_excess(a, hi, sd, arl0)) > 0 && i < 40;
 	    i++) {
 		lo = hi;
 		flo = fhi;
-		hi += 1;
+		hi += fmax(0.25, fhi);
 	}
 	if (fhi > 0)
 		return hi;
@@ -423,7 +424,7 @@ mon_offset_threshold(const struct mon_arl *a, double h0, double sd,
 		if (!(mid > lo && mid < hi))
 			mid = (lo + hi) / 2;
 		fmid = mon_rate_excess(a, mid, sd, arl0);
-		if (fabs(fmid) < 0.01)
+		if (fabs(fmid) < 0.02)
 			return mid;
 		if (fmid > 0) {
 			lo = mid;

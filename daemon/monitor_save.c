@@ -43,6 +43,7 @@ mon_save(void *arg, struct buf *b)
 		buf_put_u32(b, (uint32_t)g->ref_to);
 		buf_put_u32(b, (uint32_t)g->fitted_at);
 		buf_put_u8(b, g->refit);
+		buf_put_double(b, g->alpha_between);
 	}
 	for (i = 0, n = 0; i < mon->nseries; i++)
 		n += mon->series[i].used;
@@ -67,6 +68,16 @@ mon_save(void *arg, struct buf *b)
 		buf_put_u8(b, ms->outlier);
 		buf_put_u32(b, (uint32_t)ms->regime_week);
 		buf_put_double(b, ms->moved);
+		/* Thresholds take a while to compute: kept, not redone. */
+		buf_put_double(b, ms->w);
+		buf_put_double(b, ms->h);
+		buf_put_double(b, ms->h_down);
+		buf_put_double(b, ms->delay);
+		buf_put_double(b, ms->detectable_or);
+		buf_put_u8(b, (uint8_t)(ms->underpowered | ms->daily << 1 |
+		    ms->small << 2));
+		buf_put_double(b, ms->ref_v);
+		buf_put_double(b, ms->ref_v2);
 		detect_cusum_save(&ms->cusum, b);
 		detect_cusum_save(&ms->back, b);
 		for (j = 0; j < MON_HIST; j++) {
@@ -155,6 +166,8 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 		g->fitted_at = (int32_t)u32;
 		buf_get_u8(r, &u8);
 		g->refit = u8 != 0;
+		if (version >= 2)
+			buf_get_double(r, &g->alpha_between);
 	}
 	buf_get_u32(r, &n);
 	for (j = 0; j < (int)n && !r->bad; j++) {
@@ -186,9 +199,20 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 		ms->outlier = u8 != 0;
 		buf_get_u32(r, &u32);
 		ms->regime_week = (int32_t)u32;
-		if (version >= 2)
+		if (version >= 2) {
 			buf_get_double(r, &ms->moved);
-		else
+			buf_get_double(r, &ms->w);
+			buf_get_double(r, &ms->h);
+			buf_get_double(r, &ms->h_down);
+			buf_get_double(r, &ms->delay);
+			buf_get_double(r, &ms->detectable_or);
+			buf_get_u8(r, &u8);
+			ms->underpowered = (u8 & 1) != 0;
+			ms->daily = (u8 & 2) != 0;
+			ms->small = (u8 & 4) != 0;
+			buf_get_double(r, &ms->ref_v);
+			buf_get_double(r, &ms->ref_v2);
+		} else
 			ms->moved = ms->size;
 		if (detect_cusum_load(&ms->cusum, r, cause) == -1 ||
 		    detect_cusum_load(&ms->back, r, cause) == -1)
@@ -250,6 +274,8 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 		if (mon->series[i].outlier_alert >= mon->nalerts)
 			mon->series[i].outlier_alert = -1;
 	}
-	mon_thresholds(mon);
+	/* Version 1 did not keep them. */
+	if (version < 2)
+		mon_thresholds(mon);
 	return 0;
 }

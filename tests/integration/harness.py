@@ -389,7 +389,7 @@ class Workdir:
             except Exception as e:  # a cleanup must not hide the result
                 print("cleanup: %s" % e, file=sys.stderr)
         if ok:
-            shutil.rmtree(self.path, ignore_errors=True)
+            (os.environ.get("STABILD_KEEP") or shutil.rmtree(self.path, ignore_errors=True))
         else:
             print("kept %s for inspection" % self.path, file=sys.stderr)
 
