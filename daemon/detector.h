@@ -45,7 +45,7 @@ struct detector {
 	 * The input is idle (the stream is drained): a time for deferred
 	 * work. True when the detector's state changed (checkpoint it).
 	 */
-	bool		(*settle)(void *arg, const struct series_set *set);
+	bool		(*idle)(void *arg, const struct series_set *set);
 	/* Detector state of a series for the API ("learning", "stable"…). */
 	const char	*(*state_of)(void *arg, const struct series *s);
 	/* Work outstanding: call nothing else until it is applied. */

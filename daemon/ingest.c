@@ -486,8 +486,8 @@ ingest_tick(struct ingest *in, int64_t now, bool idle)
 	if (idle && in->watermark != INT64_MIN &&
 	    now - in->watermark <= lateness + INGEST_LIVE_S)
 		ingest_advance(in, now - lateness);
-	if (idle && in->det->settle != NULL &&
-	    in->det->settle(in->det->arg, in->set))
+	if (idle && in->det->idle != NULL &&
+	    in->det->idle(in->det->arg, in->set))
 		in->dirty++;
 }
 

@@ -233,6 +233,28 @@ mon_national_level(const struct mon_series *ms, int32_t from, int32_t to,
 	return isfinite(*level);
 }
 
+/* The size of a series' change over weeks [from, to], from its increments. */
+void
+mon_size(const struct monitor *mon, const struct mon_series *ms,
+    int32_t from, int32_t to, struct detect_size *size)
+{
+	double oe[MON_HIST], v[MON_HIST];
+	int32_t wk;
+	int k = 0;
+
+	for (wk = from; wk <= to && k < MON_HIST; wk++) {
+		const struct mon_week *w = mon_hist_get(ms, wk);
+
+		if (w == NULL)
+			continue;
+		oe[k] = w->oe;
+		/* The variance at the baseline the increment was taken at. */
+		v[k] = w->va > 0 ? w->va : w->v;
+		k++;
+	}
+	detect_size_estimate(oe, v, k, mon_tau2(mon, ms), size);
+}
+
 /*
  * End of a new regime's learning: its level is what the weeks since it
  * began say (on top of the move made at the alarm); watching resumes.
@@ -240,21 +262,9 @@ mon_national_level(const struct mon_series *ms, int32_t from, int32_t to,
 static void
 mon_regime_learnt(struct monitor *mon, struct mon_series *ms, int32_t week)
 {
-	double oe[MON_HIST], v[MON_HIST];
 	struct detect_size size;
-	int32_t wk;
-	int k = 0;
 
-	for (wk = ms->regime_week; wk <= week && k < MON_HIST; wk++) {
-		const struct mon_week *w = mon_hist_get(ms, wk);
-
-		if (w == NULL)
-			continue;
-		oe[k] = w->oe;
-		v[k] = w->va > 0 ? w->va : w->v;
-		k++;
-	}
-	detect_size_estimate(oe, v, k, mon_tau2(mon, ms), &size);
+	mon_size(mon, ms, ms->regime_week, week, &size);
 	if (ms->office == SERIES_NATIONAL)
 		mon_national_level(ms, ms->regime_week, week, &ms->shift);
 	else if (isfinite(size.log_or))
@@ -650,7 +660,7 @@ mon_week_closed(void *arg, int32_t week, const struct series_set *set)
 
 	/*
 	 * Late history has made the evaluation stale: note the week and
-	 * wait for the replay (mon_settle) rather than build on it.
+	 * wait for the replay (mon_idle) rather than build on it.
 	 */
 	if (mon->dirty_week != INT32_MAX) {
 		mon->closed_week = week;
@@ -814,6 +824,31 @@ mon_tick(void *arg, int64_t watermark, const struct series_set *set)
 }
 
 /*
+ * Every series unseen and the history empty: a new monitor, or one about
+ * to replay its history.
+ */
+static void
+mon_blank(struct monitor *mon)
+{
+	int i, j;
+
+	for (i = 0; i < mon->nseries; i++) {
+		struct mon_series *ms = &mon->series[i];
+
+		memset(ms, 0, sizeof *ms);
+		ms->alert = ms->outlier_alert = -1;
+		for (j = 0; j < MON_HIST; j++)
+			ms->hist[j].week = INT32_MIN;
+	}
+	mon->first_week = INT32_MIN;
+	mon->closed_week = INT32_MIN;
+	mon->fitted = false;
+	mon->predicted_to = INT32_MIN;
+	mon->dirty_week = INT32_MAX;
+	mon->late_unheld = 0;
+}
+
+/*
  * Evaluate the whole history again, in week order, from the statistics
  * (exact in any arrival order) and the records: the same models, sums,
  * states and alerts as had the decisions come in time order (detection
@@ -829,7 +864,7 @@ mon_replay_start(struct monitor *mon, const struct series_set *set)
 {
 	int32_t first = INT32_MAX;
 	const struct series *s;
-	int i, j;
+	int i;
 
 	for (s = series_first(set); s != NULL; s = series_next(set, s))
 		if (series_first_week(s) < first)
@@ -847,20 +882,7 @@ mon_replay_start(struct monitor *mon, const struct series_set *set)
 		model_free(mon->groups[i].model);
 		memset(&mon->groups[i], 0, sizeof mon->groups[i]);
 	}
-	for (i = 0; i < mon->nseries; i++) {
-		struct mon_series *ms = &mon->series[i];
-
-		memset(ms, 0, sizeof *ms);
-		ms->alert = ms->outlier_alert = -1;
-		for (j = 0; j < MON_HIST; j++)
-			ms->hist[j].week = INT32_MIN;
-	}
-	mon->first_week = INT32_MIN;
-	mon->closed_week = INT32_MIN;
-	mon->fitted = false;
-	mon->predicted_to = INT32_MIN;
-	mon->dirty_week = INT32_MAX;
-	mon->late_unheld = 0;
+	mon_blank(mon);
 	mon->replaying = true;
 	mon_replay_step(mon);
 }
@@ -901,7 +923,7 @@ mon_replay_step(struct monitor *mon)
 
 /* The input is idle: replay the evaluation if late history asks for it. */
 static bool
-mon_settle(void *arg, const struct series_set *set)
+mon_idle(void *arg, const struct series_set *set)
 {
 	struct monitor *mon = arg;
 
@@ -956,7 +978,6 @@ monitor_create(const struct conf *c, struct explain_registry *reg,
     struct event_base *base)
 {
 	struct monitor *mon = xcalloc(1, sizeof *mon);
-	int i;
 
 	mon->conf = c;
 	mon->reg = reg;
@@ -969,19 +990,8 @@ monitor_create(const struct conf *c, struct explain_registry *reg,
 	mon->nseries = (mon->max_offices + 1) * mon->nbenefits *
 	    DECISION_NKINDS;
 	mon->series = xcalloc((size_t)mon->nseries, sizeof *mon->series);
-	for (i = 0; i < mon->nseries; i++) {
-		int j;
-
-		mon->series[i].alert = -1;
-		mon->series[i].outlier_alert = -1;
-		for (j = 0; j < MON_HIST; j++)
-			mon->series[i].hist[j].week = INT32_MIN;
-	}
-	mon->first_week = INT32_MIN;
-	mon->closed_week = INT32_MIN;
+	mon_blank(mon);
 	mon->watermark = INT64_MIN;
-	mon->dirty_week = INT32_MAX;
-	mon->predicted_to = INT32_MIN;
 	mon->explain_gen = reg != NULL ? explain_generation(reg) : 0;
 
 	mon->det.name = "monitor";
@@ -990,7 +1000,7 @@ monitor_create(const struct conf *c, struct explain_registry *reg,
 	mon->det.counted = mon_counted;
 	mon->det.week_closed = mon_week_closed_hook;
 	mon->det.tick = mon_tick_hook;
-	mon->det.settle = mon_settle;
+	mon->det.idle = mon_idle;
 	mon->det.busy = mon_busy;
 	mon->det.state_of = mon_state_of;
 	mon->det.save = mon_save;

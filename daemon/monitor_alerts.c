@@ -123,21 +123,15 @@ void
 mon_describe(struct monitor *mon, struct mon_series *ms, struct mon_alert *ma,
     int32_t onset, int32_t last)
 {
-	double oe[MON_HIST], v[MON_HIST];
 	struct detect_size size;
 	double o = 0, e = 0, n = 0, bo = 0, bn = 0;
 	int32_t wk;
-	int k = 0;
 
-	for (wk = onset; wk <= last && k < MON_HIST; wk++) {
+	for (wk = onset; wk <= last; wk++) {
 		const struct mon_week *w = mon_hist_get(ms, wk);
 
 		if (w == NULL)
 			continue;
-		oe[k] = w->oe;
-		/* The variance at the baseline the increment was taken at. */
-		v[k] = w->va > 0 ? w->va : w->v;
-		k++;
 		o += w->o;
 		n += w->n;
 		/* Expected under the baseline: E plus the adjustments. */
@@ -151,7 +145,7 @@ mon_describe(struct monitor *mon, struct mon_series *ms, struct mon_alert *ma,
 			bn += w->n;
 		}
 	}
-	detect_size_estimate(oe, v, k, mon_tau2(mon, ms), &size);
+	mon_size(mon, ms, onset, last, &size);
 	ms->size = size.log_or;
 	ma->a.odds_ratio = exp(size.log_or);
 	ma->a.odds_ratio_lo = exp(size.lo);

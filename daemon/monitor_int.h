@@ -284,6 +284,9 @@ void mon_adjust(const struct mon_series *ms, double n, double o, double e,
 double mon_adjusted_oe(const struct mon_series *ms, double n, double o,
     double e, double v, double nat_n, double nat_o, double nat_e,
     double nat_v);
+/* The size of a series' change over weeks [from, to]. */
+void mon_size(const struct monitor *mon, const struct mon_series *ms,
+    int32_t from, int32_t to, struct detect_size *size);
 /* The level s with oe = s v + s^2 a: a shift solved to second order. */
 double mon_level(double oe, double v, double a);
 void mon_funnel_sum(const struct monitor *mon, const struct mon_series *ms,

@@ -622,6 +622,14 @@ def wait_processed(daemon, total, redis=None, stream="stabild:decisions", group=
     deadline = time.monotonic() + limit
     last, since = -1, time.monotonic()
     while True:
+        # A daemon that died says so at once, with how and its last words.
+        proc = getattr(daemon, "proc", None)
+        rc = proc.poll() if proc is not None else None
+        if rc is not None:
+            tail = "\n".join(daemon.log().splitlines()[-15:])
+            raise TestFailure("stabild died (exit status %s%s) after %d of %d entries; "
+                              "last log lines:\n%s" % (rc, ", signal %d" % -rc if rc < 0 else "",
+                                                        max(last, 0), total, tail))
         s, body = daemon.get("/v1/status", token=token)
         check(s == 200, "GET /v1/status: %s %s" % (s, body))
         ev = body["events"]

@@ -19,36 +19,6 @@ PER_WEEK = 3000
 BENEFITS = ("sjukpenning", "sjukersattning")
 
 
-def wait_drained(d, total, stall=10, limit=120):
-    """Wait until counted + dead-lettered + duplicates reach total; fail at
-    once, with the daemon's exit status and last log lines, if it dies."""
-    deadline = time.monotonic() + limit
-    last, since = -1, time.monotonic()
-    while True:
-        rc = d.proc.poll()
-        if rc is not None:
-            tail = "\n".join(d.log().splitlines()[-15:])
-            seen = ("before /v1/status answered" if last < 0 else
-                    "after %d of %d entries" % (last, total))
-            raise harness.TestFailure("stabild died (exit status %s%s) %s; last log "
-                                      "lines:\n%s" %
-                                      (rc, ", signal %d" % -rc if rc < 0 else "", seen, tail))
-        try:
-            s, body = d.get("/v1/status")
-            n = (body["events"]["counted"] + body["events"]["deadlettered"] +
-                 body["events"]["duplicates"]) if s == 200 else last
-        except OSError:
-            n = last
-        if n >= total:
-            return n
-        now = time.monotonic()
-        if n != last:
-            last, since = n, now
-        if now - since > stall or now > deadline:
-            raise harness.TestFailure("ingest stopped at %d of %d entries" % (n, total))
-        time.sleep(0.1)
-
-
 def window_decisions(truth, benefit, kind, first, last):
     """National decisions on the merits of (benefit, kind) in weeks
     first..last (labels, inclusive) by the truth."""
@@ -93,7 +63,7 @@ def run_order(w, order):
     d = harness.Daemon(w.path, redis, name="stabild-" + order).start(wait=False)
     w.add(d.stop)
     # Not Daemon.start's wait: a death must be reported as such.
-    wait_drained(d, truth.totals["written"])
+    harness.wait_processed(d, truth.totals["written"], stall=10, limit=120)
     # A crash right after the last entry is still a crash.
     time.sleep(1)
     check(d.proc.poll() is None, "%s: stabild exited with %s after the stream was drained; "

@@ -15,63 +15,10 @@
 
 #include "arl.h"
 #include "detect.h"
+#include "test_rng.h"
 
 #define LOG_OR_15	0.4054651081081644	/* log(1.5) */
 #define LOG_OR_2	0.6931471805599453	/* log(2) */
-
-struct rng {
-	uint64_t	s[4];
-};
-
-static uint64_t
-rng_rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-/* splitmix64 expands the seed into the xoshiro state. */
-static void
-rng_seed(struct rng *r, uint64_t seed)
-{
-	uint64_t z;
-	int i;
-
-	for (i = 0; i < 4; i++) {
-		z = (seed += 0x9e3779b97f4a7c15ULL);
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-		r->s[i] = z ^ (z >> 31);
-	}
-}
-
-/* xoshiro256** by Blackman and Vigna. */
-static uint64_t
-rng_next(struct rng *r)
-{
-	uint64_t result = rng_rotl(r->s[1] * 5, 7) * 9, t = r->s[1] << 17;
-
-	r->s[2] ^= r->s[0];
-	r->s[3] ^= r->s[1];
-	r->s[1] ^= r->s[2];
-	r->s[0] ^= r->s[3];
-	r->s[2] ^= t;
-	r->s[3] = rng_rotl(r->s[3], 45);
-	return result;
-}
-
-/* Uniform on (0, 1). */
-static double
-rng_unif(struct rng *r)
-{
-	return ((double)(rng_next(r) >> 11) + 0.5) * 0x1p-53;
-}
-
-/* Standard normal by Box-Muller (one value of the pair: simple). */
-static double
-rng_normal(struct rng *r)
-{
-	return sqrt(-2 * log(rng_unif(r))) * cos(2 * M_PI * rng_unif(r));
-}
 
 /* Binomial by counting Bernoulli trials: n is small here. */
 static int
