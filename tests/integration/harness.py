@@ -621,6 +621,7 @@ def wait_processed(daemon, total, redis=None, stream="stabild:decisions", group=
     pending entries when redis is given), rather than at limit."""
     deadline = time.monotonic() + limit
     last, since = -1, time.monotonic()
+    ev = {"counted": 0, "deadlettered": 0, "duplicates": 0}
     while True:
         # A daemon that died says so at once, with how and its last words.
         proc = getattr(daemon, "proc", None)
@@ -630,10 +631,17 @@ def wait_processed(daemon, total, redis=None, stream="stabild:decisions", group=
             raise TestFailure("stabild died (exit status %s%s) after %d of %d entries; "
                               "last log lines:\n%s" % (rc, ", signal %d" % -rc if rc < 0 else "",
                                                         max(last, 0), total, tail))
-        s, body = daemon.get("/v1/status", token=token)
-        check(s == 200, "GET /v1/status: %s %s" % (s, body))
-        ev = body["events"]
-        n = ev["counted"] + ev["deadlettered"] + ev["duplicates"]
+        try:
+            s, body = daemon.get("/v1/status", token=token)
+        except OSError:
+            # Alive but not listening yet (started without waiting).
+            s, body = None, None
+        if s is None:
+            n = last
+        else:
+            check(s == 200, "GET /v1/status: %s %s" % (s, body))
+            ev = body["events"]
+            n = ev["counted"] + ev["deadlettered"] + ev["duplicates"]
         if n >= total:
             return n
         now = time.monotonic()
