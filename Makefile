@@ -67,6 +67,7 @@ CORE_SRCS := \
 	daemon/monitor_fit.c \
 	daemon/monitor_job.c \
 	daemon/worker.c \
+	daemon/stall.c \
 	daemon/monitor_alerts.c \
 	daemon/monitor_save.c \
 	daemon/monitor_json.c \

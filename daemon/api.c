@@ -39,6 +39,7 @@
 #include "period.h"
 #include "series.h"
 #include "silence.h"
+#include "stall.h"
 #include "stream.h"
 #include "ui.h"
 #include "utc.h"
@@ -628,7 +629,7 @@ api_status(struct api_call *call)
 
 	/* Alerts arrive with the alerting work; until then none can fire. */
 	api_reply(call->req, 200, json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, "
-	    "s:o, s:i, s:i, s:i, s:I, s:f, s:b}",
+	    "s:o, s:i, s:i, s:i, s:I, s:f, s:f, s:s, s:b}",
 	    "version", STABILD_VERSION,
 	    "uptime_s", (json_int_t)(uptime > 0 ? uptime : 0),
 	    "stream", api_json_stream(api),
@@ -641,6 +642,9 @@ api_status(struct api_call *call)
 	    "firing_alerts", api->mon != NULL ? monitor_firing(api->mon) : 0,
 	    "memory_bytes", (json_int_t)ingest_memory(in),
 	    "loop_stall_max_s", (double)metrics.loop_stall_max_ns / 1e9,
+	    "loop_step_max_s", (double)metrics.loop_step_max_ns / 1e9,
+	    "loop_step_max", metrics.loop_step_max != NULL ?
+	    metrics.loop_step_max : "none",
 	    "detector_busy", ingest_busy(in)));
 }
 
@@ -1699,6 +1703,7 @@ static void
 api_request_cb(struct evhttp_request *req, void *arg)
 {
 	struct api_call call;
+	uint64_t t0 = stall_now();
 	int i;
 
 	memset(&call, 0, sizeof call);
@@ -1711,6 +1716,7 @@ api_request_cb(struct evhttp_request *req, void *arg)
 	evhttp_clear_headers(&call.query);
 	for (i = 0; i < call.nseg; i++)
 		free(call.seg[i]);
+	stall_step("an HTTP request", t0);
 }
 
 /* The port a socket is bound to, or -1. */

@@ -31,12 +31,19 @@
 #include "reply.h"
 #include "silence.h"
 #include "sink.h"
+#include "stall.h"
 #include "stream.h"
 #include "xmalloc.h"
 
 #define MAIN_TICK_MS	1000	/* wall-clock watermark and idle exit */
 #define MAIN_STATS_S	60	/* one summary line a minute */
 #define MAIN_BEAT_MS	10	/* the loop's heartbeat, for its stalls */
+/*
+ * A checkpoint child makes every page of ours copy-on-write while it runs:
+ * after one that took T, the next starts no sooner than CHECKPOINT_REST * T
+ * later, so that a big state under heavy ingest is not forked back to back.
+ */
+#define CHECKPOINT_REST	3
 
 /* The running daemon: the few objects the loop owns. */
 struct daemon {
@@ -55,7 +62,6 @@ struct daemon {
 	struct event		*tick_ev;
 	struct event		*stats_ev;
 	struct event		*beat_ev;
-	uint64_t		 beat_last_ns;
 	struct event		*exit_ev;
 	struct event		*sig_hup;
 	struct event		*sig_term;
@@ -63,6 +69,7 @@ struct daemon {
 	struct event		*sig_usr2;
 	struct event		*sig_chld;
 	struct timespec		 checkpoint_started;
+	uint64_t		 checkpoint_next_ns;	/* not before: duty cycle */
 	bool			 stopping;
 	bool			 exit_on_idle;
 	int			 exit_code;
@@ -196,10 +203,14 @@ daemon_checkpoint_ok(struct daemon *d, const struct timespec *t0)
 {
 	struct timespec t1;
 
+	uint64_t took;
+
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	took = (uint64_t)((t1.tv_sec - t0->tv_sec) * 1000000000 +
+	    (t1.tv_nsec - t0->tv_nsec));
 	metrics.checkpoints++;
-	metrics.checkpoint_last_ms = (uint64_t)((t1.tv_sec - t0->tv_sec) *
-	    1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000);
+	metrics.checkpoint_last_ms = took / 1000000;
+	d->checkpoint_next_ns = stall_now() + CHECKPOINT_REST * took;
 	stream_ack(d->st);
 }
 
@@ -270,12 +281,24 @@ daemon_checkpoint(struct daemon *d)
 		stream_ack(d->st);
 		return;
 	}
+	/* Resting after the last one: the timer or the next batch retries. */
+	if (stall_now() < d->checkpoint_next_ns)
+		return;
 	clock_gettime(CLOCK_MONOTONIC, &d->checkpoint_started);
 	if (ingest_checkpoint_start(d->in, &cause) == -1) {
 		metrics.checkpoint_failures++;
 		log_errorx("%s", cause);
 		free(cause);
+		return;
 	}
+	/* fork() copies our page tables on the loop: Redis's latest_fork. */
+	metrics.checkpoint_fork_ns = stall_now() -
+	    ((uint64_t)d->checkpoint_started.tv_sec * 1000000000u +
+	    (uint64_t)d->checkpoint_started.tv_nsec);
+	if (metrics.checkpoint_fork_ns > metrics.checkpoint_fork_max_ns)
+		metrics.checkpoint_fork_max_ns = metrics.checkpoint_fork_ns;
+	stall_step("the checkpoint fork", (uint64_t)d->checkpoint_started.tv_sec *
+	    1000000000u + (uint64_t)d->checkpoint_started.tv_nsec);
 }
 
 static void
@@ -343,9 +366,12 @@ tick_timer_cb(evutil_socket_t fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
+	uint64_t t0 = stall_now();
+
 	if (d->stopping)
 		return;
 	ingest_tick(d->in, (int64_t)time(NULL), stream_idle(d->st));
+	stall_step("the minute tick", t0);
 	if (d->exit_on_idle && stream_state(d->st) == STREAM_READING &&
 	    stream_idle(d->st)) {
 		double s = (double)(metrics.last_entry_ns -
@@ -361,28 +387,14 @@ tick_timer_cb(evutil_socket_t fd, short events, void *arg)
 	}
 }
 
-static uint64_t
-daemon_monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* The longest the loop was late for its heartbeat: its longest stall. */
 static void
 beat_timer_cb(evutil_socket_t fd, short events, void *arg)
 {
-	struct daemon *d = arg;
-	uint64_t now = daemon_monotonic_ns(), period = MAIN_BEAT_MS * 1000000u;
-
 	(void)fd;
 	(void)events;
-	if (d->beat_last_ns != 0 && now - d->beat_last_ns > period &&
-	    now - d->beat_last_ns - period > metrics.loop_stall_max_ns)
-		metrics.loop_stall_max_ns = now - d->beat_last_ns - period;
-	d->beat_last_ns = now;
+	(void)arg;
+	stall_beat(MAIN_BEAT_MS * 1000000u);
 }
 
 static void

@@ -190,6 +190,14 @@ metrics_render_state(struct buf *out, const struct ingest *in)
 	    "Duration of the last checkpoint.");
 	metrics_printf(out, "stabild_checkpoint_duration_seconds %.3f\n",
 	    (double)metrics.checkpoint_last_ms / 1000.0);
+	metrics_head(out, "stabild_checkpoint_fork_seconds", "gauge",
+	    "Time the event loop spent starting the last checkpoint child.");
+	metrics_printf(out, "stabild_checkpoint_fork_seconds %.6f\n",
+	    (double)metrics.checkpoint_fork_ns / 1e9);
+	metrics_head(out, "stabild_checkpoint_fork_max_seconds", "gauge",
+	    "Longest time spent starting a checkpoint child.");
+	metrics_printf(out, "stabild_checkpoint_fork_max_seconds %.6f\n",
+	    (double)metrics.checkpoint_fork_max_ns / 1e9);
 
 	metrics_gauge(out, "stabild_series",
 	    "Series counted (office and national).", true,
@@ -238,6 +246,11 @@ metrics_render_process(struct buf *out)
 	    "start.");
 	metrics_printf(out, "stabild_loop_stall_max_seconds %.3f\n",
 	    (double)metrics.loop_stall_max_ns / 1e9);
+	metrics_head(out, "stabild_loop_step_max_seconds", "gauge",
+	    "Longest single step of the daemon's own work on the event loop "
+	    "(a batch, a worker result, a request, a timer) since start.");
+	metrics_printf(out, "stabild_loop_step_max_seconds %.4f\n",
+	    (double)metrics.loop_step_max_ns / 1e9);
 	metrics_gauge(out, "stabild_start_time_seconds",
 	    "Start of the process (Unix time).", true, metrics.started_at);
 	metrics_head(out, "stabild_build_info", "gauge",

@@ -21,6 +21,8 @@ struct metrics {
 	uint64_t	checkpoints;
 	uint64_t	checkpoint_failures;
 	uint64_t	checkpoint_last_ms;	/* duration of the last one */
+	uint64_t	checkpoint_fork_ns;	/* the last child's start, on the loop */
+	uint64_t	checkpoint_fork_max_ns;
 	uint64_t	http_requests[6];	/* by status class: 0 other, 1xx..5xx */
 	uint64_t	http_unauthorized;
 	uint64_t	notifications_queued;	/* alert notifications stored */
@@ -33,6 +35,8 @@ struct metrics {
 	uint64_t	first_entry_ns;		/* monotonic: first entry read */
 	uint64_t	last_entry_ns;		/* monotonic: last batch counted */
 	uint64_t	loop_stall_max_ns;	/* longest the loop was late */
+	uint64_t	loop_step_max_ns;	/* longest step of our own */
+	const char	*loop_step_max;		/* what that step was */
 };
 
 extern struct metrics metrics;

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "reply.h"
+#include "stall.h"
 #include "stream.h"
 #include "xmalloc.h"
 
@@ -146,15 +147,6 @@ static int64_t
 stream_now(void)
 {
 	return (int64_t)time(NULL);
-}
-
-static uint64_t
-stream_monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static void
@@ -642,6 +634,9 @@ static bool
 stream_feed(struct stream *st, const redisReply *entries, size_t *next,
     bool redelivered, int64_t now)
 {
+	uint64_t t0 = stall_now();
+	bool all = true;
+
 	while (*next < entries->elements) {
 		/*
 		 * The link went down under us (a failed write): the rest is
@@ -649,19 +644,22 @@ stream_feed(struct stream *st, const redisReply *entries, size_t *next,
 		 * be sent now anyway.
 		 */
 		if (st->ac == NULL)
-			return true;
-		if (ingest_busy(st->in))
-			return false;
+			break;
+		if (ingest_busy(st->in)) {
+			all = false;
+			break;
+		}
 		stream_entry(st, entries->element[(*next)++], redelivered,
 		    now);
 	}
-	return true;
+	stall_step("counting a stream batch", t0);
+	return all;
 }
 
 static void
 stream_batch_done(struct stream *st)
 {
-	metrics.last_entry_ns = stream_monotonic_ns();
+	metrics.last_entry_ns = stall_now();
 	if (st->checkpoint_cb != NULL &&
 	    ingest_dirty(st->in) >= (uint64_t)st->conf->checkpoint_events)
 		st->checkpoint_cb(st->checkpoint_arg);
@@ -825,7 +823,7 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 	 */
 	stream_read(st);
 	if (metrics.first_entry_ns == 0)
-		metrics.first_entry_ns = stream_monotonic_ns();
+		metrics.first_entry_ns = stall_now();
 	i = 0;
 	if (!stream_feed(st, entries, &i, redelivered, now))
 		stream_hold(st, entries, i, redelivered, now);
