@@ -254,7 +254,7 @@ check-run: all $(UNIT_BINS)
 	BUILDDIR=$(BUILDDIR) tests/check-options.sh
 	BUILDDIR=$(BUILDDIR) tests/check-man.sh
 	tests/check-systemd.sh
-	BUILDDIR=$(BUILDDIR) SAN=$(SAN) python3 tests/integration/run.py
+	BUILDDIR=$(BUILDDIR) SAN=$(SAN) python3 tests/integration/run.py -j2
 	# The detector simulations: statistics, so the optimised build only.
 	if [ -z "$(SAN)" ]; then $(SIMCHECK) -q; fi
 

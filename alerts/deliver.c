@@ -586,14 +586,15 @@ deliver_timer_cb(evutil_socket_t fd, short events, void *arg)
 	struct deliver *d = arg;
 	struct spool_item *it;
 	int64_t now = deliver_now_ms();
-	uint64_t t0 = stall_now();
+	struct stall_mark t0;
 
+	stall_start(&t0);
 	(void)fd;
 	(void)events;
 	while ((it = spool_next_due(d->spool, now)) != NULL)
 		deliver_attempt(d, it, now);
 	deliver_schedule(d);
-	stall_step("starting deliveries", t0);
+	stall_step("starting deliveries", &t0);
 }
 
 /*

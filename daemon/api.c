@@ -1703,9 +1703,10 @@ static void
 api_request_cb(struct evhttp_request *req, void *arg)
 {
 	struct api_call call;
-	uint64_t t0 = stall_now();
+	struct stall_mark t0;
 	int i;
 
+	stall_start(&t0);
 	memset(&call, 0, sizeof call);
 	call.api = arg;
 	call.req = req;
@@ -1716,7 +1717,7 @@ api_request_cb(struct evhttp_request *req, void *arg)
 	evhttp_clear_headers(&call.query);
 	for (i = 0; i < call.nseg; i++)
 		free(call.seg[i]);
-	stall_step("an HTTP request", t0);
+	stall_step("an HTTP request", &t0);
 }
 
 /* The port a socket is bound to, or -1. */

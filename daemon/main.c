@@ -270,6 +270,7 @@ daemon_checkpoint_now(void *arg, char **cause)
 static void
 daemon_checkpoint(struct daemon *d)
 {
+	struct stall_mark fork_mark;
 	char *cause = NULL;
 
 	if (d->stopping || ingest_checkpoint_child(d->in) != 0)
@@ -284,6 +285,7 @@ daemon_checkpoint(struct daemon *d)
 	/* Resting after the last one: the timer or the next batch retries. */
 	if (stall_now() < d->checkpoint_next_ns)
 		return;
+	stall_start(&fork_mark);
 	clock_gettime(CLOCK_MONOTONIC, &d->checkpoint_started);
 	if (ingest_checkpoint_start(d->in, &cause) == -1) {
 		metrics.checkpoint_failures++;
@@ -297,8 +299,7 @@ daemon_checkpoint(struct daemon *d)
 	    (uint64_t)d->checkpoint_started.tv_nsec);
 	if (metrics.checkpoint_fork_ns > metrics.checkpoint_fork_max_ns)
 		metrics.checkpoint_fork_max_ns = metrics.checkpoint_fork_ns;
-	stall_step("the checkpoint fork", (uint64_t)d->checkpoint_started.tv_sec *
-	    1000000000u + (uint64_t)d->checkpoint_started.tv_nsec);
+	stall_step("the checkpoint fork", &fork_mark);
 }
 
 static void
@@ -366,12 +367,13 @@ tick_timer_cb(evutil_socket_t fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
-	uint64_t t0 = stall_now();
+	struct stall_mark t0;
 
 	if (d->stopping)
 		return;
+	stall_start(&t0);
 	ingest_tick(d->in, (int64_t)time(NULL), stream_idle(d->st));
-	stall_step("the minute tick", t0);
+	stall_step("the minute tick", &t0);
 	if (d->exit_on_idle && stream_state(d->st) == STREAM_READING &&
 	    stream_idle(d->st)) {
 		double s = (double)(metrics.last_entry_ns -

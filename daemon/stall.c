@@ -4,8 +4,11 @@
  * kept the process off a CPU. The steps timed between two beats say which
  * of it was ours (stabild_loop_step_max_seconds).
  */
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "metrics.h"
@@ -15,6 +18,7 @@
 #define STALL_WARN_NS	50000000u
 
 static uint64_t		 stall_last_beat;
+static int		 stall_sched_fd = -2;	/* -2 unopened, -1 none */
 static const char	*stall_worst_what;
 static uint64_t		 stall_worst_ns;
 
@@ -27,10 +31,46 @@ stall_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-void
-stall_step(const char *what, uint64_t t0)
+/*
+ * The loop thread's time waiting on a run queue (schedstat's second
+ * field), so that a step's own time leaves out the time the host gave
+ * the CPU to others. Without schedstat it is 0: wall time alone.
+ */
+static uint64_t
+stall_queued(void)
 {
-	uint64_t took = stall_now() - t0;
+	char buf[96];
+	ssize_t n;
+	char *p;
+
+	if (stall_sched_fd == -2)
+		stall_sched_fd = open("/proc/thread-self/schedstat",
+		    O_RDONLY | O_CLOEXEC);
+	if (stall_sched_fd < 0)
+		return 0;
+	n = pread(stall_sched_fd, buf, sizeof buf - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	strtoull(buf, &p, 10);
+	return strtoull(p, NULL, 10);
+}
+
+void
+stall_start(struct stall_mark *m)
+{
+	m->wall = stall_now();
+	m->queued = stall_queued();
+}
+
+void
+stall_step(const char *what, const struct stall_mark *m)
+{
+	uint64_t wall = stall_now() - m->wall, queued = stall_queued();
+	uint64_t took = wall;
+
+	if (queued >= m->queued && queued - m->queued <= wall)
+		took = wall - (queued - m->queued);
 
 	if (took > metrics.loop_step_max_ns) {
 		metrics.loop_step_max_ns = took;

@@ -8,11 +8,20 @@
 
 #include <stdint.h>
 
+/* Where a step began: the clock, and the time spent waiting for a CPU. */
+struct stall_mark {
+	uint64_t	wall;
+	uint64_t	queued;
+};
+
 /* Monotonic nanoseconds. */
 uint64_t stall_now(void);
 
-/* A step of the loop that began at t0 has ended. */
-void stall_step(const char *what, uint64_t t0);
+/* A step of the loop begins. */
+void stall_start(struct stall_mark *);
+
+/* The step that began at *m has ended. */
+void stall_step(const char *what, const struct stall_mark *m);
 
 /* The heartbeat of period_ns fired; log a stall over the warning limit. */
 void stall_beat(uint64_t period_ns);

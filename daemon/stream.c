@@ -634,9 +634,10 @@ static bool
 stream_feed(struct stream *st, const redisReply *entries, size_t *next,
     bool redelivered, int64_t now)
 {
-	uint64_t t0 = stall_now();
+	struct stall_mark t0;
 	bool all = true;
 
+	stall_start(&t0);
 	while (*next < entries->elements) {
 		/*
 		 * The link went down under us (a failed write): the rest is
@@ -652,7 +653,7 @@ stream_feed(struct stream *st, const redisReply *entries, size_t *next,
 		stream_entry(st, entries->element[(*next)++], redelivered,
 		    now);
 	}
-	stall_step("counting a stream batch", t0);
+	stall_step("counting a stream batch", &t0);
 	return all;
 }
 

@@ -129,15 +129,16 @@ worker_event_cb(evutil_socket_t fd, short events, void *arg)
 	struct worker *w = arg;
 	char buf[64];
 
-	uint64_t t0 = stall_now();
+	struct stall_mark t0;
 
+	stall_start(&t0);
 	(void)events;
 	while (read(fd, buf, sizeof buf) > 0)
 		;
 	if (worker_apply(w, worker_take_finished(w)) > 0 && w->pending == 0 &&
 	    w->idle != NULL)
 		w->idle(w->idle_arg);
-	stall_step("applying worker results", t0);
+	stall_step("applying worker results", &t0);
 }
 
 struct worker *

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# serial: it measures the event loop's stalls and /healthz latency
 """The event loop keeps going while the first model fit reads a big
 records file (over 600 000 decisions) on the worker thread: the longest
 single step of the daemon's own work on the loop
