@@ -166,7 +166,7 @@ deps_test_route := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/utc.o \
 deps_test_ui := $(BASE) $(BUILDDIR)/daemon/ui.o $(UI_OBJ)
 deps_test_simmodel := $(BUILDDIR)/tests/sim/simmodel.o
 
-.PHONY: all check check-run unit unit-bins integration asan demo sim bench install clean deps \
+.PHONY: all check check-run check-asan check-sim unit unit-bins integration asan demo sim bench install clean deps \
 	deps-check lint lint-man
 
 all: $(STABILD) $(STABILCTL) $(SIM) $(BARE) $(HISTORY) $(SIMCHECK)
@@ -244,10 +244,12 @@ deps-check:
 	else echo "stabild: missing build dependencies; run as root:"; \
 		echo "  apt-get install -y $(DEB_PACKAGES)"; exit 1; fi
 
+# The sanitizer pass and the detector simulations (statistics, so the
+# optimised build only) run side by side, one core each.
 check: deps-check
 	$(MAKE) lint lint-man
 	$(MAKE) check-run
-	$(MAKE) BUILDDIR=build-asan SAN=1 check-run
+	$(MAKE) -j2 check-asan check-sim
 
 check-run: all $(UNIT_BINS)
 	BUILDDIR=$(BUILDDIR) tests/run-unit.sh $(UNIT_BINS)
@@ -255,8 +257,12 @@ check-run: all $(UNIT_BINS)
 	BUILDDIR=$(BUILDDIR) tests/check-man.sh
 	tests/check-systemd.sh
 	BUILDDIR=$(BUILDDIR) SAN=$(SAN) python3 tests/integration/run.py -j2
-	# The detector simulations: statistics, so the optimised build only.
-	if [ -z "$(SAN)" ]; then $(SIMCHECK) -q; fi
+
+check-asan:
+	$(MAKE) BUILDDIR=build-asan SAN=1 check-run
+
+check-sim: all
+	$(SIMCHECK) -q
 
 unit: all $(UNIT_BINS)
 	BUILDDIR=$(BUILDDIR) tests/run-unit.sh $(UNIT_BINS)
