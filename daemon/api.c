@@ -585,8 +585,11 @@ api_json_stream(const struct api *api)
 {
 	const struct conf *c = api->conf;
 	const struct stream *st = api->st;
+	int64_t down = st != NULL ? stream_down_since(st) : 0;
+	int64_t retry = st != NULL ? stream_retry_at_ms(st) : 0;
+	json_t *o;
 
-	return json_pack("{s:s?, s:s?, s:s?, s:s?, s:o, s:o, s:o, s:o, s:o, "
+	o = json_pack("{s:s?, s:s?, s:s?, s:s?, s:o, s:o, s:o, s:o, s:o, "
 	    "s:o}",
 	    "state", st != NULL ? stream_state_name(stream_state(st)) : NULL,
 	    "key", c->stream,
@@ -599,6 +602,22 @@ api_json_stream(const struct api *api)
 	    json_integer((json_int_t)stream_unacked(st)) : json_null(),
 	    "last_applied", api_json_stream_id(ingest_applied(api->in)),
 	    "checkpointed", api_json_stream_id(ingest_checkpointed(api->in)));
+	/* Staleness: since when the data stopped, and what is being done. */
+	json_object_set_new(o, "connected",
+	    json_boolean(st != NULL && stream_link_up(st)));
+	json_object_set_new(o, "down_since",
+	    down != 0 ? api_json_time(down) : json_null());
+	json_object_set_new(o, "down_s", down != 0 ?
+	    json_integer((json_int_t)((int64_t)time(NULL) - down)) :
+	    json_null());
+	json_object_set_new(o, "last_error", st != NULL &&
+	    stream_last_error(st) != NULL ?
+	    json_string(stream_last_error(st)) : json_null());
+	json_object_set_new(o, "retry_at",
+	    retry != 0 ? api_json_time(retry / 1000) : json_null());
+	json_object_set_new(o, "last_entry_at", metrics.last_entry_at != 0 ?
+	    api_json_time(metrics.last_entry_at) : json_null());
+	return o;
 }
 
 /* The "events" object of /v1/status: checkpointed ingest counters. */

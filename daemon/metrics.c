@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "decision.h"
 #include "ingest.h"
@@ -112,9 +113,12 @@ metrics_render_stream(struct buf *out, const struct stream *st)
 	enum stream_state state;
 	int64_t lag = -1, pending = -1, length = -1;
 	uint64_t unacked = 0;
+	int64_t down = 0;
 	bool connected = false;
 
 	if (st != NULL) {
+		if (stream_down_since(st) != 0)
+			down = (int64_t)time(NULL) - stream_down_since(st);
 		state = stream_state(st);
 		connected = state == STREAM_PENDING || state == STREAM_READING;
 		lag = stream_lag(st);
@@ -139,6 +143,9 @@ metrics_render_stream(struct buf *out, const struct stream *st)
 	metrics_gauge(out, "stabild_stream_connected",
 	    "1 while the consumer is reading the stream.", true,
 	    connected ? 1 : 0);
+	metrics_gauge(out, "stabild_stream_down_seconds",
+	    "Seconds since the link to Redis was lost (0 while it is up).",
+	    true, down);
 	metrics_counter(out, "stabild_redis_reconnects_total",
 	    "Successful Redis connects after the first.",
 	    metrics.redis_reconnects);

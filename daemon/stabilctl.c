@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,6 +47,7 @@ enum ctl_exit {
 	CTL_UNREACHABLE = 3,	/* no connection, or no answer in time */
 	CTL_AUTH = 4,		/* 401 or 403 */
 	CTL_API = 5,		/* any other error answer, or not JSON */
+	CTL_STALE = 6,		/* status --check: the stream is down too long */
 };
 
 struct ctl {
@@ -122,7 +124,8 @@ static const char ctl_global_help[] =
 static const char ctl_exit_help[] =
     "Exit codes: 0 ok, 1 usage or local error, 2 status --check found "
     "unexplained\nfiring alerts, 3 stabild unreachable, 4 token refused "
-    "(401/403), 5 other API\nerror.\n";
+    "(401/403), 5 other API\nerror, 6 status --check found the stream "
+    "down longer than --stale.\n";
 
 static void __attribute__((format(printf, 1, 2)))
 ctl_warnx(const char *fmt, ...)
@@ -838,12 +841,50 @@ ctl_list_json(const char *list)
 }
 
 /* status: the daemon's state and its unexplained firing alerts. */
-enum { STATUS_CHECK };
+enum { STATUS_CHECK, STATUS_STALE };
 static const struct ctl_opt ctl_status_opts[] = {
 	[STATUS_CHECK] = { "check", NULL, false,
-	    "exit 2 when unexplained alerts are firing, else 0" },
+	    "exit 6 when the stream is down longer than --stale, 2 when "
+	    "unexplained alerts are firing, else 0" },
+	[STATUS_STALE] = { "stale", "DURATION", false,
+	    "with --check: how long the stream may be down (5m)" },
 	{ NULL, NULL, false, NULL },
 };
+
+#define CTL_STALE_DEFAULT_S	300
+
+static int64_t ctl_parse_duration(const char *);
+
+/* "2h 05m", "5m 03s", "42s": a span for people. */
+static void
+ctl_span(char *s, size_t len, int64_t secs)
+{
+	if (secs >= 86400)
+		snprintf(s, len, "%dd %02dh", (int)(secs / 86400),
+		    (int)(secs / 3600 % 24));
+	else if (secs >= 3600)
+		snprintf(s, len, "%dh %02dm", (int)(secs / 3600),
+		    (int)(secs / 60 % 60));
+	else if (secs >= 60)
+		snprintf(s, len, "%dm %02ds", (int)(secs / 60),
+		    (int)(secs % 60));
+	else
+		snprintf(s, len, "%ds", (int)secs);
+}
+
+/* A figure that is null while the link is down: "unknown", not 0. */
+static void
+ctl_status_known(struct ctl_table *t, const char *label, const json_t *o,
+    const char *path)
+{
+	const json_t *v = ctl_at(o, path);
+
+	ctl_table_add(t, label);
+	if (json_is_null(v) || v == NULL)
+		ctl_table_add(t, "unknown");
+	else
+		ctl_table_value(t, v, 0);
+}
 
 static void
 ctl_status_row(struct ctl_table *t, const char *label, const json_t *o,
@@ -860,13 +901,31 @@ ctl_status(struct ctl *ctl, struct ctl_args *a)
 	    "/v1/alerts?status=firing&classification=unexplained";
 	struct ctl_table t;
 	json_t *st = NULL, *al = NULL, *list, *v;
-	json_int_t up;
+	json_int_t up, down_s = -1;
+	int64_t stale_s = CTL_STALE_DEFAULT_S;
+	bool stale = false;
 	char *id;
 	size_t i, n;
 	int rc;
 
+	if (a->val[STATUS_STALE] != NULL) {
+		if (a->val[STATUS_CHECK] == NULL) {
+			ctl_warnx("status: --stale goes with --check");
+			return CTL_USAGE;
+		}
+		if ((stale_s = ctl_parse_duration(a->val[STATUS_STALE])) < 0) {
+			ctl_warnx("status: --stale: expected a duration such "
+			    "as 90s, 5m or 1h");
+			return CTL_USAGE;
+		}
+	}
 	if ((rc = ctl_get(ctl, "/v1/status", &st)) != CTL_OK)
 		return rc;
+	v = ctl_at(st, "stream.down_s");
+	if (json_is_integer(v)) {
+		down_s = json_integer_value(v);
+		stale = down_s > stale_s;
+	}
 	if (ctl->json && a->val[STATUS_CHECK] == NULL) {
 		rc = ctl_print_json(st);
 		json_decref(st);
@@ -894,14 +953,27 @@ ctl_status(struct ctl *ctl, struct ctl_args *a)
 	else
 		ctl_table_addf(&t, "%02d:%02d:%02d", (int)(up / 3600),
 		    (int)(up / 60 % 60), (int)(up % 60));
-	ctl_status_row(&t, "stream", st, "stream.state");
+	ctl_table_add(&t, "stream");
+	if (down_s >= 0) {
+		char span[32];
+
+		ctl_span(span, sizeof span, down_s);
+		ctl_table_addf(&t, "%s since %s (%s)",
+		    json_string_value(ctl_at(st, "stream.state")),
+		    json_string_value(ctl_at(st, "stream.down_since")), span);
+		ctl_table_add(&t, "stream error");
+		ctl_table_text(&t, ctl_at(st, "stream.last_error"));
+		ctl_status_row(&t, "next attempt", st, "stream.retry_at");
+	} else
+		ctl_table_value(&t, ctl_at(st, "stream.state"), 0);
 	ctl_status_row(&t, "stream key", st, "stream.key");
 	ctl_status_row(&t, "group", st, "stream.group");
 	ctl_status_row(&t, "consumer", st, "stream.consumer");
-	ctl_status_row(&t, "lag", st, "stream.lag");
-	ctl_status_row(&t, "pending", st, "stream.pending");
-	ctl_status_row(&t, "stream length", st, "stream.length");
+	ctl_status_known(&t, "lag", st, "stream.lag");
+	ctl_status_known(&t, "pending", st, "stream.pending");
+	ctl_status_known(&t, "stream length", st, "stream.length");
 	ctl_status_row(&t, "last applied", st, "stream.last_applied");
+	ctl_status_row(&t, "last entry at", st, "stream.last_entry_at");
 	ctl_status_row(&t, "checkpointed", st, "stream.checkpointed");
 	ctl_status_row(&t, "counted", st, "events.counted");
 	ctl_status_row(&t, "dead-lettered", st, "events.deadlettered");
@@ -921,6 +993,10 @@ ctl_status(struct ctl *ctl, struct ctl_args *a)
 	ctl_table_print(&t);
 	ctl_table_free(&t);
 
+	if (stale && a->val[STATUS_CHECK] != NULL)
+		printf("\ncheck: the stream has been down for %" PRId64 " s "
+		    "(more than %" PRId64 " s): the figures are stale\n",
+		    (int64_t)down_s, stale_s);
 	if (n > 0 && a->val[STATUS_CHECK] != NULL) {
 		printf("\ncheck: %zu unexplained firing alert%s:\n", n,
 		    n == 1 ? "" : "s");
@@ -934,7 +1010,10 @@ ctl_status(struct ctl *ctl, struct ctl_args *a)
 		printf("\ncheck: no unexplained firing alerts\n");
 
 done:
-	if (rc == CTL_OK && a->val[STATUS_CHECK] != NULL && n > 0)
+	/* Stale figures first: the alerts shown may be out of date. */
+	if (rc == CTL_OK && a->val[STATUS_CHECK] != NULL && stale)
+		rc = CTL_STALE;
+	else if (rc == CTL_OK && a->val[STATUS_CHECK] != NULL && n > 0)
 		rc = CTL_CHECK;
 	json_decref(st);
 	json_decref(al);

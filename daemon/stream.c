@@ -66,6 +66,8 @@ struct stream {
 	bool			 ever_connected;
 	bool			 link_up;	/* last reported link state */
 	char			*last_error;	/* last reported failure */
+	int64_t			 down_since;	/* Unix s: link lost, or start */
+	int64_t			 retry_at_ms;	/* Unix ms of the next attempt */
 	struct stream_id	 pending_from;	/* paging through pending */
 	bool			 idle;
 	bool			 reading;	/* an XREADGROUP is on the wire */
@@ -80,6 +82,7 @@ struct stream {
 	int64_t			 length;
 };
 
+static int64_t stream_now(void);
 static void stream_connect(struct stream *st);
 static void stream_read(struct stream *st);
 static void stream_drop_held(struct stream *st);
@@ -117,6 +120,8 @@ stream_set_state(struct stream *st, enum stream_state s)
 	st->state = s;
 	if ((s == STREAM_PENDING || s == STREAM_READING) && !st->link_up) {
 		st->link_up = true;
+		st->down_since = 0;
+		st->retry_at_ms = 0;
 		free(st->last_error);
 		st->last_error = NULL;
 		if (st->ever_connected)
@@ -134,6 +139,7 @@ stream_report(struct stream *st, const char *what)
 	metrics.redis_errors++;
 	if (st->link_up) {
 		st->link_up = false;
+		st->down_since = stream_now();
 		log_warnx("stream: redis link lost: %s", what);
 	} else if (st->last_error == NULL)
 		log_warnx("stream: redis unavailable: %s", what);
@@ -184,6 +190,7 @@ stream_retry(struct stream *st, const char *why)
 	/* Up to 20% jitter so that many daemons do not reconnect together. */
 	jitter = st->backoff_ms / 5 > 0 ? random() % (st->backoff_ms / 5) : 0;
 	stream_timer(st->retry_ev, st->backoff_ms - jitter);
+	st->retry_at_ms = stream_now() * 1000 + st->backoff_ms - jitter;
 }
 
 /* Whether a callback's reply belongs to the live connection. */
@@ -661,6 +668,7 @@ static void
 stream_batch_done(struct stream *st)
 {
 	metrics.last_entry_ns = stall_now();
+	metrics.last_entry_at = stream_now();
 	if (st->checkpoint_cb != NULL &&
 	    ingest_dirty(st->in) >= (uint64_t)st->conf->checkpoint_events)
 		st->checkpoint_cb(st->checkpoint_arg);
@@ -1019,6 +1027,7 @@ stream_create(struct event_base *base, const struct conf *c,
 	st->checkpoint_cb = cb;
 	st->checkpoint_arg = arg;
 	st->state = STREAM_DISCONNECTED;
+	st->down_since = stream_now();	/* not connected yet */
 	st->lag = st->pending = st->length = -1;
 	st->retry_ev = evtimer_new(base, stream_retry_cb, st);
 	st->info_ev = event_new(base, -1, EV_PERSIST, stream_info_timer_cb, st);
@@ -1108,22 +1117,48 @@ stream_state(const struct stream *st)
 	return st->state;
 }
 
+/* Without a link the last figures are not the stream's now: unknown. */
 int64_t
 stream_lag(const struct stream *st)
 {
-	return st->lag;
+	return st->link_up ? st->lag : -1;
 }
 
 int64_t
 stream_pending(const struct stream *st)
 {
-	return st->pending;
+	return st->link_up ? st->pending : -1;
 }
 
 int64_t
 stream_length(const struct stream *st)
 {
-	return st->length;
+	return st->link_up ? st->length : -1;
+}
+
+bool
+stream_link_up(const struct stream *st)
+{
+	return st->link_up;
+}
+
+int64_t
+stream_down_since(const struct stream *st)
+{
+	return st->link_up ? 0 : st->down_since;
+}
+
+const char *
+stream_last_error(const struct stream *st)
+{
+	return st->link_up ? NULL : st->last_error;
+}
+
+int64_t
+stream_retry_at_ms(const struct stream *st)
+{
+	return st->link_up || st->state != STREAM_DISCONNECTED ? 0 :
+	    st->retry_at_ms;
 }
 
 uint64_t

@@ -58,6 +58,14 @@ int64_t stream_lag(const struct stream *st);
 /* Entries delivered to the group but not acknowledged (XPENDING); -1 unknown. */
 int64_t stream_pending(const struct stream *st);
 int64_t stream_length(const struct stream *st);
+/* Whether the link to Redis is up (connected, group ready). */
+bool stream_link_up(const struct stream *st);
+/* Unix seconds since the link has been down (or since start); 0 when up. */
+int64_t stream_down_since(const struct stream *st);
+/* Why the link is down, or NULL. */
+const char *stream_last_error(const struct stream *st);
+/* Unix ms of the next connection attempt; 0 when none is waiting. */
+int64_t stream_retry_at_ms(const struct stream *st);
 /* True when the last read returned nothing (the stream is drained). */
 bool stream_idle(const struct stream *st);
 

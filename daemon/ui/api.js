@@ -34,7 +34,7 @@ S.api = (function () {
   }
 
   /* One request; resolves to the JSON body (null for 204), rejects with ApiError. */
-  function request(method, path, body) {
+  function request(method, path, body, quiet) {
     var headers = { "Accept": "application/json" };
     var t = token();
     var init = { method: method, headers: headers, cache: "no-store", credentials: "omit" };
@@ -50,7 +50,7 @@ S.api = (function () {
       }).then(function (j) {
         if (r.ok) return j;
         var e = new ApiError(r.status, j.error || "error", j.message || r.statusText);
-        if (r.status === 401 || r.status === 403)
+        if ((r.status === 401 || r.status === 403) && !quiet)
           document.dispatchEvent(new CustomEvent("stabild:refused", { detail: e }));
         throw e;
       });
@@ -66,6 +66,8 @@ S.api = (function () {
     token: token,
     setToken: setToken,
     get: function (path) { return request("GET", path); },
+    /* A background read: a refused token is not announced. */
+    peek: function (path) { return request("GET", path, undefined, true); },
     post: function (path, body) { return request("POST", path, body); },
     del: function (path) { return request("DELETE", path); },
     /* The configured benefits and kinds, in order (from the models). */

@@ -137,6 +137,48 @@ S.app = (function () {
     tokenStatus();
   }
 
+  /*
+   * The stale-data banner on every page: while the link to Redis is down,
+   * everything shown stops at the last entry applied. Checked every few
+   * seconds; gone as soon as the daemon reads again.
+   */
+  var STALE_EVERY_MS = 5000;
+
+  function span(secs) {
+    if (secs >= 86400) return Math.floor(secs / 86400) + " d " + Math.floor(secs % 86400 / 3600) + " h";
+    if (secs >= 3600) return Math.floor(secs / 3600) + " h " + Math.floor(secs % 3600 / 60) + " min";
+    if (secs >= 60) return Math.floor(secs / 60) + " min";
+    return secs + " s";
+  }
+
+  function staleBanner(st) {
+    var el = document.getElementById("stale");
+    var s = st && st.stream;
+    if (!s || s.connected) {
+      el.replaceChildren();
+      document.body.removeAttribute("data-stale");
+      return;
+    }
+    var doing = s.retry_at ? "stabild is reconnecting; next attempt " + S.fmt.time(s.retry_at) + "." :
+      "stabild is connecting now.";
+    el.replaceChildren(h("div", { class: "message error", id: "stale-banner" },
+      h("p", null, h("strong", null, "Data are stale. "),
+        "The link to Redis has been down since " + S.fmt.time(s.down_since) +
+        " (" + span(s.down_s || 0) + "): nothing decided since then is counted, and every figure " +
+        "on this page stops there."),
+      h("p", null, "Last entry applied: " + (s.last_entry_at ? S.fmt.time(s.last_entry_at) : "none since start") +
+        (s.last_applied ? " (stream id " + s.last_applied + ")" : "") + ". " + doing +
+        (s.last_error ? " Last error: " + s.last_error + "." : ""))));
+    document.body.setAttribute("data-stale", "true");
+  }
+
+  function checkStale() {
+    if (document.hidden) return;
+    S.api.peek("/v1/status").then(staleBanner, function () {
+      /* Refused or unreachable: the page itself says so. */
+    });
+  }
+
   /* Printouts show every data table, open or not. */
   function setupPrint() {
     var opened = [];
@@ -159,6 +201,9 @@ S.app = (function () {
     if (!location.hash || location.hash === "#" || location.hash === "#/")
       history.replaceState(null, "", "#/overview");
     route();
+    checkStale();
+    window.setInterval(checkStale, STALE_EVERY_MS);
+    document.addEventListener("visibilitychange", checkStale);
   }
 
   document.addEventListener("DOMContentLoaded", start);

@@ -9,7 +9,9 @@ chart and CUSUM are drawn with every closed week and markers for the
 alert; the funnel names the office outside its limits; the alert list
 filters; registering an explanation through the form re-classifies the
 alert (in the API and on the page) and deleting it undoes that; a read
-token cannot write. Times are in Stockholm time although the browser runs
+token cannot write. With Redis stopped every page shows a stale-data
+banner (since when, the last entry applied, the reconnection), which goes
+when Redis returns. Times are in Stockholm time although the browser runs
 in another zone. Screenshots of every page go to BUILDDIR/artefacts/.
 
 Skips (exit 0, with the reason) only when chromium and chromedriver are
@@ -84,7 +86,7 @@ def test(w):
         print("SKIP test_dashboard: %s" % driver)
         return
 
-    _, d, _ = harness.start_scenario(w)
+    redis, d, _ = harness.start_scenario(w)
     s, status = d.get("/v1/status")
     closed = status["closed_through"]
     alert = firing_alert(d)
@@ -261,6 +263,22 @@ def test(w):
            "the deletion message")
     s, again = d.get("/v1/alerts/" + alert["alert_id"])
     check(again["classification"] == "unexplained", "after deleting the explanation: %r" % again)
+
+    # Redis stops: every page says the data are stale, since when, and
+    # what the daemon is doing; the banner goes when Redis returns.
+    open_page(b, d, "#/overview", "overview")
+    check(b.execute("return document.getElementById('stale').innerText;") == "",
+          "a stale banner while Redis is up")
+    redis.stop()
+    banner = b.wait("var e = document.getElementById('stale-banner'); return e && e.innerText;", 20,
+                    "the stale banner")
+    check("Data are stale" in banner and "down since" in banner and "Last entry applied" in banner
+          and ("reconnecting" in banner or "connecting now" in banner), "stale banner: %r" % banner)
+    shot(b, "stale")
+    open_page(b, d, "#/alerts", "alerts")
+    b.wait("return !!document.getElementById('stale-banner');", 10, "the banner on the alerts page")
+    redis.start()
+    b.wait("return !document.getElementById('stale-banner');", 30, "the banner to go")
     no_page_errors(b)
 
 

@@ -254,6 +254,45 @@ def status_check(c, d, firing_unexplained):
     check(rc == code and json.loads(out)["version"] == st["version"], "--json status --check")
 
 
+def stale_stream(c, d, redis, firing):
+    """Redis stops: status says since when and why, lag and pending are
+    unknown, and status --check fails with its own exit code once the
+    stream has been down longer than --stale; all clears when Redis
+    returns."""
+    c.fails(1, "status", "--stale", "5m", message="--stale goes with --check")
+    c.fails(1, "status", "--check", "--stale", "soon", message="--stale: expected a duration")
+    redis.stop()
+    harness.wait_for(lambda: not api(d, "/v1/status")["stream"]["connected"], 20,
+                     "the daemon to see Redis gone")
+    st = api(d, "/v1/status")["stream"]
+    check(st["lag"] is None and st["pending"] is None and st["down_since"] and st["last_error"],
+          "status while down: %r" % st)
+    out = c.ok("status")
+    kv = pairs(out)
+    check(re.match(r"^(disconnected|connecting) since \S+Z \(\d+s\)$", kv["stream"])
+          and kv["lag"] == "unknown" and kv["pending"] == "unknown" and kv["stream error"] != "-",
+          "status while down: %r" % kv)
+    rc, out, err = c.run("status", "--check", "--stale", "1h")
+    check(rc == (2 if firing else 0) and "stream has been down" not in out,
+          "--stale 1h while down briefly: %d %r" % (rc, out[-300:]))
+    harness.wait_for(lambda: api(d, "/v1/status")["stream"]["down_s"] >= 2, 10, "2 s down")
+    rc, out, err = c.run("status", "--check", "--stale", "1s")
+    check(rc == 6 and re.search(r"check: the stream has been down for \d+ s \(more than 1 s\)", out),
+          "--stale 1s while down: %d %r %r" % (rc, out[-300:], err))
+    m = harness.get_metrics(d)
+    check(m["stabild_stream_down_seconds"] >= 2 and m["stabild_stream_connected"] == 0,
+          "metrics while down: %r" % m["stabild_stream_down_seconds"])
+    redis.start()
+    harness.wait_for(lambda: api(d, "/v1/status")["stream"]["connected"], 30,
+                     "the daemon to reconnect")
+    st = api(d, "/v1/status")["stream"]
+    check(st["down_since"] is None and st["down_s"] is None and st["last_error"] is None
+          and st["lag"] is not None, "status after the return: %r" % st)
+    rc, out, err = c.run("status", "--check", "--stale", "1s")
+    check(rc == (2 if firing else 0) and "stream has been down" not in out,
+          "--stale 1s after the return: %d %r" % (rc, out[-300:]))
+
+
 def unexplained_firing(d):
     return [a["alert_id"] for a in
             api(d, "/v1/alerts?status=firing&classification=unexplained")["alerts"]]
@@ -561,6 +600,7 @@ def test(w):
     model_commands(c, d)
     explain_commands(c, d, firing)
     silence_commands(c, d)
+    stale_stream(c, d, redis, unexplained_firing(d))
 
     # The daemon goes away: exit 3, not a check failure.
     check(d.stop() == 0, "SIGTERM")
