@@ -667,6 +667,43 @@ api_status(struct api_call *call)
 	    "detector_busy", ingest_busy(in)));
 }
 
+/*
+ * A filter or a write naming an office that was never seen would answer
+ * as if all were well (no series, no alerts, a silence that never
+ * matches): say so instead, with the likely name when only the case
+ * differs. A write may insist with force=true (an office not yet heard
+ * from). 0, or -1 with the answer sent.
+ */
+static int
+api_known_office(struct api_call *call, const char *name, bool write)
+{
+	const struct series_set *set = ingest_series(call->api->in);
+	const char *force = api_query(call, "force");
+	int i, n = series_office_count(set);
+
+	if (series_office_lookup(set, name) != SERIES_UNKNOWN)
+		return 0;
+	if (write && force != NULL && strcmp(force, "true") == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (strcasecmp(series_office_name(set, i), name) == 0) {
+			api_error(call->req, write ? 409 : 404,
+			    "no office \"%s\": office names are "
+			    "case-sensitive; did you mean \"%s\"?", name,
+			    series_office_name(set, i));
+			return -1;
+		}
+	}
+	if (write)
+		api_error(call->req, 409, "office \"%s\" has never been seen "
+		    "(%d offices are known); give force=true to name it "
+		    "anyway", name, n);
+	else
+		api_error(call->req, 404, "no office \"%s\" has been seen "
+		    "(%d offices are known)", name, n);
+	return -1;
+}
+
 /* GET /v1/series?office=&benefit=&kind=&state=&limit=&offset= */
 static void
 api_series_list(struct api_call *call)
@@ -684,6 +721,8 @@ api_series_list(struct api_call *call)
 
 	if (api_parse_benefit_kind(call, api_query(call, "benefit"),
 	    api_query(call, "kind"), &benefit, &kind) == -1)
+		return;
+	if (office != NULL && api_known_office(call, office, false) == -1)
 		return;
 	if ((v = api_query(call, "limit")) != NULL &&
 	    api_parse_uint(v, API_LIMIT_MAX, &limit) == -1) {
@@ -1032,6 +1071,9 @@ api_alerts_list(struct api_call *call)
 			return;
 		}
 	}
+	if ((v = api_query(call, "office")) != NULL &&
+	    api_known_office(call, v, false) == -1)
+		return;
 	if (call->api->mon == NULL) {
 		api_reply(call->req, 200, json_pack("{s:[], s:i}", "alerts",
 		    "total", 0));
@@ -1262,6 +1304,7 @@ api_explanations_post(struct api_call *call)
 	struct explanation *e;
 	json_t *o;
 	char *cause = NULL, *location, id[EXPLAIN_ID_MAX + 1];
+	int i;
 
 	if ((reg = api_explain(call)) == NULL)
 		return;
@@ -1275,6 +1318,12 @@ api_explanations_post(struct api_call *call)
 		return;
 	}
 	json_decref(o);
+	for (i = 0; i < e->noffices; i++) {
+		if (api_known_office(call, e->offices[i], true) == -1) {
+			explain_entry_free(e);
+			return;
+		}
+	}
 
 	if ((old = explain_find(reg, e->id)) != NULL) {
 		api_error(req, 409, "explanation \"%s\" %s", e->id,
@@ -1406,6 +1455,11 @@ api_silences_post(struct api_call *call)
 		return;
 	}
 	json_decref(o);
+	if (sl->match[SILENCE_OFFICE] != NULL &&
+	    api_known_office(call, sl->match[SILENCE_OFFICE], true) == -1) {
+		silence_entry_free(sl);
+		return;
+	}
 	if (silence_count(reg) >= SILENCE_MAX) {
 		api_error(req, 409, "the registry holds %d silences, the most "
 		    "it can", SILENCE_MAX);
@@ -1478,7 +1532,7 @@ static const struct api_route api_routes[] = {
 	    api_funnel },
 	{ EVHTTP_REQ_GET, "/v1/explanations", AUTH_READ, { NULL },
 	    api_explanations_list },
-	{ EVHTTP_REQ_POST, "/v1/explanations", AUTH_WRITE, { NULL },
+	{ EVHTTP_REQ_POST, "/v1/explanations", AUTH_WRITE, { "force", NULL },
 	    api_explanations_post },
 	{ EVHTTP_REQ_GET, "/v1/explanations/{}", AUTH_READ, { NULL },
 	    api_explanations_one },
@@ -1494,7 +1548,7 @@ static const struct api_route api_routes[] = {
 	    api_deliveries },
 	{ EVHTTP_REQ_GET, "/v1/silences", AUTH_READ, { NULL },
 	    api_silences_list },
-	{ EVHTTP_REQ_POST, "/v1/silences", AUTH_WRITE, { NULL },
+	{ EVHTTP_REQ_POST, "/v1/silences", AUTH_WRITE, { "force", NULL },
 	    api_silences_post },
 	{ EVHTTP_REQ_GET, "/v1/silences/{}", AUTH_READ, { NULL },
 	    api_silences_one },

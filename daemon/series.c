@@ -13,7 +13,6 @@
 #include "xmalloc.h"
 
 #define SERIES_NAME_MAX		32	/* contract §1: office is 1-32 chars */
-#define SERIES_UNKNOWN		(-2)	/* office index for unknown or full */
 #define SERIES_EMPTY		INT32_MIN	/* period of an unused slot */
 #define SERIES_SAVE_VERSION	1
 #define SERIES_SAVE_NATIONAL	0xffffffffU
@@ -179,6 +178,18 @@ series_office_find(const struct series_set *set, const char *name,
 	}
 	*pos = i;
 	return SERIES_UNKNOWN;
+}
+
+int
+series_office_lookup(const struct series_set *set, const char *name)
+{
+	size_t len = strlen(name), pos = 0;
+
+	if (strcmp(name, SERIES_NATIONAL_NAME) == 0)
+		return SERIES_NATIONAL;
+	if (len < 1 || len > SERIES_NAME_MAX)
+		return SERIES_UNKNOWN;
+	return series_office_find(set, name, &pos);
 }
 
 int

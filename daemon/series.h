@@ -12,6 +12,7 @@
 #include "buf.h"
 
 #define SERIES_NATIONAL		(-1)	/* office index of the national series */
+#define SERIES_UNKNOWN		(-2)	/* office index for unknown or full */
 #define SERIES_NATIONAL_NAME	"national"
 
 /* What one period of one series holds. */
@@ -40,6 +41,8 @@ void series_set_free(struct series_set *set);
  * SERIES_NATIONAL when unknown or full: check with series_office_valid. */
 int series_office_index(struct series_set *set, const char *name, bool create);
 bool series_office_valid(const struct series_set *set, int office);
+/* The index of a known office (or SERIES_NATIONAL), else SERIES_UNKNOWN. */
+int series_office_lookup(const struct series_set *set, const char *name);
 /* Borrowed; valid for the life of the set. */
 const char *series_office_name(const struct series_set *set, int office);
 int series_office_count(const struct series_set *set);

@@ -1487,6 +1487,7 @@ ctl_explain_show(struct ctl *ctl, struct ctl_args *a)
 enum {
 	EXPLAIN_KIND, EXPLAIN_FROM, EXPLAIN_TO, EXPLAIN_BENEFITS,
 	EXPLAIN_KINDS, EXPLAIN_OFFICES, EXPLAIN_REFERENCE, EXPLAIN_DESCRIPTION,
+	EXPLAIN_FORCE,
 };
 static const struct ctl_opt ctl_explain_add_opts[] = {
 	[EXPLAIN_KIND] = { "kind", "KIND", false,
@@ -1506,6 +1507,8 @@ static const struct ctl_opt ctl_explain_add_opts[] = {
 	    "where the cause is documented" },
 	[EXPLAIN_DESCRIPTION] = { "description", "TEXT", false,
 	    "what changed" },
+	[EXPLAIN_FORCE] = { "force", NULL, false,
+	    "register it for offices stabild has not seen yet" },
 	{ NULL, NULL, false, NULL },
 };
 
@@ -1536,7 +1539,8 @@ ctl_explain_add(struct ctl *ctl, struct ctl_args *a)
 		ctl_warnx("explain add: arguments must be UTF-8");
 		return CTL_USAGE;
 	}
-	rc = ctl_request(ctl, "POST", "/v1/explanations", o, &body);
+	rc = ctl_request(ctl, "POST", a->val[EXPLAIN_FORCE] != NULL ?
+	    "/v1/explanations?force=true" : "/v1/explanations", o, &body);
 	json_decref(o);
 	if (rc == CTL_OK && ctl->json)
 		rc = ctl_print_json(body);
@@ -1611,7 +1615,7 @@ enum {
 	SILENCE_OFFICE, SILENCE_BENEFIT, SILENCE_KIND, SILENCE_SCOPE,
 	SILENCE_DIRECTION, SILENCE_CLASSIFICATION, SILENCE_NMATCHERS,
 	SILENCE_ENDS = SILENCE_NMATCHERS, SILENCE_DURATION, SILENCE_COMMENT,
-	SILENCE_CREATED_BY,
+	SILENCE_CREATED_BY, SILENCE_FORCE,
 };
 static const struct ctl_opt ctl_silence_add_opts[] = {
 	[SILENCE_OFFICE] = { "office", "OFFICE", false,
@@ -1633,6 +1637,8 @@ static const struct ctl_opt ctl_silence_add_opts[] = {
 	[SILENCE_COMMENT] = { "comment", "TEXT", false, "why (required)" },
 	[SILENCE_CREATED_BY] = { "created-by", "NAME", false,
 	    "who (default: the login name)" },
+	[SILENCE_FORCE] = { "force", NULL, false,
+	    "match an office stabild has not seen yet" },
 	{ NULL, NULL, false, NULL },
 };
 
@@ -1749,7 +1755,8 @@ ctl_silence_add(struct ctl *ctl, struct ctl_args *a)
 		ctl_warnx("silence add: arguments must be UTF-8");
 		return CTL_USAGE;
 	}
-	rc = ctl_request(ctl, "POST", "/v1/silences", o, &body);
+	rc = ctl_request(ctl, "POST", a->val[SILENCE_FORCE] != NULL ?
+	    "/v1/silences?force=true" : "/v1/silences", o, &body);
 	json_decref(o);
 	if (rc == CTL_OK && ctl->json)
 		rc = ctl_print_json(body);

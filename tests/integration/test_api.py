@@ -199,13 +199,15 @@ def test_series_list(d, truth):
         want = [k for k in keys if pred(k)]
         check(got == want and body["total"] == len(want),
               "GET /v1/series?%s: total %d, %d items; %d expected" % (query, body["total"], len(got), len(want)))
-        check(want or query.startswith("state=") or query.startswith("office=K404"),
-              "filter %s matched nothing" % query)
+        check(want or query.startswith("state="), "filter %s matched nothing" % query)
 
     expect("office=K001", lambda k: k[0] == "K001")
     expect("office=national", lambda k: k[0] == "national")
     expect("office=" + EXTRA_OFFICE, lambda k: k[0] == EXTRA_OFFICE)
-    expect("office=K404", lambda k: False)
+    # An office never seen is not an empty list but an error.
+    expect_error(d, "GET", "/v1/series?office=K404", 404, "not_found")
+    expect_error(d, "GET", "/v1/series?office=k001", 404, "not_found")
+    expect_error(d, "GET", "/v1/alerts?office=K404", 404, "not_found")
     expect("benefit=sjukpenning", lambda k: k[1] == "sjukpenning")
     expect("benefit=aktivitetsersattning", lambda k: k[1] == "aktivitetsersattning")
     expect("kind=first", lambda k: k[2] == "first")

@@ -162,7 +162,12 @@ def test_validation(d):
 
 
 def test_round_trip(d):
-    s, h, body = call(d, "POST", "/v1/explanations", token=harness.WRITE_TOKEN, body=RULING)
+    # No office has been seen yet: naming one takes force=true.
+    expect_error(d, "POST", "/v1/explanations", 409, "conflict", body=RULING,
+                 message='office "K017" has never been seen (0 offices are known); give force=true')
+    check(listing(d).keys() == {CONFIG_ID}, "a refused POST changed the registry")
+    s, h, body = call(d, "POST", "/v1/explanations?force=true", token=harness.WRITE_TOKEN,
+                      body=RULING)
     check(s == 201, "POST %s: %s %r" % (RULING["id"], s, body))
     check(h.get("Location") == "/v1/explanations/" + RULING["id"], "Location %r" % h.get("Location"))
     same(body, stored(RULING), "POST answer")
@@ -178,7 +183,8 @@ def test_round_trip(d):
     same(body, stored(minimal), "minimal")
     early = {"id": "z-early", "kind": "data_correction", "effective_from": "2022-12-31",
              "effective_to": "2023-01-31", "offices": ["K017"], "description": "\u00e5\u00e4\u00f6"}
-    s, _, body = call(d, "POST", "/v1/explanations", token=harness.WRITE_TOKEN, body=early)
+    s, _, body = call(d, "POST", "/v1/explanations?force=true", token=harness.WRITE_TOKEN,
+                      body=early)
     check(s == 201, "POST early: %s %r" % (s, body))
     same(body, stored(early), "early")
 
@@ -188,7 +194,8 @@ def test_round_trip(d):
     same(items[CONFIG_ID], config_entry(), "config entry")
 
     # Taken ids: the API's and the config's.
-    expect_error(d, "POST", "/v1/explanations", 409, "conflict", body=dict(RULING, kind="context"),
+    expect_error(d, "POST", "/v1/explanations?force=true", 409, "conflict",
+                 body=dict(RULING, kind="context"),
                  message="explanation \"%s\" already exists" % RULING["id"])
     expect_error(d, "POST", "/v1/explanations", 409, "conflict",
                  body={"id": CONFIG_ID, "kind": "context", "effective_from": "2023-01-01"},

@@ -57,8 +57,11 @@ def test(w):
     s, body = d.get("/v1/silences")
     check(s == 200 and body == {"silences": []}, "silences after bad input: %s %r" % (s, body))
 
-    # The silence, before ingest starts.
-    s, headers, raw = d.request("POST", "/v1/silences", token=WRITE_TOKEN, body=good)
+    # The silence, before ingest starts: the office is not known yet, so
+    # it takes force=true.
+    s, _, raw = d.request("POST", "/v1/silences", token=WRITE_TOKEN, body=good)
+    check(s == 409 and b"has never been seen" in raw, "POST for an unseen office: %s %s" % (s, raw))
+    s, headers, raw = d.request("POST", "/v1/silences?force=true", token=WRITE_TOKEN, body=good)
     check(s == 201, "POST silence: %s %s" % (s, raw))
     made = json.loads(raw)
     sid = made["id"]

@@ -254,6 +254,33 @@ def status_check(c, d, firing_unexplained):
     check(rc == code and json.loads(out)["version"] == st["version"], "--json status --check")
 
 
+def unknown_names(c, d):
+    """An office stabild has never seen is an error, not "0 alerts": a
+    read answers 404 (with the likely name when only the case differs), a
+    write is refused unless --force."""
+    offices = {s["office"] for s in api(d, "/v1/series?limit=10000")["series"]}
+    check("K001" in offices and "K999" not in offices, "offices %s" % sorted(offices))
+    c.fails(5, "series", "--office", "K999", message='404: no office "K999" has been seen')
+    c.fails(5, "alerts", "--office", "k001",
+            message='404: no office "k001": office names are case-sensitive; did you mean "K001"?')
+    c.fails(5, "alerts", "--office", "K999", message='no office "K999"')
+    c.ok("series", "--office", "national")
+    c.fails(5, "explain", "add", "reorg-k999", "--kind", "context", "--effective-from", "2020-01-01",
+            "--offices", "K999", token="write",
+            message='409: office "K999" has never been seen (12 offices are known); give force=true')
+    c.fails(5, "silence", "add", "--office", "K999", "--duration", "1h", "--comment", "new office",
+            token="write", message='office "K999" has never been seen')
+    out = c.ok("explain", "add", "reorg-k999", "--kind", "context", "--effective-from", "2020-01-01",
+               "--offices", "K999", "--force", token="write")
+    check(out == "explanation reorg-k999 registered\n", "explain add --force: %r" % out)
+    c.ok("explain", "rm", "reorg-k999", token="write")
+    out = c.ok("silence", "add", "--office", "K999", "--duration", "1h", "--comment", "new office",
+               "--force", token="write")
+    m = re.fullmatch(r"silence (s-[0-9a-f]{16}) created, until (\S+)\n", out)
+    check(m is not None, "silence add --force printed %r" % out)
+    c.ok("silence", "rm", m.group(1), token="write")
+
+
 def stale_stream(c, d, redis, firing):
     """Redis stops: status says since when and why, lag and pending are
     unknown, and status --check fails with its own exit code once the
@@ -600,6 +627,7 @@ def test(w):
     model_commands(c, d)
     explain_commands(c, d, firing)
     silence_commands(c, d)
+    unknown_names(c, d)
     stale_stream(c, d, redis, unexplained_firing(d))
 
     # The daemon goes away: exit 3, not a check failure.
