@@ -301,6 +301,7 @@ bench: deps-check
 	BUILDDIR=$(BUILDDIR) python3 tests/bench/run.py
 	BUILDDIR=$(BUILDDIR) python3 tests/bench/stall.py
 	BUILDDIR=$(BUILDDIR) python3 tests/bench/dashboard.py
+	BUILDDIR=$(BUILDDIR) python3 tests/bench/api.py
 
 install: $(STABILD) $(STABILCTL)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/stabild \
