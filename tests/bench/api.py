@@ -71,7 +71,7 @@ def main():
         d = harness.Daemon(work, redis, conf_extra={
             "redis": {"batch": "500", "block": "100ms"},
             "state": {"checkpoint_interval": "2s"},
-            "log": {"level": "notice"},
+            "log": {"level": "info"},     # for the loop's stalls
             "alerts": {"historical_age": "50y"},
         }).start()
         d.wait_counted(total, timeout=600)
@@ -99,6 +99,7 @@ def main():
                                  "--start", feed_start.isoformat(), "--rate", str(FEED_RATE)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wrk(d, "/healthz", 1)   # warm up
+        log_from = len(d.log())
         before = counted(d)
         t0 = datetime.datetime.now()
         results = {}
@@ -106,6 +107,10 @@ def main():
             results[name] = wrk(d, path, seconds)
         elapsed = (datetime.datetime.now() - t0).total_seconds()
         ingested = counted(d) - before
+        stalls = {}
+        for ms, step in re.findall(r"loop: stalled ([\d.]+) ms; longest step (.+?) \(",
+                                   d.log()[log_from:]):
+            stalls.setdefault(step, []).append(float(ms))
         if feed.poll() is not None:
             raise SystemExit("bench: the simulator stopped early (%s)" % feed.returncode)
 
@@ -126,6 +131,9 @@ def main():
               "(Nagle made the first 40 ms slower)" % (
                   sizes["series detail"], sizes["series detail cut"],
                   whole[2] / part[2], whole[3] / part[3]))
+        for step, ms in sorted(stalls.items(), key=lambda x: -max(x[1])):
+            print("api: loop stalls over the run, longest step %s: %d, longest %.0f ms" % (
+                step, len(ms), max(ms)))
         print("api: goal p99 < %.0f ms: %s" % (
             GOAL_P99_MS, "met by every endpoint" if not missed else
             "missed by " + ", ".join(missed)))
