@@ -18,7 +18,8 @@ TEST_PKGS := cmocka
 DEB_PACKAGES := build-essential pkg-config libevent-dev libhiredis-dev \
 	libcurl4-openssl-dev libjansson-dev libinih-dev libsystemd-dev \
 	libssl-dev libcmocka-dev redis-server redis-tools python3 curl tzdata \
-	cppcheck openssl groff-base xxd libjs-chart.js chromium chromium-driver
+	cppcheck openssl groff-base xxd libjs-chart.js chromium chromium-driver \
+	wrk
 
 WARNINGS := -std=c11 -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 	-Wshadow -Wpointer-arith -Wwrite-strings -Wsign-compare
@@ -75,6 +76,7 @@ CORE_SRCS := \
 	daemon/reply.c \
 	daemon/stream.c \
 	daemon/api.c \
+	daemon/url.c \
 	daemon/ui.c \
 	daemon/notify.c \
 	alerts/alert.c \
@@ -124,7 +126,8 @@ MAN8 := daemon/man/stabild.8
 UNIT_TESTS := test_log test_buf test_conf test_auth test_decision test_period \
 	test_series test_dedup test_records test_checkpoint test_ingest test_alert \
 	test_reply test_model test_detect test_arl test_explain test_spool \
-	test_webhook test_silence test_email test_route test_ui test_simmodel
+	test_webhook test_silence test_email test_route test_ui test_simmodel \
+	test_url
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILDDIR)/tests/%)
 
 BASE := $(BUILDDIR)/daemon/log.o $(BUILDDIR)/daemon/xmalloc.o
@@ -165,6 +168,7 @@ deps_test_route := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/utc.o \
 	$(BUILDDIR)/alerts/route.o $(BUILDDIR)/alerts/ledger.o
 deps_test_ui := $(BASE) $(BUILDDIR)/daemon/ui.o $(UI_OBJ)
 deps_test_simmodel := $(BUILDDIR)/tests/sim/simmodel.o
+deps_test_url := $(BASE) $(BUILDDIR)/daemon/url.o
 
 .PHONY: all check check-run check-asan check-sim unit unit-bins integration asan demo sim bench install clean deps \
 	deps-check lint lint-man
@@ -303,6 +307,7 @@ bench: deps-check
 	BUILDDIR=$(BUILDDIR) python3 tests/bench/run.py
 	BUILDDIR=$(BUILDDIR) python3 tests/bench/stall.py
 	BUILDDIR=$(BUILDDIR) python3 tests/bench/dashboard.py
+	BUILDDIR=$(BUILDDIR) python3 tests/bench/api.py
 
 install: $(STABILD) $(STABILCTL)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/stabild \

@@ -77,7 +77,8 @@ alert_json(const struct alert *a, const char *base_url)
 	char *url;
 	int i;
 
-	url = xasprintf("%s/v1/series/%s/%s/%s", base_url, a->office,
+	url = xasprintf("%s/v1/series/%s/%s/%s",
+	    base_url != NULL ? base_url : "", a->office,
 	    a->benefit, a->kind);
 	strata = json_array();
 	for (i = 0; i < a->nstrata; i++)

@@ -85,7 +85,8 @@ const char *alert_direction_name(enum alert_direction d);
 
 /*
  * The contract §3 webhook body, with status_url made from base_url
- * ("http://host:port"). Compact JSON; the caller frees.
+ * ("http://host:port", see url.h; NULL: a path from the API's root).
+ * Compact JSON; the caller frees.
  */
 char *alert_to_json(const struct alert *a, const char *base_url);
 /* The same object as a jansson value (new reference). */

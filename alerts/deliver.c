@@ -491,7 +491,7 @@ deliver_email(struct deliver *d, const struct conf_receiver *r,
 	const struct alert *ptrs[DELIVER_GROUP_MAX];
 	char *to[DELIVER_MAX_RCPT], *cc[DELIVER_MAX_RCPT];
 	char *rcpt[DELIVER_MAX_RCPT + 1], from[320], envelope[330];
-	char *base, *msg = NULL, *cause = NULL;
+	char *msg = NULL, *cause = NULL;
 	struct http_mail m;
 	json_error_t err;
 	json_t *o;
@@ -513,14 +513,13 @@ deliver_email(struct deliver *d, const struct conf_receiver *r,
 	    deliver_rcpt(r->cc, rcpt, &nrcpt) == -1)
 		cause = xstrdup("an address cannot be used in the envelope");
 	else {
-		base = xasprintf("http://%s:%d", d->conf->http_bind,
-		    d->conf->http_port);
 		msg = email_render(ptrs, t->n, rx != NULL &&
 		    rx->template != NULL ? rx->template :
 		    email_default_template, r->from, (const char *const *)to,
-		    nto, (const char *const *)cc, ncc, base, now / 1000,
+		    nto, (const char *const *)cc, ncc,
+		    d->conf->http_url != NULL ? d->conf->http_url : "",
+		    now / 1000,
 		    d->hostname, &cause);
-		free(base);
 	}
 	if (msg != NULL) {
 		rcpt[nrcpt] = NULL;
@@ -659,7 +658,7 @@ deliver_emit(void *arg, const struct alert *a)
 	const struct conf_receiver *r;
 	const struct silence *sl;
 	struct ledger_entry *e;
-	char id[SPOOL_ID_MAX], *base, *body;
+	char id[SPOOL_ID_MAX], *body;
 	int64_t now = deliver_now_ms();
 	bool open = a->status == ALERT_FIRING &&
 	    a->classification == ALERT_UNEXPLAINED;
@@ -693,11 +692,8 @@ deliver_emit(void *arg, const struct alert *a)
 		log_info("deliver: %s (state %u) matches no receiver: "
 		    "recorded, not sent", a->id, a->seq);
 
-	base = xasprintf("http://%s:%d", d->conf->http_bind,
-	    d->conf->http_port);
-	aj = alert_json(a, base);
+	aj = alert_json(a, d->conf->http_url);
 	body = json_dumps(aj, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	free(base);
 	for (i = 0; i < n; i++) {
 		r = targets[i].receiver;
 		snprintf(id, sizeof id, "%s.%u.%s", a->id, a->seq, r->name);

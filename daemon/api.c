@@ -7,7 +7,9 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -63,9 +65,21 @@
 #define API_JSON_FLAGS	\
 	(JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10))
 
-/* Methods the server accepts at all; others get evhttp's own 501. */
+/*
+ * Methods that reach the dispatcher, which answers 405 with Allow for those
+ * a route does not take. Unknown ones and CONNECT (a proxy's method) get
+ * evhttp's own 501.
+ */
 #define API_METHODS	\
-	(EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE)
+	(EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | \
+	EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | \
+	EVHTTP_REQ_PATCH)
+/*
+ * evhttp reads a body up to http.max_body plus this, so that the dispatcher
+ * can refuse it with a JSON 413; beyond, evhttp drains the rest (lingering
+ * close) and answers 413 itself. It is also the memory a request may hold.
+ */
+#define API_BODY_SLACK		(1024 * 1024)
 
 struct api {
 	struct evhttp			*http;
@@ -152,6 +166,8 @@ api_reason(int code)
 		return "Method Not Allowed";
 	case 409:
 		return "Conflict";
+	case 413:
+		return "Content Too Large";
 	case 415:
 		return "Unsupported Media Type";
 	case 503:
@@ -178,6 +194,8 @@ api_error_code(int code)
 		return "method_not_allowed";
 	case 409:
 		return "conflict";
+	case 413:
+		return "too_large";
 	case 415:
 		return "unsupported_media_type";
 	case 503:
@@ -197,8 +215,16 @@ api_method_name(enum evhttp_cmd_type method)
 		return "HEAD";
 	case EVHTTP_REQ_POST:
 		return "POST";
+	case EVHTTP_REQ_PUT:
+		return "PUT";
 	case EVHTTP_REQ_DELETE:
 		return "DELETE";
+	case EVHTTP_REQ_OPTIONS:
+		return "OPTIONS";
+	case EVHTTP_REQ_TRACE:
+		return "TRACE";
+	case EVHTTP_REQ_PATCH:
+		return "PATCH";
 	default:
 		return "?";
 	}
@@ -289,6 +315,76 @@ api_reply(struct evhttp_request *req, int code, json_t *body)
 	json_decref(body);
 }
 
+/*
+ * Length of the UTF-8 sequence at p (left bytes remain), 0 when it is not
+ * valid UTF-8 as JSON takes it: no overlong forms, no surrogates.
+ */
+static size_t
+api_utf8_len(const unsigned char *p, size_t left)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0;
+		else if (p[0] == 0xed)
+			hi = 0x9f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90;
+		else if (p[0] == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if (left < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++) {
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	}
+	return n;
+}
+
+/* Whether the len bytes at s are valid UTF-8. */
+static bool
+api_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i, n;
+
+	for (i = 0; i < len; i += n) {
+		if ((n = api_utf8_len(p + i, len - i)) == 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Replace each byte that is not part of valid UTF-8 with '?', so that a
+ * message quoting a client's text (or cut inside a character by %.64s)
+ * can always go into JSON.
+ */
+static void
+api_utf8_clean(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t len = strlen(s), i, n;
+
+	for (i = 0; i < len; i += n) {
+		if ((n = api_utf8_len(p + i, len - i)) == 0) {
+			p[i] = '?';
+			n = 1;
+		}
+	}
+}
+
 /* Answer with {"error": code, "message": text}. */
 static void __attribute__((format(printf, 3, 4)))
 api_error(struct evhttp_request *req, int code, const char *fmt, ...)
@@ -299,6 +395,7 @@ api_error(struct evhttp_request *req, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
+	api_utf8_clean(msg);
 	api_reply(req, code, json_pack("{s:s, s:s}", "error",
 	    api_error_code(code), "message", msg));
 	free(msg);
@@ -1561,17 +1658,39 @@ static const struct api_route api_routes[] = {
 };
 
 /*
+ * Whether every '%' in the len bytes at s starts an escape of two hex
+ * digits; evhttp would pass "%zz" on as it is.
+ */
+static bool
+api_escapes_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] != '%')
+			continue;
+		if (len - i < 3 || !isxdigit((unsigned char)s[i + 1]) ||
+		    !isxdigit((unsigned char)s[i + 2]))
+			return false;
+		i += 2;
+	}
+	return true;
+}
+
+/*
  * Split the raw path at '/' and percent-decode each segment, so that an
  * encoded '/' stays inside its segment; a segment that decodes to '/' or
- * NUL is refused all the same. 0, -1 for 400, or 1 for 404 (too deep).
+ * NUL, has a broken escape or is not UTF-8 is refused. 0, -1 for 400
+ * with *why, or 1 for 404 (too deep).
  */
 static int
-api_split(struct api_call *call, const char *path)
+api_split(struct api_call *call, const char *path, const char **why)
 {
 	const char *p, *end;
 	char *raw, *dec;
 	size_t len;
 
+	*why = "malformed path";
 	if (*path == '\0')
 		path = "/";
 	if (*path != '/')
@@ -1582,6 +1701,10 @@ api_split(struct api_call *call, const char *path)
 			end = p + strlen(p);
 		if (call->nseg == API_MAX_SEGMENTS)
 			return 1;
+		if (!api_escapes_valid(p, (size_t)(end - p))) {
+			*why = "the path has an invalid percent-escape";
+			return -1;
+		}
 		raw = xstrndup(p, (size_t)(end - p));
 		dec = evhttp_uridecode(raw, 0, &len);
 		free(raw);
@@ -1590,6 +1713,10 @@ api_split(struct api_call *call, const char *path)
 		call->seg[call->nseg++] = dec;
 		if (strlen(dec) != len || strchr(dec, '/') != NULL)
 			return -1;
+		if (!api_utf8_valid(dec, len)) {
+			*why = "the path is not UTF-8";
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -1684,11 +1811,17 @@ api_check_query(struct api_call *call, const struct api_route *r)
 		api_error(call->req, 400, "query contains a NUL byte");
 		return -1;
 	}
-	if (q != NULL && evhttp_parse_query_str(q, &call->query) == -1) {
+	if (q != NULL && (!api_escapes_valid(q, strlen(q)) ||
+	    evhttp_parse_query_str(q, &call->query) == -1)) {
 		api_error(call->req, 400, "malformed query string");
 		return -1;
 	}
 	TAILQ_FOREACH(kv, &call->query, next) {
+		if (!api_utf8_valid(kv->key, strlen(kv->key)) ||
+		    !api_utf8_valid(kv->value, strlen(kv->value))) {
+			api_error(call->req, 400, "the query is not UTF-8");
+			return -1;
+		}
 		for (i = 0; r->params[i] != NULL; i++) {
 			if (strcmp(kv->key, r->params[i]) == 0)
 				break;
@@ -1717,22 +1850,29 @@ api_dispatch(struct api_call *call)
 	struct evhttp_request *req = call->req;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const struct api_route *r, *found = NULL;
-	const char *path;
+	const char *path, *why;
 	enum evhttp_cmd_type method = evhttp_request_get_command(req);
 	enum auth_role need;
 	int want, allowed = 0, rc;
 	size_t i;
 	char allow[64];
 
+	/* evhttp read up to API_BODY_SLACK more, for this JSON answer. */
+	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
+	    call->api->conf->http_max_body) {
+		api_error(req, 413, "the body is larger than %zu bytes "
+		    "(http.max_body)", call->api->conf->http_max_body);
+		return;
+	}
 	if (uri == NULL || (path = evhttp_uri_get_path(uri)) == NULL) {
 		api_error(req, 400, "malformed request target");
 		return;
 	}
-	if ((rc = api_split(call, path)) != 0) {
+	if ((rc = api_split(call, path, &why)) != 0) {
 		if (rc == 1)
 			api_error(req, 404, "no such resource");
 		else
-			api_error(req, 400, "malformed path");
+			api_error(req, 400, "%s", why);
 		return;
 	}
 
@@ -1810,6 +1950,14 @@ api_bound_port(struct evhttp_bound_socket *bound)
 	return -1;
 }
 
+int
+api_port(const struct api *api)
+{
+	int port = api_bound_port(api->bound);
+
+	return port != -1 ? port : api->conf->http_port;
+}
+
 /* Limits that may change with a reload. */
 static void
 api_apply_limits(struct api *api)
@@ -1821,8 +1969,7 @@ api_apply_limits(struct api *api)
 	if (timeout > INT_MAX)
 		timeout = INT_MAX;
 	evhttp_set_max_body_size(api->http,
-	    api->conf->http_max_body > (size_t)INT64_MAX ? INT64_MAX :
-	    (ev_ssize_t)api->conf->http_max_body);
+	    (ev_ssize_t)(api->conf->http_max_body + API_BODY_SLACK));
 	evhttp_set_timeout(api->http, (int)timeout);
 }
 
@@ -1833,7 +1980,7 @@ api_create(struct event_base *base, const struct conf *c,
 {
 	struct api *api = xcalloc(1, sizeof *api);
 	bool v6 = strchr(c->http_bind, ':') != NULL;	/* [::1]:8080 */
-	int port, saved;
+	int port, saved, one = 1;
 
 	if ((api->http = evhttp_new(base)) == NULL) {
 		*cause = xstrdup("http: cannot create the server");
@@ -1853,6 +2000,14 @@ api_create(struct event_base *base, const struct conf *c,
 		free(api);
 		return NULL;
 	}
+	/*
+	 * Without this, an answer over 16 KB (libevent writes at most that at
+	 * once) waits for the client's delayed ACK on a kept-alive connection:
+	 * 40 ms. Linux copies the option to every accepted socket.
+	 */
+	if (setsockopt(evhttp_bound_socket_get_fd(api->bound), IPPROTO_TCP,
+	    TCP_NODELAY, &one, sizeof one) == -1)
+		log_warn("http: TCP_NODELAY");
 	port = api_bound_port(api->bound);
 	if (port == -1)
 		port = c->http_port;
@@ -1868,6 +2023,8 @@ api_create(struct event_base *base, const struct conf *c,
 
 	evhttp_set_max_headers_size(api->http, API_MAX_HEADERS);
 	evhttp_set_allowed_methods(api->http, API_METHODS);
+	/* Read a refused body to its end, so that the client sees the 413. */
+	evhttp_set_flags(api->http, EVHTTP_SERVER_LINGERING_CLOSE);
 	api_apply_limits(api);
 	evhttp_set_gencb(api->http, api_request_cb, api);
 	api->ui = ui_create();

@@ -56,6 +56,8 @@ void api_set_deliveries(struct api *api, struct json_t *(*fn)(void *),
 struct silence_registry;
 void api_set_silences(struct api *api, struct silence_registry *reg,
     const char *path);
+/* The port the API is bound to (the real one when http.port is 0). */
+int api_port(const struct api *api);
 /* Swap conf and tokens after a reload (both borrowed). */
 void api_set_conf(struct api *api, const struct conf *c, const struct auth *a);
 

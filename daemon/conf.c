@@ -162,6 +162,10 @@ static const struct conf_key conf_keys[] = {
 	  .min = 100 * CONF_MS, .max = 10 * CONF_MIN, .def = "10s",
 	  .flags = CONF_RELOAD,
 	  .help = "Time allowed for one HTTP request" },
+	{ .name = "http.public_url", .type = CONF_STRING,
+	  .off = C_OFF(http_public_url), .flags = CONF_RELOAD,
+	  .help = "Base of the links in alerts, as users reach the API (e.g. "
+	  "behind a proxy); unset: http://, the bind address and the port" },
 	{ .name = "http.chartjs_dir", .type = CONF_STRING,
 	  .off = C_OFF(chartjs_dir), .def = "/usr/share/javascript/chart.js",
 	  .flags = CONF_RELOAD,
@@ -1375,6 +1379,8 @@ conf_free(struct conf *c)
 		}
 	}
 	conf_free_password(c);
+	free(c->http_url);
+	c->http_url = NULL;
 	for (j = 0; j < c->nreceivers; j++)
 		conf_free_receiver(&c->receivers[j]);
 	for (j = 0; j < c->nroutes; j++)
@@ -1971,6 +1977,37 @@ conf_check_explanation(struct conf_parse *p, int i)
 	}
 }
 
+/*
+ * http.public_url: an http(s) URL with a host, printable ASCII, and no
+ * query or fragment, since the links append their path to it.
+ */
+static void
+conf_check_public_url(struct conf_parse *p)
+{
+	const char *url = p->c->http_public_url, *s;
+	int line = p->key_line[conf_key_find("http", "public_url")];
+
+	for (s = url; *s != '\0'; s++) {
+		if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f ||
+		    *s == '?' || *s == '#') {
+			conf_error(p, line, "public_url: no blanks, control "
+			    "characters, non-ASCII, '?' or '#' allowed");
+			return;
+		}
+	}
+	if (strncasecmp(url, "http://", 7) == 0)
+		s = url + 7;
+	else if (strncasecmp(url, "https://", 8) == 0)
+		s = url + 8;
+	else {
+		conf_error(p, line, "public_url must start with http:// or "
+		    "https://");
+		return;
+	}
+	if (*s == '\0' || *s == '/')
+		conf_error(p, line, "public_url has no host");
+}
+
 /* Checks across keys, once the whole file is read. */
 static void
 conf_check(struct conf_parse *p)
@@ -2008,6 +2045,8 @@ conf_check(struct conf_parse *p)
 		line = p->key_line[conf_key_find("detector", "explain_after")];
 		conf_error(p, line, "explain_after must be whole days");
 	}
+	if (c->http_public_url != NULL)
+		conf_check_public_url(p);
 	for (i = 0; i < c->nreceivers; i++)
 		conf_check_receiver(p, i);
 	for (i = 0; i < c->nroutes; i++)

@@ -98,6 +98,12 @@ struct conf {
 	size_t		 http_max_body;
 	int64_t		 http_timeout_ms;
 	char		*chartjs_dir;	/* libjs-chart.js, for the dashboard */
+	char		*http_public_url; /* NULL: made from the bound address */
+	/*
+	 * Not a key: the base of the links in alerts, url_base() of the
+	 * above once the API is bound (main.c); NULL until then.
+	 */
+	char		*http_url;
 
 	/* [state] */
 	char		*state_dir;

@@ -33,6 +33,7 @@
 #include "sink.h"
 #include "stall.h"
 #include "stream.h"
+#include "url.h"
 #include "xmalloc.h"
 
 #define MAIN_TICK_MS	1000	/* wall-clock watermark and idle exit */
@@ -426,6 +427,27 @@ report_restart_key(const char *key, void *arg)
 	log_warnx("reload: %s changed; it takes effect after a restart", key);
 }
 
+/*
+ * The base of the links in alerts, from http.public_url or the address the
+ * API is bound to (the real port when http.port is 0).
+ */
+static void
+daemon_set_url(struct daemon *d)
+{
+	char host[256];
+	char *url;
+
+	if (gethostname(host, sizeof host) == -1)
+		host[0] = '\0';
+	host[sizeof host - 1] = '\0';
+	url = url_base(d->conf->http_public_url, d->conf->http_bind,
+	    api_port(d->api), host);
+	if (d->conf->http_url == NULL || strcmp(url, d->conf->http_url) != 0)
+		log_info("http: alerts link to %s", url);
+	free(d->conf->http_url);
+	d->conf->http_url = url;
+}
+
 /* SIGHUP: parse afresh, keep the old config on any error, never half. */
 static void
 daemon_reload(struct daemon *d)
@@ -458,6 +480,7 @@ daemon_reload(struct daemon *d)
 	conf_apply_reloadable(d->conf, fresh);
 	conf_free(fresh);
 	free(fresh);
+	daemon_set_url(d);
 	monitor_set_conf(d->mon, d->conf);
 	ingest_touch(d->in);
 	if (deliver_set_conf(d->deliver, d->conf, &cause) == -1) {
@@ -662,6 +685,7 @@ main(int argc, char **argv)
 	d.api = api_create(d.base, d.conf, d.auth, d.in, d.st, &cause);
 	if (d.api == NULL)
 		fatalx("%s", cause);
+	daemon_set_url(&d);
 	api_set_checkpoint(d.api, daemon_checkpoint_now, &d);
 	api_set_explanations(d.api, d.reg,
 	    (const char *const *)d.conf->benefits, d.conf->nbenefits,

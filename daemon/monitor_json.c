@@ -101,8 +101,6 @@ monitor_alerts_json(const struct monitor *mon, const char *status,
     const char *office)
 {
 	json_t *list = json_array();
-	char *base = xasprintf("http://%s:%d", mon->conf->http_bind,
-	    mon->conf->http_port);
 	int i;
 
 	/* Newest first: what a person looks for. */
@@ -111,27 +109,21 @@ monitor_alerts_json(const struct monitor *mon, const char *status,
 
 		if (mon_alert_matches(a, status, classification, scope,
 		    direction, office))
-			json_array_append_new(list, alert_json(a, base));
+			json_array_append_new(list, alert_json(a,
+			    mon->conf->http_url));
 	}
-	free(base);
 	return list;
 }
 
 json_t *
 monitor_alert_json(const struct monitor *mon, const char *id)
 {
-	char *base;
-	json_t *o;
 	int i;
 
 	for (i = 0; i < mon->nalerts; i++) {
-		if (strcmp(mon->alerts[i].a.id, id) == 0) {
-			base = xasprintf("http://%s:%d", mon->conf->http_bind,
-			    mon->conf->http_port);
-			o = alert_json(&mon->alerts[i].a, base);
-			free(base);
-			return o;
-		}
+		if (strcmp(mon->alerts[i].a.id, id) == 0)
+			return alert_json(&mon->alerts[i].a,
+			    mon->conf->http_url);
 	}
 	return NULL;
 }

@@ -255,6 +255,16 @@ test_good_values(void **state)
 	assert_null(c.redis_socket);
 	assert_string_equal(c.redis_host, "b");
 	conf_free(&c);
+
+	/* The public URL is kept as written; unset by default. */
+	load_text_ok(&c, "[log]\n");
+	assert_null(c.http_public_url);
+	conf_free(&c);
+	load_text_ok(&c, "[http]\npublic_url = HTTPS://proxy.example.se:8443"
+	    "/stabild/\n");
+	assert_string_equal(c.http_public_url,
+	    "HTTPS://proxy.example.se:8443/stabild/");
+	conf_free(&c);
 }
 
 /* Every spelling of a boolean. */
@@ -295,6 +305,16 @@ test_bad_values(void **state)
 		const char	*error;
 	} cases[] = {
 		{ "[redis]\nport = 0\n", 2, "port: 0 is below the minimum 1" },
+		{ "[http]\npublic_url = stabild.example.se\n", 2,
+		  "public_url must start with http:// or https://" },
+		{ "[http]\n\npublic_url = https://\n", 3, "public_url has no host" },
+		{ "[http]\npublic_url = http:///v1\n", 2, "has no host" },
+		{ "[http]\npublic_url = https://a.example/?x=1\n", 2,
+		  "no blanks, control characters, non-ASCII, '?' or '#'" },
+		{ "[http]\npublic_url = https://a.example/#top\n", 2,
+		  "'?' or '#' allowed" },
+		{ "[http]\npublic_url = https://b\xc3\xa5t.example/\n", 2,
+		  "non-ASCII" },
 		{ "[redis]\nport = 65536\n", 2,
 		  "port: 65536 is above the maximum 65535" },
 		{ "[redis]\nport = -1\n", 2, "below the minimum 1" },
@@ -1272,7 +1292,8 @@ test_key_table(void **state)
 {
 	static const char *const reloadable[] = {
 		"http.tokens_file", "http.auth", "http.max_body",
-		"http.timeout", "http.chartjs_dir", "state.checkpoint_interval",
+		"http.timeout", "http.chartjs_dir", "http.public_url",
+		"state.checkpoint_interval",
 		"state.checkpoint_events", "log.level",
 		"detector.false_alarms_per_year", "detector.design_or_office",
 		"detector.design_or_national", "detector.relevant_or",
@@ -1303,7 +1324,7 @@ test_key_table(void **state)
 	bool want;
 
 	(void)state;
-	assert_int_equal(n, 80);
+	assert_int_equal(n, 81);
 	for (i = 0; i < n; i++) {
 		name = conf_key_name(i);
 		assert_non_null(name);
