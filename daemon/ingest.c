@@ -20,6 +20,7 @@
 #include "log.h"
 #include "period.h"
 #include "records.h"
+#include "stall.h"
 #include "xmalloc.h"
 
 #define INGEST_TAG_STATE	CP_TAG('I', 'N', 'G', 'S')
@@ -336,6 +337,9 @@ ingest_catch_up(struct ingest *in)
 			in->deferred = true;
 			return;
 		}
+		struct stall_mark m;
+
+		stall_start(&m);
 		in->closed_week++;
 		in->next_close_at = period_week_start(in->closed_week + 2);
 		log_debug("ingest: week %d closed", in->closed_week);
@@ -343,6 +347,7 @@ ingest_catch_up(struct ingest *in)
 		if (in->det->week_closed != NULL)
 			in->det->week_closed(in->det->arg, in->closed_week,
 			    in->set);
+		stall_step("closing a week", &m);
 	}
 	if (ingest_detector_busy(in)) {
 		in->deferred = true;
@@ -351,8 +356,12 @@ ingest_catch_up(struct ingest *in)
 	/* A look at the open week once per day of event time, so that a
 	 * replay looks exactly as often as live operation does. */
 	if (in->det->tick != NULL && in->watermark / 86400 > in->tick_day) {
+		struct stall_mark m;
+
+		stall_start(&m);
 		in->tick_day = in->watermark / 86400;
 		in->det->tick(in->det->arg, in->watermark, in->set);
+		stall_step("the daily look", &m);
 	}
 }
 

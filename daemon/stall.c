@@ -16,6 +16,8 @@
 
 /* A stall this long is logged with its cause: the API's p99 goal. */
 #define STALL_WARN_NS	50000000u
+/* A step this long is noted at debug level. */
+#define STALL_STEP_NOTE_NS	20000000u
 
 static uint64_t		 stall_last_beat;
 static int		 stall_sched_fd = -2;	/* -2 unopened, -1 none */
@@ -76,6 +78,8 @@ stall_step(const char *what, const struct stall_mark *m)
 		metrics.loop_step_max_ns = took;
 		metrics.loop_step_max = what;
 	}
+	if (took >= STALL_STEP_NOTE_NS)
+		log_debug("loop: %s took %.1f ms", what, (double)took / 1e6);
 	if (took > stall_worst_ns) {
 		stall_worst_ns = took;
 		stall_worst_what = what;
