@@ -127,7 +127,7 @@ UNIT_TESTS := test_log test_buf test_conf test_auth test_decision test_period \
 	test_series test_dedup test_records test_checkpoint test_ingest test_alert \
 	test_reply test_model test_detect test_arl test_explain test_spool \
 	test_webhook test_silence test_email test_route test_ui test_simmodel \
-	test_url
+	test_url test_stall
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILDDIR)/tests/%)
 
 BASE := $(BUILDDIR)/daemon/log.o $(BUILDDIR)/daemon/xmalloc.o
@@ -146,7 +146,7 @@ deps_test_ingest := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/conf.o \
 	$(BUILDDIR)/daemon/decision.o $(BUILDDIR)/daemon/period.o \
 	$(BUILDDIR)/daemon/series.o $(BUILDDIR)/daemon/dedup.o \
 	$(BUILDDIR)/daemon/records.o $(BUILDDIR)/daemon/file.o \
-	$(BUILDDIR)/daemon/checkpoint.o \
+	$(BUILDDIR)/daemon/checkpoint.o $(BUILDDIR)/daemon/stall.o \
 	$(BUILDDIR)/daemon/detector.o $(BUILDDIR)/daemon/ingest.o
 deps_test_reply := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/reply.o
 deps_test_model := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/model.o
@@ -169,6 +169,7 @@ deps_test_route := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/utc.o \
 deps_test_ui := $(BASE) $(BUILDDIR)/daemon/ui.o $(UI_OBJ)
 deps_test_simmodel := $(BUILDDIR)/tests/sim/simmodel.o
 deps_test_url := $(BASE) $(BUILDDIR)/daemon/url.o
+deps_test_stall := $(BASE) $(BUILDDIR)/daemon/stall.o
 
 .PHONY: all check check-run check-asan check-sim unit unit-bins integration asan demo sim bench install clean deps \
 	deps-check lint lint-man

@@ -31,7 +31,8 @@ struct silence_registry {
 };
 
 static const char *const silence_keys[SILENCE_NKEYS] = {
-	"office", "benefit", "kind", "scope", "direction", "classification"
+	"office", "benefit", "kind", "scope", "direction", "classification",
+	"alert_id"
 };
 
 /* The values a closed matcher accepts; NULL for free strings. */
@@ -40,6 +41,7 @@ static const char *const silence_values[SILENCE_NKEYS][3] = {
 	{ "office", "national", NULL },
 	{ "up", "down", NULL },
 	{ "explained", "unexplained", NULL },
+	{ NULL },
 };
 
 struct silence_registry *
@@ -120,6 +122,7 @@ silence_parse_matchers(const json_t *m, struct silence *s, char **cause)
 {
 	const char *key, *value;
 	json_t *v;
+	size_t max;
 	int i, j, n = 0;
 
 	if (!json_is_object(m)) {
@@ -136,10 +139,12 @@ silence_parse_matchers(const json_t *m, struct silence *s, char **cause)
 			    key);
 			return -1;
 		}
+		max = i == SILENCE_ALERT_ID ? SILENCE_ALERT_ID_MAX :
+		    SILENCE_VALUE_MAX;
 		if ((value = silence_string(v)) == NULL || *value == '\0' ||
-		    strlen(value) > SILENCE_VALUE_MAX) {
+		    strlen(value) > max) {
 			*cause = xasprintf("matchers: %s: expected a string "
-			    "of 1 to %d bytes", key, SILENCE_VALUE_MAX);
+			    "of 1 to %zu bytes", key, max);
 			return -1;
 		}
 		if (silence_values[i][0] != NULL) {
@@ -518,6 +523,7 @@ silence_matches(const struct silence *s, const struct alert *a)
 	have[SILENCE_DIRECTION] = alert_direction_name(a->direction);
 	have[SILENCE_CLASSIFICATION] =
 	    alert_classification_name(a->classification);
+	have[SILENCE_ALERT_ID] = a->id;
 	for (i = 0; i < SILENCE_NKEYS; i++) {
 		if (s->match[i] != NULL && strcmp(s->match[i], have[i]) != 0)
 			return false;

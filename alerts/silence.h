@@ -17,6 +17,7 @@ struct alert;
 #define SILENCE_COMMENT_MAX	1000	/* characters */
 #define SILENCE_NAME_MAX	200	/* created_by, in characters */
 #define SILENCE_VALUE_MAX	71	/* a matcher value, in bytes */
+#define SILENCE_ALERT_ID_MAX	127	/* an alert_id matcher, in bytes */
 #define SILENCE_KEEP_S		(7 * 86400)	/* expired ones kept at load */
 
 /* The fields a matcher can name, in this order in the JSON. */
@@ -27,6 +28,7 @@ enum silence_key {
 	SILENCE_SCOPE,		/* "office" or "national" */
 	SILENCE_DIRECTION,	/* "up" or "down" */
 	SILENCE_CLASSIFICATION,	/* "explained" or "unexplained" */
+	SILENCE_ALERT_ID,	/* one alert */
 	SILENCE_NKEYS
 };
 

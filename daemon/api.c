@@ -28,6 +28,7 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
+#include "alert.h"
 #include "api.h"
 #include "auth.h"
 #include "conf.h"
@@ -757,10 +758,9 @@ api_status(struct api_call *call)
 	    "offices", series_office_count(set),
 	    "firing_alerts", api->mon != NULL ? monitor_firing(api->mon) : 0,
 	    "memory_bytes", (json_int_t)ingest_memory(in),
-	    "loop_stall_max_s", (double)metrics.loop_stall_max_ns / 1e9,
-	    "loop_step_max_s", (double)metrics.loop_step_max_ns / 1e9,
-	    "loop_step_max", metrics.loop_step_max != NULL ?
-	    metrics.loop_step_max : "none",
+	    "loop_stall_max_s", (double)stall_max_ns() / 1e9,
+	    "loop_step_max_s", (double)stall_step_max_ns() / 1e9,
+	    "loop_step_max", stall_step_max_what(),
 	    "detector_busy", ingest_busy(in)));
 }
 
@@ -1137,6 +1137,22 @@ api_deliveries(struct api_call *call)
 	    call->api->deliveries_fn(call->api->deliveries_arg));
 }
 
+/*
+ * Mark an alert that an active silence holds back: "silenced_by" is the
+ * silence's id (the first that matches), null when none does.
+ */
+static void
+api_mark_silenced(const struct api *api, json_t *o, int64_t now)
+{
+	const struct silence *sl = NULL;
+	struct alert a;
+
+	if (api->silences != NULL && alert_from_json(o, &a) == 0)
+		sl = silence_match(api->silences, &a, now);
+	json_object_set_new(o, "silenced_by",
+	    sl != NULL ? json_string(sl->id) : json_null());
+}
+
 /* GET /v1/alerts?status=&classification=&scope=&direction=&office= */
 static void
 api_alerts_list(struct api_call *call)
@@ -1152,6 +1168,7 @@ api_alerts_list(struct api_call *call)
 	};
 	const char *v;
 	json_t *list;
+	int64_t now = (int64_t)time(NULL);
 	size_t i, j;
 
 	for (i = 0; i < sizeof filters / sizeof filters[0]; i++) {
@@ -1179,6 +1196,8 @@ api_alerts_list(struct api_call *call)
 	list = monitor_alerts_json(call->api->mon, api_query(call, "status"),
 	    api_query(call, "classification"), api_query(call, "scope"),
 	    api_query(call, "direction"), api_query(call, "office"));
+	for (i = 0; i < json_array_size(list); i++)
+		api_mark_silenced(call->api, json_array_get(list, i), now);
 	api_reply(call->req, 200, json_pack("{s:i, s:o}", "total",
 	    (int)json_array_size(list), "alerts", list));
 }
@@ -1194,6 +1213,7 @@ api_alerts_one(struct api_call *call)
 		api_error(call->req, 404, "no alert %.128s", call->arg[0]);
 		return;
 	}
+	api_mark_silenced(call->api, a, (int64_t)time(NULL));
 	api_reply(call->req, 200, a);
 }
 

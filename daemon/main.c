@@ -385,7 +385,7 @@ tick_timer_cb(evutil_socket_t fd, short events, void *arg)
 		    "(%.0f/s), longest loop stall %.1f ms",
 		    metrics.entries_read, s,
 		    s > 0 ? (double)metrics.entries_read / s : 0.0,
-		    (double)metrics.loop_stall_max_ns / 1e6);
+		    (double)stall_max_ns() / 1e6);
 		daemon_stop(d, "stream drained");
 	}
 }

@@ -14,6 +14,7 @@
 #include "decision.h"
 #include "ingest.h"
 #include "metrics.h"
+#include "stall.h"
 #include "period.h"
 #include "series.h"
 #include "stream.h"
@@ -252,12 +253,12 @@ metrics_render_process(struct buf *out)
 	    "Longest the event loop was late for its 10 ms heartbeat since "
 	    "start.");
 	metrics_printf(out, "stabild_loop_stall_max_seconds %.3f\n",
-	    (double)metrics.loop_stall_max_ns / 1e9);
+	    (double)stall_max_ns() / 1e9);
 	metrics_head(out, "stabild_loop_step_max_seconds", "gauge",
 	    "Longest single step of the daemon's own work on the event loop "
 	    "(a batch, a worker result, a request, a timer) since start.");
 	metrics_printf(out, "stabild_loop_step_max_seconds %.4f\n",
-	    (double)metrics.loop_step_max_ns / 1e9);
+	    (double)stall_step_max_ns() / 1e9);
 	metrics_gauge(out, "stabild_start_time_seconds",
 	    "Start of the process (Unix time).", true, metrics.started_at);
 	metrics_head(out, "stabild_build_info", "gauge",

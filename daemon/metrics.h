@@ -35,9 +35,6 @@ struct metrics {
 	uint64_t	first_entry_ns;		/* monotonic: first entry read */
 	uint64_t	last_entry_ns;		/* monotonic: last batch counted */
 	int64_t		last_entry_at;		/* Unix s: last batch counted */
-	uint64_t	loop_stall_max_ns;	/* longest the loop was late */
-	uint64_t	loop_step_max_ns;	/* longest step of our own */
-	const char	*loop_step_max;		/* what that step was */
 };
 
 extern struct metrics metrics;

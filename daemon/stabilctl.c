@@ -841,13 +841,15 @@ ctl_list_json(const char *list)
 }
 
 /* status: the daemon's state and its unexplained firing alerts. */
-enum { STATUS_CHECK, STATUS_STALE };
+enum { STATUS_CHECK, STATUS_STALE, STATUS_COUNT_SILENCED };
 static const struct ctl_opt ctl_status_opts[] = {
 	[STATUS_CHECK] = { "check", NULL, false,
 	    "exit 6 when the stream is down longer than --stale, 2 when "
 	    "unexplained alerts are firing, else 0" },
 	[STATUS_STALE] = { "stale", "DURATION", false,
 	    "with --check: how long the stream may be down (5m)" },
+	[STATUS_COUNT_SILENCED] = { "count-silenced", NULL, false,
+	    "with --check: count silenced alerts too" },
 	{ NULL, NULL, false, NULL },
 };
 
@@ -900,14 +902,22 @@ ctl_status(struct ctl *ctl, struct ctl_args *a)
 	static const char unexplained[] =
 	    "/v1/alerts?status=firing&classification=unexplained";
 	struct ctl_table t;
-	json_t *st = NULL, *al = NULL, *list, *v;
+	json_t *st = NULL, *al = NULL, *list, *v, *x;
 	json_int_t up, down_s = -1;
+	size_t nsilenced;
+	bool silenced;
+	char *sid;
 	int64_t stale_s = CTL_STALE_DEFAULT_S;
 	bool stale = false;
 	char *id;
 	size_t i, n;
 	int rc;
 
+	if (a->val[STATUS_COUNT_SILENCED] != NULL &&
+	    a->val[STATUS_CHECK] == NULL) {
+		ctl_warnx("status: --count-silenced goes with --check");
+		return CTL_USAGE;
+	}
 	if (a->val[STATUS_STALE] != NULL) {
 		if (a->val[STATUS_CHECK] == NULL) {
 			ctl_warnx("status: --stale goes with --check");
@@ -936,7 +946,16 @@ ctl_status(struct ctl *ctl, struct ctl_args *a)
 		return rc;
 	}
 	list = ctl_at(al, "alerts");
+	/* A silenced alert is known and set aside: not counted unless asked. */
+	nsilenced = 0;
+	for (i = 0; i < json_array_size(list); i++) {
+		if (json_is_string(ctl_at(json_array_get(list, i),
+		    "silenced_by")))
+			nsilenced++;
+	}
 	n = json_array_size(list);
+	if (a->val[STATUS_COUNT_SILENCED] == NULL)
+		n -= nsilenced;
 	if (ctl->json) {
 		rc = ctl_print_json(st);
 		goto done;
@@ -989,7 +1008,9 @@ ctl_status(struct ctl *ctl, struct ctl_args *a)
 	ctl_table_addf(&t, "%.1f MiB", json_number_value(v) / 1048576.0);
 	ctl_status_row(&t, "firing alerts", st, "firing_alerts");
 	ctl_table_add(&t, "unexplained firing");
-	ctl_table_addf(&t, "%zu", n);
+	ctl_table_addf(&t, "%zu", json_array_size(list));
+	ctl_table_add(&t, "of them silenced");
+	ctl_table_addf(&t, "%zu", nsilenced);
 	ctl_table_print(&t);
 	ctl_table_free(&t);
 
@@ -1000,14 +1021,27 @@ ctl_status(struct ctl *ctl, struct ctl_args *a)
 	if (n > 0 && a->val[STATUS_CHECK] != NULL) {
 		printf("\ncheck: %zu unexplained firing alert%s:\n", n,
 		    n == 1 ? "" : "s");
-		for (i = 0; i < n; i++) {
-			id = ctl_format(ctl_at(json_array_get(list, i),
-			    "alert_id"), 0);
-			printf("  %s\n", id);
+		for (i = 0; i < json_array_size(list); i++) {
+			x = json_array_get(list, i);
+			silenced = json_is_string(ctl_at(x, "silenced_by"));
+			if (silenced &&
+			    a->val[STATUS_COUNT_SILENCED] == NULL)
+				continue;
+			id = ctl_format(ctl_at(x, "alert_id"), 0);
+			if (silenced) {
+				sid = ctl_format(ctl_at(x, "silenced_by"), 0);
+				printf("  %s (silenced by %s)\n", id, sid);
+				free(sid);
+			} else
+				printf("  %s\n", id);
 			free(id);
 		}
 	} else if (a->val[STATUS_CHECK] != NULL)
 		printf("\ncheck: no unexplained firing alerts\n");
+	if (nsilenced > 0 && a->val[STATUS_CHECK] != NULL &&
+	    a->val[STATUS_COUNT_SILENCED] == NULL)
+		printf("check: %zu more silenced, not counted "
+		    "(--count-silenced counts them)\n", nsilenced);
 
 done:
 	/* Stale figures first: the alerts shown may be out of date. */
@@ -1330,7 +1364,8 @@ ctl_alerts(struct ctl *ctl, struct ctl_args *a)
 {
 	static const char *const head[] = { "ALERT", "STATUS",
 	    "CLASSIFICATION", "SCOPE", "DIRECTION", "ONSET", "DETECTED_AT",
-	    "ODDS_RATIO", "BASELINE", "CURRENT", "EXPECTED", "EXPLANATIONS" };
+	    "ODDS_RATIO", "BASELINE", "CURRENT", "EXPECTED", "EXPLANATIONS",
+	    "SILENCED_BY" };
 	static const char *const names[] = { "status", "classification",
 	    "scope", "direction", "office" };
 	struct ctl_table t;
@@ -1360,7 +1395,7 @@ ctl_alerts(struct ctl *ctl, struct ctl_args *a)
 		return rc;
 	list = ctl_at(body, "alerts");
 	ctl_table_init(&t, sizeof head / sizeof head[0], head,
-	    "lllllllrrrrl");
+	    "lllllllrrrrll");
 	for (i = 0; i < json_array_size(list); i++) {
 		x = json_array_get(list, i);
 		ctl_table_value(&t, ctl_at(x, "alert_id"), 0);
@@ -1375,6 +1410,7 @@ ctl_alerts(struct ctl *ctl, struct ctl_args *a)
 		ctl_table_value(&t, ctl_at(x, "current_rate"), 4);
 		ctl_table_value(&t, ctl_at(x, "expected_rate"), 4);
 		ctl_table_value(&t, ctl_at(x, "explanations"), 0);
+		ctl_table_value(&t, ctl_at(x, "silenced_by"), 0);
 	}
 	ctl_table_done(&t, json_array_size(list), "alert");
 	json_decref(body);
@@ -1613,7 +1649,8 @@ ctl_silence_show(struct ctl *ctl, struct ctl_args *a)
 
 enum {
 	SILENCE_OFFICE, SILENCE_BENEFIT, SILENCE_KIND, SILENCE_SCOPE,
-	SILENCE_DIRECTION, SILENCE_CLASSIFICATION, SILENCE_NMATCHERS,
+	SILENCE_DIRECTION, SILENCE_CLASSIFICATION, SILENCE_ALERT,
+	SILENCE_NMATCHERS,
 	SILENCE_ENDS = SILENCE_NMATCHERS, SILENCE_DURATION, SILENCE_COMMENT,
 	SILENCE_CREATED_BY, SILENCE_FORCE,
 };
@@ -1630,6 +1667,7 @@ static const struct ctl_opt ctl_silence_add_opts[] = {
 	    "match up or down alerts" },
 	[SILENCE_CLASSIFICATION] = { "classification", "CLASS", false,
 	    "match explained or unexplained alerts" },
+	[SILENCE_ALERT] = { "alert", "ID", false, "match this one alert" },
 	[SILENCE_ENDS] = { "ends", "TIME", false,
 	    "end, RFC 3339 (2024-06-01T00:00:00Z)" },
 	[SILENCE_DURATION] = { "duration", "DURATION", false,
@@ -1691,7 +1729,8 @@ static int
 ctl_silence_add(struct ctl *ctl, struct ctl_args *a)
 {
 	static const char *const keys[SILENCE_NMATCHERS] = { "office",
-	    "benefit", "kind", "scope", "direction", "classification" };
+	    "benefit", "kind", "scope", "direction", "classification",
+	    "alert_id" };
 	const struct passwd *pw;
 	json_t *o, *m, *body = NULL;
 	char ends[32], *id, *end_at;
@@ -1716,7 +1755,7 @@ ctl_silence_add(struct ctl *ctl, struct ctl_args *a)
 		if (a->val[i] != NULL && json_object_set_new(m, keys[i],
 		    json_string(a->val[i])) == -1) {
 			json_decref(m);
-			ctl_warnx("silence add: --%s must be UTF-8", keys[i]);
+			ctl_warnx("silence add: --%s must be UTF-8", ctl_silence_add_opts[i].name);
 			return CTL_USAGE;
 		}
 	}
@@ -1724,7 +1763,7 @@ ctl_silence_add(struct ctl *ctl, struct ctl_args *a)
 		json_decref(m);
 		ctl_warnx("silence add: give at least one matcher (--office, "
 		    "--benefit, --kind, --scope, --direction, "
-		    "--classification)");
+		    "--classification, --alert)");
 		return CTL_USAGE;
 	}
 	if (a->val[SILENCE_DURATION] != NULL) {

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "metrics.h"
 #include "stall.h"
 
 /* A stall this long is logged with its cause: the API's p99 goal. */
@@ -20,6 +19,9 @@
 #define STALL_STEP_NOTE_NS	20000000u
 
 static uint64_t		 stall_last_beat;
+static uint64_t		 stall_max;		/* longest the loop was late */
+static uint64_t		 stall_step_max;	/* longest step of our own */
+static const char	*stall_step_max_name;
 static int		 stall_sched_fd = -2;	/* -2 unopened, -1 none */
 static const char	*stall_worst_what;
 static uint64_t		 stall_worst_ns;
@@ -74,9 +76,9 @@ stall_step(const char *what, const struct stall_mark *m)
 	if (queued >= m->queued && queued - m->queued <= wall)
 		took = wall - (queued - m->queued);
 
-	if (took > metrics.loop_step_max_ns) {
-		metrics.loop_step_max_ns = took;
-		metrics.loop_step_max = what;
+	if (took > stall_step_max) {
+		stall_step_max = took;
+		stall_step_max_name = what;
 	}
 	if (took >= STALL_STEP_NOTE_NS)
 		log_debug("loop: %s took %.1f ms", what, (double)took / 1e6);
@@ -93,8 +95,8 @@ stall_beat(uint64_t period_ns)
 
 	if (stall_last_beat != 0 && now - stall_last_beat > period_ns)
 		late = now - stall_last_beat - period_ns;
-	if (late > metrics.loop_stall_max_ns)
-		metrics.loop_stall_max_ns = late;
+	if (late > stall_max)
+		stall_max = late;
 	if (late >= STALL_WARN_NS)
 		log_info("loop: stalled %.1f ms; longest step %s (%.1f ms)",
 		    (double)late / 1e6,
@@ -103,4 +105,22 @@ stall_beat(uint64_t period_ns)
 	stall_last_beat = now;
 	stall_worst_ns = 0;
 	stall_worst_what = NULL;
+}
+
+uint64_t
+stall_max_ns(void)
+{
+	return stall_max;
+}
+
+uint64_t
+stall_step_max_ns(void)
+{
+	return stall_step_max;
+}
+
+const char *
+stall_step_max_what(void)
+{
+	return stall_step_max_name != NULL ? stall_step_max_name : "none";
 }

@@ -26,4 +26,9 @@ void stall_step(const char *what, const struct stall_mark *m);
 /* The heartbeat of period_ns fired; log a stall over the warning limit. */
 void stall_beat(uint64_t period_ns);
 
+/* Since start: the longest stall, the longest step and what it was. */
+uint64_t stall_max_ns(void);
+uint64_t stall_step_max_ns(void);
+const char *stall_step_max_what(void);
+
 #endif

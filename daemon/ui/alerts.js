@@ -38,7 +38,10 @@ S.pages.alerts = (function () {
           S.seriesName(s.office, s.benefit, s.kind));
       } },
       { title: "Status", value: function (a) {
-        return h("span", { class: "status status-" + a.status }, a.status);
+        var st = h("span", { class: "status status-" + a.status }, a.status);
+        if (!a.silenced_by) return st;
+        return h("span", null, st, " ", h("span", { class: "silenced", "data-silenced-by": a.silenced_by,
+          title: "Notifications held back by silence " + a.silenced_by }, "silenced"));
       } },
       { title: "Classification", value: function (a) {
         return h("span", { class: "state state-" + (a.classification === "explained" ? "explained" : "drifting"),

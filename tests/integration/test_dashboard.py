@@ -11,13 +11,14 @@ filters; registering an explanation through the form re-classifies the
 alert (in the API and on the page) and deleting it undoes that; a read
 token cannot write. With Redis stopped every page shows a stale-data
 banner (since when, the last entry applied, the reconnection), which goes
-when Redis returns. Times are in Stockholm time although the browser runs
+when Redis returns. A silenced alert is marked on the alerts page. Times are in Stockholm time although the browser runs
 in another zone. Screenshots of every page go to BUILDDIR/artefacts/.
 
 Skips (exit 0, with the reason) only when chromium and chromedriver are
 missing and cannot be installed."""
 
 import datetime
+import json
 import os
 import sys
 import zoneinfo
@@ -263,6 +264,21 @@ def test(w):
            "the deletion message")
     s, again = d.get("/v1/alerts/" + alert["alert_id"])
     check(again["classification"] == "unexplained", "after deleting the explanation: %r" % again)
+
+    # A silence on the alert: the alerts page marks it as silenced.
+    s, _, raw = d.request("POST", "/v1/silences", token=WRITE_TOKEN, body={
+        "matchers": {"alert_id": alert["alert_id"]}, "ends_at": "2099-01-01T00:00:00Z",
+        "comment": "in review"})
+    check(s == 201, "silence for the alert: %s %s" % (s, raw))
+    sid = json.loads(raw)["id"]
+    open_page(b, d, "#/alerts?status=firing", "alerts")
+    marked = b.execute("return Array.prototype.map.call(document.querySelectorAll('[data-silenced-by]'),"
+                       " function (e) { return [e.closest('tr').querySelector('[data-alert]').dataset.alert,"
+                       " e.dataset.silencedBy, e.innerText]; });")
+    check(marked == [[alert["alert_id"], sid, "silenced"]], "silenced marks: %r" % marked)
+    shot(b, "alerts-silenced")
+    s, _, _ = d.request("DELETE", "/v1/silences/" + sid, token=WRITE_TOKEN)
+    check(s == 204, "DELETE the silence: %s" % s)
 
     # Redis stops: every page says the data are stale, since when, and
     # what the daemon is doing; the banner goes when Redis returns.

@@ -254,6 +254,43 @@ def status_check(c, d, firing_unexplained):
     check(rc == code and json.loads(out)["version"] == st["version"], "--json status --check")
 
 
+def silenced_alerts(c, d):
+    """One alert silenced by its id: marked in the API and the alerts
+    table, left out of status --check (said so), counted again with
+    --count-silenced."""
+    firing = unexplained_firing(d)
+    check(firing, "no unexplained firing alert to silence")
+    target = firing[0]
+    out = c.ok("silence", "add", "--alert", target, "--duration", "1h", "--comment", "known, in review",
+               token="write")
+    m = re.fullmatch(r"silence (s-[0-9a-f]{16}) created, until (\S+)\n", out)
+    check(m is not None, "silence add --alert printed %r" % out)
+    sid = m.group(1)
+    check(api(d, "/v1/silences/" + sid)["matchers"] == {"alert_id": target}, "stored matcher")
+    marks = {a["alert_id"]: a["silenced_by"] for a in api(d, "/v1/alerts")["alerts"]}
+    check(marks[target] == sid and all(v is None for k, v in marks.items() if k != target),
+          "silenced_by in /v1/alerts: %r" % marks)
+    check(api(d, "/v1/alerts/" + target)["silenced_by"] == sid, "silenced_by in /v1/alerts/ID")
+    _, rows, _ = table(c.ok("alerts", "--status", "firing"))
+    got = {r["ALERT"]: r["SILENCED_BY"] for r in rows}
+    check(got[target] == sid and all(v == "-" for k, v in got.items() if k != target),
+          "SILENCED_BY column %r" % got)
+    rc, out, _ = c.run("status", "--check")
+    rest = len(firing) - 1
+    check(rc == (2 if rest else 0), "status --check with one silenced: exit %d" % rc)
+    kv = pairs(out)
+    check(kv["unexplained firing"] == str(len(firing)) and kv["of them silenced"] == "1",
+          "status rows %r" % kv)
+    check("check: 1 more silenced, not counted (--count-silenced counts them)" in out and
+          ("  %s\n" % target) not in out, "status --check output %r" % out[-400:])
+    rc, out, _ = c.run("status", "--check", "--count-silenced")
+    check(rc == 2 and "check: %d unexplained firing alert" % len(firing) in out and
+          "  %s (silenced by %s)\n" % (target, sid) in out, "--count-silenced: %d %r" % (rc, out[-400:]))
+    c.fails(1, "status", "--count-silenced", message="--count-silenced goes with --check")
+    c.ok("silence", "rm", sid, token="write")
+    check(api(d, "/v1/alerts/" + target)["silenced_by"] is None, "silenced_by after rm")
+
+
 def unknown_names(c, d):
     """An office stabild has never seen is an error, not "0 alerts": a
     read answers 404 (with the likely name when only the case differs), a
@@ -627,6 +664,7 @@ def test(w):
     model_commands(c, d)
     explain_commands(c, d, firing)
     silence_commands(c, d)
+    silenced_alerts(c, d)
     unknown_names(c, d)
     stale_stream(c, d, redis, unexplained_firing(d))
 
