@@ -4,8 +4,8 @@
 records file (over 600 000 decisions) on the worker thread: the longest
 single step of the daemon's own work on the loop
 (stabild_loop_step_max_seconds) stays under 100 ms, and /healthz, polled
-throughout ingest, answers 99 % of the time within 100 ms and always
-within 500 ms. The heartbeat's lateness (stabild_loop_stall_max_seconds)
+throughout ingest, answers 99 % of the time within 250 ms and always
+within 500 ms (the client's own scheduling is in those figures). The heartbeat's lateness (stabild_loop_stall_max_seconds)
 also counts time the host kept the process off a CPU, which a loaded
 two-core machine under a sanitizer does for tens of milliseconds: it is
 held to the looser 500 ms. Ingest pauses for the fit, so counts still
@@ -22,6 +22,7 @@ from harness import check
 WEEKS = 56
 PER_WEEK = 12000
 LIMIT_S = 0.100
+P99_LIMIT_S = 0.250
 HARD_LIMIT_S = 0.500
 
 
@@ -94,7 +95,7 @@ def test(w):
     check(not poller.failures, "/healthz failed: %s" % poller.failures[:5])
     check(poller.n > 50, "only %d /healthz answers" % poller.n)
     check(step < LIMIT_S, "a step of %s took %.1f ms" % (st["loop_step_max"], step * 1e3))
-    check(p99 < LIMIT_S, "/healthz p99 %.1f ms" % (p99 * 1e3))
+    check(p99 < P99_LIMIT_S, "/healthz p99 %.1f ms" % (p99 * 1e3))
     check(poller.worst < HARD_LIMIT_S, "/healthz took %.1f ms" % (poller.worst * 1e3))
     check(stall < HARD_LIMIT_S, "the loop stalled %.1f ms" % (stall * 1e3))
     check(stall >= step - 0.011, "the stall %.1f ms is shorter than the step %.1f ms" % (
