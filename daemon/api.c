@@ -502,25 +502,8 @@ api_benefit_name(const struct api *api, int benefit)
 static bool
 api_office_find(const struct series_set *set, const char *name, int *office)
 {
-	const char *s;
-	int i, n = series_office_count(set);
-
-	/*
-	 * series_office_index would do, but takes a non-const set because it
-	 * can create; the API only reads, so look the name up here.
-	 */
-	if (strcmp(name, SERIES_NATIONAL_NAME) == 0) {
-		*office = SERIES_NATIONAL;
-		return true;
-	}
-	for (i = 0; i < n; i++) {
-		s = series_office_name(set, i);
-		if (s != NULL && strcmp(s, name) == 0) {
-			*office = i;
-			return true;
-		}
-	}
-	return false;
+	*office = series_office_lookup(set, name);
+	return *office != SERIES_UNKNOWN;
 }
 
 /*
@@ -1138,19 +1121,46 @@ api_deliveries(struct api_call *call)
 }
 
 /*
- * Mark an alert that an active silence holds back: "silenced_by" is the
- * silence's id (the first that matches), null when none does.
+ * What a reader of an alert needs beside its figures, which are frozen at
+ * detection: "silenced_by", the id of the active silence that holds its
+ * notifications back (the first that matches, else null), and
+ * "series_now", the series' last 13 closed weeks as they are now.
  */
 static void
-api_mark_silenced(const struct api *api, json_t *o, int64_t now)
+api_alert_annotate(const struct api *api, json_t *o, int64_t now)
 {
+	const struct series_set *set = ingest_series(api->in);
 	const struct silence *sl = NULL;
+	const struct series *s = NULL;
 	struct alert a;
+	struct bucket b;
+	int32_t end = ingest_closed_week(api->in);
+	int office, benefit, kind;
+	json_t *cur;
 
-	if (api->silences != NULL && alert_from_json(o, &a) == 0)
+	if (alert_from_json(o, &a) == -1) {
+		json_object_set_new(o, "silenced_by", json_null());
+		json_object_set_new(o, "series_now", json_null());
+		return;
+	}
+	if (api->silences != NULL)
 		sl = silence_match(api->silences, &a, now);
 	json_object_set_new(o, "silenced_by",
 	    sl != NULL ? json_string(sl->id) : json_null());
+	benefit = conf_benefit_index(api->conf, a.benefit, strlen(a.benefit));
+	kind = decision_kind_parse(a.kind);
+	if (benefit != -1 && kind != -1 && end != INT32_MIN &&
+	    api_office_find(set, a.office, &office))
+		s = series_get(set, office, benefit, kind);
+	if (s == NULL) {
+		json_object_set_new(o, "series_now", json_null());
+		return;
+	}
+	series_sum_weeks(s, end, 13, &b);
+	cur = api_json_bucket(&b, false);
+	json_object_set_new(cur, "weeks", json_integer(13));
+	json_object_set_new(cur, "through", api_json_week(end));
+	json_object_set_new(o, "series_now", cur);
 }
 
 /* GET /v1/alerts?status=&classification=&scope=&direction=&office= */
@@ -1197,7 +1207,7 @@ api_alerts_list(struct api_call *call)
 	    api_query(call, "classification"), api_query(call, "scope"),
 	    api_query(call, "direction"), api_query(call, "office"));
 	for (i = 0; i < json_array_size(list); i++)
-		api_mark_silenced(call->api, json_array_get(list, i), now);
+		api_alert_annotate(call->api, json_array_get(list, i), now);
 	api_reply(call->req, 200, json_pack("{s:i, s:o}", "total",
 	    (int)json_array_size(list), "alerts", list));
 }
@@ -1213,7 +1223,7 @@ api_alerts_one(struct api_call *call)
 		api_error(call->req, 404, "no alert %.128s", call->arg[0]);
 		return;
 	}
-	api_mark_silenced(call->api, a, (int64_t)time(NULL));
+	api_alert_annotate(call->api, a, (int64_t)time(NULL));
 	api_reply(call->req, 200, a);
 }
 

@@ -1355,6 +1355,9 @@ ctl_alert_show(struct ctl *ctl, const char *id)
 		ctl_table_print(&t);
 		ctl_table_free(&t);
 	}
+	printf("\nThe rates, odds ratio and strata are as at detection; "
+	    "series_now is the\nseries' last 13 closed weeks as they are "
+	    "now.\n");
 	json_decref(body);
 	return CTL_OK;
 }
@@ -1364,8 +1367,8 @@ ctl_alerts(struct ctl *ctl, struct ctl_args *a)
 {
 	static const char *const head[] = { "ALERT", "STATUS",
 	    "CLASSIFICATION", "SCOPE", "DIRECTION", "ONSET", "DETECTED_AT",
-	    "ODDS_RATIO", "BASELINE", "CURRENT", "EXPECTED", "EXPLANATIONS",
-	    "SILENCED_BY" };
+	    "ODDS_RATIO", "BASELINE", "AT_DETECTION", "EXPECTED", "NOW_13W",
+	    "EXPLANATIONS", "SILENCED_BY" };
 	static const char *const names[] = { "status", "classification",
 	    "scope", "direction", "office" };
 	struct ctl_table t;
@@ -1395,7 +1398,7 @@ ctl_alerts(struct ctl *ctl, struct ctl_args *a)
 		return rc;
 	list = ctl_at(body, "alerts");
 	ctl_table_init(&t, sizeof head / sizeof head[0], head,
-	    "lllllllrrrrll");
+	    "lllllllrrrrrll");
 	for (i = 0; i < json_array_size(list); i++) {
 		x = json_array_get(list, i);
 		ctl_table_value(&t, ctl_at(x, "alert_id"), 0);
@@ -1409,6 +1412,7 @@ ctl_alerts(struct ctl *ctl, struct ctl_args *a)
 		ctl_table_value(&t, ctl_at(x, "baseline_rate"), 4);
 		ctl_table_value(&t, ctl_at(x, "current_rate"), 4);
 		ctl_table_value(&t, ctl_at(x, "expected_rate"), 4);
+		ctl_table_value(&t, ctl_at(x, "series_now.rejection_rate"), 4);
 		ctl_table_value(&t, ctl_at(x, "explanations"), 0);
 		ctl_table_value(&t, ctl_at(x, "silenced_by"), 0);
 	}

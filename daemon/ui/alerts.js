@@ -54,8 +54,11 @@ S.pages.alerts = (function () {
         var ci = a.odds_ratio_ci || [];
         return S.fmt.num(a.odds_ratio) + (ci.length === 2 ? " (" + S.fmt.num(ci[0]) + "–" + S.fmt.num(ci[1]) + ")" : "");
       } },
-      { title: "Rate: current / expected", num: true, value: function (a) {
+      { title: "Rate at detection / expected", num: true, value: function (a) {
         return S.fmt.pct(a.current_rate) + " / " + S.fmt.pct(a.expected_rate);
+      } },
+      { title: "Rate now (13 weeks)", num: true, value: function (a) {
+        return a.series_now ? S.fmt.pct(a.series_now.rejection_rate) : "–";
       } },
       { title: "Explanations", value: function (a) {
         var e = (a.explanations || []).join(", ");

@@ -192,8 +192,12 @@ S.pages.series = (function () {
         h("dt", null, "Detected"), h("dd", null, S.fmt.time(a.detected_at)),
         h("dt", null, "Odds ratio"), h("dd", null, S.fmt.num(a.odds_ratio) +
           (ci.length === 2 ? " (95% " + S.fmt.num(ci[0]) + "–" + S.fmt.num(ci[1]) + ")" : "")),
-        h("dt", null, "Rates"), h("dd", null, "baseline " + S.fmt.pct(a.baseline_rate) + ", expected " +
-          S.fmt.pct(a.expected_rate) + ", current " + S.fmt.pct(a.current_rate)),
+        h("dt", null, "Rates at detection"), h("dd", null, "baseline " + S.fmt.pct(a.baseline_rate) + ", expected " +
+          S.fmt.pct(a.expected_rate) + ", observed " + S.fmt.pct(a.current_rate)),
+        h("dt", null, "Rate now"), h("dd", { id: "alert-now" }, a.series_now ?
+          S.fmt.pct(a.series_now.rejection_rate) + " over the 13 weeks through " + a.series_now.through +
+          (a.series_now.expected_rate !== null && a.series_now.expected_rate !== undefined ?
+            " (expected " + S.fmt.pct(a.series_now.expected_rate) + ")" : "") : "–"),
         h("dt", null, "Decisions since onset"), h("dd", null, S.fmt.int(a.decisions_since_onset)),
         h("dt", null, "Explanations"), h("dd", null, (a.explanations || []).length ?
           a.explanations.join(", ") : "none"),

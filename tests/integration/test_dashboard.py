@@ -175,6 +175,12 @@ def test(w):
     check(detail == alert["alert_id"], "alert shown: %r" % detail)
     text = b.text("#alert-detail")
     check("Practice (current − expected)" in text and "Top strata" in b.text("main"), "decomposition: %r" % text)
+    # Figures frozen at detection say so; the series' rate now is beside them.
+    s, now = d.get("/v1/alerts/" + alert["alert_id"])
+    want_now = "%.1f%%" % (100 * now["series_now"]["rejection_rate"])
+    check("Rates at detection" in text and now["series_now"]["through"] in b.text("#alert-now")
+          and b.text("#alert-now").startswith(want_now),
+          "at detection / now: %r, %r" % (text, now["series_now"]))
     shot(b, "series")
     open_page(b, d, "#/series/%s/%s/%s?view=month" % harness.SCENARIO_SERIES, "series")
     months = chart_lengths(b, "month-chart")

@@ -58,7 +58,7 @@ def check_message(m, d, tls, auth_user):
     check(msg["Subject"] and "stabild" in msg["Subject"].lower(), "Subject %r" % msg["Subject"])
     body = msg.get_content()
     check("http://127.0.0.1:%d/v1/series/" % d.http_port in body, "no series link in the body")
-    check("Rejection rate" in body and "case mix explains" in body, "body:\n" + body)
+    check("At detection: rejection rate" in body and "case mix explains" in body, "body:\n" + body)
     return msg
 
 

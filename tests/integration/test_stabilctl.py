@@ -453,10 +453,12 @@ def alert_commands(c, d):
     check(rest == ["%d alerts" % every["total"]], "footer %r" % rest)
     for r, a in zip(rows, every["alerts"]):
         check((r["STATUS"], r["CLASSIFICATION"], r["SCOPE"], r["DIRECTION"], r["ONSET"],
-               r["DETECTED_AT"], r["ODDS_RATIO"], r["CURRENT"]) ==
+               r["DETECTED_AT"], r["ODDS_RATIO"], r["AT_DETECTION"]) ==
               (a["status"], a["classification"], a["scope"], a["direction"], a["onset"],
                a["detected_at"], num(a["odds_ratio"], 2), num(a["current_rate"], 4)),
               "alert row %r against %r" % (r, a))
+        check(r["NOW_13W"] == num(a["series_now"]["rejection_rate"], 4) and
+              a["series_now"]["weeks"] == 13 and a["series_now"]["through"], "now %r %r" % (r, a))
     check(c.json("alerts") == every, "alerts --json")
     for args, query in ((["--status", "firing", "--scope", "national"],
                          "status=firing&scope=national"),
@@ -474,6 +476,10 @@ def alert_commands(c, d):
     kv = pairs(out)
     check(kv["alert_id"] == a["alert_id"] and kv["series.office"] == a["series"]["office"] and
           kv["onset"] == a["onset"] and kv["detected_at"] == a["detected_at"], "alert %r" % kv)
+    check(kv["series_now.rejection_rate"] == "%s" % a["series_now"]["rejection_rate"] or
+          kv["series_now.rejection_rate"].startswith(("0.", "1")), "series_now %r" % kv)
+    check(out.endswith("The rates, odds ratio and strata are as at detection; series_now is the\n"
+                       "series' last 13 closed weeks as they are now.\n"), "alert note: %r" % out[-200:])
     if a["strata"]:
         _, rows, _ = table(out.split("\n\n", 1)[1])
         check([r["STRATUM"] for r in rows] == [s["stratum"] for s in a["strata"]], rows)
