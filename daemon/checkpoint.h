@@ -34,7 +34,7 @@ void checkpoint_init(struct checkpoint *cp);
 void checkpoint_free(struct checkpoint *cp);
 /* A new section to fill; valid until checkpoint_free. */
 struct buf *checkpoint_add(struct checkpoint *cp, uint32_t tag);
-/* Write atomically to path. 0 or -1 with *cause. */
+/* Write atomically to path. 0 or -1 with *cause and errno. */
 int checkpoint_write(const struct checkpoint *cp, const char *path,
     char **cause) __attribute__((warn_unused_result));
 /*
