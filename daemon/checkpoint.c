@@ -16,7 +16,7 @@
 #include "xmalloc.h"
 
 #define CHECKPOINT_MAGIC	"STABILCP"
-#define CHECKPOINT_VERSION	1
+#define CHECKPOINT_VERSION_MIN	1	/* the oldest format read */
 #define CHECKPOINT_HASH		32
 
 void
@@ -213,11 +213,14 @@ checkpoint_read(struct checkpoint *cp, const char *path, char **cause)
 		*cause = xasprintf("checkpoint: %s is not a checkpoint", path);
 		return -1;
 	}
-	if (buf_get_u32(&r, &version) == -1 || version != CHECKPOINT_VERSION) {
-		*cause = xasprintf("checkpoint: %s has unsupported version",
-		    path);
+	if (buf_get_u32(&r, &version) == -1 ||
+	    version < CHECKPOINT_VERSION_MIN || version > CHECKPOINT_VERSION) {
+		*cause = xasprintf("checkpoint: %s has unsupported version %u "
+		    "(this stabild reads %d to %d)", path, version,
+		    CHECKPOINT_VERSION_MIN, CHECKPOINT_VERSION);
 		return -1;
 	}
+	cp->version = version;
 	if (buf_get_u32(&r, &n) == -1 || n > CHECKPOINT_MAX_SECTIONS) {
 		*cause = xasprintf("checkpoint: %s has a bad section count",
 		    path);

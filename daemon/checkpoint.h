@@ -13,6 +13,13 @@
 #include "buf.h"
 
 #define CHECKPOINT_MAX_SECTIONS 32
+/*
+ * The file format written. From format 2 on, every section's data begins
+ * with a u32 version of its own layout; in format 1 the ingest state and
+ * the records index had none (they were version 1). Formats 1 and 2 are
+ * read.
+ */
+#define CHECKPOINT_VERSION	2
 
 struct checkpoint_section {
 	uint32_t	 tag;		/* four ASCII characters, see CP_TAG */
@@ -28,6 +35,7 @@ struct checkpoint {
 	/* Reading: the file's bytes, which section data borrow. */
 	unsigned char	*raw;
 	size_t		 rawlen;
+	uint32_t	 version;	/* the file's format */
 };
 
 void checkpoint_init(struct checkpoint *cp);

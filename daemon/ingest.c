@@ -29,6 +29,8 @@
 #define INGEST_TAG_DEDUP	CP_TAG('D', 'E', 'D', 'U')
 #define INGEST_TAG_DETECTOR	CP_TAG('D', 'E', 'T', 'E')
 #define INGEST_TAG_RECORDS	CP_TAG('R', 'S', 'E', 'G')
+/* The layout of the state section (INGS). */
+#define INGEST_STATE_VERSION	1
 
 #define WEEK_S		(7 * 86400)
 /* The clock moves an idle watermark only while it is this close to now. */
@@ -167,6 +169,28 @@ ingest_path(const struct ingest *in, const char *name)
 	return xasprintf("%s/%s", in->conf->state_dir, name);
 }
 
+/*
+ * The layout version a section of ours begins with, which must be one we
+ * know (format 1 stored none: its layout is version 1). 0 or -1.
+ */
+static int
+ingest_section_version(const struct checkpoint *cp, struct buf_reader *r,
+    uint32_t known, const char *what, char **cause)
+{
+	uint32_t version = 1;
+
+	if (cp->version >= 2 && buf_get_u32(r, &version) == -1) {
+		*cause = xasprintf("checkpoint: %s section is truncated", what);
+		return -1;
+	}
+	if (version < 1 || version > known) {
+		*cause = xasprintf("checkpoint: %s section has unknown version "
+		    "%u", what, version);
+		return -1;
+	}
+	return 0;
+}
+
 /* The saved benefit list must be a prefix of the configured one. */
 static int
 ingest_load_state(struct ingest *in, struct buf_reader *r, uint64_t *reclen,
@@ -269,7 +293,9 @@ ingest_open(struct ingest *in, char **cause)
 			*cause = xasprintf("checkpoint: %s has no state", path);
 			goto out;
 		}
-		if (ingest_load_state(in, &r, &reclen, cause) == -1)
+		if (ingest_section_version(&cp, &r, INGEST_STATE_VERSION,
+		    "state", cause) == -1 ||
+		    ingest_load_state(in, &r, &reclen, cause) == -1)
 			goto out;
 		if (checkpoint_get(&cp, INGEST_TAG_SERIES, &r) == -1 ||
 		    series_set_load(in->set, &r, cause) == -1) {
@@ -290,6 +316,9 @@ ingest_open(struct ingest *in, char **cause)
 		/* A checkpoint from before segments has no index. */
 		have_index = checkpoint_get(&cp, INGEST_TAG_RECORDS,
 		    &index) == 0;
+		if (have_index && ingest_section_version(&cp, &index,
+		    RECORDS_INDEX_VERSION, "records index", cause) == -1)
+			goto out;
 		log_info("state: checkpoint %s loaded: %" PRIu64 " counted",
 		    path, in->counters.counted);
 	} else
@@ -617,6 +646,7 @@ ingest_save_state(const struct ingest *in, struct buf *b, uint64_t reclen)
 {
 	int i;
 
+	buf_put_u32(b, INGEST_STATE_VERSION);
 	buf_put_u64(b, in->applied.ms);
 	buf_put_u64(b, in->applied.seq);
 	buf_put_i64(b, in->max_seen);
@@ -654,9 +684,12 @@ ingest_checkpoint_write(struct ingest *in, char **cause)
 	ingest_save_state(in, checkpoint_add(&cp, INGEST_TAG_STATE), reclen);
 	series_set_save(in->set, checkpoint_add(&cp, INGEST_TAG_SERIES));
 	dedup_save(in->dedup, checkpoint_add(&cp, INGEST_TAG_DEDUP));
-	if (in->records != NULL)
-		records_save(in->records, checkpoint_add(&cp,
-		    INGEST_TAG_RECORDS));
+	if (in->records != NULL) {
+		struct buf *b = checkpoint_add(&cp, INGEST_TAG_RECORDS);
+
+		buf_put_u32(b, RECORDS_INDEX_VERSION);
+		records_save(in->records, b);
+	}
 	if (in->det->save != NULL)
 		in->det->save(in->det->arg,
 		    checkpoint_add(&cp, INGEST_TAG_DETECTOR));

@@ -74,7 +74,11 @@ int records_flush(struct records *r);
 int records_sync(struct records *r, uint64_t *len);
 /* Bytes appended to the last segment, buffered ones included. */
 uint64_t records_length(const struct records *r);
-/* The segment index for the checkpoint; right after records_sync. */
+/*
+ * The segment index for the checkpoint; right after records_sync. Its
+ * layout is RECORDS_INDEX_VERSION, which the checkpoint stores before it.
+ */
+#define RECORDS_INDEX_VERSION	1
 void records_save(const struct records *r, struct buf *b);
 /*
  * Start a new segment (nothing happens while the last one is empty).
