@@ -895,6 +895,14 @@ ctl_status(struct ctl *ctl, struct ctl_args *a)
 		ctl_table_addf(&t, "%02d:%02d:%02d", (int)(up / 3600),
 		    (int)(up / 60 % 60), (int)(up % 60));
 	ctl_status_row(&t, "stream", st, "stream.state");
+	/* Only while reading waits for a write that failed (disk full). */
+	if (ctl_str(st, "backpressure.reason") != NULL) {
+		ctl_table_add(&t, "backpressure");
+		ctl_table_addf(&t, "%s, since %s",
+		    ctl_str(st, "backpressure.reason"),
+		    ctl_str(st, "backpressure.since") != NULL ?
+		    ctl_str(st, "backpressure.since") : "?");
+	}
 	ctl_status_row(&t, "stream key", st, "stream.key");
 	ctl_status_row(&t, "group", st, "stream.group");
 	ctl_status_row(&t, "consumer", st, "stream.consumer");

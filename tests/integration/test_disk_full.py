@@ -62,6 +62,18 @@ def counted(d):
     return d.status()["events"]["counted"]
 
 
+def ctl_status(d):
+    """stabilctl status against d: its table."""
+    env = dict(os.environ, STABILD_TOKEN=harness.READ_TOKEN)
+    env.pop("STABILCTL_URL", None)
+    r = subprocess.run([os.path.join(harness.BUILD, "stabilctl"), "--url",
+                        "http://127.0.0.1:%d" % d.http_port, "status"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30,
+                       env=env)
+    check(r.returncode == 0, "stabilctl status: %d %s" % (r.returncode, r.stderr))
+    return r.stdout
+
+
 def add_extra(redis, truth, tag, extra):
     """XADD hand-made decisions and count them into the truth."""
     for i, (office, benefit, kind, outcome, t) in enumerate(extra):
@@ -87,6 +99,9 @@ def blocked_phase(d, redis, truth, tag, kinds, since):
     check("No space left on device" in bp["reason"], "reason %r" % bp["reason"])
     check(bp["since"] is not None and bp["seconds"] >= 0, "since %r" % bp)
     check(harness.get_metrics(d)["stabild_backpressure"] == 1, "backpressure metric")
+    out = ctl_status(d)
+    check("backpressure" in out and "No space left on device" in out,
+          "stabilctl status while blocked:\n%s" % out)
     failures0 = harness.get_metrics(d)["stabild_checkpoint_failures_total"]
     n0 = counted(d)
 
@@ -129,6 +144,7 @@ def resumed_phase(d, redis, truth, since):
     check(log.count("ingest: backpressure over") == 1, "resume logged %d times" %
           log.count("ingest: backpressure over"))
     check(harness.get_metrics(d)["stabild_backpressure"] == 0, "backpressure metric")
+    check("backpressure" not in ctl_status(d), "stabilctl status shows backpressure")
     return ev
 
 
