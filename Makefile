@@ -127,7 +127,7 @@ UNIT_TESTS := test_log test_buf test_conf test_auth test_decision test_period \
 	test_series test_dedup test_records test_checkpoint test_ingest test_alert \
 	test_reply test_model test_detect test_arl test_explain test_spool \
 	test_webhook test_silence test_email test_route test_ui test_simmodel \
-	test_url test_stall
+	test_url test_stall test_state_format
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILDDIR)/tests/%)
 
 BASE := $(BUILDDIR)/daemon/log.o $(BUILDDIR)/daemon/xmalloc.o
@@ -170,6 +170,16 @@ deps_test_ui := $(BASE) $(BUILDDIR)/daemon/ui.o $(UI_OBJ)
 deps_test_simmodel := $(BUILDDIR)/tests/sim/simmodel.o
 deps_test_url := $(BASE) $(BUILDDIR)/daemon/url.o
 deps_test_stall := $(BASE) $(BUILDDIR)/daemon/stall.o
+deps_test_state_format := $(deps_test_ingest) $(BUILDDIR)/daemon/utc.o \
+	$(BUILDDIR)/daemon/explain.o $(BUILDDIR)/daemon/detect.o \
+	$(BUILDDIR)/daemon/arl.o $(BUILDDIR)/daemon/model.o \
+	$(BUILDDIR)/daemon/worker.o $(BUILDDIR)/daemon/stall.o \
+	$(BUILDDIR)/daemon/metrics.o $(BUILDDIR)/daemon/stream.o \
+	$(BUILDDIR)/daemon/reply.o \
+	$(BUILDDIR)/daemon/monitor.o $(BUILDDIR)/daemon/monitor_fit.o \
+	$(BUILDDIR)/daemon/monitor_job.o $(BUILDDIR)/daemon/monitor_alerts.o \
+	$(BUILDDIR)/daemon/monitor_save.o $(BUILDDIR)/daemon/monitor_json.o \
+	$(BUILDDIR)/alerts/alert.o $(BUILDDIR)/alerts/sink.o
 
 .PHONY: all check check-run check-asan check-sim unit unit-bins integration asan demo sim bench install clean deps \
 	deps-check lint lint-man

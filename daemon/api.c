@@ -718,6 +718,26 @@ api_json_events(const struct ingest *in)
 	    "dismissed", (json_int_t)ic->by_outcome[OUTCOME_DISMISSED]);
 }
 
+/*
+ * The "backpressure" object of /v1/status: null while entries are read,
+ * else what cannot be written, why, and since when.
+ */
+static json_t *
+api_json_backpressure(const struct ingest *in)
+{
+	enum ingest_pressure p;
+	const char *why;
+	int64_t since, now = (int64_t)time(NULL);
+
+	if ((p = ingest_pressure(in, &why, &since)) == INGEST_FLOWING)
+		return json_null();
+	return json_pack("{s:s, s:s?, s:o, s:I}",
+	    "blocked", ingest_pressure_name(p),
+	    "reason", why,
+	    "since", api_json_time(since),
+	    "seconds", (json_int_t)(now > since ? now - since : 0));
+}
+
 /* GET /v1/status */
 static void
 api_status(struct api_call *call)
@@ -729,10 +749,11 @@ api_status(struct api_call *call)
 
 	/* Alerts arrive with the alerting work; until then none can fire. */
 	api_reply(call->req, 200, json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, "
-	    "s:o, s:i, s:i, s:i, s:I, s:f, s:f, s:s, s:b}",
+	    "s:o, s:o, s:i, s:i, s:i, s:I, s:f, s:f, s:s, s:b}",
 	    "version", STABILD_VERSION,
 	    "uptime_s", (json_int_t)(uptime > 0 ? uptime : 0),
 	    "stream", api_json_stream(api),
+	    "backpressure", api_json_backpressure(in),
 	    "events", api_json_events(in),
 	    "watermark", api_json_time(ingest_watermark(in)),
 	    "latest_decided_at", api_json_time(ingest_max_seen(in)),

@@ -16,7 +16,7 @@
 #include "xmalloc.h"
 
 #define CHECKPOINT_MAGIC	"STABILCP"
-#define CHECKPOINT_VERSION	1
+#define CHECKPOINT_VERSION_MIN	1	/* the oldest format read */
 #define CHECKPOINT_HASH		32
 
 void
@@ -57,7 +57,7 @@ checkpoint_write(const struct checkpoint *cp, const char *path, char **cause)
 	unsigned int hashlen = 0;
 	EVP_MD_CTX *md;
 	char *tmp;
-	int fd = -1, i, rc = -1;
+	int fd = -1, i, rc = -1, err = EIO;
 
 	/* Per process, so that two writers can never share a file. */
 	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
@@ -69,8 +69,9 @@ checkpoint_write(const struct checkpoint *cp, const char *path, char **cause)
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd == -1) {
+		err = errno;
 		*cause = xasprintf("checkpoint: open %s: %s", tmp,
-		    strerror(errno));
+		    strerror(err));
 		goto out;
 	}
 	buf_put(&head, CHECKPOINT_MAGIC, 8);
@@ -103,28 +104,34 @@ checkpoint_write(const struct checkpoint *cp, const char *path, char **cause)
 	}
 	fd = -1;
 	if (rename(tmp, path) == -1) {
+		err = errno;
 		*cause = xasprintf("checkpoint: rename %s: %s", tmp,
-		    strerror(errno));
+		    strerror(err));
 		goto out;
 	}
 	if (file_sync_dir(path) == -1) {
+		err = errno;
 		*cause = xasprintf("checkpoint: fsync directory of %s: %s",
-		    path, strerror(errno));
+		    path, strerror(err));
 		goto out;
 	}
 	rc = 0;
 	goto out;
 
 write_error:
-	*cause = xasprintf("checkpoint: write %s: %s", tmp, strerror(errno));
+	err = errno;
+	*cause = xasprintf("checkpoint: write %s: %s", tmp, strerror(err));
 out:
 	if (fd != -1)
 		close(fd);
+	/* A full disk gets the space of the part written back. */
 	if (rc == -1)
 		unlink(tmp);
 	EVP_MD_CTX_free(md);
 	buf_free(&head);
 	free(tmp);
+	if (rc == -1)
+		errno = err;
 	return rc;
 }
 
@@ -206,11 +213,14 @@ checkpoint_read(struct checkpoint *cp, const char *path, char **cause)
 		*cause = xasprintf("checkpoint: %s is not a checkpoint", path);
 		return -1;
 	}
-	if (buf_get_u32(&r, &version) == -1 || version != CHECKPOINT_VERSION) {
-		*cause = xasprintf("checkpoint: %s has unsupported version",
-		    path);
+	if (buf_get_u32(&r, &version) == -1 ||
+	    version < CHECKPOINT_VERSION_MIN || version > CHECKPOINT_VERSION) {
+		*cause = xasprintf("checkpoint: %s has unsupported version %u "
+		    "(this stabild reads %d to %d)", path, version,
+		    CHECKPOINT_VERSION_MIN, CHECKPOINT_VERSION);
 		return -1;
 	}
+	cp->version = version;
 	if (buf_get_u32(&r, &n) == -1 || n > CHECKPOINT_MAX_SECTIONS) {
 		*cause = xasprintf("checkpoint: %s has a bad section count",
 		    path);

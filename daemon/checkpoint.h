@@ -13,6 +13,13 @@
 #include "buf.h"
 
 #define CHECKPOINT_MAX_SECTIONS 32
+/*
+ * The file format written. From format 2 on, every section's data begins
+ * with a u32 version of its own layout; in format 1 the ingest state and
+ * the records index had none (they were version 1). Formats 1 and 2 are
+ * read.
+ */
+#define CHECKPOINT_VERSION	2
 
 struct checkpoint_section {
 	uint32_t	 tag;		/* four ASCII characters, see CP_TAG */
@@ -28,13 +35,14 @@ struct checkpoint {
 	/* Reading: the file's bytes, which section data borrow. */
 	unsigned char	*raw;
 	size_t		 rawlen;
+	uint32_t	 version;	/* the file's format */
 };
 
 void checkpoint_init(struct checkpoint *cp);
 void checkpoint_free(struct checkpoint *cp);
 /* A new section to fill; valid until checkpoint_free. */
 struct buf *checkpoint_add(struct checkpoint *cp, uint32_t tag);
-/* Write atomically to path. 0 or -1 with *cause. */
+/* Write atomically to path. 0 or -1 with *cause and errno. */
 int checkpoint_write(const struct checkpoint *cp, const char *path,
     char **cause) __attribute__((warn_unused_result));
 /*

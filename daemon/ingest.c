@@ -12,6 +12,8 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "checkpoint.h"
@@ -28,6 +30,8 @@
 #define INGEST_TAG_DEDUP	CP_TAG('D', 'E', 'D', 'U')
 #define INGEST_TAG_DETECTOR	CP_TAG('D', 'E', 'T', 'E')
 #define INGEST_TAG_RECORDS	CP_TAG('R', 'S', 'E', 'G')
+/* The layout of the state section (INGS). */
+#define INGEST_STATE_VERSION	1
 
 #define WEEK_S		(7 * 86400)
 /* The clock moves an idle watermark only while it is this close to now. */
@@ -35,6 +39,11 @@
 /* A new records segment every this many closed weeks, or past the size. */
 #define INGEST_SEGMENT_WEEKS	4
 #define INGEST_SEGMENT_BYTES	(UINT64_C(1) << 30)
+
+/* How a checkpoint child ends, for ingest_checkpoint_done. */
+#define INGEST_EXIT_FAILED	1	/* not written, errno unknown */
+#define INGEST_EXIT_ORPHAN	2	/* the parent was gone */
+#define INGEST_EXIT_ERRNO	64	/* + errno: not written */
 
 struct ingest {
 	const struct conf	*conf;
@@ -60,6 +69,10 @@ struct ingest {
 	pid_t			 cp_child;	/* checkpoint being written */
 	struct stream_id	 cp_applied;	/* what that child saves */
 	uint64_t		 cp_dirty;
+
+	enum ingest_pressure	 pressure;	/* ingest_block, _unblock */
+	char			*pressure_why;
+	int64_t			 pressure_since;	/* Unix seconds */
 };
 
 int
@@ -141,6 +154,7 @@ ingest_free(struct ingest *in)
 	records_close(in->records);
 	series_set_free(in->set);
 	dedup_free(in->dedup);
+	free(in->pressure_why);
 	free(in);
 }
 
@@ -154,6 +168,28 @@ static char *
 ingest_path(const struct ingest *in, const char *name)
 {
 	return xasprintf("%s/%s", in->conf->state_dir, name);
+}
+
+/*
+ * The layout version a section of ours begins with, which must be one we
+ * know (format 1 stored none: its layout is version 1). 0 or -1.
+ */
+static int
+ingest_section_version(const struct checkpoint *cp, struct buf_reader *r,
+    uint32_t known, const char *what, char **cause)
+{
+	uint32_t version = 1;
+
+	if (cp->version >= 2 && buf_get_u32(r, &version) == -1) {
+		*cause = xasprintf("checkpoint: %s section is truncated", what);
+		return -1;
+	}
+	if (version < 1 || version > known) {
+		*cause = xasprintf("checkpoint: %s section has unknown version "
+		    "%u", what, version);
+		return -1;
+	}
+	return 0;
 }
 
 /* The saved benefit list must be a prefix of the configured one. */
@@ -258,7 +294,9 @@ ingest_open(struct ingest *in, char **cause)
 			*cause = xasprintf("checkpoint: %s has no state", path);
 			goto out;
 		}
-		if (ingest_load_state(in, &r, &reclen, cause) == -1)
+		if (ingest_section_version(&cp, &r, INGEST_STATE_VERSION,
+		    "state", cause) == -1 ||
+		    ingest_load_state(in, &r, &reclen, cause) == -1)
 			goto out;
 		if (checkpoint_get(&cp, INGEST_TAG_SERIES, &r) == -1 ||
 		    series_set_load(in->set, &r, cause) == -1) {
@@ -279,6 +317,9 @@ ingest_open(struct ingest *in, char **cause)
 		/* A checkpoint from before segments has no index. */
 		have_index = checkpoint_get(&cp, INGEST_TAG_RECORDS,
 		    &index) == 0;
+		if (have_index && ingest_section_version(&cp, &index,
+		    RECORDS_INDEX_VERSION, "records index", cause) == -1)
+			goto out;
 		log_info("state: checkpoint %s loaded: %" PRIu64 " counted",
 		    path, in->counters.counted);
 	} else
@@ -295,6 +336,93 @@ out:
 	checkpoint_free(&cp);
 	free(path);
 	return ret;
+}
+
+const char *
+ingest_pressure_name(enum ingest_pressure p)
+{
+	switch (p) {
+	case INGEST_FLOWING:
+		return "flowing";
+	case INGEST_RECORDS_BLOCKED:
+		return "records";
+	case INGEST_CHECKPOINT_BLOCKED:
+		return "checkpoint";
+	}
+	return "unknown";
+}
+
+/* Why writing what stops: the reason the status shows. */
+static char *
+ingest_why(enum ingest_pressure p, int err)
+{
+	return xasprintf("the %s cannot be written: %s",
+	    p == INGEST_RECORDS_BLOCKED ? "records" : "checkpoint",
+	    err > 0 ? strerror(err) : "see the log");
+}
+
+/*
+ * Take no more entries until what failed is written (why is taken).
+ * Logged once when it starts, not at each retry.
+ */
+static void
+ingest_block(struct ingest *in, enum ingest_pressure p, char *why)
+{
+	if (in->pressure == INGEST_FLOWING) {
+		log_warnx("ingest: backpressure: %s; reading stops until it "
+		    "can be", why);
+		in->pressure_since = (int64_t)time(NULL);
+	} else if (in->pressure != p)
+		log_info("ingest: backpressure: %s", why);
+	in->pressure = p;
+	free(in->pressure_why);
+	in->pressure_why = why;
+}
+
+static void
+ingest_unblock(struct ingest *in)
+{
+	if (in->pressure == INGEST_FLOWING)
+		return;
+	log_notice("ingest: backpressure over after %" PRId64 " s: the %s "
+	    "written again; reading resumes",
+	    (int64_t)time(NULL) - in->pressure_since,
+	    in->pressure == INGEST_RECORDS_BLOCKED ? "records are" :
+	    "checkpoint is");
+	in->pressure = INGEST_FLOWING;
+	free(in->pressure_why);
+	in->pressure_why = NULL;
+	in->pressure_since = 0;
+}
+
+enum ingest_pressure
+ingest_pressure(const struct ingest *in, const char **why, int64_t *since)
+{
+	if (why != NULL)
+		*why = in->pressure_why;
+	if (since != NULL)
+		*since = in->pressure_since;
+	return in->pressure;
+}
+
+int
+ingest_retry(struct ingest *in)
+{
+	switch (in->pressure) {
+	case INGEST_FLOWING:
+		return 0;
+	case INGEST_CHECKPOINT_BLOCKED:
+		return -1;
+	case INGEST_RECORDS_BLOCKED:
+		break;
+	}
+	if (in->records != NULL && records_flush(in->records) == -1) {
+		ingest_block(in, INGEST_RECORDS_BLOCKED,
+		    ingest_why(INGEST_RECORDS_BLOCKED, errno));
+		return -1;
+	}
+	ingest_unblock(in);
+	return 0;
 }
 
 static bool
@@ -379,6 +507,12 @@ bool
 ingest_busy(const struct ingest *in)
 {
 	return in->deferred || ingest_detector_busy(in);
+}
+
+bool
+ingest_waits(const struct ingest *in)
+{
+	return in->pressure != INGEST_FLOWING || ingest_busy(in);
 }
 
 void
@@ -474,7 +608,10 @@ ingest_entry(struct ingest *in, const struct stream_id *id,
 		in->counters.late++;
 	if (in->records != NULL) {
 		record_from_decision(&d, office, p.day, &rec);
-		records_append(in->records, &rec);
+		/* Kept in memory; the stream waits until it is written. */
+		if (records_append(in->records, &rec) == -1)
+			ingest_block(in, INGEST_RECORDS_BLOCKED,
+			    ingest_why(INGEST_RECORDS_BLOCKED, errno));
 	}
 	if (in->det->counted != NULL)
 		in->det->counted(in->det->arg, &d, office, &p, prob, late);
@@ -490,7 +627,8 @@ ingest_tick(struct ingest *in, int64_t now, bool idle)
 {
 	int64_t lateness = in->conf->lateness_ms / 1000;
 
-	if (ingest_busy(in))
+	/* Under backpressure a week close would only fail to write too. */
+	if (ingest_waits(in))
 		return;
 	if (idle && in->watermark != INT64_MIN &&
 	    now - in->watermark <= lateness + INGEST_LIVE_S)
@@ -517,6 +655,7 @@ ingest_save_state(const struct ingest *in, struct buf *b, uint64_t reclen)
 {
 	int i;
 
+	buf_put_u32(b, INGEST_STATE_VERSION);
 	buf_put_u64(b, in->applied.ms);
 	buf_put_u64(b, in->applied.seq);
 	buf_put_i64(b, in->max_seen);
@@ -542,26 +681,33 @@ ingest_checkpoint_write(struct ingest *in, char **cause)
 	struct checkpoint cp;
 	uint64_t reclen = 0;
 	char *path;
-	int rc;
+	int rc, saved;
 
 	if (in->records != NULL && records_sync(in->records, &reclen) == -1) {
-		*cause = xasprintf("records: sync: %s", strerror(errno));
+		saved = errno;
+		*cause = xasprintf("records: sync: %s", strerror(saved));
+		errno = saved;
 		return -1;
 	}
 	checkpoint_init(&cp);
 	ingest_save_state(in, checkpoint_add(&cp, INGEST_TAG_STATE), reclen);
 	series_set_save(in->set, checkpoint_add(&cp, INGEST_TAG_SERIES));
 	dedup_save(in->dedup, checkpoint_add(&cp, INGEST_TAG_DEDUP));
-	if (in->records != NULL)
-		records_save(in->records, checkpoint_add(&cp,
-		    INGEST_TAG_RECORDS));
+	if (in->records != NULL) {
+		struct buf *b = checkpoint_add(&cp, INGEST_TAG_RECORDS);
+
+		buf_put_u32(b, RECORDS_INDEX_VERSION);
+		records_save(in->records, b);
+	}
 	if (in->det->save != NULL)
 		in->det->save(in->det->arg,
 		    checkpoint_add(&cp, INGEST_TAG_DETECTOR));
 	path = ingest_path(in, "checkpoint");
 	rc = checkpoint_write(&cp, path, cause);
+	saved = errno;
 	free(path);
 	checkpoint_free(&cp);
+	errno = saved;
 	return rc;
 }
 
@@ -572,10 +718,20 @@ ingest_checkpoint(struct ingest *in, char **cause)
 		*cause = xstrdup("checkpoint: a checkpoint is being written");
 		return -1;
 	}
-	if (ingest_checkpoint_write(in, cause) == -1)
+	if (in->records != NULL && records_flush(in->records) == -1) {
+		ingest_block(in, INGEST_RECORDS_BLOCKED,
+		    ingest_why(INGEST_RECORDS_BLOCKED, errno));
+		*cause = xasprintf("checkpoint: %s", in->pressure_why);
 		return -1;
+	}
+	if (ingest_checkpoint_write(in, cause) == -1) {
+		ingest_block(in, INGEST_CHECKPOINT_BLOCKED,
+		    ingest_why(INGEST_CHECKPOINT_BLOCKED, errno));
+		return -1;
+	}
 	in->checkpointed = in->applied;
 	in->dirty = 0;
+	ingest_unblock(in);
 	return 0;
 }
 
@@ -584,6 +740,7 @@ ingest_checkpoint_start(struct ingest *in, char **cause)
 {
 	pid_t parent = getpid(), pid;
 	char *why = NULL;
+	int err;
 
 	if (in->cp_child != 0) {
 		*cause = xstrdup("checkpoint: a checkpoint is being written");
@@ -591,7 +748,9 @@ ingest_checkpoint_start(struct ingest *in, char **cause)
 	}
 	/* The child inherits the file, not our buffer: write it out. */
 	if (in->records != NULL && records_flush(in->records) == -1) {
-		*cause = xasprintf("records: write: %s", strerror(errno));
+		ingest_block(in, INGEST_RECORDS_BLOCKED,
+		    ingest_why(INGEST_RECORDS_BLOCKED, errno));
+		*cause = xasprintf("checkpoint: %s", in->pressure_why);
 		return -1;
 	}
 	pid = fork();
@@ -603,10 +762,16 @@ ingest_checkpoint_start(struct ingest *in, char **cause)
 		/* An orphan must not write beside a restarted daemon. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
-			_exit(2);
+			_exit(INGEST_EXIT_ORPHAN);
 		if (ingest_checkpoint_write(in, &why) == -1) {
-			log_errorx("%s", why);
-			_exit(1);
+			err = errno;
+			/* Said once: the parent is blocked already. */
+			if (in->pressure == INGEST_CHECKPOINT_BLOCKED)
+				log_debug("%s", why);
+			else
+				log_errorx("%s", why);
+			_exit(err > 0 && err < 255 - INGEST_EXIT_ERRNO ?
+			    INGEST_EXIT_ERRNO + err : INGEST_EXIT_FAILED);
 		}
 		_exit(0);
 	}
@@ -617,16 +782,30 @@ ingest_checkpoint_start(struct ingest *in, char **cause)
 	return pid;
 }
 
-void
-ingest_checkpoint_done(struct ingest *in, bool ok)
+bool
+ingest_checkpoint_done(struct ingest *in, int status)
 {
+	int code;
+
 	if (in->cp_child == 0)
-		return;
-	if (ok)
-		in->checkpointed = in->cp_applied;
-	else
-		in->dirty += in->cp_dirty;	/* still to be saved */
+		return false;
 	in->cp_child = 0;
+	if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		in->checkpointed = in->cp_applied;
+		if (in->pressure == INGEST_CHECKPOINT_BLOCKED)
+			ingest_unblock(in);
+		return true;
+	}
+	in->dirty += in->cp_dirty;	/* still to be saved */
+	/* Not written (a child killed by a signal is simply retried). */
+	if (status != -1 && WIFEXITED(status) &&
+	    in->pressure != INGEST_RECORDS_BLOCKED) {
+		code = WEXITSTATUS(status);
+		ingest_block(in, INGEST_CHECKPOINT_BLOCKED,
+		    ingest_why(INGEST_CHECKPOINT_BLOCKED,
+		    code > INGEST_EXIT_ERRNO ? code - INGEST_EXIT_ERRNO : 0));
+	}
+	return false;
 }
 
 pid_t

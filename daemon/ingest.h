@@ -90,7 +90,8 @@ uint64_t ingest_dirty(const struct ingest *in);
 void ingest_touch(struct ingest *in);
 /*
  * Write the checkpoint (records synced first) in this process. Not while
- * a child checkpoint runs. 0 or -1 with *cause.
+ * a child checkpoint runs. 0 or -1 with *cause; a write that fails puts
+ * ingest under backpressure, one that succeeds lifts it.
  */
 int ingest_checkpoint(struct ingest *in, char **cause)
     __attribute__((warn_unused_result));
@@ -102,7 +103,12 @@ int ingest_checkpoint(struct ingest *in, char **cause)
  * then does the checkpointed position move.
  */
 pid_t ingest_checkpoint_start(struct ingest *in, char **cause);
-void ingest_checkpoint_done(struct ingest *in, bool ok);
+/*
+ * status is the child's wait status, or -1 when it could not be waited
+ * for. A child that could not write the checkpoint puts ingest under
+ * backpressure (INGEST_CHECKPOINT_BLOCKED). True when it succeeded.
+ */
+bool ingest_checkpoint_done(struct ingest *in, int status);
 /* The running child's pid, or 0. */
 pid_t ingest_checkpoint_child(const struct ingest *in);
 /* Position of the last checkpoint: entries up to it may be acknowledged. */
@@ -125,6 +131,34 @@ const struct records *ingest_records(const struct ingest *in);
 bool ingest_busy(const struct ingest *in);
 /* Close the weeks and take the look that waited for the detector. */
 void ingest_resume(struct ingest *in);
+
+/*
+ * Backpressure: the records or the checkpoint cannot be written (a full
+ * disk, most often). While it holds, the stream hands ingest no entry and
+ * reads no more, so that nothing is counted that cannot be kept and the
+ * pending list stops growing; what was counted waits in memory.
+ */
+enum ingest_pressure {
+	INGEST_FLOWING,			/* entries are taken */
+	INGEST_RECORDS_BLOCKED,		/* a records write failed */
+	INGEST_CHECKPOINT_BLOCKED,	/* the last checkpoint write failed */
+};
+/*
+ * The state, with (when blocked, else NULL and 0) the reason, borrowed
+ * until the state changes, and since when (Unix seconds). Pointers may
+ * be NULL.
+ */
+enum ingest_pressure ingest_pressure(const struct ingest *in,
+    const char **why, int64_t *since);
+const char *ingest_pressure_name(enum ingest_pressure p);
+/*
+ * Try the records again: 0 when they are written and entries flow again,
+ * -1 while they still cannot be. A checkpoint that is blocked is retried
+ * by writing a checkpoint.
+ */
+int ingest_retry(struct ingest *in);
+/* The stream must wait: ingest is busy or under backpressure. */
+bool ingest_waits(const struct ingest *in);
 const struct series_set *ingest_series(const struct ingest *in);
 const struct ingest_counters *ingest_counters(const struct ingest *in);
 const struct detector *ingest_detector(const struct ingest *in);

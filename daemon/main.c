@@ -215,11 +215,23 @@ daemon_checkpoint_ok(struct daemon *d, const struct timespec *t0)
 	stream_ack(d->st);
 }
 
+/* Backpressure was lifted: the entries that waited go in, reading goes on. */
+static void
+daemon_unblocked(struct daemon *d, enum ingest_pressure before)
+{
+	if (before != INGEST_FLOWING &&
+	    ingest_pressure(d->in, NULL, NULL) == INGEST_FLOWING)
+		stream_resume(d->st);
+}
+
 /* Wait for a running checkpoint child and take its result. */
 static void
 daemon_checkpoint_wait(struct daemon *d, bool block)
 {
 	pid_t pid = ingest_checkpoint_child(d->in), got;
+	enum ingest_pressure before = ingest_pressure(d->in, NULL, NULL);
+	struct timespec t1;
+	uint64_t took;
 	int status;
 
 	if (pid == 0)
@@ -229,15 +241,21 @@ daemon_checkpoint_wait(struct daemon *d, bool block)
 	while (got == -1 && errno == EINTR);
 	if (got == 0)
 		return;
-	if (got == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (!ingest_checkpoint_done(d->in, got == -1 ? -1 : status)) {
 		/* The child logged why; nothing is acknowledged. */
 		metrics.checkpoint_failures++;
-		ingest_checkpoint_done(d->in, false);
-		log_errorx("checkpoint: writer %ld failed", (long)pid);
+		/* Backpressure, if it begins, is logged instead. */
+		if (ingest_pressure(d->in, NULL, NULL) == INGEST_FLOWING)
+			log_errorx("checkpoint: writer %ld failed", (long)pid);
+		/* A retry rests as after a checkpoint that took as long. */
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		took = (uint64_t)((t1.tv_sec - d->checkpoint_started.tv_sec) *
+		    1000000000 + (t1.tv_nsec - d->checkpoint_started.tv_nsec));
+		d->checkpoint_next_ns = stall_now() + CHECKPOINT_REST * took;
 		return;
 	}
-	ingest_checkpoint_done(d->in, true);
 	daemon_checkpoint_ok(d, &d->checkpoint_started);
+	daemon_unblocked(d, before);
 }
 
 /* Checkpoint now, in this process (stop, API); 0 or -1 with *cause. */
@@ -246,6 +264,7 @@ daemon_checkpoint_now(void *arg, char **cause)
 {
 	struct daemon *d = arg;
 	struct timespec t0;
+	enum ingest_pressure before;
 
 	daemon_checkpoint_wait(d, true);
 	daemon_settle(d);
@@ -254,6 +273,7 @@ daemon_checkpoint_now(void *arg, char **cause)
 		return 0;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	before = ingest_pressure(d->in, NULL, NULL);
 	if (ingest_checkpoint(d->in, cause) == -1) {
 		/* Nothing is acknowledged: the entries stay pending. */
 		metrics.checkpoint_failures++;
@@ -261,6 +281,7 @@ daemon_checkpoint_now(void *arg, char **cause)
 		return -1;
 	}
 	daemon_checkpoint_ok(d, &t0);
+	daemon_unblocked(d, before);
 	return 0;
 }
 
@@ -278,6 +299,9 @@ daemon_checkpoint(struct daemon *d)
 		return;
 	/* Not half way through a fit: after it (daemon_resume_cb). */
 	if (ingest_busy(d->in))
+		return;
+	/* The records first: daemon_retry writes them. */
+	if (ingest_pressure(d->in, NULL, NULL) == INGEST_RECORDS_BLOCKED)
 		return;
 	if (ingest_dirty(d->in) == 0) {
 		stream_ack(d->st);
@@ -301,6 +325,31 @@ daemon_checkpoint(struct daemon *d)
 	if (metrics.checkpoint_fork_ns > metrics.checkpoint_fork_max_ns)
 		metrics.checkpoint_fork_max_ns = metrics.checkpoint_fork_ns;
 	stall_step("the checkpoint fork", &fork_mark);
+}
+
+/*
+ * Under backpressure, once a tick: write what failed again (the records,
+ * or a whole checkpoint, which rests like any other), and read on once
+ * it is written. A failure is not logged again.
+ */
+static void
+daemon_retry(struct daemon *d)
+{
+	switch (ingest_pressure(d->in, NULL, NULL)) {
+	case INGEST_FLOWING:
+		break;
+	case INGEST_RECORDS_BLOCKED:
+		if (ingest_retry(d->in) == 0) {
+			daemon_unblocked(d, INGEST_RECORDS_BLOCKED);
+			if (ingest_dirty(d->in) >=
+			    (uint64_t)d->conf->checkpoint_events)
+				daemon_checkpoint(d);
+		}
+		break;
+	case INGEST_CHECKPOINT_BLOCKED:
+		daemon_checkpoint(d);	/* SIGCHLD brings the result */
+		break;
+	}
 }
 
 static void
@@ -373,6 +422,7 @@ tick_timer_cb(evutil_socket_t fd, short events, void *arg)
 	if (d->stopping)
 		return;
 	stall_start(&t0);
+	daemon_retry(d);
 	ingest_tick(d->in, (int64_t)time(NULL), stream_idle(d->st));
 	stall_step("the minute tick", &t0);
 	if (d->exit_on_idle && stream_state(d->st) == STREAM_READING &&

@@ -206,6 +206,9 @@ metrics_render_state(struct buf *out, const struct ingest *in)
 	    "Longest time spent starting a checkpoint child.");
 	metrics_printf(out, "stabild_checkpoint_fork_max_seconds %.6f\n",
 	    (double)metrics.checkpoint_fork_max_ns / 1e9);
+	metrics_gauge(out, "stabild_backpressure",
+	    "1 while reading waits for a write that failed (disk full).",
+	    true, ingest_pressure(in, NULL, NULL) != INGEST_FLOWING);
 
 	metrics_gauge(out, "stabild_series",
 	    "Series counted (office and national).", true,

@@ -1,8 +1,11 @@
 /*
  * The monitor's section of the checkpoint: models, reference windows,
- * every series' state, CUSUMs and weekly history, and the alert store.
+ * every series' state, CUSUMs and weekly history, and the alert store,
+ * field by field. Each version adds to the last; the loader reads them all.
  */
+#include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "buf.h"
 #include "decision.h"
@@ -11,7 +14,252 @@
 #include "monitor_int.h"
 #include "xmalloc.h"
 
-#define MON_SAVE_VERSION	2
+/*
+ * 1: the first. 2: replay state, thresholds, adjusted variances.
+ * 3: alerts field by field (1 and 2 stored struct alert as raw bytes).
+ */
+#define MON_SAVE_VERSION	3
+
+/*
+ * struct alert as versions 1 and 2 stored it: its bytes on x86-64, as
+ * the compiler laid it out then. Frozen here, so that a field added to
+ * struct alert does not change how those checkpoints are read.
+ */
+struct mon_alert_raw {
+	char		id[128];
+	uint32_t	status;
+	uint32_t	classification;
+	uint32_t	scope;
+	uint32_t	direction;
+	char		office[72];
+	char		benefit[72];
+	char		kind[72];
+	int64_t		detected_at;
+	int64_t		raised_at;
+	char		onset[16];
+	double		baseline_rate;
+	double		current_rate;
+	double		expected_rate;
+	double		odds_ratio;
+	char		method[72];
+	char		explanations[8][72];
+	int32_t		nexplanations;
+	uint8_t		historical;
+	uint32_t	seq;
+	int64_t		updated_at;
+	int64_t		resolved_at;
+	double		odds_ratio_lo;
+	double		odds_ratio_hi;
+	double		case_mix_part;
+	double		practice_part;
+	uint64_t	decisions;
+	char		context[8][72];
+	int32_t		ncontext;
+	struct {
+		char	name[72];
+		double	share;
+		double	odds_ratio;
+		double	excess;
+	}		strata[3];
+	int32_t		nstrata;
+	char		note[128];
+};
+#define MON_ALERT_RAW_SIZE	2152
+_Static_assert(sizeof(struct mon_alert_raw) == MON_ALERT_RAW_SIZE,
+    "the layout of versions 1 and 2 has changed");
+
+/* A fixed-size string field: NUL-terminated within it, or -1. */
+static int
+mon_raw_str(char *dst, size_t dstsize, const char *src, size_t srcsize)
+{
+	size_t len = strnlen(src, srcsize);
+
+	if (len == srcsize || len >= dstsize)
+		return -1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+	return 0;
+}
+
+/* One alert as versions 1 and 2 stored it; -1 when it is damaged. */
+static int
+mon_load_alert_raw(struct buf_reader *r, struct alert *a)
+{
+	struct mon_alert_raw raw;
+	int i, bad = 0;
+
+	if (buf_get(r, &raw, sizeof raw) == -1)
+		return -1;
+	if (raw.status > ALERT_RESOLVED ||
+	    raw.classification > ALERT_EXPLAINED ||
+	    raw.scope > ALERT_NATIONAL || raw.direction > ALERT_DOWN ||
+	    raw.historical > 1 ||
+	    raw.nexplanations < 0 ||
+	    raw.nexplanations > ALERT_MAX_EXPLANATIONS ||
+	    raw.ncontext < 0 || raw.ncontext > ALERT_MAX_EXPLANATIONS ||
+	    raw.nstrata < 0 || raw.nstrata > ALERT_MAX_STRATA)
+		return -1;
+	bad |= mon_raw_str(a->id, sizeof a->id, raw.id, sizeof raw.id);
+	a->status = (enum alert_status)raw.status;
+	a->classification = (enum alert_classification)raw.classification;
+	a->scope = (enum alert_scope)raw.scope;
+	a->direction = (enum alert_direction)raw.direction;
+	bad |= mon_raw_str(a->office, sizeof a->office, raw.office,
+	    sizeof raw.office);
+	bad |= mon_raw_str(a->benefit, sizeof a->benefit, raw.benefit,
+	    sizeof raw.benefit);
+	bad |= mon_raw_str(a->kind, sizeof a->kind, raw.kind, sizeof raw.kind);
+	a->detected_at = raw.detected_at;
+	a->raised_at = raw.raised_at;
+	bad |= mon_raw_str(a->onset, sizeof a->onset, raw.onset,
+	    sizeof raw.onset);
+	a->baseline_rate = raw.baseline_rate;
+	a->current_rate = raw.current_rate;
+	a->expected_rate = raw.expected_rate;
+	a->odds_ratio = raw.odds_ratio;
+	bad |= mon_raw_str(a->method, sizeof a->method, raw.method,
+	    sizeof raw.method);
+	a->nexplanations = raw.nexplanations;
+	for (i = 0; i < raw.nexplanations; i++)
+		bad |= mon_raw_str(a->explanations[i],
+		    sizeof a->explanations[i], raw.explanations[i],
+		    sizeof raw.explanations[i]);
+	a->historical = raw.historical != 0;
+	a->seq = raw.seq;
+	a->updated_at = raw.updated_at;
+	a->resolved_at = raw.resolved_at;
+	a->odds_ratio_lo = raw.odds_ratio_lo;
+	a->odds_ratio_hi = raw.odds_ratio_hi;
+	a->case_mix_part = raw.case_mix_part;
+	a->practice_part = raw.practice_part;
+	a->decisions = raw.decisions;
+	a->ncontext = raw.ncontext;
+	for (i = 0; i < raw.ncontext; i++)
+		bad |= mon_raw_str(a->context[i], sizeof a->context[i],
+		    raw.context[i], sizeof raw.context[i]);
+	a->nstrata = raw.nstrata;
+	for (i = 0; i < raw.nstrata; i++) {
+		bad |= mon_raw_str(a->strata[i].name, sizeof a->strata[i].name,
+		    raw.strata[i].name, sizeof raw.strata[i].name);
+		a->strata[i].share = raw.strata[i].share;
+		a->strata[i].odds_ratio = raw.strata[i].odds_ratio;
+		a->strata[i].excess = raw.strata[i].excess;
+	}
+	bad |= mon_raw_str(a->note, sizeof a->note, raw.note, sizeof raw.note);
+	return bad ? -1 : 0;
+}
+
+/* One alert, field by field (version 3). */
+static void
+mon_save_alert(const struct alert *a, struct buf *b)
+{
+	int i;
+
+	buf_put_str(b, a->id);
+	buf_put_u8(b, (uint8_t)a->status);
+	buf_put_u8(b, (uint8_t)a->classification);
+	buf_put_u8(b, (uint8_t)a->scope);
+	buf_put_u8(b, (uint8_t)a->direction);
+	buf_put_str(b, a->office);
+	buf_put_str(b, a->benefit);
+	buf_put_str(b, a->kind);
+	buf_put_i64(b, a->detected_at);
+	buf_put_i64(b, a->raised_at);
+	buf_put_str(b, a->onset);
+	buf_put_double(b, a->baseline_rate);
+	buf_put_double(b, a->current_rate);
+	buf_put_double(b, a->expected_rate);
+	buf_put_double(b, a->odds_ratio);
+	buf_put_str(b, a->method);
+	buf_put_u8(b, (uint8_t)a->nexplanations);
+	for (i = 0; i < a->nexplanations; i++)
+		buf_put_str(b, a->explanations[i]);
+	buf_put_u8(b, a->historical);
+	buf_put_u32(b, a->seq);
+	buf_put_i64(b, a->updated_at);
+	buf_put_i64(b, a->resolved_at);
+	buf_put_double(b, a->odds_ratio_lo);
+	buf_put_double(b, a->odds_ratio_hi);
+	buf_put_double(b, a->case_mix_part);
+	buf_put_double(b, a->practice_part);
+	buf_put_u64(b, a->decisions);
+	buf_put_u8(b, (uint8_t)a->ncontext);
+	for (i = 0; i < a->ncontext; i++)
+		buf_put_str(b, a->context[i]);
+	buf_put_u8(b, (uint8_t)a->nstrata);
+	for (i = 0; i < a->nstrata; i++) {
+		buf_put_str(b, a->strata[i].name);
+		buf_put_double(b, a->strata[i].share);
+		buf_put_double(b, a->strata[i].odds_ratio);
+		buf_put_double(b, a->strata[i].excess);
+	}
+	buf_put_str(b, a->note);
+}
+
+/* What mon_save_alert wrote; -1 when it is short or out of range. */
+static int
+mon_load_alert(struct buf_reader *r, struct alert *a)
+{
+	uint8_t status, classification, scope, direction, n, historical;
+	int i;
+
+	buf_get_str(r, a->id, sizeof a->id);
+	buf_get_u8(r, &status);
+	buf_get_u8(r, &classification);
+	buf_get_u8(r, &scope);
+	buf_get_u8(r, &direction);
+	if (r->bad || status > ALERT_RESOLVED ||
+	    classification > ALERT_EXPLAINED || scope > ALERT_NATIONAL ||
+	    direction > ALERT_DOWN)
+		return -1;
+	a->status = (enum alert_status)status;
+	a->classification = (enum alert_classification)classification;
+	a->scope = (enum alert_scope)scope;
+	a->direction = (enum alert_direction)direction;
+	buf_get_str(r, a->office, sizeof a->office);
+	buf_get_str(r, a->benefit, sizeof a->benefit);
+	buf_get_str(r, a->kind, sizeof a->kind);
+	buf_get_i64(r, &a->detected_at);
+	buf_get_i64(r, &a->raised_at);
+	buf_get_str(r, a->onset, sizeof a->onset);
+	buf_get_double(r, &a->baseline_rate);
+	buf_get_double(r, &a->current_rate);
+	buf_get_double(r, &a->expected_rate);
+	buf_get_double(r, &a->odds_ratio);
+	buf_get_str(r, a->method, sizeof a->method);
+	if (buf_get_u8(r, &n) == -1 || n > ALERT_MAX_EXPLANATIONS)
+		return -1;
+	a->nexplanations = n;
+	for (i = 0; i < n; i++)
+		buf_get_str(r, a->explanations[i], sizeof a->explanations[i]);
+	if (buf_get_u8(r, &historical) == -1 || historical > 1)
+		return -1;
+	a->historical = historical != 0;
+	buf_get_u32(r, &a->seq);
+	buf_get_i64(r, &a->updated_at);
+	buf_get_i64(r, &a->resolved_at);
+	buf_get_double(r, &a->odds_ratio_lo);
+	buf_get_double(r, &a->odds_ratio_hi);
+	buf_get_double(r, &a->case_mix_part);
+	buf_get_double(r, &a->practice_part);
+	buf_get_u64(r, &a->decisions);
+	if (buf_get_u8(r, &n) == -1 || n > ALERT_MAX_EXPLANATIONS)
+		return -1;
+	a->ncontext = n;
+	for (i = 0; i < n; i++)
+		buf_get_str(r, a->context[i], sizeof a->context[i]);
+	if (buf_get_u8(r, &n) == -1 || n > ALERT_MAX_STRATA)
+		return -1;
+	a->nstrata = n;
+	for (i = 0; i < n; i++) {
+		buf_get_str(r, a->strata[i].name, sizeof a->strata[i].name);
+		buf_get_double(r, &a->strata[i].share);
+		buf_get_double(r, &a->strata[i].odds_ratio);
+		buf_get_double(r, &a->strata[i].excess);
+	}
+	buf_get_str(r, a->note, sizeof a->note);
+	return r->bad ? -1 : 0;
+}
 
 void
 mon_save(void *arg, struct buf *b)
@@ -97,8 +345,7 @@ mon_save(void *arg, struct buf *b)
 	for (i = 0; i < mon->nalerts; i++) {
 		struct mon_alert *ma = &mon->alerts[i];
 
-		/* Plain data with fixed-size strings: stored as bytes. */
-		buf_put(b, &ma->a, sizeof ma->a);
+		mon_save_alert(&ma->a, b);
 		buf_put_u32(b, (uint32_t)ma->series);
 		buf_put_u32(b, (uint32_t)ma->onset_week);
 		buf_put_u32(b, (uint32_t)ma->onset_day);
@@ -248,8 +495,9 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 	for (i = 0; i < (int)na && !r->bad; i++) {
 		struct mon_alert *ma = mon_alert_new(mon);
 
-		buf_get(r, &ma->a, sizeof ma->a);
-		ma->a.id[sizeof ma->a.id - 1] = '\0';
+		if ((version >= 3 ? mon_load_alert(r, &ma->a) :
+		    mon_load_alert_raw(r, &ma->a)) == -1)
+			break;
 		buf_get_u32(r, &u32);
 		ma->series = (int)u32;
 		buf_get_u32(r, &u32);

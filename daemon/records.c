@@ -419,43 +419,59 @@ records_flush(struct records *r)
 		r->written += (uint64_t)n;
 	}
 	r->len = 0;
+	if (r->failing && r->lost == 0) {
+		log_info("records: %s: writing again", r->path);
+		r->failing = false;
+	}
 	return 0;
 }
 
-void
+int
 records_append(struct records *r, const struct record *rec)
 {
+	int ret = 0, saved;
+
 	if (r->len + RECORD_SIZE > r->cap && records_flush(r) == -1) {
 		/*
-		 * Keep what cannot be written yet, up to a cap; past it the
+		 * Keep what cannot be written yet, up to a cap; the caller
+		 * stops taking entries, so the cap is a guard. Past it the
 		 * record is dropped and records_sync fails from then on, so
 		 * no checkpoint claims it.
 		 */
+		saved = errno;
 		if (r->cap >= RECORDS_BUF_MAX) {
 			if (r->lost++ == 0)
 				log_errorx("records: %s: buffer full, records "
 				    "lost; checkpoints stop until restart",
 				    r->path);
-			return;
+			errno = saved;
+			return -1;
 		}
 		r->cap *= 2;
 		r->buf = xreallocarray(r->buf, r->cap, 1);
+		errno = saved;
+		ret = -1;
 	}
 	record_pack(rec, r->buf + r->len);
 	r->len += RECORD_SIZE;
 	if (rec->day > r->segs[r->nsegs - 1].last_day)
 		r->segs[r->nsegs - 1].last_day = rec->day;
+	return ret;
 }
 
 /* fdatasync fd; false after logging once. */
 static bool
 records_fdatasync(struct records *r, int fd, const char *what)
 {
+	int saved;
+
 	if (fdatasync(fd) == 0)
 		return true;
+	saved = errno;
 	if (!r->failing)
 		log_warn("records: fdatasync %s", what);
 	r->failing = true;
+	errno = saved;
 	return false;
 }
 

@@ -58,9 +58,13 @@ struct records;
 struct records *records_open(const char *dir, struct buf_reader *index,
     uint64_t legacy_len, char **cause);
 void records_close(struct records *r);
-/* Buffered append to the last segment. */
-void records_append(struct records *r, const struct record *rec);
-/* Write buffered records to the file, without syncing. 0 or -1. */
+/*
+ * Buffered append to the last segment. -1 (and errno) when the buffer
+ * was full and could not be written: the record waits in memory (up to a
+ * cap) for a records_flush that succeeds; take no more until then.
+ */
+int records_append(struct records *r, const struct record *rec);
+/* Write buffered records to the file, without syncing. 0 or -1 (errno). */
 int records_flush(struct records *r);
 /*
  * Write out and fdatasync the last segment, the segments rotated since
@@ -70,7 +74,11 @@ int records_flush(struct records *r);
 int records_sync(struct records *r, uint64_t *len);
 /* Bytes appended to the last segment, buffered ones included. */
 uint64_t records_length(const struct records *r);
-/* The segment index for the checkpoint; right after records_sync. */
+/*
+ * The segment index for the checkpoint; right after records_sync. Its
+ * layout is RECORDS_INDEX_VERSION, which the checkpoint stores before it.
+ */
+#define RECORDS_INDEX_VERSION	1
 void records_save(const struct records *r, struct buf *b);
 /*
  * Start a new segment (nothing happens while the last one is empty).

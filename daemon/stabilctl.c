@@ -985,6 +985,14 @@ ctl_status(struct ctl *ctl, struct ctl_args *a)
 		ctl_status_row(&t, "next attempt", st, "stream.retry_at");
 	} else
 		ctl_table_value(&t, ctl_at(st, "stream.state"), 0);
+	/* Only while reading waits for a write that failed (disk full). */
+	if (ctl_str(st, "backpressure.reason") != NULL) {
+		ctl_table_add(&t, "backpressure");
+		ctl_table_addf(&t, "%s, since %s",
+		    ctl_str(st, "backpressure.reason"),
+		    ctl_str(st, "backpressure.since") != NULL ?
+		    ctl_str(st, "backpressure.since") : "?");
+	}
 	ctl_status_row(&t, "stream key", st, "stream.key");
 	ctl_status_row(&t, "group", st, "stream.group");
 	ctl_status_row(&t, "consumer", st, "stream.consumer");

@@ -634,7 +634,8 @@ static void stream_entry(struct stream *, const redisReply *, bool, int64_t);
 
 /*
  * Hand entries[*next..] to ingest while it takes them: a model fit or an
- * alert's strata make it busy, and the rest waits for stream_resume.
+ * alert's strata make it busy, a write that fails puts it under
+ * backpressure, and the rest waits for stream_resume.
  * True when the batch is done (or dropped with the link).
  */
 static bool
@@ -653,7 +654,7 @@ stream_feed(struct stream *st, const redisReply *entries, size_t *next,
 		 */
 		if (st->ac == NULL)
 			break;
-		if (ingest_busy(st->in)) {
+		if (ingest_waits(st->in)) {
 			all = false;
 			break;
 		}
@@ -674,11 +675,11 @@ stream_batch_done(struct stream *st)
 		st->checkpoint_cb(st->checkpoint_arg);
 }
 
-/* Reads wait while entries wait or ingest is busy. */
+/* Reads wait while entries wait or ingest is busy or blocked. */
 static bool
 stream_holding(const struct stream *st)
 {
-	return st->held != NULL || ingest_busy(st->in);
+	return st->held != NULL || ingest_waits(st->in);
 }
 
 void
@@ -700,7 +701,7 @@ stream_resume(struct stream *st)
 		free(b);
 		stream_batch_done(st);
 	}
-	if (!ingest_busy(st->in) && !st->reading && st->ac != NULL)
+	if (!ingest_waits(st->in) && !st->reading && st->ac != NULL)
 		stream_read(st);
 }
 

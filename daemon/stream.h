@@ -33,8 +33,8 @@ struct stream *stream_create(struct event_base *base, const struct conf *c,
 void stream_free(struct stream *st);
 void stream_start(struct stream *st);
 /*
- * Ingest is no longer busy (detector.h busy): hand it the entries that
- * waited, then read on.
+ * Ingest no longer waits (detector.h busy, or backpressure lifted): hand
+ * it the entries that waited, then read on.
  */
 void stream_resume(struct stream *st);
 /* Stop reading; pending replies are ignored. */

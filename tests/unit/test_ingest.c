@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -526,14 +529,14 @@ test_checkpoint_round_trip(void **state)
 	assert_int_equal(r, INGEST_DUPLICATE);
 }
 
-/* Wait for the checkpoint child; true when it succeeded. */
-static bool
+/* Wait for the checkpoint child; its wait status. */
+static int
 reap(pid_t pid)
 {
 	int status;
 
 	assert_int_equal(waitpid(pid, &status, 0), pid);
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	return status;
 }
 
 static void
@@ -542,6 +545,8 @@ test_forked_checkpoint(void **state)
 	struct fixture *f = *state;
 	struct ingest *again;
 	char *cause = NULL, path[128];
+	const char *why;
+	int64_t since;
 	pid_t pid;
 	int i;
 	char id[32];
@@ -563,7 +568,7 @@ test_forked_checkpoint(void **state)
 	assert_int_equal(ingest_checkpoint(f->in, &cause), -1);
 	free(cause);
 	cause = NULL;
-	ingest_checkpoint_done(f->in, reap(pid));
+	assert_true(ingest_checkpoint_done(f->in, reap(pid)));
 	assert_int_equal(ingest_checkpoint_child(f->in), 0);
 	assert_int_equal(ingest_checkpointed(f->in)->seq, 20);
 	assert_int_equal(ingest_dirty(f->in), 1);
@@ -580,11 +585,83 @@ test_forked_checkpoint(void **state)
 	assert_int_equal(mkdir(path, 0700), 0);	/* rename onto it fails */
 	pid = ingest_checkpoint_start(f->in, &cause);
 	assert_true(pid > 0);
-	assert_false(reap(pid));
-	ingest_checkpoint_done(f->in, false);
+	assert_false(ingest_checkpoint_done(f->in, reap(pid)));
 	assert_int_equal(ingest_checkpointed(f->in)->seq, 20);
 	assert_int_equal(ingest_dirty(f->in), 1);
+
+	/* ... and holds the stream back, saying why, until one succeeds. */
+	assert_int_equal(ingest_pressure(f->in, &why, &since),
+	    INGEST_CHECKPOINT_BLOCKED);
+	assert_non_null(strstr(why, strerror(EISDIR)));
+	assert_true(since > 0);
+	assert_true(ingest_waits(f->in));
+	assert_false(ingest_busy(f->in));
+	assert_int_equal(ingest_retry(f->in), -1);
+	pid = ingest_checkpoint_start(f->in, &cause);
+	assert_true(pid > 0);
+	assert_false(ingest_checkpoint_done(f->in, reap(pid)));
+	assert_true(ingest_waits(f->in));
 	rmdir(path);
+	pid = ingest_checkpoint_start(f->in, &cause);
+	assert_true(pid > 0);
+	assert_true(ingest_checkpoint_done(f->in, reap(pid)));
+	assert_int_equal(ingest_pressure(f->in, &why, &since), INGEST_FLOWING);
+	assert_null(why);
+	assert_false(ingest_waits(f->in));
+	assert_int_equal(ingest_checkpointed(f->in)->seq, 21);
+}
+
+/*
+ * Records that cannot be written (a file size limit stands in for a full
+ * disk) stop ingest taking entries; nothing counted is lost, and once
+ * they can be written, the checkpoint holds every record exactly once.
+ */
+static void
+test_records_backpressure(void **state)
+{
+	struct fixture *f = *state;
+	struct ingest *again;
+	struct rlimit old, lim;
+	char *cause = NULL, id[32];
+	const char *why;
+	int64_t since;
+	int i, n = 0;
+
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	lim = old;
+	lim.rlim_cur = 64 * 1024;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	/* The first 64 KiB buffer fits, the second does not. */
+	for (i = 0; i < 3 * 4096 && !ingest_waits(f->in); i++) {
+		snprintf(id, sizeof id, "bp%d", i);
+		assert_int_equal(feed_decision(f, id, "K001", "granted",
+		    T0 + i), INGEST_COUNTED);
+		n++;
+	}
+	assert_int_equal(n, 2 * 4096 + 1);
+	assert_int_equal(ingest_pressure(f->in, &why, &since),
+	    INGEST_RECORDS_BLOCKED);
+	assert_non_null(strstr(why, strerror(EFBIG)));
+	assert_true(ingest_waits(f->in));
+	/* Still blocked: the retry fails, a checkpoint is refused. */
+	assert_int_equal(ingest_retry(f->in), -1);
+	assert_int_equal(ingest_checkpoint_start(f->in, &cause), -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(ingest_counters(f->in)->counted, (uint64_t)n);
+
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(ingest_retry(f->in), 0);
+	assert_false(ingest_waits(f->in));
+	assert_int_equal(ingest_checkpoint(f->in, &cause), 0);
+	assert_int_equal(records_size(f->dir), (off_t)n * RECORD_SIZE);
+
+	again = ingest_create(&f->conf, NULL);
+	assert_int_equal(ingest_open(again, &cause), 0);
+	assert_int_equal(ingest_counters(again)->counted, (uint64_t)n);
+	ingest_free(again);
 }
 
 static void
@@ -663,6 +740,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forked_checkpoint, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_records_backpressure,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_benefit_list_change,
 		    setup, teardown),
 		cmocka_unit_test(test_stream_ids),

@@ -1,0 +1,680 @@
+/*
+ * The checkpoint's format across versions: a state written in the
+ * previous format (tests/data/checkpoint-v1: file format 1, the monitor's
+ * section 2 with its alerts as raw bytes) loads with every count and every
+ * alert field; the current format writes field by field and reads back the
+ * same; damaged and truncated files and sections are refused with a
+ * reason, never a crash.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "buf.h"
+#include "checkpoint.h"
+#include "conf.h"
+#include "explain.h"
+#include "ingest.h"
+#include "monitor.h"
+#include "monitor_int.h"
+#include "period.h"
+#include "xmalloc.h"
+
+#define FIXTURE		"tests/data/checkpoint-v1"
+#define T0		1680476400	/* Monday 2023-04-03, 01:00 local */
+#define TAG_STATE	CP_TAG('I', 'N', 'G', 'S')
+#define TAG_RECORDS	CP_TAG('R', 'S', 'E', 'G')
+#define TAG_DETECTOR	CP_TAG('D', 'E', 'T', 'E')
+
+/* A daemon's state objects over one state directory. */
+struct state {
+	char			 dir[64];
+	struct conf		 conf;
+	struct explain_registry	*reg;
+	struct monitor		*mon;
+	struct ingest		*in;
+};
+
+static int
+state_records_cb(void *arg, struct records_view *v)
+{
+	struct state *st = arg;
+
+	return ingest_records_view(st->in, v);
+}
+
+/* The configuration the fixture was written with. */
+static void
+state_init(struct state *st)
+{
+	char *cause = NULL;
+
+	memset(st, 0, sizeof *st);
+	period_init();
+	strcpy(st->dir, "/tmp/stabild-test-format-XXXXXX");
+	assert_non_null(mkdtemp(st->dir));
+	conf_default(&st->conf);
+	free(st->conf.state_dir);
+	st->conf.state_dir = xstrdup(st->dir);
+	st->conf.dedup_window = 100;
+	st->conf.max_offices = 4;
+	st->reg = explain_create();
+	assert_int_equal(explain_setup(st->reg, &st->conf, st->dir, &cause), 0);
+}
+
+/* Monitor and ingest over the directory; ingest_open's result. */
+static int
+state_open(struct state *st, char **cause)
+{
+	st->mon = monitor_create(&st->conf, st->reg, state_records_cb, st,
+	    NULL);
+	st->in = ingest_create(&st->conf, monitor_detector(st->mon));
+	return ingest_open(st->in, cause);
+}
+
+static void
+state_close(struct state *st)
+{
+	ingest_free(st->in);
+	monitor_free(st->mon);
+	st->in = NULL;
+	st->mon = NULL;
+}
+
+static void
+state_free(struct state *st)
+{
+	struct dirent *de;
+	char path[512];
+	DIR *d;
+
+	state_close(st);
+	explain_free(st->reg);
+	conf_free(&st->conf);
+	if ((d = opendir(st->dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof path, "%s/%s", st->dir,
+			    de->d_name);
+			unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(st->dir);
+}
+
+static void
+copy_file(const char *from, const char *to)
+{
+	char buf[8192];
+	size_t n;
+	FILE *in, *out;
+
+	assert_non_null(in = fopen(from, "rb"));
+	assert_non_null(out = fopen(to, "wb"));
+	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+}
+
+static void
+state_copy_fixture(struct state *st)
+{
+	char path[512];
+
+	snprintf(path, sizeof path, "%s/checkpoint", st->dir);
+	copy_file(FIXTURE "/checkpoint", path);
+	snprintf(path, sizeof path, "%s/records.000001", st->dir);
+	copy_file(FIXTURE "/records.000001", path);
+}
+
+static unsigned char *
+read_all(const char *path, size_t *len)
+{
+	unsigned char *data;
+	FILE *f;
+	long n;
+
+	assert_non_null(f = fopen(path, "rb"));
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n >= 0);
+	rewind(f);
+	data = xmalloc((size_t)n + 1);
+	assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return data;
+}
+
+static void
+write_all(const char *path, const void *data, size_t len)
+{
+	FILE *f;
+
+	assert_non_null(f = fopen(path, "wb"));
+	if (len > 0)
+		assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * A checkpoint file by hand, in any format number: magic, version,
+ * sections (tag, length, data), SHA-256 of all that.
+ */
+static void
+container_write(const char *path, uint32_t version,
+    const struct checkpoint *cp)
+{
+	unsigned char hash[EVP_MAX_MD_SIZE];
+	unsigned int hashlen = 0;
+	struct buf b;
+	int i;
+
+	buf_init(&b);
+	buf_put(&b, "STABILCP", 8);
+	buf_put_u32(&b, version);
+	buf_put_u32(&b, (uint32_t)cp->nsections);
+	for (i = 0; i < cp->nsections; i++) {
+		buf_put_u32(&b, cp->sections[i].tag);
+		buf_put_u64(&b, cp->sections[i].data.len);
+		buf_put(&b, cp->sections[i].data.data,
+		    cp->sections[i].data.len);
+	}
+	assert_int_equal(EVP_Digest(b.data, b.len, hash, &hashlen,
+	    EVP_sha256(), NULL), 1);
+	buf_put(&b, hash, hashlen);
+	write_all(path, b.data, b.len);
+	buf_free(&b);
+}
+
+/* A copy of cp with section tag's data replaced by data[0..len). */
+static void
+replace_section(const struct checkpoint *cp, struct checkpoint *out,
+    uint32_t tag, const void *data, size_t len)
+{
+	int i;
+
+	checkpoint_init(out);
+	for (i = 0; i < cp->nsections; i++) {
+		if (cp->sections[i].tag == tag)
+			buf_put(checkpoint_add(out, tag), data, len);
+		else
+			buf_put(checkpoint_add(out, cp->sections[i].tag),
+			    cp->sections[i].data.data,
+			    cp->sections[i].data.len);
+	}
+}
+
+/* The two alerts the fixture's writer stored, as it set them. */
+static void
+fixture_alert(int i, struct mon_alert *ma)
+{
+	struct alert *a = &ma->a;
+
+	memset(ma, 0, sizeof *ma);
+	if (i == 0) {
+		strcpy(a->id, "K001-sjukpenning-first-2023-W14");
+		a->status = ALERT_RESOLVED;
+		a->classification = ALERT_EXPLAINED;
+		a->scope = ALERT_OFFICE;
+		a->direction = ALERT_DOWN;
+		strcpy(a->office, "K001");
+		strcpy(a->benefit, "sjukpenning");
+		strcpy(a->kind, "first");
+		a->detected_at = T0 + 7200;
+		a->raised_at = 1700000123;
+		strcpy(a->onset, "2023-W14");
+		a->baseline_rate = 0.125;
+		a->current_rate = 0.25;
+		a->expected_rate = 0.1875;
+		a->odds_ratio = 2.5;
+		strcpy(a->method, "cusum");
+		strcpy(a->explanations[0], "reform-2023");
+		strcpy(a->explanations[1], "staffing");
+		a->nexplanations = 2;
+		a->historical = true;
+		a->seq = 3;
+		a->updated_at = T0 + 9000;
+		a->resolved_at = T0 + 86400;
+		a->odds_ratio_lo = 1.5;
+		a->odds_ratio_hi = 4.0;
+		a->case_mix_part = 0.0625;
+		a->practice_part = 0.0625;
+		a->decisions = 4321;
+		strcpy(a->context[0], "holiday");
+		a->ncontext = 1;
+		strcpy(a->strata[0].name, "diagnosis=F");
+		a->strata[0].share = 0.75;
+		a->strata[0].odds_ratio = 3.0;
+		a->strata[0].excess = 12.5;
+		strcpy(a->strata[1].name, "age=30-39");
+		a->strata[1].share = 0.25;
+		a->strata[1].odds_ratio = 1.75;
+		a->strata[1].excess = 4.25;
+		a->nstrata = 2;
+		strcpy(a->note, "rebaselined by hand");
+		ma->series = 1;
+		ma->onset_week = 202314;
+		ma->onset_day = 19450;
+		ma->alarm_week = 202315;
+		return;
+	}
+	strcpy(a->id, "national-sjukpenning-first-2023-W14-up");
+	a->status = ALERT_FIRING;
+	a->classification = ALERT_UNEXPLAINED;
+	a->scope = ALERT_NATIONAL;
+	a->direction = ALERT_UP;
+	strcpy(a->benefit, "sjukpenning");
+	strcpy(a->kind, "first");
+	a->detected_at = T0 + 3600;
+	a->raised_at = 1700000999;
+	strcpy(a->onset, "2023-W14");
+	a->baseline_rate = 0.1;
+	a->current_rate = 0.3;
+	a->expected_rate = 0.1;
+	a->odds_ratio = 3.857;
+	strcpy(a->method, "shewhart");
+	a->seq = 1;
+	a->updated_at = T0 + 3600;
+	a->odds_ratio_lo = 2.0;
+	a->odds_ratio_hi = 7.0;
+	a->decisions = 12;
+	ma->series = 0;
+	ma->onset_week = 202314;
+	ma->onset_day = 19450;
+	ma->alarm_week = 202314;
+}
+
+static void
+assert_alert_equal(const struct mon_alert *want, const struct mon_alert *got)
+{
+	const struct alert *w = &want->a, *g = &got->a;
+	int i;
+
+	assert_string_equal(g->id, w->id);
+	assert_int_equal(g->status, w->status);
+	assert_int_equal(g->classification, w->classification);
+	assert_int_equal(g->scope, w->scope);
+	assert_int_equal(g->direction, w->direction);
+	assert_string_equal(g->office, w->office);
+	assert_string_equal(g->benefit, w->benefit);
+	assert_string_equal(g->kind, w->kind);
+	assert_int_equal(g->detected_at, w->detected_at);
+	assert_int_equal(g->raised_at, w->raised_at);
+	assert_string_equal(g->onset, w->onset);
+	assert_true(g->baseline_rate == w->baseline_rate);
+	assert_true(g->current_rate == w->current_rate);
+	assert_true(g->expected_rate == w->expected_rate);
+	assert_true(g->odds_ratio == w->odds_ratio);
+	assert_string_equal(g->method, w->method);
+	assert_int_equal(g->nexplanations, w->nexplanations);
+	for (i = 0; i < w->nexplanations; i++)
+		assert_string_equal(g->explanations[i], w->explanations[i]);
+	assert_int_equal(g->historical, w->historical);
+	assert_int_equal(g->seq, w->seq);
+	assert_int_equal(g->updated_at, w->updated_at);
+	assert_int_equal(g->resolved_at, w->resolved_at);
+	assert_true(g->odds_ratio_lo == w->odds_ratio_lo);
+	assert_true(g->odds_ratio_hi == w->odds_ratio_hi);
+	assert_true(g->case_mix_part == w->case_mix_part);
+	assert_true(g->practice_part == w->practice_part);
+	assert_int_equal(g->decisions, w->decisions);
+	assert_int_equal(g->ncontext, w->ncontext);
+	for (i = 0; i < w->ncontext; i++)
+		assert_string_equal(g->context[i], w->context[i]);
+	assert_int_equal(g->nstrata, w->nstrata);
+	for (i = 0; i < w->nstrata; i++) {
+		assert_string_equal(g->strata[i].name, w->strata[i].name);
+		assert_true(g->strata[i].share == w->strata[i].share);
+		assert_true(g->strata[i].odds_ratio == w->strata[i].odds_ratio);
+		assert_true(g->strata[i].excess == w->strata[i].excess);
+	}
+	assert_string_equal(g->note, w->note);
+	assert_int_equal(got->series, want->series);
+	assert_int_equal(got->onset_week, want->onset_week);
+	assert_int_equal(got->onset_day, want->onset_day);
+	assert_int_equal(got->alarm_week, want->alarm_week);
+}
+
+/* One office's week of the fixture: n on the merits and rejected. */
+static void
+assert_week(struct state *st, const char *office, uint32_t n,
+    uint32_t rejected)
+{
+	struct series_set *set = (struct series_set *)ingest_series(st->in);
+	const struct series *s;
+	const struct bucket *b;
+	struct period p;
+	int o;
+
+	o = strcmp(office, "national") == 0 ? SERIES_NATIONAL :
+	    series_office_index(set, office, false);
+	assert_true(series_office_valid(set, o) || o == SERIES_NATIONAL);
+	assert_non_null(s = series_get(set, o, 0, DECISION_FIRST));
+	period_of(T0 + 3600, &p);
+	assert_non_null(b = series_week(s, p.week));
+	assert_int_equal(b->n, n);
+	assert_int_equal(b->rejected, rejected);
+}
+
+/* Everything the fixture's writer counted and stored. */
+static void
+assert_fixture_state(struct state *st)
+{
+	const struct ingest_counters *ic = ingest_counters(st->in);
+	struct mon_alert want;
+	int i;
+
+	assert_int_equal(ic->counted, 12);
+	assert_int_equal(ic->by_outcome[OUTCOME_GRANTED], 9);
+	assert_int_equal(ic->by_outcome[OUTCOME_REJECTED], 3);
+	assert_int_equal(ingest_checkpointed(st->in)->ms, 1000);
+	assert_int_equal(ingest_checkpointed(st->in)->seq, 12);
+	assert_int_equal(records_bytes(ingest_records(st->in)),
+	    12 * RECORD_SIZE);
+	assert_week(st, "K001", 8, 2);
+	assert_week(st, "K002", 4, 1);
+	assert_week(st, "national", 12, 3);
+	assert_int_equal(st->mon->nalerts, 2);
+	for (i = 0; i < 2; i++) {
+		fixture_alert(i, &want);
+		assert_alert_equal(&want, &st->mon->alerts[i]);
+	}
+}
+
+static uint32_t
+file_format(const char *path)
+{
+	unsigned char *data;
+	size_t len;
+	uint32_t v;
+
+	data = read_all(path, &len);
+	assert_true(len > 12);
+	v = (uint32_t)data[8] | (uint32_t)data[9] << 8 |
+	    (uint32_t)data[10] << 16 | (uint32_t)data[11] << 24;
+	free(data);
+	return v;
+}
+
+/* The previous format loads; written again, the current one too. */
+static void
+test_previous_format_loads(void **state)
+{
+	struct state st;
+	char *cause = NULL, path[512];
+
+	(void)state;
+	state_init(&st);
+	state_copy_fixture(&st);
+	snprintf(path, sizeof path, "%s/checkpoint", st.dir);
+	assert_int_equal(file_format(path), 1);
+	if (state_open(&st, &cause) == -1)
+		fail_msg("%s", cause);
+	assert_fixture_state(&st);
+
+	/* Saved in the current format, field by field, and read back. */
+	ingest_touch(st.in);
+	assert_int_equal(ingest_checkpoint(st.in, &cause), 0);
+	assert_int_equal(file_format(path), CHECKPOINT_VERSION);
+	state_close(&st);
+	if (state_open(&st, &cause) == -1)
+		fail_msg("%s", cause);
+	assert_fixture_state(&st);
+	state_free(&st);
+}
+
+/* The hand-made container is the real one: it rebuilds the fixture. */
+static void
+test_container_by_hand(void **state)
+{
+	struct checkpoint cp;
+	unsigned char *a, *b;
+	size_t alen, blen;
+	char *cause = NULL, path[512];
+	struct state st;
+
+	(void)state;
+	state_init(&st);
+	checkpoint_init(&cp);
+	assert_int_equal(checkpoint_read(&cp, FIXTURE "/checkpoint", &cause),
+	    1);
+	assert_int_equal(cp.version, 1);
+	snprintf(path, sizeof path, "%s/again", st.dir);
+	container_write(path, 1, &cp);
+	a = read_all(FIXTURE "/checkpoint", &alen);
+	b = read_all(path, &blen);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(a, b, alen);
+	free(a);
+	free(b);
+
+	/* A format from the future is refused, with the reason. */
+	container_write(path, CHECKPOINT_VERSION + 1, &cp);
+	checkpoint_free(&cp);
+	assert_int_equal(checkpoint_read(&cp, path, &cause), -1);
+	assert_non_null(strstr(cause, "unsupported version"));
+	free(cause);
+	checkpoint_free(&cp);
+	state_free(&st);
+}
+
+/* The whole file cut short or with a byte changed: refused. */
+static void
+test_damaged_file(void **state)
+{
+	struct state st;
+	unsigned char *data;
+	size_t len, cuts[8], i;
+	char *cause = NULL, path[512];
+
+	(void)state;
+	data = read_all(FIXTURE "/checkpoint", &len);
+	cuts[0] = 0;
+	cuts[1] = 7;
+	cuts[2] = 12;
+	cuts[3] = 16;
+	cuts[4] = 47;
+	cuts[5] = len / 2;
+	cuts[6] = len - 32;
+	cuts[7] = len - 1;
+	for (i = 0; i < 9; i++) {
+		state_init(&st);
+		state_copy_fixture(&st);
+		snprintf(path, sizeof path, "%s/checkpoint", st.dir);
+		if (i < 8)
+			write_all(path, data, cuts[i]);
+		else {
+			data[len / 3] ^= 0x10;
+			write_all(path, data, len);
+		}
+		assert_int_equal(state_open(&st, &cause), -1);
+		assert_non_null(cause);
+		assert_non_null(strstr(cause, "checkpoint"));
+		free(cause);
+		cause = NULL;
+		state_free(&st);
+	}
+	free(data);
+}
+
+/*
+ * A monitor section cut at every length is refused by its loader: the
+ * previous version's raw alerts and the current field-by-field ones.
+ */
+static void
+test_truncated_monitor_section(void **state)
+{
+	struct checkpoint cp;
+	struct buf_reader r, full;
+	struct state st, cur;
+	struct monitor *mon;
+	const struct detector *det;
+	char *cause = NULL, path[512];
+	size_t len, k;
+	int pass;
+
+	(void)state;
+	state_init(&st);
+	state_init(&cur);
+	/* The current version: the fixture loaded and saved again. */
+	state_copy_fixture(&cur);
+	if (state_open(&cur, &cause) == -1)
+		fail_msg("%s", cause);
+	ingest_touch(cur.in);
+	assert_int_equal(ingest_checkpoint(cur.in, &cause), 0);
+	state_close(&cur);
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 0)
+			snprintf(path, sizeof path, FIXTURE "/checkpoint");
+		else
+			snprintf(path, sizeof path, "%s/checkpoint", cur.dir);
+		checkpoint_init(&cp);
+		assert_int_equal(checkpoint_read(&cp, path, &cause), 1);
+		assert_int_equal(checkpoint_get(&cp, TAG_DETECTOR, &full), 0);
+		len = full.left;
+		/* The whole section loads. */
+		mon = monitor_create(&st.conf, st.reg, NULL, NULL, NULL);
+		det = monitor_detector(mon);
+		assert_int_equal(det->load(det->arg, &full, &cause), 0);
+		assert_int_equal(mon->nalerts, 2);
+		monitor_free(mon);
+		for (k = 0; k < len; k++) {
+			mon = monitor_create(&st.conf, st.reg, NULL, NULL,
+			    NULL);
+			det = monitor_detector(mon);
+			assert_int_equal(checkpoint_get(&cp, TAG_DETECTOR, &r),
+			    0);
+			r.left = k;
+			if (det->load(det->arg, &r, &cause) != -1)
+				fail_msg("version %d: a section of %zu of %zu "
+				    "bytes loaded", pass + 2, k, len);
+			assert_non_null(cause);
+			free(cause);
+			cause = NULL;
+			monitor_free(mon);
+		}
+		checkpoint_free(&cp);
+	}
+	state_free(&cur);
+	state_free(&st);
+}
+
+/*
+ * Sections damaged behind a valid checksum: a cut ingest state, an
+ * unknown section version, an alert out of range; each refused by
+ * ingest_open with a reason.
+ */
+static void
+test_damaged_sections(void **state)
+{
+	struct checkpoint cp, bad;
+	struct buf_reader r;
+	struct state st;
+	struct buf b;
+	char *cause = NULL, path[512];
+	const unsigned char *p;
+	unsigned char *copy;
+	size_t len;
+	int i;
+	struct {
+		uint32_t	 tag;
+		int		 how;	/* 0 cut in half, 1 version 99 */
+		const char	*why;
+	} cases[] = {
+		{ TAG_STATE, 0, "state section is truncated" },
+		{ TAG_STATE, 1, "state section has unknown version 99" },
+		{ TAG_RECORDS, 1, "records index section has unknown" },
+		{ TAG_DETECTOR, 1, "unknown version" },
+		{ TAG_DETECTOR, 0, "monitor: checkpoint" },
+	};
+
+	(void)state;
+	/* A current-format checkpoint to damage. */
+	state_init(&st);
+	state_copy_fixture(&st);
+	if (state_open(&st, &cause) == -1)
+		fail_msg("%s", cause);
+	ingest_touch(st.in);
+	assert_int_equal(ingest_checkpoint(st.in, &cause), 0);
+	state_close(&st);
+	snprintf(path, sizeof path, "%s/checkpoint", st.dir);
+	checkpoint_init(&cp);
+	assert_int_equal(checkpoint_read(&cp, path, &cause), 1);
+	assert_int_equal(cp.version, CHECKPOINT_VERSION);
+
+	for (i = 0; i < (int)(sizeof cases / sizeof cases[0]); i++) {
+		assert_int_equal(checkpoint_get(&cp, cases[i].tag, &r), 0);
+		len = r.left;
+		p = buf_get_bytes(&r, len);
+		copy = xmalloc(len);
+		memcpy(copy, p, len);
+		if (cases[i].how == 1) {
+			buf_init(&b);
+			buf_put_u32(&b, 99);
+			memcpy(copy, b.data, 4);
+			buf_free(&b);
+		} else
+			len /= 2;
+		replace_section(&cp, &bad, cases[i].tag, copy, len);
+		free(copy);
+		assert_int_equal(checkpoint_write(&bad, path, &cause), 0);
+		checkpoint_free(&bad);
+		if (state_open(&st, &cause) != -1)
+			fail_msg("case %d loaded", i);
+		if (strstr(cause, cases[i].why) == NULL)
+			fail_msg("case %d: %s", i, cause);
+		free(cause);
+		cause = NULL;
+		state_close(&st);
+	}
+
+	/* An alert whose status is out of range (the section's last alert
+	 * ends with its note and four words; its status follows its id). */
+	assert_int_equal(checkpoint_get(&cp, TAG_DETECTOR, &r), 0);
+	len = r.left;
+	copy = xmalloc(len);
+	memcpy(copy, buf_get_bytes(&r, len), len);
+	{
+		static const char id[] = "national-sjukpenning-first-2023-W14-up";
+		unsigned char *at = memmem(copy, len, id, sizeof id - 1);
+
+		assert_non_null(at);
+		at[sizeof id - 1] = 7;		/* status */
+	}
+	replace_section(&cp, &bad, TAG_DETECTOR, copy, len);
+	free(copy);
+	assert_int_equal(checkpoint_write(&bad, path, &cause), 0);
+	checkpoint_free(&bad);
+	assert_int_equal(state_open(&st, &cause), -1);
+	assert_non_null(strstr(cause, "alerts are damaged"));
+	free(cause);
+	checkpoint_free(&cp);
+	state_free(&st);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_previous_format_loads),
+		cmocka_unit_test(test_container_by_hand),
+		cmocka_unit_test(test_damaged_file),
+		cmocka_unit_test(test_truncated_monitor_section),
+		cmocka_unit_test(test_damaged_sections),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
