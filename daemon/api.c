@@ -749,7 +749,7 @@ api_status(struct api_call *call)
 
 	/* Alerts arrive with the alerting work; until then none can fire. */
 	api_reply(call->req, 200, json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, "
-	    "s:o, s:o, s:i, s:i, s:i, s:I, s:f, s:f, s:s, s:b}",
+	    "s:o, s:o, s:i, s:i, s:i, s:i, s:I, s:f, s:f, s:s, s:b}",
 	    "version", STABILD_VERSION,
 	    "uptime_s", (json_int_t)(uptime > 0 ? uptime : 0),
 	    "stream", api_json_stream(api),
@@ -761,6 +761,8 @@ api_status(struct api_call *call)
 	    "series", series_count(set),
 	    "offices", series_office_count(set),
 	    "firing_alerts", api->mon != NULL ? monitor_firing(api->mon) : 0,
+	    "firing_unexplained", api->mon != NULL ?
+	    monitor_firing_unexplained(api->mon) : 0,
 	    "memory_bytes", (json_int_t)ingest_memory(in),
 	    "loop_stall_max_s", (double)stall_max_ns() / 1e9,
 	    "loop_step_max_s", (double)stall_step_max_ns() / 1e9,

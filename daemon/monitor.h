@@ -81,6 +81,8 @@ json_t *monitor_control_json(const struct monitor *mon, const struct series *s,
 json_t *monitor_funnel_json(const struct monitor *mon,
     const struct series_set *set, int benefit, int kind, int weeks);
 int monitor_firing(const struct monitor *mon);
+/* Of those, the unexplained: the ones that need someone's attention. */
+int monitor_firing_unexplained(const struct monitor *mon);
 int monitor_alert_count(const struct monitor *mon);
 
 #endif

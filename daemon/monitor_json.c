@@ -189,6 +189,17 @@ monitor_firing(const struct monitor *mon)
 }
 
 int
+monitor_firing_unexplained(const struct monitor *mon)
+{
+	int i, n = 0;
+
+	for (i = 0; i < mon->nalerts; i++)
+		n += mon->alerts[i].a.status == ALERT_FIRING &&
+		    mon->alerts[i].a.classification == ALERT_UNEXPLAINED;
+	return n;
+}
+
+int
 monitor_alert_count(const struct monitor *mon)
 {
 	return mon->nalerts;

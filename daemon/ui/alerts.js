@@ -44,7 +44,9 @@ S.pages.alerts = (function () {
           title: "Notifications held back by silence " + a.silenced_by }, "silenced"));
       } },
       { title: "Classification", value: function (a) {
-        return h("span", { class: "state state-" + (a.classification === "explained" ? "explained" : "drifting"),
+        /* Only a firing, unexplained alert is red: a resolved one is history. */
+        var cls = a.status === "resolved" ? "resolved" : a.classification === "explained" ? "explained" : "drifting";
+        return h("span", { class: "state state-" + cls,
           "data-alert": a.alert_id, "data-classification": a.classification }, a.classification);
       } },
       { title: "Direction", value: function (a) { return S.fmt.direction(a.direction); } },

@@ -117,6 +117,12 @@ def test(w):
     check(b.wait_ready("overview") == "ok", "overview with the read token: %s" % b.execute(
         "return document.getElementById('main').innerText;"))
     check(b.execute("return document.getElementById('notice').innerText;") == "", "notice left after a good token")
+    # One definition of "unexplained firing", the one stabilctl counts.
+    s, st = d.get("/v1/status")
+    check(b.text("#unexplained-count") == "%d unexplained" % st["firing_unexplained"] and
+          b.text("#firing-count") == "%d firing alerts" % st["firing_alerts"] and
+          st["firing_unexplained"] == len([a for a in d.get("/v1/alerts?status=firing&classification=unexplained")[1]["alerts"]]),
+          "overview counts %r %r, status %r" % (b.text("#firing-count"), b.text("#unexplained-count"), st))
     state = b.execute("var c = document.querySelector(arguments[0]); return c && [c.dataset.state, c.innerText];",
                       CELL)
     check(state is not None and state[0] == "drifting" and "drifting" in state[1],

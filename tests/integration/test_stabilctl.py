@@ -238,7 +238,8 @@ def status_check(c, d, firing_unexplained):
     check(kv["counted"] == str(st["events"]["counted"]) and kv["version"] == st["version"]
           and kv["series"] == str(st["series"]) and kv["firing alerts"] == str(st["firing_alerts"])
           and kv["closed through"] == (st["closed_through"] or "-"), "status table %r" % kv)
-    check(kv["unexplained firing"] == str(len(firing_unexplained)), "unexplained %r" % kv)
+    check(kv["unexplained firing"] == str(len(firing_unexplained)) ==
+          str(st["firing_unexplained"]), "unexplained %r, status %r" % (kv, st["firing_unexplained"]))
     if firing_unexplained:
         listed = re.findall(r"^  (\S+)$", out.split("check: ", 1)[1], re.M)
         check(sorted(listed) == sorted(firing_unexplained), "check lists %s" % listed[:5])
