@@ -38,7 +38,8 @@ CTL_LIBS := $(shell pkg-config --libs libcurl jansson 2>/dev/null)
 TEST_CFLAGS := $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
-CPPFLAGS += -D_GNU_SOURCE -DSTABILD_VERSION='"$(VERSION)"' -Idaemon -Ialerts
+CPPFLAGS += -D_GNU_SOURCE -DSTABILD_VERSION='"$(VERSION)"' -Idaemon -Ialerts \
+	-DSTABILD_CONF_DEFAULT='"$(SYSCONFDIR)/stabild/stabild.conf"'
 CFLAGS += $(OPTIMIZATION) -g -pthread $(WARNINGS) $(WERROR) $(SANFLAGS) $(PKG_CFLAGS)
 LDFLAGS += $(SANFLAGS) -pthread
 LDLIBS += $(PKG_LIBS) -lm

@@ -1755,6 +1755,9 @@ conf_handler(void *arg, const char *section, const char *name,
 		}
 		base = rt;
 	}
+	/* For the tokens file's errors, which come after parsing. */
+	if (strcmp(p->section, "http") == 0 && strcmp(name, "tokens_file") == 0)
+		p->c->tokens_file_line = p->lineno;
 	if (conf_set(p->c, base, &conf_keys[i], value, &cause) != 0) {
 		if (e != NULL)
 			conf_error(p, p->lineno, "explanation \"%s\": %s",

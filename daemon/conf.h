@@ -94,6 +94,7 @@ struct conf {
 	char		*http_bind;
 	int		 http_port;
 	char		*tokens_file;	/* NULL: no tokens */
+	int		 tokens_file_line;	/* of http.tokens_file in path */
 	bool		 auth;		/* false: reads need no token */
 	size_t		 http_max_body;
 	int64_t		 http_timeout_ms;

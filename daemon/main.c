@@ -36,6 +36,9 @@
 #include "url.h"
 #include "xmalloc.h"
 
+#ifndef STABILD_CONF_DEFAULT	/* the Makefile sets it from SYSCONFDIR */
+#define STABILD_CONF_DEFAULT	"/etc/stabild/stabild.conf"
+#endif
 #define MAIN_TICK_MS	1000	/* wall-clock watermark and idle exit */
 #define MAIN_STATS_S	60	/* one summary line a minute */
 #define MAIN_BEAT_MS	10	/* the loop's heartbeat, for its stalls */
@@ -83,10 +86,11 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: stabild [-t] -c FILE\n"
+	    "usage: stabild [-t] [-c FILE]\n"
 	    "       stabild --version | --help | --list-keys\n"
 	    "\n"
-	    "  -c, --config FILE   configuration file (INI)\n"
+	    "  -c, --config FILE   configuration file (INI; default "
+	    STABILD_CONF_DEFAULT ")\n"
 	    "  -t, --test          check the configuration and exit\n"
 	    "  -d, --debug         log at debug level (overrides log.level)\n"
 	    "      --exit-on-idle  checkpoint and exit once the stream is drained\n"
@@ -113,6 +117,7 @@ load_config(const char *path, struct conf **confp, struct auth **authp,
 {
 	struct conf *c = xcalloc(1, sizeof *c);
 	struct auth *a;
+	char *why;
 
 	conf_default(c);
 	if (conf_load(c, path, cause) == -1) {
@@ -124,6 +129,13 @@ load_config(const char *path, struct conf **confp, struct auth **authp,
 		a = auth_load(c->tokens_file, cause);
 	else
 		a = auth_empty();
+	/* A file that cannot be opened: name the line that sent us there. */
+	if (a == NULL && access(c->tokens_file, R_OK) == -1) {
+		why = *cause;
+		*cause = xasprintf("%s:%d: http.tokens_file: %s", path,
+		    c->tokens_file_line, why);
+		free(why);
+	}
 	if (a == NULL) {
 		conf_free(c);
 		free(c);
@@ -682,10 +694,12 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (path == NULL || optind != argc) {
+	if (optind != argc) {
 		usage(stderr);
 		return 2;
 	}
+	if (path == NULL)
+		path = STABILD_CONF_DEFAULT;
 	log_init(LOG_INFO);
 	if (load_config(path, &d.conf, &d.auth, &cause) == -1) {
 		fprintf(stderr, "%s\n", cause);

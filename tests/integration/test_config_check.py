@@ -68,10 +68,14 @@ def command_line(w):
     check(r.stdout.split()[1] == version, "--version says %r, the Makefile %s" % (r.stdout, version))
     r = harness.run_stabild("--help")
     check(r.returncode == 0 and "usage:" in r.stdout and "-c" in r.stdout, "--help: %s %r" % (r.returncode, r.stdout))
-    r = harness.run_stabild()
-    check(r.returncode != 0 and "usage:" in r.stderr, "no arguments: %s %r" % (r.returncode, r.stderr))
+    r = harness.run_stabild("stray")
+    check(r.returncode != 0 and "usage:" in r.stderr, "a stray argument: %s %r" % (r.returncode, r.stderr))
+    # Without -c: the default path, named in the usage and in the error.
     r = harness.run_stabild("-t")
-    check(r.returncode != 0 and "usage:" in r.stderr, "-t without -c: %s %r" % (r.returncode, r.stderr))
+    check(r.returncode == 1 and "/etc/stabild/stabild.conf" in r.stderr and "usage:" not in r.stderr,
+          "-t without -c: %s %r" % (r.returncode, r.stderr))
+    r = harness.run_stabild("-t", "extra")
+    check(r.returncode == 2 and "usage:" in r.stderr, "-t extra: %s %r" % (r.returncode, r.stderr))
     r = harness.run_stabild("-t", "-c", os.path.join(w.path, "absent.conf"))
     check(r.returncode != 0 and "absent.conf" in r.stderr, "missing file: %s %r" % (r.returncode, r.stderr))
     r = harness.run_stabild("--list-keys")
@@ -115,6 +119,11 @@ def bad_files(w):
                    "# tokens\nread %s\nadmin %s\n" % ("r" * 20, SECRET))
     check_refused(write(os.path.join(d, "tokens.conf"), "[http]\ntokens_file = %s\n" % tokens),
                   3, r"role read or write", where=tokens)
+    # A tokens file that is not there: the config line that names it.
+    missing = os.path.join(d, "no-such-tokens")
+    check_refused(write(os.path.join(d, "notokens.conf"), "[redis]\nport = 6379\n\n[http]\n"
+                        "port = 0\ntokens_file = %s\n" % missing),
+                  6, r"^http\.tokens_file: .*no-such-tokens: No such file")
     check_refused(write(os.path.join(d, "password.conf"),
                         "[redis]\nhost = 127.0.0.1\n\npassword_file = %s\n" %
                         os.path.join(d, "no-such-password")),
