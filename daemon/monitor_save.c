@@ -319,7 +319,8 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 			} else
 				w->va = w->v;
 		}
-		if (ms->benefit >= mon->nbenefits || ms->kind >= 2 ||
+		if (ms->benefit < 0 || ms->benefit >= mon->nbenefits ||
+		    ms->kind < 0 || ms->kind >= DECISION_NKINDS ||
 		    ms->office < SERIES_NATIONAL ||
 		    ms->office >= mon->max_offices ||
 		    mon_index(mon, ms->office, ms->benefit, ms->kind) !=

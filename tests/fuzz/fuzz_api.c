@@ -14,6 +14,7 @@
  * The reader's and the writer's tokens are in the dictionary.
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,14 +99,16 @@ fuzz_deliveries(void *arg)
 	return json_pack("{s:[], s:i}", "outbox", "pending", 0);
 }
 
+/* The explanation of the fixed state, registered through the API. */
+static const char fuzz_expl[] = "{\"id\": \"hfd-2023-12\", "
+    "\"kind\": \"legislation\", \"effective_from\": \"2023-04-03\", "
+    "\"benefits\": [\"sjukpenning\"], \"kinds\": [\"ongoing\"], "
+    "\"offices\": [], \"reference\": \"Prop. 2020/21:78\"}";
+
 /* The fixed state: a simulated agency with a drift at one office. */
 static void
 fuzz_setup(void)
 {
-	static const char expl[] = "{\"id\": \"hfd-2023-12\", "
-	    "\"kind\": \"legislation\", \"effective_from\": \"2023-04-03\", "
-	    "\"benefits\": [\"sjukpenning\"], \"kinds\": [\"ongoing\"], "
-	    "\"offices\": [], \"reference\": \"Prop. 2020/21:78\"}";
 	struct sim_options o;
 	struct sim *s;
 	char *path, *cause = NULL;
@@ -125,7 +128,7 @@ fuzz_setup(void)
 	o.ndrifts = 2;
 	if ((s = sim_create(&o, &cause)) == NULL)
 		fatalx("fuzz: %s", cause);
-	simfeed_open(&fuzz.feed, 0, true, expl);
+	simfeed_open(&fuzz.feed, 0, true, fuzz_expl);
 	/* The shortest windows allowed: a few weeks give alerts. */
 	fuzz.feed.c.reference_weeks = 52;
 	fuzz.feed.c.min_reference_weeks = 13;
@@ -161,19 +164,40 @@ fuzz_setup(void)
 	api_set_silences(fuzz.api, fuzz.silences, NULL);
 }
 
-/* Take back what a request added, so that each input meets one state. */
+/*
+ * Take back what a request added or removed, so that each input meets
+ * the same registries (a refit or rebaseline stays: it is the monitor's).
+ */
 static void
 fuzz_reset(void)
 {
 	const struct explanation *e;
+	struct explanation *again;
+	json_error_t jerr;
+	json_t *j;
 	char *cause = NULL;
+	bool changed = false;
 	int i;
 
 	for (i = explain_count(fuzz.feed.reg) - 1; i >= 0; i--) {
 		e = explain_at(fuzz.feed.reg, i);
-		if (strcmp(e->id, "hfd-2023-12") != 0)
+		if (strcmp(e->id, "hfd-2023-12") != 0) {
 			(void)explain_remove(fuzz.feed.reg, e->id);
+			changed = true;
+		}
 	}
+	if (explain_find(fuzz.feed.reg, "hfd-2023-12") == NULL) {
+		j = json_loads(fuzz_expl, 0, &jerr);
+		if (j == NULL || explain_from_json(j,
+		    (const char *const *)fuzz.feed.c.benefits,
+		    fuzz.feed.c.nbenefits, &again, &cause) == -1 ||
+		    explain_add(fuzz.feed.reg, again, &cause) == -1)
+			abort();
+		json_decref(j);
+		changed = true;
+	}
+	if (changed)
+		monitor_explanations_changed(fuzz.feed.mon);
 	while (silence_count(fuzz.silences) > 0) {
 		if (silence_remove_saved(fuzz.silences,
 		    silence_at(fuzz.silences, 0)->id, NULL, &cause) == -1)

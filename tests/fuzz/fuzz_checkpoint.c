@@ -2,8 +2,8 @@
  * Fuzz target: the checkpoint as the daemon loads it at start
  * (ingest_open): the file's framing, then each section's loader (the
  * ingest state, the series, the dedup window, the drift monitor, the
- * records index, read but not opened). A damaged file must be refused with a reason; one that
- * loads must answer the API's questions.
+ * records index, read but not opened). A damaged file must be refused
+ * with a reason; one that loads must answer the API's questions.
  *
  * Input: the file without its trailing SHA-256, which is added here, so
  * that mutations reach the section loaders instead of the checksum.
