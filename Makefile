@@ -19,7 +19,7 @@ DEB_PACKAGES := build-essential pkg-config libevent-dev libhiredis-dev \
 	libcurl4-openssl-dev libjansson-dev libinih-dev libsystemd-dev \
 	libssl-dev libcmocka-dev redis-server redis-tools python3 curl tzdata \
 	cppcheck openssl groff-base xxd libjs-chart.js chromium chromium-driver \
-	wrk
+	wrk clang
 
 WARNINGS := -std=c11 -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 	-Wshadow -Wpointer-arith -Wwrite-strings -Wsign-compare
@@ -29,6 +29,20 @@ SAN ?=
 ifeq ($(SAN),1)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 OPTIMIZATION := -O1
+endif
+# The fuzz build (make fuzz): clang's libFuzzer, every object instrumented.
+FUZZ ?=
+FUZZ_CC ?= clang
+ifeq ($(FUZZ),1)
+CC := $(FUZZ_CC)
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+OPTIMIZATION := -O1
+# No coverage in the CUSUM's run-length solver: it reads no input, and
+# its loops would make the API target's fixed state take many seconds.
+FUZZ_NOCOV := $(BUILDDIR)/daemon/arl.o
+$(FUZZ_NOCOV): SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
 endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -182,8 +196,19 @@ deps_test_state_format := $(deps_test_ingest) $(BUILDDIR)/daemon/utc.o \
 	$(BUILDDIR)/daemon/monitor_save.o $(BUILDDIR)/daemon/monitor_json.o \
 	$(BUILDDIR)/alerts/alert.o $(BUILDDIR)/alerts/sink.o
 
-.PHONY: all check check-run check-asan check-sim unit unit-bins integration asan demo sim bench install clean deps \
-	deps-check lint lint-man
+# Fuzz targets, tests/fuzz/fuzz_NAME.c, built in FUZZ_BUILDDIR only. The
+# whole of `make fuzz` takes about 8 x FUZZ_SECONDS; each smoke run
+# FUZZ_SMOKE_SECONDS plus its corpus.
+FUZZ_BUILDDIR ?= build-fuzz
+FUZZ_TARGETS := decision conf tokens explain silence api checkpoint outbox
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILDDIR)/fuzz/fuzz_%)
+FUZZ_SECONDS ?= 75
+FUZZ_SMOKE_SECONDS ?= 3
+FUZZ_DEPS := $(BUILDDIR)/fuzz/fuzzfile.o $(BUILDDIR)/tests/sim/simfeed.o \
+	$(BUILDDIR)/tests/sim/simmodel.o $(CORE_OBJS)
+
+.PHONY: all check check-run check-asan check-sim check-side unit unit-bins integration asan demo sim bench install \
+	clean deps deps-check lint lint-man fuzz fuzz-smoke fuzz-bins
 
 all: $(STABILD) $(STABILCTL) $(SIM) $(BARE) $(HISTORY) $(SIMCHECK)
 
@@ -237,6 +262,13 @@ $(BUILDDIR)/tests/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(TEST_CFLAGS) -MMD -MP -c -o $@ $<
 
+$(BUILDDIR)/fuzz/%.o: tests/fuzz/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/sim $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ_BINS): $(BUILDDIR)/fuzz/fuzz_%: $(BUILDDIR)/fuzz/fuzz_%.o $(FUZZ_DEPS)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
 .SECONDEXPANSION:
 $(UNIT_BINS): $(BUILDDIR)/tests/%: $(BUILDDIR)/tests/%.o $$(deps_%)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS)
@@ -253,6 +285,7 @@ deps-check:
 		&& command -v python3 >/dev/null && command -v curl >/dev/null \
 		&& command -v cppcheck >/dev/null && command -v openssl >/dev/null \
 		&& command -v groff >/dev/null && command -v xxd >/dev/null \
+		&& command -v $(FUZZ_CC) >/dev/null && command -v wrk >/dev/null \
 		&& [ -e /usr/share/javascript/chart.js/chart.min.js ] \
 		&& command -v chromium >/dev/null && command -v chromedriver >/dev/null \
 		&& [ -e /usr/share/zoneinfo/Europe/Stockholm ]; then :; \
@@ -260,12 +293,16 @@ deps-check:
 	else echo "stabild: missing build dependencies; run as root:"; \
 		echo "  apt-get install -y $(DEB_PACKAGES)"; exit 1; fi
 
-# The sanitizer pass and the detector simulations (statistics, so the
-# optimised build only) run side by side, one core each.
+# The sanitizer pass runs beside the detector simulations (statistics, so
+# the optimised build only) and the fuzz smoke, a core for each lane.
 check: deps-check
 	$(MAKE) lint lint-man
 	$(MAKE) check-run
-	$(MAKE) -j2 check-asan check-sim
+	$(MAKE) -j2 check-asan check-side
+
+check-side:
+	$(MAKE) check-sim
+	$(MAKE) fuzz-smoke
 
 check-run: all $(UNIT_BINS)
 	BUILDDIR=$(BUILDDIR) tests/run-unit.sh $(UNIT_BINS)
@@ -291,6 +328,18 @@ asan:
 	$(MAKE) BUILDDIR=build-asan SAN=1 all unit-bins
 
 unit-bins: $(UNIT_BINS)
+
+# The fuzz targets in their own build (clang, libFuzzer, ASan, UBSan).
+fuzz-bins: $(FUZZ_BINS)
+
+fuzz:
+	$(MAKE) BUILDDIR=$(FUZZ_BUILDDIR) FUZZ=1 fuzz-bins
+	BUILDDIR=$(FUZZ_BUILDDIR) tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke:
+	$(MAKE) BUILDDIR=$(FUZZ_BUILDDIR) FUZZ=1 fuzz-bins
+	BUILDDIR=$(FUZZ_BUILDDIR) tests/fuzz/run.sh -s $(FUZZ_SMOKE_SECONDS) \
+		$(FUZZ_TARGETS)
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
@@ -335,6 +384,6 @@ install: $(STABILD) $(STABILCTL)
 	chmod 0644 $(DESTDIR)$(UNITDIR)/stabild.service
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan $(FUZZ_BUILDDIR)
 
 -include $(shell find $(BUILDDIR) -name '*.d' 2>/dev/null)

@@ -1986,6 +1986,12 @@ api_request_cb(struct evhttp_request *req, void *arg)
 	stall_step("an HTTP request", &t0);
 }
 
+void
+api_handle(struct api *api, struct evhttp_request *req)
+{
+	api_request_cb(req, api);
+}
+
 /* The port a socket is bound to, or -1. */
 static int
 api_bound_port(struct evhttp_bound_socket *bound)

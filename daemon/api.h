@@ -60,5 +60,12 @@ void api_set_silences(struct api *api, struct silence_registry *reg,
 int api_port(const struct api *api);
 /* Swap conf and tokens after a reload (both borrowed). */
 void api_set_conf(struct api *api, const struct conf *c, const struct auth *a);
+/*
+ * Answer req as if a client had sent it, without a connection: for
+ * requests built in the process (the fuzz target). evhttp frees req when
+ * it is answered, which happens exactly once.
+ */
+struct evhttp_request;
+void api_handle(struct api *api, struct evhttp_request *req);
 
 #endif

@@ -134,12 +134,11 @@ mon_estimate(struct monitor *mon, const struct series_set *set, int b, int k)
 	g->alpha_between = nbetween > 1 ? detect_tau2_dl(raw, se2,
 	    mon->max_offices) : 0;
 	{
-		double z2 = 0, sv = 0, sv2 = 0;
+		double z2 = 0, sv = 0;
 
 		for (i = 0; i < n; i++) {
 			z2 += oe[i] * oe[i] / v[i];
 			sv += v[i];
-			sv2 += v[i] * v[i];
 		}
 		log_debug("monitor: offices: %d weeks, mean z^2 %.4f (raw "
 		    "%.4f), mean v %.2f, moment tau2 %.5f", n, z2 / n,

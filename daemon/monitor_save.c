@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "alert.h"
 #include "buf.h"
 #include "decision.h"
 #include "detect.h"
@@ -353,6 +354,88 @@ mon_save(void *arg, struct buf *b)
 	}
 }
 
+/* A C string within its array, and text that JSON can carry. */
+#define MON_TERMINATED(s)	(memchr((s), '\0', sizeof (s)) != NULL && \
+	mon_utf8_valid(s))
+
+/* Well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
+static bool
+mon_utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t c;
+	int n, i;
+
+	while (*p != '\0') {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((*p & 0xe0) == 0xc0) {
+			n = 1;
+			c = *p & 0x1f;
+		} else if ((*p & 0xf0) == 0xe0) {
+			n = 2;
+			c = *p & 0x0f;
+		} else if ((*p & 0xf8) == 0xf0) {
+			n = 3;
+			c = *p & 0x07;
+		} else
+			return false;
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			c = c << 6 | (p[i] & 0x3f);
+		}
+		if ((n == 1 && c < 0x80) || (n == 2 && c < 0x800) ||
+		    (n == 3 && c < 0x10000) || c > 0x10ffff ||
+		    (c >= 0xd800 && c <= 0xdfff))
+			return false;
+		p += n + 1;
+	}
+	return true;
+}
+
+/*
+ * An alert read back as raw bytes: every string within its array and
+ * valid UTF-8 (alert_json treats anything else as a broken invariant),
+ * every count and enum in range, or readers would run past them.
+ */
+static bool
+mon_alert_sane(const struct alert *a)
+{
+	unsigned char historical;
+	int i;
+
+	/* A bool other than 0 or 1 may not even be loaded. */
+	memcpy(&historical, &a->historical, 1);
+	if (historical > 1)
+		return false;
+
+	if (!MON_TERMINATED(a->id) || !MON_TERMINATED(a->office) ||
+	    !MON_TERMINATED(a->benefit) || !MON_TERMINATED(a->kind) ||
+	    !MON_TERMINATED(a->onset) || !MON_TERMINATED(a->method) ||
+	    !MON_TERMINATED(a->note) ||
+	    (unsigned)a->status > ALERT_RESOLVED ||
+	    (unsigned)a->classification > ALERT_EXPLAINED ||
+	    (unsigned)a->scope > ALERT_NATIONAL ||
+	    (unsigned)a->direction > ALERT_DOWN ||
+	    a->nexplanations < 0 || a->nexplanations > ALERT_MAX_EXPLANATIONS ||
+	    a->ncontext < 0 || a->ncontext > ALERT_MAX_EXPLANATIONS ||
+	    a->nstrata < 0 || a->nstrata > ALERT_MAX_STRATA)
+		return false;
+	for (i = 0; i < ALERT_MAX_EXPLANATIONS; i++) {
+		if (!MON_TERMINATED(a->explanations[i]) ||
+		    !MON_TERMINATED(a->context[i]))
+			return false;
+	}
+	for (i = 0; i < ALERT_MAX_STRATA; i++) {
+		if (!MON_TERMINATED(a->strata[i].name))
+			return false;
+	}
+	return true;
+}
+
 int
 mon_load(void *arg, struct buf_reader *r, char **cause)
 {
@@ -420,7 +503,8 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 	for (j = 0; j < (int)n && !r->bad; j++) {
 		struct mon_series *ms;
 
-		if (buf_get_u32(r, &idx) == -1 || (int)idx >= mon->nseries)
+		if (buf_get_u32(r, &idx) == -1 ||
+		    idx >= (uint32_t)mon->nseries)
 			break;
 		ms = &mon->series[idx];
 		ms->used = true;
@@ -480,7 +564,8 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 			} else
 				w->va = w->v;
 		}
-		if (ms->benefit >= mon->nbenefits || ms->kind >= 2 ||
+		if (ms->benefit < 0 || ms->benefit >= mon->nbenefits ||
+		    ms->kind < 0 || ms->kind >= DECISION_NKINDS ||
 		    ms->office < SERIES_NATIONAL ||
 		    ms->office >= mon->max_offices ||
 		    mon_index(mon, ms->office, ms->benefit, ms->kind) !=
@@ -496,7 +581,8 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 		struct mon_alert *ma = mon_alert_new(mon);
 
 		if ((version >= 3 ? mon_load_alert(r, &ma->a) :
-		    mon_load_alert_raw(r, &ma->a)) == -1)
+		    mon_load_alert_raw(r, &ma->a)) == -1 ||
+		    !mon_alert_sane(&ma->a))
 			break;
 		buf_get_u32(r, &u32);
 		ma->series = (int)u32;
@@ -517,9 +603,11 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 		return -1;
 	}
 	for (i = 0; i < mon->nseries; i++) {
-		if (mon->series[i].alert >= mon->nalerts)
+		if (mon->series[i].alert < -1 ||
+		    mon->series[i].alert >= mon->nalerts)
 			mon->series[i].alert = -1;
-		if (mon->series[i].outlier_alert >= mon->nalerts)
+		if (mon->series[i].outlier_alert < -1 ||
+		    mon->series[i].outlier_alert >= mon->nalerts)
 			mon->series[i].outlier_alert = -1;
 	}
 	/* Version 1 did not keep them. */
