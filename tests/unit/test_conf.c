@@ -1283,6 +1283,8 @@ test_key_table(void **state)
 		"detector.outlier_alerts", "detector.shrink_offices",
 		"alerts.historical_age",
 		"alerts.delivery_expiry", "alerts.retry_max",
+		"alerts.expired_keep", "alerts.expired_max_age",
+		"alerts.max_inflight",
 		"receiver.type", "receiver.url", "receiver.secret_file",
 		"receiver.bearer_token_file", "receiver.headers_file",
 		"receiver.ca_file",
@@ -1303,7 +1305,7 @@ test_key_table(void **state)
 	bool want;
 
 	(void)state;
-	assert_int_equal(n, 80);
+	assert_int_equal(n, 83);
 	for (i = 0; i < n; i++) {
 		name = conf_key_name(i);
 		assert_non_null(name);
