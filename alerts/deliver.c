@@ -34,6 +34,7 @@
 #include "spool.h"
 #include "stall.h"
 #include "webhook.h"
+#include "worker.h"
 #include "xmalloc.h"
 
 #define DELIVER_FILE_MAX	4096	/* bytes of a secret or auth file */
@@ -46,7 +47,7 @@
  * catch-up of thousands never holds the loop (see stall.h).
  */
 #define DELIVER_BATCH		16	/* attempts started */
-#define DELIVER_SYNC_BATCH	8	/* outbox files fsynced */
+#define DELIVER_SYNC_BATCH	1024	/* outbox files fsynced off the loop */
 #define DELIVER_PRUNE_BATCH	64	/* expired notifications dropped */
 
 /* What a receiver needs beyond its configuration; never logged. */
@@ -70,6 +71,8 @@ struct deliver {
 	struct http_client	*http;
 	struct event		*timer;
 	struct event		*keep_timer;	/* syncs and prunes the outbox */
+	struct worker		*syncer;	/* the outbox's fsyncs */
+	bool			 syncing;	/* a batch is on the syncer */
 	struct event		*repeat_timer;
 	int			 inflight;	/* attempts started, not done */
 	struct sink		 sink;
@@ -341,8 +344,8 @@ deliver_schedule(struct deliver *d)
 	deliver_metrics(d);
 	if (d->inflight < d->conf->max_inflight)
 		deliver_arm(d->timer, spool_next_time(d->spool), now);
-	deliver_arm(d->keep_timer, spool_unsynced(d->spool) ? now :
-	    spool_prune_time(d->spool), now);
+	deliver_arm(d->keep_timer, !d->syncing && spool_unsynced(d->spool) ?
+	    now : spool_prune_time(d->spool), now);
 }
 
 /* Fail every item of an attempt with why. */
@@ -459,14 +462,18 @@ deliver_webhook(struct deliver *d, const struct conf_receiver *r,
 		deliver_fail_all(d, t->items, t->n, "cannot build the request",
 		    now);
 		free(t);
-	} else if (http_post_ca(d->http, r->url, r->ca_file,
-	    (const char *const *)headers, send, len, (long)r->connect_timeout_ms,
-	    (long)r->timeout_ms, deliver_done_cb, t) == -1) {
-		deliver_fail_all(d, t->items, t->n, "cannot start the request",
-		    now);
-		free(t);
-	} else
+	} else {
 		d->inflight++;
+		if (http_post_ca(d->http, r->url, r->ca_file,
+		    (const char *const *)headers, send, len,
+		    (long)r->connect_timeout_ms, (long)r->timeout_ms,
+		    deliver_done_cb, t) == -1) {
+			d->inflight--;
+			deliver_fail_all(d, t->items, t->n,
+			    "cannot start the request", now);
+			free(t);
+		}
+	}
 	webhook_headers_free(headers);
 	free(body);
 }
@@ -569,12 +576,12 @@ deliver_email(struct deliver *d, const struct conf_receiver *r,
 		m.len = strlen(msg);
 		m.connect_timeout_ms = (long)r->connect_timeout_ms;
 		m.total_timeout_ms = (long)r->timeout_ms;
-		if (http_mail_send(d->http, &m, deliver_done_cb, t) == -1)
+		d->inflight++;
+		if (http_mail_send(d->http, &m, deliver_done_cb, t) == -1) {
+			d->inflight--;
 			cause = xstrdup("cannot start the SMTP transfer");
-		else {
+		} else
 			t = NULL;	/* deliver_done_cb has it now */
-			d->inflight++;
-		}
 	}
 	if (t != NULL) {
 		log_warnx("deliver: %s to %s: %s", t->items[0]->id, r->name,
@@ -633,17 +640,51 @@ deliver_timer_cb(evutil_socket_t fd, short events, void *arg)
 	stall_step("starting deliveries", t0);
 }
 
-/* Sync what failures rewrote and drop what was kept long enough. */
+/* On the syncer's thread: fsync a batch of outbox files. */
+static void
+deliver_sync_run(void *arg)
+{
+	spool_sync_run(arg);
+}
+
+/* Back on the loop: the batch is durable; the next may go. */
+static void
+deliver_sync_done(void *arg, bool apply)
+{
+	(void)apply;
+	spool_sync_free(arg);
+}
+
+static void
+deliver_synced_cb(void *arg)
+{
+	struct deliver *d = arg;
+
+	d->syncing = false;
+	deliver_schedule(d);
+}
+
+/*
+ * Have what failures rewrote and deliveries removed synced, one batch at
+ * a time off the loop, and drop what was kept long enough.
+ */
 static void
 deliver_keep_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct deliver *d = arg;
+	struct spool_sync *batch;
 	uint64_t t0 = stall_now();
 	int n;
 
 	(void)fd;
 	(void)events;
-	spool_sync(d->spool, DELIVER_SYNC_BATCH);
+	if (!d->syncing && (batch = spool_sync_take(d->spool,
+	    DELIVER_SYNC_BATCH)) != NULL) {
+		d->syncing = true;
+		worker_submit(d->syncer, deliver_sync_run, deliver_sync_done,
+		    batch);
+		worker_yield(d->syncer);
+	}
 	if ((n = spool_prune(d->spool, deliver_now_ms(),
 	    DELIVER_PRUNE_BATCH)) > 0)
 		log_notice("deliver: dropped %d expired notifications; %d kept "
@@ -874,6 +915,15 @@ deliver_create(struct event_base *base, const struct conf *c,
 	    ((uint64_t)getpid() << 32));
 	deliver_set_limits(d, c);
 	d->http = http_client_create(base);
+	if ((d->syncer = worker_create(base, deliver_synced_cb, d, cause)) ==
+	    NULL) {
+		http_client_free(d->http);
+		spool_close(d->spool);
+		ledger_free(d->ledger);
+		deliver_rx_free(d->rx, d->nrx);
+		free(d);
+		return NULL;
+	}
 	d->timer = evtimer_new(base, deliver_timer_cb, d);
 	d->keep_timer = evtimer_new(base, deliver_keep_cb, d);
 	d->repeat_timer = event_new(base, -1, EV_PERSIST, deliver_repeat_cb,
@@ -900,6 +950,10 @@ deliver_free(struct deliver *d)
 	if (d == NULL)
 		return;
 	http_client_free(d->http);
+	worker_free(d->syncer);
+	/* What the syncer did not get to: at the stop, in the caller. */
+	while (spool_sync(d->spool, DELIVER_SYNC_BATCH) != 0)
+		;
 	event_free(d->timer);
 	event_free(d->keep_timer);
 	event_free(d->repeat_timer);

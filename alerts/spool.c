@@ -1012,26 +1012,84 @@ spool_next_time(const struct spool *sp)
 	return sp->nheap > 0 ? sp->heap[0]->next_at : -1;
 }
 
-int
-spool_sync(struct spool *sp, int max)
-{
-	struct spool_item *it;
-	int fd, n = 0;
+/* A batch of fsyncs, independent of the spool once taken. */
+struct spool_sync {
+	char	 *dir;		/* NULL: the directory is not to sync */
+	char	**paths;
+	int	  n;
+};
 
-	while (n < max && (it = TAILQ_FIRST(&sp->unsynced)) != NULL) {
+struct spool_sync *
+spool_sync_take(struct spool *sp, int max)
+{
+	struct spool_sync *batch;
+	struct spool_item *it;
+
+	if (!spool_unsynced(sp))
+		return NULL;
+	batch = xcalloc(1, sizeof *batch);
+	batch->paths = xreallocarray(NULL, (size_t)(max > 0 ? max : 1),
+	    sizeof *batch->paths);
+	while (batch->n < max && (it = TAILQ_FIRST(&sp->unsynced)) != NULL) {
 		spool_unsynced_remove(sp, it);
-		n++;
-		if ((fd = open(it->path, O_RDONLY | O_CLOEXEC)) == -1 ||
-		    fsync(fd) == -1)
-			log_warn("spool: %s: sync %s", it->id, it->path);
-		if (fd != -1)
-			close(fd);
+		batch->paths[batch->n++] = xstrdup(it->path);
+		/* Its rename is in the directory. */
 		sp->dir_unsynced = true;
 	}
 	if (sp->dir_unsynced) {
-		if (file_sync_dir(sp->dir) == -1)
-			log_warn("spool: sync the directory %s", sp->dir);
+		batch->dir = xstrdup(sp->dir);
 		sp->dir_unsynced = false;
+	}
+	return batch;
+}
+
+void
+spool_sync_run(struct spool_sync *batch)
+{
+	int fd, i;
+
+	for (i = 0; i < batch->n; i++) {
+		/* Gone since (delivered, dropped): nothing to sync. */
+		if ((fd = open(batch->paths[i], O_RDONLY | O_CLOEXEC)) == -1) {
+			if (errno != ENOENT)
+				log_warn("spool: sync %s", batch->paths[i]);
+			continue;
+		}
+		if (fsync(fd) == -1)
+			log_warn("spool: sync %s", batch->paths[i]);
+		close(fd);
+	}
+	if (batch->dir != NULL) {
+		if ((fd = open(batch->dir, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) == -1 || fsync(fd) == -1)
+			log_warn("spool: sync the directory %s", batch->dir);
+		if (fd != -1)
+			close(fd);
+	}
+}
+
+void
+spool_sync_free(struct spool_sync *batch)
+{
+	int i;
+
+	if (batch == NULL)
+		return;
+	for (i = 0; i < batch->n; i++)
+		free(batch->paths[i]);
+	free(batch->paths);
+	free(batch->dir);
+	free(batch);
+}
+
+int
+spool_sync(struct spool *sp, int max)
+{
+	struct spool_sync *batch = spool_sync_take(sp, max);
+
+	if (batch != NULL) {
+		spool_sync_run(batch);
+		spool_sync_free(batch);
 	}
 	return TAILQ_EMPTY(&sp->unsynced) ? 0 : 1;
 }

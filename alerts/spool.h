@@ -175,11 +175,18 @@ int spool_failed(struct spool *sp, struct spool_item *it, const char *why,
 int64_t spool_next_time(const struct spool *sp);
 
 /*
- * fsync up to max rewritten files, then the directory once if anything
- * was renamed or removed; 1 if files are still to sync, else 0. A failed
- * fsync is logged and not retried (the contents are written: only a
- * power cut could lose them).
+ * Durability off the loop: spool_sync_take hands out up to max files
+ * rewritten since the last take, and the directory if anything in it was
+ * renamed or removed (NULL if nothing is to sync); spool_sync_run fsyncs
+ * them and touches nothing else, so it may run on another thread;
+ * spool_sync_free frees the batch. A failed fsync is logged and not
+ * retried (the contents are written: only a power cut could lose them).
  */
+struct spool_sync;
+struct spool_sync *spool_sync_take(struct spool *sp, int max);
+void spool_sync_run(struct spool_sync *batch);
+void spool_sync_free(struct spool_sync *batch);
+/* All three in the caller for up to max files; 1 if more are left. */
 int spool_sync(struct spool *sp, int max);
 /* Whether spool_sync has work: files or the directory. */
 bool spool_unsynced(const struct spool *sp);

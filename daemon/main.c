@@ -323,7 +323,11 @@ daemon_checkpoint_request(void *arg, uint64_t ticket)
 	struct daemon *d = arg;
 
 	d->ckpt_want = ticket;
-	daemon_checkpoint_pump(d);
+	/* Stopped reading and saved: that checkpoint covers everything. */
+	if (d->stop_saved)
+		daemon_checkpoint_answer(d, ticket, NULL);
+	else
+		daemon_checkpoint_pump(d);
 }
 
 /*
