@@ -640,19 +640,30 @@ deliver_timer_cb(evutil_socket_t fd, short events, void *arg)
 	stall_step("starting deliveries", t0);
 }
 
-/* On the syncer's thread: fsync a batch of outbox files. */
+/* A batch of the outbox's removals and fsyncs on the syncer. */
+struct deliver_sync {
+	struct deliver		*d;
+	struct spool_sync	*batch;
+};
+
+/* On the syncer's thread. */
 static void
 deliver_sync_run(void *arg)
 {
-	spool_sync_run(arg);
+	struct deliver_sync *ds = arg;
+
+	spool_sync_run(ds->batch);
 }
 
-/* Back on the loop: the batch is durable; the next may go. */
+/* Back on the loop (or at the stop, not run): the next may go. */
 static void
 deliver_sync_done(void *arg, bool apply)
 {
+	struct deliver_sync *ds = arg;
+
 	(void)apply;
-	spool_sync_free(arg);
+	spool_sync_done(ds->d->spool, ds->batch);
+	free(ds);
 }
 
 static void
@@ -672,6 +683,7 @@ static void
 deliver_keep_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct deliver *d = arg;
+	struct deliver_sync *ds;
 	struct spool_sync *batch;
 	uint64_t t0 = stall_now();
 	int n;
@@ -681,8 +693,11 @@ deliver_keep_cb(evutil_socket_t fd, short events, void *arg)
 	if (!d->syncing && (batch = spool_sync_take(d->spool,
 	    DELIVER_SYNC_BATCH)) != NULL) {
 		d->syncing = true;
+		ds = xmalloc(sizeof *ds);
+		ds->d = d;
+		ds->batch = batch;
 		worker_submit(d->syncer, deliver_sync_run, deliver_sync_done,
-		    batch);
+		    ds);
 		worker_yield(d->syncer);
 	}
 	if ((n = spool_prune(d->spool, deliver_now_ms(),

@@ -29,6 +29,14 @@
 #define SPOOL_FILE_MAX		(8 * SPOOL_PAYLOAD_MAX + 65536)
 #define SPOOL_SEED		0x5eed5b001ULL	/* until spool_set_seed */
 #define SPOOL_GROUP_WAIT_MAX	(3600LL * 1000)	/* route.group_wait's */
+/*
+ * The removals journal: "NAME CREATED_AT" a line for each notification
+ * delivered or dropped whose file is not yet removed. Two, so that one
+ * takes new lines while a batch removes the other's files off the loop
+ * and then empties it. A restart removes what they list.
+ */
+#define SPOOL_JOURNAL		"removed.%d"
+#define SPOOL_JOURNAL_MAX	(64 * 1024 * 1024)
 
 struct spool {
 	char			 *dir;		/* DIR/outbox */
@@ -39,6 +47,10 @@ struct spool {
 	int			  nexpired;
 	struct spool_list	  unsynced;	/* written, fsync to come */
 	bool			  dir_unsynced;	/* renames or unlinks to sync */
+	struct spool_list	  gone;		/* delivered or dropped: to unlink */
+	int			  journal[2];	/* of them, appended; -1: none */
+	int			  jcur;		/* the one appended to */
+	bool			  batch_out;	/* a spool_sync batch is taken */
 	struct spool_item	**heap;		/* waiting, by (next_at, seq) */
 	int			  nheap;
 	int			  heapsize;
@@ -652,10 +664,111 @@ spool_expiry_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* A line of a removals journal. */
+struct spool_removed {
+	char	*name;
+	int64_t	 created_at;
+};
+
+static int
+spool_removed_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct spool_removed *)a)->name,
+	    ((const struct spool_removed *)b)->name);
+}
+
+/*
+ * Open both removals journals and read what they list into *out (sorted
+ * by name, the caller frees); their count, or -1 with *cause.
+ */
+static int
+spool_journal_open(struct spool *sp, struct spool_removed **out,
+    size_t *nout, char **cause)
+{
+	struct spool_removed *v = NULL;
+	size_t n = 0, size = 0;
+	char *path, *buf, *line, *next, *sp_at;
+	struct stat sb;
+	ssize_t got;
+	int i, fd;
+
+	for (i = 0; i < 2; i++) {
+		path = xasprintf("%s/" SPOOL_JOURNAL, sp->dir, i);
+		fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		if (fd == -1 || fstat(fd, &sb) == -1) {
+			*cause = xasprintf("spool: open %s: %s", path,
+			    strerror(errno));
+			free(path);
+			if (fd != -1)
+				close(fd);
+			goto fail;
+		}
+		sp->journal[i] = fd;
+		if (sb.st_size > SPOOL_JOURNAL_MAX) {
+			log_warnx("spool: %s is too large; ignored", path);
+			free(path);
+			continue;
+		}
+		buf = xmalloc((size_t)sb.st_size + 1);
+		got = pread(fd, buf, (size_t)sb.st_size, 0);
+		buf[got > 0 ? got : 0] = '\0';
+		for (line = buf; line != NULL && *line != '\0'; line = next) {
+			if ((next = strchr(line, '\n')) != NULL)
+				*next++ = '\0';
+			/* A line cut by a crash has no number: ignored. */
+			if ((sp_at = strchr(line, ' ')) == NULL)
+				continue;
+			*sp_at++ = '\0';
+			if (n == size) {
+				size = size == 0 ? 64 : size * 2;
+				v = xreallocarray(v, size, sizeof *v);
+			}
+			v[n].name = xstrdup(line);
+			v[n++].created_at = strtoll(sp_at, NULL, 10);
+		}
+		free(buf);
+		free(path);
+	}
+	if (n > 1)
+		qsort(v, n, sizeof *v, spool_removed_cmp);
+	*out = v;
+	*nout = n;
+	return 0;
+
+fail:
+	while (n > 0)
+		free(v[--n].name);
+	free(v);
+	return -1;
+}
+
+/* Whether the journals list this file with this creation time. */
+static bool
+spool_journal_lists(const struct spool_removed *v, size_t n,
+    const char *name, int64_t created_at)
+{
+	struct spool_removed key, *r;
+
+	key.name = (char *)(uintptr_t)name;
+	if (n == 0 || (r = bsearch(&key, v, n, sizeof *v,
+	    spool_removed_cmp)) == NULL)
+		return false;
+	/* Names repeat when an id came back: any of them may match. */
+	while (r > v && strcmp((r - 1)->name, name) == 0)
+		r--;
+	for (; r < v + n && strcmp(r->name, name) == 0; r++) {
+		if (r->created_at == created_at)
+			return true;
+	}
+	return false;
+}
+
 /* Load every notification file in the outbox. -1 with *cause. */
 static int
 spool_load(struct spool *sp, char **cause)
 {
+	struct spool_removed *removed = NULL;
+	size_t nremoved = 0, ngone = 0;
 	struct spool_item *it, **v = NULL;
 	struct dirent *de;
 	char *why, *path;
@@ -663,9 +776,12 @@ spool_load(struct spool *sp, char **cause)
 	size_t n = 0, size = 0, nx = 0, i;
 	DIR *d;
 
+	if (spool_journal_open(sp, &removed, &nremoved, cause) == -1)
+		return -1;
 	if ((d = opendir(sp->dir)) == NULL) {
 		*cause = xasprintf("spool: open %s: %s", sp->dir,
 		    strerror(errno));
+		free(removed);
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -693,6 +809,15 @@ spool_load(struct spool *sp, char **cause)
 			free(why);
 			continue;
 		}
+		if (spool_journal_lists(removed, nremoved, de->d_name,
+		    it->created_at)) {
+			/* Delivered or dropped, not yet removed. */
+			if (unlink(it->path) == -1 && errno != ENOENT)
+				log_warn("spool: remove %s", it->path);
+			spool_item_free(it);
+			ngone++;
+			continue;
+		}
 		if (it->state == SPOOL_INFLIGHT) {
 			/* Written by an older version, stopped mid-attempt. */
 			it->next_at = now;
@@ -705,6 +830,22 @@ spool_load(struct spool *sp, char **cause)
 		v[n++] = it;
 	}
 	closedir(d);
+	for (i = 0; i < nremoved; i++)
+		free(removed[i].name);
+	free(removed);
+	/* The removals are durable before their lines go. */
+	if (nremoved > 0) {
+		if (ngone > 0)
+			log_info("spool: removed %zu notifications delivered or "
+			    "dropped before the restart", ngone);
+		path = xasprintf("%s/" SPOOL_JOURNAL, sp->dir, 0);
+		if (file_sync_dir(path) == -1)
+			log_warn("spool: sync %s", sp->dir);
+		free(path);
+		if (ftruncate(sp->journal[0], 0) == -1 ||
+		    ftruncate(sp->journal[1], 0) == -1)
+			log_warn("spool: empty the removals journals");
+	}
 	if (n > 1)
 		qsort(v, n, sizeof *v, spool_cmp);
 	for (i = 0; i < n; i++) {
@@ -732,6 +873,8 @@ spool_open(const char *dir, char **cause)
 	TAILQ_INIT(&sp->all);
 	TAILQ_INIT(&sp->expired);
 	TAILQ_INIT(&sp->unsynced);
+	TAILQ_INIT(&sp->gone);
+	sp->journal[0] = sp->journal[1] = -1;
 	sp->rng = SPOOL_SEED;
 	sp->base_ms = SPOOL_BASE_MS;
 	sp->cap_ms = SPOOL_CAP_MS;
@@ -768,6 +911,15 @@ spool_close(struct spool *sp)
 		TAILQ_REMOVE(&sp->all, it, entry);
 		spool_item_free(it);
 	}
+	/* Their files go at the next start, as the journal says. */
+	while ((it = TAILQ_FIRST(&sp->gone)) != NULL) {
+		TAILQ_REMOVE(&sp->gone, it, sentry);
+		spool_item_free(it);
+	}
+	if (sp->journal[0] != -1)
+		close(sp->journal[0]);
+	if (sp->journal[1] != -1)
+		close(sp->journal[1]);
 	free(sp->heap);
 	free(sp->hash);
 	free(sp->dir);
@@ -954,23 +1106,41 @@ spool_check_inflight(const struct spool_item *it, const char *who)
 		    spool_state_name(it->state));
 }
 
+/*
+ * An item leaves the spool; its file is removed off the loop (spool_sync).
+ * A line in the journal makes that removal survive a kill -9 at once,
+ * and the item stays in the hash meanwhile, as DELIVERED, so that the
+ * same id put again is taken as the replay it is.
+ */
+static int
+spool_forget(struct spool *sp, struct spool_item *it)
+{
+	char *line;
+	int rc = 0;
+
+	spool_remove(sp, it);
+	spool_set_state(it, SPOOL_DELIVERED);
+	spool_hash_insert(sp, it);
+	TAILQ_INSERT_TAIL(&sp->gone, it, sentry);
+	if (sp->journal[sp->jcur] != -1) {
+		line = xasprintf("%s %" PRId64 "\n", strrchr(it->path, '/') + 1,
+		    it->created_at);
+		if (file_write_all(sp->journal[sp->jcur], line,
+		    strlen(line)) == -1) {
+			log_warn("spool: %s: journal its removal", it->id);
+			rc = -1;
+		}
+		free(line);
+	}
+	return rc;
+}
+
 int
 spool_delivered(struct spool *sp, struct spool_item *it)
 {
-	int rc = 0;
-
 	spool_check_inflight(it, "delivered");
-	/* The directory is synced by spool_sync; a kill -9 cannot undo this. */
-	if (unlink(it->path) == -1 && errno != ENOENT) {
-		log_warn("spool: %s: remove %s", it->id, it->path);
-		rc = -1;
-	}
-	sp->dir_unsynced = true;
-	spool_remove(sp, it);
-	spool_set_state(it, SPOOL_DELIVERED);
 	sp->stats.delivered++;
-	spool_item_free(it);
-	return rc;
+	return spool_forget(sp, it);
 }
 
 int
@@ -1012,11 +1182,15 @@ spool_next_time(const struct spool *sp)
 	return sp->nheap > 0 ? sp->heap[0]->next_at : -1;
 }
 
-/* A batch of fsyncs, independent of the spool once taken. */
+/* A batch of removals and fsyncs, independent of the spool once taken. */
 struct spool_sync {
-	char	 *dir;		/* NULL: the directory is not to sync */
-	char	**paths;
-	int	  n;
+	char		 *dir;		/* NULL: the directory is not to sync */
+	char		**paths;	/* to fsync */
+	int		  n;
+	char		**gone;		/* to remove */
+	int		  ngone;
+	int		  journal;	/* to empty once they are; -1 none */
+	struct spool_list ghosts;	/* their items, freed on the loop */
 };
 
 struct spool_sync *
@@ -1024,16 +1198,35 @@ spool_sync_take(struct spool *sp, int max)
 {
 	struct spool_sync *batch;
 	struct spool_item *it;
+	int ngone = 0;
 
-	if (!spool_unsynced(sp))
+	if (sp->batch_out || !spool_unsynced(sp))
 		return NULL;
+	sp->batch_out = true;
 	batch = xcalloc(1, sizeof *batch);
+	TAILQ_INIT(&batch->ghosts);
+	batch->journal = -1;
 	batch->paths = xreallocarray(NULL, (size_t)(max > 0 ? max : 1),
 	    sizeof *batch->paths);
 	while (batch->n < max && (it = TAILQ_FIRST(&sp->unsynced)) != NULL) {
 		spool_unsynced_remove(sp, it);
 		batch->paths[batch->n++] = xstrdup(it->path);
 		/* Its rename is in the directory. */
+		sp->dir_unsynced = true;
+	}
+	/* All of them: the journal they are in is emptied after. */
+	TAILQ_FOREACH(it, &sp->gone, sentry)
+		ngone++;
+	if (ngone > 0) {
+		batch->gone = xreallocarray(NULL, (size_t)ngone,
+		    sizeof *batch->gone);
+		while ((it = TAILQ_FIRST(&sp->gone)) != NULL) {
+			TAILQ_REMOVE(&sp->gone, it, sentry);
+			TAILQ_INSERT_TAIL(&batch->ghosts, it, sentry);
+			batch->gone[batch->ngone++] = xstrdup(it->path);
+		}
+		batch->journal = sp->journal[sp->jcur];
+		sp->jcur = !sp->jcur;
 		sp->dir_unsynced = true;
 	}
 	if (sp->dir_unsynced) {
@@ -1048,6 +1241,10 @@ spool_sync_run(struct spool_sync *batch)
 {
 	int fd, i;
 
+	for (i = 0; i < batch->ngone; i++) {
+		if (unlink(batch->gone[i]) == -1 && errno != ENOENT)
+			log_warn("spool: remove %s", batch->gone[i]);
+	}
 	for (i = 0; i < batch->n; i++) {
 		/* Gone since (delivered, dropped): nothing to sync. */
 		if ((fd = open(batch->paths[i], O_RDONLY | O_CLOEXEC)) == -1) {
@@ -1066,20 +1263,33 @@ spool_sync_run(struct spool_sync *batch)
 		if (fd != -1)
 			close(fd);
 	}
+	/* The removals are durable: their lines may go. */
+	if (batch->journal != -1 && ftruncate(batch->journal, 0) == -1)
+		log_warn("spool: empty the removals journal");
 }
 
 void
-spool_sync_free(struct spool_sync *batch)
+spool_sync_done(struct spool *sp, struct spool_sync *batch)
 {
+	struct spool_item *it;
 	int i;
 
 	if (batch == NULL)
 		return;
+	while ((it = TAILQ_FIRST(&batch->ghosts)) != NULL) {
+		TAILQ_REMOVE(&batch->ghosts, it, sentry);
+		spool_hash_remove(sp, it);
+		spool_item_free(it);
+	}
 	for (i = 0; i < batch->n; i++)
 		free(batch->paths[i]);
+	for (i = 0; i < batch->ngone; i++)
+		free(batch->gone[i]);
 	free(batch->paths);
+	free(batch->gone);
 	free(batch->dir);
 	free(batch);
+	sp->batch_out = false;
 }
 
 int
@@ -1089,7 +1299,7 @@ spool_sync(struct spool *sp, int max)
 
 	if (batch != NULL) {
 		spool_sync_run(batch);
-		spool_sync_free(batch);
+		spool_sync_done(sp, batch);
 	}
 	return TAILQ_EMPTY(&sp->unsynced) ? 0 : 1;
 }
@@ -1097,7 +1307,8 @@ spool_sync(struct spool *sp, int max)
 bool
 spool_unsynced(const struct spool *sp)
 {
-	return sp->dir_unsynced || !TAILQ_EMPTY(&sp->unsynced);
+	return sp->dir_unsynced || !TAILQ_EMPTY(&sp->unsynced) ||
+	    !TAILQ_EMPTY(&sp->gone);
 }
 
 /* Whether the oldest expired item is beyond what is kept. */
@@ -1121,14 +1332,10 @@ spool_prune(struct spool *sp, int64_t now_ms, int max)
 		it = TAILQ_FIRST(&sp->expired);
 		why = sp->nexpired > sp->keep ? "beyond the number kept" :
 		    "kept long enough";
-		if (unlink(it->path) == -1 && errno != ENOENT)
-			log_warn("spool: %s: remove %s", it->id, it->path);
-		sp->dir_unsynced = true;
 		log_info("spool: dropped expired %s for %s (%s): %s", it->id,
 		    it->receiver, why, it->last_error);
-		spool_remove(sp, it);
 		sp->stats.dropped++;
-		spool_item_free(it);
+		spool_forget(sp, it);
 		n++;
 	}
 	return n;

@@ -157,9 +157,10 @@ int spool_take_group(struct spool *sp, const struct spool_item *lead,
  */
 struct spool_item *spool_next_due(struct spool *sp, int64_t now_ms);
 /*
- * The receiver accepted it: remove the file and free the item. -1 if the
- * file could not be removed (logged; the item is freed all the same). The
- * removal is synced by spool_sync.
+ * The receiver accepted it: the item leaves the spool (the caller's
+ * pointer is dead) and a line in the removals journal says so, which a
+ * kill -9 keeps; spool_sync removes the file. -1 if the journal could not
+ * be written (logged; the item goes all the same).
  */
 int spool_delivered(struct spool *sp, struct spool_item *it);
 /*
@@ -175,20 +176,22 @@ int spool_failed(struct spool *sp, struct spool_item *it, const char *why,
 int64_t spool_next_time(const struct spool *sp);
 
 /*
- * Durability off the loop: spool_sync_take hands out up to max files
- * rewritten since the last take, and the directory if anything in it was
- * renamed or removed (NULL if nothing is to sync); spool_sync_run fsyncs
- * them and touches nothing else, so it may run on another thread;
- * spool_sync_free frees the batch. A failed fsync is logged and not
- * retried (the contents are written: only a power cut could lose them).
+ * Durability off the loop, one batch at a time: spool_sync_take hands out
+ * the removals of delivered and dropped notifications, up to max files
+ * rewritten since the last take, and the directory if anything in it
+ * changed (NULL if nothing is to do, or a batch is out); spool_sync_run
+ * removes and fsyncs them and touches nothing else, so it may run on
+ * another thread; spool_sync_done, on the loop, ends the batch. A failed
+ * fsync is logged and not retried (the contents are written: only a
+ * power cut could lose them).
  */
 struct spool_sync;
 struct spool_sync *spool_sync_take(struct spool *sp, int max);
 void spool_sync_run(struct spool_sync *batch);
-void spool_sync_free(struct spool_sync *batch);
+void spool_sync_done(struct spool *sp, struct spool_sync *batch);
 /* All three in the caller for up to max files; 1 if more are left. */
 int spool_sync(struct spool *sp, int max);
-/* Whether spool_sync has work: files or the directory. */
+/* Whether spool_sync has work: removals, files or the directory. */
 bool spool_unsynced(const struct spool *sp);
 /*
  * Drop up to max expired items beyond the count or age kept (oldest

@@ -234,8 +234,11 @@ test_put_deliver(void **state)
 
 	assert_int_equal(spool_delivered(sp, it), 0);
 	assert_int_equal(spool_count(sp), 0);
+	assert_true(spool_unsynced(sp));
+	assert_int_equal(spool_sync(sp, 10), 0);
+	assert_false(spool_unsynced(sp));
 	assert_int_equal(count_files(".json"), 0);
-	assert_int_equal(count_files(""), 0);	/* no temporary left */
+	assert_int_equal(count_files(""), 2);	/* the journals, no temporary */
 	spool_get_stats(sp, &st);
 	assert_true(st.queued == 1 && st.delivered == 1);
 	assert_true(st.retried == 0 && st.expired == 0);
@@ -311,7 +314,8 @@ test_put_invalid(void **state)
 	assert_non_null(cause);
 	free(cause);
 	assert_int_equal(spool_count(sp), 0);
-	assert_int_equal(count_files(""), 0);
+	assert_int_equal(spool_sync(sp, 10), 0);
+	assert_int_equal(count_files(".json"), 0);
 
 	/* Any printable id makes a plain file name in the outbox. */
 	put(sp, "../a/b", T0);
@@ -437,6 +441,7 @@ test_expiry(void **state)
 	assert_int_equal(spool_next_time(sp), -1);
 	assert_int_equal(spool_count(sp), 1);
 	assert_int_equal(spool_pending(sp), 0);
+	assert_int_equal(spool_sync(sp, 10), 0);
 	assert_int_equal(count_files(".json"), 1);
 	spool_get_stats(sp, &st);
 	assert_true(st.expired == 1 && st.retried == 1 && st.delivered == 1);
@@ -704,6 +709,70 @@ test_order_many(void **state)
 	spool_close(sp);
 }
 
+/* Write text into the outbox's file name. */
+static void write_file(const char *, const char *);
+
+/*
+ * A delivered notification's file goes off the loop (spool_sync); until
+ * then a journal line stands for its removal, which a crash keeps: the
+ * next start removes it. Its id is still known, so a replay is no new
+ * notification; a line whose creation time differs removes nothing.
+ */
+static void
+test_journal(void **state)
+{
+	struct spool *sp;
+	struct spool_item *it;
+	char *cause = NULL, line[256];
+	const struct spool_item *c;
+
+	(void)state;
+	sp = open_spool();
+	put(sp, "j-1.1.ops", T0);
+	put(sp, "j-2.1.ops", T0 + 1);
+	put(sp, "j-3.1.ops", T0 + 2);
+	it = spool_next_due(sp, T0);
+	assert_string_equal(it->id, "j-1.1.ops");
+	assert_int_equal(spool_delivered(sp, it), 0);
+	assert_int_equal(spool_count(sp), 2);
+	assert_int_equal(count_files(".json"), 3);	/* not removed yet */
+	/* A replay of the delivered one is no new notification. */
+	assert_int_equal(spool_put(sp, "j-1.1.ops", "ops-webhook",
+	    "application/json", BODY, strlen(BODY), T0 + 5, &cause), 0);
+	assert_int_equal(spool_count(sp), 2);
+	assert_int_equal(spool_pending(sp), 2);
+	spool_close(sp);		/* a kill -9: nothing synced or removed */
+
+	assert_int_equal(count_files(".json"), 3);
+	sp = open_spool();
+	assert_int_equal(count_files(".json"), 2);	/* removed at the start */
+	assert_int_equal(spool_count(sp), 2);
+	assert_null(find(sp, "j-1.1.ops"));
+	assert_false(spool_unsynced(sp));
+	/* Now the id is free again: a new notification. */
+	put(sp, "j-1.1.ops", T0 + 10);
+	assert_int_equal(spool_count(sp), 3);
+	spool_close(sp);
+
+	/*
+	 * A line for an older notification of that name removes nothing,
+	 * nor does a line cut short by a crash.
+	 */
+	sp = open_spool();
+	c = find(sp, "j-1.1.ops");
+	assert_non_null(c);
+	assert_true(c->created_at == T0 + 10);
+	snprintf(line, sizeof line, "%s %lld\ncut-short", strrchr(c->path,
+	    '/') + 1, (long long)T0);
+	spool_close(sp);
+	write_file("removed.0", line);
+	sp = open_spool();
+	assert_non_null(find(sp, "j-1.1.ops"));
+	assert_int_equal(spool_count(sp), 3);
+	assert_int_equal(count_files(".json"), 3);
+	spool_close(sp);
+}
+
 /* Write a file into the outbox. */
 static void
 write_file(const char *name, const char *text)
@@ -880,6 +949,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_prune_age, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_order_many, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_journal, setup,
 		    teardown),
 		cmocka_unit_test(test_open_fails),
 	};
