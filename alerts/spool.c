@@ -750,6 +750,7 @@ spool_journal_lists(const struct spool_removed *v, size_t n,
 	struct spool_removed key, *r;
 
 	key.name = (char *)(uintptr_t)name;
+	key.created_at = created_at;
 	if (n == 0 || (r = bsearch(&key, v, n, sizeof *v,
 	    spool_removed_cmp)) == NULL)
 		return false;
@@ -1062,7 +1063,8 @@ spool_group_due(const struct spool *sp, const char *receiver,
 	 * Newest first: a window's members were all created within its
 	 * wait, so nothing older than the longest wait can hold one open.
 	 */
-	TAILQ_FOREACH_REVERSE(it, &sp->all, spool_list, entry) {
+	for (it = TAILQ_LAST(&sp->all, spool_list); it != NULL;
+	    it = TAILQ_PREV(it, spool_list, entry)) {
 		if (it->created_at < now_ms - SPOOL_GROUP_WAIT_MAX)
 			break;
 		if (it->state == SPOOL_QUEUED && it->attempts == 0 &&

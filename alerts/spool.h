@@ -2,10 +2,12 @@
  * The durable delivery queue ("outbox"): one JSON file per notification in
  * DIR/outbox/, written and synced before the first attempt and removed
  * only once the receiver has accepted it. A failed attempt rewrites the
- * file at once (a kill -9 loses nothing) and spool_sync makes it durable
- * against a power cut a few at a time, so that a burst of failures costs
- * no burst of fsyncs. Expired notifications are kept for inspection up to
- * a count and an age, then dropped by spool_prune.
+ * file at once (a kill -9 loses nothing); an accepted one is journalled
+ * at once and its file removed later. spool_sync's batches do the
+ * removals and fsyncs, off the loop if the caller likes, so that a burst
+ * of deliveries costs the loop no burst of disk waits. Expired
+ * notifications are kept for inspection up to a count and an age, then
+ * dropped by spool_prune.
  */
 #ifndef STABILD_SPOOL_H
 #define STABILD_SPOOL_H
