@@ -367,6 +367,7 @@ bench: deps-check
 	$(MAKE) all $(BUILDDIR)/tests/test_model
 	BUILDDIR=$(BUILDDIR) python3 tests/bench/run.py
 	BUILDDIR=$(BUILDDIR) python3 tests/bench/stall.py
+	BUILDDIR=$(BUILDDIR) python3 tests/bench/catchup.py
 	BUILDDIR=$(BUILDDIR) python3 tests/bench/dashboard.py
 	BUILDDIR=$(BUILDDIR) python3 tests/bench/api.py
 

@@ -34,6 +34,7 @@
 #include "spool.h"
 #include "stall.h"
 #include "webhook.h"
+#include "worker.h"
 #include "xmalloc.h"
 
 #define DELIVER_FILE_MAX	4096	/* bytes of a secret or auth file */
@@ -41,6 +42,13 @@
 #define DELIVER_REPEAT_CHECK	1	/* seconds between repeat looks */
 #define DELIVER_MAX_RCPT	64
 #define DELIVER_MAX_HEADERS	16	/* lines of a headers_file */
+/*
+ * Work of one turn of the loop; more waits for the next turn, so that a
+ * catch-up of thousands never holds the loop (see stall.h).
+ */
+#define DELIVER_BATCH		16	/* attempts started */
+#define DELIVER_SYNC_BATCH	1024	/* outbox files fsynced off the loop */
+#define DELIVER_PRUNE_BATCH	64	/* expired notifications dropped */
 
 /* What a receiver needs beyond its configuration; never logged. */
 struct deliver_rx {
@@ -62,7 +70,11 @@ struct deliver {
 	const struct silence_registry *silences;	/* borrowed or NULL */
 	struct http_client	*http;
 	struct event		*timer;
+	struct event		*keep_timer;	/* syncs and prunes the outbox */
+	struct worker		*syncer;	/* the outbox's fsyncs */
+	bool			 syncing;	/* a batch is on the syncer */
 	struct event		*repeat_timer;
+	int			 inflight;	/* attempts started, not done */
 	struct sink		 sink;
 	struct deliver_rx	 rx[CONF_MAX_RECEIVERS];
 	int			 nrx;
@@ -297,27 +309,43 @@ deliver_metrics(const struct deliver *d)
 	metrics.notifications_delivered = st.delivered;
 	metrics.notification_retries = st.retried;
 	metrics.notifications_expired = st.expired;
+	metrics.notifications_dropped = st.dropped;
 	metrics.outbox_pending = (uint64_t)spool_pending(d->spool);
-	metrics.outbox_expired = (uint64_t)(spool_count(d->spool) -
-	    spool_pending(d->spool));
+	metrics.outbox_expired = (uint64_t)spool_expired(d->spool);
+	metrics.deliveries_inflight = (uint64_t)d->inflight;
 }
 
-/* Arm the one timer for the earliest waiting notification. */
+/* Arm ev for Unix ms at (-1: leave it); 0 ms is the next turn. */
 static void
-deliver_schedule(struct deliver *d)
+deliver_arm(struct event *ev, int64_t at, int64_t now)
 {
-	int64_t next = spool_next_time(d->spool), wait;
+	int64_t wait = at - now;
 	struct timeval tv;
 
-	deliver_metrics(d);
-	if (next < 0)
+	if (at < 0)
 		return;
-	wait = next - deliver_now_ms();
 	if (wait < 0)
 		wait = 0;
 	tv.tv_sec = (time_t)(wait / 1000);
 	tv.tv_usec = (suseconds_t)(wait % 1000) * 1000;
-	evtimer_add(d->timer, &tv);
+	evtimer_add(ev, &tv);
+}
+
+/*
+ * Arm the timer for the earliest waiting notification, unless the
+ * transfers in flight are at their limit (an ending one calls again),
+ * and the outbox's housekeeping for its next work.
+ */
+static void
+deliver_schedule(struct deliver *d)
+{
+	int64_t now = deliver_now_ms();
+
+	deliver_metrics(d);
+	if (d->inflight < d->conf->max_inflight)
+		deliver_arm(d->timer, spool_next_time(d->spool), now);
+	deliver_arm(d->keep_timer, !d->syncing && spool_unsynced(d->spool) ?
+	    now : spool_prune_time(d->spool), now);
 }
 
 /* Fail every item of an attempt with why. */
@@ -337,8 +365,10 @@ deliver_done_cb(void *arg, long status, const char *error)
 	struct deliver_try *t = arg;
 	struct deliver *d = t->d;
 	struct spool_item *lead = t->items[0];
+	struct stall_mark t0;
 	int i;
 
+	stall_start(&t0);
 	if (error == NULL) {
 		log_info("deliver: %s%s delivered to %s (%ld)", lead->id,
 		    t->n > 1 ? " and its group" : "", lead->receiver, status);
@@ -351,7 +381,9 @@ deliver_done_cb(void *arg, long status, const char *error)
 		deliver_fail_all(d, t->items, t->n, error, deliver_now_ms());
 	}
 	free(t);
+	d->inflight--;
 	deliver_schedule(d);
+	stall_step("a delivery's end", &t0);
 }
 
 /* "g-" and 32 hex digits of SHA-256 over the member ids. */
@@ -431,12 +463,17 @@ deliver_webhook(struct deliver *d, const struct conf_receiver *r,
 		deliver_fail_all(d, t->items, t->n, "cannot build the request",
 		    now);
 		free(t);
-	} else if (http_post_ca(d->http, r->url, r->ca_file,
-	    (const char *const *)headers, send, len, (long)r->connect_timeout_ms,
-	    (long)r->timeout_ms, deliver_done_cb, t) == -1) {
-		deliver_fail_all(d, t->items, t->n, "cannot start the request",
-		    now);
-		free(t);
+	} else {
+		d->inflight++;
+		if (http_post_ca(d->http, r->url, r->ca_file,
+		    (const char *const *)headers, send, len,
+		    (long)r->connect_timeout_ms, (long)r->timeout_ms,
+		    deliver_done_cb, t) == -1) {
+			d->inflight--;
+			deliver_fail_all(d, t->items, t->n,
+			    "cannot start the request", now);
+			free(t);
+		}
 	}
 	webhook_headers_free(headers);
 	free(body);
@@ -539,9 +576,11 @@ deliver_email(struct deliver *d, const struct conf_receiver *r,
 		m.len = strlen(msg);
 		m.connect_timeout_ms = (long)r->connect_timeout_ms;
 		m.total_timeout_ms = (long)r->timeout_ms;
-		if (http_mail_send(d->http, &m, deliver_done_cb, t) == -1)
+		d->inflight++;
+		if (http_mail_send(d->http, &m, deliver_done_cb, t) == -1) {
+			d->inflight--;
 			cause = xstrdup("cannot start the SMTP transfer");
-		else
+		} else
 			t = NULL;	/* deliver_done_cb has it now */
 	}
 	if (t != NULL) {
@@ -587,13 +626,90 @@ deliver_timer_cb(evutil_socket_t fd, short events, void *arg)
 	int64_t now = deliver_now_ms();
 	struct stall_mark t0;
 
+	int n = 0;
+
 	stall_start(&t0);
 	(void)fd;
 	(void)events;
-	while ((it = spool_next_due(d->spool, now)) != NULL)
+	/* A batch a turn, within the limit; deliver_schedule goes on. */
+	while (n < DELIVER_BATCH && d->inflight < d->conf->max_inflight &&
+	    (it = spool_next_due(d->spool, now)) != NULL) {
 		deliver_attempt(d, it, now);
+		n++;
+	}
 	deliver_schedule(d);
 	stall_step("starting deliveries", &t0);
+}
+
+/* A batch of the outbox's removals and fsyncs on the syncer. */
+struct deliver_sync {
+	struct deliver		*d;
+	struct spool_sync	*batch;
+};
+
+/* On the syncer's thread. */
+static void
+deliver_sync_run(void *arg)
+{
+	struct deliver_sync *ds = arg;
+
+	spool_sync_run(ds->batch);
+}
+
+/* Back on the loop (or at the stop, not run): the next may go. */
+static void
+deliver_sync_done(void *arg, bool apply)
+{
+	struct deliver_sync *ds = arg;
+
+	(void)apply;
+	spool_sync_done(ds->d->spool, ds->batch);
+	free(ds);
+}
+
+static void
+deliver_synced_cb(void *arg)
+{
+	struct deliver *d = arg;
+
+	d->syncing = false;
+	deliver_schedule(d);
+}
+
+/*
+ * Have what failures rewrote and deliveries removed synced, one batch at
+ * a time off the loop, and drop what was kept long enough.
+ */
+static void
+deliver_keep_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct deliver *d = arg;
+	struct deliver_sync *ds;
+	struct spool_sync *batch;
+	struct stall_mark t0;
+	int n;
+
+	stall_start(&t0);
+	(void)fd;
+	(void)events;
+	if (!d->syncing && (batch = spool_sync_take(d->spool,
+	    DELIVER_SYNC_BATCH)) != NULL) {
+		d->syncing = true;
+		ds = xmalloc(sizeof *ds);
+		ds->d = d;
+		ds->batch = batch;
+		worker_submit(d->syncer, deliver_sync_run, deliver_sync_done,
+		    ds);
+		worker_yield(d->syncer);
+	}
+	if ((n = spool_prune(d->spool, deliver_now_ms(),
+	    DELIVER_PRUNE_BATCH)) > 0)
+		log_notice("deliver: dropped %d expired notifications; %d kept "
+		    "(alerts.expired_keep %d, alerts.expired_max_age %" PRId64
+		    " s)", n, spool_expired(d->spool), d->conf->expired_keep,
+		    d->conf->expired_max_age_ms / 1000);
+	deliver_schedule(d);
+	stall_step("outbox housekeeping", &t0);
 }
 
 /*
@@ -775,6 +891,10 @@ deliver_set_limits(struct deliver *d, const struct conf *c)
 	    c->delivery_expiry_ms) == -1)
 		log_warnx("deliver: retry_max or delivery_expiry out of order; "
 		    "kept the old limits");
+	if (spool_set_keep(d->spool, c->expired_keep,
+	    c->expired_max_age_ms) == -1)
+		log_warnx("deliver: expired_keep or expired_max_age out of "
+		    "range; kept the old bounds");
 }
 
 struct deliver *
@@ -809,10 +929,21 @@ deliver_create(struct event_base *base, const struct conf *c,
 	    ((uint64_t)getpid() << 32));
 	deliver_set_limits(d, c);
 	d->http = http_client_create(base);
+	if ((d->syncer = worker_create(base, deliver_synced_cb, d, cause)) ==
+	    NULL) {
+		http_client_free(d->http);
+		spool_close(d->spool);
+		ledger_free(d->ledger);
+		deliver_rx_free(d->rx, d->nrx);
+		free(d);
+		return NULL;
+	}
 	d->timer = evtimer_new(base, deliver_timer_cb, d);
+	d->keep_timer = evtimer_new(base, deliver_keep_cb, d);
 	d->repeat_timer = event_new(base, -1, EV_PERSIST, deliver_repeat_cb,
 	    d);
-	if (d->timer == NULL || d->repeat_timer == NULL)
+	if (d->timer == NULL || d->keep_timer == NULL ||
+	    d->repeat_timer == NULL)
 		fatalx("deliver: cannot make timers");
 	evtimer_add(d->repeat_timer, &every);
 	d->sink.name = "deliver";
@@ -820,6 +951,7 @@ deliver_create(struct event_base *base, const struct conf *c,
 	d->sink.emit = deliver_emit;
 	/* Notifications left by the last run are due now. */
 	event_active(d->timer, EV_TIMEOUT, 0);
+	event_active(d->keep_timer, EV_TIMEOUT, 0);
 	if (spool_count(d->spool) > 0)
 		log_notice("deliver: %d notifications waiting in the outbox",
 		    spool_pending(d->spool));
@@ -832,7 +964,12 @@ deliver_free(struct deliver *d)
 	if (d == NULL)
 		return;
 	http_client_free(d->http);
+	worker_free(d->syncer);
+	/* What the syncer did not get to: at the stop, in the caller. */
+	while (spool_sync(d->spool, DELIVER_SYNC_BATCH) != 0)
+		;
 	event_free(d->timer);
+	event_free(d->keep_timer);
 	event_free(d->repeat_timer);
 	spool_close(d->spool);
 	ledger_free(d->ledger);
@@ -859,6 +996,7 @@ deliver_set_conf(struct deliver *d, const struct conf *c, char **cause)
 	d->nrx = n;
 	d->conf = c;
 	deliver_set_limits(d, c);
+	deliver_schedule(d);	/* a new limit or bound applies now */
 	return 0;
 }
 
@@ -879,8 +1017,9 @@ deliver_json(const struct deliver *d)
 		json_array_append_new(list, spool_item_json(spool_at(d->spool,
 		    i)));
 	spool_get_stats(d->spool, &st);
-	return json_pack("{s:o, s:{s:I, s:I, s:I, s:I}}", "deliveries", list,
-	    "since_start", "queued", (json_int_t)st.queued, "delivered",
+	return json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:I}}", "deliveries",
+	    list, "since_start", "queued", (json_int_t)st.queued, "delivered",
 	    (json_int_t)st.delivered, "retried", (json_int_t)st.retried,
-	    "expired", (json_int_t)st.expired);
+	    "expired", (json_int_t)st.expired, "dropped",
+	    (json_int_t)st.dropped);
 }

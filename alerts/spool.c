@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,16 +28,43 @@
 #define SPOOL_NAME_MAX		(SPOOL_NAME_PREFIX + 32)
 #define SPOOL_FILE_MAX		(8 * SPOOL_PAYLOAD_MAX + 65536)
 #define SPOOL_SEED		0x5eed5b001ULL	/* until spool_set_seed */
+#define SPOOL_GROUP_WAIT_MAX	(3600LL * 1000)	/* route.group_wait's */
+/*
+ * The removals journal: "NAME CREATED_AT" a line for each notification
+ * delivered or dropped whose file is not yet removed. Two, so that one
+ * takes new lines while a batch removes the other's files off the loop
+ * and then empties it. A restart removes what they list.
+ */
+#define SPOOL_JOURNAL		"removed.%d"
+#define SPOOL_JOURNAL_MAX	(64 * 1024 * 1024)
 
 struct spool {
 	char			 *dir;		/* DIR/outbox */
-	struct spool_item	**items;	/* in order of creation */
+	struct spool_list	  all;		/* in order of creation */
 	int			  n;
-	int			  size;
+	int			  npending;	/* not expired */
+	struct spool_list	  expired;	/* in order of expiry */
+	int			  nexpired;
+	struct spool_list	  unsynced;	/* written, fsync to come */
+	bool			  dir_unsynced;	/* renames or unlinks to sync */
+	struct spool_list	  gone;		/* delivered or dropped: to unlink */
+	int			  journal[2];	/* of them, appended; -1: none */
+	int			  jcur;		/* the one appended to */
+	bool			  batch_out;	/* a spool_sync batch is taken */
+	struct spool_item	**heap;		/* waiting, by (next_at, seq) */
+	int			  nheap;
+	int			  heapsize;
+	struct spool_item	**hash;		/* by file name, chained */
+	size_t			  hashsize;	/* a power of two */
+	uint64_t		  seq;		/* the next item's */
+	const struct spool_item	 *cursor;	/* spool_at's last answer */
+	int			  cursor_i;
 	uint64_t		  rng;		/* splitmix64 state */
 	int64_t			  base_ms;
 	int64_t			  cap_ms;
 	int64_t			  expiry_ms;
+	int			  keep;		/* expired items kept at most */
+	int64_t			  keep_ms;	/* for at most this long */
 	struct spool_stats	  stats;
 };
 
@@ -153,23 +181,32 @@ spool_copy_text(char *buf, size_t size, const char *s)
 	buf[i] = '\0';
 }
 
-/*
- * The file name of an id: a readable prefix (safe characters kept, the
- * rest '_') and a 64-bit FNV-1a hash of the whole id, so that names stay
- * short and distinct ids almost surely differ; spool_put checks.
- */
-static void
-spool_file_name(const char *id, char *buf, size_t size)
+/* 64-bit FNV-1a of an id: its file name's and its hash chain's. */
+static uint64_t
+spool_hash(const char *id)
 {
-	char prefix[SPOOL_NAME_PREFIX + 1];
 	uint64_t h = 0xcbf29ce484222325ULL;
 	size_t i;
-	char c;
 
 	for (i = 0; id[i] != '\0'; i++) {
 		h ^= (unsigned char)id[i];
 		h *= 0x100000001b3ULL;
 	}
+	return h;
+}
+
+/*
+ * The file name of an id: a readable prefix (safe characters kept, the
+ * rest '_') and the id's hash, so that names stay short and distinct ids
+ * almost surely differ; spool_put checks.
+ */
+static void
+spool_file_name(const char *id, char *buf, size_t size)
+{
+	char prefix[SPOOL_NAME_PREFIX + 1];
+	size_t i;
+	char c;
+
 	for (i = 0; i < SPOOL_NAME_PREFIX && id[i] != '\0'; i++) {
 		c = id[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -179,7 +216,8 @@ spool_file_name(const char *id, char *buf, size_t size)
 		prefix[i] = c;
 	}
 	prefix[i] = '\0';
-	snprintf(buf, size, "%s-%016" PRIx64 SPOOL_SUFFIX, prefix, h);
+	snprintf(buf, size, "%s-%016" PRIx64 SPOOL_SUFFIX, prefix,
+	    spool_hash(id));
 }
 
 static struct spool_item *
@@ -192,6 +230,8 @@ spool_item_new(struct spool *sp, const char *id)
 	snprintf(it->id, sizeof it->id, "%s", id);
 	spool_file_name(id, name, sizeof name);
 	it->path = xasprintf("%s/%s", sp->dir, name);
+	it->hash = spool_hash(id);
+	it->heap_i = -1;
 	return it;
 }
 
@@ -203,6 +243,146 @@ spool_item_free(struct spool_item *it)
 	free(it->payload);
 	free(it->path);
 	free(it);
+}
+
+/* The due heap, ordered by next_at, then creation. */
+static bool
+spool_heap_less(const struct spool_item *a, const struct spool_item *b)
+{
+	if (a->next_at != b->next_at)
+		return a->next_at < b->next_at;
+	return a->seq < b->seq;
+}
+
+static void
+spool_heap_set(struct spool *sp, int i, struct spool_item *it)
+{
+	sp->heap[i] = it;
+	it->heap_i = i;
+}
+
+static void
+spool_heap_up(struct spool *sp, int i)
+{
+	struct spool_item *it = sp->heap[i];
+	int parent;
+
+	while (i > 0) {
+		parent = (i - 1) / 2;
+		if (!spool_heap_less(it, sp->heap[parent]))
+			break;
+		spool_heap_set(sp, i, sp->heap[parent]);
+		i = parent;
+	}
+	spool_heap_set(sp, i, it);
+}
+
+static void
+spool_heap_down(struct spool *sp, int i)
+{
+	struct spool_item *it = sp->heap[i];
+	int child;
+
+	for (;;) {
+		child = 2 * i + 1;
+		if (child >= sp->nheap)
+			break;
+		if (child + 1 < sp->nheap &&
+		    spool_heap_less(sp->heap[child + 1], sp->heap[child]))
+			child++;
+		if (!spool_heap_less(sp->heap[child], it))
+			break;
+		spool_heap_set(sp, i, sp->heap[child]);
+		i = child;
+	}
+	spool_heap_set(sp, i, it);
+}
+
+/* A waiting item joins the heap. */
+static void
+spool_heap_push(struct spool *sp, struct spool_item *it)
+{
+	if (sp->nheap == sp->heapsize) {
+		sp->heapsize = sp->heapsize == 0 ? 64 : sp->heapsize * 2;
+		sp->heap = xreallocarray(sp->heap, (size_t)sp->heapsize,
+		    sizeof *sp->heap);
+	}
+	sp->nheap++;
+	spool_heap_set(sp, sp->nheap - 1, it);
+	spool_heap_up(sp, sp->nheap - 1);
+}
+
+/* An item leaves the heap, wherever it is in it. */
+static void
+spool_heap_remove(struct spool *sp, struct spool_item *it)
+{
+	int i = it->heap_i;
+	struct spool_item *last;
+
+	if (i < 0)
+		return;
+	it->heap_i = -1;
+	last = sp->heap[--sp->nheap];
+	if (i == sp->nheap)
+		return;
+	spool_heap_set(sp, i, last);
+	spool_heap_up(sp, i);
+	spool_heap_down(sp, last->heap_i);
+}
+
+/* The hash table of ids; grown so that chains stay short. */
+static void
+spool_hash_insert(struct spool *sp, struct spool_item *it)
+{
+	struct spool_item **old = sp->hash, *x, *next;
+	size_t oldsize = sp->hashsize, i, b;
+
+	if ((size_t)sp->n >= sp->hashsize) {
+		sp->hashsize = sp->hashsize == 0 ? 256 : sp->hashsize * 2;
+		sp->hash = xcalloc(sp->hashsize, sizeof *sp->hash);
+		for (i = 0; i < oldsize; i++) {
+			for (x = old[i]; x != NULL; x = next) {
+				next = x->hnext;
+				b = (size_t)x->hash & (sp->hashsize - 1);
+				x->hnext = sp->hash[b];
+				sp->hash[b] = x;
+			}
+		}
+		free(old);
+	}
+	b = (size_t)it->hash & (sp->hashsize - 1);
+	it->hnext = sp->hash[b];
+	sp->hash[b] = it;
+}
+
+static void
+spool_hash_remove(struct spool *sp, struct spool_item *it)
+{
+	struct spool_item **p;
+
+	p = &sp->hash[(size_t)it->hash & (sp->hashsize - 1)];
+	while (*p != NULL && *p != it)
+		p = &(*p)->hnext;
+	if (*p == NULL)
+		fatalx("spool: %s is not in the hash", it->id);
+	*p = it->hnext;
+}
+
+/* The item whose file name is path's: the same id, or a collision. */
+static struct spool_item *
+spool_hash_find(const struct spool *sp, const struct spool_item *like)
+{
+	struct spool_item *x;
+
+	if (sp->hashsize == 0)
+		return NULL;
+	x = sp->hash[(size_t)like->hash & (sp->hashsize - 1)];
+	for (; x != NULL; x = x->hnext) {
+		if (x->hash == like->hash && (strcmp(x->id, like->id) == 0 ||
+		    strcmp(x->path, like->path) == 0))
+			return x;
+	}
+	return NULL;
 }
 
 /* The file contents of an item: compact JSON, the caller frees; or NULL. */
@@ -251,28 +431,85 @@ spool_write(const struct spool_item *it, char **cause)
 	return rc;
 }
 
-/* Rewrite the item's file; a failure is logged here. */
+/*
+ * Rewrite the item's file by a rename, without fsync: a kill -9 after
+ * this keeps the new file, and spool_sync makes it durable soon after.
+ * A failure is logged here.
+ */
 static int
-spool_rewrite(const struct spool_item *it)
+spool_rewrite(struct spool *sp, struct spool_item *it)
 {
-	char *cause = NULL;
+	char *s, *tmp;
+	int fd, rc = -1;
 
-	if (spool_write(it, &cause) == 0)
-		return 0;
-	log_warnx("%s", cause);
-	free(cause);
-	return -1;
+	if ((s = spool_encode(it)) == NULL) {
+		log_warnx("spool: %s: payload is not valid UTF-8", it->id);
+		return -1;
+	}
+	tmp = xasprintf("%s.tmp.%ld", it->path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd == -1)
+		log_warn("spool: %s: create %s", it->id, tmp);
+	else if (file_write_all(fd, s, strlen(s)) == -1) {
+		log_warn("spool: %s: write %s", it->id, tmp);
+		close(fd);
+		unlink(tmp);
+	} else if (close(fd) == -1 || rename(tmp, it->path) == -1) {
+		log_warn("spool: %s: replace %s", it->id, it->path);
+		unlink(tmp);
+	} else
+		rc = 0;
+	if (rc == 0 && !it->unsynced) {
+		it->unsynced = true;
+		TAILQ_INSERT_TAIL(&sp->unsynced, it, sentry);
+	}
+	free(tmp);
+	free(s);
+	return rc;
 }
 
 static void
+spool_unsynced_remove(struct spool *sp, struct spool_item *it)
+{
+	if (it->unsynced) {
+		TAILQ_REMOVE(&sp->unsynced, it, sentry);
+		it->unsynced = false;
+	}
+}
+
+/* A new or loaded item joins the lists, the hash and, if waiting, the heap. */
+static void
 spool_append(struct spool *sp, struct spool_item *it)
 {
-	if (sp->n == sp->size) {
-		sp->size = sp->size == 0 ? 64 : sp->size * 2;
-		sp->items = xreallocarray(sp->items, (size_t)sp->size,
-		    sizeof *sp->items);
-	}
-	sp->items[sp->n++] = it;
+	it->seq = sp->seq++;
+	TAILQ_INSERT_TAIL(&sp->all, it, entry);
+	sp->n++;
+	sp->cursor = NULL;
+	spool_hash_insert(sp, it);
+	if (it->state == SPOOL_EXPIRED) {
+		TAILQ_INSERT_TAIL(&sp->expired, it, xentry);
+		sp->nexpired++;
+	} else
+		sp->npending++;
+	if (spool_is_waiting(it))
+		spool_heap_push(sp, it);
+}
+
+/* An item leaves the spool (its file is the caller's business). */
+static void
+spool_remove(struct spool *sp, struct spool_item *it)
+{
+	TAILQ_REMOVE(&sp->all, it, entry);
+	sp->n--;
+	sp->cursor = NULL;
+	spool_hash_remove(sp, it);
+	spool_heap_remove(sp, it);
+	spool_unsynced_remove(sp, it);
+	if (it->state == SPOOL_EXPIRED) {
+		TAILQ_REMOVE(&sp->expired, it, xentry);
+		sp->nexpired--;
+	} else
+		sp->npending--;
 }
 
 /* An integer member within [lo, hi], or -1. */
@@ -415,19 +652,137 @@ spool_has_suffix(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+/* Expiry order; ties by creation. */
+static int
+spool_expiry_cmp(const void *a, const void *b)
+{
+	const struct spool_item *x = *(const struct spool_item *const *)a;
+	const struct spool_item *y = *(const struct spool_item *const *)b;
+
+	if (x->next_at != y->next_at)
+		return x->next_at < y->next_at ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* A line of a removals journal. */
+struct spool_removed {
+	char	*name;
+	int64_t	 created_at;
+};
+
+static int
+spool_removed_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct spool_removed *)a)->name,
+	    ((const struct spool_removed *)b)->name);
+}
+
+/*
+ * Open both removals journals and read what they list into *out (sorted
+ * by name, the caller frees); their count, or -1 with *cause.
+ */
+static int
+spool_journal_open(struct spool *sp, struct spool_removed **out,
+    size_t *nout, char **cause)
+{
+	struct spool_removed *v = NULL;
+	size_t n = 0, size = 0;
+	char *path, *buf, *line, *next, *sp_at;
+	struct stat sb;
+	ssize_t got;
+	int i, fd;
+
+	for (i = 0; i < 2; i++) {
+		path = xasprintf("%s/" SPOOL_JOURNAL, sp->dir, i);
+		fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		if (fd == -1 || fstat(fd, &sb) == -1) {
+			*cause = xasprintf("spool: open %s: %s", path,
+			    strerror(errno));
+			free(path);
+			if (fd != -1)
+				close(fd);
+			goto fail;
+		}
+		sp->journal[i] = fd;
+		if (sb.st_size > SPOOL_JOURNAL_MAX) {
+			log_warnx("spool: %s is too large; ignored", path);
+			free(path);
+			continue;
+		}
+		buf = xmalloc((size_t)sb.st_size + 1);
+		got = pread(fd, buf, (size_t)sb.st_size, 0);
+		buf[got > 0 ? got : 0] = '\0';
+		for (line = buf; line != NULL && *line != '\0'; line = next) {
+			if ((next = strchr(line, '\n')) != NULL)
+				*next++ = '\0';
+			/* A line cut by a crash has no number: ignored. */
+			if ((sp_at = strchr(line, ' ')) == NULL)
+				continue;
+			*sp_at++ = '\0';
+			if (n == size) {
+				size = size == 0 ? 64 : size * 2;
+				v = xreallocarray(v, size, sizeof *v);
+			}
+			v[n].name = xstrdup(line);
+			v[n++].created_at = strtoll(sp_at, NULL, 10);
+		}
+		free(buf);
+		free(path);
+	}
+	if (n > 1)
+		qsort(v, n, sizeof *v, spool_removed_cmp);
+	*out = v;
+	*nout = n;
+	return 0;
+
+fail:
+	while (n > 0)
+		free(v[--n].name);
+	free(v);
+	return -1;
+}
+
+/* Whether the journals list this file with this creation time. */
+static bool
+spool_journal_lists(const struct spool_removed *v, size_t n,
+    const char *name, int64_t created_at)
+{
+	struct spool_removed key, *r;
+
+	key.name = (char *)(uintptr_t)name;
+	key.created_at = created_at;
+	if (n == 0 || (r = bsearch(&key, v, n, sizeof *v,
+	    spool_removed_cmp)) == NULL)
+		return false;
+	/* Names repeat when an id came back: any of them may match. */
+	while (r > v && strcmp((r - 1)->name, name) == 0)
+		r--;
+	for (; r < v + n && strcmp(r->name, name) == 0; r++) {
+		if (r->created_at == created_at)
+			return true;
+	}
+	return false;
+}
+
 /* Load every notification file in the outbox. -1 with *cause. */
 static int
 spool_load(struct spool *sp, char **cause)
 {
-	struct spool_item *it;
+	struct spool_removed *removed = NULL;
+	size_t nremoved = 0, ngone = 0;
+	struct spool_item *it, **v = NULL;
 	struct dirent *de;
 	char *why, *path;
 	int64_t now = spool_now_ms();
+	size_t n = 0, size = 0, nx = 0, i;
 	DIR *d;
 
+	if (spool_journal_open(sp, &removed, &nremoved, cause) == -1)
+		return -1;
 	if ((d = opendir(sp->dir)) == NULL) {
 		*cause = xasprintf("spool: open %s: %s", sp->dir,
 		    strerror(errno));
+		free(removed);
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -443,9 +798,10 @@ spool_load(struct spool *sp, char **cause)
 		}
 		if (!spool_has_suffix(de->d_name, SPOOL_SUFFIX))
 			continue;
-		if (sp->n >= SPOOL_MAX_ITEMS) {
+		if (n >= SPOOL_MAX_ITEMS + SPOOL_KEEP_MAX) {
 			log_warnx("spool: more than %d files in %s; the rest "
-			    "are left for later", SPOOL_MAX_ITEMS, sp->dir);
+			    "are left for later", SPOOL_MAX_ITEMS +
+			    SPOOL_KEEP_MAX, sp->dir);
 			break;
 		}
 		why = NULL;
@@ -454,16 +810,58 @@ spool_load(struct spool *sp, char **cause)
 			free(why);
 			continue;
 		}
+		if (spool_journal_lists(removed, nremoved, de->d_name,
+		    it->created_at)) {
+			/* Delivered or dropped, not yet removed. */
+			if (unlink(it->path) == -1 && errno != ENOENT)
+				log_warn("spool: remove %s", it->path);
+			spool_item_free(it);
+			ngone++;
+			continue;
+		}
 		if (it->state == SPOOL_INFLIGHT) {
-			/* The daemon stopped during an attempt. */
+			/* Written by an older version, stopped mid-attempt. */
 			it->next_at = now;
 			spool_set_state(it, SPOOL_RETRY);
 		}
-		spool_append(sp, it);
+		if (n == size) {
+			size = size == 0 ? 64 : size * 2;
+			v = xreallocarray(v, size, sizeof *v);
+		}
+		v[n++] = it;
 	}
 	closedir(d);
-	if (sp->n > 1)
-		qsort(sp->items, (size_t)sp->n, sizeof *sp->items, spool_cmp);
+	for (i = 0; i < nremoved; i++)
+		free(removed[i].name);
+	free(removed);
+	/* The removals are durable before their lines go. */
+	if (nremoved > 0) {
+		if (ngone > 0)
+			log_info("spool: removed %zu notifications delivered or "
+			    "dropped before the restart", ngone);
+		path = xasprintf("%s/" SPOOL_JOURNAL, sp->dir, 0);
+		if (file_sync_dir(path) == -1)
+			log_warn("spool: sync %s", sp->dir);
+		free(path);
+		if (ftruncate(sp->journal[0], 0) == -1 ||
+		    ftruncate(sp->journal[1], 0) == -1)
+			log_warn("spool: empty the removals journals");
+	}
+	if (n > 1)
+		qsort(v, n, sizeof *v, spool_cmp);
+	for (i = 0; i < n; i++) {
+		spool_append(sp, v[i]);
+		if (v[i]->state == SPOOL_EXPIRED)
+			v[nx++] = v[i];
+	}
+	/* The expired list goes by expiry, which creation need not follow. */
+	if (nx > 1) {
+		qsort(v, nx, sizeof *v, spool_expiry_cmp);
+		TAILQ_INIT(&sp->expired);
+		for (i = 0; i < nx; i++)
+			TAILQ_INSERT_TAIL(&sp->expired, v[i], xentry);
+	}
+	free(v);
 	return 0;
 }
 
@@ -473,10 +871,17 @@ spool_open(const char *dir, char **cause)
 	struct spool *sp = xcalloc(1, sizeof *sp);
 
 	sp->dir = xasprintf("%s/outbox", dir);
+	TAILQ_INIT(&sp->all);
+	TAILQ_INIT(&sp->expired);
+	TAILQ_INIT(&sp->unsynced);
+	TAILQ_INIT(&sp->gone);
+	sp->journal[0] = sp->journal[1] = -1;
 	sp->rng = SPOOL_SEED;
 	sp->base_ms = SPOOL_BASE_MS;
 	sp->cap_ms = SPOOL_CAP_MS;
 	sp->expiry_ms = SPOOL_EXPIRY_MS;
+	sp->keep = SPOOL_KEEP;
+	sp->keep_ms = SPOOL_KEEP_MS;
 	if (mkdir(sp->dir, 0750) == 0) {
 		if (file_sync_dir(sp->dir) == -1)
 			log_warn("spool: sync the directory of %s", sp->dir);
@@ -487,8 +892,8 @@ spool_open(const char *dir, char **cause)
 	}
 	if (spool_load(sp, cause) == -1)
 		goto fail;
-	log_info("spool: %d notifications in %s (%d pending)", sp->n, sp->dir,
-	    spool_pending(sp));
+	log_info("spool: %d notifications in %s (%d pending, %d expired)",
+	    sp->n, sp->dir, sp->npending, sp->nexpired);
 	return sp;
 
 fail:
@@ -499,13 +904,25 @@ fail:
 void
 spool_close(struct spool *sp)
 {
-	int i;
+	struct spool_item *it;
 
 	if (sp == NULL)
 		return;
-	for (i = 0; i < sp->n; i++)
-		spool_item_free(sp->items[i]);
-	free(sp->items);
+	while ((it = TAILQ_FIRST(&sp->all)) != NULL) {
+		TAILQ_REMOVE(&sp->all, it, entry);
+		spool_item_free(it);
+	}
+	/* Their files go at the next start, as the journal says. */
+	while ((it = TAILQ_FIRST(&sp->gone)) != NULL) {
+		TAILQ_REMOVE(&sp->gone, it, sentry);
+		spool_item_free(it);
+	}
+	if (sp->journal[0] != -1)
+		close(sp->journal[0]);
+	if (sp->journal[1] != -1)
+		close(sp->journal[1]);
+	free(sp->heap);
+	free(sp->hash);
 	free(sp->dir);
 	free(sp);
 }
@@ -530,6 +947,17 @@ spool_set_limits(struct spool *sp, int64_t base_ms, int64_t cap_ms,
 }
 
 int
+spool_set_keep(struct spool *sp, int keep, int64_t keep_ms)
+{
+	if (keep < 0 || keep > SPOOL_KEEP_MAX || keep_ms < 0 ||
+	    keep_ms > INT64_MAX / 4)
+		return -1;
+	sp->keep = keep;
+	sp->keep_ms = keep_ms;
+	return 0;
+}
+
+int
 spool_put(struct spool *sp, const char *id, const char *receiver,
     const char *content_type, const void *payload, size_t len,
     int64_t now_ms, char **cause)
@@ -543,8 +971,7 @@ spool_put_at(struct spool *sp, const char *id, const char *receiver,
     const char *group, const char *content_type, const void *payload,
     size_t len, int64_t now_ms, int64_t due_ms, char **cause)
 {
-	struct spool_item *it;
-	int i;
+	struct spool_item *it, *old;
 
 	if (!spool_text_valid(id, SPOOL_ID_MAX, false)) {
 		*cause = xstrdup("spool: invalid notification id");
@@ -569,22 +996,20 @@ spool_put_at(struct spool *sp, const char *id, const char *receiver,
 	}
 
 	it = spool_item_new(sp, id);
-	for (i = 0; i < sp->n; i++) {
-		if (strcmp(sp->items[i]->id, id) == 0) {
+	if ((old = spool_hash_find(sp, it)) != NULL) {
+		if (strcmp(old->id, id) == 0) {
 			log_debug("spool: %s: already stored", id);
 			spool_item_free(it);
 			return 0;
 		}
-		if (strcmp(sp->items[i]->path, it->path) == 0) {
-			*cause = xasprintf("spool: %s: file name taken by %s",
-			    id, sp->items[i]->id);
-			spool_item_free(it);
-			return -1;
-		}
+		*cause = xasprintf("spool: %s: file name taken by %s", id,
+		    old->id);
+		spool_item_free(it);
+		return -1;
 	}
-	if (sp->n >= SPOOL_MAX_ITEMS) {
-		*cause = xasprintf("spool: %s: full (%d notifications)", id,
-		    sp->n);
+	if (sp->npending >= SPOOL_MAX_ITEMS) {
+		*cause = xasprintf("spool: %s: full (%d notifications pending)",
+		    id, sp->npending);
 		spool_item_free(it);
 		return -1;
 	}
@@ -613,24 +1038,18 @@ spool_put_at(struct spool *sp, const char *id, const char *receiver,
 struct spool_item *
 spool_next_due(struct spool *sp, int64_t now_ms)
 {
-	struct spool_item *it, *best = NULL;
-	int i;
+	struct spool_item *it;
 
-	for (i = 0; i < sp->n; i++) {
-		it = sp->items[i];
-		if (spool_is_waiting(it) && it->next_at <= now_ms &&
-		    (best == NULL || it->next_at < best->next_at))
-			best = it;
-	}
-	if (best == NULL)
+	if (sp->nheap == 0 || sp->heap[0]->next_at > now_ms)
 		return NULL;
-	spool_set_state(best, SPOOL_INFLIGHT);
+	it = sp->heap[0];
+	spool_heap_remove(sp, it);
 	/*
-	 * Best effort: if this write is lost, the file still says waiting
-	 * and a restart retries it, which is what INFLIGHT leads to too.
+	 * Not written: a restart finds the file waiting and due, which is
+	 * what an attempt cut short must lead to.
 	 */
-	spool_rewrite(best);
-	return best;
+	spool_set_state(it, SPOOL_INFLIGHT);
+	return it;
 }
 
 int64_t
@@ -639,10 +1058,15 @@ spool_group_due(const struct spool *sp, const char *receiver,
 {
 	const struct spool_item *it;
 	int64_t t = -1;
-	int i;
 
-	for (i = 0; i < sp->n; i++) {
-		it = sp->items[i];
+	/*
+	 * Newest first: a window's members were all created within its
+	 * wait, so nothing older than the longest wait can hold one open.
+	 */
+	for (it = TAILQ_LAST(&sp->all, spool_list); it != NULL;
+	    it = TAILQ_PREV(it, spool_list, entry)) {
+		if (it->created_at < now_ms - SPOOL_GROUP_WAIT_MAX)
+			break;
 		if (it->state == SPOOL_QUEUED && it->attempts == 0 &&
 		    it->next_at > now_ms && (t == -1 || it->next_at < t) &&
 		    strcmp(it->receiver, receiver) == 0 &&
@@ -657,61 +1081,68 @@ spool_take_group(struct spool *sp, const struct spool_item *lead,
     struct spool_item **out, int max)
 {
 	struct spool_item *it;
-	int i, n = 0;
+	int n = 0;
 
 	if (lead->group[0] == '\0')
 		return 0;
-	for (i = 0; i < sp->n && n < max; i++) {
-		it = sp->items[i];
+	TAILQ_FOREACH(it, &sp->all, entry) {
+		if (n >= max)
+			break;
 		if (it == lead || !spool_is_waiting(it) ||
 		    strcmp(it->receiver, lead->receiver) != 0 ||
 		    strcmp(it->group, lead->group) != 0)
 			continue;
+		spool_heap_remove(sp, it);
 		spool_set_state(it, SPOOL_INFLIGHT);
-		spool_rewrite(it);
 		out[n++] = it;
 	}
 	return n;
 }
 
-/* Where it sits in the list; a missing item is a broken invariant. */
-static int
-spool_index(const struct spool *sp, const struct spool_item *it,
-    const char *who)
+/* Only an item handed out may be finished: anything else is a bug. */
+static void
+spool_check_inflight(const struct spool_item *it, const char *who)
 {
-	int i;
+	if (it->state != SPOOL_INFLIGHT)
+		fatalx("spool: %s: %s while %s", who, it->id,
+		    spool_state_name(it->state));
+}
 
-	for (i = 0; i < sp->n; i++) {
-		if (sp->items[i] == it) {
-			if (it->state != SPOOL_INFLIGHT)
-				fatalx("spool: %s: %s while %s", who, it->id,
-				    spool_state_name(it->state));
-			return i;
+/*
+ * An item leaves the spool; its file is removed off the loop (spool_sync).
+ * A line in the journal makes that removal survive a kill -9 at once,
+ * and the item stays in the hash meanwhile, as DELIVERED, so that the
+ * same id put again is taken as the replay it is.
+ */
+static int
+spool_forget(struct spool *sp, struct spool_item *it)
+{
+	char *line;
+	int rc = 0;
+
+	spool_remove(sp, it);
+	spool_set_state(it, SPOOL_DELIVERED);
+	spool_hash_insert(sp, it);
+	TAILQ_INSERT_TAIL(&sp->gone, it, sentry);
+	if (sp->journal[sp->jcur] != -1) {
+		line = xasprintf("%s %" PRId64 "\n", strrchr(it->path, '/') + 1,
+		    it->created_at);
+		if (file_write_all(sp->journal[sp->jcur], line,
+		    strlen(line)) == -1) {
+			log_warn("spool: %s: journal its removal", it->id);
+			rc = -1;
 		}
+		free(line);
 	}
-	fatalx("spool: %s: item not in the spool", who);
+	return rc;
 }
 
 int
 spool_delivered(struct spool *sp, struct spool_item *it)
 {
-	int i = spool_index(sp, it, "delivered"), rc = 0;
-
-	if (unlink(it->path) == -1 && errno != ENOENT) {
-		log_warn("spool: %s: remove %s", it->id, it->path);
-		rc = -1;
-	} else if (file_sync_dir(it->path) == -1) {
-		log_warn("spool: %s: sync the directory of %s", it->id,
-		    it->path);
-		rc = -1;
-	}
-	spool_set_state(it, SPOOL_DELIVERED);
+	spool_check_inflight(it, "delivered");
 	sp->stats.delivered++;
-	memmove(&sp->items[i], &sp->items[i + 1],
-	    (size_t)(sp->n - i - 1) * sizeof *sp->items);
-	sp->n--;
-	spool_item_free(it);
-	return rc;
+	return spool_forget(sp, it);
 }
 
 int
@@ -720,13 +1151,17 @@ spool_failed(struct spool *sp, struct spool_item *it, const char *why,
 {
 	int64_t delay;
 
-	spool_index(sp, it, "failed");
+	spool_check_inflight(it, "failed");
 	if (it->attempts < UINT32_MAX)
 		it->attempts++;
 	spool_copy_text(it->last_error, sizeof it->last_error,
 	    why != NULL ? why : "");
 	if (now_ms - it->created_at > sp->expiry_ms) {
 		spool_set_state(it, SPOOL_EXPIRED);
+		it->next_at = now_ms;
+		sp->npending--;
+		sp->nexpired++;
+		TAILQ_INSERT_TAIL(&sp->expired, it, xentry);
 		sp->stats.expired++;
 		log_errorx("spool: %s for %s expired after %" PRIu32
 		    " attempts: %s", it->id, it->receiver, it->attempts,
@@ -735,25 +1170,189 @@ spool_failed(struct spool *sp, struct spool_item *it, const char *why,
 		delay = spool_backoff(sp, it->attempts);
 		it->next_at = now_ms + delay;
 		spool_set_state(it, SPOOL_RETRY);
+		spool_heap_push(sp, it);
 		sp->stats.retried++;
 		log_debug("spool: %s: attempt %" PRIu32 " failed, next in "
 		    "%" PRId64 " ms", it->id, it->attempts, delay);
 	}
-	return spool_rewrite(it);
+	return spool_rewrite(sp, it);
 }
 
 int64_t
 spool_next_time(const struct spool *sp)
 {
-	int64_t t = -1;
+	return sp->nheap > 0 ? sp->heap[0]->next_at : -1;
+}
+
+/* A batch of removals and fsyncs, independent of the spool once taken. */
+struct spool_sync {
+	char		 *dir;		/* NULL: the directory is not to sync */
+	char		**paths;	/* to fsync */
+	int		  n;
+	char		**gone;		/* to remove */
+	int		  ngone;
+	int		  journal;	/* to empty once they are; -1 none */
+	struct spool_list ghosts;	/* their items, freed on the loop */
+};
+
+struct spool_sync *
+spool_sync_take(struct spool *sp, int max)
+{
+	struct spool_sync *batch;
+	struct spool_item *it;
+	int ngone = 0;
+
+	if (sp->batch_out || !spool_unsynced(sp))
+		return NULL;
+	sp->batch_out = true;
+	batch = xcalloc(1, sizeof *batch);
+	TAILQ_INIT(&batch->ghosts);
+	batch->journal = -1;
+	batch->paths = xreallocarray(NULL, (size_t)(max > 0 ? max : 1),
+	    sizeof *batch->paths);
+	while (batch->n < max && (it = TAILQ_FIRST(&sp->unsynced)) != NULL) {
+		spool_unsynced_remove(sp, it);
+		batch->paths[batch->n++] = xstrdup(it->path);
+		/* Its rename is in the directory. */
+		sp->dir_unsynced = true;
+	}
+	/* All of them: the journal they are in is emptied after. */
+	TAILQ_FOREACH(it, &sp->gone, sentry)
+		ngone++;
+	if (ngone > 0) {
+		batch->gone = xreallocarray(NULL, (size_t)ngone,
+		    sizeof *batch->gone);
+		while ((it = TAILQ_FIRST(&sp->gone)) != NULL) {
+			TAILQ_REMOVE(&sp->gone, it, sentry);
+			TAILQ_INSERT_TAIL(&batch->ghosts, it, sentry);
+			batch->gone[batch->ngone++] = xstrdup(it->path);
+		}
+		batch->journal = sp->journal[sp->jcur];
+		sp->jcur = !sp->jcur;
+		sp->dir_unsynced = true;
+	}
+	if (sp->dir_unsynced) {
+		batch->dir = xstrdup(sp->dir);
+		sp->dir_unsynced = false;
+	}
+	return batch;
+}
+
+void
+spool_sync_run(struct spool_sync *batch)
+{
+	int fd, i;
+
+	for (i = 0; i < batch->ngone; i++) {
+		if (unlink(batch->gone[i]) == -1 && errno != ENOENT)
+			log_warn("spool: remove %s", batch->gone[i]);
+	}
+	for (i = 0; i < batch->n; i++) {
+		/* Gone since (delivered, dropped): nothing to sync. */
+		if ((fd = open(batch->paths[i], O_RDONLY | O_CLOEXEC)) == -1) {
+			if (errno != ENOENT)
+				log_warn("spool: sync %s", batch->paths[i]);
+			continue;
+		}
+		if (fsync(fd) == -1)
+			log_warn("spool: sync %s", batch->paths[i]);
+		close(fd);
+	}
+	if (batch->dir != NULL) {
+		if ((fd = open(batch->dir, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) == -1 || fsync(fd) == -1)
+			log_warn("spool: sync the directory %s", batch->dir);
+		if (fd != -1)
+			close(fd);
+	}
+	/* The removals are durable: their lines may go. */
+	if (batch->journal != -1 && ftruncate(batch->journal, 0) == -1)
+		log_warn("spool: empty the removals journal");
+}
+
+void
+spool_sync_done(struct spool *sp, struct spool_sync *batch)
+{
+	struct spool_item *it;
 	int i;
 
-	for (i = 0; i < sp->n; i++) {
-		if (spool_is_waiting(sp->items[i]) &&
-		    (t == -1 || sp->items[i]->next_at < t))
-			t = sp->items[i]->next_at;
+	if (batch == NULL)
+		return;
+	while ((it = TAILQ_FIRST(&batch->ghosts)) != NULL) {
+		TAILQ_REMOVE(&batch->ghosts, it, sentry);
+		spool_hash_remove(sp, it);
+		spool_item_free(it);
 	}
-	return t;
+	for (i = 0; i < batch->n; i++)
+		free(batch->paths[i]);
+	for (i = 0; i < batch->ngone; i++)
+		free(batch->gone[i]);
+	free(batch->paths);
+	free(batch->gone);
+	free(batch->dir);
+	free(batch);
+	sp->batch_out = false;
+}
+
+int
+spool_sync(struct spool *sp, int max)
+{
+	struct spool_sync *batch = spool_sync_take(sp, max);
+
+	if (batch != NULL) {
+		spool_sync_run(batch);
+		spool_sync_done(sp, batch);
+	}
+	return TAILQ_EMPTY(&sp->unsynced) ? 0 : 1;
+}
+
+bool
+spool_unsynced(const struct spool *sp)
+{
+	return sp->dir_unsynced || !TAILQ_EMPTY(&sp->unsynced) ||
+	    !TAILQ_EMPTY(&sp->gone);
+}
+
+/* Whether the oldest expired item is beyond what is kept. */
+static bool
+spool_prunable(const struct spool *sp, int64_t now_ms)
+{
+	const struct spool_item *it = TAILQ_FIRST(&sp->expired);
+
+	return it != NULL && (sp->nexpired > sp->keep ||
+	    now_ms - it->next_at >= sp->keep_ms);
+}
+
+int
+spool_prune(struct spool *sp, int64_t now_ms, int max)
+{
+	struct spool_item *it;
+	const char *why;
+	int n = 0;
+
+	while (n < max && spool_prunable(sp, now_ms)) {
+		it = TAILQ_FIRST(&sp->expired);
+		why = sp->nexpired > sp->keep ? "beyond the number kept" :
+		    "kept long enough";
+		log_info("spool: dropped expired %s for %s (%s): %s", it->id,
+		    it->receiver, why, it->last_error);
+		sp->stats.dropped++;
+		spool_forget(sp, it);
+		n++;
+	}
+	return n;
+}
+
+int64_t
+spool_prune_time(const struct spool *sp)
+{
+	const struct spool_item *it = TAILQ_FIRST(&sp->expired);
+
+	if (it == NULL)
+		return -1;
+	if (sp->nexpired > sp->keep)
+		return it->next_at;
+	return it->next_at + sp->keep_ms;
 }
 
 int
@@ -765,21 +1364,36 @@ spool_count(const struct spool *sp)
 const struct spool_item *
 spool_at(const struct spool *sp, int i)
 {
+	struct spool *w = (struct spool *)sp;	/* the cursor only */
+	const struct spool_item *it;
+	int j;
+
 	if (i < 0 || i >= sp->n)
 		return NULL;
-	return sp->items[i];
+	if (sp->cursor != NULL && i >= sp->cursor_i) {
+		it = sp->cursor;
+		j = sp->cursor_i;
+	} else {
+		it = TAILQ_FIRST(&sp->all);
+		j = 0;
+	}
+	for (; j < i; j++)
+		it = TAILQ_NEXT(it, entry);
+	w->cursor = it;
+	w->cursor_i = i;
+	return it;
 }
 
 int
 spool_pending(const struct spool *sp)
 {
-	int i, n = 0;
+	return sp->npending;
+}
 
-	for (i = 0; i < sp->n; i++) {
-		if (sp->items[i]->state != SPOOL_EXPIRED)
-			n++;
-	}
-	return n;
+int
+spool_expired(const struct spool *sp)
+{
+	return sp->nexpired;
 }
 
 void
@@ -809,7 +1423,8 @@ spool_item_json(const struct spool_item *it)
 {
 	json_t *o;
 
-	o = json_pack("{s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:I, s:o, s:I}",
+	o = json_pack("{s:s, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:I, s:o, "
+	    "s:I}",
 	    "id", it->id,
 	    "receiver", it->receiver,
 	    "group", it->group[0] != '\0' ? json_string(it->group) :
@@ -819,6 +1434,8 @@ spool_item_json(const struct spool_item *it)
 	    "created_at", spool_json_time(it->created_at),
 	    "next_at", spool_is_waiting(it) ? spool_json_time(it->next_at) :
 	    json_null(),
+	    "expired_at", it->state == SPOOL_EXPIRED ?
+	    spool_json_time(it->next_at) : json_null(),
 	    "attempts", (json_int_t)it->attempts,
 	    "last_error", it->last_error[0] != '\0' ?
 	    json_string(it->last_error) : json_null(),

@@ -91,6 +91,10 @@ struct api {
 	const struct stream		*st;	/* borrowed, may be NULL */
 	api_checkpoint_cb		 checkpoint_cb;
 	void				*checkpoint_arg;
+	struct api_waiting		*waiting;	/* POST /v1/checkpoint */
+	size_t				 nwaiting;
+	size_t				 waitingsize;
+	uint64_t			 ticket;	/* the last one given */
 	struct explain_registry		*explain;	/* borrowed or NULL */
 	const char *const		*benefits;	/* borrowed */
 	int				 nbenefits;
@@ -105,6 +109,12 @@ struct api {
 	struct silence_registry		*silences;	/* borrowed or NULL */
 	char				*silences_path;	/* NULL: not saved */
 	struct ui			*ui;	/* the dashboard's files */
+};
+
+/* A POST /v1/checkpoint waiting for the checkpoint that covers it. */
+struct api_waiting {
+	struct evhttp_request	*req;
+	uint64_t		 ticket;
 };
 
 /* One request on its way through the dispatcher and its handler. */
@@ -627,25 +637,80 @@ api_healthz(struct api_call *call)
 	api_reply(call->req, 200, json_pack("{s:s}", "status", "ok"));
 }
 
-/* POST /v1/checkpoint: save now, e.g. before maintenance. */
+/*
+ * The client went away while its checkpoint was written: evhttp frees the
+ * request with the connection, so forget it.
+ */
+static void
+api_checkpoint_closed_cb(struct evhttp_connection *evcon, void *arg)
+{
+	struct api *api = arg;
+	size_t i = 0;
+
+	while (i < api->nwaiting) {
+		if (evhttp_request_get_connection(api->waiting[i].req) ==
+		    evcon) {
+			api->waiting[i] = api->waiting[--api->nwaiting];
+			continue;
+		}
+		i++;
+	}
+}
+
+/*
+ * POST /v1/checkpoint: save now, e.g. before maintenance. The answer
+ * comes when a checkpoint that covers everything counted before the
+ * request has been written (api_checkpoint_done); meanwhile the loop, and
+ * so the API, goes on.
+ */
 static void
 api_checkpoint(struct api_call *call)
 {
 	struct api *api = call->api;
-	char id[STREAM_ID_MAX], *cause = NULL;
+	struct api_waiting *w;
 
 	if (api->checkpoint_cb == NULL) {
 		api_error(call->req, 500, "checkpoints are not available");
 		return;
 	}
-	if (api->checkpoint_cb(api->checkpoint_arg, &cause) == -1) {
-		api_error(call->req, 500, "checkpoint failed: %s", cause);
-		free(cause);
-		return;
+	if (api->nwaiting == api->waitingsize) {
+		api->waitingsize = api->waitingsize == 0 ? 8 :
+		    api->waitingsize * 2;
+		api->waiting = xreallocarray(api->waiting, api->waitingsize,
+		    sizeof *api->waiting);
 	}
+	w = &api->waiting[api->nwaiting++];
+	w->req = call->req;
+	w->ticket = ++api->ticket;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(call->req),
+	    api_checkpoint_closed_cb, api);
+	api->checkpoint_cb(api->checkpoint_arg, w->ticket);
+}
+
+void
+api_checkpoint_done(struct api *api, uint64_t upto, const char *cause)
+{
+	struct evhttp_request *req;
+	char id[STREAM_ID_MAX];
+	size_t i = 0;
+
 	stream_id_format(ingest_checkpointed(api->in), id);
-	api_reply(call->req, 200, json_pack("{s:s, s:I}", "checkpointed", id,
-	    "counted", (json_int_t)ingest_counters(api->in)->counted));
+	while (i < api->nwaiting) {
+		if (api->waiting[i].ticket > upto) {
+			i++;
+			continue;
+		}
+		req = api->waiting[i].req;
+		api->waiting[i] = api->waiting[--api->nwaiting];
+		evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+		    NULL, NULL);
+		if (cause != NULL)
+			api_error(req, 500, "checkpoint failed: %s", cause);
+		else
+			api_reply(req, 200, json_pack("{s:s, s:I}",
+			    "checkpointed", id, "counted",
+			    (json_int_t)ingest_counters(api->in)->counted));
+	}
 }
 
 /* GET /metrics */
@@ -2096,6 +2161,7 @@ api_free(struct api *api)
 	if (api == NULL)
 		return;
 	evhttp_free(api->http);
+	free(api->waiting);
 	ui_free(api->ui);
 	free(api->explain_path);
 	free(api->silences_path);

@@ -6,6 +6,8 @@
 #ifndef STABILD_API_H
 #define STABILD_API_H
 
+#include <stdint.h>
+
 struct event_base;
 struct conf;
 struct auth;
@@ -20,11 +22,15 @@ struct api *api_create(struct event_base *base, const struct conf *c,
     char **cause);
 void api_free(struct api *api);
 /*
- * POST /v1/checkpoint calls cb(arg, &cause): 0 when a checkpoint was
- * written (or nothing needed one), -1 with *cause (which it frees).
+ * POST /v1/checkpoint waits without holding the loop: the request gets a
+ * ticket (1, 2, ...) and cb(arg, ticket) asks the daemon for a checkpoint
+ * that covers it. The daemon answers later, or at once from within cb,
+ * with api_checkpoint_done: every request up to ticket upto gets 200, or
+ * 500 with cause if cause is not NULL.
  */
-typedef int (*api_checkpoint_cb)(void *arg, char **cause);
+typedef void (*api_checkpoint_cb)(void *arg, uint64_t ticket);
 void api_set_checkpoint(struct api *api, api_checkpoint_cb cb, void *arg);
+void api_checkpoint_done(struct api *api, uint64_t upto, const char *cause);
 /*
  * The explanation routes (/v1/explanations): reg, benefits (the configured
  * names, in order) are borrowed for the life of the api; path is copied

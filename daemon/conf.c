@@ -297,6 +297,21 @@ static const struct conf_key conf_keys[] = {
 	  .min = CONF_SEC, .max = CONF_DAY, .def = "5m",
 	  .flags = CONF_RELOAD,
 	  .help = "Longest wait between two attempts of one notification" },
+	{ .name = "alerts.expired_keep", .type = CONF_INT,
+	  .off = C_OFF(expired_keep),
+	  .min = 0, .max = 100000, .def = "1000", .flags = CONF_RELOAD,
+	  .help = "Expired notifications kept for inspection; the oldest "
+	      "beyond are dropped" },
+	{ .name = "alerts.expired_max_age", .type = CONF_DURATION,
+	  .off = C_OFF(expired_max_age_ms),
+	  .min = 0, .max = 365 * CONF_DAY, .def = "7d", .flags = CONF_RELOAD,
+	  .help = "An expired notification is dropped this long after it "
+	      "expired" },
+	{ .name = "alerts.max_inflight", .type = CONF_INT,
+	  .off = C_OFF(max_inflight),
+	  .min = 1, .max = 1000, .def = "16", .flags = CONF_RELOAD,
+	  .help = "Delivery attempts (HTTP or SMTP transfers) in flight at "
+	      "once" },
 
 	{ .name = "receiver.type", .type = CONF_CHOICE, .off = R_OFF(type),
 	  .choices = conf_receiver_types,

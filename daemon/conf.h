@@ -146,6 +146,9 @@ struct conf {
 	int64_t		 historical_age_ms;
 	int64_t		 delivery_expiry_ms;	/* outbox gives up after */
 	int64_t		 retry_max_ms;		/* longest retry delay */
+	int		 expired_keep;		/* expired notifications kept */
+	int64_t		 expired_max_age_ms;	/* for at most this long */
+	int		 max_inflight;		/* transfers at once */
 
 	/* [receiver "NAME"] */
 	struct conf_receiver receivers[CONF_MAX_RECEIVERS];

@@ -74,13 +74,19 @@ struct daemon {
 	struct event		*sig_chld;
 	struct timespec		 checkpoint_started;
 	uint64_t		 checkpoint_next_ns;	/* not before: duty cycle */
+	uint64_t		 ckpt_want;	/* the last API ticket */
+	uint64_t		 ckpt_covers;	/* the running child's */
+	uint64_t		 ckpt_answered;	/* tickets answered */
 	bool			 stopping;
+	bool			 stop_saved;	/* the stop's checkpoint is done */
 	bool			 exit_on_idle;
 	int			 exit_code;
 	uint64_t		 stats_last_counted;
 };
 
 static void daemon_checkpoint(struct daemon *);
+static void daemon_checkpoint_pump(struct daemon *);
+static void daemon_stop_save(struct daemon *);
 
 static void
 usage(FILE *f)
@@ -163,6 +169,7 @@ daemon_resume_cb(void *arg)
 
 	if (d->st != NULL)
 		stream_resume(d->st);
+	daemon_checkpoint_pump(d);
 	if (!d->stopping && !ingest_busy(d->in) &&
 	    ingest_dirty(d->in) >= (uint64_t)d->conf->checkpoint_events)
 		daemon_checkpoint(d);
@@ -236,23 +243,38 @@ daemon_unblocked(struct daemon *d, enum ingest_pressure before)
 		stream_resume(d->st);
 }
 
-/* Wait for a running checkpoint child and take its result. */
+/* Answer the API's requests up to ticket upto. */
 static void
+daemon_checkpoint_answer(struct daemon *d, uint64_t upto, const char *cause)
+{
+	if (upto <= d->ckpt_answered)
+		return;
+	d->ckpt_answered = upto;
+	api_checkpoint_done(d->api, upto, cause);
+}
+
+/*
+ * Take the result of a checkpoint child that has exited; with block, wait
+ * for it (only once the loop is gone). Whether one ended.
+ */
+static bool
 daemon_checkpoint_wait(struct daemon *d, bool block)
 {
 	pid_t pid = ingest_checkpoint_child(d->in), got;
 	enum ingest_pressure before = ingest_pressure(d->in, NULL, NULL);
 	struct timespec t1;
 	uint64_t took;
+	uint64_t covers = d->ckpt_covers;
 	int status;
 
 	if (pid == 0)
-		return;
+		return false;
 	do
 		got = waitpid(pid, &status, block ? 0 : WNOHANG);
 	while (got == -1 && errno == EINTR);
 	if (got == 0)
-		return;
+		return false;
+	d->ckpt_covers = 0;
 	if (!ingest_checkpoint_done(d->in, got == -1 ? -1 : status)) {
 		/* The child logged why; nothing is acknowledged. */
 		metrics.checkpoint_failures++;
@@ -264,21 +286,99 @@ daemon_checkpoint_wait(struct daemon *d, bool block)
 		took = (uint64_t)((t1.tv_sec - d->checkpoint_started.tv_sec) *
 		    1000000000 + (t1.tv_nsec - d->checkpoint_started.tv_nsec));
 		d->checkpoint_next_ns = stall_now() + CHECKPOINT_REST * took;
-		return;
+		if (d->api != NULL)
+			daemon_checkpoint_answer(d, covers, "the writer failed; "
+			    "see the log");
+		return true;
 	}
 	daemon_checkpoint_ok(d, &d->checkpoint_started);
 	daemon_unblocked(d, before);
+	if (d->api != NULL)
+		daemon_checkpoint_answer(d, covers, NULL);
+	return true;
 }
 
-/* Checkpoint now, in this process (stop, API); 0 or -1 with *cause. */
+/* Fork the checkpoint writer; 0 or -1 with *cause (logged, counted). */
 static int
-daemon_checkpoint_now(void *arg, char **cause)
+daemon_checkpoint_fork(struct daemon *d, char **cause)
+{
+	struct stall_mark m;
+
+	stall_start(&m);
+	clock_gettime(CLOCK_MONOTONIC, &d->checkpoint_started);
+	if (ingest_checkpoint_start(d->in, cause) == -1) {
+		metrics.checkpoint_failures++;
+		log_errorx("%s", *cause);
+		return -1;
+	}
+	/* fork() copies our page tables on the loop: Redis's latest_fork. */
+	metrics.checkpoint_fork_ns = stall_now() -
+	    ((uint64_t)d->checkpoint_started.tv_sec * 1000000000u +
+	    (uint64_t)d->checkpoint_started.tv_nsec);
+	if (metrics.checkpoint_fork_ns > metrics.checkpoint_fork_max_ns)
+		metrics.checkpoint_fork_max_ns = metrics.checkpoint_fork_ns;
+	stall_step("the checkpoint fork", &m);
+	return 0;
+}
+
+/*
+ * Move the API's checkpoint requests on: once no child runs and the
+ * detector is idle, answer them if nothing changed, else fork a writer
+ * that covers them. A child already running began before them: its end
+ * (SIGCHLD) calls here again, as does the detector's (daemon_resume_cb).
+ */
+static void
+daemon_checkpoint_pump(struct daemon *d)
+{
+	char *cause = NULL;
+
+	if (d->ckpt_want <= d->ckpt_answered || d->stopping ||
+	    ingest_checkpoint_child(d->in) != 0 || ingest_busy(d->in))
+		return;
+	if (ingest_dirty(d->in) == 0) {
+		stream_ack(d->st);
+		daemon_checkpoint_answer(d, d->ckpt_want, NULL);
+		return;
+	}
+	/* Under backpressure the records come first (daemon_retry). */
+	if (ingest_pressure(d->in, NULL, NULL) == INGEST_RECORDS_BLOCKED) {
+		daemon_checkpoint_answer(d, d->ckpt_want, "the records cannot "
+		    "be written now (backpressure); see GET /v1/status");
+		return;
+	}
+	/* Asked for: no rest after the last one. */
+	if (daemon_checkpoint_fork(d, &cause) == -1) {
+		daemon_checkpoint_answer(d, d->ckpt_want, cause);
+		free(cause);
+		return;
+	}
+	d->ckpt_covers = d->ckpt_want;
+}
+
+/* POST /v1/checkpoint. */
+static void
+daemon_checkpoint_request(void *arg, uint64_t ticket)
 {
 	struct daemon *d = arg;
+
+	d->ckpt_want = ticket;
+	/* Stopped reading and saved: that checkpoint covers everything. */
+	if (d->stop_saved)
+		daemon_checkpoint_answer(d, ticket, NULL);
+	else
+		daemon_checkpoint_pump(d);
+}
+
+/*
+ * Checkpoint now, in this process, once the loop is about to end (stop):
+ * 0 or -1 with *cause. No child may run.
+ */
+static int
+daemon_checkpoint_now(struct daemon *d, char **cause)
+{
 	struct timespec t0;
 	enum ingest_pressure before;
 
-	daemon_checkpoint_wait(d, true);
 	daemon_settle(d);
 	if (ingest_dirty(d->in) == 0) {
 		stream_ack(d->st);
@@ -304,7 +404,6 @@ daemon_checkpoint_now(void *arg, char **cause)
 static void
 daemon_checkpoint(struct daemon *d)
 {
-	struct stall_mark fork_mark;
 	char *cause = NULL;
 
 	if (d->stopping || ingest_checkpoint_child(d->in) != 0)
@@ -322,21 +421,8 @@ daemon_checkpoint(struct daemon *d)
 	/* Resting after the last one: the timer or the next batch retries. */
 	if (stall_now() < d->checkpoint_next_ns)
 		return;
-	stall_start(&fork_mark);
-	clock_gettime(CLOCK_MONOTONIC, &d->checkpoint_started);
-	if (ingest_checkpoint_start(d->in, &cause) == -1) {
-		metrics.checkpoint_failures++;
-		log_errorx("%s", cause);
+	if (daemon_checkpoint_fork(d, &cause) == -1)
 		free(cause);
-		return;
-	}
-	/* fork() copies our page tables on the loop: Redis's latest_fork. */
-	metrics.checkpoint_fork_ns = stall_now() -
-	    ((uint64_t)d->checkpoint_started.tv_sec * 1000000000u +
-	    (uint64_t)d->checkpoint_started.tv_nsec);
-	if (metrics.checkpoint_fork_ns > metrics.checkpoint_fork_max_ns)
-		metrics.checkpoint_fork_max_ns = metrics.checkpoint_fork_ns;
-	stall_step("the checkpoint fork", &fork_mark);
 }
 
 /*
@@ -398,18 +484,35 @@ exit_timer_cb(evutil_socket_t fd, short events, void *arg)
 static void
 daemon_stop(struct daemon *d, const char *why)
 {
-	struct timeval tv;
-	int64_t ms;
-	char *cause = NULL;
-
 	if (d->stopping)
 		return;
 	d->stopping = true;
 	log_notice("stabild: stopping (%s)", why);
 	notify_stopping();
 	stream_stop(d->st);
-	if (daemon_checkpoint_now(d, &cause) == -1)
+	/* A child still writing ends with a SIGCHLD, which goes on. */
+	if (ingest_checkpoint_child(d->in) != 0)
+		log_info("stabild: waiting for the checkpoint being written");
+	else
+		daemon_stop_save(d);
+}
+
+/* The last checkpoint, in this process, then the acknowledgements. */
+static void
+daemon_stop_save(struct daemon *d)
+{
+	struct timeval tv;
+	int64_t ms;
+	char *cause = NULL;
+
+	if (d->stop_saved)
+		return;
+	d->stop_saved = true;
+	if (daemon_checkpoint_now(d, &cause) == -1) {
+		daemon_checkpoint_answer(d, d->ckpt_want, cause);
 		free(cause);
+	} else
+		daemon_checkpoint_answer(d, d->ckpt_want, NULL);
 	/* Give Redis a moment to take the acknowledgements; an entry whose
 	 * XACK is lost is skipped as already counted at the next start. */
 	if (stream_flush(d->st, exit_now_cb, d) == -1) {
@@ -585,9 +688,14 @@ signal_cb(evutil_socket_t sig, short events, void *arg)
 		daemon_stop(d, sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		break;
 	case SIGCHLD:
-		daemon_checkpoint_wait(d, false);
-		if (!d->stopping && ingest_dirty(d->in) >=
-		    (uint64_t)d->conf->checkpoint_events)
+		if (!daemon_checkpoint_wait(d, false))
+			break;
+		if (d->stopping) {
+			daemon_stop_save(d);
+			break;
+		}
+		daemon_checkpoint_pump(d);
+		if (ingest_dirty(d->in) >= (uint64_t)d->conf->checkpoint_events)
 			daemon_checkpoint(d);
 		break;
 	case SIGUSR2:
@@ -750,7 +858,7 @@ main(int argc, char **argv)
 	if (d.api == NULL)
 		fatalx("%s", cause);
 	daemon_set_url(&d);
-	api_set_checkpoint(d.api, daemon_checkpoint_now, &d);
+	api_set_checkpoint(d.api, daemon_checkpoint_request, &d);
 	api_set_explanations(d.api, d.reg,
 	    (const char *const *)d.conf->benefits, d.conf->nbenefits,
 	    explain_path(d.reg), daemon_explained_cb, &d);

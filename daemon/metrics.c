@@ -180,6 +180,13 @@ metrics_render_outbox(struct buf *out)
 	metrics_gauge(out, "stabild_outbox_expired",
 	    "Expired alert notifications kept in the outbox for inspection.",
 	    true, (int64_t)metrics.outbox_expired);
+	metrics_counter(out, "stabild_notifications_dropped_total",
+	    "Expired alert notifications dropped from the outbox (beyond "
+	    "alerts.expired_keep or alerts.expired_max_age).",
+	    metrics.notifications_dropped);
+	metrics_gauge(out, "stabild_deliveries_inflight",
+	    "Delivery attempts under way (at most alerts.max_inflight).", true,
+	    (int64_t)metrics.deliveries_inflight);
 }
 
 /* Checkpoints, statistics and event time. */

@@ -31,6 +31,8 @@ struct metrics {
 	uint64_t	notifications_expired;
 	uint64_t	outbox_pending;		/* waiting or in flight */
 	uint64_t	outbox_expired;		/* given up, kept on disk */
+	uint64_t	notifications_dropped;	/* expired ones pruned */
+	uint64_t	deliveries_inflight;	/* transfers under way */
 	int64_t		started_at;		/* Unix seconds */
 	uint64_t	first_entry_ns;		/* monotonic: first entry read */
 	uint64_t	last_entry_ns;		/* monotonic: last batch counted */

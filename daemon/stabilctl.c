@@ -1921,6 +1921,38 @@ ctl_model_show(struct ctl *ctl, struct ctl_args *a)
 	return CTL_OK;
 }
 
+/*
+ * checkpoint: have stabild write a checkpoint now (before maintenance) and
+ * say what it covers; the answer comes once it is on disk.
+ */
+static int
+ctl_checkpoint(struct ctl *ctl, struct ctl_args *a)
+{
+	json_t *req, *body;
+	const char *id;
+	int rc;
+
+	(void)a;
+	if ((req = json_object()) == NULL)
+		ctl_nomem();
+	rc = ctl_request(ctl, "POST", "/v1/checkpoint", req, &body);
+	json_decref(req);
+	if (rc == CTL_OK && body != NULL) {
+		if (ctl->json)
+			rc = ctl_print_json(body);
+		else {
+			id = json_string_value(json_object_get(body,
+			    "checkpointed"));
+			printf("checkpointed %s, %" JSON_INTEGER_FORMAT
+			    " counted\n", id != NULL ? id : "-",
+			    json_integer_value(json_object_get(body,
+			    "counted")));
+		}
+	}
+	json_decref(body);
+	return rc;
+}
+
 /* The commands, like a show_map: name, action, positionals, handler. */
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "status", NULL, "", ctl_status_opts, 0, 0, ctl_status,
@@ -1951,6 +1983,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "model", "show", "[BENEFIT KIND]", ctl_no_opts, 0, 2,
 	    ctl_model_show,
 	    "Show the case-mix models, or one model's coefficients." },
+	{ "checkpoint", NULL, "", ctl_no_opts, 0, 0, ctl_checkpoint,
+	    "Write a checkpoint now and show the entry it covers (write\n"
+	    "role); waits until it is on disk (see --timeout)." },
 };
 #define CTL_NCMDS	(sizeof ctl_cmds / sizeof ctl_cmds[0])
 

@@ -1304,6 +1304,8 @@ test_key_table(void **state)
 		"detector.outlier_alerts", "detector.shrink_offices",
 		"alerts.historical_age",
 		"alerts.delivery_expiry", "alerts.retry_max",
+		"alerts.expired_keep", "alerts.expired_max_age",
+		"alerts.max_inflight",
 		"receiver.type", "receiver.url", "receiver.secret_file",
 		"receiver.bearer_token_file", "receiver.headers_file",
 		"receiver.ca_file",
@@ -1324,7 +1326,7 @@ test_key_table(void **state)
 	bool want;
 
 	(void)state;
-	assert_int_equal(n, 81);
+	assert_int_equal(n, 84);
 	for (i = 0; i < n; i++) {
 		name = conf_key_name(i);
 		assert_non_null(name);

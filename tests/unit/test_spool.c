@@ -234,8 +234,11 @@ test_put_deliver(void **state)
 
 	assert_int_equal(spool_delivered(sp, it), 0);
 	assert_int_equal(spool_count(sp), 0);
+	assert_true(spool_unsynced(sp));
+	assert_int_equal(spool_sync(sp, 10), 0);
+	assert_false(spool_unsynced(sp));
 	assert_int_equal(count_files(".json"), 0);
-	assert_int_equal(count_files(""), 0);	/* no temporary left */
+	assert_int_equal(count_files(""), 2);	/* the journals, no temporary */
 	spool_get_stats(sp, &st);
 	assert_true(st.queued == 1 && st.delivered == 1);
 	assert_true(st.retried == 0 && st.expired == 0);
@@ -311,7 +314,8 @@ test_put_invalid(void **state)
 	assert_non_null(cause);
 	free(cause);
 	assert_int_equal(spool_count(sp), 0);
-	assert_int_equal(count_files(""), 0);
+	assert_int_equal(spool_sync(sp, 10), 0);
+	assert_int_equal(count_files(".json"), 0);
 
 	/* Any printable id makes a plain file name in the outbox. */
 	put(sp, "../a/b", T0);
@@ -437,6 +441,7 @@ test_expiry(void **state)
 	assert_int_equal(spool_next_time(sp), -1);
 	assert_int_equal(spool_count(sp), 1);
 	assert_int_equal(spool_pending(sp), 0);
+	assert_int_equal(spool_sync(sp, 10), 0);
 	assert_int_equal(count_files(".json"), 1);
 	spool_get_stats(sp, &st);
 	assert_true(st.expired == 1 && st.retried == 1 && st.delivered == 1);
@@ -500,19 +505,271 @@ test_reopen(void **state)
 	assert_int_equal(c->attempts, 1);
 	assert_string_equal(c->last_error, "gone");
 
+	/* An attempt is not written: the file still says due, as it was. */
 	c = find(sp, "b-4.1.inflight");
-	assert_int_equal(c->state, SPOOL_RETRY);
+	assert_int_equal(c->state, SPOOL_QUEUED);
 	assert_int_equal(c->attempts, 0);
-	assert_true(c->next_at >= before && c->next_at <= after);
+	assert_true(c->next_at == T0 + 2 && c->next_at < before);
 	assert_int_equal(c->len, strlen(BODY));
 	assert_memory_equal(c->payload, BODY, strlen(BODY));
 	assert_string_equal(c->receiver, "ops-webhook");
 	assert_string_equal(c->content_type, "application/json");
 
 	assert_int_equal(spool_pending(sp), 3);
-	assert_true(spool_next_time(sp) == T0 + 10);
+	assert_int_equal(spool_expired(sp), 1);
+	assert_true(spool_next_time(sp) == T0 + 2);
+	it = spool_next_due(sp, after);
+	assert_string_equal(it->id, "b-4.1.inflight");
 	it = spool_next_due(sp, after);
 	assert_string_equal(it->id, "b-1.1.queued");
+	spool_close(sp);
+}
+
+/* Expire the item of id (it must be due at now) by one failure. */
+static void
+expire(struct spool *sp, const char *id, int64_t now)
+{
+	struct spool_item *it = spool_next_due(sp, now);
+
+	assert_non_null(it);
+	assert_string_equal(it->id, id);
+	assert_int_equal(spool_failed(sp, it, "gone", now), 0);
+	assert_int_equal(it->state, SPOOL_EXPIRED);
+	assert_true(it->next_at == now);
+}
+
+/*
+ * Expired items beyond the count kept go, oldest expiry first, counted,
+ * a few per call; they never count toward the pending limit.
+ */
+static void
+test_prune_count(void **state)
+{
+	struct spool *sp;
+	struct spool_stats st;
+	int64_t late = T0 + 20000;
+
+	(void)state;
+	sp = open_spool();
+	assert_int_equal(spool_set_limits(sp, 1000, 60000, 10000), 0);
+	assert_int_equal(spool_set_keep(sp, -1, 1000), -1);
+	assert_int_equal(spool_set_keep(sp, SPOOL_KEEP_MAX + 1, 1000), -1);
+	assert_int_equal(spool_set_keep(sp, 2, -1), -1);
+	assert_int_equal(spool_set_keep(sp, 2, 86400000), 0);
+	put(sp, "p-1.1.ops", T0);
+	put(sp, "p-2.1.ops", T0 + 1);
+	put(sp, "p-3.1.ops", T0 + 2);
+	put(sp, "p-4.1.ops", T0 + 3);
+	put(sp, "p-5.1.ops", late + 100);	/* not due in this test */
+	/* Expired in another order than created. */
+	assert_int_equal(spool_failed(sp, spool_next_due(sp, T0), "500", T0),
+	    0);
+	expire(sp, "p-2.1.ops", late);
+	expire(sp, "p-3.1.ops", late + 1);
+	expire(sp, "p-4.1.ops", late + 2);
+	expire(sp, "p-1.1.ops", late + 3);
+	assert_int_equal(spool_pending(sp), 1);
+	assert_int_equal(spool_expired(sp), 4);
+	assert_true(spool_prune_time(sp) == late);
+	spool_close(sp);
+
+	/* A restart keeps the expiry order and the bound. */
+	sp = open_spool();
+	assert_int_equal(spool_set_keep(sp, 2, 86400000), 0);
+	assert_int_equal(spool_expired(sp), 4);
+	assert_int_equal(spool_prune(sp, late + 3, 1), 1);
+	assert_null(find(sp, "p-2.1.ops"));
+	assert_int_equal(spool_prune(sp, late + 3, 10), 1);
+	assert_null(find(sp, "p-3.1.ops"));
+	assert_int_equal(spool_prune(sp, late + 3, 10), 0);
+	assert_non_null(find(sp, "p-4.1.ops"));
+	assert_non_null(find(sp, "p-1.1.ops"));
+	assert_int_equal(spool_expired(sp), 2);
+	assert_int_equal(spool_pending(sp), 1);
+	assert_int_equal(spool_count(sp), 3);
+	assert_int_equal(spool_sync(sp, 10), 0);
+	assert_int_equal(count_files(".json"), 3);
+	spool_get_stats(sp, &st);
+	assert_true(st.dropped == 2);
+	/* Kept for a day after expiry: due then. */
+	assert_true(spool_prune_time(sp) == late + 2 + 86400000);
+	/* A new notification is taken whatever is expired. */
+	put(sp, "p-6.1.ops", late + 4);
+	assert_int_equal(spool_pending(sp), 2);
+	spool_close(sp);
+}
+
+/* Expired items kept longer than the age go, even under the count. */
+static void
+test_prune_age(void **state)
+{
+	struct spool *sp;
+	struct spool_stats st;
+	int64_t late = T0 + 20000;
+
+	(void)state;
+	sp = open_spool();
+	assert_int_equal(spool_set_limits(sp, 1000, 60000, 10000), 0);
+	assert_int_equal(spool_set_keep(sp, 100, 5000), 0);
+	put(sp, "q-1.1.ops", T0);
+	put(sp, "q-2.1.ops", T0 + 1);
+	put(sp, "q-3.1.ops", T0 + 2);
+	expire(sp, "q-1.1.ops", late);
+	expire(sp, "q-2.1.ops", late + 3000);
+	assert_true(spool_prune_time(sp) == late + 5000);
+	assert_int_equal(spool_prune(sp, late + 4999, 10), 0);
+	assert_int_equal(spool_prune(sp, late + 5000, 10), 1);
+	assert_null(find(sp, "q-1.1.ops"));
+	assert_true(spool_prune_time(sp) == late + 8000);
+	assert_int_equal(spool_prune(sp, late + 7999, 10), 0);
+	assert_int_equal(spool_prune(sp, late + 9000, 10), 1);
+	assert_int_equal(spool_prune_time(sp), -1);
+	assert_int_equal(spool_expired(sp), 0);
+	assert_int_equal(spool_count(sp), 1);
+	spool_get_stats(sp, &st);
+	assert_true(st.dropped == 2 && st.expired == 2);
+	/* Keeping none drops at once. */
+	assert_int_equal(spool_set_keep(sp, 0, 5000), 0);
+	expire(sp, "q-3.1.ops", late + 9000);
+	assert_true(spool_prune_time(sp) == late + 9000);
+	assert_int_equal(spool_prune(sp, late + 9000, 10), 1);
+	assert_int_equal(spool_count(sp), 0);
+	assert_int_equal(spool_sync(sp, 10), 0);
+	assert_int_equal(count_files(".json"), 0);
+	spool_close(sp);
+}
+
+/*
+ * Many items: handed out by due time then creation, whatever the order of
+ * puts and retries; a failure is in the file at once, synced later.
+ */
+static void
+test_order_many(void **state)
+{
+	struct spool *sp;
+	struct spool_item *it, *rest[12];
+	char id[64], *cause = NULL;
+	int64_t last = -1, due;
+	uint64_t lastseq = 0;
+	int i, j, k, n = 0;
+
+	(void)state;
+	sp = open_spool();
+	for (i = 0; i < 500; i++) {
+		snprintf(id, sizeof id, "m-%d.1.ops", i);
+		due = T0 + (int64_t)((i * 7919) % 101) * 10;
+		assert_int_equal(spool_put_at(sp, id, "ops", i % 50 == 0 ?
+		    "g" : "", "application/json", BODY, strlen(BODY), T0, due,
+		    &cause), 0);
+	}
+	assert_int_equal(spool_pending(sp), 500);
+	assert_true(spool_next_time(sp) == T0);
+	/* The first group member takes the other nine with it. */
+	while ((it = spool_next_due(sp, T0 + 10000)) != NULL) {
+		assert_true(it->next_at >= last);
+		if (it->next_at == last)
+			assert_true(it->seq > lastseq);
+		last = it->next_at;
+		lastseq = it->seq;
+		n++;
+		if (it->group[0] != '\0') {
+			for (j = k = 0; j < 3; j++) {
+				assert_int_equal(spool_take_group(sp, it,
+				    rest + k, 4), j < 2 ? 4 : 1);
+				k += j < 2 ? 4 : 1;
+			}
+			while (k-- > 0)
+				assert_int_equal(spool_failed(sp, rest[k],
+				    "refused", T0 + 20000), 0);
+			n += 9;
+		}
+		if (n % 3 == 0)
+			assert_int_equal(spool_delivered(sp, it), 0);
+		else {
+			assert_int_equal(spool_failed(sp, it, "refused",
+			    T0 + 20000), 0);
+			assert_true(it->next_at >= T0 + 20000);
+		}
+	}
+	assert_int_equal(n, 500);
+	assert_true(spool_next_time(sp) >= T0 + 20000);
+	assert_int_equal(spool_sync(sp, 5), 1);
+	while (spool_sync(sp, 50) != 0)
+		;
+	spool_close(sp);
+
+	/* What was written is what a restart finds. */
+	sp = open_spool();
+	for (i = 0; i < spool_count(sp); i++) {
+		assert_int_equal(spool_at(sp, i)->attempts, 1);
+		assert_string_equal(spool_at(sp, i)->last_error, "refused");
+		assert_int_equal(spool_at(sp, i)->state, SPOOL_RETRY);
+	}
+	assert_true(spool_count(sp) > 0 && spool_count(sp) < 500);
+	spool_close(sp);
+}
+
+/* Write text into the outbox's file name. */
+static void write_file(const char *, const char *);
+
+/*
+ * A delivered notification's file goes off the loop (spool_sync); until
+ * then a journal line stands for its removal, which a crash keeps: the
+ * next start removes it. Its id is still known, so a replay is no new
+ * notification; a line whose creation time differs removes nothing.
+ */
+static void
+test_journal(void **state)
+{
+	struct spool *sp;
+	struct spool_item *it;
+	char *cause = NULL, line[256];
+	const struct spool_item *c;
+
+	(void)state;
+	sp = open_spool();
+	put(sp, "j-1.1.ops", T0);
+	put(sp, "j-2.1.ops", T0 + 1);
+	put(sp, "j-3.1.ops", T0 + 2);
+	it = spool_next_due(sp, T0);
+	assert_string_equal(it->id, "j-1.1.ops");
+	assert_int_equal(spool_delivered(sp, it), 0);
+	assert_int_equal(spool_count(sp), 2);
+	assert_int_equal(count_files(".json"), 3);	/* not removed yet */
+	/* A replay of the delivered one is no new notification. */
+	assert_int_equal(spool_put(sp, "j-1.1.ops", "ops-webhook",
+	    "application/json", BODY, strlen(BODY), T0 + 5, &cause), 0);
+	assert_int_equal(spool_count(sp), 2);
+	assert_int_equal(spool_pending(sp), 2);
+	spool_close(sp);		/* a kill -9: nothing synced or removed */
+
+	assert_int_equal(count_files(".json"), 3);
+	sp = open_spool();
+	assert_int_equal(count_files(".json"), 2);	/* removed at the start */
+	assert_int_equal(spool_count(sp), 2);
+	assert_null(find(sp, "j-1.1.ops"));
+	assert_false(spool_unsynced(sp));
+	/* Now the id is free again: a new notification. */
+	put(sp, "j-1.1.ops", T0 + 10);
+	assert_int_equal(spool_count(sp), 3);
+	spool_close(sp);
+
+	/*
+	 * A line for an older notification of that name removes nothing,
+	 * nor does a line cut short by a crash.
+	 */
+	sp = open_spool();
+	c = find(sp, "j-1.1.ops");
+	assert_non_null(c);
+	assert_true(c->created_at == T0 + 10);
+	snprintf(line, sizeof line, "%s %lld\ncut-short", strrchr(c->path,
+	    '/') + 1, (long long)T0);
+	spool_close(sp);
+	write_file("removed.0", line);
+	sp = open_spool();
+	assert_non_null(find(sp, "j-1.1.ops"));
+	assert_int_equal(spool_count(sp), 3);
+	assert_int_equal(count_files(".json"), 3);
 	spool_close(sp);
 }
 
@@ -687,6 +944,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_item_json, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_count, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_prune_age, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_order_many, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_journal, setup,
+		    teardown),
 		cmocka_unit_test(test_open_fails),
 	};
 
