@@ -667,6 +667,7 @@ static void
 api_checkpoint(struct api_call *call)
 {
 	struct api *api = call->api;
+	struct evhttp_connection *conn;
 	struct api_waiting *w;
 
 	if (api->checkpoint_cb == NULL) {
@@ -682,14 +683,17 @@ api_checkpoint(struct api_call *call)
 	w = &api->waiting[api->nwaiting++];
 	w->req = call->req;
 	w->ticket = ++api->ticket;
-	evhttp_connection_set_closecb(evhttp_request_get_connection(call->req),
-	    api_checkpoint_closed_cb, api);
+	/* A request made in process (no socket) has no connection to watch. */
+	if ((conn = evhttp_request_get_connection(call->req)) != NULL)
+		evhttp_connection_set_closecb(conn, api_checkpoint_closed_cb,
+		    api);
 	api->checkpoint_cb(api->checkpoint_arg, w->ticket);
 }
 
 void
 api_checkpoint_done(struct api *api, uint64_t upto, const char *cause)
 {
+	struct evhttp_connection *conn;
 	struct evhttp_request *req;
 	char id[STREAM_ID_MAX];
 	size_t i = 0;
@@ -702,8 +706,8 @@ api_checkpoint_done(struct api *api, uint64_t upto, const char *cause)
 		}
 		req = api->waiting[i].req;
 		api->waiting[i] = api->waiting[--api->nwaiting];
-		evhttp_connection_set_closecb(evhttp_request_get_connection(req),
-		    NULL, NULL);
+		if ((conn = evhttp_request_get_connection(req)) != NULL)
+			evhttp_connection_set_closecb(conn, NULL, NULL);
 		if (cause != NULL)
 			api_error(req, 500, "checkpoint failed: %s", cause);
 		else
