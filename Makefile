@@ -371,6 +371,17 @@ bench: deps-check
 	BUILDDIR=$(BUILDDIR) python3 tests/bench/dashboard.py
 	BUILDDIR=$(BUILDDIR) python3 tests/bench/api.py
 
+# Minutes, not part of check: ingest under Redis restarts, receiver
+# outages, kill -9 and API load (tests/soak/soak.py), then the Redis link
+# tests again and again under the sanitizers.
+.PHONY: soak
+soak: deps-check
+	$(MAKE) all
+	$(MAKE) BUILDDIR=build-asan SAN=1 all
+	BUILDDIR=$(BUILDDIR) python3 tests/soak/soak.py
+	BUILDDIR=build-asan SAN=1 python3 tests/soak/repeat.py 50 test_redis_restart
+	BUILDDIR=build-asan SAN=1 STABILD_LINK_KILLS=100 python3 tests/soak/repeat.py 5 test_link_loss
+
 install: $(STABILD) $(STABILCTL)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/stabild \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \

@@ -49,6 +49,7 @@ struct stream_entry {
 	uint8_t		 flags;
 #define STREAM_ENTRY_DL_SENT	0x1	/* dead-letter XADD not yet confirmed */
 #define STREAM_ENTRY_DL_FAILED	0x2	/* keep unacknowledged: re-read later */
+#define STREAM_ENTRY_ACKED	0x4	/* XACK sent: drop from the list */
 };
 
 struct stream {
@@ -71,6 +72,7 @@ struct stream {
 	struct stream_id	 pending_from;	/* paging through pending */
 	bool			 idle;
 	bool			 reading;	/* an XREADGROUP is on the wire */
+	bool			 feeding;	/* in stream_feed: no nested feed */
 	struct stream_batch	*held;		/* waiting for ingest, in order */
 
 	struct stream_entry	*unacked;
@@ -282,14 +284,21 @@ stream_connect(struct stream *st)
 	stream_timer(st->retry_ev, c->connect_timeout_ms);
 }
 
-/* Send a command; the reply goes to fn with st. */
-static void
+/*
+ * Send a command; the reply goes to fn with st. -1 when there is no link:
+ * a callback may have dropped it (st->ac NULL), or hiredis is tearing it
+ * down and refuses new commands; the caller keeps what the command was for.
+ */
+static int
 stream_command(struct stream *st, redisCallbackFn *fn, int argc,
     const char **argv, const size_t *argvlen)
 {
-	if (redisAsyncCommandArgv(st->ac, fn, st, argc, argv, argvlen) !=
-	    REDIS_OK)
+	if (st->ac == NULL || redisAsyncCommandArgv(st->ac, fn, st, argc, argv,
+	    argvlen) != REDIS_OK) {
 		log_debug("stream: command %s not sent", argv[0]);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -426,13 +435,24 @@ stream_dl_free(struct stream_dl *dl)
 	free(dl);
 }
 
+/*
+ * Send a dead-letter command. Without a link the entry stays
+ * unacknowledged, to be read again and dead-lettered on the next one.
+ */
 static void
 stream_dl_send(struct stream_dl *dl, redisCallbackFn *fn, int argc,
     char **argv, size_t *argvlen)
 {
-	if (redisAsyncCommandArgv(dl->st->ac, fn, dl, argc,
-	    (const char **)argv, argvlen) != REDIS_OK)
-		stream_dl_free(dl);
+	struct stream *st = dl->st;
+	struct stream_entry *e;
+
+	if (st->ac != NULL && redisAsyncCommandArgv(st->ac, fn, dl, argc,
+	    (const char **)argv, argvlen) == REDIS_OK)
+		return;
+	log_debug("stream: dead-letter %s not sent", argv[0]);
+	if ((e = stream_unacked_find(st, &dl->id)) != NULL)
+		e->flags = STREAM_ENTRY_DL_FAILED;
+	stream_dl_free(dl);
 }
 
 /* The outcome of a dead-letter write for its unacknowledged entry. */
@@ -646,11 +666,12 @@ stream_feed(struct stream *st, const redisReply *entries, size_t *next,
 	bool all = true;
 
 	stall_start(&t0);
+	st->feeding = true;
 	while (*next < entries->elements) {
 		/*
-		 * The link went down under us (a failed write): the rest is
-		 * read again from our pending list; a dead-letter could not
-		 * be sent now anyway.
+		 * The link went down under us: the rest is read again from
+		 * our pending list; a dead-letter could not be sent now
+		 * anyway.
 		 */
 		if (st->ac == NULL)
 			break;
@@ -661,6 +682,7 @@ stream_feed(struct stream *st, const redisReply *entries, size_t *next,
 		stream_entry(st, entries->element[(*next)++], redelivered,
 		    now);
 	}
+	st->feeding = false;
 	stall_step("counting a stream batch", &t0);
 	return all;
 }
@@ -686,13 +708,25 @@ void
 stream_resume(struct stream *st)
 {
 	struct stream_batch *b;
+	bool done;
 
 	if (st->state != STREAM_PENDING && st->state != STREAM_READING)
 		return;
 	ingest_resume(st->in);
+	/*
+	 * Called from under stream_feed (the detector finished inside an
+	 * entry): the feed under way goes on by itself; a second one would
+	 * free the batch it is reading.
+	 */
+	if (st->feeding)
+		return;
 	while ((b = st->held) != NULL) {
-		if (!stream_feed(st, b->entries, &b->next, b->redelivered,
-		    b->now)) {
+		done = stream_feed(st, b->entries, &b->next, b->redelivered,
+		    b->now);
+		/* A lost link took the held batches (b too) with it. */
+		if (st->ac == NULL)
+			return;
+		if (!done) {
 			stream_batch_done(st);
 			return;
 		}
@@ -840,7 +874,11 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 	stream_batch_done(st);
 }
 
-/* XREADGROUP: pending entries from pending_from, or new ones with BLOCK. */
+/*
+ * XREADGROUP: pending entries from pending_from, or new ones with BLOCK.
+ * One at a time: a second read of the pending list would hand its entries
+ * over twice.
+ */
 static void
 stream_read(struct stream *st)
 {
@@ -850,6 +888,9 @@ stream_read(struct stream *st)
 	char count[24], block[24], from[STREAM_ID_MAX];
 	int argc = 0, i;
 
+	if (st->reading || (st->state != STREAM_PENDING &&
+	    st->state != STREAM_READING))
+		return;
 	snprintf(count, sizeof count, "%d", c->batch);
 	snprintf(block, sizeof block, "%" PRId64, c->block_ms);
 	argv[argc++] = "XREADGROUP";
@@ -872,8 +913,9 @@ stream_read(struct stream *st)
 	}
 	for (i = 0; i < argc; i++)
 		argvlen[i] = strlen(argv[i]);
-	st->reading = true;
-	stream_command(st, stream_read_cb, argc, argv, argvlen);
+	/* Not sent: the link is going, and the next one reads again. */
+	st->reading = stream_command(st, stream_read_cb, argc, argv,
+	    argvlen) == 0;
 }
 
 static void
@@ -892,14 +934,40 @@ stream_ack_cb(redisAsyncContext *c, void *r, void *privdata)
 	}
 }
 
+/* Whether an unacknowledged entry may be acknowledged now. */
+static bool
+stream_ackable(const struct stream_entry *e, const struct stream_id *upto)
+{
+	return e->flags == 0 && stream_id_cmp(&e->id, upto) <= 0;
+}
+
+/*
+ * Send one XACK for the acknowledgeable entries of unacked[from..to) and
+ * mark them to leave the list; when the link refuses it, they stay.
+ */
+static int
+stream_ack_send(struct stream *st, int argc, const char **argv,
+    const size_t *argvlen, size_t from, size_t to,
+    const struct stream_id *upto)
+{
+	size_t i;
+
+	if (stream_command(st, stream_ack_cb, argc, argv, argvlen) == -1)
+		return -1;
+	for (i = from; i < to; i++)
+		if (stream_ackable(&st->unacked[i], upto))
+			st->unacked[i].flags = STREAM_ENTRY_ACKED;
+	return 0;
+}
+
 void
 stream_ack(struct stream *st)
 {
 	const struct stream_id *upto = ingest_checkpointed(st->in);
 	const char **argv;
-	size_t *argvlen, i, keep = 0;
+	size_t *argvlen, i, from = 0, keep = 0;
 	char (*ids)[STREAM_ID_MAX];
-	int argc;
+	int argc, rc = 0;
 
 	if (st->ac == NULL || st->nunacked == 0 ||
 	    st->state < STREAM_PENDING)
@@ -913,24 +981,26 @@ stream_ack(struct stream *st)
 	for (i = 0; i < 3; i++)
 		argvlen[i] = strlen(argv[i]);
 	argc = 3;
-	for (i = 0; i < st->nunacked; i++) {
-		struct stream_entry *e = &st->unacked[i];
-
-		if (e->flags != 0 || stream_id_cmp(&e->id, upto) > 0) {
-			st->unacked[keep++] = *e;
+	for (i = 0; i < st->nunacked && rc == 0; i++) {
+		if (!stream_ackable(&st->unacked[i], upto))
 			continue;
-		}
-		stream_id_format(&e->id, ids[argc - 3]);
+		stream_id_format(&st->unacked[i].id, ids[argc - 3]);
 		argv[argc] = ids[argc - 3];
 		argvlen[argc] = strlen(argv[argc]);
 		argc++;
 		if (argc == 3 + STREAM_ACK_CHUNK) {
-			stream_command(st, stream_ack_cb, argc, argv, argvlen);
+			rc = stream_ack_send(st, argc, argv, argvlen, from,
+			    i + 1, upto);
+			from = i + 1;
 			argc = 3;
 		}
 	}
-	if (argc > 3)
-		stream_command(st, stream_ack_cb, argc, argv, argvlen);
+	if (rc == 0 && argc > 3)
+		stream_ack_send(st, argc, argv, argvlen, from, st->nunacked,
+		    upto);
+	for (i = 0; i < st->nunacked; i++)
+		if (st->unacked[i].flags != STREAM_ENTRY_ACKED)
+			st->unacked[keep++] = st->unacked[i];
 	st->nunacked = keep;
 	free(ids);
 	free(argv);
