@@ -65,6 +65,7 @@ CORE_SRCS := \
 	daemon/buf.c \
 	daemon/conf.c \
 	daemon/auth.c \
+	daemon/utf8.c \
 	daemon/decision.c \
 	daemon/period.c \
 	daemon/series.c \
@@ -142,10 +143,10 @@ UNIT_TESTS := test_log test_buf test_conf test_auth test_decision test_period \
 	test_series test_dedup test_records test_checkpoint test_ingest test_alert \
 	test_reply test_model test_detect test_arl test_explain test_spool \
 	test_webhook test_silence test_email test_route test_ui test_simmodel \
-	test_url test_stall test_state_format
+	test_url test_stall test_state_format test_utf8
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILDDIR)/tests/%)
 
-BASE := $(BUILDDIR)/daemon/log.o $(BUILDDIR)/daemon/xmalloc.o
+BASE := $(BUILDDIR)/daemon/log.o $(BUILDDIR)/daemon/xmalloc.o $(BUILDDIR)/daemon/utf8.o
 deps_test_log := $(BASE)
 deps_test_buf := $(BASE) $(BUILDDIR)/daemon/buf.o
 deps_test_conf := $(BASE) $(BUILDDIR)/daemon/conf.o
@@ -185,6 +186,7 @@ deps_test_ui := $(BASE) $(BUILDDIR)/daemon/ui.o $(UI_OBJ)
 deps_test_simmodel := $(BUILDDIR)/tests/sim/simmodel.o
 deps_test_url := $(BASE) $(BUILDDIR)/daemon/url.o
 deps_test_stall := $(BASE) $(BUILDDIR)/daemon/stall.o
+deps_test_utf8 := $(BASE)
 deps_test_state_format := $(deps_test_ingest) $(BUILDDIR)/daemon/utc.o \
 	$(BUILDDIR)/daemon/explain.o $(BUILDDIR)/daemon/detect.o \
 	$(BUILDDIR)/daemon/arl.o $(BUILDDIR)/daemon/model.o \

@@ -46,6 +46,7 @@
 #include "stream.h"
 #include "ui.h"
 #include "utc.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define API_MAX_HEADERS		8192	/* bytes of request headers */
@@ -327,57 +328,6 @@ api_reply(struct evhttp_request *req, int code, json_t *body)
 }
 
 /*
- * Length of the UTF-8 sequence at p (left bytes remain), 0 when it is not
- * valid UTF-8 as JSON takes it: no overlong forms, no surrogates.
- */
-static size_t
-api_utf8_len(const unsigned char *p, size_t left)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t n, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0;
-		else if (p[0] == 0xed)
-			hi = 0x9f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;
-		else if (p[0] == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (left < n || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++) {
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	}
-	return n;
-}
-
-/* Whether the len bytes at s are valid UTF-8. */
-static bool
-api_utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i, n;
-
-	for (i = 0; i < len; i += n) {
-		if ((n = api_utf8_len(p + i, len - i)) == 0)
-			return false;
-	}
-	return true;
-}
-
-/*
  * Replace each byte that is not part of valid UTF-8 with '?', so that a
  * message quoting a client's text (or cut inside a character by %.64s)
  * can always go into JSON.
@@ -389,7 +339,7 @@ api_utf8_clean(char *s)
 	size_t len = strlen(s), i, n;
 
 	for (i = 0; i < len; i += n) {
-		if ((n = api_utf8_len(p + i, len - i)) == 0) {
+		if ((n = utf8_len(p + i, len - i)) == 0) {
 			p[i] = '?';
 			n = 1;
 		}
@@ -1835,7 +1785,7 @@ api_split(struct api_call *call, const char *path, const char **why)
 		call->seg[call->nseg++] = dec;
 		if (strlen(dec) != len || strchr(dec, '/') != NULL)
 			return -1;
-		if (!api_utf8_valid(dec, len)) {
+		if (!utf8_valid(dec, len)) {
 			*why = "the path is not UTF-8";
 			return -1;
 		}
@@ -1939,8 +1889,8 @@ api_check_query(struct api_call *call, const struct api_route *r)
 		return -1;
 	}
 	TAILQ_FOREACH(kv, &call->query, next) {
-		if (!api_utf8_valid(kv->key, strlen(kv->key)) ||
-		    !api_utf8_valid(kv->value, strlen(kv->value))) {
+		if (!utf8_valid(kv->key, strlen(kv->key)) ||
+		    !utf8_valid(kv->value, strlen(kv->value))) {
 			api_error(call->req, 400, "the query is not UTF-8");
 			return -1;
 		}

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "decision.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /*
@@ -198,44 +199,6 @@ decision_name(enum decision_key key, const struct decision_field *f,
 	return 0;
 }
 
-/*
- * Length of the UTF-8 sequence at p if it is a valid printable character
- * (no overlong forms, surrogates, C1 controls or values past U+10FFFF),
- * otherwise 0. p[0] is at least 0x80.
- */
-static size_t
-decision_utf8(const unsigned char *p, size_t left)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t n, i;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-		if (p[0] == 0xc2)
-			lo = 0xa0;	/* U+0080..U+009F are controls */
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0;
-		else if (p[0] == 0xed)
-			hi = 0x9f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;
-		else if (p[0] == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (left < n || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++) {
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	}
-	return n;
-}
-
 /* region: 1..32 bytes of visible ASCII or valid UTF-8, kept as given. */
 static int
 decision_region(const struct decision_field *f, char *out, char **cause)
@@ -249,8 +212,11 @@ decision_region(const struct decision_field *f, char *out, char **cause)
 	while (i < f->valuelen) {
 		if (p[i] >= 0x21 && p[i] <= 0x7e)
 			n = 1;
+		else if (p[i] == 0xc2 && i + 1 < f->valuelen &&
+		    p[i + 1] < 0xa0)
+			n = 0;	/* U+0080..U+009F are controls */
 		else if (p[i] >= 0x80)
-			n = decision_utf8(p + i, f->valuelen - i);
+			n = utf8_len(p + i, f->valuelen - i);
 		else
 			n = 0;
 		if (n == 0)

@@ -13,6 +13,7 @@
 #include "detect.h"
 #include "model.h"
 #include "monitor_int.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /*
@@ -356,45 +357,7 @@ mon_save(void *arg, struct buf *b)
 
 /* A C string within its array, and text that JSON can carry. */
 #define MON_TERMINATED(s)	(memchr((s), '\0', sizeof (s)) != NULL && \
-	mon_utf8_valid(s))
-
-/* Well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
-static bool
-mon_utf8_valid(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	uint32_t c;
-	int n, i;
-
-	while (*p != '\0') {
-		if (*p < 0x80) {
-			p++;
-			continue;
-		}
-		if ((*p & 0xe0) == 0xc0) {
-			n = 1;
-			c = *p & 0x1f;
-		} else if ((*p & 0xf0) == 0xe0) {
-			n = 2;
-			c = *p & 0x0f;
-		} else if ((*p & 0xf8) == 0xf0) {
-			n = 3;
-			c = *p & 0x07;
-		} else
-			return false;
-		for (i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return false;
-			c = c << 6 | (p[i] & 0x3f);
-		}
-		if ((n == 1 && c < 0x80) || (n == 2 && c < 0x800) ||
-		    (n == 3 && c < 0x10000) || c > 0x10ffff ||
-		    (c >= 0xd800 && c <= 0xdfff))
-			return false;
-		p += n + 1;
-	}
-	return true;
-}
+	utf8_valid((s), strlen(s)))
 
 /*
  * An alert read back as raw bytes: every string within its array and
