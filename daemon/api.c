@@ -296,11 +296,16 @@ api_send(struct evhttp_request *req, int code, const char *type,
 	evhttp_send_reply(req, code, api_reason(code), NULL);
 }
 
-/* jansson's dump callback: append to the response buffer. */
+/*
+ * jansson's dump callback: append to a plain buffer. jansson calls it for
+ * every token, and an evbuffer_add for each cost more than the rest of
+ * building a 20 KB answer; the buffer goes to the evbuffer in one piece.
+ */
 static int
 api_json_write_cb(const char *buffer, size_t size, void *data)
 {
-	return evbuffer_add(data, buffer, size);
+	buf_put(data, buffer, size);
+	return 0;
 }
 
 /*
@@ -313,17 +318,25 @@ api_reply(struct evhttp_request *req, int code, json_t *body)
 	static const char internal[] = "{\"error\":\"internal\","
 	    "\"message\":\"cannot build the response\"}\n";
 	struct evbuffer *out = evhttp_request_get_output_buffer(req);
+	struct buf b;
 
+	buf_init(&b);
 	if (body == NULL ||
-	    json_dump_callback(body, api_json_write_cb, out,
-	    API_JSON_FLAGS) == -1 || evbuffer_add(out, "\n", 1) == -1) {
+	    json_dump_callback(body, api_json_write_cb, &b,
+	    API_JSON_FLAGS) == -1) {
 		log_warnx("http: cannot build the response to %.200s",
 		    evhttp_request_get_uri(req));
-		evbuffer_drain(out, evbuffer_get_length(out));
 		api_send(req, 500, API_JSON_TYPE, internal,
 		    sizeof internal - 1);
-	} else
-		api_send(req, code, API_JSON_TYPE, NULL, 0);
+	} else {
+		buf_put(&b, "\n", 1);
+		if (evbuffer_add(out, b.data, b.len) == -1)
+			api_send(req, 500, API_JSON_TYPE, internal,
+			    sizeof internal - 1);
+		else
+			api_send(req, code, API_JSON_TYPE, NULL, 0);
+	}
+	buf_free(&b);
 	json_decref(body);
 }
 
