@@ -727,3 +727,15 @@ def records_data(state_dir):
         with open(os.path.join(state_dir, n), "rb") as f:
             data += f.read()
     return data
+
+
+def expected_keys(d, receiver="ops"):
+    """Idempotency keys of every alert state, ALERT_ID.SEQ.RECEIVER, and
+    the alerts they come from."""
+    s, body = d.get("/v1/alerts")
+    check(s == 200, "GET /v1/alerts: %s" % s)
+    keys = set()
+    for a in body["alerts"]:
+        for seq in range(1, a["seq"] + 1):
+            keys.add("%s.%d.%s" % (a["alert_id"], seq, receiver))
+    return keys, body["alerts"]

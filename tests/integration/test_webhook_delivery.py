@@ -18,16 +18,6 @@ TOKEN = "receiver-bearer-token-42"
 ROUTE_KEY = "route-key-secret-7"
 
 
-def expected_keys(d):
-    """Idempotency keys of every alert state: ALERT_ID.SEQ.RECEIVER."""
-    s, body = d.get("/v1/alerts")
-    check(s == 200, "GET /v1/alerts: %s" % s)
-    keys = set()
-    for a in body["alerts"]:
-        for seq in range(1, a["seq"] + 1):
-            keys.add("%s.%d.ops" % (a["alert_id"], seq))
-    return keys, body["alerts"]
-
 
 def test(w):
     redis = harness.Redis(w.path).start()
@@ -50,7 +40,7 @@ def test(w):
     w.add(d.stop)
     d.wait_counted(truth.totals["written"], timeout=120)
 
-    keys, alerts = expected_keys(d)
+    keys, alerts = harness.expected_keys(d)
     check(alerts, "no alerts were raised")
     harness.wait_for(lambda: set(sink.ok) >= keys, 30, "every alert state at the receiver")
     check(sink.failed == 2, "the receiver failed %d times" % sink.failed)

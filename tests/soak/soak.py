@@ -348,15 +348,6 @@ class Chaos:
             self.sink_back = None
 
 
-def expected_keys(d):
-    s, body = d.get("/v1/alerts")
-    check(s == 200, "GET /v1/alerts: %s" % s)
-    keys = set()
-    for a in body["alerts"]:
-        for seq in range(1, a["seq"] + 1):
-            keys.add("%s.%d.ops" % (a["alert_id"], seq))
-    return keys, body["alerts"]
-
 
 def flat(samples):
     """Growth of a run of (t, rss, fds) samples: after the first quarter
@@ -468,7 +459,7 @@ def test(w):
     test_deadletter.check_deadletter_stream(redis, bad, source)
 
     # Every alert state once at the receiver, nothing left in the outbox.
-    keys, alerts = expected_keys(d)
+    keys, alerts = harness.expected_keys(d)
     check(alerts, "no alerts were raised")
     harness.wait_for(lambda: set(sink.ok) >= keys, 120, "every alert state at the receiver")
 
