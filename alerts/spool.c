@@ -200,7 +200,7 @@ spool_hash(const char *id)
  * rest '_') and the id's hash, so that names stay short and distinct ids
  * almost surely differ; spool_put checks.
  */
-static void
+void
 spool_file_name(const char *id, char *buf, size_t size)
 {
 	char prefix[SPOOL_NAME_PREFIX + 1];

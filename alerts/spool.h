@@ -217,4 +217,7 @@ int spool_pending(const struct spool *sp);
 /* Expired items kept. */
 int spool_expired(const struct spool *sp);
 
+/* The outbox file name (no directory) that holds notification id. */
+void spool_file_name(const char *id, char *buf, size_t size);
+
 #endif

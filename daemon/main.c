@@ -217,20 +217,29 @@ daemon_monitor_changed_cb(void *arg)
 	ingest_touch(d->in);
 }
 
-/* Count a finished checkpoint and acknowledge what it covers. */
-static void
-daemon_checkpoint_ok(struct daemon *d, const struct timespec *t0)
+/*
+ * A checkpoint begun at t0 has ended, written or not: the next rests
+ * CHECKPOINT_REST times as long. Its duration in ns.
+ */
+static uint64_t
+daemon_checkpoint_rest(struct daemon *d, const struct timespec *t0)
 {
 	struct timespec t1;
-
 	uint64_t took;
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	took = (uint64_t)((t1.tv_sec - t0->tv_sec) * 1000000000 +
 	    (t1.tv_nsec - t0->tv_nsec));
-	metrics.checkpoints++;
-	metrics.checkpoint_last_ms = took / 1000000;
 	d->checkpoint_next_ns = stall_now() + CHECKPOINT_REST * took;
+	return took;
+}
+
+/* Count a finished checkpoint and acknowledge what it covers. */
+static void
+daemon_checkpoint_ok(struct daemon *d, const struct timespec *t0)
+{
+	metrics.checkpoints++;
+	metrics.checkpoint_last_ms = daemon_checkpoint_rest(d, t0) / 1000000;
 	stream_ack(d->st);
 }
 
@@ -262,8 +271,6 @@ daemon_checkpoint_wait(struct daemon *d, bool block)
 {
 	pid_t pid = ingest_checkpoint_child(d->in), got;
 	enum ingest_pressure before = ingest_pressure(d->in, NULL, NULL);
-	struct timespec t1;
-	uint64_t took;
 	uint64_t covers = d->ckpt_covers;
 	int status;
 
@@ -282,10 +289,7 @@ daemon_checkpoint_wait(struct daemon *d, bool block)
 		if (ingest_pressure(d->in, NULL, NULL) == INGEST_FLOWING)
 			log_errorx("checkpoint: writer %ld failed", (long)pid);
 		/* A retry rests as after a checkpoint that took as long. */
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		took = (uint64_t)((t1.tv_sec - d->checkpoint_started.tv_sec) *
-		    1000000000 + (t1.tv_nsec - d->checkpoint_started.tv_nsec));
-		d->checkpoint_next_ns = stall_now() + CHECKPOINT_REST * took;
+		daemon_checkpoint_rest(d, &d->checkpoint_started);
 		if (d->api != NULL)
 			daemon_checkpoint_answer(d, covers, "the writer failed; "
 			    "see the log");

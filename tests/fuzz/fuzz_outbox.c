@@ -21,31 +21,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-/* The file name of an id: spool.c's spool_file_name, which is private. */
-static void
-fuzz_file_name(const char *id, char *buf, size_t size)
-{
-	char prefix[65];
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t i;
-	char c;
-
-	for (i = 0; id[i] != '\0'; i++) {
-		h ^= (unsigned char)id[i];
-		h *= 0x100000001b3ULL;
-	}
-	for (i = 0; i < 64 && id[i] != '\0'; i++) {
-		c = id[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-		    (c == '.' && i > 0)))
-			c = '_';
-		prefix[i] = c;
-	}
-	prefix[i] = '\0';
-	snprintf(buf, size, "outbox/%s-%016" PRIx64 ".json", prefix, h);
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -61,9 +36,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o = json_loadb((const char *)data, size, 0, &jerr);
 	if (o != NULL)
 		id = json_string_value(json_object_get(o, "id"));
-	if (id != NULL)
-		fuzz_file_name(id, name, sizeof name);
-	else
+	if (id != NULL) {
+		memcpy(name, "outbox/", 7);
+		spool_file_name(id, name + 7, sizeof name - 7);
+	} else
 		snprintf(name, sizeof name, "outbox/no-id.json");
 	json_decref(o);
 	path = fuzzfile_write(name, data, size);
