@@ -368,13 +368,15 @@ def test_limits(d):
         c.close()
 
 
-def test_auth_off(w, redis):
+def test_auth_off(w, redis, written):
     d = harness.Daemon(w.path, redis, {
         "redis": {"group": "auth-off", "consumer": "auth-off-1", "deadletter": "auth-off:deadletter"},
         "http": {"auth": "off"},
     }, name="authoff")
     d.start()
     w.add(d.stop)
+    # A series of an office not yet read is a 404: read the stream first.
+    harness.wait_processed(d, written, token=None)
     for path in ("/v1/status", "/v1/series", "/metrics", "/v1/series/K001/sjukpenning/first"):
         s, _, _ = call(d, "GET", path, token=None)
         check(s == 200, "GET %s without a token, auth = off: %s" % (path, s))
@@ -415,7 +417,7 @@ def test(w):
     test_limits(d)
     harness.compare_with_truth(d, truth)
     check(d.stop() == 0, "exit status on SIGTERM")
-    test_auth_off(w, redis)
+    test_auth_off(w, redis, written)
 
 
 if __name__ == "__main__":
