@@ -601,6 +601,32 @@ api_healthz(struct api_call *call)
 }
 
 /*
+ * GET /v1/whoami: the role the request's token carries, so that the
+ * dashboard shows write forms only to a write token and asks for a token
+ * before it shows a refusal. Never the token itself.
+ */
+static void
+api_whoami(struct api_call *call)
+{
+	const struct api *api = call->api;
+	const char *header;
+	enum auth_role have;
+
+	header = evhttp_find_header(evhttp_request_get_input_headers(
+	    call->req), "Authorization");
+	have = api->auth != NULL ? auth_role_of(api->auth, header) : AUTH_NONE;
+	/* auth = off waives the read role, never the write role. */
+	if (have == AUTH_NONE && !api->conf->auth)
+		have = AUTH_READ;
+	api_reply(call->req, 200, json_pack("{s:s, s:b, s:b, s:b}",
+	    "role", auth_role_name(have),
+	    "token_given", header != NULL,
+	    "token_known", api->auth != NULL &&
+	    auth_role_of(api->auth, header) != AUTH_NONE,
+	    "read_needs_token", api->conf->auth));
+}
+
+/*
  * The client went away while its checkpoint was written: evhttp frees the
  * request with the connection, so forget it.
  */
@@ -1699,6 +1725,7 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_GET, "/ui", AUTH_NONE, { NULL }, api_ui_redirect },
 	{ EVHTTP_REQ_GET, "/ui/", AUTH_NONE, { NULL }, api_ui_file },
 	{ EVHTTP_REQ_GET, "/ui/{}", AUTH_NONE, { NULL }, api_ui_file },
+	{ EVHTTP_REQ_GET, "/v1/whoami", AUTH_NONE, { NULL }, api_whoami },
 	{ EVHTTP_REQ_GET, "/metrics", AUTH_READ, { NULL }, api_metrics },
 	{ EVHTTP_REQ_GET, "/v1/status", AUTH_READ, { NULL }, api_status },
 	{ EVHTTP_REQ_POST, "/v1/checkpoint", AUTH_WRITE, { NULL },

@@ -25,6 +25,7 @@ S.api = (function () {
   }
 
   function setToken(t) {
+    whoami = null;
     try {
       if (t) window.sessionStorage.setItem(KEY, t);
       else window.sessionStorage.removeItem(KEY);
@@ -60,6 +61,21 @@ S.api = (function () {
   }
 
   var cache = {};
+  var whoami = null;
+
+  /*
+   * The role of the token in this tab ("none", "read", "write") and
+   * whether reads need one; asked once per token.
+   */
+  function role() {
+    if (!whoami) {
+      whoami = request("GET", "/v1/whoami", undefined, true).catch(function () {
+        whoami = null;
+        return { role: "none", token_given: !!token(), token_known: false, read_needs_token: true };
+      });
+    }
+    return whoami;
+  }
 
   return {
     ApiError: ApiError,
@@ -82,7 +98,8 @@ S.api = (function () {
       }
       return cache.groups;
     },
-    forget: function () { cache = {}; },
+    forget: function () { cache = {}; whoami = null; },
+    role: role,
     q: function (params) {
       var parts = [];
       Object.keys(params).forEach(function (k) {

@@ -106,9 +106,23 @@ S.app = (function () {
     if (window.performance && performance.mark) performance.mark("stabild:ready:" + page);
   }
 
+  /*
+   * The token's role, on the body: elements of class "write-only" are
+   * shown only while data-role is "write" (style.css), so a read token
+   * never sees a form it cannot send.
+   */
   function tokenStatus() {
     var s = document.getElementById("token-status");
     s.textContent = S.api.token() ? "A token is set for this tab." : "No token set.";
+    return S.api.role().then(function (w) {
+      document.body.setAttribute("data-role", w.role);
+      if (w.role !== "none")
+        s.textContent = S.api.token() ? "A " + w.role + " token is set for this tab." :
+          "No token set: reading needs none here.";
+      else if (w.token_given)
+        s.textContent = "The daemon does not know the token set for this tab.";
+      return w;
+    });
   }
 
   function setupToken() {

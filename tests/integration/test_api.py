@@ -95,6 +95,17 @@ def test_auth(d, last_id):
     s, h, body = call(d, "GET", "/healthz", token=None)
     check(s == 200 and body == {"status": "ok"}, "GET /healthz: %s %r" % (s, body))
 
+    # /v1/whoami names the token's role, never the token.
+    for token, role, known in ((None, "none", False), (UNKNOWN_TOKEN, "none", False),
+                               (harness.READ_TOKEN, "read", True),
+                               (harness.WRITE_TOKEN, "write", True)):
+        s, _, raw = d.request("GET", "/v1/whoami", token=token)
+        body = json.loads(raw)
+        check(s == 200 and body == {"role": role, "token_given": token is not None,
+                                    "token_known": known, "read_needs_token": True},
+              "GET /v1/whoami with %s: %s %r" % (token and token.split("-")[0], s, body))
+        check(token is None or token.encode() not in raw, "/v1/whoami echoed the token")
+
     for path in ("/v1/status", "/v1/series", "/metrics"):
         for token, what in ((None, "no token"), (UNKNOWN_TOKEN, "an unknown token")):
             h, _ = expect_error(d, "GET", path, 401, "unauthorized", token=token)
@@ -382,6 +393,10 @@ def test_auth_off(w, redis, written):
         check(s == 200, "GET %s without a token, auth = off: %s" % (path, s))
     s, _, _ = call(d, "GET", "/v1/status", token=UNKNOWN_TOKEN)
     check(s == 200, "GET /v1/status with an unknown token, auth = off: %s" % s)
+    for token, role in ((None, "read"), (UNKNOWN_TOKEN, "read"), (harness.WRITE_TOKEN, "write")):
+        body = get_json(d, "/v1/whoami", token=token)
+        check(body["role"] == role and body["read_needs_token"] is False,
+              "GET /v1/whoami with auth = off: %r" % body)
     h, _ = expect_error(d, "POST", "/v1/checkpoint", 401, "unauthorized", token=None)
     check(h.get("WWW-Authenticate") == "Bearer", "WWW-Authenticate with auth = off")
     expect_error(d, "POST", "/v1/checkpoint", 403, "forbidden", token=harness.READ_TOKEN)
