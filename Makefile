@@ -312,6 +312,8 @@ check-run: all $(UNIT_BINS)
 	BUILDDIR=$(BUILDDIR) tests/check-man.sh
 	tests/check-systemd.sh
 	BUILDDIR=$(BUILDDIR) SAN=$(SAN) python3 tests/integration/run.py -j2
+	mkdir -p $(BUILDDIR)/artefacts/before
+	cp tests/data/dashboard-before/*.png $(BUILDDIR)/artefacts/before/
 
 check-asan:
 	$(MAKE) BUILDDIR=build-asan SAN=1 check-run
