@@ -1,8 +1,9 @@
 /*
  * stabilctl: the supervision desk's command-line client for the stabild
  * HTTP API. Each command makes a request or a few over one libcurl handle
- * and prints the answer as aligned plain-text tables or, with --json, as
- * the API's JSON.
+ * and prints the answer as aligned plain-text tables, its figures rounded
+ * for people (rates in per cent, odds ratios to two places), or, with
+ * --json, as the API's JSON.
  */
 #include <sys/stat.h>
 
@@ -59,6 +60,8 @@ struct ctl {
 	long		 timeout_ms;
 	CURL		*curl;		/* one handle, so connections are reused */
 	char		 errbuf[CURL_ERROR_SIZE];
+	bool		 quiet_404;	/* keep a 404's message in held */
+	char		*held;
 };
 
 /* One option of a command; a NULL arg means it takes no value. */
@@ -298,11 +301,35 @@ ctl_table_addf(struct ctl_table *t, const char *fmt, ...)
 }
 
 /*
- * A JSON value as a cell: "-" for null, absent or empty, decimals digits
- * after the point for reals (negative: as the API wrote it).
+ * How a real is shown: fixed decimals (0 and up), or one of these. People
+ * read rates as percentages and odds ratios to two places; the API's full
+ * precision is for --json.
+ */
+#define CTL_FMT_AUTO	(-1)	/* three significant digits */
+#define CTL_FMT_PCT	(-2)	/* a rate or share: "11.7 %" */
+#define CTL_FMT_PP	(-3)	/* a difference of rates: "+0.4 pp" */
+
+/* A real for people: three significant digits, more before the point. */
+static char *
+ctl_real(double v)
+{
+	double a = v < 0 ? -v : v;
+
+	if (a >= 100 || a == 0)
+		return ctl_xasprintf("%.0f", v);
+	if (a >= 10)
+		return ctl_xasprintf("%.1f", v);
+	if (a >= 1)
+		return ctl_xasprintf("%.2f", v);
+	return ctl_xasprintf("%.3g", v);
+}
+
+/*
+ * A JSON value as a cell: "-" for null, absent or empty, reals as fmt
+ * says (decimals after the point, or a CTL_FMT_ form).
  */
 static char *
-ctl_format(const json_t *v, int decimals)
+ctl_format(const json_t *v, int fmt)
 {
 	const char *s;
 	size_t i;
@@ -310,13 +337,17 @@ ctl_format(const json_t *v, int decimals)
 
 	if (v == NULL || json_is_null(v))
 		return ctl_xstrdup("-");
+	if (json_is_number(v) && fmt == CTL_FMT_PCT)
+		return ctl_xasprintf("%.1f %%", json_number_value(v) * 100);
+	if (json_is_number(v) && fmt == CTL_FMT_PP)
+		return ctl_xasprintf("%+.1f pp", json_number_value(v) * 100);
 	if (json_is_integer(v))
 		return ctl_xasprintf("%" JSON_INTEGER_FORMAT,
 		    json_integer_value(v));
-	if (json_is_real(v) && decimals < 0)
-		return ctl_xasprintf("%.10g", json_real_value(v));
+	if (json_is_real(v) && fmt < 0)
+		return ctl_real(json_real_value(v));
 	if (json_is_real(v))
-		return ctl_xasprintf("%.*f", decimals, json_real_value(v));
+		return ctl_xasprintf("%.*f", fmt, json_real_value(v));
 	if (json_is_boolean(v))
 		return ctl_xstrdup(json_is_true(v) ? "yes" : "no");
 	if ((s = json_string_value(v)) != NULL)
@@ -326,7 +357,7 @@ ctl_format(const json_t *v, int decimals)
 	if (json_is_array(v)) {
 		out = ctl_xstrdup("");
 		for (i = 0; i < json_array_size(v); i++) {
-			item = ctl_format(json_array_get(v, i), decimals);
+			item = ctl_format(json_array_get(v, i), fmt);
 			joined = ctl_xasprintf("%s%s%s", out,
 			    i > 0 ? "," : "", item);
 			free(item);
@@ -336,6 +367,22 @@ ctl_format(const json_t *v, int decimals)
 		return out;
 	}
 	return ctl_xstrdup("{...}");
+}
+
+/* An interval [lo, hi] of odds ratios; an end without information is "-". */
+static char *
+ctl_interval(const json_t *v)
+{
+	char *lo, *hi, *out;
+
+	if (!json_is_array(v) || json_array_size(v) != 2)
+		return ctl_format(v, 2);
+	lo = ctl_format(json_array_get(v, 0), 2);
+	hi = ctl_format(json_array_get(v, 1), 2);
+	out = ctl_xasprintf("[%s, %s]", lo, hi);
+	free(lo);
+	free(hi);
+	return out;
 }
 
 static void
@@ -353,6 +400,23 @@ ctl_table_text(struct ctl_table *t, const json_t *v)
 	ctl_table_take(t, ctl_clean(s != NULL ? s : "-", CTL_TEXT_MAX));
 }
 
+/* The width of each column and of a whole line of the table. */
+static size_t
+ctl_table_widths(const struct ctl_table *t, size_t *w)
+{
+	size_t c, i, n, total;
+
+	for (c = 0; c < t->ncols; c++)
+		w[c] = t->head != NULL ? ctl_width(t->head[c]) : 0;
+	for (i = 0; i < t->ncells; i++) {
+		if ((n = ctl_width(t->cells[i])) > w[i % t->ncols])
+			w[i % t->ncols] = n;
+	}
+	for (c = 0, total = 0; c < t->ncols; c++)
+		total += w[c] + (c > 0 ? 2 : 0);
+	return total;
+}
+
 static void
 ctl_table_print(const struct ctl_table *t)
 {
@@ -360,12 +424,7 @@ ctl_table_print(const struct ctl_table *t)
 	size_t c, i, n;
 	const char *s;
 
-	for (c = 0; t->head != NULL && c < t->ncols; c++)
-		w[c] = ctl_width(t->head[c]);
-	for (i = 0; i < t->ncells; i++) {
-		if ((n = ctl_width(t->cells[i])) > w[i % t->ncols])
-			w[i % t->ncols] = n;
-	}
+	(void)ctl_table_widths(t, w);
 	for (i = t->head != NULL ? 0 : t->ncols; i < t->ncells + t->ncols;
 	    i++) {
 		c = i % t->ncols;
@@ -443,6 +502,34 @@ ctl_print_json(const json_t *o)
 	return CTL_OK;
 }
 
+/* Whether name ends with the member name end ("odds_ratio", "rate"). */
+static bool
+ctl_ends(const char *name, const char *end)
+{
+	size_t n = strlen(name), e = strlen(end);
+
+	return n >= e && strcmp(name + n - e, end) == 0;
+}
+
+/*
+ * A member's value by what its name says it is: rates and shares as
+ * percentages, differences of rates in percentage points, odds ratios and
+ * their intervals to two places, other reals rounded.
+ */
+static char *
+ctl_member(const char *name, const json_t *v)
+{
+	if (ctl_ends(name, "_ci"))
+		return ctl_interval(v);
+	if (ctl_ends(name, "odds_ratio"))
+		return ctl_format(v, 2);
+	if (ctl_ends(name, "rate") || ctl_ends(name, "share"))
+		return ctl_format(v, CTL_FMT_PCT);
+	if (strncmp(name, "decomposition.", 14) == 0)
+		return ctl_format(v, CTL_FMT_PP);
+	return ctl_format(v, CTL_FMT_AUTO);
+}
+
 /*
  * Every member of an object as "key  value" lines; nested objects as
  * "key.member", lists of names joined with ','. Members named in skip
@@ -474,8 +561,8 @@ ctl_object_rows(struct ctl_table *t, const json_t *o, const char *prefix,
 			continue;
 		}
 		ctl_table_take(t, ctl_clean(name, 0));
+		ctl_table_take(t, ctl_member(name, v));
 		free(name);
-		ctl_table_value(t, v, -1);
 	}
 }
 
@@ -741,7 +828,11 @@ ctl_request(struct ctl *ctl, const char *method, const char *path,
 		if (code == 401 || code == 403)
 			rc = ctl_refused(ctl, code, msg);
 		else {
-			if (msg != NULL)
+			if (code == 404 && ctl->quiet_404) {
+				free(ctl->held);
+				ctl->held = ctl_xasprintf("stabild answered "
+				    "404: %s", msg != NULL ? msg : "not found");
+			} else if (msg != NULL)
 				ctl_warnx("stabild answered %ld: %s", code,
 				    msg);
 			else
@@ -841,15 +932,18 @@ ctl_list_json(const char *list)
 }
 
 /* status: the daemon's state and its unexplained firing alerts. */
-enum { STATUS_CHECK, STATUS_STALE, STATUS_COUNT_SILENCED };
+enum { STATUS_CHECK, STATUS_STALE, STATUS_COUNT_SILENCED, STATUS_VERBOSE };
 static const struct ctl_opt ctl_status_opts[] = {
 	[STATUS_CHECK] = { "check", NULL, false,
-	    "exit 6 when the stream is down longer than --stale, 2 when "
-	    "unexplained alerts are firing, else 0" },
+	    "print only the verdict and why: exit 6 when the stream is\n"
+	    "down longer than --stale, 2 when unexplained alerts are\n"
+	    "firing, else 0" },
 	[STATUS_STALE] = { "stale", "DURATION", false,
 	    "with --check: how long the stream may be down (5m)" },
 	[STATUS_COUNT_SILENCED] = { "count-silenced", NULL, false,
 	    "with --check: count silenced alerts too" },
+	[STATUS_VERBOSE] = { "verbose", NULL, false,
+	    "with --check: the whole status above the verdict" },
 	{ NULL, NULL, false, NULL },
 };
 
@@ -918,6 +1012,10 @@ ctl_status(struct ctl *ctl, struct ctl_args *a)
 		ctl_warnx("status: --count-silenced goes with --check");
 		return CTL_USAGE;
 	}
+	if (a->val[STATUS_VERBOSE] != NULL && a->val[STATUS_CHECK] == NULL) {
+		ctl_warnx("status: --verbose goes with --check");
+		return CTL_USAGE;
+	}
 	if (a->val[STATUS_STALE] != NULL) {
 		if (a->val[STATUS_CHECK] == NULL) {
 			ctl_warnx("status: --stale goes with --check");
@@ -960,6 +1058,9 @@ ctl_status(struct ctl *ctl, struct ctl_args *a)
 		rc = ctl_print_json(st);
 		goto done;
 	}
+	/* A check says its verdict and why; the figures only when asked. */
+	if (a->val[STATUS_CHECK] != NULL && a->val[STATUS_VERBOSE] == NULL)
+		goto verdict;
 
 	ctl_table_init(&t, 2, NULL, "ll");
 	ctl_status_row(&t, "version", st, "version");
@@ -1021,13 +1122,18 @@ ctl_status(struct ctl *ctl, struct ctl_args *a)
 	ctl_table_addf(&t, "%zu", nsilenced);
 	ctl_table_print(&t);
 	ctl_table_free(&t);
+	if (a->val[STATUS_CHECK] != NULL)
+		putchar('\n');
 
+verdict:
 	if (stale && a->val[STATUS_CHECK] != NULL)
-		printf("\ncheck: the stream has been down for %" PRId64 " s "
-		    "(more than %" PRId64 " s): the figures are stale\n",
-		    (int64_t)down_s, stale_s);
+		printf("check: the stream has been down for %" PRId64 " s "
+		    "(more than %" PRId64 " s), since %s: the figures are "
+		    "stale\n", (int64_t)down_s, stale_s,
+		    ctl_str(st, "stream.down_since") != NULL ?
+		    ctl_str(st, "stream.down_since") : "?");
 	if (n > 0 && a->val[STATUS_CHECK] != NULL) {
-		printf("\ncheck: %zu unexplained firing alert%s:\n", n,
+		printf("check: %zu unexplained firing alert%s:\n", n,
 		    n == 1 ? "" : "s");
 		for (i = 0; i < json_array_size(list); i++) {
 			x = json_array_get(list, i);
@@ -1045,7 +1151,7 @@ ctl_status(struct ctl *ctl, struct ctl_args *a)
 			free(id);
 		}
 	} else if (a->val[STATUS_CHECK] != NULL)
-		printf("\ncheck: no unexplained firing alerts\n");
+		printf("check: no unexplained firing alerts\n");
 	if (nsilenced > 0 && a->val[STATUS_CHECK] != NULL &&
 	    a->val[STATUS_COUNT_SILENCED] == NULL)
 		printf("check: %zu more silenced, not counted "
@@ -1102,10 +1208,13 @@ ctl_series_rows(struct ctl_table *t, const json_t *body)
 		ctl_table_value(t, ctl_at(s, "state"), 0);
 		ctl_table_value(t, ctl_at(s, "last_week"), 0);
 		ctl_table_value(t, ctl_at(s, "total.decisions"), 0);
-		ctl_table_value(t, ctl_at(s, "total.rejection_rate"), 4);
+		ctl_table_value(t, ctl_at(s, "total.rejection_rate"),
+		    CTL_FMT_PCT);
 		ctl_table_value(t, ctl_at(s, "rolling.13w.decisions"), 0);
-		ctl_table_value(t, ctl_at(s, "rolling.13w.rejection_rate"), 4);
-		ctl_table_value(t, ctl_at(s, "rolling.13w.expected_rate"), 4);
+		ctl_table_value(t, ctl_at(s, "rolling.13w.rejection_rate"),
+		    CTL_FMT_PCT);
+		ctl_table_value(t, ctl_at(s, "rolling.13w.expected_rate"),
+		    CTL_FMT_PCT);
 		ctl_table_value(t, ctl_at(s, "detector.cusum_up"), 2);
 		ctl_table_value(t, ctl_at(s, "detector.cusum_down"), 2);
 		ctl_table_value(t, ctl_at(s, "detector.threshold"), 2);
@@ -1195,9 +1304,9 @@ ctl_series_header(const json_t *s)
 	} rows[] = {
 		{ "state", "state", 0 },
 		{ "last week", "last_week", 0 },
-		{ "cusum up", "detector.cusum_up", 3 },
-		{ "cusum down", "detector.cusum_down", 3 },
-		{ "threshold", "detector.threshold", 3 },
+		{ "cusum up", "detector.cusum_up", 2 },
+		{ "cusum down", "detector.cusum_down", 2 },
+		{ "threshold", "detector.threshold", 2 },
 		{ "detectable odds ratio", "detector.detectable_odds_ratio",
 		    2 },
 		{ "alert", "detector.alert", 0 },
@@ -1275,9 +1384,9 @@ ctl_series_one(struct ctl *ctl, struct ctl_args *a)
 		ctl_table_value(&t, ctl_at(h, "rejected"), 0);
 		ctl_table_value(&t, ctl_at(h, "partial"), 0);
 		ctl_table_value(&t, ctl_at(h, "dismissed"), 0);
-		ctl_table_value(&t, ctl_at(h, "rejection_rate"), 4);
+		ctl_table_value(&t, ctl_at(h, "rejection_rate"), CTL_FMT_PCT);
 		ctl_table_value(&t, ctl_at(h, "expected"), 1);
-		ctl_table_value(&t, ctl_at(h, "expected_rate"), 4);
+		ctl_table_value(&t, ctl_at(h, "expected_rate"), CTL_FMT_PCT);
 		ctl_table_value(&t, ctl_at(h, "closed"), 0);
 	}
 	ctl_table_print(&t);
@@ -1316,7 +1425,8 @@ ctl_series(struct ctl *ctl, struct ctl_args *a)
 /* alerts: the history with its filters, or one alert in full. */
 enum {
 	ALERTS_STATUS, ALERTS_CLASSIFICATION, ALERTS_SCOPE, ALERTS_DIRECTION,
-	ALERTS_OFFICE,
+	ALERTS_OFFICE, ALERTS_NFILTERS,
+	ALERTS_WIDE = ALERTS_NFILTERS,
 };
 static const struct ctl_opt ctl_alerts_opts[] = {
 	[ALERTS_STATUS] = { "status", "STATUS", false, "firing or resolved" },
@@ -1325,8 +1435,189 @@ static const struct ctl_opt ctl_alerts_opts[] = {
 	[ALERTS_SCOPE] = { "scope", "SCOPE", false, "office or national" },
 	[ALERTS_DIRECTION] = { "direction", "DIR", false, "up or down" },
 	[ALERTS_OFFICE] = { "office", "OFFICE", false, "only this office" },
+	[ALERTS_WIDE] = { "wide", NULL, false,
+	    "every column and the ids whole, in more than 100 columns" },
 	{ NULL, NULL, false, NULL },
 };
+
+#define CTL_COLUMNS		100	/* width the alerts table keeps to */
+#define CTL_BENEFIT_SHORT	5	/* letters a cut benefit keeps */
+
+/*
+ * The four dots of an alert id OFFICE.BENEFIT.KIND.ONSET.SUFFIX, found from
+ * the right: an office name may hold dots, the other parts cannot.
+ */
+static int
+ctl_id_split(const char *id, size_t dot[4])
+{
+	size_t n = strlen(id), k = 4;
+
+	while (n > 0 && k > 0) {
+		n--;
+		if (id[n] == '.')
+			dot[--k] = n;
+	}
+	return k == 0 && dot[0] > 0 && dot[1] > dot[0] + 1 ? 0 : -1;
+}
+
+/*
+ * Whether given names the alert id: the same but for a benefit cut short
+ * to a prefix of the alert's, as the alerts table prints a long id.
+ */
+static bool
+ctl_id_matches(const char *given, const char *id)
+{
+	size_t g[4], a[4];
+
+	if (ctl_id_split(given, g) == -1 || ctl_id_split(id, a) == -1)
+		return false;
+	return g[0] == a[0] && strncmp(given, id, g[0]) == 0 &&
+	    g[1] - g[0] <= a[1] - a[0] &&
+	    strncmp(given + g[0], id + a[0], g[1] - g[0]) == 0 &&
+	    strcmp(given + g[1], id + a[1]) == 0;
+}
+
+/*
+ * id with its benefit cut so that the id takes at most width columns, but
+ * to no fewer letters than CTL_BENEFIT_SHORT and than it takes to tell it
+ * from every other benefit in names: ctl_alert_get then finds the alert
+ * from the cut id. NULL when it is not longer than width or cannot be cut.
+ */
+static char *
+ctl_alert_short(const char *id, size_t width, const json_t *names)
+{
+	const char *b, *u;
+	size_t dot[4], bl, need = CTL_BENEFIT_SHORT, keep, cp, i, len;
+
+	len = strlen(id);
+	if (len <= width || ctl_id_split(id, dot) == -1)
+		return NULL;
+	b = id + dot[0] + 1;
+	bl = dot[1] - dot[0] - 1;
+	for (i = 0; i < json_array_size(names); i++) {
+		u = json_string_value(json_array_get(names, i));
+		if (u == NULL || (strlen(u) == bl && strncmp(u, b, bl) == 0))
+			continue;
+		for (cp = 0; cp < bl && u[cp] == b[cp]; cp++)
+			;
+		if (cp + 1 > need)
+			need = cp + 1;
+	}
+	keep = bl > len - width ? bl - (len - width) : 0;
+	if (keep < need)
+		keep = need;
+	if (keep >= bl)
+		return NULL;
+	return ctl_xasprintf("%.*s%.*s%s", (int)(dot[0] + 1), id, (int)keep,
+	    b, id + dot[1]);
+}
+
+/*
+ * GET one alert by its id or by an id the alerts table cut short. 0 with
+ * *body the alert, or with *body NULL and the 404's message in ctl->held
+ * when no alert matches; else an exit code after a line on stderr.
+ */
+static int
+ctl_alert_get(struct ctl *ctl, const char *id, json_t **body)
+{
+	const json_t *list, *x;
+	const char *full = NULL, *xid;
+	json_t *all = NULL;
+	char *e, *path, *held;
+	size_t i, n = 0;
+	int rc;
+
+	*body = NULL;
+	e = ctl_escape(ctl, id);
+	path = ctl_xasprintf("/v1/alerts/%s", e);
+	free(e);
+	free(ctl->held);
+	ctl->held = NULL;
+	ctl->quiet_404 = true;
+	rc = ctl_get(ctl, path, body);
+	ctl->quiet_404 = false;
+	free(path);
+	if (rc != CTL_API || ctl->held == NULL)
+		return rc;
+
+	/* Not an id as such: perhaps one the table cut short. */
+	held = ctl->held;
+	ctl->held = NULL;
+	if ((rc = ctl_get(ctl, "/v1/alerts", &all)) != CTL_OK) {
+		free(held);
+		return rc;
+	}
+	list = ctl_at(all, "alerts");
+	for (i = 0; i < json_array_size(list); i++) {
+		x = json_array_get(list, i);
+		if ((xid = ctl_str(x, "alert_id")) != NULL &&
+		    ctl_id_matches(id, xid)) {
+			full = xid;
+			n++;
+		}
+	}
+	if (n == 0) {
+		ctl->held = held;
+		json_decref(all);
+		return CTL_OK;
+	}
+	free(held);
+	if (n > 1) {
+		e = ctl_clean(id, 0);
+		ctl_warnx("%s names %zu alerts; give the whole id "
+		    "(stabilctl alerts --wide shows it)", e, n);
+		free(e);
+		json_decref(all);
+		return CTL_API;
+	}
+	e = ctl_escape(ctl, full);
+	path = ctl_xasprintf("/v1/alerts/%s", e);
+	free(e);
+	json_decref(all);
+	rc = ctl_get(ctl, path, body);
+	free(path);
+	return rc;
+}
+
+/*
+ * The dashboard's page of an alert: its series with the alert chosen. The
+ * base is the daemon's own (http.public_url), taken from status_url,
+ * which is BASE/v1/series/OFFICE/BENEFIT/KIND; else the API's URL here.
+ */
+static char *
+ctl_alert_link(struct ctl *ctl, const json_t *x)
+{
+	const char *url = ctl_str(x, "status_url");
+	const char *parts[3];
+	char *seg[3], *id, *tail, *link;
+	size_t i, len;
+
+	parts[0] = ctl_str(x, "series.office");
+	parts[1] = ctl_str(x, "series.benefit");
+	parts[2] = ctl_str(x, "series.kind");
+	if (parts[0] == NULL || parts[1] == NULL || parts[2] == NULL ||
+	    ctl_str(x, "alert_id") == NULL)
+		return NULL;
+	tail = ctl_xasprintf("/v1/series/%s/%s/%s", parts[0], parts[1],
+	    parts[2]);
+	len = url != NULL ? strlen(url) : 0;
+	if (len > strlen(tail) && ctl_ends(url, tail))
+		len -= strlen(tail);
+	else {
+		url = ctl->base;
+		len = strlen(url);
+	}
+	free(tail);
+	for (i = 0; i < 3; i++)
+		seg[i] = ctl_escape(ctl, parts[i]);
+	id = ctl_escape(ctl, ctl_str(x, "alert_id"));
+	link = ctl_xasprintf("%.*s/ui/#/series/%s/%s/%s?alert=%s", (int)len,
+	    url, seg[0], seg[1], seg[2], id);
+	for (i = 0; i < 3; i++)
+		free(seg[i]);
+	free(id);
+	return link;
+}
 
 static int
 ctl_alert_show(struct ctl *ctl, const char *id)
@@ -1337,18 +1628,30 @@ ctl_alert_show(struct ctl *ctl, const char *id)
 	struct ctl_table t;
 	const json_t *strata, *s;
 	json_t *body;
-	char *e, *path;
+	char *link;
 	size_t i;
 	int rc;
 
-	e = ctl_escape(ctl, id);
-	path = ctl_xasprintf("/v1/alerts/%s", e);
-	free(e);
-	rc = ctl_get_table(ctl, path, &body);
-	free(path);
-	if (body == NULL)
+	if ((rc = ctl_alert_get(ctl, id, &body)) != CTL_OK)
 		return rc;
-	ctl_print_object(body, skip);
+	if (body == NULL) {
+		ctl_warnx("%s", ctl->held);
+		return CTL_API;
+	}
+	if (ctl->json) {
+		rc = ctl_print_json(body);
+		json_decref(body);
+		return rc;
+	}
+	ctl_table_init(&t, 2, NULL, "ll");
+	ctl_object_rows(&t, body, "", skip);
+	if ((link = ctl_alert_link(ctl, body)) != NULL) {
+		ctl_table_add(&t, "dashboard");
+		ctl_table_take(&t, ctl_clean(link, 0));
+		free(link);
+	}
+	ctl_table_print(&t);
+	ctl_table_free(&t);
 	strata = ctl_at(body, "strata");
 	if (json_array_size(strata) > 0) {
 		putchar('\n');
@@ -1356,12 +1659,16 @@ ctl_alert_show(struct ctl *ctl, const char *id)
 		for (i = 0; i < json_array_size(strata); i++) {
 			s = json_array_get(strata, i);
 			ctl_table_value(&t, ctl_at(s, "stratum"), 0);
-			ctl_table_value(&t, ctl_at(s, "share"), 3);
+			ctl_table_value(&t, ctl_at(s, "share"), CTL_FMT_PCT);
 			ctl_table_value(&t, ctl_at(s, "odds_ratio"), 2);
-			ctl_table_value(&t, ctl_at(s, "excess"), 1);
+			ctl_table_value(&t, ctl_at(s, "excess"), 0);
 		}
 		ctl_table_print(&t);
 		ctl_table_free(&t);
+		printf("SHARE is the stratum's part of the excess rejections "
+		    "since onset (EXCESS).\nThe strata overlap: a decision "
+		    "is in one stratum of each characteristic\n(care=, sex=, "
+		    "...), so the shares do not add up to 100 %%.\n");
 	}
 	printf("\nThe rates, odds ratio and strata are as at detection; "
 	    "series_now is the\nseries' last 13 closed weeks as they are "
@@ -1370,33 +1677,152 @@ ctl_alert_show(struct ctl *ctl, const char *id)
 	return CTL_OK;
 }
 
+/* Every benefit an id in the table may need telling apart from. */
 static int
-ctl_alerts(struct ctl *ctl, struct ctl_args *a)
+ctl_alert_benefits(struct ctl *ctl, const json_t *list, json_t **names)
 {
-	static const char *const head[] = { "ALERT", "STATUS",
-	    "CLASSIFICATION", "SCOPE", "DIRECTION", "ONSET", "DETECTED_AT",
-	    "ODDS_RATIO", "BASELINE", "AT_DETECTION", "EXPECTED", "NOW_13W",
-	    "EXPLANATIONS", "SILENCED_BY" };
-	static const char *const names[] = { "status", "classification",
-	    "scope", "direction", "office" };
-	struct ctl_table t;
-	const json_t *list, *x;
+	const json_t *models;
 	json_t *body;
-	char *q = NULL, *path;
 	size_t i;
 	int rc;
 
+	if ((*names = json_array()) == NULL)
+		ctl_nomem();
+	for (i = 0; i < json_array_size(list); i++)
+		json_array_append(*names, ctl_at(json_array_get(list, i),
+		    "series.benefit"));
+	/* The configured ones: a filtered table does not show them all. */
+	if ((rc = ctl_get(ctl, "/v1/model", &body)) != CTL_OK)
+		return rc;
+	models = ctl_at(body, "models");
+	for (i = 0; i < json_array_size(models); i++)
+		json_array_append(*names, ctl_at(json_array_get(models, i),
+		    "benefit"));
+	json_decref(body);
+	return CTL_OK;
+}
+
+/*
+ * The ids of the table's first column, cut where the table is wider than
+ * CTL_COLUMNS. -1 when none was cut, else the exit code of asking for the
+ * benefits (0 when all went well).
+ */
+static int
+ctl_alert_fit(struct ctl *ctl, struct ctl_table *t, const json_t *list)
+{
+	json_t *names = NULL;
+	size_t *w = ctl_xcalloc(t->ncols, sizeof *w);
+	size_t total, room, i;
+	char *cut;
+	int rc = -1, asked;
+
+	total = ctl_table_widths(t, w);
+	if (total > CTL_COLUMNS && total - w[0] < CTL_COLUMNS) {
+		room = CTL_COLUMNS - (total - w[0]);
+		for (i = 0; i < t->ncells; i += t->ncols) {
+			if (ctl_width(t->cells[i]) <= room)
+				continue;
+			if (names == NULL &&
+			    (asked = ctl_alert_benefits(ctl, list, &names)) !=
+			    CTL_OK) {
+				rc = asked;
+				break;
+			}
+			if ((cut = ctl_alert_short(t->cells[i], room,
+			    names)) == NULL)
+				continue;
+			free(t->cells[i]);
+			t->cells[i] = cut;
+			rc = CTL_OK;
+		}
+	}
+	json_decref(names);
+	free(w);
+	return rc;
+}
+
+/* One alert as a row of the table that fits CTL_COLUMNS. */
+static void
+ctl_alert_row(struct ctl_table *t, const json_t *x)
+{
+	const char *status = ctl_str(x, "status");
+	const char *detected = ctl_str(x, "detected_at");
+
+	ctl_table_value(t, ctl_at(x, "alert_id"), 0);
+	/* Silenced: firing, its notifications held back. */
+	if (status != NULL && strcmp(status, "firing") == 0 &&
+	    json_is_string(ctl_at(x, "silenced_by")))
+		ctl_table_add(t, "silenced");
+	else
+		ctl_table_value(t, ctl_at(x, "status"), 0);
+	ctl_table_value(t, ctl_at(x, "classification"), 0);
+	ctl_table_value(t, ctl_at(x, "odds_ratio"), 2);
+	ctl_table_value(t, ctl_at(x, "current_rate"), CTL_FMT_PCT);
+	ctl_table_value(t, ctl_at(x, "series_now.rejection_rate"),
+	    CTL_FMT_PCT);
+	/* The day says how long it has been; --wide has the time. */
+	if (detected != NULL && strlen(detected) >= 10)
+		ctl_table_addf(t, "%.10s", detected);
+	else
+		ctl_table_add(t, "-");
+}
+
+/* One alert as a row of the --wide table: every column. */
+static void
+ctl_alert_row_wide(struct ctl_table *t, const json_t *x)
+{
+	ctl_table_value(t, ctl_at(x, "alert_id"), 0);
+	ctl_table_value(t, ctl_at(x, "status"), 0);
+	ctl_table_value(t, ctl_at(x, "classification"), 0);
+	ctl_table_value(t, ctl_at(x, "scope"), 0);
+	ctl_table_value(t, ctl_at(x, "direction"), 0);
+	ctl_table_value(t, ctl_at(x, "onset"), 0);
+	ctl_table_value(t, ctl_at(x, "detected_at"), 0);
+	ctl_table_value(t, ctl_at(x, "odds_ratio"), 2);
+	ctl_table_take(t, ctl_interval(ctl_at(x, "odds_ratio_ci")));
+	ctl_table_value(t, ctl_at(x, "baseline_rate"), CTL_FMT_PCT);
+	ctl_table_value(t, ctl_at(x, "current_rate"), CTL_FMT_PCT);
+	ctl_table_value(t, ctl_at(x, "expected_rate"), CTL_FMT_PCT);
+	ctl_table_value(t, ctl_at(x, "series_now.rejection_rate"),
+	    CTL_FMT_PCT);
+	ctl_table_value(t, ctl_at(x, "explanations"), 0);
+	ctl_table_value(t, ctl_at(x, "silenced_by"), 0);
+}
+
+static int
+ctl_alerts(struct ctl *ctl, struct ctl_args *a)
+{
+	static const char *const head[] = { "ALERT", "STATUS", "CLASS",
+	    "ODDS", "RATE", "NOW_13W", "DETECTED" };
+	static const char *const whead[] = { "ALERT", "STATUS",
+	    "CLASSIFICATION", "SCOPE", "DIRECTION", "ONSET", "DETECTED_AT",
+	    "ODDS_RATIO", "INTERVAL", "BASELINE", "AT_DETECTION", "EXPECTED",
+	    "NOW_13W", "EXPLANATIONS", "SILENCED_BY" };
+	static const char *const names[ALERTS_NFILTERS] = { "status",
+	    "classification", "scope", "direction", "office" };
+	bool wide = a->val[ALERTS_WIDE] != NULL;
+	struct ctl_table t;
+	const json_t *list;
+	json_t *body;
+	char *q = NULL, *path;
+	size_t i;
+	int rc, cut = -1;
+
 	if (a->npos == 1) {
-		for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		for (i = 0; i < ALERTS_NFILTERS; i++) {
 			if (a->val[i] != NULL) {
 				ctl_warnx("alerts: filters do not go with an "
 				    "alert id");
 				return CTL_USAGE;
 			}
 		}
+		if (wide) {
+			ctl_warnx("alerts: --wide is for the list");
+			return CTL_USAGE;
+		}
 		return ctl_alert_show(ctl, a->pos[0]);
 	}
-	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+	for (i = 0; i < ALERTS_NFILTERS; i++)
 		ctl_query_add(ctl, &q, names[i], a->val[i]);
 	path = ctl_xasprintf("/v1/alerts%s", q != NULL ? q : "");
 	free(q);
@@ -1405,26 +1831,35 @@ ctl_alerts(struct ctl *ctl, struct ctl_args *a)
 	if (body == NULL)
 		return rc;
 	list = ctl_at(body, "alerts");
-	ctl_table_init(&t, sizeof head / sizeof head[0], head,
-	    "lllllllrrrrrll");
+	if (wide)
+		ctl_table_init(&t, sizeof whead / sizeof whead[0], whead,
+		    "lllllllrrrrrrll");
+	else
+		ctl_table_init(&t, sizeof head / sizeof head[0], head,
+		    "lllrrrl");
 	for (i = 0; i < json_array_size(list); i++) {
-		x = json_array_get(list, i);
-		ctl_table_value(&t, ctl_at(x, "alert_id"), 0);
-		ctl_table_value(&t, ctl_at(x, "status"), 0);
-		ctl_table_value(&t, ctl_at(x, "classification"), 0);
-		ctl_table_value(&t, ctl_at(x, "scope"), 0);
-		ctl_table_value(&t, ctl_at(x, "direction"), 0);
-		ctl_table_value(&t, ctl_at(x, "onset"), 0);
-		ctl_table_value(&t, ctl_at(x, "detected_at"), 0);
-		ctl_table_value(&t, ctl_at(x, "odds_ratio"), 2);
-		ctl_table_value(&t, ctl_at(x, "baseline_rate"), 4);
-		ctl_table_value(&t, ctl_at(x, "current_rate"), 4);
-		ctl_table_value(&t, ctl_at(x, "expected_rate"), 4);
-		ctl_table_value(&t, ctl_at(x, "series_now.rejection_rate"), 4);
-		ctl_table_value(&t, ctl_at(x, "explanations"), 0);
-		ctl_table_value(&t, ctl_at(x, "silenced_by"), 0);
+		if (wide)
+			ctl_alert_row_wide(&t, json_array_get(list, i));
+		else
+			ctl_alert_row(&t, json_array_get(list, i));
+	}
+	if (!wide && (cut = ctl_alert_fit(ctl, &t, list)) > 0) {
+		ctl_table_free(&t);
+		json_decref(body);
+		return cut;
 	}
 	ctl_table_done(&t, json_array_size(list), "alert");
+	if (!wide && json_array_size(list) > 0) {
+		printf("ODDS (the odds ratio) and RATE are as at detection, "
+		    "NOW_13W is the rate of\nthe last 13 closed weeks; "
+		    "silenced: firing, its notifications held back.\n");
+		if (cut == CTL_OK)
+			printf("Ids with a benefit cut short are taken as "
+			    "they are by stabilctl alerts ID\nand silence "
+			    "add --alert; --wide shows them whole.\n");
+		else
+			printf("--wide shows every column.\n");
+	}
 	json_decref(body);
 	return CTL_OK;
 }
@@ -1688,7 +2123,7 @@ static const struct ctl_opt ctl_silence_add_opts[] = {
 	[SILENCE_CREATED_BY] = { "created-by", "NAME", false,
 	    "who (default: the login name)" },
 	[SILENCE_FORCE] = { "force", NULL, false,
-	    "match an office stabild has not seen yet" },
+	    "match an office or alert stabild has not seen yet" },
 	{ NULL, NULL, false, NULL },
 };
 
@@ -1735,6 +2170,40 @@ ctl_parse_duration(const char *s)
 		s = *end != '\0' ? end + 1 : end;
 	}
 	return total;
+}
+
+/*
+ * --alert ID: the whole id of the alert it names (the alerts table may cut
+ * ids short). An id no alert has is refused unless --force: a silence for
+ * it would hold nothing back.
+ */
+static int
+ctl_silence_alert(struct ctl *ctl, struct ctl_args *a)
+{
+	json_t *body;
+	const char *full;
+	char *clean;
+	int rc;
+
+	if ((rc = ctl_alert_get(ctl, a->val[SILENCE_ALERT], &body)) !=
+	    CTL_OK)
+		return rc;
+	if (body == NULL && a->val[SILENCE_FORCE] != NULL)
+		return CTL_OK;
+	if (body == NULL) {
+		clean = ctl_clean(a->val[SILENCE_ALERT], 0);
+		ctl_warnx("silence add: no alert %s (stabilctl alerts lists "
+		    "them); --force silences that id anyway", clean);
+		free(clean);
+		return CTL_API;
+	}
+	if ((full = ctl_str(body, "alert_id")) != NULL &&
+	    strcmp(full, a->val[SILENCE_ALERT]) != 0) {
+		free(a->val[SILENCE_ALERT]);
+		a->val[SILENCE_ALERT] = ctl_xstrdup(full);
+	}
+	json_decref(body);
+	return CTL_OK;
 }
 
 static int
@@ -1798,6 +2267,15 @@ ctl_silence_add(struct ctl *ctl, struct ctl_args *a)
 		end_at = a->val[SILENCE_ENDS];
 	if (by == NULL && (pw = getpwuid(getuid())) != NULL)
 		by = pw->pw_name;
+	/* The usage is sound: now the alert may be asked for. */
+	if (a->val[SILENCE_ALERT] != NULL) {
+		if ((rc = ctl_silence_alert(ctl, a)) != CTL_OK) {
+			json_decref(m);
+			return rc;
+		}
+		json_object_set_new(m, "alert_id",
+		    json_string(a->val[SILENCE_ALERT]));
+	}
 
 	o = json_pack("{s:o, s:s, s:s, s:s?}", "matchers", m,
 	    "ends_at", end_at, "comment", a->val[SILENCE_COMMENT],
@@ -1962,7 +2440,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "List the series with their drift state, or show one series'\n"
 	    "history (--period, --from, --to) and detector state." },
 	{ "alerts", NULL, "[ID]", ctl_alerts_opts, 0, 1, ctl_alerts,
-	    "List alerts, newest first, or show one alert in full." },
+	    "List alerts, newest first, in 100 columns (--wide: all), or\n"
+	    "show one alert in full with a link to its dashboard page." },
 	{ "explain", "list", "", ctl_no_opts, 0, 0, ctl_explain_list,
 	    "List the registered explanations." },
 	{ "explain", "show", "ID", ctl_no_opts, 1, 1, ctl_explain_show,
@@ -2328,6 +2807,7 @@ out:
 		free(ctl.token);
 	}
 	free(ctl.base);
+	free(ctl.held);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		ctl_warnx("cannot write the output: %s", strerror(errno));
 		if (rc == CTL_OK)

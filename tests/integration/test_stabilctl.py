@@ -5,7 +5,10 @@ simulator's truth); status --check before and after unexplained alerts, and
 after an explanation covers them; the explanation and silence round trips;
 and the error paths: daemon down, a daemon that does not answer, no token,
 a wrong token, the read token for a write, a token on the command line,
-bad usage, and the API's own errors."""
+bad usage, and the API's own errors. Human output is rounded (rates in
+per cent, odds ratios to two places), the alerts table fits 100 columns
+unless --wide (a cut id is still taken), `alerts ID` links to the
+dashboard, and `status --check` says only its verdict unless --verbose."""
 
 import datetime
 import json
@@ -22,6 +25,8 @@ CTL = os.path.join(harness.BUILD, "stabilctl")
 START = "2019-01-07"
 WEEKS = 30
 BAD_TOKEN = "not-a-valid-token-0123456789"
+# The daemon's http.public_url: alerts link to the dashboard under it.
+PUBLIC_URL = "https://desk.example.se/stabild"
 
 
 class Ctl:
@@ -79,13 +84,14 @@ class Ctl:
 
 
 def table(text):
-    """Header and rows of an aligned table (cells hold no spaces); the
-    lines after the table (a blank line or a footer) are returned apart."""
+    """Header and rows of an aligned table (columns are two blanks apart,
+    a cell holds at most single blanks, as in "11.7 %"); the lines after
+    the table (a blank line or a footer) are returned apart."""
     lines = text.rstrip("\n").split("\n")
     head = lines[0].split()
     rows, rest = [], []
     for line in lines[1:]:
-        cells = line.split()
+        cells = re.split(r"\s{2,}", line.strip())
         if len(cells) == len(head) and not rest:
             rows.append(dict(zip(head, cells)))
         else:
@@ -106,6 +112,23 @@ def pairs(text):
 
 def num(v, decimals):
     return "-" if v is None else "%.*f" % (decimals, v)
+
+
+def pct(v):
+    """A rate as stabilctl prints it: per cent, one decimal."""
+    return "-" if v is None else "%.1f %%" % (v * 100)
+
+
+# A figure with three decimals or more: no rate, odds ratio, interval or
+# CUSUM value in the human output has one.
+LONG_FIGURE = re.compile(r"\d\.\d{3,}")
+PCT = re.compile(r"^\d{1,3}\.\d %$")
+
+
+def rounded(what, out):
+    """No line of a human output carries an unrounded figure."""
+    for line in out.split("\n"):
+        check(not LONG_FIGURE.search(line), "%s: unrounded figure in %r" % (what, line))
 
 
 def later(hours):
@@ -229,23 +252,38 @@ def auth_errors(c, d):
 
 
 def status_check(c, d, firing_unexplained):
-    """status and status --check against the API."""
+    """status and status --check against the API: the check says only its
+    verdict and the alerts behind it, --verbose adds the whole status."""
     st = api(d, "/v1/status")
-    rc, out, err = c.run("status", "--check")
     code = 2 if firing_unexplained else 0
+    rc, out, err = c.run("status", "--check")
     check(rc == code and err == "", "status --check: exit %d (expected %d), %r" % (rc, code, err))
-    kv = pairs(out)
+    if firing_unexplained:
+        want = "check: %d unexplained firing alert%s:\n" % (
+            len(firing_unexplained), "" if len(firing_unexplained) == 1 else "s")
+        check(out.startswith(want), "status --check: %r" % out[:200])
+        listed = re.findall(r"^  (\S+)$", out, re.M)
+        check(sorted(listed) == sorted(firing_unexplained), "check lists %s" % listed[:5])
+        check(out.count("\n") == 1 + len(firing_unexplained), "status --check: more than the "
+              "verdict and its alerts: %r" % out[-300:])
+    else:
+        check(out == "check: no unexplained firing alerts\n", "status --check: %r" % out)
+
+    # --verbose: the status table as status prints it, then the same verdict.
+    rc, vout, err = c.run("status", "--check", "--verbose")
+    check(rc == code and err == "", "status --check --verbose: exit %d, %r" % (rc, err))
+    table_part, _, verdict = vout.partition("\n\n")
+    check(verdict == out, "--verbose verdict %r, without %r" % (verdict[:200], out[:200]))
+    check(set(pairs(table_part)) == set(pairs(c.ok("status"))), "--verbose table differs from "
+          "status: %r" % table_part)
+    kv = pairs(vout)
     check(kv["counted"] == str(st["events"]["counted"]) and kv["version"] == st["version"]
           and kv["series"] == str(st["series"]) and kv["firing alerts"] == str(st["firing_alerts"])
           and kv["closed through"] == (st["closed_through"] or "-"), "status table %r" % kv)
     check(kv["unexplained firing"] == str(len(firing_unexplained)) ==
           str(st["firing_unexplained"]), "unexplained %r, status %r" % (kv, st["firing_unexplained"]))
-    if firing_unexplained:
-        listed = re.findall(r"^  (\S+)$", out.split("check: ", 1)[1], re.M)
-        check(sorted(listed) == sorted(firing_unexplained), "check lists %s" % listed[:5])
-        check("check: %d unexplained firing alert" % len(firing_unexplained) in out, out[-200:])
-    else:
-        check("check: no unexplained firing alerts" in out, out[-200:])
+    rounded("status --check --verbose", vout)
+    c.fails(1, "status", "--verbose", message="--verbose goes with --check")
     # Without --check: 0 whatever fires; --json is the status object.
     c.ok("status")
     j = c.json("status", "--check") if not firing_unexplained else None
@@ -272,14 +310,22 @@ def silenced_alerts(c, d):
     check(marks[target] == sid and all(v is None for k, v in marks.items() if k != target),
           "silenced_by in /v1/alerts: %r" % marks)
     check(api(d, "/v1/alerts/" + target)["silenced_by"] == sid, "silenced_by in /v1/alerts/ID")
-    _, rows, _ = table(c.ok("alerts", "--status", "firing"))
+    _, rows, _ = table(c.ok("alerts", "--status", "firing", "--wide"))
     got = {r["ALERT"]: r["SILENCED_BY"] for r in rows}
     check(got[target] == sid and all(v == "-" for k, v in got.items() if k != target),
           "SILENCED_BY column %r" % got)
+    # The narrow table marks it in STATUS.
+    _, rows, _ = table(c.ok("alerts", "--status", "firing"))
+    got = {r["ALERT"]: r["STATUS"] for r in rows}
+    states = sorted(got.values())
+    check(len(states) == len(api(d, "/v1/alerts?status=firing")["alerts"]) and
+          states.count("silenced") == 1 and states.count("firing") == len(states) - 1,
+          "STATUS column %r" % got)
     rc, out, _ = c.run("status", "--check")
     rest = len(firing) - 1
     check(rc == (2 if rest else 0), "status --check with one silenced: exit %d" % rc)
-    kv = pairs(out)
+    rc, vout, _ = c.run("status", "--check", "--verbose")
+    kv = pairs(vout)
     check(kv["unexplained firing"] == str(len(firing)) and kv["of them silenced"] == "1",
           "status rows %r" % kv)
     check("check: 1 more silenced, not counted (--count-silenced counts them)" in out and
@@ -290,6 +336,37 @@ def silenced_alerts(c, d):
     c.fails(1, "status", "--count-silenced", message="--count-silenced goes with --check")
     c.ok("silence", "rm", sid, token="write")
     check(api(d, "/v1/alerts/" + target)["silenced_by"] is None, "silenced_by after rm")
+
+    # An id cut short, as the alerts table may print it, names the alert;
+    # an id no alert has is refused unless --force.
+    short = cut_id(d, target)
+    out = c.ok("silence", "add", "--alert", short, "--duration", "1h", "--comment", "cut id",
+               token="write")
+    sid = re.fullmatch(r"silence (s-[0-9a-f]{16}) created, until \S+\n", out).group(1)
+    check(api(d, "/v1/silences/" + sid)["matchers"] == {"alert_id": target},
+          "silence for %s: %r" % (short, api(d, "/v1/silences/" + sid)))
+    c.ok("silence", "rm", sid, token="write")
+    nope = "K001.sjukpenning.first.2001-W01.up"
+    c.fails(5, "silence", "add", "--alert", nope, "--duration", "1h", "--comment", "c",
+            token="write", message="silence add: no alert %s" % nope)
+    out = c.ok("silence", "add", "--alert", nope, "--duration", "1h", "--comment", "c",
+               "--force", token="write")
+    sid = re.fullmatch(r"silence (s-[0-9a-f]{16}) created, until \S+\n", out).group(1)
+    check(api(d, "/v1/silences/" + sid)["matchers"] == {"alert_id": nope}, "--force silence")
+    c.ok("silence", "rm", sid, token="write")
+
+
+def cut_id(d, alert_id):
+    """alert_id with its benefit cut to the fewest letters (at least 5) that
+    no other configured benefit starts with, as the alerts table cuts it."""
+    office_etc, benefit, rest = re.fullmatch(r"(.+?)\.([a-z0-9_]+)(\.[a-z]+\.\d{4}-W\d\d\.\w+)",
+                                              alert_id).groups()
+    others = {m["benefit"] for m in api(d, "/v1/model")["models"]} - {benefit}
+    n = 5
+    while n < len(benefit) and any(o.startswith(benefit[:n]) for o in others):
+        n += 1
+    check(n < len(benefit), "%s cannot be cut" % alert_id)
+    return "%s.%s%s" % (office_etc, benefit[:n], rest)
 
 
 def unknown_names(c, d):
@@ -341,9 +418,17 @@ def stale_stream(c, d, redis, firing):
     check(rc == (2 if firing else 0) and "stream has been down" not in out,
           "--stale 1h while down briefly: %d %r" % (rc, out[-300:]))
     harness.wait_for(lambda: api(d, "/v1/status")["stream"]["down_s"] >= 2, 10, "2 s down")
+    since = api(d, "/v1/status")["stream"]["down_since"]
     rc, out, err = c.run("status", "--check", "--stale", "1s")
-    check(rc == 6 and re.search(r"check: the stream has been down for \d+ s \(more than 1 s\)", out),
+    check(rc == 6 and re.match(r"check: the stream has been down for \d+ s \(more than 1 s\), "
+                               r"since %s: the figures are stale\n" % since, out),
           "--stale 1s while down: %d %r %r" % (rc, out[-300:], err))
+    check("\nlag " not in out and out.count("\n") == 1 + (
+        1 + len(firing) if firing else 1), "--stale 1s says more than its verdict: %r" % out)
+    rc, out, err = c.run("status", "--check", "--stale", "1s", "--verbose")
+    kv = pairs(out)
+    check(rc == 6 and kv["lag"] == "unknown" and "\n\ncheck: the stream has been down" in out,
+          "--stale 1s --verbose: %d %r" % (rc, out[-400:]))
     m = harness.get_metrics(d)
     check(m["stabild_stream_down_seconds"] >= 2 and m["stabild_stream_connected"] == 0,
           "metrics while down: %r" % m["stabild_stream_down_seconds"])
@@ -365,7 +450,9 @@ def unexplained_firing(d):
 
 def series_commands(c, d, truth):
     want = api(d, "/v1/series?limit=10000")
-    head, rows, rest = table(c.ok("series"))
+    out = c.ok("series")
+    rounded("series", out)
+    head, rows, rest = table(out)
     check(head[:6] == ["OFFICE", "BENEFIT", "KIND", "STATE", "LAST_WEEK", "DECISIONS"], head)
     check(len(rows) == want["total"] == len(truth.weeks), "series rows %d, API %d, truth %d"
           % (len(rows), want["total"], len(truth.weeks)))
@@ -374,7 +461,9 @@ def series_commands(c, d, truth):
         check((row["OFFICE"], row["BENEFIT"], row["KIND"], row["STATE"], row["LAST_WEEK"])
               == (s["office"], s["benefit"], s["kind"], s["state"], s["last_week"]) and
               row["DECISIONS"] == str(s["total"]["decisions"]) and
-              row["RATE"] == num(s["total"]["rejection_rate"], 4) and
+              row["RATE"] == pct(s["total"]["rejection_rate"]) and
+              row["RATE_13W"] == pct(s["rolling"]["13w"]["rejection_rate"]) and
+              row["EXPECTED_13W"] == pct(s["rolling"]["13w"].get("expected_rate")) and
               row["DECISIONS_13W"] == str(s["rolling"]["13w"]["decisions"]) and
               row["CUSUM_UP"] == num(s["detector"].get("cusum_up"), 2),
               "series row %r against %r" % (row, s))
@@ -405,9 +494,10 @@ def series_commands(c, d, truth):
     kv = pairs(header)
     det = one["detector"]
     check(kv["series"] == "national/sjukpenning/first" and kv["state"] == one["state"] and
-          kv["cusum up"] == num(det["cusum_up"], 3) and
-          kv["cusum down"] == num(det["cusum_down"], 3) and
-          kv["threshold"] == num(det["threshold"], 3), "series header %r, detector %r" % (kv, det))
+          kv["cusum up"] == num(det["cusum_up"], 2) and
+          kv["cusum down"] == num(det["cusum_down"], 2) and
+          kv["threshold"] == num(det["threshold"], 2), "series header %r, detector %r" % (kv, det))
+    rounded("series national sjukpenning first", out)
     if "alert" in det:
         check(kv["alert"] == det["alert"] and kv["onset"] == det["change"]["onset"], kv)
     head, rows, rest = table(hist)
@@ -422,7 +512,8 @@ def series_commands(c, d, truth):
         check(got == (h["period"], h["decisions"], h["rejected"], h["partial"], h["dismissed"]),
               "week %r against the API %r" % (row, h))
         check(got[1:] == tw[h["period"]], "week %r against the truth %r" % (got, tw[h["period"]]))
-        check(row["RATE"] == num(h["rejection_rate"], 4) and
+        check(row["RATE"] == pct(h["rejection_rate"]) and
+              row["EXPECTED_RATE"] == pct(h["expected_rate"]) and
               row["EXPECTED"] == num(h["expected"], 1) and
               row["CLOSED"] == ("yes" if h["closed"] else "no"), "week %r %r" % (row, h))
     check(c.json("series", "national", "sjukpenning", "first") == one, "series one --json")
@@ -445,47 +536,120 @@ def series_commands(c, d, truth):
             message="stabild answered 400: limit: expected 0 to 10000")
 
 
+WIDE = ["ALERT", "STATUS", "CLASSIFICATION", "SCOPE", "DIRECTION", "ONSET", "DETECTED_AT",
+        "ODDS_RATIO", "INTERVAL", "BASELINE", "AT_DETECTION", "EXPECTED", "NOW_13W",
+        "EXPLANATIONS", "SILENCED_BY"]
+
+
+def interval(ci):
+    return "[%s, %s]" % (num(ci[0], 2), num(ci[1], 2))
+
+
 def alert_commands(c, d):
     every = api(d, "/v1/alerts")
-    head, rows, rest = table(c.ok("alerts"))
-    check(head[:3] == ["ALERT", "STATUS", "CLASSIFICATION"], head)
-    check([r["ALERT"] for r in rows] == [a["alert_id"] for a in every["alerts"]],
-          "alert ids differ")
+    ids = [a["alert_id"] for a in every["alerts"]]
+
+    # The table that fits 100 columns: an id too long for it has its
+    # benefit cut, and stabilctl takes the cut id as it is.
+    out = c.ok("alerts")
+    for line in out.split("\n"):
+        check(len(line) <= 100, "alerts: a line of %d columns: %r" % (len(line), line))
+    rounded("alerts", out)
+    head, rows, rest = table(out)
+    check(head == ["ALERT", "STATUS", "CLASS", "ODDS", "RATE", "NOW_13W", "DETECTED"], head)
+    check(rest[0] == "%d alerts" % every["total"] and
+          "ODDS (the odds ratio) and RATE are as at detection" in out, "footer %r" % rest)
+    cut = 0
+    for r, a in zip(rows, every["alerts"]):
+        status = "silenced" if a["status"] == "firing" and a["silenced_by"] else a["status"]
+        check((r["STATUS"], r["CLASS"], r["ODDS"], r["RATE"], r["NOW_13W"], r["DETECTED"]) ==
+              (status, a["classification"], num(a["odds_ratio"], 2), pct(a["current_rate"]),
+               pct(a["series_now"]["rejection_rate"]), a["detected_at"][:10]),
+              "alert row %r against %r" % (r, a))
+        check(PCT.match(r["RATE"]) and PCT.match(r["NOW_13W"]) and
+              re.fullmatch(r"\d+\.\d\d", r["ODDS"]), "figures of %r" % r)
+        if r["ALERT"] != a["alert_id"]:
+            cut += 1
+            check(len(r["ALERT"]) < len(a["alert_id"]), "%s for %s" % (r["ALERT"], a["alert_id"]))
+            check(pairs(c.ok("alerts", r["ALERT"]))["alert_id"] == a["alert_id"],
+                  "alerts %s does not show %s" % (r["ALERT"], a["alert_id"]))
+            check(c.json("alerts", r["ALERT"]) == api(d, "/v1/alerts/" + a["alert_id"]),
+                  "alerts %s --json" % r["ALERT"])
+    check(("Ids with a benefit cut short are taken" in out) == (cut > 0), "cut note, %d cut" % cut)
+
+    # --wide: every column, the ids whole.
+    out = c.ok("alerts", "--wide")
+    rounded("alerts --wide", out)
+    head, rows, rest = table(out)
+    check(head == WIDE, "--wide head %r" % head)
+    check([r["ALERT"] for r in rows] == ids, "alert ids differ")
     check(rest == ["%d alerts" % every["total"]], "footer %r" % rest)
     for r, a in zip(rows, every["alerts"]):
         check((r["STATUS"], r["CLASSIFICATION"], r["SCOPE"], r["DIRECTION"], r["ONSET"],
-               r["DETECTED_AT"], r["ODDS_RATIO"], r["AT_DETECTION"]) ==
+               r["DETECTED_AT"], r["ODDS_RATIO"], r["INTERVAL"], r["BASELINE"],
+               r["AT_DETECTION"], r["EXPECTED"]) ==
               (a["status"], a["classification"], a["scope"], a["direction"], a["onset"],
-               a["detected_at"], num(a["odds_ratio"], 2), num(a["current_rate"], 4)),
+               a["detected_at"], num(a["odds_ratio"], 2), interval(a["odds_ratio_ci"]),
+               pct(a["baseline_rate"]), pct(a["current_rate"]), pct(a["expected_rate"])),
               "alert row %r against %r" % (r, a))
-        check(r["NOW_13W"] == num(a["series_now"]["rejection_rate"], 4) and
+        check(r["NOW_13W"] == pct(a["series_now"]["rejection_rate"]) and
               a["series_now"]["weeks"] == 13 and a["series_now"]["through"], "now %r %r" % (r, a))
-    check(c.json("alerts") == every, "alerts --json")
+    check(max(len(l) for l in out.split("\n")) > 100, "--wide fits 100 columns: nothing to show")
+    check(c.json("alerts") == every and c.json("alerts", "--wide") == every, "alerts --json")
     for args, query in ((["--status", "firing", "--scope", "national"],
                          "status=firing&scope=national"),
                         (["--classification", "unexplained", "--direction", "down"],
                          "classification=unexplained&direction=down"),
                         (["--office", "K001"], "office=K001")):
         want = api(d, "/v1/alerts?" + query)["alerts"]
-        _, rows, _ = table(c.ok("alerts", *args))
+        _, rows, _ = table(c.ok("alerts", "--wide", *args))
         check([r["ALERT"] for r in rows] == [a["alert_id"] for a in want], "alerts %s" % args)
+        _, rows, _ = table(c.ok("alerts", *args))
+        check(len(rows) == len(want), "alerts %s: %d rows" % (args, len(rows)))
     c.fails(5, "alerts", "--status", "open", message="stabild answered 400: status: expected "
             "firing or resolved")
+    c.fails(1, "alerts", ids[0], "--wide", message="--wide is for the list")
 
+    # One alert: figures rounded, a link to its dashboard page made from
+    # http.public_url, the strata's shares explained.
+    for a in every["alerts"]:
+        out = c.ok("alerts", a["alert_id"])
+        rounded("alerts %s" % a["alert_id"], out)
+        kv = pairs(out)
+        check(kv["alert_id"] == a["alert_id"] and kv["series.office"] == a["series"]["office"] and
+              kv["onset"] == a["onset"] and kv["detected_at"] == a["detected_at"], "alert %r" % kv)
+        check((kv["baseline_rate"], kv["current_rate"], kv["expected_rate"], kv["odds_ratio"],
+               kv["odds_ratio_ci"], kv["series_now.rejection_rate"], kv["series_now.through"]) ==
+              (pct(a["baseline_rate"]), pct(a["current_rate"]), pct(a["expected_rate"]),
+               num(a["odds_ratio"], 2), interval(a["odds_ratio_ci"]),
+               pct(a["series_now"]["rejection_rate"]), a["series_now"]["through"]),
+              "figures %r against %r" % (kv, a))
+        check(re.fullmatch(r"[+-]\d+\.\d pp", kv["decomposition.practice"]), kv)
+        s = a["series"]
+        check(kv["dashboard"] == "%s/ui/#/series/%s/%s/%s?alert=%s" % (
+            PUBLIC_URL, s["office"], s["benefit"], s["kind"], a["alert_id"]),
+              "dashboard link %r" % kv["dashboard"])
+        check(out.endswith("The rates, odds ratio and strata are as at detection; series_now is "
+                           "the\nseries' last 13 closed weeks as they are now.\n"),
+              "alert note: %r" % out[-200:])
+        if a["strata"]:
+            _, rows, rest = table(out.split("\n\n", 1)[1])
+            check([(r["STRATUM"], r["SHARE"], r["ODDS_RATIO"]) for r in rows] ==
+                  [(x["stratum"], pct(x["share"]), num(x["odds_ratio"], 2))
+                   for x in a["strata"]], rows)
+            check("The strata overlap: a decision is in one stratum of each characteristic" in
+                  " ".join(rest) and "do not add up to 100 %" in " ".join(rest),
+                  "no strata note: %r" % rest)
+        else:
+            check("strata overlap" not in out, "a strata note without strata")
+    check(any(a["strata"] for a in every["alerts"]), "no alert with strata")
     a = every["alerts"][0]
-    out = c.ok("alerts", a["alert_id"])
-    kv = pairs(out)
-    check(kv["alert_id"] == a["alert_id"] and kv["series.office"] == a["series"]["office"] and
-          kv["onset"] == a["onset"] and kv["detected_at"] == a["detected_at"], "alert %r" % kv)
-    check(abs(float(kv["series_now.rejection_rate"]) - a["series_now"]["rejection_rate"]) < 1e-6 and
-          kv["series_now.through"] == a["series_now"]["through"], "series_now %r" % kv)
-    check(out.endswith("The rates, odds ratio and strata are as at detection; series_now is the\n"
-                       "series' last 13 closed weeks as they are now.\n"), "alert note: %r" % out[-200:])
-    if a["strata"]:
-        _, rows, _ = table(out.split("\n\n", 1)[1])
-        check([r["STRATUM"] for r in rows] == [s["stratum"] for s in a["strata"]], rows)
     check(c.json("alerts", a["alert_id"]) == api(d, "/v1/alerts/" + a["alert_id"]), "one --json")
+    short = cut_id(d, a["alert_id"])
+    check(pairs(c.ok("alerts", short))["alert_id"] == a["alert_id"], "alerts %s" % short)
     c.fails(5, "alerts", "no.such.alert", message="stabild answered 404: no alert no.such.alert")
+    c.fails(5, "alerts", "K001.s.first.2001-W01.up",
+            message="stabild answered 404: no alert K001.s.first.2001-W01.up")
 
 
 def explain_commands(c, d, firing):
@@ -505,7 +669,8 @@ def explain_commands(c, d, firing):
     check(out == "explanation all-2019 registered\n", out)
     status_check(c, d, [])
     check(unexplained_firing(d) == [], "still unexplained: %s" % unexplained_firing(d)[:3])
-    _, rows, _ = table(c.ok("alerts", "--classification", "explained", "--status", "firing"))
+    _, rows, _ = table(c.ok("alerts", "--wide", "--classification", "explained", "--status",
+                            "firing"))
     check(len(rows) == len(firing) and all(r["EXPLANATIONS"] == "all-2019" for r in rows),
           "explained rows %s" % rows[:2])
 
@@ -649,7 +814,8 @@ def test(w):
     redis = harness.Redis(w.path).start()
     w.add(redis.stop)
     d = harness.Daemon(w.path, redis, conf_extra={"detector": {"min_reference_weeks": "13"},
-                                                    "alerts": {"historical_age": "50y"}})
+                                                    "alerts": {"historical_age": "50y"},
+                                                    "http": {"public_url": PUBLIC_URL + "/"}})
     d.start()
     w.add(d.stop)
     c.url = "http://127.0.0.1:%d" % d.http_port
