@@ -828,6 +828,15 @@ api_status(struct api_call *call)
 	    "detector_busy", ingest_busy(in)));
 }
 
+/* Whether a write insists on a name not (yet) seen: force=true. */
+static bool
+api_forced(struct api_call *call)
+{
+	const char *force = api_query(call, "force");
+
+	return force != NULL && strcmp(force, "true") == 0;
+}
+
 /*
  * A filter or a write naming an office that was never seen would answer
  * as if all were well (no series, no alerts, a silence that never
@@ -839,12 +848,11 @@ static int
 api_known_office(struct api_call *call, const char *name, bool write)
 {
 	const struct series_set *set = ingest_series(call->api->in);
-	const char *force = api_query(call, "force");
 	int i, n = series_office_count(set);
 
 	if (series_office_lookup(set, name) != SERIES_UNKNOWN)
 		return 0;
-	if (write && force != NULL && strcmp(force, "true") == 0)
+	if (write && api_forced(call))
 		return 0;
 	for (i = 0; i < n; i++) {
 		if (strcasecmp(series_office_name(set, i), name) == 0) {
@@ -1667,6 +1675,20 @@ api_silences_post(struct api_call *call)
 	    api_known_office(call, sl->match[SILENCE_OFFICE], true) == -1) {
 		silence_entry_free(sl);
 		return;
+	}
+	/* An alert id no alert has would silence nothing, quietly. */
+	if (sl->match[SILENCE_ALERT_ID] != NULL && !api_forced(call)) {
+		json_t *a = api->mon != NULL ? monitor_alert_json(api->mon,
+		    sl->match[SILENCE_ALERT_ID]) : NULL;
+
+		if (a == NULL) {
+			api_error(req, 409, "no alert \"%.128s\"; give "
+			    "force=true to silence it before it exists",
+			    sl->match[SILENCE_ALERT_ID]);
+			silence_entry_free(sl);
+			return;
+		}
+		json_decref(a);
 	}
 	if (silence_count(reg) >= SILENCE_MAX) {
 		api_error(req, 409, "the registry holds %d silences, the most "

@@ -54,6 +54,15 @@ def test(w):
         s, _, raw = d.request("POST", "/v1/silences", token=WRITE_TOKEN, body=bad)
         check(s == 400, "POST %r: %s %s" % (bad, s, raw))
         check(json.loads(raw)["error"], "no error code in %s" % raw)
+    # An alert id no alert has would silence nothing: 409 unless forced.
+    ghost = {"matchers": {"alert_id": "K999.sjukpenning.first.2019-W01.up"}, "ends_at": later(2),
+             "comment": "not yet seen"}
+    s, _, raw = d.request("POST", "/v1/silences", token=WRITE_TOKEN, body=ghost)
+    check(s == 409 and b"force=true" in raw, "POST a silence for no alert: %s %s" % (s, raw))
+    s, _, raw = d.request("POST", "/v1/silences?force=true", token=WRITE_TOKEN, body=ghost)
+    check(s == 201, "POST a silence for no alert, forced: %s %s" % (s, raw))
+    s, _, raw = d.request("DELETE", "/v1/silences/" + json.loads(raw)["id"], token=WRITE_TOKEN)
+    check(s in (200, 204), "DELETE the forced silence: %s %s" % (s, raw))
     s, body = d.get("/v1/silences")
     check(s == 200 and body == {"silences": []}, "silences after bad input: %s %r" % (s, body))
 
