@@ -397,6 +397,21 @@ mon_back_level(const struct mon_series *ms, double delta)
 	return ms->size;
 }
 
+/* How a series evaluates a week it closes now (mon_close_series). */
+static enum mon_phase
+mon_phase_of(const struct mon_series *ms, int32_t week)
+{
+	/* The week open at a fit mixes sums from before and after it. */
+	if (ms->state == MON_LEARNING || !isfinite(ms->h) ||
+	    week < ms->regime_week)
+		return MON_PHASE_UNWATCHED;
+	if (ms->state == MON_EXPLAINED)
+		return MON_PHASE_LEARNING;
+	if (ms->state == MON_DRIFTING)
+		return MON_PHASE_DRIFTING;
+	return MON_PHASE_WATCHED;
+}
+
 /* Commit a closed week into one series, and look for an alarm. */
 static void
 mon_close_series(struct monitor *mon, const struct series_set *set,
@@ -411,6 +426,7 @@ mon_close_series(struct monitor *mon, const struct series_set *set,
 
 	w = mon_hist(ms, week);
 	mon_take_counts(set, ms, week, w);
+	w->phase = mon_phase_of(ms, week);
 	/* National series close first, so nw holds this week's counts. */
 	nw = ms == nat ? w : mon_hist_get(nat, week);
 	if (!mon_increment(ms, w, nw, &oe, &v)) {
@@ -423,9 +439,7 @@ mon_close_series(struct monitor *mon, const struct series_set *set,
 	ms->late_oe = ms->late_v = 0;
 	w->oe = oe;
 	w->va = v;
-	/* The week open at a fit mixes sums from before and after it. */
-	if (ms->state == MON_LEARNING || !isfinite(ms->h) ||
-	    week < ms->regime_week)
+	if (w->phase == MON_PHASE_UNWATCHED)
 		return;
 	if (ms->state == MON_EXPLAINED) {
 		/* A new regime learns its level before it is watched. */
@@ -1059,11 +1073,17 @@ monitor_explanations_changed(struct monitor *mon)
 		struct mon_alert *ma = &mon->alerts[i];
 		struct mon_series *ms = &mon->series[ma->series];
 		bool open = ms->alert == i;
+		enum alert_classification was = ma->a.classification;
 
 		if (!mon_classify(mon, ma))
 			continue;
 		log_notice("monitor: %s now %s", ma->a.id,
 		    alert_classification_name(ma->a.classification));
+		/* For its history: detected unexplained, explained since. */
+		if (ma->a.classification == ALERT_UNEXPLAINED)
+			ma->explained_at = 0;
+		else if (was == ALERT_UNEXPLAINED)
+			ma->explained_at = mon->watermark;
 		if (open && ma->a.classification == ALERT_EXPLAINED &&
 		    ms->state == MON_DRIFTING)
 			mon_new_regime(mon, ms);

@@ -306,6 +306,9 @@ mon_alerts_replayed(struct monitor *mon, struct mon_alert *old, int nold)
 		found[j] = true;
 		ma->a.raised_at = old[j].a.raised_at;
 		ma->a.seq = old[j].a.seq;
+		/* A replay classifies at the alarm: the history says when. */
+		if (ma->a.classification == ALERT_EXPLAINED)
+			ma->explained_at = old[j].explained_at;
 		if (mon_alert_differs(&ma->a, &old[j].a)) {
 			mon_alert_strata_after(mon, ma);
 			changed++;

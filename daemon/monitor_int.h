@@ -38,6 +38,18 @@ enum mon_state {
 	MON_EXPLAINED,		/* alarm covered; new regime learning */
 };
 
+/*
+ * How the detector evaluated a closed week, kept for the control chart:
+ * which CUSUM it ran, so that the chart redraws what it did.
+ */
+enum mon_phase {
+	MON_PHASE_UNKNOWN,	/* closed before phases were kept */
+	MON_PHASE_UNWATCHED,	/* no model or thresholds yet, or a fit's week */
+	MON_PHASE_WATCHED,	/* the CUSUMs against the baseline */
+	MON_PHASE_DRIFTING,	/* after an alarm: a return is looked for */
+	MON_PHASE_LEARNING,	/* a new regime learns its level: no alarms */
+};
+
 /* One week of one series, as the monitor sees it. */
 struct mon_week {
 	int32_t		week;		/* INT32_MIN: empty slot */
@@ -48,6 +60,7 @@ struct mon_week {
 	double		v;
 	double		oe;		/* the increment used: O - E adjusted */
 	double		va;		/* V adjusted to the baseline */
+	uint8_t		phase;		/* enum mon_phase */
 };
 
 struct mon_series {
@@ -100,6 +113,8 @@ struct mon_alert {
 	int32_t		onset_week;
 	int32_t		onset_day;
 	int32_t		alarm_week;	/* the week whose look alarmed */
+	/* Event time it was found explained after detection; 0: not so. */
+	int64_t		explained_at;
 };
 
 struct monitor {

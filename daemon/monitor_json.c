@@ -16,6 +16,7 @@
 #include "model.h"
 #include "monitor_int.h"
 #include "period.h"
+#include "utc.h"
 #include "xmalloc.h"
 
 static json_t *
@@ -236,6 +237,17 @@ mon_json_week_of(int64_t t)
 	return mon_json_week(p.week);
 }
 
+/* Unix time t as RFC 3339 UTC; null for 0 (none). */
+static json_t *
+mon_json_time(int64_t t)
+{
+	char buf[UTC_TIME_SIZE];
+
+	if (t == 0 || utc_format(t, buf) == -1)
+		return json_null();
+	return json_string(buf);
+}
+
 static double
 mon_clamp01(double x)
 {
@@ -260,7 +272,7 @@ mon_series_alerts_json(const struct monitor *mon, int idx)
 			json_array_append_new(ids,
 			    json_string(a->explanations[j]));
 		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, "
-		    "s:s, s:s, s:o, s:o, s:o, s:o}",
+		    "s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}",
 		    "alert_id", a->id,
 		    "status", alert_status_name(a->status),
 		    "classification",
@@ -272,9 +284,94 @@ mon_series_alerts_json(const struct monitor *mon, int idx)
 		    "resolved_week", a->status == ALERT_RESOLVED ?
 		    mon_json_week_of(a->resolved_at) : json_null(),
 		    "odds_ratio", mon_json_number(a->odds_ratio),
-		    "explanations", ids));
+		    "explanations", ids,
+		    "alarm_week", mon_json_week(ma->alarm_week),
+		    "explained_at", mon_json_time(ma->explained_at)));
 	}
 	return list;
+}
+
+static const char *const mon_phase_names[] = {
+	NULL, "unwatched", "watched", "drifting", "learning",
+};
+
+static json_t *
+mon_json_phase(uint8_t phase)
+{
+	if (phase == MON_PHASE_UNKNOWN || phase > MON_PHASE_LEARNING)
+		return json_null();
+	return json_string(mon_phase_names[phase]);
+}
+
+/*
+ * Why the CUSUMs start again at a week evaluated in phase cur after one
+ * in phase prev: a new regime (an explained change), its level learnt,
+ * an alert resolved (back at the old level, or the new one accepted), an
+ * explanation withdrawn, watching (again) after a fit. NULL: no restart
+ * of the detector's own. Into drifting is the alarm's crossing.
+ */
+static const char *
+mon_restart_reason(uint8_t prev, uint8_t cur)
+{
+	if (prev == cur || prev == MON_PHASE_UNKNOWN)
+		return NULL;
+	switch (cur) {
+	case MON_PHASE_LEARNING:
+		return "new_regime";
+	case MON_PHASE_WATCHED:
+		if (prev == MON_PHASE_LEARNING)
+			return "level_learnt";
+		if (prev == MON_PHASE_DRIFTING)
+			return "resolved";
+		return "watching";
+	case MON_PHASE_DRIFTING:
+		return prev == MON_PHASE_LEARNING ? "explanation_withdrawn" :
+		    NULL;
+	default:
+		return NULL;
+	}
+}
+
+/* The series' alert that was open at week: the last to alarm before it. */
+static const struct mon_alert *
+mon_alert_before(const struct monitor *mon, int idx, int32_t week)
+{
+	const struct mon_alert *best = NULL;
+	int i;
+
+	for (i = 0; i < mon->nalerts; i++) {
+		const struct mon_alert *ma = &mon->alerts[i];
+
+		if (ma->series == idx && ma->alarm_week < week &&
+		    (best == NULL || ma->alarm_week >= best->alarm_week))
+			best = ma;
+	}
+	return best;
+}
+
+/* A regime start for the chart: where the CUSUMs restart, and why. */
+static json_t *
+mon_regime_json(const struct monitor *mon, int idx, int32_t week,
+    const char *reason)
+{
+	const struct mon_alert *ma = NULL;
+	json_t *o, *ids = json_array();
+	int i;
+
+	if (strcmp(reason, "watching") != 0)
+		ma = mon_alert_before(mon, idx, week);
+	for (i = 0; ma != NULL && i < ma->a.nexplanations; i++)
+		json_array_append_new(ids, json_string(ma->a.explanations[i]));
+	o = json_pack("{s:o, s:s, s:s?, s:o, s:n}",
+	    "week", mon_json_week(week),
+	    "reason", reason,
+	    "alert_id", ma != NULL ? ma->a.id : NULL,
+	    "explanations", ids,
+	    "learning_until");
+	if (o != NULL && ma != NULL && ma->a.note[0] != '\0' &&
+	    strcmp(reason, "resolved") == 0)
+		json_object_set_new(o, "note", json_string(ma->a.note));
+	return o;
 }
 
 /*
@@ -290,7 +387,8 @@ mon_series_alerts_json(const struct monitor *mon, int idx)
 static json_t *
 mon_control_week(const struct monitor *mon, const struct mon_series *ms,
     const struct mon_series *ref, const struct mon_week *w,
-    const struct detect_cusum *c, bool monitored, bool partial)
+    const struct detect_cusum *c, bool monitored, bool partial,
+    const char *restart)
 {
 	const struct mon_series *nat = &mon->series[mon_index(mon,
 	    SERIES_NATIONAL, ms->benefit, ms->kind)];
@@ -306,7 +404,7 @@ mon_control_week(const struct monitor *mon, const struct mon_series *ms,
 		    nw->n, nw->o, nw->e, nw->v);
 	sd = w->v > 0 ? sqrt(w->v * (1 + tau2 * w->v)) : NAN;
 	return json_pack("{s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, "
-	    "s:o, s:o}",
+	    "s:o, s:o, s:o, s:s?}",
 	    "week", mon_json_week(w->week),
 	    "decisions", (json_int_t)w->n,
 	    "rejected", (json_int_t)w->o,
@@ -320,28 +418,30 @@ mon_control_week(const struct monitor *mon, const struct mon_series *ms,
 	    mon_clamp01((base + MON_BAND_Z * sd) / n) : NAN),
 	    "monitored", json_boolean(monitored),
 	    "cusum_up", monitored ? json_real(c->up) : json_null(),
-	    "cusum_down", monitored ? json_real(c->down) : json_null());
+	    "cusum_down", monitored ? json_real(c->down) : json_null(),
+	    "phase", mon_json_phase(w->phase),
+	    "cusum_restart", restart);
 }
 
-json_t *
-monitor_control_json(const struct monitor *mon, const struct series *s,
-    int weeks)
+/*
+ * The weeks of a control chart, oldest first, and the regime starts among
+ * them (regimes: appended to).
+ */
+static json_t *
+mon_control_weeks(const struct monitor *mon, int idx, int weeks,
+    json_t *regimes)
 {
-	int idx = mon_index(mon, series_office(s), series_benefit(s),
-	    series_kind(s));
 	const struct mon_series *ms = &mon->series[idx];
 	const struct mon_group *g = mon_group(mon, ms->benefit, ms->kind);
 	struct mon_series *ref;
 	struct detect_cusum c;
-	json_t *rows = json_array(), *row;
+	json_t *rows = json_array(), *row, *learning = NULL;
 	int32_t wk, last = mon->closed_week, partial;
+	uint8_t prev = MON_PHASE_UNKNOWN;
 	bool monitored, crossed = false;
 	double tau2, delta;
+	const char *why;
 
-	if (!ms->used || last == INT32_MIN)
-		return json_pack("{s:s, s:n, s:o, s:o, s:[]}", "state",
-		    "learning", "threshold", "closed_through",
-		    mon_json_week(last), "weeks", rows, "alerts");
 	tau2 = mon_tau2(mon, ms);
 	delta = mon_delta(mon, ms);
 	partial = g->model != NULL ? g->fitted_at + 1 : INT32_MIN;
@@ -351,7 +451,9 @@ monitor_control_json(const struct monitor *mon, const struct series *s,
 	/*
 	 * The CUSUMs are recomputed from the stored increments: the detector
 	 * keeps only their current values. They start at 0 in the window, at
-	 * the current regime, and after each crossing of the threshold.
+	 * each regime start (from the weeks' phases; for weeks closed before
+	 * phases were kept, the current regime), and after each crossing of
+	 * the threshold.
 	 */
 	detect_cusum_reset(&c);
 	for (wk = last - weeks + 1; wk <= last; wk++) {
@@ -359,10 +461,28 @@ monitor_control_json(const struct monitor *mon, const struct series *s,
 
 		if (w == NULL || w->n == 0)
 			continue;
-		if (wk == ms->regime_week || crossed) {
+		if (w->phase != MON_PHASE_UNKNOWN &&
+		    prev != MON_PHASE_UNKNOWN)
+			why = mon_restart_reason(prev, w->phase);
+		else
+			why = wk == ms->regime_week ? "regime" : NULL;
+		if (why != NULL) {
+			row = mon_regime_json(mon, idx, wk, why);
+			/* Borrowed: the array holds it. */
+			learning = row != NULL && json_array_append_new(regimes,
+			    row) == 0 && w->phase == MON_PHASE_LEARNING ? row :
+			    NULL;
+		}
+		if (learning != NULL && w->phase == MON_PHASE_LEARNING)
+			json_object_set_new(learning, "learning_until",
+			    mon_json_week(wk));
+		if (why == NULL && crossed)
+			why = "alarm";
+		if (why != NULL) {
 			detect_cusum_reset(&c);
 			crossed = false;
 		}
+		prev = w->phase;
 		monitored = w->oe != 0 && wk != partial;
 		if (monitored) {
 			/* The detector's own statistic and thresholds. */
@@ -372,7 +492,7 @@ monitor_control_json(const struct monitor *mon, const struct series *s,
 			crossed = c.up > ms->h || c.down > ms->h_down;
 		}
 		row = mon_control_week(mon, ms, ref, w, &c, monitored,
-		    wk == partial);
+		    wk == partial, why);
 		if (row == NULL || json_array_append_new(rows, row) == -1) {
 			json_decref(rows);
 			free(ref);
@@ -380,18 +500,51 @@ monitor_control_json(const struct monitor *mon, const struct series *s,
 		}
 	}
 	free(ref);
-	return json_pack("{s:s, s:o, s:o, s:o, s:f, s:f, s:o, s:o, s:o, s:o}",
+	/* A regime still learning: until when it will. */
+	if (learning != NULL && ms->state == MON_EXPLAINED)
+		json_object_set_new(learning, "learning_until", mon_json_week(
+		    ms->regime_week + mon->conf->learning_weeks - 1));
+	return rows;
+}
+
+json_t *
+monitor_control_json(const struct monitor *mon, const struct series *s,
+    int weeks)
+{
+	int idx = mon_index(mon, series_office(s), series_benefit(s),
+	    series_kind(s));
+	const struct mon_series *ms = &mon->series[idx];
+	json_t *rows, *regimes;
+	int32_t last = mon->closed_week;
+
+	if (!ms->used || last == INT32_MIN)
+		return json_pack("{s:s, s:n, s:o, s:o, s:[], s:[], s:n}",
+		    "state", "learning", "threshold", "closed_through",
+		    mon_json_week(last), "weeks", json_array(), "alerts",
+		    "regimes", "learning_until");
+	regimes = json_array();
+	rows = mon_control_weeks(mon, idx, weeks, regimes);
+	if (rows == NULL) {
+		json_decref(regimes);
+		return NULL;
+	}
+	return json_pack("{s:s, s:o, s:o, s:o, s:f, s:f, s:o, s:o, s:o, s:o, "
+	    "s:o, s:o}",
 	    "state", mon_state_name(ms->state),
 	    "threshold", mon_json_number(ms->h),
 	    "threshold_down", mon_json_number(ms->h_down),
-	    "tau2", json_real(tau2),
-	    "design_odds_ratio", exp(delta),
+	    "tau2", json_real(mon_tau2(mon, ms)),
+	    "design_odds_ratio", exp(mon_delta(mon, ms)),
 	    "band", 0.95,
 	    "regime_from", ms->regime_week > 0 ?
 	    mon_json_week(ms->regime_week) : json_null(),
+	    "learning_until", ms->state == MON_EXPLAINED ?
+	    mon_json_week(ms->regime_week + mon->conf->learning_weeks - 1) :
+	    json_null(),
 	    "closed_through", mon_json_week(last),
 	    "weeks", rows,
-	    "alerts", mon_series_alerts_json(mon, idx));
+	    "alerts", mon_series_alerts_json(mon, idx),
+	    "regimes", regimes);
 }
 
 /* Odds-ratio limits at z for log-odds standard error se. */

@@ -19,8 +19,9 @@
 /*
  * 1: the first. 2: replay state, thresholds, adjusted variances.
  * 3: alerts field by field (1 and 2 stored struct alert as raw bytes).
+ * 4: each week's phase and when an alert was explained, for the charts.
  */
-#define MON_SAVE_VERSION	3
+#define MON_SAVE_VERSION	4
 
 /*
  * struct alert as versions 1 and 2 stored it: its bytes on x86-64, as
@@ -341,6 +342,7 @@ mon_save(void *arg, struct buf *b)
 			buf_put_double(b, w->oe);
 			buf_put_u32(b, w->late);
 			buf_put_double(b, w->va);
+			buf_put_u8(b, w->phase);
 		}
 	}
 	buf_put_u32(b, (uint32_t)mon->nalerts);
@@ -352,6 +354,7 @@ mon_save(void *arg, struct buf *b)
 		buf_put_u32(b, (uint32_t)ma->onset_week);
 		buf_put_u32(b, (uint32_t)ma->onset_day);
 		buf_put_u32(b, (uint32_t)ma->alarm_week);
+		buf_put_i64(b, ma->explained_at);
 	}
 }
 
@@ -526,6 +529,12 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 				buf_get_double(r, &w->va);
 			} else
 				w->va = w->v;
+			/* Older weeks: unknown, which the chart says. */
+			if (version >= 4) {
+				buf_get_u8(r, &u8);
+				w->phase = u8 <= MON_PHASE_LEARNING ? u8 :
+				    MON_PHASE_UNKNOWN;
+			}
 		}
 		if (ms->benefit < 0 || ms->benefit >= mon->nbenefits ||
 		    ms->kind < 0 || ms->kind >= DECISION_NKINDS ||
@@ -558,6 +567,8 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 			ma->alarm_week = (int32_t)u32;
 		} else
 			ma->alarm_week = ma->onset_week;
+		if (version >= 4)
+			buf_get_i64(r, &ma->explained_at);
 		if (ma->series < 0 || ma->series >= mon->nseries)
 			break;
 	}

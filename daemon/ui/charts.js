@@ -1,8 +1,8 @@
 /*
  * Charts on Chart.js (served from the system's libjs-chart.js), each with
  * a data table beside it for screen readers, print and a missing Chart.js.
- * Two small plugins: vertical markers for events on a category axis, and
- * names beside chosen points.
+ * Two small plugins: vertical markers and shaded stretches for events on a
+ * category axis, and names beside chosen points.
  */
 "use strict";
 
@@ -20,6 +20,10 @@ S.charts = (function () {
     resolved: "#2f7d32",
     explanation: "#1c4e9c",
     context: "#8a6d00",
+    regime: "#00695c",
+    learning: "rgba(255, 167, 38, 0.16)",
+    learningText: "#8a4b00",
+    restart: "#555555",
     inside: "rgba(31, 58, 95, 0.55)",
     outside: "#b3261e",
     limit95: "#8a8a8a",
@@ -31,22 +35,80 @@ S.charts = (function () {
   }
 
   /*
-   * Vertical lines at category indexes with a short label each:
-   * options.plugins.markers = {items: [{index, label, color, dash}]}.
+   * Vertical lines at category indexes with a short label each, and shaded
+   * stretches of indexes with a label:
+   * options.plugins.markers = {items: [{index, label, color, dash}],
+   * spans: [{from, to, label, color, fill}]}. Each label goes into the
+   * first row at the top of the plot where it meets no label already
+   * placed, so that none prints over another; the boxes are kept in
+   * chart.$markerBoxes (canvas pixels), the labels in chart.$markers.
    */
+  var ROW = 13, MAX_ROWS = 6;
+
+  function overlaps(a, b) {
+    return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+  }
+
+  function place(boxes, area, x, width, right) {
+    var row, box;
+    for (row = 0; row < MAX_ROWS; row++) {
+      box = { x: right ? x - width : x, y: area.top + 2 + ROW * row, w: width, h: ROW - 2 };
+      if (!boxes.some(function (b) { return overlaps(b, box); })) return box;
+    }
+    return null;
+  }
+
+  function slot(x, index) {
+    var a = x.getPixelForValue(index - 1), b = x.getPixelForValue(index);
+    return isFinite(a) && isFinite(b) ? Math.abs(b - a) : 0;
+  }
+
   var markers = {
     id: "markers",
-    afterDatasetsDraw: function (chart, args, opts) {
-      var items = (opts && opts.items) || [];
+    beforeDatasetsDraw: function (chart, args, opts) {
       var x = chart.scales.x, area = chart.chartArea, ctx = chart.ctx;
-      var row = {};
+      ((opts && opts.spans) || []).forEach(function (s) {
+        if (s.from === null || s.from === undefined || s.from < 0) return;
+        var half = slot(x, Math.max(1, s.from)) / 2;
+        var x0 = Math.max(area.left, x.getPixelForValue(s.from) - half);
+        var x1 = Math.min(area.right, x.getPixelForValue(s.to) + half);
+        if (x1 <= x0) return;
+        ctx.save();
+        ctx.fillStyle = s.fill || "rgba(0, 0, 0, 0.06)";
+        ctx.fillRect(x0, area.top, x1 - x0, area.bottom - area.top);
+        ctx.restore();
+      });
+    },
+    afterDatasetsDraw: function (chart, args, opts) {
+      var items = (opts && opts.items) || [], spans = (opts && opts.spans) || [];
+      var x = chart.scales.x, area = chart.chartArea, ctx = chart.ctx;
+      var boxes = [];
       chart.$markers = [];
+      chart.$markerBoxes = [];
+      ctx.save();
+      ctx.font = "11px sans-serif";
+      ctx.textBaseline = "top";
+
+      function label(text, px, color) {
+        var width = ctx.measureText(text).width + 4;
+        /* Labels near the right edge go to the left of their line. */
+        var right = px + width > area.right;
+        var box = place(boxes, area, right ? px - 1 : px + 1, width, right);
+        if (!box) return;
+        boxes.push(box);
+        ctx.fillStyle = "rgba(255, 255, 255, 0.85)";
+        ctx.fillRect(box.x, box.y, box.w, box.h);
+        ctx.fillStyle = color || "#000";
+        ctx.textAlign = "left";
+        ctx.fillText(text, box.x + 2, box.y);
+        chart.$markers.push(text);
+        chart.$markerBoxes.push({ label: text, x: box.x, y: box.y, w: box.w, h: box.h });
+      }
+
       items.forEach(function (m) {
         if (m.index === null || m.index === undefined || m.index < 0) return;
         var px = x.getPixelForValue(m.index);
         if (px < area.left - 1 || px > area.right + 1) return;
-        var level = row[m.index] = (row[m.index] || 0) + 1;
-        ctx.save();
         ctx.strokeStyle = m.color || "#000";
         ctx.lineWidth = 1.5;
         ctx.setLineDash(m.dash || []);
@@ -55,16 +117,20 @@ S.charts = (function () {
         ctx.lineTo(px, area.bottom);
         ctx.stroke();
         ctx.setLineDash([]);
-        ctx.fillStyle = m.color || "#000";
-        ctx.font = "11px sans-serif";
-        ctx.textBaseline = "top";
-        /* Labels near the right edge go to the left of their line. */
-        var left = px + ctx.measureText(m.label).width + 4 > area.right;
-        ctx.textAlign = left ? "right" : "left";
-        ctx.fillText(m.label, left ? px - 3 : px + 3, area.top + 2 + 13 * (level - 1));
-        ctx.restore();
-        chart.$markers.push(m.label);
       });
+      /* Lines first, then every label above them. */
+      items.forEach(function (m) {
+        if (m.index === null || m.index === undefined || m.index < 0) return;
+        var px = x.getPixelForValue(m.index);
+        if (px < area.left - 1 || px > area.right + 1) return;
+        label(m.label, px, m.color);
+      });
+      spans.forEach(function (s) {
+        if (s.from === null || s.from === undefined || s.from < 0 || !s.label) return;
+        label(s.label, Math.max(area.left, x.getPixelForValue(s.from) - slot(x, Math.max(1, s.from)) / 2),
+          s.color);
+      });
+      ctx.restore();
     }
   };
 

@@ -36,6 +36,63 @@ S.pages.series = (function () {
     return items;
   }
 
+  /*
+   * The detector's regimes in the window: where the expected level moves
+   * (a new regime for an explained change, its level learnt, an
+   * explanation withdrawn) and the stretches in which a new level is
+   * being learnt, during which the detector raises no alarm.
+   */
+  function regimeMarks(control) {
+    var labels = control.weeks.map(function (w) { return w.week; });
+    var items = [], spans = [], last = labels[labels.length - 1];
+    (control.regimes || []).forEach(function (r) {
+      var i = labels.indexOf(r.week), by = (r.explanations || []).join(", ");
+      if (r.reason === "new_regime") {
+        items.push({ index: i, label: "new regime" + (by ? " (" + by + ")" : ""), color: C.regime });
+        var to = r.learning_until && r.learning_until < last ? r.learning_until : last;
+        spans.push({ from: i, to: labels.indexOf(to), color: C.learningText, fill: C.learning,
+          week: r.week, until: r.learning_until,
+          label: "learning the new level" + (r.learning_until ? " until " + r.learning_until : "") });
+      } else if (r.reason === "level_learnt") {
+        items.push({ index: i, label: "new level learnt", color: C.regime });
+      } else if (r.reason === "explanation_withdrawn") {
+        items.push({ index: i, label: "explanation withdrawn", color: C.regime, dash: [4, 2] });
+      } else if (r.reason === "regime") {
+        items.push({ index: i, label: "regime", color: C.regime });
+      }
+    });
+    return { items: items, spans: spans };
+  }
+
+  var RESTART = {
+    alarm: "↺", new_regime: "↺ new regime", level_learnt: "↺ level learnt", resolved: "↺ resolved",
+    explanation_withdrawn: "↺ explanation withdrawn", regime: "↺ regime", watching: "↺ refit"
+  };
+  var RESTART_WHY = {
+    alarm: "after crossing the threshold", new_regime: "a new regime starts (explained change)",
+    level_learnt: "the new level is learnt; watching resumes", resolved: "the alert is resolved",
+    explanation_withdrawn: "the explanation was withdrawn", regime: "a new regime starts",
+    watching: "watching starts again after a model fit"
+  };
+
+  /* Where the CUSUMs start again from 0, as the detector's chart does. */
+  function restarts(control) {
+    var seen = false, out = [];
+    control.weeks.forEach(function (w, i) {
+      var r = w.cusum_restart;
+      /* Inside a learning stretch nothing is watched, so nothing restarts. */
+      if (r && (r !== "watching" || seen) && RESTART[r] && (w.phase !== "learning" || r === "new_regime"))
+        out.push({ index: i, week: w.week, reason: r, label: RESTART[r], color: C.restart, dash: [1, 3] });
+      if (w.monitored) seen = true;
+    });
+    return out;
+  }
+
+  /* No CUSUM is run while a new level is learnt: none is drawn. */
+  function watched(w, v) {
+    return w.phase === "learning" ? null : v;
+  }
+
   function pctAxis(title) {
     return { title: { display: true, text: title },
       ticks: { callback: function (v) { return (100 * v).toFixed(1) + "%"; } } };
@@ -43,17 +100,19 @@ S.pages.series = (function () {
 
   function controlChart(control, items) {
     var w = control.weeks, labels = w.map(function (x) { return x.week; });
+    var rg = regimeMarks(control);
+    /* Stepped: each week's expected level is its own; a regime's move is a step. */
     S.charts.make("control-chart", {
       type: "line",
       data: {
         labels: labels,
         datasets: [
           { label: "Band of ordinary variation (95%)", data: w.map(function (x) { return x.band_high; }),
-            borderWidth: 0, pointRadius: 0, backgroundColor: C.band, fill: "+1" },
+            borderWidth: 0, pointRadius: 0, backgroundColor: C.band, fill: "+1", stepped: "middle" },
           { label: "band low", data: w.map(function (x) { return x.band_low; }),
-            borderWidth: 0, pointRadius: 0, backgroundColor: C.band, fill: false },
+            borderWidth: 0, pointRadius: 0, backgroundColor: C.band, fill: false, stepped: "middle" },
           { label: "Expected by the detector", data: w.map(function (x) { return x.baseline_rate; }),
-            borderColor: C.baseline, borderWidth: 2, pointRadius: 0 },
+            borderColor: C.baseline, borderWidth: 2, pointRadius: 0, stepped: "middle" },
           { label: "Case mix alone", data: w.map(function (x) { return x.expected_rate; }),
             borderColor: C.casemix, borderDash: [5, 4], borderWidth: 1.5, pointRadius: 0 },
           { label: "Observed", data: w.map(function (x) { return x.rejection_rate; }),
@@ -63,13 +122,14 @@ S.pages.series = (function () {
       options: {
         interaction: { mode: "index", intersect: false },
         plugins: {
-          markers: { items: items },
+          markers: { items: items.concat(rg.items), spans: rg.spans },
           legend: { labels: { filter: function (it) { return it.text !== "band low"; } } },
           tooltip: { callbacks: { label: function (c) {
             return c.dataset.label + ": " + S.fmt.pct(c.parsed.y, 2);
           } } }
         },
-        scales: { x: { ticks: { maxTicksLimit: 14 } }, y: pctAxis("Rejection rate") }
+        /* Headroom for the labels at the top. */
+        scales: { x: { ticks: { maxTicksLimit: 14 } }, y: Object.assign(pctAxis("Rejection rate"), { grace: "12%" }) }
       }
     });
   }
@@ -78,15 +138,16 @@ S.pages.series = (function () {
     var w = control.weeks, labels = w.map(function (x) { return x.week; });
     var hth = control.threshold;
     var hdn = control.threshold_down === undefined ? hth : control.threshold_down;
-    S.charts.make("cusum-chart", {
+    var rg = regimeMarks(control), rs = restarts(control);
+    var chart = S.charts.make("cusum-chart", {
       type: "line",
       data: {
         labels: labels,
         datasets: [
-          { label: "CUSUM up (more rejections)", data: w.map(function (x) { return x.cusum_up; }),
+          { label: "CUSUM up (more rejections)", data: w.map(function (x) { return watched(x, x.cusum_up); }),
             borderColor: C.up, backgroundColor: C.up, borderWidth: 2, pointRadius: 1.5 },
           { label: "CUSUM down (fewer rejections), drawn below 0",
-            data: w.map(function (x) { return x.cusum_down === null ? null : -x.cusum_down; }),
+            data: w.map(function (x) { return x.cusum_down === null ? null : watched(x, -x.cusum_down); }),
             borderColor: C.down, backgroundColor: C.down, borderWidth: 2, pointRadius: 1.5 },
           { label: "Threshold", data: w.map(function () { return hth; }), borderColor: C.threshold,
             borderDash: [6, 4], borderWidth: 1, pointRadius: 0 },
@@ -97,13 +158,17 @@ S.pages.series = (function () {
       options: {
         interaction: { mode: "index", intersect: false },
         plugins: {
-          markers: { items: items },
+          markers: { items: items.concat(rg.items.filter(function (m) {
+            /* The restart marker says it on this chart. */
+            return !rs.some(function (r) { return r.index === m.index; });
+          }), rs), spans: rg.spans },
           legend: { labels: { filter: function (it) { return it.text !== "Threshold (down)"; } } }
         },
         scales: { x: { ticks: { maxTicksLimit: 14 } },
-          y: { title: { display: true, text: "Log-likelihood ratio" } } }
+          y: { title: { display: true, text: "Log-likelihood ratio" }, grace: "30%" } }
       }
     });
+    if (chart) chart.$restarts = rs.map(function (r) { return { week: r.week, reason: r.reason }; });
   }
 
   function monthChart(history) {
@@ -123,6 +188,11 @@ S.pages.series = (function () {
     });
   }
 
+  var PHASE = {
+    unwatched: "not watched", watched: "watched", drifting: "drifting (after an alarm)",
+    learning: "learning the new level"
+  };
+
   function weekTable(control) {
     return S.charts.table("Weekly control chart data", [
       { title: "Week", value: function (w) { return w.week; } },
@@ -134,28 +204,79 @@ S.pages.series = (function () {
         return S.fmt.pct(w.band_low, 2) + " – " + S.fmt.pct(w.band_high, 2);
       } },
       { title: "Case mix alone", num: true, value: function (w) { return S.fmt.pct(w.expected_rate, 2); } },
+      { title: "Detector", value: function (w) { return PHASE[w.phase] || "–"; } },
       { title: "CUSUM up", num: true, value: function (w) { return S.fmt.num(w.cusum_up); } },
-      { title: "CUSUM down", num: true, value: function (w) { return S.fmt.num(w.cusum_down); } }
+      { title: "CUSUM down", num: true, value: function (w) { return S.fmt.num(w.cusum_down); } },
+      { title: "CUSUM restarts", value: function (w) {
+        return w.cusum_restart ? "from 0: " + (RESTART_WHY[w.cusum_restart] || w.cusum_restart) : "";
+      } }
     ], control.weeks.slice().reverse());
   }
 
-  function eventTable(alerts, explanations) {
+  /* An instant as its ISO date in Stockholm: "2024-05-13". */
+  var isoDay = (function () {
+    var f = new Intl.DateTimeFormat("en-CA", { timeZone: S.TIME_ZONE, year: "numeric", month: "2-digit",
+      day: "2-digit" });
+    return function (iso) {
+      var d = iso ? new Date(iso) : null;
+      if (!d || isNaN(d.getTime())) return "–";
+      var p = {};
+      f.formatToParts(d).forEach(function (x) { p[x.type] = x.value; });
+      return p.year + "-" + p.month + "-" + p.day;
+    };
+  })();
+
+  /* "ID (description)" for each explanation id; the description when known. */
+  function explainedBy(ids, explanations) {
+    return ids.map(function (id) {
+      var e = explanations.filter(function (x) { return x.id === id; })[0];
+      return id + (e && e.description ? " (“" + e.description + "”)" : "");
+    }).join(", ");
+  }
+
+  function detectedText(a, explanations) {
+    var ids = a.explanations || [];
+    if (a.classification === "explained" && a.explained_at)
+      return "Detected: " + a.alert_id + ", detected unexplained, explained on " + isoDay(a.explained_at) +
+        " by " + explainedBy(ids, explanations);
+    if (a.classification === "explained")
+      return "Detected: " + a.alert_id + ", explained at detection by " + explainedBy(ids, explanations);
+    return "Detected: " + a.alert_id + ", " + a.classification;
+  }
+
+  function eventTable(alerts, explanations, regimes) {
     var rows = [];
     alerts.forEach(function (a) {
       rows.push({ week: a.onset, what: "Onset of " + a.alert_id + " (" + S.fmt.direction(a.direction) + ")" });
-      rows.push({ week: a.detected_week, what: "Detected: " + a.alert_id + ", " + a.classification });
+      rows.push({ week: a.detected_week, what: detectedText(a, explanations), alert: a.alert_id, kind: "detected" });
       if (a.resolved_week) rows.push({ week: a.resolved_week, what: "Resolved: " + a.alert_id });
     });
     explanations.forEach(function (e) {
       rows.push({ week: S.fmt.isoWeek(e.effective_from), what: (e.kind === "context" ? "Context " : "Explanation ") +
-        e.id + " (" + e.kind + (e.reference ? ", " + e.reference : "") + "), effective from " + S.fmt.date(e.effective_from) });
+        e.id + " (" + e.kind + (e.reference ? ", " + e.reference : "") + "), effective from " + e.effective_from +
+        (e.description ? ": " + e.description : "") });
+    });
+    (regimes || []).forEach(function (r) {
+      var by = (r.explanations || []).join(", ");
+      if (r.reason === "new_regime")
+        rows.push({ week: r.week, kind: "regime", what: "New regime" + (by ? " (" + by + ")" : "") +
+          ": the expected level moves; the detector learns the new level" +
+          (r.learning_until ? " until " + r.learning_until : "") + " and raises no alarm meanwhile" });
+      else if (r.reason === "level_learnt")
+        rows.push({ week: r.week, kind: "regime", what: "New level learnt: the expected level is set " +
+          "from the weeks since the new regime; the CUSUMs restart" });
+      else if (r.reason === "explanation_withdrawn")
+        rows.push({ week: r.week, kind: "regime", what: "Explanation withdrawn: the old level applies again" });
     });
     rows.sort(function (a, b) { return a.week < b.week ? -1 : a.week > b.week ? 1 : 0; });
     if (!rows.length) return h("p", { class: "muted" }, "No alerts or explanations concern this series.");
-    return S.charts.table("Events on the charts", [
+    return h("div", { id: "event-table" }, S.charts.table("Events on the charts", [
       { title: "Week", value: function (r) { return r.week || "–"; } },
-      { title: "Event", value: function (r) { return r.what; } }
-    ], rows);
+      { title: "Event", value: function (r) {
+        return r.alert ? h("span", { "data-event": r.kind, "data-event-alert": r.alert }, r.what) :
+          r.kind ? h("span", { "data-event": r.kind }, r.what) : r.what;
+      } }
+    ], rows));
   }
 
   function alertDetail(a) {
@@ -278,9 +399,10 @@ S.pages.series = (function () {
               " against the threshold " + S.fmt.num(control.threshold), h("p", { class: "muted" },
                 "The CUSUM values are in the weekly table above."), "medium"),
             h("p", { class: "muted" }, "The CUSUMs are recomputed from the detector's weekly increments; " +
-              "they restart at zero after crossing the threshold and at a new regime.")),
+              "they restart at zero (↺) after crossing the threshold and at each regime change. While a new " +
+              "level is learnt (shaded) the detector watches nothing, so no CUSUM is drawn.")),
         h("section", { "aria-labelledby": "h-events" },
-          h("h2", { id: "h-events" }, "Alerts and explanations"), eventTable(control.alerts, expl)),
+          h("h2", { id: "h-events" }, "Alerts and explanations"), eventTable(control.alerts, expl, control.regimes)),
         h("section", { "aria-labelledby": "h-alert" },
           h("h2", { id: "h-alert" }, "Alert"),
           alerts.length > 1 ? h("div", { class: "field" },
