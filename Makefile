@@ -116,6 +116,8 @@ UI_FILES := \
 	daemon/ui/api.js \
 	daemon/ui/charts.js \
 	daemon/ui/overview.js \
+	daemon/ui/gaps.js \
+	daemon/ui/serieshead.js \
 	daemon/ui/series.js \
 	daemon/ui/funnel.js \
 	daemon/ui/alerts.js \

@@ -101,18 +101,28 @@ S.pages.explanations = (function () {
         reference: f.elements.reference.value.trim() || null,
         description: f.elements.description.value.trim() || null
       };
-      if (!body.id || !body.effective_from) {
-        say("Id and effective from are required.", true);
-        return;
-      }
-      S.api.post("/v1/explanations", body).then(function (stored) {
-        say("Explanation " + stored.id + " registered; open alerts are classified again.", false);
+      register(body).then(function (text) {
+        say(text, false);
         S.app.reload();
-      }, function (err) {
-        say("Cannot register " + body.id + ": " + err.toString(), true);
+      }, function (text) {
+        say(text, true);
       });
     });
     return f;
+  }
+
+  /*
+   * Register one explanation (a contract §2 object); resolves to the
+   * message to show, or rejects with it. The series page uses it too.
+   */
+  function register(body) {
+    if (!body.id || !body.effective_from)
+      return Promise.reject("Id and effective from are required.");
+    return S.api.post("/v1/explanations", body).then(function (stored) {
+      return "Explanation " + stored.id + " registered; open alerts are classified again.";
+    }, function (err) {
+      throw "Cannot register " + body.id + ": " + err.toString();
+    });
   }
 
   function render(main) {
@@ -163,5 +173,5 @@ S.pages.explanations = (function () {
     });
   }
 
-  return { title: "Explanations", render: render };
+  return { title: "Explanations", render: render, KINDS: KINDS, field: field, register: register };
 })();

@@ -193,7 +193,13 @@ S.pages.series = (function () {
     learning: "learning the new level"
   };
 
+  /* The weekly rows; a week without data says why (S.gaps). */
   function weekTable(control) {
+    function note(w) {
+      var n = w.missing || w.note;
+      return n ? h("span", { class: w.missing ? "gap" : "gap-partial", "data-week": w.week,
+        "data-missing": n.code }, (w.missing ? "missing: " : "") + n.text) : "";
+    }
     return S.charts.table("Weekly control chart data", [
       { title: "Week", value: function (w) { return w.week; } },
       { title: "Decisions", num: true, value: function (w) { return S.fmt.int(w.decisions); } },
@@ -209,7 +215,8 @@ S.pages.series = (function () {
       { title: "CUSUM down", num: true, value: function (w) { return S.fmt.num(w.cusum_down); } },
       { title: "CUSUM restarts", value: function (w) {
         return w.cusum_restart ? "from 0: " + (RESTART_WHY[w.cusum_restart] || w.cusum_restart) : "";
-      } }
+      } },
+      { title: "Note", value: note }
     ], control.weeks.slice().reverse());
   }
 
@@ -347,28 +354,45 @@ S.pages.series = (function () {
       S.api.get(base),
       S.api.get("/v1/alerts" + S.api.q({ office: office })),
       S.api.get("/v1/explanations"),
-      monthly ? S.api.get(base + "?period=month") : Promise.resolve(null)
+      monthly ? S.api.get(base + "?period=month") : Promise.resolve(null),
+      S.api.peek("/v1/status").catch(function () { return null; })
     ]).then(function (res) {
+      var det = res[1].detector || {}, current = det.alert ? res[2].alerts.filter(function (a) {
+        return a.alert_id === det.alert;
+      })[0] : null;
+      /* The silence that holds the series' alert, for its end and comment. */
+      return (current && current.silenced_by ? S.api.get("/v1/silences/" + encodeURIComponent(current.silenced_by))
+        .catch(function () { return null; }) : Promise.resolve(null)).then(function (silence) {
+        return res.concat([silence]);
+      });
+    }).then(function (res) {
       var control = res[0], one = res[1], det = one.detector || {};
+      var gaps = S.gaps.fill(control, one.history, res[5], weeks);
+      control.weeks = gaps.weeks;
       var alerts = res[2].alerts.filter(function (a) {
         return a.series.benefit === benefit && a.series.kind === kind;
       });
       var expl = res[3].explanations.filter(function (e) { return inScope(e, office, benefit, kind); });
       var labels = control.weeks.map(function (w) { return w.week; });
-      var items = markers(labels, control.alerts, expl);
+      var items = markers(labels, control.alerts, expl).concat(S.gaps.markers(control.weeks));
       var chosen = params.query.alert || (det.alert || (alerts[0] && alerts[0].alert_id));
       var selected = alerts.filter(function (a) { return a.alert_id === chosen; })[0] || alerts[0];
       var here = S.seriesHref(office, benefit, kind);
       var detailBox = h("div", { id: "alert-box" }, alertDetail(selected));
+      var head = { office: office, benefit: benefit, kind: kind, det: det, control: control, gaps: gaps,
+        alert: det.alert ? alerts.filter(function (a) { return a.alert_id === det.alert; })[0] :
+          alerts[0] || null,
+        silence: res[6], registry: res[3].explanations, rolling: (one.rolling || {})["13w"] };
+      head.alertBrief = head.alert ? control.alerts.filter(function (a) {
+        return a.alert_id === head.alert.alert_id;
+      })[0] : null;
 
       main.replaceChildren(
         h("h1", { tabindex: "-1" }, S.seriesName(office, benefit, kind)),
-        h("p", { class: "summary" }, S.stateBadge(S.displayState(one)),
-          " threshold ", S.fmt.num(control.threshold), " · τ² ", S.fmt.num(control.tau2, 4),
-          " · design odds ratio ", S.fmt.num(control.design_odds_ratio),
-          " · expected delay ", S.fmt.num(det.expected_delay_weeks, 1), " weeks",
-          " · detectable odds ratio ", S.fmt.num(det.detectable_odds_ratio),
-          " · data through ", control.closed_through || "–"),
+        S.app.lastMessage(h("p", { id: "series-message", role: "status", "aria-live": "polite" })),
+        S.seriesHead.plain(head),
+        S.seriesHead.technical(head),
+        S.seriesHead.actions(head),
         h("nav", { class: "views", "aria-label": "Period" },
           h("a", { href: here + "?weeks=" + weeks, "aria-current": monthly ? null : "page" }, "Weekly"),
           h("a", { href: here + "?view=month", "aria-current": monthly ? "page" : null }, "Monthly"),
