@@ -1252,7 +1252,25 @@ api_alert_annotate(const struct api *api, json_t *o, int64_t now)
 	json_object_set_new(o, "series_now", cur);
 }
 
-/* GET /v1/alerts?status=&classification=&scope=&direction=&office= */
+/*
+ * Whether an alert (as JSON) is of the benefit and kind asked for; the
+ * monitor filters the rest, these two only narrow its answer.
+ */
+static bool
+api_alert_of_group(json_t *o, const char *benefit, const char *kind)
+{
+	json_t *s = json_object_get(o, "series");
+	const char *b = json_string_value(json_object_get(s, "benefit"));
+	const char *k = json_string_value(json_object_get(s, "kind"));
+
+	return (benefit == NULL || (b != NULL && strcmp(b, benefit) == 0)) &&
+	    (kind == NULL || (k != NULL && strcmp(k, kind) == 0));
+}
+
+/*
+ * GET /v1/alerts?status=&classification=&scope=&direction=&office=
+ * &benefit=&kind=
+ */
 static void
 api_alerts_list(struct api_call *call)
 {
@@ -1265,10 +1283,12 @@ api_alerts_list(struct api_call *call)
 		{ "scope", { "office", "national", NULL } },
 		{ "direction", { "up", "down", NULL } },
 	};
-	const char *v;
+	const char *v, *benefit = api_query(call, "benefit");
+	const char *kind = api_query(call, "kind");
 	json_t *list;
 	int64_t now = (int64_t)time(NULL);
 	size_t i, j;
+	int bi, ki;
 
 	for (i = 0; i < sizeof filters / sizeof filters[0]; i++) {
 		if ((v = api_query(call, filters[i].name)) == NULL)
@@ -1284,6 +1304,8 @@ api_alerts_list(struct api_call *call)
 			return;
 		}
 	}
+	if (api_parse_benefit_kind(call, benefit, kind, &bi, &ki) == -1)
+		return;
 	if ((v = api_query(call, "office")) != NULL &&
 	    api_known_office(call, v, false) == -1)
 		return;
@@ -1295,6 +1317,11 @@ api_alerts_list(struct api_call *call)
 	list = monitor_alerts_json(call->api->mon, api_query(call, "status"),
 	    api_query(call, "classification"), api_query(call, "scope"),
 	    api_query(call, "direction"), api_query(call, "office"));
+	for (i = json_array_size(list); i-- > 0;) {
+		if (!api_alert_of_group(json_array_get(list, i), benefit,
+		    kind))
+			json_array_remove(list, i);
+	}
 	for (i = 0; i < json_array_size(list); i++)
 		api_alert_annotate(call->api, json_array_get(list, i), now);
 	api_reply(call->req, 200, json_pack("{s:i, s:o}", "total",
@@ -1771,7 +1798,7 @@ static const struct api_route api_routes[] = {
 	    api_explanations_delete },
 	{ EVHTTP_REQ_GET, "/v1/alerts", AUTH_READ,
 	    { "status", "classification", "scope", "direction", "office",
-	    NULL }, api_alerts_list },
+	    "benefit", "kind", NULL }, api_alerts_list },
 	{ EVHTTP_REQ_GET, "/v1/alerts/{}", AUTH_READ, { NULL },
 	    api_alerts_one },
 	{ EVHTTP_REQ_GET, "/v1/model", AUTH_READ, { NULL }, api_models },

@@ -45,7 +45,8 @@ S.app = (function () {
     var what = err && err.toString ? err.toString() : String(err);
     var hint = "";
     if (err && err.status === 401)
-      hint = "Enter a valid API token above: the daemon refused this one (or none was given).";
+      hint = S.api.token() ? "Enter a valid API token above: the daemon refused this one." :
+        "Enter an API token above: reading needs one.";
     else if (err && err.status === 403)
       hint = "The token's role does not allow this.";
     main.replaceChildren(
@@ -84,13 +85,33 @@ S.app = (function () {
     document.title = page.title + " – stabild";
     main.setAttribute("aria-busy", "true");
     main.replaceChildren(h("p", { class: "muted" }, "Loading…"));
-    page.render(main, r).then(function () {
-      finish(r.page, mine, main, false);
-    }, function (err) {
+    S.api.role().then(function (w) {
       if (mine !== generation) return;
-      showError(main, err);
-      finish(r.page, mine, main, true);
+      /* Nothing to refuse yet: ask for a token instead of showing a 401. */
+      if (w.role === "none" && !w.token_given && !S.api.token() && w.read_needs_token) {
+        askToken(main);
+        finish(r.page, mine, main, "token");
+        return;
+      }
+      page.render(main, r).then(function () {
+        finish(r.page, mine, main, false);
+      }, function (err) {
+        if (mine !== generation) return;
+        showError(main, err);
+        finish(r.page, mine, main, true);
+      });
     });
+  }
+
+  function askToken(main) {
+    main.replaceChildren(
+      h("h1", { tabindex: "-1" }, "Enter a token to read"),
+      h("div", { class: "message info", id: "token-needed" },
+        h("p", null, "This daemon shows its data to holders of an API token. Enter a read or " +
+          "write token in the field \u201cAPI token\u201d above; it is kept for this browser tab only."),
+        h("p", null, h("button", { type: "button", onclick: function () {
+          document.getElementById("token").focus();
+        } }, "Enter a token"))));
   }
 
   function finish(page, mine, main, failed) {
@@ -102,7 +123,7 @@ S.app = (function () {
     if (again) again.focus();
     else if (focusH1 && h1) h1.focus();
     document.body.setAttribute("data-page", page);
-    document.body.setAttribute("data-ready", failed ? "error" : "ok");
+    document.body.setAttribute("data-ready", failed === "token" ? "token" : failed ? "error" : "ok");
     if (window.performance && performance.mark) performance.mark("stabild:ready:" + page);
   }
 
@@ -145,6 +166,8 @@ S.app = (function () {
     });
     document.addEventListener("stabild:refused", function (e) {
       var err = e.detail;
+      /* A refusal is news only for a token that was given. */
+      if (!S.api.token()) return;
       notice(err.status === 401 ? "The API refused the token (" + err.message + "). Enter a valid token." :
         "The token's role is too low for this (" + err.message + ").");
     });

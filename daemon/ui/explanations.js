@@ -8,6 +8,12 @@
 S.pages.explanations = (function () {
   var h = S.h;
   var KINDS = ["legislation", "legal_position", "court_ruling", "case_mix", "data_correction", "context"];
+  var ISO_DATE = "[0-9]{4}-[0-9]{2}-[0-9]{2}";
+
+  /* Dates are typed as ISO dates, whatever the browser's locale would show. */
+  function isoDate(v) {
+    return new RegExp("^" + ISO_DATE + "$").test(v) && S.fmt.date(v) === v;
+  }
 
   function scope(list) {
     return list && list.length ? list.join(", ") : "all";
@@ -24,9 +30,9 @@ S.pages.explanations = (function () {
   }
 
   function deleteButton(e, say) {
-    if (e.source !== "api") return h("span", { class: "muted" }, "in the configuration file");
+    if (e.source !== "api") return h("span", { class: "muted write-only" }, "in the configuration file");
     var armed = false;
-    var b = h("button", { type: "button", class: "danger", "data-delete": e.id,
+    var b = h("button", { type: "button", class: "danger write-only", "data-delete": e.id,
       "aria-label": "Delete explanation " + e.id, onclick: function () {
         if (!armed) {
           armed = true;
@@ -72,9 +78,12 @@ S.pages.explanations = (function () {
       field("x-kind", "Kind", h("select", { id: "x-kind", name: "kind" }, KINDS.map(function (k) {
         return h("option", { value: k }, k);
       }))),
-      field("x-from", "Effective from", h("input", { id: "x-from", name: "effective_from", type: "date", required: true })),
-      field("x-to", "Effective to", h("input", { id: "x-to", name: "effective_to", type: "date",
-        "aria-describedby": "x-to-hint" }), "empty while it still applies"),
+      field("x-from", "Effective from", h("input", { id: "x-from", name: "effective_from", required: true,
+        pattern: ISO_DATE, placeholder: "YYYY-MM-DD", inputmode: "numeric", size: "10", maxlength: "10",
+        "aria-describedby": "x-from-hint" }), "a date, YYYY-MM-DD"),
+      field("x-to", "Effective to", h("input", { id: "x-to", name: "effective_to", pattern: ISO_DATE,
+        placeholder: "YYYY-MM-DD", inputmode: "numeric", size: "10", maxlength: "10",
+        "aria-describedby": "x-to-hint" }), "YYYY-MM-DD; empty while it still applies"),
       checks("benefits", "Benefits", benefits),
       checks("kinds", "Kinds", kinds),
       field("x-offices", "Offices", h("input", { id: "x-offices", name: "offices", "aria-describedby": "x-offices-hint" }),
@@ -118,6 +127,8 @@ S.pages.explanations = (function () {
   function register(body) {
     if (!body.id || !body.effective_from)
       return Promise.reject("Id and effective from are required.");
+    if (!isoDate(body.effective_from) || (body.effective_to && !isoDate(body.effective_to)))
+      return Promise.reject("Dates are written YYYY-MM-DD, e.g. 2024-05-13.");
     return S.api.post("/v1/explanations", body).then(function (stored) {
       return "Explanation " + stored.id + " registered; open alerts are classified again.";
     }, function (err) {
@@ -145,10 +156,11 @@ S.pages.explanations = (function () {
         h("h1", { tabindex: "-1" }, "Explanations"),
         S.app.lastMessage(message),
         list.length ? S.charts.table("Registered explanations", [
-          { title: "Id", value: function (r) { return h("span", { "data-explanation": r.e.id }, r.e.id); } },
+          { title: "Id", value: function (r) { return h("span", { class: "nowrap", "data-explanation": r.e.id }, r.e.id); } },
           { title: "Kind", value: function (r) { return r.e.kind; } },
           { title: "Effective", value: function (r) {
-            return S.fmt.date(r.e.effective_from) + " – " + (r.e.effective_to ? S.fmt.date(r.e.effective_to) : "");
+            return [h("span", { class: "when" }, S.fmt.date(r.e.effective_from)), " – ",
+              r.e.effective_to ? h("span", { class: "when" }, S.fmt.date(r.e.effective_to)) : ""];
           } },
           { title: "Scope", value: function (r) {
             return "benefits: " + scope(r.e.benefits) + "; kinds: " + scope(r.e.kinds) + "; offices: " + scope(r.e.offices);
@@ -156,19 +168,21 @@ S.pages.explanations = (function () {
           { title: "Reference", value: function (r) { return r.e.reference || "–"; } },
           { title: "Description", value: function (r) { return r.e.description || "–"; } },
           { title: "Registered", value: function (r) {
-            return (r.e.source === "config" ? "configuration" : S.fmt.time(r.e.created_at));
+            return r.e.source === "config" ? "configuration" : h("span", { class: "when" }, S.fmt.time(r.e.created_at));
           } },
           { title: "Alerts covered", value: function (r) {
             return r.e.kind === "context" ? h("span", null, "context beside: ", alertLinks(r.beside)) :
               alertLinks(r.covers);
           } },
-          { title: "Action", value: function (r) { return deleteButton(r.e, say); } }
+          { title: h("span", { class: "write-only" }, "Action"), value: function (r) { return deleteButton(r.e, say); } }
         ], rows) : h("p", null, "No explanations are registered."),
-        h("section", { "aria-labelledby": "h-add" },
+        h("p", { class: "muted unless-write", id: "explanations-read-only" },
+          "Registering or deleting an explanation needs a token with the write role."),
+        h("section", { "aria-labelledby": "h-add", class: "write-only", id: "explanation-add" },
           h("h2", { id: "h-add" }, "Register an explanation"),
           h("p", { class: "muted" }, "An explanation covers an alert of its scope whose onset lies near " +
             "its effective date; kind context is shown beside alerts and explains nothing. " +
-            "Registering needs a token with the write role."),
+            "Shown to a token with the write role only."),
           form(groups, say)));
     });
   }

@@ -11,31 +11,49 @@ window.S = S;
 S.TIME_ZONE = "Europe/Stockholm";
 
 S.fmt = (function () {
+  /* Parts, not a locale's pattern: every date reads YYYY-MM-DD whatever the browser. */
   var timeFormat = new Intl.DateTimeFormat("en-GB", {
-    timeZone: S.TIME_ZONE, year: "numeric", month: "short", day: "2-digit",
-    hour: "2-digit", minute: "2-digit", timeZoneName: "short"
-  });
-  var dateFormat = new Intl.DateTimeFormat("en-GB", {
-    timeZone: "UTC", year: "numeric", month: "short", day: "2-digit"
+    timeZone: S.TIME_ZONE, year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23"
   });
 
   function missing(v) {
     return v === null || v === undefined || (typeof v === "number" && !isFinite(v));
   }
 
+  function parts(f, d) {
+    var p = {};
+    f.formatToParts(d).forEach(function (x) { p[x.type] = x.value; });
+    return p;
+  }
+
   return {
     missing: missing,
-    /* An RFC 3339 instant in Stockholm time. */
+    /* An RFC 3339 instant in Stockholm time (the footer says so): "2024-05-13 14:05". */
     time: function (iso) {
       if (missing(iso)) return "–";
       var d = new Date(iso);
-      return isNaN(d.getTime()) ? String(iso) : timeFormat.format(d);
+      if (isNaN(d.getTime())) return String(iso);
+      var p = parts(timeFormat, d);
+      return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute;
     },
     /* A calendar date "YYYY-MM-DD" as written, not moved by a zone. */
     date: function (ymd) {
       if (missing(ymd)) return "–";
       var d = new Date(ymd + "T00:00:00Z");
-      return isNaN(d.getTime()) ? String(ymd) : dateFormat.format(d);
+      return isNaN(d.getTime()) ? String(ymd) : d.toISOString().slice(0, 10);
+    },
+    /* A duration in seconds, in its largest unit and the next: "3 w 2 d", "5 h 10 min". */
+    span: function (secs) {
+      if (missing(secs) || secs < 0) return "–";
+      var units = [["w", 604800], ["d", 86400], ["h", 3600], ["min", 60]];
+      var i = 0, n, rest;
+      secs = Math.floor(secs);
+      while (i < units.length - 1 && secs < units[i][1]) i++;
+      n = Math.floor(secs / units[i][1]);
+      if (n === 0) return "under 1 min";
+      rest = i + 1 < units.length ? Math.floor(secs % units[i][1] / units[i + 1][1]) : 0;
+      return n + " " + units[i][0] + (rest ? " " + rest + " " + units[i + 1][0] : "");
     },
     pct: function (x, digits) {
       if (missing(x)) return "–";
@@ -124,6 +142,34 @@ S.stateRank = function (name) {
   for (var i = 0; i < S.STATES.length; i++)
     if (S.STATES[i].name === name) return i;
   return S.STATES.length;
+};
+
+/*
+ * The status of an alert as a reader acts on it, one word: resolved (over,
+ * grey), silenced (someone holds its notifications back), explained (a
+ * legitimate change), firing (unexplained: needs attention).
+ */
+S.ALERT_STATUSES = [
+  { name: "firing", mark: "●", help: "firing and unexplained: needs attention" },
+  { name: "silenced", mark: "◌", help: "firing; notifications held back by a silence" },
+  { name: "explained", mark: "◆", help: "firing, covered by an explanation" },
+  { name: "resolved", mark: "✓", help: "over: the series returned or its new level was accepted" }
+];
+
+S.alertStatus = function (a) {
+  if (a.status === "resolved") return "resolved";
+  if (a.silenced_by) return "silenced";
+  if (a.classification === "explained") return "explained";
+  return "firing";
+};
+
+/* An alert's status as a pill: its own shape and colours, and always the word. */
+S.statusBadge = function (a) {
+  var name = S.alertStatus(a);
+  var st = S.ALERT_STATUSES.filter(function (x) { return x.name === name; })[0];
+  return S.h("span", { class: "alert-status alert-status-" + name, "data-status": name,
+    "data-alert-status": a.alert_id || null, title: st.help },
+    S.h("span", { "aria-hidden": "true" }, st.mark + " "), name);
 };
 
 /* A state as a badge: colour and its word, never colour alone. */

@@ -9,6 +9,7 @@
 S.pages.funnel = (function () {
   var h = S.h, C = S.charts.COLORS;
   var WINDOWS = [4, 13, 26, 52];
+  var ONE = "#1d232b";
 
   /* The next round odds ratio below (dir -1) or above (dir 1) x. */
   var LADDER = [0.05, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.25, 1.5, 2, 2.5, 3,
@@ -23,6 +24,30 @@ S.pages.funnel = (function () {
     return x;
   }
 
+  /* A tick's label: as few decimals as it needs ("0.5", "1", "1.25"). */
+  function tickLabel(v) {
+    return String(Number(Number(v).toFixed(2)));
+  }
+
+  /*
+   * Round odds ratios for the y axis between lo and hi, 1 always among
+   * them, and no two closer than MIN_TICK_PX on a log axis of height px:
+   * the roundest first (1, 2, 0.5, ...), the others where there is room,
+   * so that any window reads the same way.
+   */
+  var MIN_TICK_PX = 26;
+  var TICK_PRIORITY = [1, 2, 0.5, 5, 0.2, 10, 0.1, 20, 0.05, 50, 100, 1.5, 0.8, 3, 0.3, 1.25, 0.9,
+    0.7, 0.6, 0.4, 0.25, 2.5, 4, 6, 8, 15];
+  function orTicks(lo, hi, px) {
+    var gap = MIN_TICK_PX * Math.log(hi / lo) / Math.max(px, 100);
+    var out = [];
+    TICK_PRIORITY.forEach(function (v) {
+      if ((v < lo || v > hi) && v !== 1) return;
+      if (out.every(function (t) { return Math.abs(Math.log(v / t)) >= gap; })) out.push(v);
+    });
+    return out.sort(function (x, y) { return x - y; });
+  }
+
   function draw(f) {
     var inside = [], outside = [];
     f.offices.forEach(function (o) {
@@ -35,6 +60,8 @@ S.pages.funnel = (function () {
     /* The axis spans the offices and the limits where offices are, not the far ends. */
     var xs = f.offices.map(function (o) { return o.expected; });
     var lo = Math.min.apply(null, xs), hi = Math.max.apply(null, xs), ys = [];
+    /* The axis always shows odds ratio 1, the nation's level. */
+    ys.push(1);
     f.offices.forEach(function (o) { ys.push(o.odds_ratio); });
     f.curve.forEach(function (c) { if (c.expected >= lo) ys.push(c.low998, c.high998); });
     var ymin = nice(Math.min.apply(null, ys) / 1.05, -1), ymax = nice(Math.max.apply(null, ys) * 1.05, 1);
@@ -53,7 +80,10 @@ S.pages.funnel = (function () {
           { label: "99.8% limits", data: curve("high998"), showLine: true, borderColor: C.limit998,
             borderWidth: 1.5, pointRadius: 0 },
           { label: "99.8% limits (low)", data: curve("low998"), showLine: true, borderColor: C.limit998,
-            borderWidth: 1.5, pointRadius: 0 }
+            borderWidth: 1.5, pointRadius: 0 },
+          { label: "Odds ratio 1 (the nation)", data: [{ x: lo / 1.3, y: 1 }, { x: hi * 1.3, y: 1 }],
+            showLine: true, borderColor: ONE, borderWidth: 2, pointRadius: 0, pointHitRadius: 0,
+            order: 1, oddsRatioOne: true }
         ]
       },
       options: {
@@ -70,7 +100,12 @@ S.pages.funnel = (function () {
             title: { display: true, text: "Expected rejections in the window (log scale)" } },
           y: { type: "logarithmic", min: ymin, max: ymax,
             title: { display: true, text: "Odds ratio against the nation (log scale)" },
-            ticks: { callback: function (v) { return Number(v).toFixed(2); } } }
+            afterBuildTicks: function (axis) {
+              axis.ticks = orTicks(ymin, ymax, axis.maxHeight || axis.chart.height)
+                .map(function (v) { return { value: v }; });
+            },
+            ticks: { autoSkip: false, callback: function (v) { return tickLabel(v); } },
+            grid: { color: function (c) { return c.tick && c.tick.value === 1 ? "#9aa3ad" : "rgba(0, 0, 0, 0.08)"; } } }
         }
       }
     });
@@ -134,7 +169,8 @@ S.pages.funnel = (function () {
             S.charts.figure("funnel-chart", "Funnel plot of " + benefit + " " + kind + ", " + weeks +
               " weeks: odds ratio of each office against the nation by expected rejections; " +
               (out.length ? "outside the limits: " + out.map(function (o) { return o.office; }).join(", ") :
-                "no office outside the limits"), officeTable(f), "tall") :
+                "no office outside the limits") + "; the dark line is odds ratio 1, the nation's level",
+              officeTable(f), "funnel") :
             h("p", null, f.fitted ? "No office has data in this window." :
               "No case-mix model yet: the funnel needs the reference window."),
           h("p", { class: "muted" }, "Limits: ±1.96 and ±3.09 standard errors of the log odds ratio, " +

@@ -10,17 +10,81 @@ S.pages = S.pages || {};
 S.pages.overview = (function () {
   var h = S.h;
   var SPARK_WEEKS = 26;
-  var view = { sort: "office", dir: 1, office: "", state: "", benefit: "", kind: "" };
+  var view = { sort: "attention", dir: 1, office: "", state: "", benefit: "", kind: "", cards: "attention" };
+  var CARD_SORTS = [
+    { value: "attention", label: "needs attention first" },
+    { value: "size", label: "largest change first" },
+    { value: "time", label: "longest firing first" },
+    { value: "name", label: "name" }
+  ];
 
   function groupKey(g) { return g.benefit + "/" + g.kind; }
 
-  function nationalCard(item) {
+  /*
+   * How urgently a series asks for a reader, lower first: a firing,
+   * unexplained alert (0), the same silenced (1), a lasting difference
+   * from the nation (2), an explained alert (3), then the other states.
+   */
+  function rankOf(item, alert) {
+    if (alert && alert.classification !== "explained") return alert.silenced_by ? 1 : 0;
+    var st = S.displayState(item);
+    if (st === "outlier") return 2;
+    if (alert) return 3;
+    return 4 + S.stateRank(st);
+  }
+
+  /* What a card or a grid row is sorted by. */
+  function attention(item, alerts) {
+    var d = item.detector || {};
+    var alert = d.alert ? alerts[d.alert] || null : null;
+    var or = alert ? alert.odds_ratio : d.change ? d.change.odds_ratio : null;
+    return {
+      rank: rankOf(item, alert),
+      size: or > 0 ? Math.abs(Math.log(or)) : 0,
+      since: alert ? new Date(alert.detected_at).getTime() : Infinity,
+      alert: alert,
+      or: or
+    };
+  }
+
+  function byName(a, b) { return a.name < b.name ? -1 : a.name > b.name ? 1 : 0; }
+
+  function cardOrder(how) {
+    var cmp = {
+      attention: function (a, b) { return a.at.rank - b.at.rank || b.at.size - a.at.size || a.at.since - b.at.since; },
+      size: function (a, b) { return b.at.size - a.at.size || a.at.rank - b.at.rank; },
+      time: function (a, b) {
+        return (a.at.since === b.at.since ? 0 : a.at.since < b.at.since ? -1 : 1) || a.at.rank - b.at.rank;
+      },
+      name: function (a, b) { return a.order - b.order; }
+    }[how] || function () { return 0; };
+    return function (a, b) { return cmp(a, b) || a.order - b.order; };
+  }
+
+  /* "up, odds ratio 2.00 since 2024-W19": the direction and size of a change under way. */
+  function changeLine(item, at) {
+    var ch = (item.detector || {}).change;
+    if (!at.or || !(at.alert || ch)) return null;
+    var onset = at.alert ? at.alert.onset : ch.onset;
+    return h("p", { class: "change", "data-odds-ratio": String(at.or) },
+      (at.or >= 1 ? "↑ up" : "↓ down") + ", odds ratio " + S.fmt.num(at.or) + (onset ? " since " : ""),
+      onset ? h("span", { class: "week" }, onset) : null);
+  }
+
+  /* A firing alert says its status (firing, silenced, explained); otherwise the state. */
+  function badges(item, at) {
+    return h("p", null, at.alert ? S.statusBadge(at.alert) : S.stateBadge(S.displayState(item)));
+  }
+
+  function nationalCard(c) {
+    var item = c.item;
     var r13 = (item.rolling || {})["13w"] || {};
     var id = "spark-" + item.benefit + "-" + item.kind;
-    return h("li", { class: "card" },
+    return h("li", { class: "card", "data-rank": String(c.at.rank), "data-series": c.name },
       h("h3", null, h("a", { href: S.seriesHref("national", item.benefit, item.kind) },
         item.benefit + " · " + item.kind)),
-      h("p", null, S.stateBadge(S.displayState(item))),
+      badges(item, c.at),
+      changeLine(item, c.at),
       h("p", { class: "figures" },
         "13 weeks: ", h("strong", null, S.fmt.pct(r13.rejection_rate)), " rejected; case mix alone ",
         S.fmt.pct(r13.expected_rate)),
@@ -30,17 +94,59 @@ S.pages.overview = (function () {
             ", last " + SPARK_WEEKS + " weeks (loading)" }) : null));
   }
 
-  /* The sparkline of one national series and its rows for the table. */
+  /* A series with a firing alert or a lasting difference, anywhere. */
+  function attentionCard(c, clock) {
+    var item = c.item, a = c.at.alert;
+    var r13 = (item.rolling || {})["13w"] || {};
+    var href = S.seriesHref(item.office, item.benefit, item.kind) + (a ? "?alert=" + encodeURIComponent(a.alert_id) : "");
+    var firing = a && clock ? (new Date(clock).getTime() - c.at.since) / 1000 : null;
+    return h("li", { class: "card", "data-rank": String(c.at.rank), "data-series": c.name },
+      h("h3", null, h("a", { href: href }, S.seriesName(item.office, item.benefit, item.kind))),
+      badges(item, c.at),
+      changeLine(item, c.at),
+      h("p", { class: "figures" },
+        a ? ["firing for ", h("span", { class: "nowrap" }, S.fmt.span(firing)), " · "] : null,
+        "13 weeks: ", h("strong", null, S.fmt.pct(r13.rejection_rate)), " rejected, expected ",
+        S.fmt.pct(r13.expected_rate)));
+  }
+
+  /*
+   * Cards: {item, at, name, order, el}. Sorting moves the drawn cards
+   * (and their sparklines) instead of drawing them again.
+   */
+  function placeCards(ul, cards) {
+    cards.slice().sort(cardOrder(view.cards)).forEach(function (c) { ul.append(c.el); });
+  }
+
+  function cardSort(lists) {
+    return h("form", { class: "sort-line", "aria-label": "Sort the cards", onsubmit: function (e) { e.preventDefault(); } },
+      h("label", { for: "card-sort" }, "Cards sorted by"),
+      h("select", { id: "card-sort", onchange: function (e) {
+        view.cards = e.target.value;
+        lists.forEach(function (l) { placeCards(l.ul, l.cards); });
+      } }, CARD_SORTS.map(function (o) {
+        return h("option", { value: o.value, selected: o.value === view.cards || null }, o.label);
+      })),
+      h("span", { class: "hint" }, "needs attention: firing and unexplained first, then silenced, " +
+        "outside the funnel, explained; within each the largest change, then the longest firing"));
+  }
+
+  /* The sparkline of one national series, with its lowest and highest week as its scale. */
   function drawSpark(item, control) {
     var weeks = control.weeks.slice(-SPARK_WEEKS);
     var id = "spark-" + item.benefit + "-" + item.kind;
     var canvas = document.getElementById(id);
     var rates = weeks.map(function (w) { return w.rejection_rate; });
+    var expected = weeks.map(function (w) { return w.baseline_rate; });
+    var all = rates.concat(expected).filter(function (v) { return !S.fmt.missing(v); });
+    var lo = all.length ? Math.min.apply(null, all) : 0, hi = all.length ? Math.max.apply(null, all) : 1;
+    if (hi - lo < 0.002) { lo -= 0.001; hi += 0.001; }
     if (canvas && weeks.length) {
       canvas.setAttribute("aria-label", "Weekly rejection rate of " + item.benefit + " " +
         item.kind + " from " + weeks[0].week + " to " + weeks[weeks.length - 1].week +
         ": " + S.fmt.pct(rates[0]) + " to " + S.fmt.pct(rates[rates.length - 1]) +
-        "; expected " + S.fmt.pct(weeks[weeks.length - 1].baseline_rate));
+        "; expected " + S.fmt.pct(weeks[weeks.length - 1].baseline_rate) +
+        "; lowest " + S.fmt.pct(lo) + ", highest " + S.fmt.pct(hi));
     }
     S.charts.make(id, {
       type: "line",
@@ -49,25 +155,34 @@ S.pages.overview = (function () {
         datasets: [
           { label: "Observed", data: rates, borderColor: S.charts.COLORS.observed,
             borderWidth: 1.5, pointRadius: 0 },
-          { label: "Expected", data: weeks.map(function (w) { return w.baseline_rate; }),
+          { label: "Expected", data: expected,
             borderColor: S.charts.COLORS.baseline, borderDash: [4, 3], borderWidth: 1,
             pointRadius: 0 }
         ]
       },
       options: {
         events: [],
+        layout: { padding: { top: 4, bottom: 4 } },
         plugins: { legend: { display: false }, tooltip: { enabled: false } },
-        scales: { x: { display: false }, y: { display: false } }
+        scales: {
+          x: { display: false },
+          y: { display: true, min: lo, max: hi,
+            afterBuildTicks: function (axis) { axis.ticks = [{ value: lo }, { value: hi }]; },
+            ticks: { autoSkip: false, font: { size: 10 }, color: "#5b6570", padding: 2,
+              callback: function (v) { return S.fmt.pct(v); } },
+            grid: { drawTicks: false, drawBorder: false, color: "rgba(0, 0, 0, 0.10)" } }
+        }
       }
     });
     return weeks;
   }
 
-  function sortRows(rows, groups) {
+  function sortRows(rows) {
     var key = view.sort;
     rows.sort(function (a, b) {
       var d = 0;
-      if (key === "attention") d = b.attention - a.attention;
+      /* Most urgent first, then the most cells to look at, then the largest change. */
+      if (key === "attention") d = a.rank - b.rank || b.attention - a.attention || b.size - a.size;
       else if (key !== "office") {
         d = S.stateRank(a.cells[key] ? a.cells[key].state : "none") -
           S.stateRank(b.cells[key] ? b.cells[key].state : "none");
@@ -84,15 +199,18 @@ S.pages.overview = (function () {
     });
   }
 
-  function gridRows(series, groups) {
+  function gridRows(series, alerts) {
     var byOffice = {};
     series.forEach(function (it) {
       if (it.office === "national") return;
       var row = byOffice[it.office] = byOffice[it.office] ||
-        { office: it.office, cells: {}, attention: 0 };
+        { office: it.office, cells: {}, attention: 0, rank: Infinity, size: 0 };
       var st = S.displayState(it);
+      var at = attention(it, alerts);
       row.cells[it.benefit + "/" + it.kind] = { state: st, item: it };
       if (st === "drifting" || st === "outlier") row.attention++;
+      if (at.rank < row.rank) { row.rank = at.rank; row.size = at.size; }
+      else if (at.rank === row.rank) row.size = Math.max(row.size, at.size);
     });
     return Object.keys(byOffice).map(function (k) { return byOffice[k]; });
   }
@@ -112,19 +230,28 @@ S.pages.overview = (function () {
 
   function header(label, key, groups, rerender) {
     var sorted = view.sort === key;
+    /* Needs attention counts down: most first is its natural order. */
+    var up = key === "attention" ? view.dir < 0 : view.dir > 0;
     return h("th", { scope: "col", class: key === "office" || key === "attention" ? null : "col-group",
-      "aria-sort": sorted ? (view.dir > 0 ? "ascending" : "descending") : "none" },
+      "aria-sort": sorted ? (up ? "ascending" : "descending") : "none" },
       h("button", { type: "button", class: "sort", onclick: function () {
         if (view.sort === key) view.dir = -view.dir;
         else { view.sort = key; view.dir = 1; }
         rerender();
-      } }, label, h("span", { "aria-hidden": "true" }, sorted ? (view.dir > 0 ? " ▲" : " ▼") : "")));
+      } }, label, h("span", { "aria-hidden": "true" }, sorted ? (up ? " ▲" : " ▼") : "")));
   }
 
-  function renderGrid(box, series, groups) {
-    function rerender() { renderGrid(box, series, groups); }
+  function sortLabel(groups) {
+    if (view.sort === "attention") return view.dir > 0 ? "needs attention, most first" : "needs attention, least first";
+    if (view.sort === "office") return view.dir > 0 ? "office, A to Z" : "office, Z to A";
+    var g = groups.filter(function (x) { return groupKey(x) === view.sort; })[0];
+    return "state of " + (g ? g.benefit + " · " + g.kind : view.sort) + (view.dir > 0 ? ", worst first" : ", best first");
+  }
+
+  function renderGrid(box, series, groups, alerts) {
+    function rerender() { renderGrid(box, series, groups, alerts); }
     var shown = visibleGroups(groups);
-    var rows = sortRows(gridRows(series, groups), groups).filter(function (r) {
+    var rows = sortRows(gridRows(series, alerts)).filter(function (r) {
       if (view.office && r.office.toLowerCase().indexOf(view.office.toLowerCase()) < 0) return false;
       if (view.state) {
         return shown.some(function (g) {
@@ -156,9 +283,12 @@ S.pages.overview = (function () {
           shown.map(function (g) { return cell(r, g); }),
           h("td", { class: "num" }, String(r.attention)));
       })));
+    var sel = document.getElementById("f-sort");
+    if (sel) sel.value = view.sort;
     box.replaceChildren(
       h("p", { id: "grid-count", class: "muted", role: "status" },
-        rows.length + " offices shown, " + shown.length + " of " + groups.length + " benefit and kind columns"),
+        rows.length + " offices shown, " + shown.length + " of " + groups.length + " benefit and kind columns; " +
+        "sorted by ", h("span", { id: "grid-sorted" }, sortLabel(groups)), " (column headers sort too)"),
       h("div", { class: "table-wrap" }, tbl));
     if (focusKey !== null && focusKey !== undefined) {
       var again = box.querySelector('button.sort[data-sort-key="' + focusKey + '"]');
@@ -175,8 +305,8 @@ S.pages.overview = (function () {
         })));
   }
 
-  function controls(gridBox, series, groups) {
-    function redo() { renderGrid(gridBox, series, groups); }
+  function controls(gridBox, series, groups, alerts) {
+    function redo() { renderGrid(gridBox, series, groups, alerts); }
     var benefits = [], kinds = [];
     groups.forEach(function (g) {
       if (benefits.indexOf(g.benefit) < 0) benefits.push(g.benefit);
@@ -197,7 +327,11 @@ S.pages.overview = (function () {
       })), view.benefit, function (v) { view.benefit = v; redo(); }),
       select("f-kind", "Kind", all.concat(kinds.map(function (k) {
         return { value: k, label: k };
-      })), view.kind, function (v) { view.kind = v; redo(); }));
+      })), view.kind, function (v) { view.kind = v; redo(); }),
+      select("f-sort", "Sort", [{ value: "attention", label: "Needs attention first" },
+        { value: "office", label: "Office" }].concat(groups.map(function (g) {
+        return { value: groupKey(g), label: "State of " + g.benefit + " · " + g.kind };
+      })), view.sort, function (v) { view.sort = v; view.dir = 1; redo(); }));
   }
 
   function legend() {
@@ -208,13 +342,28 @@ S.pages.overview = (function () {
 
   function render(main) {
     return Promise.all([S.api.groups(), S.api.get("/v1/series?limit=10000"),
-      S.api.get("/v1/status")]).then(function (res) {
-      var groups = res[0], series = res[1].series, status = res[2];
+      S.api.get("/v1/status"), S.api.get("/v1/alerts?status=firing")]).then(function (res) {
+      var groups = res[0], series = res[1].series, status = res[2], alerts = {};
+      res[3].alerts.forEach(function (a) { alerts[a.alert_id] = a; });
       var national = groups.map(function (g) {
         return series.filter(function (it) {
           return it.office === "national" && it.benefit === g.benefit && it.kind === g.kind;
         })[0];
       }).filter(Boolean);
+      function card(it, i) {
+        return { item: it, at: attention(it, alerts), order: i,
+          name: S.seriesName(it.office, it.benefit, it.kind) };
+      }
+      var nationalCards = national.map(card);
+      nationalCards.forEach(function (c) { c.el = nationalCard(c); });
+      var firing = series.filter(function (it) {
+        return it.detector && it.detector.alert && alerts[it.detector.alert];
+      }).map(card);
+      firing.forEach(function (c) { c.el = attentionCard(c, status.watermark); });
+      var nationalUl = h("ul", { class: "cards", id: "national-cards" });
+      var firingUl = h("ul", { class: "cards", id: "attention-cards" });
+      placeCards(nationalUl, nationalCards);
+      placeCards(firingUl, firing);
       var gridBox = h("div", { id: "grid-box" });
       var trendBox = h("div", { id: "trend-table" });
       main.replaceChildren(
@@ -226,17 +375,20 @@ S.pages.overview = (function () {
           " (", h("a", { href: "#/alerts?status=firing&classification=unexplained", id: "unexplained-count" },
             status.firing_unexplained + " unexplained"), ")",
           " · latest decision ", S.fmt.time(status.latest_decided_at)),
+        cardSort([{ ul: firingUl, cards: firing }, { ul: nationalUl, cards: nationalCards }]),
+        h("section", { "aria-labelledby": "h-attention" },
+          h("h2", { id: "h-attention" }, "Firing alerts"),
+          firing.length ? firingUl : h("p", { id: "attention-none" }, "No alert is firing.")),
         h("section", { "aria-labelledby": "h-national" },
           h("h2", { id: "h-national" }, "National series"),
-          national.length ? h("ul", { class: "cards" }, national.map(nationalCard)) :
-            h("p", null, "No decisions have been counted yet."),
+          national.length ? nationalUl : h("p", null, "No decisions have been counted yet."),
           trendBox),
         h("section", { "aria-labelledby": "h-offices" },
           h("h2", { id: "h-offices" }, "Offices"),
-          controls(gridBox, series, groups),
+          controls(gridBox, series, groups, alerts),
           legend(),
           gridBox));
-      renderGrid(gridBox, series, groups);
+      renderGrid(gridBox, series, groups, alerts);
       return Promise.all(national.map(function (it) {
         return S.api.get("/v1/series/national/" + encodeURIComponent(it.benefit) + "/" +
           encodeURIComponent(it.kind) + "/control?weeks=" + SPARK_WEEKS).then(function (c) {
