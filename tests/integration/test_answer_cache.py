@@ -114,7 +114,8 @@ def test(w):
         asked = time.time()
         got = silenced(d, "/v1/alerts", aid)
         seen.add(got)
-        if asked >= ends:
+        # time() in C reads a clock that may lag a tick behind Python's.
+        if asked >= ends + 0.05:
             check(got is None, "silence %s shown %.3f s after its end" % (got, asked - ends))
         time.sleep(0.02)
     check(seen == {sid, None}, "the short silence was seen as %r" % seen)
