@@ -716,7 +716,8 @@ signal_cb(evutil_socket_t sig, short events, void *arg)
 		    log_level_name(log_get_level()));
 		break;
 	}
-	stall_step(sig == SIGHUP ? "a reload" : "a signal", &m);
+	stall_step(sig == SIGHUP ? "a reload" : sig == SIGCHLD ?
+	    "a checkpoint's end" : "a signal", &m);
 }
 
 static void
