@@ -85,6 +85,7 @@ CORE_SRCS := \
 	daemon/monitor_job.c \
 	daemon/worker.c \
 	daemon/stall.c \
+	daemon/answer.c \
 	daemon/monitor_alerts.c \
 	daemon/monitor_save.c \
 	daemon/monitor_json.c \
@@ -145,7 +146,7 @@ UNIT_TESTS := test_log test_buf test_conf test_auth test_decision test_period \
 	test_series test_dedup test_records test_checkpoint test_ingest test_alert \
 	test_reply test_model test_detect test_arl test_explain test_spool \
 	test_webhook test_silence test_email test_route test_ui test_simmodel \
-	test_url test_stall test_state_format test_utf8
+	test_url test_stall test_state_format test_utf8 test_answer
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILDDIR)/tests/%)
 
 BASE := $(BUILDDIR)/daemon/log.o $(BUILDDIR)/daemon/xmalloc.o $(BUILDDIR)/daemon/utf8.o
@@ -165,6 +166,7 @@ deps_test_ingest := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/conf.o \
 	$(BUILDDIR)/daemon/series.o $(BUILDDIR)/daemon/dedup.o \
 	$(BUILDDIR)/daemon/records.o $(BUILDDIR)/daemon/file.o \
 	$(BUILDDIR)/daemon/checkpoint.o $(BUILDDIR)/daemon/stall.o \
+	$(BUILDDIR)/daemon/answer.o \
 	$(BUILDDIR)/daemon/detector.o $(BUILDDIR)/daemon/ingest.o
 deps_test_reply := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/reply.o
 deps_test_model := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/model.o
@@ -187,7 +189,8 @@ deps_test_route := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/utc.o \
 deps_test_ui := $(BASE) $(BUILDDIR)/daemon/ui.o $(UI_OBJ)
 deps_test_simmodel := $(BUILDDIR)/tests/sim/simmodel.o
 deps_test_url := $(BASE) $(BUILDDIR)/daemon/url.o
-deps_test_stall := $(BASE) $(BUILDDIR)/daemon/stall.o
+deps_test_stall := $(BASE) $(BUILDDIR)/daemon/stall.o $(BUILDDIR)/daemon/answer.o
+deps_test_answer := $(BASE) $(BUILDDIR)/daemon/answer.o
 deps_test_utf8 := $(BASE)
 deps_test_state_format := $(deps_test_ingest) $(BUILDDIR)/daemon/utc.o \
 	$(BUILDDIR)/daemon/explain.o $(BUILDDIR)/daemon/detect.o \

@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "alert.h"
+#include "answer.h"
 #include "api.h"
 #include "auth.h"
 #include "conf.h"
@@ -55,6 +56,8 @@
 #define API_LIMIT_DEFAULT	1000	/* GET /v1/series page size */
 #define API_LIMIT_MAX		10000
 #define API_OFFSET_MAX		INT32_MAX
+/* The answer cache: a few hundred of the largest answers (about 24 KB). */
+#define API_ANSWERS_MAX		(8 * 1024 * 1024)
 
 #define API_JSON_TYPE		"application/json; charset=utf-8"
 #define API_METRICS_TYPE	"text/plain; version=0.0.4"
@@ -110,6 +113,7 @@ struct api {
 	struct silence_registry		*silences;	/* borrowed or NULL */
 	char				*silences_path;	/* NULL: not saved */
 	struct ui			*ui;	/* the dashboard's files */
+	struct answer_cache		*answers;
 };
 
 /* A POST /v1/checkpoint waiting for the checkpoint that covers it. */
@@ -139,6 +143,19 @@ struct api_route {
 	const char	*params[API_MAX_PARAMS]; /* query names, NULL ends */
 	api_handler_cb	 handler;
 };
+
+/*
+ * The request whose answer is being built to be kept (a cache miss), the
+ * key, and the generation and second it is built at. One at a time: a
+ * handler runs to its end on the loop.
+ */
+static struct {
+	struct evhttp_request	*req;
+	struct answer_cache	*cache;
+	struct buf		 key;
+	uint64_t		 gen;
+	int64_t			 now;
+} api_keeping;
 
 /* The rolling windows shown beside each series. */
 static const struct {
@@ -330,6 +347,13 @@ api_reply(struct evhttp_request *req, int code, json_t *body)
 		    sizeof internal - 1);
 	} else {
 		buf_put(&b, "\n", 1);
+		/* Kept only if every "now" it read was the same second. */
+		if (req == api_keeping.req && code == 200 &&
+		    (int64_t)time(NULL) == api_keeping.now)
+			answer_put(api_keeping.cache, api_keeping.key.data,
+			    api_keeping.key.len, api_keeping.gen,
+			    api_keeping.now, code, API_JSON_TYPE, b.data,
+			    b.len);
 		if (evbuffer_add(out, b.data, b.len) == -1)
 			api_send(req, 500, API_JSON_TYPE, internal,
 			    sizeof internal - 1);
@@ -1819,6 +1843,33 @@ static const struct api_route api_routes[] = {
 };
 
 /*
+ * The routes whose 200 answers are cached (answer.h): the heavy read-only
+ * GETs, which depend on the path, the query, the state and the second
+ * only, and add no header of their own.
+ */
+static const api_handler_cb api_kept[] = {
+	api_series_list,
+	api_series_one,
+	api_series_control,
+	api_funnel,
+	api_alerts_list,
+	api_alerts_one,
+	api_models,
+};
+
+static bool
+api_keeps(const struct api_route *r)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof api_kept / sizeof api_kept[0]; i++) {
+		if (r->handler == api_kept[i])
+			return true;
+	}
+	return false;
+}
+
+/*
  * Whether every '%' in the len bytes at s starts an escape of two hex
  * digits; evhttp would pass "%zz" on as it is.
  */
@@ -2004,6 +2055,57 @@ api_check_query(struct api_call *call, const struct api_route *r)
 	return 0;
 }
 
+/*
+ * The key of a cacheable answer: the route, its {} segments decoded and
+ * the query's parameters in the route's order, each ended by a NUL, which
+ * neither may hold (api_split, api_check_query). So the same view asked
+ * with other escapes or another parameter order is the same answer.
+ */
+static void
+api_answer_key(const struct api_call *call, const struct api_route *r,
+    struct buf *key)
+{
+	const char *v;
+	int i;
+
+	buf_reset(key);
+	buf_put(key, r->pattern, strlen(r->pattern) + 1);
+	for (i = 0; i < call->narg; i++)
+		buf_put(key, call->arg[i], strlen(call->arg[i]) + 1);
+	for (i = 0; r->params[i] != NULL; i++) {
+		if ((v = evhttp_find_header(&call->query, r->params[i])) ==
+		    NULL)
+			continue;
+		buf_put(key, r->params[i], strlen(r->params[i]));
+		buf_put(key, "=", 1);
+		buf_put(key, v, strlen(v) + 1);
+	}
+}
+
+/* A kept route: from the cache, or built by its handler and kept. */
+static void
+api_cached(struct api_call *call, const struct api_route *r)
+{
+	const struct answer *a;
+	int64_t now = (int64_t)time(NULL);
+
+	api_answer_key(call, r, &api_keeping.key);
+	a = answer_get(call->api->answers, api_keeping.key.data,
+	    api_keeping.key.len, now);
+	if (a != NULL) {
+		metrics.http_answer_hits++;
+		api_send(call->req, a->code, a->type, a->body, a->len);
+		return;
+	}
+	metrics.http_answer_misses++;
+	api_keeping.req = call->req;
+	api_keeping.cache = call->api->answers;
+	api_keeping.gen = answer_generation();
+	api_keeping.now = now;
+	r->handler(call);
+	api_keeping.req = NULL;
+}
+
 /* Route one request: 404, 405, 401/403, 400 for the query, or a handler. */
 static void
 api_dispatch(struct api_call *call)
@@ -2069,7 +2171,10 @@ api_dispatch(struct api_call *call)
 		return;
 	if (api_check_query(call, found) == -1)
 		return;
-	found->handler(call);
+	if (call->api->answers != NULL && api_keeps(found))
+		api_cached(call, found);
+	else
+		found->handler(call);
 }
 
 /* evhttp's callback for every request. */
@@ -2078,6 +2183,7 @@ api_request_cb(struct evhttp_request *req, void *arg)
 {
 	struct api_call call;
 	struct stall_mark t0;
+	enum evhttp_cmd_type method = evhttp_request_get_command(req);
 	int i;
 
 	stall_start(&t0);
@@ -2091,7 +2197,11 @@ api_request_cb(struct evhttp_request *req, void *arg)
 	evhttp_clear_headers(&call.query);
 	for (i = 0; i < call.nseg; i++)
 		free(call.seg[i]);
-	stall_step("an HTTP request", &t0);
+	/* Only a write may change what answers show (req may be freed). */
+	if (method == EVHTTP_REQ_GET || method == EVHTTP_REQ_HEAD)
+		stall_step_read("an HTTP request", &t0);
+	else
+		stall_step("an HTTP request", &t0);
 }
 
 void
@@ -2195,6 +2305,7 @@ api_create(struct event_base *base, const struct conf *c,
 	api_apply_limits(api);
 	evhttp_set_gencb(api->http, api_request_cb, api);
 	api->ui = ui_create();
+	api->answers = answer_create(API_ANSWERS_MAX);
 	return api;
 }
 
@@ -2206,6 +2317,8 @@ api_free(struct api *api)
 	evhttp_free(api->http);
 	free(api->waiting);
 	ui_free(api->ui);
+	answer_free(api->answers);
+	buf_free(&api_keeping.key);
 	free(api->explain_path);
 	free(api->silences_path);
 	free(api);

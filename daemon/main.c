@@ -671,13 +671,18 @@ daemon_reload(struct daemon *d)
 	notify_ready();
 }
 
-/* Signals arrive here from the loop, not in signal context. */
+/*
+ * Signals arrive here from the loop, not in signal context. A reload or
+ * a checkpoint's end is a step of ours (stall.h).
+ */
 static void
 signal_cb(evutil_socket_t sig, short events, void *arg)
 {
 	struct daemon *d = arg;
+	struct stall_mark m;
 
 	(void)events;
+	stall_start(&m);
 	switch (sig) {
 	case SIGHUP:
 		daemon_reload(d);
@@ -711,6 +716,8 @@ signal_cb(evutil_socket_t sig, short events, void *arg)
 		    log_level_name(log_get_level()));
 		break;
 	}
+	stall_step(sig == SIGHUP ? "a reload" : sig == SIGCHLD ?
+	    "a checkpoint's end" : "a signal", &m);
 }
 
 static void

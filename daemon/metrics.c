@@ -259,6 +259,12 @@ metrics_render_process(struct buf *out)
 	metrics_counter(out, "stabild_http_unauthorized_total",
 	    "HTTP requests refused for a missing, unknown or too weak token.",
 	    metrics.http_unauthorized);
+	metrics_counter(out, "stabild_http_answer_cache_hits_total",
+	    "Read-only GET answers served from the answer cache.",
+	    metrics.http_answer_hits);
+	metrics_counter(out, "stabild_http_answer_cache_misses_total",
+	    "Cacheable GET answers that had to be built.",
+	    metrics.http_answer_misses);
 	metrics_head(out, "stabild_loop_stall_max_seconds", "gauge",
 	    "Longest the event loop was late for its 10 ms heartbeat since "
 	    "start.");

@@ -25,6 +25,8 @@ struct metrics {
 	uint64_t	checkpoint_fork_max_ns;
 	uint64_t	http_requests[6];	/* by status class: 0 other, 1xx..5xx */
 	uint64_t	http_unauthorized;
+	uint64_t	http_answer_hits;	/* answers from the cache */
+	uint64_t	http_answer_misses;	/* cacheable ones built */
 	uint64_t	notifications_queued;	/* alert notifications stored */
 	uint64_t	notifications_delivered;
 	uint64_t	notification_retries;	/* failed attempts retried */

@@ -2,7 +2,8 @@
  * Stall accounting for the event loop. The heartbeat's lateness is the
  * stall (stabild_loop_stall_max_seconds): our own steps and whatever else
  * kept the process off a CPU. The steps timed between two beats say which
- * of it was ours (stabild_loop_step_max_seconds).
+ * of it was ours (stabild_loop_step_max_seconds). A step that is not an
+ * API read also invalidates the API's answer cache (answer.h).
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "answer.h"
 #include "log.h"
 #include "stall.h"
 
@@ -68,7 +70,7 @@ stall_start(struct stall_mark *m)
 }
 
 void
-stall_step(const char *what, const struct stall_mark *m)
+stall_step_read(const char *what, const struct stall_mark *m)
 {
 	uint64_t wall = stall_now() - m->wall, queued = stall_queued();
 	uint64_t took = wall;
@@ -86,6 +88,17 @@ stall_step(const char *what, const struct stall_mark *m)
 		stall_worst_ns = took;
 		stall_worst_what = what;
 	}
+}
+
+/*
+ * The single place where the state generation moves on: a step that is
+ * not an API read may have changed anything an answer shows.
+ */
+void
+stall_step(const char *what, const struct stall_mark *m)
+{
+	answer_changed();
+	stall_step_read(what, m);
 }
 
 void

@@ -20,8 +20,15 @@ uint64_t stall_now(void);
 /* A step of the loop begins. */
 void stall_start(struct stall_mark *);
 
-/* The step that began at *m has ended. */
+/*
+ * The step that began at *m has ended. It may have changed what the API
+ * answers, so the answer cache is invalidated (answer_changed): every
+ * step of our own work that changes state is bracketed by stall_start and
+ * stall_step.
+ */
 void stall_step(const char *what, const struct stall_mark *m);
+/* The same for a step that changed nothing (an API read). */
+void stall_step_read(const char *what, const struct stall_mark *m);
 
 /* The heartbeat of period_ns fired; log a stall over the warning limit. */
 void stall_beat(uint64_t period_ns);

@@ -797,6 +797,7 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 	struct stream *st = privdata;
 	redisReply *reply = r;
 	const redisReply *entries;
+	struct stall_mark t0;
 	bool redelivered;
 	int64_t now;
 	size_t i;
@@ -840,7 +841,10 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 		if (!st->idle)
 			stream_info_timer_cb(-1, 0, st);	/* fresh lag now */
 		st->idle = true;
+		/* It may close weeks: a step of ours (stall.h). */
+		stall_start(&t0);
 		ingest_tick(st->in, now, true);
+		stall_step("an idle tick", &t0);
 		stream_read(st);
 		return;
 	}

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "answer.h"
 #include "log.h"
 #include "stall.h"
 
@@ -72,6 +73,22 @@ test_steps(void **state)
 	assert_string_equal(stall_step_max_what(), "a long step");
 }
 
+/* Every step but a read moves the answer cache's generation on. */
+static void
+test_generation(void **state)
+{
+	struct stall_mark m;
+	uint64_t gen = answer_generation();
+
+	(void)state;
+	stall_start(&m);
+	stall_step_read("an HTTP request", &m);
+	assert_true(answer_generation() == gen);
+	stall_start(&m);
+	stall_step("counting a stream batch", &m);
+	assert_true(answer_generation() != gen);
+}
+
 static void
 test_beats(void **state)
 {
@@ -90,6 +107,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_steps),
+		cmocka_unit_test(test_generation),
 		cmocka_unit_test(test_beats),
 	};
 
