@@ -26,6 +26,7 @@ struct reply_chunk {
 };
 
 static struct reply_chunk *reply_chunks;	/* newest first */
+static struct reply_chunk *reply_spare;	/* a kept reply's, given back */
 
 static void *
 reply_alloc(size_t n)
@@ -35,6 +36,11 @@ reply_alloc(size_t n)
 	void *p;
 
 	n = (n + REPLY_ALIGN - 1) & ~(size_t)(REPLY_ALIGN - 1);
+	if (c == NULL && reply_spare != NULL) {
+		/* Memory already touched: no page faults for this reply. */
+		c = reply_chunks = reply_spare;
+		reply_spare = NULL;
+	}
 	if (c == NULL || c->size - c->used < n) {
 		size = c == NULL ? REPLY_CHUNK_MIN : c->size * 2;
 		if (size < n)
@@ -157,6 +163,45 @@ reply_functions(void)
 	return &reply_fns;
 }
 
+/*
+ * The reply in its callback now stays past it: its chunks leave the
+ * arena (hiredis's free then finds it empty) and the next reply starts
+ * in the spare, or in a new chunk.
+ */
+struct reply_arena *
+reply_keep(void)
+{
+	struct reply_chunk *c = reply_chunks;
+
+	reply_chunks = NULL;
+	return (struct reply_arena *)c;
+}
+
+/* A kept reply is done with: its largest chunk becomes the spare. */
+void
+reply_arena_free(struct reply_arena *a)
+{
+	struct reply_chunk *c, *next, *best = NULL;
+
+	for (c = (struct reply_chunk *)a; c != NULL; c = next) {
+		next = c->next;
+		if (best == NULL || c->size > best->size) {
+			free(best);
+			best = c;
+		} else
+			free(c);
+	}
+	if (best == NULL)
+		return;
+	if (reply_spare == NULL || reply_spare->size < best->size) {
+		free(reply_spare);
+		best->used = 0;
+		best->next = NULL;
+		reply_spare = best;
+	} else
+		free(best);
+}
+
 size_t
 reply_memory(void)
 {
@@ -165,6 +210,8 @@ reply_memory(void)
 
 	for (c = reply_chunks; c != NULL; c = c->next)
 		total += c->size;
+	if (reply_spare != NULL)
+		total += reply_spare->size;
 	return total;
 }
 
@@ -178,4 +225,6 @@ reply_release(void)
 		free(c);
 	}
 	reply_chunks = NULL;
+	free(reply_spare);
+	reply_spare = NULL;
 }

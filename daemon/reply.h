@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 struct redisReplyObjectFunctions;
+struct reply_arena;
 
 /*
  * Functions for redisReader.fn. hiredis frees a reply (with freeObject)
@@ -17,6 +18,12 @@ struct redisReplyObjectFunctions;
  * resets the arena, so no reply may be kept past its callback.
  */
 struct redisReplyObjectFunctions *reply_functions(void);
+/*
+ * Called from a reply's callback: keep that reply past it, with the
+ * memory it lives in, until reply_arena_free. No copy.
+ */
+struct reply_arena *reply_keep(void);
+void reply_arena_free(struct reply_arena *);
 /* Bytes the arena holds now. */
 size_t reply_memory(void);
 /* Give the memory back (at exit). */

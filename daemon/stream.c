@@ -28,15 +28,19 @@
 #define STREAM_BACKOFF_MIN_MS	100
 #define STREAM_INFO_MS		5000
 #define STREAM_ACK_CHUNK	1000
+#define STREAM_ACK_TURN		4	/* XACK commands per turn of the loop */
+#define STREAM_SLICE_NS		1000000	/* counting per turn of the loop */
 #define STREAM_FIELDS_STACK	64
 
 /*
- * Entries read while the detector is busy, copied from the reply (hiredis
- * frees it after the callback), to be handed to ingest from `next` on
- * once it is not.
+ * Entries read while the detector is busy, or left over when a turn's
+ * slice of counting ran out, kept with the reply's memory (hiredis would
+ * free it after the callback), to be handed to ingest from `next` on in
+ * a later turn.
  */
 struct stream_batch {
-	redisReply		*entries;
+	struct reply_arena	*arena;
+	const redisReply	*entries;
 	size_t			 next;
 	bool			 redelivered;
 	int64_t			 now;
@@ -74,10 +78,16 @@ struct stream {
 	bool			 reading;	/* an XREADGROUP is on the wire */
 	bool			 feeding;	/* in stream_feed: no nested feed */
 	struct stream_batch	*held;		/* waiting for ingest, in order */
+	struct event		*feed_ev;	/* counts held entries next turn */
 
 	struct stream_entry	*unacked;
 	size_t			 nunacked;
 	size_t			 capunacked;
+	size_t			 nacked;	/* of them, XACK sent: to drop */
+	size_t			 ackpos;	/* an XACK sweep got this far */
+	bool			 acking;	/* a sweep is under way */
+	bool			 ack_again;	/* and another was asked for */
+	struct event		*ack_ev;	/* the sweep's next turn */
 
 	int64_t			 lag;
 	int64_t			 pending;
@@ -90,6 +100,7 @@ static void stream_read(struct stream *st);
 static void stream_drop_held(struct stream *st);
 static void stream_prepare(struct stream *st);
 static void stream_info_timer_cb(evutil_socket_t fd, short events, void *arg);
+static void stream_unacked_clear(struct stream *st);
 
 const char *
 stream_state_name(enum stream_state s)
@@ -177,7 +188,7 @@ stream_retry(struct stream *st, const char *why)
 	st->ac = NULL;
 	if (ac != NULL)
 		redisAsyncFree(ac);
-	st->nunacked = 0;	/* all of them are in our pending list */
+	stream_unacked_clear(st);	/* all are in our pending list */
 	stream_drop_held(st);
 	if (st->state == STREAM_STOPPED)
 		return;
@@ -573,59 +584,26 @@ stream_deadletter(struct stream *st, const char *idstr, size_t idlen,
 	    dl->argvlen);
 }
 
-static redisReply *
-stream_copy_reply(const redisReply *r)
-{
-	redisReply *c = xcalloc(1, sizeof *c);
-	size_t i;
-
-	c->type = r->type;
-	c->integer = r->integer;
-	if (r->str != NULL) {
-		c->str = xmalloc(r->len + 1);
-		memcpy(c->str, r->str, r->len);
-		c->str[r->len] = '\0';
-		c->len = r->len;
-	}
-	if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
-		c->elements = r->elements;
-		c->element = xcalloc(r->elements, sizeof *c->element);
-		for (i = 0; i < r->elements; i++)
-			c->element[i] = stream_copy_reply(r->element[i]);
-	}
-	return c;
-}
-
 static void
-stream_free_reply(redisReply *r)
+stream_batch_free(struct stream_batch *b)
 {
-	size_t i;
-
-	if (r == NULL)
-		return;
-	for (i = 0; i < r->elements; i++)
-		stream_free_reply(r->element[i]);
-	free(r->element);
-	free(r->str);
-	free(r);
+	reply_arena_free(b->arena);
+	free(b);
 }
 
-/* Keep entries[from..] for later. */
+/*
+ * Keep entries[from..] for later. Only from the read's callback: the
+ * reply is taken out of the arena whole (reply.h).
+ */
 static void
 stream_hold(struct stream *st, const redisReply *entries, size_t from,
     bool redelivered, int64_t now)
 {
 	struct stream_batch *b = xcalloc(1, sizeof *b), **tail;
-	size_t i;
 
-	b->entries = xcalloc(1, sizeof *b->entries);
-	b->entries->type = REDIS_REPLY_ARRAY;
-	b->entries->elements = entries->elements - from;
-	b->entries->element = xcalloc(b->entries->elements,
-	    sizeof *b->entries->element);
-	for (i = from; i < entries->elements; i++)
-		b->entries->element[i - from] =
-		    stream_copy_reply(entries->element[i]);
+	b->arena = reply_keep();
+	b->entries = entries;
+	b->next = from;
 	b->redelivered = redelivered;
 	b->now = now;
 	for (tail = &st->held; *tail != NULL; tail = &(*tail)->link)
@@ -644,9 +622,10 @@ stream_drop_held(struct stream *st)
 
 	while ((b = st->held) != NULL) {
 		st->held = b->link;
-		stream_free_reply(b->entries);
-		free(b);
+		stream_batch_free(b);
 	}
+	if (st->feed_ev != NULL)
+		event_del(st->feed_ev);
 	st->reading = false;
 }
 
@@ -660,10 +639,10 @@ static void stream_entry(struct stream *, const redisReply *, bool, int64_t);
  */
 static bool
 stream_feed(struct stream *st, const redisReply *entries, size_t *next,
-    bool redelivered, int64_t now)
+    bool redelivered, int64_t now, uint64_t deadline)
 {
 	struct stall_mark t0;
-	bool all = true;
+	bool all = true, sliced = false;
 
 	stall_start(&t0);
 	st->feeding = true;
@@ -681,9 +660,28 @@ stream_feed(struct stream *st, const redisReply *entries, size_t *next,
 		}
 		stream_entry(st, entries->element[(*next)++], redelivered,
 		    now);
+		/*
+		 * The turn's slice is used up (page faults after a
+		 * checkpoint's fork make some slow): requests waiting are
+		 * answered before the rest (stream_later).
+		 */
+		if (*next < entries->elements && stall_now() >= deadline) {
+			all = false;
+			sliced = true;
+			break;
+		}
 	}
 	st->feeding = false;
-	stall_step("counting a stream batch", &t0);
+	/*
+	 * A batch cut for time goes on next turn: the answer cache is
+	 * invalidated once the batch is counted (or stops for another
+	 * reason), not after each slice, so that an answer is never older
+	 * than the batch under way while the cache keeps its hits.
+	 */
+	if (sliced && !ingest_waits(st->in))
+		stall_step_read("counting a stream batch", &t0);
+	else
+		stall_step("counting a stream batch", &t0);
 	return all;
 }
 
@@ -697,6 +695,29 @@ stream_batch_done(struct stream *st)
 		st->checkpoint_cb(st->checkpoint_arg);
 }
 
+/*
+ * Held entries left for want of time go on in the next turn of the loop,
+ * after the events ready now (a timer, not event_active: that would run
+ * before the loop polls again). Those left because ingest waits go on
+ * when stream_resume is called.
+ */
+static void
+stream_later(struct stream *st)
+{
+	struct timeval tv = { 0, 0 };
+
+	if (st->held != NULL && st->ac != NULL && !ingest_waits(st->in))
+		evtimer_add(st->feed_ev, &tv);
+}
+
+static void
+stream_feed_cb(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	stream_resume(arg);
+}
+
 /* Reads wait while entries wait or ingest is busy or blocked. */
 static bool
 stream_holding(const struct stream *st)
@@ -708,6 +729,7 @@ void
 stream_resume(struct stream *st)
 {
 	struct stream_batch *b;
+	uint64_t deadline;
 	bool done;
 
 	if (st->state != STREAM_PENDING && st->state != STREAM_READING)
@@ -720,20 +742,25 @@ stream_resume(struct stream *st)
 	 */
 	if (st->feeding)
 		return;
+	deadline = stall_now() + STREAM_SLICE_NS;
 	while ((b = st->held) != NULL) {
 		done = stream_feed(st, b->entries, &b->next, b->redelivered,
-		    b->now);
+		    b->now, deadline);
 		/* A lost link took the held batches (b too) with it. */
 		if (st->ac == NULL)
 			return;
 		if (!done) {
 			stream_batch_done(st);
+			stream_later(st);
 			return;
 		}
 		st->held = b->link;
-		stream_free_reply(b->entries);
-		free(b);
+		stream_batch_free(b);
 		stream_batch_done(st);
+		if (st->held != NULL && stall_now() >= deadline) {
+			stream_later(st);
+			return;
+		}
 	}
 	if (!ingest_waits(st->in) && !st->reading && st->ac != NULL)
 		stream_read(st);
@@ -811,7 +838,7 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 			/* Redis lost the group (restart without data). */
 			log_warnx("stream: group %s is gone; creating it "
 			    "again", st->conf->group);
-			st->nunacked = 0;
+			stream_unacked_clear(st);
 			stream_drop_held(st);
 			stream_prepare(st);
 			return;
@@ -873,8 +900,12 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 	if (metrics.first_entry_ns == 0)
 		metrics.first_entry_ns = stall_now();
 	i = 0;
-	if (!stream_feed(st, entries, &i, redelivered, now))
+	/* Not held when the link went: the pending list has them. */
+	if (!stream_feed(st, entries, &i, redelivered, now, stall_now() +
+	    STREAM_SLICE_NS) && st->ac != NULL) {
 		stream_hold(st, entries, i, redelivered, now);
+		stream_later(st);
+	}
 	stream_batch_done(st);
 }
 
@@ -959,25 +990,43 @@ stream_ack_send(struct stream *st, int argc, const char **argv,
 	if (stream_command(st, stream_ack_cb, argc, argv, argvlen) == -1)
 		return -1;
 	for (i = from; i < to; i++)
-		if (stream_ackable(&st->unacked[i], upto))
+		if (stream_ackable(&st->unacked[i], upto)) {
 			st->unacked[i].flags = STREAM_ENTRY_ACKED;
+			st->nacked++;
+		}
 	return 0;
 }
 
-void
-stream_ack(struct stream *st)
+/* The link went: every entry is in our pending list again. */
+static void
+stream_unacked_clear(struct stream *st)
+{
+	st->nunacked = st->nacked = st->ackpos = 0;
+	st->acking = st->ack_again = false;
+	if (st->ack_ev != NULL)
+		event_del(st->ack_ev);
+}
+
+/*
+ * One turn of an XACK sweep: at most STREAM_ACK_TURN commands from
+ * unacked[ackpos..] on, so that a checkpoint after a long catch-up (many
+ * thousands of entries) does not hold the loop. Acknowledged entries stay
+ * in place (marked) until the sweep ends, keeping the list in id order for
+ * stream_unacked_find; then they leave it in one pass. True when done.
+ */
+static bool
+stream_ack_turn(struct stream *st)
 {
 	const struct stream_id *upto = ingest_checkpointed(st->in);
-	const char **argv;
-	size_t *argvlen, i, from = 0, keep = 0;
+	const char *argv[3 + STREAM_ACK_CHUNK];
+	size_t argvlen[3 + STREAM_ACK_CHUNK], i, from, keep = 0;
 	char (*ids)[STREAM_ID_MAX];
-	int argc, rc = 0;
+	int argc, rc = 0, sent = 0;
 
-	if (st->ac == NULL || st->nunacked == 0 ||
-	    st->state < STREAM_PENDING)
-		return;
-	argv = xreallocarray(NULL, 3 + STREAM_ACK_CHUNK, sizeof *argv);
-	argvlen = xreallocarray(NULL, 3 + STREAM_ACK_CHUNK, sizeof *argvlen);
+	if (st->ac == NULL || st->state < STREAM_PENDING) {
+		stream_unacked_clear(st);	/* a new link reads them */
+		return true;
+	}
 	ids = xreallocarray(NULL, STREAM_ACK_CHUNK, sizeof *ids);
 	argv[0] = "XACK";
 	argv[1] = st->conf->stream;
@@ -985,7 +1034,8 @@ stream_ack(struct stream *st)
 	for (i = 0; i < 3; i++)
 		argvlen[i] = strlen(argv[i]);
 	argc = 3;
-	for (i = 0; i < st->nunacked && rc == 0; i++) {
+	for (i = from = st->ackpos; i < st->nunacked && rc == 0 &&
+	    sent < STREAM_ACK_TURN; i++) {
 		if (!stream_ackable(&st->unacked[i], upto))
 			continue;
 		stream_id_format(&st->unacked[i].id, ids[argc - 3]);
@@ -997,18 +1047,79 @@ stream_ack(struct stream *st)
 			    i + 1, upto);
 			from = i + 1;
 			argc = 3;
+			sent++;
 		}
 	}
 	if (rc == 0 && argc > 3)
-		stream_ack_send(st, argc, argv, argvlen, from, st->nunacked,
-		    upto);
-	for (i = 0; i < st->nunacked; i++)
-		if (st->unacked[i].flags != STREAM_ENTRY_ACKED)
-			st->unacked[keep++] = st->unacked[i];
-	st->nunacked = keep;
+		rc = stream_ack_send(st, argc, argv, argvlen, from, i, upto);
 	free(ids);
-	free(argv);
-	free(argvlen);
+	/* Refused (the link is going): what is left stays unacknowledged. */
+	st->ackpos = rc == 0 ? i : st->nunacked;
+	if (st->ackpos < st->nunacked)
+		return false;
+	if (st->nacked > 0) {
+		for (i = 0; i < st->nunacked; i++)
+			if (st->unacked[i].flags != STREAM_ENTRY_ACKED)
+				st->unacked[keep++] = st->unacked[i];
+		st->nunacked = keep;
+	}
+	st->nacked = st->ackpos = 0;
+	return true;
+}
+
+static void
+stream_ack_turn_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct stream *st = arg;
+	struct timeval tv = { 0, 0 };
+	struct stall_mark t0;
+
+	(void)fd;
+	(void)events;
+	stall_start(&t0);
+	if (!stream_ack_turn(st))
+		evtimer_add(st->ack_ev, &tv);
+	else if (st->ack_again) {
+		/* Asked again meanwhile: a later checkpoint covers more. */
+		st->ack_again = false;
+		evtimer_add(st->ack_ev, &tv);
+	} else
+		st->acking = false;
+	stall_step("a checkpoint's acknowledgements", &t0);
+}
+
+/*
+ * Acknowledge what the last checkpoint covers, a bounded part each turn
+ * of the loop (stream_ack_turn). Acknowledging late is safe: an entry
+ * read again after a crash is known to the checkpoint and skipped.
+ */
+void
+stream_ack(struct stream *st)
+{
+	if (st->ac == NULL || st->nunacked == 0 ||
+	    st->state < STREAM_PENDING)
+		return;
+	if (st->acking) {
+		st->ack_again = true;
+		return;
+	}
+	st->acking = true;
+	stream_ack_turn_cb(-1, 0, st);
+}
+
+/* Stopping: the sweep under way ends now, before the final PING. */
+static void
+stream_ack_finish(struct stream *st)
+{
+	if (!st->acking)
+		return;
+	event_del(st->ack_ev);
+	while (!stream_ack_turn(st))
+		;
+	if (st->ack_again)
+		while (!stream_ack_turn(st))
+			;
+	st->acking = st->ack_again = false;
 }
 
 static void
@@ -1105,6 +1216,8 @@ stream_create(struct event_base *base, const struct conf *c,
 	st->down_since = stream_now();	/* not connected yet */
 	st->lag = st->pending = st->length = -1;
 	st->retry_ev = evtimer_new(base, stream_retry_cb, st);
+	st->feed_ev = evtimer_new(base, stream_feed_cb, st);
+	st->ack_ev = evtimer_new(base, stream_ack_turn_cb, st);
 	st->info_ev = event_new(base, -1, EV_PERSIST, stream_info_timer_cb, st);
 	event_add(st->info_ev, &tv);
 	return st;
@@ -1140,6 +1253,8 @@ stream_free(struct stream *st)
 	stream_drop_held(st);
 	event_free(st->retry_ev);
 	event_free(st->info_ev);
+	event_free(st->feed_ev);
+	event_free(st->ack_ev);
 	free(st->unacked);
 	free(st->last_error);
 	free(st);
@@ -1175,6 +1290,7 @@ stream_flush(struct stream *st, void (*cb)(void *), void *arg)
 
 	if (st->ac == NULL)
 		return -1;
+	stream_ack_finish(st);
 	fl = xmalloc(sizeof *fl);
 	fl->cb = cb;
 	fl->arg = arg;
@@ -1239,7 +1355,7 @@ stream_retry_at_ms(const struct stream *st)
 uint64_t
 stream_unacked(const struct stream *st)
 {
-	return st->nunacked;
+	return st->nunacked - st->nacked;
 }
 
 bool

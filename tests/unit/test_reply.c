@@ -1,7 +1,8 @@
 /*
  * reply: hiredis's reader builds the same reply trees with the arena
- * functions as with its own, big replies spill into new chunks, and a
- * freed reply's memory is reused for the next one.
+ * functions as with its own, big replies spill into new chunks, a freed
+ * reply's memory is reused for the next one, and a kept reply outlives
+ * the replies parsed after it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -120,12 +121,74 @@ test_big_and_reused(void **state)
 	buf_free(&b);
 }
 
+/* Whether rep is build_batch's reply of n entries tagged tag. */
+static void
+check_batch(const redisReply *rep, int n, char tag)
+{
+	char want[16];
+	int i;
+
+	assert_int_equal(rep->elements, n);
+	for (i = 0; i < n; i++) {
+		snprintf(want, sizeof want, "id-%04d", i % 10000);
+		assert_string_equal(rep->element[i]->element[0]->str, want);
+		assert_int_equal(rep->element[i]->element[1]->str[0], tag);
+		assert_int_equal(rep->element[i]->element[1]->str[2], tag);
+	}
+}
+
+static void
+test_kept(void **state)
+{
+	redisReader *r = redisReaderCreateWithFunctions(reply_functions());
+	redisReply *a, *b, *c;
+	struct reply_arena *ka, *kb;
+	struct buf buf;
+	size_t spare;
+
+	(void)state;
+	buf_init(&buf);
+	/* Kept in its callback, then freed by hiredis: still whole. */
+	build_batch(&buf, 5000, 'a');
+	a = parse(r, (const char *)buf.data, buf.len);
+	ka = reply_keep();
+	assert_non_null(ka);
+	r->fn->freeObject(a);
+	/* The next replies go elsewhere and leave it alone. */
+	build_batch(&buf, 3000, 'b');
+	b = parse(r, (const char *)buf.data, buf.len);
+	kb = reply_keep();
+	r->fn->freeObject(b);
+	build_batch(&buf, 100, 'c');
+	c = parse(r, (const char *)buf.data, buf.len);
+	check_batch(a, 5000, 'a');
+	check_batch(b, 3000, 'b');
+	check_batch(c, 100, 'c');
+	r->fn->freeObject(c);
+	/* Given back: the larger one stays as the spare, in one chunk. */
+	reply_arena_free(kb);
+	reply_arena_free(ka);
+	spare = reply_memory();
+	/* The next reply starts in the spare: no new memory. */
+	build_batch(&buf, 100, 'd');
+	c = parse(r, (const char *)buf.data, buf.len);
+	check_batch(c, 100, 'd');
+	r->fn->freeObject(c);
+	assert_true(reply_memory() <= spare);
+	reply_arena_free(NULL);
+	redisReaderFree(r);
+	reply_release();
+	assert_int_equal(reply_memory(), 0);
+	buf_free(&buf);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shapes),
 		cmocka_unit_test(test_big_and_reused),
+		cmocka_unit_test(test_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
