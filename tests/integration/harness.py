@@ -645,7 +645,9 @@ def wait_processed(daemon, total, redis=None, stream="stabild:decisions", group=
         if n >= total:
             return n
         now = time.monotonic()
-        if n != last:
+        # Ingest waits, by design, while the detector works off the loop
+        # (a model fit, thresholds): that is progress too.
+        if n != last or (body is not None and body.get("detector_busy")):
             last, since = n, now
         if now - since > stall or now > deadline:
             msg = ("ingest stopped at %d of %d entries (counted %d, dead-lettered %d, "
