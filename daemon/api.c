@@ -634,19 +634,18 @@ api_whoami(struct api_call *call)
 {
 	const struct api *api = call->api;
 	const char *header;
-	enum auth_role have;
+	enum auth_role known, have;
 
 	header = evhttp_find_header(evhttp_request_get_input_headers(
 	    call->req), "Authorization");
-	have = api->auth != NULL ? auth_role_of(api->auth, header) : AUTH_NONE;
+	known = api->auth != NULL ? auth_role_of(api->auth, header) :
+	    AUTH_NONE;
 	/* auth = off waives the read role, never the write role. */
-	if (have == AUTH_NONE && !api->conf->auth)
-		have = AUTH_READ;
+	have = known == AUTH_NONE && !api->conf->auth ? AUTH_READ : known;
 	api_reply(call->req, 200, json_pack("{s:s, s:b, s:b, s:b}",
 	    "role", auth_role_name(have),
 	    "token_given", header != NULL,
-	    "token_known", api->auth != NULL &&
-	    auth_role_of(api->auth, header) != AUTH_NONE,
+	    "token_known", known != AUTH_NONE,
 	    "read_needs_token", api->conf->auth));
 }
 
@@ -1728,18 +1727,13 @@ api_silences_post(struct api_call *call)
 		return;
 	}
 	/* An alert id no alert has would silence nothing, quietly. */
-	if (sl->match[SILENCE_ALERT_ID] != NULL && !api_forced(call)) {
-		json_t *a = api->mon != NULL ? monitor_alert_json(api->mon,
-		    sl->match[SILENCE_ALERT_ID]) : NULL;
-
-		if (a == NULL) {
-			api_error(req, 409, "no alert \"%.128s\"; give "
-			    "force=true to silence it before it exists",
-			    sl->match[SILENCE_ALERT_ID]);
-			silence_entry_free(sl);
-			return;
-		}
-		json_decref(a);
+	if (sl->match[SILENCE_ALERT_ID] != NULL && !api_forced(call) &&
+	    (api->mon == NULL ||
+	    !monitor_alert_known(api->mon, sl->match[SILENCE_ALERT_ID]))) {
+		api_error(req, 409, "no alert \"%.128s\"; give force=true to "
+		    "silence it before it exists", sl->match[SILENCE_ALERT_ID]);
+		silence_entry_free(sl);
+		return;
 	}
 	if (silence_count(reg) >= SILENCE_MAX) {
 		api_error(req, 409, "the registry holds %d silences, the most "

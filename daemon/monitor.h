@@ -62,6 +62,7 @@ json_t *monitor_alerts_json(const struct monitor *mon, const char *status,
     const char *classification, const char *scope, const char *direction,
     const char *office);
 json_t *monitor_alert_json(const struct monitor *mon, const char *id);
+bool monitor_alert_known(const struct monitor *mon, const char *id);
 json_t *monitor_models_json(const struct monitor *mon);
 /* Weeks of detector history the charts can ask for. */
 #define MONITOR_WEEKS_MAX	156

@@ -116,17 +116,30 @@ monitor_alerts_json(const struct monitor *mon, const char *status,
 	return list;
 }
 
-json_t *
-monitor_alert_json(const struct monitor *mon, const char *id)
+static const struct mon_alert *
+mon_alert_named(const struct monitor *mon, const char *id)
 {
 	int i;
 
 	for (i = 0; i < mon->nalerts; i++) {
 		if (strcmp(mon->alerts[i].a.id, id) == 0)
-			return alert_json(&mon->alerts[i].a,
-			    mon->conf->http_url);
+			return &mon->alerts[i];
 	}
 	return NULL;
+}
+
+json_t *
+monitor_alert_json(const struct monitor *mon, const char *id)
+{
+	const struct mon_alert *ma = mon_alert_named(mon, id);
+
+	return ma != NULL ? alert_json(&ma->a, mon->conf->http_url) : NULL;
+}
+
+bool
+monitor_alert_known(const struct monitor *mon, const char *id)
+{
+	return mon_alert_named(mon, id) != NULL;
 }
 
 json_t *

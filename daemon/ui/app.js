@@ -181,13 +181,6 @@ S.app = (function () {
    */
   var STALE_EVERY_MS = 5000;
 
-  function span(secs) {
-    if (secs >= 86400) return Math.floor(secs / 86400) + " d " + Math.floor(secs % 86400 / 3600) + " h";
-    if (secs >= 3600) return Math.floor(secs / 3600) + " h " + Math.floor(secs % 3600 / 60) + " min";
-    if (secs >= 60) return Math.floor(secs / 60) + " min";
-    return secs + " s";
-  }
-
   function staleBanner(st) {
     var el = document.getElementById("stale");
     var s = st && st.stream;
@@ -201,7 +194,7 @@ S.app = (function () {
     el.replaceChildren(h("div", { class: "message error", id: "stale-banner" },
       h("p", null, h("strong", null, "Data are stale. "),
         "The link to Redis has been down since " + S.fmt.time(s.down_since) +
-        " (" + span(s.down_s || 0) + "): nothing decided since then is counted, and every figure " +
+        " (" + S.fmt.span(s.down_s || 0) + "): nothing decided since then is counted, and every figure " +
         "on this page stops there."),
       h("p", null, "Last entry applied: " + (s.last_entry_at ? S.fmt.time(s.last_entry_at) : "none since start") +
         (s.last_applied ? " (stream id " + s.last_applied + ")" : "") + ". " + doing +

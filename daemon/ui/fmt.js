@@ -37,6 +37,14 @@ S.fmt = (function () {
       var p = parts(timeFormat, d);
       return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute;
     },
+    /* The Stockholm day of an RFC 3339 instant: "2024-05-13". */
+    day: function (iso) {
+      if (missing(iso)) return "–";
+      var d = new Date(iso);
+      if (isNaN(d.getTime())) return String(iso);
+      var p = parts(timeFormat, d);
+      return p.year + "-" + p.month + "-" + p.day;
+    },
     /* A calendar date "YYYY-MM-DD" as written, not moved by a zone. */
     date: function (ymd) {
       if (missing(ymd)) return "–";

@@ -220,19 +220,6 @@ S.pages.series = (function () {
     ], control.weeks.slice().reverse());
   }
 
-  /* An instant as its ISO date in Stockholm: "2024-05-13". */
-  var isoDay = (function () {
-    var f = new Intl.DateTimeFormat("en-CA", { timeZone: S.TIME_ZONE, year: "numeric", month: "2-digit",
-      day: "2-digit" });
-    return function (iso) {
-      var d = iso ? new Date(iso) : null;
-      if (!d || isNaN(d.getTime())) return "–";
-      var p = {};
-      f.formatToParts(d).forEach(function (x) { p[x.type] = x.value; });
-      return p.year + "-" + p.month + "-" + p.day;
-    };
-  })();
-
   /* "ID (description)" for each explanation id; the description when known. */
   function explainedBy(ids, explanations) {
     return ids.map(function (id) {
@@ -244,7 +231,7 @@ S.pages.series = (function () {
   function detectedText(a, explanations) {
     var ids = a.explanations || [];
     if (a.classification === "explained" && a.explained_at)
-      return "Detected: " + a.alert_id + ", detected unexplained, explained on " + isoDay(a.explained_at) +
+      return "Detected: " + a.alert_id + ", detected unexplained, explained on " + S.fmt.day(a.explained_at) +
         " by " + explainedBy(ids, explanations);
     if (a.classification === "explained")
       return "Detected: " + a.alert_id + ", explained at detection by " + explainedBy(ids, explanations);
