@@ -26,10 +26,6 @@ S.gaps = (function () {
     return S.fmt.isoWeek(ymd(ms));
   }
 
-  function next(label) {
-    return week(monday(label) + 7 * DAY);
-  }
-
   function add(label, n) {
     return week(monday(label) + n * 7 * DAY);
   }
@@ -76,7 +72,7 @@ S.gaps = (function () {
     (history || []).forEach(function (p) { bucket[p.period] = p; });
     rows.forEach(function (w) { have[w.week] = w; });
     if (rows.length && last) {
-      for (var wk = rows[0].week, guard = 0; wk <= last && guard < 200; wk = next(wk), guard++) {
+      for (var wk = rows[0].week, guard = 0; wk <= last && guard < 200; wk = add(wk, 1), guard++) {
         if (have[wk]) {
           out.push(have[wk]);
           continue;
