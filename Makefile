@@ -67,6 +67,7 @@ CORE_SRCS := \
 	daemon/auth.c \
 	daemon/utf8.c \
 	daemon/decision.c \
+	daemon/indicator.c \
 	daemon/period.c \
 	daemon/series.c \
 	daemon/dedup.c \
@@ -146,7 +147,8 @@ UNIT_TESTS := test_log test_buf test_conf test_auth test_decision test_period \
 	test_series test_dedup test_records test_checkpoint test_ingest test_alert \
 	test_reply test_model test_detect test_arl test_explain test_spool \
 	test_webhook test_silence test_email test_route test_ui test_simmodel \
-	test_url test_stall test_state_format test_utf8 test_answer
+	test_url test_stall test_state_format test_utf8 test_answer \
+	test_indicator
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILDDIR)/tests/%)
 
 BASE := $(BUILDDIR)/daemon/log.o $(BUILDDIR)/daemon/xmalloc.o $(BUILDDIR)/daemon/utf8.o
@@ -155,6 +157,8 @@ deps_test_buf := $(BASE) $(BUILDDIR)/daemon/buf.o
 deps_test_conf := $(BASE) $(BUILDDIR)/daemon/conf.o
 deps_test_auth := $(BASE) $(BUILDDIR)/daemon/auth.o
 deps_test_decision := $(BASE) $(BUILDDIR)/daemon/decision.o
+deps_test_indicator := $(BASE) $(BUILDDIR)/daemon/conf.o \
+	$(BUILDDIR)/daemon/decision.o $(BUILDDIR)/daemon/indicator.o
 deps_test_period := $(BASE) $(BUILDDIR)/daemon/period.o
 deps_test_series := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/series.o
 deps_test_dedup := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/dedup.o
@@ -162,7 +166,8 @@ deps_test_records := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/records
 deps_test_checkpoint := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/file.o \
 	$(BUILDDIR)/daemon/checkpoint.o
 deps_test_ingest := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/conf.o \
-	$(BUILDDIR)/daemon/decision.o $(BUILDDIR)/daemon/period.o \
+	$(BUILDDIR)/daemon/decision.o $(BUILDDIR)/daemon/indicator.o \
+	$(BUILDDIR)/daemon/period.o \
 	$(BUILDDIR)/daemon/series.o $(BUILDDIR)/daemon/dedup.o \
 	$(BUILDDIR)/daemon/records.o $(BUILDDIR)/daemon/file.o \
 	$(BUILDDIR)/daemon/checkpoint.o $(BUILDDIR)/daemon/stall.o \

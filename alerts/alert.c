@@ -38,6 +38,12 @@ alert_direction_name(enum alert_direction d)
 	return d == ALERT_DOWN ? "down" : "up";
 }
 
+const char *
+alert_indicator(const struct alert *a)
+{
+	return a->indicator[0] != '\0' ? a->indicator : "rejection";
+}
+
 
 
 /* RFC 3339 UTC, or JSON null for 0. */

@@ -76,12 +76,18 @@ struct alert {
 	struct alert_stratum strata[ALERT_MAX_STRATA];
 	int		nstrata;
 	char		note[128];	/* how it resolved, if by hand */
+	/* The indicator; all "" for rejection, whose JSON omits them. */
+	char		indicator[ALERT_NAME_MAX];
+	char		indicator_label[ALERT_NAME_MAX];
+	char		event[16];	/* "reconsideration" */
 };
 
 const char *alert_status_name(enum alert_status s);
 const char *alert_classification_name(enum alert_classification c);
 const char *alert_scope_name(enum alert_scope s);
 const char *alert_direction_name(enum alert_direction d);
+/* The alert's indicator name: "rejection" when indicator is "". */
+const char *alert_indicator(const struct alert *a);
 
 /*
  * The contract §3 webhook body, with status_url made from base_url

@@ -14,6 +14,7 @@
 #define CONF_MAX_RECEIVERS	32
 #define CONF_MAX_ROUTES		32
 #define CONF_MAX_EXPLANATIONS	256
+#define CONF_MAX_INDICATORS	15	/* besides the built-in rejection */
 #define CONF_EXPLANATION_ID_MAX	64	/* characters of an explanation id */
 
 /* [receiver "NAME"]: parsed and validated here, delivered by alerts/. */
@@ -51,6 +52,7 @@ struct conf_route {
 	int64_t		 group_wait_ms;	/* 0: each alert on its own */
 	int64_t		 repeat_interval_ms; /* 0: never repeat */
 	bool		 cont;		/* go on to the next route */
+	char		*indicators;	/* names; rejection included */
 };
 
 /*
@@ -68,6 +70,30 @@ struct conf_explanation {
 	char		*offices;
 	char		*reference;	/* NULL when unset */
 	char		*description;	/* NULL when unset */
+	int		 line;		/* of the section header */
+	char		*indicators;	/* names; rejection included */
+};
+
+/*
+ * [indicator "NAME"]: a yes/no outcome of one kind of event, as written in
+ * the file and checked here; indicator.c builds the table from it. Lists
+ * are the comma-separated text. Numbers left 0 take their default.
+ */
+struct conf_indicator {
+	char		*name;
+	char		*event;		/* decision, reconsideration, ... */
+	char		*field;		/* NULL: outcome */
+	char		*yes;		/* values of field */
+	char		*no;
+	char		*checkpoint;	/* assessment filter; NULL: all */
+	char		*changed_to;	/* reconsideration filter; NULL: all */
+	char		*label;		/* NULL: "NAME rate" */
+	char		*description;	/* NULL when unset */
+	char		*stream;	/* NULL: redis.stream */
+	double		 design_or_office;	/* 0: [detector]'s */
+	double		 design_or_national;	/* 0: [detector]'s */
+	double		 budget_weight;	/* 0: 1 */
+	bool		 alerts_off;	/* alerts = off */
 	int		 line;		/* of the section header */
 };
 
@@ -157,6 +183,10 @@ struct conf {
 	/* [route "NAME"], in file order */
 	struct conf_route routes[CONF_MAX_ROUTES];
 	int		 nroutes;
+
+	/* [indicator "NAME"], in file order */
+	struct conf_indicator indicators[CONF_MAX_INDICATORS];
+	int		 nindicators;
 
 	/* [explanation "ID"], in file order; at most CONF_MAX_EXPLANATIONS */
 	struct conf_explanation *explanations;

@@ -87,6 +87,49 @@ static const char *const decision_employment_names[] = {
 };
 static const char *const decision_care_names[] = { "primary", "specialist" };
 
+/* Event kinds: enum decision_event. */
+static const char *const decision_event_names[] = {
+	"decision", "reconsideration", "appeal", "assessment",
+};
+static const char *const decision_event_nouns[] = {
+	"decisions", "reconsiderations", "court rulings", "assessments",
+};
+
+/* Every outcome, enum decision_outcome; each event owns a range of it. */
+static const char *const decision_outcome_all[DECISION_NOUTCOMES] = {
+	"granted", "rejected", "partial", "dismissed",
+	"changed", "unchanged", "on_time", "late",
+};
+static const struct {
+	int		 first;
+	int		 n;
+	const char	*list;
+} decision_event_outcomes[DECISION_NEVENTS] = {
+	{ OUTCOME_GRANTED, 4, "granted, rejected, partial, dismissed" },
+	{ OUTCOME_CHANGED, 2, "changed, unchanged" },
+	{ OUTCOME_CHANGED, 2, "changed, unchanged" },
+	{ OUTCOME_ON_TIME, 2, "on_time, late" },
+};
+
+/* Each event's detail field: value i + 1 is names[i], 0 is missing. */
+static const char *const decision_supplement_names[] = { "yes", "no" };
+static const char *const decision_changed_to_names[] = {
+	"granted", "partial", "rejected",
+};
+static const char *const decision_checkpoint_names[] = { "90", "180", "365" };
+static const struct {
+	const char		*key;
+	const char *const	*names;
+	int			 n;
+	const char		*list;
+} decision_details[DECISION_NEVENTS] = {
+	{ "supplement_requested", decision_supplement_names, 2, "yes, no" },
+	{ "changed_to", decision_changed_to_names, 3,
+	  "granted, partial, rejected" },
+	{ NULL, NULL, 0, "" },
+	{ "checkpoint", decision_checkpoint_names, 3, "90, 180, 365" },
+};
+
 #define DECISION_NITEMS(a) ((int)(sizeof (a) / sizeof (a)[0]))
 
 /* Does the value (not NUL-terminated) equal the string s? */
@@ -548,6 +591,16 @@ decision_parse(struct decision *d, const struct decision_field *fields,
     size_t nfields, const char *const *benefits, int nbenefits, int64_t now,
     int64_t future_s, char **cause)
 {
+	return decision_parse_as(d, fields, nfields, benefits, nbenefits,
+	    EVENT_DECISION, now, future_s, cause);
+}
+
+/* Decisions only until the other event kinds are read. */
+int
+decision_parse_as(struct decision *d, const struct decision_field *fields,
+    size_t nfields, const char *const *benefits, int nbenefits,
+    int default_event, int64_t now, int64_t future_s, char **cause)
+{
 	const struct decision_field *seen[DECISION_NKEYS] = { NULL };
 	const struct decision_field *f;
 	struct decision nd;
@@ -575,6 +628,25 @@ decision_parse(struct decision *d, const struct decision_field *fields,
 			return -1;
 		}
 		seen[k] = f;
+	}
+
+	for (i = 0; i < nfields; i++) {
+		f = &fields[i];
+		if (f->namelen != 5 || memcmp(f->name, "event", 5) != 0)
+			continue;
+		if (!decision_equal(f->value, f->valuelen, "decision")) {
+			char q[DECISION_QUOTE_SIZE];
+
+			decision_quote(f->value, f->valuelen, q);
+			*cause = xasprintf("event: unknown value %s", q);
+			return -1;
+		}
+		default_event = EVENT_DECISION;
+	}
+	if (default_event != EVENT_DECISION) {
+		*cause = xstrdup("event: missing (this stream carries "
+		    "other event kinds)");
+		return -1;
 	}
 
 	memset(&nd, 0, sizeof nd);
@@ -618,4 +690,99 @@ decision_kind_parse(const char *s)
 		return -1;
 	return decision_lookup(decision_kind_names,
 	    DECISION_NITEMS(decision_kind_names), s, strlen(s));
+}
+
+const char *
+decision_event_name(int event)
+{
+	if (event < 0 || event >= DECISION_NEVENTS)
+		return "unknown";
+	return decision_event_names[event];
+}
+
+int
+decision_event_parse(const char *s)
+{
+	if (s == NULL)
+		return -1;
+	return decision_lookup(decision_event_names, DECISION_NEVENTS, s,
+	    strlen(s));
+}
+
+const char *
+decision_event_noun(int event)
+{
+	if (event < 0 || event >= DECISION_NEVENTS)
+		return "events";
+	return decision_event_nouns[event];
+}
+
+const char *
+decision_outcome_name_in(int event, int outcome)
+{
+	if (event < 0 || event >= DECISION_NEVENTS ||
+	    outcome < decision_event_outcomes[event].first ||
+	    outcome >= decision_event_outcomes[event].first +
+	    decision_event_outcomes[event].n)
+		return "unknown";
+	return decision_outcome_all[outcome];
+}
+
+int
+decision_outcome_parse(int event, const char *s)
+{
+	int i;
+
+	if (event < 0 || event >= DECISION_NEVENTS || s == NULL)
+		return -1;
+	i = decision_lookup(decision_outcome_all +
+	    decision_event_outcomes[event].first,
+	    decision_event_outcomes[event].n, s, strlen(s));
+	return i == -1 ? -1 : decision_event_outcomes[event].first + i;
+}
+
+const char *
+decision_outcome_list(int event)
+{
+	if (event < 0 || event >= DECISION_NEVENTS)
+		return "";
+	return decision_event_outcomes[event].list;
+}
+
+const char *
+decision_detail_key(int event)
+{
+	if (event < 0 || event >= DECISION_NEVENTS)
+		return NULL;
+	return decision_details[event].key;
+}
+
+const char *
+decision_detail_name(int event, int detail)
+{
+	if (event < 0 || event >= DECISION_NEVENTS || detail < 1 ||
+	    detail > decision_details[event].n)
+		return "unknown";
+	return decision_details[event].names[detail - 1];
+}
+
+int
+decision_detail_parse(int event, const char *s)
+{
+	int i;
+
+	if (event < 0 || event >= DECISION_NEVENTS || s == NULL ||
+	    decision_details[event].n == 0)
+		return -1;
+	i = decision_lookup(decision_details[event].names,
+	    decision_details[event].n, s, strlen(s));
+	return i == -1 ? -1 : i + 1;
+}
+
+const char *
+decision_detail_list(int event)
+{
+	if (event < 0 || event >= DECISION_NEVENTS)
+		return "";
+	return decision_details[event].list;
 }

@@ -326,6 +326,17 @@ detect_budget_arl0(double false_alarms_per_year, int ncusums)
 	return DETECT_WEEKS_PER_YEAR * ncusums / false_alarms_per_year;
 }
 
+double
+detect_budget_arl0_weighted(double false_alarms_per_year,
+    double total_weight, double weight)
+{
+	if (!(false_alarms_per_year > 0) || !(total_weight > 0) ||
+	    !(weight > 0))
+		return INFINITY;
+	return DETECT_WEEKS_PER_YEAR * total_weight /
+	    (false_alarms_per_year * weight);
+}
+
 /* A week counts when its values are finite and v > 0. */
 static bool
 detect_usable(double oe, double v)

@@ -140,6 +140,14 @@ double detect_detectable_or_looks(double h, double delta, double w,
  * ncusums <= 0.
  */
 double detect_budget_arl0(double false_alarms_per_year, int ncusums);
+/*
+ * The same when CUSUMs carry weights (their indicator's budget_weight):
+ * for one of weight w out of a total total_weight, 52.1775 W / (F w).
+ * With every weight 1 it is detect_budget_arl0. Infinite when F <= 0,
+ * W <= 0 or w <= 0.
+ */
+double detect_budget_arl0_weighted(double false_alarms_per_year,
+    double total_weight, double weight);
 
 /*
  * DerSimonian-Laird tau^2 from weekly theta = oe/v with within-week

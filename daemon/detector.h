@@ -1,8 +1,9 @@
 /*
  * The detector interface: what ingest tells a change-point detector, and
- * what it asks of it. Ingest calls, in this order per decision, predict()
- * (the expected rejection probability that fills the statistics' E and V)
- * and counted(); week_closed() once per ISO week in order when the
+ * what it asks of it. Ingest calls, in this order per event and for each
+ * indicator it counts in (indicator.h indicators_of), predict() (the
+ * expected yes probability that fills the statistics' E and V) and
+ * counted(); week_closed() once per ISO week in order when the
  * watermark passes its end; tick() whenever the watermark enters a new day
  * (event time, so a replay looks as often as live operation). The
  * detector may keep state in the checkpoint through save() and load().
@@ -28,13 +29,19 @@
 struct detector {
 	const char	*name;
 	void		*arg;
-	/* Expected rejection probability in (0,1), or < 0 for none. */
-	double		(*predict)(void *arg, const struct decision *d,
+	/*
+	 * Expected yes probability of indicator ind in (0,1), or < 0 for
+	 * none. Not asked for an event the indicator excludes.
+	 */
+	double		(*predict)(void *arg, int ind, const struct decision *d,
 			    const struct period *p);
-	/* A decision was counted (late: its week had already closed). */
-	void		(*counted)(void *arg, const struct decision *d,
-			    int office, const struct period *p, double prob,
-			    bool late);
+	/*
+	 * An event was counted in indicator ind as y (enum indicator_class;
+	 * late: its week had already closed).
+	 */
+	void		(*counted)(void *arg, int ind, int y,
+			    const struct decision *d, int office,
+			    const struct period *p, double prob, bool late);
 	/* Week `week` closed; set holds its final counts (late ones aside). */
 	void		(*week_closed)(void *arg, int32_t week,
 			    const struct series_set *set);

@@ -172,6 +172,9 @@ explain_entry_free(struct explanation *e)
 	for (i = 0; i < e->noffices; i++)
 		free(e->offices[i]);
 	free(e->offices);
+	for (i = 0; i < e->nindicators; i++)
+		free(e->indicators[i]);
+	free(e->indicators);
 	free(e->reference);
 	free(e->description);
 	free(e);
@@ -1076,11 +1079,21 @@ explain_path(const struct explain_registry *reg)
 }
 
 bool
-explain_scope_matches(const struct explanation *e, const char *office,
-    int benefit, int kind)
+explain_scope_matches(const struct explanation *e, const char *indicator,
+    const char *office, int benefit, int kind)
 {
 	int i;
 
+	if (e->nindicators != 0) {
+		if (indicator == NULL)
+			indicator = "rejection";
+		for (i = 0; i < e->nindicators; i++) {
+			if (strcmp(e->indicators[i], indicator) == 0)
+				break;
+		}
+		if (i == e->nindicators)
+			return false;
+	}
 	if (e->benefits != 0 && (benefit < 0 || benefit >= 32 ||
 	    (e->benefits & (UINT32_C(1) << benefit)) == 0))
 		return false;
@@ -1109,17 +1122,19 @@ explain_in_window(const struct explanation *e, int32_t onset_day,
 }
 
 bool
-explain_covers(const struct explanation *e, const char *office, int benefit,
-    int kind, int32_t onset_day, int before_days, int after_days)
+explain_covers(const struct explanation *e, const char *indicator,
+    const char *office, int benefit, int kind, int32_t onset_day,
+    int before_days, int after_days)
 {
 	return e->kind != EXPLAIN_CONTEXT &&
-	    explain_scope_matches(e, office, benefit, kind) &&
+	    explain_scope_matches(e, indicator, office, benefit, kind) &&
 	    explain_in_window(e, onset_day, before_days, after_days);
 }
 
 int
-explain_match(const struct explain_registry *reg, const char *office,
-    int benefit, int kind, int32_t onset_day, int before_days, int after_days,
+explain_match(const struct explain_registry *reg, const char *indicator,
+    const char *office, int benefit, int kind, int32_t onset_day,
+    int before_days, int after_days,
     const struct explanation **covering, int max,
     const struct explanation **context, int maxctx, int *ncontext)
 {
@@ -1128,7 +1143,8 @@ explain_match(const struct explain_registry *reg, const char *office,
 
 	for (i = 0; i < reg->n; i++) {
 		e = reg->list[i];
-		if (!explain_scope_matches(e, office, benefit, kind) ||
+		if (!explain_scope_matches(e, indicator, office, benefit,
+		    kind) ||
 		    !explain_in_window(e, onset_day, before_days, after_days))
 			continue;
 		if (e->kind == EXPLAIN_CONTEXT) {

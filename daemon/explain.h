@@ -52,6 +52,9 @@ struct explanation {
 	char		*description;	/* NULL when not given */
 	int64_t		 created_at;	/* Unix seconds it was registered */
 	bool		 from_config;	/* else registered through the API */
+	/* Indicator names; empty: all. */
+	char		**indicators;
+	int		 nindicators;
 };
 
 /* "legislation" ... "context", and back (-1 when unknown). */
@@ -144,29 +147,31 @@ int explain_setup(struct explain_registry *reg, const struct conf *c,
 const char *explain_path(const struct explain_registry *reg);
 
 /*
- * Matching (detection.md §7), pure. office is the series' office,
+ * Matching (detection.md §7), pure. indicator is the series' indicator
+ * name, NULL for rejection; office is the series' office,
  * EXPLAIN_NATIONAL for a national series; benefit is the configured index
  * and kind the enum decision_kind. Empty lists match everything, but an
  * explanation naming offices never matches a national series.
  */
-bool explain_scope_matches(const struct explanation *e, const char *office,
-    int benefit, int kind);
+bool explain_scope_matches(const struct explanation *e,
+    const char *indicator, const char *office, int benefit, int kind);
 /*
  * Whether e explains a change with this onset: not context, the scope
  * matches, and effective_from - before_days <= onset_day <=
  * effective_from + after_days.
  */
-bool explain_covers(const struct explanation *e, const char *office,
-    int benefit, int kind, int32_t onset_day, int before_days,
-    int after_days);
+bool explain_covers(const struct explanation *e, const char *indicator,
+    const char *office, int benefit, int kind, int32_t onset_day,
+    int before_days, int after_days);
 /*
  * The entries covering the change, up to max of them in covering[], and
  * the context entries of the same scope and window, up to maxctx in
  * context[] and all of them counted in *ncontext. Returns how many cover
  * it (0: unexplained). Pointers are borrowed from reg.
  */
-int explain_match(const struct explain_registry *reg, const char *office,
-    int benefit, int kind, int32_t onset_day, int before_days, int after_days,
+int explain_match(const struct explain_registry *reg, const char *indicator,
+    const char *office, int benefit, int kind, int32_t onset_day,
+    int before_days, int after_days,
     const struct explanation **covering, int max,
     const struct explanation **context, int maxctx, int *ncontext);
 

@@ -61,6 +61,7 @@ struct ingest {
 	int32_t			 closed_week;
 	int64_t			 next_close_at;	/* watermark closing the next week */
 	struct ingest_counters	 counters;
+	struct indicators	 ind;
 	uint64_t		 dirty;
 	bool			 warned_reset;
 	int64_t			 tick_day;	/* last day the detector looked */
@@ -132,12 +133,16 @@ struct ingest *
 ingest_create(const struct conf *c, const struct detector *det)
 {
 	struct ingest *in = xcalloc(1, sizeof *in);
+	char *cause = NULL;
 
 	in->conf = c;
 	in->det = det != NULL ? det : detector_none();
+	if (indicators_from_conf(&in->ind, c, &cause) == -1)
+		fatalx("ingest: %s", cause);
 	ingest_ring_sizes(c, &in->weeks, &in->months);
-	in->set = series_set_create(c->max_offices, c->nbenefits, in->weeks,
-	    in->months);
+	/* Indicator 0 only until the series set holds several. */
+	in->set = series_set_create_n(1, c->max_offices, c->nbenefits,
+	    in->weeks, in->months);
 	in->dedup = dedup_create((size_t)c->dedup_window);
 	in->max_seen = INT64_MIN;
 	in->watermark = INT64_MIN;
@@ -215,6 +220,8 @@ ingest_load_state(struct ingest *in, struct buf_reader *r, uint64_t *reclen,
 	buf_get_u64(r, &in->counters.late);
 	for (k = 0; k < 4; k++)
 		buf_get_u64(r, &in->counters.by_outcome[k]);
+	/* Every event of this layout was a decision. */
+	in->counters.by_event[EVENT_DECISION] = in->counters.counted;
 	buf_get_u64(r, reclen);
 	if (buf_get_u32(r, &nb) == -1 || r->bad) {
 		*cause = xstrdup("checkpoint: state section is truncated");
@@ -537,14 +544,30 @@ ingest_entry(struct ingest *in, const struct stream_id *id,
     const struct decision_field *fields, size_t nfields, bool redelivered,
     int64_t now, char **cause)
 {
+	return ingest_entry_from(in, 0, id, fields, nfields, redelivered, now,
+	    cause);
+}
+
+enum ingest_result
+ingest_entry_from(struct ingest *in, int k, const struct stream_id *id,
+    const struct decision_field *fields, size_t nfields, bool redelivered,
+    int64_t now, char **cause)
+{
 	const struct conf *c = in->conf;
 	struct decision d;
 	struct period p;
 	struct record rec;
-	double prob = -1;
+	double prob[INDICATOR_MAX];
+	int inds[INDICATOR_MAX], ys[INDICATOR_MAX];
 	bool applied, late;
-	int office;
+	int i, n, office;
 	char *why = NULL;
+
+	/* redis.stream only until side streams are read. */
+	if (k != 0) {
+		*cause = xasprintf("ingest: no stream %d", k);
+		return INGEST_INVALID;
+	}
 
 	applied = stream_id_cmp(id, &in->applied) <= 0;
 	if (applied && !redelivered && !in->warned_reset) {
@@ -562,9 +585,10 @@ ingest_entry(struct ingest *in, const struct stream_id *id,
 		in->dirty++;
 	}
 
-	if (decision_parse(&d, fields, nfields,
-	    (const char *const *)c->benefits, c->nbenefits, now,
-	    c->future_ms / 1000, &why) == -1)
+	if (decision_parse_as(&d, fields, nfields,
+	    (const char *const *)c->benefits, c->nbenefits,
+	    indicators_stream_event(&in->ind, k), now, c->future_ms / 1000,
+	    &why) == -1)
 		return ingest_invalid(in, applied, cause, why);
 	if (applied)
 		return INGEST_APPLIED;
@@ -587,12 +611,28 @@ ingest_entry(struct ingest *in, const struct stream_id *id,
 	if (!series_office_valid(in->set, office))
 		office = series_office_index(in->set, d.office, true);
 
-	if (in->det->predict != NULL && d.outcome != OUTCOME_DISMISSED)
-		prob = in->det->predict(in->det->arg, &d, &p);
-	if (series_add(in->set, office, d.benefit, d.kind, p.week, p.month,
-	    d.outcome, prob) == -1)
-		return ingest_invalid(in, false, cause, xstrdup("decided_at: "
-		    "older than the retention"));
+	n = indicators_of(&in->ind, d.event, d.outcome, d.detail, inds, ys);
+	/* Indicator 0 only until the series set holds several. */
+	while (n > 0 && inds[n - 1] >= series_set_indicators(in->set))
+		n--;
+	for (i = 0; i < n; i++) {
+		prob[i] = -1;
+		if (in->det->predict != NULL && ys[i] != INDICATOR_EXCLUDED)
+			prob[i] = in->det->predict(in->det->arg, inds[i], &d,
+			    &p);
+	}
+	/* In all its indicators or none. */
+	for (i = 0; i < n; i++) {
+		if (series_refuses_in(in->set, inds[i], office, d.benefit,
+		    d.kind, p.week, p.month))
+			return ingest_invalid(in, false, cause, xstrdup(
+			    "decided_at: older than the retention"));
+	}
+	for (i = 0; i < n; i++) {
+		(void)series_add_in(in->set, inds[i], office, d.benefit,
+		    d.kind, p.week, p.month, indicator_series_outcome(inds[i],
+		    ys[i], d.outcome), prob[i]);
+	}
 	if (in->closed_week == INT32_MIN) {
 		/* Nothing before the first watermark needs closing. */
 		struct period first;
@@ -603,7 +643,9 @@ ingest_entry(struct ingest *in, const struct stream_id *id,
 	}
 	late = p.week <= in->closed_week;
 	in->counters.counted++;
-	in->counters.by_outcome[d.outcome & 3]++;
+	in->counters.by_event[d.event]++;
+	if (d.event == EVENT_DECISION)
+		in->counters.by_outcome[d.outcome & 3]++;
 	if (late)
 		in->counters.late++;
 	if (in->records != NULL) {
@@ -613,8 +655,9 @@ ingest_entry(struct ingest *in, const struct stream_id *id,
 			ingest_block(in, INGEST_RECORDS_BLOCKED,
 			    ingest_why(INGEST_RECORDS_BLOCKED, errno));
 	}
-	if (in->det->counted != NULL)
-		in->det->counted(in->det->arg, &d, office, &p, prob, late);
+	for (i = 0; in->det->counted != NULL && i < n; i++)
+		in->det->counted(in->det->arg, inds[i], ys[i], &d, office, &p,
+		    prob[i], late);
 	if (d.decided_at > in->max_seen) {
 		in->max_seen = d.decided_at;
 		ingest_advance(in, d.decided_at - c->lateness_ms / 1000);
@@ -850,6 +893,38 @@ const struct ingest_counters *
 ingest_counters(const struct ingest *in)
 {
 	return &in->counters;
+}
+
+const struct indicators *
+ingest_indicators(const struct ingest *in)
+{
+	return &in->ind;
+}
+
+/* redis.stream only until side streams are read. */
+int
+ingest_streams(const struct ingest *in)
+{
+	(void)in;
+	return 1;
+}
+
+const char *
+ingest_stream_key(const struct ingest *in, int k)
+{
+	return k == 0 ? in->conf->stream : NULL;
+}
+
+const struct stream_id *
+ingest_checkpointed_of(const struct ingest *in, int k)
+{
+	return k == 0 ? &in->checkpointed : NULL;
+}
+
+const struct stream_id *
+ingest_applied_of(const struct ingest *in, int k)
+{
+	return k == 0 ? &in->applied : NULL;
 }
 
 const struct detector *

@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "decision.h"
 #include "detector.h"
+#include "indicator.h"
 #include "records.h"
 #include "series.h"
 
@@ -42,7 +43,8 @@ struct ingest_counters {
 	uint64_t	invalid;	/* dead-lettered */
 	uint64_t	duplicates;
 	uint64_t	late;		/* counted into an already closed week */
-	uint64_t	by_outcome[4];	/* enum decision_outcome */
+	uint64_t	by_outcome[4];	/* a decision's enum decision_outcome */
+	uint64_t	by_event[DECISION_NEVENTS];	/* enum decision_event */
 };
 
 struct ingest;
@@ -73,6 +75,16 @@ int ingest_open(struct ingest *in, char **cause)
 enum ingest_result ingest_entry(struct ingest *in, const struct stream_id *id,
     const struct decision_field *fields, size_t nfields, bool redelivered,
     int64_t now, char **cause);
+/*
+ * The same for an entry of stream k (0 .. ingest_streams - 1; 0 is
+ * redis.stream, and ingest_entry is stream 0): positions are per stream.
+ */
+enum ingest_result ingest_entry_from(struct ingest *in, int k,
+    const struct stream_id *id, const struct decision_field *fields,
+    size_t nfields, bool redelivered, int64_t now, char **cause);
+/* The streams read: their count and keys (borrowed), redis.stream first. */
+int ingest_streams(const struct ingest *in);
+const char *ingest_stream_key(const struct ingest *in, int k);
 
 /*
  * Wall-clock tick. When idle (the stream had nothing) and the watermark is
@@ -115,6 +127,9 @@ pid_t ingest_checkpoint_child(const struct ingest *in);
 const struct stream_id *ingest_checkpointed(const struct ingest *in);
 /* Position of the last entry applied in memory. */
 const struct stream_id *ingest_applied(const struct ingest *in);
+/* The same per stream k; ingest_checkpointed and _applied are stream 0. */
+const struct stream_id *ingest_checkpointed_of(const struct ingest *in, int k);
+const struct stream_id *ingest_applied_of(const struct ingest *in, int k);
 
 /*
  * Write the buffered records out (no sync) and describe the segments, so
@@ -162,6 +177,8 @@ bool ingest_waits(const struct ingest *in);
 const struct series_set *ingest_series(const struct ingest *in);
 const struct ingest_counters *ingest_counters(const struct ingest *in);
 const struct detector *ingest_detector(const struct ingest *in);
+/* The indicator table ingest counts by; borrowed. */
+const struct indicators *ingest_indicators(const struct ingest *in);
 /* Unix seconds; INT64_MIN before the first event. */
 int64_t ingest_watermark(const struct ingest *in);
 int64_t ingest_max_seen(const struct ingest *in);

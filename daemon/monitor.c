@@ -22,6 +22,7 @@
 #include "decision.h"
 #include "detect.h"
 #include "explain.h"
+#include "indicator.h"
 #include "log.h"
 #include "model.h"
 #include "monitor_int.h"
@@ -695,16 +696,18 @@ mon_week_closed(void *arg, int32_t week, const struct series_set *set)
  * for a replay.
  */
 static void
-mon_counted(void *arg, const struct decision *d, int office,
+mon_counted(void *arg, int ind, int y, const struct decision *d, int office,
     const struct period *p, double prob, bool late)
 {
 	struct monitor *mon = arg;
 	struct mon_week *w;
-	double y;
+	double yes;
 	int k, offices[2] = { SERIES_NATIONAL, office };
 
-	if (d->outcome == OUTCOME_DISMISSED || d->benefit >= mon->nbenefits ||
-	    office < 0 || office >= mon->max_offices)
+	/* Indicator 0 only until the monitor holds several. */
+	if (ind != INDICATOR_REJECTION || y == INDICATOR_EXCLUDED ||
+	    d->benefit >= mon->nbenefits || office < 0 ||
+	    office >= mon->max_offices)
 		return;
 	/* Only weeks the history ring holds for both sides of now. */
 	if (mon->closed_week != INT32_MIN &&
@@ -733,7 +736,7 @@ mon_counted(void *arg, const struct decision *d, int office,
 	}
 	if (prob < 0)
 		return;
-	y = d->outcome == OUTCOME_REJECTED;
+	yes = y == INDICATOR_YES;
 	for (k = 0; k < 2; k++) {
 		struct mon_series *ms = mon_series_of(mon, offices[k],
 		    d->benefit, d->kind);
@@ -743,20 +746,21 @@ mon_counted(void *arg, const struct decision *d, int office,
 		w->v += prob * (1 - prob);
 		/* Its week is closed: carry its O - E into the next close. */
 		if (late) {
-			ms->late_oe += y - prob;
+			ms->late_oe += yes - prob;
 			ms->late_v += prob * (1 - prob);
 		}
 	}
 }
 
 static double
-mon_predict(void *arg, const struct decision *d, const struct period *p)
+mon_predict(void *arg, int ind, const struct decision *d,
+    const struct period *p)
 {
 	struct monitor *mon = arg;
 	struct mon_group *g;
 	struct model_x x;
 
-	if (d->benefit >= mon->nbenefits)
+	if (ind != INDICATOR_REJECTION || d->benefit >= mon->nbenefits)
 		return -1;
 	g = mon_group(mon, d->benefit, d->kind);
 	if (g->model == NULL)
@@ -1115,6 +1119,28 @@ monitor_request_refit(struct monitor *mon, int benefit, int kind,
 	}
 	mon_group(mon, benefit, kind)->refit = true;
 	return 0;
+}
+
+/* Indicator 0 only until the monitor holds several. */
+int
+monitor_request_refit_in(struct monitor *mon, int ind, int benefit, int kind,
+    char **cause)
+{
+	if (ind != INDICATOR_REJECTION) {
+		*cause = xstrdup("no such indicator");
+		return -1;
+	}
+	return monitor_request_refit(mon, benefit, kind, cause);
+}
+
+uint64_t
+monitor_memory(const struct monitor *mon)
+{
+	return sizeof *mon +
+	    (uint64_t)mon->nbenefits * DECISION_NKINDS *
+	    sizeof *mon->groups +
+	    (uint64_t)mon->nseries * sizeof *mon->series +
+	    (uint64_t)mon->capalerts * sizeof *mon->alerts;
 }
 
 int

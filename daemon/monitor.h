@@ -52,6 +52,9 @@ void monitor_explanations_changed(struct monitor *mon);
 /* Ask for a refit of a (benefit, kind) model at the next week close. */
 int monitor_request_refit(struct monitor *mon, int benefit, int kind,
     char **cause);
+/* The same for indicator ind's model (monitor_request_refit: 0). */
+int monitor_request_refit_in(struct monitor *mon, int ind, int benefit,
+    int kind, char **cause);
 /* Accept a drifting series' new level (recorded on its alert). */
 int monitor_rebaseline(struct monitor *mon, const struct series *s,
     const char *note, char **cause);
@@ -81,9 +84,17 @@ json_t *monitor_control_json(const struct monitor *mon, const struct series *s,
  */
 json_t *monitor_funnel_json(const struct monitor *mon,
     const struct series_set *set, int benefit, int kind, int weeks);
+/* The same for indicator ind; NULL when the monitor does not hold it. */
+json_t *monitor_funnel_json_in(const struct monitor *mon,
+    const struct series_set *set, int ind, int benefit, int kind, int weeks);
 int monitor_firing(const struct monitor *mon);
 /* Of those, the unexplained: the ones that need someone's attention. */
 int monitor_firing_unexplained(const struct monitor *mon);
 int monitor_alert_count(const struct monitor *mon);
+/* Firing alerts of indicator ind, all or only the unexplained. */
+int monitor_firing_in(const struct monitor *mon, int ind,
+    bool unexplained_only);
+/* Bytes the monitor holds now (series, groups, alerts), for /v1/status. */
+uint64_t monitor_memory(const struct monitor *mon);
 
 #endif

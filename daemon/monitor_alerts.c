@@ -98,8 +98,9 @@ mon_classify(struct monitor *mon, struct mon_alert *ma)
 	if (mon->reg == NULL)
 		return false;
 	memcpy(before, a->explanations, sizeof before);
-	ncover = explain_match(mon->reg, a->office, ms->benefit, ms->kind,
-	    ma->onset_day, (int)mon_days(mon->conf->explain_before_ms),
+	ncover = explain_match(mon->reg, NULL, a->office, ms->benefit,
+	    ms->kind, ma->onset_day,
+	    (int)mon_days(mon->conf->explain_before_ms),
 	    (int)mon_days(mon->conf->explain_after_ms), cover,
 	    ALERT_MAX_EXPLANATIONS, ctx, ALERT_MAX_EXPLANATIONS, &nctx);
 	if (ncover > ALERT_MAX_EXPLANATIONS)

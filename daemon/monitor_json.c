@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "decision.h"
 #include "detect.h"
+#include "indicator.h"
 #include "model.h"
 #include "monitor_int.h"
 #include "period.h"
@@ -217,6 +218,16 @@ int
 monitor_alert_count(const struct monitor *mon)
 {
 	return mon->nalerts;
+}
+
+/* Indicator 0 only until the monitor holds several. */
+int
+monitor_firing_in(const struct monitor *mon, int ind, bool unexplained_only)
+{
+	if (ind != INDICATOR_REJECTION)
+		return 0;
+	return unexplained_only ? monitor_firing_unexplained(mon) :
+	    monitor_firing(mon);
 }
 
 /* ---------------------------------------------------------------------
@@ -569,6 +580,16 @@ mon_funnel_limits(double se)
 	    "high95", mon_json_number(exp(MON_FUNNEL_Z95 * se)),
 	    "low998", mon_json_number(exp(-MON_OUTLIER_Z * se)),
 	    "high998", mon_json_number(exp(MON_OUTLIER_Z * se)));
+}
+
+/* Indicator 0 only until the monitor holds several. */
+json_t *
+monitor_funnel_json_in(const struct monitor *mon,
+    const struct series_set *set, int ind, int benefit, int kind, int weeks)
+{
+	if (ind != INDICATOR_REJECTION)
+		return NULL;
+	return monitor_funnel_json(mon, set, benefit, kind, weeks);
 }
 
 json_t *

@@ -90,6 +90,8 @@ record_unpack(const unsigned char in[RECORD_SIZE], struct record *rec)
 	uint32_t day = (uint32_t)in[0] | (uint32_t)in[1] << 8 |
 	    (uint32_t)in[2] << 16 | (uint32_t)in[3] << 24;
 
+	/* Padding too: readers compare whole records. */
+	memset(rec, 0, sizeof *rec);
 	rec->day = (int32_t)day;
 	rec->office = record_get16(in + 4);
 	rec->benefit = in[6];
@@ -101,6 +103,9 @@ record_unpack(const unsigned char in[RECORD_SIZE], struct record *rec)
 	rec->employment = in[12];
 	rec->care = in[13];
 	rec->case_day = record_get16(in + 14);
+	/* Decisions without detail until byte 7 carries both. */
+	rec->event = EVENT_DECISION;
+	rec->detail = DETAIL_MISSING;
 }
 
 void
@@ -118,6 +123,8 @@ record_from_decision(const struct decision *d, int office, int32_t day,
 	rec->employment = d->employment;
 	rec->care = d->care;
 	rec->case_day = d->case_day;
+	rec->event = d->event;
+	rec->detail = d->detail;
 }
 
 static char *

@@ -27,6 +27,8 @@ struct record {
 	uint8_t		employment;
 	uint8_t		care;
 	uint16_t	case_day;
+	uint8_t		event;		/* enum decision_event */
+	uint8_t		detail;		/* enum decision_detail */
 };
 
 /* Pure packing, fixed little-endian layout. */

@@ -412,6 +412,69 @@ series_add(struct series_set *set, int office, int benefit, int kind,
 	return 0;
 }
 
+/* Indicator 0 only until the set holds several. */
+struct series_set *
+series_set_create_n(int nindicators, int max_offices, int nbenefits,
+    int weeks, int months)
+{
+	if (nindicators != 1)
+		fatalx("series: %d indicators", nindicators);
+	return series_set_create(max_offices, nbenefits, weeks, months);
+}
+
+int
+series_set_indicators(const struct series_set *set)
+{
+	(void)set;
+	return 1;
+}
+
+int
+series_add_in(struct series_set *set, int ind, int office, int benefit,
+    int kind, int32_t week, int32_t month, int outcome, double p)
+{
+	if (ind != 0)
+		return -1;
+	return series_add(set, office, benefit, kind, week, month, outcome, p);
+}
+
+bool
+series_refuses_in(const struct series_set *set, int ind, int office,
+    int benefit, int kind, int32_t week, int32_t month)
+{
+	if (ind != 0 || office < 0 || office >= set->noffices ||
+	    benefit < 0 || benefit >= set->nbenefits || kind < 0 ||
+	    kind >= DECISION_NKINDS || week == SERIES_EMPTY ||
+	    month == SERIES_EMPTY)
+		return true;
+	return series_refuses(set->series[series_slot_of(set, office,
+	    benefit, kind)], week, month) ||
+	    series_refuses(set->series[series_slot_of(set, SERIES_NATIONAL,
+	    benefit, kind)], week, month);
+}
+
+const struct series *
+series_get_in(const struct series_set *set, int ind, int office, int benefit,
+    int kind)
+{
+	if (ind != 0)
+		return NULL;
+	return series_get(set, office, benefit, kind);
+}
+
+int
+series_indicator(const struct series *s)
+{
+	(void)s;
+	return 0;
+}
+
+int
+series_count_in(const struct series_set *set, int ind)
+{
+	return ind == 0 ? set->nseries : 0;
+}
+
 const struct series *
 series_get(const struct series_set *set, int office, int benefit, int kind)
 {

@@ -35,6 +35,13 @@ struct series_set;
 struct series_set *series_set_create(int max_offices, int nbenefits,
     int weeks, int months);
 void series_set_free(struct series_set *set);
+/*
+ * The same for nindicators indicators: the indicator is one more index,
+ * outermost, so indicator 0's series are the ones of series_set_create.
+ */
+struct series_set *series_set_create_n(int nindicators, int max_offices,
+    int nbenefits, int weeks, int months);
+int series_set_indicators(const struct series_set *set);
 
 /* Office index by name; creates it when create is set and there is room.
  * "national" maps to SERIES_NATIONAL. A negative index other than
@@ -55,17 +62,32 @@ int series_office_count(const struct series_set *set);
 int series_add(struct series_set *set, int office, int benefit, int kind,
     int32_t week, int32_t month, int outcome, double p);
 
+/*
+ * The same for indicator ind (series_add is indicator 0). An event counts
+ * in all its indicators or none: check every one with series_refuses_in,
+ * which is true when series_add_in would return -1, before adding any.
+ */
+int series_add_in(struct series_set *set, int ind, int office, int benefit,
+    int kind, int32_t week, int32_t month, int outcome, double p);
+bool series_refuses_in(const struct series_set *set, int ind, int office,
+    int benefit, int kind, int32_t week, int32_t month);
+
 /* NULL when the series has never been counted. */
 const struct series *series_get(const struct series_set *set, int office,
     int benefit, int kind);
+const struct series *series_get_in(const struct series_set *set, int ind,
+    int office, int benefit, int kind);
+int series_indicator(const struct series *s);
 int series_office(const struct series *s);
 int series_benefit(const struct series *s);
 int series_kind(const struct series *s);
-/* Iterate in (office, benefit, kind) order, national first. */
+/* Iterate in (indicator, office, benefit, kind) order, national first. */
 const struct series *series_first(const struct series_set *set);
 const struct series *series_next(const struct series_set *set,
     const struct series *s);
 int series_count(const struct series_set *set);
+/* Series of indicator ind. */
+int series_count_in(const struct series_set *set, int ind);
 
 /* The bucket of a week/month, or NULL if empty or outside the ring. */
 const struct bucket *series_week(const struct series *s, int32_t week);

@@ -1363,3 +1363,17 @@ stream_idle(const struct stream *st)
 {
 	return st->idle;
 }
+
+const char *
+stream_key(const struct stream *st)
+{
+	return st->conf->stream;
+}
+
+/* redis.stream only until side streams are read. */
+const struct stream *
+stream_sibling(const struct stream *st)
+{
+	(void)st;
+	return NULL;
+}

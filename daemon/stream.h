@@ -68,5 +68,12 @@ const char *stream_last_error(const struct stream *st);
 int64_t stream_retry_at_ms(const struct stream *st);
 /* True when the last read returned nothing (the stream is drained). */
 bool stream_idle(const struct stream *st);
+/*
+ * The readers: one per stream key, chained from the one stream_create
+ * returns (redis.stream). A reader's key, and the next reader or NULL.
+ * The functions above act on, or sum over, the whole chain.
+ */
+const char *stream_key(const struct stream *st);
+const struct stream *stream_sibling(const struct stream *st);
 
 #endif

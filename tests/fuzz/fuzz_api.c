@@ -124,8 +124,10 @@ fuzz_setup(void)
 	o.start_mday = 2;
 	o.malformed = 0.001;
 	o.duplicates = 0.001;
-	o.drifts[0] = (struct sim_drift){ 1, 0, 0, 20, -1, log(3.0) };
-	o.drifts[1] = (struct sim_drift){ -1, 1, -1, 22, -1, log(0.5) };
+	o.drifts[0] = (struct sim_drift){ 1, 0, 0, 20, -1, log(3.0),
+	    SIM_T_REJECTION };
+	o.drifts[1] = (struct sim_drift){ -1, 1, -1, 22, -1, log(0.5),
+	    SIM_T_REJECTION };
 	o.ndrifts = 2;
 	if ((s = sim_create(&o, &cause)) == NULL)
 		fatalx("fuzz: %s", cause);

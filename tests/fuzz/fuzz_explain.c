@@ -59,12 +59,12 @@ fuzz_match(const struct explain_registry *reg)
 	int i, n, nctx;
 
 	for (i = 0; i < explain_count(reg); i++) {
-		n = explain_match(reg, "K001", 0, 0,
+		n = explain_match(reg, NULL, "K001", 0, 0,
 		    explain_at(reg, i)->from_day, 28, 56, cov, 4, ctx, 4,
 		    &nctx);
 		if (n < 0 || nctx < 0)
 			abort();
-		(void)explain_match(reg, EXPLAIN_NATIONAL, 3, 1,
+		(void)explain_match(reg, NULL, EXPLAIN_NATIONAL, 3, 1,
 		    explain_at(reg, i)->to_day, 0, 0, cov, 4, ctx, 4, &nctx);
 	}
 }

@@ -33,6 +33,20 @@ enum sim_outcome {
 	SIM_DISMISSED = 3,	/* not tried on the merits */
 };
 
+/*
+ * What a drift or a truth row is about: the rejection rate, or the yes
+ * rate of another event kind. Bits of sim_options.events (1 << target);
+ * rejection is always on.
+ */
+enum sim_target {
+	SIM_T_REJECTION = 0,
+	SIM_T_SUPPLEMENT = 1,	/* a decision's supplement_requested */
+	SIM_T_RECONSIDERATION = 2,
+	SIM_T_APPEAL = 3,
+	SIM_T_ASSESSMENT = 4,
+};
+#define SIM_NTARGETS		5
+
 /* The order events arrive in; the same events in every order. */
 enum sim_order {
 	SIM_ORDER_TIME = 0,	/* week by week, in decision time */
@@ -60,6 +74,7 @@ struct sim_drift {
 	int		 from_week;	/* first simulation week, 0-based */
 	int		 to_week;	/* first week without it, -1 never */
 	double		 log_or;
+	int		 target;	/* enum sim_target */
 };
 
 /* A case-mix-only change: more F diagnoses and long cases from a week. */
@@ -88,6 +103,7 @@ struct sim_options {
 	int		 ndrifts;
 	struct sim_shift shifts[SIM_MAXSHIFTS];
 	int		 nshifts;
+	unsigned	 events;	/* bits 1 << enum sim_target; 0: decisions */
 };
 
 /*
@@ -114,6 +130,12 @@ struct sim_event {
 	int64_t		 decided_at;	/* Unix seconds */
 	double		 p;		/* true P(rejected | tried on the merits) */
 	double		 p0;		/* same in control: no drift, no weekly noise */
+	/* The event kind and its yes/no truth (decisions: as p, p0). */
+	int		 event;		/* enum decision_event's numbers */
+	int		 detail;	/* enum decision_detail's numbers */
+	int		 yes;		/* the outcome of its target */
+	double		 q;		/* true P(yes) of its target */
+	double		 q0;		/* same in control */
 
 	char		 buf[SIM_EVENTBUF];
 };

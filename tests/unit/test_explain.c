@@ -513,9 +513,9 @@ test_matching(void **state)
 			    "\"2023-03-01\"%s}", cases[i].members);
 		e = entry(text);
 		assert_int_equal(e->from_day, 19417);
-		if (explain_scope_matches(e, cases[i].office, cases[i].benefit,
-		    cases[i].kind) != cases[i].scope ||
-		    explain_covers(e, cases[i].office, cases[i].benefit,
+		if (explain_scope_matches(e, NULL, cases[i].office,
+		    cases[i].benefit, cases[i].kind) != cases[i].scope ||
+		    explain_covers(e, NULL, cases[i].office, cases[i].benefit,
 		    cases[i].kind, cases[i].onset, 28, 56) != cases[i].covers) {
 			fprintf(stderr, "case %zu: %s for %s/%d/%d onset %d\n",
 			    i, text, cases[i].office, cases[i].benefit,
@@ -531,8 +531,8 @@ test_matching(void **state)
 	    "\"effective_from\":\"2023-03-01\",\"offices\":[\"K1\"]}");
 	free(e->offices[0]);
 	e->offices[0] = xstrdup("national");
-	assert_false(explain_scope_matches(e, "national", 0, 0));
-	assert_false(explain_covers(e, "national", 0, 0, 19417, 28, 56));
+	assert_false(explain_scope_matches(e, NULL, "national", 0, 0));
+	assert_false(explain_covers(e, NULL, "national", 0, 0, 19417, 28, 56));
 	explain_entry_free(e);
 }
 
@@ -566,7 +566,7 @@ test_match(void **state)
 
 	/* 2023-03-01: law and ruling cover, both contexts are near. */
 	memset(cov, 0, sizeof cov);
-	n = explain_match(reg, "K1", 0, 0, 19417, 28, 56, cov, 4, ctx, 4,
+	n = explain_match(reg, NULL, "K1", 0, 0, 19417, 28, 56, cov, 4, ctx, 4,
 	    &nctx);
 	assert_int_equal(n, 2);
 	assert_string_equal(cov[0]->id, "ruling");	/* earlier from */
@@ -577,8 +577,8 @@ test_match(void **state)
 	assert_string_equal(ctx[1]->id, "ctx-1");
 
 	/* The nation: the ruling and ctx-2 name an office. */
-	n = explain_match(reg, "national", 0, 0, 19417, 28, 56, cov, 4, ctx, 4,
-	    &nctx);
+	n = explain_match(reg, NULL, "national", 0, 0, 19417, 28, 56, cov, 4,
+	    ctx, 4, &nctx);
 	assert_int_equal(n, 1);
 	assert_string_equal(cov[0]->id, "law");
 	assert_int_equal(nctx, 1);
@@ -586,24 +586,24 @@ test_match(void **state)
 
 	/* Counted beyond what the arrays hold; NULL arrays with 0. */
 	memset(cov, 0, sizeof cov);
-	n = explain_match(reg, "K1", 0, 0, 19417, 28, 56, cov, 1, NULL, 0,
+	n = explain_match(reg, NULL, "K1", 0, 0, 19417, 28, 56, cov, 1, NULL, 0,
 	    &nctx);
 	assert_int_equal(n, 2);
 	assert_string_equal(cov[0]->id, "ruling");
 	assert_null(cov[1]);
 	assert_int_equal(nctx, 2);
-	n = explain_match(reg, "K1", 0, 0, 19417, 28, 56, NULL, 0, NULL, 0,
-	    NULL);
+	n = explain_match(reg, NULL, "K1", 0, 0, 19417, 28, 56, NULL, 0, NULL,
+	    0, NULL);
 	assert_int_equal(n, 2);
 
 	/* Nothing near: unexplained, no context. */
-	n = explain_match(reg, "K1", 0, 0, 19417 + 400, 28, 56, cov, 4, ctx, 4,
-	    &nctx);
+	n = explain_match(reg, NULL, "K1", 0, 0, 19417 + 400, 28, 56, cov, 4,
+	    ctx, 4, &nctx);
 	assert_int_equal(n, 0);
 	assert_int_equal(nctx, 0);
 	/* Only the window of "far" and "ctx-far" (2020-01-01 = 18262). */
-	n = explain_match(reg, "K7", 1, 1, 18262 - 28, 28, 56, cov, 4, ctx, 4,
-	    &nctx);
+	n = explain_match(reg, NULL, "K7", 1, 1, 18262 - 28, 28, 56, cov, 4,
+	    ctx, 4, &nctx);
 	assert_int_equal(n, 1);
 	assert_string_equal(cov[0]->id, "far");
 	assert_int_equal(nctx, 1);

@@ -50,9 +50,11 @@ static struct {
 } hook;
 
 static double
-hook_predict(void *arg, const struct decision *d, const struct period *p)
+hook_predict(void *arg, int ind, const struct decision *d,
+    const struct period *p)
 {
 	(void)arg;
+	(void)ind;
 	(void)d;
 	(void)p;
 	hook.predicted++;
@@ -60,10 +62,12 @@ hook_predict(void *arg, const struct decision *d, const struct period *p)
 }
 
 static void
-hook_counted(void *arg, const struct decision *d, int office,
-    const struct period *p, double prob, bool late)
+hook_counted(void *arg, int ind, int y, const struct decision *d,
+    int office, const struct period *p, double prob, bool late)
 {
 	(void)arg;
+	(void)ind;
+	(void)y;
 	(void)d;
 	(void)office;
 	(void)p;
