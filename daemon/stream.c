@@ -3,6 +3,11 @@
  * DISCONNECTED → CONNECTING → PREPARING → PENDING → READING; losing it
  * returns to DISCONNECTED and a backoff timer tries again. Entries are
  * acknowledged only once a checkpoint covers them.
+ *
+ * Each stream key read (redis.stream, then the indicators' own streams)
+ * has a reader of its own: a struct stream with its connection, chained
+ * from the first by `sibling`. The public functions take the first and
+ * act on the whole chain.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -57,6 +62,10 @@ struct stream_entry {
 };
 
 struct stream {
+	int			 k;		/* ingest's stream number */
+	char			*key;		/* the stream read */
+	struct stream		*head;		/* the first reader */
+	struct stream		*sibling;	/* the next reader, or NULL */
 	struct event_base	*base;
 	const struct conf	*conf;
 	struct ingest		*in;
@@ -140,7 +149,7 @@ stream_set_state(struct stream *st, enum stream_state s)
 		if (st->ever_connected)
 			metrics.redis_reconnects++;
 		log_notice("stream: connected to redis, consuming %s as %s/%s",
-		    st->conf->stream, st->conf->group, st->conf->consumer);
+		    st->key, st->conf->group, st->conf->consumer);
 		st->ever_connected = true;
 	}
 }
@@ -345,7 +354,7 @@ stream_group_cb(redisAsyncContext *c, void *r, void *privdata)
 	}
 	if (reply->type != REDIS_REPLY_ERROR)
 		log_notice("stream: created group %s on %s", st->conf->group,
-		    st->conf->stream);
+		    st->key);
 	st->backoff_ms = 0;
 	memset(&st->pending_from, 0, sizeof st->pending_from);
 	stream_set_state(st, STREAM_PENDING);
@@ -373,7 +382,7 @@ stream_prepare(struct stream *st)
 	}
 	argv[0] = "XGROUP";
 	argv[1] = "CREATE";
-	argv[2] = c->stream;
+	argv[2] = st->key;
 	argv[3] = c->group;
 	argv[4] = "0";
 	argv[5] = "MKSTREAM";
@@ -487,6 +496,33 @@ stream_dl_settle(struct stream_dl *dl, bool ok, const char *why)
 	stream_dl_free(dl);
 }
 
+/*
+ * Whether a dead letter found at our source id came from this reader's
+ * stream: its source_stream, absent for the decision stream. Two streams
+ * may have entries of the same id.
+ */
+static bool
+stream_dl_ours(const struct stream *st, const redisReply *reply)
+{
+	const redisReply *e = reply->element[0], *fl, *k, *v;
+	size_t i;
+
+	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+	    (fl = e->element[1])->type != REDIS_REPLY_ARRAY)
+		return false;
+	for (i = 0; i + 1 < fl->elements; i += 2) {
+		k = fl->element[i];
+		v = fl->element[i + 1];
+		if (k->type != REDIS_REPLY_STRING || k->len != 13 ||
+		    memcmp(k->str, "source_stream", 13) != 0)
+			continue;
+		return st->k != 0 && v->type == REDIS_REPLY_STRING &&
+		    v->len == strlen(st->key) &&
+		    memcmp(v->str, st->key, v->len) == 0;
+	}
+	return st->k == 0;
+}
+
 static void
 stream_deadletter_check_cb(redisAsyncContext *c, void *r, void *privdata)
 {
@@ -497,7 +533,8 @@ stream_deadletter_check_cb(redisAsyncContext *c, void *r, void *privdata)
 		stream_dl_free(dl);
 		return;
 	}
-	if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0) {
+	if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 &&
+	    stream_dl_ours(dl->st, reply)) {
 		stream_dl_settle(dl, true, NULL);	/* written before */
 		return;
 	}
@@ -558,8 +595,8 @@ stream_deadletter(struct stream *st, const char *idstr, size_t idlen,
 
 	dl->st = st;
 	dl->id = *id;
-	dl->argv = xreallocarray(NULL, 7 + 2 * nfields, sizeof *dl->argv);
-	dl->argvlen = xreallocarray(NULL, 7 + 2 * nfields,
+	dl->argv = xreallocarray(NULL, 9 + 2 * nfields, sizeof *dl->argv);
+	dl->argvlen = xreallocarray(NULL, 9 + 2 * nfields,
 	    sizeof *dl->argvlen);
 #define STREAM_DL_ARG(p, len) do {					\
 	dl->argv[n] = xmalloc((len) + 1);				\
@@ -574,6 +611,11 @@ stream_deadletter(struct stream *st, const char *idstr, size_t idlen,
 	STREAM_DL_ARG(reason, strlen(reason));
 	STREAM_DL_ARG("source_id", 9);
 	STREAM_DL_ARG(idstr, idlen);
+	/* Entries of the decision stream say nothing, as before. */
+	if (st->k != 0) {
+		STREAM_DL_ARG("source_stream", 13);
+		STREAM_DL_ARG(st->key, strlen(st->key));
+	}
 	for (i = 0; i < nfields; i++) {
 		STREAM_DL_ARG(fields[i].name, fields[i].namelen);
 		STREAM_DL_ARG(fields[i].value, fields[i].valuelen);
@@ -710,12 +752,37 @@ stream_later(struct stream *st)
 		evtimer_add(st->feed_ev, &tv);
 }
 
+static void stream_resume_one(struct stream *);
+
 static void
 stream_feed_cb(evutil_socket_t fd, short events, void *arg)
 {
 	(void)fd;
 	(void)events;
-	stream_resume(arg);
+	stream_resume_one(arg);
+}
+
+/* Resume a reader in the next turn of the loop. */
+static void
+stream_kick(struct stream *st)
+{
+	struct timeval tv = { 0, 0 };
+
+	if (st->ac != NULL && (st->held != NULL || !st->reading))
+		evtimer_add(st->feed_ev, &tv);
+}
+
+/* Whether a reader of the chain is handing entries to ingest now. */
+static bool
+stream_chain_feeding(const struct stream *st)
+{
+	const struct stream *s;
+
+	for (s = st->head; s != NULL; s = s->sibling) {
+		if (s->feeding)
+			return true;
+	}
+	return false;
 }
 
 /* Reads wait while entries wait or ingest is busy or blocked. */
@@ -728,6 +795,27 @@ stream_holding(const struct stream *st)
 void
 stream_resume(struct stream *st)
 {
+	struct stream *s;
+
+	ingest_resume(st->in);
+	/*
+	 * Called from under stream_feed (the detector finished inside an
+	 * entry): the feed under way goes on by itself, and the other
+	 * readers' next turn of the loop, not inside ingest's.
+	 */
+	if (stream_chain_feeding(st)) {
+		for (s = st->head; s != NULL; s = s->sibling)
+			if (!s->feeding)
+				stream_kick(s);
+		return;
+	}
+	for (s = st->head; s != NULL; s = s->sibling)
+		stream_resume_one(s);
+}
+
+static void
+stream_resume_one(struct stream *st)
+{
 	struct stream_batch *b;
 	uint64_t deadline;
 	bool done;
@@ -736,12 +824,13 @@ stream_resume(struct stream *st)
 		return;
 	ingest_resume(st->in);
 	/*
-	 * Called from under stream_feed (the detector finished inside an
-	 * entry): the feed under way goes on by itself; a second one would
-	 * free the batch it is reading.
+	 * Called from under stream_feed: a second feed would free the batch
+	 * being read, or enter ingest inside ingest.
 	 */
-	if (st->feeding)
+	if (stream_chain_feeding(st)) {
+		stream_kick(st);
 		return;
+	}
 	deadline = stall_now() + STREAM_SLICE_NS;
 	while ((b = st->held) != NULL) {
 		done = stream_feed(st, b->entries, &b->next, b->redelivered,
@@ -802,7 +891,8 @@ stream_entry(struct stream *st, const redisReply *e, bool redelivered,
 		f[i].value = fl->element[2 * i + 1]->str;
 		f[i].valuelen = fl->element[2 * i + 1]->len;
 	}
-	res = ingest_entry(st->in, &id, f, n, redelivered, now, &cause);
+	res = ingest_entry_from(st->in, st->k, &id, f, n, redelivered, now,
+	    &cause);
 	if (res == INGEST_INVALID) {
 		log_debug("stream: entry %s dead-lettered: %s", id_r->str,
 		    cause);
@@ -816,6 +906,19 @@ stream_entry(struct stream *st, const redisReply *e, bool redelivered,
 	}
 	if (f != stackf)
 		free(f);
+}
+
+/* Every reader connected and drained. */
+static bool
+stream_chain_idle(const struct stream *st)
+{
+	const struct stream *s;
+
+	for (s = st->head; s != NULL; s = s->sibling) {
+		if (!s->idle || s->state != STREAM_READING)
+			return false;
+	}
+	return true;
 }
 
 static void
@@ -868,10 +971,17 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 		if (!st->idle)
 			stream_info_timer_cb(-1, 0, st);	/* fresh lag now */
 		st->idle = true;
-		/* It may close weeks: a step of ours (stall.h). */
-		stall_start(&t0);
-		ingest_tick(st->in, now, true);
-		stall_step("an idle tick", &t0);
+		/*
+		 * It may close weeks: a step of ours (stall.h). Only when
+		 * every reader is drained, so that a quiet stream does not
+		 * move the watermark past one still catching up; the first
+		 * reader's reads pace it, as with one stream.
+		 */
+		if (st == st->head && stream_chain_idle(st)) {
+			stall_start(&t0);
+			ingest_tick(st->in, now, true);
+			stall_step("an idle tick", &t0);
+		}
 		stream_read(st);
 		return;
 	}
@@ -939,7 +1049,7 @@ stream_read(struct stream *st)
 		argv[argc++] = block;
 	}
 	argv[argc++] = "STREAMS";
-	argv[argc++] = c->stream;
+	argv[argc++] = st->key;
 	if (st->state == STREAM_READING)
 		argv[argc++] = ">";
 	else {
@@ -1017,7 +1127,7 @@ stream_unacked_clear(struct stream *st)
 static bool
 stream_ack_turn(struct stream *st)
 {
-	const struct stream_id *upto = ingest_checkpointed(st->in);
+	const struct stream_id *upto = ingest_checkpointed_of(st->in, st->k);
 	const char *argv[3 + STREAM_ACK_CHUNK];
 	size_t argvlen[3 + STREAM_ACK_CHUNK], i, from, keep = 0;
 	char (*ids)[STREAM_ID_MAX];
@@ -1029,7 +1139,7 @@ stream_ack_turn(struct stream *st)
 	}
 	ids = xreallocarray(NULL, STREAM_ACK_CHUNK, sizeof *ids);
 	argv[0] = "XACK";
-	argv[1] = st->conf->stream;
+	argv[1] = st->key;
 	argv[2] = st->conf->group;
 	for (i = 0; i < 3; i++)
 		argvlen[i] = strlen(argv[i]);
@@ -1093,8 +1203,8 @@ stream_ack_turn_cb(evutil_socket_t fd, short events, void *arg)
  * of the loop (stream_ack_turn). Acknowledging late is safe: an entry
  * read again after a crash is known to the checkpoint and skipped.
  */
-void
-stream_ack(struct stream *st)
+static void
+stream_ack_one(struct stream *st)
 {
 	if (st->ac == NULL || st->nunacked == 0 ||
 	    st->state < STREAM_PENDING)
@@ -1105,6 +1215,14 @@ stream_ack(struct stream *st)
 	}
 	st->acking = true;
 	stream_ack_turn_cb(-1, 0, st);
+}
+
+/* Each reader up to its own stream's checkpointed position. */
+void
+stream_ack(struct stream *st)
+{
+	for (; st != NULL; st = st->sibling)
+		stream_ack_one(st);
 }
 
 /* Stopping: the sweep under way ends now, before the final PING. */
@@ -1188,25 +1306,28 @@ stream_info_timer_cb(evutil_socket_t fd, short events, void *arg)
 		return;
 	argv[0] = "XINFO";
 	argv[1] = "GROUPS";
-	argv[2] = st->conf->stream;
+	argv[2] = st->key;
 	argvlen[0] = 5;
 	argvlen[1] = 6;
 	argvlen[2] = strlen(argv[2]);
 	stream_command(st, stream_info_cb, 3, argv, argvlen);
 	argv[0] = "XLEN";
-	argv[1] = st->conf->stream;
+	argv[1] = st->key;
 	argvlen[0] = 4;
 	argvlen[1] = strlen(argv[1]);
 	stream_command(st, stream_len_cb, 2, argv, argvlen);
 }
 
-struct stream *
-stream_create(struct event_base *base, const struct conf *c,
-    struct ingest *in, stream_checkpoint_cb cb, void *arg)
+static struct stream *
+stream_new(struct event_base *base, const struct conf *c, struct ingest *in,
+    int k, stream_checkpoint_cb cb, void *arg)
 {
 	struct stream *st = xcalloc(1, sizeof *st);
 	struct timeval tv = { STREAM_INFO_MS / 1000, 0 };
 
+	st->k = k;
+	st->key = xstrdup(ingest_stream_key(in, k));
+	st->head = st;
 	st->base = base;
 	st->conf = c;
 	st->in = in;
@@ -1223,28 +1344,47 @@ stream_create(struct event_base *base, const struct conf *c,
 	return st;
 }
 
+/* One reader per stream ingest counts, redis.stream first. */
+struct stream *
+stream_create(struct event_base *base, const struct conf *c,
+    struct ingest *in, stream_checkpoint_cb cb, void *arg)
+{
+	struct stream *head, **tail;
+	int k;
+
+	head = stream_new(base, c, in, 0, cb, arg);
+	tail = &head->sibling;
+	for (k = 1; k < ingest_streams(in); k++) {
+		*tail = stream_new(base, c, in, k, cb, arg);
+		(*tail)->head = head;
+		tail = &(*tail)->sibling;
+	}
+	return head;
+}
+
 void
 stream_start(struct stream *st)
 {
-	stream_connect(st);
+	for (; st != NULL; st = st->sibling)
+		stream_connect(st);
 }
 
 void
 stream_stop(struct stream *st)
 {
-	stream_set_state(st, STREAM_STOPPED);
-	stream_drop_held(st);
-	event_del(st->retry_ev);
-	event_del(st->info_ev);
+	for (; st != NULL; st = st->sibling) {
+		stream_set_state(st, STREAM_STOPPED);
+		stream_drop_held(st);
+		event_del(st->retry_ev);
+		event_del(st->info_ev);
+	}
 }
 
-void
-stream_free(struct stream *st)
+static void
+stream_free_one(struct stream *st)
 {
 	redisAsyncContext *ac;
 
-	if (st == NULL)
-		return;
 	st->state = STREAM_STOPPED;
 	ac = st->ac;
 	st->ac = NULL;
@@ -1257,19 +1397,36 @@ stream_free(struct stream *st)
 	event_free(st->ack_ev);
 	free(st->unacked);
 	free(st->last_error);
+	free(st->key);
 	free(st);
+}
+
+void
+stream_free(struct stream *st)
+{
+	struct stream *next;
+
+	for (; st != NULL; st = next) {
+		next = st->sibling;
+		stream_free_one(st);
+	}
 }
 
 void
 stream_set_conf(struct stream *st, const struct conf *c)
 {
-	st->conf = c;
+	for (; st != NULL; st = st->sibling)
+		st->conf = c;
 }
 
-/* Run cb once the commands sent so far have been answered. */
+/*
+ * Run cb once the commands sent so far have been answered, on every
+ * reader's link.
+ */
 struct stream_flush {
 	void	(*cb)(void *);
 	void	*arg;
+	int	 left;		/* readers yet to answer */
 };
 
 static void
@@ -1279,6 +1436,8 @@ stream_flush_cb(redisAsyncContext *c, void *r, void *privdata)
 
 	(void)c;
 	(void)r;
+	if (--fl->left > 0)
+		return;
 	fl->cb(fl->arg);
 	free(fl);
 }
@@ -1287,93 +1446,174 @@ int
 stream_flush(struct stream *st, void (*cb)(void *), void *arg)
 {
 	struct stream_flush *fl;
+	struct stream *s;
 
-	if (st->ac == NULL)
-		return -1;
-	stream_ack_finish(st);
-	fl = xmalloc(sizeof *fl);
+	fl = xcalloc(1, sizeof *fl);
 	fl->cb = cb;
 	fl->arg = arg;
-	if (redisAsyncCommand(st->ac, stream_flush_cb, fl, "PING") !=
-	    REDIS_OK) {
+	/* Counted up front, so that an answer cannot finish it early. */
+	for (s = st; s != NULL; s = s->sibling) {
+		if (s->ac != NULL)
+			fl->left++;
+	}
+	if (fl->left == 0) {
 		free(fl);
 		return -1;
+	}
+	for (s = st; s != NULL; s = s->sibling) {
+		if (s->ac == NULL)
+			continue;
+		stream_ack_finish(s);
+		if (redisAsyncCommand(s->ac, stream_flush_cb, fl, "PING") ==
+		    REDIS_OK)
+			continue;
+		/* Not sent: that reader has nothing more to wait for. */
+		if (--fl->left == 0) {
+			free(fl);
+			return -1;
+		}
 	}
 	return 0;
 }
 
+/* The least advanced reader's: reading only when all are. */
 enum stream_state
 stream_state(const struct stream *st)
 {
-	return st->state;
+	enum stream_state state = st->state;
+
+	for (st = st->sibling; st != NULL; st = st->sibling) {
+		if (st->state < state)
+			state = st->state;
+	}
+	return state;
 }
 
 /* Without a link the last figures are not the stream's now: unknown. */
+static int64_t
+stream_figure(const struct stream *st, int64_t v)
+{
+	return st->link_up ? v : -1;
+}
+
+enum stream_what { STREAM_LAG, STREAM_PENDING_N, STREAM_LENGTH };
+
+/* The sum over the readers; -1 when one of them is unknown. */
+static int64_t
+stream_sum(const struct stream *st, enum stream_what what)
+{
+	int64_t sum = 0, v;
+
+	for (; st != NULL; st = st->sibling) {
+		v = what == STREAM_LAG ? st->lag : what == STREAM_LENGTH ?
+		    st->length : st->pending;
+		if ((v = stream_figure(st, v)) == -1)
+			return -1;
+		sum += v;
+	}
+	return sum;
+}
+
 int64_t
 stream_lag(const struct stream *st)
 {
-	return st->link_up ? st->lag : -1;
+	return stream_sum(st, STREAM_LAG);
 }
 
 int64_t
 stream_pending(const struct stream *st)
 {
-	return st->link_up ? st->pending : -1;
+	return stream_sum(st, STREAM_PENDING_N);
 }
 
 int64_t
 stream_length(const struct stream *st)
 {
-	return st->link_up ? st->length : -1;
+	return stream_sum(st, STREAM_LENGTH);
+}
+
+/* The first reader whose link is down, or NULL. */
+static const struct stream *
+stream_down(const struct stream *st)
+{
+	for (; st != NULL; st = st->sibling) {
+		if (!st->link_up)
+			return st;
+	}
+	return NULL;
 }
 
 bool
 stream_link_up(const struct stream *st)
 {
-	return st->link_up;
+	return stream_down(st) == NULL;
 }
 
 int64_t
 stream_down_since(const struct stream *st)
 {
-	return st->link_up ? 0 : st->down_since;
+	const struct stream *d = stream_down(st);
+
+	return d == NULL ? 0 : d->down_since;
 }
 
 const char *
 stream_last_error(const struct stream *st)
 {
-	return st->link_up ? NULL : st->last_error;
+	const struct stream *d = stream_down(st);
+
+	return d == NULL ? NULL : d->last_error;
 }
 
 int64_t
 stream_retry_at_ms(const struct stream *st)
 {
-	return st->link_up || st->state != STREAM_DISCONNECTED ? 0 :
-	    st->retry_at_ms;
+	const struct stream *d = stream_down(st);
+
+	return d == NULL || d->state != STREAM_DISCONNECTED ? 0 :
+	    d->retry_at_ms;
 }
 
 uint64_t
 stream_unacked(const struct stream *st)
 {
-	return st->nunacked - st->nacked;
+	uint64_t n = 0;
+
+	for (; st != NULL; st = st->sibling)
+		n += st->nunacked - st->nacked;
+	return n;
 }
 
 bool
 stream_idle(const struct stream *st)
 {
-	return st->idle;
+	for (; st != NULL; st = st->sibling) {
+		if (!st->idle)
+			return false;
+	}
+	return true;
 }
 
 const char *
 stream_key(const struct stream *st)
 {
-	return st->conf->stream;
+	return st->key;
 }
 
-/* redis.stream only until side streams are read. */
 const struct stream *
 stream_sibling(const struct stream *st)
 {
-	(void)st;
-	return NULL;
+	return st->sibling;
+}
+
+void
+stream_reader_info(const struct stream *st, struct stream_reader_info *ri)
+{
+	ri->state = st->state;
+	ri->link_up = st->link_up;
+	ri->idle = st->idle;
+	ri->lag = stream_figure(st, st->lag);
+	ri->pending = stream_figure(st, st->pending);
+	ri->length = stream_figure(st, st->length);
+	ri->unacked = st->nunacked - st->nacked;
 }

@@ -75,5 +75,17 @@ bool stream_idle(const struct stream *st);
  */
 const char *stream_key(const struct stream *st);
 const struct stream *stream_sibling(const struct stream *st);
+/* One reader's own figures, not the chain's (-1: unknown). */
+struct stream_reader_info {
+	enum stream_state	state;
+	bool			link_up;
+	bool			idle;
+	int64_t			lag;
+	int64_t			pending;
+	int64_t			length;
+	uint64_t		unacked;
+};
+void stream_reader_info(const struct stream *st,
+    struct stream_reader_info *ri);
 
 #endif
