@@ -196,6 +196,8 @@ free_indicators(struct conf *c)
 		free(ci->yes);
 		free(ci->no);
 		free(ci->stream);
+		free(ci->field);
+		free(ci->checkpoint);
 		memset(ci, 0, sizeof *ci);
 	}
 	c->nindicators = 0;
@@ -219,16 +221,14 @@ teardown(void **state)
  * stream id is the next sequence number unless id_seq is non-zero.
  */
 static enum ingest_result
-feed(struct fixture *f, uint64_t id_seq, bool redelivered, char **cause,
-    ...)
+vfeed(struct fixture *f, int k, uint64_t id_seq, bool redelivered,
+    char **cause, va_list ap)
 {
 	struct decision_field fields[32];
 	struct stream_id id;
 	const char *kv;
 	size_t n = 0;
-	va_list ap;
 
-	va_start(ap, cause);
 	while ((kv = va_arg(ap, const char *)) != NULL) {
 		const char *eq = strchr(kv, '=');
 
@@ -238,10 +238,39 @@ feed(struct fixture *f, uint64_t id_seq, bool redelivered, char **cause,
 		fields[n].valuelen = strlen(eq + 1);
 		n++;
 	}
-	va_end(ap);
 	id.ms = 1000;
 	id.seq = id_seq != 0 ? id_seq : ++f->seq;
-	return ingest_entry(f->in, &id, fields, n, redelivered, NOW, cause);
+	if (k == 0)
+		return ingest_entry(f->in, &id, fields, n, redelivered, NOW,
+		    cause);
+	return ingest_entry_from(f->in, k, &id, fields, n, redelivered, NOW,
+	    cause);
+}
+
+static enum ingest_result
+feed(struct fixture *f, uint64_t id_seq, bool redelivered, char **cause,
+    ...)
+{
+	enum ingest_result r;
+	va_list ap;
+
+	va_start(ap, cause);
+	r = vfeed(f, 0, id_seq, redelivered, cause, ap);
+	va_end(ap);
+	return r;
+}
+
+/* An entry of stream k, with the next stream id; NULL-terminated. */
+static enum ingest_result
+feed_k(struct fixture *f, int k, char **cause, ...)
+{
+	enum ingest_result r;
+	va_list ap;
+
+	va_start(ap, cause);
+	r = vfeed(f, k, 0, false, cause, ap);
+	va_end(ap);
+	return r;
 }
 
 /* A valid decision with a given id, office, outcome and time. */
@@ -1104,6 +1133,166 @@ test_old_checkpoint(void **state)
 	assert_int_equal(series_count_in(ingest_series(f->in), 1), 2);
 }
 
+#define EV(...)	__VA_ARGS__, "office=K001", "benefit=sjukpenning", \
+	"kind=first", "decided_at=1680476400", (const char *)NULL
+
+/*
+ * A mixed stream: each event counts in its own indicators only, by its
+ * outcome or detail and the indicator's filter; a reconsideration may
+ * reuse its decision's id (the duplicate key is EVENT/ID), and events no
+ * indicator watches are counted and recorded all the same.
+ */
+static void
+test_mixed_events(void **state)
+{
+	struct fixture *f = *state;
+	const struct series_set *set;
+	const struct ingest_counters *c;
+	const struct bucket *b;
+	struct period p;
+	char *cause = NULL;
+	int sup, rec, tim;
+
+	add_indicator(&f->conf, "supplement", "decision", "yes", "no", NULL);
+	f->conf.indicators[0].field = xstrdup("supplement_requested");
+	add_indicator(&f->conf, "reconsideration", "reconsideration",
+	    "changed", "unchanged", NULL);
+	add_indicator(&f->conf, "timeliness", "assessment", "late", "on_time",
+	    NULL);
+	f->conf.indicators[2].checkpoint = xstrdup("180");
+	assert_int_equal(reopen(f, &cause), 0);
+	sup = indicators_find(ingest_indicators(f->in), "supplement");
+	rec = indicators_find(ingest_indicators(f->in), "reconsideration");
+	tim = indicators_find(ingest_indicators(f->in), "timeliness");
+	assert_int_equal(sup, 1);
+	assert_int_equal(rec, 2);
+	assert_int_equal(tim, 3);
+
+	assert_int_equal(feed(f, 0, false, &cause, EV("id=a1",
+	    "outcome=rejected", "supplement_requested=yes")), INGEST_COUNTED);
+	assert_int_equal(feed(f, 0, false, &cause, EV("id=a2",
+	    "outcome=granted")), INGEST_COUNTED);
+	/* The decision's id, another kind: not a duplicate. */
+	assert_int_equal(feed(f, 0, false, &cause, EV("id=a1",
+	    "event=reconsideration", "outcome=changed")), INGEST_COUNTED);
+	assert_int_equal(feed(f, 0, false, &cause, EV("id=a1",
+	    "event=reconsideration", "outcome=unchanged")), INGEST_DUPLICATE);
+	assert_int_equal(feed(f, 0, false, &cause, EV("id=a1",
+	    "outcome=granted")), INGEST_DUPLICATE);
+	assert_int_equal(feed(f, 0, false, &cause, EV("id=s1",
+	    "event=assessment", "outcome=late", "checkpoint=180")),
+	    INGEST_COUNTED);
+	/* Filtered out of timeliness (checkpoint 90). */
+	assert_int_equal(feed(f, 0, false, &cause, EV("id=s2",
+	    "event=assessment", "outcome=on_time", "checkpoint=90")),
+	    INGEST_COUNTED);
+	/* No indicator watches appeals. */
+	assert_int_equal(feed(f, 0, false, &cause, EV("id=p1",
+	    "event=appeal", "outcome=changed")), INGEST_COUNTED);
+	/* A bad outcome for its kind is refused. */
+	assert_int_equal(feed(f, 0, false, &cause, EV("id=p2",
+	    "event=appeal", "outcome=granted")), INGEST_INVALID);
+	assert_non_null(strstr(cause, "outcome"));
+	free(cause);
+	cause = NULL;
+
+	c = ingest_counters(f->in);
+	assert_int_equal(c->counted, 6);
+	assert_int_equal(c->duplicates, 2);
+	assert_int_equal(c->invalid, 1);
+	assert_int_equal(c->by_event[EVENT_DECISION], 2);
+	assert_int_equal(c->by_event[EVENT_RECONSIDERATION], 1);
+	assert_int_equal(c->by_event[EVENT_ASSESSMENT], 2);
+	assert_int_equal(c->by_event[EVENT_APPEAL], 1);
+	/* by_outcome stays the decisions' own. */
+	assert_int_equal(c->by_outcome[OUTCOME_REJECTED], 1);
+	assert_int_equal(c->by_outcome[OUTCOME_GRANTED], 1);
+	assert_int_equal(c->by_outcome[OUTCOME_PARTIAL], 0);
+
+	set = ingest_series(f->in);
+	period_of(T0, &p);
+	b = series_week(series_get_in(set, 0, 0, 0, DECISION_FIRST), p.week);
+	assert_int_equal(b->n, 2);
+	assert_int_equal(b->rejected, 1);
+	b = series_week(series_get_in(set, sup, 0, 0, DECISION_FIRST),
+	    p.week);
+	assert_int_equal(b->n, 1);
+	assert_int_equal(b->rejected, 1);
+	assert_int_equal(b->dismissed, 1);	/* a2 did not say */
+	b = series_week(series_get_in(set, rec, SERIES_NATIONAL, 0,
+	    DECISION_FIRST), p.week);
+	assert_int_equal(b->n, 1);
+	assert_int_equal(b->rejected, 1);
+	b = series_week(series_get_in(set, tim, 0, 0, DECISION_FIRST),
+	    p.week);
+	assert_int_equal(b->n, 1);
+	assert_int_equal(b->rejected, 1);
+	assert_int_equal(b->dismissed, 0);
+	assert_int_equal(hook.counted_in[rec][INDICATOR_YES], 1);
+	assert_int_equal(hook.counted_in[rec][INDICATOR_NO], 0);
+	assert_int_equal(hook.counted_in[tim][INDICATOR_YES], 1);
+	assert_int_equal(hook.counted_in[sup][INDICATOR_EXCLUDED], 1);
+	assert_int_equal(hook.counted, 2 + 2 + 1 + 1);
+
+	/* Every counted event has its record; all of it is kept. */
+	assert_int_equal(ingest_checkpoint(f->in, &cause), 0);
+	assert_int_equal(records_size(f->dir), 6 * RECORD_SIZE);
+	assert_int_equal(reopen(f, &cause), 0);
+	c = ingest_counters(f->in);
+	assert_int_equal(c->by_event[EVENT_APPEAL], 1);
+	assert_int_equal(c->by_event[EVENT_ASSESSMENT], 2);
+	/* The duplicate window keeps the kinds apart across a restart. */
+	assert_int_equal(feed(f, 0, false, &cause, EV("id=s1",
+	    "event=assessment", "outcome=late", "checkpoint=180")),
+	    INGEST_DUPLICATE);
+	assert_int_equal(feed(f, 0, false, &cause, EV("id=s1",
+	    "outcome=granted")), INGEST_COUNTED);
+}
+
+/*
+ * On a side stream, entries without `event` are of its indicators' kind;
+ * an entry that names its kind is taken on any stream.
+ */
+static void
+test_side_stream_events(void **state)
+{
+	struct fixture *f = *state;
+	const struct bucket *b;
+	struct period p;
+	char *cause = NULL;
+
+	add_indicator(&f->conf, "reconsideration", "reconsideration",
+	    "changed", "unchanged", "stabild:reconsiderations");
+	assert_int_equal(reopen(f, &cause), 0);
+	assert_int_equal(ingest_streams(f->in), 2);
+	assert_int_equal(feed_k(f, 1, &cause, EV("id=r1", "outcome=changed")),
+	    INGEST_COUNTED);
+	assert_int_equal(feed_k(f, 1, &cause, EV("id=r2",
+	    "outcome=unchanged")), INGEST_COUNTED);
+	assert_int_equal(feed_k(f, 1, &cause, EV("id=r3", "event=decision",
+	    "outcome=rejected")), INGEST_COUNTED);
+	/* On the decision stream, no event means a decision. */
+	assert_int_equal(feed_k(f, 0, &cause, EV("id=r4", "outcome=changed")),
+	    INGEST_INVALID);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(feed_k(f, 1, &cause, EV("id=r5",
+	    "outcome=rejected")), INGEST_INVALID);
+	assert_non_null(strstr(cause, "reconsideration"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(ingest_counters(f->in)->by_event[
+	    EVENT_RECONSIDERATION], 2);
+	assert_int_equal(ingest_counters(f->in)->by_event[EVENT_DECISION], 1);
+	period_of(T0, &p);
+	b = series_week(series_get_in(ingest_series(f->in), 1, 0, 0,
+	    DECISION_FIRST), p.week);
+	assert_non_null(b);
+	assert_int_equal(b->n, 2);
+	assert_int_equal(b->rejected, 1);
+	assert_int_equal(ingest_applied_of(f->in, 1)->seq, f->seq);
+}
+
 static void
 test_stream_ids(void **state)
 {
@@ -1157,6 +1346,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stream_positions,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_checkpoint,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mixed_events, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_side_stream_events,
 		    setup, teardown),
 		cmocka_unit_test(test_stream_ids),
 	};
