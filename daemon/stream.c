@@ -36,6 +36,8 @@
 #define STREAM_ACK_TURN		4	/* XACK commands per turn of the loop */
 #define STREAM_SLICE_NS		1000000	/* counting per turn of the loop */
 #define STREAM_FIELDS_STACK	64
+/* Dead letters looked at from a source id on for an earlier copy. */
+#define STREAM_DL_LOOK		"100"
 
 /*
  * Entries read while the detector is busy, or left over when a turn's
@@ -428,9 +430,11 @@ stream_unacked_find(struct stream *st, const struct stream_id *id)
 /*
  * A dead-letter write in flight. It keeps a copy of the command: when
  * Redis refuses the source id as not new, the entry may be there already
- * (written before a crash) or a later one may have got in first after a
- * failed write; XRANGE tells which, and in the second case the entry goes
- * in under a new id, still carrying its source_id.
+ * (written before a crash, under its id or, if that was taken, a little
+ * later under a new one), or a later one may have got in first (after a
+ * failed write, or from another stream); XRANGE from the source id on
+ * tells which, and in the second case the entry goes in under a new id,
+ * still carrying its source_id (and source_stream).
  */
 struct stream_dl {
 	struct stream		*st;
@@ -496,31 +500,56 @@ stream_dl_settle(struct stream_dl *dl, bool ok, const char *why)
 	stream_dl_free(dl);
 }
 
+/* A field of an entry's field list, or NULL. */
+static const redisReply *
+stream_field(const redisReply *fl, const char *name)
+{
+	size_t i, len = strlen(name);
+
+	for (i = 0; i + 1 < fl->elements; i += 2) {
+		const redisReply *k = fl->element[i];
+
+		if (k->type == REDIS_REPLY_STRING && k->len == len &&
+		    memcmp(k->str, name, len) == 0)
+			return fl->element[i + 1];
+	}
+	return NULL;
+}
+
+static bool
+stream_reply_is(const redisReply *v, const char *s, size_t len)
+{
+	return v != NULL && v->type == REDIS_REPLY_STRING && v->len == len &&
+	    memcmp(v->str, s, len) == 0;
+}
+
 /*
- * Whether a dead letter found at our source id came from this reader's
- * stream: its source_stream, absent for the decision stream. Two streams
- * may have entries of the same id.
+ * Whether the dead letters from our source id on hold this entry: one
+ * with its source_id and source_stream (absent for the decision stream).
+ * Two streams may have entries of the same id, and a dead letter that
+ * could not have its source's id went in a little later under a new one.
  */
 static bool
-stream_dl_ours(const struct stream *st, const redisReply *reply)
+stream_dl_there(const struct stream_dl *dl, const redisReply *reply)
 {
-	const redisReply *e = reply->element[0], *fl, *k, *v;
+	const struct stream *st = dl->st;
+	const redisReply *e, *fl, *v;
 	size_t i;
 
-	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
-	    (fl = e->element[1])->type != REDIS_REPLY_ARRAY)
-		return false;
-	for (i = 0; i + 1 < fl->elements; i += 2) {
-		k = fl->element[i];
-		v = fl->element[i + 1];
-		if (k->type != REDIS_REPLY_STRING || k->len != 13 ||
-		    memcmp(k->str, "source_stream", 13) != 0)
+	for (i = 0; i < reply->elements; i++) {
+		e = reply->element[i];
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+		    (fl = e->element[1])->type != REDIS_REPLY_ARRAY)
 			continue;
-		return st->k != 0 && v->type == REDIS_REPLY_STRING &&
-		    v->len == strlen(st->key) &&
-		    memcmp(v->str, st->key, v->len) == 0;
+		if (!stream_reply_is(stream_field(fl, "source_id"),
+		    dl->argv[2], dl->argvlen[2]))
+			continue;
+		v = stream_field(fl, "source_stream");
+		if (st->k == 0 ? v == NULL :
+		    stream_reply_is(v, st->key, strlen(st->key)))
+			return true;
 	}
-	return st->k == 0;
+	return false;
 }
 
 static void
@@ -533,8 +562,7 @@ stream_deadletter_check_cb(redisAsyncContext *c, void *r, void *privdata)
 		stream_dl_free(dl);
 		return;
 	}
-	if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 &&
-	    stream_dl_ours(dl->st, reply)) {
+	if (reply->type == REDIS_REPLY_ARRAY && stream_dl_there(dl, reply)) {
 		stream_dl_settle(dl, true, NULL);	/* written before */
 		return;
 	}
@@ -556,9 +584,10 @@ stream_deadletter_cb(redisAsyncContext *c, void *r, void *privdata)
 	struct stream_dl *dl = privdata;
 	struct stream *st = dl->st;
 	redisReply *reply = r;
-	static char xrange[] = "XRANGE";
-	char *argv[4];
-	size_t argvlen[4];
+	static char xrange[] = "XRANGE", plus[] = "+", count[] = "COUNT";
+	static char many[] = STREAM_DL_LOOK;
+	char *argv[6];
+	size_t argvlen[6];
 
 	if (!stream_live(st, c) || reply == NULL) {
 		stream_dl_free(dl);
@@ -573,14 +602,20 @@ stream_deadletter_cb(redisAsyncContext *c, void *r, void *privdata)
 		stream_dl_settle(dl, false, reply->str);
 		return;
 	}
-	/* XRANGE deadletter ID ID: is this entry there already? */
+	/* XRANGE deadletter ID + COUNT n: is this entry there already? */
 	argv[0] = xrange;
 	argvlen[0] = sizeof xrange - 1;
 	argv[1] = dl->argv[1];		/* the dead-letter key */
 	argvlen[1] = dl->argvlen[1];
-	argv[2] = argv[3] = dl->argv[2];	/* the source id */
-	argvlen[2] = argvlen[3] = dl->argvlen[2];
-	stream_dl_send(dl, stream_deadletter_check_cb, 4, argv, argvlen);
+	argv[2] = dl->argv[2];		/* the source id */
+	argvlen[2] = dl->argvlen[2];
+	argv[3] = plus;
+	argvlen[3] = sizeof plus - 1;
+	argv[4] = count;
+	argvlen[4] = sizeof count - 1;
+	argv[5] = many;
+	argvlen[5] = sizeof many - 1;
+	stream_dl_send(dl, stream_deadletter_check_cb, 6, argv, argvlen);
 }
 
 /* XADD the entry to the dead-letter stream under its own id. */
