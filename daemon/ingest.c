@@ -290,9 +290,9 @@ ingest_load_indicators(struct ingest *in, struct buf_reader *r,
 		indicator_signature(&in->ind.ind[i], want);
 		if (strcmp(sig, want) != 0) {
 			*cause = xasprintf("checkpoint: indicator '%s' is "
-			    "defined differently now (%s, was %s); keep the "
-			    "old definition and add the new one under a new "
-			    "name", name, want, sig);
+			    "defined differently now; keep the old definition "
+			    "and add the new one under a new name (it counted "
+			    "%s, now %s)", name, sig, want);
 			return -1;
 		}
 	}
