@@ -36,8 +36,8 @@
 #define STREAM_ACK_TURN		4	/* XACK commands per turn of the loop */
 #define STREAM_SLICE_NS		1000000	/* counting per turn of the loop */
 #define STREAM_FIELDS_STACK	64
-/* Dead letters looked at from a source id on for an earlier copy. */
-#define STREAM_DL_LOOK		"100"
+/* Dead letters read a round trip, looking for an earlier copy. */
+#define STREAM_DL_PAGE		500
 
 /*
  * Entries read while the detector is busy, or left over when a turn's
@@ -68,6 +68,7 @@ struct stream {
 	char			*key;		/* the stream read */
 	struct stream		*head;		/* the first reader */
 	struct stream		*sibling;	/* the next reader, or NULL */
+	struct reply_reader	*replies;	/* its replies' arena */
 	struct event_base	*base;
 	const struct conf	*conf;
 	struct ingest		*in;
@@ -297,6 +298,7 @@ stream_connect(struct stream *st)
 	 * growing it again for every batch. */
 	ac->c.reader->maxbuf = 0;
 	ac->c.reader->fn = reply_functions();
+	ac->c.reader->privdata = st->replies;
 	ac->data = st;
 	st->ac = ac;
 	redisLibeventAttach(ac, st->base);
@@ -443,6 +445,8 @@ struct stream_dl {
 	char			**argv;
 	size_t			*argvlen;
 	bool			 new_id;	/* sent with "*" */
+	bool			 redelivered;	/* may have been written */
+	char			 from[STREAM_ID_MAX + 1]; /* next XRANGE start */
 };
 
 static void stream_deadletter_cb(redisAsyncContext *, void *, void *);
@@ -552,6 +556,44 @@ stream_dl_there(const struct stream_dl *dl, const redisReply *reply)
 	return false;
 }
 
+/* Not there: add it under a new id, still with its source_id. */
+static void
+stream_dl_new_id(struct stream_dl *dl)
+{
+	free(dl->argv[2]);
+	dl->argv[2] = xstrdup("*");
+	dl->argvlen[2] = 1;
+	dl->new_id = true;
+	stream_dl_send(dl, stream_deadletter_cb, dl->argc, dl->argv,
+	    dl->argvlen);
+}
+
+static void stream_deadletter_check_cb(redisAsyncContext *, void *, void *);
+
+/* XRANGE deadletter FROM + COUNT n: is this entry there already? */
+static void
+stream_dl_look(struct stream_dl *dl)
+{
+	static char xrange[] = "XRANGE", plus[] = "+", count[] = "COUNT";
+	char page[16], *argv[6];
+	size_t argvlen[6];
+
+	snprintf(page, sizeof page, "%d", STREAM_DL_PAGE);
+	argv[0] = xrange;
+	argvlen[0] = sizeof xrange - 1;
+	argv[1] = dl->argv[1];		/* the dead-letter key */
+	argvlen[1] = dl->argvlen[1];
+	argv[2] = dl->from;
+	argvlen[2] = strlen(dl->from);
+	argv[3] = plus;
+	argvlen[3] = sizeof plus - 1;
+	argv[4] = count;
+	argvlen[4] = sizeof count - 1;
+	argv[5] = page;
+	argvlen[5] = strlen(page);
+	stream_dl_send(dl, stream_deadletter_check_cb, 6, argv, argvlen);
+}
+
 static void
 stream_deadletter_check_cb(redisAsyncContext *c, void *r, void *privdata)
 {
@@ -570,12 +612,21 @@ stream_deadletter_check_cb(redisAsyncContext *c, void *r, void *privdata)
 		stream_dl_settle(dl, false, reply->str);
 		return;
 	}
-	free(dl->argv[2]);
-	dl->argv[2] = xstrdup("*");
-	dl->argvlen[2] = 1;
-	dl->new_id = true;
-	stream_dl_send(dl, stream_deadletter_cb, dl->argc, dl->argv,
-	    dl->argvlen);
+	/* A full page: the copy may be further on. */
+	if (reply->type == REDIS_REPLY_ARRAY &&
+	    reply->elements == STREAM_DL_PAGE) {
+		const redisReply *last = reply->element[reply->elements - 1];
+
+		if (last->type == REDIS_REPLY_ARRAY && last->elements == 2 &&
+		    last->element[0]->type == REDIS_REPLY_STRING &&
+		    last->element[0]->len < STREAM_ID_MAX) {
+			snprintf(dl->from, sizeof dl->from, "(%s",
+			    last->element[0]->str);
+			stream_dl_look(dl);
+			return;
+		}
+	}
+	stream_dl_new_id(dl);
 }
 
 static void
@@ -584,10 +635,6 @@ stream_deadletter_cb(redisAsyncContext *c, void *r, void *privdata)
 	struct stream_dl *dl = privdata;
 	struct stream *st = dl->st;
 	redisReply *reply = r;
-	static char xrange[] = "XRANGE", plus[] = "+", count[] = "COUNT";
-	static char many[] = STREAM_DL_LOOK;
-	char *argv[6];
-	size_t argvlen[6];
 
 	if (!stream_live(st, c) || reply == NULL) {
 		stream_dl_free(dl);
@@ -602,26 +649,23 @@ stream_deadletter_cb(redisAsyncContext *c, void *r, void *privdata)
 		stream_dl_settle(dl, false, reply->str);
 		return;
 	}
-	/* XRANGE deadletter ID + COUNT n: is this entry there already? */
-	argv[0] = xrange;
-	argvlen[0] = sizeof xrange - 1;
-	argv[1] = dl->argv[1];		/* the dead-letter key */
-	argvlen[1] = dl->argvlen[1];
-	argv[2] = dl->argv[2];		/* the source id */
-	argvlen[2] = dl->argvlen[2];
-	argv[3] = plus;
-	argvlen[3] = sizeof plus - 1;
-	argv[4] = count;
-	argvlen[4] = sizeof count - 1;
-	argv[5] = many;
-	argvlen[5] = sizeof many - 1;
-	stream_dl_send(dl, stream_deadletter_check_cb, 6, argv, argvlen);
+	/*
+	 * Read for the first time, it cannot have been written: a new id
+	 * at once. Read again (after a crash or a lost link), look for it
+	 * from its source id on.
+	 */
+	if (!dl->redelivered) {
+		stream_dl_new_id(dl);
+		return;
+	}
+	snprintf(dl->from, sizeof dl->from, "%.*s", (int)dl->argvlen[2],
+	    dl->argv[2]);
+	stream_dl_look(dl);
 }
-
 /* XADD the entry to the dead-letter stream under its own id. */
 static void
 stream_deadletter(struct stream *st, const char *idstr, size_t idlen,
-    const struct stream_id *id, const char *reason,
+    const struct stream_id *id, bool redelivered, const char *reason,
     const struct decision_field *fields, size_t nfields)
 {
 	struct stream_dl *dl = xcalloc(1, sizeof *dl);
@@ -630,6 +674,7 @@ stream_deadletter(struct stream *st, const char *idstr, size_t idlen,
 
 	dl->st = st;
 	dl->id = *id;
+	dl->redelivered = redelivered;
 	dl->argv = xreallocarray(NULL, 9 + 2 * nfields, sizeof *dl->argv);
 	dl->argvlen = xreallocarray(NULL, 9 + 2 * nfields,
 	    sizeof *dl->argvlen);
@@ -932,7 +977,8 @@ stream_entry(struct stream *st, const redisReply *e, bool redelivered,
 		log_debug("stream: entry %s dead-lettered: %s", id_r->str,
 		    cause);
 		stream_unacked_add(st, &id, STREAM_ENTRY_DL_SENT);
-		stream_deadletter(st, id_r->str, id_r->len, &id, cause, f, n);
+		stream_deadletter(st, id_r->str, id_r->len, &id, redelivered,
+		    cause, f, n);
 		free(cause);
 	} else {
 		if (res == INGEST_DUPLICATE)
@@ -1362,6 +1408,7 @@ stream_new(struct event_base *base, const struct conf *c, struct ingest *in,
 
 	st->k = k;
 	st->key = xstrdup(ingest_stream_key(in, k));
+	st->replies = reply_reader_new();
 	st->head = st;
 	st->base = base;
 	st->conf = c;
@@ -1433,6 +1480,7 @@ stream_free_one(struct stream *st)
 	free(st->unacked);
 	free(st->last_error);
 	free(st->key);
+	reply_reader_free(st->replies);
 	free(st);
 }
 
