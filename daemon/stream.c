@@ -1688,15 +1688,3 @@ stream_sibling(const struct stream *st)
 {
 	return st->sibling;
 }
-
-void
-stream_reader_info(const struct stream *st, struct stream_reader_info *ri)
-{
-	ri->state = st->state;
-	ri->link_up = st->link_up;
-	ri->idle = st->idle;
-	ri->lag = stream_figure(st, st->lag);
-	ri->pending = stream_figure(st, st->pending);
-	ri->length = stream_figure(st, st->length);
-	ri->unacked = st->nunacked - st->nacked;
-}

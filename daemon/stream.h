@@ -71,21 +71,10 @@ bool stream_idle(const struct stream *st);
 /*
  * The readers: one per stream key, chained from the one stream_create
  * returns (redis.stream). A reader's key, and the next reader or NULL.
- * The functions above act on, or sum over, the whole chain.
+ * The functions above act on, or sum over, the chain from the reader
+ * they are given on (all of it from the first).
  */
 const char *stream_key(const struct stream *st);
 const struct stream *stream_sibling(const struct stream *st);
-/* One reader's own figures, not the chain's (-1: unknown). */
-struct stream_reader_info {
-	enum stream_state	state;
-	bool			link_up;
-	bool			idle;
-	int64_t			lag;
-	int64_t			pending;
-	int64_t			length;
-	uint64_t		unacked;
-};
-void stream_reader_info(const struct stream *st,
-    struct stream_reader_info *ri);
 
 #endif
