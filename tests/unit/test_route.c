@@ -132,6 +132,46 @@ test_routes(void **state)
 	conf_free(&c);
 }
 
+/*
+ * route.indicators: a list of indicator names, rejection among them;
+ * unset takes every indicator.
+ */
+static void
+test_route_indicators(void **state)
+{
+	struct conf_route rt;
+	struct alert a;
+	char list[] = "reconsideration, appeal";
+	char only[] = "rejection";
+	char down[] = "down";
+
+	(void)state;
+	memset(&rt, 0, sizeof rt);
+	alert(&a, "K017", "sjukpenning", ALERT_UP, ALERT_UNEXPLAINED);
+	assert_true(route_matches(&rt, &a));
+	rt.indicators = list;
+	assert_false(route_matches(&rt, &a));
+	snprintf(a.indicator, sizeof a.indicator, "reconsideration");
+	assert_true(route_matches(&rt, &a));
+	snprintf(a.indicator, sizeof a.indicator, "appeal");
+	assert_true(route_matches(&rt, &a));
+	snprintf(a.indicator, sizeof a.indicator, "appea");
+	assert_false(route_matches(&rt, &a));
+	snprintf(a.indicator, sizeof a.indicator, "timeliness");
+	assert_false(route_matches(&rt, &a));
+	rt.indicators = only;
+	assert_false(route_matches(&rt, &a));
+	a.indicator[0] = '\0';
+	assert_true(route_matches(&rt, &a));
+	/* Together with the other matchers, all must hold. */
+	rt.indicators = list;
+	snprintf(a.indicator, sizeof a.indicator, "appeal");
+	rt.directions = down;
+	assert_false(route_matches(&rt, &a));
+	a.direction = ALERT_DOWN;
+	assert_true(route_matches(&rt, &a));
+}
+
 static void
 test_ledger(void **state)
 {
@@ -195,6 +235,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_routes),
+		cmocka_unit_test(test_route_indicators),
 		cmocka_unit_test(test_ledger),
 	};
 
