@@ -172,6 +172,33 @@ test_route_indicators(void **state)
 	assert_true(route_matches(&rt, &a));
 }
 
+/* route.indicators from the file: one indicator's alerts to their own desk. */
+static void
+test_route_indicators_conf(void **state)
+{
+	struct conf c;
+	struct alert a;
+	char *got;
+
+	(void)state;
+	load(&c, "[indicator \"reconsideration\"]\nevent = reconsideration\n"
+	    "yes = changed\nno = unchanged\n"
+	    "[receiver \"a\"]\ntype = webhook\nurl = http://a\n"
+	    "[receiver \"b\"]\ntype = webhook\nurl = http://b\n"
+	    "[route \"recon\"]\nindicators = reconsideration\n"
+	    "receivers = b\n"
+	    "[route \"rest\"]\nreceivers = a\n");
+	alert(&a, "K017", "sjukpenning", ALERT_UP, ALERT_UNEXPLAINED);
+	got = targets(&c, &a);
+	assert_string_equal(got, "a/rest");
+	free(got);
+	snprintf(a.indicator, sizeof a.indicator, "reconsideration");
+	got = targets(&c, &a);
+	assert_string_equal(got, "b/recon");
+	free(got);
+	conf_free(&c);
+}
+
 static void
 test_ledger(void **state)
 {
@@ -236,6 +263,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_route_indicators),
+		cmocka_unit_test(test_route_indicators_conf),
 		cmocka_unit_test(test_ledger),
 	};
 
