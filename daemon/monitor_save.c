@@ -273,11 +273,11 @@ mon_save(void *arg, struct buf *b)
 	buf_put_u32(b, MON_SAVE_VERSION);
 	buf_put_u32(b, (uint32_t)mon->nbenefits);
 	buf_put_u32(b, (uint32_t)mon->max_offices);
-	buf_put_u32(b, (uint32_t)mon->first_week);
+	buf_put_u32(b, (uint32_t)mon->first[0].first_week);
 	buf_put_u32(b, (uint32_t)mon->closed_week);
 	buf_put_i64(b, mon->watermark);
 	buf_put_i64(b, mon->last_look_day);
-	buf_put_u8(b, mon->fitted);
+	buf_put_u8(b, mon->first[0].fitted);
 	buf_put_u32(b, (uint32_t)mon->dirty_week);
 	buf_put_u32(b, mon->late_unheld);
 	buf_put_u8(b, mon->live);
@@ -427,13 +427,13 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 		return -1;
 	}
 	buf_get_u32(r, &u32);
-	mon->first_week = (int32_t)u32;
+	mon->first[0].first_week = (int32_t)u32;
 	buf_get_u32(r, &u32);
 	mon->closed_week = (int32_t)u32;
 	buf_get_i64(r, &mon->watermark);
 	buf_get_i64(r, &mon->last_look_day);
 	buf_get_u8(r, &u8);
-	mon->fitted = u8 != 0;
+	mon->first[0].fitted = u8 != 0;
 	if (version >= 2) {
 		buf_get_u32(r, &u32);
 		mon->dirty_week = (int32_t)u32;
@@ -540,7 +540,7 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 		    ms->kind < 0 || ms->kind >= DECISION_NKINDS ||
 		    ms->office < SERIES_NATIONAL ||
 		    ms->office >= mon->max_offices ||
-		    mon_index(mon, ms->office, ms->benefit, ms->kind) !=
+		    mon_index(mon, ms->ind, ms->office, ms->benefit, ms->kind) !=
 		    (int)idx)
 			break;
 	}
