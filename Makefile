@@ -187,6 +187,7 @@ deps_test_webhook := $(BASE) $(BUILDDIR)/alerts/http.o $(BUILDDIR)/alerts/webhoo
 deps_test_silence := $(BASE) $(BUILDDIR)/daemon/file.o $(BUILDDIR)/daemon/decision.o \
 	$(BUILDDIR)/daemon/utc.o $(BUILDDIR)/alerts/alert.o $(BUILDDIR)/alerts/silence.o
 deps_test_email := $(BASE) $(BUILDDIR)/daemon/utc.o $(BUILDDIR)/alerts/alert.o \
+	$(BUILDDIR)/daemon/decision.o \
 	$(BUILDDIR)/alerts/email.o
 deps_test_route := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/utc.o \
 	$(BUILDDIR)/daemon/file.o $(BUILDDIR)/alerts/alert.o \

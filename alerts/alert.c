@@ -83,9 +83,11 @@ alert_json(const struct alert *a, const char *base_url)
 	char *url;
 	int i;
 
-	url = xasprintf("%s/v1/series/%s/%s/%s",
+	/* Another indicator's series is its own, not rejection's. */
+	url = xasprintf("%s/v1/series/%s/%s/%s%s%s",
 	    base_url != NULL ? base_url : "", a->office,
-	    a->benefit, a->kind);
+	    a->benefit, a->kind, a->indicator[0] != '\0' ? "?indicator=" : "",
+	    a->indicator);
 	strata = json_array();
 	for (i = 0; i < a->nstrata; i++)
 		json_array_append_new(strata, json_pack("{s:s, s:f, s:f, s:f}",
@@ -136,6 +138,13 @@ alert_json(const struct alert *a, const char *base_url)
 	json_object_set_new(o, "strata", strata);
 	if (a->note[0] != '\0')
 		json_object_set_new(o, "note", json_string(a->note));
+	/* Rejection's alerts keep the body of contract §3 as it was. */
+	if (a->indicator[0] != '\0') {
+		json_object_set_new(o, "indicator", json_string(a->indicator));
+		json_object_set_new(o, "indicator_label",
+		    json_string(a->indicator_label));
+		json_object_set_new(o, "event", json_string(a->event));
+	}
 	return o;
 }
 
@@ -295,6 +304,14 @@ alert_from_json(const json_t *o, struct alert *a)
 	}
 	if ((j = json_object_get(o, "note")) != NULL &&
 	    alert_get_text(o, "note", a->note, sizeof a->note) == -1)
+		return -1;
+	/* Absent: rejection. */
+	if (json_object_get(o, "indicator") != NULL &&
+	    (alert_get_text(o, "indicator", a->indicator,
+	    sizeof a->indicator) == -1 ||
+	    alert_get_text(o, "indicator_label", a->indicator_label,
+	    sizeof a->indicator_label) == -1 ||
+	    alert_get_text(o, "event", a->event, sizeof a->event) == -1))
 		return -1;
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "alert.h"
+#include "decision.h"
 #include "email.h"
 #include "utc.h"
 #include "xmalloc.h"
@@ -61,6 +62,9 @@ enum email_field {
 	EF_SEQ,
 	EF_NOTE,
 	EF_STATUS_URL,
+	EF_INDICATOR,		/* "rejection", "reconsideration" */
+	EF_RATE_NAME,		/* "rejection rate", the indicator's label */
+	EF_EVENTS,		/* "decisions", "reconsiderations" */
 };
 
 /* Placeholder names; per_alert ones are valid only inside {{#alerts}}. */
@@ -97,6 +101,9 @@ static const struct {
 	{ "seq", EF_SEQ, true },
 	{ "note", EF_NOTE, true },
 	{ "status_url", EF_STATUS_URL, true },
+	{ "indicator", EF_INDICATOR, true },
+	{ "rate_name", EF_RATE_NAME, true },
+	{ "events", EF_EVENTS, true },
 };
 
 /* What every placeholder may draw on besides the alert. */
@@ -388,10 +395,38 @@ email_address_header(struct email_buf *out, const char *name,
 	return (0);
 }
 
+static void	email_value_text(struct email_buf *, const char *);
+
+/* What the alert's rate is called: its indicator's label. */
 static const char *
-email_direction_words(enum alert_direction d)
+email_rate_name(const struct alert *a)
 {
-	return (d == ALERT_UP ? "more rejections" : "more approvals");
+	if (a->indicator[0] == '\0')
+		return ("rejection rate");
+	return (a->indicator_label[0] != '\0' ? a->indicator_label :
+	    a->indicator);
+}
+
+/* What the alert counts, in the plural: "decisions" for rejection. */
+static const char *
+email_events(const struct alert *a)
+{
+	if (a->event[0] == '\0')
+		return ("decisions");
+	return (decision_event_noun(decision_event_parse(a->event)));
+}
+
+/* Rejection's words as before; another indicator's rate by its label. */
+static void
+email_direction(struct email_buf *b, const struct alert *a)
+{
+	if (a->indicator[0] == '\0') {
+		email_adds(b, a->direction == ALERT_UP ? "more rejections" :
+		    "more approvals");
+		return;
+	}
+	email_adds(b, a->direction == ALERT_UP ? "higher " : "lower ");
+	email_value_text(b, email_rate_name(a));
 }
 
 /* Unix seconds as "2023-05-02T10:00:00Z". */
@@ -414,15 +449,22 @@ email_subject(const struct alert *const *alerts, int n)
 	const char	*seen[EMAIL_OFFICES];
 	int		 i, j, nseen = 0, more = 0;
 
+	email_adds(&b, "[stabild] ");
+	/* Another indicator's name first, when all the alerts are of it. */
+	for (i = 1; i < n; i++)
+		if (strcmp(alerts[i]->indicator, a->indicator) != 0)
+			break;
+	if (i == n && a->indicator[0] != '\0')
+		email_addf(&b, "[%s] ", a->indicator);
 	if (n == 1) {
-		email_addf(&b, "[stabild] %s %s/%s: %s since %s (%s%s)",
-		    a->office, a->benefit, a->kind,
-		    email_direction_words(a->direction), a->onset,
+		email_addf(&b, "%s %s/%s: ", a->office, a->benefit, a->kind);
+		email_direction(&b, a);
+		email_addf(&b, " since %s (%s%s)", a->onset,
 		    alert_classification_name(a->classification),
 		    a->status == ALERT_RESOLVED ? ", resolved" : "");
 		return (email_take(&b));
 	}
-	email_addf(&b, "[stabild] %d alerts: ", n);
+	email_addf(&b, "%d alerts: ", n);
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < nseen; j++)
 			if (strcmp(seen[j], alerts[i]->office) == 0)
@@ -538,7 +580,7 @@ email_field(struct email_buf *b, enum email_field f, const struct alert *a,
 		email_adds(b, alert_scope_name(a->scope));
 		break;
 	case EF_DIRECTION:
-		email_adds(b, email_direction_words(a->direction));
+		email_direction(b, a);
 		break;
 	case EF_ONSET:
 		email_value_text(b, a->onset);
@@ -617,6 +659,19 @@ email_field(struct email_buf *b, enum email_field f, const struct alert *a,
 		email_value_text(b, a->benefit);
 		email_adds(b, "/");
 		email_value_text(b, a->kind);
+		if (a->indicator[0] != '\0') {
+			email_adds(b, "?indicator=");
+			email_value_text(b, a->indicator);
+		}
+		break;
+	case EF_INDICATOR:
+		email_value_text(b, alert_indicator(a));
+		break;
+	case EF_RATE_NAME:
+		email_value_text(b, email_rate_name(a));
+		break;
+	case EF_EVENTS:
+		email_adds(b, email_events(a));
 		break;
 	}
 }

@@ -35,7 +35,8 @@ route_matches(const struct conf_route *rt, const struct alert *a)
 	    route_list_has(rt->directions,
 	    alert_direction_name(a->direction)) &&
 	    route_list_has(rt->classifications,
-	    alert_classification_name(a->classification));
+	    alert_classification_name(a->classification)) &&
+	    route_list_has(rt->indicators, alert_indicator(a));
 }
 
 const struct conf_receiver *

@@ -32,7 +32,7 @@ struct silence_registry {
 
 static const char *const silence_keys[SILENCE_NKEYS] = {
 	"office", "benefit", "kind", "scope", "direction", "classification",
-	"alert_id"
+	"alert_id", "indicator"
 };
 
 /* The values a closed matcher accepts; NULL for free strings. */
@@ -41,7 +41,7 @@ static const char *const silence_values[SILENCE_NKEYS][3] = {
 	{ "office", "national", NULL },
 	{ "up", "down", NULL },
 	{ "explained", "unexplained", NULL },
-	{ NULL },
+	{ NULL }, { NULL },
 };
 
 struct silence_registry *
@@ -524,6 +524,7 @@ silence_matches(const struct silence *s, const struct alert *a)
 	have[SILENCE_CLASSIFICATION] =
 	    alert_classification_name(a->classification);
 	have[SILENCE_ALERT_ID] = a->id;
+	have[SILENCE_INDICATOR] = alert_indicator(a);
 	for (i = 0; i < SILENCE_NKEYS; i++) {
 		if (s->match[i] != NULL && strcmp(s->match[i], have[i]) != 0)
 			return false;

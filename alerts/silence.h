@@ -29,6 +29,7 @@ enum silence_key {
 	SILENCE_DIRECTION,	/* "up" or "down" */
 	SILENCE_CLASSIFICATION,	/* "explained" or "unexplained" */
 	SILENCE_ALERT_ID,	/* one alert */
+	SILENCE_INDICATOR,	/* "rejection", "reconsideration" */
 	SILENCE_NKEYS
 };
 

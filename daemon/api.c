@@ -36,6 +36,7 @@
 #include "decision.h"
 #include "detector.h"
 #include "explain.h"
+#include "indicator.h"
 #include "ingest.h"
 #include "log.h"
 #include "metrics.h"
@@ -52,7 +53,7 @@
 
 #define API_MAX_HEADERS		8192	/* bytes of request headers */
 #define API_MAX_SEGMENTS	8	/* path segments of the longest route */
-#define API_MAX_PARAMS		8	/* query parameters one route accepts */
+#define API_MAX_PARAMS		10	/* query parameters one route accepts */
 #define API_LIMIT_DEFAULT	1000	/* GET /v1/series page size */
 #define API_LIMIT_MAX		10000
 #define API_OFFSET_MAX		INT32_MAX
@@ -503,6 +504,92 @@ api_office_find(const struct series_set *set, const char *name, int *office)
 	return *office != SERIES_UNKNOWN;
 }
 
+/* The value of query parameter name, NULL when absent. */
+static const char *
+api_query(struct api_call *call, const char *name)
+{
+	return evhttp_find_header(&call->query, name);
+}
+
+/* The configured indicators, rejection first. */
+static const struct indicators *
+api_indicators(const struct api *api)
+{
+	return ingest_indicators(api->in);
+}
+
+static const char *
+api_indicator_name(const struct api *api, int ind)
+{
+	const struct indicators *t = api_indicators(api);
+
+	if (ind < 0 || ind >= t->n)
+		return NULL;
+	return t->ind[ind].name;
+}
+
+/*
+ * An indicator's name v: *ind its index, or -1 for "all" where all is
+ * allowed. 0, or -1 after answering 400 with the names that are valid.
+ */
+static int
+api_indicator_check(struct api_call *call, const char *v, bool all, int *ind)
+{
+	const struct indicators *t = api_indicators(call->api);
+	char names[INDICATOR_MAX * (INDICATOR_NAME_MAX + 2) + 8];
+	size_t len = 0;
+	int i;
+
+	if (all && strcmp(v, "all") == 0) {
+		*ind = -1;
+		return 0;
+	}
+	if ((*ind = indicators_find(t, v)) != -1)
+		return 0;
+	names[0] = '\0';
+	for (i = 0; i < t->n; i++)
+		len += (size_t)snprintf(names + len, sizeof names - len,
+		    "%s%s", i > 0 ? ", " : "", t->ind[i].name);
+	if (all)
+		snprintf(names + len, sizeof names - len, ", all");
+	api_error(call->req, 400, "unknown indicator '%.64s' (%s)", v, names);
+	return -1;
+}
+
+/* The indicator parameter, dflt when absent (-1: all); as above. */
+static int
+api_parse_indicator(struct api_call *call, int dflt, bool all, int *ind)
+{
+	const char *v = api_query(call, "indicator");
+
+	*ind = dflt;
+	if (v == NULL)
+		return 0;
+	return api_indicator_check(call, v, all, ind);
+}
+
+/*
+ * Mark what belongs to another indicator than rejection; rejection's
+ * answers stay as they were before indicators.
+ */
+static void
+api_json_mark_indicator(const struct api *api, json_t *o, int ind)
+{
+	const char *name = api_indicator_name(api, ind);
+
+	if (o != NULL && ind != INDICATOR_REJECTION && name != NULL)
+		json_object_set_new(o, "indicator", json_string(name));
+}
+
+/* The indicator an alert or model (as JSON) is of: absent is rejection. */
+static const char *
+api_json_indicator_of(const json_t *o)
+{
+	const char *v = json_string_value(json_object_get(o, "indicator"));
+
+	return v != NULL ? v : INDICATOR_REJECTION_NAME;
+}
+
 /*
  * Rolling sums over the last 4, 13 and 52 weeks. They end at the last
  * closed week, so that they hold complete weeks only and every series is
@@ -559,17 +646,11 @@ api_json_series_item(const struct api *api, const struct series *s)
 	    "last_week", api_json_week(series_last_week(s)),
 	    "total", api_json_total(s),
 	    "rolling", api_json_rolling(api, s));
+	api_json_mark_indicator(api, o, series_indicator(s));
 	if (o != NULL && api->mon != NULL)
 		json_object_set_new(o, "detector",
 		    monitor_series_json(api->mon, s));
 	return o;
-}
-
-/* The value of query parameter name, NULL when absent. */
-static const char *
-api_query(struct api_call *call, const char *name)
-{
-	return evhttp_find_header(&call->query, name);
 }
 
 /* A non-negative decimal integer up to max; 0 or -1. */
@@ -736,7 +817,7 @@ api_metrics(struct api_call *call)
 	struct buf b;
 
 	buf_init(&b);
-	metrics_render(&b, call->api->in, call->api->st);
+	metrics_render(&b, call->api->in, call->api->st, call->api->mon);
 	api_send(call->req, 200, API_METRICS_TYPE, b.data, b.len);
 	buf_free(&b);
 }
@@ -782,13 +863,74 @@ api_json_stream(const struct api *api)
 	return o;
 }
 
+/*
+ * The reader of stream key among st and its siblings, or NULL. Its
+ * own figure of a summing function (stream_lag...): the readers sum from
+ * the one asked on, so the next one's sum is taken off.
+ */
+static const struct stream *
+api_stream_reader(const struct stream *st, const char *key)
+{
+	for (; st != NULL; st = stream_sibling(st)) {
+		if (strcmp(stream_key(st), key) == 0)
+			return st;
+	}
+	return NULL;
+}
+
+static json_t *
+api_json_stream_own(const struct stream *r,
+    int64_t (*fn)(const struct stream *))
+{
+	const struct stream *next = r != NULL ? stream_sibling(r) : NULL;
+	int64_t v, rest = 0;
+
+	if (r == NULL || (v = fn(r)) < 0)
+		return json_null();
+	if (next != NULL && (rest = fn(next)) < 0)
+		return json_null();
+	return json_integer((json_int_t)(v - rest));
+}
+
+/*
+ * The "streams" list of /v1/status: each stream read (redis.stream and
+ * the indicators' own), with ingest's positions in it and its lag.
+ */
+static json_t *
+api_json_streams(const struct api *api)
+{
+	const struct stream *r;
+	json_t *a = json_array();
+	const char *key;
+	int k;
+
+	for (k = 0; k < ingest_streams(api->in); k++) {
+		key = ingest_stream_key(api->in, k);
+		r = api->st != NULL ? api_stream_reader(api->st, key) : NULL;
+		json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:o, s:o}",
+		    "key", key,
+		    "last_applied", api_json_stream_id(ingest_applied_of(
+		    api->in, k)),
+		    "checkpointed", api_json_stream_id(ingest_checkpointed_of(
+		    api->in, k)),
+		    "lag", api_json_stream_own(r, stream_lag),
+		    "pending", api_json_stream_own(r, stream_pending)));
+	}
+	return a;
+}
+
 /* The "events" object of /v1/status: checkpointed ingest counters. */
 static json_t *
 api_json_events(const struct ingest *in)
 {
 	const struct ingest_counters *ic = ingest_counters(in);
+	json_t *o, *by = json_object();
+	int e;
 
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	for (e = 0; e < DECISION_NEVENTS; e++)
+		json_object_set_new(by, decision_event_name(e),
+		    json_integer((json_int_t)ic->by_event[e]));
+	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 	    "counted", (json_int_t)ic->counted,
 	    "deadlettered", (json_int_t)ic->invalid,
 	    "duplicates", (json_int_t)ic->duplicates,
@@ -797,6 +939,12 @@ api_json_events(const struct ingest *in)
 	    "rejected", (json_int_t)ic->by_outcome[OUTCOME_REJECTED],
 	    "partial", (json_int_t)ic->by_outcome[OUTCOME_PARTIAL],
 	    "dismissed", (json_int_t)ic->by_outcome[OUTCOME_DISMISSED]);
+	/* Valid events by kind; counted above is decisions only, as before. */
+	if (o != NULL)
+		json_object_set_new(o, "by_event", by);
+	else
+		json_decref(by);
+	return o;
 }
 
 /*
@@ -827,9 +975,10 @@ api_status(struct api_call *call)
 	const struct ingest *in = api->in;
 	const struct series_set *set = ingest_series(in);
 	int64_t uptime = (int64_t)time(NULL) - metrics.started_at;
+	json_t *o;
 
 	/* Alerts arrive with the alerting work; until then none can fire. */
-	api_reply(call->req, 200, json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, "
+	o = json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, "
 	    "s:o, s:o, s:i, s:i, s:i, s:i, s:I, s:f, s:f, s:s, s:b}",
 	    "version", STABILD_VERSION,
 	    "uptime_s", (json_int_t)(uptime > 0 ? uptime : 0),
@@ -848,7 +997,15 @@ api_status(struct api_call *call)
 	    "loop_stall_max_s", (double)stall_max_ns() / 1e9,
 	    "loop_step_max_s", (double)stall_step_max_ns() / 1e9,
 	    "loop_step_max", stall_step_max_what(),
-	    "detector_busy", ingest_busy(in)));
+	    "detector_busy", ingest_busy(in));
+	/* Members added with indicators come last. */
+	if (o != NULL) {
+		json_object_set_new(o, "streams", api_json_streams(api));
+		json_object_set_new(o, "detector_memory_bytes", api->mon !=
+		    NULL ? json_integer((json_int_t)monitor_memory(api->mon)) :
+		    json_null());
+	}
+	api_reply(call->req, 200, o);
 }
 
 /* Whether a write insists on a name not (yet) seen: force=true. */
@@ -896,7 +1053,10 @@ api_known_office(struct api_call *call, const char *name, bool write)
 	return -1;
 }
 
-/* GET /v1/series?office=&benefit=&kind=&state=&limit=&offset= */
+/*
+ * GET /v1/series?office=&benefit=&kind=&state=&limit=&offset=&indicator=
+ * (rejection's series unless indicator says another, or all)
+ */
 static void
 api_series_list(struct api_call *call)
 {
@@ -908,11 +1068,12 @@ api_series_list(struct api_call *call)
 	const char *state = api_query(call, "state");
 	const char *v, *name;
 	int64_t limit = API_LIMIT_DEFAULT, offset = 0, total = 0;
-	int benefit, kind;
+	int benefit, kind, ind;
 	json_t *items;
 
 	if (api_parse_benefit_kind(call, api_query(call, "benefit"),
-	    api_query(call, "kind"), &benefit, &kind) == -1)
+	    api_query(call, "kind"), &benefit, &kind) == -1 ||
+	    api_parse_indicator(call, INDICATOR_REJECTION, true, &ind) == -1)
 		return;
 	if (office != NULL && api_known_office(call, office, false) == -1)
 		return;
@@ -931,6 +1092,8 @@ api_series_list(struct api_call *call)
 
 	items = json_array();
 	for (s = series_first(set); s != NULL; s = series_next(set, s)) {
+		if (ind != -1 && series_indicator(s) != ind)
+			continue;
 		if (benefit != -1 && series_benefit(s) != benefit)
 			continue;
 		if (kind != -1 && series_kind(s) != kind)
@@ -1031,12 +1194,13 @@ api_series_one(struct api_call *call)
 	const struct series *s = NULL;
 	const char *period = api_query(call, "period");
 	int32_t first, last, from, to;
-	int office, benefit, kind;
+	int office, benefit, kind, ind;
 	bool months;
 	json_t *body;
 
 	if (api_parse_benefit_kind(call, call->arg[1], call->arg[2], &benefit,
-	    &kind) == -1)
+	    &kind) == -1 ||
+	    api_parse_indicator(call, INDICATOR_REJECTION, false, &ind) == -1)
 		return;
 	if (period != NULL && strcmp(period, "week") != 0 &&
 	    strcmp(period, "month") != 0) {
@@ -1046,7 +1210,7 @@ api_series_one(struct api_call *call)
 	months = period != NULL && strcmp(period, "month") == 0;
 
 	if (api_office_find(set, call->arg[0], &office))
-		s = series_get(set, office, benefit, kind);
+		s = series_get_in(set, ind, office, benefit, kind);
 	if (s == NULL) {
 		api_error(call->req, 404, "no series %.64s/%s/%s",
 		    call->arg[0], call->arg[1], call->arg[2]);
@@ -1082,6 +1246,7 @@ api_series_one(struct api_call *call)
 	    api_json_history(api, s, months, from, to),
 	    "rolling", api_json_rolling(api, s),
 	    "total", api_json_total(s));
+	api_json_mark_indicator(api, body, ind);
 	if (body != NULL && api->mon != NULL)
 		json_object_set_new(body, "detector",
 		    monitor_series_json(api->mon, s));
@@ -1113,14 +1278,15 @@ api_series_control(struct api_call *call)
 	const struct api *api = call->api;
 	const struct series_set *set = ingest_series(api->in);
 	const struct series *s = NULL;
-	int office, benefit, kind, weeks = MONITOR_WEEKS_MAX;
+	int office, benefit, kind, ind, weeks = MONITOR_WEEKS_MAX;
 	json_t *body;
 
 	if (api_parse_benefit_kind(call, call->arg[1], call->arg[2], &benefit,
-	    &kind) == -1 || api_parse_weeks(call, &weeks) == -1)
+	    &kind) == -1 || api_parse_weeks(call, &weeks) == -1 ||
+	    api_parse_indicator(call, INDICATOR_REJECTION, false, &ind) == -1)
 		return;
 	if (api_office_find(set, call->arg[0], &office))
-		s = series_get(set, office, benefit, kind);
+		s = series_get_in(set, ind, office, benefit, kind);
 	if (s == NULL) {
 		api_error(call->req, 404, "no series %.64s/%s/%s",
 		    call->arg[0], call->arg[1], call->arg[2]);
@@ -1139,6 +1305,7 @@ api_series_control(struct api_call *call)
 		json_decref(body);
 		body = NULL;
 	}
+	api_json_mark_indicator(api, body, ind);
 	api_reply(call->req, 200, body);
 }
 
@@ -1147,25 +1314,158 @@ static void
 api_funnel(struct api_call *call)
 {
 	const struct api *api = call->api;
-	int benefit, kind, weeks = 13;
+	int benefit, kind, ind, weeks = 13;
 	json_t *body;
 
 	if (api_parse_benefit_kind(call, call->arg[0], call->arg[1], &benefit,
-	    &kind) == -1 || api_parse_weeks(call, &weeks) == -1)
+	    &kind) == -1 || api_parse_weeks(call, &weeks) == -1 ||
+	    api_parse_indicator(call, INDICATOR_REJECTION, false, &ind) == -1)
 		return;
 	if (api->mon == NULL) {
 		api_error(call->req, 503, "no detector");
 		return;
 	}
-	body = monitor_funnel_json(api->mon, ingest_series(api->in), benefit,
-	    kind, weeks);
+	body = monitor_funnel_json_in(api->mon, ingest_series(api->in), ind,
+	    benefit, kind, weeks);
+	if (body == NULL && ind != INDICATOR_REJECTION) {
+		api_error(call->req, 503, "the detector does not watch "
+		    "indicator '%s'", api_indicator_name(api, ind));
+		return;
+	}
 	if (body != NULL && json_object_update_new(body, json_pack("{s:s, "
 	    "s:s, s:i}", "benefit", call->arg[0], "kind", call->arg[1],
 	    "weeks", weeks)) == -1) {
 		json_decref(body);
 		body = NULL;
 	}
+	api_json_mark_indicator(api, body, ind);
 	api_reply(call->req, 200, body);
+}
+
+static bool api_alert_of_group(json_t *, const char *, const char *,
+    const char *);
+
+/* The names of the values in mask: outcomes, or the event's detail. */
+static json_t *
+api_json_values(const struct indicator *ind, unsigned mask, bool detail)
+{
+	json_t *a = json_array();
+	int v;
+
+	for (v = 0; v < 16; v++) {
+		if ((mask & (1u << v)) == 0)
+			continue;
+		json_array_append_new(a, json_string(detail ?
+		    decision_detail_name(ind->event, v) :
+		    decision_outcome_name_in(ind->event, v)));
+	}
+	return a;
+}
+
+/*
+ * One national series of an indicator for GET /v1/indicators: its state,
+ * its last 13 closed weeks and its firing alert, if any (from firing, the
+ * monitor's firing national alerts).
+ */
+static json_t *
+api_json_national(const struct api *api, int ind, int benefit, int kind,
+    json_t *firing)
+{
+	const struct series *s = series_get_in(ingest_series(api->in), ind,
+	    SERIES_NATIONAL, benefit, kind);
+	const char *name = api_indicator_name(api, ind);
+	const char *bname = api_benefit_name(api, benefit);
+	const char *kname = decision_kind_name(kind);
+	const char *alert = NULL;
+	int32_t end = ingest_closed_week(api->in);
+	struct bucket b;
+	json_t *a;
+	size_t i;
+
+	memset(&b, 0, sizeof b);
+	if (s != NULL && end == INT32_MIN)
+		end = series_last_week(s);
+	if (s != NULL && end != INT32_MIN)
+		series_sum_weeks(s, end, 13, &b);
+	json_array_foreach(firing, i, a) {
+		if (alert == NULL && api_alert_of_group(a, name, bname, kname))
+			alert = json_string_value(json_object_get(a,
+			    "alert_id"));
+	}
+	return json_pack("{s:s?, s:s, s:s?, s:o, s:o, s:I, s:s?}",
+	    "benefit", bname,
+	    "kind", kname,
+	    "state", s != NULL ? detector_state_of(ingest_detector(api->in),
+	    s) : NULL,
+	    "rate_13w", api_json_ratio(b.rejected, b.n),
+	    "expected_13w", b.expected != 0 || b.variance != 0 ?
+	    api_json_ratio(b.expected, b.n) : json_null(),
+	    "n_13w", (json_int_t)b.n,
+	    "alert", alert);
+}
+
+/* One item of GET /v1/indicators. */
+static json_t *
+api_json_indicator(const struct api *api, int i, json_t *firing)
+{
+	const struct indicators *t = api_indicators(api);
+	const struct indicator *ind = &t->ind[i];
+	bool detail = ind->field == INDICATOR_FIELD_DETAIL;
+	const char *key = decision_detail_key(ind->event);
+	json_t *o, *filter = json_object(), *national = json_array();
+	int benefit, kind;
+
+	if (ind->details != 0 && key != NULL)
+		json_object_set_new(filter, key, api_json_values(ind,
+		    ind->details, true));
+	for (benefit = 0; benefit < api->conf->nbenefits; benefit++)
+		for (kind = 0; kind < DECISION_NKINDS; kind++)
+			json_array_append_new(national, api_json_national(api,
+			    i, benefit, kind, firing));
+	o = json_pack("{s:s, s:b, s:s, s:s?, s:o, s:o, s:o, s:s, s:s?, s:b, "
+	    "s:f, s:f, s:f, s:s, s:i, s:i, s:i, s:o}",
+	    "name", ind->name,
+	    "builtin", i == INDICATOR_REJECTION,
+	    "event", decision_event_name(ind->event),
+	    "field", detail ? key : "outcome",
+	    "yes", api_json_values(ind, ind->yes, detail),
+	    "no", api_json_values(ind, ind->no, detail),
+	    "filter", filter,
+	    "label", ind->label,
+	    "description", ind->description[0] != '\0' ? ind->description :
+	    NULL,
+	    "alerts", ind->alerts,
+	    "budget_weight", ind->budget_weight,
+	    "design_or_office", ind->design_or_office,
+	    "design_or_national", ind->design_or_national,
+	    "stream", t->streams[ind->stream],
+	    "series", series_count_in(ingest_series(api->in), i),
+	    "firing", api->mon != NULL ? monitor_firing_in(api->mon, i,
+	    false) : 0,
+	    "firing_unexplained", api->mon != NULL ?
+	    monitor_firing_in(api->mon, i, true) : 0,
+	    "national", national);
+	return o;
+}
+
+/*
+ * GET /v1/indicators: what each configured indicator counts, how it is
+ * watched, and its national state, for the dashboard's selector and strip.
+ */
+static void
+api_indicators_list(struct api_call *call)
+{
+	const struct indicators *t = api_indicators(call->api);
+	json_t *list = json_array(), *firing;
+	int i;
+
+	firing = call->api->mon != NULL ? monitor_alerts_json(call->api->mon,
+	    "firing", NULL, "national", NULL, NULL) : json_array();
+	for (i = 0; i < t->n; i++)
+		json_array_append_new(list, api_json_indicator(call->api, i,
+		    firing));
+	json_decref(firing);
+	api_reply(call->req, 200, json_pack("{s:o}", "indicators", list));
 }
 
 /* GET / and /ui: the dashboard is under /ui/. */
@@ -1247,7 +1547,7 @@ api_alert_annotate(const struct api *api, json_t *o, int64_t now)
 	struct alert a;
 	struct bucket b;
 	int32_t end = ingest_closed_week(api->in);
-	int office, benefit, kind;
+	int office, benefit, kind, ind;
 	json_t *cur;
 
 	if (alert_from_json(o, &a) == -1) {
@@ -1261,9 +1561,10 @@ api_alert_annotate(const struct api *api, json_t *o, int64_t now)
 	    sl != NULL ? json_string(sl->id) : json_null());
 	benefit = conf_benefit_index(api->conf, a.benefit, strlen(a.benefit));
 	kind = decision_kind_parse(a.kind);
-	if (benefit != -1 && kind != -1 && end != INT32_MIN &&
+	ind = indicators_find(api_indicators(api), alert_indicator(&a));
+	if (benefit != -1 && kind != -1 && ind != -1 && end != INT32_MIN &&
 	    api_office_find(set, a.office, &office))
-		s = series_get(set, office, benefit, kind);
+		s = series_get_in(set, ind, office, benefit, kind);
 	if (s == NULL) {
 		json_object_set_new(o, "series_now", json_null());
 		return;
@@ -1276,23 +1577,28 @@ api_alert_annotate(const struct api *api, json_t *o, int64_t now)
 }
 
 /*
- * Whether an alert (as JSON) is of the benefit and kind asked for; the
- * monitor filters the rest, these two only narrow its answer.
+ * Whether an alert (as JSON) is of the indicator (NULL: any), benefit and
+ * kind asked for; the monitor filters the rest, these only narrow its
+ * answer.
  */
 static bool
-api_alert_of_group(json_t *o, const char *benefit, const char *kind)
+api_alert_of_group(json_t *o, const char *indicator, const char *benefit,
+    const char *kind)
 {
 	json_t *s = json_object_get(o, "series");
 	const char *b = json_string_value(json_object_get(s, "benefit"));
 	const char *k = json_string_value(json_object_get(s, "kind"));
 
+	if (indicator != NULL &&
+	    strcmp(api_json_indicator_of(o), indicator) != 0)
+		return false;
 	return (benefit == NULL || (b != NULL && strcmp(b, benefit) == 0)) &&
 	    (kind == NULL || (k != NULL && strcmp(k, kind) == 0));
 }
 
 /*
  * GET /v1/alerts?status=&classification=&scope=&direction=&office=
- * &benefit=&kind=
+ * &benefit=&kind=&indicator= (all indicators unless it says one)
  */
 static void
 api_alerts_list(struct api_call *call)
@@ -1311,7 +1617,7 @@ api_alerts_list(struct api_call *call)
 	json_t *list;
 	int64_t now = (int64_t)time(NULL);
 	size_t i, j;
-	int bi, ki;
+	int bi, ki, ind;
 
 	for (i = 0; i < sizeof filters / sizeof filters[0]; i++) {
 		if ((v = api_query(call, filters[i].name)) == NULL)
@@ -1327,7 +1633,8 @@ api_alerts_list(struct api_call *call)
 			return;
 		}
 	}
-	if (api_parse_benefit_kind(call, benefit, kind, &bi, &ki) == -1)
+	if (api_parse_benefit_kind(call, benefit, kind, &bi, &ki) == -1 ||
+	    api_parse_indicator(call, -1, true, &ind) == -1)
 		return;
 	if ((v = api_query(call, "office")) != NULL &&
 	    api_known_office(call, v, false) == -1)
@@ -1341,8 +1648,8 @@ api_alerts_list(struct api_call *call)
 	    api_query(call, "classification"), api_query(call, "scope"),
 	    api_query(call, "direction"), api_query(call, "office"));
 	for (i = json_array_size(list); i-- > 0;) {
-		if (!api_alert_of_group(json_array_get(list, i), benefit,
-		    kind))
+		if (!api_alert_of_group(json_array_get(list, i),
+		    api_indicator_name(call->api, ind), benefit, kind))
 			json_array_remove(list, i);
 	}
 	for (i = 0; i < json_array_size(list); i++)
@@ -1366,41 +1673,64 @@ api_alerts_one(struct api_call *call)
 	api_reply(call->req, 200, a);
 }
 
-/* GET /v1/model: the case-mix models, their windows and fits. */
+/*
+ * GET /v1/model?indicator=: the case-mix models, their windows and fits;
+ * of every indicator unless it says one.
+ */
 static void
 api_models(struct api_call *call)
 {
+	const char *name;
+	json_t *list;
+	size_t i;
+	int ind;
+
+	if (api_parse_indicator(call, -1, true, &ind) == -1)
+		return;
 	if (call->api->mon == NULL) {
 		api_error(call->req, 503, "no detector");
 		return;
 	}
-	api_reply(call->req, 200, json_pack("{s:o}", "models",
-	    monitor_models_json(call->api->mon)));
+	list = monitor_models_json(call->api->mon);
+	if ((name = api_indicator_name(call->api, ind)) != NULL) {
+		for (i = json_array_size(list); i-- > 0;) {
+			if (strcmp(api_json_indicator_of(json_array_get(list,
+			    i)), name) != 0)
+				json_array_remove(list, i);
+		}
+	}
+	api_reply(call->req, 200, json_pack("{s:o}", "models", list));
 }
 
 /* POST /v1/model/{benefit}/{kind}/refit: refit at the next week close. */
 static void
 api_model_refit(struct api_call *call)
 {
-	int benefit, kind;
+	int benefit, kind, ind;
 	char *cause = NULL;
+	json_t *body;
 
 	if (api_parse_benefit_kind(call, call->arg[0], call->arg[1], &benefit,
-	    &kind) == -1)
+	    &kind) == -1 ||
+	    api_parse_indicator(call, INDICATOR_REJECTION, false, &ind) == -1)
 		return;
-	if (call->api->mon == NULL ||
-	    monitor_request_refit(call->api->mon, benefit, kind, &cause) == -1) {
+	if (call->api->mon == NULL || monitor_request_refit_in(call->api->mon,
+	    ind, benefit, kind, &cause) == -1) {
 		api_error(call->req, 409, "cannot refit: %s",
 		    cause != NULL ? cause : "no detector");
 		free(cause);
 		return;
 	}
-	log_notice("http: refit of %s/%s requested by %s", call->arg[0],
+	log_notice("http: refit of %s%s%s/%s requested by %s",
+	    ind != INDICATOR_REJECTION ? api_indicator_name(call->api, ind) :
+	    "", ind != INDICATOR_REJECTION ? " " : "", call->arg[0],
 	    call->arg[1], api_peer(call->req));
 	api_monitor_changed(call->api);
-	api_reply(call->req, 202, json_pack("{s:s, s:s, s:s}", "benefit",
+	body = json_pack("{s:s, s:s, s:s}", "benefit",
 	    call->arg[0], "kind", call->arg[1], "refit", "at the next week "
-	    "close"));
+	    "close");
+	api_json_mark_indicator(call->api, body, ind);
+	api_reply(call->req, 202, body);
 }
 
 /* POST /v1/series/{office}/{benefit}/{kind}/rebaseline: accept a level. */
@@ -1409,14 +1739,15 @@ api_series_rebaseline(struct api_call *call)
 {
 	const struct series_set *set = ingest_series(call->api->in);
 	const struct series *s = NULL;
-	int office, benefit, kind;
+	int office, benefit, kind, ind;
 	char *cause = NULL;
 
 	if (api_parse_benefit_kind(call, call->arg[1], call->arg[2], &benefit,
-	    &kind) == -1)
+	    &kind) == -1 ||
+	    api_parse_indicator(call, INDICATOR_REJECTION, false, &ind) == -1)
 		return;
 	if (api_office_find(set, call->arg[0], &office))
-		s = series_get(set, office, benefit, kind);
+		s = series_get_in(set, ind, office, benefit, kind);
 	if (s == NULL) {
 		api_error(call->req, 404, "no series %.64s/%s/%s",
 		    call->arg[0], call->arg[1], call->arg[2]);
@@ -1429,7 +1760,9 @@ api_series_rebaseline(struct api_call *call)
 		free(cause);
 		return;
 	}
-	log_notice("http: %s/%s/%s rebaselined by %s", call->arg[0],
+	log_notice("http: %s%s%s/%s/%s rebaselined by %s",
+	    ind != INDICATOR_REJECTION ? api_indicator_name(call->api, ind) :
+	    "", ind != INDICATOR_REJECTION ? " " : "", call->arg[0],
 	    call->arg[1], call->arg[2], api_peer(call->req));
 	api_monitor_changed(call->api);
 	api_reply(call->req, 200, monitor_series_json(call->api->mon, s));
@@ -1570,7 +1903,7 @@ api_explanations_post(struct api_call *call)
 	struct explanation *e;
 	json_t *o;
 	char *cause = NULL, *location, id[EXPLAIN_ID_MAX + 1];
-	int i;
+	int i, ind;
 
 	if ((reg = api_explain(call)) == NULL)
 		return;
@@ -1586,6 +1919,13 @@ api_explanations_post(struct api_call *call)
 	json_decref(o);
 	for (i = 0; i < e->noffices; i++) {
 		if (api_known_office(call, e->offices[i], true) == -1) {
+			explain_entry_free(e);
+			return;
+		}
+	}
+	for (i = 0; i < e->nindicators; i++) {
+		if (api_indicator_check(call, e->indicators[i], false,
+		    &ind) == -1) {
 			explain_entry_free(e);
 			return;
 		}
@@ -1709,6 +2049,7 @@ api_silences_post(struct api_call *call)
 	json_t *o;
 	char *cause = NULL, *location;
 	int64_t now = (int64_t)time(NULL);
+	int ind;
 
 	if ((reg = api_silences(call)) == NULL)
 		return;
@@ -1721,8 +2062,11 @@ api_silences_post(struct api_call *call)
 		return;
 	}
 	json_decref(o);
-	if (sl->match[SILENCE_OFFICE] != NULL &&
-	    api_known_office(call, sl->match[SILENCE_OFFICE], true) == -1) {
+	if ((sl->match[SILENCE_OFFICE] != NULL &&
+	    api_known_office(call, sl->match[SILENCE_OFFICE], true) == -1) ||
+	    (sl->match[SILENCE_INDICATOR] != NULL &&
+	    api_indicator_check(call, sl->match[SILENCE_INDICATOR], false,
+	    &ind) == -1)) {
 		silence_entry_free(sl);
 		return;
 	}
@@ -1798,14 +2142,16 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_POST, "/v1/checkpoint", AUTH_WRITE, { NULL },
 	    api_checkpoint },
 	{ EVHTTP_REQ_GET, "/v1/series", AUTH_READ,
-	    { "office", "benefit", "kind", "state", "limit", "offset", NULL },
-	    api_series_list },
+	    { "office", "benefit", "kind", "state", "limit", "offset",
+	    "indicator", NULL }, api_series_list },
 	{ EVHTTP_REQ_GET, "/v1/series/{}/{}/{}", AUTH_READ,
-	    { "from", "to", "period", NULL }, api_series_one },
+	    { "from", "to", "period", "indicator", NULL }, api_series_one },
 	{ EVHTTP_REQ_GET, "/v1/series/{}/{}/{}/control", AUTH_READ,
-	    { "weeks", NULL }, api_series_control },
-	{ EVHTTP_REQ_GET, "/v1/funnel/{}/{}", AUTH_READ, { "weeks", NULL },
-	    api_funnel },
+	    { "weeks", "indicator", NULL }, api_series_control },
+	{ EVHTTP_REQ_GET, "/v1/funnel/{}/{}", AUTH_READ,
+	    { "weeks", "indicator", NULL }, api_funnel },
+	{ EVHTTP_REQ_GET, "/v1/indicators", AUTH_READ, { NULL },
+	    api_indicators_list },
 	{ EVHTTP_REQ_GET, "/v1/explanations", AUTH_READ, { NULL },
 	    api_explanations_list },
 	{ EVHTTP_REQ_POST, "/v1/explanations", AUTH_WRITE, { "force", NULL },
@@ -1816,10 +2162,11 @@ static const struct api_route api_routes[] = {
 	    api_explanations_delete },
 	{ EVHTTP_REQ_GET, "/v1/alerts", AUTH_READ,
 	    { "status", "classification", "scope", "direction", "office",
-	    "benefit", "kind", NULL }, api_alerts_list },
+	    "benefit", "kind", "indicator", NULL }, api_alerts_list },
 	{ EVHTTP_REQ_GET, "/v1/alerts/{}", AUTH_READ, { NULL },
 	    api_alerts_one },
-	{ EVHTTP_REQ_GET, "/v1/model", AUTH_READ, { NULL }, api_models },
+	{ EVHTTP_REQ_GET, "/v1/model", AUTH_READ, { "indicator", NULL },
+	    api_models },
 	{ EVHTTP_REQ_GET, "/v1/deliveries", AUTH_READ, { NULL },
 	    api_deliveries },
 	{ EVHTTP_REQ_GET, "/v1/silences", AUTH_READ, { NULL },
@@ -1830,10 +2177,10 @@ static const struct api_route api_routes[] = {
 	    api_silences_one },
 	{ EVHTTP_REQ_DELETE, "/v1/silences/{}", AUTH_WRITE, { NULL },
 	    api_silences_delete },
-	{ EVHTTP_REQ_POST, "/v1/model/{}/{}/refit", AUTH_WRITE, { NULL },
-	    api_model_refit },
+	{ EVHTTP_REQ_POST, "/v1/model/{}/{}/refit", AUTH_WRITE,
+	    { "indicator", NULL }, api_model_refit },
 	{ EVHTTP_REQ_POST, "/v1/series/{}/{}/{}/rebaseline", AUTH_WRITE,
-	    { NULL }, api_series_rebaseline },
+	    { "indicator", NULL }, api_series_rebaseline },
 };
 
 /*
@@ -1846,6 +2193,7 @@ static const api_handler_cb api_kept[] = {
 	api_series_one,
 	api_series_control,
 	api_funnel,
+	api_indicators_list,
 	api_alerts_list,
 	api_alerts_one,
 	api_models,

@@ -73,7 +73,10 @@ struct conf_key {
 #define CONF_GT_MIN	0x4		/* dmin itself is not allowed */
 #define CONF_EXPLANATION 0x8		/* key of [explanation "ID"] */
 #define CONF_ROUTE	0x10		/* key of [route "NAME"] */
-#define CONF_NAMED	(CONF_RECEIVER | CONF_EXPLANATION | CONF_ROUTE)
+#define CONF_INDICATOR	0x20		/* key of [indicator "NAME"] */
+#define CONF_NAMED	(CONF_RECEIVER | CONF_EXPLANATION | CONF_ROUTE | \
+			    CONF_INDICATOR)
+#define CONF_INVERT	0x40		/* bool stored negated */
 	const char		*help;
 };
 
@@ -81,6 +84,13 @@ struct conf_key {
 #define R_OFF(f)	offsetof(struct conf_receiver, f)
 #define E_OFF(f)	offsetof(struct conf_explanation, f)
 #define RT_OFF(f)	offsetof(struct conf_route, f)
+#define I_OFF(f)	offsetof(struct conf_indicator, f)
+
+/* Indicator names: [a-z][a-z0-9_]{0,31}; rejection is built in. */
+#define CONF_INDICATOR_NAME_MAX	32
+#define CONF_INDICATOR_LABEL_MAX 64
+#define CONF_INDICATOR_DESCRIPTION_MAX 256
+#define CONF_INDICATOR_STREAM_MAX 512
 
 static const char *const conf_receiver_types[] = { "webhook", "email", NULL };
 static const char *const conf_explanation_kinds[] = { "legislation",
@@ -93,11 +103,31 @@ static const char *const conf_scopes[] = { "office", "national", NULL };
 static const char *const conf_directions[] = { "up", "down", NULL };
 static const char *const conf_classifications[] = { "unexplained",
     "explained", NULL };
+static const char *const conf_events[] = { "decision", "reconsideration",
+    "appeal", "assessment", NULL };
+static const char *const conf_indicator_fields[] = { "outcome",
+    "supplement_requested", NULL };
+static const char *const conf_checkpoints[] = { "90", "180", "365", NULL };
+static const char *const conf_changed_to[] = { "granted", "partial",
+    "rejected", NULL };
+/* Each event kind's outcomes, by conf_events index (contract §1a). */
+static const char *const conf_outcomes_decision[] = { "granted", "rejected",
+    "partial", "dismissed", NULL };
+static const char *const conf_outcomes_changed[] = { "changed", "unchanged",
+    NULL };
+static const char *const conf_outcomes_assessment[] = { "on_time", "late",
+    NULL };
+static const char *const *const conf_event_outcomes[] = {
+    conf_outcomes_decision, conf_outcomes_changed, conf_outcomes_changed,
+    conf_outcomes_assessment };
+static const char *const conf_supplement[] = { "yes", "no", NULL };
 
 static bool conf_benefit_valid(const char *, size_t);
 static bool conf_office_valid(const char *, size_t);
 static bool conf_receiver_name_valid(const char *, size_t);
 static bool conf_address_valid(const char *, size_t);
+static bool conf_indicator_name_valid(const char *, size_t);
+static bool conf_value_valid(const char *, size_t);
 
 static const struct conf_key conf_keys[] = {
 	{ .name = "redis.host", .type = CONF_STRING, .off = C_OFF(redis_host),
@@ -426,6 +456,71 @@ static const struct conf_key conf_keys[] = {
 	  .def = "off",
 	  .flags = CONF_RELOAD | CONF_ROUTE,
 	  .help = "Try the next routes too after this one matched" },
+	{ .name = "route.indicators", .type = CONF_NAMES,
+	  .off = RT_OFF(indicators), .name_valid = conf_indicator_name_valid,
+	  .syntax = "an indicator name",
+	  .flags = CONF_RELOAD | CONF_ROUTE,
+	  .help = "Match alerts of these indicators (rejection or a "
+	      "configured one); unset: any" },
+
+	{ .name = "indicator.event", .type = CONF_CHOICE, .off = I_OFF(event),
+	  .choices = conf_events, .flags = CONF_INDICATOR,
+	  .help = "Required: the event kind it counts: decision, "
+	      "reconsideration, appeal or assessment" },
+	{ .name = "indicator.field", .type = CONF_CHOICE, .off = I_OFF(field),
+	  .choices = conf_indicator_fields, .flags = CONF_INDICATOR,
+	  .help = "What is yes or no: outcome, or supplement_requested "
+	      "(decisions only); unset: outcome" },
+	{ .name = "indicator.yes", .type = CONF_NAMES, .off = I_OFF(yes),
+	  .name_valid = conf_value_valid, .syntax = "a value of the field",
+	  .flags = CONF_INDICATOR,
+	  .help = "Required: values of the field that count as yes, "
+	      "comma-separated" },
+	{ .name = "indicator.no", .type = CONF_NAMES, .off = I_OFF(no),
+	  .name_valid = conf_value_valid, .syntax = "a value of the field",
+	  .flags = CONF_INDICATOR,
+	  .help = "Required: values of the field that count as no; other "
+	      "values are out of the rate" },
+	{ .name = "indicator.checkpoint", .type = CONF_NAMES,
+	  .off = I_OFF(checkpoint), .choices = conf_checkpoints,
+	  .flags = CONF_INDICATOR,
+	  .help = "Assessments only: count these checkpoints (90, 180, 365); "
+	      "unset: all" },
+	{ .name = "indicator.changed_to", .type = CONF_NAMES,
+	  .off = I_OFF(changed_to), .choices = conf_changed_to,
+	  .flags = CONF_INDICATOR,
+	  .help = "Reconsiderations only: count these changed_to values "
+	      "(granted, partial, rejected); unset: all" },
+	{ .name = "indicator.label", .type = CONF_STRING, .off = I_OFF(label),
+	  .flags = CONF_RELOAD | CONF_INDICATOR,
+	  .help = "The rate's name for people, up to 64 bytes; unset: "
+	      "\"NAME rate\"" },
+	{ .name = "indicator.description", .type = CONF_STRING,
+	  .off = I_OFF(description), .flags = CONF_RELOAD | CONF_INDICATOR,
+	  .help = "One sentence on what it shows, up to 256 bytes" },
+	{ .name = "indicator.design_or_office", .type = CONF_DOUBLE,
+	  .off = I_OFF(design_or_office), .dmin = 1.01, .dmax = 10,
+	  .flags = CONF_INDICATOR,
+	  .help = "Odds ratio its office series are tuned to detect fastest; "
+	      "unset: [detector]'s" },
+	{ .name = "indicator.design_or_national", .type = CONF_DOUBLE,
+	  .off = I_OFF(design_or_national), .dmin = 1.01, .dmax = 10,
+	  .flags = CONF_INDICATOR,
+	  .help = "Odds ratio its national series are tuned to detect "
+	      "fastest; unset: [detector]'s" },
+	{ .name = "indicator.alerts", .type = CONF_BOOL,
+	  .off = I_OFF(alerts_off), .flags = CONF_RELOAD | CONF_INDICATOR |
+	      CONF_INVERT,
+	  .help = "off: watched and shown, alerts kept but not sent, no share "
+	      "of the false-alarm budget" },
+	{ .name = "indicator.budget_weight", .type = CONF_DOUBLE,
+	  .off = I_OFF(budget_weight), .dmin = 0, .dmax = 100,
+	  .flags = CONF_RELOAD | CONF_INDICATOR | CONF_GT_MIN,
+	  .help = "Share of the false-alarm budget per series, rejection's "
+	      "being 1; unset: 1" },
+	{ .name = "indicator.stream", .type = CONF_STRING,
+	  .off = I_OFF(stream), .flags = CONF_INDICATOR,
+	  .help = "Stream its events come on; unset: redis.stream" },
 
 	{ .name = "explanation.kind", .type = CONF_CHOICE, .off = E_OFF(kind),
 	  .choices = conf_explanation_kinds,
@@ -463,6 +558,12 @@ static const struct conf_key conf_keys[] = {
 	  .off = E_OFF(description),
 	  .flags = CONF_RELOAD | CONF_EXPLANATION,
 	  .help = "What changed, in a sentence" },
+	{ .name = "explanation.indicators", .type = CONF_NAMES,
+	  .off = E_OFF(indicators), .name_valid = conf_indicator_name_valid,
+	  .syntax = "an indicator name",
+	  .flags = CONF_RELOAD | CONF_EXPLANATION,
+	  .help = "Indicators it covers (rejection or configured ones); "
+	      "unset: all" },
 };
 
 /* Keys seen in a named section are kept as bits of the table index. */
@@ -480,6 +581,7 @@ struct conf_parse {
 	int		 recv;		/* receiver index, -1 outside one */
 	int		 expl;		/* explanation index, -1 outside one */
 	int		 route;		/* route index, -1 outside one */
+	int		 ind;		/* indicator index, -1 outside one */
 
 	char		*error;		/* the first error, NULL if none */
 	int		 errline;	/* its line, 0 for the whole file */
@@ -494,6 +596,9 @@ struct conf_parse {
 	int		 expl_from_line[CONF_MAX_EXPLANATIONS];
 	int		 expl_to_line[CONF_MAX_EXPLANATIONS];
 	int		 expl_benefits_line[CONF_MAX_EXPLANATIONS];
+	int		 expl_indicators_line[CONF_MAX_EXPLANATIONS];
+	/* Per indicator, the line each key was set on (0: not given). */
+	int		 ind_key_line[CONF_MAX_INDICATORS][CONF_NITEMS(conf_keys)];
 };
 
 /* The key part of "section.key". */
@@ -942,6 +1047,42 @@ conf_receiver_name_valid(const char *name, size_t len)
 	return true;
 }
 
+/* An indicator name: [a-z][a-z0-9_]{0,31}. */
+static bool
+conf_indicator_name_valid(const char *name, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > CONF_INDICATOR_NAME_MAX ||
+	    !islower((unsigned char)name[0]))
+		return false;
+	for (i = 1; i < len; i++) {
+		if (!islower((unsigned char)name[i]) &&
+		    !isdigit((unsigned char)name[i]) && name[i] != '_')
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A value of an event's field (yes, no): its syntax only here, its
+ * vocabulary once the section's event is known (conf_check_indicator).
+ */
+static bool
+conf_value_valid(const char *name, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > 32)
+		return false;
+	for (i = 0; i < len; i++) {
+		if (!islower((unsigned char)name[i]) &&
+		    !isdigit((unsigned char)name[i]) && name[i] != '_')
+			return false;
+	}
+	return true;
+}
+
 /*
  * An email address as config gives it: "a@b" or "Name <a@b>", printable,
  * one @ in the address part. The renderer checks the finer syntax.
@@ -1236,7 +1377,7 @@ conf_set(struct conf *c, void *base, const struct conf_key *k,
 			    "yes/no, true/false, 1/0)", name, value);
 			return -1;
 		}
-		*(bool *)field = b;
+		*(bool *)field = (k->flags & CONF_INVERT) ? !b : b;
 		return 0;
 	case CONF_DURATION:
 		if (conf_parse_duration(value, &v) != 0) {
@@ -1341,6 +1482,14 @@ conf_free_route(struct conf_route *rt)
 	memset(rt, 0, sizeof *rt);
 }
 
+static void
+conf_free_indicator(struct conf_indicator *ci)
+{
+	free(ci->name);
+	conf_free_named(ci, CONF_INDICATOR);
+	memset(ci, 0, sizeof *ci);
+}
+
 /* Free the explanations and their strings. */
 static void
 conf_free_explanations(struct conf *c)
@@ -1359,6 +1508,7 @@ conf_free_explanations(struct conf *c)
 		free(e->offices);
 		free(e->reference);
 		free(e->description);
+		free(e->indicators);
 	}
 	free(c->explanations);
 	c->explanations = NULL;
@@ -1400,6 +1550,8 @@ conf_free(struct conf *c)
 		conf_free_receiver(&c->receivers[j]);
 	for (j = 0; j < c->nroutes; j++)
 		conf_free_route(&c->routes[j]);
+	for (j = 0; j < c->nindicators; j++)
+		conf_free_indicator(&c->indicators[j]);
 	conf_free_explanations(c);
 	free(c->path);
 	memset(c, 0, sizeof *c);
@@ -1543,6 +1695,53 @@ conf_open_route(struct conf_parse *p, const char *s, size_t len)
 	snprintf(p->section, sizeof p->section, "route");
 }
 
+/* Open [indicator "NAME"] whose text inside the brackets is s, len long. */
+static void
+conf_open_indicator(struct conf_parse *p, const char *s, size_t len)
+{
+	struct conf *c = p->c;
+	const char *name;
+	size_t nlen;
+	int i;
+
+	if (conf_named_header(p, s, len, "indicator", "NAME",
+	    CONF_INDICATOR_NAME_MAX, "_", &name, &nlen) == -1)
+		return;
+	if (!conf_indicator_name_valid(name, nlen)) {
+		conf_error(p, p->lineno, "indicator \"%.*s\": a name is a "
+		    "lower-case letter, then up to %d of a-z 0-9 _", (int)nlen,
+		    name, CONF_INDICATOR_NAME_MAX - 1);
+		return;
+	}
+	if ((nlen == 9 && memcmp(name, "rejection", 9) == 0) ||
+	    (nlen == 3 && memcmp(name, "all", 3) == 0)) {
+		conf_error(p, p->lineno, "indicator \"%.*s\": the name is "
+		    "reserved%s", (int)nlen, name, nlen == 9 ?
+		    " (the built-in rejection rate)" : "");
+		return;
+	}
+	for (i = 0; i < c->nindicators; i++) {
+		if (strlen(c->indicators[i].name) == nlen &&
+		    memcmp(c->indicators[i].name, name, nlen) == 0) {
+			conf_error(p, p->lineno, "indicator \"%.*s\" is "
+			    "already defined at line %d", (int)nlen, name,
+			    c->indicators[i].line);
+			return;
+		}
+	}
+	if (c->nindicators == CONF_MAX_INDICATORS) {
+		conf_error(p, p->lineno, "more than %d indicators (besides "
+		    "rejection)", CONF_MAX_INDICATORS);
+		return;
+	}
+	i = c->nindicators++;
+	memset(&c->indicators[i], 0, sizeof c->indicators[i]);
+	c->indicators[i].name = xstrndup(name, nlen);
+	c->indicators[i].line = p->lineno;
+	p->ind = i;
+	snprintf(p->section, sizeof p->section, "indicator");
+}
+
 /* Open [explanation "ID"] whose text inside the brackets is s, len long. */
 static void
 conf_open_explanation(struct conf_parse *p, const char *s, size_t len)
@@ -1603,6 +1802,7 @@ conf_open_section(struct conf_parse *p, const char *s)
 	p->recv = -1;
 	p->expl = -1;
 	p->route = -1;
+	p->ind = -1;
 	p->section[0] = '\0';
 	if (len >= 8 && strncmp(name, "receiver", 8) == 0 &&
 	    (len == 8 || name[8] == ' ' || name[8] == '"')) {
@@ -1612,6 +1812,11 @@ conf_open_section(struct conf_parse *p, const char *s)
 	if (len >= 5 && strncmp(name, "route", 5) == 0 &&
 	    (len == 5 || name[5] == ' ' || name[5] == '"')) {
 		conf_open_route(p, name, len);
+		return;
+	}
+	if (len >= 9 && strncmp(name, "indicator", 9) == 0 &&
+	    (len == 9 || name[9] == ' ' || name[9] == '"')) {
+		conf_open_indicator(p, name, len);
 		return;
 	}
 	if (len >= 11 && strncmp(name, "explanation", 11) == 0 &&
@@ -1706,6 +1911,7 @@ conf_handler(void *arg, const char *section, const char *name,
 	struct conf_receiver *r = NULL;
 	struct conf_explanation *e = NULL;
 	struct conf_route *rt = NULL;
+	struct conf_indicator *ci = NULL;
 	void *base = p->c;
 	char *cause;
 	int i;
@@ -1730,6 +1936,10 @@ conf_handler(void *arg, const char *section, const char *name,
 		else if (p->route != -1)
 			conf_error(p, p->lineno, "unknown key '%s' in section "
 			    "[route \"%s\"]", name, p->c->routes[p->route].name);
+		else if (p->ind != -1)
+			conf_error(p, p->lineno, "unknown key '%s' in section "
+			    "[indicator \"%s\"]", name,
+			    p->c->indicators[p->ind].name);
 		else
 			conf_error(p, p->lineno, "unknown key '%s' in section "
 			    "[%s]", name, p->section);
@@ -1759,6 +1969,8 @@ conf_handler(void *arg, const char *section, const char *name,
 			p->expl_to_line[p->expl] = p->lineno;
 		else if (strcmp(name, "benefits") == 0)
 			p->expl_benefits_line[p->expl] = p->lineno;
+		else if (strcmp(name, "indicators") == 0)
+			p->expl_indicators_line[p->expl] = p->lineno;
 		base = e;
 	}
 	if (p->route != -1) {
@@ -1769,6 +1981,16 @@ conf_handler(void *arg, const char *section, const char *name,
 			return 0;
 		}
 		base = rt;
+	}
+	if (p->ind != -1) {
+		ci = &p->c->indicators[p->ind];
+		if (p->ind_key_line[p->ind][i] != 0) {
+			conf_error(p, p->lineno, "indicator \"%s\": %s is "
+			    "given twice", ci->name, name);
+			return 0;
+		}
+		p->ind_key_line[p->ind][i] = p->lineno;
+		base = ci;
 	}
 	/* For the tokens file's errors, which come after parsing. */
 	if (strcmp(p->section, "http") == 0 && strcmp(name, "tokens_file") == 0)
@@ -1783,6 +2005,9 @@ conf_handler(void *arg, const char *section, const char *name,
 		else if (rt != NULL)
 			conf_error(p, p->lineno, "route \"%s\": %s",
 			    rt->name, cause);
+		else if (ci != NULL)
+			conf_error(p, p->lineno, "indicator \"%s\": %s",
+			    ci->name, cause);
 		else
 			conf_error(p, p->lineno, "%s", cause);
 		free(cause);
@@ -1878,12 +2103,169 @@ conf_check_receiver(struct conf_parse *p, int i)
 		    r->name);
 }
 
+/* NULL-safe string equality. */
+static bool
+conf_str_equal(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* Whether list (comma-separated) names name, len long. */
+static bool
+conf_list_has(const char *list, const char *name, size_t len)
+{
+	const char *s;
+	size_t slen;
+
+	while (list != NULL && conf_list_next(&list, &s, &slen)) {
+		if (slen == len && memcmp(s, name, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The line key of section i was set on, 0 when not given. */
+static int
+conf_indicator_line(struct conf_parse *p, int i, const char *key)
+{
+	return p->ind_key_line[i][conf_key_find("indicator", key)];
+}
+
+/* The event kind's index in conf_events, -1 when unknown. */
+static int
+conf_event_index(const char *event)
+{
+	int e;
+
+	for (e = 0; event != NULL && conf_events[e] != NULL; e++) {
+		if (strcmp(conf_events[e], event) == 0)
+			return e;
+	}
+	return -1;
+}
+
+/*
+ * Check an indicator once the whole file is read: required keys at the
+ * header's line, the rest at the line of the key that is wrong.
+ */
+static void
+conf_check_indicator(struct conf_parse *p, int i)
+{
+	const struct conf_indicator *ci = &p->c->indicators[i];
+	const char *const *vocab;
+	const char *list, *s, *key;
+	size_t len;
+	int e, line;
+	bool detail;
+
+	if (ci->event == NULL || ci->yes == NULL || ci->no == NULL) {
+		conf_error(p, ci->line, "indicator \"%s\": missing %s",
+		    ci->name, ci->event == NULL ? "event" :
+		    ci->yes == NULL ? "yes" : "no");
+		return;
+	}
+	e = conf_event_index(ci->event);
+	detail = ci->field != NULL && strcmp(ci->field, "outcome") != 0;
+	if (detail && e != 0) {
+		conf_error(p, conf_indicator_line(p, i, "field"), "indicator "
+		    "\"%s\": field %s is for event decision only", ci->name,
+		    ci->field);
+		return;
+	}
+	vocab = detail ? conf_supplement : conf_event_outcomes[e];
+	for (key = "yes"; key != NULL; key = key[0] == 'y' ? "no" : NULL) {
+		list = key[0] == 'y' ? ci->yes : ci->no;
+		line = conf_indicator_line(p, i, key);
+		while (list != NULL && conf_list_next(&list, &s, &len)) {
+			if (!conf_is_choice(vocab, s, len)) {
+				conf_error(p, line, "indicator \"%s\": %s: "
+				    "'%.*s' is not %s, the %s of %s %s",
+				    ci->name, key, (int)len, s,
+				    conf_choices_text(vocab), detail ?
+				    "values" : "outcomes", detail ? "field" :
+				    "event", detail ? ci->field : ci->event);
+				return;
+			}
+			if (key[0] == 'n' && conf_list_has(ci->yes, s, len)) {
+				conf_error(p, line, "indicator \"%s\": '%.*s' "
+				    "is in both yes and no", ci->name, (int)len,
+				    s);
+				return;
+			}
+		}
+	}
+	if (ci->checkpoint != NULL && e != 3) {
+		conf_error(p, conf_indicator_line(p, i, "checkpoint"),
+		    "indicator \"%s\": checkpoint is for event assessment "
+		    "only", ci->name);
+		return;
+	}
+	if (ci->changed_to != NULL && e != 1) {
+		conf_error(p, conf_indicator_line(p, i, "changed_to"),
+		    "indicator \"%s\": changed_to is for event "
+		    "reconsideration only", ci->name);
+		return;
+	}
+	if (ci->label != NULL && strlen(ci->label) > CONF_INDICATOR_LABEL_MAX) {
+		conf_error(p, conf_indicator_line(p, i, "label"), "indicator "
+		    "\"%s\": label is longer than %d bytes", ci->name,
+		    CONF_INDICATOR_LABEL_MAX);
+		return;
+	}
+	if (ci->description != NULL &&
+	    strlen(ci->description) > CONF_INDICATOR_DESCRIPTION_MAX) {
+		conf_error(p, conf_indicator_line(p, i, "description"),
+		    "indicator \"%s\": description is longer than %d bytes",
+		    ci->name, CONF_INDICATOR_DESCRIPTION_MAX);
+		return;
+	}
+	if (ci->stream == NULL)
+		return;
+	line = conf_indicator_line(p, i, "stream");
+	if (strlen(ci->stream) > CONF_INDICATOR_STREAM_MAX)
+		conf_error(p, line, "indicator \"%s\": stream is longer than "
+		    "%d bytes", ci->name, CONF_INDICATOR_STREAM_MAX);
+	else if (conf_str_equal(ci->stream, p->c->deadletter))
+		conf_error(p, line, "indicator \"%s\": stream must not be "
+		    "redis.deadletter", ci->name);
+}
+
+/*
+ * An indicators list (route, explanation): every name is rejection or a
+ * configured indicator. 0, or -1 after reporting at line.
+ */
+static int
+conf_check_indicator_names(struct conf_parse *p, int line, const char *what,
+    const char *list)
+{
+	const char *s;
+	size_t len;
+	int j, found;
+
+	while (list != NULL && conf_list_next(&list, &s, &len)) {
+		found = len == 9 && memcmp(s, "rejection", 9) == 0;
+		for (j = 0; j < p->c->nindicators && !found; j++)
+			found = strlen(p->c->indicators[j].name) == len &&
+			    memcmp(p->c->indicators[j].name, s, len) == 0;
+		if (!found) {
+			conf_error(p, line, "%s: indicators: '%.*s' is not "
+			    "rejection or a configured indicator", what,
+			    (int)len, s);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Check a route once all its keys and every receiver are known. */
 static void
 conf_check_route(struct conf_parse *p, int i)
 {
 	const struct conf_route *rt = &p->c->routes[i];
 	const char *list, *s;
+	char what[CONF_RECEIVER_MAX + 16];
 	size_t len;
 	int j, found;
 
@@ -1915,19 +2297,14 @@ conf_check_route(struct conf_parse *p, int i)
 			return;
 		}
 	}
+	snprintf(what, sizeof what, "route \"%s\"", rt->name);
+	if (conf_check_indicator_names(p, p->route_line[i], what,
+	    rt->indicators) == -1)
+		return;
 	if (rt->repeat_interval_ms != 0 && rt->repeat_interval_ms < CONF_SEC)
 		conf_error(p, p->route_line[i], "route \"%s\": "
 		    "repeat_interval must be 0 (never) or at least 1s",
 		    rt->name);
-}
-
-/* NULL-safe string equality. */
-static bool
-conf_str_equal(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
 }
 
 /* The later of the lines where two keys were set, 0 if both defaults. */
@@ -1961,6 +2338,7 @@ conf_check_explanation(struct conf_parse *p, int i)
 {
 	const struct conf_explanation *e = &p->c->explanations[i];
 	const char *list, *s;
+	char what[CONF_EXPLANATION_ID_MAX + 24];
 	int32_t from, to;
 	size_t len;
 	int line;
@@ -1993,6 +2371,9 @@ conf_check_explanation(struct conf_parse *p, int i)
 			return;
 		}
 	}
+	snprintf(what, sizeof what, "explanation \"%s\"", e->id);
+	(void)conf_check_indicator_names(p, p->expl_indicators_line[i], what,
+	    e->indicators);
 }
 
 /*
@@ -2067,6 +2448,8 @@ conf_check(struct conf_parse *p)
 		conf_check_public_url(p);
 	for (i = 0; i < c->nreceivers; i++)
 		conf_check_receiver(p, i);
+	for (i = 0; i < c->nindicators; i++)
+		conf_check_indicator(p, i);
 	for (i = 0; i < c->nroutes; i++)
 		conf_check_route(p, i);
 	for (i = 0; i < c->nexplanations; i++)
@@ -2088,6 +2471,7 @@ conf_load(struct conf *c, const char *path, char **cause)
 	p.recv = -1;
 	p.expl = -1;
 	p.route = -1;
+	p.ind = -1;
 	if ((p.f = fopen(path, "re")) == NULL) {
 		*cause = xasprintf("%s: %s", path, strerror(errno));
 		return -1;
@@ -2154,6 +2538,77 @@ conf_key_equal(const struct conf_key *k, const struct conf *a,
 	return false;
 }
 
+/* Whether a key of a named section has the same value at bases a, b. */
+static bool
+conf_named_equal(const struct conf_key *k, const void *a, const void *b)
+{
+	const void *fa = (const char *)a + k->off;
+	const void *fb = (const char *)b + k->off;
+
+	switch (k->type) {
+	case CONF_STRING:
+	case CONF_CHOICE:
+	case CONF_DATE:
+	case CONF_NAMES:
+		return conf_str_equal(*(char *const *)fa, *(char *const *)fb);
+	case CONF_BOOL:
+		return *(const bool *)fa == *(const bool *)fb;
+	case CONF_DOUBLE:
+		return *(const double *)fa == *(const double *)fb;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Indicators need a restart to be added, removed, reordered or to count
+ * otherwise (the checkpoint's append-only rule): report each as
+ * "indicator.NAME" or "indicator.NAME.KEY".
+ */
+static int
+conf_changed_indicators(const struct conf *old, const struct conf *new,
+    void (*report)(const char *key, void *arg), void *arg)
+{
+	const struct conf_indicator *a, *b;
+	const struct conf_key *k;
+	char name[CONF_INDICATOR_NAME_MAX + 64];
+	size_t j;
+	int i, n = 0;
+
+	for (i = 0; i < old->nindicators || i < new->nindicators; i++) {
+		a = i < old->nindicators ? &old->indicators[i] : NULL;
+		b = i < new->nindicators ? &new->indicators[i] : NULL;
+		if (a == NULL || b == NULL || strcmp(a->name, b->name) != 0) {
+			if (report != NULL && a != NULL) {
+				snprintf(name, sizeof name, "indicator.%s",
+				    a->name);
+				report(name, arg);
+			}
+			if (report != NULL && b != NULL) {
+				snprintf(name, sizeof name, "indicator.%s",
+				    b->name);
+				report(name, arg);
+			}
+			n++;
+			continue;
+		}
+		for (j = 0; j < CONF_NITEMS(conf_keys); j++) {
+			k = &conf_keys[j];
+			if (!(k->flags & CONF_INDICATOR) ||
+			    (k->flags & CONF_RELOAD) ||
+			    conf_named_equal(k, a, b))
+				continue;
+			if (report != NULL) {
+				snprintf(name, sizeof name, "indicator.%s.%s",
+				    a->name, conf_key_short(k));
+				report(name, arg);
+			}
+			n++;
+		}
+	}
+	return n;
+}
+
 int
 conf_changed_nonreloadable(const struct conf *old, const struct conf *new,
     void (*report)(const char *key, void *arg), void *arg)
@@ -2172,7 +2627,7 @@ conf_changed_nonreloadable(const struct conf *old, const struct conf *new,
 			report(k->name, arg);
 		n++;
 	}
-	return n;
+	return n + conf_changed_indicators(old, new, report, arg);
 }
 
 int
@@ -2284,6 +2739,27 @@ conf_apply_reloadable(struct conf *running, struct conf *fresh)
 	n = running->nroutes;
 	running->nroutes = fresh->nroutes;
 	fresh->nroutes = n;
+
+	/* An indicator's reloadable keys, where it is still the same one. */
+	for (n = 0; n < running->nindicators && n < fresh->nindicators; n++) {
+		struct conf_indicator *ra = &running->indicators[n];
+		struct conf_indicator *fb = &fresh->indicators[n];
+
+		if (strcmp(ra->name, fb->name) != 0)
+			continue;
+		for (i = 0; i < CONF_NITEMS(conf_keys); i++) {
+			k = &conf_keys[i];
+			if (!(k->flags & CONF_INDICATOR) ||
+			    !(k->flags & CONF_RELOAD))
+				continue;
+			size = conf_field_size(k->type);
+			a = (unsigned char *)ra + k->off;
+			b = (unsigned char *)fb + k->off;
+			memcpy(tmp, a, size);
+			memcpy(a, b, size);
+			memcpy(b, tmp, size);
+		}
+	}
 
 	explanations = running->explanations;
 	running->explanations = fresh->explanations;

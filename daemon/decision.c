@@ -48,29 +48,47 @@ enum decision_key {
 	KEY_EMPLOYMENT,
 	KEY_CARE,
 	KEY_REGION,
+	KEY_EVENT,		/* resolved first: the rest depend on it */
+	KEY_SUPPLEMENT,		/* the event kinds' own fields */
+	KEY_CHANGED_TO,
+	KEY_COURT,
+	KEY_CHECKPOINT,
 };
-#define DECISION_NKEYS 13
+#define DECISION_NKEYS 18
 
-#define DECISION_KEY(n, r)	{ n, sizeof n - 1, r }
+#define DECISION_COURT_MAX	64
 
+#define DECISION_KEY(n, r, e)	{ n, sizeof n - 1, r, e }
+#define DECISION_ANY		-1	/* a field of every event kind */
+
+/*
+ * A field of another event kind than the entry's is not its own: it is
+ * ignored like any unknown field (contract §1: the case system may add).
+ */
 static const struct {
 	const char	*name;
 	size_t		 len;
 	bool		 required;
+	int		 event;		/* DECISION_ANY or its event kind */
 } decision_keys[DECISION_NKEYS] = {
-	DECISION_KEY("id", true),
-	DECISION_KEY("office", true),
-	DECISION_KEY("benefit", true),
-	DECISION_KEY("kind", true),
-	DECISION_KEY("outcome", true),
-	DECISION_KEY("decided_at", true),
-	DECISION_KEY("age_band", false),
-	DECISION_KEY("sex", false),
-	DECISION_KEY("diagnosis", false),
-	DECISION_KEY("case_day", false),
-	DECISION_KEY("employment", false),
-	DECISION_KEY("care", false),
-	DECISION_KEY("region", false),
+	DECISION_KEY("id", true, DECISION_ANY),
+	DECISION_KEY("office", true, DECISION_ANY),
+	DECISION_KEY("benefit", true, DECISION_ANY),
+	DECISION_KEY("kind", true, DECISION_ANY),
+	DECISION_KEY("outcome", true, DECISION_ANY),
+	DECISION_KEY("decided_at", true, DECISION_ANY),
+	DECISION_KEY("age_band", false, DECISION_ANY),
+	DECISION_KEY("sex", false, DECISION_ANY),
+	DECISION_KEY("diagnosis", false, DECISION_ANY),
+	DECISION_KEY("case_day", false, DECISION_ANY),
+	DECISION_KEY("employment", false, DECISION_ANY),
+	DECISION_KEY("care", false, DECISION_ANY),
+	DECISION_KEY("region", false, DECISION_ANY),
+	DECISION_KEY("event", false, DECISION_ANY),
+	DECISION_KEY("supplement_requested", false, EVENT_DECISION),
+	DECISION_KEY("changed_to", false, EVENT_RECONSIDERATION),
+	DECISION_KEY("court", false, EVENT_APPEAL),
+	DECISION_KEY("checkpoint", true, EVENT_ASSESSMENT),
 };
 
 /* Value names: index i is enum value i, or i + 1 where 0 means missing. */
@@ -242,18 +260,25 @@ decision_name(enum decision_key key, const struct decision_field *f,
 	return 0;
 }
 
-/* region: 1..32 bytes of visible ASCII or valid UTF-8, kept as given. */
+/*
+ * region, court: 1..max bytes of visible ASCII or valid UTF-8, kept as
+ * given in out (max + 1 bytes). A court's name has blanks in it
+ * ("Förvaltningsrätten i Stockholm"), so spaces pass where space is set.
+ */
 static int
-decision_region(const struct decision_field *f, char *out, char **cause)
+decision_text(enum decision_key key, const struct decision_field *f,
+    size_t max, bool space, char *out, char **cause)
 {
 	const unsigned char *p = (const unsigned char *)f->value;
 	size_t i = 0, n;
+	char what[64];
 
-	if (f->valuelen > DECISION_REGION_MAX)
-		return decision_fail(cause, KEY_REGION, "longer than 32 bytes",
-		    f);
+	if (f->valuelen > max) {
+		snprintf(what, sizeof what, "longer than %zu bytes", max);
+		return decision_fail(cause, key, what, f);
+	}
 	while (i < f->valuelen) {
-		if (p[i] >= 0x21 && p[i] <= 0x7e)
+		if ((p[i] >= 0x21 && p[i] <= 0x7e) || (space && p[i] == ' '))
 			n = 1;
 		else if (p[i] == 0xc2 && i + 1 < f->valuelen &&
 		    p[i + 1] < 0xa0)
@@ -263,8 +288,8 @@ decision_region(const struct decision_field *f, char *out, char **cause)
 		else
 			n = 0;
 		if (n == 0)
-			return decision_fail(cause, KEY_REGION,
-			    "invalid character in", f);
+			return decision_fail(cause, key, "invalid character in",
+			    f);
 		i += n;
 	}
 	memcpy(out, f->value, f->valuelen);
@@ -513,6 +538,35 @@ decision_decided_at(const struct decision_field *f, int64_t now,
 	return 0;
 }
 
+/*
+ * outcome, in the vocabulary of d's event. A decision's reason stays the
+ * one of contract §1; the others name the event and its outcomes, since
+ * the value may be right for another kind.
+ */
+static int
+decision_outcome(struct decision *d, const struct decision_field *f,
+    char **cause)
+{
+	char q[DECISION_QUOTE_SIZE];
+	const char *name;
+	int i, first = decision_event_outcomes[d->event].first;
+
+	i = decision_lookup(decision_outcome_all + first,
+	    decision_event_outcomes[d->event].n, f->value, f->valuelen);
+	if (i != -1) {
+		d->outcome = (uint8_t)(first + i);
+		return 0;
+	}
+	if (d->event == EVENT_DECISION)
+		return decision_fail(cause, KEY_OUTCOME, "unknown value", f);
+	decision_quote(f->value, f->valuelen, q);
+	name = decision_event_names[d->event];
+	*cause = xasprintf("outcome: unknown value %s for %s %s (%s)", q,
+	    strchr("aeiou", name[0]) != NULL ? "an" : "a", name,
+	    decision_event_outcomes[d->event].list);
+	return -1;
+}
+
 /* Check one present, non-empty field and store it in d. */
 static int
 decision_check(struct decision *d, enum decision_key key,
@@ -551,9 +605,7 @@ decision_check(struct decision *d, enum decision_key key,
 		return decision_enum(key, f, decision_kind_names,
 		    DECISION_NITEMS(decision_kind_names), 0, &d->kind, cause);
 	case KEY_OUTCOME:
-		return decision_enum(key, f, decision_outcome_names,
-		    DECISION_NITEMS(decision_outcome_names), 0, &d->outcome,
-		    cause);
+		return decision_outcome(d, f, cause);
 	case KEY_DECIDED_AT:
 		return decision_decided_at(f, now, future_s, &d->decided_at,
 		    cause);
@@ -575,17 +627,27 @@ decision_check(struct decision *d, enum decision_key key,
 		return decision_enum(key, f, decision_care_names,
 		    DECISION_NITEMS(decision_care_names), 1, &d->care, cause);
 	case KEY_REGION:
-		return decision_region(f, d->region, cause);
+		return decision_text(key, f, DECISION_REGION_MAX, false,
+		    d->region, cause);
+	case KEY_EVENT:
+		return 0;	/* resolved before the others */
+	case KEY_COURT: {
+		char court[DECISION_COURT_MAX + 1];
+
+		/* Checked, not kept: no indicator looks at it. */
+		return decision_text(key, f, DECISION_COURT_MAX, true, court,
+		    cause);
+	}
+	case KEY_SUPPLEMENT:
+	case KEY_CHANGED_TO:
+	case KEY_CHECKPOINT:
+		return decision_enum(key, f, decision_details[d->event].names,
+		    decision_details[d->event].n, 1, &d->detail, cause);
 	}
 	*cause = xstrdup("internal: unknown field");
 	return -1;
 }
 
-/*
- * Collect the known fields first and check them in a fixed order, so that
- * an entry gets the same reason whatever order its fields came in. d is
- * written only when the whole entry is valid.
- */
 int
 decision_parse(struct decision *d, const struct decision_field *fields,
     size_t nfields, const char *const *benefits, int nbenefits, int64_t now,
@@ -595,7 +657,36 @@ decision_parse(struct decision *d, const struct decision_field *fields,
 	    EVENT_DECISION, now, future_s, cause);
 }
 
-/* Decisions only until the other event kinds are read. */
+/*
+ * The entry's event kind: its `event`, else default_event. -1 with *cause
+ * when unknown, or when missing on a stream of several kinds.
+ */
+static int
+decision_event(const struct decision_field *f, int default_event,
+    char **cause)
+{
+	int i;
+
+	if (f == NULL || f->valuelen == 0) {
+		if (default_event >= 0 && default_event < DECISION_NEVENTS)
+			return default_event;
+		*cause = xstrdup("event: missing (this stream carries "
+		    "several event kinds)");
+		return -1;
+	}
+	if ((i = decision_lookup(decision_event_names, DECISION_NEVENTS,
+	    f->value, f->valuelen)) == -1)
+		return decision_fail(cause, KEY_EVENT, "unknown value", f);
+	return i;
+}
+
+/*
+ * Collect the known fields first and check them in a fixed order, so that
+ * an entry gets the same reason whatever order its fields came in: the
+ * event kind first, since which fields are the entry's own and the
+ * outcome's vocabulary depend on it, then contract §1's fields, then the
+ * kind's own. d is written only when the whole entry is valid.
+ */
 int
 decision_parse_as(struct decision *d, const struct decision_field *fields,
     size_t nfields, const char *const *benefits, int nbenefits,
@@ -605,7 +696,7 @@ decision_parse_as(struct decision *d, const struct decision_field *fields,
 	const struct decision_field *f;
 	struct decision nd;
 	size_t i;
-	int j, k, last = -1;
+	int event, j, k, last = -1, dup = -1;
 
 	*cause = NULL;
 	for (i = 0; i < nfields; i++) {
@@ -622,35 +713,34 @@ decision_parse_as(struct decision *d, const struct decision_field *fields,
 		if (j == DECISION_NKEYS)
 			continue;	/* not ours: the case system may add */
 		last = k;
-		if (seen[k] != NULL) {
+		if (seen[k] == NULL) {
+			seen[k] = f;
+			continue;
+		}
+		/* A kind's own field: an error only if the entry's kind. */
+		if (decision_keys[k].event == DECISION_ANY) {
 			*cause = xasprintf("%s: given twice",
 			    decision_keys[k].name);
 			return -1;
 		}
-		seen[k] = f;
+		if (dup == -1)
+			dup = k;
 	}
 
-	for (i = 0; i < nfields; i++) {
-		f = &fields[i];
-		if (f->namelen != 5 || memcmp(f->name, "event", 5) != 0)
-			continue;
-		if (!decision_equal(f->value, f->valuelen, "decision")) {
-			char q[DECISION_QUOTE_SIZE];
-
-			decision_quote(f->value, f->valuelen, q);
-			*cause = xasprintf("event: unknown value %s", q);
-			return -1;
-		}
-		default_event = EVENT_DECISION;
-	}
-	if (default_event != EVENT_DECISION) {
-		*cause = xstrdup("event: missing (this stream carries "
-		    "other event kinds)");
+	if ((event = decision_event(seen[KEY_EVENT], default_event,
+	    cause)) == -1)
+		return -1;
+	if (dup != -1 && decision_keys[dup].event == event) {
+		*cause = xasprintf("%s: given twice", decision_keys[dup].name);
 		return -1;
 	}
 
 	memset(&nd, 0, sizeof nd);
+	nd.event = (uint8_t)event;
 	for (k = 0; k < DECISION_NKEYS; k++) {
+		if (decision_keys[k].event != DECISION_ANY &&
+		    decision_keys[k].event != event)
+			continue;
 		f = seen[k];
 		if (f == NULL || f->valuelen == 0) {
 			if (!decision_keys[k].required)
@@ -662,6 +752,15 @@ decision_parse_as(struct decision *d, const struct decision_field *fields,
 		if (decision_check(&nd, k, f, benefits, nbenefits, now,
 		    future_s, cause) == -1)
 			return -1;
+	}
+	/*
+	 * An assessment stands where its checkpoint is in the chain: the
+	 * model's case-day band sees that when the producer leaves it out.
+	 */
+	if (event == EVENT_ASSESSMENT && nd.case_day == 0) {
+		static const uint16_t days[] = { 0, 90, 180, 365 };
+
+		nd.case_day = days[nd.detail];
 	}
 	*d = nd;
 	return 0;

@@ -12,8 +12,10 @@
 #include <time.h>
 
 #include "decision.h"
+#include "indicator.h"
 #include "ingest.h"
 #include "metrics.h"
+#include "monitor.h"
 #include "stall.h"
 #include "period.h"
 #include "series.h"
@@ -105,6 +107,54 @@ metrics_render_events(struct buf *out, const struct ingest *in)
 		    "stabild_decisions_total{outcome=\"%s\"} %" PRIu64 "\n",
 		    decision_outcome_name(i), ic->by_outcome[i]);
 	}
+	metrics_head(out, "stabild_events_total", "counter",
+	    "Valid events counted, by kind (decision, reconsideration, "
+	    "appeal, assessment).");
+	for (i = 0; i < DECISION_NEVENTS; i++) {
+		metrics_printf(out,
+		    "stabild_events_total{event=\"%s\"} %" PRIu64 "\n",
+		    decision_event_name(i), ic->by_event[i]);
+	}
+}
+
+/* A label value as the exposition format wants it: \\, \" and \n. */
+static void
+metrics_label(struct buf *out, const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (*v == '\\' || *v == '"')
+			buf_put(out, "\\", 1);
+		if (*v == '\n')
+			buf_put(out, "\\n", 2);
+		else
+			buf_put(out, v, 1);
+	}
+}
+
+/*
+ * One sample per reader when side streams are read (none with only
+ * redis.stream, so that its exposition stays as it was): the reader's
+ * own figure, fn summing from the reader it is asked on.
+ */
+static void
+metrics_stream_readers(struct buf *out, const char *name,
+    const struct stream *st, int64_t (*fn)(const struct stream *))
+{
+	const struct stream *r, *next;
+	int64_t v, rest;
+
+	if (st == NULL || stream_sibling(st) == NULL)
+		return;
+	for (r = st; r != NULL; r = next) {
+		next = stream_sibling(r);
+		v = fn(r);
+		rest = next != NULL ? fn(next) : 0;
+		if (v < 0 || rest < 0)
+			continue;
+		metrics_printf(out, "%s{stream=\"", name);
+		metrics_label(out, stream_key(r));
+		metrics_printf(out, "\"} %" PRId64 "\n", v - rest);
+	}
 }
 
 /* The consumer: process counters and the gauges the stream last saw. */
@@ -133,11 +183,16 @@ metrics_render_stream(struct buf *out, const struct stream *st)
 	metrics_gauge(out, "stabild_stream_lag",
 	    "Entries in the stream not yet delivered to the group.",
 	    lag >= 0, lag);
+	metrics_stream_readers(out, "stabild_stream_lag", st, stream_lag);
 	metrics_gauge(out, "stabild_stream_pending",
 	    "Entries delivered to the group and not acknowledged.",
 	    pending >= 0, pending);
+	metrics_stream_readers(out, "stabild_stream_pending", st,
+	    stream_pending);
 	metrics_gauge(out, "stabild_stream_length",
 	    "Entries in the stream.", length >= 0, length);
+	metrics_stream_readers(out, "stabild_stream_length", st,
+	    stream_length);
 	metrics_gauge(out, "stabild_stream_unacked",
 	    "Entries received and not yet acknowledged by this consumer.",
 	    true, (int64_t)unacked);
@@ -283,13 +338,45 @@ metrics_render_process(struct buf *out)
 	    STABILD_VERSION);
 }
 
+/* Per indicator: its series and its firing alerts. */
+static void
+metrics_render_indicators(struct buf *out, const struct ingest *in,
+    const struct monitor *mon)
+{
+	const struct indicators *t = ingest_indicators(in);
+	const struct series_set *set = ingest_series(in);
+	int i, all, unexplained;
+
+	metrics_head(out, "stabild_indicator_series", "gauge",
+	    "Series counted (office and national), by indicator.");
+	for (i = 0; i < t->n; i++)
+		metrics_printf(out, "stabild_indicator_series{indicator=\"%s\"} "
+		    "%d\n", t->ind[i].name, series_count_in(set, i));
+	if (mon == NULL)
+		return;
+	metrics_head(out, "stabild_alerts_firing", "gauge",
+	    "Alerts firing, by indicator and classification.");
+	for (i = 0; i < t->n; i++) {
+		all = monitor_firing_in(mon, i, false);
+		unexplained = monitor_firing_in(mon, i, true);
+		metrics_printf(out, "stabild_alerts_firing{indicator=\"%s\","
+		    "classification=\"explained\"} %d\n", t->ind[i].name,
+		    all - unexplained);
+		metrics_printf(out, "stabild_alerts_firing{indicator=\"%s\","
+		    "classification=\"unexplained\"} %d\n", t->ind[i].name,
+		    unexplained);
+	}
+}
+
 void
 metrics_render(struct buf *out, const struct ingest *in,
-    const struct stream *st)
+    const struct stream *st, const struct monitor *mon)
 {
 	metrics_render_events(out, in);
 	metrics_render_stream(out, st);
 	metrics_render_outbox(out);
 	metrics_render_state(out, in);
 	metrics_render_process(out);
+	/* Added with indicators: after every line of before. */
+	metrics_render_indicators(out, in, mon);
 }

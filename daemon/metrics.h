@@ -10,6 +10,7 @@
 #include "buf.h"
 
 struct ingest;
+struct monitor;
 struct stream;
 
 struct metrics {
@@ -43,8 +44,8 @@ struct metrics {
 
 extern struct metrics metrics;
 
-/* Append the exposition text to out. */
+/* Append the exposition text to out; mon may be NULL. */
 void metrics_render(struct buf *out, const struct ingest *in,
-    const struct stream *st);
+    const struct stream *st, const struct monitor *mon);
 
 #endif

@@ -62,6 +62,7 @@ struct ctl {
 	char		 errbuf[CURL_ERROR_SIZE];
 	bool		 quiet_404;	/* keep a 404's message in held */
 	char		*held;
+	const char	*indicator;	/* --indicator; NULL: the default */
 };
 
 /* One option of a command; a NULL arg means it takes no value. */
@@ -91,6 +92,7 @@ struct ctl_cmd {
 	int			 max_pos;
 	ctl_cmd_cb		 fn;
 	const char		*help;
+	bool			 indicator;	/* takes --indicator */
 };
 
 /* getopt values of the long-only global options; the rest use letters. */
@@ -98,6 +100,7 @@ enum {
 	CTL_OPT_TIMEOUT = 1,
 	CTL_OPT_TOKEN,
 	CTL_OPT_VERSION,
+	CTL_OPT_INDICATOR,
 };
 
 static const struct option ctl_global_longopts[] = {
@@ -108,6 +111,7 @@ static const struct option ctl_global_longopts[] = {
 	{ "token", required_argument, NULL, CTL_OPT_TOKEN },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, CTL_OPT_VERSION },
+	{ "indicator", required_argument, NULL, CTL_OPT_INDICATOR },
 	{ NULL, 0, NULL, 0 },
 };
 #define CTL_NGLOBAL	\
@@ -121,6 +125,8 @@ static const char ctl_global_help[] =
     "                         (else the token in STABILD_TOKEN)\n"
     "  -j, --json             print the API's JSON answer\n"
     "      --timeout SECONDS  give up after this long (10)\n"
+    "      --indicator NAME   series, alerts and models of this indicator\n"
+    "                         (series: rejection, else all; see indicators)\n"
     "  -h, --help             this text\n"
     "      --version          print the version\n";
 
@@ -1244,6 +1250,7 @@ ctl_series_list(struct ctl *ctl, struct ctl_args *a)
 	ctl_query_add(ctl, &base, "state", a->val[SERIES_STATE]);
 	ctl_query_add(ctl, &base, "limit", a->val[SERIES_LIMIT]);
 	ctl_query_add(ctl, &base, "offset", a->val[SERIES_OFFSET]);
+	ctl_query_add(ctl, &base, "indicator", ctl->indicator);
 
 	/*
 	 * Without --limit or --offset the list is every series: read page
@@ -1321,6 +1328,11 @@ ctl_series_header(const json_t *s)
 	ctl_table_add(&t, "series");
 	ctl_table_addf(&t, "%s/%s/%s", ctl_str(s, "office"),
 	    ctl_str(s, "benefit"), ctl_str(s, "kind"));
+	/* Another indicator's series says whose it is. */
+	if (ctl_str(s, "indicator") != NULL) {
+		ctl_table_add(&t, "indicator");
+		ctl_table_add(&t, ctl_str(s, "indicator"));
+	}
 	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		/* A learning series has no detector values yet. */
 		if (ctl_at(s, rows[i].path) == NULL)
@@ -1361,6 +1373,7 @@ ctl_series_one(struct ctl *ctl, struct ctl_args *a)
 	ctl_query_add(ctl, &q, "period", a->val[SERIES_PERIOD]);
 	ctl_query_add(ctl, &q, "from", a->val[SERIES_FROM]);
 	ctl_query_add(ctl, &q, "to", a->val[SERIES_TO]);
+	ctl_query_add(ctl, &q, "indicator", ctl->indicator);
 	path = ctl_xasprintf("/v1/series/%s/%s/%s%s", seg[0], seg[1], seg[2],
 	    q != NULL ? q : "");
 	for (i = 0; i < 3; i++)
@@ -1816,14 +1829,16 @@ ctl_alerts(struct ctl *ctl, struct ctl_args *a)
 				return CTL_USAGE;
 			}
 		}
-		if (wide) {
-			ctl_warnx("alerts: --wide is for the list");
+		if (wide || ctl->indicator != NULL) {
+			ctl_warnx("alerts: --%s is for the list", wide ?
+			    "wide" : "indicator");
 			return CTL_USAGE;
 		}
 		return ctl_alert_show(ctl, a->pos[0]);
 	}
 	for (i = 0; i < ALERTS_NFILTERS; i++)
 		ctl_query_add(ctl, &q, names[i], a->val[i]);
+	ctl_query_add(ctl, &q, "indicator", ctl->indicator);
 	path = ctl_xasprintf("/v1/alerts%s", q != NULL ? q : "");
 	free(q);
 	rc = ctl_get_table(ctl, path, &body);
@@ -1970,7 +1985,7 @@ ctl_explain_show(struct ctl *ctl, struct ctl_args *a)
 enum {
 	EXPLAIN_KIND, EXPLAIN_FROM, EXPLAIN_TO, EXPLAIN_BENEFITS,
 	EXPLAIN_KINDS, EXPLAIN_OFFICES, EXPLAIN_REFERENCE, EXPLAIN_DESCRIPTION,
-	EXPLAIN_FORCE,
+	EXPLAIN_FORCE, EXPLAIN_INDICATORS,
 };
 static const struct ctl_opt ctl_explain_add_opts[] = {
 	[EXPLAIN_KIND] = { "kind", "KIND", false,
@@ -1992,6 +2007,8 @@ static const struct ctl_opt ctl_explain_add_opts[] = {
 	    "what changed" },
 	[EXPLAIN_FORCE] = { "force", NULL, false,
 	    "register it for offices stabild has not seen yet" },
+	[EXPLAIN_INDICATORS] = { "indicators", "LIST", true,
+	    "indicators it covers, rejection among them (default: all)" },
 	{ NULL, NULL, false, NULL },
 };
 
@@ -2018,6 +2035,13 @@ ctl_explain_add(struct ctl *ctl, struct ctl_args *a)
 	    "offices", ctl_list_json(a->val[EXPLAIN_OFFICES]),
 	    "reference", a->val[EXPLAIN_REFERENCE],
 	    "description", a->val[EXPLAIN_DESCRIPTION]);
+	/* Only when given, so that a request of before stays as it was. */
+	if (o != NULL && a->val[EXPLAIN_INDICATORS] != NULL &&
+	    json_object_set_new(o, "indicators",
+	    ctl_list_json(a->val[EXPLAIN_INDICATORS])) == -1) {
+		json_decref(o);
+		o = NULL;
+	}
 	if (o == NULL) {
 		ctl_warnx("explain add: arguments must be UTF-8");
 		return CTL_USAGE;
@@ -2097,7 +2121,7 @@ ctl_silence_show(struct ctl *ctl, struct ctl_args *a)
 enum {
 	SILENCE_OFFICE, SILENCE_BENEFIT, SILENCE_KIND, SILENCE_SCOPE,
 	SILENCE_DIRECTION, SILENCE_CLASSIFICATION, SILENCE_ALERT,
-	SILENCE_NMATCHERS,
+	SILENCE_INDICATOR, SILENCE_NMATCHERS,
 	SILENCE_ENDS = SILENCE_NMATCHERS, SILENCE_DURATION, SILENCE_COMMENT,
 	SILENCE_CREATED_BY, SILENCE_FORCE,
 };
@@ -2115,6 +2139,8 @@ static const struct ctl_opt ctl_silence_add_opts[] = {
 	[SILENCE_CLASSIFICATION] = { "classification", "CLASS", false,
 	    "match explained or unexplained alerts" },
 	[SILENCE_ALERT] = { "alert", "ID", false, "match this one alert" },
+	[SILENCE_INDICATOR] = { "indicator", "NAME", false,
+	    "match alerts of this indicator (rejection, ...)" },
 	[SILENCE_ENDS] = { "ends", "TIME", false,
 	    "end, RFC 3339 (2024-06-01T00:00:00Z)" },
 	[SILENCE_DURATION] = { "duration", "DURATION", false,
@@ -2211,7 +2237,7 @@ ctl_silence_add(struct ctl *ctl, struct ctl_args *a)
 {
 	static const char *const keys[SILENCE_NMATCHERS] = { "office",
 	    "benefit", "kind", "scope", "direction", "classification",
-	    "alert_id" };
+	    "alert_id", "indicator" };
 	const struct passwd *pw;
 	json_t *o, *m, *body = NULL;
 	char ends[32], *id, *end_at;
@@ -2244,7 +2270,7 @@ ctl_silence_add(struct ctl *ctl, struct ctl_args *a)
 		json_decref(m);
 		ctl_warnx("silence add: give at least one matcher (--office, "
 		    "--benefit, --kind, --scope, --direction, "
-		    "--classification, --alert)");
+		    "--classification, --alert, --indicator)");
 		return CTL_USAGE;
 	}
 	if (a->val[SILENCE_DURATION] != NULL) {
@@ -2314,11 +2340,17 @@ ctl_model_show(struct ctl *ctl, struct ctl_args *a)
 	    "VERSION", "REFERENCE_FROM", "REFERENCE_TO", "DECISIONS",
 	    "REJECTED", "EXPECTED", "ITERATIONS", "CONVERGED", "TAU2_NATIONAL",
 	    "TAU2_OFFICE" };
+	static const char *const ihead[] = { "INDICATOR", "BENEFIT", "KIND",
+	    "FITTED", "VERSION", "REFERENCE_FROM", "REFERENCE_TO", "EVENTS",
+	    "YES", "EXPECTED", "ITERATIONS", "CONVERGED", "TAU2_NATIONAL",
+	    "TAU2_OFFICE" };
 	static const char *const chead[] = { "COEFFICIENT", "VALUE", "SE" };
 	static const char *const skip[] = { "coefficients", NULL };
 	struct ctl_table t;
 	const json_t *list, *m, *coef, *c;
 	json_t *body;
+	char *q = NULL, *path;
+	bool others = false;
 	size_t i;
 	int rc;
 
@@ -2326,7 +2358,12 @@ ctl_model_show(struct ctl *ctl, struct ctl_args *a)
 		ctl_warnx("model show: give BENEFIT and KIND, or neither");
 		return CTL_USAGE;
 	}
-	if ((rc = ctl_get(ctl, "/v1/model", &body)) != CTL_OK)
+	ctl_query_add(ctl, &q, "indicator", ctl->indicator);
+	path = ctl_xasprintf("/v1/model%s", q != NULL ? q : "");
+	free(q);
+	rc = ctl_get(ctl, path, &body);
+	free(path);
+	if (rc != CTL_OK)
 		return rc;
 	list = ctl_at(body, "models");
 	if (a->npos == 0) {
@@ -2335,10 +2372,22 @@ ctl_model_show(struct ctl *ctl, struct ctl_args *a)
 			json_decref(body);
 			return rc;
 		}
-		ctl_table_init(&t, sizeof head / sizeof head[0], head,
-		    "lllrllrrrrlrr");
+		/* Another indicator's models: a column says whose. */
+		for (i = 0; i < json_array_size(list); i++)
+			if (ctl_at(json_array_get(list, i), "indicator") != NULL)
+				others = true;
+		if (others)
+			ctl_table_init(&t, sizeof ihead / sizeof ihead[0],
+			    ihead, "llllrllrrrrlrr");
+		else
+			ctl_table_init(&t, sizeof head / sizeof head[0], head,
+			    "lllrllrrrrlrr");
 		for (i = 0; i < json_array_size(list); i++) {
 			m = json_array_get(list, i);
+			if (others)
+				ctl_table_add(&t, ctl_str(m, "indicator") !=
+				    NULL ? ctl_str(m, "indicator") :
+				    "rejection");
 			ctl_table_value(&t, ctl_at(m, "benefit"), 0);
 			ctl_table_value(&t, ctl_at(m, "kind"), 0);
 			ctl_table_value(&t, ctl_at(m, "fitted"), 0);
@@ -2361,9 +2410,14 @@ ctl_model_show(struct ctl *ctl, struct ctl_args *a)
 		return CTL_OK;
 	}
 
-	/* The API has no path for one model: pick it from the list. */
+	/*
+	 * The API has no path for one model: pick it from the list, of the
+	 * indicator asked for, else rejection's (no "indicator" member).
+	 */
 	for (i = 0, m = NULL; m == NULL && i < json_array_size(list); i++) {
 		c = json_array_get(list, i);
+		if (ctl->indicator == NULL && ctl_at(c, "indicator") != NULL)
+			continue;
 		if (ctl_str(c, "benefit") != NULL &&
 		    ctl_str(c, "kind") != NULL &&
 		    strcmp(ctl_str(c, "benefit"), a->pos[0]) == 0 &&
@@ -2395,6 +2449,61 @@ ctl_model_show(struct ctl *ctl, struct ctl_args *a)
 		ctl_table_print(&t);
 		ctl_table_free(&t);
 	}
+	json_decref(body);
+	return CTL_OK;
+}
+
+/*
+ * indicators: the configured indicators, rejection first, with their
+ * national states as "benefit/kind state" per national series.
+ */
+static int
+ctl_indicators(struct ctl *ctl, struct ctl_args *a)
+{
+	static const char *const head[] = { "NAME", "EVENT", "YES", "NO",
+	    "LABEL", "ALERTS", "SERIES", "FIRING", "UNEXPLAINED", "NATIONAL" };
+	struct ctl_table t;
+	const json_t *list, *x, *nat, *n;
+	json_t *body;
+	char *states, *more;
+	size_t i, j;
+	int rc;
+
+	(void)a;
+	if ((rc = ctl_get_table(ctl, "/v1/indicators", &body)) != CTL_OK ||
+	    body == NULL)
+		return rc;
+	list = ctl_at(body, "indicators");
+	ctl_table_init(&t, sizeof head / sizeof head[0], head, "lllllrrrrl");
+	for (i = 0; i < json_array_size(list); i++) {
+		x = json_array_get(list, i);
+		ctl_table_value(&t, ctl_at(x, "name"), 0);
+		ctl_table_value(&t, ctl_at(x, "event"), 0);
+		ctl_table_value(&t, ctl_at(x, "yes"), 0);
+		ctl_table_value(&t, ctl_at(x, "no"), 0);
+		ctl_table_value(&t, ctl_at(x, "label"), 0);
+		ctl_table_add(&t, json_is_true(ctl_at(x, "alerts")) ? "on" :
+		    "off");
+		ctl_table_value(&t, ctl_at(x, "series"), 0);
+		ctl_table_value(&t, ctl_at(x, "firing"), 0);
+		ctl_table_value(&t, ctl_at(x, "firing_unexplained"), 0);
+		nat = ctl_at(x, "national");
+		states = ctl_xstrdup("");
+		for (j = 0; j < json_array_size(nat); j++) {
+			n = json_array_get(nat, j);
+			more = ctl_xasprintf("%s%s%s/%s %s", states,
+			    j > 0 ? ", " : "",
+			    ctl_str(n, "benefit") != NULL ?
+			    ctl_str(n, "benefit") : "-",
+			    ctl_str(n, "kind") != NULL ? ctl_str(n, "kind") :
+			    "-", ctl_str(n, "state") != NULL ?
+			    ctl_str(n, "state") : "none");
+			free(states);
+			states = more;
+		}
+		ctl_table_take(&t, states);
+	}
+	ctl_table_done(&t, json_array_size(list), "indicator");
 	json_decref(body);
 	return CTL_OK;
 }
@@ -2434,37 +2543,40 @@ ctl_checkpoint(struct ctl *ctl, struct ctl_args *a)
 /* The commands, like a show_map: name, action, positionals, handler. */
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "status", NULL, "", ctl_status_opts, 0, 0, ctl_status,
-	    "Show the daemon's state: stream, counts, watermark, alerts." },
+	    "Show the daemon's state: stream, counts, watermark, alerts." , false },
 	{ "series", NULL, "[OFFICE BENEFIT KIND]", ctl_series_opts, 0, 3,
 	    ctl_series,
 	    "List the series with their drift state, or show one series'\n"
-	    "history (--period, --from, --to) and detector state." },
+	    "history (--period, --from, --to) and detector state.", true },
 	{ "alerts", NULL, "[ID]", ctl_alerts_opts, 0, 1, ctl_alerts,
 	    "List alerts, newest first, in 100 columns (--wide: all), or\n"
-	    "show one alert in full with a link to its dashboard page." },
+	    "show one alert in full with a link to its dashboard page.", true },
+	{ "indicators", NULL, "", ctl_no_opts, 0, 0, ctl_indicators,
+	    "List the indicators: what each counts, its label, whether it\n"
+	    "alerts, its series, firing alerts and national states.", false },
 	{ "explain", "list", "", ctl_no_opts, 0, 0, ctl_explain_list,
-	    "List the registered explanations." },
+	    "List the registered explanations." , false },
 	{ "explain", "show", "ID", ctl_no_opts, 1, 1, ctl_explain_show,
-	    "Show one explanation." },
+	    "Show one explanation." , false },
 	{ "explain", "add", "ID", ctl_explain_add_opts, 1, 1,
 	    ctl_explain_add,
-	    "Register a legitimate explanation (write role)." },
+	    "Register a legitimate explanation (write role)." , false },
 	{ "explain", "rm", "ID", ctl_no_opts, 1, 1, ctl_explain_rm,
-	    "Delete an explanation registered through the API (write role)." },
+	    "Delete an explanation registered through the API (write role)." , false },
 	{ "silence", "list", "", ctl_no_opts, 0, 0, ctl_silence_list,
-	    "List the silences." },
+	    "List the silences." , false },
 	{ "silence", "show", "ID", ctl_no_opts, 1, 1, ctl_silence_show,
-	    "Show one silence." },
+	    "Show one silence." , false },
 	{ "silence", "add", "", ctl_silence_add_opts, 0, 0, ctl_silence_add,
-	    "Silence notifications of matching alerts (write role)." },
+	    "Silence notifications of matching alerts (write role)." , false },
 	{ "silence", "rm", "ID", ctl_no_opts, 1, 1, ctl_silence_rm,
-	    "Delete a silence (write role)." },
+	    "Delete a silence (write role)." , false },
 	{ "model", "show", "[BENEFIT KIND]", ctl_no_opts, 0, 2,
 	    ctl_model_show,
-	    "Show the case-mix models, or one model's coefficients." },
+	    "Show the case-mix models, or one model's coefficients.", true },
 	{ "checkpoint", NULL, "", ctl_no_opts, 0, 0, ctl_checkpoint,
 	    "Write a checkpoint now and show the entry it covers (write\n"
-	    "role); waits until it is on disk (see --timeout)." },
+	    "role); waits until it is on disk (see --timeout)." , false },
 };
 #define CTL_NCMDS	(sizeof ctl_cmds / sizeof ctl_cmds[0])
 
@@ -2597,6 +2709,9 @@ ctl_global_option(struct ctl *ctl, int ch, char **argv,
 	case CTL_OPT_VERSION:
 		printf("stabilctl %s\n", STABILD_VERSION);
 		return CTL_OPT_EXIT_OK;
+	case CTL_OPT_INDICATOR:
+		ctl->indicator = optarg;
+		return CTL_OPT_DONE;
 	case ':':
 		ctl_warnx("option %s needs a value", argv[optind - 1]);
 		return CTL_OPT_ERROR;
@@ -2777,6 +2892,13 @@ main(int argc, char **argv)
 	i = optind + used - 1;
 	switch (ctl_parse(&ctl, cmd, argc - i, argv + i, &args)) {
 	case 0:
+		if (ctl.indicator != NULL && !cmd->indicator) {
+			ctl_warnx("--indicator does not go with %s%s%s",
+			    cmd->name, cmd->action != NULL ? " " : "",
+			    cmd->action != NULL ? cmd->action : "");
+			rc = CTL_USAGE;
+			break;
+		}
 		/* --url, else STABILCTL_URL, else the default. */
 		env = getenv("STABILCTL_URL");
 		if (ctl.base == NULL && env != NULL && *env != '\0' &&

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,6 +77,108 @@ test_json_contract(void **state)
 	    "http://127.0.0.1:8080/v1/series/K017/sjukpenning/first");
 	json_decref(o);
 	free(s);
+}
+
+/*
+ * A rejection alert's body, byte for byte as before indicators: webhook
+ * signatures and receivers' parsers depend on it.
+ */
+static const char rejection_body[] =
+    "{\"version\":1,\"alert_id\":\"a-1\",\"status\":\"firing\","
+    "\"classification\":\"explained\",\"scope\":\"office\","
+    "\"direction\":\"down\",\"series\":{\"office\":\"K017\","
+    "\"benefit\":\"sjukpenning\",\"kind\":\"first\"},"
+    "\"detected_at\":\"2023-05-02T10:00:00Z\","
+    "\"raised_at\":\"2023-05-02T10:01:00Z\",\"onset\":\"2023-W14\","
+    "\"baseline_rate\":0.0625,\"current_rate\":0.125,"
+    "\"expected_rate\":0.09375,\"odds_ratio\":1.5,"
+    "\"method\":\"score-cusum\",\"explanations\":[\"hfd-2023-12\"],"
+    "\"status_url\":\"http://h/v1/series/K017/sjukpenning/first\","
+    "\"seq\":2,\"updated_at\":null,\"resolved_at\":null,"
+    "\"historical\":false,\"odds_ratio_ci\":[1.25,null],"
+    "\"decomposition\":{\"case_mix\":0.0078125,\"practice\":0.03125},"
+    "\"decisions_since_onset\":812,\"context\":[],"
+    "\"strata\":[{\"stratum\":\"age=60+\",\"share\":0.5,"
+    "\"odds_ratio\":1.5,\"excess\":12.0}]}";
+
+static void
+test_json_rejection_unchanged(void **state)
+{
+	struct alert a;
+	char *s;
+
+	(void)state;
+	sample(&a);
+	/* Figures that print exactly, so the bytes are the point. */
+	a.baseline_rate = 0.0625;
+	a.current_rate = 0.125;
+	a.expected_rate = 0.09375;
+	a.odds_ratio = 1.5;
+	a.seq = 2;
+	a.odds_ratio_lo = 1.25;
+	a.odds_ratio_hi = INFINITY;
+	a.case_mix_part = 0.0078125;
+	a.practice_part = 0.03125;
+	a.decisions = 812;
+	strcpy(a.strata[0].name, "age=60+");
+	a.strata[0].share = 0.5;
+	a.strata[0].odds_ratio = 1.5;
+	a.strata[0].excess = 12;
+	a.nstrata = 1;
+	s = alert_to_json(&a, "http://h");
+	assert_string_equal(s, rejection_body);
+	free(s);
+	assert_string_equal(alert_indicator(&a), "rejection");
+}
+
+/* Another indicator's alert says which, and its status_url is its own. */
+static void
+test_json_indicator(void **state)
+{
+	struct alert a, b;
+	json_t *o;
+	const char *want;
+	char *s;
+	size_t n;
+
+	(void)state;
+	sample(&a);
+	strcpy(a.id, "reconsideration:K017.sjukpenning.first.2023-W14.down");
+	strcpy(a.indicator, "reconsideration");
+	strcpy(a.indicator_label, "change rate at reconsideration");
+	strcpy(a.event, "reconsideration");
+	assert_string_equal(alert_indicator(&a), "reconsideration");
+	s = alert_to_json(&a, "http://h");
+	/* The three members come last; everything before is as for rejection. */
+	want = "\"context\":[],\"strata\":[],"
+	    "\"indicator\":\"reconsideration\","
+	    "\"indicator_label\":\"change rate at reconsideration\","
+	    "\"event\":\"reconsideration\"}";
+	n = strlen(s);
+	assert_true(n > strlen(want));
+	assert_string_equal(s + n - strlen(want), want);
+	assert_non_null(strstr(s, "\"status_url\":\"http://h/v1/series/K017/"
+	    "sjukpenning/first?indicator=reconsideration\""));
+	free(s);
+
+	o = alert_json(&a, NULL);
+	assert_int_equal(alert_from_json(o, &b), 0);
+	assert_memory_equal(&a, &b, sizeof a);
+	/* An indicator without its label or event is not an alert of ours. */
+	json_object_del(o, "event");
+	assert_int_equal(alert_from_json(o, &b), -1);
+	json_object_set_new(o, "event", json_integer(3));
+	assert_int_equal(alert_from_json(o, &b), -1);
+	json_object_set_new(o, "event", json_string("reconsideration"));
+	json_object_del(o, "indicator_label");
+	assert_int_equal(alert_from_json(o, &b), -1);
+	/* Without the members it is rejection's, as outboxes of before hold. */
+	json_object_del(o, "indicator");
+	json_object_del(o, "event");
+	assert_int_equal(alert_from_json(o, &b), 0);
+	assert_string_equal(b.indicator, "");
+	assert_string_equal(alert_indicator(&b), "rejection");
+	json_decref(o);
 }
 
 static int seen;
@@ -166,6 +269,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_contract),
 		cmocka_unit_test(test_json_round_trip),
+		cmocka_unit_test(test_json_rejection_unchanged),
+		cmocka_unit_test(test_json_indicator),
 		cmocka_unit_test(test_sink_dispatch),
 	};
 

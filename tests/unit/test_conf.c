@@ -1286,6 +1286,268 @@ test_changed_nonreloadable(void **state)
 	conf_free(&a);
 }
 
+/* [indicator "NAME"]: every key, in file order, defaults left 0/NULL. */
+static void
+test_indicators_good(void **state)
+{
+	const struct conf_indicator *ci;
+	struct conf c;
+	char *cause = NULL;
+
+	(void)state;
+	conf_default(&c);
+	if (conf_load(&c, DATA "good-indicators.conf", &cause) != 0) {
+		fprintf(stderr, "%s\n", cause);
+		free(cause);
+		fail();
+	}
+	assert_int_equal(c.nindicators, 6);
+	ci = &c.indicators[0];
+	assert_string_equal(ci->name, "reconsideration");
+	assert_string_equal(ci->event, "reconsideration");
+	assert_null(ci->field);
+	assert_string_equal(ci->yes, "changed");
+	assert_string_equal(ci->no, "unchanged");
+	assert_null(ci->checkpoint);
+	assert_null(ci->changed_to);
+	assert_string_equal(ci->label, "change rate at reconsideration");
+	assert_string_equal(ci->description,
+	    "How often a reconsidered decision is changed.");
+	assert_null(ci->stream);
+	assert_float_equal(ci->design_or_office, 0, 0);
+	assert_float_equal(ci->design_or_national, 0, 0);
+	assert_float_equal(ci->budget_weight, 0, 0);
+	assert_false(ci->alerts_off);
+	assert_int_equal(ci->line, 4);
+
+	ci = &c.indicators[1];
+	assert_string_equal(ci->name, "appeal");
+	assert_string_equal(ci->field, "outcome");
+	assert_float_equal(ci->design_or_office, 2, 0);
+	assert_null(ci->description);
+
+	ci = &c.indicators[2];
+	assert_string_equal(ci->event, "assessment");
+	assert_string_equal(ci->yes, "late");
+	assert_null(ci->checkpoint);	/* commented out */
+
+	ci = &c.indicators[3];
+	assert_string_equal(ci->name, "supplement");
+	assert_string_equal(ci->field, "supplement_requested");
+	assert_true(ci->alerts_off);
+
+	ci = &c.indicators[4];
+	assert_string_equal(ci->checkpoint, "180, 365");
+	assert_float_equal(ci->design_or_national, 1.3, 0);
+	assert_float_equal(ci->budget_weight, 0.5, 0);
+	assert_string_equal(ci->stream, "stabild:assessments");
+	assert_null(ci->label);
+
+	ci = &c.indicators[5];
+	assert_string_equal(ci->changed_to, "rejected");
+
+	assert_int_equal(c.nroutes, 1);
+	assert_string_equal(c.routes[0].indicators, "appeal, rejection");
+	assert_int_equal(c.nexplanations, 1);
+	assert_string_equal(c.explanations[0].indicators, "supplement");
+	conf_free(&c);
+}
+
+/* Each error of an indicator section, at its line. */
+static void
+test_indicators_bad(void **state)
+{
+	static const struct {
+		const char	*file;
+		int		 line;
+		const char	*error;
+	} cases[] = {
+		{ "bad-indicator-event.conf", 2, "indicator \"recon\": event: "
+		  "'ruling' is not decision or reconsideration or appeal or "
+		  "assessment" },
+		{ "bad-indicator-missing-event.conf", 1,
+		  "indicator \"recon\": missing event" },
+		{ "bad-indicator-missing-yes.conf", 3,
+		  "indicator \"recon\": missing yes" },
+		{ "bad-indicator-missing-no.conf", 1,
+		  "indicator \"recon\": missing no" },
+		{ "bad-indicator-yes-value.conf", 3, "yes: 'rejected' is not "
+		  "changed or unchanged, the outcomes of event "
+		  "reconsideration" },
+		{ "bad-indicator-no-value.conf", 5, "no: 'granted' is not "
+		  "on_time or late, the outcomes of event assessment" },
+		{ "bad-indicator-supplement-value.conf", 4, "yes: 'maybe' is "
+		  "not yes or no, the values of field supplement_requested" },
+		{ "bad-indicator-both.conf", 4,
+		  "'changed' is in both yes and no" },
+		{ "bad-indicator-checkpoint.conf", 3,
+		  "checkpoint is for event assessment only" },
+		{ "bad-indicator-checkpoint-value.conf", 5,
+		  "checkpoint: '100' is not 90 or 180 or 365" },
+		{ "bad-indicator-changed-to.conf", 5,
+		  "changed_to is for event reconsideration only" },
+		{ "bad-indicator-field.conf", 3, "indicator \"appeal\": field "
+		  "supplement_requested is for event decision only" },
+		{ "bad-indicator-stream.conf", 7,
+		  "stream must not be redis.deadletter" },
+		{ "bad-indicator-dup.conf", 6,
+		  "indicator \"recon\" is already defined at line 1" },
+		{ "bad-indicator-dup-key.conf", 3,
+		  "indicator \"recon\": event is given twice" },
+		{ "bad-indicator-name.conf", 1, "a name is a lower-case letter" },
+		{ "bad-indicator-rejection.conf", 1, "the name is reserved" },
+		{ "bad-indicator-unknown-key.conf", 3,
+		  "unknown key 'threshold' in section [indicator \"recon\"]" },
+		{ "bad-indicator-weight.conf", 5,
+		  "budget_weight: 0 must be greater than 0" },
+		{ "bad-indicator-too-many.conf", 61, "more than 15 indicators" },
+		{ "bad-indicator-route.conf", 5, "route \"r\": indicators: "
+		  "'appeal' is not rejection or a configured indicator" },
+		{ "bad-indicator-explanation.conf", 4, "explanation \"x\": "
+		  "indicators: 'recon' is not rejection or a configured "
+		  "indicator" },
+	};
+	static const struct {
+		const char	*text;
+		int		 line;
+		const char	*error;
+	} texts[] = {
+		{ "[indicator \"all\"]\n", 1, "the name is reserved" },
+		{ "[indicator \"a23456789012345678901234567890123\"]\n", 1,
+		  "expected [indicator \"NAME\"]" },
+		{ "[indicator \"9a\"]\n", 1, "a name is a lower-case letter" },
+		{ "[indicator \"a\"]\nevent = appeal\nyes = changed\n"
+		  "no = unchanged\nlabel = "
+		  "12345678901234567890123456789012345678901234567890"
+		  "123456789012345\n", 5, "label is longer than 64 bytes" },
+		{ "[indicator \"a\"]\nevent = appeal\nyes = changed\n"
+		  "no = unchanged\nchanged_to = granted\n", 5,
+		  "changed_to is for event reconsideration only" },
+		{ "[indicator \"a\"]\nevent = decision\nyes = changed\n"
+		  "no = granted\n", 3, "'changed' is not granted or rejected or "
+		  "partial or dismissed" },
+		{ "[indicator \"a\"]\nevent = appeal\nyes = changed\n"
+		  "no = unchanged\ndesign_or_office = 1\n", 5,
+		  "design_or_office: 1 must be at least 1.01" },
+		{ "[indicator \"a\"]\nevent = appeal\nyes = changed\n"
+		  "no = unchanged\nalerts = sometimes\n", 5,
+		  "alerts: 'sometimes' is not a boolean" },
+		{ "[indicator \"a\"]\nevent = appeal\nyes = changed, changed\n"
+		  "no = unchanged\n", 3, "'changed' is listed twice" },
+		{ "[route \"r\"]\nreceivers =\nindicators = Bad\n", 3,
+		  "'Bad' is not an indicator name" },
+		{ "[indicator \"a\"]\nevent = appeal\nyes = changed\n"
+		  "no = unchanged\nfield = detail\n", 5,
+		  "field: 'detail' is not outcome or supplement_requested" },
+	};
+	struct conf c;
+	char *path, *cause;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NITEMS(cases); i++) {
+		path = xasprintf(DATA "%s", cases[i].file);
+		conf_default(&c);
+		cause = NULL;
+		assert_int_equal(conf_load(&c, path, &cause), -1);
+		assert_cause(cause, path, cases[i].line, cases[i].error);
+		free(cause);
+		conf_free(&c);
+		free(path);
+	}
+	for (i = 0; i < NITEMS(texts); i++) {
+		path = write_temp(texts[i].text);
+		conf_default(&c);
+		cause = NULL;
+		assert_int_equal(conf_load(&c, path, &cause), -1);
+		assert_cause(cause, path, texts[i].line, texts[i].error);
+		free(cause);
+		conf_free(&c);
+		unlink(path);
+		free(path);
+	}
+}
+
+/*
+ * Reload: label, description, alerts and budget_weight apply at once;
+ * anything else about an indicator, or adding, removing or reordering
+ * one, needs a restart and is reported as such.
+ */
+static void
+test_indicators_reload(void **state)
+{
+	static const char base[] =
+	    "[indicator \"recon\"]\nevent = reconsideration\n"
+	    "yes = changed\nno = unchanged\nlabel = old label\n"
+	    "[indicator \"court\"]\nevent = appeal\nyes = changed\n"
+	    "no = unchanged\n";
+	struct conf a, b;
+	char keys[512];
+
+	(void)state;
+	load_text_ok(&a, base);
+	load_text_ok(&b, base);
+	keys[0] = '\0';
+	assert_int_equal(conf_changed_nonreloadable(&a, &b, collect_key, keys),
+	    0);
+	conf_free(&b);
+
+	/* Reloadable keys only: nothing to report, and they move over. */
+	load_text_ok(&b, "[indicator \"recon\"]\nevent = reconsideration\n"
+	    "yes = changed\nno = unchanged\nlabel = new label\n"
+	    "description = Words.\nalerts = off\nbudget_weight = 2\n"
+	    "[indicator \"court\"]\nevent = appeal\nyes = changed\n"
+	    "no = unchanged\n");
+	assert_int_equal(conf_changed_nonreloadable(&a, &b, collect_key, keys),
+	    0);
+	conf_apply_reloadable(&a, &b);
+	assert_string_equal(a.indicators[0].label, "new label");
+	assert_string_equal(a.indicators[0].description, "Words.");
+	assert_true(a.indicators[0].alerts_off);
+	assert_float_equal(a.indicators[0].budget_weight, 2, 0);
+	assert_string_equal(b.indicators[0].label, "old label");
+	assert_null(b.indicators[0].description);
+	assert_false(b.indicators[0].alerts_off);
+	assert_int_equal(a.nindicators, 2);
+	conf_free(&b);
+
+	/* What it counts, and where from, need a restart. */
+	load_text_ok(&b, "[indicator \"recon\"]\nevent = reconsideration\n"
+	    "yes = changed\nno = unchanged\nchanged_to = rejected\n"
+	    "stream = s2\n"
+	    "[indicator \"court\"]\nevent = appeal\nyes = unchanged\n"
+	    "no = changed\ndesign_or_office = 3\n");
+	keys[0] = '\0';
+	assert_int_equal(conf_changed_nonreloadable(&a, &b, collect_key, keys),
+	    5);
+	assert_string_equal(keys, "indicator.recon.changed_to "
+	    "indicator.recon.stream indicator.court.yes indicator.court.no "
+	    "indicator.court.design_or_office ");
+	/* The running ones keep what they count. */
+	conf_apply_reloadable(&a, &b);
+	assert_null(a.indicators[0].changed_to);
+	assert_string_equal(a.indicators[1].yes, "changed");
+	conf_free(&b);
+
+	/* Removed, added, reordered. */
+	load_text_ok(&b, "[indicator \"court\"]\nevent = appeal\n"
+	    "yes = changed\nno = unchanged\n"
+	    "[indicator \"recon\"]\nevent = reconsideration\n"
+	    "yes = changed\nno = unchanged\n"
+	    "[indicator \"late\"]\nevent = assessment\nyes = late\n"
+	    "no = on_time\n");
+	keys[0] = '\0';
+	assert_int_equal(conf_changed_nonreloadable(&a, &b, collect_key, keys),
+	    3);
+	assert_string_equal(keys, "indicator.recon indicator.court "
+	    "indicator.court indicator.recon indicator.late ");
+	conf_apply_reloadable(&a, &b);
+	assert_string_equal(a.indicators[0].name, "recon");
+	assert_int_equal(a.nindicators, 2);
+	conf_free(&b);
+	conf_free(&a);
+}
+
 /* The key table: names, help and which keys reload. */
 static void
 test_key_table(void **state)
@@ -1320,13 +1582,16 @@ test_key_table(void **state)
 		"explanation.effective_to", "explanation.benefits",
 		"explanation.kinds", "explanation.offices",
 		"explanation.reference", "explanation.description",
+		"route.indicators", "explanation.indicators",
+		"indicator.label", "indicator.description", "indicator.alerts",
+		"indicator.budget_weight",
 	};
 	const char *name, *dot;
 	size_t i, j, n = conf_key_count(), nreload = 0;
 	bool want;
 
 	(void)state;
-	assert_int_equal(n, 84);
+	assert_int_equal(n, 99);
 	for (i = 0; i < n; i++) {
 		name = conf_key_name(i);
 		assert_non_null(name);
@@ -1392,6 +1657,8 @@ test_example_file(void **state)
 	assert_null(c.tokens_file);
 	assert_int_equal(c.nreceivers, 0);
 	assert_int_equal(c.nexplanations, 0);
+	/* A default install stays rejection-only. */
+	assert_int_equal(c.nindicators, 0);
 	conf_free(&c);
 	conf_free(&def);
 }
@@ -1439,6 +1706,9 @@ main(void)
 		cmocka_unit_test(test_parse_duration),
 		cmocka_unit_test(test_benefits),
 		cmocka_unit_test(test_changed_nonreloadable),
+		cmocka_unit_test(test_indicators_good),
+		cmocka_unit_test(test_indicators_bad),
+		cmocka_unit_test(test_indicators_reload),
 		cmocka_unit_test(test_key_table),
 		cmocka_unit_test(test_example_file),
 		cmocka_unit_test(test_free_after_failure),

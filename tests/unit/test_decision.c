@@ -222,6 +222,8 @@ check_member(const struct decision *d, const char *check, int line)
 		{ "care", offsetof(struct decision, care), 1 },
 		{ "case_day", offsetof(struct decision, case_day), 2 },
 		{ "decided_at", offsetof(struct decision, decided_at), 8 },
+		{ "event", offsetof(struct decision, event), 1 },
+		{ "detail", offsetof(struct decision, detail), 1 },
 	};
 	const char *eq = strchr(check, '='), *base_p = (const char *)d;
 	struct bytes want;
@@ -406,6 +408,144 @@ test_field_order(void **state)
 	assert_string_equal(a, b);
 	free(a);
 	free(b);
+}
+
+/* Fill fields from name/value pairs. */
+static size_t
+make_fields(struct decision_field *fields, const char *const (*kv)[2],
+    size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		fields[i].name = kv[i][0];
+		fields[i].namelen = strlen(kv[i][0]);
+		fields[i].value = kv[i][1];
+		fields[i].valuelen = strlen(kv[i][1]);
+	}
+	return n;
+}
+
+/*
+ * The kind of an entry without `event` comes from its stream: a side
+ * stream of one kind, or none (-1) when the stream carries several.
+ */
+static void
+test_default_event(void **state)
+{
+	static const char *const recon[][2] = {
+		{ "id", "R-1" }, { "office", "K017" },
+		{ "benefit", "sjukpenning" }, { "kind", "first" },
+		{ "outcome", "changed" },
+		{ "decided_at", "2023-04-17T09:12:00+02:00" },
+		{ "changed_to", "partial" },
+	};
+	struct decision_field fields[16];
+	struct decision d;
+	char *cause = NULL;
+	size_t n;
+
+	(void)state;
+	n = make_fields(fields, recon, 7);
+	assert_int_equal(decision_parse_as(&d, fields, n, benefits, NBENEFITS,
+	    EVENT_RECONSIDERATION, NOW, FUTURE_S, &cause), 0);
+	assert_null(cause);
+	assert_int_equal(d.event, EVENT_RECONSIDERATION);
+	assert_int_equal(d.outcome, OUTCOME_CHANGED);
+	assert_int_equal(d.detail, DETAIL_CHANGED_TO_PARTIAL);
+	assert_string_equal(d.id, "R-1");
+
+	/* The same entry read as a decision: its outcome is not one. */
+	assert_int_equal(decision_parse(&d, fields, n, benefits, NBENEFITS,
+	    NOW, FUTURE_S, &cause), -1);
+	assert_string_equal(cause, "outcome: unknown value 'changed'");
+	free(cause);
+
+	/* On a stream of several kinds, the entry must say. */
+	assert_int_equal(decision_parse_as(&d, fields, n, benefits, NBENEFITS,
+	    -1, NOW, FUTURE_S, &cause), -1);
+	assert_string_equal(cause,
+	    "event: missing (this stream carries several event kinds)");
+	free(cause);
+	fields[n].name = "event";
+	fields[n].namelen = 5;
+	fields[n].value = "";
+	fields[n].valuelen = 0;
+	assert_int_equal(decision_parse_as(&d, fields, n + 1, benefits,
+	    NBENEFITS, -1, NOW, FUTURE_S, &cause), -1);
+	assert_string_equal(cause,
+	    "event: missing (this stream carries several event kinds)");
+	free(cause);
+	fields[n].value = "reconsideration";
+	fields[n].valuelen = strlen("reconsideration");
+	memset(&d, 0, sizeof d);
+	assert_int_equal(decision_parse_as(&d, fields, n + 1, benefits,
+	    NBENEFITS, -1, NOW, FUTURE_S, &cause), 0);
+	assert_int_equal(d.event, EVENT_RECONSIDERATION);
+
+	/* An entry's own event wins over its stream's. */
+	assert_int_equal(decision_parse_as(&d, fields, n + 1, benefits,
+	    NBENEFITS, EVENT_ASSESSMENT, NOW, FUTURE_S, &cause), 0);
+	assert_int_equal(d.event, EVENT_RECONSIDERATION);
+	fields[n].value = "decision";
+	fields[n].valuelen = strlen("decision");
+	assert_int_equal(decision_parse_as(&d, fields, n + 1, benefits,
+	    NBENEFITS, EVENT_RECONSIDERATION, NOW, FUTURE_S, &cause), -1);
+	assert_string_equal(cause, "outcome: unknown value 'changed'");
+	free(cause);
+}
+
+/* The event and the kinds' own fields give one reason in any order. */
+static void
+test_event_field_order(void **state)
+{
+	static const char *const kv[][2] = {
+		{ "checkpoint", "100" }, { "outcome", "granted" },
+		{ "event", "assessment" }, { "id", "A-1" },
+		{ "office", "K017" }, { "benefit", "sjukpenning" },
+		{ "kind", "first" },
+		{ "decided_at", "2023-04-17T09:12:00+02:00" },
+	};
+	struct decision_field fields[8], rev[8];
+	struct decision d;
+	char *a, *b;
+	size_t i, n;
+
+	(void)state;
+	n = make_fields(fields, kv, 8);
+	for (i = 0; i < n; i++)
+		rev[i] = fields[n - 1 - i];
+	assert_int_equal(decision_parse(&d, fields, n, benefits, NBENEFITS,
+	    NOW, FUTURE_S, &a), -1);
+	assert_int_equal(decision_parse(&d, rev, n, benefits, NBENEFITS,
+	    NOW, FUTURE_S, &b), -1);
+	assert_string_equal(a, "outcome: unknown value 'granted' for an "
+	    "assessment (on_time, late)");
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+
+	fields[1].value = "late";
+	fields[1].valuelen = 4;
+	for (i = 0; i < n; i++)
+		rev[i] = fields[n - 1 - i];
+	assert_int_equal(decision_parse(&d, fields, n, benefits, NBENEFITS,
+	    NOW, FUTURE_S, &a), -1);
+	assert_int_equal(decision_parse(&d, rev, n, benefits, NBENEFITS,
+	    NOW, FUTURE_S, &b), -1);
+	assert_string_equal(a, "checkpoint: unknown value '100'");
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+
+	fields[0].value = "365";
+	fields[0].valuelen = 3;
+	assert_int_equal(decision_parse(&d, fields, n, benefits, NBENEFITS,
+	    NOW, FUTURE_S, &a), 0);
+	assert_int_equal(d.event, EVENT_ASSESSMENT);
+	assert_int_equal(d.outcome, OUTCOME_LATE);
+	assert_int_equal(d.detail, DETAIL_CHECKPOINT_365);
+	assert_int_equal(d.case_day, 365);
 }
 
 /* A benefit list with no entries rejects every benefit. */
@@ -631,6 +771,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_data_file),
 		cmocka_unit_test(test_field_order),
+		cmocka_unit_test(test_default_event),
+		cmocka_unit_test(test_event_field_order),
 		cmocka_unit_test(test_no_benefits),
 		cmocka_unit_test(test_parse_time),
 		cmocka_unit_test(test_future),

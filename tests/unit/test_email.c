@@ -402,6 +402,128 @@ test_real_template(void **state)
 	free(t);
 }
 
+/*
+ * A rejection alert in the shipped template reads word for word as
+ * before indicators.
+ */
+static void
+test_rejection_text(void **state)
+{
+	struct alert	 a;
+	const struct alert *list[1] = { &a };
+	char		*t, *m, *v, *cause = NULL;
+
+	(void)state;
+	sample(&a, "K017.sjukpenning.first.2023-W14.up", "K017");
+	t = email_load_template("alerts/templates/alert.txt", &cause);
+	if (t == NULL)
+		fail_msg("%s", cause);
+	m = email_render(list, 1, t, "s@example.org", rcpt, 1, NULL, 0,
+	    BASE, NOW, HOST, &cause);
+	if (m == NULL)
+		fail_msg("%s", cause);
+	assert_string_equal(body(m),
+	    "stabild has 1 alert(s) for you.\r\n"
+	    "\r\n"
+	    "K017 sjukpenning/first: more rejections since 2023-W14 "
+	    "(firing, unexplained)\r\n"
+	    "  At detection: rejection rate 12.4%, baseline 8.1%, expected "
+	    "for this case mix 8.5%.\r\n"
+	    "  Odds ratio 1.62 (95% interval 1.31 to 2.01) over 1234 "
+	    "decisions.\r\n"
+	    "  Of the change, case mix explains +0.4 pp and practice "
+	    "+3.9 pp.\r\n"
+	    "  Contributing strata: diagnosis=F (42% of the excess, "
+	    "OR 1.8)\r\n"
+	    "  Explanations: none\r\n"
+	    "  Context: reorg-2023\r\n"
+	    "  Detected 2023-05-02T10:00:00Z (alert "
+	    "K017.sjukpenning.first.2023-W14.up, change 1).\r\n"
+	    "  Details: " BASE "/v1/series/K017/sjukpenning/first\r\n");
+	v = header(m, "Subject");
+	assert_string_equal(v, "[stabild] K017 sjukpenning/first: more "
+	    "rejections since 2023-W14 (unexplained)");
+	free(v);
+	free(m);
+	free(t);
+}
+
+/* Another indicator's alert names it, its rate and what it counts. */
+static void
+test_indicator_text(void **state)
+{
+	struct alert	 a, b, c;
+	const struct alert *list[3] = { &a, &b, &c };
+	char		*t, *m, *v, *cause = NULL;
+	static const char own[] =
+	    "{{#alerts}}{{indicator}}|{{rate_name}}|{{events}}|"
+	    "{{direction}}{{/alerts}}\n";
+
+	(void)state;
+	sample(&a, "reconsideration:K017.sjukpenning.first.2023-W14.up",
+	    "K017");
+	strcpy(a.indicator, "reconsideration");
+	strcpy(a.indicator_label, "change rate at reconsideration");
+	strcpy(a.event, "reconsideration");
+	t = email_load_template("alerts/templates/alert.txt", &cause);
+	if (t == NULL)
+		fail_msg("%s", cause);
+	m = email_render(list, 1, t, "s@example.org", rcpt, 1, NULL, 0,
+	    BASE, NOW, HOST, &cause);
+	if (m == NULL)
+		fail_msg("%s", cause);
+	check_lines(m);
+	assert_non_null(strstr(body(m), "K017 sjukpenning/first: higher "
+	    "change rate at reconsideration since 2023-W14 (firing, "
+	    "unexplained)\r\n"));
+	assert_non_null(strstr(body(m), "  At detection: change rate at "
+	    "reconsideration 12.4%, baseline"));
+	assert_non_null(strstr(body(m), "over 1234 reconsiderations.\r\n"));
+	assert_non_null(strstr(body(m), "  Details: " BASE "/v1/series/K017/"
+	    "sjukpenning/first?indicator=reconsideration\r\n"));
+	assert_null(strstr(body(m), "rejection"));
+	v = header(m, "Subject");
+	assert_string_equal(v, "[stabild] [reconsideration] K017 "
+	    "sjukpenning/first: higher change rate at reconsideration since "
+	    "2023-W14 (unexplained)");
+	free(v);
+	free(m);
+
+	/* The placeholders themselves; rejection's and an appeal's. */
+	sample(&b, "b", "K001");
+	sample(&c, "appeal:K002.sjukpenning.first.2023-W14.up", "K002");
+	c.direction = ALERT_DOWN;
+	strcpy(c.indicator, "appeal");
+	strcpy(c.indicator_label, "change rate in court");
+	strcpy(c.event, "appeal");
+	m = email_render(list, 3, own, "s@example.org", rcpt, 1, NULL, 0,
+	    BASE, NOW, HOST, &cause);
+	if (m == NULL)
+		fail_msg("%s", cause);
+	assert_string_equal(body(m), "reconsideration|change rate at "
+	    "reconsideration|reconsiderations|higher change rate at "
+	    "reconsideration"
+	    "rejection|rejection rate|decisions|more rejections"
+	    "appeal|change rate in court|court rulings|lower change rate in "
+	    "court\r\n");
+	/* Mixed indicators: no indicator in the subject. */
+	v = header(m, "Subject");
+	assert_string_equal(v, "[stabild] 3 alerts: K017, K001, K002");
+	free(v);
+	free(m);
+	/* Several alerts of one indicator: its name. */
+	list[1] = &a;
+	m = email_render(list, 2, own, "s@example.org", rcpt, 1, NULL, 0,
+	    BASE, NOW, HOST, &cause);
+	if (m == NULL)
+		fail_msg("%s", cause);
+	v = header(m, "Subject");
+	assert_string_equal(v, "[stabild] [reconsideration] 2 alerts: K017");
+	free(v);
+	free(m);
+	free(t);
+}
+
 int
 main(void)
 {
@@ -411,6 +533,8 @@ main(void)
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_template_errors),
 		cmocka_unit_test(test_real_template),
+		cmocka_unit_test(test_rejection_text),
+		cmocka_unit_test(test_indicator_text),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

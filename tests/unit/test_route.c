@@ -132,6 +132,73 @@ test_routes(void **state)
 	conf_free(&c);
 }
 
+/*
+ * route.indicators: a list of indicator names, rejection among them;
+ * unset takes every indicator.
+ */
+static void
+test_route_indicators(void **state)
+{
+	struct conf_route rt;
+	struct alert a;
+	char list[] = "reconsideration, appeal";
+	char only[] = "rejection";
+	char down[] = "down";
+
+	(void)state;
+	memset(&rt, 0, sizeof rt);
+	alert(&a, "K017", "sjukpenning", ALERT_UP, ALERT_UNEXPLAINED);
+	assert_true(route_matches(&rt, &a));
+	rt.indicators = list;
+	assert_false(route_matches(&rt, &a));
+	snprintf(a.indicator, sizeof a.indicator, "reconsideration");
+	assert_true(route_matches(&rt, &a));
+	snprintf(a.indicator, sizeof a.indicator, "appeal");
+	assert_true(route_matches(&rt, &a));
+	snprintf(a.indicator, sizeof a.indicator, "appea");
+	assert_false(route_matches(&rt, &a));
+	snprintf(a.indicator, sizeof a.indicator, "timeliness");
+	assert_false(route_matches(&rt, &a));
+	rt.indicators = only;
+	assert_false(route_matches(&rt, &a));
+	a.indicator[0] = '\0';
+	assert_true(route_matches(&rt, &a));
+	/* Together with the other matchers, all must hold. */
+	rt.indicators = list;
+	snprintf(a.indicator, sizeof a.indicator, "appeal");
+	rt.directions = down;
+	assert_false(route_matches(&rt, &a));
+	a.direction = ALERT_DOWN;
+	assert_true(route_matches(&rt, &a));
+}
+
+/* route.indicators from the file: one indicator's alerts to their own desk. */
+static void
+test_route_indicators_conf(void **state)
+{
+	struct conf c;
+	struct alert a;
+	char *got;
+
+	(void)state;
+	load(&c, "[indicator \"reconsideration\"]\nevent = reconsideration\n"
+	    "yes = changed\nno = unchanged\n"
+	    "[receiver \"a\"]\ntype = webhook\nurl = http://a\n"
+	    "[receiver \"b\"]\ntype = webhook\nurl = http://b\n"
+	    "[route \"recon\"]\nindicators = reconsideration\n"
+	    "receivers = b\n"
+	    "[route \"rest\"]\nreceivers = a\n");
+	alert(&a, "K017", "sjukpenning", ALERT_UP, ALERT_UNEXPLAINED);
+	got = targets(&c, &a);
+	assert_string_equal(got, "a/rest");
+	free(got);
+	snprintf(a.indicator, sizeof a.indicator, "reconsideration");
+	got = targets(&c, &a);
+	assert_string_equal(got, "b/recon");
+	free(got);
+	conf_free(&c);
+}
+
 static void
 test_ledger(void **state)
 {
@@ -195,6 +262,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_routes),
+		cmocka_unit_test(test_route_indicators),
+		cmocka_unit_test(test_route_indicators_conf),
 		cmocka_unit_test(test_ledger),
 	};
 

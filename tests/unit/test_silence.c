@@ -263,6 +263,79 @@ test_match(void **state)
 	silence_free(reg);
 }
 
+/* The indicator matcher: rejection's alerts have none, others theirs. */
+static void
+test_match_indicator(void **state)
+{
+	struct silence_registry *reg;
+	struct alert a;
+
+	(void)state;
+	fill_alert(&a);
+	reg = one("{\"indicator\": \"rejection\"}");
+	assert_non_null(silence_match(reg, &a, NOW));
+	silence_free(reg);
+	reg = one("{\"indicator\": \"reconsideration\", \"office\": "
+	    "\"K017\"}");
+	assert_null(silence_match(reg, &a, NOW));
+	snprintf(a.indicator, sizeof a.indicator, "reconsideration");
+	snprintf(a.id, sizeof a.id,
+	    "reconsideration:K017.sjukpenning.first.2023-W40.up");
+	assert_non_null(silence_match(reg, &a, NOW));
+	snprintf(a.office, sizeof a.office, "K018");
+	assert_null(silence_match(reg, &a, NOW));
+	silence_free(reg);
+	reg = one("{\"indicator\": \"rejection\"}");
+	assert_null(silence_match(reg, &a, NOW));
+	silence_free(reg);
+	/* A prefixed id is one alert like any other. */
+	reg = one("{\"alert_id\": "
+	    "\"reconsideration:K018.sjukpenning.first.2023-W40.up\"}");
+	assert_null(silence_match(reg, &a, NOW));
+	snprintf(a.id, sizeof a.id,
+	    "reconsideration:K018.sjukpenning.first.2023-W40.up");
+	assert_non_null(silence_match(reg, &a, NOW));
+	silence_free(reg);
+}
+
+/*
+ * Matchers are written in a fixed order whatever order they came in;
+ * indicator comes last, so silences of before keep their bytes.
+ */
+static void
+test_matcher_order(void **state)
+{
+	struct silence_registry *reg;
+	json_t *o;
+	char *text;
+
+	(void)state;
+	reg = one("{\"alert_id\": \"x\", \"classification\": "
+	    "\"explained\", \"direction\": \"up\", \"scope\": "
+	    "\"office\", \"kind\": \"first\", \"benefit\": \"b\", "
+	    "\"office\": \"K017\"}");
+	o = silence_to_json(silence_at(reg, 0), NOW);
+	text = json_dumps(json_object_get(o, "matchers"), JSON_COMPACT |
+	    JSON_PRESERVE_ORDER);
+	assert_string_equal(text, "{\"office\":\"K017\",\"benefit\":\"b\","
+	    "\"kind\":\"first\",\"scope\":\"office\",\"direction\":"
+	    "\"up\",\"classification\":\"explained\",\"alert_id\":\"x\"}");
+	free(text);
+	json_decref(o);
+	silence_free(reg);
+
+	reg = one("{\"indicator\": \"appeal\", \"alert_id\": \"x\", "
+	    "\"office\": \"K017\"}");
+	o = silence_to_json(silence_at(reg, 0), NOW);
+	text = json_dumps(json_object_get(o, "matchers"), JSON_COMPACT |
+	    JSON_PRESERVE_ORDER);
+	assert_string_equal(text, "{\"office\":\"K017\",\"alert_id\":\"x\","
+	    "\"indicator\":\"appeal\"}");
+	free(text);
+	json_decref(o);
+	silence_free(reg);
+}
+
 static void
 test_expiry(void **state)
 {
@@ -387,6 +460,8 @@ main(void)
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_match),
+		cmocka_unit_test(test_match_indicator),
+		cmocka_unit_test(test_matcher_order),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_persistence),
 	};
