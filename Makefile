@@ -193,7 +193,7 @@ deps_test_route := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/utc.o \
 	$(BUILDDIR)/daemon/file.o $(BUILDDIR)/alerts/alert.o \
 	$(BUILDDIR)/alerts/route.o $(BUILDDIR)/alerts/ledger.o
 deps_test_ui := $(BASE) $(BUILDDIR)/daemon/ui.o $(UI_OBJ)
-deps_test_simmodel := $(BUILDDIR)/tests/sim/simmodel.o
+deps_test_simmodel := $(BASE) $(BUILDDIR)/tests/sim/simmodel.o $(BUILDDIR)/daemon/decision.o
 deps_test_url := $(BASE) $(BUILDDIR)/daemon/url.o
 deps_test_stall := $(BASE) $(BUILDDIR)/daemon/stall.o $(BUILDDIR)/daemon/answer.o
 deps_test_answer := $(BASE) $(BUILDDIR)/daemon/answer.o

@@ -34,7 +34,8 @@ keys=$(printf '%s\n' "$list" | awk -F'\t' '
 
 # The keys of the example as "section.key", commented out or not. Sections
 # may be commented out too; every [receiver "NAME"] counts as "receiver",
-# [route "NAME"] as "route", every [explanation "ID"] as "explanation".
+# [route "NAME"] as "route", every [explanation "ID"] as "explanation",
+# every [indicator "NAME"] as "indicator".
 documented=$(awk '
 	{
 		line = $0
@@ -44,7 +45,7 @@ documented=$(awk '
 		section = line
 		sub(/^\[/, "", section)
 		sub(/\].*$/, "", section)
-		if (section ~ /^(receiver|route|explanation)[ "]/)
+		if (section ~ /^(receiver|route|explanation|indicator)[ "]/)
 			sub(/[ "].*$/, "", section)
 		next
 	}

@@ -2,7 +2,8 @@
 """Command line and configuration checking: `stabild -t -c FILE` accepts
 the example config and refuses broken files with FILE:LINE: and the right
 line; --version, --help, no arguments and --list-keys (every key of the
-example config). And a damaged checkpoint (garbage, one flipped byte,
+example config); [indicator "NAME"] sections, the shipped ones valid and
+each error at its line. And a damaged checkpoint (garbage, one flipped byte,
 truncated) stops the start with an error naming it, without consuming
 anything or touching the file; the intact checkpoint starts fine."""
 
@@ -190,9 +191,62 @@ def damaged_checkpoint(w):
     check(d.stop() == 0, "exit status on SIGTERM")
 
 
+def indicator_files(w):
+    """[indicator "NAME"]: the four shipped sections of the example, taken
+    out of their comments, are valid; each error names FILE:LINE, the
+    header's line for a missing key, else the key's own."""
+    d = w.path
+    with open(EXAMPLE) as f:
+        text = f.read()
+    shipped = text[text.index("# Indicators:"):]
+    on = "\n".join(l[2:] if l.startswith("; ") else l for l in shipped.splitlines()) + "\n"
+    path = write(os.path.join(d, "shipped.conf"), on)
+    r = harness.run_stabild("-t", "-c", path)
+    check(r.returncode == 0, "the shipped indicators, uncommented, refused: %s" % r.stderr)
+    check(on.count("[indicator ") == 4, "shipped indicators: %d" % on.count("[indicator "))
+
+    head = "[log]\nlevel = info\n\n"
+    cases = [
+        ("event.conf", head + '[indicator "recon"]\nevent = ruling\nyes = changed\nno = unchanged\n', 5,
+         r"indicator \"recon\": event: 'ruling' is not decision or reconsideration or appeal or assessment"),
+        ("yes.conf", head + '[indicator "recon"]\nevent = reconsideration\nyes = rejected\nno = unchanged\n', 6,
+         r"yes: 'rejected' is not changed or unchanged, the outcomes of event reconsideration"),
+        ("missing.conf", head + '[indicator "late"]\nevent = assessment\nyes = late\n\n[http]\nport = 0\n', 4,
+         r"indicator \"late\": missing no"),
+        ("both.conf", head + '[indicator "x"]\nevent = appeal\nyes = changed\nno = unchanged, changed\n', 7,
+         r"'changed' is in both yes and no"),
+        ("checkpoint.conf", head + '[indicator "x"]\nevent = appeal\nyes = changed\nno = unchanged\n'
+         'checkpoint = 180\n', 8, r"checkpoint is for event assessment only"),
+        ("field.conf", head + '[indicator "x"]\nevent = appeal\nfield = supplement_requested\nyes = yes\n'
+         'no = no\n', 6, r"field supplement_requested is for event decision only"),
+        ("dup.conf", head + '[indicator "x"]\nevent = appeal\nyes = changed\nno = unchanged\n'
+         '[indicator "x"]\n', 8, r"indicator \"x\" is already defined at line 4"),
+        ("reserved.conf", head + '[indicator "rejection"]\n', 4, r"the name is reserved"),
+        ("stream.conf", head + '[indicator "x"]\nevent = appeal\nyes = changed\nno = unchanged\n'
+         'stream = stabild:deadletter\n', 8, r"stream must not be redis.deadletter"),
+        ("route.conf", head + '[route "r"]\nreceivers =\nindicators = appeal\n', 4,
+         r"route \"r\": indicators: 'appeal' is not rejection or a configured indicator"),
+        ("expl.conf", head + '[indicator "appeal"]\nevent = appeal\nyes = changed\nno = unchanged\n'
+         '[explanation "e"]\nkind = context\neffective_from = 2024-01-01\nindicators = apeal\n', 11,
+         r"explanation \"e\": indicators: 'apeal' is not rejection or a configured indicator"),
+    ]
+    for name, text, line, pattern in cases:
+        check_refused(write(os.path.join(d, name), text), line, pattern)
+    many = "".join('[indicator "i%d"]\nevent = appeal\nyes = changed\nno = unchanged\n' % i
+                   for i in range(16))
+    check_refused(write(os.path.join(d, "many.conf"), many), 61, r"more than 15 indicators")
+    # A route and an explanation may name rejection and configured indicators.
+    ok = write(os.path.join(d, "ok.conf"), head + '[indicator "appeal"]\nevent = appeal\nyes = changed\n'
+               'no = unchanged\n[route "r"]\nreceivers =\nindicators = appeal, rejection\n'
+               '[explanation "e"]\nkind = context\neffective_from = 2024-01-01\nindicators = rejection\n')
+    r = harness.run_stabild("-t", "-c", ok)
+    check(r.returncode == 0, "indicators in a route and an explanation refused: %s" % r.stderr)
+
+
 def test(w):
     command_line(w)
     bad_files(w)
+    indicator_files(w)
     damaged_checkpoint(w)
 
 

@@ -30,6 +30,18 @@ struct simcount {
 	uint32_t	 dismissed;
 };
 
+/*
+ * Per (target, week, office, benefit, kind, detail): events whose target
+ * outcome is yes or no (n), the yeses, and those of neither (other: a
+ * dismissed decision, a decision without supplement_requested).
+ */
+struct simindcount {
+	uint32_t	 n;
+	uint32_t	 yes;
+	uint32_t	 other;
+};
+#define SIM_NDETAILS		4	/* detail 0 (none or "-") and 1..3 */
+
 /* Per cell: true expected rejections, actual and in control. */
 struct simoracle {
 	double		 e;
@@ -45,6 +57,7 @@ struct simrun {
 	const char		*stream;
 	const char		*truth;
 	const char		*oracle;
+	const char		*truth_ind;	/* --truth-indicators */
 	long long		 maxlen;
 	double			 rate;
 	int			 batch;
@@ -57,8 +70,11 @@ struct simrun {
 
 	struct simcount		*counts;
 	struct simoracle	*oracles;
+	struct simindcount	*indcounts;
+	uint64_t		 by_event[SIM_NEVENTS];	/* valid, first sent */
 	int64_t			 label_hour;	/* cache of the last check */
 	int			 label_week;
+	int			 supplement;	/* decisions carry it */
 
 	uint64_t		 written;
 	uint64_t		 valid;
@@ -85,6 +101,8 @@ static const struct option sim_longopts[] = {
 	{ "malformed",		required_argument,	NULL, 'm' },
 	{ "duplicates",		required_argument,	NULL, 'u' },
 	{ "truth",		required_argument,	NULL, 'o' },
+	{ "truth-indicators",	required_argument,	NULL, 'I' },
+	{ "events",		required_argument,	NULL, 'E' },
 	{ "oracle",		required_argument,	NULL, 'O' },
 	{ "timestamps",		required_argument,	NULL, 'f' },
 	{ "order",		required_argument,	NULL, 'A' },
@@ -120,16 +138,25 @@ usage(FILE *f)
 "  --tau SD               sd of weekly log odds per office, benefit, kind (0.1)\n"
 "  --tau-national SD      sd of weekly log odds per benefit, kind (0)\n"
 "  --office-sd SD         sd of the fixed office effects (0.1)\n"
-"  --drift SCOPE:BENEFIT:KIND:FROM_WEEK:ODDS_RATIO[:TO_WEEK]\n"
+"  --drift SCOPE:BENEFIT:KIND:FROM_WEEK:ODDS_RATIO[:TO_WEEK][@TARGET]\n"
 "                         add log(OR) to logit p from week FROM_WEEK\n"
 "                         (0-based) until TO_WEEK; SCOPE is an office or\n"
-"                         national, BENEFIT and KIND may be *; repeatable\n"
+"                         national, BENEFIT and KIND may be *; TARGET is\n"
+"                         rejection (default), supplement, reconsideration,\n"
+"                         appeal or assessment; repeatable\n"
+"  --events LIST          also send other event kinds: all, or a comma-\n"
+"                         separated list of supplement (supplement_requested\n"
+"                         on decisions), reconsideration, appeal, assessment\n"
+"                         (none: decisions only, the same stream as ever)\n"
 "  --casemix-shift FROM_WEEK:FACTOR\n"
 "                         from that week multiply the weight of F diagnoses\n"
 "                         and of cases past day 180 by FACTOR; repeatable\n"
 "  --malformed F          fraction of events replaced by broken ones (0)\n"
 "  --duplicates F         fraction of valid events sent again (0)\n"
 "  --truth FILE           write what a correct consumer counts (TSV)\n"
+"  --truth-indicators FILE\n"
+"                         the same per target and detail: target office\n"
+"                         benefit kind week detail n yes other (TSV)\n"
 "  --oracle FILE          write per cell the true sums of p and p(1-p),\n"
 "                         with drift and weekly noise (e, v) and in\n"
 "                         control (e0, v0), for an oracle CUSUM (TSV)\n"
@@ -368,6 +395,45 @@ sim_check_week(struct simrun *run, const struct sim_event *ev)
 	run->label_week = ev->week;
 }
 
+/* Count one event of target t into the indicators' truth. */
+static void
+sim_count_target(struct simrun *run, const struct sim_event *ev, int t,
+    int detail, int yes)
+{
+	struct simindcount	*c;
+	size_t			 cell;
+
+	cell = ((((size_t)t * (size_t)sim_nweeks(run->sim) +
+	    (size_t)ev->week) * (size_t)sim_noffices(run->sim) +
+	    (size_t)ev->office) * SIM_NBENEFITS + (size_t)ev->benefit) *
+	    SIM_NKINDS + (size_t)ev->kind;
+	c = &run->indcounts[cell * SIM_NDETAILS + (size_t)detail];
+	if (yes == -1) {
+		c->other++;
+		return;
+	}
+	c->n++;
+	c->yes += (uint32_t)yes;
+}
+
+/* Count ev into the indicators' truth, by the targets it belongs to. */
+static void
+sim_count_indicators(struct simrun *run, const struct sim_event *ev)
+{
+	static const int target_of[SIM_NEVENTS] = { SIM_T_REJECTION,
+	    SIM_T_RECONSIDERATION, SIM_T_APPEAL, SIM_T_ASSESSMENT };
+
+	if (ev->event != SIM_EV_DECISION) {
+		sim_count_target(run, ev, target_of[ev->event],
+		    ev->detail, ev->yes);
+		return;
+	}
+	sim_count_target(run, ev, SIM_T_REJECTION, 0, ev->yes);
+	if (run->supplement)
+		sim_count_target(run, ev, SIM_T_SUPPLEMENT, 0,
+		    ev->detail == 0 ? -1 : ev->detail == 1);
+}
+
 /* Count ev into the truth: valid first-seen events only. */
 static void
 sim_count(struct simrun *run, const struct sim_event *ev)
@@ -376,7 +442,15 @@ sim_count(struct simrun *run, const struct sim_event *ev)
 	struct simoracle	*o;
 	size_t			 cell;
 
+	run->by_event[ev->event]++;
+	if (run->counts == NULL && run->indcounts == NULL)
+		return;
 	sim_check_week(run, ev);
+	if (run->indcounts != NULL)
+		sim_count_indicators(run, ev);
+	/* The decisions' own truth, as it always was. */
+	if (ev->event != SIM_EV_DECISION || run->counts == NULL)
+		return;
 	cell = (((size_t)ev->week * (size_t)sim_noffices(run->sim) +
 	    (size_t)ev->office) * SIM_NBENEFITS + (size_t)ev->benefit) *
 	    SIM_NKINDS + (size_t)ev->kind;
@@ -457,6 +531,60 @@ sim_write_table(struct simrun *run, const char *path, int oracle)
 		    (unsigned long long)run->malformed,
 		    (unsigned long long)run->duplicates,
 		    (unsigned long long)run->written);
+	if (ferror(f) || fclose(f) != 0)
+		sim_die("%s: write failed", path);
+}
+
+/* Write the indicators' truth, one row per non-empty cell and detail. */
+static void
+sim_write_indicators(struct simrun *run, const char *path, unsigned events)
+{
+	static const int event_of[SIM_NTARGETS] = { SIM_EV_DECISION,
+	    SIM_EV_DECISION, SIM_EV_RECONSIDERATION, SIM_EV_APPEAL,
+	    SIM_EV_ASSESSMENT };
+	const struct simindcount	*c;
+	FILE				*f;
+	char				 label[SIM_LABELMAX];
+	int				 K, W, t, office, b, k, w, d;
+	size_t				 cell;
+
+	if ((f = fopen(path, "w")) == NULL)
+		sim_die("%s: %s", path, strerror(errno));
+	K = sim_noffices(run->sim);
+	W = sim_nweeks(run->sim);
+	fputs("target\toffice\tbenefit\tkind\tweek\tdetail\tn\tyes\t"
+	    "other\n", f);
+	for (t = 0; t < SIM_NTARGETS; t++) {
+		if (t != SIM_T_REJECTION &&
+		    (events & SIM_TARGET_BIT(t)) == 0)
+			continue;
+		for (office = 0; office < K; office++)
+		for (b = 0; b < SIM_NBENEFITS; b++)
+		for (k = 0; k < SIM_NKINDS; k++)
+		for (w = 0; w < W; w++)
+		for (d = 0; d < SIM_NDETAILS; d++) {
+			cell = ((((size_t)t * (size_t)W + (size_t)w) *
+			    (size_t)K + (size_t)office) * SIM_NBENEFITS +
+			    (size_t)b) * SIM_NKINDS + (size_t)k;
+			c = &run->indcounts[cell * SIM_NDETAILS + (size_t)d];
+			if (c->n == 0 && c->other == 0)
+				continue;
+			sim_week_label(run->sim, w, label, sizeof label);
+			fprintf(f, "%s\t%s\t%s\t%s\t%s\t%s\t%u\t%u\t%u\n",
+			    sim_target_name(t), sim_office_name(run->sim,
+			    office), sim_benefit_name(b), sim_kind_name(k),
+			    label, sim_detail_name(event_of[t], d), c->n,
+			    c->yes, c->other);
+		}
+	}
+	fprintf(f, "#total");
+	for (t = 0; t < SIM_NEVENTS; t++)
+		fprintf(f, "\t%s=%llu", sim_event_name(t),
+		    (unsigned long long)run->by_event[t]);
+	fprintf(f, "\tmalformed=%llu\tduplicates=%llu\twritten=%llu\n",
+	    (unsigned long long)run->malformed,
+	    (unsigned long long)run->duplicates,
+	    (unsigned long long)run->written);
 	if (ferror(f) || fclose(f) != 0)
 		sim_die("%s: write failed", path);
 }
@@ -580,6 +708,13 @@ main(int argc, char **argv)
 		case 'o':
 			run.truth = optarg;
 			break;
+		case 'I':
+			run.truth_ind = optarg;
+			break;
+		case 'E':
+			if (sim_events_parse(&o, optarg, &cause) == -1)
+				sim_die("--%s", cause);
+			break;
 		case 'O':
 			run.oracle = optarg;
 			break;
@@ -638,6 +773,15 @@ main(int argc, char **argv)
 		    sizeof *run.oracles)) == NULL)
 			sim_die("out of memory for the oracle");
 	}
+	if (run.truth_ind != NULL) {
+		ncells = (size_t)SIM_NTARGETS * (size_t)o.weeks *
+		    (size_t)o.offices * SIM_NBENEFITS * SIM_NKINDS *
+		    SIM_NDETAILS;
+		if ((run.indcounts = calloc(ncells, sizeof *run.indcounts)) ==
+		    NULL)
+			sim_die("out of memory for the indicators' truth");
+	}
+	run.supplement = (o.events & SIM_TARGET_BIT(SIM_T_SUPPLEMENT)) != 0;
 	if ((ev = malloc(sizeof *ev)) == NULL)
 		sim_die("out of memory");
 
@@ -653,8 +797,7 @@ main(int argc, char **argv)
 		switch (ev->type) {
 		case SIM_VALID:
 			run.valid++;
-			if (run.counts != NULL)
-				sim_count(&run, ev);
+			sim_count(&run, ev);
 			break;
 		case SIM_DUPLICATE:
 			run.duplicates++;
@@ -693,6 +836,8 @@ main(int argc, char **argv)
 		sim_write_table(&run, run.truth, 0);
 	if (run.oracle != NULL)
 		sim_write_table(&run, run.oracle, 1);
+	if (run.truth_ind != NULL)
+		sim_write_indicators(&run, run.truth_ind, o.events);
 
 	fprintf(stderr, "stabild-sim: written=%llu valid=%llu malformed=%llu "
 	    "duplicates=%llu seconds=%.3f rate=%.0f\n",
@@ -705,6 +850,7 @@ main(int argc, char **argv)
 		redisFree(run.redis);
 	free(run.counts);
 	free(run.oracles);
+	free(run.indcounts);
 	free(ev);
 	free(cause);
 	sim_free(run.sim);

@@ -28,6 +28,16 @@
 #define SIM_TAG_VOLUME		7
 #define SIM_TAG_CALIBRATE	8
 #define SIM_TAG_ORDER		9
+#define SIM_TAG_TALPHA		10	/* office effect of another target */
+#define SIM_TAG_TDEV		11	/* its weekly noise */
+#define SIM_TAG_CHILD		12	/* the draws of the other event kinds */
+
+/*
+ * The other event kinds draw from generators keyed off this salt, never
+ * from the decisions' own, so that a run without them sends exactly the
+ * stream it always did, and a run with them the same decisions.
+ */
+#define SIM_EVENTS_SALT		0x6576656e74734b31ULL
 
 #define SIM_SLOTS		(7 * 24)	/* local hours of a week */
 #define SIM_NAGES		6	/* 0 missing, then five bands */
@@ -42,6 +52,19 @@
 #define SIM_PARTIAL_P		0.05	/* of those not rejected */
 #define SIM_DUP_MAXDELAY	50	/* a duplicate follows 1..50 events later */
 #define SIM_CALIBRATE_N		20000
+
+/*
+ * The other event kinds (plan of the indicators): shares and base rates.
+ * A reconsideration follows some rejections and partial grants later in
+ * the week, an appeal some unchanged reconsiderations, an assessment some
+ * sick-pay decisions at a time point of the rehabilitation chain.
+ */
+#define SIM_SUPP_PRESENT	0.95	/* decisions saying supplement_requested */
+#define SIM_RECON_OF_REJECTED	0.10
+#define SIM_RECON_OF_PARTIAL	0.03
+#define SIM_APPEAL_OF_UNCHANGED	0.30
+#define SIM_ASSESS_OF_SICKPAY	0.25
+#define SIM_COURT_PRESENT	0.90
 
 /* Bits of simrec.empty: a missing optional attribute sent as "". */
 #define SIM_EMPTY_AGE		0x01
@@ -66,16 +89,22 @@ enum sim_defect {
 	SIM_DEF_BENEFIT,	/* benefit not in the list */
 	SIM_DEF_ID,		/* id too long or with bad characters */
 	SIM_DEF_KIND,		/* kind not first/ongoing */
+	/* The other event kinds' defects, drawn only when they are on. */
+	SIM_DEF_EVENT,		/* event not a known kind */
+	SIM_DEF_FOREIGN,	/* an outcome of another kind */
+	SIM_DEF_CHECKPOINT,	/* assessment: checkpoint missing or bad */
+	SIM_DEF_SUPPLEMENT,	/* supplement_requested not yes/no */
 };
-#define SIM_NDEFECTS 8
+#define SIM_NDEFECTS 8		/* the decisions' own, drawn as always */
 
 /* Fields of an entry in the order they are sent. */
 enum sim_field {
 	SIM_F_ID, SIM_F_OFFICE, SIM_F_BENEFIT, SIM_F_KIND, SIM_F_OUTCOME,
 	SIM_F_DECIDED_AT, SIM_F_AGE, SIM_F_SEX, SIM_F_DIAGNOSIS, SIM_F_CASEDAY,
 	SIM_F_EMPLOYMENT, SIM_F_CARE, SIM_F_REGION,
+	SIM_F_EVENT, SIM_F_DETAIL, SIM_F_COURT,	/* other kinds, supplement */
 };
-#define SIM_NFIELDS 13
+#define SIM_NFIELDS 16
 
 /* One simulated decision before it is written out. */
 struct simrec {
@@ -109,6 +138,14 @@ struct simrec {
 	uint8_t		 malformed;	/* enum sim_defect */
 	uint8_t		 dup;		/* is sent again later */
 	uint8_t		 dupdelay;	/* 1..SIM_DUP_MAXDELAY */
+	/* The other event kinds (all 0 for a plain decision). */
+	uint8_t		 event;		/* enum sim_eventkind */
+	uint8_t		 detail;	/* decision.h's numbers, 0 none */
+	uint8_t		 court;		/* appeal: 1 + index, 0 none */
+	uint8_t		 slot;		/* hour of the week it falls in */
+	uint32_t	 parent;	/* idx of the decision it is about */
+	double		 q;		/* P(yes); a decision's: supplement */
+	double		 q0;
 };
 
 /* Case-mix distributions in force for a week (they move with shifts). */
@@ -133,6 +170,12 @@ struct sim {
 	const char	**region;
 	double		 intercept[SIM_NCELLS];
 	double		 slot_cdf[SIM_SLOTS];
+	/* The other targets: intercepts, office effects, effects in force. */
+	double		 tintercept[SIM_NTARGETS][SIM_NCELLS];
+	double		*talpha[SIM_NTARGETS];	/* K each */
+	double		*teff[SIM_NTARGETS];	/* K x cells each */
+	uint64_t	*seq_of;	/* a week's decisions' seq by idx */
+	uint32_t	 nchildren;	/* other events drawn this week */
 
 	/* The week being sent. */
 	int		 week;
@@ -267,6 +310,10 @@ static const char *sim_regions[] = {
 static const char *sim_field_names[SIM_NFIELDS] = {
 	"id", "office", "benefit", "kind", "outcome", "decided_at", "age_band",
 	"sex", "diagnosis", "case_day", "employment", "care", "region",
+	"event", NULL, "court",	/* the detail's name is the event's */
+};
+static const char *sim_detail_fields[SIM_NEVENTS] = {
+	"supplement_requested", "changed_to", NULL, "checkpoint",
 };
 static const char *sim_missing_defects[6] = {
 	"missing id", "missing office", "missing benefit", "missing kind",
@@ -286,6 +333,48 @@ static const char *sim_bad_benefits[] = {
 };
 static const char *sim_bad_kinds[] = { "renewal", "initial", "" };
 #define SIM_NELEM(a) (sizeof (a) / sizeof (a)[0])
+
+static const char *sim_targets[SIM_NTARGETS] = {
+	"rejection", "supplement", "reconsideration", "appeal", "assessment",
+};
+static const char *sim_events[SIM_NEVENTS] = {
+	"decision", "reconsideration", "appeal", "assessment",
+};
+/* Yes rate of each target in an average case, first and ongoing. */
+static const double sim_target_base[SIM_NTARGETS][SIM_NKINDS] = {
+	{ 0.0, 0.0 }, { 0.35, 0.25 }, { 0.12, 0.12 }, { 0.15, 0.15 },
+	{ 0.18, 0.22 },
+};
+/* How much of the rejection's case-mix effect each target has. */
+static const double sim_target_mix[SIM_NTARGETS] = {
+	1.0, 0.6, 0.5, 0.3, 0.4,
+};
+/* Assessments: checkpoint 90, 180, 365 (detail 1..3). */
+static const double sim_checkpoint_cdf[3] = { 0.50, 0.85, 1.0 };
+static const double sim_checkpoint_eff[4] = { 0.0, -0.2, 0.1, 0.4 };
+static const uint8_t sim_checkpoint_band[4] = { 0, 2, 3, 4 };
+static const char *sim_checkpoints[4] = { "", "90", "180", "365" };
+static const char *sim_changed_tos[4] = { "", "granted", "partial",
+    "rejected" };
+static const char *sim_supplements[3] = { "", "yes", "no" };
+static const char *sim_courts[] = {
+	"F\xc3\xb6rvaltningsr\xc3\xa4tten i Stockholm",
+	"F\xc3\xb6rvaltningsr\xc3\xa4tten i G\xc3\xb6teborg",
+	"F\xc3\xb6rvaltningsr\xc3\xa4tten i Malm\xc3\xb6",
+	"F\xc3\xb6rvaltningsr\xc3\xa4tten i Ume\xc3\xa5",
+};
+static const char *sim_bad_events[] = {
+	"ruling", "omprovning", "Reconsideration", "appeals",
+};
+static const char *sim_bad_supplements[] = { "maybe", "ja", "1" };
+static const char *sim_bad_checkpoints[] = { "100", "90d", "" };
+/* An outcome of another kind, by the event it is sent on. */
+static const char *sim_foreign_outcomes[SIM_NEVENTS][3] = {
+	{ "changed", "late", "on_time" },
+	{ "granted", "rejected", "late" },
+	{ "late", "granted", "on_time" },
+	{ "changed", "rejected", "unchanged" },
+};
 
 /* splitmix64: advance *x and return the next 64 bits. */
 static uint64_t
@@ -547,11 +636,93 @@ sim_kind_find(const char *name)
 }
 
 int
+sim_target_find(const char *name)
+{
+	int	i;
+
+	for (i = 0; i < SIM_NTARGETS; i++) {
+		if (strcmp(name, sim_targets[i]) == 0)
+			return (i);
+	}
+	return (-1);
+}
+
+const char *
+sim_target_name(int target)
+{
+	if (target < 0 || target >= SIM_NTARGETS)
+		return ("?");
+	return (sim_targets[target]);
+}
+
+const char *
+sim_event_name(int event)
+{
+	if (event < 0 || event >= SIM_NEVENTS)
+		return ("?");
+	return (sim_events[event]);
+}
+
+const char *
+sim_detail_name(int event, int detail)
+{
+	if (detail < 1 || detail > 3)
+		return ("-");
+	switch (event) {
+	case SIM_EV_DECISION:
+		return (detail <= 2 ? sim_supplements[detail] : "-");
+	case SIM_EV_RECONSIDERATION:
+		return (sim_changed_tos[detail]);
+	case SIM_EV_ASSESSMENT:
+		return (sim_checkpoints[detail]);
+	}
+	return ("-");
+}
+
+int
+sim_events_parse(struct sim_options *o, const char *s, char **cause)
+{
+	char		*copy, *save = NULL, *one;
+	unsigned	 mask = 0;
+	int		 t, ret = -1;
+
+	if (strcmp(s, "all") == 0) {
+		o->events = SIM_EVENTS_ALL;
+		return (0);
+	}
+	if ((copy = strdup(s)) == NULL) {
+		sim_cause(cause, "events: out of memory");
+		return (-1);
+	}
+	for (one = strtok_r(copy, ",", &save); one != NULL;
+	    one = strtok_r(NULL, ",", &save)) {
+		if ((t = sim_target_find(one)) == -1) {
+			sim_cause(cause, "events: %s: want all or rejection, "
+			    "supplement, reconsideration, appeal, assessment",
+			    one);
+			goto out;
+		}
+		mask |= SIM_TARGET_BIT(t);
+	}
+	if (mask == 0) {
+		sim_cause(cause, "events: %s: name at least one", s);
+		goto out;
+	}
+	/* Rejection alone is the plain stream of decisions. */
+	o->events = mask == SIM_TARGET_BIT(SIM_T_REJECTION) ? 0 :
+	    mask | SIM_TARGET_BIT(SIM_T_REJECTION);
+	ret = 0;
+out:
+	free(copy);
+	return (ret);
+}
+
+int
 sim_drift_parse(struct sim_options *o, const char *s, char **cause)
 {
 	struct sim_drift	 d;
-	char			*copy, *part[7], *p;
-	int			 n = 0, ret = -1, office;
+	char			*copy, *part[7], *p, *at;
+	int			 n = 0, ret = -1, office, target = 0;
 
 	if (o->ndrifts >= SIM_MAXDRIFTS) {
 		sim_cause(cause, "drift: more than %d", SIM_MAXDRIFTS);
@@ -560,6 +731,15 @@ sim_drift_parse(struct sim_options *o, const char *s, char **cause)
 	if ((copy = strdup(s)) == NULL) {
 		sim_cause(cause, "drift: out of memory");
 		return (-1);
+	}
+	if ((at = strchr(copy, '@')) != NULL) {
+		*at++ = '\0';
+		if ((target = sim_target_find(at)) == -1) {
+			sim_cause(cause, "drift: %s: unknown target %s (want "
+			    "rejection, supplement, reconsideration, appeal "
+			    "or assessment)", s, at);
+			goto out;
+		}
 	}
 	p = copy;
 	while (n < 7) {
@@ -570,7 +750,8 @@ sim_drift_parse(struct sim_options *o, const char *s, char **cause)
 	}
 	if (n != 5 && n != 6) {
 		sim_cause(cause, "drift: %s: want "
-		    "SCOPE:BENEFIT:KIND:FROM_WEEK:ODDS_RATIO[:TO_WEEK]", s);
+		    "SCOPE:BENEFIT:KIND:FROM_WEEK:ODDS_RATIO[:TO_WEEK]"
+		    "[@TARGET]", s);
 		goto out;
 	}
 
@@ -613,6 +794,7 @@ sim_drift_parse(struct sim_options *o, const char *s, char **cause)
 		sim_cause(cause, "drift: %s: bad end week %s", s, part[5]);
 		goto out;
 	}
+	d.target = target;
 	o->drifts[o->ndrifts++] = d;
 	ret = 0;
 out:
@@ -750,9 +932,14 @@ sim_kind_name(int kind)
 const char *
 sim_outcome_name(int outcome)
 {
-	if (outcome < 0 || outcome > SIM_DISMISSED)
+	static const char *other[4] = {
+		"changed", "unchanged", "on_time", "late",
+	};
+
+	if (outcome < 0 || outcome > SIM_LATE)
 		return ("?");
-	return (sim_outcomes[outcome]);
+	return (outcome <= SIM_DISMISSED ? sim_outcomes[outcome] :
+	    other[outcome - SIM_CHANGED]);
 }
 
 int
@@ -969,6 +1156,24 @@ sim_attrs_draw(const struct simmix *mix, struct simrng *g, struct simrec *r)
 }
 
 /*
+ * The other targets' intercepts for a cell whose mean case-mix effect is
+ * mean: about their base rate for an average case (not calibrated as
+ * closely as the rejection rate; the truth gives what was drawn).
+ */
+static void
+sim_target_intercepts(struct sim *s, int cell, double mean)
+{
+	double	base;
+	int	t;
+
+	for (t = SIM_T_SUPPLEMENT; t < SIM_NTARGETS; t++) {
+		base = sim_target_base[t][cell % SIM_NKINDS];
+		s->tintercept[t][cell] = log(base / (1.0 - base)) -
+		    sim_target_mix[t] * mean;
+	}
+}
+
+/*
  * Set the intercept of each (benefit, kind) so that the mean rejection
  * probability over the baseline case mix is its target rate.
  */
@@ -1008,6 +1213,10 @@ sim_calibrate(struct sim *s)
 			s->intercept[b * SIM_NKINDS + k] = x == NULL ?
 			    log(sim_target_rate[b][k] /
 			    (1.0 - sim_target_rate[b][k])) : (lo + hi) / 2.0;
+			mean = 0.0;
+			for (i = 0; i < SIM_CALIBRATE_N && x != NULL; i++)
+				mean += x[i] / SIM_CALIBRATE_N;
+			sim_target_intercepts(s, b * SIM_NKINDS + k, mean);
 		}
 	}
 	free(x);
@@ -1058,6 +1267,19 @@ sim_offices_make(struct sim *s)
 
 static int sim_draw_all(struct sim *, char **);
 
+/* Whether any event kind besides plain decisions is drawn. */
+static int
+sim_other_events(const struct sim *s)
+{
+	return ((s->o.events & ~SIM_TARGET_BIT(SIM_T_REJECTION)) != 0);
+}
+
+static int
+sim_target_on(const struct sim *s, int target)
+{
+	return ((s->o.events & SIM_TARGET_BIT(target)) != 0);
+}
+
 struct sim *
 sim_create(const struct sim_options *o, char **cause)
 {
@@ -1096,10 +1318,20 @@ sim_create(const struct sim_options *o, char **cause)
 		sim_cause(cause, "benefits: no benefit or an unknown one");
 		return (NULL);
 	}
+	if ((o->events & ~SIM_EVENTS_ALL) != 0) {
+		sim_cause(cause, "events: an unknown target");
+		return (NULL);
+	}
 	for (i = 0; i < o->ndrifts; i++) {
 		if (o->drifts[i].office >= K) {
 			sim_cause(cause, "drift: office K%03d beyond the %d "
 			    "offices", o->drifts[i].office + 1, K);
+			return (NULL);
+		}
+		if (o->drifts[i].target < 0 ||
+		    o->drifts[i].target >= SIM_NTARGETS) {
+			sim_cause(cause, "drift: unknown target %d",
+			    o->drifts[i].target);
 			return (NULL);
 		}
 	}
@@ -1146,6 +1378,21 @@ sim_create(const struct sim_options *o, char **cause)
 	}
 	sim_offices_make(s);
 	sim_calibrate(s);
+	for (i = SIM_T_SUPPLEMENT; i < SIM_NTARGETS && sim_other_events(s);
+	    i++) {
+		int	j;
+
+		s->talpha[i] = calloc((size_t)K, sizeof *s->talpha[i]);
+		s->teff[i] = calloc((size_t)K * SIM_NCELLS, sizeof *s->teff[i]);
+		if (s->talpha[i] == NULL || s->teff[i] == NULL) {
+			sim_cause(cause, "out of memory");
+			goto fail;
+		}
+		for (j = 0; j < K; j++)
+			s->talpha[i][j] = o->office_sd * sim_hash_normal(
+			    sim_hash(s->key, SIM_TAG_TALPHA, (uint64_t)j,
+			    (uint64_t)i, 0));
+	}
 
 	{
 		double	sw[SIM_SLOTS];
@@ -1169,6 +1416,15 @@ sim_create(const struct sim_options *o, char **cause)
 			maxvol = v;
 	}
 	s->caprecs = (size_t)maxvol + 2;
+	if (sim_other_events(s)) {
+		/* A decision's idx keeps its seq; at most three follow it. */
+		if ((s->seq_of = calloc(s->caprecs, sizeof *s->seq_of)) ==
+		    NULL) {
+			sim_cause(cause, "out of memory");
+			goto fail;
+		}
+		s->caprecs *= 4;
+	}
 	if ((s->recs = calloc(s->caprecs, sizeof *s->recs)) == NULL) {
 		sim_cause(cause, "out of memory for %zu events a week",
 		    s->caprecs);
@@ -1185,6 +1441,8 @@ fail:
 void
 sim_free(struct sim *s)
 {
+	int	i;
+
 	if (s == NULL)
 		return;
 	free(s->names);
@@ -1196,6 +1454,11 @@ sim_free(struct sim *s)
 	free(s->heap);
 	free(s->recs);
 	free(s->all);
+	free(s->seq_of);
+	for (i = 0; i < SIM_NTARGETS; i++) {
+		free(s->talpha[i]);
+		free(s->teff[i]);
+	}
 	free(s);
 }
 
@@ -1210,8 +1473,8 @@ sim_rec_cmp(const void *a, const void *b)
 	return (ra->idx < rb->idx ? -1 : ra->idx > rb->idx);
 }
 
-/* Draw one decision of week w into r. */
-static void
+/* Draw one decision of week w into r; returns its case-mix effect. */
+static double
 sim_rec_draw(struct sim *s, int w, uint32_t idx, struct simrec *r)
 {
 	const struct sim_options	*o = &s->o;
@@ -1238,6 +1501,7 @@ sim_rec_draw(struct sim *s, int w, uint32_t idx, struct simrec *r)
 	slot = sim_cdf_pick(s->slot_cdf, SIM_SLOTS, sim_rng_u01(&g));
 	r->t = s->slot_t[slot] + (int64_t)(sim_rng_u01(&g) * 3600.0);
 	r->gmtoff = s->slot_off[slot];
+	r->slot = (uint8_t)slot;
 
 	x = sim_attrs_draw(&s->mix, &g, r);
 
@@ -1292,6 +1556,226 @@ sim_rec_draw(struct sim *s, int w, uint32_t idx, struct simrec *r)
 		r->dup = 1;
 		r->dupdelay = (uint8_t)(1 + raw % SIM_DUP_MAXDELAY);
 	}
+	return (x);
+}
+
+/* The log odds of yes for target t, with and without noise and drift. */
+static void
+sim_target_p(const struct sim *s, int t, const struct simrec *r, double x,
+    double *q, double *q0)
+{
+	int	cell = r->benefit * SIM_NKINDS + r->kind;
+	double	lin;
+
+	lin = s->tintercept[t][cell] + sim_target_mix[t] * x;
+	*q0 = sim_logistic(lin + s->talpha[t][r->office]);
+	*q = sim_logistic(lin + s->teff[t][r->office * SIM_NCELLS + cell]);
+}
+
+/*
+ * A later event about decision r, in the same week: after `after` (an
+ * earlier event about it), in an hour of the week as busy as decisions'.
+ * Takes its copy of r's case mix; the caller sets what is its own.
+ */
+static struct simrec *
+sim_child(struct sim *s, const struct simrec *r, const struct simrec *after,
+    struct simrng *g, int event)
+{
+	struct simrec	*c;
+	double		 u, lo;
+	int		 slot;
+
+	if (s->nrecs >= s->caprecs)
+		return (NULL);	/* cannot happen: three at most each */
+	c = &s->recs[s->nrecs++];
+	*c = *r;
+	c->event = (uint8_t)event;
+	c->idx = r->idx + (uint32_t)(s->volume[r->week] * (uint32_t)event);
+	c->parent = r->idx;
+	c->detail = 0;
+	c->court = 0;
+	c->dup = 0;
+	c->malformed = SIM_DEF_NONE;
+	lo = after->slot > 0 ? s->slot_cdf[after->slot - 1] : 0.0;
+	u = lo + sim_rng_u01(g) * (1.0 - lo);
+	slot = sim_cdf_pick(s->slot_cdf, SIM_SLOTS, u);
+	if (slot < after->slot)
+		slot = after->slot;
+	c->slot = (uint8_t)slot;
+	c->t = s->slot_t[slot] + (int64_t)(sim_rng_u01(g) * 3600.0);
+	c->gmtoff = s->slot_off[slot];
+	/* Within the hour: never before the event it follows. */
+	if (c->t <= after->t)
+		c->t = after->t + 1;
+	return (c);
+}
+
+/* Break child c (or decision c) with one of the other kinds' defects. */
+static void
+sim_child_break(const struct sim_options *o, struct simrng *g,
+    struct simrec *c)
+{
+	uint64_t	raw;
+	double		u;
+
+	u = sim_rng_u01(g);
+	raw = sim_rng_next(g);
+	if (u < o->malformed) {
+		switch (raw % (c->event == SIM_EV_ASSESSMENT ? 3 : 2)) {
+		case 0:
+			c->malformed = SIM_DEF_EVENT;
+			break;
+		case 1:
+			c->malformed = SIM_DEF_FOREIGN;
+			break;
+		default:
+			c->malformed = SIM_DEF_CHECKPOINT;
+			break;
+		}
+		c->variant = (uint16_t)((raw >> 8) % 1000);
+	}
+	u = sim_rng_u01(g);
+	raw = sim_rng_next(g);
+	if (c->malformed == SIM_DEF_NONE && u < o->duplicates) {
+		c->dup = 1;
+		c->dupdelay = (uint8_t)(1 + raw % SIM_DUP_MAXDELAY);
+	}
+}
+
+/*
+ * The other event kinds about decision r (case-mix effect x), each from
+ * its own generator: its supplement_requested, a reconsideration and
+ * perhaps an appeal, an assessment. Appended to the week's records.
+ */
+static void
+sim_children_draw(struct sim *s, struct simrec *r, double x)
+{
+	const struct sim_options	*o = &s->o;
+	struct simrng			 g;
+	struct simrec			*c, *rc;
+	uint64_t			 key = s->key ^ SIM_EVENTS_SALT;
+	double				 q, q0, u, xa;
+	int				 cp;
+
+	if (sim_target_on(s, SIM_T_SUPPLEMENT)) {
+		sim_rng_seed(&g, sim_hash(key, SIM_TAG_CHILD, (uint64_t)r->week,
+		    r->idx, SIM_T_SUPPLEMENT));
+		sim_target_p(s, SIM_T_SUPPLEMENT, r, x, &r->q, &r->q0);
+		u = sim_rng_u01(&g);
+		if (sim_rng_u01(&g) < SIM_SUPP_PRESENT)
+			r->detail = u < r->q ? 1 : 2;
+		/* Some of the decisions broken anyway break here instead. */
+		if (r->malformed != SIM_DEF_NONE && sim_rng_u01(&g) < 0.25)
+			r->malformed = SIM_DEF_SUPPLEMENT;
+	}
+	if ((sim_target_on(s, SIM_T_RECONSIDERATION) ||
+	    sim_target_on(s, SIM_T_APPEAL)) &&
+	    (r->outcome == SIM_REJECTED || r->outcome == SIM_PARTIAL)) {
+		sim_rng_seed(&g, sim_hash(key, SIM_TAG_CHILD, (uint64_t)r->week,
+		    r->idx, SIM_T_RECONSIDERATION));
+		u = sim_rng_u01(&g);
+		if (u < (r->outcome == SIM_REJECTED ? SIM_RECON_OF_REJECTED :
+		    SIM_RECON_OF_PARTIAL) &&
+		    (rc = sim_child(s, r, r, &g, SIM_EV_RECONSIDERATION)) !=
+		    NULL) {
+			sim_target_p(s, SIM_T_RECONSIDERATION, r, x, &q, &q0);
+			rc->q = q;
+			rc->q0 = q0;
+			u = sim_rng_u01(&g);
+			rc->outcome = u < q ? SIM_CHANGED : SIM_UNCHANGED;
+			u = sim_rng_u01(&g);
+			if (rc->outcome == SIM_CHANGED && r->outcome ==
+			    SIM_REJECTED)
+				rc->detail = u < 0.7 ? 1 : 2;	/* granted */
+			else if (rc->outcome == SIM_CHANGED)
+				rc->detail = u < 0.8 ? 1 : 3;
+			sim_child_break(o, &g, rc);
+			/* Appeals come from reconsiderations left as they were. */
+			u = sim_rng_u01(&g);
+			if (sim_target_on(s, SIM_T_APPEAL) &&
+			    rc->outcome == SIM_UNCHANGED &&
+			    u < SIM_APPEAL_OF_UNCHANGED &&
+			    (c = sim_child(s, r, rc, &g, SIM_EV_APPEAL)) !=
+			    NULL) {
+				sim_target_p(s, SIM_T_APPEAL, r, x, &q, &q0);
+				c->q = q;
+				c->q0 = q0;
+				u = sim_rng_u01(&g);
+				c->outcome = u < q ? SIM_CHANGED :
+				    SIM_UNCHANGED;
+				u = sim_rng_u01(&g);
+				c->court = u < SIM_COURT_PRESENT ? (uint8_t)(1 +
+				    sim_rng_next(&g) % SIM_NELEM(sim_courts)) :
+				    0;
+				sim_child_break(o, &g, c);
+			}
+			/* Only the appeal was asked for: drop it again. */
+			if (!sim_target_on(s, SIM_T_RECONSIDERATION))
+				rc->event = SIM_NEVENTS;
+		}
+	}
+	if (sim_target_on(s, SIM_T_ASSESSMENT) && r->benefit == 0) {
+		sim_rng_seed(&g, sim_hash(key, SIM_TAG_CHILD, (uint64_t)r->week,
+		    r->idx, SIM_T_ASSESSMENT));
+		u = sim_rng_u01(&g);
+		if (u < SIM_ASSESS_OF_SICKPAY &&
+		    (c = sim_child(s, r, r, &g, SIM_EV_ASSESSMENT)) != NULL) {
+			cp = 1 + sim_cdf_pick(sim_checkpoint_cdf, 3,
+			    sim_rng_u01(&g));
+			c->detail = (uint8_t)cp;
+			/* It stands at its checkpoint's day of the case. */
+			c->band = sim_checkpoint_band[cp];
+			c->case_day = 0;
+			xa = x - sim_band_eff[r->band] + sim_band_eff[c->band];
+			sim_target_p(s, SIM_T_ASSESSMENT, r, xa, &q, &q0);
+			q = sim_logistic(log(q / (1.0 - q)) +
+			    sim_checkpoint_eff[cp]);
+			q0 = sim_logistic(log(q0 / (1.0 - q0)) +
+			    sim_checkpoint_eff[cp]);
+			c->q = q;
+			c->q0 = q0;
+			u = sim_rng_u01(&g);
+			c->outcome = u < q ? SIM_LATE : SIM_ON_TIME;
+			sim_child_break(o, &g, c);
+		}
+	}
+}
+
+/* The other targets' effects in force in week w: noise and drifts. */
+static void
+sim_week_targets(struct sim *s, int w)
+{
+	const struct sim_options	*o = &s->o;
+	const struct sim_drift		*d;
+	double				*e;
+	int				 t, office, cell, j;
+
+	for (t = SIM_T_SUPPLEMENT; t < SIM_NTARGETS; t++) {
+		for (office = 0; office < o->offices; office++) {
+			for (cell = 0; cell < SIM_NCELLS; cell++) {
+				e = &s->teff[t][office * SIM_NCELLS + cell];
+				*e = s->talpha[t][office] + o->tau *
+				    sim_hash_normal(sim_hash(s->key,
+				    SIM_TAG_TDEV, (uint64_t)w,
+				    (uint64_t)office, (uint64_t)(cell *
+				    SIM_NTARGETS + t)));
+				for (j = 0; j < o->ndrifts; j++) {
+					d = &o->drifts[j];
+					if (d->target == t &&
+					    (d->office == -1 ||
+					    d->office == office) &&
+					    (d->benefit == -1 ||
+					    d->benefit == cell / SIM_NKINDS) &&
+					    (d->kind == -1 ||
+					    d->kind == cell % SIM_NKINDS) &&
+					    w >= d->from_week &&
+					    (d->to_week == -1 ||
+					    w < d->to_week))
+						*e += d->log_or;
+				}
+			}
+		}
+	}
 }
 
 /* Prepare week w: calendar, effects in force, and its drawn events. */
@@ -1329,7 +1813,8 @@ sim_week_fill(struct sim *s, int w)
 			    (uint64_t)w, (uint64_t)office, (uint64_t)cell));
 			for (j = 0; j < o->ndrifts; j++) {
 				d = &o->drifts[j];
-				if ((d->office == -1 || d->office == office) &&
+				if (d->target == SIM_T_REJECTION &&
+				    (d->office == -1 || d->office == office) &&
 				    (d->benefit == -1 ||
 				    d->benefit == cell / SIM_NKINDS) &&
 				    (d->kind == -1 ||
@@ -1341,11 +1826,25 @@ sim_week_fill(struct sim *s, int w)
 		}
 	}
 
+	if (sim_other_events(s))
+		sim_week_targets(s, w);
+
 	n = s->volume[w];
-	for (i = 0; i < n; i++)
-		sim_rec_draw(s, w, i, &s->recs[i]);
-	qsort(s->recs, n, sizeof *s->recs, sim_rec_cmp);
 	s->nrecs = n;
+	for (i = 0; i < n; i++) {
+		double	x = sim_rec_draw(s, w, i, &s->recs[i]);
+
+		if (sim_other_events(s))
+			sim_children_draw(s, &s->recs[i], x);
+	}
+	/* An appeal asked for without its reconsideration. */
+	for (i = n, j = (int)n; i < s->nrecs; i++) {
+		if (s->recs[i].event != SIM_NEVENTS)
+			s->recs[j++] = s->recs[i];
+	}
+	if (s->nrecs > n)
+		s->nrecs = (size_t)j;
+	qsort(s->recs, s->nrecs, sizeof *s->recs, sim_rec_cmp);
 	s->next = 0;
 }
 
@@ -1569,8 +2068,12 @@ sim_put_field(struct sim *s, struct simout *w, const struct simrec *r,
 		    SIM_NELEM(sim_bad_kinds)] : sim_kinds[r->kind]);
 		break;
 	case SIM_F_OUTCOME:
-		sim_puts(w, broken ? sim_bad_outcomes[v %
-		    SIM_NELEM(sim_bad_outcomes)] : sim_outcomes[r->outcome]);
+		if (r->malformed == SIM_DEF_FOREIGN)
+			sim_puts(w, sim_foreign_outcomes[r->event][v % 3]);
+		else
+			sim_puts(w, broken ? sim_bad_outcomes[v %
+			    SIM_NELEM(sim_bad_outcomes)] :
+			    sim_outcome_name(r->outcome));
 		break;
 	case SIM_F_DECIDED_AT:
 		if (broken)
@@ -1612,6 +2115,23 @@ sim_put_field(struct sim *s, struct simout *w, const struct simrec *r,
 		if (!r->region_missing)
 			sim_puts(w, s->region[r->office]);
 		break;
+	case SIM_F_EVENT:
+		sim_puts(w, broken ? sim_bad_events[v %
+		    SIM_NELEM(sim_bad_events)] : sim_events[r->event]);
+		break;
+	case SIM_F_DETAIL:
+		if (broken && r->event == SIM_EV_DECISION)
+			sim_puts(w, sim_bad_supplements[v %
+			    SIM_NELEM(sim_bad_supplements)]);
+		else if (broken)
+			sim_puts(w, sim_bad_checkpoints[(v / 2) %
+			    SIM_NELEM(sim_bad_checkpoints)]);
+		else
+			sim_puts(w, sim_detail_name(r->event, r->detail));
+		break;
+	case SIM_F_COURT:
+		sim_puts(w, sim_courts[r->court - 1]);
+		break;
 	}
 }
 
@@ -1620,6 +2140,12 @@ static int
 sim_field_absent(const struct simrec *r, int f)
 {
 	switch (f) {
+	case SIM_F_EVENT:
+		return (r->event == SIM_EV_DECISION);
+	case SIM_F_DETAIL:
+		return (r->detail == 0 || sim_detail_fields[r->event] == NULL);
+	case SIM_F_COURT:
+		return (r->court == 0);
 	case SIM_F_AGE:
 		return (r->age == 0 && !(r->empty & SIM_EMPTY_AGE));
 	case SIM_F_SEX:
@@ -1627,7 +2153,9 @@ sim_field_absent(const struct simrec *r, int f)
 	case SIM_F_DIAGNOSIS:
 		return (r->chapter == 0 && !(r->empty & SIM_EMPTY_DIAG));
 	case SIM_F_CASEDAY:
-		return (r->case_day == 0 && !(r->empty & SIM_EMPTY_CASEDAY));
+		/* An assessment's is its checkpoint's day: left out. */
+		return (r->case_day == 0 && (!(r->empty & SIM_EMPTY_CASEDAY) ||
+		    r->event == SIM_EV_ASSESSMENT));
 	case SIM_F_EMPLOYMENT:
 		return (r->employment == 0 &&
 		    !(r->empty & SIM_EMPTY_EMPLOYMENT));
@@ -1637,6 +2165,35 @@ sim_field_absent(const struct simrec *r, int f)
 		return (r->region_missing && !(r->empty & SIM_EMPTY_REGION));
 	}
 	return (0);
+}
+
+/* The event kind and its yes/no truth into ev. */
+static void
+sim_render_truth(const struct simrec *r, struct sim_event *ev)
+{
+	ev->event = r->event;
+	ev->detail = r->detail;
+	ev->sq = ev->sq0 = 0.0;
+	switch (r->event) {
+	case SIM_EV_DECISION:
+		ev->yes = r->outcome == SIM_DISMISSED ? -1 :
+		    r->outcome == SIM_REJECTED;
+		ev->q = r->p;
+		ev->q0 = r->p0;
+		ev->sq = r->q;
+		ev->sq0 = r->q0;
+		break;
+	case SIM_EV_ASSESSMENT:
+		ev->yes = r->outcome == SIM_LATE;
+		ev->q = r->q;
+		ev->q0 = r->q0;
+		break;
+	default:
+		ev->yes = r->outcome == SIM_CHANGED;
+		ev->q = r->q;
+		ev->q0 = r->q0;
+		break;
+	}
 }
 
 /* Render r into ev as field/value pairs. */
@@ -1659,6 +2216,7 @@ sim_render(struct sim *s, const struct simrec *r, int type,
 	ev->decided_at = r->t;
 	ev->p = r->p;
 	ev->p0 = r->p0;
+	sim_render_truth(r, ev);
 
 	switch (r->malformed) {
 	case SIM_DEF_MISSING:
@@ -1693,6 +2251,27 @@ sim_render(struct sim *s, const struct simrec *r, int type,
 		broken_field = SIM_F_KIND;
 		ev->defect = "bad kind";
 		break;
+	case SIM_DEF_EVENT:
+		broken_field = SIM_F_EVENT;
+		ev->defect = "unknown event";
+		break;
+	case SIM_DEF_FOREIGN:
+		broken_field = SIM_F_OUTCOME;
+		ev->defect = "outcome of another kind";
+		break;
+	case SIM_DEF_CHECKPOINT:
+		/* Left out, or a value that is not one. */
+		if (r->variant % 2 == 0)
+			skip = SIM_F_DETAIL;
+		else
+			broken_field = SIM_F_DETAIL;
+		ev->defect = r->variant % 2 == 0 ? "missing checkpoint" :
+		    "bad checkpoint";
+		break;
+	case SIM_DEF_SUPPLEMENT:
+		broken_field = SIM_F_DETAIL;
+		ev->defect = "bad supplement_requested";
+		break;
 	}
 
 	w.p = ev->buf;
@@ -1702,7 +2281,8 @@ sim_render(struct sim *s, const struct simrec *r, int type,
 			continue;
 		if (f != broken_field && sim_field_absent(r, f))
 			continue;
-		ev->names[ev->nfields] = sim_field_names[f];
+		ev->names[ev->nfields] = f == SIM_F_DETAIL ?
+		    sim_detail_fields[r->event] : sim_field_names[f];
 		ev->values[ev->nfields] = w.p;
 		sim_put_field(s, &w, r, f, f == broken_field);
 		ev->lens[ev->nfields] = (size_t)(w.p - ev->values[ev->nfields]);
@@ -1730,7 +2310,16 @@ sim_step(struct sim *s, int *type)
 		}
 		if (s->week >= 0 && s->next < s->nrecs) {
 			rp = &s->recs[s->next++];
-			rp->seq = ++s->seq;
+			/*
+			 * The other kinds take their decision's id (sent
+			 * before them), so decisions keep theirs.
+			 */
+			if (rp->event == SIM_EV_DECISION) {
+				rp->seq = ++s->seq;
+				if (s->seq_of != NULL)
+					s->seq_of[rp->idx] = rp->seq;
+			} else
+				rp->seq = s->seq_of[rp->parent];
 			s->primaries++;
 			/* Left out after numbering, so the rest keep their ids. */
 			if (!(s->o.benefits & SIM_BENEFIT_BIT(rp->benefit)))
@@ -1751,6 +2340,18 @@ sim_step(struct sim *s, int *type)
 	}
 }
 
+/*
+ * By seq, which follows time; the other kinds share their decision's seq
+ * and come after it in time.
+ */
+static int
+sim_seq_cmp(const struct simrec *ra, const struct simrec *rb)
+{
+	if (ra->seq != rb->seq)
+		return (ra->seq < rb->seq ? -1 : 1);
+	return (sim_rec_cmp(ra, rb));
+}
+
 /* Office by office, each in time order (seq follows time). */
 static int
 sim_office_cmp(const void *a, const void *b)
@@ -1759,7 +2360,7 @@ sim_office_cmp(const void *a, const void *b)
 
 	if (ra->office != rb->office)
 		return (ra->office < rb->office ? -1 : 1);
-	return (ra->seq < rb->seq ? -1 : ra->seq > rb->seq);
+	return (sim_seq_cmp(ra, rb));
 }
 
 /* By a random key kept in due (unused outside time order). */
@@ -1770,7 +2371,7 @@ sim_shuffle_cmp(const void *a, const void *b)
 
 	if (ra->due != rb->due)
 		return (ra->due < rb->due ? -1 : 1);
-	return (ra->seq < rb->seq ? -1 : ra->seq > rb->seq);
+	return (sim_seq_cmp(ra, rb));
 }
 
 static int
@@ -1780,7 +2381,7 @@ sim_benefit_cmp(const void *a, const void *b)
 
 	if (ra->benefit != rb->benefit)
 		return (ra->benefit < rb->benefit ? -1 : 1);
-	return (ra->seq < rb->seq ? -1 : ra->seq > rb->seq);
+	return (sim_seq_cmp(ra, rb));
 }
 
 /*
@@ -1802,8 +2403,20 @@ sim_draw_all(struct sim *s, char **cause)
 		return (-1);
 	}
 	while ((r = sim_step(s, &type)) != NULL) {
-		if (type != SIM_DUPLICATE)
-			s->all[s->nall++] = *r;
+		if (type == SIM_DUPLICATE)
+			continue;
+		/* The other kinds come on top of the decisions. */
+		if (s->nall == total) {
+			total = total + total / 2 + 16;
+			if ((tmp = reallocarray(s->all, total,
+			    sizeof *s->all)) == NULL) {
+				sim_cause(cause, "out of memory for %zu "
+				    "events", total);
+				return (-1);
+			}
+			s->all = tmp;
+		}
+		s->all[s->nall++] = *r;
 	}
 	if (s->nall < total && s->nall > 0 &&
 	    (tmp = realloc(s->all, s->nall * sizeof *s->all)) != NULL)

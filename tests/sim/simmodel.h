@@ -15,7 +15,7 @@
 #define SIM_MAXWEEKS		5200
 #define SIM_MAXDRIFTS		64
 #define SIM_MAXSHIFTS		16
-#define SIM_MAXFIELDS		14
+#define SIM_MAXFIELDS		16
 #define SIM_EVENTBUF		1024
 #define SIM_LABELMAX		16	/* "2015-W02" and NUL */
 #define SIM_OFFICEMAX		8	/* "K001" and NUL */
@@ -31,7 +31,21 @@ enum sim_outcome {
 	SIM_REJECTED = 1,
 	SIM_PARTIAL = 2,	/* partly granted: not a rejection */
 	SIM_DISMISSED = 3,	/* not tried on the merits */
+	/* The other event kinds' outcomes, numbered as in decision.h. */
+	SIM_CHANGED = 4,	/* reconsideration, appeal */
+	SIM_UNCHANGED = 5,
+	SIM_ON_TIME = 6,	/* assessment */
+	SIM_LATE = 7,
 };
+
+/* Event kinds, numbered as enum decision_event. */
+enum sim_eventkind {
+	SIM_EV_DECISION = 0,
+	SIM_EV_RECONSIDERATION = 1,
+	SIM_EV_APPEAL = 2,
+	SIM_EV_ASSESSMENT = 3,
+};
+#define SIM_NEVENTS		4
 
 /*
  * What a drift or a truth row is about: the rejection rate, or the yes
@@ -46,6 +60,8 @@ enum sim_target {
 	SIM_T_ASSESSMENT = 4,
 };
 #define SIM_NTARGETS		5
+#define SIM_TARGET_BIT(t)	(1u << (t))
+#define SIM_EVENTS_ALL		((1u << SIM_NTARGETS) - 1)
 
 /* The order events arrive in; the same events in every order. */
 enum sim_order {
@@ -66,7 +82,7 @@ enum sim_tsformat {
 	SIM_TS_UNIX = 2,	/* Unix seconds only */
 };
 
-/* One injected change of practice: log(OR) added to logit p. */
+/* One injected change of practice: log(OR) added to its target's logit. */
 struct sim_drift {
 	int		 office;	/* office index, -1 for national */
 	int		 benefit;	/* benefit index, -1 for all */
@@ -130,12 +146,20 @@ struct sim_event {
 	int64_t		 decided_at;	/* Unix seconds */
 	double		 p;		/* true P(rejected | tried on the merits) */
 	double		 p0;		/* same in control: no drift, no weekly noise */
-	/* The event kind and its yes/no truth (decisions: as p, p0). */
-	int		 event;		/* enum decision_event's numbers */
+	/*
+	 * The event kind and its yes/no truth. A decision's target is the
+	 * rejection rate (q, q0 as p, p0; yes -1 when dismissed), and its
+	 * supplement_requested is detail 1 (yes) or 2 (no) with P(yes) in
+	 * sq, sq0. A reconsideration's detail is changed_to (0 when
+	 * unchanged), an assessment's its checkpoint (1 90, 2 180, 3 365).
+	 */
+	int		 event;		/* enum sim_eventkind */
 	int		 detail;	/* enum decision_detail's numbers */
-	int		 yes;		/* the outcome of its target */
+	int		 yes;		/* 1 yes, 0 no, -1 neither */
 	double		 q;		/* true P(yes) of its target */
 	double		 q0;		/* same in control */
+	double		 sq;		/* decision: P(supplement requested) */
+	double		 sq0;
 
 	char		 buf[SIM_EVENTBUF];
 };
@@ -144,7 +168,10 @@ struct sim;
 
 /* Fill o with the defaults (58 offices, 60000 a week from 2015-01-05). */
 void sim_options_default(struct sim_options *o);
-/* Parse "SCOPE:BENEFIT:KIND:FROM_WEEK:ODDS_RATIO[:TO_WEEK]" into o. */
+/*
+ * Parse "SCOPE:BENEFIT:KIND:FROM_WEEK:ODDS_RATIO[:TO_WEEK][@TARGET]" into
+ * o; TARGET is rejection (the default) or another target's name.
+ */
 int sim_drift_parse(struct sim_options *o, const char *s, char **cause);
 /* Parse "FROM_WEEK:FACTOR" into o. */
 int sim_shift_parse(struct sim_options *o, const char *s, char **cause);
@@ -152,6 +179,18 @@ int sim_shift_parse(struct sim_options *o, const char *s, char **cause);
 int sim_start_parse(struct sim_options *o, const char *s, char **cause);
 /* Parse a comma-separated list of benefit names into o->benefits. */
 int sim_benefits_parse(struct sim_options *o, const char *s, char **cause);
+/*
+ * Parse "all" or a comma-separated list of targets (rejection, supplement,
+ * reconsideration, appeal, assessment) into o->events.
+ */
+int sim_events_parse(struct sim_options *o, const char *s, char **cause);
+/* enum sim_target of a name, -1 if unknown; the name of one, "?". */
+int sim_target_find(const char *name);
+const char *sim_target_name(int target);
+/* "decision", "reconsideration", "appeal", "assessment"; "?". */
+const char *sim_event_name(int event);
+/* A detail value's name for an event kind ("180", "granted"); "-" if 0. */
+const char *sim_detail_name(int event, int detail);
 /* enum sim_order of "time", "shuffled", "office" or "benefit"; -1 if not. */
 int sim_order_find(const char *name);
 const char *sim_order_name(int order);
