@@ -32,6 +32,9 @@ S.app = (function () {
         if (i > 0) query[decodeURIComponent(kv.slice(0, i))] = decodeURIComponent(kv.slice(i + 1));
       });
     }
+    /* An alert of another indicator names it in its id ("reconsideration:K017..."). */
+    if (!query.indicator && query.alert && query.alert.indexOf(":") > 0)
+      query.indicator = query.alert.slice(0, query.alert.indexOf(":"));
     return { page: parts[0] || "overview", path: parts.slice(1), query: query, routed: !!m };
   }
 
