@@ -2750,8 +2750,11 @@ ctl_parse(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv,
 	size_t n = 0, i;
 	int ch, idx;
 
-	for (i = 0; i < CTL_NGLOBAL; i++)
-		longopts[n++] = ctl_global_longopts[i];
+	/*
+	 * The command's options first: getopt_long takes the first of equal
+	 * names, so silence add's --indicator (a matcher) is not the global
+	 * --indicator.
+	 */
 	for (o = cmd->opts, idx = 0; o->name != NULL; o++, idx++) {
 		longopts[n].name = o->name;
 		longopts[n].has_arg = o->arg != NULL ? required_argument :
@@ -2760,6 +2763,8 @@ ctl_parse(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv,
 		longopts[n].val = CTL_OPT_BASE + idx;
 		n++;
 	}
+	for (i = 0; i < CTL_NGLOBAL; i++)
+		longopts[n++] = ctl_global_longopts[i];
 	memset(&longopts[n], 0, sizeof longopts[n]);
 
 	/* 0, not 1: glibc then starts a fresh scan of this vector. */
