@@ -13,6 +13,7 @@
 
 #include "conf.h"
 #include "explain.h"
+#include "indicator.h"
 #include "utc.h"
 #include "file.h"
 #include "xmalloc.h"
@@ -48,7 +49,7 @@ static const char *const explain_decision_kinds[EXPLAIN_NKINDS] = {
 /* The members of contract §2, in the order explain_to_json writes them. */
 static const char *const explain_members[] = {
 	"id", "kind", "effective_from", "effective_to", "benefits", "kinds",
-	"offices", "reference", "description",
+	"offices", "indicators", "reference", "description",
 };
 
 const char *
@@ -119,6 +120,35 @@ explain_office_valid(const char *s, size_t len)
 		return false;
 	return len > 0 && len <= EXPLAIN_OFFICE_MAX &&
 	    explain_chars_valid(s, len, "._-");
+}
+
+/*
+ * Whether s is an indicator name by its syntax, [a-z][a-z0-9_]{0,31}
+ * ("rejection" is one); whether it is configured is the caller's check.
+ */
+static bool
+explain_indicator_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > INDICATOR_NAME_MAX || !(s[0] >= 'a' &&
+	    s[0] <= 'z'))
+		return false;
+	for (i = 1; i < len; i++) {
+		if (!(s[i] >= 'a' && s[i] <= 'z') &&
+		    !(s[i] >= '0' && s[i] <= '9') && s[i] != '_')
+			return false;
+	}
+	return true;
+}
+
+/* Append a copy of the len bytes at s to e's indicators. */
+static void
+explain_add_indicator(struct explanation *e, const char *s, size_t len)
+{
+	e->indicators = xreallocarray(e->indicators,
+	    (size_t)e->nindicators + 1, sizeof *e->indicators);
+	e->indicators[e->nindicators++] = xstrndup(s, len);
 }
 
 /* Characters (UTF-8 code points) of a valid UTF-8 string. */
@@ -199,11 +229,16 @@ explain_entry_equal(const struct explanation *a, const struct explanation *b)
 	    a->from_day != b->from_day || a->to_day != b->to_day ||
 	    a->benefits != b->benefits || a->kinds != b->kinds ||
 	    a->noffices != b->noffices || a->from_config != b->from_config ||
+	    a->nindicators != b->nindicators ||
 	    !explain_str_equal(a->reference, b->reference) ||
 	    !explain_str_equal(a->description, b->description))
 		return false;
 	for (i = 0; i < a->noffices; i++) {
 		if (strcmp(a->offices[i], b->offices[i]) != 0)
+			return false;
+	}
+	for (i = 0; i < a->nindicators; i++) {
+		if (strcmp(a->indicators[i], b->indicators[i]) != 0)
 			return false;
 	}
 	return true;
@@ -583,6 +618,26 @@ explain_json_scope(const json_t *o, const char *const *benefits,
 			    sizeof *e->offices);
 		e->offices[e->noffices++] = xstrdup(s);
 	}
+
+	/* Names by their syntax; the API checks that they are configured. */
+	if (explain_json_list(o, "indicators", &a, cause) == -1)
+		return -1;
+	if (json_array_size(a) > INDICATOR_MAX) {
+		*cause = xasprintf("indicators: more than %d", INDICATOR_MAX);
+		return -1;
+	}
+	json_array_foreach(a, i, v) {
+		s = json_string_value(v);
+		len = json_string_length(v);
+		if (!explain_indicator_valid(s, len)) {
+			*cause = xasprintf("indicators: '%s' is not an "
+			    "indicator name (a-z first, then up to %d of a-z "
+			    "0-9 _)", explain_quote(s, len, q, sizeof q),
+			    INDICATOR_NAME_MAX - 1);
+			return -1;
+		}
+		explain_add_indicator(e, s, len);
+	}
 	return 0;
 }
 
@@ -631,6 +686,7 @@ explain_to_json(const struct explanation *e, const char *const *benefits)
 	char from[EXPLAIN_DATE_SIZE], to[EXPLAIN_DATE_SIZE];
 	char created[UTC_TIME_SIZE];
 	json_t *b = json_array(), *k = json_array(), *off = json_array();
+	json_t *ind = NULL;
 	int i;
 
 	/* A name missing from benefits (a list changed without a restart) is
@@ -656,13 +712,26 @@ explain_to_json(const struct explanation *e, const char *const *benefits)
 			off = NULL;
 		}
 	}
+	/* Only when it names some: an entry of all indicators reads as before. */
+	for (i = 0; i < e->nindicators; i++) {
+		if (ind == NULL)
+			ind = json_array();
+		if (ind == NULL || json_array_append_new(ind,
+		    json_string(e->indicators[i])) == -1) {
+			json_decref(ind);
+			ind = NULL;
+			json_decref(b);
+			b = NULL;	/* fails the whole object */
+			break;
+		}
+	}
 	explain_format_date(e->from_day, from);
 	if (e->to_day != INT32_MAX)
 		explain_format_date(e->to_day, to);
 	(void)utc_format(e->created_at, created);
 	/* json_pack takes the "o" arguments, also when it fails. */
-	return json_pack("{s:s, s:s?, s:s, s:s?, s:o, s:o, s:o, s:s?, s:s?, "
-	    "s:s, s:s}",
+	return json_pack("{s:s, s:s?, s:s, s:s?, s:o, s:o, s:o, s:o*, s:s?, "
+	    "s:s?, s:s, s:s}",
 	    "id", e->id,
 	    "kind", explain_kind_name(e->kind),
 	    "effective_from", from,
@@ -670,6 +739,7 @@ explain_to_json(const struct explanation *e, const char *const *benefits)
 	    "benefits", b,
 	    "kinds", k,
 	    "offices", off,
+	    "indicators", ind,
 	    "reference", e->reference,
 	    "description", e->description,
 	    "source", e->from_config ? "config" : "api",
@@ -720,6 +790,16 @@ explain_conf_scope(const struct conf_explanation *ce, const struct conf *c,
 		e->offices = xreallocarray(e->offices, (size_t)e->noffices + 1,
 		    sizeof *e->offices);
 		e->offices[e->noffices++] = xstrndup(s, len);
+	}
+	/* conf_load checked that each is rejection or configured. */
+	p = ce->indicators;
+	while (p != NULL && conf_list_next(&p, &s, &len)) {
+		if (!explain_indicator_valid(s, len)) {
+			*cause = xasprintf("explanation \"%s\": indicators: "
+			    "'%.*s' is not an indicator", ce->id, (int)len, s);
+			return -1;
+		}
+		explain_add_indicator(e, s, len);
 	}
 	return 0;
 }

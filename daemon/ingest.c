@@ -30,8 +30,12 @@
 #define INGEST_TAG_DEDUP	CP_TAG('D', 'E', 'D', 'U')
 #define INGEST_TAG_DETECTOR	CP_TAG('D', 'E', 'T', 'E')
 #define INGEST_TAG_RECORDS	CP_TAG('R', 'S', 'E', 'G')
-/* The layout of the state section (INGS). */
-#define INGEST_STATE_VERSION	1
+/*
+ * The layout of the state section (INGS). 2: by_event, the indicators
+ * with their signatures, and the side streams' positions after version
+ * 1's fields.
+ */
+#define INGEST_STATE_VERSION	2
 
 #define WEEK_S		(7 * 86400)
 /* The clock moves an idle watermark only while it is this close to now. */
@@ -54,8 +58,9 @@ struct ingest {
 	int			 weeks;		/* ring sizes */
 	int			 months;
 
-	struct stream_id	 applied;	/* last entry applied */
-	struct stream_id	 checkpointed;	/* last entry in the checkpoint */
+	/* Per stream k (0: redis.stream), as ind.streams. */
+	struct stream_id	 applied[INDICATOR_MAX];	/* last applied */
+	struct stream_id	 checkpointed[INDICATOR_MAX];	/* saved */
 	int64_t			 max_seen;	/* latest decided_at */
 	int64_t			 watermark;
 	int32_t			 closed_week;
@@ -63,12 +68,12 @@ struct ingest {
 	struct ingest_counters	 counters;
 	struct indicators	 ind;
 	uint64_t		 dirty;
-	bool			 warned_reset;
+	bool			 warned_reset[INDICATOR_MAX];
 	int64_t			 tick_day;	/* last day the detector looked */
 	bool			 deferred;	/* closes or a look wait for it */
 
 	pid_t			 cp_child;	/* checkpoint being written */
-	struct stream_id	 cp_applied;	/* what that child saves */
+	struct stream_id	 cp_applied[INDICATOR_MAX]; /* what it saves */
 	uint64_t		 cp_dirty;
 
 	enum ingest_pressure	 pressure;	/* ingest_block, _unblock */
@@ -140,8 +145,7 @@ ingest_create(const struct conf *c, const struct detector *det)
 	if (indicators_from_conf(&in->ind, c, &cause) == -1)
 		fatalx("ingest: %s", cause);
 	ingest_ring_sizes(c, &in->weeks, &in->months);
-	/* Indicator 0 only until the series set holds several. */
-	in->set = series_set_create_n(1, c->max_offices, c->nbenefits,
+	in->set = series_set_create_n(in->ind.n, c->max_offices, c->nbenefits,
 	    in->weeks, in->months);
 	in->dedup = dedup_create((size_t)c->dedup_window);
 	in->max_seen = INT64_MIN;
@@ -166,7 +170,26 @@ ingest_free(struct ingest *in)
 void
 ingest_set_conf(struct ingest *in, const struct conf *c)
 {
+	struct indicators t;
+	char *cause = NULL;
+
 	in->conf = c;
+	/*
+	 * A reload changes only what indicators may change live (labels,
+	 * alerts, weights); the configuration refuses the rest, so the
+	 * table keeps its shape.
+	 */
+	if (indicators_from_conf(&t, c, &cause) == -1) {
+		log_warnx("ingest: indicators kept: %s", cause);
+		free(cause);
+		return;
+	}
+	if (t.n != in->ind.n || t.nstreams != in->ind.nstreams) {
+		log_warnx("ingest: indicators kept: %d of %d streams and "
+		    "indicators need a restart", t.n, in->ind.n);
+		return;
+	}
+	in->ind = t;
 }
 
 static char *
@@ -181,7 +204,7 @@ ingest_path(const struct ingest *in, const char *name)
  */
 static int
 ingest_section_version(const struct checkpoint *cp, struct buf_reader *r,
-    uint32_t known, const char *what, char **cause)
+    uint32_t known, const char *what, uint32_t *out, char **cause)
 {
 	uint32_t version = 1;
 
@@ -194,13 +217,133 @@ ingest_section_version(const struct checkpoint *cp, struct buf_reader *r,
 		    "%u", what, version);
 		return -1;
 	}
+	if (out != NULL)
+		*out = version;
 	return 0;
+}
+
+/*
+ * A string of the state section: 0, -1 when it is cut short (*cause
+ * says the section is truncated) or does not fit (*cause is what).
+ */
+static int
+ingest_get_str(struct buf_reader *r, char *out, size_t size,
+    const char *what, char **cause)
+{
+	const unsigned char *p;
+	uint32_t len;
+
+	if (buf_get_u32(r, &len) == -1 || len > r->left) {
+		*cause = xstrdup("checkpoint: state section is truncated");
+		return -1;
+	}
+	if ((size_t)len + 1 > size || (p = buf_get_bytes(r, len)) == NULL) {
+		*cause = xasprintf("checkpoint: bad %s", what);
+		return -1;
+	}
+	memcpy(out, p, len);
+	out[len] = '\0';
+	return 0;
+}
+
+/*
+ * The saved indicator list must be a prefix of the configured one, each
+ * with the same signature: series and models of an indicator mean what
+ * its definition counted, so one may only be appended.
+ */
+static int
+ingest_load_indicators(struct ingest *in, struct buf_reader *r,
+    char **cause)
+{
+	char name[INDICATOR_NAME_MAX + 1], sig[INDICATOR_SIGNATURE_MAX];
+	char want[INDICATOR_SIGNATURE_MAX];
+	uint32_t n, i;
+	int at;
+
+	if (buf_get_u32(r, &n) == -1) {
+		*cause = xstrdup("checkpoint: state section is truncated");
+		return -1;
+	}
+	if (n < 1 || n > INDICATOR_MAX) {
+		*cause = xstrdup("checkpoint: bad indicator list");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (ingest_get_str(r, name, sizeof name, "indicator list",
+		    cause) == -1 || ingest_get_str(r, sig, sizeof sig,
+		    "indicator list", cause) == -1)
+			return -1;
+		if ((at = indicators_find(&in->ind, name)) == -1) {
+			*cause = xasprintf("checkpoint: indicator '%s' is no "
+			    "longer configured; indicators may only be "
+			    "appended (keep its section; alerts = off stops "
+			    "its alerts)", name);
+			return -1;
+		}
+		if (at != (int)i) {
+			*cause = xasprintf("checkpoint: indicator '%s' is "
+			    "number %u there but %d in the configuration; "
+			    "indicators may only be appended (keep the "
+			    "sections in their order)", name, i, at);
+			return -1;
+		}
+		indicator_signature(&in->ind.ind[i], want);
+		if (strcmp(sig, want) != 0) {
+			*cause = xasprintf("checkpoint: indicator '%s' is "
+			    "defined differently now; keep the old definition "
+			    "and add the new one under a new name (it counted "
+			    "%s, now %s)", name, sig, want);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The side streams' positions, matched by key: a stream read now but not
+ * then starts at 0-0; one no longer read is forgotten.
+ */
+static int
+ingest_load_streams(struct ingest *in, struct buf_reader *r, char **cause)
+{
+	char key[INDICATOR_STREAM_MAX + 1];
+	struct stream_id id;
+	uint32_t n, i;
+	int k;
+
+	if (buf_get_u32(r, &n) == -1)
+		goto truncated;
+	if (n >= INDICATOR_MAX) {
+		*cause = xstrdup("checkpoint: bad stream list");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (ingest_get_str(r, key, sizeof key, "stream list",
+		    cause) == -1)
+			return -1;
+		buf_get_u64(r, &id.ms);
+		if (buf_get_u64(r, &id.seq) == -1)
+			goto truncated;
+		k = indicators_stream_find(&in->ind, key);
+		if (k < 1) {
+			log_notice("state: stream %s is no longer read; its "
+			    "position is dropped", key);
+			continue;
+		}
+		in->applied[k] = id;
+		in->checkpointed[k] = id;
+	}
+	return 0;
+
+truncated:
+	*cause = xstrdup("checkpoint: state section is truncated");
+	return -1;
 }
 
 /* The saved benefit list must be a prefix of the configured one. */
 static int
-ingest_load_state(struct ingest *in, struct buf_reader *r, uint64_t *reclen,
-    char **cause)
+ingest_load_state(struct ingest *in, struct buf_reader *r, uint32_t version,
+    uint64_t *reclen, char **cause)
 {
 	char name[64];
 	uint32_t nb, i;
@@ -208,8 +351,8 @@ ingest_load_state(struct ingest *in, struct buf_reader *r, uint64_t *reclen,
 	uint32_t closed;
 	int k;
 
-	buf_get_u64(r, &in->applied.ms);
-	buf_get_u64(r, &in->applied.seq);
+	buf_get_u64(r, &in->applied[0].ms);
+	buf_get_u64(r, &in->applied[0].seq);
 	buf_get_i64(r, &max_seen);
 	buf_get_i64(r, &watermark);
 	buf_get_u32(r, &closed);
@@ -234,10 +377,9 @@ ingest_load_state(struct ingest *in, struct buf_reader *r, uint64_t *reclen,
 		return -1;
 	}
 	for (i = 0; i < nb; i++) {
-		if (buf_get_str(r, name, sizeof name) == -1) {
-			*cause = xstrdup("checkpoint: bad benefit list");
+		if (ingest_get_str(r, name, sizeof name, "benefit list",
+		    cause) == -1)
 			return -1;
-		}
 		if (strcmp(name, in->conf->benefits[i]) != 0) {
 			*cause = xasprintf("checkpoint: benefit %u is '%s' "
 			    "there but '%s' in the configuration; benefits "
@@ -246,7 +388,19 @@ ingest_load_state(struct ingest *in, struct buf_reader *r, uint64_t *reclen,
 			return -1;
 		}
 	}
-	in->checkpointed = in->applied;
+	if (version >= 2) {
+		for (k = 0; k < DECISION_NEVENTS; k++)
+			buf_get_u64(r, &in->counters.by_event[k]);
+		if (r->bad) {
+			*cause = xstrdup("checkpoint: state section is "
+			    "truncated");
+			return -1;
+		}
+		if (ingest_load_indicators(in, r, cause) == -1 ||
+		    ingest_load_streams(in, r, cause) == -1)
+			return -1;
+	}
+	in->checkpointed[0] = in->applied[0];
 	in->max_seen = max_seen;
 	in->watermark = watermark;
 	in->closed_week = (int32_t)closed;
@@ -281,6 +435,7 @@ ingest_open(struct ingest *in, char **cause)
 	struct checkpoint cp;
 	struct buf_reader r, index;
 	uint64_t reclen = 0;
+	uint32_t version = 1;
 	bool have_index = false;
 	char *path;
 	int rc, ret = -1;
@@ -302,8 +457,8 @@ ingest_open(struct ingest *in, char **cause)
 			goto out;
 		}
 		if (ingest_section_version(&cp, &r, INGEST_STATE_VERSION,
-		    "state", cause) == -1 ||
-		    ingest_load_state(in, &r, &reclen, cause) == -1)
+		    "state", &version, cause) == -1 ||
+		    ingest_load_state(in, &r, version, &reclen, cause) == -1)
 			goto out;
 		if (checkpoint_get(&cp, INGEST_TAG_SERIES, &r) == -1 ||
 		    series_set_load(in->set, &r, cause) == -1) {
@@ -325,7 +480,8 @@ ingest_open(struct ingest *in, char **cause)
 		have_index = checkpoint_get(&cp, INGEST_TAG_RECORDS,
 		    &index) == 0;
 		if (have_index && ingest_section_version(&cp, &index,
-		    RECORDS_INDEX_VERSION, "records index", cause) == -1)
+		    RECORDS_INDEX_VERSION, "records index", NULL,
+		    cause) == -1)
 			goto out;
 		log_info("state: checkpoint %s loaded: %" PRIu64 " counted",
 		    path, in->counters.counted);
@@ -548,6 +704,26 @@ ingest_entry(struct ingest *in, const struct stream_id *id,
 	    cause);
 }
 
+/*
+ * The duplicate window's key: a decision's id as before, so that a saved
+ * window stays valid; EVENT/ID for the others ('/' is not allowed in an
+ * id), so that a reconsideration may reuse its decision's id.
+ */
+static size_t
+ingest_dedup_key(const struct decision *d, char *key, size_t size)
+{
+	int len;
+
+	if (d->event == EVENT_DECISION) {
+		len = snprintf(key, size, "%s", d->id);
+	} else
+		len = snprintf(key, size, "%s/%s",
+		    decision_event_name(d->event), d->id);
+	if (len < 0 || (size_t)len >= size)
+		fatalx("ingest: dedup key too long");
+	return (size_t)len;
+}
+
 enum ingest_result
 ingest_entry_from(struct ingest *in, int k, const struct stream_id *id,
     const struct decision_field *fields, size_t nfields, bool redelivered,
@@ -559,29 +735,28 @@ ingest_entry_from(struct ingest *in, int k, const struct stream_id *id,
 	struct record rec;
 	double prob[INDICATOR_MAX];
 	int inds[INDICATOR_MAX], ys[INDICATOR_MAX];
+	char key[DECISION_ID_MAX + 32];
 	bool applied, late;
 	int i, n, office;
+	size_t keylen;
 	char *why = NULL;
 
-	/* redis.stream only until side streams are read. */
-	if (k != 0) {
-		*cause = xasprintf("ingest: no stream %d", k);
-		return INGEST_INVALID;
-	}
+	if (k < 0 || k >= in->ind.nstreams)
+		fatalx("ingest: no stream %d", k);
 
-	applied = stream_id_cmp(id, &in->applied) <= 0;
-	if (applied && !redelivered && !in->warned_reset) {
+	applied = stream_id_cmp(id, &in->applied[k]) <= 0;
+	if (applied && !redelivered && !in->warned_reset[k]) {
 		/* New to the group yet not after our position: the stream was
 		 * recreated. Count it, but say so once. */
-		log_errorx("ingest: new entry at or before the applied "
-		    "position; was the stream recreated?");
-		in->warned_reset = true;
+		log_errorx("ingest: new entry of %s at or before the applied "
+		    "position; was the stream recreated?", in->ind.streams[k]);
+		in->warned_reset[k] = true;
 		applied = false;
 	} else if (applied && !redelivered)
 		applied = false;
 	if (!applied) {
-		if (stream_id_cmp(id, &in->applied) > 0)
-			in->applied = *id;
+		if (stream_id_cmp(id, &in->applied[k]) > 0)
+			in->applied[k] = *id;
 		in->dirty++;
 	}
 
@@ -604,17 +779,16 @@ ingest_entry_from(struct ingest *in, int k, const struct stream_id *id,
 	    series_office_count(in->set) >= c->max_offices)
 		return ingest_invalid(in, false, cause, xasprintf("office: "
 		    "more than %d offices (max_offices)", c->max_offices));
-	if (dedup_check_add(in->dedup, d.id, strlen(d.id))) {
+	keylen = ingest_dedup_key(&d, key, sizeof key);
+	if (dedup_check_add(in->dedup, key, keylen)) {
 		in->counters.duplicates++;
 		return INGEST_DUPLICATE;
 	}
 	if (!series_office_valid(in->set, office))
 		office = series_office_index(in->set, d.office, true);
 
+	/* Its indicators from the event's own list, no loop over all. */
 	n = indicators_of(&in->ind, d.event, d.outcome, d.detail, inds, ys);
-	/* Indicator 0 only until the series set holds several. */
-	while (n > 0 && inds[n - 1] >= series_set_indicators(in->set))
-		n--;
 	for (i = 0; i < n; i++) {
 		prob[i] = -1;
 		if (in->det->predict != NULL && ys[i] != INDICATOR_EXCLUDED)
@@ -629,9 +803,10 @@ ingest_entry_from(struct ingest *in, int k, const struct stream_id *id,
 			    "decided_at: older than the retention"));
 	}
 	for (i = 0; i < n; i++) {
-		(void)series_add_in(in->set, inds[i], office, d.benefit,
-		    d.kind, p.week, p.month, indicator_series_outcome(inds[i],
-		    ys[i], d.outcome), prob[i]);
+		if (series_add_in(in->set, inds[i], office, d.benefit, d.kind,
+		    p.week, p.month, indicator_series_outcome(inds[i], ys[i],
+		    d.outcome), prob[i]) == -1)
+			fatalx("ingest: series refused what it accepted");
 	}
 	if (in->closed_week == INT32_MIN) {
 		/* Nothing before the first watermark needs closing. */
@@ -696,11 +871,13 @@ ingest_touch(struct ingest *in)
 static void
 ingest_save_state(const struct ingest *in, struct buf *b, uint64_t reclen)
 {
+	char sig[INDICATOR_SIGNATURE_MAX];
 	int i;
 
 	buf_put_u32(b, INGEST_STATE_VERSION);
-	buf_put_u64(b, in->applied.ms);
-	buf_put_u64(b, in->applied.seq);
+	/* Version 1's fields first: the decision stream's position there. */
+	buf_put_u64(b, in->applied[0].ms);
+	buf_put_u64(b, in->applied[0].seq);
 	buf_put_i64(b, in->max_seen);
 	buf_put_i64(b, in->watermark);
 	buf_put_u32(b, (uint32_t)in->closed_week);
@@ -715,6 +892,20 @@ ingest_save_state(const struct ingest *in, struct buf *b, uint64_t reclen)
 	buf_put_u32(b, (uint32_t)in->conf->nbenefits);
 	for (i = 0; i < in->conf->nbenefits; i++)
 		buf_put_str(b, in->conf->benefits[i]);
+	for (i = 0; i < DECISION_NEVENTS; i++)
+		buf_put_u64(b, in->counters.by_event[i]);
+	buf_put_u32(b, (uint32_t)in->ind.n);
+	for (i = 0; i < in->ind.n; i++) {
+		indicator_signature(&in->ind.ind[i], sig);
+		buf_put_str(b, in->ind.ind[i].name);
+		buf_put_str(b, sig);
+	}
+	buf_put_u32(b, (uint32_t)(in->ind.nstreams - 1));
+	for (i = 1; i < in->ind.nstreams; i++) {
+		buf_put_str(b, in->ind.streams[i]);
+		buf_put_u64(b, in->applied[i].ms);
+		buf_put_u64(b, in->applied[i].seq);
+	}
 }
 
 /* Sync the records and write the checkpoint file; no bookkeeping. */
@@ -772,7 +963,7 @@ ingest_checkpoint(struct ingest *in, char **cause)
 		    ingest_why(INGEST_CHECKPOINT_BLOCKED, errno));
 		return -1;
 	}
-	in->checkpointed = in->applied;
+	memcpy(in->checkpointed, in->applied, sizeof in->checkpointed);
 	in->dirty = 0;
 	ingest_unblock(in);
 	return 0;
@@ -819,7 +1010,7 @@ ingest_checkpoint_start(struct ingest *in, char **cause)
 		_exit(0);
 	}
 	in->cp_child = pid;
-	in->cp_applied = in->applied;
+	memcpy(in->cp_applied, in->applied, sizeof in->cp_applied);
 	in->cp_dirty = in->dirty;
 	in->dirty = 0;
 	return pid;
@@ -834,7 +1025,8 @@ ingest_checkpoint_done(struct ingest *in, int status)
 		return false;
 	in->cp_child = 0;
 	if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		in->checkpointed = in->cp_applied;
+		memcpy(in->checkpointed, in->cp_applied,
+		    sizeof in->checkpointed);
 		if (in->pressure == INGEST_CHECKPOINT_BLOCKED)
 			ingest_unblock(in);
 		return true;
@@ -860,13 +1052,13 @@ ingest_checkpoint_child(const struct ingest *in)
 const struct stream_id *
 ingest_checkpointed(const struct ingest *in)
 {
-	return &in->checkpointed;
+	return &in->checkpointed[0];
 }
 
 const struct stream_id *
 ingest_applied(const struct ingest *in)
 {
-	return &in->applied;
+	return &in->applied[0];
 }
 
 int
@@ -901,30 +1093,28 @@ ingest_indicators(const struct ingest *in)
 	return &in->ind;
 }
 
-/* redis.stream only until side streams are read. */
 int
 ingest_streams(const struct ingest *in)
 {
-	(void)in;
-	return 1;
+	return in->ind.nstreams;
 }
 
 const char *
 ingest_stream_key(const struct ingest *in, int k)
 {
-	return k == 0 ? in->conf->stream : NULL;
+	return k >= 0 && k < in->ind.nstreams ? in->ind.streams[k] : NULL;
 }
 
 const struct stream_id *
 ingest_checkpointed_of(const struct ingest *in, int k)
 {
-	return k == 0 ? &in->checkpointed : NULL;
+	return k >= 0 && k < in->ind.nstreams ? &in->checkpointed[k] : NULL;
 }
 
 const struct stream_id *
 ingest_applied_of(const struct ingest *in, int k)
 {
-	return k == 0 ? &in->applied : NULL;
+	return k >= 0 && k < in->ind.nstreams ? &in->applied[k] : NULL;
 }
 
 const struct detector *

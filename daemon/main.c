@@ -651,6 +651,7 @@ daemon_reload(struct daemon *d)
 	free(fresh);
 	daemon_set_url(d);
 	monitor_set_conf(d->mon, d->conf);
+	ingest_set_conf(d->in, d->conf);
 	ingest_touch(d->in);
 	if (deliver_set_conf(d->deliver, d->conf, &cause) == -1) {
 		log_errorx("reload: %s; receivers keep their old secrets",

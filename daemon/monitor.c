@@ -42,18 +42,24 @@ mon_state_name(enum mon_state state)
 	return mon_state_names[state];
 }
 
-/* The design log odds ratio of a series. */
+/* The design log odds ratio of a series: its indicator's. */
 double
 mon_delta(const struct monitor *mon, const struct mon_series *ms)
 {
-	return log(ms->office == SERIES_NATIONAL ?
-	    mon->conf->design_or_national : mon->conf->design_or_office);
+	const struct indicator *ind = &mon->ind.ind[ms->ind];
+
+	if (ms->ind == INDICATOR_REJECTION)
+		return log(ms->office == SERIES_NATIONAL ?
+		    mon->conf->design_or_national :
+		    mon->conf->design_or_office);
+	return log(ms->office == SERIES_NATIONAL ? ind->design_or_national :
+	    ind->design_or_office);
 }
 
 double
 mon_tau2(const struct monitor *mon, const struct mon_series *ms)
 {
-	const struct mon_group *g = mon_group(mon, ms->benefit, ms->kind);
+	const struct mon_group *g = mon_group_of(mon, ms);
 
 	return ms->office == SERIES_NATIONAL ? g->tau2_national :
 	    g->tau2_office;
@@ -153,7 +159,8 @@ mon_set_state(struct monitor *mon, struct mon_series *ms,
 		snprintf(office, sizeof office, "%s", SERIES_NATIONAL_NAME);
 	else
 		snprintf(office, sizeof office, "%d", ms->office);
-	log_notice("monitor: series %s/%s/%s: %s -> %s: %s", office,
+	log_notice("monitor: series %s%s%s/%s/%s: %s -> %s: %s",
+	    mon_ind_prefix(mon, ms->ind), ms->ind != 0 ? ":" : "", office,
 	    mon->conf->benefits[ms->benefit], mon_kind_name(ms->kind),
 	    mon_state_name(ms->state), mon_state_name(state), why);
 	ms->state = state;
@@ -353,7 +360,7 @@ mon_take_counts(const struct series_set *set, struct mon_series *ms,
 	const struct series *s;
 	const struct bucket *b;
 
-	s = series_get(set, ms->office, ms->benefit, ms->kind);
+	s = series_get_in(set, ms->ind, ms->office, ms->benefit, ms->kind);
 	b = s != NULL ? series_week(s, week) : NULL;
 	w->n = b != NULL ? b->n : 0;
 	w->o = b != NULL ? b->rejected : 0;
@@ -418,8 +425,7 @@ static void
 mon_close_series(struct monitor *mon, const struct series_set *set,
     struct mon_series *ms, int32_t week)
 {
-	struct mon_series *nat = mon_series_of(mon, SERIES_NATIONAL,
-	    ms->benefit, ms->kind);
+	struct mon_series *nat = mon_national_of(mon, ms);
 	struct mon_week *w;
 	const struct mon_week *nw;
 	double oe = 0, v = 0, delta = mon_delta(mon, ms);
@@ -530,9 +536,11 @@ mon_funnel(struct monitor *mon, const struct series_set *set,
 
 /* A series seen for the first time, in its initial state. */
 static void
-mon_series_init(struct mon_series *ms, int office, int benefit, int kind)
+mon_series_init(struct mon_series *ms, int ind, int office, int benefit,
+    int kind)
 {
 	ms->used = true;
+	ms->ind = ind;
 	ms->office = office;
 	ms->benefit = benefit;
 	ms->kind = kind;
@@ -544,45 +552,78 @@ mon_series_init(struct mon_series *ms, int office, int benefit, int kind)
 	detect_cusum_reset(&ms->back);
 }
 
-/*
- * The first regime: models fitted on the reference window that ends with
- * week, then thresholds; every series with one is watched from the week
- * after.
- */
-static void
-mon_first_fit(struct monitor *mon, const struct series_set *set,
-    int32_t week)
+/* The reference window of indicator ind that ends with week. */
+static int32_t
+mon_window_from(const struct monitor *mon, int ind, int32_t week)
 {
-	int32_t from = week + 1 - mon->conf->reference_weeks, wk;
-	int i;
+	int32_t from = week + 1 - mon->conf->reference_weeks;
 
-	if (from < mon->first_week)
-		from = mon->first_week;
-	/* History first, so the fit's window has its O and n. */
-	for (i = 0; i < mon->nseries; i++) {
-		struct mon_series *ms = &mon->series[i];
-
-		if (!ms->used)
-			continue;
-		for (wk = from; wk <= week; wk++)
-			mon_take_counts(set, ms, wk, mon_hist(ms, wk));
-	}
-	/* Read off the loop; the rest follows in mon_fitted. */
-	mon_job_fit(mon, set, -1, from, week + 1, week);
+	return from < mon->first[ind].first_week ?
+	    mon->first[ind].first_week : from;
 }
 
 /*
- * A fit read off the loop was applied (ok: a model was fitted) after the
- * close of week: the first regime starts, or a refit group starts afresh.
+ * The first regime of the indicators in inds: models fitted on the
+ * reference window that ends with week, then thresholds; every series
+ * with one is watched from the week after. Indicators whose windows
+ * start in the same week share one read of the records.
+ */
+static void
+mon_first_fit(struct monitor *mon, const struct series_set *set,
+    int32_t week, uint32_t inds)
+{
+	uint32_t same;
+	int32_t from, wk;
+	int i, k;
+
+	while (inds != 0) {
+		for (k = 0; (inds >> k & 1) == 0; k++)
+			;
+		from = mon_window_from(mon, k, week);
+		same = 0;
+		for (i = k; i < mon->nind; i++) {
+			if ((inds >> i & 1) && mon_window_from(mon, i,
+			    week) == from)
+				same |= 1u << i;
+		}
+		inds &= ~same;
+		/* History first, so the fit's window has its O and n. */
+		for (i = 0; i < mon->nseries; i++) {
+			struct mon_series *ms = &mon->series[i];
+
+			if (!ms->used || (same >> ms->ind & 1) == 0)
+				continue;
+			for (wk = from; wk <= week; wk++)
+				mon_take_counts(set, ms, wk, mon_hist(ms, wk));
+		}
+		/* Read off the loop; the rest follows in mon_fitted. */
+		mon_job_fit(mon, set, -1, same, from, week + 1, week);
+	}
+}
+
+/*
+ * A fit read off the loop was applied after the close of week: the first
+ * regime starts for the indicators that have a model now, or a refit
+ * group starts afresh.
  */
 void
-mon_fitted(struct monitor *mon, int only_group, int32_t week, bool ok)
+mon_fitted(struct monitor *mon, int only_group, uint32_t inds, int32_t week)
 {
-	if (only_group < 0 && !ok)
+	uint32_t ready = 0;
+	int g;
+
+	if (only_group >= 0) {
+		mon_job_thresholds(mon, MON_THEN_REFIT, only_group, week);
 		return;
+	}
+	for (g = 0; g < mon->ngroups; g++) {
+		if (mon->groups[g].model != NULL &&
+		    mon_group_selected(mon, -1, inds, g))
+			ready |= 1u << mon_group_ind(mon, g);
+	}
 	/* The rest follows in mon_thresholds_then. */
-	mon_job_thresholds(mon, only_group < 0 ? MON_THEN_FIRST_FIT :
-	    MON_THEN_REFIT, only_group, week);
+	if (ready != 0)
+		mon_job_thresholds(mon, MON_THEN_FIRST_FIT, (int)ready, week);
 }
 
 void
@@ -592,11 +633,15 @@ mon_thresholds_then(struct monitor *mon, enum mon_thr_then then, int group,
 	int i;
 
 	if (then == MON_THEN_FIRST_FIT) {
-		mon->fitted = true;
+		for (i = 0; i < mon->nind; i++) {
+			if ((uint32_t)group >> i & 1)
+				mon->first[i].fitted = true;
+		}
 		for (i = 0; i < mon->nseries; i++) {
 			struct mon_series *ms = &mon->series[i];
 
-			if (ms->used && isfinite(ms->h)) {
+			if (ms->used && ((uint32_t)group >> ms->ind & 1) &&
+			    isfinite(ms->h)) {
 				mon_set_state(mon, ms, MON_STABLE,
 				    "first models fitted");
 				ms->regime_week = week + 2;
@@ -609,12 +654,25 @@ mon_thresholds_then(struct monitor *mon, enum mon_thr_then then, int group,
 	for (i = 0; i < mon->nseries; i++) {
 		struct mon_series *ms = &mon->series[i];
 
-		if (ms->used && ms->benefit * DECISION_NKINDS + ms->kind ==
-		    group) {
+		if (ms->used && mon_group_index(mon, ms->ind, ms->benefit,
+		    ms->kind) == group) {
 			detect_cusum_reset(&ms->cusum);
 			ms->regime_week = week + 2;
 		}
 	}
+}
+
+/* The earliest week of s joins its indicator's first_week. */
+static void
+mon_note_first_week(struct monitor *mon, const struct series *s)
+{
+	int ind = series_indicator(s);
+
+	if (ind < 0 || ind >= mon->nind)
+		return;
+	if (mon->first[ind].first_week == INT32_MIN ||
+	    series_first_week(s) < mon->first[ind].first_week)
+		mon->first[ind].first_week = series_first_week(s);
 }
 
 /* Close one week: the core of week_closed, also run by a replay. */
@@ -622,48 +680,53 @@ static void
 mon_close_week(struct monitor *mon, int32_t week, const struct series_set *set)
 {
 	const struct series *s;
+	uint32_t ready = 0;
 	int i, g;
 
 	mon->closed_week = week;
 	if (mon->watermark < period_week_start(week + 1))
 		mon->watermark = period_week_start(week + 1);
 	for (s = series_first(set); s != NULL; s = series_next(set, s)) {
-		struct mon_series *ms = mon_series_of(mon, series_office(s),
-		    series_benefit(s), series_kind(s));
+		struct mon_series *ms;
+		int ind = series_indicator(s);
 
+		if (ind < 0 || ind >= mon->nind)
+			continue;
+		ms = mon_series_of(mon, ind, series_office(s),
+		    series_benefit(s), series_kind(s));
 		if (!ms->used)
-			mon_series_init(ms, series_office(s), series_benefit(s),
-			    series_kind(s));
-		if (mon->first_week == INT32_MIN ||
-		    series_first_week(s) < mon->first_week)
-			mon->first_week = series_first_week(s);
+			mon_series_init(ms, ind, series_office(s),
+			    series_benefit(s), series_kind(s));
+		mon_note_first_week(mon, s);
 	}
-	if (!mon->fitted) {
-		if (mon->first_week != INT32_MIN && week + 1 -
-		    mon->first_week >= mon->conf->min_reference_weeks)
-			mon_first_fit(mon, set, week);
+	/* Each indicator's first regime once it has the weeks for it. */
+	for (i = 0; i < mon->nind; i++) {
+		if (!mon->first[i].fitted &&
+		    mon->first[i].first_week != INT32_MIN &&
+		    week + 1 - mon->first[i].first_week >=
+		    mon->conf->min_reference_weeks)
+			ready |= 1u << i;
+	}
+	if (ready != 0)
+		mon_first_fit(mon, set, week, ready);
+	if (!mon_fitted_any(mon))
 		return;
-	}
-	/* National series first (lower indices): offices read their week. */
+	/*
+	 * National series first (lower indices within an indicator):
+	 * offices read their week. A group without a model waits.
+	 */
 	for (i = 0; i < mon->nseries; i++) {
 		struct mon_series *ms = &mon->series[i];
 
-		if (!ms->used)
-			continue;
-		g = ms->benefit * DECISION_NKINDS + ms->kind;
-		if (mon->groups[g].model == NULL)
+		if (!ms->used || mon_group_of(mon, ms)->model == NULL)
 			continue;
 		mon_close_series(mon, set, ms, week);
 		mon_funnel(mon, set, ms, week);
 	}
-	for (g = 0; g < mon->nbenefits * DECISION_NKINDS; g++) {
-		if (mon->groups[g].refit) {
-			int32_t from = week + 1 - mon->conf->reference_weeks;
-
-			if (from < mon->first_week)
-				from = mon->first_week;
-			mon_job_fit(mon, set, g, from, week + 1, week);
-		}
+	for (g = 0; g < mon->ngroups; g++) {
+		if (mon->groups[g].refit)
+			mon_job_fit(mon, set, g, 0, mon_window_from(mon,
+			    mon_group_ind(mon, g), week), week + 1, week);
 	}
 }
 
@@ -680,20 +743,18 @@ mon_week_closed(void *arg, int32_t week, const struct series_set *set)
 	if (mon->dirty_week != INT32_MAX) {
 		mon->closed_week = week;
 		for (s = series_first(set); s != NULL; s = series_next(set, s))
-			if (mon->first_week == INT32_MIN ||
-			    series_first_week(s) < mon->first_week)
-				mon->first_week = series_first_week(s);
+			mon_note_first_week(mon, s);
 		return;
 	}
 	mon_close_week(mon, week, set);
 }
 
 /*
- * A decision was counted: its expected rejection joins its week's sums
- * (the monitor keeps E and V itself, so that a replay can fill them
- * anew). A late one is carried into the next close as well, and a closed
- * week that late decisions change by more than a few per cent is due
- * for a replay.
+ * An event was counted in indicator ind as y: its expected yes joins its
+ * week's sums (the monitor keeps E and V itself, so that a replay can
+ * fill them anew). A late one is carried into the next close as well,
+ * and a closed week that late events change by more than a few per cent
+ * is due for a replay.
  */
 static void
 mon_counted(void *arg, int ind, int y, const struct decision *d, int office,
@@ -704,19 +765,18 @@ mon_counted(void *arg, int ind, int y, const struct decision *d, int office,
 	double yes;
 	int k, offices[2] = { SERIES_NATIONAL, office };
 
-	/* Indicator 0 only until the monitor holds several. */
-	if (ind != INDICATOR_REJECTION || y == INDICATOR_EXCLUDED ||
-	    d->benefit >= mon->nbenefits || office < 0 ||
-	    office >= mon->max_offices)
+	if (ind < 0 || ind >= mon->nind || y == INDICATOR_EXCLUDED ||
+	    y == INDICATOR_NOT || d->benefit >= mon->nbenefits ||
+	    office < 0 || office >= mon->max_offices)
 		return;
 	/* Only weeks the history ring holds for both sides of now. */
 	if (mon->closed_week != INT32_MIN &&
 	    (p->week <= mon->closed_week - MON_HIST / 2 ||
 	    p->week > mon->closed_week + MON_HIST / 2))
 		prob = -1;
-	if (late && mon->fitted) {
-		struct mon_series *nat = mon_series_of(mon, SERIES_NATIONAL,
-		    d->benefit, d->kind);
+	if (late && mon->first[ind].fitted) {
+		struct mon_series *nat = mon_series_of(mon, ind,
+		    SERIES_NATIONAL, d->benefit, d->kind);
 
 		w = (struct mon_week *)mon_hist_get(nat, p->week);
 		if (w != NULL)
@@ -738,7 +798,7 @@ mon_counted(void *arg, int ind, int y, const struct decision *d, int office,
 		return;
 	yes = y == INDICATOR_YES;
 	for (k = 0; k < 2; k++) {
-		struct mon_series *ms = mon_series_of(mon, offices[k],
+		struct mon_series *ms = mon_series_of(mon, ind, offices[k],
 		    d->benefit, d->kind);
 
 		w = mon_hist(ms, p->week);
@@ -760,9 +820,9 @@ mon_predict(void *arg, int ind, const struct decision *d,
 	struct mon_group *g;
 	struct model_x x;
 
-	if (ind != INDICATOR_REJECTION || d->benefit >= mon->nbenefits)
+	if (ind < 0 || ind >= mon->nind || d->benefit >= mon->nbenefits)
 		return -1;
-	g = mon_group(mon, d->benefit, d->kind);
+	g = mon_group(mon, ind, d->benefit, d->kind);
 	if (g->model == NULL)
 		return -1;
 	model_x_set(&x, d->age, d->sex, d->diagnosis, d->case_day,
@@ -781,8 +841,8 @@ mon_tick(void *arg, int64_t watermark, const struct series_set *set)
 	struct monitor *mon = arg;
 	int64_t every = mon->conf->evaluate_every_ms / 1000;
 	int32_t week = mon->closed_week + 1;
-	bool live;
-	int i;
+	bool live, fitted = mon_fitted_any(mon);
+	int i, g;
 
 	mon->watermark = watermark;
 	live = watermark >= (int64_t)time(NULL) -
@@ -790,18 +850,20 @@ mon_tick(void *arg, int64_t watermark, const struct series_set *set)
 	if (live != mon->live) {
 		mon->live = live;
 		/* Daily looks spend the budget faster: other thresholds. */
-		if (mon->fitted)
+		if (fitted)
 			mon_job_thresholds(mon, MON_THEN_NOTHING, -1,
 			    mon->closed_week);
 	}
-	if (!mon->fitted || !live || every <= 0 ||
+	if (!fitted || !live || every <= 0 ||
 	    mon->dirty_week != INT32_MAX ||
 	    watermark / every <= mon->last_look_day)
 		return;
 	mon->last_look_day = watermark / every;
 	/* The nation's open week first: offices are measured against it. */
-	for (i = 0; i < mon->nbenefits * DECISION_NKINDS; i++) {
-		struct mon_series *nat = &mon->series[i];
+	for (g = 0; g < mon->ngroups; g++) {
+		struct mon_series *nat = mon_series_of(mon,
+		    mon_group_ind(mon, g), SERIES_NATIONAL,
+		    mon_group_benefit(mon, g), mon_group_kind(mon, g));
 
 		if (nat->used)
 			mon_take_counts(set, nat, week, mon_hist(nat, week));
@@ -816,8 +878,7 @@ mon_tick(void *arg, int64_t watermark, const struct series_set *set)
 		if (!ms->used || ms->state != MON_STABLE || !isfinite(ms->h) ||
 		    week < ms->regime_week || !ms->daily)
 			continue;
-		nat = mon_series_of(mon, SERIES_NATIONAL, ms->benefit,
-		    ms->kind);
+		nat = mon_national_of(mon, ms);
 		w = mon_hist(ms, week);
 		mon_take_counts(set, ms, week, w);
 		nw = ms == nat ? w : mon_hist_get(nat, week);
@@ -858,9 +919,11 @@ mon_blank(struct monitor *mon)
 		for (j = 0; j < MON_HIST; j++)
 			ms->hist[j].week = INT32_MIN;
 	}
-	mon->first_week = INT32_MIN;
+	for (i = 0; i < INDICATOR_MAX; i++) {
+		mon->first[i].first_week = INT32_MIN;
+		mon->first[i].fitted = false;
+	}
 	mon->closed_week = INT32_MIN;
-	mon->fitted = false;
 	mon->predicted_to = INT32_MIN;
 	mon->dirty_week = INT32_MAX;
 	mon->late_unheld = 0;
@@ -896,7 +959,7 @@ mon_replay_start(struct monitor *mon, const struct series_set *set)
 	mon->replay_last = mon->closed_week;
 	mon->alerts = NULL;
 	mon->nalerts = mon->capalerts = 0;
-	for (i = 0; i < mon->nbenefits * DECISION_NKINDS; i++) {
+	for (i = 0; i < mon->ngroups; i++) {
 		model_free(mon->groups[i].model);
 		memset(&mon->groups[i], 0, sizeof mon->groups[i]);
 	}
@@ -914,7 +977,7 @@ mon_replay_step(struct monitor *mon)
 	while (!mon_jobs_busy(mon) && mon->replay_next <= last) {
 		wk = mon->replay_next;
 		/* Expected sums ahead of the weeks, a stretch at a time. */
-		if (mon->fitted && wk >= mon->predicted_to) {
+		if (mon_fitted_any(mon) && wk >= mon->predicted_to) {
 			mon_job_predict(mon, set, wk, wk + MON_AHEAD);
 			return;
 		}
@@ -925,7 +988,7 @@ mon_replay_step(struct monitor *mon)
 	if (mon_jobs_busy(mon))
 		return;
 	/* The open week and any later ones, for the live evaluation. */
-	if (mon->fitted && last + 1 + MON_AHEAD > mon->predicted_to) {
+	if (mon_fitted_any(mon) && last + 1 + MON_AHEAD > mon->predicted_to) {
 		wk = last + 1 > mon->predicted_to ? last + 1 :
 		    mon->predicted_to;
 		mon_job_predict(mon, set, wk, last + 1 + MON_AHEAD);
@@ -980,9 +1043,12 @@ static const char *
 mon_state_of(void *arg, const struct series *s)
 {
 	struct monitor *mon = arg;
-	const struct mon_series *ms = mon_series_of(mon, series_office(s),
-	    series_benefit(s), series_kind(s));
+	const struct mon_series *ms;
 
+	if (series_indicator(s) >= mon->nind)
+		return "learning";
+	ms = mon_series_of(mon, series_indicator(s), series_office(s),
+	    series_benefit(s), series_kind(s));
 	return ms->used ? mon_state_names[ms->state] : "learning";
 }
 
@@ -996,16 +1062,21 @@ monitor_create(const struct conf *c, struct explain_registry *reg,
     struct event_base *base)
 {
 	struct monitor *mon = xcalloc(1, sizeof *mon);
+	char *cause = NULL;
 
 	mon->conf = c;
 	mon->reg = reg;
 	mon->records_cb = records_cb;
 	mon->records_arg = records_arg;
+	/* conf_load has checked the sections: a failure here is a bug. */
+	if (indicators_from_conf(&mon->ind, c, &cause) == -1)
+		fatalx("monitor: %s", cause);
+	mon->nind = mon->ind.n;
 	mon->nbenefits = c->nbenefits;
 	mon->max_offices = c->max_offices;
-	mon->groups = xcalloc((size_t)mon->nbenefits * DECISION_NKINDS,
-	    sizeof *mon->groups);
-	mon->nseries = (mon->max_offices + 1) * mon->nbenefits *
+	mon->ngroups = mon->nind * mon->nbenefits * DECISION_NKINDS;
+	mon->groups = xcalloc((size_t)mon->ngroups, sizeof *mon->groups);
+	mon->nseries = mon->nind * (mon->max_offices + 1) * mon->nbenefits *
 	    DECISION_NKINDS;
 	mon->series = xcalloc((size_t)mon->nseries, sizeof *mon->series);
 	mon_blank(mon);
@@ -1035,7 +1106,7 @@ monitor_free(struct monitor *mon)
 	if (mon == NULL)
 		return;
 	mon_jobs_stop(mon);
-	for (i = 0; i < mon->nbenefits * DECISION_NKINDS; i++)
+	for (i = 0; i < mon->ngroups; i++)
 		model_free(mon->groups[i].model);
 	free(mon->replay_old);
 	free(mon->groups);
@@ -1050,11 +1121,45 @@ monitor_detector(struct monitor *mon)
 	return &mon->det;
 }
 
+/*
+ * The reloadable part of the indicators (label, description, alerts,
+ * budget weight) from c; the rest needs a restart, which conf_load's
+ * reload check asks for, so a table of another shape is not taken.
+ */
+static void
+mon_set_indicators(struct monitor *mon, const struct conf *c)
+{
+	struct indicators t;
+	char *cause = NULL, a[INDICATOR_SIGNATURE_MAX];
+	char b[INDICATOR_SIGNATURE_MAX];
+	int i;
+
+	if (indicators_from_conf(&t, c, &cause) == -1) {
+		log_warnx("monitor: indicators kept: %s", cause);
+		free(cause);
+		return;
+	}
+	for (i = 0; i < t.n && t.n == mon->nind; i++) {
+		indicator_signature(&t.ind[i], a);
+		indicator_signature(&mon->ind.ind[i], b);
+		if (strcmp(t.ind[i].name, mon->ind.ind[i].name) != 0 ||
+		    strcmp(a, b) != 0)
+			break;
+	}
+	if (t.n != mon->nind || i != t.n) {
+		log_warnx("monitor: the indicators changed; they take effect "
+		    "at the next start");
+		return;
+	}
+	mon->ind = t;
+}
+
 void
 monitor_set_conf(struct monitor *mon, const struct conf *c)
 {
 	mon->conf = c;
-	if (mon->fitted)
+	mon_set_indicators(mon, c);
+	if (mon_fitted_any(mon))
 		mon_job_thresholds(mon, MON_THEN_NOTHING, -1,
 		    mon->closed_week);
 	monitor_explanations_changed(mon);
@@ -1107,38 +1212,38 @@ int
 monitor_request_refit(struct monitor *mon, int benefit, int kind,
     char **cause)
 {
+	return monitor_request_refit_in(mon, INDICATOR_REJECTION, benefit,
+	    kind, cause);
+}
+
+int
+monitor_request_refit_in(struct monitor *mon, int ind, int benefit, int kind,
+    char **cause)
+{
+	if (ind < 0 || ind >= mon->nind) {
+		*cause = xstrdup("no such indicator");
+		return -1;
+	}
 	if (benefit < 0 || benefit >= mon->nbenefits || kind < 0 ||
 	    kind >= DECISION_NKINDS) {
 		*cause = xstrdup("no such benefit or kind");
 		return -1;
 	}
-	if (!mon->fitted) {
+	if (!mon->first[ind].fitted) {
 		*cause = xstrdup("no model yet: the reference window is not "
 		    "complete");
 		return -1;
 	}
-	mon_group(mon, benefit, kind)->refit = true;
+	mon_group(mon, ind, benefit, kind)->refit = true;
 	return 0;
-}
-
-/* Indicator 0 only until the monitor holds several. */
-int
-monitor_request_refit_in(struct monitor *mon, int ind, int benefit, int kind,
-    char **cause)
-{
-	if (ind != INDICATOR_REJECTION) {
-		*cause = xstrdup("no such indicator");
-		return -1;
-	}
-	return monitor_request_refit(mon, benefit, kind, cause);
 }
 
 uint64_t
 monitor_memory(const struct monitor *mon)
 {
+	/* The models are a few kilobytes each: left out. */
 	return sizeof *mon +
-	    (uint64_t)mon->nbenefits * DECISION_NKINDS *
-	    sizeof *mon->groups +
+	    (uint64_t)mon->ngroups * sizeof *mon->groups +
 	    (uint64_t)mon->nseries * sizeof *mon->series +
 	    (uint64_t)mon->capalerts * sizeof *mon->alerts;
 }
@@ -1147,9 +1252,14 @@ int
 monitor_rebaseline(struct monitor *mon, const struct series *s,
     const char *note, char **cause)
 {
-	struct mon_series *ms = mon_series_of(mon, series_office(s),
-	    series_benefit(s), series_kind(s));
+	struct mon_series *ms;
 
+	if (series_indicator(s) < 0 || series_indicator(s) >= mon->nind) {
+		*cause = xstrdup("the series is not drifting");
+		return -1;
+	}
+	ms = mon_series_of(mon, series_indicator(s), series_office(s),
+	    series_benefit(s), series_kind(s));
 	if (!ms->used || ms->state != MON_DRIFTING) {
 		*cause = xstrdup("the series is not drifting");
 		return -1;

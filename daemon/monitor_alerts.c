@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "conf.h"
+#include "decision.h"
 #include "explain.h"
 #include "log.h"
 #include "monitor_int.h"
@@ -67,18 +68,22 @@ mon_alert_new(struct monitor *mon)
 	return &mon->alerts[mon->nalerts++];
 }
 
-/* Hand a changed alert on, once per state change. */
+/*
+ * Hand a changed alert on, once per state change; an indicator whose
+ * alerts are off keeps its alerts to show, and sends none.
+ */
 void
 mon_alert_changed(struct monitor *mon, struct mon_alert *ma)
 {
 	int64_t now = (int64_t)time(NULL);
+	int ind = mon->series[ma->series].ind;
 
 	ma->a.seq++;
 	ma->a.updated_at = mon->watermark;
 	ma->a.historical = mon->watermark < now -
 	    mon->conf->historical_age_ms / 1000;
 	/* A replay hands on only what it changed, when it is done. */
-	if (!mon->replaying)
+	if (!mon->replaying && mon->ind.ind[ind].alerts)
 		sink_emit(&ma->a);
 }
 
@@ -98,7 +103,8 @@ mon_classify(struct monitor *mon, struct mon_alert *ma)
 	if (mon->reg == NULL)
 		return false;
 	memcpy(before, a->explanations, sizeof before);
-	ncover = explain_match(mon->reg, NULL, a->office, ms->benefit,
+	ncover = explain_match(mon->reg, ms->ind == INDICATOR_REJECTION ?
+	    NULL : mon->ind.ind[ms->ind].name, a->office, ms->benefit,
 	    ms->kind, ma->onset_day,
 	    (int)mon_days(mon->conf->explain_before_ms),
 	    (int)mon_days(mon->conf->explain_after_ms), cover,
@@ -161,8 +167,9 @@ mon_describe(struct monitor *mon, struct mon_series *ms, struct mon_alert *ma,
 
 /*
  * A new firing alert for a series: its identity (series, onset, the id
- * OFFICE.BENEFIT.KIND.ONSET.SUFFIX), method and times; the caller fills
- * in the estimates.
+ * OFFICE.BENEFIT.KIND.ONSET.SUFFIX, prefixed NAME: for an indicator other
+ * than rejection), method and times; the caller fills in the estimates.
+ * ':' is not allowed in office names, so no prefixed id is a rejection's.
  */
 struct mon_alert *
 mon_alert_start(struct monitor *mon, const struct series_set *set,
@@ -171,6 +178,7 @@ mon_alert_start(struct monitor *mon, const struct series_set *set,
 {
 	struct mon_alert *ma = mon_alert_new(mon);
 	struct alert *a = &ma->a;
+	const struct indicator *ind;
 	char label[PERIOD_LABEL_MAX];
 	struct period p;
 
@@ -185,8 +193,19 @@ mon_alert_start(struct monitor *mon, const struct series_set *set,
 	    mon->conf->benefits[ms->benefit]);
 	snprintf(a->kind, sizeof a->kind, "%s", mon_kind_name(ms->kind));
 	snprintf(a->onset, sizeof a->onset, "%s", label);
-	snprintf(a->id, sizeof a->id, "%.32s.%.32s.%.8s.%.10s.%s", a->office,
-	    a->benefit, a->kind, label, suffix);
+	if (ms->ind == INDICATOR_REJECTION)
+		snprintf(a->id, sizeof a->id, "%.32s.%.32s.%.8s.%.10s.%s",
+		    a->office, a->benefit, a->kind, label, suffix);
+	else {
+		ind = &mon->ind.ind[ms->ind];
+		snprintf(a->id, sizeof a->id, "%.32s:%.32s.%.32s.%.8s.%.10s.%s",
+		    ind->name, a->office, a->benefit, a->kind, label, suffix);
+		snprintf(a->indicator, sizeof a->indicator, "%s", ind->name);
+		snprintf(a->indicator_label, sizeof a->indicator_label, "%s",
+		    ind->label);
+		snprintf(a->event, sizeof a->event, "%s",
+		    decision_event_name(ind->event));
+	}
 	snprintf(a->method, sizeof a->method, "%s", method);
 	a->status = ALERT_FIRING;
 	a->scope = ms->office == SERIES_NATIONAL ? ALERT_NATIONAL :

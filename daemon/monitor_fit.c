@@ -22,10 +22,10 @@
 #include "records.h"
 #include "xmalloc.h"
 
-/* Reset e, v of weeks [from, to) before a rescan fills them. */
+/* Reset e, v of the fit's groups in weeks [from, to) before a rescan. */
 static void
-mon_clear_expected(struct monitor *mon, int benefit_only, int32_t from,
-    int32_t to)
+mon_clear_expected(struct monitor *mon, const struct mon_fit_result *r,
+    int32_t from, int32_t to)
 {
 	int i;
 	int32_t wk;
@@ -33,8 +33,9 @@ mon_clear_expected(struct monitor *mon, int benefit_only, int32_t from,
 	for (i = 0; i < mon->nseries; i++) {
 		struct mon_series *ms = &mon->series[i];
 
-		if (!ms->used || (benefit_only >= 0 &&
-		    ms->benefit * 2 + ms->kind != benefit_only))
+		if (!ms->used || !mon_group_selected(mon, r->only_group,
+		    r->inds, mon_group_index(mon, ms->ind, ms->benefit,
+		    ms->kind)))
 			continue;
 		for (wk = from; wk < to; wk++) {
 			struct mon_week *w = &ms->hist[((wk % MON_HIST) +
@@ -52,10 +53,13 @@ mon_clear_expected(struct monitor *mon, int benefit_only, int32_t from,
  * typical weekly weight; then thresholds.
  */
 static void
-mon_estimate(struct monitor *mon, const struct series_set *set, int b, int k)
+mon_estimate(struct monitor *mon, const struct series_set *set, int gi)
 {
-	struct mon_group *g = mon_group(mon, b, k);
-	struct mon_series *nat = mon_series_of(mon, SERIES_NATIONAL, b, k);
+	int ind = mon_group_ind(mon, gi), b = mon_group_benefit(mon, gi);
+	int k = mon_group_kind(mon, gi);
+	struct mon_group *g = &mon->groups[gi];
+	struct mon_series *nat = mon_series_of(mon, ind, SERIES_NATIONAL, b,
+	    k);
 	int nweeks = g->ref_to - g->ref_from, o, i, n, nraw = 0;
 	double rawz2 = 0;
 	int nbetween = 0;
@@ -89,7 +93,7 @@ mon_estimate(struct monitor *mon, const struct series_set *set, int b, int k)
 	/* Offices: level first, then the pooled week-to-week wobble. */
 	n = 0;
 	for (o = 0; o < mon->max_offices; o++) {
-		struct mon_series *ms = mon_series_of(mon, o, b, k);
+		struct mon_series *ms = mon_series_of(mon, ind, o, b, k);
 		double sum_oe = 0, sum_v = 0, sum_v2 = 0;
 		int first = n;
 
@@ -144,7 +148,8 @@ mon_estimate(struct monitor *mon, const struct series_set *set, int b, int k)
 		    "%.4f), mean v %.2f, moment tau2 %.5f", n, z2 / n,
 		    rawz2 / nraw, sv / n, (z2 - n) / sv);
 	}
-	log_info("monitor: %s/%s: tau2 national %.5f, offices %.5f",
+	log_info("monitor: %s%s%s/%s: tau2 national %.5f, offices %.5f",
+	    mon_ind_prefix(mon, ind), ind != 0 ? ":" : "",
 	    mon->conf->benefits[b], mon_kind_name(k), g->tau2_national,
 	    g->tau2_office);
 	free(oe);
@@ -157,25 +162,30 @@ mon_estimate(struct monitor *mon, const struct series_set *set, int b, int k)
  * The office wobble is estimated from a year of weeks; small groups give
  * a noisy, often too small tau^2, and a too small tau^2 costs false
  * alarms. Weekly wobble comes from office-wide causes (staffing, batch
- * work), so the estimate pooled over all groups is a floor for each.
+ * work), so the estimate pooled over all groups of an indicator is a
+ * floor for each. One indicator's groups only: another indicator's
+ * events wobble in their own way, and adding one must not move the
+ * others' estimates.
  */
 static void
-mon_pool_tau2(struct monitor *mon)
+mon_pool_tau2(struct monitor *mon, int ind)
 {
 	int ng = mon->nbenefits * DECISION_NKINDS, g, o, n = 0, cap = 0;
+	int g0 = ind * ng;
 	double *oe = NULL, *v = NULL, pooled;
 	int32_t wk;
 
-	for (g = 0; g < ng; g++) {
+	for (g = g0; g < g0 + ng; g++) {
 		struct mon_group *gr = &mon->groups[g];
-		struct mon_series *nat = mon_series_of(mon, SERIES_NATIONAL,
-		    g / 2, g % 2);
+		struct mon_series *nat = mon_series_of(mon, ind,
+		    SERIES_NATIONAL, mon_group_benefit(mon, g),
+		    mon_group_kind(mon, g));
 
 		if (gr->model == NULL)
 			continue;
 		for (o = 0; o < mon->max_offices; o++) {
-			struct mon_series *ms = mon_series_of(mon, o, g / 2,
-			    g % 2);
+			struct mon_series *ms = mon_series_of(mon, ind, o,
+			    mon_group_benefit(mon, g), mon_group_kind(mon, g));
 
 			if (!ms->used)
 				continue;
@@ -207,20 +217,22 @@ mon_pool_tau2(struct monitor *mon)
 	 * pooled over all of them (thousands of office-weeks).
 	 */
 	pooled = detect_tau2_dl(oe, v, n);
-	for (g = 0; g < ng; g++)
+	for (g = g0; g < g0 + ng; g++)
 		mon->groups[g].tau2_office = pooled;
-	log_info("monitor: pooled office tau2 %.5f over %d weeks", pooled, n);
+	log_info("monitor: %s%spooled office tau2 %.5f over %d weeks",
+	    mon_ind_prefix(mon, ind), ind != 0 ? ": " : "", pooled, n);
 	/*
 	 * The nation adds up the offices' wobble: at least
 	 * tau2_office sum V_o^2 / (sum V_o)^2, whatever one window of
 	 * national weeks happens to say.
 	 */
-	for (g = 0; g < ng; g++) {
+	for (g = g0; g < g0 + ng; g++) {
 		double sv = 0, sv2 = 0, floor;
 
 		for (o = 0; o < mon->max_offices; o++) {
-			const struct mon_series *ms = mon_series_of(mon, o, g / 2,
-			    g % 2);
+			const struct mon_series *ms = mon_series_of(mon, ind,
+			    o, mon_group_benefit(mon, g),
+			    mon_group_kind(mon, g));
 
 			if (!ms->used)
 				continue;
@@ -233,10 +245,11 @@ mon_pool_tau2(struct monitor *mon)
 	}
 	/* The same floor for the national series, from their own weeks. */
 	n = 0;
-	for (g = 0; g < ng; g++) {
+	for (g = g0; g < g0 + ng; g++) {
 		struct mon_group *gr = &mon->groups[g];
-		struct mon_series *nat = mon_series_of(mon, SERIES_NATIONAL,
-		    g / 2, g % 2);
+		struct mon_series *nat = mon_series_of(mon, ind,
+		    SERIES_NATIONAL, mon_group_benefit(mon, g),
+		    mon_group_kind(mon, g));
 
 		if (gr->model == NULL)
 			continue;
@@ -251,12 +264,12 @@ mon_pool_tau2(struct monitor *mon)
 		}
 	}
 	pooled = detect_tau2_dl(oe, v, n);
-	for (g = 0; g < ng; g++) {
+	for (g = g0; g < g0 + ng; g++) {
 		if (mon->groups[g].tau2_national < pooled)
 			mon->groups[g].tau2_national = pooled;
 	}
-	log_info("monitor: pooled national tau2 %.5f over %d weeks", pooled,
-	    n);
+	log_info("monitor: %s%spooled national tau2 %.5f over %d weeks",
+	    mon_ind_prefix(mon, ind), ind != 0 ? ": " : "", pooled, n);
 	free(oe);
 	free(v);
 }
@@ -298,7 +311,7 @@ static int
 mon_week_types(const struct monitor *mon, const struct mon_series *ms,
     struct arl_week *types)
 {
-	const struct mon_group *g = mon_group(mon, ms->benefit, ms->kind);
+	const struct mon_group *g = mon_group_of(mon, ms);
 	struct arl_week wk[MON_HIST];
 	double shift = ms->shift + (ms->office == SERIES_NATIONAL ? 0 :
 	    ms->alpha);
@@ -341,7 +354,7 @@ mon_week_types(const struct monitor *mon, const struct mon_series *ms,
 static double
 mon_mean_v(const struct monitor *mon, const struct mon_series *ms)
 {
-	const struct mon_group *g = mon_group(mon, ms->benefit, ms->kind);
+	const struct mon_group *g = mon_group_of(mon, ms);
 	double sum = 0;
 	int n = 0;
 	int32_t w;
@@ -446,7 +459,7 @@ mon_offset_threshold(const struct mon_arl *a, double h0, double sd,
 static double
 mon_offset_sd(const struct monitor *mon, const struct mon_series *ms)
 {
-	const struct mon_group *g = mon_group(mon, ms->benefit, ms->kind);
+	const struct mon_group *g = mon_group_of(mon, ms);
 	double lambda, se2, tau2 = mon_tau2(mon, ms);
 
 	if (!(ms->ref_v > 0))
@@ -534,8 +547,8 @@ mon_thresholds_prepare(struct monitor *mon)
 {
 	const struct conf *c = mon->conf;
 	struct mon_thr_in *in = xcalloc((size_t)mon->nseries, sizeof *in);
-	double arl0;
-	int i, ncusums = 0, looks;
+	double total = 0, weight;
+	int i, looks;
 	int32_t wk;
 
 	for (i = 0; i < mon->nseries; i++) {
@@ -547,7 +560,7 @@ mon_thresholds_prepare(struct monitor *mon)
 		if (!ms->used)
 			continue;
 		ms->w = 0;
-		g = mon_group(mon, ms->benefit, ms->kind);
+		g = mon_group_of(mon, ms);
 		if (g->model == NULL || !model_fitted(g->model))
 			continue;
 		for (wk = g->ref_from; wk < g->ref_to; wk++) {
@@ -558,25 +571,31 @@ mon_thresholds_prepare(struct monitor *mon)
 			n++;
 		}
 		ms->w = n > 0 ? sum / n : 0;
+		/* Two CUSUMs, each of its indicator's weight. */
 		if (ms->w > 0)
-			ncusums += 2;
+			total += 2 * indicator_weight(&mon->ind.ind[ms->ind]);
 	}
 	/* The open week is looked at every evaluate_every as well. */
 	looks = (int)lround(7.0 * 86400 * 1000 / (double)c->evaluate_every_ms);
 	/* History is evaluated at its weekly closes only (mon_tick). */
 	if (looks < 1 || !mon->live)
 		looks = 1;
-	/* Every series with information spends an equal share. */
-	arl0 = detect_budget_arl0(c->false_alarms_per_year, ncusums);
 	for (i = 0; i < mon->nseries; i++) {
 		struct mon_series *ms = &mon->series[i];
-		const struct mon_group *g = mon_group(mon, ms->benefit,
-		    ms->kind);
+		const struct mon_group *g = mon_group_of(mon, ms);
 
 		if (!ms->used || !(ms->w > 0))
 			continue;
+		/*
+		 * One budget over every indicator's CUSUMs, shared by weight:
+		 * with all weights 1, each spends an equal share. A series
+		 * whose alerts are off is watched as if of weight 1, and
+		 * spends none of it.
+		 */
+		weight = indicator_weight(&mon->ind.ind[ms->ind]);
 		in[i].w = ms->w;
-		in[i].arl0 = arl0;
+		in[i].arl0 = detect_budget_arl0_weighted(
+		    c->false_alarms_per_year, total, weight > 0 ? weight : 1);
 		in[i].looks = looks;
 		in[i].tau2 = mon_tau2(mon, ms);
 		in[i].delta = mon_delta(mon, ms);
@@ -638,21 +657,26 @@ int
 mon_fit_apply(struct monitor *mon, const struct series_set *set,
     struct mon_fit_result *r)
 {
-	int ngroups = mon->nbenefits * DECISION_NKINDS, i, k, fitted = 0;
+	int ngroups = mon->ngroups, i, k, fitted = 0, ind;
 	int nweeks = r->pto - r->from;
+	uint32_t pooled = 0, others = 0;
 
 	for (i = 0; i < ngroups && !r->predict_only; i++) {
 		struct mon_group *g = &mon->groups[i];
 		struct model *m = r->models[i];
 
-		if (r->only_group >= 0 && i != r->only_group)
+		ind = mon_group_ind(mon, i);
+		if (!mon_group_selected(mon, r->only_group, r->inds, i))
 			continue;
 		if (m == NULL) {
 			if (r->scanned)
-				log_info("monitor: %s/%s: no model yet: %s",
-				    mon->conf->benefits[i / 2],
-				    mon_kind_name(i % 2), r->causes[i] != NULL ?
-				    r->causes[i] : "no data");
+				log_info("monitor: %s%s%s/%s: no model yet: %s",
+				    mon_ind_prefix(mon, ind), ind != 0 ? ":" :
+				    "", mon->conf->benefits[
+				    mon_group_benefit(mon, i)],
+				    mon_kind_name(mon_group_kind(mon, i)),
+				    r->causes[i] != NULL ? r->causes[i] :
+				    "no data");
 			/* A refit asked for is tried again next week. */
 			if (r->only_group >= 0)
 				g->refit = true;
@@ -668,9 +692,11 @@ mon_fit_apply(struct monitor *mon, const struct series_set *set,
 		g->ref_to = r->to;
 		g->fitted_at = mon->closed_week;
 		fitted++;
-		log_notice("monitor: %s/%s: model v%u fitted on weeks %d..%d, "
-		    "%" PRIu64 " decisions in %zu cells, %d iterations",
-		    mon->conf->benefits[i / 2], mon_kind_name(i % 2),
+		log_notice("monitor: %s%s%s/%s: model v%u fitted on weeks "
+		    "%d..%d, %" PRIu64 " decisions in %zu cells, %d "
+		    "iterations", mon_ind_prefix(mon, ind), ind != 0 ? ":" :
+		    "", mon->conf->benefits[mon_group_benefit(mon, i)],
+		    mon_kind_name(mon_group_kind(mon, i)),
 		    model_info(m)->version, r->from, r->to - 1,
 		    model_info(m)->n, model_info(m)->cells,
 		    model_info(m)->iterations);
@@ -683,11 +709,25 @@ mon_fit_apply(struct monitor *mon, const struct series_set *set,
 	 * Expected sums under the new models: the window, and the weeks
 	 * after it that have decisions already (the open week, a backfill).
 	 */
-	mon_clear_expected(mon, r->only_group, r->from, r->pto);
+	mon_clear_expected(mon, r, r->from, r->pto);
 	if (fitted > 0 && !r->predicted)
 		return 0;
-	if (fitted > 0 && r->only_group < 0 && r->pto > mon->predicted_to)
-		mon->predicted_to = r->pto;
+	/*
+	 * predicted_to: every fitted group has its sums below it. A first
+	 * fit of some indicators beside others fitted before fills only its
+	 * own groups, so it cannot move it on.
+	 */
+	for (ind = 0; ind < mon->nind; ind++) {
+		if (mon->first[ind].fitted && (r->inds >> ind & 1) == 0)
+			others |= 1u << ind;
+	}
+	if (fitted > 0 && r->only_group < 0) {
+		if (r->predict_only || others == 0) {
+			if (r->pto > mon->predicted_to)
+				mon->predicted_to = r->pto;
+		} else if (r->pto < mon->predicted_to)
+			mon->predicted_to = r->pto;
+	}
 	for (i = 0; fitted > 0 && i < mon->nseries; i++) {
 		for (k = 0; k < nweeks; k++) {
 			size_t slot = (size_t)i * (size_t)nweeks + (size_t)k;
@@ -703,12 +743,17 @@ mon_fit_apply(struct monitor *mon, const struct series_set *set,
 	if (r->predict_only)
 		return 0;
 	for (i = 0; i < ngroups; i++) {
-		if ((r->only_group < 0 || i == r->only_group) &&
-		    mon->groups[i].model != NULL &&
+		if (!mon_group_selected(mon, r->only_group, r->inds, i))
+			continue;
+		pooled |= 1u << mon_group_ind(mon, i);
+		if (mon->groups[i].model != NULL &&
 		    mon->groups[i].ref_to == r->to)
-			mon_estimate(mon, set, i / 2, i % 2);
+			mon_estimate(mon, set, i);
 	}
-	mon_pool_tau2(mon);
+	for (ind = 0; ind < mon->nind; ind++) {
+		if (pooled >> ind & 1)
+			mon_pool_tau2(mon, ind);
+	}
 	return fitted > 0 ? 0 : -1;
 }
 

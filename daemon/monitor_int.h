@@ -1,8 +1,10 @@
 /*
  * Private to the monitor files (monitor.c, monitor_fit.c,
  * monitor_alerts.c, monitor_save.c, monitor_json.c): the monitor's state,
- * per (benefit, kind) group, per series and per alert, and the functions
- * these files share. Everything else goes through monitor.h.
+ * per (indicator, benefit, kind) group, per series and per alert, and the
+ * functions these files share. Everything else goes through monitor.h.
+ * The indicator is the outermost index of groups and series, so that
+ * rejection's (indicator 0) are numbered as before indicators existed.
  */
 #ifndef STABILD_MONITOR_INT_H
 #define STABILD_MONITOR_INT_H
@@ -16,6 +18,7 @@
 #include "decision.h"
 #include "detect.h"
 #include "detector.h"
+#include "indicator.h"
 #include "monitor.h"
 #include "series.h"
 
@@ -64,6 +67,7 @@ struct mon_week {
 };
 
 struct mon_series {
+	int		ind;		/* indicator */
 	int		office;		/* SERIES_NATIONAL or index */
 	int		benefit;
 	int		kind;
@@ -117,6 +121,12 @@ struct mon_alert {
 	int64_t		explained_at;
 };
 
+/* Per indicator: its data and its first regime. */
+struct mon_first {
+	int32_t		first_week;	/* first week with data */
+	bool		fitted;		/* the first regime started */
+};
+
 struct monitor {
 	const struct conf	*conf;
 	struct explain_registry	*reg;
@@ -124,17 +134,20 @@ struct monitor {
 	void			*records_arg;
 	struct detector		 det;
 
+	struct indicators	 ind;		/* from the configuration */
+	int			 nind;
 	int			 nbenefits;
 	int			 max_offices;
-	struct mon_group	*groups;	/* nbenefits x 2 */
-	struct mon_series	*series;	/* (max_offices + 1) x nb x 2 */
+	struct mon_group	*groups;	/* nind x nbenefits x 2 */
+	int			 ngroups;
+	/* nind x (max_offices + 1) x nb x 2 */
+	struct mon_series	*series;
 	int			 nseries;
 
-	int32_t			 first_week;	/* first week with data */
+	struct mon_first	 first[INDICATOR_MAX];
 	int32_t			 closed_week;
 	int64_t			 watermark;
 	int64_t			 last_look_day;
-	bool			 fitted;	/* the first regime started */
 	/*
 	 * Earliest closed week that late history changed enough to be
 	 * evaluated again (INT32_MAX: none); see mon_replay.
@@ -165,7 +178,8 @@ struct monitor {
 
 /* What a read of the records off the loop hands to mon_fit_apply. */
 struct mon_fit_result {
-	int		 only_group;	/* -1: every group */
+	int		 only_group;	/* -1: the groups of inds */
+	uint32_t	 inds;		/* bit per indicator */
 	bool		 predict_only;	/* no fit: the current models */
 	int32_t		 from;		/* the reference window, weeks */
 	int32_t		 to;
@@ -193,24 +207,97 @@ mon_kind_name(int kind)
 	return decision_kind_name(kind);
 }
 
-static inline struct mon_group *
-mon_group(const struct monitor *mon, int benefit, int kind)
+static inline int
+mon_group_index(const struct monitor *mon, int ind, int benefit, int kind)
 {
-	return &mon->groups[benefit * DECISION_NKINDS + kind];
+	return (ind * mon->nbenefits + benefit) * DECISION_NKINDS + kind;
+}
+
+static inline struct mon_group *
+mon_group(const struct monitor *mon, int ind, int benefit, int kind)
+{
+	return &mon->groups[mon_group_index(mon, ind, benefit, kind)];
+}
+
+/* The indicator, benefit and kind of group index g. */
+static inline int
+mon_group_ind(const struct monitor *mon, int g)
+{
+	return g / DECISION_NKINDS / mon->nbenefits;
 }
 
 static inline int
-mon_index(const struct monitor *mon, int office, int benefit, int kind)
+mon_group_benefit(const struct monitor *mon, int g)
+{
+	return g / DECISION_NKINDS % mon->nbenefits;
+}
+
+static inline int
+mon_group_kind(const struct monitor *mon, int g)
+{
+	(void)mon;
+	return g % DECISION_NKINDS;
+}
+
+/* Whether group g is among those of a fit: one group, or indicators. */
+static inline bool
+mon_group_selected(const struct monitor *mon, int only_group, uint32_t inds,
+    int g)
+{
+	if (only_group >= 0)
+		return g == only_group;
+	return (inds >> mon_group_ind(mon, g) & 1) != 0;
+}
+
+static inline struct mon_group *
+mon_group_of(const struct monitor *mon, const struct mon_series *ms)
+{
+	return mon_group(mon, ms->ind, ms->benefit, ms->kind);
+}
+
+static inline int
+mon_index(const struct monitor *mon, int ind, int office, int benefit,
+    int kind)
 {
 	int o = office == SERIES_NATIONAL ? 0 : office + 1;
 
-	return (o * mon->nbenefits + benefit) * DECISION_NKINDS + kind;
+	return ((ind * (mon->max_offices + 1) + o) * mon->nbenefits +
+	    benefit) * DECISION_NKINDS + kind;
 }
 
 static inline struct mon_series *
-mon_series_of(struct monitor *mon, int office, int benefit, int kind)
+mon_series_of(struct monitor *mon, int ind, int office, int benefit,
+    int kind)
 {
-	return &mon->series[mon_index(mon, office, benefit, kind)];
+	return &mon->series[mon_index(mon, ind, office, benefit, kind)];
+}
+
+/* The national series of ms's indicator, benefit and kind. */
+static inline struct mon_series *
+mon_national_of(struct monitor *mon, const struct mon_series *ms)
+{
+	return mon_series_of(mon, ms->ind, SERIES_NATIONAL, ms->benefit,
+	    ms->kind);
+}
+
+/* Whether some indicator's first regime has started. */
+static inline bool
+mon_fitted_any(const struct monitor *mon)
+{
+	int i;
+
+	for (i = 0; i < mon->nind; i++) {
+		if (mon->first[i].fitted)
+			return true;
+	}
+	return false;
+}
+
+/* Indicator ind's name for a log line or an alert: "" for rejection. */
+static inline const char *
+mon_ind_prefix(const struct monitor *mon, int ind)
+{
+	return ind == INDICATOR_REJECTION ? "" : mon->ind.ind[ind].name;
 }
 
 static inline struct mon_week *
@@ -306,9 +393,17 @@ void mon_size(const struct monitor *mon, const struct mon_series *ms,
 double mon_level(double oe, double v, double a);
 void mon_funnel_sum(const struct monitor *mon, const struct mon_series *ms,
     int32_t last, int weeks, struct mon_funnel_sums *fs);
-/* A fit was applied (ok: some model fitted): the first regime, or a refit. */
-void mon_fitted(struct monitor *mon, int only_group, int32_t week, bool ok);
-/* Thresholds are in: what waited for them (mon_job_thresholds). */
+/*
+ * A fit was applied: the first regime of indicators inds (those that
+ * have a model now), or a refit of only_group.
+ */
+void mon_fitted(struct monitor *mon, int only_group, uint32_t inds,
+    int32_t week);
+/*
+ * Thresholds are in: what waited for them (mon_job_thresholds). group is
+ * the refit group (MON_THEN_REFIT) or the bits of the indicators whose
+ * first regime starts (MON_THEN_FIRST_FIT).
+ */
 void mon_thresholds_then(struct monitor *mon, enum mon_thr_then then,
     int group, int32_t week);
 /* Expected sums were read for a replay: it goes on. */
@@ -343,15 +438,18 @@ void mon_jobs_start(struct monitor *mon, struct event_base *base);
 void mon_jobs_stop(struct monitor *mon);
 bool mon_jobs_busy(const struct monitor *mon);
 void mon_jobs_yield(struct monitor *mon);
-/* Fit on [from, to); expected sums of [from, to + MON_AHEAD). */
+/*
+ * Fit only_group, or when it is -1 the groups of the indicators in inds,
+ * on [from, to); expected sums of [from, to + MON_AHEAD).
+ */
 void mon_job_fit(struct monitor *mon, const struct series_set *set,
-    int only_group, int32_t from, int32_t to, int32_t week);
+    int only_group, uint32_t inds, int32_t from, int32_t to, int32_t week);
 /* Expected sums of [from, to) under the current models (a replay). */
 void mon_job_predict(struct monitor *mon, const struct series_set *set,
     int32_t from, int32_t to);
 /*
  * Thresholds off the loop (they take a while for ~1000 CUSUMs), then
- * `then` for group (MON_THEN_REFIT) after the close of week.
+ * `then` for group (see mon_thresholds_then) after the close of week.
  */
 void mon_job_thresholds(struct monitor *mon, enum mon_thr_then then,
     int group, int32_t week);

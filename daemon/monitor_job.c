@@ -14,6 +14,7 @@
 
 #include "conf.h"
 #include "decision.h"
+#include "indicator.h"
 #include "log.h"
 #include "model.h"
 #include "monitor_int.h"
@@ -32,6 +33,9 @@ struct mon_job {
 	bool			 viewed;	/* the records could be listed */
 	struct records_view	 view;
 	int			 scan_errno;	/* a read failed */
+	/* A copy: a reload may change the monitor's meanwhile. */
+	struct indicators	 ind;
+	int			 nind;
 	int			 nbenefits;
 	int			 max_offices;
 	int			 nweeks;
@@ -57,6 +61,7 @@ struct mon_job {
 	/* Strata. */
 	int			 alert;		/* index into mon->alerts */
 	bool			 emit;		/* hand the alert on after */
+	int			 indicator;
 	int			 benefit;
 	int			 kind;
 	int			 office;
@@ -103,47 +108,36 @@ mon_job_woy(struct mon_job *j, int32_t week)
 
 /* The series index of monitor_int.h's mon_index. */
 static int
-mon_job_index(const struct mon_job *j, int office, int benefit, int kind)
+mon_job_index(const struct mon_job *j, int ind, int office, int benefit,
+    int kind)
 {
 	int o = office == SERIES_NATIONAL ? 0 : office + 1;
 
-	return (o * j->nbenefits + benefit) * DECISION_NKINDS + kind;
+	return ((ind * (j->max_offices + 1) + o) * j->nbenefits + benefit) *
+	    DECISION_NKINDS + kind;
 }
 
+/* Whether the fit takes group g (monitor_int.h's mon_group_selected). */
 static bool
-mon_job_selected(const struct mon_job *j, int group)
+mon_job_selected(const struct mon_job *j, int g)
 {
-	return j->fit.only_group < 0 || group == j->fit.only_group;
+	if (j->fit.only_group >= 0)
+		return g == j->fit.only_group;
+	return (j->fit.inds >> (g / DECISION_NKINDS / j->nbenefits) & 1) != 0;
 }
 
+/* One record in one indicator's group g, as yes or no. */
 static void
-mon_job_fit_cb(const struct record *rec, void *arg)
+mon_job_fit_add(struct mon_job *j, const struct record *rec, int ind, int g,
+    bool yes, const struct model_x *x, int32_t week)
 {
-	struct mon_job *j = arg;
 	const struct model *m;
-	struct model_x x;
-	int32_t week;
 	double p;
-	int g, k, slot, offices[2];
+	int k, slot, offices[2];
 
-	if (rec->outcome == OUTCOME_DISMISSED || rec->benefit >= j->nbenefits ||
-	    rec->kind >= DECISION_NKINDS || rec->office >= j->max_offices)
-		return;
-	week = mon_job_week(j, rec->day);
-	if (week < j->from || week >= (j->predicting ? j->pto : j->to))
-		return;
-	g = rec->benefit * DECISION_NKINDS + rec->kind;
-	/*
-	 * A window shorter than a year cannot tell the season from
-	 * whatever else moved in it: fitted without (its terms stay 0).
-	 */
-	model_x_set(&x, rec->age, rec->sex, rec->diagnosis, rec->case_day,
-	    rec->employment, rec->care, j->predicting || j->to - j->from >=
-	    MON_SEASON_WEEKS ? mon_job_woy(j, week) : 0);
 	if (!j->predicting) {
 		if (j->data[g] != NULL)
-			model_data_add(j->data[g], &x, 1,
-			    rec->outcome == OUTCOME_REJECTED);
+			model_data_add(j->data[g], x, 1, yes);
 		return;
 	}
 	/* Only the groups fitted now: the others' sums stand. */
@@ -153,16 +147,58 @@ mon_job_fit_cb(const struct record *rec, void *arg)
 	m = j->fit.models[g] != NULL ? j->fit.models[g] : j->old[g];
 	if (m == NULL)
 		return;
-	p = model_predict(m, &x);
+	p = model_predict(m, x);
 	offices[0] = SERIES_NATIONAL;
 	offices[1] = rec->office;
 	for (k = 0; k < 2; k++) {
-		slot = mon_job_index(j, offices[k], rec->benefit, rec->kind) *
-		    j->nweeks + (week - j->from);
+		slot = mon_job_index(j, ind, offices[k], rec->benefit,
+		    rec->kind) * j->nweeks + (week - j->from);
 		j->fit.e[slot] += p;
 		j->fit.v[slot] += p * (1 - p);
 		j->fit.touched[slot] = 1;
 	}
+}
+
+/*
+ * A record in each indicator it counts in (indicators_of, as ingest
+ * counted it): a decision may count in rejection and supplement.
+ */
+static void
+mon_job_fit_cb(const struct record *rec, void *arg)
+{
+	struct mon_job *j = arg;
+	struct model_x x;
+	int32_t week;
+	int inds[INDICATOR_MAX], ys[INDICATOR_MAX], i, k, n;
+
+	if (rec->benefit >= j->nbenefits || rec->kind >= DECISION_NKINDS ||
+	    rec->office >= j->max_offices)
+		return;
+	n = indicators_of(&j->ind, rec->event, rec->outcome, rec->detail,
+	    inds, ys);
+	/* Excluded (a dismissed decision) is out of the rate. */
+	for (i = k = 0; i < n; i++) {
+		if (ys[i] != INDICATOR_EXCLUDED && inds[i] < j->nind) {
+			inds[k] = inds[i];
+			ys[k++] = ys[i];
+		}
+	}
+	if (k == 0)
+		return;
+	week = mon_job_week(j, rec->day);
+	if (week < j->from || week >= (j->predicting ? j->pto : j->to))
+		return;
+	/*
+	 * A window shorter than a year cannot tell the season from
+	 * whatever else moved in it: fitted without (its terms stay 0).
+	 */
+	model_x_set(&x, rec->age, rec->sex, rec->diagnosis, rec->case_day,
+	    rec->employment, rec->care, j->predicting || j->to - j->from >=
+	    MON_SEASON_WEEKS ? mon_job_woy(j, week) : 0);
+	for (i = 0; i < k; i++)
+		mon_job_fit_add(j, rec, inds[i], (inds[i] * j->nbenefits +
+		    rec->benefit) * DECISION_NKINDS + rec->kind,
+		    ys[i] == INDICATOR_YES, &x, week);
 }
 
 static void mon_job_fit_read(struct mon_job *);
@@ -180,7 +216,7 @@ mon_job_fit_run(void *arg)
 static void
 mon_job_fit_read(struct mon_job *j)
 {
-	int ngroups = j->nbenefits * DECISION_NKINDS, i, fitted = 0;
+	int ngroups = j->nind * j->nbenefits * DECISION_NKINDS, i, fitted = 0;
 	int32_t min_day = j->from * 7 - 3;	/* Monday of week from */
 	char *cause;
 
@@ -227,7 +263,7 @@ predict:
 static void
 mon_job_free(struct mon_job *j)
 {
-	int ngroups = j->nbenefits * DECISION_NKINDS, i;
+	int ngroups = j->nind * j->nbenefits * DECISION_NKINDS, i;
 
 	if (!j->strata) {
 		for (i = 0; i < ngroups; i++) {
@@ -272,8 +308,10 @@ mon_job_fit_done(void *arg, bool apply)
 		log_info("monitor: fit of weeks %d..%d read and computed in "
 		    "%.0f ms", j->from, j->to - 1, j->ms);
 		ok = mon_fit_apply(j->mon, j->set, &j->fit) == 0;
-		if (!j->fit.predict_only)
-			mon_fitted(j->mon, j->fit.only_group, j->week, ok);
+		/* A first fit that fitted nothing waits for the next close. */
+		if (!j->fit.predict_only && (ok || j->fit.only_group >= 0))
+			mon_fitted(j->mon, j->fit.only_group, j->fit.inds,
+			    j->week);
 		if (j->mon->replaying)
 			mon_replay_step(j->mon);
 	}
@@ -289,20 +327,23 @@ mon_job_view(struct monitor *mon, struct mon_job *j)
 }
 
 /*
- * A fit of [from, to) (predict_only: none, the current models) whose
- * expected sums cover [from, pto).
+ * A fit of only_group, or the groups of indicators inds, on [from, to)
+ * (predict_only: none, the current models) whose expected sums cover
+ * [from, pto).
  */
 static void
 mon_job_fit_submit(struct monitor *mon, const struct series_set *set,
-    int only_group, int32_t from, int32_t to, int32_t pto, int32_t week,
-    bool predict_only)
+    int only_group, uint32_t inds, int32_t from, int32_t to, int32_t pto,
+    int32_t week, bool predict_only)
 {
 	struct mon_job *j = xcalloc(1, sizeof *j);
-	int ngroups = mon->nbenefits * DECISION_NKINDS, i;
+	int ngroups = mon->ngroups, i;
 	size_t cells;
 
 	j->mon = mon;
 	j->set = set;
+	j->ind = mon->ind;
+	j->nind = mon->nind;
 	j->nbenefits = mon->nbenefits;
 	j->max_offices = mon->max_offices;
 	j->from = from;
@@ -312,6 +353,7 @@ mon_job_fit_submit(struct monitor *mon, const struct series_set *set,
 	j->week = week;
 	j->ridge = mon->conf->ridge;
 	j->fit.only_group = only_group;
+	j->fit.inds = only_group >= 0 ? 0 : inds;
 	j->fit.predict_only = predict_only;
 	j->fit.from = from;
 	j->fit.to = to;
@@ -321,7 +363,7 @@ mon_job_fit_submit(struct monitor *mon, const struct series_set *set,
 	j->fit.models = xcalloc((size_t)ngroups, sizeof *j->fit.models);
 	j->fit.causes = xcalloc((size_t)ngroups, sizeof *j->fit.causes);
 	for (i = 0; i < ngroups; i++) {
-		if (only_group < 0 || i == only_group) {
+		if (mon_group_selected(mon, only_group, j->fit.inds, i)) {
 			if (!predict_only)
 				j->data[i] = model_data_create();
 			j->old[i] = mon->groups[i].model;
@@ -341,18 +383,18 @@ mon_job_fit_submit(struct monitor *mon, const struct series_set *set,
 
 void
 mon_job_fit(struct monitor *mon, const struct series_set *set,
-    int only_group, int32_t from, int32_t to, int32_t week)
+    int only_group, uint32_t inds, int32_t from, int32_t to, int32_t week)
 {
-	mon_job_fit_submit(mon, set, only_group, from, to, to + MON_AHEAD,
-	    week, false);
+	mon_job_fit_submit(mon, set, only_group, inds, from, to,
+	    to + MON_AHEAD, week, false);
 }
 
 void
 mon_job_predict(struct monitor *mon, const struct series_set *set,
     int32_t from, int32_t to)
 {
-	mon_job_fit_submit(mon, set, -1, from, from, to, mon->closed_week,
-	    true);
+	mon_job_fit_submit(mon, set, -1, (1u << mon->nind) - 1, from, from,
+	    to, mon->closed_week, true);
 }
 
 static void
@@ -362,11 +404,15 @@ mon_job_strata_cb(const struct record *rec, void *arg)
 	struct model_x x;
 	int32_t week;
 	double p, y;
-	int lv[MON_STRATA_ATTRS], i;
+	int lv[MON_STRATA_ATTRS], i, c;
 
-	if (rec->outcome == OUTCOME_DISMISSED || rec->benefit != j->benefit ||
-	    rec->kind != j->kind || (j->office != SERIES_NATIONAL &&
-	    rec->office != j->office))
+	if (rec->benefit != j->benefit || rec->kind != j->kind ||
+	    (j->office != SERIES_NATIONAL && rec->office != j->office))
+		return;
+	/* The alert's indicator only, as ingest counted it. */
+	c = indicator_classify(&j->ind.ind[j->indicator], rec->event,
+	    rec->outcome, rec->detail);
+	if (c != INDICATOR_YES && c != INDICATOR_NO)
 		return;
 	/* Up to the alarm's week, so that any arrival order agrees. */
 	week = mon_job_week(j, rec->day);
@@ -375,7 +421,7 @@ mon_job_strata_cb(const struct record *rec, void *arg)
 	model_x_set(&x, rec->age, rec->sex, rec->diagnosis, rec->case_day,
 	    rec->employment, rec->care, mon_job_woy(j, week));
 	p = model_predict(j->model, &x);
-	y = rec->outcome == OUTCOME_REJECTED;
+	y = c == INDICATOR_YES;
 	lv[0] = rec->age;
 	lv[1] = rec->sex;
 	lv[2] = rec->diagnosis;
@@ -432,9 +478,12 @@ mon_job_strata(struct monitor *mon, struct mon_series *ms,
 
 	j->mon = mon;
 	j->strata = true;
+	j->ind = mon->ind;
+	j->nind = mon->nind;
 	j->nbenefits = mon->nbenefits;
 	j->max_offices = mon->max_offices;
 	j->alert = (int)(ma - mon->alerts);
+	j->indicator = ms->ind;
 	j->benefit = ms->benefit;
 	j->kind = ms->kind;
 	j->office = ms->office;
@@ -442,7 +491,7 @@ mon_job_strata(struct monitor *mon, struct mon_series *ms,
 	j->to = last;
 	j->emit = emit;
 	/* Alive until a later fit is applied, which waits for this job. */
-	j->model = mon_group(mon, ms->benefit, ms->kind)->model;
+	j->model = mon_group_of(mon, ms)->model;
 	mon_job_view(mon, j);
 	worker_submit(mon->worker, mon_job_strata_run, mon_job_strata_done, j);
 }

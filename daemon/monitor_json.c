@@ -26,18 +26,29 @@ mon_json_number(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
+/* The monitor's series of s; NULL for an indicator it does not hold. */
+static const struct mon_series *
+mon_json_series(const struct monitor *mon, const struct series *s)
+{
+	int ind = series_indicator(s);
+
+	if (ind < 0 || ind >= mon->nind)
+		return NULL;
+	return &mon->series[mon_index(mon, ind, series_office(s),
+	    series_benefit(s), series_kind(s))];
+}
+
 json_t *
 monitor_series_json(const struct monitor *mon, const struct series *s)
 {
-	const struct mon_series *ms = &mon->series[mon_index(mon,
-	    series_office(s), series_benefit(s), series_kind(s))];
+	const struct mon_series *ms = mon_json_series(mon, s);
 	const struct mon_group *g;
 	json_t *o, *flags;
 	char label[PERIOD_LABEL_MAX];
 
-	if (!ms->used)
+	if (ms == NULL || !ms->used)
 		return json_pack("{s:s}", "state", "learning");
-	g = mon_group(mon, ms->benefit, ms->kind);
+	g = mon_group_of(mon, ms);
 	flags = json_array();
 	if (ms->underpowered)
 		json_array_append_new(flags, json_string("underpowered"));
@@ -143,21 +154,33 @@ monitor_alert_known(const struct monitor *mon, const char *id)
 	return mon_alert_named(mon, id) != NULL;
 }
 
+/*
+ * The models of every indicator, rejection's first; another indicator's
+ * carry "indicator" (first, so that a reader sees whose model it is).
+ */
 json_t *
 monitor_models_json(const struct monitor *mon)
 {
 	json_t *list = json_array(), *coef, *o;
 	char from[PERIOD_LABEL_MAX], to[PERIOD_LABEL_MAX];
-	int g, i;
+	int g, i, ind, b, k;
 
-	for (g = 0; g < mon->nbenefits * DECISION_NKINDS; g++) {
+	for (g = 0; g < mon->ngroups; g++) {
 		const struct mon_group *gr = &mon->groups[g];
 		const struct model_fit_info *info;
 
+		ind = mon_group_ind(mon, g);
+		b = mon_group_benefit(mon, g);
+		k = mon_group_kind(mon, g);
+		o = json_object();
+		if (ind != INDICATOR_REJECTION)
+			json_object_set_new(o, "indicator",
+			    json_string(mon->ind.ind[ind].name));
 		if (gr->model == NULL) {
-			json_array_append_new(list, json_pack("{s:s, s:s, "
-			    "s:b}", "benefit", mon->conf->benefits[g / 2],
-			    "kind", mon_kind_name(g % 2), "fitted", 0));
+			json_object_update_new(o, json_pack("{s:s, s:s, s:b}",
+			    "benefit", mon->conf->benefits[b], "kind",
+			    mon_kind_name(k), "fitted", 0));
+			json_array_append_new(list, o);
 			continue;
 		}
 		info = model_info(gr->model);
@@ -169,10 +192,11 @@ monitor_models_json(const struct monitor *mon)
 			    mon_json_number(model_coef_se(gr->model, i))));
 		period_week_label(gr->ref_from, from);
 		period_week_label(gr->ref_to - 1, to);
-		o = json_pack("{s:s, s:s, s:b, s:i, s:{s:s, s:s}, s:{s:i, "
-		    "s:b, s:f, s:f, s:I, s:I, s:f, s:I, s:f}, s:f, s:f, s:o}",
-		    "benefit", mon->conf->benefits[g / 2],
-		    "kind", mon_kind_name(g % 2),
+		json_object_update_new(o, json_pack("{s:s, s:s, s:b, s:i, "
+		    "s:{s:s, s:s}, s:{s:i, s:b, s:f, s:f, s:I, s:I, s:f, s:I, "
+		    "s:f}, s:f, s:f, s:o}",
+		    "benefit", mon->conf->benefits[b],
+		    "kind", mon_kind_name(k),
 		    "fitted", 1,
 		    "version", (int)info->version,
 		    "reference_window", "from", from, "to", to,
@@ -187,7 +211,7 @@ monitor_models_json(const struct monitor *mon)
 		    "ridge", info->ridge,
 		    "tau2_national", gr->tau2_national,
 		    "tau2_office", gr->tau2_office,
-		    "coefficients", coef);
+		    "coefficients", coef));
 		json_array_append_new(list, o);
 	}
 	return list;
@@ -220,14 +244,20 @@ monitor_alert_count(const struct monitor *mon)
 	return mon->nalerts;
 }
 
-/* Indicator 0 only until the monitor holds several. */
 int
 monitor_firing_in(const struct monitor *mon, int ind, bool unexplained_only)
 {
-	if (ind != INDICATOR_REJECTION)
-		return 0;
-	return unexplained_only ? monitor_firing_unexplained(mon) :
-	    monitor_firing(mon);
+	const struct mon_alert *ma;
+	int i, n = 0;
+
+	for (i = 0; i < mon->nalerts; i++) {
+		ma = &mon->alerts[i];
+		if (mon->series[ma->series].ind == ind &&
+		    ma->a.status == ALERT_FIRING && (!unexplained_only ||
+		    ma->a.classification == ALERT_UNEXPLAINED))
+			n++;
+	}
+	return n;
 }
 
 /* ---------------------------------------------------------------------
@@ -414,7 +444,7 @@ mon_control_week(const struct monitor *mon, const struct mon_series *ms,
     const struct detect_cusum *c, bool monitored, bool partial,
     const char *restart)
 {
-	const struct mon_series *nat = &mon->series[mon_index(mon,
+	const struct mon_series *nat = &mon->series[mon_index(mon, ms->ind,
 	    SERIES_NATIONAL, ms->benefit, ms->kind)];
 	const struct mon_week *nw = mon_hist_get(nat, w->week);
 	double n = w->n, base = NAN, sd, tau2 = mon_tau2(mon, ms);
@@ -456,7 +486,7 @@ mon_control_weeks(const struct monitor *mon, int idx, int weeks,
     json_t *regimes)
 {
 	const struct mon_series *ms = &mon->series[idx];
-	const struct mon_group *g = mon_group(mon, ms->benefit, ms->kind);
+	const struct mon_group *g = mon_group_of(mon, ms);
 	struct mon_series *ref;
 	struct detect_cusum c;
 	json_t *rows = json_array(), *row, *learning = NULL;
@@ -535,13 +565,12 @@ json_t *
 monitor_control_json(const struct monitor *mon, const struct series *s,
     int weeks)
 {
-	int idx = mon_index(mon, series_office(s), series_benefit(s),
-	    series_kind(s));
-	const struct mon_series *ms = &mon->series[idx];
+	const struct mon_series *ms = mon_json_series(mon, s);
+	int idx = ms != NULL ? (int)(ms - mon->series) : -1;
 	json_t *rows, *regimes;
 	int32_t last = mon->closed_week;
 
-	if (!ms->used || last == INT32_MIN)
+	if (ms == NULL || !ms->used || last == INT32_MIN)
 		return json_pack("{s:s, s:n, s:o, s:o, s:[], s:[], s:n}",
 		    "state", "learning", "threshold", "closed_through",
 		    mon_json_week(last), "weeks", json_array(), "alerts",
@@ -582,32 +611,37 @@ mon_funnel_limits(double se)
 	    "high998", mon_json_number(exp(MON_OUTLIER_Z * se)));
 }
 
-/* Indicator 0 only until the monitor holds several. */
-json_t *
-monitor_funnel_json_in(const struct monitor *mon,
-    const struct series_set *set, int ind, int benefit, int kind, int weeks)
-{
-	if (ind != INDICATOR_REJECTION)
-		return NULL;
-	return monitor_funnel_json(mon, set, benefit, kind, weeks);
-}
-
 json_t *
 monitor_funnel_json(const struct monitor *mon, const struct series_set *set,
     int benefit, int kind, int weeks)
 {
-	const struct mon_group *g = mon_group(mon, benefit, kind);
+	return monitor_funnel_json_in(mon, set, INDICATOR_REJECTION, benefit,
+	    kind, weeks);
+}
+
+json_t *
+monitor_funnel_json_in(const struct monitor *mon,
+    const struct series_set *set, int ind, int benefit, int kind, int weeks)
+{
+	const struct mon_group *g;
 	struct mon_funnel_sums fs;
-	json_t *offices = json_array(), *curve = json_array(), *o;
-	double tau2 = g->tau2_office, sum_n = 0, sum_e = 0, lo = INFINITY;
+	json_t *offices, *curve, *o;
+	double tau2, sum_n = 0, sum_e = 0, lo = INFINITY;
 	double hi = 0, e, pbar, x, v, se;
 	int32_t last = mon->closed_week;
 	int i, k = 0;
 
+	if (ind < 0 || ind >= mon->nind)
+		return NULL;
+	g = mon_group(mon, ind, benefit, kind);
+	tau2 = g->tau2_office;
+	offices = json_array();
+	curve = json_array();
+
 	for (i = 0; g->model != NULL && last != INT32_MIN &&
 	    i < mon->max_offices; i++) {
-		const struct mon_series *ms = &mon->series[mon_index(mon, i,
-		    benefit, kind)];
+		const struct mon_series *ms = &mon->series[mon_index(mon, ind,
+		    i, benefit, kind)];
 
 		if (!ms->used)
 			continue;

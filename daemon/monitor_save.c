@@ -20,8 +20,12 @@
  * 1: the first. 2: replay state, thresholds, adjusted variances.
  * 3: alerts field by field (1 and 2 stored struct alert as raw bytes).
  * 4: each week's phase and when an alert was explained, for the charts.
+ * 5: indicators: their number and each one's first regime after the
+ *    header, the groups of all of them, and each alert's indicator. The
+ *    series index holds the indicator (outermost), so rejection's series
+ *    and groups keep the numbers of 4, which loads as rejection alone.
  */
-#define MON_SAVE_VERSION	4
+#define MON_SAVE_VERSION	5
 
 /*
  * struct alert as versions 1 and 2 stored it: its bytes on x86-64, as
@@ -197,11 +201,14 @@ mon_save_alert(const struct alert *a, struct buf *b)
 		buf_put_double(b, a->strata[i].excess);
 	}
 	buf_put_str(b, a->note);
+	buf_put_str(b, a->indicator);
+	buf_put_str(b, a->indicator_label);
+	buf_put_str(b, a->event);
 }
 
 /* What mon_save_alert wrote; -1 when it is short or out of range. */
 static int
-mon_load_alert(struct buf_reader *r, struct alert *a)
+mon_load_alert(struct buf_reader *r, uint32_t version, struct alert *a)
 {
 	uint8_t status, classification, scope, direction, n, historical;
 	int i;
@@ -261,6 +268,11 @@ mon_load_alert(struct buf_reader *r, struct alert *a)
 		buf_get_double(r, &a->strata[i].excess);
 	}
 	buf_get_str(r, a->note, sizeof a->note);
+	if (version >= 5) {
+		buf_get_str(r, a->indicator, sizeof a->indicator);
+		buf_get_str(r, a->indicator_label, sizeof a->indicator_label);
+		buf_get_str(r, a->event, sizeof a->event);
+	}
 	return r->bad ? -1 : 0;
 }
 
@@ -273,16 +285,21 @@ mon_save(void *arg, struct buf *b)
 	buf_put_u32(b, MON_SAVE_VERSION);
 	buf_put_u32(b, (uint32_t)mon->nbenefits);
 	buf_put_u32(b, (uint32_t)mon->max_offices);
-	buf_put_u32(b, (uint32_t)mon->first_week);
+	buf_put_u32(b, (uint32_t)mon->first[0].first_week);
 	buf_put_u32(b, (uint32_t)mon->closed_week);
 	buf_put_i64(b, mon->watermark);
 	buf_put_i64(b, mon->last_look_day);
-	buf_put_u8(b, mon->fitted);
+	buf_put_u8(b, mon->first[0].fitted);
 	buf_put_u32(b, (uint32_t)mon->dirty_week);
 	buf_put_u32(b, mon->late_unheld);
 	buf_put_u8(b, mon->live);
 	buf_put_u32(b, (uint32_t)mon->predicted_to);
-	for (i = 0; i < mon->nbenefits * DECISION_NKINDS; i++) {
+	buf_put_u32(b, (uint32_t)mon->nind);
+	for (i = 0; i < mon->nind; i++) {
+		buf_put_u8(b, mon->first[i].fitted);
+		buf_put_u32(b, (uint32_t)mon->first[i].first_week);
+	}
+	for (i = 0; i < mon->ngroups; i++) {
 		struct mon_group *g = &mon->groups[i];
 
 		buf_put_u8(b, g->model != NULL);
@@ -381,7 +398,9 @@ mon_alert_sane(const struct alert *a)
 	if (!MON_TERMINATED(a->id) || !MON_TERMINATED(a->office) ||
 	    !MON_TERMINATED(a->benefit) || !MON_TERMINATED(a->kind) ||
 	    !MON_TERMINATED(a->onset) || !MON_TERMINATED(a->method) ||
-	    !MON_TERMINATED(a->note) ||
+	    !MON_TERMINATED(a->note) || !MON_TERMINATED(a->indicator) ||
+	    !MON_TERMINATED(a->indicator_label) ||
+	    !MON_TERMINATED(a->event) ||
 	    (unsigned)a->status > ALERT_RESOLVED ||
 	    (unsigned)a->classification > ALERT_EXPLAINED ||
 	    (unsigned)a->scope > ALERT_NATIONAL ||
@@ -402,13 +421,24 @@ mon_alert_sane(const struct alert *a)
 	return true;
 }
 
+/* Whether an alert's indicator members are those of its series. */
+static bool
+mon_alert_indicator_ok(const struct monitor *mon, const struct mon_alert *ma)
+{
+	int ind = mon->series[ma->series].ind;
+
+	if (ind == INDICATOR_REJECTION)
+		return ma->a.indicator[0] == '\0';
+	return strcmp(ma->a.indicator, mon->ind.ind[ind].name) == 0;
+}
+
 int
 mon_load(void *arg, struct buf_reader *r, char **cause)
 {
 	struct monitor *mon = arg;
-	uint32_t version, nb, maxo, u32, n, idx, na;
+	uint32_t version, nb, maxo, u32, n, idx, na, nind = 1;
 	uint8_t u8;
-	int i, j;
+	int i, j, per;
 
 	buf_get_u32(r, &version);
 	buf_get_u32(r, &nb);
@@ -427,13 +457,13 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 		return -1;
 	}
 	buf_get_u32(r, &u32);
-	mon->first_week = (int32_t)u32;
+	mon->first[0].first_week = (int32_t)u32;
 	buf_get_u32(r, &u32);
 	mon->closed_week = (int32_t)u32;
 	buf_get_i64(r, &mon->watermark);
 	buf_get_i64(r, &mon->last_look_day);
 	buf_get_u8(r, &u8);
-	mon->fitted = u8 != 0;
+	mon->first[0].fitted = u8 != 0;
 	if (version >= 2) {
 		buf_get_u32(r, &u32);
 		mon->dirty_week = (int32_t)u32;
@@ -443,8 +473,32 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 		buf_get_u32(r, &u32);
 		mon->predicted_to = (int32_t)u32;
 	}
-	for (i = 0; i < (int)nb * DECISION_NKINDS; i++) {
-		struct mon_group *g = &mon->groups[i];
+	/* Before 5, rejection alone: the header's fitted and first_week. */
+	if (version >= 5) {
+		if (buf_get_u32(r, &nind) == -1 || nind < 1 ||
+		    nind > INDICATOR_MAX) {
+			*cause = xstrdup("monitor: checkpoint indicators are "
+			    "damaged");
+			return -1;
+		}
+		if ((int)nind > mon->nind) {
+			*cause = xasprintf("monitor: checkpoint holds %u "
+			    "indicators; the configuration %d (indicators may "
+			    "only be appended)", nind, mon->nind);
+			return -1;
+		}
+		for (i = 0; i < (int)nind; i++) {
+			buf_get_u8(r, &u8);
+			mon->first[i].fitted = u8 != 0;
+			buf_get_u32(r, &u32);
+			mon->first[i].first_week = (int32_t)u32;
+		}
+	}
+	for (i = 0; i < (int)nind * (int)nb * DECISION_NKINDS; i++) {
+		/* Saved with its benefits, which may since have grown. */
+		struct mon_group *g = mon_group(mon,
+		    i / DECISION_NKINDS / (int)nb, i / DECISION_NKINDS %
+		    (int)nb, i % DECISION_NKINDS);
 
 		buf_get_u8(r, &u8);
 		if (u8) {
@@ -465,15 +519,17 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 		if (version >= 2)
 			buf_get_double(r, &g->alpha_between);
 	}
+	per = mon->nseries / mon->nind;
 	buf_get_u32(r, &n);
 	for (j = 0; j < (int)n && !r->bad; j++) {
 		struct mon_series *ms;
 
 		if (buf_get_u32(r, &idx) == -1 ||
-		    idx >= (uint32_t)mon->nseries)
+		    idx >= nind * (uint32_t)per)
 			break;
 		ms = &mon->series[idx];
 		ms->used = true;
+		ms->ind = (int)idx / per;
 		buf_get_u32(r, &u32);
 		ms->office = (int)u32;
 		buf_get_u32(r, &u32);
@@ -540,7 +596,7 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 		    ms->kind < 0 || ms->kind >= DECISION_NKINDS ||
 		    ms->office < SERIES_NATIONAL ||
 		    ms->office >= mon->max_offices ||
-		    mon_index(mon, ms->office, ms->benefit, ms->kind) !=
+		    mon_index(mon, ms->ind, ms->office, ms->benefit, ms->kind) !=
 		    (int)idx)
 			break;
 	}
@@ -552,7 +608,7 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 	for (i = 0; i < (int)na && !r->bad; i++) {
 		struct mon_alert *ma = mon_alert_new(mon);
 
-		if ((version >= 3 ? mon_load_alert(r, &ma->a) :
+		if ((version >= 3 ? mon_load_alert(r, version, &ma->a) :
 		    mon_load_alert_raw(r, &ma->a)) == -1 ||
 		    !mon_alert_sane(&ma->a))
 			break;
@@ -569,7 +625,8 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 			ma->alarm_week = ma->onset_week;
 		if (version >= 4)
 			buf_get_i64(r, &ma->explained_at);
-		if (ma->series < 0 || ma->series >= mon->nseries)
+		if (ma->series < 0 || ma->series >= mon->nseries ||
+		    !mon_alert_indicator_ok(mon, ma))
 			break;
 	}
 	if (r->bad || i != (int)na) {

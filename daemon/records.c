@@ -74,7 +74,9 @@ record_pack(const struct record *rec, unsigned char out[RECORD_SIZE])
 	out[3] = (unsigned char)(day >> 24);
 	record_put16(out + 4, rec->office);
 	out[6] = rec->benefit;
-	out[7] = rec->kind;
+	/* Byte 7: bit 0 kind, bits 1-2 detail, bits 4-7 event (decision 0). */
+	out[7] = (unsigned char)((rec->kind & 1) | (rec->detail & 3) << 1 |
+	    (rec->event & 0xf) << 4);
 	out[8] = rec->outcome;
 	out[9] = rec->age;
 	out[10] = rec->sex;
@@ -95,7 +97,10 @@ record_unpack(const unsigned char in[RECORD_SIZE], struct record *rec)
 	rec->day = (int32_t)day;
 	rec->office = record_get16(in + 4);
 	rec->benefit = in[6];
-	rec->kind = in[7];
+	/* Records from before events hold 0 or 1: decisions, no detail. */
+	rec->kind = in[7] & 1;
+	rec->detail = (in[7] >> 1) & 3;
+	rec->event = in[7] >> 4;
 	rec->outcome = in[8];
 	rec->age = in[9];
 	rec->sex = in[10];
@@ -103,9 +108,6 @@ record_unpack(const unsigned char in[RECORD_SIZE], struct record *rec)
 	rec->employment = in[12];
 	rec->care = in[13];
 	rec->case_day = record_get16(in + 14);
-	/* Decisions without detail until byte 7 carries both. */
-	rec->event = EVENT_DECISION;
-	rec->detail = DETAIL_MISSING;
 }
 
 void

@@ -20,48 +20,78 @@
 
 struct reply_chunk {
 	struct reply_chunk	*next;
+	struct reply_reader	*owner;		/* whose spare it becomes */
 	size_t			 size;
 	size_t			 used;
 	unsigned char		 data[];
 };
 
-static struct reply_chunk *reply_chunks;	/* newest first */
-static struct reply_chunk *reply_spare;	/* a kept reply's, given back */
+/*
+ * One arena per connection (its reader's privdata), since two links may
+ * each have a reply half read; the default one for readers without.
+ */
+struct reply_reader {
+	struct reply_chunk	*chunks;	/* newest first */
+	struct reply_chunk	*spare;		/* a kept reply's, given back */
+};
+
+static struct reply_reader reply_default;
+/* The arena of the reply being read: its callback may keep it. */
+static struct reply_reader *reply_current = &reply_default;
 
 static void *
-reply_alloc(size_t n)
+reply_alloc(struct reply_reader *rr, size_t n)
 {
-	struct reply_chunk *c = reply_chunks;
+	struct reply_chunk *c = rr->chunks;
 	size_t size;
 	void *p;
 
 	n = (n + REPLY_ALIGN - 1) & ~(size_t)(REPLY_ALIGN - 1);
-	if (c == NULL && reply_spare != NULL) {
+	if (c == NULL && rr->spare != NULL) {
 		/* Memory already touched: no page faults for this reply. */
-		c = reply_chunks = reply_spare;
-		reply_spare = NULL;
+		c = rr->chunks = rr->spare;
+		rr->spare = NULL;
 	}
 	if (c == NULL || c->size - c->used < n) {
 		size = c == NULL ? REPLY_CHUNK_MIN : c->size * 2;
 		if (size < n)
 			size = n;
 		c = xmalloc(sizeof *c + size);
+		c->owner = rr;
 		c->size = size;
 		c->used = 0;
-		c->next = reply_chunks;
-		reply_chunks = c;
+		c->next = rr->chunks;
+		rr->chunks = c;
 	}
 	p = c->data + c->used;
 	c->used += n;
 	return p;
 }
 
-/* A new object of the task's type, linked into its parent array. */
+static struct reply_reader *
+reply_reader_of(const redisReadTask *task)
+{
+	return task->privdata != NULL ? task->privdata : &reply_default;
+}
+
+/*
+ * A new object of the task's type, linked into its parent array. A
+ * whole reply's object is preceded by its arena, for the free.
+ */
 static redisReply *
 reply_object(const redisReadTask *task)
 {
-	redisReply *r = reply_alloc(sizeof *r), *parent;
+	struct reply_reader *rr = reply_reader_of(task);
+	redisReply *r, *parent;
+	unsigned char *p;
 
+	reply_current = rr;
+	if (task->parent == NULL) {
+		p = reply_alloc(rr, REPLY_ALIGN + sizeof *r);
+		memcpy(p, &rr, sizeof rr);
+		r = (redisReply *)(p + REPLY_ALIGN);
+	} else
+		r = reply_alloc(rr, sizeof *r);
 	memset(r, 0, sizeof *r);
 	r->type = task->type;
 	if (task->parent != NULL) {
@@ -76,7 +106,7 @@ reply_create_string(const redisReadTask *task, char *str, size_t len)
 {
 	redisReply *r = reply_object(task);
 
-	r->str = reply_alloc(len + 1);
+	r->str = reply_alloc(reply_reader_of(task), len + 1);
 	memcpy(r->str, str, len);
 	r->str[len] = '\0';
 	r->len = len;
@@ -90,7 +120,8 @@ reply_create_array(const redisReadTask *task, int elements)
 
 	r->type = REDIS_REPLY_ARRAY;
 	if (elements > 0) {
-		r->element = reply_alloc((size_t)elements * sizeof *r->element);
+		r->element = reply_alloc(reply_reader_of(task),
+		    (size_t)elements * sizeof *r->element);
 		memset(r->element, 0, (size_t)elements * sizeof *r->element);
 	}
 	r->elements = elements > 0 ? (size_t)elements : 0;
@@ -125,17 +156,18 @@ reply_create_nil(const redisReadTask *task)
 static void
 reply_free_object(void *obj)
 {
+	struct reply_reader *rr;
 	struct reply_chunk *c, *next;
 	size_t total = 0;
 
-	(void)obj;
-	if (reply_chunks == NULL)
-		return;
-	if (reply_chunks->next == NULL) {
-		reply_chunks->used = 0;
+	memcpy(&rr, (unsigned char *)obj - REPLY_ALIGN, sizeof rr);
+	if (rr->chunks == NULL)
+		return;		/* kept (reply_keep) */
+	if (rr->chunks->next == NULL) {
+		rr->chunks->used = 0;
 		return;
 	}
-	for (c = reply_chunks; c != NULL; c = next) {
+	for (c = rr->chunks; c != NULL; c = next) {
 		next = c->next;
 		total += c->size;
 		free(c);
@@ -143,10 +175,11 @@ reply_free_object(void *obj)
 	if (total > REPLY_ARENA_MAX)
 		total = REPLY_ARENA_MAX;
 	c = xmalloc(sizeof *c + total);
+	c->owner = rr;
 	c->size = total;
 	c->used = 0;
 	c->next = NULL;
-	reply_chunks = c;
+	rr->chunks = c;
 }
 
 static redisReplyObjectFunctions reply_fns = {
@@ -171,9 +204,9 @@ reply_functions(void)
 struct reply_arena *
 reply_keep(void)
 {
-	struct reply_chunk *c = reply_chunks;
+	struct reply_chunk *c = reply_current->chunks;
 
-	reply_chunks = NULL;
+	reply_current->chunks = NULL;
 	return (struct reply_arena *)c;
 }
 
@@ -193,38 +226,69 @@ reply_arena_free(struct reply_arena *a)
 	}
 	if (best == NULL)
 		return;
-	if (reply_spare == NULL || reply_spare->size < best->size) {
-		free(reply_spare);
+	if (best->owner->spare == NULL || best->owner->spare->size <
+	    best->size) {
+		free(best->owner->spare);
 		best->used = 0;
 		best->next = NULL;
-		reply_spare = best;
+		best->owner->spare = best;
 	} else
 		free(best);
+}
+
+static size_t
+reply_reader_memory(const struct reply_reader *rr)
+{
+	struct reply_chunk *c;
+	size_t total = 0;
+
+	for (c = rr->chunks; c != NULL; c = c->next)
+		total += c->size;
+	if (rr->spare != NULL)
+		total += rr->spare->size;
+	return total;
 }
 
 size_t
 reply_memory(void)
 {
-	struct reply_chunk *c;
-	size_t total = 0;
+	return reply_reader_memory(&reply_default);
+}
 
-	for (c = reply_chunks; c != NULL; c = c->next)
-		total += c->size;
-	if (reply_spare != NULL)
-		total += reply_spare->size;
-	return total;
+static void
+reply_reader_clear(struct reply_reader *rr)
+{
+	struct reply_chunk *c, *next;
+
+	for (c = rr->chunks; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	rr->chunks = NULL;
+	free(rr->spare);
+	rr->spare = NULL;
 }
 
 void
 reply_release(void)
 {
-	struct reply_chunk *c, *next;
+	reply_reader_clear(&reply_default);
+}
 
-	for (c = reply_chunks; c != NULL; c = next) {
-		next = c->next;
-		free(c);
-	}
-	reply_chunks = NULL;
-	free(reply_spare);
-	reply_spare = NULL;
+struct reply_reader *
+reply_reader_new(void)
+{
+	return xcalloc(1, sizeof (struct reply_reader));
+}
+
+/* After the reader using it is freed and its kept replies are. */
+void
+reply_reader_free(struct reply_reader *rr)
+{
+	if (rr == NULL)
+		return;
+	reply_reader_clear(rr);
+	if (reply_current == rr)
+		reply_current = &reply_default;
+	free(rr);
 }

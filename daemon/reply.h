@@ -2,7 +2,7 @@
  * Redis reply objects from an arena: the same struct redisReply that
  * hiredis builds, but carved out of one reused block instead of one
  * malloc per element. A stream batch is thousands of elements; this
- * halves the cost of reading it. One connection uses it at a time.
+ * halves the cost of reading it. Each connection has its arena.
  */
 #ifndef STABILD_REPLY_H
 #define STABILD_REPLY_H
@@ -28,5 +28,13 @@ void reply_arena_free(struct reply_arena *);
 size_t reply_memory(void);
 /* Give the memory back (at exit). */
 void reply_release(void);
+/*
+ * An arena of its own for a connection, as its reader's privdata: two
+ * links may each have a reply half read. Free it after the reader and
+ * the replies kept from it.
+ */
+struct reply_reader;
+struct reply_reader *reply_reader_new(void);
+void reply_reader_free(struct reply_reader *);
 
 #endif

@@ -1,20 +1,23 @@
 /*
- * Rolling per-period counts for every (office, benefit, kind) series and its
- * national sum: fixed rings of weeks and months, allocated on first use, so
- * that counting one decision is O(1) and never allocates after warm-up.
+ * Rolling per-period counts for every (indicator, office, benefit, kind)
+ * series and its national sum: fixed rings of weeks and months, allocated
+ * on first use, so that counting one event is O(1) and never allocates
+ * after warm-up. The indicator is the outermost index, so indicator 0
+ * (rejection) has the slots a set without indicators had.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "decision.h"
+#include "indicator.h"
 #include "log.h"
 #include "series.h"
 #include "xmalloc.h"
 
 #define SERIES_NAME_MAX		32	/* contract §1: office is 1-32 chars */
 #define SERIES_EMPTY		INT32_MIN	/* period of an unused slot */
-#define SERIES_SAVE_VERSION	1
+#define SERIES_SAVE_VERSION	2	/* 1: no indicator before the office */
 #define SERIES_SAVE_NATIONAL	0xffffffffU
 /* Saved bytes per bucket: period, four counters, two doubles. */
 #define SERIES_SAVE_BUCKET	(4 + 4 * 4 + 2 * 8)
@@ -32,6 +35,7 @@ struct ring {
 };
 
 struct series {
+	int		 ind;		/* indicator index */
 	int		 office;	/* index, or SERIES_NATIONAL */
 	int		 benefit;
 	int		 kind;
@@ -41,6 +45,7 @@ struct series {
 };
 
 struct series_set {
+	int		 nind;		/* indicators */
 	int		 max_offices;
 	int		 nbenefits;
 	int		 weeks;
@@ -51,10 +56,14 @@ struct series_set {
 	int32_t		*index;		/* name hash: office + 1, 0 free */
 	size_t		 index_mask;
 
-	/* National first, then by office, benefit, kind; NULL unused. */
+	/*
+	 * By indicator, then national first, then by office, benefit, kind;
+	 * NULL unused.
+	 */
 	struct series	**series;
 	size_t		 nslots;
 	int		 nseries;
+	int		*nseries_in;	/* per indicator */
 	uint64_t	 memory;
 };
 
@@ -72,26 +81,37 @@ series_name_hash(const char *name)
 }
 
 static size_t
-series_slot_of(const struct series_set *set, int office, int benefit,
-    int kind)
+series_slot_of(const struct series_set *set, int ind, int office,
+    int benefit, int kind)
 {
-	return ((size_t)(office + 1) * (size_t)set->nbenefits +
+	return (((size_t)ind * ((size_t)set->max_offices + 1) +
+	    (size_t)(office + 1)) * (size_t)set->nbenefits +
 	    (size_t)benefit) * DECISION_NKINDS + (size_t)kind;
 }
 
 struct series_set *
 series_set_create(int max_offices, int nbenefits, int weeks, int months)
 {
+	return series_set_create_n(1, max_offices, nbenefits, weeks, months);
+}
+
+struct series_set *
+series_set_create_n(int nindicators, int max_offices, int nbenefits,
+    int weeks, int months)
+{
 	struct series_set *set;
 	size_t cap;
 
 	/* Records store the office in 16 bits and the benefit in 8. */
-	if (max_offices < 0 || max_offices > 0xffff || nbenefits < 1 ||
-	    nbenefits > 0xff || weeks < 1 || months < 1)
-		fatalx("series: bad sizes (%d offices, %d benefits, %d weeks, "
-		    "%d months)", max_offices, nbenefits, weeks, months);
+	if (nindicators < 1 || nindicators > INDICATOR_MAX || max_offices < 0 ||
+	    max_offices > 0xffff || nbenefits < 1 || nbenefits > 0xff ||
+	    weeks < 1 || months < 1)
+		fatalx("series: bad sizes (%d indicators, %d offices, "
+		    "%d benefits, %d weeks, %d months)", nindicators,
+		    max_offices, nbenefits, weeks, months);
 
 	set = xcalloc(1, sizeof *set);
+	set->nind = nindicators;
 	set->max_offices = max_offices;
 	set->nbenefits = nbenefits;
 	set->weeks = weeks;
@@ -104,12 +124,21 @@ series_set_create(int max_offices, int nbenefits, int weeks, int months)
 	set->index = xcalloc(cap, sizeof *set->index);
 	set->index_mask = cap - 1;
 
-	set->nslots = series_slot_of(set, max_offices, 0, 0);
+	set->nslots = series_slot_of(set, nindicators, SERIES_NATIONAL, 0, 0);
 	set->series = xcalloc(set->nslots, sizeof *set->series);
+	set->nseries_in = xcalloc((size_t)nindicators,
+	    sizeof *set->nseries_in);
 
 	set->memory = sizeof *set + (size_t)max_offices * sizeof *set->names +
-	    cap * sizeof *set->index + set->nslots * sizeof *set->series;
+	    cap * sizeof *set->index + set->nslots * sizeof *set->series +
+	    (size_t)nindicators * sizeof *set->nseries_in;
 	return set;
+}
+
+int
+series_set_indicators(const struct series_set *set)
+{
+	return set->nind;
 }
 
 /* What one allocated series costs: its struct and both rings. */
@@ -145,6 +174,8 @@ series_set_clear(struct series_set *set)
 		set->series[i] = NULL;
 	}
 	set->nseries = 0;
+	memset(set->nseries_in, 0, (size_t)set->nind *
+	    sizeof *set->nseries_in);
 	memset(set->index, 0, (set->index_mask + 1) * sizeof *set->index);
 	memset(set->names, 0, (size_t)set->max_offices * sizeof *set->names);
 	set->noffices = 0;
@@ -157,6 +188,7 @@ series_set_free(struct series_set *set)
 		return;
 	series_set_clear(set);
 	free(set->series);
+	free(set->nseries_in);
 	free(set->index);
 	free(set->names);
 	free(set);
@@ -359,18 +391,21 @@ bucket_count(struct bucket *b, int outcome, double p)
 }
 
 static struct series *
-series_new(struct series_set *set, int office, int benefit, int kind)
+series_new(struct series_set *set, int ind, int office, int benefit,
+    int kind)
 {
 	struct series *s = xcalloc(1, sizeof *s);
 
+	s->ind = ind;
 	s->office = office;
 	s->benefit = benefit;
 	s->kind = kind;
-	s->slot = series_slot_of(set, office, benefit, kind);
+	s->slot = series_slot_of(set, ind, office, benefit, kind);
 	ring_init(&s->weeks, set->weeks);
 	ring_init(&s->months, set->months);
 	set->series[s->slot] = s;
 	set->nseries++;
+	set->nseries_in[ind]++;
 	set->memory += series_bytes(set);
 	return s;
 }
@@ -382,28 +417,46 @@ series_refuses(const struct series *s, int32_t week, int32_t month)
 	    ring_too_old(&s->months, month));
 }
 
+/* Whether (ind, office, benefit, kind, week, month) can be counted at all. */
+static bool
+series_args_valid(const struct series_set *set, int ind, int office,
+    int benefit, int kind, int32_t week, int32_t month)
+{
+	/* The national series is only ever the sum of the offices. */
+	return ind >= 0 && ind < set->nind && office >= 0 &&
+	    office < set->noffices && benefit >= 0 &&
+	    benefit < set->nbenefits && kind >= 0 && kind < DECISION_NKINDS &&
+	    week != SERIES_EMPTY && month != SERIES_EMPTY;
+}
+
 int
 series_add(struct series_set *set, int office, int benefit, int kind,
     int32_t week, int32_t month, int outcome, double p)
 {
+	return series_add_in(set, 0, office, benefit, kind, week, month,
+	    outcome, p);
+}
+
+int
+series_add_in(struct series_set *set, int ind, int office, int benefit,
+    int kind, int32_t week, int32_t month, int outcome, double p)
+{
 	struct series *so, *sn;
 
-	/* The national series is only ever the sum of the offices. */
-	if (office < 0 || office >= set->noffices || benefit < 0 ||
-	    benefit >= set->nbenefits || kind < 0 || kind >= DECISION_NKINDS ||
-	    outcome < OUTCOME_GRANTED || outcome > OUTCOME_DISMISSED ||
-	    week == SERIES_EMPTY || month == SERIES_EMPTY)
+	if (!series_args_valid(set, ind, office, benefit, kind, week, month) ||
+	    outcome < OUTCOME_GRANTED || outcome > OUTCOME_DISMISSED)
 		return -1;
 
 	/* Check both before touching either, so that they never disagree. */
-	so = set->series[series_slot_of(set, office, benefit, kind)];
-	sn = set->series[series_slot_of(set, SERIES_NATIONAL, benefit, kind)];
+	so = set->series[series_slot_of(set, ind, office, benefit, kind)];
+	sn = set->series[series_slot_of(set, ind, SERIES_NATIONAL, benefit,
+	    kind)];
 	if (series_refuses(so, week, month) || series_refuses(sn, week, month))
 		return -1;
 	if (so == NULL)
-		so = series_new(set, office, benefit, kind);
+		so = series_new(set, ind, office, benefit, kind);
 	if (sn == NULL)
-		sn = series_new(set, SERIES_NATIONAL, benefit, kind);
+		sn = series_new(set, ind, SERIES_NATIONAL, benefit, kind);
 
 	bucket_count(ring_take(&so->weeks, week), outcome, p);
 	bucket_count(ring_take(&so->months, month), outcome, p);
@@ -412,77 +465,47 @@ series_add(struct series_set *set, int office, int benefit, int kind,
 	return 0;
 }
 
-/* Indicator 0 only until the set holds several. */
-struct series_set *
-series_set_create_n(int nindicators, int max_offices, int nbenefits,
-    int weeks, int months)
-{
-	if (nindicators != 1)
-		fatalx("series: %d indicators", nindicators);
-	return series_set_create(max_offices, nbenefits, weeks, months);
-}
-
-int
-series_set_indicators(const struct series_set *set)
-{
-	(void)set;
-	return 1;
-}
-
-int
-series_add_in(struct series_set *set, int ind, int office, int benefit,
-    int kind, int32_t week, int32_t month, int outcome, double p)
-{
-	if (ind != 0)
-		return -1;
-	return series_add(set, office, benefit, kind, week, month, outcome, p);
-}
-
 bool
 series_refuses_in(const struct series_set *set, int ind, int office,
     int benefit, int kind, int32_t week, int32_t month)
 {
-	if (ind != 0 || office < 0 || office >= set->noffices ||
-	    benefit < 0 || benefit >= set->nbenefits || kind < 0 ||
-	    kind >= DECISION_NKINDS || week == SERIES_EMPTY ||
-	    month == SERIES_EMPTY)
+	if (!series_args_valid(set, ind, office, benefit, kind, week, month))
 		return true;
-	return series_refuses(set->series[series_slot_of(set, office,
+	return series_refuses(set->series[series_slot_of(set, ind, office,
 	    benefit, kind)], week, month) ||
-	    series_refuses(set->series[series_slot_of(set, SERIES_NATIONAL,
-	    benefit, kind)], week, month);
+	    series_refuses(set->series[series_slot_of(set, ind,
+	    SERIES_NATIONAL, benefit, kind)], week, month);
+}
+
+const struct series *
+series_get(const struct series_set *set, int office, int benefit, int kind)
+{
+	return series_get_in(set, 0, office, benefit, kind);
 }
 
 const struct series *
 series_get_in(const struct series_set *set, int ind, int office, int benefit,
     int kind)
 {
-	if (ind != 0)
+	if (ind < 0 || ind >= set->nind || office < SERIES_NATIONAL ||
+	    office >= set->noffices || benefit < 0 ||
+	    benefit >= set->nbenefits || kind < 0 || kind >= DECISION_NKINDS)
 		return NULL;
-	return series_get(set, office, benefit, kind);
+	return set->series[series_slot_of(set, ind, office, benefit, kind)];
 }
 
 int
 series_indicator(const struct series *s)
 {
-	(void)s;
-	return 0;
+	return s->ind;
 }
 
 int
 series_count_in(const struct series_set *set, int ind)
 {
-	return ind == 0 ? set->nseries : 0;
-}
-
-const struct series *
-series_get(const struct series_set *set, int office, int benefit, int kind)
-{
-	if (office < SERIES_NATIONAL || office >= set->noffices ||
-	    benefit < 0 || benefit >= set->nbenefits || kind < 0 ||
-	    kind >= DECISION_NKINDS)
-		return NULL;
-	return set->series[series_slot_of(set, office, benefit, kind)];
+	if (ind < 0 || ind >= set->nind)
+		return 0;
+	return set->nseries_in[ind];
 }
 
 int
@@ -649,6 +672,7 @@ series_set_save(const struct series_set *set, struct buf *b)
 		buf_put_str(b, set->names[i]);
 	buf_put_u32(b, (uint32_t)set->nseries);
 	for (s = series_first(set); s != NULL; s = series_next(set, s)) {
+		buf_put_u32(b, (uint32_t)s->ind);
 		if (s->office == SERIES_NATIONAL)
 			buf_put_u32(b, SERIES_SAVE_NATIONAL);
 		else
@@ -760,12 +784,23 @@ truncated:
 }
 
 static int
-series_load_one(struct series_set *set, struct buf_reader *r, char **cause)
+series_load_one(struct series_set *set, struct buf_reader *r,
+    uint32_t version, char **cause)
 {
-	uint32_t office, benefit, kind;
+	uint32_t ind = 0, office, benefit, kind;
 	struct series *s;
 	int o;
 
+	/* Version 1 knew only the rejection rate, indicator 0. */
+	if (version >= 2 && buf_get_u32(r, &ind) == -1) {
+		*cause = xstrdup("series: checkpoint is truncated");
+		return -1;
+	}
+	if (ind >= (uint32_t)set->nind) {
+		*cause = xasprintf("series: checkpoint has a series of "
+		    "indicator %u, %d configured", ind, set->nind);
+		return -1;
+	}
 	buf_get_u32(r, &office);
 	buf_get_u32(r, &benefit);
 	if (buf_get_u32(r, &kind) == -1) {
@@ -780,13 +815,14 @@ series_load_one(struct series_set *set, struct buf_reader *r, char **cause)
 		    "kind %u)", office, benefit, kind);
 		return -1;
 	}
-	if (set->series[series_slot_of(set, o, (int)benefit, (int)kind)] !=
-	    NULL) {
-		*cause = xasprintf("series: repeated series (office %u, "
-		    "benefit %u, kind %u)", office, benefit, kind);
+	if (set->series[series_slot_of(set, (int)ind, o, (int)benefit,
+	    (int)kind)] != NULL) {
+		*cause = xasprintf("series: repeated series (indicator %u, "
+		    "office %u, benefit %u, kind %u)", ind, office, benefit,
+		    kind);
 		return -1;
 	}
-	s = series_new(set, o, (int)benefit, (int)kind);
+	s = series_new(set, (int)ind, o, (int)benefit, (int)kind);
 	if (ring_load(&s->weeks, r, "weeks", cause) == -1 ||
 	    ring_load(&s->months, r, "months", cause) == -1)
 		return -1;
@@ -806,7 +842,7 @@ series_set_load(struct series_set *set, struct buf_reader *r, char **cause)
 		*cause = xstrdup("series: checkpoint is truncated");
 		return -1;
 	}
-	if (version != SERIES_SAVE_VERSION) {
+	if (version < 1 || version > SERIES_SAVE_VERSION) {
 		*cause = xasprintf("series: unknown format %u", version);
 		return -1;
 	}
@@ -821,7 +857,7 @@ series_set_load(struct series_set *set, struct buf_reader *r, char **cause)
 		goto fail;
 	}
 	for (i = 0; i < n; i++) {
-		if (series_load_one(set, r, cause) == -1)
+		if (series_load_one(set, r, version, cause) == -1)
 			goto fail;
 	}
 	return 0;

@@ -3,6 +3,11 @@
  * DISCONNECTED → CONNECTING → PREPARING → PENDING → READING; losing it
  * returns to DISCONNECTED and a backoff timer tries again. Entries are
  * acknowledged only once a checkpoint covers them.
+ *
+ * Each stream key read (redis.stream, then the indicators' own streams)
+ * has a reader of its own: a struct stream with its connection, chained
+ * from the first by `sibling`. The public functions take the first and
+ * act on the whole chain.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -31,6 +36,8 @@
 #define STREAM_ACK_TURN		4	/* XACK commands per turn of the loop */
 #define STREAM_SLICE_NS		1000000	/* counting per turn of the loop */
 #define STREAM_FIELDS_STACK	64
+/* Dead letters read a round trip, looking for an earlier copy. */
+#define STREAM_DL_PAGE		500
 
 /*
  * Entries read while the detector is busy, or left over when a turn's
@@ -57,6 +64,11 @@ struct stream_entry {
 };
 
 struct stream {
+	int			 k;		/* ingest's stream number */
+	char			*key;		/* the stream read */
+	struct stream		*head;		/* the first reader */
+	struct stream		*sibling;	/* the next reader, or NULL */
+	struct reply_reader	*replies;	/* its replies' arena */
 	struct event_base	*base;
 	const struct conf	*conf;
 	struct ingest		*in;
@@ -140,7 +152,7 @@ stream_set_state(struct stream *st, enum stream_state s)
 		if (st->ever_connected)
 			metrics.redis_reconnects++;
 		log_notice("stream: connected to redis, consuming %s as %s/%s",
-		    st->conf->stream, st->conf->group, st->conf->consumer);
+		    st->key, st->conf->group, st->conf->consumer);
 		st->ever_connected = true;
 	}
 }
@@ -286,6 +298,7 @@ stream_connect(struct stream *st)
 	 * growing it again for every batch. */
 	ac->c.reader->maxbuf = 0;
 	ac->c.reader->fn = reply_functions();
+	ac->c.reader->privdata = st->replies;
 	ac->data = st;
 	st->ac = ac;
 	redisLibeventAttach(ac, st->base);
@@ -345,7 +358,7 @@ stream_group_cb(redisAsyncContext *c, void *r, void *privdata)
 	}
 	if (reply->type != REDIS_REPLY_ERROR)
 		log_notice("stream: created group %s on %s", st->conf->group,
-		    st->conf->stream);
+		    st->key);
 	st->backoff_ms = 0;
 	memset(&st->pending_from, 0, sizeof st->pending_from);
 	stream_set_state(st, STREAM_PENDING);
@@ -373,7 +386,7 @@ stream_prepare(struct stream *st)
 	}
 	argv[0] = "XGROUP";
 	argv[1] = "CREATE";
-	argv[2] = c->stream;
+	argv[2] = st->key;
 	argv[3] = c->group;
 	argv[4] = "0";
 	argv[5] = "MKSTREAM";
@@ -419,9 +432,11 @@ stream_unacked_find(struct stream *st, const struct stream_id *id)
 /*
  * A dead-letter write in flight. It keeps a copy of the command: when
  * Redis refuses the source id as not new, the entry may be there already
- * (written before a crash) or a later one may have got in first after a
- * failed write; XRANGE tells which, and in the second case the entry goes
- * in under a new id, still carrying its source_id.
+ * (written before a crash, under its id or, if that was taken, a little
+ * later under a new one), or a later one may have got in first (after a
+ * failed write, or from another stream); XRANGE from the source id on
+ * tells which, and in the second case the entry goes in under a new id,
+ * still carrying its source_id (and source_stream).
  */
 struct stream_dl {
 	struct stream		*st;
@@ -430,6 +445,8 @@ struct stream_dl {
 	char			**argv;
 	size_t			*argvlen;
 	bool			 new_id;	/* sent with "*" */
+	bool			 redelivered;	/* may have been written */
+	char			 from[STREAM_ID_MAX + 1]; /* next XRANGE start */
 };
 
 static void stream_deadletter_cb(redisAsyncContext *, void *, void *);
@@ -487,6 +504,96 @@ stream_dl_settle(struct stream_dl *dl, bool ok, const char *why)
 	stream_dl_free(dl);
 }
 
+/* A field of an entry's field list, or NULL. */
+static const redisReply *
+stream_field(const redisReply *fl, const char *name)
+{
+	size_t i, len = strlen(name);
+
+	for (i = 0; i + 1 < fl->elements; i += 2) {
+		const redisReply *k = fl->element[i];
+
+		if (k->type == REDIS_REPLY_STRING && k->len == len &&
+		    memcmp(k->str, name, len) == 0)
+			return fl->element[i + 1];
+	}
+	return NULL;
+}
+
+static bool
+stream_reply_is(const redisReply *v, const char *s, size_t len)
+{
+	return v != NULL && v->type == REDIS_REPLY_STRING && v->len == len &&
+	    memcmp(v->str, s, len) == 0;
+}
+
+/*
+ * Whether the dead letters from our source id on hold this entry: one
+ * with its source_id and source_stream (absent for the decision stream).
+ * Two streams may have entries of the same id, and a dead letter that
+ * could not have its source's id went in a little later under a new one.
+ */
+static bool
+stream_dl_there(const struct stream_dl *dl, const redisReply *reply)
+{
+	const struct stream *st = dl->st;
+	const redisReply *e, *fl, *v;
+	size_t i;
+
+	for (i = 0; i < reply->elements; i++) {
+		e = reply->element[i];
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+		    (fl = e->element[1])->type != REDIS_REPLY_ARRAY)
+			continue;
+		if (!stream_reply_is(stream_field(fl, "source_id"),
+		    dl->argv[2], dl->argvlen[2]))
+			continue;
+		v = stream_field(fl, "source_stream");
+		if (st->k == 0 ? v == NULL :
+		    stream_reply_is(v, st->key, strlen(st->key)))
+			return true;
+	}
+	return false;
+}
+
+/* Not there: add it under a new id, still with its source_id. */
+static void
+stream_dl_new_id(struct stream_dl *dl)
+{
+	free(dl->argv[2]);
+	dl->argv[2] = xstrdup("*");
+	dl->argvlen[2] = 1;
+	dl->new_id = true;
+	stream_dl_send(dl, stream_deadletter_cb, dl->argc, dl->argv,
+	    dl->argvlen);
+}
+
+static void stream_deadletter_check_cb(redisAsyncContext *, void *, void *);
+
+/* XRANGE deadletter FROM + COUNT n: is this entry there already? */
+static void
+stream_dl_look(struct stream_dl *dl)
+{
+	static char xrange[] = "XRANGE", plus[] = "+", count[] = "COUNT";
+	char page[16], *argv[6];
+	size_t argvlen[6];
+
+	snprintf(page, sizeof page, "%d", STREAM_DL_PAGE);
+	argv[0] = xrange;
+	argvlen[0] = sizeof xrange - 1;
+	argv[1] = dl->argv[1];		/* the dead-letter key */
+	argvlen[1] = dl->argvlen[1];
+	argv[2] = dl->from;
+	argvlen[2] = strlen(dl->from);
+	argv[3] = plus;
+	argvlen[3] = sizeof plus - 1;
+	argv[4] = count;
+	argvlen[4] = sizeof count - 1;
+	argv[5] = page;
+	argvlen[5] = strlen(page);
+	stream_dl_send(dl, stream_deadletter_check_cb, 6, argv, argvlen);
+}
+
 static void
 stream_deadletter_check_cb(redisAsyncContext *c, void *r, void *privdata)
 {
@@ -497,7 +604,7 @@ stream_deadletter_check_cb(redisAsyncContext *c, void *r, void *privdata)
 		stream_dl_free(dl);
 		return;
 	}
-	if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0) {
+	if (reply->type == REDIS_REPLY_ARRAY && stream_dl_there(dl, reply)) {
 		stream_dl_settle(dl, true, NULL);	/* written before */
 		return;
 	}
@@ -505,12 +612,21 @@ stream_deadletter_check_cb(redisAsyncContext *c, void *r, void *privdata)
 		stream_dl_settle(dl, false, reply->str);
 		return;
 	}
-	free(dl->argv[2]);
-	dl->argv[2] = xstrdup("*");
-	dl->argvlen[2] = 1;
-	dl->new_id = true;
-	stream_dl_send(dl, stream_deadletter_cb, dl->argc, dl->argv,
-	    dl->argvlen);
+	/* A full page: the copy may be further on. */
+	if (reply->type == REDIS_REPLY_ARRAY &&
+	    reply->elements == STREAM_DL_PAGE) {
+		const redisReply *last = reply->element[reply->elements - 1];
+
+		if (last->type == REDIS_REPLY_ARRAY && last->elements == 2 &&
+		    last->element[0]->type == REDIS_REPLY_STRING &&
+		    last->element[0]->len < STREAM_ID_MAX) {
+			snprintf(dl->from, sizeof dl->from, "(%s",
+			    last->element[0]->str);
+			stream_dl_look(dl);
+			return;
+		}
+	}
+	stream_dl_new_id(dl);
 }
 
 static void
@@ -519,9 +635,6 @@ stream_deadletter_cb(redisAsyncContext *c, void *r, void *privdata)
 	struct stream_dl *dl = privdata;
 	struct stream *st = dl->st;
 	redisReply *reply = r;
-	static char xrange[] = "XRANGE";
-	char *argv[4];
-	size_t argvlen[4];
 
 	if (!stream_live(st, c) || reply == NULL) {
 		stream_dl_free(dl);
@@ -536,20 +649,23 @@ stream_deadletter_cb(redisAsyncContext *c, void *r, void *privdata)
 		stream_dl_settle(dl, false, reply->str);
 		return;
 	}
-	/* XRANGE deadletter ID ID: is this entry there already? */
-	argv[0] = xrange;
-	argvlen[0] = sizeof xrange - 1;
-	argv[1] = dl->argv[1];		/* the dead-letter key */
-	argvlen[1] = dl->argvlen[1];
-	argv[2] = argv[3] = dl->argv[2];	/* the source id */
-	argvlen[2] = argvlen[3] = dl->argvlen[2];
-	stream_dl_send(dl, stream_deadletter_check_cb, 4, argv, argvlen);
+	/*
+	 * Read for the first time, it cannot have been written: a new id
+	 * at once. Read again (after a crash or a lost link), look for it
+	 * from its source id on.
+	 */
+	if (!dl->redelivered) {
+		stream_dl_new_id(dl);
+		return;
+	}
+	snprintf(dl->from, sizeof dl->from, "%.*s", (int)dl->argvlen[2],
+	    dl->argv[2]);
+	stream_dl_look(dl);
 }
-
 /* XADD the entry to the dead-letter stream under its own id. */
 static void
 stream_deadletter(struct stream *st, const char *idstr, size_t idlen,
-    const struct stream_id *id, const char *reason,
+    const struct stream_id *id, bool redelivered, const char *reason,
     const struct decision_field *fields, size_t nfields)
 {
 	struct stream_dl *dl = xcalloc(1, sizeof *dl);
@@ -558,8 +674,9 @@ stream_deadletter(struct stream *st, const char *idstr, size_t idlen,
 
 	dl->st = st;
 	dl->id = *id;
-	dl->argv = xreallocarray(NULL, 7 + 2 * nfields, sizeof *dl->argv);
-	dl->argvlen = xreallocarray(NULL, 7 + 2 * nfields,
+	dl->redelivered = redelivered;
+	dl->argv = xreallocarray(NULL, 9 + 2 * nfields, sizeof *dl->argv);
+	dl->argvlen = xreallocarray(NULL, 9 + 2 * nfields,
 	    sizeof *dl->argvlen);
 #define STREAM_DL_ARG(p, len) do {					\
 	dl->argv[n] = xmalloc((len) + 1);				\
@@ -574,6 +691,11 @@ stream_deadletter(struct stream *st, const char *idstr, size_t idlen,
 	STREAM_DL_ARG(reason, strlen(reason));
 	STREAM_DL_ARG("source_id", 9);
 	STREAM_DL_ARG(idstr, idlen);
+	/* Entries of the decision stream say nothing, as before. */
+	if (st->k != 0) {
+		STREAM_DL_ARG("source_stream", 13);
+		STREAM_DL_ARG(st->key, strlen(st->key));
+	}
 	for (i = 0; i < nfields; i++) {
 		STREAM_DL_ARG(fields[i].name, fields[i].namelen);
 		STREAM_DL_ARG(fields[i].value, fields[i].valuelen);
@@ -710,12 +832,37 @@ stream_later(struct stream *st)
 		evtimer_add(st->feed_ev, &tv);
 }
 
+static void stream_resume_one(struct stream *);
+
 static void
 stream_feed_cb(evutil_socket_t fd, short events, void *arg)
 {
 	(void)fd;
 	(void)events;
-	stream_resume(arg);
+	stream_resume_one(arg);
+}
+
+/* Resume a reader in the next turn of the loop. */
+static void
+stream_kick(struct stream *st)
+{
+	struct timeval tv = { 0, 0 };
+
+	if (st->ac != NULL && (st->held != NULL || !st->reading))
+		evtimer_add(st->feed_ev, &tv);
+}
+
+/* Whether a reader of the chain is handing entries to ingest now. */
+static bool
+stream_chain_feeding(const struct stream *st)
+{
+	const struct stream *s;
+
+	for (s = st->head; s != NULL; s = s->sibling) {
+		if (s->feeding)
+			return true;
+	}
+	return false;
 }
 
 /* Reads wait while entries wait or ingest is busy or blocked. */
@@ -728,6 +875,27 @@ stream_holding(const struct stream *st)
 void
 stream_resume(struct stream *st)
 {
+	struct stream *s;
+
+	ingest_resume(st->in);
+	/*
+	 * Called from under stream_feed (the detector finished inside an
+	 * entry): the feed under way goes on by itself, and the other
+	 * readers' next turn of the loop, not inside ingest's.
+	 */
+	if (stream_chain_feeding(st)) {
+		for (s = st->head; s != NULL; s = s->sibling)
+			if (!s->feeding)
+				stream_kick(s);
+		return;
+	}
+	for (s = st->head; s != NULL; s = s->sibling)
+		stream_resume_one(s);
+}
+
+static void
+stream_resume_one(struct stream *st)
+{
 	struct stream_batch *b;
 	uint64_t deadline;
 	bool done;
@@ -736,12 +904,13 @@ stream_resume(struct stream *st)
 		return;
 	ingest_resume(st->in);
 	/*
-	 * Called from under stream_feed (the detector finished inside an
-	 * entry): the feed under way goes on by itself; a second one would
-	 * free the batch it is reading.
+	 * Called from under stream_feed: a second feed would free the batch
+	 * being read, or enter ingest inside ingest.
 	 */
-	if (st->feeding)
+	if (stream_chain_feeding(st)) {
+		stream_kick(st);
 		return;
+	}
 	deadline = stall_now() + STREAM_SLICE_NS;
 	while ((b = st->held) != NULL) {
 		done = stream_feed(st, b->entries, &b->next, b->redelivered,
@@ -802,12 +971,14 @@ stream_entry(struct stream *st, const redisReply *e, bool redelivered,
 		f[i].value = fl->element[2 * i + 1]->str;
 		f[i].valuelen = fl->element[2 * i + 1]->len;
 	}
-	res = ingest_entry(st->in, &id, f, n, redelivered, now, &cause);
+	res = ingest_entry_from(st->in, st->k, &id, f, n, redelivered, now,
+	    &cause);
 	if (res == INGEST_INVALID) {
 		log_debug("stream: entry %s dead-lettered: %s", id_r->str,
 		    cause);
 		stream_unacked_add(st, &id, STREAM_ENTRY_DL_SENT);
-		stream_deadletter(st, id_r->str, id_r->len, &id, cause, f, n);
+		stream_deadletter(st, id_r->str, id_r->len, &id, redelivered,
+		    cause, f, n);
 		free(cause);
 	} else {
 		if (res == INGEST_DUPLICATE)
@@ -816,6 +987,19 @@ stream_entry(struct stream *st, const redisReply *e, bool redelivered,
 	}
 	if (f != stackf)
 		free(f);
+}
+
+/* Every reader connected and drained. */
+static bool
+stream_chain_idle(const struct stream *st)
+{
+	const struct stream *s;
+
+	for (s = st->head; s != NULL; s = s->sibling) {
+		if (!s->idle || s->state != STREAM_READING)
+			return false;
+	}
+	return true;
 }
 
 static void
@@ -868,10 +1052,17 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 		if (!st->idle)
 			stream_info_timer_cb(-1, 0, st);	/* fresh lag now */
 		st->idle = true;
-		/* It may close weeks: a step of ours (stall.h). */
-		stall_start(&t0);
-		ingest_tick(st->in, now, true);
-		stall_step("an idle tick", &t0);
+		/*
+		 * It may close weeks: a step of ours (stall.h). Only when
+		 * every reader is drained, so that a quiet stream does not
+		 * move the watermark past one still catching up; the first
+		 * reader's reads pace it, as with one stream.
+		 */
+		if (st == st->head && stream_chain_idle(st)) {
+			stall_start(&t0);
+			ingest_tick(st->in, now, true);
+			stall_step("an idle tick", &t0);
+		}
 		stream_read(st);
 		return;
 	}
@@ -939,7 +1130,7 @@ stream_read(struct stream *st)
 		argv[argc++] = block;
 	}
 	argv[argc++] = "STREAMS";
-	argv[argc++] = c->stream;
+	argv[argc++] = st->key;
 	if (st->state == STREAM_READING)
 		argv[argc++] = ">";
 	else {
@@ -1017,7 +1208,7 @@ stream_unacked_clear(struct stream *st)
 static bool
 stream_ack_turn(struct stream *st)
 {
-	const struct stream_id *upto = ingest_checkpointed(st->in);
+	const struct stream_id *upto = ingest_checkpointed_of(st->in, st->k);
 	const char *argv[3 + STREAM_ACK_CHUNK];
 	size_t argvlen[3 + STREAM_ACK_CHUNK], i, from, keep = 0;
 	char (*ids)[STREAM_ID_MAX];
@@ -1029,7 +1220,7 @@ stream_ack_turn(struct stream *st)
 	}
 	ids = xreallocarray(NULL, STREAM_ACK_CHUNK, sizeof *ids);
 	argv[0] = "XACK";
-	argv[1] = st->conf->stream;
+	argv[1] = st->key;
 	argv[2] = st->conf->group;
 	for (i = 0; i < 3; i++)
 		argvlen[i] = strlen(argv[i]);
@@ -1093,8 +1284,8 @@ stream_ack_turn_cb(evutil_socket_t fd, short events, void *arg)
  * of the loop (stream_ack_turn). Acknowledging late is safe: an entry
  * read again after a crash is known to the checkpoint and skipped.
  */
-void
-stream_ack(struct stream *st)
+static void
+stream_ack_one(struct stream *st)
 {
 	if (st->ac == NULL || st->nunacked == 0 ||
 	    st->state < STREAM_PENDING)
@@ -1105,6 +1296,14 @@ stream_ack(struct stream *st)
 	}
 	st->acking = true;
 	stream_ack_turn_cb(-1, 0, st);
+}
+
+/* Each reader up to its own stream's checkpointed position. */
+void
+stream_ack(struct stream *st)
+{
+	for (; st != NULL; st = st->sibling)
+		stream_ack_one(st);
 }
 
 /* Stopping: the sweep under way ends now, before the final PING. */
@@ -1188,25 +1387,29 @@ stream_info_timer_cb(evutil_socket_t fd, short events, void *arg)
 		return;
 	argv[0] = "XINFO";
 	argv[1] = "GROUPS";
-	argv[2] = st->conf->stream;
+	argv[2] = st->key;
 	argvlen[0] = 5;
 	argvlen[1] = 6;
 	argvlen[2] = strlen(argv[2]);
 	stream_command(st, stream_info_cb, 3, argv, argvlen);
 	argv[0] = "XLEN";
-	argv[1] = st->conf->stream;
+	argv[1] = st->key;
 	argvlen[0] = 4;
 	argvlen[1] = strlen(argv[1]);
 	stream_command(st, stream_len_cb, 2, argv, argvlen);
 }
 
-struct stream *
-stream_create(struct event_base *base, const struct conf *c,
-    struct ingest *in, stream_checkpoint_cb cb, void *arg)
+static struct stream *
+stream_new(struct event_base *base, const struct conf *c, struct ingest *in,
+    int k, stream_checkpoint_cb cb, void *arg)
 {
 	struct stream *st = xcalloc(1, sizeof *st);
 	struct timeval tv = { STREAM_INFO_MS / 1000, 0 };
 
+	st->k = k;
+	st->key = xstrdup(ingest_stream_key(in, k));
+	st->replies = reply_reader_new();
+	st->head = st;
 	st->base = base;
 	st->conf = c;
 	st->in = in;
@@ -1223,28 +1426,47 @@ stream_create(struct event_base *base, const struct conf *c,
 	return st;
 }
 
+/* One reader per stream ingest counts, redis.stream first. */
+struct stream *
+stream_create(struct event_base *base, const struct conf *c,
+    struct ingest *in, stream_checkpoint_cb cb, void *arg)
+{
+	struct stream *head, **tail;
+	int k;
+
+	head = stream_new(base, c, in, 0, cb, arg);
+	tail = &head->sibling;
+	for (k = 1; k < ingest_streams(in); k++) {
+		*tail = stream_new(base, c, in, k, cb, arg);
+		(*tail)->head = head;
+		tail = &(*tail)->sibling;
+	}
+	return head;
+}
+
 void
 stream_start(struct stream *st)
 {
-	stream_connect(st);
+	for (; st != NULL; st = st->sibling)
+		stream_connect(st);
 }
 
 void
 stream_stop(struct stream *st)
 {
-	stream_set_state(st, STREAM_STOPPED);
-	stream_drop_held(st);
-	event_del(st->retry_ev);
-	event_del(st->info_ev);
+	for (; st != NULL; st = st->sibling) {
+		stream_set_state(st, STREAM_STOPPED);
+		stream_drop_held(st);
+		event_del(st->retry_ev);
+		event_del(st->info_ev);
+	}
 }
 
-void
-stream_free(struct stream *st)
+static void
+stream_free_one(struct stream *st)
 {
 	redisAsyncContext *ac;
 
-	if (st == NULL)
-		return;
 	st->state = STREAM_STOPPED;
 	ac = st->ac;
 	st->ac = NULL;
@@ -1257,19 +1479,37 @@ stream_free(struct stream *st)
 	event_free(st->ack_ev);
 	free(st->unacked);
 	free(st->last_error);
+	free(st->key);
+	reply_reader_free(st->replies);
 	free(st);
+}
+
+void
+stream_free(struct stream *st)
+{
+	struct stream *next;
+
+	for (; st != NULL; st = next) {
+		next = st->sibling;
+		stream_free_one(st);
+	}
 }
 
 void
 stream_set_conf(struct stream *st, const struct conf *c)
 {
-	st->conf = c;
+	for (; st != NULL; st = st->sibling)
+		st->conf = c;
 }
 
-/* Run cb once the commands sent so far have been answered. */
+/*
+ * Run cb once the commands sent so far have been answered, on every
+ * reader's link.
+ */
 struct stream_flush {
 	void	(*cb)(void *);
 	void	*arg;
+	int	 left;		/* readers yet to answer */
 };
 
 static void
@@ -1279,6 +1519,8 @@ stream_flush_cb(redisAsyncContext *c, void *r, void *privdata)
 
 	(void)c;
 	(void)r;
+	if (--fl->left > 0)
+		return;
 	fl->cb(fl->arg);
 	free(fl);
 }
@@ -1287,93 +1529,162 @@ int
 stream_flush(struct stream *st, void (*cb)(void *), void *arg)
 {
 	struct stream_flush *fl;
+	struct stream *s;
 
-	if (st->ac == NULL)
-		return -1;
-	stream_ack_finish(st);
-	fl = xmalloc(sizeof *fl);
+	fl = xcalloc(1, sizeof *fl);
 	fl->cb = cb;
 	fl->arg = arg;
-	if (redisAsyncCommand(st->ac, stream_flush_cb, fl, "PING") !=
-	    REDIS_OK) {
+	/* Counted up front, so that an answer cannot finish it early. */
+	for (s = st; s != NULL; s = s->sibling) {
+		if (s->ac != NULL)
+			fl->left++;
+	}
+	if (fl->left == 0) {
 		free(fl);
 		return -1;
+	}
+	for (s = st; s != NULL; s = s->sibling) {
+		if (s->ac == NULL)
+			continue;
+		stream_ack_finish(s);
+		if (redisAsyncCommand(s->ac, stream_flush_cb, fl, "PING") ==
+		    REDIS_OK)
+			continue;
+		/* Not sent: that reader has nothing more to wait for. */
+		if (--fl->left == 0) {
+			free(fl);
+			return -1;
+		}
 	}
 	return 0;
 }
 
+/* The least advanced reader's: reading only when all are. */
 enum stream_state
 stream_state(const struct stream *st)
 {
-	return st->state;
+	enum stream_state state = st->state;
+
+	for (st = st->sibling; st != NULL; st = st->sibling) {
+		if (st->state < state)
+			state = st->state;
+	}
+	return state;
 }
 
 /* Without a link the last figures are not the stream's now: unknown. */
+static int64_t
+stream_figure(const struct stream *st, int64_t v)
+{
+	return st->link_up ? v : -1;
+}
+
+enum stream_what { STREAM_LAG, STREAM_PENDING_N, STREAM_LENGTH };
+
+/* The sum over the readers; -1 when one of them is unknown. */
+static int64_t
+stream_sum(const struct stream *st, enum stream_what what)
+{
+	int64_t sum = 0, v;
+
+	for (; st != NULL; st = st->sibling) {
+		v = what == STREAM_LAG ? st->lag : what == STREAM_LENGTH ?
+		    st->length : st->pending;
+		if ((v = stream_figure(st, v)) == -1)
+			return -1;
+		sum += v;
+	}
+	return sum;
+}
+
 int64_t
 stream_lag(const struct stream *st)
 {
-	return st->link_up ? st->lag : -1;
+	return stream_sum(st, STREAM_LAG);
 }
 
 int64_t
 stream_pending(const struct stream *st)
 {
-	return st->link_up ? st->pending : -1;
+	return stream_sum(st, STREAM_PENDING_N);
 }
 
 int64_t
 stream_length(const struct stream *st)
 {
-	return st->link_up ? st->length : -1;
+	return stream_sum(st, STREAM_LENGTH);
+}
+
+/* The first reader whose link is down, or NULL. */
+static const struct stream *
+stream_down(const struct stream *st)
+{
+	for (; st != NULL; st = st->sibling) {
+		if (!st->link_up)
+			return st;
+	}
+	return NULL;
 }
 
 bool
 stream_link_up(const struct stream *st)
 {
-	return st->link_up;
+	return stream_down(st) == NULL;
 }
 
 int64_t
 stream_down_since(const struct stream *st)
 {
-	return st->link_up ? 0 : st->down_since;
+	const struct stream *d = stream_down(st);
+
+	return d == NULL ? 0 : d->down_since;
 }
 
 const char *
 stream_last_error(const struct stream *st)
 {
-	return st->link_up ? NULL : st->last_error;
+	const struct stream *d = stream_down(st);
+
+	return d == NULL ? NULL : d->last_error;
 }
 
 int64_t
 stream_retry_at_ms(const struct stream *st)
 {
-	return st->link_up || st->state != STREAM_DISCONNECTED ? 0 :
-	    st->retry_at_ms;
+	const struct stream *d = stream_down(st);
+
+	return d == NULL || d->state != STREAM_DISCONNECTED ? 0 :
+	    d->retry_at_ms;
 }
 
 uint64_t
 stream_unacked(const struct stream *st)
 {
-	return st->nunacked - st->nacked;
+	uint64_t n = 0;
+
+	for (; st != NULL; st = st->sibling)
+		n += st->nunacked - st->nacked;
+	return n;
 }
 
 bool
 stream_idle(const struct stream *st)
 {
-	return st->idle;
+	for (; st != NULL; st = st->sibling) {
+		if (!st->idle)
+			return false;
+	}
+	return true;
 }
 
 const char *
 stream_key(const struct stream *st)
 {
-	return st->conf->stream;
+	return st->key;
 }
 
-/* redis.stream only until side streams are read. */
 const struct stream *
 stream_sibling(const struct stream *st)
 {
-	(void)st;
-	return NULL;
+	return st->sibling;
 }

@@ -71,7 +71,8 @@ bool stream_idle(const struct stream *st);
 /*
  * The readers: one per stream key, chained from the one stream_create
  * returns (redis.stream). A reader's key, and the next reader or NULL.
- * The functions above act on, or sum over, the whole chain.
+ * The functions above act on, or sum over, the chain from the reader
+ * they are given on (all of it from the first).
  */
 const char *stream_key(const struct stream *st);
 const struct stream *stream_sibling(const struct stream *st);

@@ -1,9 +1,11 @@
 #!/bin/sh
 # make demo: a private redis-server on a free loopback port, stabild, a
 # local webhook receiver and SMTP server, and the simulator writing two
-# years of decisions for 58 offices (with an injected drift, some malformed
-# entries and resent duplicates); then a report of what stabild counted,
-# straight from its HTTP API, and of the alerts that reached the receivers.
+# years of decisions for 58 offices, with the reconsiderations, court
+# rulings and rehabilitation-chain assessments that follow them (injected
+# drifts, some malformed entries and resent duplicates); then a report of
+# what stabild counted, straight from its HTTP API, per indicator, and of
+# the alerts that reached the receivers.
 set -eu
 BUILDDIR=${BUILDDIR:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,6 +66,29 @@ url = smtp://127.0.0.1:$sport
 starttls = off
 from = stabild <stabild@demo.example>
 to = Drift desk <drift@demo.example>
+# The four indicators of config/stabild.conf beside the rejection rate.
+[indicator "reconsideration"]
+event = reconsideration
+yes = changed
+no = unchanged
+label = change rate at reconsideration
+[indicator "appeal"]
+event = appeal
+yes = changed
+no = unchanged
+label = change rate in court
+design_or_office = 2.0
+[indicator "timeliness"]
+event = assessment
+yes = late
+no = on_time
+label = late assessment rate
+[indicator "supplement"]
+event = decision
+field = supplement_requested
+yes = yes
+no = no
+label = supplement request rate
 [route "explained"]
 classifications = explained
 receivers =
@@ -83,12 +108,14 @@ done
 "$bin/stabild" -c "$work/stabild.conf" 2> "$work/stabild.log" &
 stabild_pid=$!
 
-echo "demo: simulating 104 weeks of decisions for 58 offices: from week 70"
-echo "demo: K017 rejects more (odds ratio 1.8) and the whole country approves"
-echo "demo: more sjukersattning/ongoing (odds ratio 0.75)"
+echo "demo: simulating 104 weeks of decisions for 58 offices, with every event"
+echo "demo: kind: from week 70 K017 rejects more (odds ratio 1.8), the whole"
+echo "demo: country approves more sjukersattning/ongoing (odds ratio 0.75), and"
+echo "demo: K057's reconsiderations change its decisions more often (odds ratio 3)"
 "$bin/stabild-sim" --port "$rport" --seed 7 --weeks 104 --per-week 20000 \
-	--start 2023-01-02 --drift K017:*:*:70:1.8 \
+	--start 2023-01-02 --events all --drift K017:*:*:70:1.8 \
 	--drift national:sjukersattning:ongoing:70:0.75 \
+	--drift K057:*:*:70:3@reconsideration \
 	--malformed 0.001 --duplicates 0.001 --truth "$work/truth.tsv"
 
 python3 "$top/tests/demo_report.py" --port "$hport" --token "$token" \

@@ -85,6 +85,9 @@ def main():
     print("  counted %d (simulator: %d valid)   dead-lettered %d (simulator: %d malformed)   "
           "duplicates %d (simulator: %d)" % (ev["counted"], totals["valid"], ev["deadlettered"],
                                            totals["malformed"], ev["duplicates"], totals["duplicates"]))
+    by_event = ev.get("by_event", {})
+    if by_event:
+        print("  by event kind: " + ", ".join("%s %d" % kv for kv in by_event.items()))
     print("  %d series in %d offices; %d late events; caught up %.1fs after the simulator finished" % (
         st["series"], st["offices"], ev["late"], took))
     ok = (ev["counted"], ev["deadlettered"], ev["duplicates"]) == (
@@ -118,6 +121,20 @@ def main():
         print("  %-6s %6d decisions  %5.1f%% rejected  z = %+5.1f  state %s" % (
             x["office"], w["decisions"], 100 * w["rejection_rate"], z(x), x["state"]))
 
+    s, body = get(args, "/v1/indicators")
+    if s == 200:
+        print()
+        print("== indicators, national state (GET /v1/indicators)")
+        for ind in body["indicators"]:
+            firing = ind.get("firing", 0)
+            print("  %-16s %-32s %5d series, %d alerts firing" % (
+                ind["name"], ind["label"], ind.get("series", 0), firing))
+            for nat in ind.get("national", []):
+                rate = nat.get("rate_13w")
+                print("    %-24s %-8s %-12s 13w %s of %d" % (
+                    nat["benefit"], nat["kind"], nat.get("state") or "-",
+                    "%.1f%%" % (100 * rate) if rate is not None else "-", nat.get("n_13w") or 0))
+
     print()
     print("== dead-lettered entries (newest 3 reasons in stabild:deadletter)")
     for reason in redis_xrange(args.redis_port, "stabild:deadletter", 3):
@@ -128,13 +145,22 @@ def main():
     if s == 200:
         alerts = body.get("alerts", [])
         print("== alerts (GET /v1/alerts): %d; the simulated changes started 2024-W18" % len(alerts))
+        alerts.sort(key=lambda a: (a.get("indicator", "rejection") != "rejection",
+                                   a.get("indicator", ""), a["alert_id"]))
         for a in alerts:
-            print("  %-8s %-11s %s/%s/%s %s since %s, odds ratio %.2f; rate %.1f%% (expected %.1f%%, "
-                  "before %.1f%%)%s" % (
+            print("  %-15s %-8s %-11s %s/%s/%s %s since %s, odds ratio %.2f; rate %.1f%% (expected "
+                  "%.1f%%, before %.1f%%)%s" % (
+                      a.get("indicator", "rejection"),
                       a["status"], a["classification"], a["series"]["office"], a["series"]["benefit"],
                       a["series"]["kind"], a["direction"], a["onset"], a["odds_ratio"],
                       100 * a["current_rate"], 100 * a["expected_rate"], 100 * a["baseline_rate"],
                       "; top stratum " + a["strata"][0]["stratum"] if a.get("strata") else ""))
+        # The injected reconsideration drift (demo.sh) must be among them.
+        found = [a for a in alerts if a.get("indicator") == "reconsideration"
+                 and a["series"]["office"] == "K057" and a["direction"] == "up"]
+        print("  K057's reconsideration drift: %s" % (
+            "found, " + found[0]["alert_id"] if found else "NOT FOUND"))
+        ok = ok and bool(found)
     else:
         print("== alerts: GET /v1/alerts answered %s" % s)
     if args.received:
@@ -163,7 +189,8 @@ def report_received(args):
     for x in hooks:
         for a in x["alerts"]:
             seq = x["key"].rsplit(".", 2)[-2] if len(x["alerts"]) == 1 else "?"
-            print("  %s/%s/%s %s since %s, odds ratio %.2f: state %s, %s, %s" % (
+            print("  %s%s/%s/%s %s since %s, odds ratio %.2f: state %s, %s, %s" % (
+                a["indicator"] + " " if a.get("indicator") else "",
                 a["series"]["office"], a["series"]["benefit"], a["series"]["kind"],
                 a["direction"], a["onset"], a["odds_ratio"], seq, a["status"],
                 a["classification"]))

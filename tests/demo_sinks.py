@@ -44,7 +44,8 @@ def main():
                                       "alerts": [{k: a[k] for k in ("alert_id", "status",
                                                                     "classification",
                                                                     "direction", "series",
-                                                                    "onset", "odds_ratio")}
+                                                                    "onset", "odds_ratio",
+                                                                    "indicator") if k in a}
                                                  for a in alerts]}) + "\n")
             for m in smtp.messages[seen_mail:]:
                 seen_mail += 1

@@ -1,7 +1,8 @@
 /*
  * Memory and checkpoint size for a ten-year national-size history: every
  * series of 58 offices x 4 benefits x 2 kinds filled for every week and
- * month of the retention, and a full duplicate window. Prints figures.
+ * month of the retention, for each of N indicators (bench-history [PATH
+ * [N]], 1 by default), and a full duplicate window. Prints figures.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@ peak_rss_kib(void)
 int
 main(int argc, char **argv)
 {
-	int offices = 58, benefits = 4, years = 10, o, b, k, w;
+	int offices = 58, benefits = 4, years = 10, o, b, k, w, ind, nind;
 	int weeks, months;
 	size_t window = 1000000, i;
 	struct series_set *set;
@@ -38,9 +39,14 @@ main(int argc, char **argv)
 	FILE *f;
 	long size;
 
+	nind = argc > 2 ? atoi(argv[2]) : 1;
+	if (nind < 1 || nind > 16) {
+		fprintf(stderr, "usage: bench-history [path [indicators 1-16]]\n");
+		return 1;
+	}
 	weeks = years * 53 + 1;
 	months = years * 13 + 2;
-	set = series_set_create(128, benefits, weeks, months);
+	set = series_set_create_n(nind, 128, benefits, weeks, months);
 	dd = dedup_create(window);
 	for (o = 0; o < offices; o++) {
 		snprintf(name, sizeof name, "K%03d", o + 1);
@@ -48,11 +54,13 @@ main(int argc, char **argv)
 	}
 	/* One decision per series-week is enough to allocate every bucket. */
 	for (w = 2000; w < 2000 + weeks - 1; w++) {
-		for (o = 0; o < offices; o++)
-			for (b = 0; b < benefits; b++)
-				for (k = 0; k < 2; k++)
-					series_add(set, o, b, k, w,
-					    (int32_t)(w * 12 / 52), w % 2, 0.1);
+		for (ind = 0; ind < nind; ind++)
+			for (o = 0; o < offices; o++)
+				for (b = 0; b < benefits; b++)
+					for (k = 0; k < 2; k++)
+						series_add_in(set, ind, o, b,
+						    k, w, (int32_t)(w * 12 /
+						    52), w % 2, 0.1);
 	}
 	for (i = 0; i < window; i++) {
 		int n = snprintf(id, sizeof id, "d%zu", i);
@@ -73,8 +81,9 @@ main(int argc, char **argv)
 	size = ftell(f);
 	fclose(f);
 	remove(path);
-	printf("history: %d series, %d weeks, %d months, dedup window %zu\n",
-	    series_count(set), weeks, months, window);
+	printf("history: %d indicators, %d series, %d weeks, %d months, "
+	    "dedup window %zu\n", nind, series_count(set), weeks, months,
+	    window);
 	printf("history: statistics %.1f MiB, dedup %.1f MiB, peak RSS %.1f MiB "
 	    "(process start %.1f MiB)\n",
 	    series_set_memory(set) / 1048576.0, dedup_memory(dd) / 1048576.0,

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """make bench: ingest throughput of stabild against a bare hiredis consumer
 (XREADGROUP + XACK, no work) over the same stream in the same run, rounds
-alternating A B A B so that machine drift hits both; alert delivery
+alternating A B A B so that machine drift hits both; the same for a mixed
+stream (every event kind, read by a daemon with the four shipped
+indicators) against the rejection-only one; alert delivery
 (event-to-webhook latency, and ingest while a receiver hangs against none);
-then peak memory for a ten-year national-size history. Each consumer times
-itself from its first to its last entry, so process start-up is left out."""
+then peak memory for a ten-year national-size history of one and of five
+indicators. Each consumer times itself from its first to its last entry,
+so process start-up is left out."""
 
 import os
 import re
@@ -16,6 +19,9 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import harness  # noqa: E402
 import delivery  # noqa: E402
+import indicators  # noqa: E402
+
+MIXED = "stabild:mixed"
 
 BARE = os.path.join(harness.BUILD, "bench-bare-consumer")
 HISTORY = os.path.join(harness.BUILD, "bench-history")
@@ -32,13 +38,17 @@ def run_bare(redis, n, group):
     return int(m.group(1)), float(m.group(3))
 
 
-def run_stabild(redis, work, n, group, hook_port=None):
-    d = harness.Daemon(work, redis, name=group, conf_extra={
+def run_stabild(redis, work, n, group, hook_port=None, stream=None):
+    conf = {
         "redis": {"group": group, "consumer": "bench", "batch": "500", "block": "100ms"},
         "state": {"checkpoint_interval": "2s", "dir": os.path.join(work, group)},
         "log": {"level": "notice"},
         "alerts": {"historical_age": "50y"},
-    })
+    }
+    if stream is not None:
+        conf["redis"]["stream"] = stream
+        conf.update(indicators.sections())
+    d = harness.Daemon(work, redis, name=group, conf_extra=conf)
     if hook_port is not None:
         with open(d.conf_path, "a") as f:
             f.write('\n[receiver "hook"]\ntype = webhook\nurl = http://127.0.0.1:%d/\n'
@@ -87,6 +97,7 @@ def main():
         print("bench: stabild peak RSS while ingesting %d entries: %.1f MiB" % (
             total, statistics.median(rss) / 1024.0))
         alert_states = run_stabild.alert_states
+        mixed(redis, work, weeks, total, rounds)
         others(work)
 
         def with_hook(work_, n_, group, port):
@@ -100,14 +111,40 @@ def main():
     return 0
 
 
+def mixed(redis, work, weeks, total, rounds):
+    """A mixed stream (every event kind) read by a daemon with the four
+    shipped indicators, against the rejection-only stream, alternating."""
+    per_week = max(1, total // weeks)
+    harness.run_sim(redis, work, "--seed", "11", "--weeks", weeks, "--per-week", per_week,
+                    "--start", "2020-01-06", "--events", "all", truth=False, stream=MIXED)
+    n_mixed = redis.call("XLEN", MIXED)
+    print("bench: mixed stream of %d entries (rejection-only %d)" % (n_mixed, total))
+    ratios, rss_r, rss_m = [], [], []
+    for i in range(rounds):
+        _, rr, mr = run_stabild(redis, work, total, "rejection-%d" % i)
+        _, rm, mm = run_stabild(redis, work, n_mixed, "mixed-%d" % i, stream=MIXED)
+        ratios.append(rm / rr)
+        rss_r.append(mr)
+        rss_m.append(mm)
+        print("bench: round %d: rejection-only %.0f/s, mixed with 4 indicators %.0f/s, "
+              "ratio %.2f" % (i + 1, rr, rm, rm / rr))
+    print("bench: ingest ratio mixed/rejection-only: median %.2f (min %.2f, max %.2f; "
+          "target >= 0.90)" % (statistics.median(ratios), min(ratios), max(ratios)))
+    print("bench: peak RSS: rejection-only %.1f MiB, mixed with 4 indicators %.1f MiB" % (
+        statistics.median(rss_r) / 1024.0, statistics.median(rss_m) / 1024.0))
+    sys.stdout.flush()
+
+
 def others(work):
     """Memory of a long history, the detector, the model fit: run before
     the delivery part, whose events would swell this process and with it
     the peak RSS a child inherits."""
-    r = subprocess.run([HISTORY, os.path.join(work, "history.checkpoint")], stdout=subprocess.PIPE)
-    sys.stdout.write(r.stdout.decode())
-    if r.returncode != 0:
-        raise SystemExit("bench: history failed")
+    for nind in (1, 5):
+        r = subprocess.run([HISTORY, os.path.join(work, "history.checkpoint"), str(nind)],
+                           stdout=subprocess.PIPE)
+        sys.stdout.write(r.stdout.decode())
+        if r.returncode != 0:
+            raise SystemExit("bench: history failed")
     # The detector: throughput in process (no Redis), and the model fit.
     d = subprocess.run([os.path.join(harness.BUILD, "stabild-simcheck"), "-b"],
                        stdout=subprocess.PIPE)

@@ -66,6 +66,9 @@ fuzz_match(const struct explain_registry *reg)
 			abort();
 		(void)explain_match(reg, NULL, EXPLAIN_NATIONAL, 3, 1,
 		    explain_at(reg, i)->to_day, 0, 0, cov, 4, ctx, 4, &nctx);
+		(void)explain_match(reg, "reconsideration", "K001", 1, 0,
+		    explain_at(reg, i)->from_day, 28, 56, cov, 4, ctx, 4,
+		    &nctx);
 	}
 }
 

@@ -121,7 +121,7 @@ def check_parameter(d):
     check(mine == rej["series"], "indicator=all: rejection's %d series, not %d"
           % (len(mine), rej["total"]))
     check(all(s["indicator"] in NAMES[1:] for s in every["series"] if "indicator" in s),
-          "indicator=all: %r" % sorted({s.get("indicator") for s in every["series"]}))
+          "indicator=all: %r" % sorted({s.get("indicator", "") for s in every["series"]}))
     check(every["total"] == len(every["series"]), "indicator=all total %r" % every["total"])
     # Each indicator's list holds its own series only.
     total = 0

@@ -352,6 +352,31 @@ test_threshold_inverse(void **state)
 	assert_close(detect_budget_arl0(12, 1000), 52.1775 * 1000 / 12, 1e-9);
 	assert_true(isinf(detect_budget_arl0(0, 1000)));
 	assert_true(isinf(detect_budget_arl0(12, 0)));
+	/*
+	 * Shared by weight: at equal weights exactly the unweighted share
+	 * (so rejection alone keeps its thresholds); a CUSUM of weight 2
+	 * gets half the ARL0, one of 0.5 twice; the rates add up to F.
+	 */
+	{
+		int n;
+		double w2, rate;
+
+		for (n = 1; n <= 4096; n *= 4)
+			assert_true(detect_budget_arl0_weighted(12, n, 1) ==
+			    detect_budget_arl0(12, n));
+		assert_close(detect_budget_arl0_weighted(12, 1000, 2),
+		    detect_budget_arl0(12, 1000) / 2, 1e-9);
+		assert_close(detect_budget_arl0_weighted(12, 1000, 0.5),
+		    detect_budget_arl0(12, 1000) * 2, 1e-9);
+		/* 600 CUSUMs of weight 1 and 200 of weight 2: W = 1000. */
+		w2 = 600 * 1.0 + 200 * 2.0;
+		rate = 600 * 52.1775 / detect_budget_arl0_weighted(12, w2, 1) +
+		    200 * 52.1775 / detect_budget_arl0_weighted(12, w2, 2);
+		assert_close(rate, 12, 1e-9);
+		assert_true(isinf(detect_budget_arl0_weighted(12, 1000, 0)));
+		assert_true(isinf(detect_budget_arl0_weighted(12, 0, 1)));
+		assert_true(isinf(detect_budget_arl0_weighted(0, 1000, 1)));
+	}
 }
 
 /*

@@ -1,7 +1,8 @@
 /*
  * Tests for explain.c: the JSON rules of contract §2, the round trip to
  * JSON and back, the matching rules of detection.md §7, the registry, its
- * state file, and the entries of the config file.
+ * state file, and the entries of the config file; an entry's indicators
+ * in each of them.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -1018,6 +1019,171 @@ test_config_entries(void **state)
 	rm_dir(dir);
 }
 
+
+/*
+ * indicators: parsed by syntax, written only when non-empty (after
+ * offices), kept in the state file, read from the config file, and
+ * matched: empty is every indicator, NULL is rejection.
+ */
+static void
+test_indicators(void **state)
+{
+	static const struct {
+		const char	*list;
+		const char	*why;
+	} bad[] = {
+		{ "\"reconsideration\"", "indicators: expected an array of "
+		  "strings" },
+		{ "[\"appeal\",\"appeal\"]", "indicators: 'appeal' is listed "
+		  "twice" },
+		{ "[\"Appeal\"]", "indicators: 'Appeal' is not an indicator "
+		  "name" },
+		{ "[\"\"]", "indicators: '' is not an indicator name" },
+		{ "[\"9lives\"]", "not an indicator name" },
+		{ "[\"a-b\"]", "not an indicator name" },
+		{ "[\"abcdefghijabcdefghijabcdefghijabc\"]", "not an indicator "
+		  "name" },
+		{ "[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\","
+		  "\"j\",\"k\",\"l\",\"m\",\"n\",\"o\",\"p\",\"q\"]",
+		  "indicators: more than 16" },
+	};
+	struct explain_registry *reg = explain_create(), *back;
+	const struct explanation *cover[4], *ctx[4];
+	struct explanation *e, *x;
+	const struct explanation *b;
+	char *dir = make_dir(), *path, *cause = NULL, *text;
+	json_t *o;
+	struct conf c;
+	void *it;
+	size_t i;
+	int nctx;
+	uint64_t g;
+
+	(void)state;
+	for (i = 0; i < NITEMS(bad); i++) {
+		text = xasprintf("{\"id\":\"m\",\"kind\":\"legislation\","
+		    "\"effective_from\":\"2023-03-01\",\"indicators\":%s}",
+		    bad[i].list);
+		assert_null(e = from_text(text, &cause));
+		if (strstr(cause, bad[i].why) == NULL) {
+			fprintf(stderr, "case %zu: %s\n", i, cause);
+			fail();
+		}
+		free(cause);
+		free(text);
+	}
+	/* 32 characters is the longest name. */
+	e = entry("{\"id\":\"m\",\"kind\":\"legislation\",\"effective_from\":"
+	    "\"2023-03-01\",\"indicators\":[\"abcdefghijabcdefghijabcdefghij_9\","
+	    "\"rejection\"]}");
+	assert_int_equal(e->nindicators, 2);
+	explain_entry_free(e);
+
+	/* To JSON after offices, and back. */
+	e = entry("{\"id\":\"recon\",\"kind\":\"legal_position\","
+	    "\"effective_from\":\"2023-03-01\",\"offices\":[\"K1\"],"
+	    "\"indicators\":[\"reconsideration\",\"appeal\"]}");
+	assert_int_equal(e->nindicators, 2);
+	assert_string_equal(e->indicators[0], "reconsideration");
+	assert_string_equal(e->indicators[1], "appeal");
+	o = explain_to_json(e, benefits);
+	assert_non_null(o);
+	it = json_object_iter(o);
+	while (it != NULL && strcmp(json_object_iter_key(it), "offices") != 0)
+		it = json_object_iter_next(o, it);
+	assert_non_null(it);
+	it = json_object_iter_next(o, it);
+	assert_string_equal(json_object_iter_key(it), "indicators");
+	assert_int_equal(json_array_size(json_object_get(o, "indicators")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(o,
+	    "indicators"), 1)), "appeal");
+	json_object_del(o, "source");
+	json_object_del(o, "created_at");
+	assert_int_equal(explain_from_json(o, benefits, NBENEFITS, &x, &cause),
+	    0);
+	assert_int_equal(x->nindicators, 2);
+	assert_string_equal(x->indicators[1], "appeal");
+	explain_entry_free(x);
+	json_decref(o);
+
+	/* Without indicators: no member at all, as before. */
+	x = entry("{\"id\":\"all\",\"kind\":\"legislation\","
+	    "\"effective_from\":\"2023-03-01\"}");
+	o = explain_to_json(x, benefits);
+	assert_null(json_object_get(o, "indicators"));
+	json_decref(o);
+
+	/* Matching: named ones only; empty all; NULL is rejection. */
+	assert_true(explain_scope_matches(e, "reconsideration", "K1", 0, 0));
+	assert_true(explain_scope_matches(e, "appeal", "K1", 0, 0));
+	assert_false(explain_scope_matches(e, NULL, "K1", 0, 0));
+	assert_false(explain_scope_matches(e, "rejection", "K1", 0, 0));
+	assert_false(explain_scope_matches(e, "timeliness", "K1", 0, 0));
+	assert_false(explain_scope_matches(e, "reconsideration", "K2", 0, 0));
+	assert_true(explain_covers(e, "reconsideration", "K1", 1, 1, 19417,
+	    28, 56));
+	assert_false(explain_covers(e, NULL, "K1", 1, 1, 19417, 28, 56));
+	assert_true(explain_scope_matches(x, NULL, "K1", 0, 0));
+	assert_true(explain_scope_matches(x, "reconsideration", "national", 0,
+	    0));
+	assert_int_equal(explain_add(reg, e, &cause), 0);
+	assert_int_equal(explain_add(reg, x, &cause), 0);
+	assert_int_equal(explain_match(reg, "reconsideration", "K1", 0, 0,
+	    19417, 28, 56, cover, 4, ctx, 4, &nctx), 2);
+	assert_int_equal(explain_match(reg, NULL, "K1", 0, 0, 19417, 28, 56,
+	    cover, 4, ctx, 4, &nctx), 1);
+	assert_string_equal(cover[0]->id, "all");
+	assert_int_equal(explain_match(reg, "timeliness", "K1", 0, 0, 19417,
+	    28, 56, cover, 4, ctx, 4, &nctx), 1);
+	assert_string_equal(cover[0]->id, "all");
+
+	/* The state file keeps them. */
+	path = xasprintf("%s/%s", dir, EXPLAIN_STATE_FILE);
+	assert_int_equal(explain_save(reg, path, benefits, &cause), 0);
+	back = explain_create();
+	assert_int_equal(explain_load(back, path, benefits, NBENEFITS, &cause),
+	    0);
+	assert_non_null(b = explain_find(back, "recon"));
+	assert_int_equal(b->nindicators, 2);
+	assert_string_equal(b->indicators[0], "reconsideration");
+	assert_string_equal(b->indicators[1], "appeal");
+	assert_int_equal(explain_find(back, "all")->nindicators, 0);
+	explain_free(back);
+	free(path);
+	explain_free(reg);
+
+	/* From the config file; a changed list is a changed entry. */
+	reg = explain_create();
+	load_conf(&c, dir, "[indicator \"reconsideration\"]\n"
+	    "event = reconsideration\nyes = changed\nno = unchanged\n"
+	    "[explanation \"ruling\"]\nkind = court_ruling\n"
+	    "effective_from = 2023-03-01\n"
+	    "indicators = reconsideration, rejection\n");
+	assert_int_equal(explain_from_conf(&c.explanations[0], &c, &x, &cause),
+	    0);
+	assert_int_equal(x->nindicators, 2);
+	assert_string_equal(x->indicators[0], "reconsideration");
+	assert_string_equal(x->indicators[1], "rejection");
+	explain_entry_free(x);
+	assert_int_equal(explain_set_config(reg, &c, &cause), 0);
+	assert_true(explain_scope_matches(explain_find(reg, "ruling"), NULL,
+	    "K1", 0, 0));
+	conf_free(&c);
+	g = explain_generation(reg);
+	load_conf(&c, dir, "[indicator \"reconsideration\"]\n"
+	    "event = reconsideration\nyes = changed\nno = unchanged\n"
+	    "[explanation \"ruling\"]\nkind = court_ruling\n"
+	    "effective_from = 2023-03-01\nindicators = reconsideration\n");
+	assert_int_equal(explain_set_config(reg, &c, &cause), 0);
+	assert_true(explain_generation(reg) > g);
+	assert_int_equal(explain_find(reg, "ruling")->nindicators, 1);
+	assert_false(explain_scope_matches(explain_find(reg, "ruling"), NULL,
+	    "K1", 0, 0));
+	conf_free(&c);
+	explain_free(reg);
+	rm_dir(dir);
+}
+
 /* explain_setup: the state file and the config together. */
 static void
 test_setup(void **state)
@@ -1086,6 +1252,7 @@ main(void)
 		cmocka_unit_test(test_saved_changes),
 		cmocka_unit_test(test_config_entries),
 		cmocka_unit_test(test_setup),
+		cmocka_unit_test(test_indicators),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

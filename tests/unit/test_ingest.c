@@ -47,6 +47,8 @@ static struct {
 	int	 ticks;
 	bool	 busy_on_close;	/* a close leaves work outstanding */
 	bool	 busy;
+	int	 predicted_in[INDICATOR_MAX];
+	int	 counted_in[INDICATOR_MAX][4];	/* by enum indicator_class */
 } hook;
 
 static double
@@ -54,10 +56,10 @@ hook_predict(void *arg, int ind, const struct decision *d,
     const struct period *p)
 {
 	(void)arg;
-	(void)ind;
 	(void)d;
 	(void)p;
 	hook.predicted++;
+	hook.predicted_in[ind]++;
 	return 0.2;
 }
 
@@ -66,13 +68,14 @@ hook_counted(void *arg, int ind, int y, const struct decision *d,
     int office, const struct period *p, double prob, bool late)
 {
 	(void)arg;
-	(void)ind;
-	(void)y;
 	(void)d;
 	(void)office;
 	(void)p;
 	assert_true(prob == 0.2 || prob < 0);
+	/* Excluded events get no prediction. */
+	assert_true((y == INDICATOR_EXCLUDED) == (prob < 0));
 	hook.counted++;
+	hook.counted_in[ind][y]++;
 	if (late)
 		hook.late++;
 }
@@ -179,12 +182,34 @@ records_size(const char *dir)
 	return n;
 }
 
+/* Free what add_indicator set, whoever else frees conf's strings. */
+static void
+free_indicators(struct conf *c)
+{
+	struct conf_indicator *ci;
+	int i;
+
+	for (i = 0; i < c->nindicators; i++) {
+		ci = &c->indicators[i];
+		free(ci->name);
+		free(ci->event);
+		free(ci->yes);
+		free(ci->no);
+		free(ci->stream);
+		free(ci->field);
+		free(ci->checkpoint);
+		memset(ci, 0, sizeof *ci);
+	}
+	c->nindicators = 0;
+}
+
 static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
 
 	ingest_free(f->in);
+	free_indicators(&f->conf);
 	cleanup_dir(f->dir);
 	conf_free(&f->conf);
 	free(f);
@@ -196,16 +221,14 @@ teardown(void **state)
  * stream id is the next sequence number unless id_seq is non-zero.
  */
 static enum ingest_result
-feed(struct fixture *f, uint64_t id_seq, bool redelivered, char **cause,
-    ...)
+vfeed(struct fixture *f, int k, uint64_t id_seq, bool redelivered,
+    char **cause, va_list ap)
 {
 	struct decision_field fields[32];
 	struct stream_id id;
 	const char *kv;
 	size_t n = 0;
-	va_list ap;
 
-	va_start(ap, cause);
 	while ((kv = va_arg(ap, const char *)) != NULL) {
 		const char *eq = strchr(kv, '=');
 
@@ -215,10 +238,39 @@ feed(struct fixture *f, uint64_t id_seq, bool redelivered, char **cause,
 		fields[n].valuelen = strlen(eq + 1);
 		n++;
 	}
-	va_end(ap);
 	id.ms = 1000;
 	id.seq = id_seq != 0 ? id_seq : ++f->seq;
-	return ingest_entry(f->in, &id, fields, n, redelivered, NOW, cause);
+	if (k == 0)
+		return ingest_entry(f->in, &id, fields, n, redelivered, NOW,
+		    cause);
+	return ingest_entry_from(f->in, k, &id, fields, n, redelivered, NOW,
+	    cause);
+}
+
+static enum ingest_result
+feed(struct fixture *f, uint64_t id_seq, bool redelivered, char **cause,
+    ...)
+{
+	enum ingest_result r;
+	va_list ap;
+
+	va_start(ap, cause);
+	r = vfeed(f, 0, id_seq, redelivered, cause, ap);
+	va_end(ap);
+	return r;
+}
+
+/* An entry of stream k, with the next stream id; NULL-terminated. */
+static enum ingest_result
+feed_k(struct fixture *f, int k, char **cause, ...)
+{
+	enum ingest_result r;
+	va_list ap;
+
+	va_start(ap, cause);
+	r = vfeed(f, k, 0, false, cause, ap);
+	va_end(ap);
+	return r;
 }
 
 /* A valid decision with a given id, office, outcome and time. */
@@ -241,6 +293,80 @@ feed_decision(struct fixture *f, const char *id, const char *office,
 		free(cause);
 	}
 	return r;
+}
+
+/*
+ * Append [indicator "name"] to the configuration as the parser would
+ * fill it; stream NULL is redis.stream.
+ */
+static void
+add_indicator(struct conf *c, const char *name, const char *event,
+    const char *yes, const char *no, const char *stream)
+{
+	struct conf_indicator *ci = &c->indicators[c->nindicators++];
+
+	memset(ci, 0, sizeof *ci);
+	ci->name = xstrdup(name);
+	ci->event = xstrdup(event);
+	ci->yes = xstrdup(yes);
+	ci->no = xstrdup(no);
+	ci->stream = stream != NULL ? xstrdup(stream) : NULL;
+	ci->line = c->nindicators;
+}
+
+/* A new ingest on f's configuration and state directory. */
+static int
+reopen(struct fixture *f, char **cause)
+{
+	ingest_free(f->in);
+	f->in = ingest_create(&f->conf, &hook_detector);
+	if (ingest_open(f->in, cause) == -1) {
+		ingest_free(f->in);
+		f->in = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Feed a decision of office K001 on stream k with stream id sid. */
+static enum ingest_result
+feed_at(struct fixture *f, int k, struct stream_id sid, bool redelivered,
+    const char *id, const char *outcome, int64_t t)
+{
+	struct decision_field fields[8];
+	char idv[64], tv[32];
+	const char *kv[] = { "id", idv, "office", "K001", "benefit",
+	    "sjukpenning", "kind", "first", "outcome", outcome,
+	    "decided_at", tv };
+	char *cause = NULL;
+	enum ingest_result r;
+	size_t i;
+
+	snprintf(idv, sizeof idv, "%s", id);
+	snprintf(tv, sizeof tv, "%lld", (long long)t);
+	for (i = 0; i < 6; i++) {
+		fields[i].name = kv[2 * i];
+		fields[i].namelen = strlen(kv[2 * i]);
+		fields[i].value = kv[2 * i + 1];
+		fields[i].valuelen = strlen(kv[2 * i + 1]);
+	}
+	r = ingest_entry_from(f->in, k, &sid, fields, 6, redelivered, NOW,
+	    &cause);
+	if (r == INGEST_INVALID) {
+		fprintf(stderr, "unexpected invalid: %s\n", cause);
+		free(cause);
+	}
+	return r;
+}
+
+/* The same with stream id 1000-seq. */
+static enum ingest_result
+feed_on(struct fixture *f, int k, uint64_t seq, bool redelivered,
+    const char *id, const char *outcome, int64_t t)
+{
+	struct stream_id sid = { 1000, seq };
+
+	return feed_at(f, k, sid, redelivered, id, outcome, t);
 }
 
 static const struct bucket *
@@ -702,6 +828,471 @@ test_benefit_list_change(void **state)
 	assert_int_equal(ingest_counters(again)->counted, 1);
 }
 
+/*
+ * Each decision counts in every indicator of its kind: the series of
+ * each hold its own yes/no, the hooks hear each (indicator, class) once,
+ * and rejection's series are what they would be alone.
+ */
+static void
+test_indicators_counting(void **state)
+{
+	static const char *outcomes[] = { "rejected", "granted", "partial",
+	    "dismissed", "granted" };
+	struct fixture *f = *state;
+	const struct series_set *set;
+	const struct indicators *t;
+	const struct bucket *b;
+	struct period p;
+	char *cause = NULL, id[16];
+	int i;
+
+	add_indicator(&f->conf, "grant", "decision", "granted",
+	    "rejected,partial", NULL);
+	add_indicator(&f->conf, "dismissal", "decision", "dismissed",
+	    "granted,rejected,partial", NULL);
+	assert_int_equal(reopen(f, &cause), 0);
+	t = ingest_indicators(f->in);
+	assert_int_equal(t->n, 3);
+	set = ingest_series(f->in);
+	assert_int_equal(series_set_indicators(set), 3);
+	for (i = 0; i < 5; i++) {
+		snprintf(id, sizeof id, "m%d", i);
+		assert_int_equal(feed_decision(f, id, "K001", outcomes[i],
+		    T0 + i * 60), INGEST_COUNTED);
+	}
+	period_of(T0, &p);
+	/* rejection: 4 on the merits, 1 rejected, 1 partial, 1 dismissed */
+	b = series_week(series_get_in(set, 0, 0, 0, DECISION_FIRST), p.week);
+	assert_non_null(b);
+	assert_int_equal(b->n, 4);
+	assert_int_equal(b->rejected, 1);
+	assert_int_equal(b->partial, 1);
+	assert_int_equal(b->dismissed, 1);
+	/* grant: yes 2 (granted), no 2, dismissed excluded */
+	b = series_week(series_get_in(set, 1, SERIES_NATIONAL, 0,
+	    DECISION_FIRST), p.week);
+	assert_non_null(b);
+	assert_int_equal(b->n, 4);
+	assert_int_equal(b->rejected, 2);
+	assert_int_equal(b->partial, 0);
+	assert_int_equal(b->dismissed, 1);
+	/* dismissal: all five in the rate, one yes */
+	b = series_week(series_get_in(set, 2, 0, 0, DECISION_FIRST), p.week);
+	assert_non_null(b);
+	assert_int_equal(b->n, 5);
+	assert_int_equal(b->rejected, 1);
+	assert_int_equal(b->dismissed, 0);
+	assert_int_equal(series_count_in(set, 0), 2);
+	assert_int_equal(series_count_in(set, 1), 2);
+	assert_int_equal(series_count_in(set, 2), 2);
+
+	/* Hooks once per (indicator, class); no p for excluded ones. */
+	assert_int_equal(hook.counted, 15);
+	assert_int_equal(hook.counted_in[0][INDICATOR_YES], 1);
+	assert_int_equal(hook.counted_in[0][INDICATOR_NO], 3);
+	assert_int_equal(hook.counted_in[0][INDICATOR_EXCLUDED], 1);
+	assert_int_equal(hook.counted_in[1][INDICATOR_YES], 2);
+	assert_int_equal(hook.counted_in[1][INDICATOR_NO], 2);
+	assert_int_equal(hook.counted_in[1][INDICATOR_EXCLUDED], 1);
+	assert_int_equal(hook.counted_in[2][INDICATOR_YES], 1);
+	assert_int_equal(hook.counted_in[2][INDICATOR_NO], 4);
+	assert_int_equal(hook.predicted_in[0], 4);
+	assert_int_equal(hook.predicted_in[1], 4);
+	assert_int_equal(hook.predicted_in[2], 5);
+
+	/* One event each: counted once, one record each. */
+	assert_int_equal(ingest_counters(f->in)->counted, 5);
+	assert_int_equal(ingest_counters(f->in)->by_event[EVENT_DECISION], 5);
+	assert_int_equal(ingest_counters(f->in)->by_outcome[OUTCOME_GRANTED],
+	    2);
+	assert_int_equal(ingest_checkpoint(f->in, &cause), 0);
+	assert_int_equal(records_size(f->dir), 5 * RECORD_SIZE);
+
+	/* A duplicate counts nowhere. */
+	assert_int_equal(feed_decision(f, "m0", "K001", "granted", T0),
+	    INGEST_DUPLICATE);
+	assert_int_equal(hook.counted, 15);
+
+	/* All of it survives a restart. */
+	assert_int_equal(reopen(f, &cause), 0);
+	set = ingest_series(f->in);
+	b = series_week(series_get_in(set, 1, 0, 0, DECISION_FIRST), p.week);
+	assert_non_null(b);
+	assert_int_equal(b->rejected, 2);
+	assert_int_equal(ingest_counters(f->in)->by_event[EVENT_DECISION], 5);
+}
+
+/*
+ * The checkpoint keeps the indicator list: appending one is fine;
+ * removing, reordering or redefining one is refused with what to do.
+ */
+static void
+test_indicator_list_change(void **state)
+{
+	struct fixture *f = *state;
+	struct conf_indicator ci;
+	char *cause = NULL;
+
+	add_indicator(&f->conf, "grant", "decision", "granted",
+	    "rejected,partial", NULL);
+	add_indicator(&f->conf, "partly", "decision", "partial",
+	    "granted,rejected", NULL);
+	assert_int_equal(reopen(f, &cause), 0);
+	assert_int_equal(feed_decision(f, "l1", "K001", "granted", T0),
+	    INGEST_COUNTED);
+	assert_int_equal(ingest_checkpoint(f->in, &cause), 0);
+
+	/* Removed. */
+	ci = f->conf.indicators[1];
+	f->conf.nindicators = 1;
+	assert_int_equal(reopen(f, &cause), -1);
+	assert_non_null(strstr(cause, "indicator 'partly' is no longer "
+	    "configured; indicators may only be appended (keep its section; "
+	    "alerts = off stops its alerts)"));
+	free(cause);
+	cause = NULL;
+
+	/* Reordered. */
+	f->conf.indicators[1] = f->conf.indicators[0];
+	f->conf.indicators[0] = ci;
+	f->conf.nindicators = 2;
+	assert_int_equal(reopen(f, &cause), -1);
+	assert_non_null(strstr(cause, "indicators may only be appended"));
+	free(cause);
+	cause = NULL;
+	ci = f->conf.indicators[0];
+	f->conf.indicators[0] = f->conf.indicators[1];
+	f->conf.indicators[1] = ci;
+
+	/* Redefined: another outcome counts as yes. */
+	free(f->conf.indicators[0].yes);
+	free(f->conf.indicators[0].no);
+	f->conf.indicators[0].yes = xstrdup("granted,partial");
+	f->conf.indicators[0].no = xstrdup("rejected");
+	assert_int_equal(reopen(f, &cause), -1);
+	assert_non_null(strstr(cause, "indicator 'grant' is defined "
+	    "differently now"));
+	assert_non_null(strstr(cause, "add the new one under a new name"));
+	free(cause);
+	cause = NULL;
+	free(f->conf.indicators[0].yes);
+	free(f->conf.indicators[0].no);
+	f->conf.indicators[0].yes = xstrdup("granted");
+	f->conf.indicators[0].no = xstrdup("rejected,partial");
+
+	/* Appended: loads, the new one starts empty. */
+	add_indicator(&f->conf, "dismissal", "decision", "dismissed",
+	    "granted,rejected,partial", NULL);
+	assert_int_equal(reopen(f, &cause), 0);
+	assert_int_equal(ingest_indicators(f->in)->n, 4);
+	assert_int_equal(series_count_in(ingest_series(f->in), 1), 2);
+	assert_int_equal(series_count_in(ingest_series(f->in), 3), 0);
+	assert_int_equal(feed_decision(f, "l2", "K001", "dismissed", T0),
+	    INGEST_COUNTED);
+	assert_int_equal(series_count_in(ingest_series(f->in), 3), 2);
+	assert_int_equal(ingest_counters(f->in)->counted, 2);
+}
+
+/*
+ * Positions are per stream: entries of the side stream are counted by
+ * content, acknowledged up to the side stream's own checkpointed
+ * position, and that position survives a restart.
+ */
+static void
+test_stream_positions(void **state)
+{
+	struct fixture *f = *state;
+	char *cause = NULL;
+
+	add_indicator(&f->conf, "grant", "decision", "granted",
+	    "rejected,partial", "stabild:side");
+	assert_int_equal(reopen(f, &cause), 0);
+	assert_int_equal(ingest_streams(f->in), 2);
+	assert_string_equal(ingest_stream_key(f->in, 0), f->conf.stream);
+	assert_string_equal(ingest_stream_key(f->in, 1), "stabild:side");
+	assert_null(ingest_stream_key(f->in, 2));
+	assert_null(ingest_applied_of(f->in, 2));
+
+	assert_int_equal(feed_on(f, 0, 5, false, "s1", "granted", T0),
+	    INGEST_COUNTED);
+	assert_int_equal(feed_on(f, 1, 3, false, "s2", "rejected", T0),
+	    INGEST_COUNTED);
+	assert_int_equal(feed_on(f, 1, 4, false, "s1", "rejected", T0),
+	    INGEST_DUPLICATE);
+	assert_int_equal(ingest_applied_of(f->in, 0)->seq, 5);
+	assert_int_equal(ingest_applied_of(f->in, 1)->seq, 4);
+	assert_ptr_equal(ingest_applied_of(f->in, 0), ingest_applied(f->in));
+	assert_int_equal(ingest_checkpointed_of(f->in, 1)->seq, 0);
+	assert_int_equal(ingest_checkpoint(f->in, &cause), 0);
+	assert_int_equal(ingest_checkpointed_of(f->in, 0)->seq, 5);
+	assert_int_equal(ingest_checkpointed_of(f->in, 1)->seq, 4);
+	/* Applied, not yet checkpointed: lost with a crash. */
+	assert_int_equal(feed_on(f, 1, 6, false, "s3", "granted", T0),
+	    INGEST_COUNTED);
+	assert_int_equal(ingest_checkpointed_of(f->in, 1)->seq, 4);
+
+	assert_int_equal(reopen(f, &cause), 0);
+	assert_int_equal(ingest_checkpointed_of(f->in, 0)->seq, 5);
+	assert_int_equal(ingest_checkpointed_of(f->in, 1)->seq, 4);
+	assert_int_equal(ingest_applied_of(f->in, 1)->seq, 4);
+	assert_int_equal(ingest_counters(f->in)->counted, 2);
+	/* Redelivered at or before the side position: applied already,
+	 * though stream 0 is past 4 only by accident of numbering. */
+	assert_int_equal(feed_on(f, 1, 3, true, "s2", "rejected", T0),
+	    INGEST_APPLIED);
+	assert_int_equal(feed_on(f, 1, 6, true, "s3", "granted", T0),
+	    INGEST_COUNTED);
+	/* Stream 0's id 6 is new there, though side stream's 6 is done. */
+	assert_int_equal(feed_on(f, 0, 6, true, "s4", "granted", T0),
+	    INGEST_COUNTED);
+	assert_int_equal(ingest_counters(f->in)->counted, 4);
+	assert_int_equal(ingest_checkpoint(f->in, &cause), 0);
+
+	/* The side stream renamed: the old position is dropped, the new
+	 * stream starts at 0-0; stream 0 keeps its place. */
+	free(f->conf.indicators[0].stream);
+	f->conf.indicators[0].stream = xstrdup("stabild:other");
+	assert_int_equal(reopen(f, &cause), 0);
+	assert_string_equal(ingest_stream_key(f->in, 1), "stabild:other");
+	assert_int_equal(ingest_checkpointed_of(f->in, 1)->seq, 0);
+	assert_int_equal(ingest_checkpointed_of(f->in, 0)->seq, 6);
+	assert_int_equal(feed_on(f, 1, 1, false, "s5", "granted", T0),
+	    INGEST_COUNTED);
+}
+
+/*
+ * The state directory the rejection-only daemon wrote before indicators
+ * (checkpoint format 2, INGS v1, SERI v1) loads as indicator 0, with an
+ * indicator configured beside it, and goes on counting.
+ */
+static void
+test_old_checkpoint(void **state)
+{
+	static const char *files[] = { "checkpoint", "records.000001",
+	    "records.000002", "records.000003", "records.000004",
+	    "records.000005" };
+	struct fixture *f = *state;
+	const struct ingest_counters *c;
+	const struct series *s;
+	struct bucket tot;
+	struct stream_id sid;
+	char from[256], to[512], buf[65536];
+	char *cause = NULL;
+	uint64_t national = 0;
+	FILE *in, *out;
+	size_t i, n;
+
+	ingest_free(f->in);
+	f->in = NULL;
+	cleanup_dir(f->dir);
+	assert_int_equal(mkdir(f->dir, 0700), 0);
+	for (i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(from, sizeof from, "tests/data/checkpoint-v2/%s",
+		    files[i]);
+		snprintf(to, sizeof to, "%s/%s", f->dir, files[i]);
+		assert_non_null(in = fopen(from, "rb"));
+		assert_non_null(out = fopen(to, "wb"));
+		while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+			assert_int_equal(fwrite(buf, 1, n, out), n);
+		fclose(in);
+		assert_int_equal(fclose(out), 0);
+	}
+	/* As the fixture's daemon was configured. */
+	f->conf.max_offices = 4;
+	f->conf.dedup_window = 100;
+	f->conf.historical_age_ms = (int64_t)50 * 366 * 86400 * 1000;
+	add_indicator(&f->conf, "grant", "decision", "granted",
+	    "rejected,partial", NULL);
+	assert_int_equal(reopen(f, &cause), 0);
+	c = ingest_counters(f->in);
+	assert_int_equal(c->counted, 18865);
+	assert_int_equal(c->by_event[EVENT_DECISION], 18865);
+	assert_int_equal(c->by_event[EVENT_RECONSIDERATION], 0);
+	assert_int_equal(series_count_in(ingest_series(f->in), 1), 0);
+	for (s = series_first(ingest_series(f->in)); s != NULL;
+	    s = series_next(ingest_series(f->in), s)) {
+		assert_int_equal(series_indicator(s), 0);
+		if (series_office(s) != SERIES_NATIONAL)
+			continue;
+		series_total(s, &tot);
+		national += tot.n + tot.dismissed;
+	}
+	assert_int_equal(national, 18865);
+	/* It goes on, into both indicators, and saves as INGS v2. */
+	sid = *ingest_applied(f->in);
+	assert_true(sid.ms > 1000);
+	sid.seq++;
+	assert_int_equal(feed_at(f, 0, sid, false, "after-upgrade", "granted",
+	    ingest_max_seen(f->in)), INGEST_COUNTED);
+	assert_int_equal(series_count_in(ingest_series(f->in), 1), 2);
+	assert_int_equal(ingest_checkpoint(f->in, &cause), 0);
+	assert_int_equal(reopen(f, &cause), 0);
+	assert_int_equal(ingest_counters(f->in)->counted, 18866);
+	assert_int_equal(ingest_counters(f->in)->by_event[EVENT_DECISION],
+	    18866);
+	assert_int_equal(series_count_in(ingest_series(f->in), 1), 2);
+}
+
+#define EV(...)	__VA_ARGS__, "office=K001", "benefit=sjukpenning", \
+	"kind=first", "decided_at=1680476400", (const char *)NULL
+
+/*
+ * A mixed stream: each event counts in its own indicators only, by its
+ * outcome or detail and the indicator's filter; a reconsideration may
+ * reuse its decision's id (the duplicate key is EVENT/ID), and events no
+ * indicator watches are counted and recorded all the same.
+ */
+static void
+test_mixed_events(void **state)
+{
+	struct fixture *f = *state;
+	const struct series_set *set;
+	const struct ingest_counters *c;
+	const struct bucket *b;
+	struct period p;
+	char *cause = NULL;
+	int sup, rec, tim;
+
+	add_indicator(&f->conf, "supplement", "decision", "yes", "no", NULL);
+	f->conf.indicators[0].field = xstrdup("supplement_requested");
+	add_indicator(&f->conf, "reconsideration", "reconsideration",
+	    "changed", "unchanged", NULL);
+	add_indicator(&f->conf, "timeliness", "assessment", "late", "on_time",
+	    NULL);
+	f->conf.indicators[2].checkpoint = xstrdup("180");
+	assert_int_equal(reopen(f, &cause), 0);
+	sup = indicators_find(ingest_indicators(f->in), "supplement");
+	rec = indicators_find(ingest_indicators(f->in), "reconsideration");
+	tim = indicators_find(ingest_indicators(f->in), "timeliness");
+	assert_int_equal(sup, 1);
+	assert_int_equal(rec, 2);
+	assert_int_equal(tim, 3);
+
+	assert_int_equal(feed(f, 0, false, &cause, EV("id=a1",
+	    "outcome=rejected", "supplement_requested=yes")), INGEST_COUNTED);
+	assert_int_equal(feed(f, 0, false, &cause, EV("id=a2",
+	    "outcome=granted")), INGEST_COUNTED);
+	/* The decision's id, another kind: not a duplicate. */
+	assert_int_equal(feed(f, 0, false, &cause, EV("id=a1",
+	    "event=reconsideration", "outcome=changed")), INGEST_COUNTED);
+	assert_int_equal(feed(f, 0, false, &cause, EV("id=a1",
+	    "event=reconsideration", "outcome=unchanged")), INGEST_DUPLICATE);
+	assert_int_equal(feed(f, 0, false, &cause, EV("id=a1",
+	    "outcome=granted")), INGEST_DUPLICATE);
+	assert_int_equal(feed(f, 0, false, &cause, EV("id=s1",
+	    "event=assessment", "outcome=late", "checkpoint=180")),
+	    INGEST_COUNTED);
+	/* Filtered out of timeliness (checkpoint 90). */
+	assert_int_equal(feed(f, 0, false, &cause, EV("id=s2",
+	    "event=assessment", "outcome=on_time", "checkpoint=90")),
+	    INGEST_COUNTED);
+	/* No indicator watches appeals. */
+	assert_int_equal(feed(f, 0, false, &cause, EV("id=p1",
+	    "event=appeal", "outcome=changed")), INGEST_COUNTED);
+	/* A bad outcome for its kind is refused. */
+	assert_int_equal(feed(f, 0, false, &cause, EV("id=p2",
+	    "event=appeal", "outcome=granted")), INGEST_INVALID);
+	assert_non_null(strstr(cause, "outcome"));
+	free(cause);
+	cause = NULL;
+
+	c = ingest_counters(f->in);
+	assert_int_equal(c->counted, 6);
+	assert_int_equal(c->duplicates, 2);
+	assert_int_equal(c->invalid, 1);
+	assert_int_equal(c->by_event[EVENT_DECISION], 2);
+	assert_int_equal(c->by_event[EVENT_RECONSIDERATION], 1);
+	assert_int_equal(c->by_event[EVENT_ASSESSMENT], 2);
+	assert_int_equal(c->by_event[EVENT_APPEAL], 1);
+	/* by_outcome stays the decisions' own. */
+	assert_int_equal(c->by_outcome[OUTCOME_REJECTED], 1);
+	assert_int_equal(c->by_outcome[OUTCOME_GRANTED], 1);
+	assert_int_equal(c->by_outcome[OUTCOME_PARTIAL], 0);
+
+	set = ingest_series(f->in);
+	period_of(T0, &p);
+	b = series_week(series_get_in(set, 0, 0, 0, DECISION_FIRST), p.week);
+	assert_int_equal(b->n, 2);
+	assert_int_equal(b->rejected, 1);
+	b = series_week(series_get_in(set, sup, 0, 0, DECISION_FIRST),
+	    p.week);
+	assert_int_equal(b->n, 1);
+	assert_int_equal(b->rejected, 1);
+	assert_int_equal(b->dismissed, 1);	/* a2 did not say */
+	b = series_week(series_get_in(set, rec, SERIES_NATIONAL, 0,
+	    DECISION_FIRST), p.week);
+	assert_int_equal(b->n, 1);
+	assert_int_equal(b->rejected, 1);
+	b = series_week(series_get_in(set, tim, 0, 0, DECISION_FIRST),
+	    p.week);
+	assert_int_equal(b->n, 1);
+	assert_int_equal(b->rejected, 1);
+	assert_int_equal(b->dismissed, 0);
+	assert_int_equal(hook.counted_in[rec][INDICATOR_YES], 1);
+	assert_int_equal(hook.counted_in[rec][INDICATOR_NO], 0);
+	assert_int_equal(hook.counted_in[tim][INDICATOR_YES], 1);
+	assert_int_equal(hook.counted_in[sup][INDICATOR_EXCLUDED], 1);
+	assert_int_equal(hook.counted, 2 + 2 + 1 + 1);
+
+	/* Every counted event has its record; all of it is kept. */
+	assert_int_equal(ingest_checkpoint(f->in, &cause), 0);
+	assert_int_equal(records_size(f->dir), 6 * RECORD_SIZE);
+	assert_int_equal(reopen(f, &cause), 0);
+	c = ingest_counters(f->in);
+	assert_int_equal(c->by_event[EVENT_APPEAL], 1);
+	assert_int_equal(c->by_event[EVENT_ASSESSMENT], 2);
+	/* The duplicate window keeps the kinds apart across a restart. */
+	assert_int_equal(feed(f, 0, false, &cause, EV("id=s1",
+	    "event=assessment", "outcome=late", "checkpoint=180")),
+	    INGEST_DUPLICATE);
+	assert_int_equal(feed(f, 0, false, &cause, EV("id=s1",
+	    "outcome=granted")), INGEST_COUNTED);
+}
+
+/*
+ * On a side stream, entries without `event` are of its indicators' kind;
+ * an entry that names its kind is taken on any stream.
+ */
+static void
+test_side_stream_events(void **state)
+{
+	struct fixture *f = *state;
+	const struct bucket *b;
+	struct period p;
+	char *cause = NULL;
+
+	add_indicator(&f->conf, "reconsideration", "reconsideration",
+	    "changed", "unchanged", "stabild:reconsiderations");
+	assert_int_equal(reopen(f, &cause), 0);
+	assert_int_equal(ingest_streams(f->in), 2);
+	assert_int_equal(feed_k(f, 1, &cause, EV("id=r1", "outcome=changed")),
+	    INGEST_COUNTED);
+	assert_int_equal(feed_k(f, 1, &cause, EV("id=r2",
+	    "outcome=unchanged")), INGEST_COUNTED);
+	assert_int_equal(feed_k(f, 1, &cause, EV("id=r3", "event=decision",
+	    "outcome=rejected")), INGEST_COUNTED);
+	/* On the decision stream, no event means a decision. */
+	assert_int_equal(feed_k(f, 0, &cause, EV("id=r4", "outcome=changed")),
+	    INGEST_INVALID);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(feed_k(f, 1, &cause, EV("id=r5",
+	    "outcome=rejected")), INGEST_INVALID);
+	assert_non_null(strstr(cause, "reconsideration"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(ingest_counters(f->in)->by_event[
+	    EVENT_RECONSIDERATION], 2);
+	assert_int_equal(ingest_counters(f->in)->by_event[EVENT_DECISION], 1);
+	period_of(T0, &p);
+	b = series_week(series_get_in(ingest_series(f->in), 1, 0, 0,
+	    DECISION_FIRST), p.week);
+	assert_non_null(b);
+	assert_int_equal(b->n, 2);
+	assert_int_equal(b->rejected, 1);
+	assert_int_equal(ingest_applied_of(f->in, 1)->seq, f->seq);
+}
+
 static void
 test_stream_ids(void **state)
 {
@@ -747,6 +1338,18 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_records_backpressure,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_benefit_list_change,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_indicators_counting,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_indicator_list_change,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stream_positions,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_old_checkpoint,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mixed_events, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_side_stream_events,
 		    setup, teardown),
 		cmocka_unit_test(test_stream_ids),
 	};

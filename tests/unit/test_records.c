@@ -81,6 +81,8 @@ assert_record_equal(const struct record *a, const struct record *b)
 	assert_int_equal(a->employment, b->employment);
 	assert_int_equal(a->care, b->care);
 	assert_int_equal(a->case_day, b->case_day);
+	assert_int_equal(a->event, b->event);
+	assert_int_equal(a->detail, b->detail);
 }
 
 /* The layout is fixed byte by byte, extremes included. */
@@ -96,10 +98,20 @@ test_pack(void **state)
 		{ { 19500, 17, 1, 1, 2, 3, 2, 6, 1, 2, 181, 0, 0 },
 		  { 0x2c, 0x4c, 0, 0, 17, 0, 1, 1, 2, 3, 2, 6, 1, 2, 181,
 		    0 } },
-		{ { INT32_MAX, UINT16_MAX, 255, 255, 255, 255, 255, 255, 255,
-		    255, UINT16_MAX, 0, 0 },
-		  { 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff,
+		{ { INT32_MAX, UINT16_MAX, 255, 1, 255, 255, 255, 255, 255,
+		    255, UINT16_MAX, 15, 3 },
+		  { 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xf7, 0xff,
 		    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } },
+		/* Byte 7: bit 0 kind, bits 1-2 detail, bits 4-7 event. */
+		{ { 19500, 3, 0, 1, 4, 1, 1, 2, 1, 1, 90, 1, 0 },
+		  { 0x2c, 0x4c, 0, 0, 3, 0, 0, 0x11, 4, 1, 1, 2, 1, 1, 90,
+		    0 } },
+		{ { 19500, 3, 0, 0, 7, 1, 1, 2, 1, 1, 180, 3, 2 },
+		  { 0x2c, 0x4c, 0, 0, 3, 0, 0, 0x34, 7, 1, 1, 2, 1, 1, 180,
+		    0 } },
+		{ { 19500, 3, 0, 1, 1, 1, 1, 2, 1, 1, 10, 0, 1 },
+		  { 0x2c, 0x4c, 0, 0, 3, 0, 0, 0x03, 1, 1, 1, 2, 1, 1, 10,
+		    0 } },
 		{ { INT32_MIN, 0x1234, 0, 1, 3, 5, 3, 26, 5, 0, 3000, 0, 0 },
 		  { 0, 0, 0, 0x80, 0x34, 0x12, 0, 1, 3, 5, 3, 26, 5, 0, 0xb8,
 		    0x0b } },
@@ -119,6 +131,37 @@ test_pack(void **state)
 		memset(&back, 0x55, sizeof back);
 		record_unpack(out, &back);
 		assert_record_equal(&back, &cases[i].rec);
+	}
+}
+
+/*
+ * Records written before events had the kind alone in byte 7 (0 or 1):
+ * they read back as decisions without detail, the rest unchanged.
+ */
+static void
+test_unpack_old(void **state)
+{
+	static const unsigned char old[2][RECORD_SIZE] = {
+		{ 0x2c, 0x4c, 0, 0, 17, 0, 1, 0, 1, 3, 2, 6, 1, 2, 181, 0 },
+		{ 0x2c, 0x4c, 0, 0, 17, 0, 1, 1, 2, 3, 2, 6, 1, 2, 181, 0 },
+	};
+	unsigned char again[RECORD_SIZE];
+	struct record rec;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		memset(&rec, 0x55, sizeof rec);
+		record_unpack(old[i], &rec);
+		assert_int_equal(rec.event, EVENT_DECISION);
+		assert_int_equal(rec.detail, DETAIL_MISSING);
+		assert_int_equal(rec.kind, i);
+		assert_int_equal(rec.outcome, i + 1);
+		assert_int_equal(rec.office, 17);
+		assert_int_equal(rec.case_day, 181);
+		/* And write back the same bytes. */
+		record_pack(&rec, again);
+		assert_memory_equal(again, old[i], RECORD_SIZE);
 	}
 }
 
@@ -152,6 +195,24 @@ test_from_decision(void **state)
 	assert_int_equal(rec.employment, EMPLOYMENT_STUDENT);
 	assert_int_equal(rec.care, CARE_SPECIALIST);
 	assert_int_equal(rec.case_day, 2999);
+	assert_int_equal(rec.event, EVENT_DECISION);
+	assert_int_equal(rec.detail, DETAIL_MISSING);
+
+	/* Events keep their kind and detail through a pack. */
+	d.event = EVENT_ASSESSMENT;
+	d.detail = DETAIL_CHECKPOINT_365;
+	d.outcome = OUTCOME_LATE;
+	record_from_decision(&d, 2, 19800, &rec);
+	assert_int_equal(rec.event, EVENT_ASSESSMENT);
+	assert_int_equal(rec.detail, DETAIL_CHECKPOINT_365);
+	{
+		unsigned char raw[RECORD_SIZE];
+		struct record back;
+
+		record_pack(&rec, raw);
+		record_unpack(raw, &back);
+		assert_record_equal(&back, &rec);
+	}
 }
 
 /* A record that says which one it is, for scanning back. */
@@ -684,6 +745,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pack),
+		cmocka_unit_test(test_unpack_old),
 		cmocka_unit_test(test_from_decision),
 		cmocka_unit_test_setup_teardown(test_append_scan, setup,
 		    teardown),

@@ -3,6 +3,7 @@
  * sums, the office table, iteration, and checkpoint save/load.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -476,6 +477,7 @@ assert_sets_equal(const struct series_set *a, const struct series_set *b)
 	for (sa = series_first(a), sb = series_first(b); sa != NULL;
 	    sa = series_next(a, sa), sb = series_next(b, sb)) {
 		assert_non_null(sb);
+		assert_int_equal(series_indicator(sa), series_indicator(sb));
 		assert_int_equal(series_office(sa), series_office(sb));
 		assert_int_equal(series_benefit(sa), series_benefit(sb));
 		assert_int_equal(series_kind(sa), series_kind(sb));
@@ -605,6 +607,278 @@ test_load_smaller(void **state)
 	series_set_free(a);
 }
 
+/*
+ * The indicator is the outermost index: each indicator's series are apart,
+ * listed after the previous indicator's, national first, and indicator 0
+ * is what a set without indicators holds.
+ */
+static void
+test_indicators(void **state)
+{
+	static const int adds[][4] = {	/* ind, office, benefit, kind */
+		{ 2, 1, 0, 1 }, { 0, 0, 1, 0 }, { 1, 0, 0, 0 }, { 2, 0, 2, 1 },
+		{ 0, 1, 0, 0 },
+	};
+	static const int want[][4] = {
+		{ 0, -1, 0, 0 }, { 0, -1, 1, 0 }, { 0, 0, 1, 0 },
+		{ 0, 1, 0, 0 },
+		{ 1, -1, 0, 0 }, { 1, 0, 0, 0 },
+		{ 2, -1, 0, 1 }, { 2, -1, 2, 1 }, { 2, 0, 2, 1 },
+		{ 2, 1, 0, 1 },
+	};
+	struct series_set *set, *one;
+	const struct series *s, *t;
+	const struct bucket *b;
+	size_t i;
+
+	(void)state;
+	set = series_set_create_n(3, 3, NBENEFITS, WEEKS, MONTHS);
+	one = new_set(3);
+	assert_int_equal(series_set_indicators(set), 3);
+	assert_int_equal(series_set_indicators(one), 1);
+	series_office_index(set, "A", true);
+	series_office_index(set, "B", true);
+	series_office_index(one, "A", true);
+	series_office_index(one, "B", true);
+	for (i = 0; i < sizeof adds / sizeof adds[0]; i++) {
+		assert_int_equal(series_add_in(set, adds[i][0], adds[i][1],
+		    adds[i][2], adds[i][3], 10, 3, OUTCOME_REJECTED, 0.5), 0);
+		if (adds[i][0] == 0)
+			assert_int_equal(series_add(one, adds[i][1],
+			    adds[i][2], adds[i][3], 10, 3, OUTCOME_REJECTED,
+			    0.5), 0);
+	}
+	assert_int_equal(series_count(set), 10);
+	assert_int_equal(series_count_in(set, 0), 4);
+	assert_int_equal(series_count_in(set, 1), 2);
+	assert_int_equal(series_count_in(set, 2), 4);
+	assert_int_equal(series_count_in(set, 3), 0);
+	assert_int_equal(series_count_in(set, -1), 0);
+	i = 0;
+	t = series_first(one);
+	for (s = series_first(set); s != NULL; s = series_next(set, s)) {
+		assert_true(i < sizeof want / sizeof want[0]);
+		assert_int_equal(series_indicator(s), want[i][0]);
+		assert_int_equal(series_office(s), want[i][1]);
+		assert_int_equal(series_benefit(s), want[i][2]);
+		assert_int_equal(series_kind(s), want[i][3]);
+		assert_ptr_equal(series_get_in(set, want[i][0], want[i][1],
+		    want[i][2], want[i][3]), s);
+		/* Indicator 0 lists as the set without indicators does. */
+		if (want[i][0] == 0) {
+			assert_non_null(t);
+			assert_int_equal(series_office(t), series_office(s));
+			assert_int_equal(series_benefit(t), series_benefit(s));
+			assert_int_equal(series_kind(t), series_kind(s));
+			t = series_next(one, t);
+		}
+		i++;
+	}
+	assert_int_equal(i, sizeof want / sizeof want[0]);
+	assert_null(t);
+
+	/* Counts of one indicator are not in another's series. */
+	assert_null(series_get_in(set, 1, 0, 1, 0));
+	assert_ptr_equal(series_get(set, 0, 1, 0),
+	    series_get_in(set, 0, 0, 1, 0));
+	b = series_week(series_get_in(set, 2, SERIES_NATIONAL, 0, 1), 10);
+	assert_non_null(b);
+	assert_int_equal(b->n, 1);
+	assert_null(series_get(set, SERIES_NATIONAL, 0, 1));
+	assert_int_equal(series_add_in(set, 1, 0, 0, 0, 10, 3,
+	    OUTCOME_GRANTED, -1), 0);
+	b = series_week(series_get_in(set, 1, 0, 0, 0), 10);
+	assert_int_equal(b->n, 2);
+	assert_int_equal(b->rejected, 1);
+	assert_null(series_get(set, 0, 0, 0));
+
+	/* Indicators outside the set are refused. */
+	assert_int_equal(series_add_in(set, 3, 0, 0, 0, 10, 3,
+	    OUTCOME_GRANTED, -1), -1);
+	assert_int_equal(series_add_in(set, -1, 0, 0, 0, 10, 3,
+	    OUTCOME_GRANTED, -1), -1);
+	assert_true(series_refuses_in(set, 3, 0, 0, 0, 10, 3));
+	assert_true(series_refuses_in(set, -1, 0, 0, 0, 10, 3));
+	assert_null(series_get_in(set, 3, SERIES_NATIONAL, 0, 0));
+	assert_int_equal(series_add_in(one, 1, 0, 0, 0, 10, 3,
+	    OUTCOME_GRANTED, -1), -1);
+	assert_int_equal(series_count(set), 10);
+	series_set_free(one);
+	series_set_free(set);
+}
+
+/*
+ * series_refuses_in says what series_add_in would do, per indicator: a
+ * week too old for one indicator's office or national series is refused
+ * there and not in another indicator, so a caller can check all first.
+ */
+static void
+test_refuses_in(void **state)
+{
+	struct series_set *set;
+	bool refused;
+	int ind;
+
+	(void)state;
+	set = series_set_create_n(2, 3, NBENEFITS, WEEKS, MONTHS);
+	series_office_index(set, "A", true);
+	series_office_index(set, "B", true);
+	assert_int_equal(series_add_in(set, 0, 0, 0, 0, 5, 1,
+	    OUTCOME_GRANTED, -1), 0);
+	/* Indicator 1's national moves 2 rings on through office A. */
+	assert_int_equal(series_add_in(set, 1, 0, 0, 0, 5 + 2 * WEEKS, 1,
+	    OUTCOME_GRANTED, -1), 0);
+	assert_false(series_refuses_in(set, 0, 0, 0, 0, 5, 1));
+	assert_false(series_refuses_in(set, 0, 1, 0, 0, 5, 1));
+	assert_true(series_refuses_in(set, 1, 0, 0, 0, 5, 1));
+	/* B of indicator 1 is new, but its national refuses. */
+	assert_null(series_get_in(set, 1, 1, 0, 0));
+	assert_true(series_refuses_in(set, 1, 1, 0, 0, 5, 1));
+	assert_int_equal(series_add_in(set, 1, 1, 0, 0, 5, 1,
+	    OUTCOME_GRANTED, -1), -1);
+	/* Refused adds create nothing. */
+	assert_null(series_get_in(set, 1, 1, 0, 0));
+	/* Another benefit of indicator 1 has its own national. */
+	assert_false(series_refuses_in(set, 1, 1, 1, 0, 5, 1));
+	for (ind = 0; ind < 2; ind++) {
+		refused = series_refuses_in(set, ind, 1, 0, 0, 6, 1);
+		assert_int_equal(series_add_in(set, ind, 1, 0, 0, 6, 1,
+		    OUTCOME_GRANTED, -1), refused ? -1 : 0);
+	}
+	series_set_free(set);
+}
+
+/* Save and load of several indicators; a set with fewer refuses. */
+static void
+test_save_load_indicators(void **state)
+{
+	struct series_set *a, *b;
+	struct buf out, again;
+	struct buf_reader r;
+	char *cause = NULL;
+	char name[16];
+	int i, o;
+
+	(void)state;
+	a = series_set_create_n(3, 5, NBENEFITS, WEEKS, MONTHS);
+	srand(7);
+	for (i = 0; i < 2000; i++) {
+		snprintf(name, sizeof name, "K%d", rand() % 5);
+		o = series_office_index(a, name, true);
+		series_add_in(a, rand() % 3, o, rand() % NBENEFITS, rand() % 2,
+		    i / 100, (i / 100) / 4, rand() % 4,
+		    rand() % 2 == 0 ? -1 : (rand() % 1000) / 1000.0);
+	}
+	assert_true(series_count_in(a, 1) > 10);
+	assert_true(series_count_in(a, 2) > 10);
+	save(a, &out);
+
+	b = series_set_create_n(3, 5, NBENEFITS, WEEKS, MONTHS);
+	buf_reader_init(&r, out.data, out.len);
+	assert_int_equal(series_set_load(b, &r, &cause), 0);
+	assert_int_equal(r.left, 0);
+	assert_sets_equal(a, b);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(series_count_in(a, i), series_count_in(b, i));
+	save(b, &again);
+	assert_int_equal(again.len, out.len);
+	assert_memory_equal(again.data, out.data, out.len);
+	buf_free(&again);
+	series_set_free(b);
+
+	/* An indicator appended since: loads, and holds nothing yet. */
+	b = series_set_create_n(4, 5, NBENEFITS, WEEKS, MONTHS);
+	buf_reader_init(&r, out.data, out.len);
+	assert_int_equal(series_set_load(b, &r, &cause), 0);
+	assert_sets_equal(a, b);
+	assert_int_equal(series_count_in(b, 3), 0);
+	series_set_free(b);
+
+	/* Fewer indicators than saved: refused, and the set left empty. */
+	b = series_set_create_n(2, 5, NBENEFITS, WEEKS, MONTHS);
+	buf_reader_init(&r, out.data, out.len);
+	assert_int_equal(series_set_load(b, &r, &cause), -1);
+	assert_non_null(cause);
+	free(cause);
+	assert_int_equal(series_count(b), 0);
+	assert_int_equal(series_office_count(b), 0);
+	series_set_free(b);
+
+	buf_free(&out);
+	series_set_free(a);
+}
+
+/* One v1 ring: a single bucket. */
+static void
+put_v1_ring(struct buf *b, int32_t period, uint32_t n, uint32_t rejected)
+{
+	buf_put_u32(b, 1);
+	buf_put_u32(b, (uint32_t)period);
+	buf_put_u32(b, n);
+	buf_put_u32(b, rejected);
+	buf_put_u32(b, 0);
+	buf_put_u32(b, 1);
+	buf_put_double(b, 0.25);
+	buf_put_double(b, 0.125);
+}
+
+/* A version 1 image (before indicators) loads as indicator 0. */
+static void
+test_load_v1(void **state)
+{
+	struct series_set *b, *c;
+	const struct series *s;
+	const struct bucket *bk;
+	struct buf v1, out;
+	struct buf_reader r;
+	char *cause = NULL;
+
+	(void)state;
+	buf_init(&v1);
+	buf_put_u32(&v1, 1);		/* version */
+	buf_put_u32(&v1, 1);		/* offices */
+	buf_put_str(&v1, "K1");
+	buf_put_u32(&v1, 2);		/* series */
+	buf_put_u32(&v1, 0xffffffffU);	/* national */
+	buf_put_u32(&v1, 1);
+	buf_put_u32(&v1, 0);
+	put_v1_ring(&v1, 40, 7, 3);
+	put_v1_ring(&v1, 9, 7, 3);
+	buf_put_u32(&v1, 0);		/* K1 */
+	buf_put_u32(&v1, 1);
+	buf_put_u32(&v1, 0);
+	put_v1_ring(&v1, 40, 7, 3);
+	put_v1_ring(&v1, 9, 7, 3);
+
+	b = series_set_create_n(2, 3, NBENEFITS, WEEKS, MONTHS);
+	buf_reader_init(&r, v1.data, v1.len);
+	assert_int_equal(series_set_load(b, &r, &cause), 0);
+	assert_int_equal(r.left, 0);
+	assert_int_equal(series_count_in(b, 0), 2);
+	assert_int_equal(series_count_in(b, 1), 0);
+	for (s = series_first(b); s != NULL; s = series_next(b, s))
+		assert_int_equal(series_indicator(s), 0);
+	bk = series_week(series_get(b, 0, 1, 0), 40);
+	assert_non_null(bk);
+	assert_int_equal(bk->n, 7);
+	assert_int_equal(bk->rejected, 3);
+	assert_int_equal(bk->dismissed, 1);
+	assert_non_null(series_month(series_get(b, SERIES_NATIONAL, 1, 0), 9));
+
+	/* It saves as version 2, which loads back the same. */
+	save(b, &out);
+	assert_int_equal(out.data[0], 2);
+	assert_int_equal(out.len, v1.len + 2 * 4);
+	c = series_set_create_n(2, 3, NBENEFITS, WEEKS, MONTHS);
+	buf_reader_init(&r, out.data, out.len);
+	assert_int_equal(series_set_load(c, &r, &cause), 0);
+	assert_sets_equal(b, c);
+	series_set_free(c);
+	series_set_free(b);
+	buf_free(&out);
+	buf_free(&v1);
+}
+
 /* Every truncation of a saved set fails cleanly and leaves it empty. */
 static void
 test_load_truncated(void **state)
@@ -653,29 +927,31 @@ test_load_corrupt(void **state)
 {
 	/*
 	 * Layout of the image below: version 0, noffices 4, "A" at 8
-	 * (length, byte), nseries 13, series at 17: office 17, benefit 21,
-	 * kind 25, week count 29, week period 33, n 37, rejected 41,
-	 * partial 45, dismissed 49, expected 53, variance 61, month count
-	 * 69, month period 73.
+	 * (length, byte), nseries 13, series at 17: indicator 17, office
+	 * 21, benefit 25, kind 29, week count 33, week period 37, n 41,
+	 * rejected 45, partial 49, dismissed 53, expected 57, variance 65,
+	 * month count 73, month period 77.
 	 */
 	static const struct {
 		size_t		off;
 		uint32_t	v;
 	} cases[] = {
-		{ 0, 2 },			/* unknown version */
+		{ 0, 3 },			/* unknown version */
+		{ 0, 0 },			/* unknown version */
 		{ 4, 4 },			/* more offices than fit */
 		{ 8, 0 },			/* empty name */
 		{ 8, 33 },			/* name too long */
 		{ 13, 1000 },			/* more series than slots */
-		{ 17, 1 },			/* office not in the table */
-		{ 21, 2 },			/* benefit out of range */
-		{ 25, DECISION_NKINDS },	/* kind out of range */
-		{ 29, 0 },			/* no week buckets */
-		{ 29, 0x10000000 },		/* absurd count */
-		{ 33, 0x80000000 },		/* the reserved period */
-		{ 41, 5 },			/* more rejected than n */
-		{ 57, 0x7ff80000 },		/* expected is NaN */
-		{ 69, 0 },			/* no month buckets */
+		{ 17, 1 },			/* indicator not in the set */
+		{ 21, 1 },			/* office not in the table */
+		{ 25, 2 },			/* benefit out of range */
+		{ 29, DECISION_NKINDS },	/* kind out of range */
+		{ 33, 0 },			/* no week buckets */
+		{ 33, 0x10000000 },		/* absurd count */
+		{ 37, 0x80000000 },		/* the reserved period */
+		{ 45, 5 },			/* more rejected than n */
+		{ 61, 0x7ff80000 },		/* expected is NaN */
+		{ 73, 0 },			/* no month buckets */
 	};
 	struct series_set *a = series_set_create(3, 2, 3, 2), *b;
 	struct buf out, bad, two;
@@ -688,7 +964,7 @@ test_load_corrupt(void **state)
 	assert_int_equal(series_add(a, 0, 0, 0, 5, 1, OUTCOME_REJECTED, 0.5),
 	    0);
 	save(a, &out);
-	assert_int_equal(out.len, 2 * 4 + 4 + 1 + 4 + 2 * (3 * 4 + 2 *
+	assert_int_equal(out.len, 2 * 4 + 4 + 1 + 4 + 2 * (4 * 4 + 2 *
 	    (4 + 4 + 4 * 4 + 2 * 8)));
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		buf_init(&bad);
@@ -719,13 +995,13 @@ test_load_corrupt(void **state)
 	series_set_free(b);
 	buf_free(&bad);
 
-	/* Week periods repeated or out of order (second one at 69). */
+	/* Week periods repeated or out of order (second one at 73). */
 	assert_int_equal(series_add(a, 0, 0, 0, 6, 1, OUTCOME_GRANTED, -1), 0);
 	save(a, &two);
 	for (i = 0; i < 2; i++) {
 		buf_init(&bad);
 		buf_put(&bad, two.data, two.len);
-		poke32(&bad, 69, i == 0 ? 5 : 4);
+		poke32(&bad, 73, i == 0 ? 5 : 4);
 		b = series_set_create(3, 2, 3, 2);
 		buf_reader_init(&r, bad.data, bad.len);
 		cause = NULL;
@@ -775,6 +1051,10 @@ main(void)
 		cmocka_unit_test(test_load_smaller),
 		cmocka_unit_test(test_load_truncated),
 		cmocka_unit_test(test_load_corrupt),
+		cmocka_unit_test(test_indicators),
+		cmocka_unit_test(test_refuses_in),
+		cmocka_unit_test(test_save_load_indicators),
+		cmocka_unit_test(test_load_v1),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

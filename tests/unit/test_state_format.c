@@ -4,7 +4,9 @@
  * section 2 with its alerts as raw bytes) loads with every count and every
  * alert field; the current format writes field by field and reads back the
  * same; damaged and truncated files and sections are refused with a
- * reason, never a crash.
+ * reason, never a crash. The monitor's section 5 holds several
+ * indicators; the state of rejection alone (tests/data/checkpoint-v2,
+ * section 4) loads as rejection and is saved as 5.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,13 +25,16 @@
 #include "checkpoint.h"
 #include "conf.h"
 #include "explain.h"
+#include "indicator.h"
 #include "ingest.h"
+#include "model.h"
 #include "monitor.h"
 #include "monitor_int.h"
 #include "period.h"
 #include "xmalloc.h"
 
 #define FIXTURE		"tests/data/checkpoint-v1"
+#define FIXTURE_V2	"tests/data/checkpoint-v2"
 #define T0		1680476400	/* Monday 2023-04-03, 01:00 local */
 #define TAG_STATE	CP_TAG('I', 'N', 'G', 'S')
 #define TAG_RECORDS	CP_TAG('R', 'S', 'E', 'G')
@@ -665,6 +670,414 @@ test_damaged_sections(void **state)
 	state_free(&st);
 }
 
+
+/* ---------------------------------------------------------------------
+ * Section 5: indicators.
+ */
+
+/* A second indicator in the configuration, as conf_load would fill it. */
+static void
+state_add_reconsideration(struct state *st)
+{
+	struct conf_indicator *ci = &st->conf.indicators[0];
+
+	memset(ci, 0, sizeof *ci);
+	ci->name = xstrdup("reconsideration");
+	ci->event = xstrdup("reconsideration");
+	ci->yes = xstrdup("changed");
+	ci->no = xstrdup("unchanged");
+	ci->label = xstrdup("change rate at reconsideration");
+	ci->design_or_office = 2.0;
+	st->conf.nindicators = 1;
+}
+
+/* Free what state_add_reconsideration added, before conf_free. */
+static void
+state_drop_indicators(struct state *st)
+{
+	struct conf_indicator *ci = &st->conf.indicators[0];
+
+	if (st->conf.nindicators == 0)
+		return;
+	free(ci->name);
+	free(ci->event);
+	free(ci->yes);
+	free(ci->no);
+	free(ci->label);
+	memset(ci, 0, sizeof *ci);
+	st->conf.nindicators = 0;
+}
+
+/*
+ * Indicator 1's series of office 0 and its nation, filled by hand, with
+ * a fitted-regime state and a firing alert with a prefixed id.
+ */
+static void
+fill_second_indicator(struct monitor *mon)
+{
+	struct mon_series *ms;
+	struct mon_alert *ma;
+	struct alert *a;
+	int k, j, offices[2] = { SERIES_NATIONAL, 0 };
+
+	assert_int_equal(mon->nind, 2);
+	mon->first[1].fitted = true;
+	mon->first[1].first_week = 2700;
+	mon->groups[mon_group_index(mon, 1, 0, 1)].tau2_office = 0.0125;
+	mon->groups[mon_group_index(mon, 1, 0, 1)].ref_from = 2700;
+	mon->groups[mon_group_index(mon, 1, 0, 1)].ref_to = 2752;
+	for (k = 0; k < 2; k++) {
+		ms = mon_series_of(mon, 1, offices[k], 0, 1);
+		ms->used = true;
+		ms->ind = 1;
+		ms->office = offices[k];
+		ms->benefit = 0;
+		ms->kind = 1;
+		ms->state = k == 0 ? MON_STABLE : MON_DRIFTING;
+		ms->alert = ms->outlier_alert = -1;
+		ms->alpha = 0.25 * k;
+		ms->h = 4.5 + k;
+		ms->h_down = 4.25 + k;
+		ms->w = 12.5;
+		ms->regime_week = 2752;
+		detect_cusum_reset(&ms->cusum);
+		detect_cusum_reset(&ms->back);
+		ms->cusum.up = 1.5 + k;
+		ms->cusum.up_start = 2758;
+		for (j = 0; j < MON_HIST; j++)
+			ms->hist[j].week = INT32_MIN;
+		mon_hist(ms, 2760)->n = 40 + (uint32_t)k;
+		mon_hist(ms, 2760)->o = 7;
+		mon_hist(ms, 2760)->e = 5.5;
+		mon_hist(ms, 2760)->v = 4.25;
+		mon_hist(ms, 2760)->phase = MON_PHASE_WATCHED;
+	}
+	ma = mon_alert_new(mon);
+	a = &ma->a;
+	strcpy(a->id, "reconsideration:K001.sjukpenning.ongoing.2023-W14.up");
+	a->status = ALERT_FIRING;
+	a->classification = ALERT_UNEXPLAINED;
+	a->scope = ALERT_OFFICE;
+	a->direction = ALERT_UP;
+	strcpy(a->office, "K001");
+	strcpy(a->benefit, "sjukpenning");
+	strcpy(a->kind, "ongoing");
+	strcpy(a->onset, "2023-W14");
+	strcpy(a->method, "score-cusum/v1");
+	a->odds_ratio = 2.25;
+	a->decisions = 41;
+	a->seq = 1;
+	strcpy(a->indicator, "reconsideration");
+	strcpy(a->indicator_label, "change rate at reconsideration");
+	strcpy(a->event, "reconsideration");
+	ma->series = mon_index(mon, 1, 0, 0, 1);
+	ma->onset_week = 2758;
+	ma->alarm_week = 2760;
+	ma->explained_at = 0;
+	ms = mon_series_of(mon, 1, 0, 0, 1);
+	ms->alert = mon->nalerts - 1;
+}
+
+static void
+assert_second_indicator(const struct monitor *mon)
+{
+	const struct mon_series *ms;
+	const struct mon_alert *ma;
+	int k, offices[2] = { SERIES_NATIONAL, 0 };
+
+	assert_int_equal(mon->nind, 2);
+	assert_true(mon->first[1].fitted);
+	assert_int_equal(mon->first[1].first_week, 2700);
+	assert_true(mon->groups[mon_group_index(mon, 1, 0, 1)].tau2_office ==
+	    0.0125);
+	assert_int_equal(mon->groups[mon_group_index(mon, 1, 0, 1)].ref_to,
+	    2752);
+	for (k = 0; k < 2; k++) {
+		ms = &mon->series[mon_index(mon, 1, offices[k], 0, 1)];
+		assert_true(ms->used);
+		assert_int_equal(ms->ind, 1);
+		assert_int_equal(ms->office, offices[k]);
+		assert_int_equal(ms->kind, 1);
+		assert_int_equal(ms->state, k == 0 ? MON_STABLE :
+		    MON_DRIFTING);
+		assert_true(ms->h == 4.5 + k);
+		assert_true(ms->alpha == 0.25 * k);
+		assert_true(ms->cusum.up == 1.5 + k);
+		assert_non_null(mon_hist_get(ms, 2760));
+		assert_int_equal(mon_hist_get(ms, 2760)->n, 40 + k);
+		assert_true(mon_hist_get(ms, 2760)->v == 4.25);
+	}
+	/* Rejection's series of the same office is another one, unused. */
+	assert_false(mon->series[mon_index(mon, 0, 0, 0, 1)].used);
+	ma = &mon->alerts[mon->nalerts - 1];
+	assert_string_equal(ma->a.id,
+	    "reconsideration:K001.sjukpenning.ongoing.2023-W14.up");
+	assert_string_equal(ma->a.indicator, "reconsideration");
+	assert_string_equal(ma->a.indicator_label,
+	    "change rate at reconsideration");
+	assert_string_equal(ma->a.event, "reconsideration");
+	assert_string_equal(alert_indicator(&ma->a), "reconsideration");
+	assert_int_equal(ma->series, mon_index(mon, 1, 0, 0, 1));
+	assert_int_equal(mon->series[ma->series].alert, mon->nalerts - 1);
+	assert_int_equal(ma->alarm_week, 2760);
+}
+
+/* The DETE section of the checkpoint at path, copied into b. */
+static void
+read_detector_section(const char *path, struct buf *b)
+{
+	struct checkpoint cp;
+	struct buf_reader r;
+	char *cause = NULL;
+	size_t len;
+
+	checkpoint_init(&cp);
+	assert_int_equal(checkpoint_read(&cp, path, &cause), 1);
+	assert_int_equal(checkpoint_get(&cp, TAG_DETECTOR, &r), 0);
+	len = r.left;
+	buf_init(b);
+	buf_put(b, buf_get_bytes(&r, len), len);
+	checkpoint_free(&cp);
+}
+
+static uint32_t
+section_version(const struct buf *b)
+{
+	assert_true(b->len >= 4);
+	return (uint32_t)b->data[0] | (uint32_t)b->data[1] << 8 |
+	    (uint32_t)b->data[2] << 16 | (uint32_t)b->data[3] << 24;
+}
+
+/*
+ * The state of rejection alone (section 4, with models and an alert)
+ * loads as indicator 0, with a second indicator configured too, and is
+ * saved as 5 with the same models, alert and thresholds.
+ */
+static void
+test_v2_fixture_loads_as_v5(void **state)
+{
+	struct state st;
+	struct buf sec;
+	char *cause = NULL, path[512];
+	const char *files[] = { "checkpoint", "records.000001",
+	    "records.000002", "records.000003", "records.000004",
+	    "records.000005" };
+	double h[2];
+	int pass, i, models;
+
+	(void)state;
+	for (pass = 0; pass < 2; pass++) {
+		state_init(&st);
+		st.conf.min_reference_weeks = 13;
+		if (pass == 1)
+			state_add_reconsideration(&st);
+		for (i = 0; i < (int)(sizeof files / sizeof files[0]); i++) {
+			char from[256];
+
+			snprintf(from, sizeof from, "%s/%s", FIXTURE_V2,
+			    files[i]);
+			snprintf(path, sizeof path, "%s/%s", st.dir, files[i]);
+			copy_file(from, path);
+		}
+		snprintf(path, sizeof path, "%s/checkpoint", st.dir);
+		read_detector_section(path, &sec);
+		assert_int_equal(section_version(&sec), 4);
+		buf_free(&sec);
+		if (state_open(&st, &cause) == -1)
+			fail_msg("%s", cause);
+		assert_int_equal(ingest_counters(st.in)->counted, 18865);
+		assert_int_equal(st.mon->nind, pass + 1);
+		assert_true(st.mon->first[0].fitted);
+		for (i = models = 0; i < st.mon->ngroups; i++)
+			models += st.mon->groups[i].model != NULL;
+		assert_int_equal(models, 8);
+		assert_int_equal(st.mon->nalerts, 1);
+		assert_string_equal(st.mon->alerts[0].a.id,
+		    "K001.sjukpenning.ongoing.2023-W15.up");
+		assert_string_equal(st.mon->alerts[0].a.indicator, "");
+		assert_int_equal(st.mon->series[st.mon->alerts[0].series].ind,
+		    0);
+		h[0] = st.mon->series[st.mon->alerts[0].series].h;
+		if (pass == 1) {
+			assert_false(st.mon->first[1].fitted);
+			assert_int_equal(st.mon->first[1].first_week,
+			    INT32_MIN);
+		}
+
+		/* Saved as 5 and read back the same. */
+		ingest_touch(st.in);
+		assert_int_equal(ingest_checkpoint(st.in, &cause), 0);
+		read_detector_section(path, &sec);
+		assert_int_equal(section_version(&sec), 5);
+		buf_free(&sec);
+		state_close(&st);
+		if (state_open(&st, &cause) == -1)
+			fail_msg("%s", cause);
+		assert_int_equal(st.mon->nind, pass + 1);
+		assert_true(st.mon->first[0].fitted);
+		for (i = models = 0; i < st.mon->ngroups; i++)
+			models += st.mon->groups[i].model != NULL;
+		assert_int_equal(models, 8);
+		assert_int_equal(st.mon->nalerts, 1);
+		assert_string_equal(st.mon->alerts[0].a.id,
+		    "K001.sjukpenning.ongoing.2023-W15.up");
+		h[1] = st.mon->series[st.mon->alerts[0].series].h;
+		assert_true(h[0] == h[1] && h[0] > 0);
+		state_drop_indicators(&st);
+		state_free(&st);
+	}
+}
+
+/* Two indicators saved as 5 and read back: the second one's state too. */
+static void
+test_v5_two_indicators(void **state)
+{
+	struct state st, one;
+	struct monitor *mon, *again;
+	const struct detector *det;
+	struct buf b;
+	struct buf_reader r;
+	char *cause = NULL;
+	size_t k;
+
+	(void)state;
+	state_init(&st);
+	state_add_reconsideration(&st);
+	mon = monitor_create(&st.conf, st.reg, NULL, NULL, NULL);
+	assert_int_equal(mon->nind, 2);
+	assert_string_equal(mon->ind.ind[1].name, "reconsideration");
+	/* Indicator outermost: rejection's numbers are those of before. */
+	assert_int_equal(mon_index(mon, 0, 0, 0, 1),
+	    (1 * mon->nbenefits + 0) * DECISION_NKINDS + 1);
+	assert_int_equal(mon_index(mon, 1, SERIES_NATIONAL, 0, 0),
+	    mon->nseries / 2);
+	fill_second_indicator(mon);
+	det = monitor_detector(mon);
+	buf_init(&b);
+	det->save(det->arg, &b);
+	assert_int_equal(section_version(&b), 5);
+
+	again = monitor_create(&st.conf, st.reg, NULL, NULL, NULL);
+	det = monitor_detector(again);
+	buf_reader_init(&r, b.data, b.len);
+	if (det->load(det->arg, &r, &cause) == -1)
+		fail_msg("%s", cause);
+	assert_second_indicator(again);
+	monitor_free(again);
+
+	/* A configuration without the indicator is refused, with why. */
+	state_init(&one);
+	again = monitor_create(&one.conf, one.reg, NULL, NULL, NULL);
+	det = monitor_detector(again);
+	buf_reader_init(&r, b.data, b.len);
+	assert_int_equal(det->load(det->arg, &r, &cause), -1);
+	assert_non_null(strstr(cause, "holds 2 indicators"));
+	free(cause);
+	cause = NULL;
+	monitor_free(again);
+	state_free(&one);
+
+	/* Cut at every length: refused, never a crash. */
+	for (k = 0; k < b.len; k += k < 256 ? 1 : 97) {
+		again = monitor_create(&st.conf, st.reg, NULL, NULL, NULL);
+		det = monitor_detector(again);
+		buf_reader_init(&r, b.data, k);
+		if (det->load(det->arg, &r, &cause) != -1)
+			fail_msg("a section of %zu of %zu bytes loaded", k,
+			    b.len);
+		free(cause);
+		cause = NULL;
+		monitor_free(again);
+	}
+	buf_free(&b);
+	monitor_free(mon);
+	state_drop_indicators(&st);
+	state_free(&st);
+}
+
+/*
+ * Damaged section 5: an alert whose indicator is not its series', an
+ * indicator count out of range; each refused with the reason.
+ */
+static void
+test_v5_damaged(void **state)
+{
+	struct state st;
+	struct monitor *mon, *again;
+	const struct detector *det;
+	struct buf b, pat;
+	struct buf_reader r;
+	unsigned char *at;
+	char *cause = NULL;
+	static const char label[] = "change rate at reconsideration";
+
+	(void)state;
+	state_init(&st);
+	state_add_reconsideration(&st);
+	mon = monitor_create(&st.conf, st.reg, NULL, NULL, NULL);
+	fill_second_indicator(mon);
+	det = monitor_detector(mon);
+	buf_init(&b);
+	det->save(det->arg, &b);
+
+	/* The alert's indicator renamed (same length): not its series'. */
+	buf_init(&pat);
+	buf_put_str(&pat, "reconsideration");
+	buf_put_str(&pat, label);
+	at = memmem(b.data, b.len, pat.data, pat.len);
+	buf_free(&pat);
+	assert_non_null(at);
+	assert_memory_equal(at + 4, "reconsideration", 15);
+	memcpy(at + 4, "reconsiderXtion", 15);
+	again = monitor_create(&st.conf, st.reg, NULL, NULL, NULL);
+	det = monitor_detector(again);
+	buf_reader_init(&r, b.data, b.len);
+	assert_int_equal(det->load(det->arg, &r, &cause), -1);
+	assert_non_null(strstr(cause, "alerts are damaged"));
+	free(cause);
+	cause = NULL;
+	monitor_free(again);
+	memcpy(at + 4, "reconsideration", 15);
+
+	/* 0 and 17 indicators. */
+	{
+		size_t off = 4 * 5 + 8 * 2 + 1 + 4 * 2 + 1 + 4;
+		uint32_t bad[2] = { 0, INDICATOR_MAX + 1 };
+		unsigned char keep[4];
+		int i;
+
+		assert_int_equal(b.data[off], 2);
+		memcpy(keep, b.data + off, 4);
+		for (i = 0; i < 2; i++) {
+			b.data[off] = (unsigned char)bad[i];
+			again = monitor_create(&st.conf, st.reg, NULL, NULL,
+			    NULL);
+			det = monitor_detector(again);
+			buf_reader_init(&r, b.data, b.len);
+			assert_int_equal(det->load(det->arg, &r, &cause), -1);
+			assert_non_null(strstr(cause, "indicators are "
+			    "damaged"));
+			free(cause);
+			cause = NULL;
+			monitor_free(again);
+		}
+		memcpy(b.data + off, keep, 4);
+	}
+
+	/* Repaired, it loads. */
+	again = monitor_create(&st.conf, st.reg, NULL, NULL, NULL);
+	det = monitor_detector(again);
+	buf_reader_init(&r, b.data, b.len);
+	if (det->load(det->arg, &r, &cause) == -1)
+		fail_msg("%s", cause);
+	assert_second_indicator(again);
+	monitor_free(again);
+	buf_free(&b);
+	monitor_free(mon);
+	state_drop_indicators(&st);
+	state_free(&st);
+}
+
 int
 main(void)
 {
@@ -674,6 +1087,9 @@ main(void)
 		cmocka_unit_test(test_damaged_file),
 		cmocka_unit_test(test_truncated_monitor_section),
 		cmocka_unit_test(test_damaged_sections),
+		cmocka_unit_test(test_v2_fixture_loads_as_v5),
+		cmocka_unit_test(test_v5_two_indicators),
+		cmocka_unit_test(test_v5_damaged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
