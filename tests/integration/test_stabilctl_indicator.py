@@ -16,7 +16,7 @@ import json
 import harness
 import indicators
 from harness import check
-from test_stabilctl import Ctl, pairs, pct, table
+from test_stabilctl import PUBLIC_URL, Ctl, pairs, pct, table
 
 NAME, LABEL = "reconsideration", "change rate at reconsideration"
 DRIFTING, REJECTING = "K002", "K003"
@@ -102,9 +102,11 @@ def check_alerts(c, d):
     a = mine["alerts"][0]
     out = c.ok("alerts", a["alert_id"])
     check(a["alert_id"] in out and LABEL in out, "alerts %s:\n%s" % (a["alert_id"], out))
-    check("/ui/#/series/%s/%s/%s?alert=%s" % (a["series"]["office"], a["series"]["benefit"],
-                                              a["series"]["kind"], a["alert_id"].replace(":", "%3A")) in out,
-          "alerts %s: no dashboard link:\n%s" % (a["alert_id"], out))
+    link = "%s/ui/#/series/%s/%s/%s?indicator=%s&alert=%s" % (
+        PUBLIC_URL, a["series"]["office"], a["series"]["benefit"], a["series"]["kind"], NAME,
+        a["alert_id"].replace(":", "%3A"))
+    check(pairs(out).get("dashboard") == link, "alerts %s: dashboard link %r, want %r"
+          % (a["alert_id"], pairs(out).get("dashboard"), link))
     # --indicator is for the list.
     c.fails(1, "--indicator", NAME, "alerts", a["alert_id"], message="--indicator is for the list")
 
@@ -173,7 +175,8 @@ def test(w):
                             "--per-week", 20000, "--start", "2023-01-02", "--events", "all",
                             "--drift", "%s:*:*:16:4.0@%s" % (DRIFTING, NAME),
                             "--drift", "%s:%s:*:16:3.0" % (REJECTING, BENEFIT))
-    conf = {"detector": {"min_reference_weeks": "13"}, "alerts": {"historical_age": "50y"}}
+    conf = {"detector": {"min_reference_weeks": "13"}, "alerts": {"historical_age": "50y"},
+            "http": {"public_url": PUBLIC_URL + "/"}}
     conf.update(indicators.sections(NAME))
     d = harness.Daemon(w.path, redis, conf_extra=conf)
     d.start()
