@@ -1601,7 +1601,7 @@ static char *
 ctl_alert_link(struct ctl *ctl, const json_t *x)
 {
 	const char *url = ctl_str(x, "status_url");
-	const char *parts[3];
+	const char *parts[3], *ind;
 	char *seg[3], *id, *tail, *link;
 	size_t i, len;
 
@@ -1613,8 +1613,10 @@ ctl_alert_link(struct ctl *ctl, const json_t *x)
 		return NULL;
 	tail = ctl_xasprintf("/v1/series/%s/%s/%s", parts[0], parts[1],
 	    parts[2]);
-	len = url != NULL ? strlen(url) : 0;
-	if (len > strlen(tail) && ctl_ends(url, tail))
+	/* Another indicator's status_url ends in ?indicator=NAME. */
+	len = url != NULL ? strcspn(url, "?") : 0;
+	if (len > strlen(tail) &&
+	    strncmp(url + len - strlen(tail), tail, strlen(tail)) == 0)
 		len -= strlen(tail);
 	else {
 		url = ctl->base;
@@ -1624,8 +1626,11 @@ ctl_alert_link(struct ctl *ctl, const json_t *x)
 	for (i = 0; i < 3; i++)
 		seg[i] = ctl_escape(ctl, parts[i]);
 	id = ctl_escape(ctl, ctl_str(x, "alert_id"));
-	link = ctl_xasprintf("%.*s/ui/#/series/%s/%s/%s?alert=%s", (int)len,
-	    url, seg[0], seg[1], seg[2], id);
+	ind = ctl_str(x, "indicator");
+	link = ctl_xasprintf("%.*s/ui/#/series/%s/%s/%s?%s%s%salert=%s",
+	    (int)len, url, seg[0], seg[1], seg[2], ind != NULL ?
+	    "indicator=" : "", ind != NULL ? ind : "", ind != NULL ? "&" : "",
+	    id);
 	for (i = 0; i < 3; i++)
 		free(seg[i]);
 	free(id);
@@ -2750,8 +2755,11 @@ ctl_parse(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv,
 	size_t n = 0, i;
 	int ch, idx;
 
-	for (i = 0; i < CTL_NGLOBAL; i++)
-		longopts[n++] = ctl_global_longopts[i];
+	/*
+	 * The command's options first: getopt_long takes the first of equal
+	 * names, so silence add's --indicator (a matcher) is not the global
+	 * --indicator.
+	 */
 	for (o = cmd->opts, idx = 0; o->name != NULL; o++, idx++) {
 		longopts[n].name = o->name;
 		longopts[n].has_arg = o->arg != NULL ? required_argument :
@@ -2760,6 +2768,8 @@ ctl_parse(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv,
 		longopts[n].val = CTL_OPT_BASE + idx;
 		n++;
 	}
+	for (i = 0; i < CTL_NGLOBAL; i++)
+		longopts[n++] = ctl_global_longopts[i];
 	memset(&longopts[n], 0, sizeof longopts[n]);
 
 	/* 0, not 1: glibc then starts a fresh scan of this vector. */

@@ -17,13 +17,15 @@ S.pages.alerts = (function () {
     { name: "benefit", label: "Benefit", values: [] },
     { name: "kind", label: "Kind", values: [] }
   ];
+  /* The filters shown: with several indicators, the indicator first. */
+  var shown = FILTERS;
   var SILENCE_FOR = [
     { label: "1 day", s: 86400 }, { label: "1 week", s: 7 * 86400 }, { label: "4 weeks", s: 28 * 86400 }
   ];
 
   function go() {
     var q = {};
-    FILTERS.forEach(function (g) { q[g.name] = document.getElementById("a-" + g.name).value; });
+    shown.forEach(function (g) { q[g.name] = document.getElementById("a-" + g.name).value; });
     q.office = document.getElementById("a-office").value.trim();
     location.hash = "#/alerts" + S.api.q(q);
   }
@@ -35,7 +37,7 @@ S.pages.alerts = (function () {
         h("label", { for: "a-office" }, "Office"),
         h("input", { id: "a-office", name: "office", type: "search", value: query.office || "",
           placeholder: "e.g. K017", size: "12", spellcheck: "false", onchange: go })),
-      FILTERS.map(function (f) {
+      shown.map(function (f) {
         return h("div", { class: "field" },
           h("label", { for: "a-" + f.name }, f.label),
           h("select", { id: "a-" + f.name, name: f.name, onchange: go },
@@ -110,6 +112,11 @@ S.pages.alerts = (function () {
       h("summary", null, "Silence…"), f);
   }
 
+  /* Whose alert it is: the indicator's name, its rate's name on hover. */
+  function indicatorBadge(name) {
+    return h("span", { class: "indicator-badge", "data-indicator": name, title: S.api.rateName(name) }, name);
+  }
+
   function table(alerts, clock, say) {
     if (!alerts.length) return h("p", null, "No alerts match.");
     var at = clock ? new Date(clock).getTime() : NaN;
@@ -118,9 +125,10 @@ S.pages.alerts = (function () {
         return h("span", { "data-silenced-by": a.silenced_by || null }, S.statusBadge(a));
       } },
       { title: "Series", value: function (a) {
-        var s = a.series;
-        return h("a", { class: "wrap", href: S.seriesHref(s.office, s.benefit, s.kind) + "?alert=" +
-          encodeURIComponent(a.alert_id) }, S.seriesName(s.office, s.benefit, s.kind));
+        var s = a.series, ind = a.indicator || S.api.REJECTION;
+        return [S.api.manyIndicators() ? [indicatorBadge(ind), " "] : null,
+          h("a", { class: "wrap", href: S.seriesHref(s.office, s.benefit, s.kind, { indicator: ind, alert: a.alert_id }) },
+            S.seriesName(s.office, s.benefit, s.kind))];
       } },
       { title: h("span", { class: "write-only" }, "Action"), value: function (a) { return silenceAction(a, say); } },
       { title: "Direction, classification", value: function (a) {
@@ -160,14 +168,18 @@ S.pages.alerts = (function () {
   }
 
   function render(main, params) {
-    return S.api.groups().then(function (groups) {
+    return Promise.all([S.api.groups(), S.api.indicators()]).then(function (got) {
+      var groups = got[0];
+      shown = got[1].length > 1 ? [{ name: "indicator", label: "Indicator", values: got[1].map(function (x) {
+        return x.name;
+      }) }].concat(FILTERS) : FILTERS;
       FILTERS.forEach(function (f) {
         if (f.name !== "benefit" && f.name !== "kind") return;
         f.values = [];
         groups.forEach(function (g) { if (f.values.indexOf(g[f.name]) < 0) f.values.push(g[f.name]); });
       });
       var q = {};
-      FILTERS.forEach(function (f) {
+      shown.forEach(function (f) {
         if (f.values.indexOf(params.query[f.name]) >= 0) q[f.name] = params.query[f.name];
       });
       if (params.query.office) q.office = params.query.office;

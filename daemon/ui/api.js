@@ -62,6 +62,57 @@ S.api = (function () {
 
   var cache = {};
   var whoami = null;
+  /* The indicator the pages show (the hash's indicator=), rejection unless said. */
+  var REJECTION = "rejection";
+  var current = REJECTION;
+  var BUILTIN = { name: REJECTION, builtin: true, event: "decision", field: "outcome",
+    yes: ["rejected"], no: ["granted", "partial"], label: "rejection rate", national: [] };
+  var EVENTS = { decision: "decisions", reconsideration: "reconsiderations", appeal: "court rulings",
+    assessment: "assessments" };
+
+  /* The configured indicators (GET /v1/indicators), rejection first; asked once per token. */
+  function indicators() {
+    if (!cache.indicators) {
+      cache.indicators = request("GET", "/v1/indicators", undefined, true).then(function (j) {
+        return j.indicators && j.indicators.length ? j.indicators : [BUILTIN];
+      }, function () {
+        cache.indicators = null;
+        return [BUILTIN];
+      });
+    }
+    return cache.indicators;
+  }
+  var known = [BUILTIN];
+
+  function cap(t) { return t ? t.charAt(0).toUpperCase() + t.slice(1) : t; }
+
+  /*
+   * The words the pages use for an indicator: rejection's as they always
+   * were ("rejected", "more rejections"), the others' from its definition.
+   */
+  function words(name) {
+    var i = info(name), ev = EVENTS[i.event] || "events", yes, yeses;
+    if (i.name === REJECTION)
+      return { rate: "rejection rate", Rate: "Rejection rate", yes: "rejected", Yes: "Rejected",
+        events: "decisions", Events: "Decisions", yeses: "rejections", more: "more rejections",
+        fewer: "fewer rejections" };
+    if (i.field && i.field !== "outcome") {
+      yes = i.field.replace(/_/g, " ") + (i.yes.join(",") === "yes" ? "" : ": " + i.yes.join(" or "));
+      yeses = ev + " with " + yes;
+    } else {
+      yes = (i.yes || []).join(" or ");
+      yeses = yes + " " + ev;
+    }
+    return { rate: i.label, Rate: cap(i.label), yes: i.label, Yes: cap(yes), events: ev, Events: cap(ev),
+      yeses: yeses, more: "higher " + i.label, fewer: "lower " + i.label };
+  }
+
+  /* One indicator's definition, by name; the current one by default. */
+  function info(name) {
+    name = name || current;
+    return known.filter(function (x) { return x.name === name; })[0] ||
+      (name === REJECTION ? BUILTIN : { name: name, label: name + " rate", event: "", yes: [], no: [] });
+  }
 
   /*
    * The role of the token in this tab ("none", "read", "write") and
@@ -90,7 +141,9 @@ S.api = (function () {
     groups: function () {
       if (!cache.groups) {
         cache.groups = request("GET", "/v1/model").then(function (m) {
-          return m.models.map(function (x) { return { benefit: x.benefit, kind: x.kind }; });
+          /* Rejection's models: every indicator has the same benefits and kinds. */
+          return m.models.filter(function (x) { return !x.indicator; })
+            .map(function (x) { return { benefit: x.benefit, kind: x.kind }; });
         }, function (e) {
           cache.groups = null;
           throw e;
@@ -99,6 +152,31 @@ S.api = (function () {
       return cache.groups;
     },
     forget: function () { cache = {}; whoami = null; },
+    REJECTION: REJECTION,
+    indicators: function () {
+      return indicators().then(function (list) { known = list; return list; });
+    },
+    /* The indicator of the pages, as the hash says it (set by the router). */
+    indicator: function () { return current; },
+    setIndicator: function (name) { current = name || REJECTION; },
+    /* Several indicators configured: the pages name them. */
+    manyIndicators: function () { return known.length > 1; },
+    indicatorInfo: info,
+    /* What its rate is called: "rejection rate", "change rate at reconsideration". */
+    rateName: function (name) { return info(name).label; },
+    /* What its events are called: decisions, reconsiderations, ... */
+    eventsName: function (name) { return EVENTS[info(name).event] || "events"; },
+    words: words,
+    /*
+     * path with the current indicator as its indicator= (or the one
+     * given); rejection's paths stay as they were, so a rejection-only
+     * daemon is asked exactly what it was asked before.
+     */
+    withIndicator: function (path, name) {
+      name = name || current;
+      if (name === REJECTION) return path;
+      return path + (path.indexOf("?") >= 0 ? "&" : "?") + "indicator=" + encodeURIComponent(name);
+    },
     role: role,
     q: function (params) {
       var parts = [];

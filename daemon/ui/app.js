@@ -32,6 +32,9 @@ S.app = (function () {
         if (i > 0) query[decodeURIComponent(kv.slice(0, i))] = decodeURIComponent(kv.slice(i + 1));
       });
     }
+    /* An alert of another indicator names it in its id ("reconsideration:K017..."). */
+    if (!query.indicator && query.alert && query.alert.indexOf(":") > 0)
+      query.indicator = query.alert.slice(0, query.alert.indexOf(":"));
     return { page: parts[0] || "overview", path: parts.slice(1), query: query, routed: !!m };
   }
 
@@ -59,7 +62,46 @@ S.app = (function () {
     Array.prototype.forEach.call(document.querySelectorAll("nav.pages a"), function (a) {
       if (a.dataset.page === page) a.setAttribute("aria-current", "page");
       else a.removeAttribute("aria-current");
+      /* The pages' links keep the indicator shown. */
+      a.setAttribute("href", "#/" + a.dataset.page + S.withIndicator({}));
     });
+  }
+
+  /* The address of r with the indicator chosen; an alert of another indicator is dropped. */
+  function hashWith(r, name) {
+    var q = {};
+    Object.keys(r.query).forEach(function (k) { if (k !== "alert") q[k] = r.query[k]; });
+    q.indicator = name === "all" || (name === S.api.REJECTION && r.page !== "alerts") ? null : name;
+    return "#/" + [r.page].concat(r.path).map(encodeURIComponent).join("/") + S.api.q(q);
+  }
+
+  /*
+   * The indicator selector in the header, shown when several indicators
+   * are configured; the alerts page may show every indicator's alerts.
+   */
+  function setupIndicator(r, list) {
+    var form = document.getElementById("indicator-form");
+    var sel = document.getElementById("indicator");
+    var all = r.page === "alerts";
+    var value = r.query.indicator || (all ? "all" : S.api.REJECTION);
+    sel.replaceChildren.apply(sel, (all ? [{ name: "all", label: "every indicator" }] : []).concat(list)
+      .map(function (x) {
+        return h("option", { value: x.name, selected: x.name === value || null },
+          x.name === "all" ? x.label : x.name + " (" + x.label + ")");
+      }));
+    sel.value = value;
+    sel.onchange = function () { location.hash = hashWith(r, sel.value); };
+    form.hidden = list.length < 2;
+  }
+
+  /* The hash's indicator, if it names one that is not configured: the error to show. */
+  function unknownIndicator(r, list) {
+    var name = r.query.indicator;
+    if (!name || (name === "all" && r.page === "alerts") ||
+        list.some(function (x) { return x.name === name; }))
+      return null;
+    return new S.api.ApiError(404, "not_found", "there is no indicator " + name + " (" +
+      list.map(function (x) { return x.name; }).join(", ") + ")");
   }
 
   function route() {
@@ -76,6 +118,7 @@ S.app = (function () {
     notice("");
     tokenStatus();
     S.charts.destroyAll();
+    S.api.setIndicator(r.query.indicator === "all" ? null : r.query.indicator);
     setCurrent(page ? r.page : "");
     if (!page) {
       showError(main, new S.api.ApiError(404, "not_found", "there is no page " + r.page));
@@ -93,7 +136,13 @@ S.app = (function () {
         finish(r.page, mine, main, "token");
         return;
       }
-      page.render(main, r).then(function () {
+      S.api.indicators().then(function (list) {
+        if (mine !== generation) return null;
+        setupIndicator(r, list);
+        var bad = unknownIndicator(r, list);
+        if (bad) throw bad;
+        return page.render(main, r);
+      }).then(function () {
         finish(r.page, mine, main, false);
       }, function (err) {
         if (mine !== generation) return;

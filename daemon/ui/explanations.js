@@ -23,8 +23,8 @@ S.pages.explanations = (function () {
     if (!alerts.length) return "none";
     return h("ul", { class: "plain" }, alerts.map(function (a) {
       var s = a.series;
-      return h("li", null, h("a", { href: S.seriesHref(s.office, s.benefit, s.kind) + "?alert=" +
-        encodeURIComponent(a.alert_id), "data-alert": a.alert_id }, a.alert_id),
+      return h("li", null, h("a", { href: S.seriesHref(s.office, s.benefit, s.kind,
+        { indicator: a.indicator || S.api.REJECTION, alert: a.alert_id }), "data-alert": a.alert_id }, a.alert_id),
         " (" + a.status + ", " + a.classification + ")");
     }));
   }
@@ -66,7 +66,7 @@ S.pages.explanations = (function () {
       }));
   }
 
-  function form(groups, say) {
+  function form(groups, names, say) {
     var benefits = [], kinds = [];
     groups.forEach(function (g) {
       if (benefits.indexOf(g.benefit) < 0) benefits.push(g.benefit);
@@ -86,6 +86,7 @@ S.pages.explanations = (function () {
         "aria-describedby": "x-to-hint" }), "YYYY-MM-DD; empty while it still applies"),
       checks("benefits", "Benefits", benefits),
       checks("kinds", "Kinds", kinds),
+      names.length > 1 ? checks("indicators", "Indicators", names) : null,
       field("x-offices", "Offices", h("input", { id: "x-offices", name: "offices", "aria-describedby": "x-offices-hint" }),
         "comma-separated; empty for all (then the national series too)"),
       field("x-reference", "Reference", h("input", { id: "x-reference", name: "reference", maxlength: "1000" })),
@@ -110,6 +111,8 @@ S.pages.explanations = (function () {
         reference: f.elements.reference.value.trim() || null,
         description: f.elements.description.value.trim() || null
       };
+      /* Sent only when ticked: none ticked is every indicator, as before indicators. */
+      if (ticked("indicators").length) body.indicators = ticked("indicators");
       register(body).then(function (text) {
         say(text, false);
         S.app.reload();
@@ -137,8 +140,10 @@ S.pages.explanations = (function () {
   }
 
   function render(main) {
-    return Promise.all([S.api.get("/v1/explanations"), S.api.get("/v1/alerts"), S.api.groups()]).then(function (res) {
+    return Promise.all([S.api.get("/v1/explanations"), S.api.get("/v1/alerts"), S.api.groups(),
+      S.api.indicators()]).then(function (res) {
       var list = res[0].explanations, alerts = res[1].alerts, groups = res[2];
+      var names = res[3].map(function (x) { return x.name; });
       var message = h("p", { id: "form-message", role: "status", "aria-live": "polite" });
       function say(text, bad) {
         message.textContent = text;
@@ -163,7 +168,8 @@ S.pages.explanations = (function () {
               r.e.effective_to ? h("span", { class: "when" }, S.fmt.date(r.e.effective_to)) : ""];
           } },
           { title: "Scope", value: function (r) {
-            return "benefits: " + scope(r.e.benefits) + "; kinds: " + scope(r.e.kinds) + "; offices: " + scope(r.e.offices);
+            return "benefits: " + scope(r.e.benefits) + "; kinds: " + scope(r.e.kinds) + "; offices: " + scope(r.e.offices) +
+              (names.length > 1 || (r.e.indicators || []).length ? "; indicators: " + scope(r.e.indicators) : "");
           } },
           { title: "Reference", value: function (r) { return r.e.reference || "–"; } },
           { title: "Description", value: function (r) { return r.e.description || "–"; } },
@@ -183,7 +189,7 @@ S.pages.explanations = (function () {
           h("p", { class: "muted" }, "An explanation covers an alert of its scope whose onset lies near " +
             "its effective date; kind context is shown beside alerts and explains nothing. " +
             "Shown to a token with the write role only."),
-          form(groups, say)));
+          form(groups, names, say)));
     });
   }
 

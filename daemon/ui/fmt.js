@@ -185,9 +185,29 @@ S.stateBadge = function (name, extra) {
   return S.h("span", { class: "state state-" + name }, name + (extra ? " " + extra : ""));
 };
 
-S.seriesHref = function (office, benefit, kind) {
+/*
+ * The link to a series of the current indicator (or query.indicator), with
+ * query (e.g. {alert: id}); rejection's links carry no indicator.
+ */
+S.seriesHref = function (office, benefit, kind, query) {
   return "#/series/" + encodeURIComponent(office) + "/" + encodeURIComponent(benefit) +
-    "/" + encodeURIComponent(kind);
+    "/" + encodeURIComponent(kind) + S.withIndicator(query);
+};
+
+/*
+ * A hash query string from params, with the indicator first: the current
+ * one unless params say which ("all" or rejection: none).
+ */
+S.withIndicator = function (params) {
+  var q = {}, ind = params && params.indicator !== undefined ? params.indicator : S.api.indicator();
+  q.indicator = ind === S.api.REJECTION || ind === "all" ? null : ind;
+  Object.keys(params || {}).forEach(function (k) { if (k !== "indicator") q[k] = params[k]; });
+  return S.api.q(q);
+};
+
+/* Capitalised: "Rejection rate". */
+S.cap = function (text) {
+  return text ? text.charAt(0).toUpperCase() + text.slice(1) : text;
 };
 
 S.seriesName = function (office, benefit, kind) {

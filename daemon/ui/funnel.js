@@ -97,7 +97,7 @@ S.pages.funnel = (function () {
         },
         scales: {
           x: { type: "logarithmic", min: lo / 1.3, max: hi * 1.3,
-            title: { display: true, text: "Expected rejections in the window (log scale)" } },
+            title: { display: true, text: "Expected " + S.api.words().yeses + " in the window (log scale)" } },
           y: { type: "logarithmic", min: ymin, max: ymax,
             title: { display: true, text: "Odds ratio against the nation (log scale)" },
             afterBuildTicks: function (axis) {
@@ -117,8 +117,8 @@ S.pages.funnel = (function () {
       { title: "Office", value: function (o) {
         return h("a", { href: S.seriesHref(o.office, f.benefit, f.kind) }, o.office);
       } },
-      { title: "Decisions", num: true, value: function (o) { return S.fmt.int(o.decisions); } },
-      { title: "Rejected", num: true, value: function (o) { return S.fmt.int(o.rejected); } },
+      { title: S.api.words().Events, num: true, value: function (o) { return S.fmt.int(o.decisions); } },
+      { title: S.api.words().Yes, num: true, value: function (o) { return S.fmt.int(o.rejected); } },
       { title: "Expected", num: true, value: function (o) { return S.fmt.num(o.expected, 1); } },
       { title: "Odds ratio", num: true, value: function (o) { return S.fmt.num(o.odds_ratio); } },
       { title: "99.8% limits", num: true, value: function (o) {
@@ -138,9 +138,11 @@ S.pages.funnel = (function () {
       var benefit = params.path[0] || groups[0].benefit;
       var kind = params.path[1] || groups[0].kind;
       var weeks = parseInt(params.query.weeks, 10) || 13;
-      return S.api.get("/v1/funnel/" + encodeURIComponent(benefit) + "/" + encodeURIComponent(kind) +
-        "?weeks=" + weeks).then(function (f) {
-        function go(b, k, w) { location.hash = "#/funnel/" + encodeURIComponent(b) + "/" + encodeURIComponent(k) + "?weeks=" + w; }
+      return S.api.get(S.api.withIndicator("/v1/funnel/" + encodeURIComponent(benefit) + "/" + encodeURIComponent(kind) +
+        "?weeks=" + weeks)).then(function (f) {
+        function go(b, k, w) {
+          location.hash = "#/funnel/" + encodeURIComponent(b) + "/" + encodeURIComponent(k) + S.withIndicator({ weeks: w });
+        }
         var out = f.offices.filter(function (o) { return o.outside; });
         var choices = h("form", { class: "filters", "aria-label": "Choose the funnel",
           onsubmit: function (e) { e.preventDefault(); } },
@@ -159,7 +161,8 @@ S.pages.funnel = (function () {
                 return h("option", { value: String(n), selected: n === weeks || null }, n + " weeks");
               }))));
         main.replaceChildren(
-          h("h1", { tabindex: "-1" }, "Funnel: " + benefit + " · " + kind),
+          h("h1", { tabindex: "-1" }, "Funnel: " + benefit + " · " + kind +
+            (S.api.indicator() === S.api.REJECTION ? "" : " · " + S.api.rateName())),
           choices,
           h("p", { class: "summary" }, "Weeks ", f.from || "–", " to ", f.to || "–", " · τ² ",
             S.fmt.num(f.tau2, 4), " · ", f.offices.length, " offices · ",
@@ -167,7 +170,7 @@ S.pages.funnel = (function () {
             out.length ? ": " + out.map(function (o) { return o.office; }).join(", ") : ""),
           f.offices.length ?
             S.charts.figure("funnel-chart", "Funnel plot of " + benefit + " " + kind + ", " + weeks +
-              " weeks: odds ratio of each office against the nation by expected rejections; " +
+              " weeks: odds ratio of each office against the nation by expected " + S.api.words().yeses + "; " +
               (out.length ? "outside the limits: " + out.map(function (o) { return o.office; }).join(", ") :
                 "no office outside the limits") + "; the dark line is odds ratio 1, the nation's level",
               officeTable(f), "funnel") :

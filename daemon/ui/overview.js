@@ -20,6 +20,59 @@ S.pages.overview = (function () {
 
   function groupKey(g) { return g.benefit + "/" + g.kind; }
 
+  /* The indicator's words: "rejected", "more rejections", "rejection rates" for rejection. */
+  function rejection() { return S.api.indicator() === S.api.REJECTION; }
+  function yesWord() { return S.api.words().yes; }
+  function moreOrFewer(up) { return up ? S.api.words().more : S.api.words().fewer; }
+  function rates() { return rejection() ? "rejection rates" : S.api.rateName(); }
+
+  /* A national state of one indicator, in the strip: its state, 13-week rate, and alert. */
+  function stripCell(ind, n) {
+    if (!n || !n.state)
+      return h("td", { class: "cell-empty", "data-indicator": ind.name, "data-benefit": n && n.benefit,
+        "data-kind": n && n.kind, "data-state": "none" }, h("span", { class: "muted" }, "no data"));
+    return h("td", { "data-indicator": ind.name, "data-benefit": n.benefit, "data-kind": n.kind,
+      "data-state": n.state },
+      h("span", { class: "nat" }, S.stateBadge(n.state), " ",
+        h("span", { title: S.fmt.int(n.n_13w) + " " + S.api.eventsName(ind.name) + " in 13 weeks" },
+          S.fmt.pct(n.rate_13w))),
+      n.alert ? h("a", { class: "nat", title: n.alert, "data-alert": n.alert,
+        href: S.seriesHref("national", n.benefit, n.kind, { indicator: ind.name, alert: n.alert }) }, "alert") : null);
+  }
+
+  /*
+   * Every indicator's national state, one row each: its label, the state
+   * and 13-week rate of each benefit and kind, its firing alerts. Choosing
+   * one shows the overview of that indicator.
+   */
+  function indicatorStrip(list, groups) {
+    var here = S.api.indicator();
+    return h("section", { "aria-labelledby": "h-indicators", id: "indicator-strip-box" },
+      h("h2", { id: "h-indicators" }, "Every indicator's national state"),
+      h("div", { class: "table-wrap" }, h("table", { class: "grid indicator-strip", id: "indicator-strip" },
+        h("caption", { class: "sr-only" }, "National state of every indicator by benefit and decision kind, " +
+          "with the rate over the last 13 weeks; choose an indicator to show it"),
+        h("thead", null, h("tr", null,
+          h("th", { scope: "col" }, "Indicator"),
+          groups.map(function (g) {
+            return h("th", { scope: "col", class: "col-group" },
+              h("span", { class: "col-benefit" }, S.breakable(g.benefit)), " ", h("span", { class: "col-kind" }, g.kind));
+          }),
+          h("th", { scope: "col" }, "Firing alerts"))),
+        h("tbody", null, list.map(function (ind) {
+          var byGroup = {};
+          (ind.national || []).forEach(function (n) { byGroup[n.benefit + "/" + n.kind] = n; });
+          return h("tr", { "data-indicator": ind.name, "aria-current": ind.name === here ? "true" : null },
+            h("th", { scope: "row" }, h("button", { type: "button", class: "pick", "data-pick": ind.name,
+              "aria-pressed": ind.name === here ? "true" : "false",
+              onclick: function () { location.hash = "#/overview" + S.withIndicator({ indicator: ind.name }); } },
+              S.cap(ind.label)), h("br"), h("span", { class: "muted" }, ind.name)),
+            groups.map(function (g) { return stripCell(ind, byGroup[groupKey(g)]); }),
+            h("td", { class: "num", "data-firing": String(ind.firing) },
+              String(ind.firing) + (ind.firing ? " (" + ind.firing_unexplained + " unexplained)" : "")));
+        })))));
+  }
+
   /*
    * How urgently a series asks for a reader, lower first: a firing,
    * unexplained alert (0), the same silenced (1), a lasting difference
@@ -86,11 +139,11 @@ S.pages.overview = (function () {
       badges(item, c.at),
       changeLine(item, c.at),
       h("p", { class: "figures" },
-        "13 weeks: ", h("strong", null, S.fmt.pct(r13.rejection_rate)), " rejected; case mix alone ",
+        "13 weeks: ", h("strong", null, S.fmt.pct(r13.rejection_rate)), " " + yesWord() + "; case mix alone ",
         S.fmt.pct(r13.expected_rate)),
       h("div", { class: "spark" },
         S.charts.available() ? h("canvas", { id: id, role: "img",
-          "aria-label": "Weekly rejection rate of " + item.benefit + " " + item.kind +
+          "aria-label": "Weekly " + S.api.rateName() + " of " + item.benefit + " " + item.kind +
             ", last " + SPARK_WEEKS + " weeks (loading)" }) : null));
   }
 
@@ -98,7 +151,7 @@ S.pages.overview = (function () {
   function attentionCard(c, clock) {
     var item = c.item, a = c.at.alert;
     var r13 = (item.rolling || {})["13w"] || {};
-    var href = S.seriesHref(item.office, item.benefit, item.kind) + (a ? "?alert=" + encodeURIComponent(a.alert_id) : "");
+    var href = S.seriesHref(item.office, item.benefit, item.kind, a ? { alert: a.alert_id } : {});
     var firing = a && clock ? (new Date(clock).getTime() - c.at.since) / 1000 : null;
     return h("li", { class: "card", "data-rank": String(c.at.rank), "data-series": c.name },
       h("h3", null, h("a", { href: href }, S.seriesName(item.office, item.benefit, item.kind))),
@@ -106,7 +159,7 @@ S.pages.overview = (function () {
       changeLine(item, c.at),
       h("p", { class: "figures" },
         a ? ["firing for ", h("span", { class: "nowrap" }, S.fmt.span(firing)), " · "] : null,
-        "13 weeks: ", h("strong", null, S.fmt.pct(r13.rejection_rate)), " rejected, expected ",
+        "13 weeks: ", h("strong", null, S.fmt.pct(r13.rejection_rate)), " " + yesWord() + ", expected ",
         S.fmt.pct(r13.expected_rate)));
   }
 
@@ -142,7 +195,7 @@ S.pages.overview = (function () {
     var lo = all.length ? Math.min.apply(null, all) : 0, hi = all.length ? Math.max.apply(null, all) : 1;
     if (hi - lo < 0.002) { lo -= 0.001; hi += 0.001; }
     if (canvas && weeks.length) {
-      canvas.setAttribute("aria-label", "Weekly rejection rate of " + item.benefit + " " +
+      canvas.setAttribute("aria-label", "Weekly " + S.api.rateName() + " of " + item.benefit + " " +
         item.kind + " from " + weeks[0].week + " to " + weeks[weeks.length - 1].week +
         ": " + S.fmt.pct(rates[0]) + " to " + S.fmt.pct(rates[rates.length - 1]) +
         "; expected " + S.fmt.pct(weeks[weeks.length - 1].baseline_rate) +
@@ -224,7 +277,7 @@ S.pages.overview = (function () {
       "data-kind": g.kind, "data-state": c.state },
       h("a", { href: S.seriesHref(row.office, g.benefit, g.kind), class: "state state-" + c.state,
         "aria-label": row.office + ", " + g.benefit + " " + g.kind + ": " + c.state +
-          (arrow ? (arrow === " ↑" ? ", more rejections" : ", fewer rejections") : "") },
+          (arrow ? ", " + moreOrFewer(arrow === " ↑") : "") },
         c.state + arrow));
   }
 
@@ -341,8 +394,10 @@ S.pages.overview = (function () {
   }
 
   function render(main) {
-    return Promise.all([S.api.groups(), S.api.get("/v1/series?limit=10000"),
-      S.api.get("/v1/status"), S.api.get("/v1/alerts?status=firing")]).then(function (res) {
+    var many = S.api.manyIndicators();
+    return Promise.all([S.api.groups(), S.api.get(S.api.withIndicator("/v1/series?limit=10000")),
+      S.api.get("/v1/status"), S.api.get("/v1/alerts?status=firing"),
+      many ? S.api.get("/v1/indicators") : Promise.resolve(null)]).then(function (res) {
       var groups = res[0], series = res[1].series, status = res[2], alerts = {};
       res[3].alerts.forEach(function (a) { alerts[a.alert_id] = a; });
       var national = groups.map(function (g) {
@@ -367,7 +422,7 @@ S.pages.overview = (function () {
       var gridBox = h("div", { id: "grid-box" });
       var trendBox = h("div", { id: "trend-table" });
       main.replaceChildren(
-        h("h1", { tabindex: "-1" }, "Overview"),
+        h("h1", { tabindex: "-1" }, "Overview" + (rejection() ? "" : ": " + S.api.rateName())),
         h("p", { class: "summary" },
           "Weeks closed through ", h("strong", null, status.closed_through || "–"), " · ",
           String(status.offices), " offices · ",
@@ -375,13 +430,14 @@ S.pages.overview = (function () {
           " (", h("a", { href: "#/alerts?status=firing&classification=unexplained", id: "unexplained-count" },
             status.firing_unexplained + " unexplained"), ")",
           " · latest decision ", S.fmt.time(status.latest_decided_at)),
+        res[4] ? indicatorStrip(res[4].indicators, groups) : null,
         cardSort([{ ul: firingUl, cards: firing }, { ul: nationalUl, cards: nationalCards }]),
         h("section", { "aria-labelledby": "h-attention" },
           h("h2", { id: "h-attention" }, "Firing alerts"),
           firing.length ? firingUl : h("p", { id: "attention-none" }, "No alert is firing.")),
         h("section", { "aria-labelledby": "h-national" },
           h("h2", { id: "h-national" }, "National series"),
-          national.length ? nationalUl : h("p", null, "No decisions have been counted yet."),
+          national.length ? nationalUl : h("p", null, "No " + S.api.eventsName() + " have been counted yet."),
           trendBox),
         h("section", { "aria-labelledby": "h-offices" },
           h("h2", { id: "h-offices" }, "Offices"),
@@ -390,8 +446,8 @@ S.pages.overview = (function () {
           gridBox));
       renderGrid(gridBox, series, groups, alerts);
       return Promise.all(national.map(function (it) {
-        return S.api.get("/v1/series/national/" + encodeURIComponent(it.benefit) + "/" +
-          encodeURIComponent(it.kind) + "/control?weeks=" + SPARK_WEEKS).then(function (c) {
+        return S.api.get(S.api.withIndicator("/v1/series/national/" + encodeURIComponent(it.benefit) + "/" +
+          encodeURIComponent(it.kind) + "/control?weeks=" + SPARK_WEEKS)).then(function (c) {
           return { item: it, weeks: drawSpark(it, c) };
         });
       })).then(function (trends) {
@@ -404,8 +460,8 @@ S.pages.overview = (function () {
           } };
         }));
         trendBox.replaceChildren(h("details", { class: "table-fallback", open: !S.charts.available() || null },
-          h("summary", null, "Data table: national weekly rejection rates"),
-          S.charts.table("National weekly rejection rates", cols, weeks)));
+          h("summary", null, "Data table: national weekly " + rates()),
+          S.charts.table("National weekly " + rates(), cols, weeks)));
       });
     });
   }

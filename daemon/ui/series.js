@@ -10,10 +10,11 @@ S.pages.series = (function () {
   var h = S.h, C = S.charts.COLORS;
   var WEEKS = [26, 52, 104, 156];
 
-  /* Does an explanation's scope take in this series? (empty lists: all) */
+  /* Does an explanation's scope take in this series (of the current indicator)? (empty lists: all) */
   function inScope(e, office, benefit, kind) {
-    var b = e.benefits || [], k = e.kinds || [], o = e.offices || [];
-    return (b.length === 0 || b.indexOf(benefit) >= 0) &&
+    var b = e.benefits || [], k = e.kinds || [], o = e.offices || [], i = e.indicators || [];
+    return (i.length === 0 || i.indexOf(S.api.indicator()) >= 0) &&
+      (b.length === 0 || b.indexOf(benefit) >= 0) &&
       (k.length === 0 || k.indexOf(kind) >= 0) &&
       (office === "national" ? o.length === 0 : (o.length === 0 || o.indexOf(office) >= 0));
   }
@@ -129,7 +130,7 @@ S.pages.series = (function () {
           } } }
         },
         /* Headroom for the labels at the top. */
-        scales: { x: { ticks: { maxTicksLimit: 14 } }, y: Object.assign(pctAxis("Rejection rate"), { grace: "12%" }) }
+        scales: { x: { ticks: { maxTicksLimit: 14 } }, y: Object.assign(pctAxis(S.api.words().Rate), { grace: "12%" }) }
       }
     });
   }
@@ -144,9 +145,9 @@ S.pages.series = (function () {
       data: {
         labels: labels,
         datasets: [
-          { label: "CUSUM up (more rejections)", data: w.map(function (x) { return watched(x, x.cusum_up); }),
+          { label: "CUSUM up (" + S.api.words().more + ")", data: w.map(function (x) { return watched(x, x.cusum_up); }),
             borderColor: C.up, backgroundColor: C.up, borderWidth: 2, pointRadius: 1.5 },
-          { label: "CUSUM down (fewer rejections), drawn below 0",
+          { label: "CUSUM down (" + S.api.words().fewer + "), drawn below 0",
             data: w.map(function (x) { return x.cusum_down === null ? null : watched(x, -x.cusum_down); }),
             borderColor: C.down, backgroundColor: C.down, borderWidth: 2, pointRadius: 1.5 },
           { label: "Threshold", data: w.map(function () { return hth; }), borderColor: C.threshold,
@@ -184,7 +185,7 @@ S.pages.series = (function () {
         ]
       },
       options: { interaction: { mode: "index", intersect: false },
-        scales: { y: pctAxis("Rejection rate") } }
+        scales: { y: pctAxis(S.api.words().Rate) } }
     });
   }
 
@@ -202,8 +203,8 @@ S.pages.series = (function () {
     }
     return S.charts.table("Weekly control chart data", [
       { title: "Week", value: function (w) { return w.week; } },
-      { title: "Decisions", num: true, value: function (w) { return S.fmt.int(w.decisions); } },
-      { title: "Rejected", num: true, value: function (w) { return S.fmt.int(w.rejected); } },
+      { title: S.api.words().Events, num: true, value: function (w) { return S.fmt.int(w.decisions); } },
+      { title: S.api.words().Yes, num: true, value: function (w) { return S.fmt.int(w.rejected); } },
       { title: "Observed", num: true, value: function (w) { return S.fmt.pct(w.rejection_rate, 2); } },
       { title: "Expected by the detector", num: true, value: function (w) { return S.fmt.pct(w.baseline_rate, 2); } },
       { title: "Band (95%)", num: true, value: function (w) {
@@ -294,7 +295,7 @@ S.pages.series = (function () {
     ]);
     var strata = (a.strata || []).length ? S.charts.table("Strata contributing most", [
       { title: "Stratum", value: function (s) { return s.stratum; } },
-      { title: "Excess rejections", num: true, value: function (s) { return S.fmt.num(s.excess, 1); } },
+      { title: "Excess " + S.api.words().yeses, num: true, value: function (s) { return S.fmt.num(s.excess, 1); } },
       { title: "Share of the excess", num: true, value: function (s) { return S.fmt.pct(s.share, 0); } },
       { title: "Observed / expected", num: true, value: function (s) { return S.fmt.num(s.odds_ratio); } }
     ], a.strata) : h("p", { class: "muted" }, "No strata recorded.");
@@ -313,7 +314,7 @@ S.pages.series = (function () {
           S.fmt.pct(a.series_now.rejection_rate) + " over the 13 weeks through " + a.series_now.through +
           (a.series_now.expected_rate !== null && a.series_now.expected_rate !== undefined ?
             " (expected " + S.fmt.pct(a.series_now.expected_rate) + ")" : "") : "–"),
-        h("dt", null, "Decisions since onset"), h("dd", null, S.fmt.int(a.decisions_since_onset)),
+        h("dt", null, S.api.words().Events + " since onset"), h("dd", null, S.fmt.int(a.decisions_since_onset)),
         h("dt", null, "Explanations"), h("dd", null, (a.explanations || []).length ?
           a.explanations.join(", ") : "none"),
         h("dt", null, "Context"), h("dd", null, (a.context || []).length ? a.context.join(", ") : "none"),
@@ -334,14 +335,15 @@ S.pages.series = (function () {
     var monthly = params.query.view === "month";
     var base = "/v1/series/" + encodeURIComponent(office) + "/" + encodeURIComponent(benefit) +
       "/" + encodeURIComponent(kind);
+    var W = S.api.words(), ind = S.api.indicator();
     if (!office || !benefit || !kind)
       return Promise.reject(new S.api.ApiError(404, "not_found", "no series named in the address"));
     return Promise.all([
-      S.api.get(base + "/control?weeks=" + weeks),
-      S.api.get(base),
+      S.api.get(S.api.withIndicator(base + "/control?weeks=" + weeks)),
+      S.api.get(S.api.withIndicator(base)),
       S.api.get("/v1/alerts" + S.api.q({ office: office })),
       S.api.get("/v1/explanations"),
-      monthly ? S.api.get(base + "?period=month") : Promise.resolve(null),
+      monthly ? S.api.get(S.api.withIndicator(base + "?period=month")) : Promise.resolve(null),
       S.api.peek("/v1/status").catch(function () { return null; })
     ]).then(function (res) {
       var det = res[1].detector || {}, current = det.alert ? res[2].alerts.filter(function (a) {
@@ -356,15 +358,16 @@ S.pages.series = (function () {
       var control = res[0], one = res[1], det = one.detector || {};
       var gaps = S.gaps.fill(control, one.history, res[5], weeks);
       control.weeks = gaps.weeks;
+      /* The office's alerts of every indicator: this series' are of this one. */
       var alerts = res[2].alerts.filter(function (a) {
-        return a.series.benefit === benefit && a.series.kind === kind;
+        return a.series.benefit === benefit && a.series.kind === kind && (a.indicator || S.api.REJECTION) === ind;
       });
       var expl = res[3].explanations.filter(function (e) { return inScope(e, office, benefit, kind); });
       var labels = control.weeks.map(function (w) { return w.week; });
       var items = markers(labels, control.alerts, expl).concat(S.gaps.markers(control.weeks));
       var chosen = params.query.alert || (det.alert || (alerts[0] && alerts[0].alert_id));
       var selected = alerts.filter(function (a) { return a.alert_id === chosen; })[0] || alerts[0];
-      var here = S.seriesHref(office, benefit, kind);
+      function here(q) { return S.seriesHref(office, benefit, kind, q); }
       var detailBox = h("div", { id: "alert-box" }, alertDetail(selected));
       var head = { office: office, benefit: benefit, kind: kind, det: det, control: control, gaps: gaps,
         alert: det.alert ? alerts.filter(function (a) { return a.alert_id === det.alert; })[0] :
@@ -375,35 +378,36 @@ S.pages.series = (function () {
       })[0] : null;
 
       main.replaceChildren(
-        h("h1", { tabindex: "-1" }, S.seriesName(office, benefit, kind)),
+        h("h1", { tabindex: "-1" }, S.seriesName(office, benefit, kind) +
+          (ind === S.api.REJECTION ? "" : " · " + W.rate)),
         S.app.lastMessage(h("p", { id: "series-message", role: "status", "aria-live": "polite" })),
         S.seriesHead.plain(head),
         S.seriesHead.technical(head),
         S.seriesHead.actions(head),
         h("nav", { class: "views", "aria-label": "Period" },
-          h("a", { href: here + "?weeks=" + weeks, "aria-current": monthly ? null : "page" }, "Weekly"),
-          h("a", { href: here + "?view=month", "aria-current": monthly ? "page" : null }, "Monthly"),
+          h("a", { href: here({ weeks: weeks }), "aria-current": monthly ? null : "page" }, "Weekly"),
+          h("a", { href: here({ view: "month" }), "aria-current": monthly ? "page" : null }, "Monthly"),
           monthly ? null : h("span", { class: "weeks" }, "Show ", WEEKS.map(function (n) {
-            return h("a", { href: here + "?weeks=" + n, "aria-current": n === weeks ? "true" : null },
+            return h("a", { href: here({ weeks: n }), "aria-current": n === weeks ? "true" : null },
               n + " weeks");
           }))),
         monthly ? h("section", { "aria-labelledby": "h-month" },
-          h("h2", { id: "h-month" }, "Monthly rejection rate"),
-          S.charts.figure("month-chart", "Monthly rejection rate of " + S.seriesName(office, benefit, kind) +
+          h("h2", { id: "h-month" }, "Monthly " + W.rate),
+          S.charts.figure("month-chart", "Monthly " + W.rate + " of " + S.seriesName(office, benefit, kind) +
             " against the rate its case mix predicts",
             S.charts.table("Monthly rates", [
               { title: "Month", value: function (m) { return m.period; } },
-              { title: "Decisions", num: true, value: function (m) { return S.fmt.int(m.decisions); } },
-              { title: "Rejected", num: true, value: function (m) { return S.fmt.int(m.rejected); } },
+              { title: W.Events, num: true, value: function (m) { return S.fmt.int(m.decisions); } },
+              { title: W.Yes, num: true, value: function (m) { return S.fmt.int(m.rejected); } },
               { title: "Observed", num: true, value: function (m) { return S.fmt.pct(m.rejection_rate, 2); } },
               { title: "Case mix alone", num: true, value: function (m) { return S.fmt.pct(m.expected_rate, 2); } },
               { title: "Complete", value: function (m) { return m.closed ? "yes" : "no"; } }
             ], res[4].history.slice().reverse()), "tall"),
           h("p", { class: "muted" }, "Case-mix expectations exist from the first model fit on; " +
-            "the month of the fit has them for part of its decisions only.")) :
+            "the month of the fit has them for part of its " + W.events + " only.")) :
           h("section", { "aria-labelledby": "h-control" },
             h("h2", { id: "h-control" }, "Control chart"),
-            S.charts.figure("control-chart", "Weekly rejection rate of " + S.seriesName(office, benefit, kind) +
+            S.charts.figure("control-chart", "Weekly " + W.rate + " of " + S.seriesName(office, benefit, kind) +
               " against the rate the detector expects, with the 95% band of ordinary variation", weekTable(control), "tall"),
             h("h2", null, "CUSUM"),
             S.charts.figure("cusum-chart", "CUSUM up and down of " + S.seriesName(office, benefit, kind) +

@@ -54,7 +54,8 @@ S.seriesHead = (function () {
     if (state === "drifting" && a) {
       line = "Drifting " + a.direction + " since " + a.onset + ", " + oddsRatio(a.odds_ratio, a.odds_ratio_ci) +
         ", " + a.classification + (a.classification === "explained" ? " by " + (a.explanations || []).join(", ") : "") + ".";
-      more.push((a.direction === "up" ? "More" : "Fewer") + " rejections than the case mix and the usual level " +
+      more.push(S.cap(a.direction === "up" ? S.api.words().more : S.api.words().fewer) +
+        " than the case mix and the usual level " +
         "predict; detected in " + (brief.detected_week || S.fmt.time(a.detected_at)) +
         ", when the odds ratio and its 95% interval were estimated.");
     } else if (state === "drifting") {
@@ -85,14 +86,14 @@ S.seriesHead = (function () {
     if (a && a.status === "firing" && a.silenced_by) more.push(silenceText(a, c.silence));
     if (a && a.historical) more.push("The alert is recorded only: it was detected too long ago to be sent.");
     if (c.rolling && c.rolling.decisions > 0)
-      more.push("Now " + S.fmt.pct(c.rolling.rejection_rate) + " rejected over the 13 weeks through " +
+      more.push("Now " + S.fmt.pct(c.rolling.rejection_rate) + " " + S.api.words().yes + " over the 13 weeks through " +
         c.control.closed_through + (S.fmt.missing(c.rolling.expected_rate) ? "" :
           ", against " + S.fmt.pct(c.rolling.expected_rate) + " that the case mix alone predicts") + ".");
     if (flags.indexOf("outlier") >= 0)
       more.push("Outlier: over the last 13 weeks its level lies outside the funnel's 99.8% limits against " +
         "the nation" + (S.fmt.missing(det.funnel_z13) ? "" : " (z " + S.fmt.num(det.funnel_z13, 1) + ")") + ".");
     if (flags.indexOf("underpowered") >= 0)
-      more.push("Underpowered: too few decisions to find a change of " + oddsRatio(c.control.design_odds_ratio) +
+      more.push("Underpowered: too few " + S.api.words().events + " to find a change of " + oddsRatio(c.control.design_odds_ratio) +
         " quickly (about " + S.fmt.num(det.expected_delay_weeks, 0) + " weeks); within the detector's horizon " +
         "it finds changes of " + oddsRatio(det.detectable_odds_ratio) + " or more. It is watched like any other.");
     if (c.gaps.missing.length)
@@ -102,7 +103,7 @@ S.seriesHead = (function () {
         (c.gaps.missing.length > 3 ? "; …" : "") + ".");
     if (c.gaps.before) more.push(c.gaps.before);
     more.push("Data through " + (c.control.closed_through || "–") + (c.gaps.open ? "; " + c.gaps.open.week +
-      " is still open (" + S.fmt.int(c.gaps.open.decisions) + " decisions so far) and is added when it closes" : "") + ".");
+      " is still open (" + S.fmt.int(c.gaps.open.decisions) + " " + S.api.words().events + " so far) and is added when it closes" : "") + ".");
 
     return h("div", { class: "headline", id: "series-headline" },
       h("p", { class: "plain", id: "series-plain", "data-state": state },
@@ -188,7 +189,7 @@ S.seriesHead = (function () {
     var scope = c.office === "national" ? "every office (national series)" : c.office;
     var f = h("form", { id: "series-explain-form", class: "action-form", novalidate: true },
       h("p", { class: "muted" }, "Registers an explanation for " + scope + " · " + c.benefit + " · " + c.kind +
-        ", effective from the Monday of the onset week; the alert becomes explained when its onset lies within " +
+        (S.api.manyIndicators() ? " (" + S.api.rateName() + " only)" : "") + ", effective from the Monday of the onset week; the alert becomes explained when its onset lies within " +
         "the detector's window around that date."),
       X.field("e-id", "Id", h("input", { id: "e-id", name: "id", required: true, maxlength: "64",
         pattern: "[A-Za-z0-9._:-]+", value: (c.office + "-" + c.benefit + "-" + a.onset).toLowerCase(),
@@ -205,7 +206,7 @@ S.seriesHead = (function () {
       h("button", { type: "submit" }, "Register explanation"), out);
     f.addEventListener("submit", function (ev) {
       ev.preventDefault();
-      X.register({
+      var body = {
         id: f.elements.id.value.trim(),
         kind: f.elements.kind.value,
         effective_from: f.elements.effective_from.value,
@@ -215,7 +216,10 @@ S.seriesHead = (function () {
         offices: c.office === "national" ? [] : [c.office],
         reference: f.elements.reference.value.trim() || null,
         description: f.elements.description.value.trim() || null
-      }).then(function (text) {
+      };
+      /* With several indicators, an explanation of one alert is of its indicator. */
+      if (S.api.manyIndicators()) body.indicators = [S.api.indicator()];
+      X.register(body).then(function (text) {
         say(text, false);
       }, function (text) {
         sayHere(out, text);
@@ -274,8 +278,8 @@ S.seriesHead = (function () {
   /* "Accept the new level": a rebaseline, confirmed by a second press. */
   function rebaselineForm(c, a) {
     var out = h("div", { class: "action-out" }), armed = false;
-    var path = "/v1/series/" + encodeURIComponent(c.office) + "/" + encodeURIComponent(c.benefit) + "/" +
-      encodeURIComponent(c.kind) + "/rebaseline";
+    var path = S.api.withIndicator("/v1/series/" + encodeURIComponent(c.office) + "/" +
+      encodeURIComponent(c.benefit) + "/" + encodeURIComponent(c.kind) + "/rebaseline");
     var b = h("button", { type: "button", class: "danger", id: "series-rebaseline", onclick: function () {
       if (!armed) {
         armed = true;
