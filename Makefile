@@ -331,6 +331,7 @@ check-asan:
 
 check-sim: all
 	$(SIMCHECK) -q
+	$(SIMCHECK) -x -q
 
 unit: all $(UNIT_BINS)
 	BUILDDIR=$(BUILDDIR) tests/run-unit.sh $(UNIT_BINS)
@@ -377,6 +378,7 @@ sim: deps-check
 	BUILDDIR=$(BUILDDIR) python3 tests/integration/run.py --long
 	$(SIMCHECK)
 	$(SIMCHECK) -i -y 6
+	$(SIMCHECK) -x
 
 bench: deps-check
 	$(MAKE) all $(BUILDDIR)/tests/test_model

@@ -3,6 +3,8 @@
  * straight into ingest and the monitor (no Redis), scenario by scenario,
  * and the alerts they raise are checked against what the design promises.
  * Exit 0 when every check holds; a summary line per scenario either way.
+ * With -x: a second indicator (the change rate at reconsideration) beside
+ * rejection, sharing one false-alarm budget.
  */
 #include <getopt.h>
 #include <stdarg.h>
@@ -44,6 +46,10 @@ static int verbose;
 static double sim_tau = -1;
 static int64_t look_ms;
 static bool outlier_on;
+/* Indicators besides rejection, and the simulator's event kinds (-x). */
+static const struct conf_indicator *xind;
+static int nxind;
+static unsigned sim_events;
 
 static void
 capture_emit(void *arg, const struct alert *a)
@@ -129,6 +135,7 @@ run_scenario(const struct scenario *sc, double per_week, uint64_t seed,
 	o.weeks = sc->weeks;
 	o.per_week = per_week;
 	o.timestamps = SIM_TS_UNIX;
+	o.events = sim_events;
 	if (sim_tau >= 0)
 		o.tau = sim_tau;
 	if (sim_start_parse(&o, "2015-01-05", &cause) == -1 ||
@@ -148,7 +155,8 @@ run_scenario(const struct scenario *sc, double per_week, uint64_t seed,
 	period_of(1420444800 + 43200, &p);	/* 2015-01-05 */
 	run->week0 = p.week;
 
-	simfeed_open(&f, look_ms, outlier_on, sc->explanation);
+	simfeed_open_conf(&f, look_ms, outlier_on, sc->explanation, xind,
+	    nxind);
 	snprintf(run->dir, sizeof run->dir, "%s", f.dir);
 
 	struct sim *s = sim_create(&o, &cause);
@@ -851,6 +859,343 @@ check_national_offices(const char *name, const int *after,
 	    floor(allowed));
 }
 
+
+/* ---------------------------------------------------------------------
+ * -x: the change rate at reconsideration beside the rejection rate, one
+ * false-alarm budget over both indicators' CUSUMs.
+ */
+
+#define X_DRIFT_WEEK	80
+#define X_DRIFT_AFTER	78
+#define X_DRIFT_OR	2.0
+
+static char x_name[] = "reconsideration";
+static char x_yes[] = "changed";
+static char x_no[] = "unchanged";
+static char x_label[] = "change rate at reconsideration";
+static struct conf_indicator x_section = {
+	.name = x_name, .event = x_name, .yes = x_yes, .no = x_no,
+	.label = x_label,
+};
+
+/* Both indicators live (or rejection alone), in the simulator too. */
+static void
+x_live(bool on)
+{
+	xind = on ? &x_section : NULL;
+	nxind = on ? 1 : 0;
+	sim_events = on ? SIM_TARGET_BIT(SIM_T_REJECTION) |
+	    SIM_TARGET_BIT(SIM_T_RECONSIDERATION) : 0;
+}
+
+static bool
+x_is_recon(const struct alert *a)
+{
+	return strcmp(alert_indicator(a), x_name) == 0;
+}
+
+/* What a seed's in-control run with both indicators gave. */
+struct xtally {
+	double		 years;
+	int		 alarms[2];	/* rejection, reconsideration */
+	int		 cusums[2];	/* of series with reference data */
+};
+
+/* End hook: the CUSUMs each indicator adds to the budget. */
+static void
+x_tally_end(void *arg, const struct monitor *mon, const struct ingest *in)
+{
+	struct xtally *t = arg;
+	const struct series_set *set = ingest_series(in);
+	const struct series *se;
+	json_t *j;
+	int ind;
+
+	for (se = series_first(set); se != NULL; se = series_next(set, se)) {
+		ind = series_indicator(se);
+		if (ind < 0 || ind > 1)
+			continue;
+		j = monitor_series_json(mon, se);
+		if (json_number_value(json_object_get(j, "weekly_weight")) > 0)
+			t->cusums[ind] += 2;
+		json_decref(j);
+	}
+}
+
+/* Rejection alerts of the first seed's in-control run, for scenario 2. */
+static struct seen x_ic_rejection[MAX_SEEN];
+static int x_nic_rejection;
+
+static void
+x_tally_run(struct xtally *t, int weeks, double per_week, uint64_t seed,
+    bool keep)
+{
+	struct scenario sc = { "x-in-control", weeks, NULL, NULL, NULL };
+	struct run_hook h = { NULL, x_tally_end, t };
+	struct run run;
+	int i;
+
+	memset(t, 0, sizeof *t);
+	hook = &h;
+	run_scenario(&sc, per_week, seed, &run);
+	hook = NULL;
+	t->years = run.years;
+	if (keep)
+		x_nic_rejection = 0;
+	for (i = 0; i < nseen; i++) {
+		if (keep && !x_is_recon(&seen[i].a))
+			x_ic_rejection[x_nic_rejection++] = seen[i];
+		if (seen[i].detected_week < run.monitor_from)
+			continue;
+		t->alarms[x_is_recon(&seen[i].a)]++;
+	}
+	printf("       x-in-control (seed %llu): %d rejection and %d "
+	    "reconsideration false alarms in %.1f monitored years; %d and %d "
+	    "CUSUMs with reference data\n", (unsigned long long)seed,
+	    t->alarms[0], t->alarms[1], t->years, t->cusums[0], t->cusums[1]);
+}
+
+/*
+ * 1. In control with both live. Rejection spends its share of the budget
+ * (W counts the CUSUMs of both, all of weight 1) as it spent the whole
+ * alone; reconsideration at most twice its share; both together never
+ * more than the budget. Reconsideration's small series spend less than
+ * their share (see README, "Indicators share that budget"): the sum is
+ * printed, and held to the upper bound only.
+ */
+static void
+x_check_budget(const struct xtally *t, int n, double lo, double hi)
+{
+	struct conf c;
+	double years = 0, F, rate, rrate, jrate, share, jshare;
+	int i, alarms = 0, recon = 0, cus[2] = { 0, 0 };
+
+	conf_default(&c);
+	F = c.false_alarms_per_year;
+	conf_free(&c);
+	for (i = 0; i < n; i++) {
+		years += t[i].years;
+		alarms += t[i].alarms[0] + t[i].alarms[1];
+		recon += t[i].alarms[1];
+		cus[0] += t[i].cusums[0];
+		cus[1] += t[i].cusums[1];
+	}
+	rate = alarms / years;
+	rrate = recon / years;
+	jrate = (alarms - recon) / years;
+	share = cus[0] + cus[1] > 0 ? F * cus[1] / (cus[0] + cus[1]) : 0;
+	jshare = F - share;
+	check(cus[1] > 0, "x-budget", "reconsideration has %d CUSUMs with "
+	    "reference data beside rejection's %d, over %d seed(s)", cus[1],
+	    cus[0], n);
+	check(jrate >= lo * jshare && jrate <= hi * jshare, "x-budget", "%d "
+	    "rejection false alarms in %.1f monitored years over %d seed(s) "
+	    "= %.1f a year (its share %.1f; allowed %.1f-%.1f)",
+	    alarms - recon, years, n, jrate, jshare, lo * jshare, hi * jshare);
+	check(rrate <= 2 * share, "x-budget", "%d reconsideration false "
+	    "alarms in %.1f years = %.2f a year (its share %.2f; allowed up "
+	    "to %.2f)", recon, years, rrate, share, 2 * share);
+	check(rate <= hi * F, "x-budget", "%d false alarms of both "
+	    "indicators in %.1f years = %.1f a year (configured %.0f; "
+	    "allowed up to %.1f)", alarms, years, rate, F, hi * F);
+}
+
+/* The drifting office's reconsideration series, against oracles. */
+struct xwatch {
+	int		 office;
+	struct oracle	*oracle[SIM_NBENEFITS][SIM_NKINDS];
+	int		 cusums;	/* of both indicators, for arl0 */
+};
+
+static void
+x_event(void *arg, const struct sim_event *ev)
+{
+	struct xwatch *xw = arg;
+
+	if (ev->type != SIM_VALID || ev->event != SIM_EV_RECONSIDERATION ||
+	    ev->yes < 0 || ev->office != xw->office)
+		return;
+	oracle_add(xw->oracle[ev->benefit][ev->kind], ev->week, ev->yes,
+	    ev->q0);
+}
+
+static void
+x_drift_end(void *arg, const struct monitor *mon, const struct ingest *in)
+{
+	struct xwatch *xw = arg;
+	struct xtally t;
+
+	memset(&t, 0, sizeof t);
+	x_tally_end(&t, mon, in);
+	xw->cusums = t.cusums[0] + t.cusums[1];
+}
+
+/*
+ * 2. The change rate at reconsideration of the largest office doubles
+ * (OR 2) from week 80: a reconsideration alert for it, its delay beside
+ * an oracle CUSUM of its best series; rejection's alerts for the office
+ * those of the in-control run (its decisions are the same).
+ */
+static void
+x_check_drift(uint64_t seed, double per_week, double F)
+{
+	struct xwatch xw;
+	struct run_hook h = { x_event, x_drift_end, &xw };
+	struct sim_options so;
+	struct scenario sc = { "x-drift", X_DRIFT_WEEK + X_DRIFT_AFTER, NULL,
+	    NULL, NULL };
+	struct run run;
+	struct conf c;
+	char drift[128];
+	const char *id = NULL;
+	double tau, delta, arl0, hh = 0, info, best_info = -1;
+	int b, k, i, j, det = -1, orc = -1, d, extra = 0, ok_members = 1;
+	int32_t first = INT32_MAX;
+
+	conf_default(&c);
+	delta = log(c.design_or_office);
+	conf_free(&c);
+	sim_options_default(&so);
+	tau = sim_tau >= 0 ? sim_tau : so.tau;
+	office_rank(seed, per_week);
+	memset(&xw, 0, sizeof xw);
+	xw.office = office_order[noffices - 1];
+	for (b = 0; b < SIM_NBENEFITS; b++)
+		for (k = 0; k < SIM_NKINDS; k++)
+			xw.oracle[b][k] = oracle_create(delta, tau * tau,
+			    sc.weeks);
+	snprintf(drift, sizeof drift, "%s:*:*:%d:%g@reconsideration",
+	    office_names[xw.office], X_DRIFT_WEEK, X_DRIFT_OR);
+	sc.drift = drift;
+	hook = &h;
+	run_scenario(&sc, per_week, seed, &run);
+	hook = NULL;
+
+	for (i = 0; i < nseen; i++) {
+		const struct alert *a = &seen[i].a;
+
+		if (strcmp(a->office, office_names[xw.office]) != 0 ||
+		    seen[i].detected_week < run.week0 + X_DRIFT_WEEK)
+			continue;
+		if (!x_is_recon(a)) {
+			/* Rejection's own false alarms are the same as in
+			 * control; any other would come from the drift. */
+			for (j = 0; j < x_nic_rejection; j++)
+				if (strcmp(x_ic_rejection[j].a.id, a->id) == 0)
+					break;
+			extra += j == x_nic_rejection;
+			continue;
+		}
+		if (a->direction != ALERT_UP)
+			continue;
+		ok_members &= strncmp(a->id, "reconsideration:", 16) == 0 &&
+		    strcmp(a->indicator, x_name) == 0 &&
+		    strcmp(a->indicator_label, x_label) == 0 &&
+		    strcmp(a->event, "reconsideration") == 0;
+		if (seen[i].detected_week < first) {
+			first = seen[i].detected_week;
+			id = a->id;
+		}
+	}
+	if (first != INT32_MAX)
+		det = first - (run.week0 + X_DRIFT_WEEK) + 1;
+	/* The oracle: each series at the shared budget's share; the best. */
+	arl0 = detect_budget_arl0_weighted(F, xw.cusums, 1);
+	for (b = 0; b < SIM_NBENEFITS; b++) {
+		for (k = 0; k < SIM_NKINDS; k++) {
+			info = oracle_info(xw.oracle[b][k], 0, X_DRIFT_WEEK);
+			if (info > 0.05) {
+				double h1 = oracle_calibrate(xw.oracle[b][k], 0,
+				    X_DRIFT_WEEK, arl0, seed * 100 +
+				    (uint64_t)(b * 2 + k));
+
+				d = oracle_delay(xw.oracle[b][k], X_DRIFT_WEEK,
+				    sc.weeks);
+				if (d > 0 && (orc < 0 || d < orc)) {
+					orc = d;
+					hh = h1;
+				}
+				if (info > best_info)
+					best_info = info;
+			}
+			oracle_free(xw.oracle[b][k]);
+		}
+	}
+	printf("       x-drift (seed %llu): %s reconsideration OR %.1f from "
+	    "week %d, %.2f units a week in its largest series: detector "
+	    "%s%d weeks (%s), oracle %s%d weeks (h %.2f, in-control ARL %.0f "
+	    "weeks)\n", (unsigned long long)seed, office_names[xw.office],
+	    X_DRIFT_OR, X_DRIFT_WEEK, best_info, det < 0 ? "> " : "",
+	    det < 0 ? X_DRIFT_AFTER : det, id != NULL ? id : "no alert",
+	    orc < 0 ? "> " : "", orc < 0 ? X_DRIFT_AFTER : orc, hh, arl0);
+	check(det > 0 && ok_members, "x-drift", "seed %llu: the "
+	    "reconsideration drift of %s alerted as %s after %d weeks "
+	    "(oracle %d), with indicator, label and event",
+	    (unsigned long long)seed, office_names[xw.office],
+	    id != NULL ? id : "-", det, orc);
+	check(extra == 0, "x-drift", "seed %llu: %d rejection alerts for %s "
+	    "beyond those of the in-control run", (unsigned long long)seed,
+	    extra, office_names[xw.office]);
+}
+
+/* The median delay of a median office's shift up (the office-up scenario). */
+static int
+x_office_up_delay(uint64_t seed, double per_week, const char *office,
+    int shift_at)
+{
+	char drift[64];
+	struct scenario sc = { "x-office-up", shift_at + 40, drift, NULL,
+	    NULL };
+	struct run run;
+	int delays[64], n = 0, i;
+
+	snprintf(drift, sizeof drift, "%s:*:*:%d:1.5", office, shift_at);
+	run_scenario(&sc, per_week, seed, &run);
+	for (i = 0; i < nseen; i++) {
+		const struct alert *a = &seen[i].a;
+
+		if (x_is_recon(a) || !series_is(a, office, NULL, NULL) ||
+		    a->direction != ALERT_UP ||
+		    seen[i].detected_week < run.week0 + shift_at || n == 64)
+			continue;
+		delays[n++] = seen[i].detected_week - (run.week0 + shift_at) +
+		    1;
+	}
+	return n > 0 ? (int)median_of(delays, n) : -1;
+}
+
+/* -x: the checks of a second indicator; quick: one seed, no delay cost. */
+static void
+x_checks(uint64_t seed, double per_week, int weeks_ic, bool quick)
+{
+	struct xtally t[NSEEDS] = { { 0 } };
+	char office[16];
+	int sd, nseeds = quick ? 1 : NSEEDS, alone, both;
+	const double F = 12;
+
+	x_live(true);
+	for (sd = 0; sd < nseeds; sd++)
+		x_tally_run(&t[sd], weeks_ic, per_week, seed + (uint64_t)sd,
+		    sd == 0);
+	x_check_budget(t, nseeds, quick ? 0.5 : 0.7, quick ? 1.5 : 1.3);
+	x_check_drift(seed, per_week, F);
+	if (!quick) {
+		/* 3. What sharing the budget costs rejection's detection. */
+		median_office(seed, per_week, office, sizeof office);
+		both = x_office_up_delay(seed, per_week, office, 80);
+		x_live(false);
+		alone = x_office_up_delay(seed, per_week, office, 80);
+		printf("       x-cost (seed %llu): %s up by OR 1.5: median "
+		    "delay %d weeks with rejection alone, %d with "
+		    "reconsideration live too\n", (unsigned long long)seed,
+		    office, alone, both);
+		check(alone > 0 && both > 0, "x-cost", "seed %llu: the "
+		    "office shift is found either way (%d and %d weeks)",
+		    (unsigned long long)seed, alone, both);
+	}
+	x_live(false);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -863,11 +1208,14 @@ main(int argc, char **argv)
 	uint64_t seed = 1;
 	struct run run;
 	bool quick = false, bench = false, order = false, ic_only = false;
+	bool second = false;
 	const double F = 12;
 
-	while ((ch = getopt(argc, argv, "bil:oqs:t:vy:")) != -1) {
+	while ((ch = getopt(argc, argv, "bil:oqs:t:vxy:")) != -1) {
 		if (ch == 'b')
 			bench = true;
+		else if (ch == 'x')
+			second = true;
 		else if (ch == 'i')
 			ic_only = true;
 		else if (ch == 'y')
@@ -916,6 +1264,14 @@ main(int argc, char **argv)
 		    (unsigned long long)run.decisions, run.seconds,
 		    (double)run.decisions / run.seconds);
 		return 0;
+	}
+	if (second) {
+		/* A second indicator beside rejection, and nothing else. */
+		x_checks(seed, per_week, weeks_ic, quick);
+		sink_unregister_all();
+		printf("simcheck: %s\n", failures == 0 ? "all checks hold" :
+		    "SOME CHECKS FAILED");
+		return failures == 0 ? 0 : 1;
 	}
 	if (ic_only) {
 		/* The false-alarm budget alone, on each seed. */

@@ -28,11 +28,26 @@ simfeed_records_cb(void *arg, struct records_view *view)
 	return *in != NULL ? ingest_records_view(*in, view) : -1;
 }
 
+/* A copy of a section's string, NULL staying NULL. */
+static char *
+simfeed_strdup(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
 void
 simfeed_open(struct simfeed *f, int64_t look_ms, bool outlier,
     const char *explanation)
 {
+	simfeed_open_conf(f, look_ms, outlier, explanation, NULL, 0);
+}
+
+void
+simfeed_open_conf(struct simfeed *f, int64_t look_ms, bool outlier,
+    const char *explanation, const struct conf_indicator *ind, int n)
+{
 	char *cause = NULL;
+	int i;
 
 	memset(f, 0, sizeof *f);
 	f->id.ms = 1;
@@ -46,6 +61,24 @@ simfeed_open(struct simfeed *f, int64_t look_ms, bool outlier,
 	if (look_ms > 0)
 		f->c.evaluate_every_ms = look_ms;
 	f->c.outlier_alerts = outlier;
+	if (n > CONF_MAX_INDICATORS)
+		fatalx("simcheck: more than %d indicators", CONF_MAX_INDICATORS);
+	for (i = 0; i < n; i++) {
+		struct conf_indicator *ci = &f->c.indicators[i];
+
+		*ci = ind[i];
+		ci->name = simfeed_strdup(ind[i].name);
+		ci->event = simfeed_strdup(ind[i].event);
+		ci->field = simfeed_strdup(ind[i].field);
+		ci->yes = simfeed_strdup(ind[i].yes);
+		ci->no = simfeed_strdup(ind[i].no);
+		ci->checkpoint = simfeed_strdup(ind[i].checkpoint);
+		ci->changed_to = simfeed_strdup(ind[i].changed_to);
+		ci->label = simfeed_strdup(ind[i].label);
+		ci->description = simfeed_strdup(ind[i].description);
+		ci->stream = simfeed_strdup(ind[i].stream);
+	}
+	f->c.nindicators = n;
 	f->reg = explain_create();
 	if (explanation != NULL) {
 		json_error_t jerr;

@@ -40,6 +40,12 @@ struct simfeed {
  */
 void simfeed_open(struct simfeed *f, int64_t look_ms, bool outlier,
     const char *explanation);
+/*
+ * The same with indicators besides rejection: n [indicator] sections
+ * (their strings copied) into the configuration, as conf_load fills it.
+ */
+void simfeed_open_conf(struct simfeed *f, int64_t look_ms, bool outlier,
+    const char *explanation, const struct conf_indicator *ind, int n);
 /* Every event of s into the ingest; prints the first refusal. */
 void simfeed_run(struct simfeed *f, struct sim *s);
 /* Free everything and remove the state directory. */
