@@ -26,7 +26,19 @@ def window_decisions(truth, benefit, kind, first, last):
     return sum(row[0] for w, row in weeks.items() if first <= w <= last)
 
 
-def check_models(d, truth, order):
+def check_models(d, truth, order, timeout=60):
+    """Every benefit's models fitted on their window, once the replay of
+    the late history (when the stream has drained) has refitted them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        problems = model_problems(d, truth, order)
+        if not problems or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    check(not problems, "%s: models: %s" % (order, "; ".join(problems)))
+
+
+def model_problems(d, truth, order):
     s, body = d.get("/v1/model")
     check(s == 200, "%s: GET /v1/model: %s %s" % (order, s, body))
     models = {(m["benefit"], m["kind"]): m for m in body["models"]}
@@ -50,7 +62,7 @@ def check_models(d, truth, order):
     for (benefit, kind), m in models.items():
         if benefit not in BENEFITS and m["fitted"]:
             problems.append("%s/%s fitted without any decision" % (benefit, kind))
-    check(not problems, "%s: models: %s" % (order, "; ".join(problems)))
+    return problems
 
 
 def run_order(w, order):
