@@ -39,7 +39,8 @@ enum ingest_result {
 
 /* Counters that live in the checkpoint (exactly-once like the counts). */
 struct ingest_counters {
-	uint64_t	counted;	/* decisions counted (incl. dismissed) */
+	/* Valid events counted, of every kind (by_event splits it). */
+	uint64_t	counted;
 	uint64_t	invalid;	/* dead-lettered */
 	uint64_t	duplicates;
 	uint64_t	late;		/* counted into an already closed week */
