@@ -71,6 +71,24 @@ def wait_both_acked(redis):
     harness.wait_acked(redis, timeout=20, stream=SIDE)
 
 
+def check_stream_metrics(d, lengths):
+    """Each stream's figures in families of their own, beside the
+    unlabelled totals, so that summing a family counts an entry once."""
+    def figures():
+        m = harness.get_metrics(d)
+        return m, {k: m.get('stabild_stream_reader_length{stream="%s"}' % k) for k in lengths}
+    harness.wait_for(lambda: figures()[1] == lengths, 15, "stream lengths %r" % lengths)
+    m, _ = figures()
+    for what in ("lag", "pending", "length"):
+        total = "stabild_stream_" + what
+        check(not any(k.startswith(total + "{") for k in m),
+              "%s has labelled samples beside its total: %r" % (total, sorted(k for k in m if k.startswith(total))))
+        readers = {k: v for k, v in m.items() if k.startswith("stabild_stream_reader_%s{" % what)}
+        check(len(readers) == len(lengths), "%s per stream: %r" % (what, readers))
+        check(sum(readers.values()) == m[total], "%s per stream %r, total %r" % (what, readers, m[total]))
+    check(m["stabild_stream_length"] == sum(lengths.values()), "stream length %r" % m["stabild_stream_length"])
+
+
 def test(w):
     redis = harness.Redis(w.path).start()
     w.add(redis.stop)
@@ -106,6 +124,7 @@ def test(w):
     check(ev["deadlettered"] == 2, "dead-lettered %d, 2 expected" % ev["deadlettered"])
     check(ev["duplicates"] == 0, "duplicates %d" % ev["duplicates"])
     wait_both_acked(redis)
+    check_stream_metrics(d, {DECISIONS: n_dec + 1, SIDE: n_rec + 1})
 
     # The dead letters: one of each stream, the side stream's marked.
     dl = deadletters(redis)
