@@ -939,7 +939,7 @@ api_json_events(const struct ingest *in)
 	    "rejected", (json_int_t)ic->by_outcome[OUTCOME_REJECTED],
 	    "partial", (json_int_t)ic->by_outcome[OUTCOME_PARTIAL],
 	    "dismissed", (json_int_t)ic->by_outcome[OUTCOME_DISMISSED]);
-	/* Valid events by kind; counted above is decisions only, as before. */
+	/* Valid events by kind: they split counted above, every kind's. */
 	if (o != NULL)
 		json_object_set_new(o, "by_event", by);
 	else

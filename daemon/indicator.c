@@ -187,11 +187,29 @@ indicators_add(struct indicators *t, const struct conf *c,
 	return 0;
 }
 
+/* The kind of an entry without `event` on stream k (stream_event). */
+static int
+indicators_stream_kind(const struct indicators *t, int k)
+{
+	int i, event = -1;
+
+	if (k == 0)
+		return EVENT_DECISION;
+	for (i = 0; i < t->n; i++) {
+		if (t->ind[i].stream != k)
+			continue;
+		if (event != -1 && event != t->ind[i].event)
+			return -1;
+		event = t->ind[i].event;
+	}
+	return event;
+}
+
 int
 indicators_from_conf(struct indicators *t, const struct conf *c,
     char **cause)
 {
-	int e, i;
+	int e, i, k;
 
 	memset(t, 0, sizeof *t);
 	*cause = NULL;
@@ -210,6 +228,8 @@ indicators_from_conf(struct indicators *t, const struct conf *c,
 		e = t->ind[i].event;
 		t->of_event[e][t->nof_event[e]++] = (uint8_t)i;
 	}
+	for (k = 0; k < t->nstreams; k++)
+		t->stream_event[k] = indicators_stream_kind(t, k);
 	return 0;
 }
 
@@ -341,16 +361,5 @@ indicators_stream_find(const struct indicators *t, const char *key)
 int
 indicators_stream_event(const struct indicators *t, int k)
 {
-	int i, event = -1;
-
-	if (k == 0)
-		return EVENT_DECISION;
-	for (i = 0; i < t->n; i++) {
-		if (t->ind[i].stream != k)
-			continue;
-		if (event != -1 && event != t->ind[i].event)
-			return -1;
-		event = t->ind[i].event;
-	}
-	return event;
+	return k >= 0 && k < t->nstreams ? t->stream_event[k] : -1;
 }

@@ -66,6 +66,8 @@ struct indicators {
 	/* The streams to read, redis.stream first. */
 	char		streams[INDICATOR_MAX][INDICATOR_STREAM_MAX + 1];
 	int		nstreams;
+	/* Per stream, indicators_stream_event's answer, worked out once. */
+	int		stream_event[INDICATOR_MAX];
 };
 
 /*
@@ -109,7 +111,7 @@ int indicators_stream_find(const struct indicators *t, const char *key);
 /*
  * The kind of an entry without `event` on stream k: a decision on the
  * first (redis.stream); on another, the kind of the indicators that name
- * it, or -1 when they are of several kinds.
+ * it, or -1 when they are of several kinds. A look-up, for every entry.
  */
 int indicators_stream_event(const struct indicators *t, int k);
 

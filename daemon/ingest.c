@@ -62,6 +62,14 @@ struct ingest {
 	struct stream_id	 applied[INDICATOR_MAX];	/* last applied */
 	struct stream_id	 checkpointed[INDICATOR_MAX];	/* saved */
 	int64_t			 max_seen;	/* latest decided_at */
+	/*
+	 * Per stream, this run: its latest decided_at, and whether its
+	 * reader's last read found nothing (ingest_stream_idle). Not
+	 * saved: a stream not heard from since the start holds the
+	 * watermark until its reader counts an event or is drained.
+	 */
+	int64_t			 seen[INDICATOR_MAX];
+	bool			 idle[INDICATOR_MAX];
 	int64_t			 watermark;
 	int32_t			 closed_week;
 	int64_t			 next_close_at;	/* watermark closing the next week */
@@ -139,6 +147,7 @@ ingest_create(const struct conf *c, const struct detector *det)
 {
 	struct ingest *in = xcalloc(1, sizeof *in);
 	char *cause = NULL;
+	int k;
 
 	in->conf = c;
 	in->det = det != NULL ? det : detector_none();
@@ -149,6 +158,8 @@ ingest_create(const struct conf *c, const struct detector *det)
 	    in->weeks, in->months);
 	in->dedup = dedup_create((size_t)c->dedup_window);
 	in->max_seen = INT64_MIN;
+	for (k = 0; k < INDICATOR_MAX; k++)
+		in->seen[k] = INT64_MIN;
 	in->watermark = INT64_MIN;
 	in->closed_week = INT32_MIN;
 	in->next_close_at = INT64_MAX;
@@ -666,6 +677,41 @@ ingest_advance(struct ingest *in, int64_t t)
 	ingest_catch_up(in);
 }
 
+/*
+ * Move the watermark up to the latest event of the stream furthest behind
+ * among those whose readers still have entries to read, less lateness. A
+ * drained stream does not hold it back, so that a side stream read ahead
+ * of a decision stream's backlog closes no week the backlog has events
+ * for; when all are drained, the latest event of any. A stream not heard
+ * from yet holds it where it is.
+ */
+static void
+ingest_follow(struct ingest *in)
+{
+	int64_t low = INT64_MAX;
+	int k;
+
+	for (k = 0; k < in->ind.nstreams; k++) {
+		if (!in->idle[k] && in->seen[k] < low)
+			low = in->seen[k];
+	}
+	if (low == INT64_MAX)
+		low = in->max_seen;
+	if (low != INT64_MIN)
+		ingest_advance(in, low - in->conf->lateness_ms / 1000);
+}
+
+void
+ingest_stream_idle(struct ingest *in, int k, bool idle)
+{
+	if (k < 0 || k >= in->ind.nstreams)
+		fatalx("ingest: no stream %d", k);
+	in->idle[k] = idle;
+	/* A drained stream may free the watermark; not while we wait. */
+	if (idle && !ingest_waits(in))
+		ingest_follow(in);
+}
+
 bool
 ingest_busy(const struct ingest *in)
 {
@@ -743,6 +789,7 @@ ingest_entry_from(struct ingest *in, int k, const struct stream_id *id,
 
 	if (k < 0 || k >= in->ind.nstreams)
 		fatalx("ingest: no stream %d", k);
+	in->idle[k] = false;
 
 	applied = stream_id_cmp(id, &in->applied[k]) <= 0;
 	if (applied && !redelivered && !in->warned_reset[k]) {
@@ -808,13 +855,20 @@ ingest_entry_from(struct ingest *in, int k, const struct stream_id *id,
 		    d.outcome), prob[i]) == -1)
 			fatalx("ingest: series refused what it accepted");
 	}
-	if (in->closed_week == INT32_MIN) {
-		/* Nothing before the first watermark needs closing. */
+	if (in->watermark == INT64_MIN) {
+		/*
+		 * Nothing before the first watermark needs closing. Until it
+		 * moves, no week is closed, and the earliest event so far
+		 * sets where closing starts: another stream may hold it.
+		 */
 		struct period first;
 
 		period_of(d.decided_at - c->lateness_ms / 1000, &first);
-		in->closed_week = first.week - 1;
-		in->next_close_at = period_week_start(first.week + 1);
+		if (in->closed_week == INT32_MIN ||
+		    first.week - 1 < in->closed_week) {
+			in->closed_week = first.week - 1;
+			in->next_close_at = period_week_start(first.week + 1);
+		}
 	}
 	late = p.week <= in->closed_week;
 	in->counters.counted++;
@@ -833,9 +887,11 @@ ingest_entry_from(struct ingest *in, int k, const struct stream_id *id,
 	for (i = 0; in->det->counted != NULL && i < n; i++)
 		in->det->counted(in->det->arg, inds[i], ys[i], &d, office, &p,
 		    prob[i], late);
-	if (d.decided_at > in->max_seen) {
+	if (d.decided_at > in->max_seen)
 		in->max_seen = d.decided_at;
-		ingest_advance(in, d.decided_at - c->lateness_ms / 1000);
+	if (d.decided_at > in->seen[k]) {
+		in->seen[k] = d.decided_at;
+		ingest_follow(in);
 	}
 	return INGEST_COUNTED;
 }
@@ -848,6 +904,9 @@ ingest_tick(struct ingest *in, int64_t now, bool idle)
 	/* Under backpressure a week close would only fail to write too. */
 	if (ingest_waits(in))
 		return;
+	/* Every reader is drained: the latest event of any stream. */
+	if (idle && in->max_seen != INT64_MIN)
+		ingest_advance(in, in->max_seen - lateness);
 	if (idle && in->watermark != INT64_MIN &&
 	    now - in->watermark <= lateness + INGEST_LIVE_S)
 		ingest_advance(in, now - lateness);

@@ -39,7 +39,8 @@ enum ingest_result {
 
 /* Counters that live in the checkpoint (exactly-once like the counts). */
 struct ingest_counters {
-	uint64_t	counted;	/* decisions counted (incl. dismissed) */
+	/* Valid events counted, of every kind (by_event splits it). */
+	uint64_t	counted;
 	uint64_t	invalid;	/* dead-lettered */
 	uint64_t	duplicates;
 	uint64_t	late;		/* counted into an already closed week */
@@ -87,9 +88,18 @@ int ingest_streams(const struct ingest *in);
 const char *ingest_stream_key(const struct ingest *in, int k);
 
 /*
- * Wall-clock tick. When idle (the stream had nothing) and the watermark is
- * within lateness of now, now - lateness becomes the watermark, so weeks
- * close in a quiet live system. Calls the detector's tick.
+ * Reader k's last read found nothing (idle), or it has entries again.
+ * The watermark follows the streams that still have entries to read: a
+ * drained one does not hold it back (an entry of stream k counts as its
+ * having entries again).
+ */
+void ingest_stream_idle(struct ingest *in, int k, bool idle);
+
+/*
+ * Wall-clock tick. When idle (every stream had nothing), the watermark
+ * follows the latest event of any stream, and when it is within lateness
+ * of now, now - lateness becomes the watermark, so weeks close in a quiet
+ * live system. Calls the detector's tick.
  */
 void ingest_tick(struct ingest *in, int64_t now, bool idle);
 

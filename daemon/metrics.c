@@ -132,12 +132,14 @@ metrics_label(struct buf *out, const char *v)
 }
 
 /*
- * One sample per reader when side streams are read (none with only
- * redis.stream, so that its exposition stays as it was): the reader's
- * own figure, fn summing from the reader it is asked on.
+ * A family of one sample per reader when side streams are read (none with
+ * only redis.stream, so that its exposition stays as it was): the
+ * reader's own figure, fn summing from the reader it is asked on. A
+ * family of its own, beside the unlabelled total, so that a sum over a
+ * family counts each entry once.
  */
 static void
-metrics_stream_readers(struct buf *out, const char *name,
+metrics_stream_readers(struct buf *out, const char *name, const char *help,
     const struct stream *st, int64_t (*fn)(const struct stream *))
 {
 	const struct stream *r, *next;
@@ -145,6 +147,7 @@ metrics_stream_readers(struct buf *out, const char *name,
 
 	if (st == NULL || stream_sibling(st) == NULL)
 		return;
+	metrics_head(out, name, "gauge", help);
 	for (r = st; r != NULL; r = next) {
 		next = stream_sibling(r);
 		v = fn(r);
@@ -183,16 +186,19 @@ metrics_render_stream(struct buf *out, const struct stream *st)
 	metrics_gauge(out, "stabild_stream_lag",
 	    "Entries in the stream not yet delivered to the group.",
 	    lag >= 0, lag);
-	metrics_stream_readers(out, "stabild_stream_lag", st, stream_lag);
+	metrics_stream_readers(out, "stabild_stream_reader_lag",
+	    "Entries in one stream read not yet delivered to the group.", st,
+	    stream_lag);
 	metrics_gauge(out, "stabild_stream_pending",
 	    "Entries delivered to the group and not acknowledged.",
 	    pending >= 0, pending);
-	metrics_stream_readers(out, "stabild_stream_pending", st,
-	    stream_pending);
+	metrics_stream_readers(out, "stabild_stream_reader_pending",
+	    "Entries of one stream read delivered to the group and not "
+	    "acknowledged.", st, stream_pending);
 	metrics_gauge(out, "stabild_stream_length",
 	    "Entries in the stream.", length >= 0, length);
-	metrics_stream_readers(out, "stabild_stream_length", st,
-	    stream_length);
+	metrics_stream_readers(out, "stabild_stream_reader_length",
+	    "Entries in one stream read.", st, stream_length);
 	metrics_gauge(out, "stabild_stream_unacked",
 	    "Entries received and not yet acknowledged by this consumer.",
 	    true, (int64_t)unacked);

@@ -1049,14 +1049,23 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 		/* Not idle while entries wait; stream_resume reads on. */
 		if (stream_holding(st))
 			return;
-		if (!st->idle)
+		if (!st->idle) {
 			stream_info_timer_cb(-1, 0, st);	/* fresh lag now */
-		st->idle = true;
+			st->idle = true;
+			/*
+			 * Drained, it no longer holds the watermark back
+			 * (ingest.h), which may close weeks: a step of ours
+			 * (stall.h).
+			 */
+			stall_start(&t0);
+			ingest_stream_idle(st->in, st->k, true);
+			stall_step("a drained stream", &t0);
+		}
 		/*
-		 * It may close weeks: a step of ours (stall.h). Only when
-		 * every reader is drained, so that a quiet stream does not
-		 * move the watermark past one still catching up; the first
-		 * reader's reads pace it, as with one stream.
+		 * The clock moves it only when every reader is drained, so
+		 * that a quiet stream does not move the watermark past one
+		 * still catching up; the first reader's reads pace it, as
+		 * with one stream.
 		 */
 		if (st == st->head && stream_chain_idle(st)) {
 			stall_start(&t0);
@@ -1067,6 +1076,7 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 		return;
 	}
 	st->idle = false;
+	ingest_stream_idle(st->in, st->k, false);
 	if (st->state == STREAM_PENDING) {
 		const redisReply *last = entries->element[entries->elements - 1];
 

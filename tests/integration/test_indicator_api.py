@@ -209,8 +209,8 @@ def check_status_metrics(d, written):
                 m['stabild_alerts_firing{indicator="%s",classification="unexplained"}' % name])
         check(both == firing[name], "%s firing %r, alerts %r" % (name, both, firing[name]))
     check(m["stabild_series"] == sum(series.values()), "stabild_series %r" % m["stabild_series"])
-    check(not any(k.startswith("stabild_stream_lag{") for k in m),
-          "a per-stream lag with one stream")
+    check(not any(k.startswith("stabild_stream_lag{") or k.startswith("stabild_stream_reader_")
+                  for k in m), "a per-stream lag with one stream")
 
 
 def test(w):

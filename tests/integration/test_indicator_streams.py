@@ -9,9 +9,17 @@ stream starts an hour behind the decisions and after they were drained:
 nothing of it is lost or refused. A restart reads on from each stream's
 own position (nothing counted twice); a kill -9 before a checkpoint
 counts what was lost once, and dead-letters nothing twice. The records
-hold each event once, with its kind."""
+hold each event once, with its kind.
+
+Then, in a Redis and daemon of their own, a decision stream with a backlog
+behind a side stream that is ahead: after downtime the side stream's
+short backlog of recent reconsiderations is drained first, while four
+weeks of decisions are still being read. The side stream must not move
+the watermark past the decisions: none of them counts as late, and every
+event is counted once."""
 
 import collections
+import os
 import time
 
 import harness
@@ -63,6 +71,24 @@ def wait_both_acked(redis):
     harness.wait_acked(redis, timeout=20, stream=SIDE)
 
 
+def check_stream_metrics(d, lengths):
+    """Each stream's figures in families of their own, beside the
+    unlabelled totals, so that summing a family counts an entry once."""
+    def figures():
+        m = harness.get_metrics(d)
+        return m, {k: m.get('stabild_stream_reader_length{stream="%s"}' % k) for k in lengths}
+    harness.wait_for(lambda: figures()[1] == lengths, 15, "stream lengths %r" % lengths)
+    m, _ = figures()
+    for what in ("lag", "pending", "length"):
+        total = "stabild_stream_" + what
+        check(not any(k.startswith(total + "{") for k in m),
+              "%s has labelled samples beside its total: %r" % (total, sorted(k for k in m if k.startswith(total))))
+        readers = {k: v for k, v in m.items() if k.startswith("stabild_stream_reader_%s{" % what)}
+        check(len(readers) == len(lengths), "%s per stream: %r" % (what, readers))
+        check(sum(readers.values()) == m[total], "%s per stream %r, total %r" % (what, readers, m[total]))
+    check(m["stabild_stream_length"] == sum(lengths.values()), "stream length %r" % m["stabild_stream_length"])
+
+
 def test(w):
     redis = harness.Redis(w.path).start()
     w.add(redis.stop)
@@ -98,6 +124,7 @@ def test(w):
     check(ev["deadlettered"] == 2, "dead-lettered %d, 2 expected" % ev["deadlettered"])
     check(ev["duplicates"] == 0, "duplicates %d" % ev["duplicates"])
     wait_both_acked(redis)
+    check_stream_metrics(d, {DECISIONS: n_dec + 1, SIDE: n_rec + 1})
 
     # The dead letters: one of each stream, the side stream's marked.
     dl = deadletters(redis)
@@ -179,5 +206,55 @@ def test(w):
     check(not errors, "errors logged: %s" % errors[:5])
 
 
+def test_backlog(w):
+    path = os.path.join(w.path, "backlog")
+    os.mkdir(path)
+    redis = harness.Redis(path).start()
+    w.add(redis.stop)
+    d = harness.Daemon(path, redis, indicators.sections("reconsideration", stream=SIDE))
+    w.add(d.stop)
+    c = redis.client()
+    now = int(time.time())
+    day = 86400
+
+    # Before the downtime: a week of decisions, counted and checkpointed.
+    n0 = 300
+    for i in range(n0):
+        c.call("XADD", DECISIONS, "*", *sum(decision(i, now - 35 * day + i * 7 * day // n0).items(), ()))
+    d.start()
+    d.wait_counted(n0)
+    check(d.stop() == 0, "exit status on SIGTERM")
+
+    # The downtime's backlog: four weeks of decisions in order, and on the
+    # side stream twenty reconsiderations of an hour ago.
+    n1, n_rec = 3000, 20
+    for i in range(n0, n0 + n1):
+        c.call("XADD", DECISIONS, "*",
+               *sum(decision(i, now - 28 * day + (i - n0) * 28 * day // n1).items(), ()))
+    for i in range(n_rec):
+        c.call("XADD", SIDE, "*", *sum(reconsideration(i, now - 3600).items(), ()))
+    d.start()
+    d.wait_counted(n0 + n1 + n_rec)
+    harness.wait_acked(redis, timeout=20, stream=DECISIONS)
+    harness.wait_acked(redis, timeout=20, stream=SIDE)
+    ev = d.status()["events"]
+    check(ev["late"] == 0, "%d of %d events counted as late behind the side stream"
+          % (ev["late"], ev["counted"]))
+    check(ev["counted"] == n0 + n1 + n_rec, "counted %d, sent %d" % (ev["counted"], n0 + n1 + n_rec))
+    check(ev["by_event"]["decision"] == n0 + n1 and ev["by_event"]["reconsideration"] == n_rec,
+          "by event %s" % ev["by_event"])
+    rejected = sum(1 for i in range(n0 + n1) if i % 4 == 0)
+    check(ev["rejected"] == rejected and ev["granted"] == n0 + n1 - rejected,
+          "outcomes %s, %d rejected expected" % (ev, rejected))
+    check(ev["deadlettered"] == 0 and ev["duplicates"] == 0, "events %s" % ev)
+    errors = [l for l in harness.log_lines(d) if l[:3] in ("<0>", "<1>", "<2>", "<3>")]
+    check(not errors, "errors logged: %s" % errors[:5])
+
+
+def run(w):
+    test(w)
+    test_backlog(w)
+
+
 if __name__ == "__main__":
-    harness.main(test, "indicator_streams")
+    harness.main(run, "indicator_streams")

@@ -475,6 +475,13 @@ test_streams(void **state)
 	assert_int_equal(indicators_stream_event(&t, 0), EVENT_DECISION);
 	assert_int_equal(indicators_stream_event(&t, 1),
 	    EVENT_RECONSIDERATION);
+	/* Worked out once, when the table is built, not at each entry. */
+	assert_int_equal(t.stream_event[0], EVENT_DECISION);
+	assert_int_equal(t.stream_event[1], EVENT_RECONSIDERATION);
+	t.ind[1].event = EVENT_APPEAL;
+	assert_int_equal(indicators_stream_event(&t, 1),
+	    EVENT_RECONSIDERATION);
+	assert_int_equal(indicators_stream_event(&t, 2), -1);
 	done(&c);
 
 	/* Two kinds on one side stream: entries must say which. */
@@ -484,6 +491,7 @@ test_streams(void **state)
 	build(&t, &c);
 	assert_int_equal(t.nstreams, 2);
 	assert_int_equal(indicators_stream_event(&t, 1), -1);
+	assert_int_equal(t.stream_event[1], -1);
 	/* Entries without `event` on the decision stream are decisions. */
 	assert_int_equal(indicators_stream_event(&t, 0), EVENT_DECISION);
 	done(&c);

@@ -1293,6 +1293,62 @@ test_side_stream_events(void **state)
 	assert_int_equal(ingest_applied_of(f->in, 1)->seq, f->seq);
 }
 
+/*
+ * Two streams, one ahead: the watermark follows the stream still being
+ * read that is furthest behind, so a side stream drained ahead of the
+ * decision stream's backlog makes none of the backlog late. A stream
+ * not heard from holds it; once every stream is drained, the latest
+ * event of any moves it.
+ */
+static void
+test_watermark_per_stream(void **state)
+{
+	struct fixture *f = *state;
+	int64_t lateness, t;
+	char *cause = NULL, id[32];
+	int i;
+
+	add_indicator(&f->conf, "reconsideration", "reconsideration",
+	    "changed", "unchanged", "stabild:reconsiderations");
+	assert_int_equal(reopen(f, &cause), 0);
+	lateness = f->conf.lateness_ms / 1000;
+
+	/* The side stream's recent events come first: the decision stream,
+	 * not heard from yet, holds the watermark. */
+	assert_int_equal(feed_on(f, 1, 1, false, "r1", "changed",
+	    T0 + 28 * DAY), INGEST_COUNTED);
+	assert_true(ingest_watermark(f->in) == INT64_MIN);
+	ingest_stream_idle(f->in, 1, true);
+	assert_true(ingest_watermark(f->in) == INT64_MIN);
+
+	/* Four weeks of decisions: the watermark follows them alone. */
+	for (i = 0; i < 28; i++) {
+		snprintf(id, sizeof id, "d%d", i);
+		t = T0 + i * DAY;
+		assert_int_equal(feed_on(f, 0, (uint64_t)i + 1, false, id,
+		    i % 4 == 0 ? "rejected" : "granted", t), INGEST_COUNTED);
+		assert_true(ingest_watermark(f->in) == t - lateness);
+	}
+	/* The side stream has entries again: it holds the watermark too. */
+	assert_int_equal(feed_on(f, 1, 2, false, "r2", "unchanged",
+	    T0 + 27 * DAY + 60), INGEST_COUNTED);
+	assert_int_equal(feed_on(f, 0, 29, false, "d28", "granted",
+	    T0 + 28 * DAY + 60), INGEST_COUNTED);
+	assert_true(ingest_watermark(f->in) == T0 + 28 * DAY - lateness);
+	assert_int_equal(ingest_counters(f->in)->late, 0);
+	assert_int_equal(ingest_counters(f->in)->counted, 31);
+
+	/* Both drained: the latest event of any stream. */
+	ingest_stream_idle(f->in, 0, true);
+	assert_true(ingest_watermark(f->in) == T0 + 28 * DAY - lateness);
+	ingest_stream_idle(f->in, 1, true);
+	assert_true(ingest_watermark(f->in) == T0 + 28 * DAY + 60 - lateness);
+	/* A late event is still one. */
+	assert_int_equal(feed_on(f, 1, 3, false, "r3", "changed", T0),
+	    INGEST_COUNTED);
+	assert_int_equal(ingest_counters(f->in)->late, 1);
+}
+
 static void
 test_stream_ids(void **state)
 {
@@ -1350,6 +1406,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_mixed_events, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_side_stream_events,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watermark_per_stream,
 		    setup, teardown),
 		cmocka_unit_test(test_stream_ids),
 	};
