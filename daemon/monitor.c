@@ -1129,7 +1129,7 @@ monitor_detector(struct monitor *mon)
 static void
 mon_set_indicators(struct monitor *mon, const struct conf *c)
 {
-	struct indicators t;
+	struct indicators t, was;
 	char *cause = NULL, a[INDICATOR_SIGNATURE_MAX];
 	char b[INDICATOR_SIGNATURE_MAX];
 	int i;
@@ -1151,7 +1151,14 @@ mon_set_indicators(struct monitor *mon, const struct conf *c)
 		    "at the next start");
 		return;
 	}
+	was = mon->ind;
 	mon->ind = t;
+	for (i = 0; i < t.n; i++)
+		if (t.ind[i].alerts && !was.ind[i].alerts) {
+			log_info("monitor: alerts of %s switched on",
+			    t.ind[i].name);
+			mon_alerts_switched_on(mon, i);
+		}
 }
 
 void

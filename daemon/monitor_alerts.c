@@ -87,6 +87,26 @@ mon_alert_changed(struct monitor *mon, struct mon_alert *ma)
 		sink_emit(&ma->a);
 }
 
+/*
+ * An indicator's alerts were switched on (a reload): hand on its firing
+ * alerts once, since they changed while nothing was sent for them.
+ */
+void
+mon_alerts_switched_on(struct monitor *mon, int ind)
+{
+	int i;
+
+	if (mon->replaying)
+		return;
+	for (i = 0; i < mon->nalerts; i++) {
+		struct mon_alert *ma = &mon->alerts[i];
+
+		if (mon->series[ma->series].ind == ind &&
+		    ma->a.status == ALERT_FIRING)
+			sink_emit(&ma->a);
+	}
+}
+
 /* Classify against the registry; true when something changed. */
 bool
 mon_classify(struct monitor *mon, struct mon_alert *ma)

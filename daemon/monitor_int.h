@@ -463,6 +463,7 @@ struct mon_alert *mon_alert_start(struct monitor *mon,
     const struct series_set *set, struct mon_series *ms, int32_t onset,
     bool up, const char *suffix, const char *method);
 void mon_alert_changed(struct monitor *mon, struct mon_alert *ma);
+void mon_alerts_switched_on(struct monitor *mon, int ind);
 bool mon_classify(struct monitor *mon, struct mon_alert *ma);
 void mon_describe(struct monitor *mon, struct mon_series *ms,
     struct mon_alert *ma, int32_t onset, int32_t last);
