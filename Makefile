@@ -93,6 +93,14 @@ CORE_SRCS := \
 	daemon/metrics.c \
 	daemon/reply.c \
 	daemon/stream.c \
+	daemon/clock.c \
+	daemon/rlink.c \
+	daemon/ha.c \
+	daemon/ha_log.c \
+	daemon/ha_registry.c \
+	daemon/ha_claim.c \
+	daemon/ha_peers.c \
+	daemon/sentinel.c \
 	daemon/api.c \
 	daemon/url.c \
 	daemon/ui.c \
@@ -148,7 +156,17 @@ UNIT_TESTS := test_log test_buf test_conf test_auth test_decision test_period \
 	test_reply test_model test_detect test_arl test_explain test_spool \
 	test_webhook test_silence test_email test_route test_ui test_simmodel \
 	test_url test_stall test_state_format test_utf8 test_answer \
-	test_indicator
+	test_indicator test_rlink
+# Issue 14's parts add their unit tests here, each on its own line.
+# Part A (determinism and the control log):
+HA_UNIT_A :=
+# Part B (shared registries):
+HA_UNIT_B :=
+# Part C (delivery once):
+HA_UNIT_C :=
+# Part D (Sentinel and status):
+HA_UNIT_D :=
+UNIT_TESTS += $(HA_UNIT_A) $(HA_UNIT_B) $(HA_UNIT_C) $(HA_UNIT_D)
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILDDIR)/tests/%)
 
 BASE := $(BUILDDIR)/daemon/log.o $(BUILDDIR)/daemon/xmalloc.o $(BUILDDIR)/daemon/utf8.o
@@ -198,6 +216,7 @@ deps_test_url := $(BASE) $(BUILDDIR)/daemon/url.o
 deps_test_stall := $(BASE) $(BUILDDIR)/daemon/stall.o $(BUILDDIR)/daemon/answer.o
 deps_test_answer := $(BASE) $(BUILDDIR)/daemon/answer.o
 deps_test_utf8 := $(BASE)
+deps_test_rlink := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/rlink.o
 deps_test_state_format := $(deps_test_ingest) $(BUILDDIR)/daemon/utc.o \
 	$(BUILDDIR)/daemon/explain.o $(BUILDDIR)/daemon/detect.o \
 	$(BUILDDIR)/daemon/arl.o $(BUILDDIR)/daemon/model.o \

@@ -104,6 +104,9 @@ struct stream {
 	int64_t			 lag;
 	int64_t			 pending;
 	int64_t			 length;
+
+	const struct stream_gate *gate;		/* HA: NULL when off */
+	void			*gate_arg;
 };
 
 static int64_t stream_now(void);
@@ -1687,4 +1690,11 @@ const struct stream *
 stream_sibling(const struct stream *st)
 {
 	return st->sibling;
+}
+
+void
+stream_set_gate(struct stream *st, const struct stream_gate *gate, void *arg)
+{
+	st->gate = gate;
+	st->gate_arg = arg;
 }
