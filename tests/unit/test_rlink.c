@@ -169,23 +169,19 @@ answer_cb(void *arg, const struct redisReply *r)
 		snprintf(a->text, sizeof a->text, "type %d", r2->type);
 }
 
-/* Send argv (NULL-terminated) and wait for its answer. */
+/* Send argv and wait for its answer. */
 static void
-command(struct fixture *f, struct answer *a, ...)
+command_argv(struct fixture *f, struct answer *a, const char **argv,
+    size_t argc)
 {
-	const char *argv[16];
-	va_list ap;
-	int argc = 0;
-
-	va_start(ap, a);
-	while ((argv[argc] = va_arg(ap, const char *)) != NULL)
-		argc++;
-	va_end(ap);
 	memset(a, 0, sizeof *a);
-	assert_int_equal(rlink_command(f->rl, answer_cb, a, argc, argv, NULL),
-	    0);
+	assert_int_equal(rlink_command(f->rl, answer_cb, a, (int)argc, argv,
+	    NULL), 0);
 	run_until(f, &a->done);
 }
+#define command(f, a, ...) command_argv((f), (a), \
+	(const char *[]){ __VA_ARGS__ }, \
+	sizeof ((const char *[]){ __VA_ARGS__ }) / sizeof (const char *))
 
 static bool
 link_up_flag(struct fixture *f, bool *flag)
@@ -255,15 +251,15 @@ test_connect_command(void **state)
 	wait_up(f);
 	assert_int_equal(f->ups, 1);
 	assert_null(rlink_last_error(f->rl));
-	command(f, &a, "SET", "k", "v", NULL);
+	command(f, &a, "SET", "k", "v");
 	assert_string_equal(a.text, "s:OK");
-	command(f, &a, "GET", "k", NULL);
+	command(f, &a, "GET", "k");
 	assert_string_equal(a.text, "b:v");
-	command(f, &a, "INCRBY", "n", "5", NULL);
+	command(f, &a, "INCRBY", "n", "5");
 	assert_string_equal(a.text, "i:5");
-	command(f, &a, "GET", "none", NULL);
+	command(f, &a, "GET", "none");
 	assert_string_equal(a.text, "nil");
-	command(f, &a, "HSET", "k", "f", "v", NULL);
+	command(f, &a, "HSET", "k", "f", "v");
 	assert_true(strncmp(a.text, "e:WRONGTYPE", 11) == 0);
 }
 
@@ -314,7 +310,7 @@ test_eval(void **state)
 	assert_int_equal(strlen(script.sha), 40);
 	assert_int_equal(calls(f, "eval"), 1);
 	assert_int_equal(calls(f, "evalsha"), 3);
-	command(f, &a, "SCRIPT", "FLUSH", NULL);
+	command(f, &a, "SCRIPT", "FLUSH");
 	memset(&a, 0, sizeof a);
 	assert_int_equal(rlink_eval(f->rl, &script, answer_cb, &a, 1, 2,
 	    argv, NULL), 0);
@@ -362,7 +358,7 @@ test_link_loss(void **state)
 	assert_int_equal(f->downs, 1);
 	wait_up(f);
 	assert_int_equal(f->ups, 2);
-	command(f, &b, "PING", NULL);
+	command(f, &b, "PING");
 	assert_string_equal(b.text, "s:PONG");
 	/* The server goes away for good: down, and commands are refused. */
 	stop_redis(f);
