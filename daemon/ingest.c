@@ -11,6 +11,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -48,6 +49,9 @@
 #define INGEST_EXIT_FAILED	1	/* not written, errno unknown */
 #define INGEST_EXIT_ORPHAN	2	/* the parent was gone */
 #define INGEST_EXIT_ERRNO	64	/* + errno: not written */
+
+/* The checkpoint child's nice value, the worker's (worker.c). */
+#define INGEST_CHILD_NICE	10
 
 /* A section added with ingest_add_section. */
 struct ingest_section {
@@ -1076,6 +1080,9 @@ ingest_checkpoint_start(struct ingest *in, char **cause)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(INGEST_EXIT_ORPHAN);
+		/* Its CPU time is the loop's to take: the API answers first. */
+		if (setpriority(PRIO_PROCESS, 0, INGEST_CHILD_NICE) == -1)
+			log_debug("checkpoint: setpriority: %s", strerror(errno));
 		if (ingest_checkpoint_write(in, &why) == -1) {
 			err = errno;
 			/* Said once: the parent is blocked already. */
