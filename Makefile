@@ -19,7 +19,7 @@ DEB_PACKAGES := build-essential pkg-config libevent-dev libhiredis-dev \
 	libcurl4-openssl-dev libjansson-dev libinih-dev libsystemd-dev \
 	libssl-dev libcmocka-dev redis-server redis-tools python3 curl tzdata \
 	cppcheck openssl groff-base xxd libjs-chart.js chromium chromium-driver \
-	wrk clang
+	wrk clang redis-sentinel
 
 WARNINGS := -std=c11 -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 	-Wshadow -Wpointer-arith -Wwrite-strings -Wsign-compare
@@ -216,12 +216,14 @@ deps_test_url := $(BASE) $(BUILDDIR)/daemon/url.o
 deps_test_stall := $(BASE) $(BUILDDIR)/daemon/stall.o $(BUILDDIR)/daemon/answer.o
 deps_test_answer := $(BASE) $(BUILDDIR)/daemon/answer.o
 deps_test_utf8 := $(BASE)
-deps_test_rlink := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/rlink.o
+deps_test_rlink := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/rlink.o \
+	$(BUILDDIR)/daemon/sentinel.o
 deps_test_state_format := $(deps_test_ingest) $(BUILDDIR)/daemon/utc.o \
 	$(BUILDDIR)/daemon/explain.o $(BUILDDIR)/daemon/detect.o \
 	$(BUILDDIR)/daemon/arl.o $(BUILDDIR)/daemon/model.o \
 	$(BUILDDIR)/daemon/worker.o $(BUILDDIR)/daemon/stall.o \
 	$(BUILDDIR)/daemon/metrics.o $(BUILDDIR)/daemon/stream.o \
+	$(BUILDDIR)/daemon/sentinel.o \
 	$(BUILDDIR)/daemon/reply.o \
 	$(BUILDDIR)/daemon/monitor.o $(BUILDDIR)/daemon/monitor_fit.o \
 	$(BUILDDIR)/daemon/monitor_job.o $(BUILDDIR)/daemon/monitor_alerts.o \

@@ -16,9 +16,11 @@
 #include "conf.h"
 #include "log.h"
 #include "rlink.h"
+#include "sentinel.h"
 #include "xmalloc.h"
 
 #define RLINK_BACKOFF_MIN_MS	100
+#define RLINK_CHECK_MS		5000	/* with sentinels: still the master? */
 
 enum rlink_state {
 	RLINK_DOWN,		/* waiting for the retry timer */
@@ -39,6 +41,11 @@ struct rlink {
 	int64_t			 backoff_ms;
 	bool			 started;
 	char			*last_error;
+
+	struct sentinel		*sentinel;	/* NULL: redis.host/port */
+	char			 master_host[256]; /* connected to, by sentinel */
+	int			 master_port;
+	struct event		*check_ev;	/* re-asks the sentinels */
 };
 
 /* One command in flight; for a script, what a resend as EVAL needs. */
@@ -53,6 +60,7 @@ struct rlink_req {
 };
 
 static void rlink_connect(struct rlink *rl);
+static void rlink_connect_ac(struct rlink *rl, redisAsyncContext *ac);
 
 static void
 rlink_timer(struct event *ev, int64_t ms)
@@ -125,7 +133,7 @@ rlink_setup_cb(redisAsyncContext *c, void *r, void *privdata)
 {
 	struct rlink *rl = privdata;
 	redisReply *reply = r;
-	char why[256];
+	char why[512];
 
 	if (reply == NULL || rl->ac != c)
 		return;
@@ -133,6 +141,21 @@ rlink_setup_cb(redisAsyncContext *c, void *r, void *privdata)
 		/* Never echo the password: only Redis's own message. */
 		snprintf(why, sizeof why, "%s", reply->str);
 		rlink_retry(rl, why);
+		return;
+	}
+	if (reply->type == REDIS_REPLY_ARRAY && rl->sentinel != NULL) {
+		char *cause = NULL;
+
+		/* ROLE: the sentinels' address must be the master's. */
+		if (sentinel_parse_role(reply, &cause) == -1) {
+			snprintf(why, sizeof why, "%s:%d: %s", rl->master_host,
+			    rl->master_port, cause);
+			free(cause);
+			sentinel_distrust(rl->sentinel);
+			rlink_retry(rl, why);
+		} else
+			(void)sentinel_confirm(rl->master_host,
+			    rl->master_port);
 		return;
 	}
 	if (reply->type != REDIS_REPLY_STATUS || strcmp(reply->str,
@@ -178,6 +201,12 @@ rlink_connect_cb(const redisAsyncContext *c, int status)
 		redisAsyncCommandArgv(rl->ac, rlink_setup_cb, rl, argc, argv,
 		    argvlen);
 	}
+	if (rl->sentinel != NULL && rl->ac != NULL) {
+		argv[0] = "ROLE";
+		argvlen[0] = 4;
+		redisAsyncCommandArgv(rl->ac, rlink_setup_cb, rl, 1, argv,
+		    argvlen);
+	}
 	argv[0] = "PING";
 	argvlen[0] = 4;
 	if (rl->ac != NULL)
@@ -199,18 +228,71 @@ rlink_disconnect_cb(const redisAsyncContext *c, int status)
 	rlink_retry(rl, why);
 }
 
+/*
+ * The sentinels' answer: connect while connecting; while up (the
+ * periodic check), a different master means a failover to follow.
+ */
+static void
+rlink_resolved_cb(void *arg, const char *host, int port, const char *err)
+{
+	struct rlink *rl = arg;
+	char why[512];
+
+	if (rl->state == RLINK_CONNECTING && rl->ac == NULL) {
+		if (err != NULL) {
+			rlink_retry(rl, err);
+			return;
+		}
+		snprintf(rl->master_host, sizeof rl->master_host, "%s", host);
+		rl->master_port = port;
+		rlink_connect_ac(rl, redisAsyncConnect(host, port));
+		return;
+	}
+	if (err != NULL || rl->state != RLINK_UP)
+		return;
+	if (strcmp(host, rl->master_host) != 0 || port != rl->master_port) {
+		snprintf(why, sizeof why, "the sentinels name %s:%d as the "
+		    "master now", host, port);
+		rlink_retry(rl, why);
+	}
+}
+
+static void
+rlink_check_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct rlink *rl = arg;
+
+	(void)fd;
+	(void)events;
+	if (rl->state == RLINK_UP)
+		(void)sentinel_resolve(rl->sentinel, rlink_resolved_cb, rl);
+}
+
 static void
 rlink_connect(struct rlink *rl)
 {
 	const struct conf *c = rl->conf;
 	redisAsyncContext *ac;
-	char why[256];
 
 	rl->state = RLINK_CONNECTING;
+	if (rl->sentinel != NULL) {
+		/* -1: a check is under way, and its answer connects. */
+		(void)sentinel_resolve(rl->sentinel, rlink_resolved_cb, rl);
+		return;
+	}
 	if (c->redis_socket != NULL)
 		ac = redisAsyncConnectUnix(c->redis_socket);
 	else
 		ac = redisAsyncConnect(c->redis_host, c->redis_port);
+	rlink_connect_ac(rl, ac);
+}
+
+/* Set up a connection under way, or retry when it failed at once. */
+static void
+rlink_connect_ac(struct rlink *rl, redisAsyncContext *ac)
+{
+	char why[256];
+
 	if (ac == NULL)
 		fatalx("rlink %s: out of memory", rl->name);
 	if (ac->err) {
@@ -224,7 +306,7 @@ rlink_connect(struct rlink *rl)
 	redisLibeventAttach(ac, rl->base);
 	redisAsyncSetConnectCallback(ac, rlink_connect_cb);
 	redisAsyncSetDisconnectCallback(ac, rlink_disconnect_cb);
-	rlink_timer(rl->retry_ev, c->connect_timeout_ms);
+	rlink_timer(rl->retry_ev, rl->conf->connect_timeout_ms);
 }
 
 struct rlink *
@@ -240,6 +322,13 @@ rlink_create(struct event_base *base, const struct conf *c, const char *name,
 	rl->arg = arg;
 	rl->state = RLINK_DOWN;
 	rl->retry_ev = evtimer_new(base, rlink_retry_cb, rl);
+	if ((rl->sentinel = sentinel_create(base, c)) != NULL) {
+		struct timeval tv = { RLINK_CHECK_MS / 1000, 0 };
+
+		rl->check_ev = event_new(base, -1, EV_PERSIST, rlink_check_cb,
+		    rl);
+		event_add(rl->check_ev, &tv);
+	}
 	return rl;
 }
 
@@ -267,6 +356,9 @@ rlink_free(struct rlink *rl)
 		redisAsyncFree(ac);
 	}
 	event_free(rl->retry_ev);
+	if (rl->check_ev != NULL)
+		event_free(rl->check_ev);
+	sentinel_free(rl->sentinel);
 	free(rl->last_error);
 	free(rl->name);
 	free(rl);
