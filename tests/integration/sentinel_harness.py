@@ -167,17 +167,20 @@ class Cluster:
         return self.node(ports.pop())
 
     def in_sync(self, master):
-        """Every linked replica has all of the master's writes."""
+        """Every online replica has all of the master's writes, and there
+        is one. A replica still syncing (an old master rejoining) does
+        not count: Sentinel prefers the replica with the larger offset."""
         info = master.info()
         off = int(info["master_repl_offset"])
-        n = int(info["connected_slaves"])
-        if n == 0:
-            return False
-        for i in range(n):
+        online = 0
+        for i in range(int(info["connected_slaves"])):
             kv = dict(x.split("=") for x in info["slave%d" % i].split(","))
+            if kv.get("state") != "online":
+                continue
             if int(kv["offset"]) != off:
                 return False
-        return True
+            online += 1
+        return online > 0
 
     def _wait_new_master(self, old, timeout):
         def moved():
@@ -206,9 +209,13 @@ class Cluster:
         return self._wait_new_master(old, timeout)
 
     def switches(self):
-        """How many times the master changed, by a sentinel's log."""
-        with open(os.path.join(self.sentinels[0].dir, "sentinel.log")) as f:
-            return sum(1 for line in f if "+switch-master" in line)
+        """How many times the master changed, by the sentinels' logs (a
+        failover's leader says so last, once the replicas are moved)."""
+        n = 0
+        for s in self.sentinels:
+            with open(os.path.join(s.dir, "sentinel.log")) as f:
+                n = max(n, sum(1 for line in f if "+switch-master" in line))
+        return n
 
     def kill_master(self, timeout=30):
         """SIGKILL the master; the new master the sentinels elect."""

@@ -11,8 +11,9 @@ exactly once: the counts equal the simulator's truth, nothing stays
 pending on the last master, whose group stabild read to the end, no
 dead letter is written twice, and each failover is counted once.
 
-STABILD_SENTINEL_ROUNDS (default 1) repeats the pair of failovers; the
-long version (long_sentinel.py) runs more."""
+STABILD_SENTINEL_ROUNDS (default 1) repeats the pair of failovers and
+STABILD_SENTINEL_WEEKS (default 4) sets the stream's length; the long
+version (long_sentinel.py) runs more of both."""
 
 import os
 import time
@@ -53,7 +54,10 @@ def run(w, rounds, weeks, per_week):
                          60, "ingest to reach %d" % ((i + 1) * step))
         feeder.pause()
         old = cluster.master()
-        harness.wait_for(lambda: cluster.in_sync(old), 20, "the replicas to catch up")
+        try:
+            harness.wait_for(lambda: cluster.in_sync(old), 20, "the replicas to catch up")
+        except harness.TestFailure as e:
+            raise harness.TestFailure("%s; %s: %s" % (e, old.name, old.info()))
         t0 = time.monotonic()
         new = cluster.failover() if i % 2 == 0 else cluster.kill_master()
         print("failover %d (%s): %s -> %s in %.1f s, stabild at %d of %d" %
@@ -119,7 +123,8 @@ def run(w, rounds, weeks, per_week):
 
 def test(w):
     rounds = int(os.environ.get("STABILD_SENTINEL_ROUNDS", "1"))
-    run(w, rounds, weeks=4, per_week=5000)
+    weeks = int(os.environ.get("STABILD_SENTINEL_WEEKS", "4"))
+    run(w, rounds, weeks=weeks, per_week=5000)
 
 
 if __name__ == "__main__":
