@@ -1602,8 +1602,11 @@ stream_info_timer_cb(evutil_socket_t fd, short events, void *arg)
 	if (st->ac == NULL || st->state < STREAM_PENDING ||
 	    st->state == STREAM_STOPPED)
 		return;
-	/* Still the master? (-1: a resolution is under way already.) */
-	if (st->sentinel != NULL)
+	/*
+	 * Still the master? On the timer only, not on each return to idle.
+	 * (-1: a resolution is under way already.)
+	 */
+	if (st->sentinel != NULL && (events & EV_TIMEOUT))
 		(void)sentinel_resolve(st->sentinel, stream_resolved_cb, st);
 	argv[0] = "XINFO";
 	argv[1] = "GROUPS";
