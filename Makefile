@@ -19,7 +19,7 @@ DEB_PACKAGES := build-essential pkg-config libevent-dev libhiredis-dev \
 	libcurl4-openssl-dev libjansson-dev libinih-dev libsystemd-dev \
 	libssl-dev libcmocka-dev redis-server redis-tools python3 curl tzdata \
 	cppcheck openssl groff-base xxd libjs-chart.js chromium chromium-driver \
-	wrk clang
+	wrk clang redis-sentinel
 
 WARNINGS := -std=c11 -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 	-Wshadow -Wpointer-arith -Wwrite-strings -Wsign-compare
@@ -93,6 +93,14 @@ CORE_SRCS := \
 	daemon/metrics.c \
 	daemon/reply.c \
 	daemon/stream.c \
+	daemon/clock.c \
+	daemon/rlink.c \
+	daemon/ha.c \
+	daemon/ha_log.c \
+	daemon/ha_registry.c \
+	daemon/ha_claim.c \
+	daemon/ha_peers.c \
+	daemon/sentinel.c \
 	daemon/api.c \
 	daemon/url.c \
 	daemon/ui.c \
@@ -148,7 +156,17 @@ UNIT_TESTS := test_log test_buf test_conf test_auth test_decision test_period \
 	test_reply test_model test_detect test_arl test_explain test_spool \
 	test_webhook test_silence test_email test_route test_ui test_simmodel \
 	test_url test_stall test_state_format test_utf8 test_answer \
-	test_indicator
+	test_indicator test_rlink
+# Issue 14's parts add their unit tests here, each on its own line.
+# Part A (determinism and the control log):
+HA_UNIT_A :=
+# Part B (shared registries):
+HA_UNIT_B :=
+# Part C (delivery once):
+HA_UNIT_C :=
+# Part D (Sentinel and status):
+HA_UNIT_D := test_sentinel
+UNIT_TESTS += $(HA_UNIT_A) $(HA_UNIT_B) $(HA_UNIT_C) $(HA_UNIT_D)
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILDDIR)/tests/%)
 
 BASE := $(BUILDDIR)/daemon/log.o $(BUILDDIR)/daemon/xmalloc.o $(BUILDDIR)/daemon/utf8.o
@@ -198,11 +216,15 @@ deps_test_url := $(BASE) $(BUILDDIR)/daemon/url.o
 deps_test_stall := $(BASE) $(BUILDDIR)/daemon/stall.o $(BUILDDIR)/daemon/answer.o
 deps_test_answer := $(BASE) $(BUILDDIR)/daemon/answer.o
 deps_test_utf8 := $(BASE)
+deps_test_rlink := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/rlink.o \
+	$(BUILDDIR)/daemon/sentinel.o
+deps_test_sentinel := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/sentinel.o
 deps_test_state_format := $(deps_test_ingest) $(BUILDDIR)/daemon/utc.o \
 	$(BUILDDIR)/daemon/explain.o $(BUILDDIR)/daemon/detect.o \
 	$(BUILDDIR)/daemon/arl.o $(BUILDDIR)/daemon/model.o \
 	$(BUILDDIR)/daemon/worker.o $(BUILDDIR)/daemon/stall.o \
 	$(BUILDDIR)/daemon/metrics.o $(BUILDDIR)/daemon/stream.o \
+	$(BUILDDIR)/daemon/sentinel.o \
 	$(BUILDDIR)/daemon/reply.o \
 	$(BUILDDIR)/daemon/monitor.o $(BUILDDIR)/daemon/monitor_fit.o \
 	$(BUILDDIR)/daemon/monitor_job.o $(BUILDDIR)/daemon/monitor_alerts.o \

@@ -68,6 +68,7 @@ struct deliver {
 	struct spool		*spool;
 	struct ledger		*ledger;
 	const struct silence_registry *silences;	/* borrowed or NULL */
+	struct ha		*ha;		/* HA mode; NULL: off */
 	struct http_client	*http;
 	struct event		*timer;
 	struct event		*keep_timer;	/* syncs and prunes the outbox */
@@ -1022,4 +1023,10 @@ deliver_json(const struct deliver *d)
 	    (json_int_t)st.delivered, "retried", (json_int_t)st.retried,
 	    "expired", (json_int_t)st.expired, "dropped",
 	    (json_int_t)st.dropped);
+}
+
+void
+deliver_set_ha(struct deliver *d, struct ha *ha)
+{
+	d->ha = ha;
 }

@@ -32,6 +32,12 @@ int deliver_set_conf(struct deliver *d, const struct conf *c, char **cause);
  */
 void deliver_set_silences(struct deliver *d,
     const struct silence_registry *reg);
+/*
+ * HA mode (issue 14, Part C): claim every notification in Redis before
+ * sending it. ha is borrowed; without this call deliveries are as before.
+ */
+struct ha;
+void deliver_set_ha(struct deliver *d, struct ha *ha);
 /* GET /v1/deliveries: every notification not yet delivered. */
 json_t *deliver_json(const struct deliver *d);
 

@@ -111,6 +111,9 @@ struct api {
 	void				*mon_arg;
 	json_t				*(*deliveries_fn)(void *);
 	void				*deliveries_arg;
+	json_t				*(*ha_fn)(void *);	/* NULL: HA off */
+	void				*ha_arg;
+	struct ha_registry		*ha_registry;	/* NULL: HA off */
 	struct silence_registry		*silences;	/* borrowed or NULL */
 	char				*silences_path;	/* NULL: not saved */
 	struct ui			*ui;	/* the dashboard's files */
@@ -1004,6 +1007,9 @@ api_status(struct api_call *call)
 		json_object_set_new(o, "detector_memory_bytes", api->mon !=
 		    NULL ? json_integer((json_int_t)monitor_memory(api->mon)) :
 		    json_null());
+		/* Only with HA on: a single instance answers as before. */
+		if (api->ha_fn != NULL)
+			json_object_set_new(o, "ha", api->ha_fn(api->ha_arg));
 	}
 	api_reply(call->req, 200, o);
 }
@@ -2717,6 +2723,19 @@ api_set_deliveries(struct api *api, json_t *(*fn)(void *), void *arg)
 {
 	api->deliveries_fn = fn;
 	api->deliveries_arg = arg;
+}
+
+void
+api_set_ha(struct api *api, json_t *(*fn)(void *), void *arg)
+{
+	api->ha_fn = fn;
+	api->ha_arg = arg;
+}
+
+void
+api_set_ha_registry(struct api *api, struct ha_registry *hr)
+{
+	api->ha_registry = hr;
 }
 
 void

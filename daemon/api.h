@@ -55,6 +55,17 @@ struct json_t;
 void api_set_deliveries(struct api *api, struct json_t *(*fn)(void *),
     void *arg);
 /*
+ * HA mode: GET /v1/status gains "ha", fn(arg) (a new JSON reference).
+ * Without this call (HA off) the status has no "ha" member.
+ */
+void api_set_ha(struct api *api, struct json_t *(*fn)(void *), void *arg);
+/*
+ * HA mode: the explanation, silence, refit and rebaseline writes go
+ * through hr (issue 14, Part B); borrowed. NULL or never set: local.
+ */
+struct ha_registry;
+void api_set_ha_registry(struct api *api, struct ha_registry *hr);
+/*
  * The silence routes (/v1/silences): reg is borrowed for the life of the
  * api, path copied (NULL: changes are not saved). Until this is called,
  * those routes answer 503.

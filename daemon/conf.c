@@ -15,6 +15,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "conf.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -170,6 +172,14 @@ static const struct conf_key conf_keys[] = {
 	  .off = C_OFF(reconnect_max_ms),
 	  .min = 100 * CONF_MS, .max = 10 * CONF_MIN, .def = "30s",
 	  .help = "Longest wait between reconnection attempts" },
+	{ .name = "redis.sentinels", .type = CONF_STRING,
+	  .off = C_OFF(redis_sentinels),
+	  .help = "Sentinels that find the master, comma-separated host:port "
+	      "or [v6]:port; unset: redis.host, port or socket" },
+	{ .name = "redis.master_name", .type = CONF_STRING,
+	  .off = C_OFF(redis_master_name),
+	  .help = "The master's name at the sentinels; required with "
+	      "redis.sentinels" },
 
 	{ .name = "http.bind", .type = CONF_STRING, .off = C_OFF(http_bind),
 	  .def = "127.0.0.1",
@@ -342,6 +352,49 @@ static const struct conf_key conf_keys[] = {
 	  .min = 1, .max = 1000, .def = "16", .flags = CONF_RELOAD,
 	  .help = "Delivery attempts (HTTP or SMTP transfers) in flight at "
 	      "once" },
+
+	{ .name = "ha.enabled", .type = CONF_BOOL, .off = C_OFF(ha_enabled),
+	  .def = "off",
+	  .help = "Run as one of several instances sharing registries, "
+	      "deliveries and a control log through Redis" },
+	{ .name = "ha.instance", .type = CONF_STRING, .off = C_OFF(ha_instance),
+	  .help = "This instance's name, 1 to 64 of A-Z a-z 0-9 . _ -; "
+	      "required with ha.enabled" },
+	{ .name = "ha.prefix", .type = CONF_STRING, .off = C_OFF(ha_prefix),
+	  .def = "stabild:ha:",
+	  .help = "Prefix of the Redis keys the instances share" },
+	{ .name = "ha.heartbeat", .type = CONF_DURATION,
+	  .off = C_OFF(ha_heartbeat_ms),
+	  .min = 100 * CONF_MS, .max = CONF_MIN, .def = "2s",
+	  .help = "How often an instance tells the others it is alive" },
+	{ .name = "ha.peer_timeout", .type = CONF_DURATION,
+	  .off = C_OFF(ha_peer_timeout_ms),
+	  .min = CONF_SEC, .max = 10 * CONF_MIN, .def = "10s",
+	  .help = "A peer unheard of for this long is down; at least twice "
+	      "ha.heartbeat" },
+	{ .name = "ha.claim_ttl", .type = CONF_DURATION,
+	  .off = C_OFF(ha_claim_ttl_ms),
+	  .min = CONF_SEC, .max = 10 * CONF_MIN, .def = "30s",
+	  .help = "A delivery claim not renewed for this long is taken over" },
+	{ .name = "ha.unclaimed_after", .type = CONF_DURATION,
+	  .off = C_OFF(ha_unclaimed_after_ms),
+	  .min = 0, .max = CONF_HOUR, .def = "60s",
+	  .help = "Without Redis, a notification is sent unclaimed after "
+	      "this; 0: wait for Redis" },
+	{ .name = "ha.tick_interval", .type = CONF_DURATION,
+	  .off = C_OFF(ha_tick_interval_ms),
+	  .min = CONF_SEC, .max = CONF_HOUR, .def = "60s",
+	  .help = "A quiet stream gets a clock tick in the control log this "
+	      "often" },
+	{ .name = "ha.log_keep", .type = CONF_DURATION,
+	  .off = C_OFF(ha_log_keep_ms),
+	  .min = CONF_DAY, .max = 10 * CONF_YEAR, .def = "30d",
+	  .help = "Control log entries older than this are trimmed" },
+	{ .name = "ha.write_timeout", .type = CONF_DURATION,
+	  .off = C_OFF(ha_write_timeout_ms),
+	  .min = 100 * CONF_MS, .max = CONF_MIN, .def = "2s",
+	  .help = "A registry write through the API waits this long to be "
+	      "applied here" },
 
 	{ .name = "receiver.type", .type = CONF_CHOICE, .off = R_OFF(type),
 	  .choices = conf_receiver_types,
@@ -2407,6 +2460,205 @@ conf_check_public_url(struct conf_parse *p)
 		conf_error(p, line, "public_url has no host");
 }
 
+/* Whether s is 1 to max printable ASCII characters without blanks. */
+static bool
+conf_token_valid(const char *s, size_t max)
+{
+	size_t len = strlen(s), i;
+
+	if (len == 0 || len > max)
+		return false;
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
+			return false;
+	}
+	return true;
+}
+
+int
+conf_parse_hostport(const char *s, size_t len, char *host, size_t hostsz,
+    int *port)
+{
+	const char *colon, *h = s, *hend;
+	int64_t v;
+	char digits[8];
+	size_t n, i;
+
+	if (len > 0 && s[0] == '[') {
+		if ((hend = memchr(s, ']', len)) == NULL || hend + 1 >= s + len ||
+		    hend[1] != ':')
+			return -1;
+		h = s + 1;
+		colon = hend + 1;
+	} else {
+		if ((colon = memrchr(s, ':', len)) == NULL ||
+		    memchr(s, ':', (size_t)(colon - s)) != NULL)
+			return -1;
+		hend = colon;
+	}
+	n = (size_t)(hend - h);
+	if (n == 0 || n >= hostsz)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)h[i] <= ' ' || (unsigned char)h[i] >= 0x7f ||
+		    h[i] == '[' || h[i] == ']' || h[i] == ',')
+			return -1;
+	}
+	len = (size_t)(s + len - colon - 1);
+	if (len == 0 || len >= sizeof digits)
+		return -1;
+	memcpy(digits, colon + 1, len);
+	digits[len] = '\0';
+	if (conf_parse_int(digits, &v) != 0 || v < 1 || v > 65535)
+		return -1;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	*port = (int)v;
+	return 0;
+}
+
+/*
+ * redis.sentinels and redis.master_name: a list of at most
+ * CONF_MAX_SENTINELS distinct host:port, a master name exactly with it,
+ * and no address of the master given beside it.
+ */
+static void
+conf_check_sentinels(struct conf_parse *p)
+{
+	const struct conf *c = p->c;
+	const char *list = c->redis_sentinels, *s, *seen[CONF_MAX_SENTINELS];
+	char host[256];
+	size_t len, seenlen[CONF_MAX_SENTINELS];
+	int line = p->key_line[conf_key_find("redis", "sentinels")];
+	int mline = p->key_line[conf_key_find("redis", "master_name")];
+	int n = 0, i, port;
+	static const char *const direct[] = { "host", "port", "socket" };
+
+	if (c->redis_sentinels == NULL) {
+		if (c->redis_master_name != NULL)
+			conf_error(p, mline, "master_name is only used with "
+			    "sentinels");
+		return;
+	}
+	while (conf_list_next(&list, &s, &len)) {
+		if (conf_parse_hostport(s, len, host, sizeof host,
+		    &port) == -1) {
+			conf_error(p, line, "sentinels: '%.*s' is not host:port "
+			    "or [v6]:port", (int)len, s);
+			return;
+		}
+		if (n == CONF_MAX_SENTINELS) {
+			conf_error(p, line, "sentinels: more than %d",
+			    CONF_MAX_SENTINELS);
+			return;
+		}
+		for (i = 0; i < n; i++) {
+			if (seenlen[i] == len && memcmp(seen[i], s, len) == 0) {
+				conf_error(p, line, "sentinels: '%.*s' is given "
+				    "twice", (int)len, s);
+				return;
+			}
+		}
+		seen[n] = s;
+		seenlen[n++] = len;
+	}
+	if (n == 0) {
+		conf_error(p, line, "sentinels: no host:port given");
+		return;
+	}
+	if (c->redis_master_name == NULL) {
+		conf_error(p, line, "sentinels need master_name");
+		return;
+	}
+	if (!conf_token_valid(c->redis_master_name, 64)) {
+		conf_error(p, mline, "master_name: 1 to 64 printable "
+		    "characters, no blanks");
+		return;
+	}
+	for (i = 0; i < 3; i++) {
+		if ((line = p->key_line[conf_key_find("redis",
+		    direct[i])]) != 0) {
+			conf_error(p, line, "%s: the master is found through "
+			    "redis.sentinels; remove it", direct[i]);
+			return;
+		}
+	}
+}
+
+/* Whether key starts with prefix. */
+static bool
+conf_has_prefix(const char *key, const char *prefix)
+{
+	return key != NULL && strncmp(key, prefix, strlen(prefix)) == 0;
+}
+
+/*
+ * [ha]: the instance name exactly when enabled, a prefix that no stream
+ * read or written falls under, a peer timeout that spans two heartbeats.
+ * In HA mode each instance reads in a group of its own, so an unset
+ * redis.group becomes stabild-INSTANCE.
+ */
+static void
+conf_check_ha(struct conf_parse *p)
+{
+	struct conf *c = p->c;
+	const char *s;
+	int line = p->key_line[conf_key_find("ha", "instance")];
+	int pline = p->key_line[conf_key_find("ha", "prefix")];
+	int i;
+
+	if (!c->ha_enabled) {
+		if (c->ha_instance != NULL)
+			conf_error(p, line, "instance is set but ha.enabled is "
+			    "off");
+		return;
+	}
+	if (c->ha_instance == NULL) {
+		conf_error(p, p->key_line[conf_key_find("ha", "enabled")],
+		    "ha.enabled needs ha.instance");
+		return;
+	}
+	for (s = c->ha_instance; *s != '\0'; s++) {
+		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '_' &&
+		    *s != '-')
+			break;
+	}
+	if (*s != '\0' || s == c->ha_instance || s - c->ha_instance > 64) {
+		conf_error(p, line, "instance: 1 to 64 characters of A-Z a-z "
+		    "0-9 . _ -");
+		return;
+	}
+	if (!conf_token_valid(c->ha_prefix, 64)) {
+		conf_error(p, pline, "prefix: 1 to 64 printable characters, "
+		    "no blanks");
+		return;
+	}
+	if (conf_has_prefix(c->stream, c->ha_prefix) ||
+	    conf_has_prefix(c->deadletter, c->ha_prefix)) {
+		conf_error(p, pline, "prefix: redis.stream and redis.deadletter "
+		    "must not start with it");
+		return;
+	}
+	for (i = 0; i < c->nindicators; i++) {
+		if (conf_has_prefix(c->indicators[i].stream, c->ha_prefix)) {
+			conf_error(p, pline, "prefix: indicator \"%s\"'s "
+			    "stream must not start with it",
+			    c->indicators[i].name);
+			return;
+		}
+	}
+	if (c->ha_peer_timeout_ms < 2 * c->ha_heartbeat_ms) {
+		conf_error(p, conf_later_key_line(p, "ha", "peer_timeout",
+		    "heartbeat"), "peer_timeout must be at least twice the "
+		    "heartbeat");
+		return;
+	}
+	if (p->key_line[conf_key_find("redis", "group")] == 0) {
+		free(c->group);
+		c->group = xasprintf("stabild-%s", c->ha_instance);
+	}
+}
+
 /* Checks across keys, once the whole file is read. */
 static void
 conf_check(struct conf_parse *p)
@@ -2454,6 +2706,8 @@ conf_check(struct conf_parse *p)
 		conf_check_route(p, i);
 	for (i = 0; i < c->nexplanations; i++)
 		conf_check_explanation(p, i);
+	conf_check_sentinels(p);
+	conf_check_ha(p);
 }
 
 int
@@ -2767,4 +3021,134 @@ conf_apply_reloadable(struct conf *running, struct conf *fresh)
 	n = running->nexplanations;
 	running->nexplanations = fresh->nexplanations;
 	fresh->nexplanations = n;
+}
+
+/* Whether key k of the table goes into conf_digest. */
+static bool
+conf_digest_key(const struct conf_key *k)
+{
+	static const char *const sections[] = { "benefits.", "periods.",
+	    "detector.", "route.", "indicator.", "explanation.", NULL };
+	static const char *const keys[] = { "alerts.historical_age",
+	    "redis.stream", "ha.prefix", "receiver.type", "receiver.url",
+	    NULL };
+	size_t i;
+
+	for (i = 0; sections[i] != NULL; i++) {
+		if (strncmp(k->name, sections[i], strlen(sections[i])) == 0)
+			return true;
+	}
+	for (i = 0; keys[i] != NULL; i++) {
+		if (strcmp(k->name, keys[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* "name=value\n" of key k at base into the digest; NULL strings as "-". */
+static void
+conf_digest_value(EVP_MD_CTX *md, const struct conf_key *k, const void *base,
+    const struct conf *c)
+{
+	const void *f = (const char *)base + k->off;
+	const char *str;
+	char text[64];
+	int i;
+
+	EVP_DigestUpdate(md, k->name, strlen(k->name));
+	EVP_DigestUpdate(md, "=", 1);
+	text[0] = '\0';
+	switch (k->type) {
+	case CONF_STRING:
+	case CONF_PASSWORD_FILE:
+	case CONF_CHOICE:
+	case CONF_DATE:
+	case CONF_NAMES:
+		str = *(char *const *)f;
+		if (str == NULL)
+			str = "-";
+		EVP_DigestUpdate(md, str, strlen(str));
+		break;
+	case CONF_INT:
+	case CONF_LOGLEVEL:
+		snprintf(text, sizeof text, "%d", *(const int *)f);
+		break;
+	case CONF_SIZE:
+		snprintf(text, sizeof text, "%zu", *(const size_t *)f);
+		break;
+	case CONF_BOOL:
+		snprintf(text, sizeof text, "%d", *(const bool *)f ? 1 : 0);
+		break;
+	case CONF_DURATION:
+		snprintf(text, sizeof text, "%" PRId64, *(const int64_t *)f);
+		break;
+	case CONF_DOUBLE:
+		snprintf(text, sizeof text, "%.17g", *(const double *)f);
+		break;
+	case CONF_LIST:
+		for (i = 0; i < c->nbenefits; i++) {
+			EVP_DigestUpdate(md, c->benefits[i],
+			    strlen(c->benefits[i]));
+			EVP_DigestUpdate(md, ",", 1);
+		}
+		break;
+	}
+	EVP_DigestUpdate(md, text, strlen(text));
+	EVP_DigestUpdate(md, "\n", 1);
+}
+
+/* Every digested key of the named sections with flag, at base. */
+static void
+conf_digest_named(EVP_MD_CTX *md, int flag, const char *name,
+    const void *base, const struct conf *c)
+{
+	size_t i;
+
+	EVP_DigestUpdate(md, "[", 1);
+	EVP_DigestUpdate(md, name, strlen(name));
+	EVP_DigestUpdate(md, "]\n", 2);
+	for (i = 0; i < CONF_NITEMS(conf_keys); i++) {
+		if ((conf_keys[i].flags & flag) && conf_digest_key(&conf_keys[i]))
+			conf_digest_value(md, &conf_keys[i], base, c);
+	}
+}
+
+void
+conf_digest(const struct conf *c, char out[CONF_DIGEST_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char hash[EVP_MAX_MD_SIZE];
+	unsigned int hashlen = 0, j;
+	EVP_MD_CTX *md;
+	size_t i;
+	int n;
+
+	if ((md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		fatalx("conf: cannot start a SHA-256 digest");
+	for (i = 0; i < CONF_NITEMS(conf_keys); i++) {
+		if (!(conf_keys[i].flags & CONF_NAMED) &&
+		    conf_digest_key(&conf_keys[i]))
+			conf_digest_value(md, &conf_keys[i], c, c);
+	}
+	/* Named sections in file order: the order matters to routes. */
+	for (n = 0; n < c->nreceivers; n++)
+		conf_digest_named(md, CONF_RECEIVER, c->receivers[n].name,
+		    &c->receivers[n], c);
+	for (n = 0; n < c->nroutes; n++)
+		conf_digest_named(md, CONF_ROUTE, c->routes[n].name,
+		    &c->routes[n], c);
+	for (n = 0; n < c->nindicators; n++)
+		conf_digest_named(md, CONF_INDICATOR, c->indicators[n].name,
+		    &c->indicators[n], c);
+	for (n = 0; n < c->nexplanations; n++)
+		conf_digest_named(md, CONF_EXPLANATION, c->explanations[n].id,
+		    &c->explanations[n], c);
+	EVP_DigestFinal_ex(md, hash, &hashlen);
+	EVP_MD_CTX_free(md);
+	for (j = 0; j < hashlen && j < CONF_DIGEST_LEN / 2; j++) {
+		out[2 * j] = hex[hash[j] >> 4];
+		out[2 * j + 1] = hex[hash[j] & 0xf];
+	}
+	out[2 * j] = '\0';
 }

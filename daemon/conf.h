@@ -16,6 +16,8 @@
 #define CONF_MAX_EXPLANATIONS	256
 #define CONF_MAX_INDICATORS	15	/* besides the built-in rejection */
 #define CONF_EXPLANATION_ID_MAX	64	/* characters of an explanation id */
+#define CONF_MAX_SENTINELS	16	/* redis.sentinels */
+#define CONF_DIGEST_LEN		64	/* hex characters of conf_digest */
 
 /* [receiver "NAME"]: parsed and validated here, delivered by alerts/. */
 struct conf_receiver {
@@ -115,6 +117,8 @@ struct conf {
 	int64_t		 block_ms;	/* XREADGROUP BLOCK */
 	int64_t		 connect_timeout_ms;
 	int64_t		 reconnect_max_ms; /* backoff ceiling */
+	char		*redis_sentinels;	/* "host:port, ..."; NULL: none */
+	char		*redis_master_name;	/* with redis_sentinels */
 
 	/* [http] */
 	char		*http_bind;
@@ -176,6 +180,18 @@ struct conf {
 	int64_t		 expired_max_age_ms;	/* for at most this long */
 	int		 max_inflight;		/* transfers at once */
 
+	/* [ha]; with ha_enabled off, nothing below is used */
+	bool		 ha_enabled;
+	char		*ha_instance;		/* NULL unless ha_enabled */
+	char		*ha_prefix;
+	int64_t		 ha_heartbeat_ms;
+	int64_t		 ha_peer_timeout_ms;
+	int64_t		 ha_claim_ttl_ms;
+	int64_t		 ha_unclaimed_after_ms;	/* 0: never send unclaimed */
+	int64_t		 ha_tick_interval_ms;
+	int64_t		 ha_log_keep_ms;
+	int64_t		 ha_write_timeout_ms;
+
 	/* [receiver "NAME"] */
 	struct conf_receiver receivers[CONF_MAX_RECEIVERS];
 	int		 nreceivers;
@@ -231,6 +247,21 @@ int conf_parse_date(const char *s, int32_t *day);
  * is NULL once it is used up.
  */
 bool conf_list_next(const char **p, const char **s, size_t *len);
+/*
+ * One "host:port" or "[v6]:port" of len bytes (an item of
+ * redis.sentinels): 0 with host (NUL-terminated, hostsz bytes at most)
+ * and port set, or -1.
+ */
+int conf_parse_hostport(const char *s, size_t len, char *host, size_t hostsz,
+    int *port);
+/*
+ * SHA-256 in hex of what decides the state two instances compute and the
+ * alerts they send: benefits, periods.*, detector.*, alerts.historical_age,
+ * redis.stream, ha.prefix, the receivers' types and URLs, and the routes,
+ * indicators and explanations of the file. Instances whose digests differ
+ * may disagree (ha_peers shows it).
+ */
+void conf_digest(const struct conf *c, char out[CONF_DIGEST_LEN + 1]);
 /* Index of a benefit name in c->benefits, or -1. */
 int conf_benefit_index(const struct conf *c, const char *name, size_t len);
 

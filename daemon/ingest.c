@@ -49,6 +49,15 @@
 #define INGEST_EXIT_ORPHAN	2	/* the parent was gone */
 #define INGEST_EXIT_ERRNO	64	/* + errno: not written */
 
+/* A section added with ingest_add_section. */
+struct ingest_section {
+	uint32_t		 tag;
+	uint32_t		 version;
+	ingest_save_cb		 save;
+	ingest_load_cb		 load;
+	void			*arg;
+};
+
 struct ingest {
 	const struct conf	*conf;
 	const struct detector	*det;
@@ -87,6 +96,10 @@ struct ingest {
 	enum ingest_pressure	 pressure;	/* ingest_block, _unblock */
 	char			*pressure_why;
 	int64_t			 pressure_since;	/* Unix seconds */
+
+	/* Sections other modules keep in the checkpoint (HA). */
+	struct ingest_section	 extra[INGEST_MAX_SECTIONS];
+	int			 nextra;
 };
 
 int
@@ -441,6 +454,64 @@ ingest_remove_stale(const struct ingest *in)
 }
 
 int
+ingest_add_section(struct ingest *in, uint32_t tag, uint32_t version,
+    ingest_save_cb save, ingest_load_cb load, void *arg)
+{
+	static const uint32_t ours[] = { INGEST_TAG_STATE, INGEST_TAG_SERIES,
+	    INGEST_TAG_DEDUP, INGEST_TAG_DETECTOR, INGEST_TAG_RECORDS };
+	size_t j;
+	int i;
+
+	if (in->nextra == INGEST_MAX_SECTIONS || version == 0)
+		return -1;
+	for (j = 0; j < sizeof ours / sizeof ours[0]; j++) {
+		if (tag == ours[j])
+			return -1;
+	}
+	for (i = 0; i < in->nextra; i++) {
+		if (in->extra[i].tag == tag)
+			return -1;
+	}
+	in->extra[in->nextra].tag = tag;
+	in->extra[in->nextra].version = version;
+	in->extra[in->nextra].save = save;
+	in->extra[in->nextra].load = load;
+	in->extra[in->nextra].arg = arg;
+	in->nextra++;
+	return 0;
+}
+
+/* The added sections the checkpoint has; one it lacks keeps its default. */
+static int
+ingest_load_extra(struct ingest *in, const struct checkpoint *cp,
+    char **cause)
+{
+	struct buf_reader r;
+	uint32_t version;
+	char what[8];
+	int i;
+
+	for (i = 0; i < in->nextra; i++) {
+		if (checkpoint_get(cp, in->extra[i].tag, &r) == -1)
+			continue;
+		memcpy(what, &in->extra[i].tag, 4);
+		what[4] = '\0';
+		if (cp->version < 2) {
+			*cause = xasprintf("checkpoint: %s section in a "
+			    "format-1 file", what);
+			return -1;
+		}
+		if (ingest_section_version(cp, &r, in->extra[i].version, what,
+		    &version, cause) == -1)
+			return -1;
+		if (in->extra[i].load(in->extra[i].arg, version, &r,
+		    cause) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
 ingest_open(struct ingest *in, char **cause)
 {
 	struct checkpoint cp;
@@ -493,6 +564,8 @@ ingest_open(struct ingest *in, char **cause)
 		if (have_index && ingest_section_version(&cp, &index,
 		    RECORDS_INDEX_VERSION, "records index", NULL,
 		    cause) == -1)
+			goto out;
+		if (ingest_load_extra(in, &cp, cause) == -1)
 			goto out;
 		log_info("state: checkpoint %s loaded: %" PRIu64 " counted",
 		    path, in->counters.counted);
@@ -974,7 +1047,7 @@ ingest_checkpoint_write(struct ingest *in, char **cause)
 	struct checkpoint cp;
 	uint64_t reclen = 0;
 	char *path;
-	int rc, saved;
+	int rc, saved, i;
 
 	if (in->records != NULL && records_sync(in->records, &reclen) == -1) {
 		saved = errno;
@@ -995,6 +1068,12 @@ ingest_checkpoint_write(struct ingest *in, char **cause)
 	if (in->det->save != NULL)
 		in->det->save(in->det->arg,
 		    checkpoint_add(&cp, INGEST_TAG_DETECTOR));
+	for (i = 0; i < in->nextra; i++) {
+		struct buf *b = checkpoint_add(&cp, in->extra[i].tag);
+
+		buf_put_u32(b, in->extra[i].version);
+		in->extra[i].save(in->extra[i].arg, b);
+	}
 	path = ingest_path(in, "checkpoint");
 	rc = checkpoint_write(&cp, path, cause);
 	saved = errno;

@@ -103,6 +103,26 @@ void ingest_stream_idle(struct ingest *in, int k, bool idle);
  */
 void ingest_tick(struct ingest *in, int64_t now, bool idle);
 
+/*
+ * Another module's section of the checkpoint (HA: the control log's
+ * position, the registries), saved with everything else by
+ * ingest_checkpoint and the forked writer alike, so that it always
+ * matches the stream positions; save may run in that child, so it
+ * only reads memory. save appends its data after the u32
+ * version ingest writes; load gets that version (1 .. version; a newer
+ * one is refused) and reads the rest. A checkpoint without the section
+ * does not call load. Call before ingest_open. -1: a tag of ingest's own
+ * or one already added, or too many sections.
+ */
+#define INGEST_MAX_SECTIONS	8
+struct buf;
+struct buf_reader;
+typedef void (*ingest_save_cb)(void *arg, struct buf *b);
+typedef int (*ingest_load_cb)(void *arg, uint32_t version,
+    struct buf_reader *r, char **cause);
+int ingest_add_section(struct ingest *in, uint32_t tag, uint32_t version,
+    ingest_save_cb save, ingest_load_cb load, void *arg);
+
 /* Entries applied since the last checkpoint. */
 uint64_t ingest_dirty(const struct ingest *in);
 /*

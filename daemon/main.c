@@ -19,9 +19,14 @@
 
 #include "api.h"
 #include "auth.h"
+#include "clock.h"
 #include "conf.h"
 #include "deliver.h"
 #include "explain.h"
+#include "ha.h"
+#include "ha_log.h"
+#include "ha_peers.h"
+#include "ha_registry.h"
 #include "ingest.h"
 #include "log.h"
 #include "metrics.h"
@@ -29,6 +34,7 @@
 #include "notify.h"
 #include "period.h"
 #include "reply.h"
+#include "rlink.h"
 #include "silence.h"
 #include "sink.h"
 #include "stall.h"
@@ -62,6 +68,11 @@ struct daemon {
 	char			*silences_path;
 	struct stream		*st;
 	struct api		*api;
+	/* HA mode (ha.enabled); all NULL when off. */
+	struct ha		*ha;
+	struct ha_log		*ha_log;
+	struct ha_registry	*ha_registry;
+	struct ha_peers		*ha_peers;
 	struct event		*checkpoint_ev;
 	struct event		*tick_ev;
 	struct event		*stats_ev;
@@ -206,6 +217,22 @@ daemon_deliveries_json(void *arg)
 	struct daemon *d = arg;
 
 	return deliver_json(d->deliver);
+}
+
+/* GET /v1/status's "ha", in HA mode. */
+static json_t *
+daemon_ha_json(void *arg)
+{
+	struct daemon *d = arg;
+
+	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:o}",
+	    "instance", ha_instance(d->ha),
+	    "boot", ha_boot(d->ha),
+	    "config_digest", ha_config_digest(d->ha),
+	    "link", ha_link(d->ha) != NULL && rlink_up(ha_link(d->ha)) ?
+	    "up" : "down",
+	    "agree", ha_peers_agree(d->ha_peers),
+	    "peers", ha_peers_json(d->ha_peers));
 }
 
 /* A request changed the monitor's state: checkpoint it. */
@@ -542,7 +569,10 @@ tick_timer_cb(evutil_socket_t fd, short events, void *arg)
 		return;
 	stall_start(&t0);
 	daemon_retry(d);
-	ingest_tick(d->in, (int64_t)time(NULL), stream_idle(d->st));
+	/* In HA mode the idle step comes from the control log's ticks, at
+	 * one position on every instance (ha_log.c), never from here. */
+	ingest_tick(d->in, (int64_t)time(NULL), d->ha == NULL &&
+	    stream_idle(d->st));
 	stall_step("the minute tick", &t0);
 	if (d->exit_on_idle && stream_state(d->st) == STREAM_READING &&
 	    stream_idle(d->st)) {
@@ -646,6 +676,8 @@ daemon_reload(struct daemon *d)
 		notify_ready();
 		return;
 	}
+	if (d->ha_registry != NULL)
+		ha_registry_reload(d->ha_registry);
 	conf_apply_reloadable(d->conf, fresh);
 	conf_free(fresh);
 	free(fresh);
@@ -734,12 +766,18 @@ daemon_free(struct daemon *d)
 		daemon_checkpoint_wait(d, true);
 	api_free(d->api);
 	stream_free(d->st);
+	/* The link first: its callbacks get NULL while their owners live. */
+	ha_close(d->ha);
+	ha_peers_free(d->ha_peers);
+	ha_registry_free(d->ha_registry);
+	ha_log_free(d->ha_log);
 	ingest_free(d->in);
 	deliver_free(d->deliver);
 	silence_free(d->silences);
 	free(d->silences_path);
 	monitor_free(d->mon);
 	explain_free(d->reg);
+	ha_free(d->ha);
 	for (i = 0; i < sizeof evs / sizeof evs[0]; i++) {
 		if (*evs[i] != NULL)
 			event_free(*evs[i]);
@@ -834,6 +872,9 @@ main(int argc, char **argv)
 		return 0;
 	}
 	log_set_level(debug ? LOG_DEBUG : d.conf->log_level);
+	/* A part of issue 14 this build lacks: refuse, never a no-op. */
+	if (ha_check_available(d.conf, &cause) == -1)
+		fatalx("%s", cause);
 	period_init();
 	srandom((unsigned int)time(NULL) ^ (unsigned int)getpid());
 	signal(SIGPIPE, SIG_IGN);
@@ -851,20 +892,37 @@ main(int argc, char **argv)
 	d.mon = monitor_create(d.conf, d.reg, daemon_records_cb, &d,
 	    getenv("STABILD_DETECTOR_ON_LOOP") != NULL ? NULL : d.base);
 	d.in = ingest_create(d.conf, monitor_detector(d.mon));
+	d.silences_path = xasprintf("%s/silences.json", d.conf->state_dir);
+	d.silences = silence_create();
+	/* HA: before ingest_open, which loads their checkpoint sections. */
+	if (d.conf->ha_enabled) {
+		if ((d.ha = ha_create(d.base, d.conf, &cause)) == NULL)
+			fatalx("%s", cause);
+		clock_follow_stream(true);
+		d.ha_log = ha_log_create(d.ha, d.in);
+		d.ha_registry = ha_registry_create(d.ha, d.ha_log, d.reg,
+		    d.silences, d.mon, d.in);
+	}
 	if (ingest_open(d.in, &cause) == -1)
 		fatalx("%s", cause);
 	sink_register(sink_log());
 	d.deliver = deliver_create(d.base, d.conf, d.conf->state_dir, &cause);
 	if (d.deliver == NULL)
 		fatalx("%s", cause);
-	d.silences_path = xasprintf("%s/silences.json", d.conf->state_dir);
-	d.silences = silence_create();
 	if (silence_load(d.silences, d.silences_path, (int64_t)time(NULL),
 	    &cause) == -1)
 		fatalx("%s", cause);
 	deliver_set_silences(d.deliver, d.silences);
 	sink_register(deliver_sink(d.deliver));
 	d.st = stream_create(d.base, d.conf, d.in, daemon_checkpoint_cb, &d);
+	if (d.ha != NULL) {
+		stream_set_gate(d.st, ha_log_gate(d.ha_log), d.ha_log);
+		deliver_set_ha(d.deliver, d.ha);
+		d.ha_peers = ha_peers_create(d.ha, d.ha_log, d.in, d.st, d.mon);
+		metrics.ha_on = true;
+		metrics.ha_peers_render = ha_peers_metrics;
+	}
+	metrics.sentinels_on = d.conf->redis_sentinels != NULL;
 	monitor_set_resume(d.mon, daemon_resume_cb, &d);
 	d.api = api_create(d.base, d.conf, d.auth, d.in, d.st, &cause);
 	if (d.api == NULL)
@@ -877,6 +935,10 @@ main(int argc, char **argv)
 	api_set_monitor(d.api, d.mon, daemon_monitor_changed_cb, &d);
 	api_set_deliveries(d.api, daemon_deliveries_json, &d);
 	api_set_silences(d.api, d.silences, d.silences_path);
+	if (d.ha != NULL) {
+		api_set_ha(d.api, daemon_ha_json, &d);
+		api_set_ha_registry(d.api, d.ha_registry);
+	}
 
 	d.sig_hup = evsignal_new(d.base, SIGHUP, signal_cb, &d);
 	d.sig_term = evsignal_new(d.base, SIGTERM, signal_cb, &d);
@@ -895,6 +957,12 @@ main(int argc, char **argv)
 	d.stats_ev = daemon_timer(&d, stats_timer_cb, MAIN_STATS_S * 1000);
 	d.beat_ev = daemon_timer(&d, beat_timer_cb, MAIN_BEAT_MS);
 
+	if (d.ha != NULL) {
+		ha_start(d.ha);
+		ha_log_start(d.ha_log);
+		ha_registry_start(d.ha_registry);
+		ha_peers_start(d.ha_peers);
+	}
 	stream_start(d.st);
 	notify_watchdog_start(d.base);
 	notify_ready();

@@ -374,6 +374,65 @@ metrics_render_indicators(struct buf *out, const struct ingest *in,
 	}
 }
 
+/* Issue 14: two instances, and Redis Sentinel. */
+static void
+metrics_render_ha(struct buf *out)
+{
+	static const char *const claims[] = { "won", "done", "held",
+	    "error" };
+	size_t i;
+
+	if (metrics.sentinels_on || metrics.ha_on) {
+		metrics_counter(out, "stabild_redis_failovers_total",
+		    "Changes of the Redis master's address",
+		    metrics.redis_failovers);
+		metrics_counter(out, "stabild_stream_replayed_total",
+		    "Entries new to the group that were applied before (a "
+		    "failover's lost acknowledgements), skipped",
+		    metrics.stream_replayed);
+	}
+	if (!metrics.ha_on)
+		return;
+	metrics_gauge(out, "stabild_ha_link_up", "1 when the HA link to "
+	    "Redis is up", true, (int64_t)metrics.ha_link_up);
+	metrics_counter(out, "stabild_ha_control_applied_total",
+	    "Control log entries applied", metrics.ha_control_applied);
+	metrics_counter(out, "stabild_ha_control_invalid_total",
+	    "Control log entries skipped as unknown or invalid",
+	    metrics.ha_control_invalid);
+	metrics_counter(out, "stabild_ha_ticks_written_total",
+	    "Clock ticks this instance wrote to the control log",
+	    metrics.ha_ticks_written);
+	metrics_counter(out, "stabild_ha_log_gaps_total",
+	    "Times the control log was trimmed past this instance's position",
+	    metrics.ha_log_gaps);
+	metrics_counter(out, "stabild_ha_registry_writes_total",
+	    "Registry changes written to Redis by this instance",
+	    metrics.ha_registry_writes);
+	metrics_counter(out, "stabild_ha_registry_conflicts_total",
+	    "Registry changes Redis refused as conflicting",
+	    metrics.ha_registry_conflicts);
+	metrics_head(out, "stabild_ha_claims_total", "counter",
+	    "Delivery claims by result");
+	for (i = 0; i < sizeof claims / sizeof claims[0]; i++)
+		metrics_printf(out, "stabild_ha_claims_total{result=\"%s\"} %"
+		    PRIu64 "\n", claims[i], metrics.ha_claims[i]);
+	metrics_counter(out, "stabild_ha_takeovers_total",
+	    "Claims taken over from an instance whose claim expired",
+	    metrics.ha_takeovers);
+	metrics_counter(out, "stabild_ha_delivered_by_peer_total",
+	    "Notifications found delivered by another instance",
+	    metrics.ha_delivered_by_peer);
+	metrics_counter(out, "stabild_ha_unclaimed_total",
+	    "Notifications sent without a claim while Redis was unreachable",
+	    metrics.ha_unclaimed);
+	metrics_counter(out, "stabild_ha_repeats_total",
+	    "Notifications sent again with the same key after another "
+	    "instance's delivery", metrics.ha_repeats);
+	if (metrics.ha_peers_render != NULL)
+		metrics.ha_peers_render(out);
+}
+
 void
 metrics_render(struct buf *out, const struct ingest *in,
     const struct stream *st, const struct monitor *mon)
@@ -385,4 +444,6 @@ metrics_render(struct buf *out, const struct ingest *in,
 	metrics_render_process(out);
 	/* Added with indicators: after every line of before. */
 	metrics_render_indicators(out, in, mon);
+	/* Added with issue 14, and only when it is in use. */
+	metrics_render_ha(out);
 }

@@ -40,6 +40,37 @@ struct metrics {
 	uint64_t	first_entry_ns;		/* monotonic: first entry read */
 	uint64_t	last_entry_ns;		/* monotonic: last batch counted */
 	int64_t		last_entry_at;		/* Unix s: last batch counted */
+
+	/*
+	 * Issue 14, rendered only while ha_on (HA mode) or sentinels_on
+	 * (redis.sentinels), so that a single instance's exposition is as
+	 * before. The parts only increment them.
+	 */
+	bool		ha_on;
+	bool		sentinels_on;
+	uint64_t	ha_link_up;		/* gauge: 0 or 1 */
+	uint64_t	ha_control_applied;	/* control entries applied */
+	uint64_t	ha_control_invalid;	/* skipped as unknown or bad */
+	uint64_t	ha_ticks_written;
+	uint64_t	ha_log_gaps;		/* log trimmed past our position */
+	uint64_t	ha_registry_writes;
+	uint64_t	ha_registry_conflicts;	/* 409 from the script */
+	uint64_t	ha_claims[4];		/* by enum metrics_claim */
+	uint64_t	ha_takeovers;
+	uint64_t	ha_delivered_by_peer;
+	uint64_t	ha_unclaimed;		/* sent without a claim */
+	uint64_t	ha_repeats;		/* done already: same-key repeat */
+	uint64_t	redis_failovers;	/* master address changed */
+	uint64_t	stream_replayed;	/* new to the group, applied before */
+	/* The per-peer gauges (ha_peers_metrics); NULL: none. */
+	void		(*ha_peers_render)(struct buf *out);
+};
+
+enum metrics_claim {
+	METRICS_CLAIM_WON,
+	METRICS_CLAIM_DONE,
+	METRICS_CLAIM_HELD,
+	METRICS_CLAIM_ERROR,
 };
 
 extern struct metrics metrics;

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "reply.h"
+#include "sentinel.h"
 #include "stall.h"
 #include "stream.h"
 #include "xmalloc.h"
@@ -38,6 +39,8 @@
 #define STREAM_FIELDS_STACK	64
 /* Dead letters read a round trip, looking for an earlier copy. */
 #define STREAM_DL_PAGE		500
+/* A read's reply is late by this much beyond BLOCK and connect_timeout. */
+#define STREAM_WATCH_MS		1000
 
 /*
  * Entries read while the detector is busy, or left over when a turn's
@@ -104,6 +107,16 @@ struct stream {
 	int64_t			 lag;
 	int64_t			 pending;
 	int64_t			 length;
+
+	const struct stream_gate *gate;		/* HA: NULL when off */
+	void			*gate_arg;
+
+	/* Following a failover (redis.sentinels or HA). */
+	struct sentinel		*sentinel;	/* NULL: redis.host/port */
+	char			 master_host[256]; /* connected to, by sentinel */
+	int			 master_port;
+	struct event		*watch_ev;	/* a read's reply is overdue */
+	bool			 replay_told;	/* replayed entries logged */
 };
 
 static int64_t stream_now(void);
@@ -113,6 +126,19 @@ static void stream_drop_held(struct stream *st);
 static void stream_prepare(struct stream *st);
 static void stream_info_timer_cb(evutil_socket_t fd, short events, void *arg);
 static void stream_unacked_clear(struct stream *st);
+static void stream_connect_ac(struct stream *st, redisAsyncContext *ac);
+static void stream_resolved_cb(void *arg, const char *host, int port,
+    const char *err);
+
+/*
+ * Whether the master may change under us (Sentinel, or HA): the
+ * checkpoint, not the group, says what was counted.
+ */
+static bool
+stream_follows(const struct stream *st)
+{
+	return st->conf->redis_sentinels != NULL || st->conf->ha_enabled;
+}
 
 const char *
 stream_state_name(enum stream_state s)
@@ -280,10 +306,22 @@ stream_connect(struct stream *st)
 	redisAsyncContext *ac;
 
 	stream_set_state(st, STREAM_CONNECTING);
+	if (st->sentinel != NULL) {
+		/* -1: a check is under way, and its answer connects. */
+		(void)sentinel_resolve(st->sentinel, stream_resolved_cb, st);
+		return;
+	}
 	if (c->redis_socket != NULL)
 		ac = redisAsyncConnectUnix(c->redis_socket);
 	else
 		ac = redisAsyncConnect(c->redis_host, c->redis_port);
+	stream_connect_ac(st, ac);
+}
+
+/* Set up a connection under way, or retry when it failed at once. */
+static void
+stream_connect_ac(struct stream *st, redisAsyncContext *ac)
+{
 	if (ac == NULL)
 		fatalx("stream: out of memory");
 	if (ac->err) {
@@ -305,7 +343,50 @@ stream_connect(struct stream *st)
 	redisAsyncSetConnectCallback(ac, stream_connect_cb);
 	redisAsyncSetDisconnectCallback(ac, stream_disconnect_cb);
 	/* hiredis 0.14 has no async connect timeout: this timer is it. */
-	stream_timer(st->retry_ev, c->connect_timeout_ms);
+	stream_timer(st->retry_ev, st->conf->connect_timeout_ms);
+}
+
+/*
+ * The sentinels' answer: connect to the master while connecting;
+ * once connected (a periodic check), a different master means a
+ * failover, and the link is dropped to follow it.
+ */
+static void
+stream_resolved_cb(void *arg, const char *host, int port, const char *err)
+{
+	struct stream *st = arg;
+	char why[512];
+
+	if (st->state == STREAM_CONNECTING && st->ac == NULL) {
+		if (err != NULL) {
+			stream_retry(st, err);
+			return;
+		}
+		snprintf(st->master_host, sizeof st->master_host, "%s", host);
+		st->master_port = port;
+		stream_connect_ac(st, redisAsyncConnect(host, port));
+		return;
+	}
+	if (err != NULL || st->ac == NULL || st->state < STREAM_PENDING ||
+	    st->state == STREAM_STOPPED)
+		return;
+	if (strcmp(host, st->master_host) != 0 || port != st->master_port) {
+		snprintf(why, sizeof why, "the sentinels name %s:%d as the "
+		    "master now", host, port);
+		stream_retry(st, why);
+	}
+}
+
+/* A read unanswered for too long: a half-open socket to an old master. */
+static void
+stream_watch_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct stream *st = arg;
+
+	(void)fd;
+	(void)events;
+	if (st->reading && st->ac != NULL && st->state != STREAM_STOPPED)
+		stream_retry(st, "no reply to a read");
 }
 
 /*
@@ -365,7 +446,79 @@ stream_group_cb(redisAsyncContext *c, void *r, void *privdata)
 	stream_read(st);
 }
 
-/* AUTH if configured, then create the group (from the start) if absent. */
+static void stream_prepare_group(struct stream *st);
+
+/* With sentinels: the address they gave must be the master's. */
+static void
+stream_role_cb(redisAsyncContext *c, void *r, void *privdata)
+{
+	struct stream *st = privdata;
+	char *cause = NULL;
+
+	if (!stream_live(st, c) || r == NULL)
+		return;
+	if (sentinel_parse_role(r, &cause) == -1) {
+		char why[512];
+
+		snprintf(why, sizeof why, "%s:%d: %s", st->master_host,
+		    st->master_port, cause);
+		free(cause);
+		sentinel_distrust(st->sentinel);
+		stream_retry(st, why);
+		return;
+	}
+	(void)sentinel_confirm(st->master_host, st->master_port);
+	metrics.redis_failovers = sentinel_failovers();
+	stream_prepare_group(st);
+}
+
+/*
+ * Raise the stream's last generated id to ours when lower (never
+ * lower it): a new master that lost the old one's last writes must not
+ * hand out ids we have counted already, or their entries would be
+ * skipped as seen.
+ */
+static const char stream_setid_script[] =
+    "local function lt(a, b)\n"
+    "  if #a ~= #b then return #a < #b end\n"
+    "  return a < b\n"
+    "end\n"
+    "local info = redis.call('XINFO', 'STREAM', KEYS[1])\n"
+    "local last\n"
+    "for i = 1, #info, 2 do\n"
+    "  if info[i] == 'last-generated-id' then last = info[i + 1] end\n"
+    "end\n"
+    "local lm, ls = string.match(last, '^(%d+)-(%d+)$')\n"
+    "local am, as = string.match(ARGV[1], '^(%d+)-(%d+)$')\n"
+    "if lm == am and ls == as then return 0 end\n"
+    "if (lm == am and lt(ls, as)) or (lm ~= am and lt(lm, am)) then\n"
+    "  redis.call('XSETID', KEYS[1], ARGV[1])\n"
+    "  return 1\n"
+    "end\n"
+    "return 0\n";
+
+static void
+stream_setid_cb(redisAsyncContext *c, void *r, void *privdata)
+{
+	struct stream *st = privdata;
+	redisReply *reply = r;
+	char why[256];
+
+	if (!stream_live(st, c) || reply == NULL)
+		return;
+	if (reply->type == REDIS_REPLY_ERROR) {
+		snprintf(why, sizeof why, "XSETID: %s", reply->str);
+		stream_retry(st, why);
+	} else if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)
+		log_notice("stream: raised the last id of %s to the position "
+		    "counted (the master had not seen our last entries)",
+		    st->key);
+}
+
+/*
+ * AUTH if configured; with sentinels ROLE; then create the group if
+ * absent.
+ */
 static void
 stream_prepare(struct stream *st)
 {
@@ -384,15 +537,56 @@ stream_prepare(struct stream *st)
 			argvlen[i] = strlen(argv[i]);
 		stream_command(st, stream_auth_cb, argc, argv, argvlen);
 	}
+	if (st->sentinel != NULL) {
+		argv[0] = "ROLE";
+		argvlen[0] = 4;
+		stream_command(st, stream_role_cb, 1, argv, argvlen);
+		return;
+	}
+	stream_prepare_group(st);
+}
+
+/*
+ * Create the group if absent: from the start, or, when the master may
+ * change, from the checkpointed position (a new master's group may be
+ * missing or behind; what the checkpoint holds is counted, and the
+ * rest is read again). Then no id reuse (stream_setid_script).
+ */
+static void
+stream_prepare_group(struct stream *st)
+{
+	const struct conf *c = st->conf;
+	const struct stream_id zero = { 0, 0 };
+	const struct stream_id *applied = ingest_applied_of(st->in, st->k);
+	const char *argv[6];
+	size_t argvlen[6];
+	char from[STREAM_ID_MAX], last[STREAM_ID_MAX];
+
+	st->replay_told = false;
 	argv[0] = "XGROUP";
 	argv[1] = "CREATE";
 	argv[2] = st->key;
 	argv[3] = c->group;
 	argv[4] = "0";
 	argv[5] = "MKSTREAM";
+	if (stream_follows(st)) {
+		stream_id_format(ingest_checkpointed_of(st->in, st->k), from);
+		argv[4] = from;
+	}
 	for (int i = 0; i < 6; i++)
 		argvlen[i] = strlen(argv[i]);
 	stream_command(st, stream_group_cb, 6, argv, argvlen);
+	if (!stream_follows(st) || stream_id_cmp(applied, &zero) == 0)
+		return;
+	stream_id_format(applied, last);
+	argv[0] = "EVAL";
+	argv[1] = stream_setid_script;
+	argv[2] = "1";
+	argv[3] = st->key;
+	argv[4] = last;
+	for (int i = 0; i < 5; i++)
+		argvlen[i] = strlen(argv[i]);
+	stream_command(st, stream_setid_cb, 5, argv, argvlen);
 }
 
 static void
@@ -946,6 +1140,7 @@ stream_entry(struct stream *st, const redisReply *e, bool redelivered,
 	enum ingest_result res;
 	char *cause = NULL;
 	size_t i, n;
+	bool replayed;
 
 	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
 	    e->element[0]->type != REDIS_REPLY_STRING)
@@ -971,14 +1166,31 @@ stream_entry(struct stream *st, const redisReply *e, bool redelivered,
 		f[i].value = fl->element[2 * i + 1]->str;
 		f[i].valuelen = fl->element[2 * i + 1]->len;
 	}
-	res = ingest_entry_from(st->in, st->k, &id, f, n, redelivered, now,
-	    &cause);
+	/*
+	 * New to the group yet counted already: a new master lost our
+	 * acknowledgements (or the group's position). The checkpoint is
+	 * the truth: skipped as a redelivery, once said per link.
+	 */
+	replayed = !redelivered && stream_follows(st) &&
+	    stream_id_cmp(&id, ingest_applied_of(st->in, st->k)) <= 0;
+	if (replayed) {
+		metrics.stream_replayed++;
+		if (!st->replay_told)
+			log_warnx("stream: entries of %s new to group %s were "
+			    "counted before (from %s on): skipped, as after "
+			    "a failover; if the stream was recreated, remove "
+			    "the state directory", st->key, st->conf->group,
+			    id_r->str);
+		st->replay_told = true;
+	}
+	res = ingest_entry_from(st->in, st->k, &id, f, n,
+	    redelivered || replayed, now, &cause);
 	if (res == INGEST_INVALID) {
 		log_debug("stream: entry %s dead-lettered: %s", id_r->str,
 		    cause);
 		stream_unacked_add(st, &id, STREAM_ENTRY_DL_SENT);
-		stream_deadletter(st, id_r->str, id_r->len, &id, redelivered,
-		    cause, f, n);
+		stream_deadletter(st, id_r->str, id_r->len, &id,
+		    redelivered || replayed, cause, f, n);
 		free(cause);
 	} else {
 		if (res == INGEST_DUPLICATE)
@@ -1014,6 +1226,7 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 	size_t i;
 	char why[256];
 
+	event_del(st->watch_ev);
 	if (!stream_live(st, c) || reply == NULL)
 		return;
 	st->reading = false;
@@ -1127,6 +1340,10 @@ stream_read(struct stream *st)
 	if (st->reading || (st->state != STREAM_PENDING &&
 	    st->state != STREAM_READING))
 		return;
+	/* hiredis 0.14 has no command timeout: a half-open socket. */
+	if (stream_follows(st))
+		stream_timer(st->watch_ev, c->block_ms + c->connect_timeout_ms +
+		    STREAM_WATCH_MS);
 	snprintf(count, sizeof count, "%d", c->batch);
 	snprintf(block, sizeof block, "%" PRId64, c->block_ms);
 	argv[argc++] = "XREADGROUP";
@@ -1395,6 +1612,12 @@ stream_info_timer_cb(evutil_socket_t fd, short events, void *arg)
 	if (st->ac == NULL || st->state < STREAM_PENDING ||
 	    st->state == STREAM_STOPPED)
 		return;
+	/*
+	 * Still the master? On the timer only, not on each return to idle.
+	 * (-1: a resolution is under way already.)
+	 */
+	if (st->sentinel != NULL && (events & EV_TIMEOUT))
+		(void)sentinel_resolve(st->sentinel, stream_resolved_cb, st);
 	argv[0] = "XINFO";
 	argv[1] = "GROUPS";
 	argv[2] = st->key;
@@ -1433,6 +1656,8 @@ stream_new(struct event_base *base, const struct conf *c, struct ingest *in,
 	st->ack_ev = evtimer_new(base, stream_ack_turn_cb, st);
 	st->info_ev = event_new(base, -1, EV_PERSIST, stream_info_timer_cb, st);
 	event_add(st->info_ev, &tv);
+	st->watch_ev = evtimer_new(base, stream_watch_cb, st);
+	st->sentinel = sentinel_create(base, c);
 	return st;
 }
 
@@ -1469,6 +1694,7 @@ stream_stop(struct stream *st)
 		stream_drop_held(st);
 		event_del(st->retry_ev);
 		event_del(st->info_ev);
+		event_del(st->watch_ev);
 	}
 }
 
@@ -1483,6 +1709,8 @@ stream_free_one(struct stream *st)
 	if (ac != NULL)
 		redisAsyncFree(ac);
 	stream_drop_held(st);
+	sentinel_free(st->sentinel);
+	event_free(st->watch_ev);
 	event_free(st->retry_ev);
 	event_free(st->info_ev);
 	event_free(st->feed_ev);
@@ -1697,4 +1925,11 @@ const struct stream *
 stream_sibling(const struct stream *st)
 {
 	return st->sibling;
+}
+
+void
+stream_set_gate(struct stream *st, const struct stream_gate *gate, void *arg)
+{
+	st->gate = gate;
+	st->gate_arg = arg;
 }

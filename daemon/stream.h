@@ -77,4 +77,29 @@ bool stream_idle(const struct stream *st);
 const char *stream_key(const struct stream *st);
 const struct stream *stream_sibling(const struct stream *st);
 
+/*
+ * HA mode: a gate that orders control entries among the entries read
+ * (issue 14, Part A). request gives a command to pipeline right behind
+ * each read on the reader's own connection (0: none this time; argv is
+ * borrowed until the next call), and reply gets its answer (NULL: the
+ * link was lost). before is asked before entry next of stream k (ingest's
+ * stream number) is handed to ingest: false holds it until more of the
+ * log is in. idle runs after an empty read; lost when the link drops and
+ * what was held is dropped. Without a gate (HA off) the readers behave
+ * as they always have. Set on the first reader, before stream_start;
+ * both are borrowed.
+ */
+struct redisReply;
+struct stream_id;
+struct stream_gate {
+	int	(*request)(void *arg, int *argc, const char ***argv,
+		    const size_t **argvlen);
+	void	(*reply)(void *arg, const struct redisReply *r);
+	bool	(*before)(void *arg, int k, const struct stream_id *next);
+	void	(*idle)(void *arg);
+	void	(*lost)(void *arg);
+};
+void stream_set_gate(struct stream *st, const struct stream_gate *gate,
+    void *arg);
+
 #endif

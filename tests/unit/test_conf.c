@@ -1591,7 +1591,7 @@ test_key_table(void **state)
 	bool want;
 
 	(void)state;
-	assert_int_equal(n, 99);
+	assert_int_equal(n, 111);
 	for (i = 0; i < n; i++) {
 		name = conf_key_name(i);
 		assert_non_null(name);
@@ -1684,6 +1684,128 @@ test_free_after_failure(void **state)
 	assert_int_equal(c.nreceivers, 0);
 }
 
+/* [ha] and redis.sentinels: defaults, good values, FILE:LINE errors. */
+static void
+test_ha_keys(void **state)
+{
+	static const struct {
+		const char	*text;
+		int		 line;
+		const char	*error;
+	} cases[] = {
+		{ "[ha]\nenabled = on\n", 2, "ha.enabled needs ha.instance" },
+		{ "[ha]\ninstance = a\n", 2, "instance is set but ha.enabled "
+		  "is off" },
+		{ "[ha]\nenabled = on\ninstance = a/b\n", 3, "instance: 1 to "
+		  "64 characters" },
+		{ "[ha]\nenabled = on\ninstance = "
+		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		  "\n", 3, "instance: 1 to 64" },
+		{ "[ha]\nenabled = on\ninstance = a\nprefix = a b\n", 4,
+		  "prefix: 1 to 64 printable" },
+		{ "[ha]\nenabled = on\ninstance = a\nprefix = stabild:\n", 4,
+		  "redis.stream and redis.deadletter must not start with it" },
+		{ "[ha]\nenabled = on\ninstance = a\nheartbeat = 6s\n", 4,
+		  "peer_timeout must be at least twice the heartbeat" },
+		{ "[ha]\nheartbeat = 50ms\n", 2, "below the minimum 100ms" },
+		{ "[ha]\nlog_keep = 1h\n", 2, "below the minimum" },
+		{ "[ha]\nunclaimed_after = 2h\n", 2, "above the maximum" },
+		{ "[redis]\nsentinels = a:1\n", 2, "sentinels need master_name" },
+		{ "[redis]\nmaster_name = m\n", 2, "master_name is only used "
+		  "with sentinels" },
+		{ "[redis]\nmaster_name = m\nsentinels = a\n", 3,
+		  "'a' is not host:port" },
+		{ "[redis]\nmaster_name = m\nsentinels = a:0\n", 3,
+		  "is not host:port" },
+		{ "[redis]\nmaster_name = m\nsentinels = ::1:5\n", 3,
+		  "is not host:port" },
+		{ "[redis]\nmaster_name = m\nsentinels = a:1, b:2, a:1\n", 3,
+		  "'a:1' is given twice" },
+		{ "[redis]\nmaster_name = m\nsentinels = a:1,b:1,c:1,d:1,e:1,"
+		  "f:1,g:1,h:1,i:1,j:1,k:1,l:1,m:1,n:1,o:1,p:1,q:1\n", 3,
+		  "more than 16" },
+		{ "[redis]\nport = 6380\nmaster_name = m\nsentinels = a:1\n", 2,
+		  "port: the master is found through redis.sentinels" },
+		{ "[redis]\nsentinels = a:1\nmaster_name = m m\n", 3,
+		  "master_name: 1 to 64 printable" },
+	};
+	struct conf c;
+	char *path, *cause, host[64];
+	char d1[CONF_DIGEST_LEN + 1], d2[CONF_DIGEST_LEN + 1];
+	size_t i;
+	int port;
+
+	(void)state;
+	conf_default(&c);
+	assert_false(c.ha_enabled);
+	assert_null(c.ha_instance);
+	assert_string_equal(c.ha_prefix, "stabild:ha:");
+	assert_int_equal(c.ha_heartbeat_ms, 2000);
+	assert_int_equal(c.ha_peer_timeout_ms, 10000);
+	assert_int_equal(c.ha_claim_ttl_ms, 30000);
+	assert_int_equal(c.ha_unclaimed_after_ms, 60000);
+	assert_int_equal(c.ha_tick_interval_ms, 60000);
+	assert_int_equal(c.ha_log_keep_ms, 30 * 86400000LL);
+	assert_int_equal(c.ha_write_timeout_ms, 2000);
+	assert_null(c.redis_sentinels);
+	assert_null(c.redis_master_name);
+	conf_digest(&c, d1);
+	assert_int_equal(strlen(d1), CONF_DIGEST_LEN);
+	conf_free(&c);
+
+	/* The group follows the instance unless it is given. */
+	load_text_ok(&c, "[ha]\nenabled = on\ninstance = b.2\n"
+	    "unclaimed_after = 0\n[redis]\nsentinels = 10.0.0.1:26379, "
+	    "[::1]:26380\nmaster_name = stabild\n");
+	assert_true(c.ha_enabled);
+	assert_string_equal(c.ha_instance, "b.2");
+	assert_string_equal(c.group, "stabild-b.2");
+	assert_int_equal(c.ha_unclaimed_after_ms, 0);
+	conf_digest(&c, d2);
+	/* Neither the instance nor the Redis address is in the digest. */
+	assert_string_equal(d1, d2);
+	conf_free(&c);
+	load_text_ok(&c, "[redis]\ngroup = g\n[ha]\nenabled = on\n"
+	    "instance = b\n");
+	assert_string_equal(c.group, "g");
+	conf_free(&c);
+	/* What the state depends on is. */
+	load_text_ok(&c, "[detector]\nridge = 0.02\n");
+	conf_digest(&c, d2);
+	assert_string_not_equal(d1, d2);
+	conf_free(&c);
+	load_text_ok(&c, "[route \"r\"]\nreceivers =\n");
+	conf_digest(&c, d2);
+	assert_string_not_equal(d1, d2);
+	conf_free(&c);
+
+	assert_int_equal(conf_parse_hostport("[fe80::1]:26379", 15, host,
+	    sizeof host, &port), 0);
+	assert_string_equal(host, "fe80::1");
+	assert_int_equal(port, 26379);
+	assert_int_equal(conf_parse_hostport("h:1x", 4, host, sizeof host,
+	    &port), -1);
+	assert_int_equal(conf_parse_hostport(":1", 2, host, sizeof host,
+	    &port), -1);
+	assert_int_equal(conf_parse_hostport("[]:1", 4, host, sizeof host,
+	    &port), -1);
+
+	for (i = 0; i < NITEMS(cases); i++) {
+		path = write_temp(cases[i].text);
+		conf_default(&c);
+		cause = NULL;
+		if (conf_load(&c, path, &cause) == 0) {
+			fprintf(stderr, "loaded: %s", cases[i].text);
+			fail();
+		}
+		assert_cause(cause, path, cases[i].line, cases[i].error);
+		free(cause);
+		conf_free(&c);
+		unlink(path);
+		free(path);
+	}
+}
+
 int
 main(void)
 {
@@ -1712,6 +1834,7 @@ main(void)
 		cmocka_unit_test(test_key_table),
 		cmocka_unit_test(test_example_file),
 		cmocka_unit_test(test_free_after_failure),
+		cmocka_unit_test(test_ha_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,146 @@
+/*
+ * The HA instance (ha.h): name, boot id, configuration digest and the
+ * one Redis link the HA modules share.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "conf.h"
+#include "ha.h"
+#include "ha_claim.h"
+#include "ha_log.h"
+#include "ha_peers.h"
+#include "ha_registry.h"
+#include "log.h"
+#include "metrics.h"
+#include "rlink.h"
+#include "sentinel.h"
+#include "xmalloc.h"
+
+struct ha {
+	const struct conf	*conf;
+	struct rlink		*link;
+	char			 boot[HA_BOOT_LEN + 1];
+	char			 digest[CONF_DIGEST_LEN + 1];
+};
+
+/* The link's state, for the metrics. */
+static void
+ha_link_cb(void *arg, bool up)
+{
+	(void)arg;
+	metrics.ha_link_up = up ? 1 : 0;
+}
+
+struct ha *
+ha_create(struct event_base *base, const struct conf *c, char **cause)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[HA_BOOT_LEN / 2];
+	struct ha *ha;
+	size_t i;
+
+	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+		*cause = xasprintf("ha: getrandom: %s", strerror(errno));
+		return NULL;
+	}
+	ha = xcalloc(1, sizeof *ha);
+	ha->conf = c;
+	for (i = 0; i < sizeof raw; i++) {
+		ha->boot[2 * i] = hex[raw[i] >> 4];
+		ha->boot[2 * i + 1] = hex[raw[i] & 0xf];
+	}
+	conf_digest(c, ha->digest);
+	ha->link = rlink_create(base, c, "ha", ha_link_cb, ha);
+	return ha;
+}
+
+void
+ha_start(struct ha *ha)
+{
+	log_notice("ha: instance %s (boot %s, configuration %.12s)",
+	    ha_instance(ha), ha->boot, ha->digest);
+	rlink_start(ha->link);
+}
+
+void
+ha_close(struct ha *ha)
+{
+	if (ha == NULL)
+		return;
+	rlink_free(ha->link);
+	ha->link = NULL;
+}
+
+void
+ha_free(struct ha *ha)
+{
+	if (ha == NULL)
+		return;
+	ha_close(ha);
+	free(ha);
+}
+
+void
+ha_set_conf(struct ha *ha, const struct conf *c)
+{
+	ha->conf = c;
+	if (ha->link != NULL)
+		rlink_set_conf(ha->link, c);
+}
+
+const struct conf *
+ha_conf(const struct ha *ha)
+{
+	return ha->conf;
+}
+
+const char *
+ha_instance(const struct ha *ha)
+{
+	return ha->conf->ha_instance;
+}
+
+const char *
+ha_boot(const struct ha *ha)
+{
+	return ha->boot;
+}
+
+const char *
+ha_config_digest(const struct ha *ha)
+{
+	return ha->digest;
+}
+
+struct rlink *
+ha_link(struct ha *ha)
+{
+	return ha->link;
+}
+
+char *
+ha_key(const struct ha *ha, const char *suffix)
+{
+	return xasprintf("%s%s", ha->conf->ha_prefix, suffix);
+}
+
+int
+ha_check_available(const struct conf *c, char **cause)
+{
+	if (c->ha_enabled && (!ha_log_available() ||
+	    !ha_registry_available() || !ha_claim_available() ||
+	    !ha_peers_available())) {
+		*cause = xstrdup("ha: not available in this build yet "
+		    "(ha.enabled = on); turn it off");
+		return -1;
+	}
+	if (c->redis_sentinels != NULL && !sentinel_available()) {
+		*cause = xstrdup("redis.sentinels: not available in this "
+		    "build yet; give redis.host and redis.port instead");
+		return -1;
+	}
+	return 0;
+}
