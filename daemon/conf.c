@@ -1100,21 +1100,12 @@ conf_receiver_name_valid(const char *name, size_t len)
 	return true;
 }
 
-/* An indicator name: [a-z][a-z0-9_]{0,31}. */
+/* An indicator name: [a-z][a-z0-9_]{0,31}, a benefit's starting a-z. */
 static bool
 conf_indicator_name_valid(const char *name, size_t len)
 {
-	size_t i;
-
-	if (len == 0 || len > CONF_INDICATOR_NAME_MAX ||
-	    !islower((unsigned char)name[0]))
-		return false;
-	for (i = 1; i < len; i++) {
-		if (!islower((unsigned char)name[i]) &&
-		    !isdigit((unsigned char)name[i]) && name[i] != '_')
-			return false;
-	}
-	return true;
+	return len > 0 && len <= CONF_INDICATOR_NAME_MAX &&
+	    islower((unsigned char)name[0]) && conf_benefit_valid(name, len);
 }
 
 /*
