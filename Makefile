@@ -242,7 +242,7 @@ FUZZ_SMOKE_SECONDS ?= 3
 FUZZ_DEPS := $(BUILDDIR)/fuzz/fuzzfile.o $(BUILDDIR)/tests/sim/simfeed.o \
 	$(BUILDDIR)/tests/sim/simmodel.o $(CORE_OBJS)
 
-.PHONY: all check check-run check-asan check-sim check-side unit unit-bins integration asan demo sim bench install \
+.PHONY: all check check-run check-asan asan-build check-sim check-side unit unit-bins integration asan demo sim bench install \
 	clean deps deps-check lint lint-man fuzz fuzz-smoke fuzz-bins
 
 all: $(STABILD) $(STABILCTL) $(SIM) $(BARE) $(HISTORY) $(SIMCHECK)
@@ -317,6 +317,7 @@ deps:
 # say exactly what to run.
 deps-check:
 	@if pkg-config --exists $(PKGS) $(TEST_PKGS) && command -v redis-server >/dev/null \
+		&& command -v redis-sentinel >/dev/null \
 		&& command -v python3 >/dev/null && command -v curl >/dev/null \
 		&& command -v cppcheck >/dev/null && command -v openssl >/dev/null \
 		&& command -v groff >/dev/null && command -v xxd >/dev/null \
@@ -328,12 +329,18 @@ deps-check:
 	else echo "stabild: missing build dependencies; run as root:"; \
 		echo "  apt-get install -y $(DEB_PACKAGES)"; exit 1; fi
 
-# The sanitizer pass runs beside the detector simulations (statistics, so
-# the optimised build only) and the fuzz smoke, a core for each lane.
+# The sanitizer build compiles while the plain tests run (they wait on
+# sockets and timers much of the time); then the sanitizer pass runs beside
+# the detector simulations (statistics, so the optimised build only) and
+# the fuzz smoke, a core for each lane.
 check: deps-check
 	$(MAKE) lint lint-man
-	$(MAKE) check-run
+	$(MAKE) all
+	$(MAKE) -j2 check-run asan-build
 	$(MAKE) -j2 check-asan check-side
+
+asan-build:
+	$(MAKE) BUILDDIR=build-asan SAN=1 all unit-bins
 
 check-side:
 	$(MAKE) check-sim

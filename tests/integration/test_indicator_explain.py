@@ -28,7 +28,7 @@ def test(w):
     redis = harness.Redis(w.path).start()
     w.add(redis.stop)
     truth = harness.run_sim(redis, w.path, "--seed", 5, "--weeks", SHIFT_WEEK + 12,
-                            "--per-week", 20000, "--start", START,
+                            "--per-week", 12000, "--start", START,
                             "--events", "reconsideration",
                             "--drift", "K024:sjukpenning:*:%d:2.5" % SHIFT_WEEK,
                             "--drift", "national:sjukpenning:*:%d:3.0@reconsideration"
@@ -39,7 +39,7 @@ def test(w):
                  "kind": "court_ruling", "effective_from": SHIFT_DATE,
                  "benefits": "sjukpenning", "indicators": "reconsideration",
                  "reference": "HFD 2020 ref. 1"}}
-    # About a hundred reconsiderations a week nationally per benefit and
+    # A few dozen reconsiderations a week nationally per benefit and
     # kind: the uncertainty of the model's own level is about the size of
     # the default design odds ratio (1.2), so the section asks for a
     # larger one, as a deployment would.
