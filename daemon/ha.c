@@ -16,7 +16,6 @@
 #include "log.h"
 #include "metrics.h"
 #include "rlink.h"
-#include "sentinel.h"
 #include "xmalloc.h"
 
 struct ha {
@@ -135,11 +134,6 @@ ha_check_available(const struct conf *c, char **cause)
 	    !ha_peers_available())) {
 		*cause = xstrdup("ha: not available in this build yet "
 		    "(ha.enabled = on); turn it off");
-		return -1;
-	}
-	if (c->redis_sentinels != NULL && !sentinel_available()) {
-		*cause = xstrdup("redis.sentinels: not available in this "
-		    "build yet; give redis.host and redis.port instead");
 		return -1;
 	}
 	return 0;

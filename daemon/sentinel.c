@@ -51,12 +51,6 @@ static uint64_t	sentinel_moves;
 
 static void sentinel_timer_cb(evutil_socket_t, short, void *);
 
-bool
-sentinel_available(void)
-{
-	return true;
-}
-
 struct sentinel *
 sentinel_create(struct event_base *base, const struct conf *c)
 {

@@ -14,8 +14,6 @@ struct conf;
 struct redisReply;
 struct sentinel;
 
-/* Whether this build has Sentinel discovery (false: a stub). */
-bool sentinel_available(void);
 /* c is borrowed; NULL when redis.sentinels is unset. */
 struct sentinel *sentinel_create(struct event_base *base,
     const struct conf *c);

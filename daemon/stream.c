@@ -406,20 +406,32 @@ stream_command(struct stream *st, redisCallbackFn *fn, int argc,
 	return 0;
 }
 
-static void
-stream_auth_cb(redisAsyncContext *c, void *r, void *privdata)
+/*
+ * The reply of a setup command, or NULL when the link is gone or Redis
+ * answered an error (then the link is retried, saying what failed with
+ * Redis's own message only: never an argument, so never a password).
+ */
+static redisReply *
+stream_setup_reply(struct stream *st, redisAsyncContext *c, void *r,
+    const char *what)
 {
-	struct stream *st = privdata;
 	redisReply *reply = r;
 	char why[256];
 
 	if (!stream_live(st, c) || reply == NULL)
-		return;
+		return NULL;
 	if (reply->type == REDIS_REPLY_ERROR) {
-		/* Never echo the password: only Redis's own message. */
-		snprintf(why, sizeof why, "AUTH: %s", reply->str);
+		snprintf(why, sizeof why, "%s: %s", what, reply->str);
 		stream_retry(st, why);
+		return NULL;
 	}
+	return reply;
+}
+
+static void
+stream_auth_cb(redisAsyncContext *c, void *r, void *privdata)
+{
+	(void)stream_setup_reply(privdata, c, r, "AUTH");
 }
 
 static void
@@ -501,15 +513,10 @@ static void
 stream_setid_cb(redisAsyncContext *c, void *r, void *privdata)
 {
 	struct stream *st = privdata;
-	redisReply *reply = r;
-	char why[256];
+	redisReply *reply = stream_setup_reply(st, c, r, "XSETID");
 
-	if (!stream_live(st, c) || reply == NULL)
-		return;
-	if (reply->type == REDIS_REPLY_ERROR) {
-		snprintf(why, sizeof why, "XSETID: %s", reply->str);
-		stream_retry(st, why);
-	} else if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)
+	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER &&
+	    reply->integer == 1)
 		log_notice("stream: raised the last id of %s to the position "
 		    "counted (the master had not seen our last entries)",
 		    st->key);
