@@ -303,7 +303,7 @@ def secret_file(workdir, name, text):
 def run_two_drifts(redis, workdir):
     """64 weeks from 2019-01-07 in which, from week 56, K024 rejects more
     sjukpenning (OR 2.5) and K031 fewer (OR 0.4); the truth."""
-    return run_sim(redis, workdir, "--seed", 5, "--weeks", 64, "--per-week", 20000,
+    return run_sim(redis, workdir, "--seed", 5, "--weeks", 64, "--per-week", SCENARIO_PER_WEEK,
                    "--start", "2019-01-07", "--drift", "K024:sjukpenning:*:56:2.5",
                    "--drift", "K031:sjukpenning:*:56:0.4")
 
@@ -679,6 +679,7 @@ def wait_acked(redis, timeout=10, stream="stabild:decisions", group="stabild"):
 
 SCENARIO_START = "2019-01-07"       # a Monday
 SCENARIO_WEEKS = 64
+SCENARIO_PER_WEEK = 10000           # enough for both drifts within weeks
 SCENARIO_SHIFT_WEEK = 56            # 0-based week of the simulation
 SCENARIO_OFFICE = "K024"
 SCENARIO_SERIES = (SCENARIO_OFFICE, "sjukpenning", "first")
@@ -697,7 +698,7 @@ def start_scenario(w, conf_extra=None, **daemon_args):
     truth) once every entry is counted. Both are stopped at cleanup."""
     redis = Redis(w.path).start()
     w.add(redis.stop)
-    truth = run_sim(redis, w.path, "--seed", 7, "--weeks", SCENARIO_WEEKS, "--per-week", 20000,
+    truth = run_sim(redis, w.path, "--seed", 7, "--weeks", SCENARIO_WEEKS, "--per-week", SCENARIO_PER_WEEK,
                     "--start", SCENARIO_START,
                     "--drift", "%s:%s:%s:%d:2.5" % (SCENARIO_SERIES + (SCENARIO_SHIFT_WEEK,)),
                     "--drift", "national:%s:%s:%d:1.5" % (SCENARIO_NATIONAL[1:] + (SCENARIO_SHIFT_WEEK,)))

@@ -26,7 +26,7 @@ def test(w):
     redis = harness.Redis(w.path).start()
     w.add(redis.stop)
     truth = harness.run_sim(redis, w.path, "--seed", 5, "--weeks", SHIFT_WEEK + 8,
-                            "--per-week", 20000, "--start", START,
+                            "--per-week", harness.SCENARIO_PER_WEEK, "--start", START,
                             "--drift", "K024:sjukpenning:*:%d:2.5" % SHIFT_WEEK,
                             "--drift", "national:sjukersattning:ongoing:%d:1.5" % SHIFT_WEEK)
     d = harness.Daemon(w.path, redis, conf_extra={"detector": {"min_reference_weeks": "52"},

@@ -81,7 +81,7 @@ def test(w):
     with open(os.path.join(d.state_dir, "silences.json")) as f:
         check(sid in f.read(), "silence not saved")
 
-    truth = harness.run_sim(redis, w.path, "--seed", 5, "--weeks", 64, "--per-week", 20000,
+    truth = harness.run_sim(redis, w.path, "--seed", 5, "--weeks", 64, "--per-week", harness.SCENARIO_PER_WEEK,
                             "--start", "2019-01-07", "--drift", OFFICE + ":sjukpenning:*:56:2.5")
     d.wait_counted(truth.totals["written"], timeout=120)
 

@@ -25,7 +25,7 @@ def test(w):
     sink = Sink(secret=SECRET, fail_first=2).start()
     w.add(sink.stop)
     secret_path = harness.secret_file(w.path, "ops.secret", SECRET + "\n")
-    truth = harness.run_sim(redis, w.path, "--seed", 5, "--weeks", 64, "--per-week", 20000,
+    truth = harness.run_sim(redis, w.path, "--seed", 5, "--weeks", 64, "--per-week", harness.SCENARIO_PER_WEEK,
                             "--start", "2019-01-07", "--drift", "K024:sjukpenning:*:56:2.5")
     d = harness.Daemon(w.path, redis, conf_extra={"alerts": {"historical_age": "50y"}})
     token_path = harness.secret_file(w.path, "ops.token", TOKEN + "\n")
