@@ -31,6 +31,8 @@ struct ha_peer {
 	bool		 config_same;
 	bool		 group_clash;	/* up, another name, our group */
 	int64_t		 behind_s;
+
+	bool		 logged_up;	/* ha_peers.c: up as last logged */
 };
 
 /*

@@ -215,7 +215,8 @@ static void
 ha_peers_changes(struct ha_peers *hp, const struct ha_peer *old,
     size_t nold, bool agree)
 {
-	const struct ha_peer *p, *o;
+	const struct ha_peer *o;
+	struct ha_peer *p;
 	const char *boot;
 	char *who;
 	size_t i, j;
@@ -228,13 +229,16 @@ ha_peers_changes(struct ha_peers *hp, const struct ha_peer *old,
 		}
 		if (p->self)
 			continue;
-		if (p->up && (o == NULL || !o->up))
+		/* Not o->up: a request judges the old list again meanwhile. */
+		p->logged_up = o != NULL && o->logged_up;
+		if (p->up && !p->logged_up)
 			log_notice("ha: peer %s on %s is up", p->instance,
 			    p->host);
-		else if (!p->up && o != NULL && o->up)
+		else if (!p->up && p->logged_up)
 			log_warnx("ha: peer %s on %s is down: no heartbeat "
 			    "for %" PRId64 " ms", p->instance, p->host,
 			    hp->redis_ms - p->seen_ms);
+		p->logged_up = p->up;
 		if (!p->group_clash)
 			continue;
 		boot = json_string_value(json_object_get(p->beat, "boot"));
