@@ -100,6 +100,7 @@ CORE_SRCS := \
 	daemon/ha_registry.c \
 	daemon/ha_claim.c \
 	daemon/ha_peers.c \
+	daemon/ha_peer.c \
 	daemon/sentinel.c \
 	daemon/api.c \
 	daemon/url.c \
@@ -165,7 +166,7 @@ HA_UNIT_B :=
 # Part C (delivery once):
 HA_UNIT_C :=
 # Part D (Sentinel and status):
-HA_UNIT_D := test_sentinel
+HA_UNIT_D := test_sentinel test_ha_peer
 UNIT_TESTS += $(HA_UNIT_A) $(HA_UNIT_B) $(HA_UNIT_C) $(HA_UNIT_D)
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILDDIR)/tests/%)
 
@@ -219,6 +220,7 @@ deps_test_utf8 := $(BASE)
 deps_test_rlink := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/rlink.o \
 	$(BUILDDIR)/daemon/sentinel.o
 deps_test_sentinel := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/sentinel.o
+deps_test_ha_peer := $(BASE) $(BUILDDIR)/daemon/utc.o $(BUILDDIR)/daemon/ha_peer.o
 deps_test_state_format := $(deps_test_ingest) $(BUILDDIR)/daemon/utc.o \
 	$(BUILDDIR)/daemon/explain.o $(BUILDDIR)/daemon/detect.o \
 	$(BUILDDIR)/daemon/arl.o $(BUILDDIR)/daemon/model.o \

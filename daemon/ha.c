@@ -20,6 +20,7 @@
 
 struct ha {
 	const struct conf	*conf;
+	struct event_base	*base;
 	struct rlink		*link;
 	char			 boot[HA_BOOT_LEN + 1];
 	char			 digest[CONF_DIGEST_LEN + 1];
@@ -47,6 +48,7 @@ ha_create(struct event_base *base, const struct conf *c, char **cause)
 	}
 	ha = xcalloc(1, sizeof *ha);
 	ha->conf = c;
+	ha->base = base;
 	for (i = 0; i < sizeof raw; i++) {
 		ha->boot[2 * i] = hex[raw[i] >> 4];
 		ha->boot[2 * i + 1] = hex[raw[i] & 0xf];
@@ -118,6 +120,12 @@ struct rlink *
 ha_link(struct ha *ha)
 {
 	return ha->link;
+}
+
+struct event_base *
+ha_base(const struct ha *ha)
+{
+	return ha->base;
 }
 
 char *

@@ -94,6 +94,14 @@ int monitor_alert_count(const struct monitor *mon);
 /* Firing alerts of indicator ind, all or only the unexplained. */
 int monitor_firing_in(const struct monitor *mon, int ind,
     bool unexplained_only);
+/*
+ * HA mode: the alert store in 64 hex characters, SHA-256 over the sorted
+ * "alert_id.seq.status.classification" lines, so that instances at one
+ * position can tell whether they hold the same alerts.
+ */
+#define MONITOR_DIGEST_LEN	64
+void monitor_digest(const struct monitor *mon,
+    char out[MONITOR_DIGEST_LEN + 1]);
 /* Bytes the monitor holds now (series, groups, alerts), for /v1/status. */
 uint64_t monitor_memory(const struct monitor *mon);
 

@@ -9,11 +9,13 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "conf.h"
 #include "decision.h"
 #include "detect.h"
 #include "indicator.h"
+#include "log.h"
 #include "model.h"
 #include "monitor_int.h"
 #include "period.h"
@@ -714,4 +716,50 @@ monitor_funnel_json_in(const struct monitor *mon,
 	    "z", MON_OUTLIER_Z,
 	    "curve", curve,
 	    "offices", offices);
+}
+
+static int
+mon_digest_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void
+monitor_digest(const struct monitor *mon, char out[MONITOR_DIGEST_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char hash[EVP_MAX_MD_SIZE];
+	unsigned int hashlen = 0, j;
+	EVP_MD_CTX *md;
+	char **line;
+	int i, n = mon->nalerts;
+
+	/*
+	 * Sorted: the store's order is the order of arrival, which need not
+	 * be the same on two instances that agree.
+	 */
+	line = xcalloc(n > 0 ? (size_t)n : 1, sizeof *line);
+	for (i = 0; i < n; i++) {
+		const struct alert *a = &mon->alerts[i].a;
+
+		line[i] = xasprintf("%s.%u.%s.%s\n", a->id, (unsigned)a->seq,
+		    alert_status_name(a->status),
+		    alert_classification_name(a->classification));
+	}
+	qsort(line, (size_t)n, sizeof *line, mon_digest_cmp);
+	if ((md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		fatalx("monitor: cannot compute SHA-256");
+	for (i = 0; i < n; i++) {
+		EVP_DigestUpdate(md, line[i], strlen(line[i]));
+		free(line[i]);
+	}
+	EVP_DigestFinal_ex(md, hash, &hashlen);
+	EVP_MD_CTX_free(md);
+	free(line);
+	for (j = 0; j < hashlen && 2 * j < MONITOR_DIGEST_LEN; j++) {
+		out[2 * j] = hex[hash[j] >> 4];
+		out[2 * j + 1] = hex[hash[j] & 0xf];
+	}
+	out[2 * j] = '\0';
 }

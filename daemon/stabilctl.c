@@ -49,6 +49,7 @@ enum ctl_exit {
 	CTL_AUTH = 4,		/* 401 or 403 */
 	CTL_API = 5,		/* any other error answer, or not JSON */
 	CTL_STALE = 6,		/* status --check: the stream is down too long */
+	CTL_PEER = 7,		/* status --check: a peer down, behind or at odds */
 };
 
 struct ctl {
@@ -134,7 +135,8 @@ static const char ctl_exit_help[] =
     "Exit codes: 0 ok, 1 usage or local error, 2 status --check found "
     "unexplained\nfiring alerts, 3 stabild unreachable, 4 token refused "
     "(401/403), 5 other API\nerror, 6 status --check found the stream "
-    "down longer than --stale.\n";
+    "down longer than --stale, 7 status\n--check found a peer down, the "
+    "peers at odds or this instance behind.\n";
 
 static void __attribute__((format(printf, 1, 2)))
 ctl_warnx(const char *fmt, ...)
@@ -938,22 +940,30 @@ ctl_list_json(const char *list)
 }
 
 /* status: the daemon's state and its unexplained firing alerts. */
-enum { STATUS_CHECK, STATUS_STALE, STATUS_COUNT_SILENCED, STATUS_VERBOSE };
+enum {
+	STATUS_CHECK, STATUS_STALE, STATUS_COUNT_SILENCED, STATUS_VERBOSE,
+	STATUS_BEHIND,
+};
 static const struct ctl_opt ctl_status_opts[] = {
 	[STATUS_CHECK] = { "check", NULL, false,
 	    "print only the verdict and why: exit 6 when the stream is\n"
-	    "down longer than --stale, 2 when unexplained alerts are\n"
-	    "firing, else 0" },
+	    "down longer than --stale, 7 when a peer is down, the\n"
+	    "peers disagree or this instance is behind more than\n"
+	    "--behind, 2 when unexplained alerts are firing, else 0" },
 	[STATUS_STALE] = { "stale", "DURATION", false,
 	    "with --check: how long the stream may be down (5m)" },
 	[STATUS_COUNT_SILENCED] = { "count-silenced", NULL, false,
 	    "with --check: count silenced alerts too" },
 	[STATUS_VERBOSE] = { "verbose", NULL, false,
 	    "with --check: the whole status above the verdict" },
+	[STATUS_BEHIND] = { "behind", "DURATION", false,
+	    "with --check: how far this instance may be behind its\n"
+	    "peers (5m)" },
 	{ NULL, NULL, false, NULL },
 };
 
 #define CTL_STALE_DEFAULT_S	300
+#define CTL_BEHIND_DEFAULT_S	300
 
 static int64_t ctl_parse_duration(const char *);
 
@@ -996,6 +1006,113 @@ ctl_status_row(struct ctl_table *t, const char *label, const json_t *o,
 	ctl_table_value(t, ctl_at(o, path), 0);
 }
 
+/* The rows of HA mode: this instance and a word on each peer. */
+static void
+ctl_status_ha(struct ctl_table *t, const json_t *ha)
+{
+	const json_t *peers = ctl_at(ha, "peers"), *p;
+	char *line = NULL, *next;
+	size_t i;
+
+	ctl_table_add(t, "instance");
+	ctl_table_addf(t, "%s (link %s%s)", ctl_str(ha, "instance"),
+	    ctl_str(ha, "link") != NULL ? ctl_str(ha, "link") : "?",
+	    json_is_false(ctl_at(ha, "agree")) ? ", peers disagree" : "");
+	for (i = 0; i < json_array_size(peers); i++) {
+		p = json_array_get(peers, i);
+		if (json_is_true(ctl_at(p, "self")))
+			continue;
+		next = ctl_xasprintf("%s%s%s %s, %" JSON_INTEGER_FORMAT " s behind",
+		    line != NULL ? line : "", line != NULL ? "; " : "",
+		    ctl_str(p, "instance") != NULL ? ctl_str(p, "instance") :
+		    "?", json_is_true(ctl_at(p, "up")) ? "up" : "down",
+		    json_integer_value(ctl_at(p, "behind_s")));
+		free(line);
+		line = next;
+	}
+	ctl_table_add(t, "peers");
+	ctl_table_add(t, line != NULL ? line : "none seen");
+	free(line);
+}
+
+/* The PEERS table. */
+static void
+ctl_status_peers(const json_t *ha)
+{
+	static const char *const head[] = { "INSTANCE", "HOST", "STATE",
+	    "BEHIND", "APPLIED", "DELIVERED", "BY_PEER" };
+	const json_t *peers = ctl_at(ha, "peers"), *p;
+	struct ctl_table t;
+	size_t i;
+
+	if (json_array_size(peers) == 0)
+		return;
+	putchar('\n');
+	ctl_table_init(&t, 7, head, "lllrlrr");
+	for (i = 0; i < json_array_size(peers); i++) {
+		p = json_array_get(peers, i);
+		ctl_table_addf(&t, "%s%s", ctl_str(p, "instance") != NULL ?
+		    ctl_str(p, "instance") : "?",
+		    json_is_true(ctl_at(p, "self")) ? " *" : "");
+		ctl_table_value(&t, ctl_at(p, "host"), 0);
+		ctl_table_addf(&t, "%s%s%s",
+		    json_is_true(ctl_at(p, "up")) ? "up" : "down",
+		    json_is_false(ctl_at(p, "config_same")) ?
+		    ", other config" : "",
+		    json_is_true(ctl_at(p, "group_clash")) ?
+		    ", our group" : "");
+		ctl_table_addf(&t, "%" JSON_INTEGER_FORMAT " s",
+		    json_integer_value(ctl_at(p, "behind_s")));
+		ctl_table_value(&t, ctl_at(p, "applied"), 0);
+		ctl_table_value(&t, ctl_at(p, "delivered"), 0);
+		ctl_table_value(&t, ctl_at(p, "by_peer"), 0);
+	}
+	ctl_table_print(&t);
+	ctl_table_free(&t);
+}
+
+/*
+ * --check in HA mode: print why a peer is a concern. True when one is: a
+ * peer down, the peers at odds, or this instance behind more than
+ * behind_s.
+ */
+static bool
+ctl_status_peer_check(const json_t *ha, int64_t behind_s)
+{
+	const json_t *peers = ctl_at(ha, "peers"), *p;
+	json_int_t b;
+	bool bad = false;
+	size_t i;
+
+	for (i = 0; i < json_array_size(peers); i++) {
+		p = json_array_get(peers, i);
+		b = json_integer_value(ctl_at(p, "behind_s"));
+		if (json_is_true(ctl_at(p, "self"))) {
+			if (b > behind_s) {
+				printf("check: this instance is %"
+				    JSON_INTEGER_FORMAT " s behind its peers "
+				    "(more than %" PRId64 " s)\n", b,
+				    behind_s);
+				bad = true;
+			}
+		} else if (!json_is_true(ctl_at(p, "up"))) {
+			printf("check: peer %s on %s is down, last seen %s\n",
+			    ctl_str(p, "instance") != NULL ?
+			    ctl_str(p, "instance") : "?",
+			    ctl_str(p, "host") != NULL ? ctl_str(p, "host") :
+			    "?", ctl_str(p, "last_seen") != NULL ?
+			    ctl_str(p, "last_seen") : "?");
+			bad = true;
+		}
+	}
+	if (json_is_false(ctl_at(ha, "agree"))) {
+		printf("check: peers at one position report different "
+		    "alerts\n");
+		bad = true;
+	}
+	return bad;
+}
+
 static int
 ctl_status(struct ctl *ctl, struct ctl_args *a)
 {
@@ -1008,7 +1125,9 @@ ctl_status(struct ctl *ctl, struct ctl_args *a)
 	bool silenced;
 	char *sid;
 	int64_t stale_s = CTL_STALE_DEFAULT_S;
-	bool stale = false;
+	int64_t behind_s = CTL_BEHIND_DEFAULT_S;
+	bool stale = false, peer = false;
+	const json_t *ha;
 	char *id;
 	size_t i, n;
 	int rc;
@@ -1033,8 +1152,23 @@ ctl_status(struct ctl *ctl, struct ctl_args *a)
 			return CTL_USAGE;
 		}
 	}
+	if (a->val[STATUS_BEHIND] != NULL) {
+		if (a->val[STATUS_CHECK] == NULL) {
+			ctl_warnx("status: --behind goes with --check");
+			return CTL_USAGE;
+		}
+		if ((behind_s = ctl_parse_duration(a->val[STATUS_BEHIND])) <
+		    0) {
+			ctl_warnx("status: --behind: expected a duration such "
+			    "as 90s, 5m or 1h");
+			return CTL_USAGE;
+		}
+	}
 	if ((rc = ctl_get(ctl, "/v1/status", &st)) != CTL_OK)
 		return rc;
+	ha = ctl_at(st, "ha");
+	if (!json_is_object(ha))
+		ha = NULL;
 	v = ctl_at(st, "stream.down_s");
 	if (json_is_integer(v)) {
 		down_s = json_integer_value(v);
@@ -1070,6 +1204,8 @@ ctl_status(struct ctl *ctl, struct ctl_args *a)
 
 	ctl_table_init(&t, 2, NULL, "ll");
 	ctl_status_row(&t, "version", st, "version");
+	if (ha != NULL)
+		ctl_status_ha(&t, ha);
 	up = json_integer_value(ctl_at(st, "uptime_s"));
 	ctl_table_add(&t, "uptime");
 	if (up >= 86400)
@@ -1128,6 +1264,8 @@ ctl_status(struct ctl *ctl, struct ctl_args *a)
 	ctl_table_addf(&t, "%zu", nsilenced);
 	ctl_table_print(&t);
 	ctl_table_free(&t);
+	if (ha != NULL)
+		ctl_status_peers(ha);
 	if (a->val[STATUS_CHECK] != NULL)
 		putchar('\n');
 
@@ -1138,6 +1276,8 @@ verdict:
 		    "stale\n", (int64_t)down_s, stale_s,
 		    ctl_str(st, "stream.down_since") != NULL ?
 		    ctl_str(st, "stream.down_since") : "?");
+	if (ha != NULL && a->val[STATUS_CHECK] != NULL)
+		peer = ctl_status_peer_check(ha, behind_s);
 	if (n > 0 && a->val[STATUS_CHECK] != NULL) {
 		printf("check: %zu unexplained firing alert%s:\n", n,
 		    n == 1 ? "" : "s");
@@ -1167,6 +1307,8 @@ done:
 	/* Stale figures first: the alerts shown may be out of date. */
 	if (rc == CTL_OK && a->val[STATUS_CHECK] != NULL && stale)
 		rc = CTL_STALE;
+	else if (rc == CTL_OK && a->val[STATUS_CHECK] != NULL && peer)
+		rc = CTL_PEER;
 	else if (rc == CTL_OK && a->val[STATUS_CHECK] != NULL && n > 0)
 		rc = CTL_CHECK;
 	json_decref(st);
