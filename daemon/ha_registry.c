@@ -698,8 +698,9 @@ hr_snapshot_silences_cb(void *arg, const redisReply *r)
 		hr_retry(hr);
 		return;
 	}
-	json_object_foreach(sil, id, v)
+	json_object_foreach(sil, id, v) {
 		json_array_append(list, v);
+	}
 	if (hr_install(hr, expl, list, &cause) == -1) {
 		log_warnx("ha: %s", cause);
 		free(cause);
