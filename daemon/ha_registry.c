@@ -218,9 +218,9 @@ hr_strip(const json_t *o)
 
 /*
  * Put one explanation of the layer into the registry unless the config
- * shadows it; whether the registry changed.
+ * shadows it: 1 (the registry changed), 0 (shadowed), -1 (bad, logged).
  */
-static bool
+static int
 hr_explain_install(struct ha_registry *hr, const char *id, const json_t *o)
 {
 	const struct explanation *old = explain_find(hr->reg, id);
@@ -232,7 +232,7 @@ hr_explain_install(struct ha_registry *hr, const char *id, const json_t *o)
 	if (old != NULL && old->from_config) {
 		log_warnx("ha: explanation \"%s\" is shadowed by this host's "
 		    "configuration file", id);
-		return false;
+		return 0;
 	}
 	copy = hr_strip(o);
 	rc = copy != NULL ? explain_from_stored_json(copy, hr_benefits(hr),
@@ -244,11 +244,11 @@ hr_explain_install(struct ha_registry *hr, const char *id, const json_t *o)
 		rc = -1;
 	}
 	if (rc == 0 && explain_put(hr->reg, e, &cause) == 0)
-		return true;
+		return 1;
 	log_warnx("ha: explanation \"%s\" not applied: %s", id,
 	    cause != NULL ? cause : "out of memory");
 	free(cause);
-	return false;
+	return -1;
 }
 
 /* The registries changed at this position. */
@@ -268,7 +268,7 @@ ha_registry_apply_explanation(struct ha_registry *hr, const char *op,
 {
 	json_error_t jerr;
 	json_t *o;
-	bool changed;
+	int rc;
 
 	if (id == NULL || *id == '\0' || strlen(id) > EXPLAIN_ID_MAX) {
 		*cause = xstrdup("explanation: a bad id");
@@ -296,8 +296,12 @@ ha_registry_apply_explanation(struct ha_registry *hr, const char *op,
 		return -1;
 	}
 	json_object_set_new(hr->layer, id, o);
-	changed = hr_explain_install(hr, id, o);
-	if (changed) {
+	if ((rc = hr_explain_install(hr, id, o)) == -1) {
+		json_object_del(hr->layer, id);
+		*cause = xasprintf("explanation \"%.64s\": a bad body", id);
+		return -1;
+	}
+	if (rc == 1) {
 		log_info("ha: explanation \"%s\" applied", id);
 		hr_changed(hr, true);
 	}
@@ -1330,7 +1334,7 @@ ha_registry_reload(struct ha_registry *hr)
 	 * what it frees. */
 	json_object_foreach(hr->layer, id, v) {
 		if (explain_find(hr->reg, id) == NULL)
-			changed |= hr_explain_install(hr, id, v);
+			changed |= hr_explain_install(hr, id, v) == 1;
 		else if (explain_find(hr->reg, id)->from_config)
 			log_warnx("ha: explanation \"%s\" is shadowed by this "
 			    "host's configuration file", id);
