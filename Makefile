@@ -162,7 +162,13 @@ UNIT_TESTS := test_log test_buf test_conf test_auth test_decision test_period \
 # Part A (determinism and the control log):
 HA_UNIT_A :=
 # Part B (shared registries):
-HA_UNIT_B :=
+HA_UNIT_B := test_ha_registry
+deps_test_ha_registry = $(BASE) $(BUILDDIR)/daemon/ha_registry.o \
+	$(BUILDDIR)/daemon/explain.o $(BUILDDIR)/daemon/period.o \
+	$(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/file.o \
+	$(BUILDDIR)/daemon/utc.o $(BUILDDIR)/daemon/buf.o \
+	$(BUILDDIR)/daemon/decision.o $(BUILDDIR)/alerts/alert.o \
+	$(BUILDDIR)/alerts/silence.o
 # Part C (delivery once):
 HA_UNIT_C :=
 # Part D (Sentinel and status):

@@ -28,6 +28,7 @@ struct silence_registry {
 	int		  n;
 	int		  size;
 	uint64_t	  counter;	/* fallback id material */
+	bool		  shared;	/* HA: silence_load reads nothing */
 };
 
 static const char *const silence_keys[SILENCE_NKEYS] = {
@@ -333,7 +334,7 @@ silence_list_json(const struct silence_registry *reg, int64_t now)
 }
 
 /* Write the registry to path with file_replace; -1 with *cause. */
-static int
+int
 silence_save(const struct silence_registry *reg, const char *path,
     char **cause)
 {
@@ -369,7 +370,7 @@ silence_append(struct silence_registry *reg, struct silence *s)
 }
 
 /* A fresh random id not in the registry. */
-static void
+void
 silence_new_id(struct silence_registry *reg, char *id)
 {
 	uint64_t r;
@@ -395,7 +396,7 @@ silence_load(struct silence_registry *reg, const char *path, int64_t now,
 	char *why = NULL;
 	size_t i;
 
-	if (access(path, F_OK) == -1 && errno == ENOENT)
+	if (reg->shared || (access(path, F_OK) == -1 && errno == ENOENT))
 		return 0;
 	if ((o = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
 		*cause = xasprintf("silences: %s: %s (line %d)", path,
@@ -482,6 +483,58 @@ silence_remove_saved(struct silence_registry *reg, const char *id,
 		return -1;
 	}
 	silence_entry_free(s);
+	return 0;
+}
+
+void
+silence_set_shared(struct silence_registry *reg, bool shared)
+{
+	reg->shared = shared;
+}
+
+int
+silence_from_stored_json(const json_t *o, struct silence **out,
+    char **cause)
+{
+	return silence_parse(o, 0, true, out, cause);
+}
+
+json_t *
+silence_to_stored_json(const struct silence *s)
+{
+	return silence_json(s, 0, false);
+}
+
+int
+silence_put(struct silence_registry *reg, struct silence *s, int64_t now,
+    char **cause)
+{
+	int i, j;
+
+	for (i = 0; i < reg->n; i++) {
+		if (strcmp(reg->items[i]->id, s->id) == 0) {
+			silence_entry_free(reg->items[i]);
+			reg->items[i] = s;
+			return 0;
+		}
+	}
+	/* Full: drop those long ended, as silence_load does. */
+	if (reg->n >= SILENCE_MAX) {
+		for (i = j = 0; i < reg->n; i++) {
+			if (now - reg->items[i]->ends_at > SILENCE_KEEP_S)
+				silence_entry_free(reg->items[i]);
+			else
+				reg->items[j++] = reg->items[i];
+		}
+		reg->n = j;
+	}
+	if (reg->n >= SILENCE_MAX) {
+		*cause = xasprintf("the registry holds %d silences, the most "
+		    "it can", SILENCE_MAX);
+		silence_entry_free(s);
+		return -1;
+	}
+	silence_append(reg, s);
 	return 0;
 }
 

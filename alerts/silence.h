@@ -6,6 +6,7 @@
 #ifndef STABILD_SILENCE_H
 #define STABILD_SILENCE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -75,6 +76,29 @@ const struct silence *silence_add_saved(struct silence_registry *reg,
 /* Remove id and save; -1 with *cause (and nothing removed). */
 int silence_remove_saved(struct silence_registry *reg, const char *id,
     const char *path, char **cause) __attribute__((warn_unused_result));
+
+/*
+ * HA: the registry is shared through Redis (ha_registry.c); silence_load
+ * then reads nothing, the file being only a mirror.
+ */
+void silence_set_shared(struct silence_registry *reg, bool shared);
+/* The registry as the file holds it, to path; -1 with *cause. */
+int silence_save(const struct silence_registry *reg, const char *path,
+    char **cause) __attribute__((warn_unused_result));
+/* A new random id not in the registry, into id (SILENCE_ID_SIZE). */
+void silence_new_id(struct silence_registry *reg, char *id);
+/* A stored silence (id and created_at too, no "active"); -1 with *cause. */
+int silence_from_stored_json(const json_t *o, struct silence **out,
+    char **cause) __attribute__((warn_unused_result));
+/* The stored form of s (without "active"); a new reference. */
+json_t *silence_to_stored_json(const struct silence *s);
+/*
+ * HA: add s (taken over) with its own id, replacing one of the same id;
+ * when full, those ended over SILENCE_KEEP_S before now go first. -1 with
+ * *cause (s freed) when it stays full.
+ */
+int silence_put(struct silence_registry *reg, struct silence *s, int64_t now,
+    char **cause) __attribute__((warn_unused_result));
 
 int silence_count(const struct silence_registry *reg);
 const struct silence *silence_at(const struct silence_registry *reg, int i);

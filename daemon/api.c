@@ -36,6 +36,7 @@
 #include "decision.h"
 #include "detector.h"
 #include "explain.h"
+#include "ha_registry.h"
 #include "indicator.h"
 #include "ingest.h"
 #include "log.h"
@@ -99,6 +100,7 @@ struct api {
 	struct api_waiting		*waiting;	/* POST /v1/checkpoint */
 	size_t				 nwaiting;
 	size_t				 waitingsize;
+	struct api_write		*writes;	/* HA: to the registry */
 	uint64_t			 ticket;	/* the last one given */
 	struct explain_registry		*explain;	/* borrowed or NULL */
 	const char *const		*benefits;	/* borrowed */
@@ -124,6 +126,17 @@ struct api {
 struct api_waiting {
 	struct evhttp_request	*req;
 	uint64_t		 ticket;
+};
+
+/*
+ * HA: a write sent to the shared registry, answered once this instance
+ * has applied it (api_write_done_cb).
+ */
+struct api_write {
+	struct api		*api;		/* NULL: the API is freed */
+	struct evhttp_request	*req;		/* NULL: the client left */
+	const char		*what;		/* "explanations", ... */
+	struct api_write	*next;
 };
 
 /* One request on its way through the dispatcher and its handler. */
@@ -743,6 +756,8 @@ api_checkpoint_closed_cb(struct evhttp_connection *evcon, void *arg)
 	struct api *api = arg;
 	size_t i = 0;
 
+	struct api_write *w;
+
 	while (i < api->nwaiting) {
 		if (evhttp_request_get_connection(api->waiting[i].req) ==
 		    evcon) {
@@ -751,6 +766,88 @@ api_checkpoint_closed_cb(struct evhttp_connection *evcon, void *arg)
 		}
 		i++;
 	}
+	for (w = api->writes; w != NULL; w = w->next) {
+		if (w->req != NULL && evhttp_request_get_connection(w->req) ==
+		    evcon)
+			w->req = NULL;
+	}
+}
+
+/* The shared registry answered a write (ha_registry.h). */
+static void
+api_write_done_cb(void *arg, int status, json_t *body, const char *err,
+    bool applied)
+{
+	struct api_write *w = arg, **p;
+	struct evhttp_connection *conn;
+	struct evkeyvalq *hdr;
+	const char *id;
+	char *location;
+
+	if (w->api != NULL) {
+		for (p = &w->api->writes; *p != NULL; p = &(*p)->next) {
+			if (*p == w) {
+				*p = w->next;
+				break;
+			}
+		}
+	}
+	if (w->api == NULL || w->req == NULL) {
+		json_decref(body);
+		free(w);
+		return;
+	}
+	if ((conn = evhttp_request_get_connection(w->req)) != NULL)
+		evhttp_connection_set_closecb(conn, NULL, NULL);
+	hdr = evhttp_request_get_output_headers(w->req);
+	evhttp_add_header(hdr, "X-Stabild-Applied", applied ? "yes" : "no");
+	if (status >= 400)
+		api_error(w->req, status, "%s", err != NULL ? err : "failed");
+	else if (status == 204) {
+		json_decref(body);
+		api_send(w->req, 204, NULL, NULL, 0);
+	} else {
+		if (status == 201 && (id = json_string_value(json_object_get(
+		    body, "id"))) != NULL) {
+			location = xasprintf("/v1/%s/%s", w->what, id);
+			evhttp_add_header(hdr, "Location", location);
+			free(location);
+		}
+		api_reply(w->req, status, body);
+	}
+	free(w);
+}
+
+/* HA: a write to the shared registry for call; what names the URL. */
+static struct api_write *
+api_write_new(struct api_call *call, const char *what)
+{
+	struct api *api = call->api;
+	struct api_write *w = xcalloc(1, sizeof *w);
+
+	w->api = api;
+	w->req = call->req;
+	w->what = what;
+	return w;
+}
+
+/* rc of an ha_registry_* call made with w: keep w, or answer 503. */
+static void
+api_write_sent(struct api_call *call, struct api_write *w, int rc)
+{
+	struct evhttp_connection *conn;
+
+	if (rc == -1) {
+		free(w);
+		api_error(call->req, 503, "the shared registry is "
+		    "unreachable");
+		return;
+	}
+	w->next = call->api->writes;
+	call->api->writes = w;
+	if ((conn = evhttp_request_get_connection(call->req)) != NULL)
+		evhttp_connection_set_closecb(conn, api_checkpoint_closed_cb,
+		    call->api);
 }
 
 /*
@@ -1720,6 +1817,15 @@ api_model_refit(struct api_call *call)
 	    &kind) == -1 ||
 	    api_parse_indicator(call, INDICATOR_REJECTION, false, &ind) == -1)
 		return;
+	/* HA: through the control log, checked again where it applies. */
+	if (call->api->ha_registry != NULL) {
+		struct api_write *w = api_write_new(call, "model");
+
+		api_write_sent(call, w, ha_registry_refit(
+		    call->api->ha_registry, api_indicator_name(call->api, ind),
+		    call->arg[0], call->arg[1], api_write_done_cb, w));
+		return;
+	}
 	if (call->api->mon == NULL || monitor_request_refit_in(call->api->mon,
 	    ind, benefit, kind, &cause) == -1) {
 		api_error(call->req, 409, "cannot refit: %s",
@@ -1757,6 +1863,17 @@ api_series_rebaseline(struct api_call *call)
 	if (s == NULL) {
 		api_error(call->req, 404, "no series %.64s/%s/%s",
 		    call->arg[0], call->arg[1], call->arg[2]);
+		return;
+	}
+	/* HA: through the control log, checked again where it applies. */
+	if (call->api->ha_registry != NULL) {
+		struct api_write *w = api_write_new(call, "series");
+
+		api_write_sent(call, w, ha_registry_rebaseline(
+		    call->api->ha_registry, api_indicator_name(call->api, ind),
+		    call->arg[0], call->arg[1], call->arg[2],
+		    "new level accepted through the API", api_write_done_cb,
+		    w));
 		return;
 	}
 	if (call->api->mon == NULL || monitor_rebaseline(call->api->mon, s,
@@ -1950,6 +2067,15 @@ api_explanations_post(struct api_call *call)
 		explain_entry_free(e);
 		return;
 	}
+	/* HA: the shared registry decides, and every instance applies it. */
+	if (api->ha_registry != NULL) {
+		struct api_write *w = api_write_new(call, "explanations");
+
+		api_write_sent(call, w, ha_registry_explain_put(
+		    api->ha_registry, e, api_write_done_cb, w));
+		explain_entry_free(e);
+		return;
+	}
 	memcpy(id, e->id, sizeof id);
 	if (explain_add_saved(reg, e, api->explain_path, api->benefits,
 	    &cause) == -1) {
@@ -1979,7 +2105,16 @@ api_explanations_delete(struct api_call *call)
 
 	if ((reg = api_explain(call)) == NULL)
 		return;
-	if ((e = explain_find(reg, call->arg[0])) == NULL) {
+	e = explain_find(reg, call->arg[0]);
+	/* HA: the shared registry knows whether it exists (404 there). */
+	if (api->ha_registry != NULL && (e == NULL || !e->from_config)) {
+		struct api_write *w = api_write_new(call, "explanations");
+
+		api_write_sent(call, w, ha_registry_explain_delete(
+		    api->ha_registry, call->arg[0], api_write_done_cb, w));
+		return;
+	}
+	if (e == NULL) {
 		api_error(call->req, 404, "no explanation \"%s\"",
 		    api_printable(call->arg[0], q));
 		return;
@@ -2085,6 +2220,15 @@ api_silences_post(struct api_call *call)
 		silence_entry_free(sl);
 		return;
 	}
+	/* HA: the shared registry decides, and every instance applies it. */
+	if (api->ha_registry != NULL) {
+		struct api_write *w = api_write_new(call, "silences");
+
+		api_write_sent(call, w, ha_registry_silence_put(
+		    api->ha_registry, sl, api_write_done_cb, w));
+		silence_entry_free(sl);
+		return;
+	}
 	if (silence_count(reg) >= SILENCE_MAX) {
 		api_error(req, 409, "the registry holds %d silences, the most "
 		    "it can", SILENCE_MAX);
@@ -2115,6 +2259,15 @@ api_silences_delete(struct api_call *call)
 
 	if ((reg = api_silences(call)) == NULL)
 		return;
+	/* HA: the shared registry knows whether it exists (404 there). */
+	if (call->api->ha_registry != NULL) {
+		struct api_write *w = api_write_new(call, "silences");
+
+		api_write_sent(call, w, ha_registry_silence_delete(
+		    call->api->ha_registry, call->arg[0], api_write_done_cb,
+		    w));
+		return;
+	}
 	if (silence_find(reg, call->arg[0]) == NULL) {
 		api_error(call->req, 404, "no silence \"%s\"",
 		    api_printable(call->arg[0], q));
@@ -2660,9 +2813,17 @@ api_create(struct event_base *base, const struct conf *c,
 void
 api_free(struct api *api)
 {
+	struct api_write *w;
+
 	if (api == NULL)
 		return;
 	evhttp_free(api->http);
+	/* Writes still out are answered to nobody and freed then. */
+	while ((w = api->writes) != NULL) {
+		api->writes = w->next;
+		w->api = NULL;
+		w->req = NULL;
+	}
 	free(api->waiting);
 	ui_free(api->ui);
 	answer_free(api->answers);

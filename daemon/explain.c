@@ -30,6 +30,7 @@ struct explain_registry {
 	int			 size;
 	uint64_t		 generation;
 	char			*path;		/* of explain_setup */
+	bool			 shared;	/* HA: the API's entries are shared */
 };
 
 static const char *const explain_kinds[] = {
@@ -871,6 +872,20 @@ explain_config_same(const struct explain_registry *reg,
 	return true;
 }
 
+/* Whether fresh (n entries) has id. */
+static bool
+explain_config_defines(struct explanation *const *fresh, int n,
+    const char *id)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (fresh[i] != NULL && strcmp(fresh[i]->id, id) == 0)
+			return true;
+	}
+	return false;
+}
+
 int
 explain_set_config(struct explain_registry *reg, const struct conf *c,
     char **cause)
@@ -893,16 +908,18 @@ explain_set_config(struct explain_registry *reg, const struct conf *c,
 		}
 		if ((old = explain_find(reg, fresh[i]->id)) == NULL)
 			continue;
-		if (!old->from_config) {
+		if (!old->from_config && !reg->shared) {
 			*cause = xasprintf("explanation \"%s\" is in the "
 			    "configuration file and also registered through "
 			    "the API; delete one of them", fresh[i]->id);
 			goto fail;
 		}
-		fresh[i]->created_at = old->created_at;
+		if (old->from_config)
+			fresh[i]->created_at = old->created_at;
 	}
 	for (i = 0; i < reg->n; i++)
-		napi += !reg->list[i]->from_config;
+		napi += !reg->list[i]->from_config &&
+		    !explain_config_defines(fresh, n, reg->list[i]->id);
 	if (napi + n > EXPLAIN_MAX) {
 		*cause = xasprintf("more than %d explanations", EXPLAIN_MAX);
 		goto fail;
@@ -914,6 +931,9 @@ explain_set_config(struct explain_registry *reg, const struct conf *c,
 		return 0;
 	}
 	explain_drop_config(reg);
+	/* Shared (HA): the config shadows the API's entry of the same id. */
+	for (i = 0; i < n; i++)
+		(void)explain_remove(reg, fresh[i]->id);
 	for (i = 0; i < n; i++)
 		explain_insert(reg, fresh[i]);
 	reg->generation++;
@@ -983,8 +1003,8 @@ explain_save(const struct explain_registry *reg, const char *path,
 }
 
 /* One entry of the state file: contract §2 with source and created_at. */
-static int
-explain_load_entry(json_t *item, const char *const *benefits, int nbenefits,
+int
+explain_from_stored_json(const json_t *item, const char *const *benefits, int nbenefits,
     struct explanation **out, char **cause)
 {
 	json_t *copy, *v;
@@ -1008,7 +1028,7 @@ explain_load_entry(json_t *item, const char *const *benefits, int nbenefits,
 		    "YYYY-MM-DDTHH:MM:SSZ");
 		return -1;
 	}
-	if ((copy = json_copy(item)) == NULL) {
+	if ((copy = json_copy((json_t *)item)) == NULL) {
 		*cause = xstrdup("out of memory");
 		return -1;
 	}
@@ -1054,7 +1074,7 @@ explain_load(struct explain_registry *reg, const char *path,
 	}
 	list = xcalloc(json_array_size(a) + 1, sizeof *list);
 	json_array_foreach(a, i, item) {
-		if (explain_load_entry(item, benefits, nbenefits, &list[n],
+		if (explain_from_stored_json(item, benefits, nbenefits, &list[n],
 		    &why) == -1)
 			goto fail;
 		n++;
@@ -1134,15 +1154,43 @@ explain_remove_saved(struct explain_registry *reg, const char *id,
 }
 
 int
+explain_put(struct explain_registry *reg, struct explanation *e,
+    char **cause)
+{
+	const struct explanation *old = explain_find(reg, e->id);
+
+	if (old != NULL && old->from_config) {
+		*cause = xasprintf("explanation \"%s\" is defined in the "
+		    "configuration file", e->id);
+		explain_entry_free(e);
+		return -1;
+	}
+	e->from_config = false;
+	if (old != NULL)
+		explain_delete_at(reg, explain_index(reg, e->id));
+	return explain_add(reg, e, cause);
+}
+
+void
+explain_set_shared(struct explain_registry *reg, bool shared)
+{
+	reg->shared = shared;
+}
+
+int
 explain_setup(struct explain_registry *reg, const struct conf *c,
     const char *state_dir, char **cause)
 {
 	char *path = xasprintf("%s/%s", state_dir, EXPLAIN_STATE_FILE);
 	char *why;
-	int rc;
+	int rc = 0;
 
-	rc = explain_load(reg, path, (const char *const *)c->benefits,
-	    c->nbenefits, cause);
+	/* HA: the API's entries come from the shared registry (the
+	 * checkpoint and the control log); the file is only its mirror. */
+	reg->shared = c->ha_enabled;
+	if (!reg->shared)
+		rc = explain_load(reg, path, (const char *const *)c->benefits,
+		    c->nbenefits, cause);
 	if (rc == 0 && (rc = explain_set_config(reg, c, &why)) == -1) {
 		*cause = xasprintf("%s (the API's are kept in %s)", why, path);
 		free(why);

@@ -138,11 +138,32 @@ int explain_remove_saved(struct explain_registry *reg, const char *id,
     const char *path, const char *const *benefits, char **cause)
     __attribute__((warn_unused_result));
 /*
- * At startup: load state_dir/EXPLAIN_STATE_FILE, then the config's
- * entries. -1 with *cause when the file is damaged or an id is in both.
+ * At startup: load state_dir/EXPLAIN_STATE_FILE (not in HA mode), then
+ * the config's entries. -1 with *cause when the file is damaged or an id is in both.
  */
 int explain_setup(struct explain_registry *reg, const struct conf *c,
     const char *state_dir, char **cause) __attribute__((warn_unused_result));
+/*
+ * One entry as the state file holds it (contract §2 with "source": "api"
+ * and "created_at") into *out, which the caller owns; -1 with *cause.
+ */
+int explain_from_stored_json(const json_t *item, const char *const *benefits,
+    int nbenefits, struct explanation **out, char **cause)
+    __attribute__((warn_unused_result));
+/*
+ * HA: add e (taken over) as an API entry, replacing one of the same id and
+ * keeping e's created_at. -1 with *cause (e freed) when the config defines
+ * the id or the registry is full.
+ */
+int explain_put(struct explain_registry *reg, struct explanation *e,
+    char **cause) __attribute__((warn_unused_result));
+/*
+ * HA (set by explain_setup from ha.enabled): the API's entries are kept
+ * in Redis. explain_setup loads no state file then, and
+ * explain_set_config drops an API entry whose id the config now defines
+ * instead of failing (the shared registry keeps it, shadowed).
+ */
+void explain_set_shared(struct explain_registry *reg, bool shared);
 /* The state file explain_setup used, NULL before; borrowed from reg. */
 const char *explain_path(const struct explain_registry *reg);
 

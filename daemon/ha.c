@@ -19,6 +19,7 @@
 #include "xmalloc.h"
 
 struct ha {
+	struct event_base	*base;
 	const struct conf	*conf;
 	struct event_base	*base;
 	struct rlink		*link;
@@ -47,6 +48,7 @@ ha_create(struct event_base *base, const struct conf *c, char **cause)
 		return NULL;
 	}
 	ha = xcalloc(1, sizeof *ha);
+	ha->base = base;
 	ha->conf = c;
 	ha->base = base;
 	for (i = 0; i < sizeof raw; i++) {
@@ -114,6 +116,12 @@ const char *
 ha_config_digest(const struct ha *ha)
 {
 	return ha->digest;
+}
+
+struct event_base *
+ha_base(const struct ha *ha)
+{
+	return ha->base;
 }
 
 struct rlink *

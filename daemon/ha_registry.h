@@ -9,6 +9,7 @@
 #define STABILD_HA_REGISTRY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <jansson.h>
 
@@ -63,5 +64,15 @@ int ha_registry_rebaseline(struct ha_registry *hr, const char *indicator,
 int ha_registry_refit(struct ha_registry *hr, const char *indicator,
     const char *benefit, const char *kind, ha_registry_done_cb cb,
     void *arg);
+
+/*
+ * Apply one logged change (op "put" with the stored JSON as body, or
+ * "delete"): what the control log's handlers do, exposed for tests.
+ * Idempotent. 0, or -1 with *cause for a change that cannot apply.
+ */
+int ha_registry_apply_explanation(struct ha_registry *hr, const char *op,
+    const char *id, const char *body, size_t bodylen, char **cause);
+int ha_registry_apply_silence(struct ha_registry *hr, const char *op,
+    const char *id, const char *body, size_t bodylen, char **cause);
 
 #endif
