@@ -21,7 +21,6 @@
 struct ha {
 	struct event_base	*base;
 	const struct conf	*conf;
-	struct event_base	*base;
 	struct rlink		*link;
 	char			 boot[HA_BOOT_LEN + 1];
 	char			 digest[CONF_DIGEST_LEN + 1];
@@ -50,7 +49,6 @@ ha_create(struct event_base *base, const struct conf *c, char **cause)
 	ha = xcalloc(1, sizeof *ha);
 	ha->base = base;
 	ha->conf = c;
-	ha->base = base;
 	for (i = 0; i < sizeof raw; i++) {
 		ha->boot[2 * i] = hex[raw[i] >> 4];
 		ha->boot[2 * i + 1] = hex[raw[i] & 0xf];
@@ -128,12 +126,6 @@ struct rlink *
 ha_link(struct ha *ha)
 {
 	return ha->link;
-}
-
-struct event_base *
-ha_base(const struct ha *ha)
-{
-	return ha->base;
 }
 
 char *

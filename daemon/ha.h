@@ -41,8 +41,6 @@ const char *ha_config_digest(const struct ha *ha);
 struct event_base *ha_base(const struct ha *ha);
 /* The shared link; NULL after ha_close. */
 struct rlink *ha_link(struct ha *ha);
-/* The event loop, for the modules' timers. */
-struct event_base *ha_base(const struct ha *ha);
 /* ha.prefix followed by suffix ("log", "claim:ID"); the caller frees. */
 char *ha_key(const struct ha *ha, const char *suffix);
 
