@@ -995,13 +995,14 @@ static void
 deliver_claim_cb(void *arg, const struct ha_claim_reply *r)
 {
 	struct deliver_claim *c = arg;
+	struct deliver *d = c->t->d;
 	struct stall_mark t0;
 
 	stall_start(&t0);
 	c->reply = *r;
 	if (--c->t->pending == 0) {
-		deliver_claimed(c->t);
-		deliver_schedule(c->t->d);
+		deliver_claimed(c->t);		/* frees c */
+		deliver_schedule(d);
 	}
 	stall_step("a delivery claim", &t0);
 }

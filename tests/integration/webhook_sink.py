@@ -30,7 +30,8 @@ class Sink:
         self.dups = []        # keys accepted a second time
         self.delay_s = delay_s
         # Every request as it arrived: {"key", "body", "stabild"} (its
-        # X-Stabild-* headers); on_request(n) runs after the n-th.
+        # X-Stabild-* headers); on_request(n, instance) runs as the n-th
+        # arrives, instance from its X-Stabild-Instance.
         self.requests = []
         self.on_request = on_request
         self.lock = threading.Lock()
@@ -53,7 +54,7 @@ class Sink:
                                     if k.lower().startswith("x-stabild-")}})
                     nreq = len(sink.requests)
                 if sink.on_request is not None:
-                    sink.on_request(nreq)
+                    sink.on_request(nreq, self.headers.get("X-Stabild-Instance"))
                 if sink.delay_s > 0:
                     time.sleep(sink.delay_s)
                 with sink.lock:
