@@ -163,7 +163,7 @@ HA_UNIT_A :=
 # Part B (shared registries):
 HA_UNIT_B :=
 # Part C (delivery once):
-HA_UNIT_C :=
+HA_UNIT_C := test_ha_claim
 # Part D (Sentinel and status):
 HA_UNIT_D := test_sentinel
 UNIT_TESTS += $(HA_UNIT_A) $(HA_UNIT_B) $(HA_UNIT_C) $(HA_UNIT_D)
@@ -219,6 +219,7 @@ deps_test_utf8 := $(BASE)
 deps_test_rlink := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/rlink.o \
 	$(BUILDDIR)/daemon/sentinel.o
 deps_test_sentinel := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/sentinel.o
+deps_test_ha_claim := $(BASE) $(BUILDDIR)/daemon/ha_claim.o
 deps_test_state_format := $(deps_test_ingest) $(BUILDDIR)/daemon/utc.o \
 	$(BUILDDIR)/daemon/explain.o $(BUILDDIR)/daemon/detect.o \
 	$(BUILDDIR)/daemon/arl.o $(BUILDDIR)/daemon/model.o \
