@@ -170,7 +170,7 @@ deps_test_ha_registry = $(BASE) $(BUILDDIR)/daemon/ha_registry.o \
 	$(BUILDDIR)/daemon/decision.o $(BUILDDIR)/alerts/alert.o \
 	$(BUILDDIR)/alerts/silence.o
 # Part C (delivery once):
-HA_UNIT_C :=
+HA_UNIT_C := test_ha_claim
 # Part D (Sentinel and status):
 HA_UNIT_D := test_sentinel test_ha_peer
 UNIT_TESTS += $(HA_UNIT_A) $(HA_UNIT_B) $(HA_UNIT_C) $(HA_UNIT_D)
@@ -227,6 +227,7 @@ deps_test_rlink := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/rlink.o 
 	$(BUILDDIR)/daemon/sentinel.o
 deps_test_sentinel := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/sentinel.o
 deps_test_ha_peer := $(BASE) $(BUILDDIR)/daemon/utc.o $(BUILDDIR)/daemon/ha_peer.o
+deps_test_ha_claim := $(BASE) $(BUILDDIR)/daemon/ha_claim.o
 deps_test_state_format := $(deps_test_ingest) $(BUILDDIR)/daemon/utc.o \
 	$(BUILDDIR)/daemon/explain.o $(BUILDDIR)/daemon/detect.o \
 	$(BUILDDIR)/daemon/arl.o $(BUILDDIR)/daemon/model.o \

@@ -21,18 +21,23 @@
 #include <openssl/evp.h>
 
 #include "alert.h"
+#include "clock.h"
 #include "conf.h"
 #include "deliver.h"
 #include "email.h"
+#include "ha.h"
+#include "ha_claim.h"
 #include "http.h"
 #include "ledger.h"
 #include "log.h"
 #include "metrics.h"
+#include "rlink.h"
 #include "route.h"
 #include "silence.h"
 #include "sink.h"
 #include "spool.h"
 #include "stall.h"
+#include "utc.h"
 #include "webhook.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -49,6 +54,8 @@
 #define DELIVER_BATCH		16	/* attempts started */
 #define DELIVER_SYNC_BATCH	1024	/* outbox files fsynced off the loop */
 #define DELIVER_PRUNE_BATCH	64	/* expired notifications dropped */
+#define DELIVER_RECENT		200	/* settled notifications listed (HA) */
+#define DELIVER_UNMARKED_MAX	1024	/* done markers waiting for Redis */
 
 /* What a receiver needs beyond its configuration; never logged. */
 struct deliver_rx {
@@ -62,6 +69,21 @@ struct deliver_rx {
 	char	*template;		/* email; NULL: the built-in one */
 };
 
+/* HA mode: a settled notification, for GET /v1/deliveries's "recent". */
+struct deliver_recent {
+	char		 id[SPOOL_ID_MAX];
+	char		 receiver[SPOOL_RECEIVER_MAX];
+	char		 by[72];		/* the instance that sent it */
+	int64_t		 at;			/* Unix ms */
+	const char	*outcome;
+};
+
+/* HA mode: a done marker to write once Redis answers again. */
+struct deliver_unmarked {
+	char		 id[SPOOL_ID_MAX];
+	uint64_t	 token;			/* 0: sent unclaimed */
+};
+
 struct deliver {
 	struct event_base	*base;
 	const struct conf	*conf;
@@ -69,6 +91,12 @@ struct deliver {
 	struct ledger		*ledger;
 	const struct silence_registry *silences;	/* borrowed or NULL */
 	struct ha		*ha;		/* HA mode; NULL: off */
+	struct ha_claim		*claims;	/* with ha */
+	struct deliver_recent	*recent;	/* with ha: a ring */
+	int			 nrecent;
+	int			 recent_next;
+	struct deliver_unmarked	*unmarked;	/* with ha */
+	int			 nunmarked;
 	struct http_client	*http;
 	struct event		*timer;
 	struct event		*keep_timer;	/* syncs and prunes the outbox */
@@ -82,11 +110,28 @@ struct deliver {
 	char			 hostname[256];
 };
 
-/* One attempt in flight: one notification, maybe a group of them. */
+struct deliver_try;
+
+/* HA mode: one member's claim in flight. */
+struct deliver_claim {
+	struct deliver_try	*t;
+	struct ha_claim_reply	 reply;
+};
+
+/*
+ * One attempt in flight: one notification, maybe a group of them. In HA
+ * mode each member is claimed first (claims, pending); then tokens hold
+ * the members' fencing tokens (0: sent unclaimed) while renew keeps
+ * their claims alive.
+ */
 struct deliver_try {
 	struct deliver		*d;
 	struct spool_item	*items[DELIVER_GROUP_MAX];
 	int			 n;
+	struct deliver_claim	*claims;
+	int			 pending;
+	uint64_t		 tokens[DELIVER_GROUP_MAX];
+	struct event		*renew;
 };
 
 static int64_t
@@ -340,24 +385,147 @@ deliver_arm(struct event *ev, int64_t at, int64_t now)
 static void
 deliver_schedule(struct deliver *d)
 {
-	int64_t now = deliver_now_ms();
+	int64_t now = deliver_now_ms(), next = spool_next_time(d->spool);
 
 	deliver_metrics(d);
+	/* Done markers waiting for Redis are tried each second. */
+	if (d->nunmarked > 0 && (next == -1 || next > now + 1000))
+		next = now + 1000;
 	if (d->inflight < d->conf->max_inflight)
-		deliver_arm(d->timer, spool_next_time(d->spool), now);
+		deliver_arm(d->timer, next, now);
 	deliver_arm(d->keep_timer, !d->syncing && spool_unsynced(d->spool) ?
 	    now : spool_prune_time(d->spool), now);
 }
 
-/* Fail every item of an attempt with why. */
+static void deliver_save_ledger(struct deliver *d);
+
 static void
-deliver_fail_all(struct deliver *d, struct spool_item **items, int n,
-    const char *why, int64_t now)
+deliver_try_free(struct deliver_try *t)
+{
+	if (t->renew != NULL)
+		event_free(t->renew);
+	free(t->claims);
+	free(t);
+}
+
+/* HA mode: remember a settled notification for GET /v1/deliveries. */
+static void
+deliver_recent_add(struct deliver *d, const struct spool_item *it,
+    const char *by, int64_t at, const char *outcome)
+{
+	struct deliver_recent *r;
+
+	if (d->recent == NULL)
+		return;
+	r = &d->recent[d->recent_next];
+	d->recent_next = (d->recent_next + 1) % DELIVER_RECENT;
+	if (d->nrecent < DELIVER_RECENT)
+		d->nrecent++;
+	snprintf(r->id, sizeof r->id, "%s", it->id);
+	snprintf(r->receiver, sizeof r->receiver, "%s", it->receiver);
+	snprintf(r->by, sizeof r->by, "%s", by);
+	r->at = at;
+	r->outcome = outcome;
+}
+
+/*
+ * Fail every item of an attempt with why and free it; in HA mode release
+ * the claims first, so that the next attempt (ours or a peer's, each on
+ * its own backoff) need not wait for them to expire.
+ */
+static void
+deliver_fail_try(struct deliver *d, struct deliver_try *t, const char *why,
+    int64_t now)
 {
 	int i;
 
-	for (i = 0; i < n; i++)
-		spool_failed(d->spool, items[i], why, now);
+	for (i = 0; i < t->n; i++) {
+		if (d->claims != NULL && t->tokens[i] != 0)
+			(void)ha_claim_release(d->claims, t->items[i]->id,
+			    t->tokens[i], NULL, NULL);
+		spool_failed(d->spool, t->items[i], why, now);
+	}
+	deliver_try_free(t);
+}
+
+/* One done marker in flight. */
+struct deliver_mark {
+	struct deliver	*d;
+	char		 id[SPOOL_ID_MAX];
+	char		 receiver[SPOOL_RECEIVER_MAX];
+	uint64_t	 token;
+};
+
+static void deliver_marked_cb(void *arg, int result);
+
+/* Send the done marker of id; kept for later when Redis is away. */
+static void
+deliver_mark(struct deliver *d, const char *id, const char *receiver,
+    uint64_t token)
+{
+	struct deliver_mark *m = xcalloc(1, sizeof *m);
+	struct deliver_unmarked *u;
+
+	m->d = d;
+	snprintf(m->id, sizeof m->id, "%s", id);
+	snprintf(m->receiver, sizeof m->receiver, "%s", receiver);
+	m->token = token;
+	if (ha_claim_done(d->claims, id, token, token == 0,
+	    deliver_marked_cb, m) == 0)
+		return;
+	free(m);
+	if (d->nunmarked == DELIVER_UNMARKED_MAX) {
+		log_warnx("deliver: %s: too many done markers waiting for "
+		    "redis; this one is not written", id);
+		return;
+	}
+	u = &d->unmarked[d->nunmarked++];
+	snprintf(u->id, sizeof u->id, "%s", id);
+	u->token = token;
+}
+
+static void
+deliver_marked_cb(void *arg, int result)
+{
+	struct deliver_mark *m = arg;
+	struct deliver *d = m->d;
+	struct spool_item like;
+
+	if (result == 0 && m->token != 0) {
+		/* Another instance sent it too, under the same key. */
+		log_notice("deliver: %s was delivered by another instance "
+		    "as well: repeated with the same key", m->id);
+		metrics.ha_repeats++;
+		memset(&like, 0, sizeof like);
+		snprintf(like.id, sizeof like.id, "%s", m->id);
+		snprintf(like.receiver, sizeof like.receiver, "%s",
+		    m->receiver);
+		deliver_recent_add(d, &like, ha_instance(d->ha),
+		    deliver_now_ms(), "repeat");
+	} else if (result == -1 && d->claims != NULL &&
+	    d->nunmarked < DELIVER_UNMARKED_MAX) {
+		snprintf(d->unmarked[d->nunmarked].id,
+		    sizeof d->unmarked[d->nunmarked].id, "%s", m->id);
+		d->unmarked[d->nunmarked++].token = m->token;
+	}
+	free(m);
+}
+
+/* The done markers that waited for Redis (best effort). */
+static void
+deliver_mark_waiting(struct deliver *d)
+{
+	struct deliver_unmarked u;
+	struct rlink *rl;
+
+	int n = d->nunmarked;
+
+	/* A failure puts it back: one pass over those waiting. */
+	while (n-- > 0 && d->nunmarked > 0 && (rl = ha_link(d->ha)) != NULL &&
+	    rlink_up(rl)) {
+		u = d->unmarked[--d->nunmarked];
+		deliver_mark(d, u.id, "", u.token);
+	}
 }
 
 static void
@@ -367,21 +535,30 @@ deliver_done_cb(void *arg, long status, const char *error)
 	struct deliver *d = t->d;
 	struct spool_item *lead = t->items[0];
 	struct stall_mark t0;
+	int64_t now = deliver_now_ms();
 	int i;
 
 	stall_start(&t0);
 	if (error == NULL) {
 		log_info("deliver: %s%s delivered to %s (%ld)", lead->id,
 		    t->n > 1 ? " and its group" : "", lead->receiver, status);
-		for (i = 0; i < t->n; i++)
+		for (i = 0; i < t->n; i++) {
+			if (d->claims != NULL) {
+				deliver_recent_add(d, t->items[i],
+				    ha_instance(d->ha), now, t->tokens[i] != 0 ?
+				    "delivered" : "unclaimed");
+				deliver_mark(d, t->items[i]->id,
+				    t->items[i]->receiver, t->tokens[i]);
+			}
 			spool_delivered(d->spool, t->items[i]);
+		}
+		deliver_try_free(t);
 	} else {
 		log_warnx("deliver: %s%s to %s failed (attempt %u): %s",
 		    lead->id, t->n > 1 ? " and its group" : "", lead->receiver,
 		    lead->attempts + 1, error);
-		deliver_fail_all(d, t->items, t->n, error, deliver_now_ms());
+		deliver_fail_try(d, t, error, now);
 	}
-	free(t);
 	d->inflight--;
 	deliver_schedule(d);
 	stall_step("a delivery's end", &t0);
@@ -445,9 +622,12 @@ deliver_webhook(struct deliver *d, const struct conf_receiver *r,
     struct deliver_try *t, int64_t now)
 {
 	const struct deliver_rx *rx = deliver_rx_find(d, r->name);
-	char **headers = NULL, key[40], *body = NULL;
-	const char *send;
+	char **headers = NULL, key[40], *body = NULL, fence[64], inst[96];
+	const char *send, *extra[DELIVER_MAX_HEADERS + 5];
+	const char *const *ex;
+	uint64_t token = 0;
 	size_t len;
+	int i, nex = 0;
 
 	if (t->items[0]->group[0] == '\0') {
 		send = t->items[0]->payload;
@@ -457,23 +637,42 @@ deliver_webhook(struct deliver *d, const struct conf_receiver *r,
 		send = body = deliver_group_body(t->items, t->n, &len);
 		deliver_group_key(t->items, t->n, key, sizeof key);
 	}
+	ex = rx != NULL ? (const char *const *)rx->headers : NULL;
+	if (d->claims != NULL) {
+		/*
+		 * Who sends, and its fencing token (a group's highest): a
+		 * strict receiver may refuse a lower token for a key it has
+		 * seen. None for a notification sent unclaimed.
+		 */
+		for (i = 0; ex != NULL && ex[i] != NULL; i++)
+			extra[nex++] = ex[i];
+		for (i = 0; i < t->n; i++) {
+			if (t->tokens[i] > token)
+				token = t->tokens[i];
+		}
+		snprintf(fence, sizeof fence, "X-Stabild-Fence: %" PRIu64,
+		    token);
+		if (token != 0)
+			extra[nex++] = fence;
+		snprintf(inst, sizeof inst, "X-Stabild-Instance: %s",
+		    ha_instance(d->ha));
+		extra[nex++] = inst;
+		extra[nex] = NULL;
+		ex = extra;
+	}
 	if (webhook_headers(&headers, t->items[0]->group[0] == '\0' ?
 	    t->items[0]->id : key, rx != NULL ? rx->secret : NULL,
-	    rx != NULL ? rx->secretlen : 0, now / 1000, send, len,
-	    rx != NULL ? (const char *const *)rx->headers : NULL) == -1) {
-		deliver_fail_all(d, t->items, t->n, "cannot build the request",
-		    now);
-		free(t);
-	} else {
+	    rx != NULL ? rx->secretlen : 0, now / 1000, send, len, ex) == -1)
+		deliver_fail_try(d, t, "cannot build the request", now);
+	else {
 		d->inflight++;
 		if (http_post_ca(d->http, r->url, r->ca_file,
 		    (const char *const *)headers, send, len,
 		    (long)r->connect_timeout_ms, (long)r->timeout_ms,
 		    deliver_done_cb, t) == -1) {
 			d->inflight--;
-			deliver_fail_all(d, t->items, t->n,
-			    "cannot start the request", now);
-			free(t);
+			deliver_fail_try(d, t, "cannot start the request",
+			    now);
 		}
 	}
 	webhook_headers_free(headers);
@@ -529,6 +728,7 @@ deliver_email(struct deliver *d, const struct conf_receiver *r,
 	const struct alert *ptrs[DELIVER_GROUP_MAX];
 	char *to[DELIVER_MAX_RCPT], *cc[DELIVER_MAX_RCPT];
 	char *rcpt[DELIVER_MAX_RCPT + 1], from[320], envelope[330];
+	char nid[SPOOL_ID_MAX];
 	char *msg = NULL, *cause = NULL;
 	struct http_mail m;
 	json_error_t err;
@@ -551,14 +751,21 @@ deliver_email(struct deliver *d, const struct conf_receiver *r,
 	    deliver_rcpt(r->cc, rcpt, &nrcpt) == -1)
 		cause = xstrdup("an address cannot be used in the envelope");
 	else {
-		msg = email_render(ptrs, t->n, rx != NULL &&
+		/* HA: the Message-ID from the notification alone. */
+		if (d->claims != NULL && t->n > 1)
+			deliver_group_key(t->items, t->n, nid, sizeof nid);
+		else
+			snprintf(nid, sizeof nid, "%s", t->items[0]->id);
+		msg = email_render_nid(ptrs, t->n, rx != NULL &&
 		    rx->template != NULL ? rx->template :
 		    email_default_template, r->from, (const char *const *)to,
 		    nto, (const char *const *)cc, ncc,
 		    d->conf->http_url != NULL ? d->conf->http_url : "",
 		    now / 1000,
-		    d->hostname, &cause);
+		    d->hostname, d->claims != NULL ? nid : NULL, &cause);
 	}
+	if (msg == NULL && cause == NULL)
+		cause = xstrdup("the message cannot be rendered");
 	if (msg != NULL) {
 		rcpt[nrcpt] = NULL;
 		snprintf(envelope, sizeof envelope, "<%s>", from);
@@ -587,8 +794,7 @@ deliver_email(struct deliver *d, const struct conf_receiver *r,
 	if (t != NULL) {
 		log_warnx("deliver: %s to %s: %s", t->items[0]->id, r->name,
 		    cause);
-		deliver_fail_all(d, t->items, t->n, cause, now);
-		free(t);
+		deliver_fail_try(d, t, cause, now);
 	}
 	free(cause);
 	free(msg);
@@ -598,25 +804,233 @@ deliver_email(struct deliver *d, const struct conf_receiver *r,
 	deliver_strings_free(rcpt, nrcpt);
 }
 
-/* Start one attempt for lead and the rest of its group. */
+/* Send the members of t, claimed or without HA. */
 static void
-deliver_attempt(struct deliver *d, struct spool_item *lead, int64_t now)
+deliver_send(struct deliver *d, struct deliver_try *t, int64_t now)
 {
-	const struct conf_receiver *r = route_receiver(d->conf, lead->receiver);
+	const struct conf_receiver *r = route_receiver(d->conf,
+	    t->items[0]->receiver);
+
+	if (r == NULL)
+		deliver_fail_try(d, t, "receiver no longer configured", now);
+	else if (strcmp(r->type, "webhook") == 0)
+		deliver_webhook(d, r, t, now);
+	else
+		deliver_email(d, r, t, now);
+}
+
+/* lead and the rest of its group. */
+static struct deliver_try *
+deliver_try_new(struct deliver *d, struct spool_item *lead)
+{
 	struct deliver_try *t = xcalloc(1, sizeof *t);
 
 	t->d = d;
 	t->items[0] = lead;
 	t->n = 1 + spool_take_group(d->spool, lead, t->items + 1,
 	    DELIVER_GROUP_MAX - 1);
-	if (r == NULL) {
-		deliver_fail_all(d, t->items, t->n,
-		    "receiver no longer configured", now);
-		free(t);
-	} else if (strcmp(r->type, "webhook") == 0)
-		deliver_webhook(d, r, t, now);
-	else
-		deliver_email(d, r, t, now);
+	return t;
+}
+
+/* Start one attempt for lead and the rest of its group. */
+static void
+deliver_attempt(struct deliver *d, struct spool_item *lead, int64_t now)
+{
+	deliver_send(d, deliver_try_new(d, lead), now);
+}
+
+/*
+ * The repeat number N of a repeat's id ALERT.SEQ.RECEIVER.rN and its
+ * alert id, into alert_id; false for any other id.
+ */
+static bool
+deliver_repeat_of(const char *id, const char *receiver, char *alert_id,
+    size_t size, uint32_t *n)
+{
+	const char *p = strrchr(id, '.'), *q;
+	size_t rlen = strlen(receiver), plen;
+	unsigned long v;
+	char *end;
+
+	if (p == NULL || p[1] != 'r' || p[2] < '0' || p[2] > '9')
+		return false;
+	v = strtoul(p + 2, &end, 10);
+	plen = (size_t)(p - id);
+	if (*end != '\0' || v > UINT32_MAX || plen < rlen + 2 ||
+	    id[plen - rlen - 1] != '.' ||
+	    memcmp(id + plen - rlen, receiver, rlen) != 0)
+		return false;
+	plen -= rlen + 1;			/* ALERT.SEQ */
+	for (q = id + plen; q > id && *q != '.'; q--)
+		;
+	if (q == id || (size_t)(q - id) >= size)
+		return false;
+	memcpy(alert_id, id, (size_t)(q - id));
+	alert_id[q - id] = '\0';
+	*n = (uint32_t)v;
+	return true;
+}
+
+/*
+ * HA mode: the claim found it done. Recorded as delivered, and a repeat
+ * brings the ledger forward, so that ours follow the one sent.
+ */
+static void
+deliver_by_peer(struct deliver *d, struct spool_item *it, const char *marker,
+    int64_t now)
+{
+	char by[72], alert_id[128];
+	int64_t at = ha_claim_done_at(marker);
+	uint32_t n;
+
+	ha_claim_holder(marker, by, sizeof by);
+	log_info("deliver: %s delivered by %s", it->id, by);
+	if (strcmp(by, ha_instance(d->ha)) != 0)
+		metrics.ha_delivered_by_peer++;
+	if (deliver_repeat_of(it->id, it->receiver, alert_id, sizeof alert_id,
+	    &n) && ledger_sync(d->ledger, alert_id, it->receiver, n,
+	    at > 0 ? at : now))
+		deliver_save_ledger(d);
+	deliver_recent_add(d, it, by, at > 0 ? at : now, "by_peer");
+	spool_delivered(d->spool, it);
+}
+
+/* Keep the claims of a transfer in flight alive. */
+static void
+deliver_renewed_cb(void *arg, int result)
+{
+	if (result == 0)
+		log_warnx("deliver: %s: the claim was lost during the "
+		    "transfer; it goes on (the key stays the same)",
+		    (const char *)arg);
+	free(arg);
+}
+
+static void
+deliver_renew_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct deliver_try *t = arg;
+	char *id;
+	int i;
+
+	(void)fd;
+	(void)events;
+	for (i = 0; i < t->n; i++) {
+		if (t->tokens[i] == 0)
+			continue;
+		id = xstrdup(t->items[i]->id);
+		if (ha_claim_renew(t->d->claims, id, t->tokens[i],
+		    deliver_renewed_cb, id) == -1)
+			free(id);
+	}
+}
+
+/*
+ * Every member's claim is answered: send those won (and those Redis
+ * kept silent on for ha.unclaimed_after), record those done, and let
+ * the rest wait.
+ */
+static void
+deliver_claimed(struct deliver_try *t)
+{
+	struct deliver *d = t->d;
+	struct spool_item *it;
+	struct timeval tv;
+	int64_t now = deliver_now_ms(), at, every;
+	enum ha_claim_action act;
+	bool closing = ha_link(d->ha) == NULL, claimed = false;
+	int i, kept = 0;
+
+	for (i = 0; i < t->n; i++) {
+		it = t->items[i];
+		act = ha_claim_action(&t->claims[i].reply, now,
+		    &it->claim_error_at, d->conf->ha_unclaimed_after_ms,
+		    d->conf->ha_claim_ttl_ms, random() % 500, &at);
+		if (closing && act == HA_CLAIM_SEND_UNCLAIMED)
+			act = HA_CLAIM_WAIT;
+		switch (act) {
+		case HA_CLAIM_SEND:
+			t->tokens[kept] = t->claims[i].reply.token;
+			t->items[kept++] = it;
+			claimed = true;
+			break;
+		case HA_CLAIM_SEND_UNCLAIMED:
+			log_warnx("deliver: %s: redis has not answered for "
+			    "%" PRId64 " s: sent without a claim", it->id,
+			    (now - it->claim_error_at) / 1000);
+			metrics.ha_unclaimed++;
+			t->tokens[kept] = 0;
+			t->items[kept++] = it;
+			break;
+		case HA_CLAIM_BY_PEER:
+			deliver_by_peer(d, it, t->claims[i].reply.value, now);
+			break;
+		case HA_CLAIM_WAIT:
+			spool_defer(d->spool, it, at);
+			break;
+		}
+	}
+	t->n = kept;
+	free(t->claims);
+	t->claims = NULL;
+	d->inflight--;
+	if (kept == 0)
+		deliver_try_free(t);
+	else {
+		if (claimed) {
+			every = d->conf->ha_claim_ttl_ms / 3;
+			tv.tv_sec = (time_t)(every / 1000);
+			tv.tv_usec = (suseconds_t)(every % 1000) * 1000;
+			t->renew = event_new(d->base, -1, EV_PERSIST,
+			    deliver_renew_cb, t);
+			if (t->renew == NULL)
+				fatalx("deliver: cannot make a timer");
+			evtimer_add(t->renew, &tv);
+		}
+		deliver_send(d, t, now);
+	}
+}
+
+static void
+deliver_claim_cb(void *arg, const struct ha_claim_reply *r)
+{
+	struct deliver_claim *c = arg;
+	struct deliver *d = c->t->d;
+	struct stall_mark t0;
+
+	stall_start(&t0);
+	c->reply = *r;
+	if (--c->t->pending == 0) {
+		deliver_claimed(c->t);		/* frees c */
+		deliver_schedule(d);
+	}
+	stall_step("a delivery claim", &t0);
+}
+
+/*
+ * HA mode: claim lead and the rest of its group before any attempt.
+ * The claims in flight count toward alerts.max_inflight.
+ */
+static void
+deliver_claim(struct deliver *d, struct spool_item *lead)
+{
+	struct deliver_try *t = deliver_try_new(d, lead);
+	int i;
+
+	t->claims = xcalloc((size_t)t->n, sizeof *t->claims);
+	d->inflight++;
+	t->pending = t->n + 1;		/* none ends it before the last */
+	for (i = 0; i < t->n; i++) {
+		t->claims[i].t = t;
+		t->claims[i].reply.result = HA_CLAIM_ERROR;
+		if (ha_claim_take(d->claims, t->items[i]->id,
+		    deliver_claim_cb, &t->claims[i]) == -1) {
+			metrics.ha_claims[METRICS_CLAIM_ERROR]++;
+			t->pending--;
+		}
+	}
+	if (--t->pending == 0)
+		deliver_claimed(t);
 }
 
 static void
@@ -632,10 +1046,15 @@ deliver_timer_cb(evutil_socket_t fd, short events, void *arg)
 	stall_start(&t0);
 	(void)fd;
 	(void)events;
+	if (d->claims != NULL)
+		deliver_mark_waiting(d);
 	/* A batch a turn, within the limit; deliver_schedule goes on. */
 	while (n < DELIVER_BATCH && d->inflight < d->conf->max_inflight &&
 	    (it = spool_next_due(d->spool, now)) != NULL) {
-		deliver_attempt(d, it, now);
+		if (d->claims != NULL)
+			deliver_claim(d, it);
+		else
+			deliver_attempt(d, it, now);
 		n++;
 	}
 	deliver_schedule(d);
@@ -776,7 +1195,7 @@ deliver_emit(void *arg, const struct alert *a)
 	const struct silence *sl;
 	struct ledger_entry *e;
 	char id[SPOOL_ID_MAX], *body;
-	int64_t now = deliver_now_ms();
+	int64_t now = deliver_now_ms(), at = now;
 	bool open = a->status == ALERT_FIRING &&
 	    a->classification == ALERT_UNEXPLAINED;
 	json_t *aj;
@@ -787,8 +1206,23 @@ deliver_emit(void *arg, const struct alert *a)
 		    a->id);
 		return;
 	}
+	/*
+	 * HA mode: the state change's time is the stream's, so that every
+	 * instance silences the same states; and one older than the done
+	 * markers are kept was handled by the peers that were there.
+	 */
+	if (d->ha != NULL) {
+		if (ha_claim_too_old(clock_now_ms(), now,
+		    ha_claim_done_ttl(d->conf))) {
+			log_info("deliver: %s (state %u) is older than its "
+			    "done marker would be: recorded, not sent", a->id,
+			    a->seq);
+			return;
+		}
+		at = clock_now_ms();
+	}
 	if (d->silences != NULL && (sl = silence_match(d->silences, a,
-	    now / 1000)) != NULL)
+	    at / 1000)) != NULL)
 		log_info("deliver: %s (state %u, %s) silenced by %s: recorded, "
 		    "not sent", a->id, a->seq, alert_status_name(a->status),
 		    sl->id);
@@ -975,6 +1409,9 @@ deliver_free(struct deliver *d)
 	spool_close(d->spool);
 	ledger_free(d->ledger);
 	deliver_rx_free(d->rx, d->nrx);
+	ha_claim_free(d->claims);
+	free(d->recent);
+	free(d->unmarked);
 	free(d);
 }
 
@@ -1007,10 +1444,30 @@ deliver_set_silences(struct deliver *d, const struct silence_registry *reg)
 	d->silences = reg;
 }
 
+/* HA mode: the last settled notifications, newest first. */
+static json_t *
+deliver_recent_json(const struct deliver *d)
+{
+	const struct deliver_recent *r;
+	json_t *list = json_array();
+	char at[UTC_TIME_SIZE];
+	int i;
+
+	for (i = 1; i <= d->nrecent; i++) {
+		r = &d->recent[(d->recent_next - i + DELIVER_RECENT) %
+		    DELIVER_RECENT];
+		(void)utc_format(r->at / 1000, at);
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, "
+		    "s:s}", "id", r->id, "receiver", r->receiver, "by", r->by,
+		    "at", at, "outcome", r->outcome));
+	}
+	return list;
+}
+
 json_t *
 deliver_json(const struct deliver *d)
 {
-	json_t *list = json_array();
+	json_t *list = json_array(), *o;
 	struct spool_stats st;
 	int i;
 
@@ -1018,15 +1475,23 @@ deliver_json(const struct deliver *d)
 		json_array_append_new(list, spool_item_json(spool_at(d->spool,
 		    i)));
 	spool_get_stats(d->spool, &st);
-	return json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:I}}", "deliveries",
+	o = json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:I}}", "deliveries",
 	    list, "since_start", "queued", (json_int_t)st.queued, "delivered",
 	    (json_int_t)st.delivered, "retried", (json_int_t)st.retried,
 	    "expired", (json_int_t)st.expired, "dropped",
 	    (json_int_t)st.dropped);
+	if (d->recent != NULL)
+		json_object_set_new(o, "recent", deliver_recent_json(d));
+	return o;
 }
 
 void
 deliver_set_ha(struct deliver *d, struct ha *ha)
 {
 	d->ha = ha;
+	if (ha == NULL || d->claims != NULL)
+		return;
+	d->claims = ha_claim_create(ha);
+	d->recent = xcalloc(DELIVER_RECENT, sizeof *d->recent);
+	d->unmarked = xcalloc(DELIVER_UNMARKED_MAX, sizeof *d->unmarked);
 }

@@ -852,11 +852,49 @@ fail:
 	return (NULL);
 }
 
+/*
+ * "<stabild.hash@domain>" from the notification id alone, domain that of
+ * the From address (the same on every instance), so that a message sent
+ * again by another instance threads as the same message.
+ */
+static char *
+email_nid_message_id(const char *nid, const char *from)
+{
+	uint64_t	 h = 0xcbf29ce484222325ULL;
+	const char	*p, *at = strrchr(from, '@');
+	char		 domain[254];
+	size_t		 len = 0;
+
+	for (p = nid; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	if (at != NULL)
+		len = strcspn(at + 1, "> \t");
+	if (len == 0 || len >= sizeof domain)
+		snprintf(domain, sizeof domain, "stabild");
+	else {
+		memcpy(domain, at + 1, len);
+		domain[len] = '\0';
+		if (!email_hostname_ok(domain))
+			snprintf(domain, sizeof domain, "stabild");
+	}
+	return (xasprintf("<stabild.%016" PRIx64 "@%s>", h, domain));
+}
+
 char *
 email_render(const struct alert *const *alerts, int n,
     const char *template_text, const char *from, const char *const *to,
     int nto, const char *const *cc, int ncc, const char *base_url,
     int64_t now, const char *hostname, char **cause)
+{
+	return (email_render_nid(alerts, n, template_text, from, to, nto, cc,
+	    ncc, base_url, now, hostname, NULL, cause));
+}
+
+char *
+email_render_nid(const struct alert *const *alerts, int n,
+    const char *template_text, const char *from, const char *const *to,
+    int nto, const char *const *cc, int ncc, const char *base_url,
+    int64_t now, const char *hostname, const char *nid, char **cause)
 {
 	struct email_buf out = { NULL, 0, 0 }, body = { NULL, 0, 0 };
 	struct email_buf v = { NULL, 0, 0 };
@@ -922,7 +960,8 @@ email_render(const struct alert *const *alerts, int n,
 	email_addf(&out, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n",
 	    email_days[tm.tm_wday], tm.tm_mday, email_months[tm.tm_mon],
 	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	s = email_message_id(alerts, n, now, hostname);
+	s = nid != NULL ? email_nid_message_id(nid, from) :
+	    email_message_id(alerts, n, now, hostname);
 	email_header(&out, "Message-ID", s);
 	free(s);
 	email_adds(&out, "MIME-Version: 1.0\r\n");

@@ -55,5 +55,15 @@ char *email_render(const struct alert *const *alerts, int n,
     int nto, const char *const *cc, int ncc, const char *base_url,
     int64_t now, const char *hostname, char **cause)
     __attribute__((warn_unused_result));
+/*
+ * email_render with the Message-ID made from nid, the notification id,
+ * alone (HA mode: every instance sends the same one); nid NULL is
+ * email_render.
+ */
+char *email_render_nid(const struct alert *const *alerts, int n,
+    const char *template_text, const char *from, const char *const *to,
+    int nto, const char *const *cc, int ncc, const char *base_url,
+    int64_t now, const char *hostname, const char *nid, char **cause)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -172,6 +172,33 @@ ledger_told(struct ledger *l, const char *alert_id, json_t *alert,
 	return 0;
 }
 
+bool
+ledger_sync(struct ledger *l, const char *alert_id, const char *receiver,
+    uint32_t repeats, int64_t at)
+{
+	struct ledger_entry *e = ledger_find(l, alert_id);
+	struct ledger_told *t;
+	bool changed = false;
+	int i;
+
+	for (i = 0; e != NULL && i < e->ntold; i++) {
+		t = &e->told[i];
+		if (strcmp(t->receiver, receiver) != 0)
+			continue;
+		if (repeats > t->repeats) {
+			t->repeats = repeats;
+			changed = true;
+		}
+		if (at > t->last_sent) {
+			t->last_sent = at;
+			changed = true;
+		}
+	}
+	if (changed)
+		l->dirty = 1;
+	return changed;
+}
+
 void
 ledger_forget(struct ledger *l, const char *alert_id)
 {

@@ -42,6 +42,14 @@ void ledger_free(struct ledger *l);
  */
 int ledger_told(struct ledger *l, const char *alert_id, json_t *alert,
     const char *receiver, int64_t now, bool repeat);
+/*
+ * HA mode: another instance sent receiver repeat number repeats of the
+ * alert at Unix ms at. Bring the receiver's count and time forward to
+ * it (never back), so that the next repeat follows the one sent. Whether
+ * anything changed; nothing when the alert or receiver is unknown.
+ */
+bool ledger_sync(struct ledger *l, const char *alert_id,
+    const char *receiver, uint32_t repeats, int64_t at);
 /* The alert's entry, or NULL; borrowed until the next change. */
 struct ledger_entry *ledger_find(struct ledger *l, const char *alert_id);
 /* Drop the alert's entry (it resolved or was explained). */

@@ -1178,6 +1178,15 @@ spool_failed(struct spool *sp, struct spool_item *it, const char *why,
 	return spool_rewrite(sp, it);
 }
 
+void
+spool_defer(struct spool *sp, struct spool_item *it, int64_t at_ms)
+{
+	spool_check_inflight(it, "deferred");
+	it->next_at = at_ms;
+	spool_set_state(it, it->attempts > 0 ? SPOOL_RETRY : SPOOL_QUEUED);
+	spool_heap_push(sp, it);
+}
+
 int64_t
 spool_next_time(const struct spool *sp)
 {

@@ -60,6 +60,9 @@ struct spool_item {
 	int64_t		 next_at;	/* Unix ms the next attempt is due;
 					   when EXPIRED, the time it expired */
 	uint32_t	 attempts;	/* failed attempts so far */
+	int64_t		 claim_error_at; /* HA: first unanswered claim in a
+					   row, Unix ms, 0: none; the
+					   caller's, in memory only */
 	char		 last_error[SPOOL_ERROR_MAX];	/* "" if none */
 	enum spool_state state;		/* written by spool_set_state only */
 	char		*path;		/* of its file */
@@ -173,6 +176,13 @@ int spool_delivered(struct spool *sp, struct spool_item *it);
  */
 int spool_failed(struct spool *sp, struct spool_item *it, const char *why,
     int64_t now_ms);
+
+/*
+ * Not attempted after all (HA mode: another instance holds its claim, or
+ * Redis did not answer): waiting again, due at at_ms, as it was before
+ * spool_next_due; no attempt counted, the file untouched.
+ */
+void spool_defer(struct spool *sp, struct spool_item *it, int64_t at_ms);
 
 /* The earliest next_at of a waiting item, or -1: for the caller's timer. */
 int64_t spool_next_time(const struct spool *sp);

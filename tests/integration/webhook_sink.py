@@ -1,6 +1,7 @@
 """A webhook receiver on a free loopback port, for the delivery tests: it
 checks the signature and headers of every request, can answer 500 or hang
-for the first requests, and keeps each accepted body by Idempotency-Key."""
+for the first requests, can take delay_s over every answer, and keeps
+each accepted body by Idempotency-Key, and every request in order."""
 
 import hashlib
 import hmac
@@ -13,7 +14,8 @@ import harness
 
 
 class Sink:
-    def __init__(self, secret=None, fail_first=0, hang_first=0, hang_s=0.0, port=None):
+    def __init__(self, secret=None, fail_first=0, hang_first=0, hang_s=0.0, port=None,
+                 delay_s=0.0, on_request=None):
         self.port = port or harness.free_port()
         self.secret = secret
         self.fail_left = fail_first
@@ -26,6 +28,12 @@ class Sink:
         self.hung = 0
         self.bad = []
         self.dups = []        # keys accepted a second time
+        self.delay_s = delay_s
+        # Every request as it arrived: {"key", "body", "stabild"} (its
+        # X-Stabild-* headers); on_request(n, instance) runs as the n-th
+        # arrives, instance from its X-Stabild-Instance.
+        self.requests = []
+        self.on_request = on_request
         self.lock = threading.Lock()
         self.server = None
 
@@ -39,6 +47,16 @@ class Sink:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 key = self.headers.get("Idempotency-Key", "")
+                with sink.lock:
+                    sink.requests.append({
+                        "key": key, "body": body,
+                        "stabild": {k: v for k, v in self.headers.items()
+                                    if k.lower().startswith("x-stabild-")}})
+                    nreq = len(sink.requests)
+                if sink.on_request is not None:
+                    sink.on_request(nreq, self.headers.get("X-Stabild-Instance"))
+                if sink.delay_s > 0:
+                    time.sleep(sink.delay_s)
                 with sink.lock:
                     if sink.secret is not None:
                         ts = self.headers.get("X-Stabild-Timestamp", "")

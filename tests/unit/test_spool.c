@@ -245,6 +245,54 @@ test_put_deliver(void **state)
 	spool_close(sp);
 }
 
+/*
+ * spool_defer (HA mode: a claim held elsewhere): waiting again at the
+ * given time, no attempt counted, the file untouched; a failed item
+ * deferred stays a retry.
+ */
+static void
+test_defer(void **state)
+{
+	struct spool *sp;
+	struct spool_item *it;
+	struct spool_stats st;
+	struct stat before, after;
+	char path[256];
+
+	(void)state;
+	sp = open_spool();
+	put(sp, "a-1.1.ops", T0);
+	it = spool_next_due(sp, T0);
+	assert_non_null(it);
+	snprintf(path, sizeof path, "%s", it->path);
+	assert_int_equal(stat(path, &before), 0);
+	spool_defer(sp, it, T0 + 1500);
+	assert_int_equal(it->state, SPOOL_QUEUED);
+	assert_int_equal(it->attempts, 0);
+	assert_int_equal(spool_next_time(sp), T0 + 1500);
+	assert_null(spool_next_due(sp, T0 + 1499));
+	assert_int_equal(stat(path, &after), 0);
+	assert_true(before.st_mtim.tv_sec == after.st_mtim.tv_sec &&
+	    before.st_mtim.tv_nsec == after.st_mtim.tv_nsec &&
+	    before.st_ino == after.st_ino);
+	assert_ptr_equal(spool_next_due(sp, T0 + 1500), it);
+	assert_int_equal(spool_failed(sp, it, "500", T0 + 1500), 0);
+	it = spool_next_due(sp, T0 + 3600 * 1000);
+	assert_non_null(it);
+	spool_defer(sp, it, T0 + 3600 * 1000 + 10);
+	assert_int_equal(it->state, SPOOL_RETRY);
+	assert_int_equal(it->attempts, 1);
+	assert_int_equal(spool_pending(sp), 1);
+	spool_get_stats(sp, &st);
+	assert_true(st.retried == 1 && st.delivered == 0);
+	/* A restart finds it waiting and due, as after an attempt cut short. */
+	spool_close(sp);
+	sp = open_spool();
+	assert_int_equal(spool_pending(sp), 1);
+	assert_non_null(spool_next_due(sp, T0 + 3600 * 1000));
+	spool_close(sp);
+}
+
 static void
 test_put_twice(void **state)
 {
@@ -928,6 +976,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_defer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_deliver, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_put_twice, setup,
