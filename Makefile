@@ -229,6 +229,7 @@ deps_test_state_format := $(deps_test_ingest) $(BUILDDIR)/daemon/utc.o \
 	$(BUILDDIR)/daemon/monitor.o $(BUILDDIR)/daemon/monitor_fit.o \
 	$(BUILDDIR)/daemon/monitor_job.o $(BUILDDIR)/daemon/monitor_alerts.o \
 	$(BUILDDIR)/daemon/monitor_save.o $(BUILDDIR)/daemon/monitor_json.o \
+	$(BUILDDIR)/daemon/clock.o \
 	$(BUILDDIR)/alerts/alert.o $(BUILDDIR)/alerts/sink.o
 
 # Fuzz targets, tests/fuzz/fuzz_NAME.c, built in FUZZ_BUILDDIR only. The

@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 
 #include "alert.h"
+#include "clock.h"
 #include "conf.h"
 #include "deliver.h"
 #include "email.h"
@@ -787,8 +788,9 @@ deliver_emit(void *arg, const struct alert *a)
 		    a->id);
 		return;
 	}
+	/* The time of the entry being applied (clock.h), as on every peer. */
 	if (d->silences != NULL && (sl = silence_match(d->silences, a,
-	    now / 1000)) != NULL)
+	    clock_now())) != NULL)
 		log_info("deliver: %s (state %u, %s) silenced by %s: recorded, "
 		    "not sent", a->id, a->seq, alert_status_name(a->status),
 		    sl->id);
