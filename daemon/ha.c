@@ -19,6 +19,7 @@
 #include "xmalloc.h"
 
 struct ha {
+	struct event_base	*base;
 	const struct conf	*conf;
 	struct rlink		*link;
 	char			 boot[HA_BOOT_LEN + 1];
@@ -46,6 +47,7 @@ ha_create(struct event_base *base, const struct conf *c, char **cause)
 		return NULL;
 	}
 	ha = xcalloc(1, sizeof *ha);
+	ha->base = base;
 	ha->conf = c;
 	for (i = 0; i < sizeof raw; i++) {
 		ha->boot[2 * i] = hex[raw[i] >> 4];
@@ -112,6 +114,12 @@ const char *
 ha_config_digest(const struct ha *ha)
 {
 	return ha->digest;
+}
+
+struct event_base *
+ha_base(const struct ha *ha)
+{
+	return ha->base;
 }
 
 struct rlink *

@@ -37,6 +37,8 @@ const char *ha_instance(const struct ha *ha);
 const char *ha_boot(const struct ha *ha);
 /* conf_digest of the configuration at start. */
 const char *ha_config_digest(const struct ha *ha);
+/* The loop, for the modules' timers. */
+struct event_base *ha_base(const struct ha *ha);
 /* The shared link; NULL after ha_close. */
 struct rlink *ha_link(struct ha *ha);
 /* ha.prefix followed by suffix ("log", "claim:ID"); the caller frees. */
