@@ -159,7 +159,7 @@ UNIT_TESTS := test_log test_buf test_conf test_auth test_decision test_period \
 	test_indicator test_rlink
 # Issue 14's parts add their unit tests here, each on its own line.
 # Part A (determinism and the control log):
-HA_UNIT_A :=
+HA_UNIT_A := test_ha_log
 # Part B (shared registries):
 HA_UNIT_B :=
 # Part C (delivery once):
@@ -219,6 +219,8 @@ deps_test_utf8 := $(BASE)
 deps_test_rlink := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/rlink.o \
 	$(BUILDDIR)/daemon/sentinel.o
 deps_test_sentinel := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/sentinel.o
+deps_test_ha_log := $(deps_test_ingest) $(BUILDDIR)/daemon/clock.o \
+	$(BUILDDIR)/daemon/ha_log.o
 deps_test_state_format := $(deps_test_ingest) $(BUILDDIR)/daemon/utc.o \
 	$(BUILDDIR)/daemon/explain.o $(BUILDDIR)/daemon/detect.o \
 	$(BUILDDIR)/daemon/arl.o $(BUILDDIR)/daemon/model.o \

@@ -46,7 +46,7 @@ struct ha_log_entry {
 	char			*by;
 	char			*body;		/* NULL: none */
 	size_t			 bodylen;
-	char			*invalid;	/* why it is skipped; NULL: not */
+	char			*invalid;	/* why skipped; NULL: not */
 	struct ha_log_entry	*next;
 };
 
@@ -142,9 +142,12 @@ static struct rlink_script ha_log_tick_script = {
 	"  end\n"
 	"  return '0-0'\n"
 	"end\n"
-	"local function ms(id) return tonumber(string.match(id, '^(%d+)')) end\n"
+	"local function ms(id)\n"
+	"  return tonumber(string.match(id, '^(%d+)'))\n"
+	"end\n"
 	"local t = redis.call('TIME')\n"
-	"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+	"local now = tonumber(t[1]) * 1000 +\n"
+	"  math.floor(tonumber(t[2]) / 1000)\n"
 	"local every = tonumber(ARGV[2])\n"
 	"local at = last(KEYS[2])\n"
 	"if now - ms(at) < every or now - ms(last(KEYS[1])) < every then\n"
@@ -441,7 +444,8 @@ ha_log_gate_request(void *arg, int *argc, const char ***argv,
 static void
 ha_log_gate_entry(struct ha_log *hl, const redisReply *e)
 {
-	struct decision_field stackf[16] = { { NULL, 0, NULL, 0 } }, *f = stackf;
+	struct decision_field stackf[16] = { { NULL, 0, NULL, 0 } };
+	struct decision_field *f = stackf;
 	const redisReply *fl;
 	struct ha_log_entry *le;
 	struct stream_id id;
@@ -577,7 +581,8 @@ ha_log_tick_try(struct ha_log *hl)
 	    now - hl->tick_tried_ms < HA_LOG_TICK_TRY_MS)
 		return;
 	hl->tick_tried_ms = now;
-	snprintf(every, sizeof every, "%lld", (long long)c->ha_tick_interval_ms);
+	snprintf(every, sizeof every, "%lld",
+	    (long long)c->ha_tick_interval_ms);
 	argv[0] = hl->key;
 	argv[1] = c->stream;
 	argv[2] = hl->tick_key;
