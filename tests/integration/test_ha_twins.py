@@ -12,6 +12,7 @@ counters and watermark."""
 
 import os
 import random
+import re
 import time
 
 import harness
@@ -82,6 +83,19 @@ def converged(a, b):
     return la == lb and drift_alerts(la) == set(DRIFT_OFFICES)
 
 
+def side_stream_refused(w, redis):
+    """An indicator on a stream of its own is refused with HA on: its
+    interleaving with the decisions depends on read timing."""
+    d = harness.Daemon(w.path, redis, name="side", conf_extra=dict(
+        ha.ha_conf("side"), **{'indicator "appeal"': {
+            "event": "appeal", "yes": "changed", "no": "unchanged",
+            "stream": "stabild:appeals"}}))
+    r = harness.run_stabild("-t", "-c", d.conf_path)
+    check(r.returncode != 0, "a side stream with HA on was accepted")
+    check(re.search(r"side\.conf:\d+: indicator \"appeal\": a stream of its own", r.stderr),
+          "unexpected error: %r" % r.stderr)
+
+
 def test(w):
     kills = int(os.environ.get(KILLS_ENV, "2"))
     seed = int(os.environ.get(SEED_ENV, "1"))
@@ -93,6 +107,7 @@ def test(w):
 
     redis = harness.Redis(w.path).start()
     w.add(redis.stop)
+    side_stream_refused(w, redis)
     t0 = time.monotonic()
     truth = harness.run_sim(redis, w.path, "--seed", 5, "--weeks", 64, "--per-week", PER_WEEK,
                             "--start", "2019-01-07", "--order", "office",
