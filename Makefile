@@ -160,7 +160,7 @@ UNIT_TESTS := test_log test_buf test_conf test_auth test_decision test_period \
 	test_indicator test_rlink
 # Issue 14's parts add their unit tests here, each on its own line.
 # Part A (determinism and the control log):
-HA_UNIT_A :=
+HA_UNIT_A := test_ha_log
 # Part B (shared registries):
 HA_UNIT_B := test_ha_registry
 deps_test_ha_registry = $(BASE) $(BUILDDIR)/daemon/ha_registry.o \
@@ -228,6 +228,8 @@ deps_test_rlink := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/rlink.o 
 deps_test_sentinel := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/sentinel.o
 deps_test_ha_peer := $(BASE) $(BUILDDIR)/daemon/utc.o $(BUILDDIR)/daemon/ha_peer.o
 deps_test_ha_claim := $(BASE) $(BUILDDIR)/daemon/ha_claim.o
+deps_test_ha_log := $(deps_test_ingest) $(BUILDDIR)/daemon/clock.o \
+	$(BUILDDIR)/daemon/ha_log.o
 deps_test_state_format := $(deps_test_ingest) $(BUILDDIR)/daemon/utc.o \
 	$(BUILDDIR)/daemon/explain.o $(BUILDDIR)/daemon/detect.o \
 	$(BUILDDIR)/daemon/arl.o $(BUILDDIR)/daemon/model.o \
@@ -238,6 +240,7 @@ deps_test_state_format := $(deps_test_ingest) $(BUILDDIR)/daemon/utc.o \
 	$(BUILDDIR)/daemon/monitor.o $(BUILDDIR)/daemon/monitor_fit.o \
 	$(BUILDDIR)/daemon/monitor_job.o $(BUILDDIR)/daemon/monitor_alerts.o \
 	$(BUILDDIR)/daemon/monitor_save.o $(BUILDDIR)/daemon/monitor_json.o \
+	$(BUILDDIR)/daemon/clock.o \
 	$(BUILDDIR)/alerts/alert.o $(BUILDDIR)/alerts/sink.o
 
 # Fuzz targets, tests/fuzz/fuzz_NAME.c, built in FUZZ_BUILDDIR only. The

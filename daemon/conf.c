@@ -2637,6 +2637,19 @@ conf_check_ha(struct conf_parse *p)
 			    c->indicators[i].name);
 			return;
 		}
+		/*
+		 * A stream of its own is read beside the decisions, in an
+		 * order that depends on timing: the instances would differ.
+		 */
+		if (c->indicators[i].stream != NULL &&
+		    !conf_str_equal(c->indicators[i].stream, c->stream)) {
+			conf_error(p, conf_indicator_line(p, i, "stream"),
+			    "indicator \"%s\": a stream of its own is not "
+			    "supported with ha.enabled = on (the instances "
+			    "would read it in a different order)",
+			    c->indicators[i].name);
+			return;
+		}
 	}
 	if (c->ha_peer_timeout_ms < 2 * c->ha_heartbeat_ms) {
 		conf_error(p, conf_later_key_line(p, "ha", "peer_timeout",

@@ -69,4 +69,35 @@ int64_t ha_log_behind(const struct ha_log *hl);
 /* The gate for stream_set_gate; NULL: none (the stream reads as before). */
 const struct stream_gate *ha_log_gate(struct ha_log *hl);
 
+/*
+ * The `at` rule, pure: control entry C goes after every decision with
+ * id <= C.at and before every later one. Before decision next, with
+ * head the `at` of the oldest control entry waiting (NULL: none), and,
+ * when the last page of the log read was full (complete false), limit
+ * the `at` of its last entry (entries not read yet have an `at` no
+ * lower): apply the head first, feed next, or read more of the log.
+ */
+enum ha_log_step {
+	HA_LOG_FEED,
+	HA_LOG_APPLY,
+	HA_LOG_READ,
+};
+enum ha_log_step ha_log_due(const struct stream_id *head,
+    const struct stream_id *next, bool complete,
+    const struct stream_id *limit);
+
+/*
+ * A control entry as read from the log (fields as name/value pairs),
+ * copied. One that is bad is kept, to be skipped at its place with the
+ * reason; its `at` is then 0-0.
+ */
+struct decision_field;
+struct ha_log_entry;
+struct ha_log_entry *ha_log_entry_parse(const struct stream_id *log_id,
+    const struct decision_field *f, size_t n);
+/* 0 and *c, borrowed from e; -1 with *why when it is to be skipped. */
+int ha_log_entry_view(const struct ha_log_entry *e, struct ha_change *c,
+    const char **why);
+void ha_log_entry_free(struct ha_log_entry *e);
+
 #endif

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "decision.h"
 #include "detect.h"
@@ -845,7 +846,7 @@ mon_tick(void *arg, int64_t watermark, const struct series_set *set)
 	int i, g;
 
 	mon->watermark = watermark;
-	live = watermark >= (int64_t)time(NULL) -
+	live = watermark >= clock_now() -
 	    mon->conf->lateness_ms / 1000 - MON_LIVE_S;
 	if (live != mon->live) {
 		mon->live = live;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "decision.h"
 #include "explain.h"
@@ -75,7 +76,7 @@ mon_alert_new(struct monitor *mon)
 void
 mon_alert_changed(struct monitor *mon, struct mon_alert *ma)
 {
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = clock_now();
 	int ind = mon->series[ma->series].ind;
 
 	ma->a.seq++;
@@ -232,7 +233,7 @@ mon_alert_start(struct monitor *mon, const struct series_set *set,
 	    ALERT_OFFICE;
 	a->direction = up ? ALERT_UP : ALERT_DOWN;
 	a->detected_at = mon->watermark;
-	a->raised_at = (int64_t)time(NULL);
+	a->raised_at = clock_now();
 	return ma;
 }
 

@@ -21,6 +21,7 @@
 #include <hiredis/async.h>
 #include <hiredis/adapters/libevent.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "ingest.h"
 #include "log.h"
@@ -110,6 +111,8 @@ struct stream {
 
 	const struct stream_gate *gate;		/* HA: NULL when off */
 	void			*gate_arg;
+	uint64_t		 gate_gen;	/* requests of this link */
+	int			 gate_inflight;	/* of them, not answered */
 
 	/* Following a failover (redis.sentinels or HA). */
 	struct sentinel		*sentinel;	/* NULL: redis.host/port */
@@ -129,6 +132,8 @@ static void stream_unacked_clear(struct stream *st);
 static void stream_connect_ac(struct stream *st, redisAsyncContext *ac);
 static void stream_resolved_cb(void *arg, const char *host, int port,
     const char *err);
+static void stream_gate_send(struct stream *st);
+static bool stream_gate_before(struct stream *st, const redisReply *e);
 
 /*
  * Whether the master may change under us (Sentinel, or HA): the
@@ -950,6 +955,11 @@ stream_drop_held(struct stream *st)
 	if (st->feed_ev != NULL)
 		event_del(st->feed_ev);
 	st->reading = false;
+	/* HA: answers to this link's log reads are stale now. */
+	st->gate_gen++;
+	st->gate_inflight = 0;
+	if (st->gate != NULL)
+		st->gate->lost(st->gate_arg);
 }
 
 static void stream_entry(struct stream *, const redisReply *, bool, int64_t);
@@ -978,6 +988,12 @@ stream_feed(struct stream *st, const redisReply *entries, size_t *next,
 		if (st->ac == NULL)
 			break;
 		if (ingest_waits(st->in)) {
+			all = false;
+			break;
+		}
+		/* HA: control entries due first, or more of the log. */
+		if (st->gate != NULL &&
+		    !stream_gate_before(st, entries->element[*next])) {
 			all = false;
 			break;
 		}
@@ -1029,7 +1045,8 @@ stream_later(struct stream *st)
 {
 	struct timeval tv = { 0, 0 };
 
-	if (st->held != NULL && st->ac != NULL && !ingest_waits(st->in))
+	if (st->held != NULL && st->ac != NULL && !ingest_waits(st->in) &&
+	    st->gate_inflight == 0)
 		evtimer_add(st->feed_ev, &tv);
 }
 
@@ -1155,6 +1172,11 @@ stream_entry(struct stream *st, const redisReply *e, bool redelivered,
 	id_r = e->element[0];
 	if (stream_id_parse(id_r->str, id_r->len, &id) == -1)
 		return;
+	/* HA: Redis's time at the XADD, the same on every instance. */
+	if (st->gate != NULL) {
+		clock_set_stream_ms((int64_t)id.ms);
+		now = (int64_t)(id.ms / 1000);
+	}
 	metrics.entries_read++;
 	fl = e->element[1];
 	if (fl->type != REDIS_REPLY_ARRAY) {
@@ -1289,7 +1311,11 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 		 */
 		if (st == st->head && stream_chain_idle(st)) {
 			stall_start(&t0);
-			ingest_tick(st->in, now, true);
+			/* HA: the clock moves by the log's ticks only. */
+			if (st->gate != NULL)
+				st->gate->idle(st->gate_arg);
+			else
+				ingest_tick(st->in, now, true);
 			stall_step("an idle tick", &t0);
 		}
 		stream_read(st);
@@ -1307,6 +1333,11 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 			memset(&st->pending_from, 0, sizeof st->pending_from);
 	}
 	if (stream_holding(st)) {
+		stream_hold(st, entries, 0, redelivered, now);
+		return;
+	}
+	/* HA: held until the log read behind this one is in. */
+	if (st->gate_inflight > 0) {
 		stream_hold(st, entries, 0, redelivered, now);
 		return;
 	}
@@ -1376,6 +1407,91 @@ stream_read(struct stream *st)
 	/* Not sent: the link is going, and the next one reads again. */
 	st->reading = stream_command(st, stream_read_cb, argc, argv,
 	    argvlen) == 0;
+	if (st->reading)
+		stream_gate_send(st);
+}
+
+/*
+ * HA: the gate's log read, pipelined behind a read on this connection,
+ * so that Redis runs it after the read (plan 1.2). Answers of a link
+ * since dropped are ignored (gate_gen).
+ */
+struct stream_gate_req {
+	struct stream	*st;
+	uint64_t	 gen;
+};
+
+static void
+stream_gate_cb(redisAsyncContext *c, void *r, void *privdata)
+{
+	struct stream_gate_req *q = privdata;
+	struct stream *st = q->st;
+	redisReply *reply = r;
+	uint64_t gen = q->gen;
+	char why[256];
+
+	free(q);
+	if (!stream_live(st, c) || gen != st->gate_gen)
+		return;
+	st->gate_inflight--;
+	if (reply == NULL)
+		return;
+	if (reply->type == REDIS_REPLY_ERROR) {
+		snprintf(why, sizeof why, "XRANGE of the control log: %s",
+		    reply->str);
+		stream_retry(st, why);
+		return;
+	}
+	st->gate->reply(st->gate_arg, reply);
+	if (st->gate_inflight == 0 && st->held != NULL)
+		stream_resume_one(st);
+}
+
+static void
+stream_gate_send(struct stream *st)
+{
+	struct stream_gate_req *q;
+	const char **argv;
+	const size_t *argvlen;
+	int argc;
+
+	if (st->gate == NULL || st->k != 0 || st->ac == NULL ||
+	    st->gate->request(st->gate_arg, &argc, &argv, &argvlen) == 0)
+		return;
+	q = xmalloc(sizeof *q);
+	q->st = st;
+	q->gen = st->gate_gen;
+	if (redisAsyncCommandArgv(st->ac, stream_gate_cb, q, argc, argv,
+	    argvlen) != REDIS_OK) {
+		free(q);
+		return;
+	}
+	st->gate_inflight++;
+}
+
+/*
+ * Whether entry e may be handed to ingest now: the gate applies the
+ * control entries due before it, or wants more of the log first (read
+ * now, unless one is on its way) or ingest to be done.
+ */
+static bool
+stream_gate_before(struct stream *st, const redisReply *e)
+{
+	struct stream_id id;
+
+	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+	    e->element[0]->type != REDIS_REPLY_STRING ||
+	    stream_id_parse(e->element[0]->str, e->element[0]->len,
+	    &id) == -1)
+		return true;		/* stream_entry skips it */
+	/* The log read behind this batch's read is not in yet. */
+	if (st->gate_inflight > 0)
+		return false;
+	if (st->gate->before(st->gate_arg, st->k, &id))
+		return true;
+	if (!ingest_waits(st->in) && st->gate_inflight == 0)
+		stream_gate_send(st);
+	return false;
 }
 
 static void
