@@ -134,18 +134,3 @@ ha_key(const struct ha *ha, const char *suffix)
 	return xasprintf("%s%s", ha->conf->ha_prefix, suffix);
 }
 
-int
-ha_check_available(const struct conf *c, char **cause)
-{
-	/* Lets each part's tests run before the others land; removed then. */
-	if (getenv("STABILD_HA_PARTIAL") != NULL)
-		return 0;
-	if (c->ha_enabled && (!ha_log_available() ||
-	    !ha_registry_available() || !ha_claim_available() ||
-	    !ha_peers_available())) {
-		*cause = xstrdup("ha: not available in this build yet "
-		    "(ha.enabled = on); turn it off");
-		return -1;
-	}
-	return 0;
-}

@@ -44,11 +44,4 @@ struct rlink *ha_link(struct ha *ha);
 /* ha.prefix followed by suffix ("log", "claim:ID"); the caller frees. */
 char *ha_key(const struct ha *ha, const char *suffix);
 
-/*
- * Whether this build has every part that c turns on (HA, Sentinel): 0,
- * or -1 with *cause naming what is missing. The daemon refuses to start
- * rather than run such a configuration as a silent no-op.
- */
-int ha_check_available(const struct conf *c, char **cause);
-
 #endif

@@ -105,12 +105,6 @@ struct ha_claim_req {
 	const char	*what;		/* for the log */
 };
 
-bool
-ha_claim_available(void)
-{
-	return true;
-}
-
 struct ha_claim *
 ha_claim_create(struct ha *ha)
 {

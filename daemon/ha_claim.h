@@ -44,8 +44,6 @@ struct ha_claim_reply {
 	int64_t			pttl_ms;	/* HELD */
 };
 
-/* Whether this build has delivery claims. */
-bool ha_claim_available(void);
 struct ha_claim *ha_claim_create(struct ha *ha);
 void ha_claim_free(struct ha_claim *hc);
 

@@ -170,12 +170,6 @@ ha_log_wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-bool
-ha_log_available(void)
-{
-	return true;
-}
-
 enum ha_log_step
 ha_log_due(const struct stream_id *head, const struct stream_id *next,
     bool complete, const struct stream_id *limit)

@@ -29,8 +29,6 @@ struct ha_change {
 	size_t			 bodylen;
 };
 
-/* Whether this build has the control log (false: a stub). */
-bool ha_log_available(void);
 /* Adds its checkpoint section to in: call before ingest_open. */
 struct ha_log *ha_log_create(struct ha *ha, struct ingest *in);
 void ha_log_start(struct ha_log *hl);

@@ -106,12 +106,6 @@ ha_peers_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-bool
-ha_peers_available(void)
-{
-	return true;
-}
-
 struct ha_peers *
 ha_peers_create(struct ha *ha, struct ha_log *hl, const struct ingest *in,
     const struct stream *st, const struct monitor *mon)

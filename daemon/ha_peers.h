@@ -19,8 +19,6 @@ struct stream;
 struct monitor;
 struct ha_peers;
 
-/* Whether this build has heartbeats (false: a stub). */
-bool ha_peers_available(void);
 /* All borrowed. One per process (ha_peers_metrics has no argument). */
 struct ha_peers *ha_peers_create(struct ha *ha, struct ha_log *hl,
     const struct ingest *in, const struct stream *st,

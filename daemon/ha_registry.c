@@ -141,12 +141,6 @@ struct ha_registry {
 static void hr_retry(struct ha_registry *hr);
 static void hr_step_cb(evutil_socket_t fd, short what, void *arg);
 
-bool
-ha_registry_available(void)
-{
-	return true;
-}
-
 static const char *const *
 hr_benefits(const struct ha_registry *hr)
 {

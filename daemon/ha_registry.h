@@ -23,8 +23,6 @@ struct monitor;
 struct ingest;
 struct ha_registry;
 
-/* Whether this build has the shared registries (false: a stub). */
-bool ha_registry_available(void);
 /*
  * All borrowed. Registers its log handlers and adds its checkpoint
  * section to in: call before ingest_open.

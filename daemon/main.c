@@ -872,9 +872,6 @@ main(int argc, char **argv)
 		return 0;
 	}
 	log_set_level(debug ? LOG_DEBUG : d.conf->log_level);
-	/* A part of issue 14 this build lacks: refuse, never a no-op. */
-	if (ha_check_available(d.conf, &cause) == -1)
-		fatalx("%s", cause);
 	period_init();
 	srandom((unsigned int)time(NULL) ^ (unsigned int)getpid());
 	signal(SIGPIPE, SIG_IGN);

@@ -26,9 +26,6 @@ RECEIVERS = ("ops", "desk")
 
 
 def run(w, kills, weeks=62, per_week=3000, redis_stop=False):
-    # Until every part of HA mode is in the build, the daemon refuses it
-    # without this (test-only) variable.
-    os.environ["STABILD_HA_PARTIAL"] = "1"
     seed = int(os.environ.get("STABILD_HA_SEED", random.randrange(1 << 30)))
     print("seed %d, %d kills" % (seed, kills))
     rng = random.Random(seed)

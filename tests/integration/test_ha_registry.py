@@ -7,7 +7,6 @@ absent id is 404 on either; with Redis stopped a write is 503 and nothing
 changes locally."""
 
 import json
-import os
 import threading
 
 import harness
@@ -24,8 +23,6 @@ def post(d, path, body):
 
 
 def test(w):
-    # Lets this part's test run HA before every part has landed.
-    os.environ["STABILD_HA_PARTIAL"] = "1"
     redis = harness.Redis(w.path).start()
     w.add(redis.stop)
     a, b = ha.ha_pair(w, redis)

@@ -49,8 +49,6 @@ def both_up_and_agree(d, total=None):
 
 
 def test(w):
-    # Until every part of issue 14 is in, HA mode needs this to start.
-    os.environ["STABILD_HA_PARTIAL"] = "1"
     redis = harness.Redis(w.path).start()
     w.add(redis.stop)
     a, b = ha.ha_pair(w, redis, extra={"ha": {"peer_timeout": "%ds" % PEER_TIMEOUT_S}})

@@ -102,8 +102,6 @@ def test(w):
     both = os.environ.get(BOTH_ENV) == "1"
     rnd = random.Random(seed)
     print("ha_twins: %d kills, seed %d (%s=N)" % (kills, seed, SEED_ENV), flush=True)
-    # Until every part of issue 14 has landed, HA on is refused without it.
-    os.environ["STABILD_HA_PARTIAL"] = "1"
 
     redis = harness.Redis(w.path).start()
     w.add(redis.stop)
