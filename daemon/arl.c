@@ -236,12 +236,14 @@ arl_steps_binomial(const struct arl_binomial *m, double theta,
  * dominant and elimination needs no pivoting. end[i] is the last nonzero
  * column of row i: rows reach up only as far as a week can climb, and
  * elimination keeps that band (a row takes on the pivot row's end).
+ * below[k] is the last row with a nonzero in column k (a week falls only
+ * so far), kept the same way, so that rows beyond it are not visited.
  */
 static double
-arl_solve_chain(double *a, double *b, int *end, int n)
+arl_solve_chain(double *a, double *b, int *end, int *below, int n)
 {
 	double *ri, *rk, f, l0;
-	int i, j, k;
+	int i, j, k, last;
 
 	for (i = 0; i < n; i++)
 		b[i] = 1;
@@ -249,7 +251,8 @@ arl_solve_chain(double *a, double *b, int *end, int n)
 		rk = a + (size_t)k * n;
 		if (!(rk[k] > 0))
 			return INFINITY;
-		for (i = k + 1; i < n; i++) {
+		last = k;
+		for (i = k + 1; i <= below[k]; i++) {
 			ri = a + (size_t)i * n;
 			if (ri[k] == 0)
 				continue;
@@ -259,7 +262,12 @@ arl_solve_chain(double *a, double *b, int *end, int n)
 			b[i] -= f * b[k];
 			if (end[i] < end[k])
 				end[i] = end[k];
+			last = i;
 		}
+		/* The rows changed now reach down the pivot row's columns. */
+		for (j = k + 1; j <= end[k]; j++)
+			if (below[j] < last)
+				below[j] = last;
 	}
 	for (k = n - 1; k >= 0; k--) {
 		rk = a + (size_t)k * n;
@@ -308,7 +316,7 @@ arl_binomial_chain(const struct arl_steps *s, double h)
 {
 	struct arl_fold fd;
 	double *a, *b, *below, c, y, f, p, pup = 0, arl;
-	int *end, i, e, d, k, n, states, span, lo;
+	int *end, *lowest, *used, i, e, d, k, n, states, span, lo, u, nused;
 
 	if (!(h > 0)) {
 		/* Only 0 is below h: each week alarms when it rises. */
@@ -358,21 +366,36 @@ arl_binomial_chain(const struct arl_steps *s, double h)
 	below = xcalloc(span + 1, sizeof *below);
 	for (k = 0; k < span; k++)
 		below[k + 1] = below[k] + fd.whole[k];
+	/* The indices that hold steps, ascending: rows visit only these. */
+	used = xcalloc(span, sizeof *used);
+	for (k = 0, nused = 0; k < span; k++)
+		if (fd.has[k])
+			used[nused++] = k;
 	a = xcalloc((size_t)n * n, sizeof *a);
 	b = xcalloc(n, sizeof *b);
 	end = xcalloc(n, sizeof *end);
+	lowest = xcalloc(n, sizeof *lowest);
 	/* a = -Q, then add I. */
-	for (i = 0; i < n; i++) {
+	for (i = 0, u = 0; i < n; i++) {
 		double *row = a + (size_t)i * n;
 
 		end[i] = i;
+		lowest[i] = i;
 		/* i + d < 0, i.e. index < lo - i: to 0 whole. */
-		row[0] -= below[lo - i];
-		for (k = lo - i; k < span; k++) {
-			int to = i + k - lo;
+		if (below[lo - i] != 0) {
+			row[0] -= below[lo - i];
+			lowest[0] = i;
+		}
+		/* lo - i falls as i rises: step back to the first in reach. */
+		while (u > 0 && used[u - 1] >= lo - i)
+			u--;
+		while (u < nused && used[u] < lo - i)
+			u++;
+		for (e = u; e < nused; e++) {
+			int to;
 
-			if (!fd.has[k])
-				continue;
+			k = used[e];
+			to = i + k - lo;
 			if (to > states)
 				break;
 			if (to == states) {
@@ -381,26 +404,34 @@ arl_binomial_chain(const struct arl_steps *s, double h)
 					row[to] -= fd.exact[k];
 					if (end[i] < to)
 						end[i] = to;
+					if (lowest[to] < i)
+						lowest[to] = i;
 				}
 				continue;
 			}
 			row[to] -= fd.lower[k];
 			if (end[i] < to)
 				end[i] = to;
+			if (lowest[to] < i)
+				lowest[to] = i;
 			if (fd.has_upper[k]) {
 				row[to + 1] -= fd.upper[k];
 				if (end[i] < to + 1)
 					end[i] = to + 1;
+				if (lowest[to + 1] < i)
+					lowest[to + 1] = i;
 			}
 		}
 	}
 	for (i = 0; i < n; i++)
 		a[(size_t)i * n + i] += 1;
-	arl = arl_solve_chain(a, b, end, n);
+	arl = arl_solve_chain(a, b, end, lowest, n);
 	free(a);
 	free(b);
 	free(end);
+	free(lowest);
 	free(below);
+	free(used);
 	free(fd.whole);
 	free(fd.lower);
 	free(fd.upper);
@@ -577,7 +608,7 @@ arl_normal_chain(double h, double mu, double sigma, int looks)
 {
 	struct arl_normal_grid g;
 	double *a, *b, *f, *nf, mus, sds, sde, pk, fs, arl;
-	int *end, i, k, s, t, n, span, lo, hi, nlo, nhi, look, tlo, thi;
+	int *end, *rows, i, k, s, t, n, span, lo, hi, nlo, nhi, look, tlo, thi;
 
 	mus = mu / looks;
 	sds = sigma / sqrt(looks);
@@ -663,10 +694,15 @@ arl_normal_chain(double h, double mu, double sigma, int looks)
 		a[(size_t)i * n + i] += 1;
 		end[i] = hi > i ? hi : i;
 	}
-	arl = arl_solve_chain(a, b, end, n);
+	/* Every row may reach state 0: no column ends early. */
+	rows = xcalloc(n, sizeof *rows);
+	for (i = 0; i < n; i++)
+		rows[i] = n - 1;
+	arl = arl_solve_chain(a, b, end, rows, n);
 	free(a);
 	free(b);
 	free(end);
+	free(rows);
 	free(f);
 	free(nf);
 	free(g.cdf);
