@@ -27,11 +27,16 @@ START = "2023-01-02"                  # a Monday
 WEEKS = 20
 PER_WEEK = 3000
 SHIFT_WEEK = 15
+MORE_WEEKS = 3
 OFFICE = "K002"
 HASH = "stabild:ha:explanations"
 LOG = "stabild:ha:log"
 CONF = {"detector": {"min_reference_weeks": "13"},
         "alerts": {"historical_age": "50y"}}
+
+
+def monday(week):
+    return datetime.date.fromisoformat(START) + datetime.timedelta(weeks=week)
 
 
 def post(d, path, body):
@@ -88,8 +93,12 @@ def test(w):
     c.start()
     old = {"id": "old-ruling", "kind": "court_ruling", "effective_from": "2020-01-01",
            "description": "from before HA"}
-    s, _, body = post(c, "/v1/explanations", old)
-    check(s == 201, "c without HA: %s %r" % (s, body))
+    s, _, old_posted = post(c, "/v1/explanations", old)
+    check(s == 201, "c without HA: %s %r" % (s, old_posted))
+    s, _, old_sil = post(c, "/v1/silences", {"matchers": {"benefit": "sjukersattning"},
+                                             "ends_at": "2098-01-01T00:00:00Z",
+                                             "comment": "from before HA"})
+    check(s == 201, "c's silence without HA: %s %r" % (s, old_sil))
     c.stop()
 
     t0 = time.monotonic()
@@ -214,6 +223,19 @@ def test(w):
         s, h, raw = d.request("DELETE", "/v1/silences/s-0000000000000000", token=WRITE_TOKEN)
         check(s == 404, "DELETE absent silence: %s %r" % (s, raw))
 
+    # More decisions after the changes, so that the log's entries lie
+    # between decisions, not only at the end.
+    more = harness.run_sim(redis, w.path, "--seed", 6, "--offices", 3, "--weeks", MORE_WEEKS,
+                           "--per-week", PER_WEEK, "--start",
+                           monday(WEEKS).isoformat(),
+                           "--drift", "%s:sjukpenning:*:0:3.0" % OFFICE)
+    total += more.totals["written"]
+    for d in (a, b):
+        harness.wait_processed(d, total, stall=20, limit=120)
+    harness.wait_for(lambda: settled(a) and settled(b) and ha.alerts(a) == ha.alerts(b), 30,
+                     "the same alerts after %d more entries" % more.totals["written"])
+    la = ha.same_alerts(a, b)
+
     # B again from an empty state directory (and a new group): it applies
     # the log while it replays the stream, and agrees.
     b.stop()
@@ -222,7 +244,7 @@ def test(w):
     t1 = time.monotonic()
     b.start()
     harness.wait_processed(b, total, stall=20, limit=120)
-    harness.wait_for(lambda: settled(b) and ha.alerts(a) == ha.alerts(b), 30,
+    harness.wait_for(lambda: settled(b) and ha.alerts(b) == la, 30,
                      "b's alerts after catching up")
     check(listed(a) == listed(b), "the explanations differ after b's catch-up")
     check(listed(a, "silences") == listed(b, "silences"), "the silences differ")
@@ -239,13 +261,28 @@ def test(w):
     c2 = harness.Daemon(w.path, redis, conf_extra=dict(ha.ha_conf("c"), **CONF), name="c")
     w.add(c2.stop)
     c2.start()
-    harness.wait_for(lambda: redis.call("HEXISTS", HASH, "old-ruling"), 10, "the import in redis")
+    # imported:c is set once every entry is in.
+    harness.wait_for(lambda: redis.call("GET", "stabild:ha:imported:c") is not None, 10,
+                     "the import in redis")
     check(json.loads(redis.call("HGET", HASH, "old-ruling"))["by"] == "c", "imported by c")
-    check(redis.call("GET", "stabild:ha:imported:c") is not None, "imported:c not set")
-    harness.wait_for(lambda: "old-ruling" in listed(a) and "old-ruling" in listed(b), 2,
-                     "the import on a and b")
+    check(redis.call("HEXISTS", "stabild:ha:silences", old_sil["id"]), "the silence not imported")
+    harness.wait_for(lambda: "old-ruling" in listed(a) and "old-ruling" in listed(b) and
+                     old_sil["id"] in listed(b, "silences"), 2, "the import on a and b")
+    check(listed(a)["old-ruling"] == old_posted, "imported as %r, posted as %r"
+          % (listed(a)["old-ruling"], old_posted))
+    check(listed(a, "silences")[old_sil["id"]] == old_sil, "imported as %r, posted as %r"
+          % (listed(a, "silences")[old_sil["id"]], old_sil))
     harness.wait_for(lambda: listed(c2) == listed(a), 10, "c lists what a does")
     c2.stop()
+
+    # The state directory's files mirror the shared registries.
+    def mirrored():
+        with open(os.path.join(a.state_dir, "explanations.json")) as f:
+            ids = {x["id"] for x in json.load(f)}
+        with open(os.path.join(a.state_dir, "silences.json")) as f:
+            sids = {x["id"] for x in json.load(f)["silences"]}
+        return ids == set(listed(a)) and sids == set(listed(a, "silences"))
+    harness.wait_for(mirrored, 3, "a's files mirroring the registries")
 
     # Redis stopped: 503, and nothing written locally.
     before = listed(a)
