@@ -6,7 +6,8 @@ alert on both with the same seq; a DELETE on B makes it unexplained on
 both again, and that state is silenced on A by a silence POSTed on B.
 Writes go through one Redis script: stored with by and log_id, logged
 with at; of two concurrent POSTs of one id one wins, the other is 409;
-deleting an absent id is 404. Peers that have applied a change at
+deleting an absent id is 404. A refit and a (refused) rebaseline go
+through the log to both. Peers that have applied a change at
 different times are never reported to disagree. B restarted on an empty state directory
 catches up and agrees; an instance that ran without HA with an
 explanation in its explanations.json imports it at its first HA start,
@@ -232,6 +233,22 @@ def test(w):
         s, h, raw = d.request("DELETE", "/v1/silences/s-0000000000000000", token=WRITE_TOKEN)
         check(s == 404, "DELETE absent silence: %s %r" % (s, raw))
 
+    # A refit through the log: the answer as without HA, requested on both.
+    marks = [len(d.log()) for d in (a, b)]
+    s, h, body = post(b, "/v1/model/sjukpenning/first/refit", {})
+    check(s == 202 and body == {"benefit": "sjukpenning", "kind": "first",
+                                "refit": "at the next week close"}, "refit: %s %r" % (s, body))
+    for d, m in zip((a, b), marks):
+        harness.wait_for(lambda: "ha: refit of rejection/sjukpenning/first requested (by b)"
+                         in d.log()[m:], 5, "the refit on %s" % d.log_path)
+    # A rebaseline of a stable series is refused where it applies: 409
+    # on the writer, a logged no-op on both.
+    marks = [len(d.log()) for d in (a, b)]
+    s, h, body = post(a, "/v1/series/K001/sjukpenning/first/rebaseline", {})
+    check(s == 409 and "not drifting" in body["message"], "rebaseline: %s %r" % (s, body))
+    for d, m in zip((a, b), marks):
+        harness.wait_for(lambda: "rebaseline of rejection/K001/sjukpenning/first not done"
+                         in d.log()[m:], 5, "the refused rebaseline on %s" % d.log_path)
     lap("the writes and their checks")
 
     # More decisions after the changes, so that the log's entries lie
