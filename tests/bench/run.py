@@ -22,6 +22,7 @@ import delivery  # noqa: E402
 import indicators  # noqa: E402
 
 MIXED = "stabild:mixed"
+DENSE = "stabild:dense"
 
 BARE = os.path.join(harness.BUILD, "bench-bare-consumer")
 HISTORY = os.path.join(harness.BUILD, "bench-history")
@@ -38,7 +39,8 @@ def run_bare(redis, n, group):
     return int(m.group(1)), float(m.group(3))
 
 
-def run_stabild(redis, work, n, group, hook_port=None, stream=None, extra=None):
+def run_stabild(redis, work, n, group, hook_port=None, stream=None, extra=None,
+                indicators_on=True):
     conf = {
         "redis": {"group": group, "consumer": "bench", "batch": "500", "block": "100ms"},
         "state": {"checkpoint_interval": "2s", "dir": os.path.join(work, group)},
@@ -47,7 +49,8 @@ def run_stabild(redis, work, n, group, hook_port=None, stream=None, extra=None):
     }
     if stream is not None:
         conf["redis"]["stream"] = stream
-        conf.update(indicators.sections())
+        if indicators_on:
+            conf.update(indicators.sections())
     for sec, kv in (extra or {}).items():
         conf.setdefault(sec, {}).update(kv)
     d = harness.Daemon(work, redis, name=group, conf_extra=conf)
@@ -100,6 +103,7 @@ def main():
             total, statistics.median(rss) / 1024.0))
         alert_states = run_stabild.alert_states
         mixed(redis, work, weeks, total, rounds)
+        mixed(redis, work, weeks, total, min(rounds, 2), dense=True)
         others(work)
 
         def with_hook(work_, n_, group, port):
@@ -113,25 +117,42 @@ def main():
     return 0
 
 
-def mixed(redis, work, weeks, total, rounds):
+def mixed(redis, work, weeks, total, rounds, dense=False):
     """A mixed stream (every event kind) read by a daemon with the four
-    shipped indicators, against the rejection-only stream, alternating."""
+    shipped indicators, against the rejection-only stream, alternating.
+    dense: both at the national volume (the simulator's 60 000 decisions
+    a week, 20 weeks, the first models after 13), on streams of their own,
+    where the bench's sparse stream puts a week's fixed work (closing,
+    thresholds, checkpoints of five times the series) on a fifteenth of
+    the entries."""
+    rej_stream, extra, what = None, None, "sparse (%d a week)" % max(1, total // weeks)
+    if dense:
+        rej_stream, weeks, extra = DENSE, 20, {"detector": {"min_reference_weeks": "13"}}
+        harness.run_sim(redis, work, "--seed", "12", "--weeks", weeks, "--per-week", 60000,
+                        "--start", "2020-01-06", truth=False, stream=DENSE)
+        total = redis.call("XLEN", DENSE)
+        what = "national volume (60000 a week)"
     per_week = max(1, total // weeks)
-    harness.run_sim(redis, work, "--seed", "11", "--weeks", weeks, "--per-week", per_week,
-                    "--start", "2020-01-06", "--events", "all", truth=False, stream=MIXED)
-    n_mixed = redis.call("XLEN", MIXED)
-    print("bench: mixed stream of %d entries (rejection-only %d)" % (n_mixed, total))
+    mixed_stream = MIXED + (":dense" if dense else "")
+    harness.run_sim(redis, work, "--seed", "12" if dense else "11", "--weeks", weeks,
+                    "--per-week", 60000 if dense else per_week, "--start", "2020-01-06",
+                    "--events", "all", truth=False, stream=mixed_stream)
+    n_mixed = redis.call("XLEN", mixed_stream)
+    print("bench: %s: mixed stream of %d entries (rejection-only %d)" % (what, n_mixed, total))
     ratios, rss_r, rss_m = [], [], []
+    tag = "-dense" if dense else ""
     for i in range(rounds):
-        _, rr, mr = run_stabild(redis, work, total, "rejection-%d" % i)
-        _, rm, mm = run_stabild(redis, work, n_mixed, "mixed-%d" % i, stream=MIXED)
+        _, rr, mr = run_stabild(redis, work, total, "rejection%s-%d" % (tag, i), stream=rej_stream,
+                                extra=extra, indicators_on=False)
+        _, rm, mm = run_stabild(redis, work, n_mixed, "mixed%s-%d" % (tag, i), stream=mixed_stream,
+                                extra=extra)
         ratios.append(rm / rr)
         rss_r.append(mr)
         rss_m.append(mm)
         print("bench: round %d: rejection-only %.0f/s, mixed with 4 indicators %.0f/s, "
               "ratio %.2f" % (i + 1, rr, rm, rm / rr))
-    print("bench: ingest ratio mixed/rejection-only: median %.2f (min %.2f, max %.2f; "
-          "target >= 0.90)" % (statistics.median(ratios), min(ratios), max(ratios)))
+    print("bench: %s: ingest ratio mixed/rejection-only: median %.2f (min %.2f, max %.2f; "
+          "target >= 0.90)" % (what, statistics.median(ratios), min(ratios), max(ratios)))
     print("bench: peak RSS: rejection-only %.1f MiB, mixed with 4 indicators %.1f MiB" % (
         statistics.median(rss_r) / 1024.0, statistics.median(rss_m) / 1024.0))
     sys.stdout.flush()
