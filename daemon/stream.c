@@ -55,6 +55,7 @@ struct stream_batch {
 	size_t			 next;
 	bool			 redelivered;
 	int64_t			 now;
+	uint64_t		 gate_seq;	/* HA: the log read it waits for */
 	struct stream_batch	*link;
 };
 
@@ -112,7 +113,10 @@ struct stream {
 	const struct stream_gate *gate;		/* HA: NULL when off */
 	void			*gate_arg;
 	uint64_t		 gate_gen;	/* requests of this link */
-	int			 gate_inflight;	/* of them, not answered */
+	uint64_t		 gate_sent;	/* log reads sent on this link */
+	uint64_t		 gate_done;	/* of them, answered (in order) */
+	uint64_t		 gate_wait;	/* feeding waits for this one */
+	uint64_t		 gate_behind;	/* the one behind the last read */
 
 	/* Following a failover (redis.sentinels or HA). */
 	struct sentinel		*sentinel;	/* NULL: redis.host/port */
@@ -133,6 +137,7 @@ static void stream_connect_ac(struct stream *st, redisAsyncContext *ac);
 static void stream_resolved_cb(void *arg, const char *host, int port,
     const char *err);
 static void stream_gate_send(struct stream *st);
+static bool stream_gate_ready(const struct stream *st);
 static bool stream_gate_before(struct stream *st, const redisReply *e);
 
 /*
@@ -925,7 +930,7 @@ stream_batch_free(struct stream_batch *b)
  */
 static void
 stream_hold(struct stream *st, const redisReply *entries, size_t from,
-    bool redelivered, int64_t now)
+    bool redelivered, int64_t now, uint64_t gate_seq)
 {
 	struct stream_batch *b = xcalloc(1, sizeof *b), **tail;
 
@@ -934,6 +939,7 @@ stream_hold(struct stream *st, const redisReply *entries, size_t from,
 	b->next = from;
 	b->redelivered = redelivered;
 	b->now = now;
+	b->gate_seq = gate_seq;
 	for (tail = &st->held; *tail != NULL; tail = &(*tail)->link)
 		;
 	*tail = b;
@@ -957,7 +963,7 @@ stream_drop_held(struct stream *st)
 	st->reading = false;
 	/* HA: answers to this link's log reads are stale now. */
 	st->gate_gen++;
-	st->gate_inflight = 0;
+	st->gate_sent = st->gate_done = st->gate_wait = st->gate_behind = 0;
 	if (st->gate != NULL)
 		st->gate->lost(st->gate_arg);
 }
@@ -1046,7 +1052,7 @@ stream_later(struct stream *st)
 	struct timeval tv = { 0, 0 };
 
 	if (st->held != NULL && st->ac != NULL && !ingest_waits(st->in) &&
-	    st->gate_inflight == 0)
+	    stream_gate_ready(st))
 		evtimer_add(st->feed_ev, &tv);
 }
 
@@ -1131,6 +1137,9 @@ stream_resume_one(struct stream *st)
 	}
 	deadline = stall_now() + STREAM_SLICE_NS;
 	while ((b = st->held) != NULL) {
+		/* HA: not before the log read behind its read is in. */
+		if (b->gate_seq > st->gate_wait)
+			st->gate_wait = b->gate_seq;
 		done = stream_feed(st, b->entries, &b->next, b->redelivered,
 		    b->now, deadline);
 		/* A lost link took the held batches (b too) with it. */
@@ -1252,6 +1261,7 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 	struct stall_mark t0;
 	bool redelivered;
 	int64_t now;
+	uint64_t gate_seq;
 	size_t i;
 	char why[256];
 
@@ -1259,6 +1269,7 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 	if (!stream_live(st, c) || reply == NULL)
 		return;
 	st->reading = false;
+	gate_seq = st->gate_behind;
 	if (reply->type == REDIS_REPLY_ERROR) {
 		if (strncmp(reply->str, "NOGROUP", 7) == 0) {
 			/* Redis lost the group (restart without data). */
@@ -1333,12 +1344,20 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 			memset(&st->pending_from, 0, sizeof st->pending_from);
 	}
 	if (stream_holding(st)) {
-		stream_hold(st, entries, 0, redelivered, now);
+		stream_hold(st, entries, 0, redelivered, now, gate_seq);
 		return;
 	}
-	/* HA: held until the log read behind this one is in. */
-	if (st->gate_inflight > 0) {
-		stream_hold(st, entries, 0, redelivered, now);
+	/*
+	 * HA: held until the log read behind this one is in (it comes
+	 * next on this connection, and stream_gate_cb feeds the batch).
+	 * The next read goes out now all the same, so that Redis prepares
+	 * it while this batch waits and is counted, as below.
+	 */
+	if (st->gate != NULL && st->gate_done < gate_seq) {
+		if (metrics.first_entry_ns == 0)
+			metrics.first_entry_ns = stall_now();
+		stream_hold(st, entries, 0, redelivered, now, gate_seq);
+		stream_read(st);
 		return;
 	}
 	/*
@@ -1355,7 +1374,7 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 	/* Not held when the link went: the pending list has them. */
 	if (!stream_feed(st, entries, &i, redelivered, now, stall_now() +
 	    STREAM_SLICE_NS) && st->ac != NULL) {
-		stream_hold(st, entries, i, redelivered, now);
+		stream_hold(st, entries, i, redelivered, now, gate_seq);
 		stream_later(st);
 	}
 	stream_batch_done(st);
@@ -1407,8 +1426,10 @@ stream_read(struct stream *st)
 	/* Not sent: the link is going, and the next one reads again. */
 	st->reading = stream_command(st, stream_read_cb, argc, argv,
 	    argvlen) == 0;
-	if (st->reading)
+	if (st->reading) {
 		stream_gate_send(st);
+		st->gate_behind = st->gate_sent;
+	}
 }
 
 /*
@@ -1433,7 +1454,7 @@ stream_gate_cb(redisAsyncContext *c, void *r, void *privdata)
 	free(q);
 	if (!stream_live(st, c) || gen != st->gate_gen)
 		return;
-	st->gate_inflight--;
+	st->gate_done++;
 	if (reply == NULL)
 		return;
 	if (reply->type == REDIS_REPLY_ERROR) {
@@ -1443,7 +1464,7 @@ stream_gate_cb(redisAsyncContext *c, void *r, void *privdata)
 		return;
 	}
 	st->gate->reply(st->gate_arg, reply);
-	if (st->gate_inflight == 0 && st->held != NULL)
+	if (st->held != NULL && stream_gate_ready(st))
 		stream_resume_one(st);
 }
 
@@ -1466,7 +1487,20 @@ stream_gate_send(struct stream *st)
 		free(q);
 		return;
 	}
-	st->gate_inflight++;
+	st->gate_sent++;
+}
+
+/* HA: whether the log reads the first held batch waits for are in. */
+static bool
+stream_gate_ready(const struct stream *st)
+{
+	uint64_t need = st->gate_wait;
+
+	if (st->gate == NULL)
+		return true;
+	if (st->held != NULL && st->held->gate_seq > need)
+		need = st->held->gate_seq;
+	return st->gate_done >= need;
 }
 
 /*
@@ -1485,12 +1519,20 @@ stream_gate_before(struct stream *st, const redisReply *e)
 	    &id) == -1)
 		return true;		/* stream_entry skips it */
 	/* The log read behind this batch's read is not in yet. */
-	if (st->gate_inflight > 0)
+	if (st->gate_done < st->gate_wait)
 		return false;
 	if (st->gate->before(st->gate_arg, st->k, &id))
 		return true;
-	if (!ingest_waits(st->in) && st->gate_inflight == 0)
-		stream_gate_send(st);
+	/*
+	 * More of the log: a read already on its way will do (it may sit
+	 * behind the next XREADGROUP, which comes back within its block),
+	 * or a new one.
+	 */
+	if (!ingest_waits(st->in)) {
+		if (st->gate_sent == st->gate_done)
+			stream_gate_send(st);
+		st->gate_wait = st->gate_sent;
+	}
 	return false;
 }
 
