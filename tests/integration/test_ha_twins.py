@@ -5,10 +5,14 @@ office, so that most of it is late history which only the idle replay
 (started by the control log's ticks) evaluates. The instances differ in
 checkpoint interval and batch size; B starts late and is killed with
 SIGKILL and restarted during its ingest (STABILD_HA_TWINS_KILLS times,
-2 by default; the long variant kills either instance). Once both are
-drained: ticks are in the control log, and both list the same alerts
-(with the two drifts among them), the same series states and the same
-counters and watermark."""
+2 by default; the long variant kills either instance). Kills come on a
+timer, 0.2-1.2 s after the previous start, at whatever point the victim
+has reached, and only while it has entries left to count (checked just
+before each kill, and the test fails when none has: a stream too short
+for its kills would test nothing). Once both are drained: ticks are in
+the control log, and both list the same alerts (with the two drifts
+among them), the same series states and the same counters and
+watermark, equal to the simulator's truth."""
 
 import os
 import random
@@ -22,6 +26,7 @@ from harness import check
 KILLS_ENV = "STABILD_HA_TWINS_KILLS"
 SEED_ENV = "STABILD_HA_TWINS_SEED"
 BOTH_ENV = "STABILD_HA_TWINS_BOTH"     # kill either instance, not only B
+PER_WEEK_ENV = "STABILD_HA_TWINS_PER_WEEK"
 PER_WEEK = 2500
 LOG = "stabild:ha:log"
 DRIFT_OFFICES = ("K024", "K031")
@@ -39,21 +44,34 @@ def counted(d):
     return ev["counted"] + ev["deadlettered"] + ev["duplicates"]
 
 
-def wait_progress(d, target, what, stall=20):
-    """Wait until d has processed target entries; fail when its count
-    stops moving for stall s, or when it died."""
-    last, since = -1, time.monotonic()
+def alive(d, what):
+    if d.proc.poll() is not None:
+        raise harness.TestFailure("%s died (%s):\n%s" % (what, d.proc.returncode,
+                                                           d.log()[-3000:]))
+
+
+def pick_victim(a, b, both, rnd, total, what, limit=20):
+    """The instance to kill now and how far it got: the one the seed
+    names if it has entries left, else the other (when either may be
+    killed). One still starting (not answering yet) is waited for.
+    Fails when no candidate has entries left."""
+    first = a if both and rnd.random() < 0.5 else b
+    order = [first, b if first is a else a] if both else [b]
+    deadline = time.monotonic() + limit
     while True:
-        if d.proc.poll() is not None:
-            raise harness.TestFailure("%s died (%s):\n%s" % (what, d.proc.returncode,
-                                                               d.log()[-3000:]))
-        n = counted(d)
-        if n is not None and n >= target:
-            return n
-        if n != last:
-            last, since = n, time.monotonic()
-        check(time.monotonic() - since < stall, "%s: stuck at %s of %d" % (what, last, target))
-        time.sleep(0.02)
+        seen = []
+        for d in order:
+            alive(d, what)
+            n = counted(d)
+            seen.append(n)
+            if n is not None and n < total:
+                return d, n
+        if all(n is not None for n in seen):
+            raise harness.TestFailure(
+                "%s: no instance to kill has entries left (%s of %d): the stream is too "
+                "short for the kills" % (what, seen, total))
+        check(time.monotonic() < deadline, "%s: not answering after %d s" % (what, limit))
+        time.sleep(0.01)
 
 
 def log_kinds(redis):
@@ -100,6 +118,7 @@ def test(w):
     kills = int(os.environ.get(KILLS_ENV, "2"))
     seed = int(os.environ.get(SEED_ENV, "1"))
     both = os.environ.get(BOTH_ENV) == "1"
+    per_week = int(os.environ.get(PER_WEEK_ENV, str(PER_WEEK)))
     rnd = random.Random(seed)
     print("ha_twins: %d kills, seed %d (%s=N)" % (kills, seed, SEED_ENV), flush=True)
 
@@ -107,7 +126,7 @@ def test(w):
     w.add(redis.stop)
     side_stream_refused(w, redis)
     t0 = time.monotonic()
-    truth = harness.run_sim(redis, w.path, "--seed", 5, "--weeks", 64, "--per-week", PER_WEEK,
+    truth = harness.run_sim(redis, w.path, "--seed", 5, "--weeks", 64, "--per-week", per_week,
                             "--start", "2019-01-07", "--order", "office",
                             "--drift", "K024:sjukpenning:*:56:2.5",
                             "--drift", "K031:sjukpenning:*:56:0.4")
@@ -126,18 +145,16 @@ def test(w):
     time.sleep(1)
     b.start(wait=False)
 
-    # Kills at random points of the victim's ingest, each followed by a
-    # restart after 0.2-1 s.
+    # Kills on a timer, 0.2-1.2 s after the last start, wherever the
+    # victim's ingest (or its replay after the last kill) has got to,
+    # each followed by a restart after 0.2-1 s.
     for i in range(kills):
-        victim = a if both and rnd.random() < 0.5 else b
-        at = int(total * (i + rnd.uniform(0.3, 0.9)) / (kills + 1))
-        n = wait_progress(victim, at, "%s before kill %d" % (victim.conf_path, i + 1))
-        if n >= total:
-            print("ha_twins: kill %d came after %s had drained" % (i + 1, victim.conf_path))
+        time.sleep(rnd.uniform(0.2, 1.2))
+        victim, n = pick_victim(a, b, both, rnd, total, "kill %d" % (i + 1))
         rc = victim.kill9()
         check(rc == -9, "kill %d: %s exited with %s" % (i + 1, victim.conf_path, rc))
-        print("ha_twins: killed %s at %d of %d" % (os.path.basename(victim.conf_path), n, total),
-              flush=True)
+        print("ha_twins: killed %s at %d of %d, %.1f s after the start" %
+              (os.path.basename(victim.conf_path), n, total, time.monotonic() - t0), flush=True)
         time.sleep(rnd.uniform(0.2, 1.0))
         victim.start(wait=False)
 
@@ -159,6 +176,7 @@ def test(w):
     check(sa == sb, "the instances' state differs:\na: %s\nb: %s" % (sa, sb))
     check(sa["events"]["counted"] == truth.totals["valid"], "counted %d, truth %d"
           % (sa["events"]["counted"], truth.totals["valid"]))
+    harness.compare_with_truth(a, truth)
     harness.compare_with_truth(b, truth)
     for d in (a, b):
         m = harness.get_metrics(d)
