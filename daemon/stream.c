@@ -863,9 +863,10 @@ stream_deadletter_cb(redisAsyncContext *c, void *r, void *privdata)
 	/*
 	 * Read for the first time, it cannot have been written: a new id
 	 * at once. Read again (after a crash or a lost link), look for it
-	 * from its source id on.
+	 * from its source id on. With HA on, another instance writes the
+	 * same dead letters: always look.
 	 */
-	if (!dl->redelivered) {
+	if (!dl->redelivered && st->gate == NULL) {
 		stream_dl_new_id(dl);
 		return;
 	}
