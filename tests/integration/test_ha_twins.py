@@ -6,7 +6,7 @@ office, so that most of it is late history which only the idle replay
 checkpoint interval and batch size; B starts late and is killed with
 SIGKILL and restarted during its ingest (STABILD_HA_TWINS_KILLS times,
 2 by default; the long variant kills either instance). Kills come on a
-timer, 0.2-1.2 s after the previous start, at whatever point the victim
+timer, 0.2-1.2 s after the victim answers, at whatever point it
 has reached, and only while it has entries left to count (checked just
 before each kill, and the test fails when none has: a stream too short
 for its kills would test nothing). Once both are drained: ticks are in
@@ -50,13 +50,23 @@ def alive(d, what):
                                                            d.log()[-3000:]))
 
 
+def answering(d, what, limit=30):
+    deadline = time.monotonic() + limit
+    while counted(d) is None:
+        alive(d, what)
+        check(time.monotonic() < deadline, "%s: not answering after %d s" % (what, limit))
+        time.sleep(0.01)
+
+
 def pick_victim(a, b, both, rnd, total, what, limit=20):
-    """The instance to kill now and how far it got: the one the seed
-    names if it has entries left, else the other (when either may be
-    killed). One still starting (not answering yet) is waited for.
-    Fails when no candidate has entries left."""
+    """The instance to kill and how far it got, 0.2-1.2 s after it
+    answers: the one the seed names if it has entries left, else the
+    other (when either may be killed). Fails when no candidate has
+    entries left."""
     first = a if both and rnd.random() < 0.5 else b
     order = [first, b if first is a else a] if both else [b]
+    answering(first, what)
+    time.sleep(rnd.uniform(0.2, 1.2))
     deadline = time.monotonic() + limit
     while True:
         seen = []
@@ -145,11 +155,10 @@ def test(w):
     time.sleep(1)
     b.start(wait=False)
 
-    # Kills on a timer, 0.2-1.2 s after the last start, wherever the
-    # victim's ingest (or its replay after the last kill) has got to,
-    # each followed by a restart after 0.2-1 s.
+    # Kills on a timer, 0.2-1.2 s after the victim answers, wherever its
+    # ingest (or its replay after the last kill) has got to, each
+    # followed by a restart after 0.2-1 s.
     for i in range(kills):
-        time.sleep(rnd.uniform(0.2, 1.2))
         victim, n = pick_victim(a, b, both, rnd, total, "kill %d" % (i + 1))
         rc = victim.kill9()
         check(rc == -9, "kill %d: %s exited with %s" % (i + 1, victim.conf_path, rc))
@@ -162,9 +171,10 @@ def test(w):
         harness.wait_processed(d, total, stall=20, limit=120)
     print("ha_twins: both drained %.1f s after the start" % (time.monotonic() - t0), flush=True)
 
-    # Ticks start the idle replay of the late history on both.
-    kinds = log_kinds(redis)
-    check(kinds.get("tick", 0) >= 1, "no tick in the control log: %r" % kinds)
+    # Ticks start the idle replay of the late history on both: one is
+    # written once both streams have been quiet for tick_interval.
+    harness.wait_for(lambda: log_kinds(redis).get("tick", 0) >= 1, 15,
+                     "a tick in the control log")
     harness.wait_for(lambda: converged(a, b), 60, "the same alerts on both, with the drifts")
     print("ha_twins: converged %.1f s after the start; control log %r"
           % (time.monotonic() - t0, log_kinds(redis)), flush=True)
