@@ -101,6 +101,7 @@ struct stream {
 	size_t			 nunacked;
 	size_t			 capunacked;
 	size_t			 nacked;	/* of them, XACK sent: to drop */
+	bool			 unsorted;	/* an id came again or back */
 	size_t			 ackpos;	/* an XACK sweep got this far */
 	bool			 acking;	/* a sweep is under way */
 	bool			 ack_again;	/* and another was asked for */
@@ -615,6 +616,13 @@ stream_unacked_add(struct stream *st, const struct stream_id *id,
 		st->unacked = xreallocarray(st->unacked, st->capunacked,
 		    sizeof *st->unacked);
 	}
+	/*
+	 * Ids grow within a connection, except where a new master's group
+	 * was behind: its pending list, then the same and older ids again.
+	 */
+	if (st->nunacked > 0 &&
+	    stream_id_cmp(id, &st->unacked[st->nunacked - 1].id) <= 0)
+		st->unsorted = true;
 	st->unacked[st->nunacked].id = *id;
 	st->unacked[st->nunacked].flags = flags;
 	st->nunacked++;
@@ -623,9 +631,22 @@ stream_unacked_add(struct stream *st, const struct stream_id *id,
 static struct stream_entry *
 stream_unacked_find(struct stream *st, const struct stream_id *id)
 {
+	struct stream_entry *any = NULL;
 	size_t lo = 0, hi = st->nunacked, mid;
 	int cmp;
 
+	/* Out of order: the copy whose dead letter is in flight first. */
+	if (st->unsorted) {
+		for (mid = 0; mid < st->nunacked; mid++) {
+			if (stream_id_cmp(&st->unacked[mid].id, id) != 0)
+				continue;
+			if (st->unacked[mid].flags & STREAM_ENTRY_DL_SENT)
+				return &st->unacked[mid];
+			if (any == NULL)
+				any = &st->unacked[mid];
+		}
+		return any;
+	}
 	/* Entries arrive in id order within a connection: binary search. */
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
@@ -1586,7 +1607,7 @@ static void
 stream_unacked_clear(struct stream *st)
 {
 	st->nunacked = st->nacked = st->ackpos = 0;
-	st->acking = st->ack_again = false;
+	st->acking = st->ack_again = st->unsorted = false;
 	if (st->ack_ev != NULL)
 		event_del(st->ack_ev);
 }
@@ -1646,6 +1667,8 @@ stream_ack_turn(struct stream *st)
 			if (st->unacked[i].flags != STREAM_ENTRY_ACKED)
 				st->unacked[keep++] = st->unacked[i];
 		st->nunacked = keep;
+		if (keep == 0)
+			st->unsorted = false;
 	}
 	st->nacked = st->ackpos = 0;
 	return true;
