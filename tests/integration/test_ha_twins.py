@@ -5,11 +5,11 @@ office, so that most of it is late history which only the idle replay
 (started by the control log's ticks) evaluates. The instances differ in
 checkpoint interval and batch size; B starts late and is killed with
 SIGKILL and restarted during its ingest (STABILD_HA_TWINS_KILLS times,
-2 by default; the long variant kills either instance). Kills come on a
-timer, 0.2-1.2 s after the victim answers, at whatever point it
-has reached, and only while it has entries left to count (checked just
-before each kill, and the test fails when none has: a stream too short
-for its kills would test nothing). Once both are drained: ticks are in
+2 by default; the long variant kills either instance). Each kill comes
+at a random point of the work the victim has left (once it has counted
+5-25 % of what it had left when it answered), so never after it drained
+(checked at the kill; the test fails when no instance has entries left:
+a stream too short for its kills would test nothing). Once both are drained: ticks are in
 the control log, and both list the same alerts (with the two drifts
 among them), the same series states and the same counters and
 watermark, equal to the simulator's truth."""
@@ -58,30 +58,37 @@ def answering(d, what, limit=30):
         time.sleep(0.01)
 
 
-def pick_victim(a, b, both, rnd, total, what, limit=20):
-    """The instance to kill and how far it got, 0.2-1.2 s after it
-    answers: the one the seed names if it has entries left, else the
-    other (when either may be killed). Fails when no candidate has
-    entries left."""
-    first = a if both and rnd.random() < 0.5 else b
+def pick_victim(a, b, first, both, rnd, total, what, stall=20):
+    """Kill an instance at a random point of the work it has left: first
+    (or the other, when either may be killed and first has drained),
+    once it answers, when it has counted a random 5-25 %
+    of what is left beyond where it stands then. Returns it and how far
+    it got; fails when no candidate has entries left."""
     order = [first, b if first is a else a] if both else [b]
-    answering(first, what)
-    time.sleep(rnd.uniform(0.2, 1.2))
-    deadline = time.monotonic() + limit
+    share = rnd.uniform(0.05, 0.25)
+    for d in order:
+        answering(d, what)
+        n = counted(d)
+        if n is not None and n < total:
+            break
+    else:
+        raise harness.TestFailure(
+            "%s: no instance to kill has entries left (of %d): the stream is too short for "
+            "the kills" % (what, total))
+    target = n + max(1, int(share * (total - n)))
+    last, since = n, time.monotonic()
     while True:
-        seen = []
-        for d in order:
-            alive(d, what)
-            n = counted(d)
-            seen.append(n)
-            if n is not None and n < total:
-                return d, n
-        if all(n is not None for n in seen):
-            raise harness.TestFailure(
-                "%s: no instance to kill has entries left (%s of %d): the stream is too "
-                "short for the kills" % (what, seen, total))
-        check(time.monotonic() < deadline, "%s: not answering after %d s" % (what, limit))
-        time.sleep(0.01)
+        alive(d, what)
+        n = counted(d)
+        if n is not None and n >= target:
+            check(n < total, "%s: %s drained (%d) before the kill point %d: polled too slowly"
+                  % (what, d.conf_path, n, target))
+            return d, n
+        if n is not None and n != last:
+            last, since = n, time.monotonic()
+        check(time.monotonic() - since < stall, "%s: %s stuck at %s of %d" %
+              (what, d.conf_path, last, total))
+        time.sleep(0.005)
 
 
 def log_kinds(redis):
@@ -155,11 +162,14 @@ def test(w):
     time.sleep(1)
     b.start(wait=False)
 
-    # Kills on a timer, 0.2-1.2 s after the victim answers, wherever its
-    # ingest (or its replay after the last kill) has got to, each
-    # followed by a restart after 0.2-1 s.
+    # Kills at random points of the victim's remaining ingest (or of its
+    # replay after the last kill), each followed by a restart after
+    # 0.2-1 s.
+    turn = rnd.randrange(2)
     for i in range(kills):
-        victim, n = pick_victim(a, b, both, rnd, total, "kill %d" % (i + 1))
+        # Either instance in turn, from a seeded one, when both may be.
+        first = (a, b)[(i + turn) % 2] if both else b
+        victim, n = pick_victim(a, b, first, both, rnd, total, "kill %d" % (i + 1))
         rc = victim.kill9()
         check(rc == -9, "kill %d: %s exited with %s" % (i + 1, victim.conf_path, rc))
         print("ha_twins: killed %s at %d of %d, %.1f s after the start" %
