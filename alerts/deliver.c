@@ -81,6 +81,7 @@ struct deliver_recent {
 /* HA mode: a done marker to write once Redis answers again. */
 struct deliver_unmarked {
 	char		 id[SPOOL_ID_MAX];
+	char		 receiver[SPOOL_RECEIVER_MAX];
 	uint64_t	 token;			/* 0: sent unclaimed */
 };
 
@@ -481,6 +482,7 @@ deliver_mark(struct deliver *d, const char *id, const char *receiver,
 	}
 	u = &d->unmarked[d->nunmarked++];
 	snprintf(u->id, sizeof u->id, "%s", id);
+	snprintf(u->receiver, sizeof u->receiver, "%s", receiver);
 	u->token = token;
 }
 
@@ -489,10 +491,15 @@ deliver_marked_cb(void *arg, int result)
 {
 	struct deliver_mark *m = arg;
 	struct deliver *d = m->d;
+	struct deliver_unmarked *u;
 	struct spool_item like;
 
-	if (result == 0 && m->token != 0) {
-		/* Another instance sent it too, under the same key. */
+	if (result == 0) {
+		/*
+		 * Another instance sent it too, under the same key: it took
+		 * over a claim we held too long, or we sent it unclaimed
+		 * while Redis was away.
+		 */
 		log_notice("deliver: %s was delivered by another instance "
 		    "as well: repeated with the same key", m->id);
 		metrics.ha_repeats++;
@@ -504,9 +511,10 @@ deliver_marked_cb(void *arg, int result)
 		    deliver_now_ms(), "repeat");
 	} else if (result == -1 && d->claims != NULL &&
 	    d->nunmarked < DELIVER_UNMARKED_MAX) {
-		snprintf(d->unmarked[d->nunmarked].id,
-		    sizeof d->unmarked[d->nunmarked].id, "%s", m->id);
-		d->unmarked[d->nunmarked++].token = m->token;
+		u = &d->unmarked[d->nunmarked++];
+		snprintf(u->id, sizeof u->id, "%s", m->id);
+		snprintf(u->receiver, sizeof u->receiver, "%s", m->receiver);
+		u->token = m->token;
 	}
 	free(m);
 }
@@ -524,7 +532,7 @@ deliver_mark_waiting(struct deliver *d)
 	while (n-- > 0 && d->nunmarked > 0 && (rl = ha_link(d->ha)) != NULL &&
 	    rlink_up(rl)) {
 		u = d->unmarked[--d->nunmarked];
-		deliver_mark(d, u.id, "", u.token);
+		deliver_mark(d, u.id, u.receiver, u.token);
 	}
 }
 

@@ -236,12 +236,14 @@ arl_steps_binomial(const struct arl_binomial *m, double theta,
  * dominant and elimination needs no pivoting. end[i] is the last nonzero
  * column of row i: rows reach up only as far as a week can climb, and
  * elimination keeps that band (a row takes on the pivot row's end).
+ * below[k] is the last row with a nonzero in column k (a week falls only
+ * so far), kept the same way, so that rows beyond it are not visited.
  */
 static double
-arl_solve_chain(double *a, double *b, int *end, int n)
+arl_solve_chain(double *a, double *b, int *end, int *below, int n)
 {
 	double *ri, *rk, f, l0;
-	int i, j, k;
+	int i, j, k, last;
 
 	for (i = 0; i < n; i++)
 		b[i] = 1;
@@ -249,7 +251,8 @@ arl_solve_chain(double *a, double *b, int *end, int n)
 		rk = a + (size_t)k * n;
 		if (!(rk[k] > 0))
 			return INFINITY;
-		for (i = k + 1; i < n; i++) {
+		last = k;
+		for (i = k + 1; i <= below[k]; i++) {
 			ri = a + (size_t)i * n;
 			if (ri[k] == 0)
 				continue;
@@ -259,7 +262,12 @@ arl_solve_chain(double *a, double *b, int *end, int n)
 			b[i] -= f * b[k];
 			if (end[i] < end[k])
 				end[i] = end[k];
+			last = i;
 		}
+		/* The rows changed now reach down the pivot row's columns. */
+		for (j = k + 1; j <= end[k]; j++)
+			if (below[j] < last)
+				below[j] = last;
 	}
 	for (k = n - 1; k >= 0; k--) {
 		rk = a + (size_t)k * n;
@@ -284,12 +292,31 @@ arl_binomial_states(const struct arl_steps *s)
 	return (int)want;
 }
 
+/*
+ * The steps folded onto the grid: every step is the same from every
+ * state, so what a row receives depends only on the integer part d of
+ * its length in cells (d = -states - 1 stands for anything lower). A
+ * step of d + f cells (0 <= f < 1) from state i lands at i + d + f: at
+ * or below 0 it reflects to 0 whole; above states it alarms; between, it
+ * is split, 1 - f to i + d and f to i + d + 1.
+ */
+struct arl_fold {
+	double	*whole;		/* sum of p: all of it to 0 when i + d < 0 */
+	double	*lower;		/* sum of (1 - f) p, to i + d */
+	double	*upper;		/* sum of f p over f > 0, to i + d + 1 */
+	double	*exact;		/* sum of p over f == 0: stays when i + d == states */
+	char	*has_upper;
+	char	*has_exact;
+	char	*has;
+};
+
 /* Zero-start ARL of the binomial chain with increments s at h. */
 static double
 arl_binomial_chain(const struct arl_steps *s, double h)
 {
-	double *a, *b, c, y, f, p, pup = 0, arl;
-	int *end, i, e, k, n, states;
+	struct arl_fold fd;
+	double *a, *b, *below, c, y, f, p, pup = 0, arl;
+	int *end, *lowest, *used, i, e, d, k, n, states, span, lo, u, nused;
 
 	if (!(h > 0)) {
 		/* Only 0 is below h: each week alarms when it rises. */
@@ -301,43 +328,117 @@ arl_binomial_chain(const struct arl_steps *s, double h)
 	states = arl_binomial_states(s);
 	c = h / states;
 	n = states + 1;
-	a = xcalloc((size_t)n * n, sizeof *a);
-	b = xcalloc(n, sizeof *b);
-	end = xcalloc(n, sizeof *end);
-	for (i = 0; i < n; i++)
-		end[i] = i;
-	/* a = -Q, then add I. */
+	/* d from -states - 1 to states, at index d + states + 1. */
+	span = 2 * states + 2;
+	lo = states + 1;
+	fd.whole = xcalloc(span, sizeof *fd.whole);
+	fd.lower = xcalloc(span, sizeof *fd.lower);
+	fd.upper = xcalloc(span, sizeof *fd.upper);
+	fd.exact = xcalloc(span, sizeof *fd.exact);
+	fd.has_upper = xcalloc(span, 1);
+	fd.has_exact = xcalloc(span, 1);
+	fd.has = xcalloc(span, 1);
 	for (e = 0; e < s->n; e++) {
-		int fy;
-
 		y = s->x[e] / c;
 		p = s->p[e];
 		if (y > states)
 			continue;
-		/* The step is the same from every state: its split too. */
-		fy = (int)floor(y);
-		f = y - fy;
-		for (i = 0; i < n; i++) {
-			if (i + y > states)
+		if (y < -states - 1) {
+			fd.whole[0] += p;
+			fd.has[0] = 1;
+			continue;
+		}
+		d = (int)floor(y);
+		f = y - d;
+		k = d + lo;
+		fd.whole[k] += p;
+		fd.lower[k] += (1 - f) * p;
+		fd.has[k] = 1;
+		if (f > 0) {
+			fd.upper[k] += f * p;
+			fd.has_upper[k] = 1;
+		} else {
+			fd.exact[k] += p;
+			fd.has_exact[k] = 1;
+		}
+	}
+	/* below[j]: the mass of every d with index < j, all reflected. */
+	below = xcalloc(span + 1, sizeof *below);
+	for (k = 0; k < span; k++)
+		below[k + 1] = below[k] + fd.whole[k];
+	/* The indices that hold steps, ascending: rows visit only these. */
+	used = xcalloc(span, sizeof *used);
+	for (k = 0, nused = 0; k < span; k++)
+		if (fd.has[k])
+			used[nused++] = k;
+	a = xcalloc((size_t)n * n, sizeof *a);
+	b = xcalloc(n, sizeof *b);
+	end = xcalloc(n, sizeof *end);
+	lowest = xcalloc(n, sizeof *lowest);
+	/* a = -Q, then add I. */
+	for (i = 0, u = 0; i < n; i++) {
+		double *row = a + (size_t)i * n;
+
+		end[i] = i;
+		lowest[i] = i;
+		/* i + d < 0, i.e. index < lo - i: to 0 whole. */
+		if (below[lo - i] != 0) {
+			row[0] -= below[lo - i];
+			lowest[0] = i;
+		}
+		/* lo - i falls as i rises: step back to the first in reach. */
+		while (u > 0 && used[u - 1] >= lo - i)
+			u--;
+		while (u < nused && used[u] < lo - i)
+			u++;
+		for (e = u; e < nused; e++) {
+			int to;
+
+			k = used[e];
+			to = i + k - lo;
+			if (to > states)
 				break;
-			if (i + y <= 0) {
-				a[(size_t)i * n] -= p;
+			if (to == states) {
+				/* Only an exact landing on h stays below it. */
+				if (fd.has_exact[k]) {
+					row[to] -= fd.exact[k];
+					if (end[i] < to)
+						end[i] = to;
+					if (lowest[to] < i)
+						lowest[to] = i;
+				}
 				continue;
 			}
-			k = i + fy;
-			a[(size_t)i * n + k] -= (1 - f) * p;
-			if (f > 0)
-				a[(size_t)i * n + ++k] -= f * p;
-			if (end[i] < k)
-				end[i] = k;
+			row[to] -= fd.lower[k];
+			if (end[i] < to)
+				end[i] = to;
+			if (lowest[to] < i)
+				lowest[to] = i;
+			if (fd.has_upper[k]) {
+				row[to + 1] -= fd.upper[k];
+				if (end[i] < to + 1)
+					end[i] = to + 1;
+				if (lowest[to + 1] < i)
+					lowest[to + 1] = i;
+			}
 		}
 	}
 	for (i = 0; i < n; i++)
 		a[(size_t)i * n + i] += 1;
-	arl = arl_solve_chain(a, b, end, n);
+	arl = arl_solve_chain(a, b, end, lowest, n);
 	free(a);
 	free(b);
 	free(end);
+	free(lowest);
+	free(below);
+	free(used);
+	free(fd.whole);
+	free(fd.lower);
+	free(fd.upper);
+	free(fd.exact);
+	free(fd.has_upper);
+	free(fd.has_exact);
+	free(fd.has);
 	return arl;
 }
 
@@ -355,6 +456,39 @@ arl_binomial_run(const struct arl_binomial *m, double h, double theta)
 		arl = arl_binomial_chain(&s, fmax(h, 0));
 	arl_steps_free(&s);
 	return arl;
+}
+
+struct arl_prepared {
+	struct arl_steps	 s;
+};
+
+struct arl_prepared *
+arl_binomial_prepare(const struct arl_binomial *m, double theta)
+{
+	struct arl_prepared *p = xcalloc(1, sizeof *p);
+
+	if (!arl_steps_binomial(m, theta, &p->s)) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+double
+arl_prepared_run(const struct arl_prepared *p, double h)
+{
+	if (p == NULL || isnan(h) || isinf(h))
+		return INFINITY;
+	return arl_binomial_chain(&p->s, fmax(h, 0));
+}
+
+void
+arl_prepared_free(struct arl_prepared *p)
+{
+	if (p == NULL)
+		return;
+	arl_steps_free(&p->s);
+	free(p);
 }
 
 /*
@@ -474,7 +608,7 @@ arl_normal_chain(double h, double mu, double sigma, int looks)
 {
 	struct arl_normal_grid g;
 	double *a, *b, *f, *nf, mus, sds, sde, pk, fs, arl;
-	int *end, i, k, s, t, n, span, lo, hi, nlo, nhi, look, tlo, thi;
+	int *end, *rows, i, k, s, t, n, span, lo, hi, nlo, nhi, look, tlo, thi;
 
 	mus = mu / looks;
 	sds = sigma / sqrt(looks);
@@ -560,10 +694,15 @@ arl_normal_chain(double h, double mu, double sigma, int looks)
 		a[(size_t)i * n + i] += 1;
 		end[i] = hi > i ? hi : i;
 	}
-	arl = arl_solve_chain(a, b, end, n);
+	/* Every row may reach state 0: no column ends early. */
+	rows = xcalloc(n, sizeof *rows);
+	for (i = 0; i < n; i++)
+		rows[i] = n - 1;
+	arl = arl_solve_chain(a, b, end, rows, n);
 	free(a);
 	free(b);
 	free(end);
+	free(rows);
 	free(f);
 	free(nf);
 	free(g.cdf);

@@ -217,7 +217,7 @@ static const struct conf_key conf_keys[] = {
 	  .help = "Directory for checkpoints and records" },
 	{ .name = "state.checkpoint_interval", .type = CONF_DURATION,
 	  .off = C_OFF(checkpoint_interval_ms),
-	  .min = 100 * CONF_MS, .max = 10 * CONF_MIN, .def = "2s",
+	  .min = 100 * CONF_MS, .max = 10 * CONF_MIN, .def = "30s",
 	  .flags = CONF_RELOAD,
 	  .help = "Longest time between checkpoints" },
 	{ .name = "state.checkpoint_events", .type = CONF_INT,

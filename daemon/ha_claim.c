@@ -56,7 +56,11 @@ static struct rlink_script ha_claim_renew_script = { "renew",
 	""
 };
 
-/* KEYS claim, claimed, done; ARGV value ("" unclaimed), marker, ttl ms. */
+/*
+ * KEYS claim, claimed, done; ARGV value ("" unclaimed), marker, ttl ms.
+ * A marker there already with our instance and token is ours, written
+ * by an earlier call whose answer was lost: not a repeat.
+ */
 static struct rlink_script ha_claim_done_script = { "done",
 	"if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
 	"  redis.call('DEL', KEYS[1])\n"
@@ -67,6 +71,9 @@ static struct rlink_script ha_claim_done_script = { "done",
 	"if redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', ARGV[3]) then\n"
 	"  return 1\n"
 	"end\n"
+	"local ours = string.match(ARGV[2], '^%S+ %d+ ')\n"
+	"local d = redis.call('GET', KEYS[3])\n"
+	"if ours and d and string.sub(d, 1, #ours) == ours then return 1 end\n"
 	"return 0\n",
 	""
 };

@@ -66,6 +66,7 @@ ha_peer_parse(struct ha_peer *p, const char *name, const char *value,
 	p->host = ha_peer_str(p->beat, "host");
 	p->group = ha_peer_str(p->beat, "group");
 	p->applied = ha_peer_str(p->beat, "applied");
+	p->control_applied = ha_peer_str(p->beat, "control_applied");
 	p->alerts_digest = ha_peer_str(p->beat, "alerts_digest");
 	p->config_digest = ha_peer_str(p->beat, "config_digest");
 	v = json_object_get(p->beat, "stream_time_ms");
@@ -100,13 +101,19 @@ ha_peer_judge(struct ha_peer *p, size_t n, const char *self,
 		p[i].group_clash = me != NULL && !p[i].self && p[i].up &&
 		    *p[i].group != '\0' && strcmp(p[i].group, me->group) == 0;
 	}
-	/* Only a comparison at one position means anything. */
+	/*
+	 * Only a comparison at one position means anything: the same
+	 * decisions and the same control entries (a registry change is
+	 * applied at the head by each peer at its own time).
+	 */
 	for (i = 0; i < n; i++) {
 		if (!p[i].up || *p[i].applied == '\0' ||
 		    *p[i].alerts_digest == '\0')
 			continue;
 		for (j = i + 1; j < n; j++) {
 			if (p[j].up && strcmp(p[i].applied, p[j].applied) == 0 &&
+			    strcmp(p[i].control_applied,
+			    p[j].control_applied) == 0 &&
 			    *p[j].alerts_digest != '\0' &&
 			    strcmp(p[i].alerts_digest, p[j].alerts_digest) != 0)
 				agree = false;

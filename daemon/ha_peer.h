@@ -21,6 +21,7 @@ struct ha_peer {
 	const char	*host;
 	const char	*group;
 	const char	*applied;
+	const char	*control_applied;
 	const char	*alerts_digest;
 	const char	*config_digest;
 	int64_t		 stream_ms;	/* its stream clock */
@@ -47,7 +48,8 @@ void ha_peer_clear(struct ha_peer *p);
  * Judge n peers seen at Redis time now_ms: up while its last beat is
  * younger than timeout_ms; behind by the largest stream clock of the
  * live peers less its own; self is the one named self. False when two
- * live peers at the same applied position report different alerts.
+ * live peers at the same position (decisions and control log applied)
+ * report different alerts.
  */
 bool ha_peer_judge(struct ha_peer *p, size_t n, const char *self,
     int64_t now_ms, int64_t timeout_ms);

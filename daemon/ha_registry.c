@@ -1059,6 +1059,7 @@ hr_wait_cb(void *arg, bool applied, int result)
 	struct hr_write *w = arg;
 	struct ha_registry *hr = w->hr;
 	const struct series *s = NULL;
+	const char *iname;
 	json_t *body;
 	char *why = NULL, *err;
 	int ind, benefit, kind;
@@ -1085,6 +1086,11 @@ hr_wait_cb(void *arg, bool applied, int result)
 	free(why);
 	body = w->body;
 	w->body = NULL;
+	/* The answer without HA names an indicator other than rejection. */
+	iname = json_string_value(json_object_get(body, "indicator"));
+	if (w->what == HR_REFIT && iname != NULL &&
+	    strcmp(iname, INDICATOR_REJECTION_NAME) == 0)
+		json_object_del(body, "indicator");
 	hr_answer(w, w->status, body, NULL, applied);
 }
 

@@ -368,19 +368,28 @@ mon_mean_v(const struct monitor *mon, const struct mon_series *ms)
 	return n > 0 ? sum / n : 0;
 }
 
+/* Three-point Gauss-Hermite for the offset: 0 and +-sqrt(3) sd. */
+#define MON_OFFSET_NODES	3
+static const double mon_offset_node[MON_OFFSET_NODES] = { 0,
+    1.7320508075688772, -1.7320508075688772 };
+static const double mon_offset_weight[MON_OFFSET_NODES] = { 2.0 / 3,
+    1.0 / 6, 1.0 / 6 };
+
 /* What a side's run length is computed from, for the offset average. */
 struct mon_arl {
 	const struct arl_binomial	*bm;	/* small series, or NULL */
 	double				 m;	/* large: as in arl.h */
 	double				 sw;	/* sqrt of the weekly weight */
 	int				 looks;
+	/* Small: each node's increments, made once for the search. */
+	struct arl_prepared		*prep[MON_OFFSET_NODES];
 };
 
 static double
-mon_arl_run(const struct mon_arl *a, double h, double theta)
+mon_arl_run(const struct mon_arl *a, int j, double h, double theta)
 {
 	if (a->bm != NULL)
-		return arl_binomial_run(a->bm, h, theta);
+		return arl_prepared_run(a->prep[j], h);
 	return arl_normal_run(h, a->m, 1, a->looks, theta * a->sw);
 }
 
@@ -388,16 +397,12 @@ mon_arl_run(const struct mon_arl *a, double h, double theta)
 static double
 mon_rate_excess(const struct mon_arl *a, double h, double sd, double arl0)
 {
-	/* Three-point Gauss-Hermite: 0 and +-sqrt(3) sd. */
-	static const double node[3] = { 0, 1.7320508075688772,
-	    -1.7320508075688772 };
-	static const double weight[3] = { 2.0 / 3, 1.0 / 6, 1.0 / 6 };
 	double rate = 0, arl;
 	int j;
 
-	for (j = 0; j < 3; j++) {
-		arl = mon_arl_run(a, h, node[j] * sd);
-		rate += weight[j] / (arl > 0 ? arl : 1e-300);
+	for (j = 0; j < MON_OFFSET_NODES; j++) {
+		arl = mon_arl_run(a, j, h, mon_offset_node[j] * sd);
+		rate += mon_offset_weight[j] / (arl > 0 ? arl : 1e-300);
 	}
 	return log(rate * arl0);
 }
@@ -409,15 +414,34 @@ mon_rate_excess(const struct mon_arl *a, double h, double sd, double arl0)
  * offset, which the answer is never below. Regula falsi on the log rate,
  * which is nearly linear in h.
  */
+static double mon_offset_search(const struct mon_arl *, double, double,
+    double);
+
 static double
-mon_offset_threshold(const struct mon_arl *a, double h0, double sd,
-    double arl0)
+mon_offset_threshold(struct mon_arl *a, double h0, double sd, double arl0)
+{
+	double h;
+	int j;
+
+	if (!(sd > 1e-4) || !isfinite(h0))
+		return h0;
+	for (j = 0; j < MON_OFFSET_NODES; j++)
+		a->prep[j] = a->bm != NULL ? arl_binomial_prepare(a->bm,
+		    mon_offset_node[j] * sd) : NULL;
+	h = mon_offset_search(a, h0, sd, arl0);
+	for (j = 0; j < MON_OFFSET_NODES; j++) {
+		arl_prepared_free(a->prep[j]);
+		a->prep[j] = NULL;
+	}
+	return h;
+}
+
+static double
+mon_offset_search(const struct mon_arl *a, double h0, double sd, double arl0)
 {
 	double lo = h0, hi, flo, fhi, mid, fmid;
 	int i, side = 0;
 
-	if (!(sd > 1e-4) || !isfinite(h0))
-		return h0;
 	flo = mon_rate_excess(a, lo, sd, arl0);
 	if (flo <= 0)
 		return h0;
@@ -494,6 +518,7 @@ mon_threshold_compute(const struct mon_thr_in *in, struct mon_thr_out *out)
 	double m;
 
 	memset(out, 0, sizeof *out);
+	memset(&a, 0, sizeof a);
 	if (!(in->w > 0)) {
 		out->h = out->h_down = INFINITY;
 		out->underpowered = true;

@@ -8,9 +8,11 @@
  * results are the same however long the reading takes.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "decision.h"
@@ -22,6 +24,9 @@
 #include "records.h"
 #include "worker.h"
 #include "xmalloc.h"
+
+/* Threads a thresholds job may use at most. */
+#define MON_THR_THREADS		4
 
 /* Weeks a window needs for the model to learn the season. */
 #define MON_SEASON_WEEKS	52
@@ -496,15 +501,65 @@ mon_job_strata(struct monitor *mon, struct mon_series *ms,
 	worker_submit(mon->worker, mon_job_strata_run, mon_job_strata_done, j);
 }
 
+/* One thread's share of a thresholds job: every step-th series. */
+struct mon_thr_share {
+	const struct mon_thr_in	*in;
+	struct mon_thr_out	*out;
+	int			 n;
+	int			 first;
+	int			 step;
+};
+
+static void *
+mon_thr_share_run(void *arg)
+{
+	struct mon_thr_share *sh = arg;
+	int i;
+
+	for (i = sh->first; i < sh->n; i += sh->step)
+		mon_threshold_compute(&sh->in[i], &sh->out[i]);
+	return NULL;
+}
+
+/*
+ * Ingest waits for this job (the thresholds apply at one position), so
+ * it uses every core the loop leaves idle meanwhile: each series is pure
+ * and written only by the thread that computes it, so the result does
+ * not depend on how the series are shared out. Interleaved, because
+ * neighbouring series cost alike.
+ */
 static void
 mon_job_thresholds_run(void *arg)
 {
 	struct mon_job *j = arg;
+	struct mon_thr_share sh[MON_THR_THREADS];
+	pthread_t tid[MON_THR_THREADS];
+	bool started[MON_THR_THREADS];
 	double t0 = mon_job_now_ms();
-	int i;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int i, nt;
 
-	for (i = 0; i < j->nthr; i++)
-		mon_threshold_compute(&j->thr_in[i], &j->thr_out[i]);
+	memset(sh, 0, sizeof sh);
+	nt = cpus < 1 ? 1 : cpus > MON_THR_THREADS ? MON_THR_THREADS :
+	    (int)cpus;
+	if (nt > j->nthr / 64 + 1)
+		nt = j->nthr / 64 + 1;
+	for (i = 0; i < nt; i++) {
+		sh[i].in = j->thr_in;
+		sh[i].out = j->thr_out;
+		sh[i].n = j->nthr;
+		sh[i].first = i;
+		sh[i].step = nt;
+		started[i] = i > 0 &&
+		    pthread_create(&tid[i], NULL, mon_thr_share_run, &sh[i]) == 0;
+	}
+	mon_thr_share_run(&sh[0]);
+	for (i = 1; i < nt; i++) {
+		if (started[i])
+			pthread_join(tid[i], NULL);
+		else
+			mon_thr_share_run(&sh[i]);
+	}
 	j->ms = mon_job_now_ms() - t0;
 }
 

@@ -171,7 +171,7 @@ def main():
         total = redis.call("XLEN", "stabild:decisions")
         d = harness.Daemon(work, redis, conf_extra={
             "redis": {"batch": "500", "block": "100ms"},
-            "state": {"checkpoint_interval": os.environ.get("BENCH_API_CHECKPOINT", "2s")},
+            "state": {"checkpoint_interval": os.environ.get("BENCH_API_CHECKPOINT", "30s")},
             "log": {"level": "info"},     # for the loop's stalls
             "alerts": {"historical_age": "50y"},
         }).start()

@@ -38,7 +38,7 @@ def run_bare(redis, n, group):
     return int(m.group(1)), float(m.group(3))
 
 
-def run_stabild(redis, work, n, group, hook_port=None, stream=None):
+def run_stabild(redis, work, n, group, hook_port=None, stream=None, extra=None):
     conf = {
         "redis": {"group": group, "consumer": "bench", "batch": "500", "block": "100ms"},
         "state": {"checkpoint_interval": "2s", "dir": os.path.join(work, group)},
@@ -48,6 +48,8 @@ def run_stabild(redis, work, n, group, hook_port=None, stream=None):
     if stream is not None:
         conf["redis"]["stream"] = stream
         conf.update(indicators.sections())
+    for sec, kv in (extra or {}).items():
+        conf.setdefault(sec, {}).update(kv)
     d = harness.Daemon(work, redis, name=group, conf_extra=conf)
     if hook_port is not None:
         with open(d.conf_path, "a") as f:

@@ -3,7 +3,9 @@
 the example config and refuses broken files with FILE:LINE: and the right
 line; --version, --help, no arguments and --list-keys (every key of the
 example config); [indicator "NAME"] sections, the shipped ones valid and
-each error at its line. And a damaged checkpoint (garbage, one flipped byte,
+each error at its line. The example of two instances (stabild-ha.conf)
+is valid for either host, names only known keys, and its sentinels refuse
+a direct address. And a damaged checkpoint (garbage, one flipped byte,
 truncated) stops the start with an error naming it, without consuming
 anything or touching the file; the intact checkpoint starts fine."""
 
@@ -11,9 +13,11 @@ import os
 import re
 
 import harness
+import test_ha_example
 from harness import check
 
 EXAMPLE = os.path.join(harness.ROOT, "config", "stabild.conf")
+HA_EXAMPLE = test_ha_example.EXAMPLE
 SECRET = "supersecret-token-0123456789"
 
 
@@ -39,10 +43,10 @@ def check_refused(path, line, pattern, where=None):
     return errs[0]
 
 
-def example_keys():
+def example_keys(path=EXAMPLE):
     """section.key of every key in the example, commented out or not."""
     keys, section = set(), None
-    with open(EXAMPLE) as f:
+    with open(path) as f:
         for raw in f:
             line = raw.strip()
             if line.startswith(";"):
@@ -243,8 +247,39 @@ def indicator_files(w):
     check(r.returncode == 0, "indicators in a route and an explanation refused: %s" % r.stderr)
 
 
+def ha_example(w):
+    """config/stabild-ha.conf (host B) and host A's variant pass -t; every
+    key it names is a key; a direct address beside the sentinels, or no
+    instance name, is refused at its line."""
+    d = w.path
+    text = test_ha_example.example_text()
+    r = harness.run_stabild("-t", "-c", HA_EXAMPLE)
+    check(r.returncode == 0, "the HA example refused: %s" % r.stderr)
+    path = write(os.path.join(d, "ha-a.conf"), test_ha_example.host_a(text))
+    r = harness.run_stabild("-t", "-c", path)
+    check(r.returncode == 0, "host A's variant of the HA example refused: %s" % r.stderr)
+    r = harness.run_stabild("--list-keys")
+    listed = {l.split("\t")[0] for l in r.stdout.splitlines() if l.strip()}
+    keys = example_keys(HA_EXAMPLE)
+    for must in ("redis.sentinels", "redis.master_name", "redis.consumer", "ha.enabled",
+                 "ha.instance", "http.bind", "http.public_url"):
+        check(must in keys, "the HA example lacks %s" % must)
+    check(keys <= listed, "the HA example names unknown keys %s" % sorted(keys - listed))
+
+    lines = text.splitlines()
+    at = next(i for i, l in enumerate(lines) if l.startswith("master_name ="))
+    direct = lines[:at + 1] + ["port = 6379"] + lines[at + 1:]
+    check_refused(write(os.path.join(d, "ha-direct.conf"), "\n".join(direct) + "\n"), at + 2,
+                  r"port: the master is found through redis\.sentinels; remove it")
+    nameless = [l for l in lines if not l.startswith("instance =")]
+    enabled = next(i for i, l in enumerate(nameless) if l.startswith("enabled =")) + 1
+    check_refused(write(os.path.join(d, "ha-nameless.conf"), "\n".join(nameless) + "\n"),
+                  enabled, r"ha\.enabled needs ha\.instance")
+
+
 def test(w):
     command_line(w)
+    ha_example(w)
     bad_files(w)
     indicator_files(w)
     damaged_checkpoint(w)

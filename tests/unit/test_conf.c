@@ -119,7 +119,7 @@ test_defaults(void **state)
 	assert_int_equal(c.http_max_body, 65536);
 	assert_int_equal(c.http_timeout_ms, 10000);
 	assert_string_equal(c.state_dir, "/var/lib/stabild");
-	assert_int_equal(c.checkpoint_interval_ms, 2000);
+	assert_int_equal(c.checkpoint_interval_ms, 30000);
 	assert_int_equal(c.checkpoint_events, 200000);
 	assert_int_equal(c.dedup_window, 1000000);
 	assert_true(c.records);

@@ -288,6 +288,77 @@ test_two_alerts_utf8(void **state)
 	free(m);
 }
 
+/*
+ * HA mode: the Message-ID comes from the notification id alone, so that a
+ * repeat by another instance (another host, another minute) threads as
+ * the same message; another notification gets another one.
+ */
+static void
+test_ha_message_id(void **state)
+{
+	struct alert	 a;
+	const struct alert *list[1] = { &a };
+	const char	*nid = "K017.sjukpenning.first.2023-W14.up.1.ops";
+	char		*m1, *m2, *m3, *m4, *cause = NULL, *id1, *id2, *id3, *id4;
+
+	(void)state;
+	sample(&a, "a-1", "K017");
+	m1 = email_render_nid(list, 1, tmpl, "stabild <stabild@example.org>",
+	    rcpt, 2, NULL, 0, BASE, NOW, HOST, nid, &cause);
+	m2 = email_render_nid(list, 1, tmpl, "stabild <stabild@example.org>",
+	    rcpt, 2, NULL, 0, BASE, NOW + 3600, "other.example", nid, &cause);
+	m3 = email_render_nid(list, 1, tmpl, "stabild <stabild@example.org>",
+	    rcpt, 2, NULL, 0, BASE, NOW, HOST,
+	    "K017.sjukpenning.first.2023-W14.up.1.ops.r1", &cause);
+	/* Without HA: the time and host name are in it. */
+	m4 = email_render_nid(list, 1, tmpl, "stabild <stabild@example.org>",
+	    rcpt, 2, NULL, 0, BASE, NOW, HOST, NULL, &cause);
+	assert_non_null(m1);
+	assert_non_null(m2);
+	assert_non_null(m3);
+	assert_non_null(m4);
+	check_lines(m1);
+	id1 = header(m1, "Message-ID");
+	id2 = header(m2, "Message-ID");
+	id3 = header(m3, "Message-ID");
+	id4 = header(m4, "Message-ID");
+	assert_string_equal(id1, id2);
+	assert_string_not_equal(id1, id3);
+	assert_string_not_equal(id1, id4);
+	/* The From address's domain, not this host's name, nor the time. */
+	assert_true(id1[0] == '<' && id1[strlen(id1) - 1] == '>');
+	assert_non_null(strstr(id1, "@example.org>"));
+	assert_null(strstr(id1, HOST));
+	assert_null(strstr(id1, "1683021600"));
+	assert_null(strchr(id1, ' '));
+	assert_non_null(strstr(id4, "@" HOST ">"));
+	assert_non_null(strstr(id4, ".1683021600@"));
+	free(id1);
+	free(id2);
+	free(id3);
+	free(id4);
+	free(m1);
+	free(m2);
+	free(m3);
+	free(m4);
+
+	/* A From whose domain is unfit: a fixed right side, still the same. */
+	m1 = email_render_nid(list, 1, tmpl, "stabild@bad_domain", rcpt, 1,
+	    NULL, 0, BASE, NOW, HOST, nid, &cause);
+	m2 = email_render_nid(list, 1, tmpl, "stabild@bad_domain", rcpt, 1,
+	    NULL, 0, BASE, NOW + 60, "other.example", nid, &cause);
+	assert_non_null(m1);
+	assert_non_null(m2);
+	id1 = header(m1, "Message-ID");
+	id2 = header(m2, "Message-ID");
+	assert_string_equal(id1, id2);
+	assert_non_null(strstr(id1, "@stabild>"));
+	free(id1);
+	free(id2);
+	free(m1);
+	free(m2);
+}
+
 /* Long headers fold, long body lines break; nothing passes 998. */
 static void
 test_long_lines(void **state)
@@ -530,6 +601,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_alert),
 		cmocka_unit_test(test_two_alerts_utf8),
+		cmocka_unit_test(test_ha_message_id),
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_template_errors),
 		cmocka_unit_test(test_real_template),

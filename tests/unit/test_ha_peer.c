@@ -139,6 +139,19 @@ test_judge(void **state)
 	ha_peer_clear(&p[1]);
 	ha_peer_clear(&p[2]);
 
+	/*
+	 * The same decisions, but b has applied a registry change a has
+	 * not yet: not one position, so other alerts are no disagreement.
+	 */
+	peer(&p[0], "a", 10000, "g", "9-0", 9000, "x", "c");
+	peer(&p[1], "b", 10000, "g2", "9-0", 9000, "y", "c");
+	p[1].control_applied = "9500-0";
+	assert_true(ha_peer_judge(p, 2, "a", 10000, 2000));
+	p[0].control_applied = "9500-0";
+	assert_false(ha_peer_judge(p, 2, "a", 10000, 2000));
+	ha_peer_clear(&p[0]);
+	ha_peer_clear(&p[1]);
+
 	/* One position, one digest: agreement. */
 	peer(&p[0], "a", 10000, "g", "9-0", 9000, "x", "c");
 	peer(&p[1], "b", 10000, "g2", "9-0", 9000, "x", "c");
