@@ -55,6 +55,7 @@ struct stream_batch {
 	size_t			 next;
 	bool			 redelivered;
 	int64_t			 now;
+	uint64_t		 gate_seq;	/* HA: the log read it waits for */
 	struct stream_batch	*link;
 };
 
@@ -100,6 +101,7 @@ struct stream {
 	size_t			 nunacked;
 	size_t			 capunacked;
 	size_t			 nacked;	/* of them, XACK sent: to drop */
+	bool			 unsorted;	/* an id came again or back */
 	size_t			 ackpos;	/* an XACK sweep got this far */
 	bool			 acking;	/* a sweep is under way */
 	bool			 ack_again;	/* and another was asked for */
@@ -112,7 +114,10 @@ struct stream {
 	const struct stream_gate *gate;		/* HA: NULL when off */
 	void			*gate_arg;
 	uint64_t		 gate_gen;	/* requests of this link */
-	int			 gate_inflight;	/* of them, not answered */
+	uint64_t		 gate_sent;	/* log reads sent on this link */
+	uint64_t		 gate_done;	/* of them, answered (in order) */
+	uint64_t		 gate_wait;	/* feeding waits for this one */
+	uint64_t		 gate_behind;	/* the one behind the last read */
 
 	/* Following a failover (redis.sentinels or HA). */
 	struct sentinel		*sentinel;	/* NULL: redis.host/port */
@@ -133,6 +138,7 @@ static void stream_connect_ac(struct stream *st, redisAsyncContext *ac);
 static void stream_resolved_cb(void *arg, const char *host, int port,
     const char *err);
 static void stream_gate_send(struct stream *st);
+static bool stream_gate_ready(const struct stream *st);
 static bool stream_gate_before(struct stream *st, const redisReply *e);
 
 /*
@@ -610,6 +616,13 @@ stream_unacked_add(struct stream *st, const struct stream_id *id,
 		st->unacked = xreallocarray(st->unacked, st->capunacked,
 		    sizeof *st->unacked);
 	}
+	/*
+	 * Ids grow within a connection, except where a new master's group
+	 * was behind: its pending list, then the same and older ids again.
+	 */
+	if (st->nunacked > 0 &&
+	    stream_id_cmp(id, &st->unacked[st->nunacked - 1].id) <= 0)
+		st->unsorted = true;
 	st->unacked[st->nunacked].id = *id;
 	st->unacked[st->nunacked].flags = flags;
 	st->nunacked++;
@@ -618,9 +631,22 @@ stream_unacked_add(struct stream *st, const struct stream_id *id,
 static struct stream_entry *
 stream_unacked_find(struct stream *st, const struct stream_id *id)
 {
+	struct stream_entry *any = NULL;
 	size_t lo = 0, hi = st->nunacked, mid;
 	int cmp;
 
+	/* Out of order: the copy whose dead letter is in flight first. */
+	if (st->unsorted) {
+		for (mid = 0; mid < st->nunacked; mid++) {
+			if (stream_id_cmp(&st->unacked[mid].id, id) != 0)
+				continue;
+			if (st->unacked[mid].flags & STREAM_ENTRY_DL_SENT)
+				return &st->unacked[mid];
+			if (any == NULL)
+				any = &st->unacked[mid];
+		}
+		return any;
+	}
 	/* Entries arrive in id order within a connection: binary search. */
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
@@ -858,9 +884,10 @@ stream_deadletter_cb(redisAsyncContext *c, void *r, void *privdata)
 	/*
 	 * Read for the first time, it cannot have been written: a new id
 	 * at once. Read again (after a crash or a lost link), look for it
-	 * from its source id on.
+	 * from its source id on. With HA on, another instance writes the
+	 * same dead letters: always look.
 	 */
-	if (!dl->redelivered) {
+	if (!dl->redelivered && st->gate == NULL) {
 		stream_dl_new_id(dl);
 		return;
 	}
@@ -925,7 +952,7 @@ stream_batch_free(struct stream_batch *b)
  */
 static void
 stream_hold(struct stream *st, const redisReply *entries, size_t from,
-    bool redelivered, int64_t now)
+    bool redelivered, int64_t now, uint64_t gate_seq)
 {
 	struct stream_batch *b = xcalloc(1, sizeof *b), **tail;
 
@@ -934,6 +961,7 @@ stream_hold(struct stream *st, const redisReply *entries, size_t from,
 	b->next = from;
 	b->redelivered = redelivered;
 	b->now = now;
+	b->gate_seq = gate_seq;
 	for (tail = &st->held; *tail != NULL; tail = &(*tail)->link)
 		;
 	*tail = b;
@@ -957,7 +985,7 @@ stream_drop_held(struct stream *st)
 	st->reading = false;
 	/* HA: answers to this link's log reads are stale now. */
 	st->gate_gen++;
-	st->gate_inflight = 0;
+	st->gate_sent = st->gate_done = st->gate_wait = st->gate_behind = 0;
 	if (st->gate != NULL)
 		st->gate->lost(st->gate_arg);
 }
@@ -1046,7 +1074,7 @@ stream_later(struct stream *st)
 	struct timeval tv = { 0, 0 };
 
 	if (st->held != NULL && st->ac != NULL && !ingest_waits(st->in) &&
-	    st->gate_inflight == 0)
+	    stream_gate_ready(st))
 		evtimer_add(st->feed_ev, &tv);
 }
 
@@ -1131,6 +1159,9 @@ stream_resume_one(struct stream *st)
 	}
 	deadline = stall_now() + STREAM_SLICE_NS;
 	while ((b = st->held) != NULL) {
+		/* HA: not before the log read behind its read is in. */
+		if (b->gate_seq > st->gate_wait)
+			st->gate_wait = b->gate_seq;
 		done = stream_feed(st, b->entries, &b->next, b->redelivered,
 		    b->now, deadline);
 		/* A lost link took the held batches (b too) with it. */
@@ -1252,6 +1283,7 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 	struct stall_mark t0;
 	bool redelivered;
 	int64_t now;
+	uint64_t gate_seq;
 	size_t i;
 	char why[256];
 
@@ -1259,6 +1291,7 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 	if (!stream_live(st, c) || reply == NULL)
 		return;
 	st->reading = false;
+	gate_seq = st->gate_behind;
 	if (reply->type == REDIS_REPLY_ERROR) {
 		if (strncmp(reply->str, "NOGROUP", 7) == 0) {
 			/* Redis lost the group (restart without data). */
@@ -1333,12 +1366,20 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 			memset(&st->pending_from, 0, sizeof st->pending_from);
 	}
 	if (stream_holding(st)) {
-		stream_hold(st, entries, 0, redelivered, now);
+		stream_hold(st, entries, 0, redelivered, now, gate_seq);
 		return;
 	}
-	/* HA: held until the log read behind this one is in. */
-	if (st->gate_inflight > 0) {
-		stream_hold(st, entries, 0, redelivered, now);
+	/*
+	 * HA: held until the log read behind this one is in (it comes
+	 * next on this connection, and stream_gate_cb feeds the batch).
+	 * The next read goes out now all the same, so that Redis prepares
+	 * it while this batch waits and is counted, as below.
+	 */
+	if (st->gate != NULL && st->gate_done < gate_seq) {
+		if (metrics.first_entry_ns == 0)
+			metrics.first_entry_ns = stall_now();
+		stream_hold(st, entries, 0, redelivered, now, gate_seq);
+		stream_read(st);
 		return;
 	}
 	/*
@@ -1355,7 +1396,7 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 	/* Not held when the link went: the pending list has them. */
 	if (!stream_feed(st, entries, &i, redelivered, now, stall_now() +
 	    STREAM_SLICE_NS) && st->ac != NULL) {
-		stream_hold(st, entries, i, redelivered, now);
+		stream_hold(st, entries, i, redelivered, now, gate_seq);
 		stream_later(st);
 	}
 	stream_batch_done(st);
@@ -1407,8 +1448,10 @@ stream_read(struct stream *st)
 	/* Not sent: the link is going, and the next one reads again. */
 	st->reading = stream_command(st, stream_read_cb, argc, argv,
 	    argvlen) == 0;
-	if (st->reading)
+	if (st->reading) {
 		stream_gate_send(st);
+		st->gate_behind = st->gate_sent;
+	}
 }
 
 /*
@@ -1433,7 +1476,7 @@ stream_gate_cb(redisAsyncContext *c, void *r, void *privdata)
 	free(q);
 	if (!stream_live(st, c) || gen != st->gate_gen)
 		return;
-	st->gate_inflight--;
+	st->gate_done++;
 	if (reply == NULL)
 		return;
 	if (reply->type == REDIS_REPLY_ERROR) {
@@ -1443,7 +1486,7 @@ stream_gate_cb(redisAsyncContext *c, void *r, void *privdata)
 		return;
 	}
 	st->gate->reply(st->gate_arg, reply);
-	if (st->gate_inflight == 0 && st->held != NULL)
+	if (st->held != NULL && stream_gate_ready(st))
 		stream_resume_one(st);
 }
 
@@ -1466,7 +1509,20 @@ stream_gate_send(struct stream *st)
 		free(q);
 		return;
 	}
-	st->gate_inflight++;
+	st->gate_sent++;
+}
+
+/* HA: whether the log reads the first held batch waits for are in. */
+static bool
+stream_gate_ready(const struct stream *st)
+{
+	uint64_t need = st->gate_wait;
+
+	if (st->gate == NULL)
+		return true;
+	if (st->held != NULL && st->held->gate_seq > need)
+		need = st->held->gate_seq;
+	return st->gate_done >= need;
 }
 
 /*
@@ -1485,12 +1541,20 @@ stream_gate_before(struct stream *st, const redisReply *e)
 	    &id) == -1)
 		return true;		/* stream_entry skips it */
 	/* The log read behind this batch's read is not in yet. */
-	if (st->gate_inflight > 0)
+	if (st->gate_done < st->gate_wait)
 		return false;
 	if (st->gate->before(st->gate_arg, st->k, &id))
 		return true;
-	if (!ingest_waits(st->in) && st->gate_inflight == 0)
-		stream_gate_send(st);
+	/*
+	 * More of the log: a read already on its way will do (it may sit
+	 * behind the next XREADGROUP, which comes back within its block),
+	 * or a new one.
+	 */
+	if (!ingest_waits(st->in)) {
+		if (st->gate_sent == st->gate_done)
+			stream_gate_send(st);
+		st->gate_wait = st->gate_sent;
+	}
 	return false;
 }
 
@@ -1543,7 +1607,7 @@ static void
 stream_unacked_clear(struct stream *st)
 {
 	st->nunacked = st->nacked = st->ackpos = 0;
-	st->acking = st->ack_again = false;
+	st->acking = st->ack_again = st->unsorted = false;
 	if (st->ack_ev != NULL)
 		event_del(st->ack_ev);
 }
@@ -1603,6 +1667,8 @@ stream_ack_turn(struct stream *st)
 			if (st->unacked[i].flags != STREAM_ENTRY_ACKED)
 				st->unacked[keep++] = st->unacked[i];
 		st->nunacked = keep;
+		if (keep == 0)
+			st->unsorted = false;
 	}
 	st->nacked = st->ackpos = 0;
 	return true;

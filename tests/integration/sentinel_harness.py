@@ -45,6 +45,16 @@ class Node(harness.Redis):
         wait_for(lambda: self.ping(), 10, "redis-server %s on port %d" % (self.name, self.port))
         return self
 
+    def ping(self):
+        """Answering; a node loading its last copy of the data (a
+        replica started again) is not yet."""
+        try:
+            return super().ping()
+        except harness.RespError as e:
+            if str(e).startswith("LOADING"):
+                return False
+            raise
+
     def info(self, section="replication"):
         raw = self.call("INFO", section).decode()
         out = {}

@@ -5,10 +5,14 @@ office, so that most of it is late history which only the idle replay
 (started by the control log's ticks) evaluates. The instances differ in
 checkpoint interval and batch size; B starts late and is killed with
 SIGKILL and restarted during its ingest (STABILD_HA_TWINS_KILLS times,
-2 by default; the long variant kills either instance). Once both are
-drained: ticks are in the control log, and both list the same alerts
-(with the two drifts among them), the same series states and the same
-counters and watermark."""
+2 by default; the long variant kills either instance). Each kill comes
+at a random point of the work the victim has left (once it has counted
+5-25 % of what it had left when it answered), so never after it drained
+(checked at the kill; the test fails when no instance has entries left:
+a stream too short for its kills would test nothing). Once both are drained: ticks are in
+the control log, and both list the same alerts (with the two drifts
+among them), the same series states and the same counters and
+watermark, equal to the simulator's truth."""
 
 import os
 import random
@@ -22,6 +26,7 @@ from harness import check
 KILLS_ENV = "STABILD_HA_TWINS_KILLS"
 SEED_ENV = "STABILD_HA_TWINS_SEED"
 BOTH_ENV = "STABILD_HA_TWINS_BOTH"     # kill either instance, not only B
+PER_WEEK_ENV = "STABILD_HA_TWINS_PER_WEEK"
 PER_WEEK = 2500
 LOG = "stabild:ha:log"
 DRIFT_OFFICES = ("K024", "K031")
@@ -39,21 +44,51 @@ def counted(d):
     return ev["counted"] + ev["deadlettered"] + ev["duplicates"]
 
 
-def wait_progress(d, target, what, stall=20):
-    """Wait until d has processed target entries; fail when its count
-    stops moving for stall s, or when it died."""
-    last, since = -1, time.monotonic()
+def alive(d, what):
+    if d.proc.poll() is not None:
+        raise harness.TestFailure("%s died (%s):\n%s" % (what, d.proc.returncode,
+                                                           d.log()[-3000:]))
+
+
+def answering(d, what, limit=30):
+    deadline = time.monotonic() + limit
+    while counted(d) is None:
+        alive(d, what)
+        check(time.monotonic() < deadline, "%s: not answering after %d s" % (what, limit))
+        time.sleep(0.01)
+
+
+def pick_victim(a, b, first, both, rnd, total, what, stall=20):
+    """Kill an instance at a random point of the work it has left: first
+    (or the other, when either may be killed and first has drained),
+    once it answers, when it has counted a random 5-25 %
+    of what is left beyond where it stands then. Returns it and how far
+    it got; fails when no candidate has entries left."""
+    order = [first, b if first is a else a] if both else [b]
+    share = rnd.uniform(0.05, 0.25)
+    for d in order:
+        answering(d, what)
+        n = counted(d)
+        if n is not None and n < total:
+            break
+    else:
+        raise harness.TestFailure(
+            "%s: no instance to kill has entries left (of %d): the stream is too short for "
+            "the kills" % (what, total))
+    target = n + max(1, int(share * (total - n)))
+    last, since = n, time.monotonic()
     while True:
-        if d.proc.poll() is not None:
-            raise harness.TestFailure("%s died (%s):\n%s" % (what, d.proc.returncode,
-                                                               d.log()[-3000:]))
+        alive(d, what)
         n = counted(d)
         if n is not None and n >= target:
-            return n
-        if n != last:
+            check(n < total, "%s: %s drained (%d) before the kill point %d: polled too slowly"
+                  % (what, d.conf_path, n, target))
+            return d, n
+        if n is not None and n != last:
             last, since = n, time.monotonic()
-        check(time.monotonic() - since < stall, "%s: stuck at %s of %d" % (what, last, target))
-        time.sleep(0.02)
+        check(time.monotonic() - since < stall, "%s: %s stuck at %s of %d" %
+              (what, d.conf_path, last, total))
+        time.sleep(0.005)
 
 
 def log_kinds(redis):
@@ -100,6 +135,7 @@ def test(w):
     kills = int(os.environ.get(KILLS_ENV, "2"))
     seed = int(os.environ.get(SEED_ENV, "1"))
     both = os.environ.get(BOTH_ENV) == "1"
+    per_week = int(os.environ.get(PER_WEEK_ENV, str(PER_WEEK)))
     rnd = random.Random(seed)
     print("ha_twins: %d kills, seed %d (%s=N)" % (kills, seed, SEED_ENV), flush=True)
 
@@ -107,7 +143,7 @@ def test(w):
     w.add(redis.stop)
     side_stream_refused(w, redis)
     t0 = time.monotonic()
-    truth = harness.run_sim(redis, w.path, "--seed", 5, "--weeks", 64, "--per-week", PER_WEEK,
+    truth = harness.run_sim(redis, w.path, "--seed", 5, "--weeks", 64, "--per-week", per_week,
                             "--start", "2019-01-07", "--order", "office",
                             "--drift", "K024:sjukpenning:*:56:2.5",
                             "--drift", "K031:sjukpenning:*:56:0.4")
@@ -126,18 +162,18 @@ def test(w):
     time.sleep(1)
     b.start(wait=False)
 
-    # Kills at random points of the victim's ingest, each followed by a
-    # restart after 0.2-1 s.
+    # Kills at random points of the victim's remaining ingest (or of its
+    # replay after the last kill), each followed by a restart after
+    # 0.2-1 s.
+    turn = rnd.randrange(2)
     for i in range(kills):
-        victim = a if both and rnd.random() < 0.5 else b
-        at = int(total * (i + rnd.uniform(0.3, 0.9)) / (kills + 1))
-        n = wait_progress(victim, at, "%s before kill %d" % (victim.conf_path, i + 1))
-        if n >= total:
-            print("ha_twins: kill %d came after %s had drained" % (i + 1, victim.conf_path))
+        # Either instance in turn, from a seeded one, when both may be.
+        first = (a, b)[(i + turn) % 2] if both else b
+        victim, n = pick_victim(a, b, first, both, rnd, total, "kill %d" % (i + 1))
         rc = victim.kill9()
         check(rc == -9, "kill %d: %s exited with %s" % (i + 1, victim.conf_path, rc))
-        print("ha_twins: killed %s at %d of %d" % (os.path.basename(victim.conf_path), n, total),
-              flush=True)
+        print("ha_twins: killed %s at %d of %d, %.1f s after the start" %
+              (os.path.basename(victim.conf_path), n, total, time.monotonic() - t0), flush=True)
         time.sleep(rnd.uniform(0.2, 1.0))
         victim.start(wait=False)
 
@@ -145,9 +181,10 @@ def test(w):
         harness.wait_processed(d, total, stall=20, limit=120)
     print("ha_twins: both drained %.1f s after the start" % (time.monotonic() - t0), flush=True)
 
-    # Ticks start the idle replay of the late history on both.
-    kinds = log_kinds(redis)
-    check(kinds.get("tick", 0) >= 1, "no tick in the control log: %r" % kinds)
+    # Ticks start the idle replay of the late history on both: one is
+    # written once both streams have been quiet for tick_interval.
+    harness.wait_for(lambda: log_kinds(redis).get("tick", 0) >= 1, 15,
+                     "a tick in the control log")
     harness.wait_for(lambda: converged(a, b), 60, "the same alerts on both, with the drifts")
     print("ha_twins: converged %.1f s after the start; control log %r"
           % (time.monotonic() - t0, log_kinds(redis)), flush=True)
@@ -159,6 +196,7 @@ def test(w):
     check(sa == sb, "the instances' state differs:\na: %s\nb: %s" % (sa, sb))
     check(sa["events"]["counted"] == truth.totals["valid"], "counted %d, truth %d"
           % (sa["events"]["counted"], truth.totals["valid"]))
+    harness.compare_with_truth(a, truth)
     harness.compare_with_truth(b, truth)
     for d in (a, b):
         m = harness.get_metrics(d)
