@@ -21,7 +21,7 @@ class Sink:
         self.fail_left = fail_first
         self.hang_left = hang_first
         self.hang_s = hang_s
-        self.ok = {}          # Idempotency-Key -> body, for 2xx answers
+        self._ok = {}         # Idempotency-Key -> body, for 2xx answers
         self.arrived = {}     # Idempotency-Key -> monotonic time of the 2xx
         self.headers = {}     # Idempotency-Key -> request headers
         self.failed = 0
@@ -36,6 +36,13 @@ class Sink:
         self.on_request = on_request
         self.lock = threading.Lock()
         self.server = None
+
+    @property
+    def ok(self):
+        """Idempotency-Key -> body of every 2xx answer: a copy, so that a
+        test may walk it while repeats still arrive."""
+        with self.lock:
+            return dict(self._ok)
 
     def start(self):
         sink = self
@@ -84,9 +91,9 @@ class Sink:
                         sink.failed += 1
                         code = 500
                     else:
-                        if key in sink.ok:
+                        if key in sink._ok:
                             sink.dups.append(key)
-                        sink.ok[key] = json.loads(body)
+                        sink._ok[key] = json.loads(body)
                         sink.arrived[key] = time.monotonic()
                         sink.headers[key] = dict(self.headers)
                         code = 200
