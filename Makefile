@@ -254,7 +254,7 @@ FUZZ_SMOKE_SECONDS ?= 3
 FUZZ_DEPS := $(BUILDDIR)/fuzz/fuzzfile.o $(BUILDDIR)/tests/sim/simfeed.o \
 	$(BUILDDIR)/tests/sim/simmodel.o $(CORE_OBJS)
 
-.PHONY: all check check-run check-asan asan-build check-sim check-side unit unit-bins integration asan demo sim bench install \
+.PHONY: check-plain-lane check-asan-lane all check check-run check-asan asan-build check-sim check-side unit unit-bins integration asan demo sim bench install \
 	clean deps deps-check lint lint-man fuzz fuzz-smoke fuzz-bins
 
 all: $(STABILD) $(STABILCTL) $(SIM) $(BARE) $(HISTORY) $(SIMCHECK)
@@ -341,15 +341,23 @@ deps-check:
 	else echo "stabild: missing build dependencies; run as root:"; \
 		echo "  apt-get install -y $(DEB_PACKAGES)"; exit 1; fi
 
-# The sanitizer build compiles while the plain tests run (they wait on
-# sockets and timers much of the time); then the sanitizer pass runs beside
-# the detector simulations (statistics, so the optimised build only) and
-# the fuzz smoke, a core for each lane.
+# Two lanes, a core each: the plain tests, then the detector simulations
+# (statistics, so the optimised build only) and the fuzz smoke; beside
+# them the sanitizer build, then the sanitizer pass. Tests wait on
+# sockets and timers much of the time, so neither lane waits for the
+# other's end.
 check: deps-check
 	$(MAKE) lint lint-man
 	$(MAKE) all
-	$(MAKE) -j2 check-run asan-build
-	$(MAKE) -j2 check-asan check-side
+	$(MAKE) -j2 check-plain-lane check-asan-lane
+
+check-plain-lane:
+	$(MAKE) check-run
+	$(MAKE) check-side
+
+check-asan-lane:
+	$(MAKE) asan-build
+	$(MAKE) check-asan
 
 asan-build:
 	$(MAKE) BUILDDIR=build-asan SAN=1 all unit-bins
