@@ -34,7 +34,7 @@ class Sink:
         # arrives, instance from its X-Stabild-Instance.
         self.requests = []
         self.on_request = on_request
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()   # ok takes it, also under a caller holding it
         self.server = None
 
     @property
