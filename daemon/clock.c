@@ -40,12 +40,6 @@ clock_follow_stream(bool follow)
 	clock_stream = follow;
 }
 
-bool
-clock_following_stream(void)
-{
-	return clock_stream;
-}
-
 void
 clock_set_stream_ms(int64_t ms)
 {

@@ -19,7 +19,6 @@ int64_t clock_now_ms(void);
  * the first clock_set_stream_ms the stream clock reads the wall clock.
  */
 void clock_follow_stream(bool follow);
-bool clock_following_stream(void);
 /* An entry with id milliseconds ms is applied; the clock never goes back. */
 void clock_set_stream_ms(int64_t ms);
 /* The stream clock's milliseconds; 0 before the first entry. */

@@ -84,14 +84,6 @@ ha_free(struct ha *ha)
 	free(ha);
 }
 
-void
-ha_set_conf(struct ha *ha, const struct conf *c)
-{
-	ha->conf = c;
-	if (ha->link != NULL)
-		rlink_set_conf(ha->link, c);
-}
-
 const struct conf *
 ha_conf(const struct ha *ha)
 {

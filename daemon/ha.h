@@ -28,7 +28,6 @@ void ha_start(struct ha *ha);
  */
 void ha_close(struct ha *ha);
 void ha_free(struct ha *ha);
-void ha_set_conf(struct ha *ha, const struct conf *c);
 const struct conf *ha_conf(const struct ha *ha);
 
 /* ha.instance. */

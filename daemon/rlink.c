@@ -364,12 +364,6 @@ rlink_free(struct rlink *rl)
 	free(rl);
 }
 
-void
-rlink_set_conf(struct rlink *rl, const struct conf *c)
-{
-	rl->conf = c;
-}
-
 bool
 rlink_up(const struct rlink *rl)
 {

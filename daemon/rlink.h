@@ -24,7 +24,7 @@ typedef void (*rlink_reply_cb)(void *arg, const struct redisReply *r);
 typedef void (*rlink_state_cb)(void *arg, bool up);
 
 /*
- * c is borrowed (rlink_set_conf after a reload); name is copied and
+ * c is borrowed (a reload changes it in place); name is copied and
  * names the link in the log ("ha", "claims"). state_cb may be NULL.
  */
 struct rlink *rlink_create(struct event_base *base, const struct conf *c,
@@ -33,7 +33,6 @@ struct rlink *rlink_create(struct event_base *base, const struct conf *c,
 void rlink_start(struct rlink *rl);
 /* Pending callbacks are called with NULL first: free it before their args. */
 void rlink_free(struct rlink *rl);
-void rlink_set_conf(struct rlink *rl, const struct conf *c);
 bool rlink_up(const struct rlink *rl);
 /* Why the link is down, or NULL. */
 const char *rlink_last_error(const struct rlink *rl);
