@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,7 +26,7 @@
 #include "worker.h"
 #include "xmalloc.h"
 
-/* Threads a thresholds job may use at most. */
+/* Threads a fit or thresholds job may use at most. */
 #define MON_THR_THREADS		4
 
 /* Weeks a window needs for the model to learn the season. */
@@ -207,6 +208,24 @@ mon_job_fit_cb(const struct record *rec, void *arg)
 }
 
 static void mon_job_fit_read(struct mon_job *);
+static void mon_share(void (*)(void *, int), void *, int, int);
+
+/* One group's fit; a failure leaves its cause and no model. */
+static void
+mon_job_fit_one(void *arg, int i)
+{
+	struct mon_job *j = arg;
+	char *cause = NULL;
+
+	if (j->data[i] == NULL)
+		return;
+	j->fit.models[i] = model_create();
+	if (model_fit(j->fit.models[i], j->data[i], j->ridge, &cause) == -1) {
+		model_free(j->fit.models[i]);
+		j->fit.models[i] = NULL;
+		j->fit.causes[i] = cause;
+	}
+}
 
 static void
 mon_job_fit_run(void *arg)
@@ -223,7 +242,6 @@ mon_job_fit_read(struct mon_job *j)
 {
 	int ngroups = j->nind * j->nbenefits * DECISION_NKINDS, i, fitted = 0;
 	int32_t min_day = j->from * 7 - 3;	/* Monday of week from */
-	char *cause;
 
 	if (!j->viewed)
 		return;
@@ -238,20 +256,10 @@ mon_job_fit_read(struct mon_job *j)
 		return;
 	}
 	j->fit.scanned = true;
-	for (i = 0; i < ngroups; i++) {
-		if (j->data[i] == NULL)
-			continue;
-		cause = NULL;
-		j->fit.models[i] = model_create();
-		if (model_fit(j->fit.models[i], j->data[i], j->ridge,
-		    &cause) == -1) {
-			model_free(j->fit.models[i]);
-			j->fit.models[i] = NULL;
-			j->fit.causes[i] = cause;
-			continue;
-		}
-		fitted++;
-	}
+	/* Ingest waits for the models too: every group at once. */
+	mon_share(mon_job_fit_one, j, ngroups, 1);
+	for (i = 0; i < ngroups; i++)
+		fitted += j->fit.models[i] != NULL;
 	if (fitted == 0)
 		return;
 predict:
@@ -501,65 +509,74 @@ mon_job_strata(struct monitor *mon, struct mon_series *ms,
 	worker_submit(mon->worker, mon_job_strata_run, mon_job_strata_done, j);
 }
 
-/* One thread's share of a thresholds job: every step-th series. */
-struct mon_thr_share {
-	const struct mon_thr_in	*in;
-	struct mon_thr_out	*out;
-	int			 n;
-	int			 first;
-	int			 step;
+/*
+ * Items 0..n-1 of a job shared among the cores the loop leaves idle while
+ * ingest waits for it: each thread takes the next item not yet taken, so
+ * a costly item does not hold back the rest. Each item is pure and
+ * written only by the thread that computes it, so the result does not
+ * depend on how they were shared out. min: items worth a thread.
+ */
+struct mon_share {
+	void		(*fn)(void *, int);
+	void		*arg;
+	int		 n;
+	atomic_int	 next;
 };
 
 static void *
-mon_thr_share_run(void *arg)
+mon_share_run(void *arg)
 {
-	struct mon_thr_share *sh = arg;
+	struct mon_share *sh = arg;
 	int i;
 
-	for (i = sh->first; i < sh->n; i += sh->step)
-		mon_threshold_compute(&sh->in[i], &sh->out[i]);
+	while ((i = atomic_fetch_add(&sh->next, 1)) < sh->n)
+		sh->fn(sh->arg, i);
 	return NULL;
 }
 
-/*
- * Ingest waits for this job (the thresholds apply at one position), so
- * it uses every core the loop leaves idle meanwhile: each series is pure
- * and written only by the thread that computes it, so the result does
- * not depend on how the series are shared out. Interleaved, because
- * neighbouring series cost alike.
- */
+static void
+mon_share(void (*fn)(void *, int), void *arg, int n, int min)
+{
+	struct mon_share sh;
+	pthread_t tid[MON_THR_THREADS];
+	bool started[MON_THR_THREADS];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int i, nt;
+
+	sh.fn = fn;
+	sh.arg = arg;
+	sh.n = n;
+	atomic_init(&sh.next, 0);
+	nt = cpus < 1 ? 1 : cpus > MON_THR_THREADS ? MON_THR_THREADS :
+	    (int)cpus;
+	if (nt > n / min + 1)
+		nt = n / min + 1;
+	/* A thread that cannot start leaves its items to the others. */
+	for (i = 1; i < nt; i++)
+		started[i] = pthread_create(&tid[i], NULL, mon_share_run,
+		    &sh) == 0;
+	mon_share_run(&sh);
+	for (i = 1; i < nt; i++)
+		if (started[i])
+			pthread_join(tid[i], NULL);
+}
+
+static void
+mon_thr_one(void *arg, int i)
+{
+	struct mon_job *j = arg;
+
+	mon_threshold_compute(&j->thr_in[i], &j->thr_out[i]);
+}
+
+/* Ingest waits for this job: the thresholds apply at one position. */
 static void
 mon_job_thresholds_run(void *arg)
 {
 	struct mon_job *j = arg;
-	struct mon_thr_share sh[MON_THR_THREADS];
-	pthread_t tid[MON_THR_THREADS];
-	bool started[MON_THR_THREADS];
 	double t0 = mon_job_now_ms();
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	int i, nt;
 
-	memset(sh, 0, sizeof sh);
-	nt = cpus < 1 ? 1 : cpus > MON_THR_THREADS ? MON_THR_THREADS :
-	    (int)cpus;
-	if (nt > j->nthr / 64 + 1)
-		nt = j->nthr / 64 + 1;
-	for (i = 0; i < nt; i++) {
-		sh[i].in = j->thr_in;
-		sh[i].out = j->thr_out;
-		sh[i].n = j->nthr;
-		sh[i].first = i;
-		sh[i].step = nt;
-		started[i] = i > 0 &&
-		    pthread_create(&tid[i], NULL, mon_thr_share_run, &sh[i]) == 0;
-	}
-	mon_thr_share_run(&sh[0]);
-	for (i = 1; i < nt; i++) {
-		if (started[i])
-			pthread_join(tid[i], NULL);
-		else
-			mon_thr_share_run(&sh[i]);
-	}
+	mon_share(mon_thr_one, j, j->nthr, 64);
 	j->ms = mon_job_now_ms() - t0;
 }
 

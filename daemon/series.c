@@ -30,6 +30,7 @@
 struct ring {
 	int32_t		 size;
 	int32_t		 last;		/* newest period, SERIES_EMPTY none */
+	int32_t		 first;		/* oldest period held, SERIES_EMPTY none */
 	int32_t		*period;	/* per slot, SERIES_EMPTY unused */
 	struct bucket	*bucket;
 };
@@ -275,6 +276,7 @@ ring_init(struct ring *rg, int32_t size)
 
 	rg->size = size;
 	rg->last = SERIES_EMPTY;
+	rg->first = SERIES_EMPTY;
 	rg->period = xreallocarray(NULL, (size_t)size, sizeof *rg->period);
 	for (i = 0; i < size; i++)
 		rg->period[i] = SERIES_EMPTY;
@@ -330,6 +332,19 @@ ring_take(struct ring *rg, int32_t p)
 		rg->period[i] = p;
 		memset(b, 0, sizeof *b);
 	}
+	/*
+	 * The oldest period held, kept as it changes so that a week close
+	 * need not search every ring: only a move past it looks again, and
+	 * then finds p at the latest.
+	 */
+	if (rg->first == SERIES_EMPTY || p < rg->first)
+		rg->first = p;
+	else if (rg->first < ring_oldest(rg)) {
+		for (k = ring_oldest(rg); k <= rg->last; k++)
+			if (rg->period[ring_index(rg, (int32_t)k)] == k)
+				break;
+		rg->first = (int32_t)k;
+	}
 	return b;
 }
 
@@ -347,15 +362,7 @@ ring_get(const struct ring *rg, int32_t p)
 static int32_t
 ring_first(const struct ring *rg)
 {
-	int64_t p;
-
-	if (rg->last == SERIES_EMPTY)
-		return INT32_MIN;
-	for (p = ring_oldest(rg); p <= rg->last; p++) {
-		if (ring_get(rg, (int32_t)p) != NULL)
-			return (int32_t)p;
-	}
-	return INT32_MIN;
+	return rg->first == SERIES_EMPTY ? INT32_MIN : rg->first;
 }
 
 static void

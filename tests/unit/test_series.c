@@ -14,6 +14,7 @@
 
 #include "decision.h"
 #include "series.h"
+#include "test_rng.h"
 
 #define NBENEFITS	3
 #define WEEKS		10
@@ -712,6 +713,58 @@ test_indicators(void **state)
  * week too old for one indicator's office or national series is refused
  * there and not in another indicator, so a caller can check all first.
  */
+/*
+ * The first week and month held, kept as counts arrive, against a search
+ * of every period the ring can hold: random adds that move the rings on
+ * by one, by a few and past their size, late ones near the oldest, and
+ * refused ones too old.
+ */
+static void
+test_first_tracked(void **state)
+{
+	struct series_set *set = new_set(4);
+	const struct series *s;
+	struct rng r;
+	int32_t week = 300, w, want, p;
+	int o, i, step, checked = 0;
+
+	(void)state;
+	rng_seed(&r, 23);
+	o = series_office_index(set, "K1", true);
+	for (i = 0; i < 20000; i++) {
+		step = (int)(rng_next(&r) % 100);
+		if (step < 5)
+			week += 1 + (int)(rng_next(&r) % (2 * WEEKS));
+		else if (step < 40)
+			week += (int)(rng_next(&r) % 2);
+		w = week - (int32_t)(rng_next(&r) % (WEEKS + 2));
+		(void)series_add(set, o, 0, (int)(rng_next(&r) % 2), w, w / 4,
+		    OUTCOME_GRANTED, -1);
+		s = series_get(set, o, 0, 0);
+		if (s == NULL)
+			continue;
+		want = INT32_MIN;
+		for (p = series_last_week(s) - WEEKS + 1;
+		    p <= series_last_week(s); p++)
+			if (series_week(s, p) != NULL) {
+				want = p;
+				break;
+			}
+		assert_int_equal(series_first_week(s), want);
+		want = INT32_MIN;
+		for (p = series_last_month(s) - MONTHS + 1;
+		    p <= series_last_month(s); p++)
+			if (series_month(s, p) != NULL) {
+				want = p;
+				break;
+			}
+		assert_int_equal(series_first_month(s), want);
+		checked++;
+	}
+	assert_true(checked > 19000);
+	series_set_free(set);
+}
+
 static void
 test_refuses_in(void **state)
 {
@@ -1053,6 +1106,7 @@ main(void)
 		cmocka_unit_test(test_load_corrupt),
 		cmocka_unit_test(test_indicators),
 		cmocka_unit_test(test_refuses_in),
+		cmocka_unit_test(test_first_tracked),
 		cmocka_unit_test(test_save_load_indicators),
 		cmocka_unit_test(test_load_v1),
 	};
