@@ -77,21 +77,24 @@ checkpoint_write(const struct checkpoint *cp, const char *path, char **cause)
 	buf_put(&head, CHECKPOINT_MAGIC, 8);
 	buf_put_u32(&head, CHECKPOINT_VERSION);
 	buf_put_u32(&head, (uint32_t)cp->nsections);
-	for (i = 0; i <= cp->nsections; i++) {
-		EVP_DigestUpdate(md, head.data, head.len);
-		if (file_write_all(fd, head.data, head.len) == -1)
-			goto write_error;
-		if (i == cp->nsections)
-			break;
+	EVP_DigestUpdate(md, head.data, head.len);
+	if (file_write_all(fd, head.data, head.len) == -1)
+		goto write_error;
+	/* Each section's head, then its data as it is: not copied. */
+	for (i = 0; i < cp->nsections; i++) {
+		const struct buf *d = &cp->sections[i].data;
+
 		buf_reset(&head);
 		buf_put_u32(&head, cp->sections[i].tag);
-		buf_put_u64(&head, cp->sections[i].data.len);
+		buf_put_u64(&head, d->len);
 		EVP_DigestUpdate(md, head.data, head.len);
 		if (file_write_all(fd, head.data, head.len) == -1)
 			goto write_error;
-		buf_reset(&head);
-		buf_put(&head, cp->sections[i].data.data,
-		    cp->sections[i].data.len);
+		if (d->len == 0)
+			continue;
+		EVP_DigestUpdate(md, d->data, d->len);
+		if (file_write_all(fd, d->data, d->len) == -1)
+			goto write_error;
 	}
 	EVP_DigestFinal_ex(md, hash, &hashlen);
 	if (file_write_all(fd, hash, CHECKPOINT_HASH) == -1)

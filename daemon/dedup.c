@@ -3,6 +3,9 @@
  * hashes in arrival order plus a linear-probing index over them. Eviction
  * uses backward-shift deletion, so the index never fills with tombstones.
  */
+#include <sys/mman.h>
+
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +47,28 @@ dedup_hash(const char *id, size_t len)
 	return h == 0 ? 1 : h;
 }
 
+/*
+ * The index is mapped on its own and left out of the checkpoint's fork
+ * (MADV_DONTFORK): the child saves the ring alone, and an index shared
+ * with it would make every insert after a fork copy a page of it, while
+ * the loop waits; its inserts touch pages at random, so nearly all of
+ * them before the next checkpoint.
+ */
+static uint64_t *
+dedup_table_alloc(size_t cap)
+{
+	void *p;
+
+	p = mmap(NULL, cap * sizeof (uint64_t), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		fatalx("dedup: cannot map an index of %zu slots: %s", cap,
+		    strerror(errno));
+	/* Only an optimisation: the fork copies it if this fails. */
+	(void)madvise(p, cap * sizeof (uint64_t), MADV_DONTFORK);
+	return p;
+}
+
 struct dedup *
 dedup_create(size_t window)
 {
@@ -61,7 +86,7 @@ dedup_create(size_t window)
 	/* Touch every page now, not one fault at a time while ingesting. */
 	d->ring = xreallocarray(NULL, window, sizeof *d->ring);
 	memset(d->ring, 0, window * sizeof *d->ring);
-	d->table = xreallocarray(NULL, cap, sizeof *d->table);
+	d->table = dedup_table_alloc(cap);
 	memset(d->table, 0, cap * sizeof *d->table);
 	d->mask = cap - 1;
 	return d;
@@ -73,7 +98,8 @@ dedup_free(struct dedup *d)
 	if (d == NULL)
 		return;
 	free(d->ring);
-	free(d->table);
+	if (d->table != NULL)
+		munmap(d->table, (d->mask + 1) * sizeof *d->table);
 	free(d);
 }
 
