@@ -5,6 +5,9 @@
  * after warm-up. The indicator is the outermost index, so indicator 0
  * (rejection) has the slots a set without indicators had.
  */
+#include <sys/mman.h>
+
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,13 +29,34 @@
  * A ring of periods. Invariant: every slot is either empty or holds a
  * period in (last - size, last], so a slot's period alone says whether it
  * is current, and the newest period always has data.
+ *
+ * Its slots are a column of a block (struct series_block): slot i at
+ * [i * stride]. The series of a block keep the same period side by side,
+ * so that a week's counts touch a few pages, not one per series (each
+ * page written after a checkpoint's fork is copied while the loop waits).
  */
 struct ring {
 	int32_t		 size;
 	int32_t		 last;		/* newest period, SERIES_EMPTY none */
 	int32_t		 first;		/* oldest period held, SERIES_EMPTY none */
-	int32_t		*period;	/* per slot, SERIES_EMPTY unused */
+	size_t		 stride;
+	uint32_t	*period;	/* per slot, ring_period_code */
 	struct bucket	*bucket;
+};
+
+/* Series per block; a block's rows are mapped only as they are used. */
+#define SERIES_BLOCK		256
+
+/*
+ * SERIES_BLOCK series' rings, row by row: the week ring's slot i of
+ * column c at wperiod[i * SERIES_BLOCK + c], and so on. Mapped zeroed,
+ * which is every slot empty (ring_period_code).
+ */
+struct series_block {
+	uint32_t	*wperiod;
+	struct bucket	*wbucket;
+	uint32_t	*mperiod;
+	struct bucket	*mbucket;
 };
 
 struct series {
@@ -63,7 +87,9 @@ struct series_set {
 	 */
 	struct series	**series;
 	size_t		 nslots;
-	int		 nseries;
+	int		 nseries;	/* also the next series' column */
+	struct series_block *blocks;
+	int		 nblocks;
 	int		*nseries_in;	/* per indicator */
 	uint64_t	 memory;
 };
@@ -151,14 +177,67 @@ series_bytes(const struct series_set *set)
 	    (sizeof (int32_t) + sizeof (struct bucket));
 }
 
-static void
-series_free_one(struct series *s)
+/* A zeroed mapping of n elements of size, or of nothing when n is 0. */
+static void *
+series_map(size_t n, size_t size)
 {
-	free(s->weeks.period);
-	free(s->weeks.bucket);
-	free(s->months.period);
-	free(s->months.bucket);
-	free(s);
+	void *p;
+
+	if (n == 0)
+		return NULL;
+	p = mmap(NULL, n * size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		fatalx("series: cannot map %zu bytes: %s", n * size,
+		    strerror(errno));
+	return p;
+}
+
+static void
+series_unmap(void *p, size_t n, size_t size)
+{
+	if (p != NULL)
+		munmap(p, n * size);
+}
+
+static void
+series_blocks_free(struct series_set *set)
+{
+	size_t w = (size_t)set->weeks * SERIES_BLOCK;
+	size_t m = (size_t)set->months * SERIES_BLOCK;
+	int i;
+
+	for (i = 0; i < set->nblocks; i++) {
+		struct series_block *bl = &set->blocks[i];
+
+		series_unmap(bl->wperiod, w, sizeof *bl->wperiod);
+		series_unmap(bl->wbucket, w, sizeof *bl->wbucket);
+		series_unmap(bl->mperiod, m, sizeof *bl->mperiod);
+		series_unmap(bl->mbucket, m, sizeof *bl->mbucket);
+	}
+	free(set->blocks);
+	set->blocks = NULL;
+	set->nblocks = 0;
+}
+
+/* The block holding column c, mapped when it is the first of its block. */
+static struct series_block *
+series_block_of(struct series_set *set, int c)
+{
+	size_t w = (size_t)set->weeks * SERIES_BLOCK;
+	size_t m = (size_t)set->months * SERIES_BLOCK;
+	struct series_block *bl;
+
+	if (c / SERIES_BLOCK < set->nblocks)
+		return &set->blocks[c / SERIES_BLOCK];
+	set->blocks = xreallocarray(set->blocks, (size_t)set->nblocks + 1,
+	    sizeof *set->blocks);
+	bl = &set->blocks[set->nblocks++];
+	bl->wperiod = series_map(w, sizeof *bl->wperiod);
+	bl->wbucket = series_map(w, sizeof *bl->wbucket);
+	bl->mperiod = series_map(m, sizeof *bl->mperiod);
+	bl->mbucket = series_map(m, sizeof *bl->mbucket);
+	return bl;
 }
 
 /* Back to the state series_set_create left: no offices, no series. */
@@ -171,9 +250,10 @@ series_set_clear(struct series_set *set)
 		if (set->series[i] == NULL)
 			continue;
 		set->memory -= series_bytes(set);
-		series_free_one(set->series[i]);
+		free(set->series[i]);
 		set->series[i] = NULL;
 	}
+	series_blocks_free(set);
 	set->nseries = 0;
 	memset(set->nseries_in, 0, (size_t)set->nind *
 	    sizeof *set->nseries_in);
@@ -270,17 +350,40 @@ series_office_count(const struct series_set *set)
 }
 
 static void
-ring_init(struct ring *rg, int32_t size)
+ring_init(struct ring *rg, int32_t size, uint32_t *period,
+    struct bucket *bucket, size_t stride)
 {
-	int32_t i;
-
 	rg->size = size;
 	rg->last = SERIES_EMPTY;
 	rg->first = SERIES_EMPTY;
-	rg->period = xreallocarray(NULL, (size_t)size, sizeof *rg->period);
-	for (i = 0; i < size; i++)
-		rg->period[i] = SERIES_EMPTY;
-	rg->bucket = xcalloc((size_t)size, sizeof *rg->bucket);
+	rg->stride = stride;
+	rg->period = period;
+	rg->bucket = bucket;
+}
+
+/* A slot's period as stored: SERIES_EMPTY is 0, as a zeroed block holds. */
+static uint32_t
+ring_period_code(int32_t p)
+{
+	return (uint32_t)p ^ 0x80000000U;
+}
+
+static int32_t
+ring_period(const struct ring *rg, size_t i)
+{
+	return (int32_t)(rg->period[i * rg->stride] ^ 0x80000000U);
+}
+
+static void
+ring_set_period(struct ring *rg, size_t i, int32_t p)
+{
+	rg->period[i * rg->stride] = ring_period_code(p);
+}
+
+static struct bucket *
+ring_bucket(const struct ring *rg, size_t i)
+{
+	return &rg->bucket[i * rg->stride];
 }
 
 static size_t
@@ -322,14 +425,14 @@ ring_take(struct ring *rg, int32_t p)
 		if (n > rg->size)
 			n = rg->size;
 		for (k = 1; k <= n; k++)
-			rg->period[ring_index(rg, (int32_t)(rg->last + k))] =
-			    SERIES_EMPTY;
+			ring_set_period(rg, ring_index(rg,
+			    (int32_t)(rg->last + k)), SERIES_EMPTY);
 		rg->last = p;
 	}
 	i = ring_index(rg, p);
-	b = &rg->bucket[i];
-	if (rg->period[i] != p) {
-		rg->period[i] = p;
+	b = ring_bucket(rg, i);
+	if (ring_period(rg, i) != p) {
+		ring_set_period(rg, i, p);
 		memset(b, 0, sizeof *b);
 	}
 	/*
@@ -341,7 +444,7 @@ ring_take(struct ring *rg, int32_t p)
 		rg->first = p;
 	else if (rg->first < ring_oldest(rg)) {
 		for (k = ring_oldest(rg); k <= rg->last; k++)
-			if (rg->period[ring_index(rg, (int32_t)k)] == k)
+			if (ring_period(rg, ring_index(rg, (int32_t)k)) == k)
 				break;
 		rg->first = (int32_t)k;
 	}
@@ -356,7 +459,7 @@ ring_get(const struct ring *rg, int32_t p)
 	if (rg->last == SERIES_EMPTY || p == SERIES_EMPTY)
 		return NULL;
 	i = ring_index(rg, p);
-	return rg->period[i] == p ? &rg->bucket[i] : NULL;
+	return ring_period(rg, i) == p ? ring_bucket(rg, i) : NULL;
 }
 
 static int32_t
@@ -402,14 +505,20 @@ series_new(struct series_set *set, int ind, int office, int benefit,
     int kind)
 {
 	struct series *s = xcalloc(1, sizeof *s);
+	struct series_block *bl;
+	size_t c;
 
 	s->ind = ind;
 	s->office = office;
 	s->benefit = benefit;
 	s->kind = kind;
 	s->slot = series_slot_of(set, ind, office, benefit, kind);
-	ring_init(&s->weeks, set->weeks);
-	ring_init(&s->months, set->months);
+	bl = series_block_of(set, set->nseries);
+	c = (size_t)(set->nseries % SERIES_BLOCK);
+	ring_init(&s->weeks, set->weeks, bl->wperiod + c, bl->wbucket + c,
+	    SERIES_BLOCK);
+	ring_init(&s->months, set->months, bl->mperiod + c, bl->mbucket + c,
+	    SERIES_BLOCK);
 	set->series[s->slot] = s;
 	set->nseries++;
 	set->nseries_in[ind]++;
@@ -627,8 +736,8 @@ series_total(const struct series *s, struct bucket *out)
 	if (s == NULL)
 		return;
 	for (i = 0; i < s->weeks.size; i++) {
-		if (s->weeks.period[i] != SERIES_EMPTY)
-			bucket_sum(out, &s->weeks.bucket[i]);
+		if (ring_period(&s->weeks, (size_t)i) != SERIES_EMPTY)
+			bucket_sum(out, ring_bucket(&s->weeks, (size_t)i));
 	}
 }
 
@@ -648,7 +757,7 @@ ring_save(const struct ring *rg, struct buf *b)
 	int32_t i;
 
 	for (i = 0; i < rg->size; i++) {
-		if (rg->period[i] != SERIES_EMPTY)
+		if (ring_period(rg, (size_t)i) != SERIES_EMPTY)
 			n++;
 	}
 	buf_put_u32(b, n);
