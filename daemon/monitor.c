@@ -910,15 +910,20 @@ mon_tick(void *arg, int64_t watermark, const struct series_set *set)
 static void
 mon_blank(struct monitor *mon)
 {
-	int i, j;
+	size_t j;
+	int i;
 
 	for (i = 0; i < mon->nseries; i++) {
 		struct mon_series *ms = &mon->series[i];
 
 		memset(ms, 0, sizeof *ms);
 		ms->alert = ms->outlier_alert = -1;
-		for (j = 0; j < MON_HIST; j++)
-			ms->hist[j].week = INT32_MIN;
+		ms->hist = &mon->hist[i];
+		ms->hstride = (size_t)mon->nseries;
+	}
+	for (j = 0; j < (size_t)MON_HIST * (size_t)mon->nseries; j++) {
+		memset(&mon->hist[j], 0, sizeof mon->hist[j]);
+		mon->hist[j].week = INT32_MIN;
 	}
 	for (i = 0; i < INDICATOR_MAX; i++) {
 		mon->first[i].first_week = INT32_MIN;
@@ -1080,6 +1085,8 @@ monitor_create(const struct conf *c, struct explain_registry *reg,
 	mon->nseries = mon->nind * (mon->max_offices + 1) * mon->nbenefits *
 	    DECISION_NKINDS;
 	mon->series = xcalloc((size_t)mon->nseries, sizeof *mon->series);
+	mon->hist = xreallocarray(NULL, (size_t)MON_HIST * (size_t)mon->nseries,
+	    sizeof *mon->hist);
 	mon_blank(mon);
 	mon->watermark = INT64_MIN;
 	mon->explain_gen = reg != NULL ? explain_generation(reg) : 0;
@@ -1112,6 +1119,7 @@ monitor_free(struct monitor *mon)
 	free(mon->replay_old);
 	free(mon->groups);
 	free(mon->series);
+	free(mon->hist);
 	free(mon->alerts);
 	free(mon);
 }
@@ -1253,6 +1261,7 @@ monitor_memory(const struct monitor *mon)
 	return sizeof *mon +
 	    (uint64_t)mon->ngroups * sizeof *mon->groups +
 	    (uint64_t)mon->nseries * sizeof *mon->series +
+	    (uint64_t)MON_HIST * mon->nseries * sizeof *mon->hist +
 	    (uint64_t)mon->capalerts * sizeof *mon->alerts;
 }
 

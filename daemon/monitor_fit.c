@@ -38,8 +38,8 @@ mon_clear_expected(struct monitor *mon, const struct mon_fit_result *r,
 		    ms->kind)))
 			continue;
 		for (wk = from; wk < to; wk++) {
-			struct mon_week *w = &ms->hist[((wk % MON_HIST) +
-			    MON_HIST) % MON_HIST];
+			struct mon_week *w = &MON_HIST_AT(ms, ((wk % MON_HIST) +
+			    MON_HIST) % MON_HIST);
 
 			if (w->week == wk)
 				w->e = w->v = 0;

@@ -96,8 +96,17 @@ struct mon_series {
 	double		h_down;		/* threshold of the downward side */
 	bool		daily;		/* looked at daily (large series) */
 	bool		small;		/* exact binomial thresholds */
-	struct mon_week	hist[MON_HIST];
+	/*
+	 * Its weeks, slot j at hist[j * hstride]: a column of mon->hist,
+	 * where the series keep a week side by side, so that a week's close
+	 * writes a few pages, not one per series (each page written after a
+	 * checkpoint's fork is copied while the loop waits). MON_HIST_AT.
+	 */
+	struct mon_week	*hist;
+	size_t		hstride;
 };
+
+#define MON_HIST_AT(ms, j)	((ms)->hist[(size_t)(j) * (ms)->hstride])
 
 struct mon_group {
 	struct model	*model;
@@ -143,6 +152,7 @@ struct monitor {
 	/* nind x (max_offices + 1) x nb x 2 */
 	struct mon_series	*series;
 	int			 nseries;
+	struct mon_week		*hist;		/* MON_HIST rows of nseries */
 
 	struct mon_first	 first[INDICATOR_MAX];
 	int32_t			 closed_week;
@@ -303,8 +313,8 @@ mon_ind_prefix(const struct monitor *mon, int ind)
 static inline struct mon_week *
 mon_hist(struct mon_series *ms, int32_t week)
 {
-	struct mon_week *w = &ms->hist[((week % MON_HIST) + MON_HIST) %
-	    MON_HIST];
+	struct mon_week *w = &MON_HIST_AT(ms, ((week % MON_HIST) + MON_HIST) %
+	    MON_HIST);
 
 	if (w->week != week) {
 		memset(w, 0, sizeof *w);
@@ -316,8 +326,8 @@ mon_hist(struct mon_series *ms, int32_t week)
 static inline const struct mon_week *
 mon_hist_get(const struct mon_series *ms, int32_t week)
 {
-	const struct mon_week *w = &ms->hist[((week % MON_HIST) + MON_HIST) %
-	    MON_HIST];
+	const struct mon_week *w = &MON_HIST_AT(ms, ((week % MON_HIST) +
+	    MON_HIST) % MON_HIST);
 
 	return w->week == week ? w : NULL;
 }

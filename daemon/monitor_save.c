@@ -349,7 +349,7 @@ mon_save(void *arg, struct buf *b)
 		detect_cusum_save(&ms->cusum, b);
 		detect_cusum_save(&ms->back, b);
 		for (j = 0; j < MON_HIST; j++) {
-			const struct mon_week *w = &ms->hist[j];
+			const struct mon_week *w = &MON_HIST_AT(ms, j);
 
 			buf_put_u32(b, (uint32_t)w->week);
 			buf_put_u32(b, w->n);
@@ -571,7 +571,7 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 		    detect_cusum_load(&ms->back, r, cause) == -1)
 			return -1;
 		for (i = 0; i < MON_HIST; i++) {
-			struct mon_week *w = &ms->hist[i];
+			struct mon_week *w = &MON_HIST_AT(ms, i);
 
 			buf_get_u32(r, &u32);
 			w->week = (int32_t)u32;

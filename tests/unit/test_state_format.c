@@ -745,7 +745,7 @@ fill_second_indicator(struct monitor *mon)
 		ms->cusum.up = 1.5 + k;
 		ms->cusum.up_start = 2758;
 		for (j = 0; j < MON_HIST; j++)
-			ms->hist[j].week = INT32_MIN;
+			MON_HIST_AT(ms, j).week = INT32_MIN;
 		mon_hist(ms, 2760)->n = 40 + (uint32_t)k;
 		mon_hist(ms, 2760)->o = 7;
 		mon_hist(ms, 2760)->e = 5.5;
