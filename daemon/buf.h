@@ -23,6 +23,8 @@ void buf_put_u8(struct buf *b, uint8_t v);
 void buf_put_u16(struct buf *b, uint16_t v);
 void buf_put_u32(struct buf *b, uint32_t v);
 void buf_put_u64(struct buf *b, uint64_t v);
+/* n values, as n buf_put_u64 calls would put them. */
+void buf_put_u64s(struct buf *b, const uint64_t *v, size_t n);
 void buf_put_i64(struct buf *b, int64_t v);
 void buf_put_double(struct buf *b, double v);
 /* u32 length, then the bytes (no terminator). */

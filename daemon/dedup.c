@@ -198,16 +198,18 @@ dedup_memory(const struct dedup *d)
 void
 dedup_save(const struct dedup *d, struct buf *b)
 {
-	size_t i, at;
+	size_t n, at;
 
 	buf_put_u32(b, DEDUP_SAVE_VERSION);
 	buf_put_u64(b, d->window);
 	buf_put_u64(b, d->count);
 	at = (d->next + d->window - d->count) % (d->window ? d->window : 1);
-	for (i = 0; i < d->count; i++) {
-		buf_put_u64(b, d->ring[at]);
-		at = at + 1 == d->window ? 0 : at + 1;
-	}
+	if (d->count == 0)
+		return;
+	/* Oldest first: up to the ring's end, then from its start. */
+	n = d->count < d->window - at ? d->count : d->window - at;
+	buf_put_u64s(b, d->ring + at, n);
+	buf_put_u64s(b, d->ring, d->count - n);
 }
 
 /* Forget every id. */

@@ -103,7 +103,7 @@ def main():
             total, statistics.median(rss) / 1024.0))
         alert_states = run_stabild.alert_states
         mixed(redis, work, weeks, total, rounds)
-        mixed(redis, work, weeks, total, min(rounds, 2), dense=True)
+        mixed(redis, work, weeks, total, rounds, dense=True)
         others(work)
 
         def with_hook(work_, n_, group, port):

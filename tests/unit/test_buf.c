@@ -91,6 +91,34 @@ test_short_input(void **state)
 	buf_free(&b);
 }
 
+/* Many u64 at once are the bytes of as many single puts. */
+static void
+test_u64s(void **state)
+{
+	static const size_t counts[] = { 0, 1, 2, 31, 1000 };
+	uint64_t v[1000];
+	struct buf one, many;
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < 1000; i++)
+		v[i] = 0x0123456789abcdefULL * (i + 1) ^ (i << 40);
+	for (k = 0; k < sizeof counts / sizeof counts[0]; k++) {
+		buf_init(&one);
+		buf_init(&many);
+		buf_put_u8(&one, 7);
+		buf_put_u8(&many, 7);
+		for (i = 0; i < counts[k]; i++)
+			buf_put_u64(&one, v[i]);
+		buf_put_u64s(&many, v, counts[k]);
+		assert_int_equal(one.len, 1 + 8 * counts[k]);
+		assert_int_equal(many.len, one.len);
+		assert_memory_equal(many.data, one.data, one.len);
+		buf_free(&one);
+		buf_free(&many);
+	}
+}
+
 static void
 test_growth(void **state)
 {
@@ -119,6 +147,7 @@ main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_short_input),
 		cmocka_unit_test(test_growth),
+		cmocka_unit_test(test_u64s),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
