@@ -44,7 +44,7 @@ struct ring {
 	struct bucket	*bucket;
 };
 
-/* Series per block; a block's rows are mapped only as they are used. */
+/* Series per block: mapped whole, its rows take memory as they are used. */
 #define SERIES_BLOCK		256
 
 /*
