@@ -88,6 +88,11 @@ def run_order(w, order):
     check_models(d, truth, order)
     check(d.proc.poll() is None and d.get("/healthz", token=None)[0] == 200,
           "%s: stabild died while answering the API" % order)
+    # The models are refitted early in the replay; the rest of it goes on.
+    # A stop waits for all of it (its checkpoint needs every decision
+    # applied), which under the sanitizers can outlast the stop's timeout.
+    harness.wait_for(lambda: not d.status()["detector_busy"], 180,
+                     "%s: the replay's end" % order, interval=0.5)
     check(d.stop() == 0, "%s: exit status on SIGTERM" % order)
     redis.stop()
 
