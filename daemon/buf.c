@@ -96,14 +96,13 @@ buf_put_u64(struct buf *b, uint64_t v)
 void
 buf_put_u64s(struct buf *b, const uint64_t *v, size_t n)
 {
-	size_t i;
-
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	/* The layout is the host's own: one copy. */
 	if (n > 0)
 		memcpy(buf_room(b, n * sizeof *v), v, n * sizeof *v);
-	(void)i;
 #else
+	size_t i;
+
 	for (i = 0; i < n; i++)
 		buf_put_u64(b, v[i]);
 #endif

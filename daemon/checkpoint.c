@@ -49,6 +49,16 @@ checkpoint_add(struct checkpoint *cp, uint32_t tag)
 	return &s->data;
 }
 
+/* Bytes into the file and the hash alike. */
+static int
+checkpoint_emit(int fd, EVP_MD_CTX *md, const void *p, size_t len)
+{
+	if (len == 0)
+		return 0;
+	EVP_DigestUpdate(md, p, len);
+	return file_write_all(fd, p, len);
+}
+
 int
 checkpoint_write(const struct checkpoint *cp, const char *path, char **cause)
 {
@@ -77,8 +87,7 @@ checkpoint_write(const struct checkpoint *cp, const char *path, char **cause)
 	buf_put(&head, CHECKPOINT_MAGIC, 8);
 	buf_put_u32(&head, CHECKPOINT_VERSION);
 	buf_put_u32(&head, (uint32_t)cp->nsections);
-	EVP_DigestUpdate(md, head.data, head.len);
-	if (file_write_all(fd, head.data, head.len) == -1)
+	if (checkpoint_emit(fd, md, head.data, head.len) == -1)
 		goto write_error;
 	/* Each section's head, then its data as it is: not copied. */
 	for (i = 0; i < cp->nsections; i++) {
@@ -87,13 +96,8 @@ checkpoint_write(const struct checkpoint *cp, const char *path, char **cause)
 		buf_reset(&head);
 		buf_put_u32(&head, cp->sections[i].tag);
 		buf_put_u64(&head, d->len);
-		EVP_DigestUpdate(md, head.data, head.len);
-		if (file_write_all(fd, head.data, head.len) == -1)
-			goto write_error;
-		if (d->len == 0)
-			continue;
-		EVP_DigestUpdate(md, d->data, d->len);
-		if (file_write_all(fd, d->data, d->len) == -1)
+		if (checkpoint_emit(fd, md, head.data, head.len) == -1 ||
+		    checkpoint_emit(fd, md, d->data, d->len) == -1)
 			goto write_error;
 	}
 	EVP_DigestFinal_ex(md, hash, &hashlen);

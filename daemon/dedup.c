@@ -5,7 +5,6 @@
  */
 #include <sys/mman.h>
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,15 +56,10 @@ dedup_hash(const char *id, size_t len)
 static uint64_t *
 dedup_table_alloc(size_t cap)
 {
-	void *p;
+	uint64_t *p = xmap(cap, sizeof *p);
 
-	p = mmap(NULL, cap * sizeof (uint64_t), PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		fatalx("dedup: cannot map an index of %zu slots: %s", cap,
-		    strerror(errno));
 	/* Only an optimisation: the fork copies it if this fails. */
-	(void)madvise(p, cap * sizeof (uint64_t), MADV_DONTFORK);
+	(void)madvise(p, cap * sizeof *p, MADV_DONTFORK);
 	return p;
 }
 
@@ -99,7 +93,7 @@ dedup_free(struct dedup *d)
 		return;
 	free(d->ring);
 	if (d->table != NULL)
-		munmap(d->table, (d->mask + 1) * sizeof *d->table);
+		xunmap(d->table, d->mask + 1, sizeof *d->table);
 	free(d);
 }
 

@@ -5,9 +5,6 @@
  * after warm-up. The indicator is the outermost index, so indicator 0
  * (rejection) has the slots a set without indicators had.
  */
-#include <sys/mman.h>
-
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,43 +174,27 @@ series_bytes(const struct series_set *set)
 	    (sizeof (int32_t) + sizeof (struct bucket));
 }
 
-/* A zeroed mapping of n elements of size, or of nothing when n is 0. */
-static void *
-series_map(size_t n, size_t size)
+/* Slots in each of a block's week and month arrays. */
+static size_t
+series_block_slots(const struct series_set *set, bool weeks)
 {
-	void *p;
-
-	if (n == 0)
-		return NULL;
-	p = mmap(NULL, n * size, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		fatalx("series: cannot map %zu bytes: %s", n * size,
-		    strerror(errno));
-	return p;
-}
-
-static void
-series_unmap(void *p, size_t n, size_t size)
-{
-	if (p != NULL)
-		munmap(p, n * size);
+	return (size_t)(weeks ? set->weeks : set->months) * SERIES_BLOCK;
 }
 
 static void
 series_blocks_free(struct series_set *set)
 {
-	size_t w = (size_t)set->weeks * SERIES_BLOCK;
-	size_t m = (size_t)set->months * SERIES_BLOCK;
+	size_t w = series_block_slots(set, true);
+	size_t m = series_block_slots(set, false);
 	int i;
 
 	for (i = 0; i < set->nblocks; i++) {
 		struct series_block *bl = &set->blocks[i];
 
-		series_unmap(bl->wperiod, w, sizeof *bl->wperiod);
-		series_unmap(bl->wbucket, w, sizeof *bl->wbucket);
-		series_unmap(bl->mperiod, m, sizeof *bl->mperiod);
-		series_unmap(bl->mbucket, m, sizeof *bl->mbucket);
+		xunmap(bl->wperiod, w, sizeof *bl->wperiod);
+		xunmap(bl->wbucket, w, sizeof *bl->wbucket);
+		xunmap(bl->mperiod, m, sizeof *bl->mperiod);
+		xunmap(bl->mbucket, m, sizeof *bl->mbucket);
 	}
 	free(set->blocks);
 	set->blocks = NULL;
@@ -224,8 +205,8 @@ series_blocks_free(struct series_set *set)
 static struct series_block *
 series_block_of(struct series_set *set, int c)
 {
-	size_t w = (size_t)set->weeks * SERIES_BLOCK;
-	size_t m = (size_t)set->months * SERIES_BLOCK;
+	size_t w = series_block_slots(set, true);
+	size_t m = series_block_slots(set, false);
 	struct series_block *bl;
 
 	if (c / SERIES_BLOCK < set->nblocks)
@@ -233,10 +214,10 @@ series_block_of(struct series_set *set, int c)
 	set->blocks = xreallocarray(set->blocks, (size_t)set->nblocks + 1,
 	    sizeof *set->blocks);
 	bl = &set->blocks[set->nblocks++];
-	bl->wperiod = series_map(w, sizeof *bl->wperiod);
-	bl->wbucket = series_map(w, sizeof *bl->wbucket);
-	bl->mperiod = series_map(m, sizeof *bl->mperiod);
-	bl->mbucket = series_map(m, sizeof *bl->mbucket);
+	bl->wperiod = xmap(w, sizeof *bl->wperiod);
+	bl->wbucket = xmap(w, sizeof *bl->wbucket);
+	bl->mperiod = xmap(m, sizeof *bl->mperiod);
+	bl->mbucket = xmap(m, sizeof *bl->mbucket);
 	return bl;
 }
 
@@ -361,23 +342,26 @@ ring_init(struct ring *rg, int32_t size, uint32_t *period,
 	rg->bucket = bucket;
 }
 
-/* A slot's period as stored: SERIES_EMPTY is 0, as a zeroed block holds. */
+/*
+ * A slot's period as stored, flipped in its top bit so that SERIES_EMPTY
+ * (INT32_MIN) is 0, as a zeroed block holds; the flip is its own inverse.
+ */
 static uint32_t
-ring_period_code(int32_t p)
+ring_period_code(uint32_t p)
 {
-	return (uint32_t)p ^ 0x80000000U;
+	return p ^ 0x80000000U;
 }
 
 static int32_t
 ring_period(const struct ring *rg, size_t i)
 {
-	return (int32_t)(rg->period[i * rg->stride] ^ 0x80000000U);
+	return (int32_t)ring_period_code(rg->period[i * rg->stride]);
 }
 
 static void
 ring_set_period(struct ring *rg, size_t i, int32_t p)
 {
-	rg->period[i * rg->stride] = ring_period_code(p);
+	rg->period[i * rg->stride] = ring_period_code((uint32_t)p);
 }
 
 static struct bucket *
@@ -462,10 +446,11 @@ ring_get(const struct ring *rg, int32_t p)
 	return ring_period(rg, i) == p ? ring_bucket(rg, i) : NULL;
 }
 
+/* INT32_MIN when empty: SERIES_EMPTY is INT32_MIN. */
 static int32_t
 ring_first(const struct ring *rg)
 {
-	return rg->first == SERIES_EMPTY ? INT32_MIN : rg->first;
+	return rg->first;
 }
 
 static void

@@ -1,6 +1,8 @@
 /*
  * Allocation wrappers: die on failure instead of half-coping.
  */
+#include <sys/mman.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +42,29 @@ xreallocarray(void *ptr, size_t nmemb, size_t size)
 	if (p == NULL)
 		fatal("xreallocarray: %zu x %zu bytes", nmemb, size);
 	return p;
+}
+
+void *
+xmap(size_t nmemb, size_t size)
+{
+	void *p;
+
+	if (size != 0 && nmemb > SIZE_MAX / size)
+		fatalx("xmap: %zu x %zu overflows", nmemb, size);
+	if (nmemb * size == 0)
+		return NULL;
+	p = mmap(NULL, nmemb * size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		fatal("xmap: %zu x %zu bytes", nmemb, size);
+	return p;
+}
+
+void
+xunmap(void *p, size_t nmemb, size_t size)
+{
+	if (p != NULL)
+		munmap(p, nmemb * size);
 }
 
 char *

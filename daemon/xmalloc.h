@@ -16,5 +16,12 @@ char *xstrndup(const char *s, size_t n);
 /* The result is the caller's to free. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap);
+/*
+ * nmemb elements of size in an anonymous mapping of their own, zeroed and
+ * taking memory only as pages are touched; NULL for none. Large tables
+ * use it to be given a layout or advice of their own (madvise).
+ */
+void *xmap(size_t nmemb, size_t size);
+void xunmap(void *p, size_t nmemb, size_t size);
 
 #endif

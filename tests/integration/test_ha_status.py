@@ -28,6 +28,20 @@ def ctl(d, *args):
     return r.returncode, r.stdout, r.stderr
 
 
+def ctl_until(d, args, ok, what, timeout=10):
+    """Run stabilctl args until ok(rc, stdout); on timeout fail with the
+    last run's output."""
+    last = []
+
+    def run():
+        last[:] = ctl(d, *args)
+        return ok(last[0], last[1])
+    try:
+        harness.wait_for(run, timeout, what)
+    except harness.TestFailure as e:
+        raise harness.TestFailure("%s: %r" % (e, last))
+
+
 def peers(d):
     h = d.status()["ha"]
     return h, {p["instance"]: p for p in h["peers"]}
@@ -76,35 +90,19 @@ def test(w):
           {k: v for k, v in m.items() if "peer" in k})
     check(m.get("stabild_ha_peers_agree") == 1, "peers_agree")
     check(m.get('stabild_ha_peer_behind_seconds{instance="b"}') == 0, "behind_seconds")
-    # Polled, as below: a tick one peer has read and the other not yet
-    # shows the other behind for that moment.
-    shown = []
-
-    def status_rows():
-        shown[:] = ctl(a, "status")
-        rc, out, _ = shown
-        return rc == 0 and all(re.search(r, out, re.M) for r in (
+    # Polled: a tick one peer has applied and the other not yet puts the
+    # other behind by the whole gap between the history's time and now,
+    # for the half second until it reads the tick.
+    ctl_until(a, ("status",), lambda rc, out: rc == 0 and all(
+        re.search(r, out, re.M) for r in (
             r"^instance\s+a \(link up\)$",
             r"^peers\s+b up, 0 s behind$",
             r"^INSTANCE\s+HOST\s+STATE\s+BEHIND\s+APPLIED\s+DELIVERED\s+BY_PEER$",
             r"^a \*\s+\S+\s+up\s+0 s\s",
-            r"^b\s+\S+\s+up\s+0 s\s"))
-    try:
-        harness.wait_for(status_rows, 10, "stabilctl status to show both up, 0 s behind")
-    except harness.TestFailure as e:
-        raise harness.TestFailure("%s: %r" % (e, shown))
-    # A tick one peer has applied and the other not yet puts the other
-    # behind by the whole gap between the history's time and now, for
-    # the half second until it reads the tick: poll until both agree.
-    last = []
-
-    def check_ok():
-        last[:] = ctl(a, "status", "--check")
-        return last[0] == 0
-    try:
-        harness.wait_for(check_ok, 10, "status --check with both up to exit 0")
-    except harness.TestFailure as e:
-        raise harness.TestFailure("%s: %r" % (e, last))
+            r"^b\s+\S+\s+up\s+0 s\s")),
+        "stabilctl status to show both up, 0 s behind")
+    ctl_until(a, ("status", "--check"), lambda rc, out: rc == 0,
+              "status --check with both up to exit 0")
 
     # A third daemon with A's name on another host is refused, and A's
     # entry stays A's.
