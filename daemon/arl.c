@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "arl.h"
 #include "detect.h"
@@ -61,6 +62,8 @@ static const double arl_gh[6][2] = {
 /* Relative precision of a threshold's ARL (log scale). */
 #define ARL_SOLVE_TOL		1e-3
 
+struct arl_work;
+
 /* Weekly increments (LLR units) and their probabilities. */
 struct arl_steps {
 	double		*x;
@@ -68,9 +71,12 @@ struct arl_steps {
 	int		 n;
 	int		 cap;
 	double		 lattice;	/* smallest step between counts */
+	struct arl_work	*work;		/* the chain's, kept for the next h */
 };
 
-typedef double (*arl_log_cb)(double, const void *);
+typedef double (*arl_log_cb)(double, void *);
+
+static void arl_work_free(struct arl_work *);
 
 static void
 arl_steps_add(struct arl_steps *s, double x, double p)
@@ -90,6 +96,8 @@ arl_steps_free(struct arl_steps *s)
 {
 	free(s->x);
 	free(s->p);
+	arl_work_free(s->work);
+	s->work = NULL;
 }
 
 /*
@@ -190,6 +198,7 @@ arl_steps_binomial(const struct arl_binomial *m, double theta,
 	s->x = s->p = NULL;
 	s->n = s->cap = 0;
 	s->lattice = 0;
+	s->work = NULL;
 	if (m == NULL || m->weeks == NULL || m->nweeks <= 0 ||
 	    m->nweeks > ARL_MAX_WEEKS || !isfinite(m->delta) ||
 	    m->delta == 0 || !isfinite(m->tau2_true) || m->tau2_true < 0 ||
@@ -293,30 +302,108 @@ arl_binomial_states(const struct arl_steps *s)
 }
 
 /*
- * The steps folded onto the grid: every step is the same from every
- * state, so what a row receives depends only on the integer part d of
- * its length in cells (d = -states - 1 stands for anything lower). A
- * step of d + f cells (0 <= f < 1) from state i lands at i + d + f: at
+ * A chain's working memory, sized by the grid, which depends on the steps
+ * alone: kept with them, so that a search over h allocates it once.
+ *
+ * The fold: every step is the same from every state, so what a row
+ * receives depends only on the integer part d of its length in cells
+ * (d = -states - 1 stands for anything lower), at index d + states + 1.
+ * A step of d + f cells (0 <= f < 1) from state i lands at i + d + f: at
  * or below 0 it reflects to 0 whole; above states it alarms; between, it
  * is split, 1 - f to i + d and f to i + d + 1.
  */
-struct arl_fold {
+struct arl_work {
+	int	 states;
+	double	*a;		/* I - Q, (states + 1)^2, row-major */
+	double	*b;
+	int	*end;		/* see arl_solve_chain */
+	int	*lowest;
 	double	*whole;		/* sum of p: all of it to 0 when i + d < 0 */
 	double	*lower;		/* sum of (1 - f) p, to i + d */
 	double	*upper;		/* sum of f p over f > 0, to i + d + 1 */
 	double	*exact;		/* sum of p over f == 0: stays when i + d == states */
+	double	*below;		/* [j]: the whole mass of every index < j */
+	char	*has;
 	char	*has_upper;
 	char	*has_exact;
-	char	*has;
+	/*
+	 * -Q by offset j - i (index j - i + states), for a column strictly
+	 * between 0 and states (mid) and for the column states (top); the
+	 * w_ flags say the entry is written, which keeps the band.
+	 */
+	double	*mid;
+	double	*top;
+	char	*w_mid;
+	char	*w_top;
+	int	*last_mid;
+	int	*first_mid;
 };
+
+static void
+arl_work_free(struct arl_work *w)
+{
+	if (w == NULL)
+		return;
+	free(w->a);
+	free(w->b);
+	free(w->end);
+	free(w->lowest);
+	free(w->whole);
+	free(w->lower);
+	free(w->upper);
+	free(w->exact);
+	free(w->below);
+	free(w->has);
+	free(w->has_upper);
+	free(w->has_exact);
+	free(w->mid);
+	free(w->top);
+	free(w->w_mid);
+	free(w->w_top);
+	free(w->last_mid);
+	free(w->first_mid);
+	free(w);
+}
+
+static struct arl_work *
+arl_work_get(struct arl_steps *s, int states)
+{
+	struct arl_work *w = s->work;
+	size_t n = (size_t)states + 1, span = 2 * (size_t)states + 2;
+
+	if (w != NULL && w->states == states)
+		return w;
+	arl_work_free(w);
+	w = s->work = xcalloc(1, sizeof *w);
+	w->states = states;
+	w->a = xreallocarray(NULL, n * n, sizeof *w->a);
+	w->b = xreallocarray(NULL, n, sizeof *w->b);
+	w->end = xreallocarray(NULL, n, sizeof *w->end);
+	w->lowest = xreallocarray(NULL, n, sizeof *w->lowest);
+	w->whole = xreallocarray(NULL, span, sizeof *w->whole);
+	w->lower = xreallocarray(NULL, span, sizeof *w->lower);
+	w->upper = xreallocarray(NULL, span, sizeof *w->upper);
+	w->exact = xreallocarray(NULL, span, sizeof *w->exact);
+	w->below = xreallocarray(NULL, span + 1, sizeof *w->below);
+	w->has = xmalloc(span);
+	w->has_upper = xmalloc(span);
+	w->has_exact = xmalloc(span);
+	w->mid = xreallocarray(NULL, span - 1, sizeof *w->mid);
+	w->top = xreallocarray(NULL, span - 1, sizeof *w->top);
+	w->w_mid = xmalloc(span - 1);
+	w->w_top = xmalloc(span - 1);
+	w->last_mid = xreallocarray(NULL, span - 1, sizeof *w->last_mid);
+	w->first_mid = xreallocarray(NULL, span - 1, sizeof *w->first_mid);
+	return w;
+}
 
 /* Zero-start ARL of the binomial chain with increments s at h. */
 static double
-arl_binomial_chain(const struct arl_steps *s, double h)
+arl_binomial_chain(struct arl_steps *s, double h)
 {
-	struct arl_fold fd;
-	double *a, *b, *below, c, y, f, p, pup = 0, arl;
-	int *end, *lowest, *used, i, e, d, k, n, states, span, lo, u, nused;
+	struct arl_work *w;
+	double *a, *row, c, y, f, p, pup = 0;
+	int i, j, e, d, k, t, n, states, span, lo;
 
 	if (!(h > 0)) {
 		/* Only 0 is below h: each week alarms when it rises. */
@@ -326,120 +413,103 @@ arl_binomial_chain(const struct arl_steps *s, double h)
 		return pup > 0 ? 1 / pup : INFINITY;
 	}
 	states = arl_binomial_states(s);
+	w = arl_work_get(s, states);
 	c = h / states;
 	n = states + 1;
-	/* d from -states - 1 to states, at index d + states + 1. */
 	span = 2 * states + 2;
 	lo = states + 1;
-	fd.whole = xcalloc(span, sizeof *fd.whole);
-	fd.lower = xcalloc(span, sizeof *fd.lower);
-	fd.upper = xcalloc(span, sizeof *fd.upper);
-	fd.exact = xcalloc(span, sizeof *fd.exact);
-	fd.has_upper = xcalloc(span, 1);
-	fd.has_exact = xcalloc(span, 1);
-	fd.has = xcalloc(span, 1);
+	memset(w->whole, 0, (size_t)span * sizeof *w->whole);
+	memset(w->lower, 0, (size_t)span * sizeof *w->lower);
+	memset(w->upper, 0, (size_t)span * sizeof *w->upper);
+	memset(w->exact, 0, (size_t)span * sizeof *w->exact);
+	memset(w->has, 0, (size_t)span);
+	memset(w->has_upper, 0, (size_t)span);
+	memset(w->has_exact, 0, (size_t)span);
 	for (e = 0; e < s->n; e++) {
 		y = s->x[e] / c;
 		p = s->p[e];
 		if (y > states)
 			continue;
 		if (y < -states - 1) {
-			fd.whole[0] += p;
-			fd.has[0] = 1;
+			w->whole[0] += p;
+			w->has[0] = 1;
 			continue;
 		}
 		d = (int)floor(y);
 		f = y - d;
 		k = d + lo;
-		fd.whole[k] += p;
-		fd.lower[k] += (1 - f) * p;
-		fd.has[k] = 1;
+		w->whole[k] += p;
+		w->lower[k] += (1 - f) * p;
+		w->has[k] = 1;
 		if (f > 0) {
-			fd.upper[k] += f * p;
-			fd.has_upper[k] = 1;
+			w->upper[k] += f * p;
+			w->has_upper[k] = 1;
 		} else {
-			fd.exact[k] += p;
-			fd.has_exact[k] = 1;
+			w->exact[k] += p;
+			w->has_exact[k] = 1;
 		}
 	}
-	/* below[j]: the mass of every d with index < j, all reflected. */
-	below = xcalloc(span + 1, sizeof *below);
+	w->below[0] = 0;
 	for (k = 0; k < span; k++)
-		below[k + 1] = below[k] + fd.whole[k];
-	/* The indices that hold steps, ascending: rows visit only these. */
-	used = xcalloc(span, sizeof *used);
-	for (k = 0, nused = 0; k < span; k++)
-		if (fd.has[k])
-			used[nused++] = k;
-	a = xcalloc((size_t)n * n, sizeof *a);
-	b = xcalloc(n, sizeof *b);
-	end = xcalloc(n, sizeof *end);
-	lowest = xcalloc(n, sizeof *lowest);
-	/* a = -Q, then add I. */
-	for (i = 0, u = 0; i < n; i++) {
-		double *row = a + (size_t)i * n;
-
-		end[i] = i;
-		lowest[i] = i;
-		/* i + d < 0, i.e. index < lo - i: to 0 whole. */
-		if (below[lo - i] != 0) {
-			row[0] -= below[lo - i];
-			lowest[0] = i;
-		}
-		/* lo - i falls as i rises: step back to the first in reach. */
-		while (u > 0 && used[u - 1] >= lo - i)
-			u--;
-		while (u < nused && used[u] < lo - i)
-			u++;
-		for (e = u; e < nused; e++) {
-			int to;
-
-			k = used[e];
-			to = i + k - lo;
-			if (to > states)
-				break;
-			if (to == states) {
-				/* Only an exact landing on h stays below it. */
-				if (fd.has_exact[k]) {
-					row[to] -= fd.exact[k];
-					if (end[i] < to)
-						end[i] = to;
-					if (lowest[to] < i)
-						lowest[to] = i;
-				}
-				continue;
-			}
-			row[to] -= fd.lower[k];
-			if (end[i] < to)
-				end[i] = to;
-			if (lowest[to] < i)
-				lowest[to] = i;
-			if (fd.has_upper[k]) {
-				row[to + 1] -= fd.upper[k];
-				if (end[i] < to + 1)
-					end[i] = to + 1;
-				if (lowest[to + 1] < i)
-					lowest[to + 1] = i;
-			}
-		}
+		w->below[k + 1] = w->below[k] + w->whole[k];
+	/*
+	 * -Q by offset t = j - i: a column takes the upper share of the
+	 * steps one cell lower (d = t - 1), then the lower share, or at
+	 * the column states only an exact landing, of those of d = t. The
+	 * order of the subtractions is the one the entries always had.
+	 */
+	for (t = -states; t <= states; t++) {
+		k = t + lo;
+		w->mid[t + states] = (0.0 - w->upper[k - 1]) - w->lower[k];
+		w->top[t + states] = (0.0 - w->upper[k - 1]) - w->exact[k];
+		w->w_mid[t + states] = w->has[k] || w->has_upper[k - 1];
+		w->w_top[t + states] = w->has_upper[k - 1] ||
+		    w->has_exact[k];
 	}
-	for (i = 0; i < n; i++)
-		a[(size_t)i * n + i] += 1;
-	arl = arl_solve_chain(a, b, end, lowest, n);
-	free(a);
-	free(b);
-	free(end);
-	free(lowest);
-	free(below);
-	free(used);
-	free(fd.whole);
-	free(fd.lower);
-	free(fd.upper);
-	free(fd.exact);
-	free(fd.has_upper);
-	free(fd.has_exact);
-	free(fd.has);
-	return arl;
+	/*
+	 * The band: last_mid[t] is the largest offset <= t written in mid,
+	 * first_mid[t] the smallest >= t (-span and span for none).
+	 */
+	for (t = -states, j = -span; t <= states; t++) {
+		if (w->w_mid[t + states])
+			j = t;
+		w->last_mid[t + states] = j;
+	}
+	for (t = states, j = span; t >= -states; t--) {
+		if (w->w_mid[t + states])
+			j = t;
+		w->first_mid[t + states] = j;
+	}
+	/*
+	 * Row i: column 0 takes what reflects (every d < -i) and the lower
+	 * share of d = -i; the rest is a slice of mid, then top.
+	 */
+	a = w->a;
+	for (i = 0; i < n; i++) {
+		row = a + (size_t)i * n;
+		row[0] = (0.0 - w->below[lo - i]) - w->lower[lo - i];
+		memcpy(row + 1, w->mid + (1 - i + states),
+		    (size_t)(states - 1) * sizeof *row);
+		row[states] = w->top[states - i + states];
+		row[i] += 1;
+		/* The row's last written column, at least i. */
+		t = w->w_top[states - i + states] ? states - i :
+		    w->last_mid[states - 1 - i + states];
+		w->end[i] = t > 0 ? i + t : i;
+	}
+	/* Each column's last written row, at least its own. */
+	w->lowest[0] = 0;
+	for (i = states; i > 0; i--)
+		if (w->below[lo - i] != 0 || w->has[lo - i]) {
+			w->lowest[0] = i;
+			break;
+		}
+	for (j = 1; j < states; j++) {
+		t = w->first_mid[j - states + states];
+		w->lowest[j] = t < 0 ? j - t : j;
+	}
+	w->lowest[states] = states;
+	return arl_solve_chain(a, w->b, w->end, w->lowest, n);
 }
 
 double
@@ -475,7 +545,7 @@ arl_binomial_prepare(const struct arl_binomial *m, double theta)
 }
 
 double
-arl_prepared_run(const struct arl_prepared *p, double h)
+arl_prepared_run(struct arl_prepared *p, double h)
 {
 	if (p == NULL || isnan(h) || isinf(h))
 		return INFINITY;
@@ -500,7 +570,7 @@ arl_prepared_free(struct arl_prepared *p)
  * smallest h whose ARL is at least the target.
  */
 static double
-arl_solve(arl_log_cb fn, const void *arg, double target)
+arl_solve(arl_log_cb fn, void *arg, double target)
 {
 	double lo = 0, hi, flo, fhi, h, f;
 	int i, side = 0;
@@ -544,7 +614,7 @@ arl_solve(arl_log_cb fn, const void *arg, double target)
 }
 
 static double
-arl_binomial_log(double h, const void *arg)
+arl_binomial_log(double h, void *arg)
 {
 	return log(arl_binomial_chain(arg, h));
 }
@@ -742,7 +812,7 @@ struct arl_normal_arg {
 };
 
 static double
-arl_normal_log(double h, const void *arg)
+arl_normal_log(double h, void *arg)
 {
 	const struct arl_normal_arg *na = arg;
 	double nu, mean, sd, y, rate = 0, z;

@@ -49,13 +49,14 @@ double arl_binomial_run(const struct arl_binomial *m, double h, double theta);
 /*
  * The weekly increments under theta, computed once for many runs at
  * different h (a threshold search): arl_prepared_run(p, h) equals
- * arl_binomial_run(m, h, theta). NULL (runs are INFINITY) when the weeks
+ * arl_binomial_run(m, h, theta). It keeps the chain's memory between
+ * runs, so one p is run by one thread at a time. NULL (runs are INFINITY) when the weeks
  * carry no information.
  */
 struct arl_prepared;
 struct arl_prepared *arl_binomial_prepare(const struct arl_binomial *m,
     double theta);
-double arl_prepared_run(const struct arl_prepared *p, double h);
+double arl_prepared_run(struct arl_prepared *p, double h);
 void arl_prepared_free(struct arl_prepared *p);
 /*
  * The h whose in-control ARL is arl0: 0 when even h = 0 gives a longer
