@@ -49,13 +49,6 @@
 #define INGEST_EXIT_ORPHAN	2	/* the parent was gone */
 #define INGEST_EXIT_ERRNO	64	/* + errno: not written */
 
-/*
- * The checkpoint child's nice, above the daemon's: on a busy machine the
- * loop (and the API's answers) get the CPU first, the checkpoint what is
- * left.
- */
-#define INGEST_CHILD_NICE	10
-
 /* A section added with ingest_add_section. */
 struct ingest_section {
 	uint32_t		 tag;
@@ -1142,9 +1135,6 @@ ingest_checkpoint_start(struct ingest *in, char **cause)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(INGEST_EXIT_ORPHAN);
-		errno = 0;
-		if (nice(INGEST_CHILD_NICE) == -1 && errno != 0)
-			log_debug("checkpoint: nice: %s", strerror(errno));
 		if (ingest_checkpoint_write(in, &why) == -1) {
 			err = errno;
 			/* Said once: the parent is blocked already. */
