@@ -86,6 +86,7 @@ CORE_SRCS := \
 	daemon/monitor_job.c \
 	daemon/worker.c \
 	daemon/stall.c \
+	daemon/slice.c \
 	daemon/answer.c \
 	daemon/monitor_alerts.c \
 	daemon/monitor_save.c \
@@ -196,6 +197,7 @@ deps_test_ingest := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/conf.o \
 	$(BUILDDIR)/daemon/series.o $(BUILDDIR)/daemon/dedup.o \
 	$(BUILDDIR)/daemon/records.o $(BUILDDIR)/daemon/file.o \
 	$(BUILDDIR)/daemon/checkpoint.o $(BUILDDIR)/daemon/stall.o \
+	$(BUILDDIR)/daemon/slice.o \
 	$(BUILDDIR)/daemon/answer.o \
 	$(BUILDDIR)/daemon/detector.o $(BUILDDIR)/daemon/ingest.o
 deps_test_reply := $(BASE) $(BUILDDIR)/daemon/buf.o $(BUILDDIR)/daemon/reply.o

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "period.h"
 #include "records.h"
+#include "slice.h"
 #include "stall.h"
 #include "xmalloc.h"
 
@@ -1135,6 +1136,10 @@ ingest_checkpoint_start(struct ingest *in, char **cause)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(INGEST_EXIT_ORPHAN);
+		/* The loop's short slice is the loop's alone. */
+		if (slice_request(0) == -1)
+			log_debug("checkpoint: scheduler slice: %s",
+			    strerror(errno));
 		if (ingest_checkpoint_write(in, &why) == -1) {
 			err = errno;
 			/* Said once: the parent is blocked already. */

@@ -37,6 +37,7 @@
 #include "rlink.h"
 #include "silence.h"
 #include "sink.h"
+#include "slice.h"
 #include "stall.h"
 #include "stream.h"
 #include "url.h"
@@ -879,6 +880,9 @@ main(int argc, char **argv)
 
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("stabild: cannot create the event loop");
+	/* Woken by a request, the loop goes before a longer slice. */
+	if (slice_request(SLICE_LOOP_NS) == -1)
+		log_debug("stabild: scheduler slice: %s", strerror(errno));
 	d.reg = explain_create();
 	if (explain_setup(d.reg, d.conf, d.conf->state_dir, &cause) == -1)
 		fatalx("%s", cause);

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "slice.h"
 #include "stall.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -69,6 +70,9 @@ worker_main(void *arg)
 	/* Linux: a thread's nice value is its own. */
 	if (setpriority(PRIO_PROCESS, (id_t)gettid(), WORKER_NICE) == -1)
 		log_debug("worker: setpriority: %s", strerror(errno));
+	/* The loop's short slice is the loop's alone. */
+	if (slice_request(0) == -1)
+		log_debug("worker: scheduler slice: %s", strerror(errno));
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		while (!w->stop && w->next_run == NULL)

@@ -60,6 +60,57 @@ def hold_child(d, timeout=60):
     raise harness.TestFailure("no checkpoint child caught in %d s" % timeout)
 
 
+def slice_ns(pid, tid):
+    """The scheduler slice of a thread (Linux 6.6 and later), or None."""
+    try:
+        with open("/proc/%d/task/%d/sched" % (pid, tid)) as f:
+            for line in f:
+                if line.startswith("se.slice"):
+                    return int(line.split(":")[1])
+    except OSError:
+        pass
+    return None
+
+
+def kernel_takes_slices():
+    """Linux 6.12 took a thread's requested slice as a latency hint."""
+    rel = os.uname().release.split(".")
+    try:
+        return (int(rel[0]), int(rel[1].split("-")[0])) >= (6, 12)
+    except ValueError:
+        return False
+
+
+def check_slices(d, tries=20):
+    """The loop thread asks for a 0.1 ms slice; its worker threads and the
+    checkpoint child have the kernel's default back. A child caught in its
+    first microseconds, before it asked, is let go and the next look
+    tried."""
+    pid = d.proc.pid
+    loop = slice_ns(pid, pid)
+    if not kernel_takes_slices() or loop is None:
+        print("checkpoint_wait: this kernel keeps no slice per thread; not checked")
+        return
+    check(loop == 100000, "the loop's slice is %d ns, not 100000" % loop)
+    others = [int(t) for t in os.listdir("/proc/%d/task" % pid) if int(t) != pid]
+    check(others, "no worker thread")
+    for t in others:
+        s = slice_ns(pid, t)
+        check(s is not None and s > 100000, "thread %d has slice %r" % (t, s))
+    seen = []
+    for _ in range(tries):
+        child = hold_child(d)
+        seen.append(slice_ns(child, child))
+        os.kill(child, signal.SIGCONT)
+        if seen[-1] is not None and seen[-1] > 100000:
+            break
+        time.sleep(0.005)
+    check(seen[-1] is not None and seen[-1] > 100000,
+          "checkpoint children had slices %r" % seen)
+    print("checkpoint_wait: slices: loop %d ns, %d other threads and the child %d ns"
+          % (loop, len(others), seen[-1]))
+
+
 def timed_get(d, path):
     t = time.monotonic()
     s, _ = d.get(path)
@@ -103,6 +154,7 @@ def test(w):
                 pass
     w.add(release)
 
+    check_slices(d)
     child = hold_child(d)
     held.append(child)
     before = d.status()["events"]["counted"]
