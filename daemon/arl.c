@@ -314,6 +314,7 @@ arl_binomial_states(const struct arl_steps *s)
  */
 struct arl_work {
 	int	 states;
+	void	*mem;		/* every array below, in one block */
 	double	*a;		/* I - Q, (states + 1)^2, row-major */
 	double	*b;
 	int	*end;		/* see arl_solve_chain */
@@ -344,25 +345,18 @@ arl_work_free(struct arl_work *w)
 {
 	if (w == NULL)
 		return;
-	free(w->a);
-	free(w->b);
-	free(w->end);
-	free(w->lowest);
-	free(w->whole);
-	free(w->lower);
-	free(w->upper);
-	free(w->exact);
-	free(w->below);
-	free(w->has);
-	free(w->has_upper);
-	free(w->has_exact);
-	free(w->mid);
-	free(w->top);
-	free(w->w_mid);
-	free(w->w_top);
-	free(w->last_mid);
-	free(w->first_mid);
+	free(w->mem);
 	free(w);
+}
+
+/* n elements of size from *at, which moves past them. */
+static void *
+arl_carve(char **at, size_t n, size_t size)
+{
+	void *p = *at;
+
+	*at += n * size;
+	return p;
 }
 
 static struct arl_work *
@@ -370,30 +364,37 @@ arl_work_get(struct arl_steps *s, int states)
 {
 	struct arl_work *w = s->work;
 	size_t n = (size_t)states + 1, span = 2 * (size_t)states + 2;
+	size_t nd, ni, nc;
+	char *at;
 
 	if (w != NULL && w->states == states)
 		return w;
 	arl_work_free(w);
 	w = s->work = xcalloc(1, sizeof *w);
 	w->states = states;
-	w->a = xreallocarray(NULL, n * n, sizeof *w->a);
-	w->b = xreallocarray(NULL, n, sizeof *w->b);
-	w->end = xreallocarray(NULL, n, sizeof *w->end);
-	w->lowest = xreallocarray(NULL, n, sizeof *w->lowest);
-	w->whole = xreallocarray(NULL, span, sizeof *w->whole);
-	w->lower = xreallocarray(NULL, span, sizeof *w->lower);
-	w->upper = xreallocarray(NULL, span, sizeof *w->upper);
-	w->exact = xreallocarray(NULL, span, sizeof *w->exact);
-	w->below = xreallocarray(NULL, span + 1, sizeof *w->below);
-	w->has = xmalloc(span);
-	w->has_upper = xmalloc(span);
-	w->has_exact = xmalloc(span);
-	w->mid = xreallocarray(NULL, span - 1, sizeof *w->mid);
-	w->top = xreallocarray(NULL, span - 1, sizeof *w->top);
-	w->w_mid = xmalloc(span - 1);
-	w->w_top = xmalloc(span - 1);
-	w->last_mid = xreallocarray(NULL, span - 1, sizeof *w->last_mid);
-	w->first_mid = xreallocarray(NULL, span - 1, sizeof *w->first_mid);
+	/* One block: the doubles first, so that every part is aligned. */
+	nd = n * n + n + 4 * span + (span + 1) + 2 * (span - 1);
+	ni = 2 * n + 2 * (span - 1);
+	nc = 3 * span + 2 * (span - 1);
+	at = w->mem = xmalloc(nd * sizeof (double) + ni * sizeof (int) + nc);
+	w->a = arl_carve(&at, n * n, sizeof *w->a);
+	w->b = arl_carve(&at, n, sizeof *w->b);
+	w->whole = arl_carve(&at, span, sizeof *w->whole);
+	w->lower = arl_carve(&at, span, sizeof *w->lower);
+	w->upper = arl_carve(&at, span, sizeof *w->upper);
+	w->exact = arl_carve(&at, span, sizeof *w->exact);
+	w->below = arl_carve(&at, span + 1, sizeof *w->below);
+	w->mid = arl_carve(&at, span - 1, sizeof *w->mid);
+	w->top = arl_carve(&at, span - 1, sizeof *w->top);
+	w->end = arl_carve(&at, n, sizeof *w->end);
+	w->lowest = arl_carve(&at, n, sizeof *w->lowest);
+	w->last_mid = arl_carve(&at, span - 1, sizeof *w->last_mid);
+	w->first_mid = arl_carve(&at, span - 1, sizeof *w->first_mid);
+	w->has = arl_carve(&at, span, 1);
+	w->has_upper = arl_carve(&at, span, 1);
+	w->has_exact = arl_carve(&at, span, 1);
+	w->w_mid = arl_carve(&at, span - 1, 1);
+	w->w_top = arl_carve(&at, span - 1, 1);
 	return w;
 }
 

@@ -73,6 +73,8 @@ worker_main(void *arg)
 	/* The loop's short slice is the loop's alone. */
 	if (slice_request(0) == -1)
 		log_debug("worker: scheduler slice: %s", strerror(errno));
+	/* Named for top -H and /proc; the threads it starts inherit it. */
+	(void)pthread_setname_np(pthread_self(), "stabild-worker");
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		while (!w->stop && w->next_run == NULL)
