@@ -6,6 +6,8 @@
  * Thresholds are found on log ARL, which is nearly linear in h.
  */
 #include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,6 +316,7 @@ arl_binomial_states(const struct arl_steps *s)
  */
 struct arl_work {
 	int	 states;
+	int	 cap;		/* the largest states mem holds */
 	void	*mem;		/* every array below, in one block */
 	double	*a;		/* I - Q, (states + 1)^2, row-major */
 	double	*b;
@@ -340,11 +343,57 @@ struct arl_work {
 	int	*first_mid;
 };
 
+/*
+ * Blocks a thread has finished with, kept for its next chains. A block
+ * is about the heap's trim threshold: freed and allocated again for each
+ * of the thousands of chains of a thresholds job, it went back to the
+ * kernel and was faulted in again every time (a fifth of the job). A
+ * block is sized for the largest grid, so that a spare fits any chain;
+ * the few a thread keeps are freed when it exits.
+ */
+#define ARL_SPARES		4
+
+struct arl_spares {
+	struct arl_work	*w[ARL_SPARES];
+	int		 n;
+};
+
+static _Thread_local struct arl_spares arl_spares;
+static pthread_key_t arl_spares_key;
+static pthread_once_t arl_spares_once = PTHREAD_ONCE_INIT;
+static bool arl_spares_keyed;
+
+static void
+arl_spares_drop(void *arg)
+{
+	struct arl_spares *sp = arg;
+
+	while (sp->n > 0) {
+		sp->n--;
+		free(sp->w[sp->n]->mem);
+		free(sp->w[sp->n]);
+	}
+}
+
+static void
+arl_spares_init(void)
+{
+	arl_spares_keyed = pthread_key_create(&arl_spares_key,
+	    arl_spares_drop) == 0;
+}
+
 static void
 arl_work_free(struct arl_work *w)
 {
 	if (w == NULL)
 		return;
+	if (arl_spares.n < ARL_SPARES) {
+		/* The key's value only has the thread's exit free them. */
+		if (arl_spares.n == 0 && arl_spares_keyed)
+			(void)pthread_setspecific(arl_spares_key, &arl_spares);
+		arl_spares.w[arl_spares.n++] = w;
+		return;
+	}
 	free(w->mem);
 	free(w);
 }
@@ -359,24 +408,44 @@ arl_carve(char **at, size_t n, size_t size)
 	return p;
 }
 
+/* Bytes of a block for a grid of states (see arl_work_get). */
+static size_t
+arl_work_size(int states)
+{
+	size_t n = (size_t)states + 1, span = 2 * (size_t)states + 2;
+	size_t nd, ni, nc;
+
+	nd = n * n + n + 4 * span + (span + 1) + 2 * (span - 1);
+	ni = 2 * n + 2 * (span - 1);
+	nc = 3 * span + 2 * (span - 1);
+	return nd * sizeof (double) + ni * sizeof (int) + nc;
+}
+
 static struct arl_work *
 arl_work_get(struct arl_steps *s, int states)
 {
 	struct arl_work *w = s->work;
 	size_t n = (size_t)states + 1, span = 2 * (size_t)states + 2;
-	size_t nd, ni, nc;
 	char *at;
 
 	if (w != NULL && w->states == states)
 		return w;
-	arl_work_free(w);
-	w = s->work = xcalloc(1, sizeof *w);
+	if (w == NULL) {
+		(void)pthread_once(&arl_spares_once, arl_spares_init);
+		if (arl_spares.n > 0)
+			w = arl_spares.w[--arl_spares.n];
+		else
+			w = xcalloc(1, sizeof *w);
+		s->work = w;
+	}
+	if (w->cap < states) {
+		free(w->mem);
+		w->cap = states > ARL_BINOMIAL_MAX ? states : ARL_BINOMIAL_MAX;
+		w->mem = xmalloc(arl_work_size(w->cap));
+	}
 	w->states = states;
 	/* One block: the doubles first, so that every part is aligned. */
-	nd = n * n + n + 4 * span + (span + 1) + 2 * (span - 1);
-	ni = 2 * n + 2 * (span - 1);
-	nc = 3 * span + 2 * (span - 1);
-	at = w->mem = xmalloc(nd * sizeof (double) + ni * sizeof (int) + nc);
+	at = w->mem;
 	w->a = arl_carve(&at, n * n, sizeof *w->a);
 	w->b = arl_carve(&at, n, sizeof *w->b);
 	w->whole = arl_carve(&at, span, sizeof *w->whole);
