@@ -1211,7 +1211,7 @@ main(int argc, char **argv)
 	bool second = false;
 	const double F = 12;
 
-	while ((ch = getopt(argc, argv, "bil:oqs:t:vxy:")) != -1) {
+	while ((ch = getopt(argc, argv, "bil:oqs:t:vw:xy:")) != -1) {
 		if (ch == 'b')
 			bench = true;
 		else if (ch == 'x')
@@ -1232,10 +1232,16 @@ main(int argc, char **argv)
 			quick = true;
 		else if (ch == 's')
 			seed = strtoull(optarg, NULL, 10);
+		else if (ch == 'w')
+			per_week = strtod(optarg, NULL);
 	}
-	if (quick) {
-		per_week = 20000;
+	if (quick)
 		weeks_ic = 52 + 104;
+	/* -w: national decisions a week (a smaller agency, a test). */
+	if (!(per_week >= 500 && per_week <= 200000)) {
+		fprintf(stderr, "simcheck: -w wants 500 to 200000 decisions "
+		    "a week\n");
+		return 2;
 	}
 	/* -y: monitored years of the in-control runs. */
 	if (ic_years > 0 && ic_years <= 50)
