@@ -412,7 +412,7 @@ mon_rate_excess(const struct mon_arl *a, double h, double sd, double arl0)
  * N(0, sd^2) of the baseline that stays for the regime (an office level
  * estimated from one window), is 1/arl0. h0 is the threshold without the
  * offset, which the answer is never below. Regula falsi on the log rate,
- * once a step has passed the root.
+ * which is nearly linear in h.
  */
 static double mon_offset_search(const struct mon_arl *, double, double,
     double);
@@ -439,33 +439,19 @@ mon_offset_threshold(struct mon_arl *a, double h0, double sd, double arl0)
 static double
 mon_offset_search(const struct mon_arl *a, double h0, double sd, double arl0)
 {
-	double lo = h0, hi, flo, fhi, mid, fmid, step, slope;
+	double lo = h0, hi, flo, fhi, mid, fmid;
 	int i, side = 0;
 
 	flo = mon_rate_excess(a, lo, sd, arl0);
 	if (flo <= 0)
 		return h0;
-	/*
-	 * log ARL grows by about 1 per unit of h: step by the excess. Where
-	 * it grows much slower (an offset node whose in-control drift is
-	 * upwards, so that its ARL grows only in proportion to h), step by
-	 * twice the secant's distance to the root, at most four times the
-	 * last step: fixed steps would stop short of the root, with a
-	 * false-alarm rate above the budget.
-	 */
-	step = fmax(0.25, flo);
-	hi = h0 + step;
+	/* log ARL grows by about 1 per unit of h: step by the excess. */
+	hi = h0 + fmax(0.25, flo);
 	for (i = 0; (fhi = mon_rate_excess(a, hi, sd, arl0)) > 0 && i < 40;
 	    i++) {
-		slope = (flo - fhi) / (hi - lo);
 		lo = hi;
 		flo = fhi;
-		if (slope >= 0.5)
-			step = fmax(0.25, fhi);
-		else
-			step = fmax(fmax(0.25, fhi), slope > 0 ?
-			    fmin(2 * fhi / slope, 4 * step) : 4 * step);
-		hi += step;
+		hi += fmax(0.25, fhi);
 	}
 	if (fhi > 0)
 		return hi;
