@@ -110,7 +110,7 @@ arl_steps_free(struct arl_steps *s)
 static void
 arl_binom_add(double *pmf, int n, double p, double weight)
 {
-	int mode, k;
+	int mode, k, sign;
 	double lp, lq, t, t0, ratio;
 
 	if (p <= 0) {
@@ -126,8 +126,10 @@ arl_binom_add(double *pmf, int n, double p, double weight)
 		mode = n;
 	lp = log(p);
 	lq = log1p(-p);
-	t0 = weight * exp(lgamma(n + 1.0) - lgamma(mode + 1.0) -
-	    lgamma(n - mode + 1.0) + mode * lp + (n - mode) * lq);
+	/* lgamma_r: lgamma writes signgam, shared by the job's threads. */
+	t0 = weight * exp(lgamma_r(n + 1.0, &sign) -
+	    lgamma_r(mode + 1.0, &sign) - lgamma_r(n - mode + 1.0, &sign) +
+	    mode * lp + (n - mode) * lq);
 	pmf[mode] += t0;
 	ratio = p / (1 - p);
 	for (k = mode + 1, t = t0; k <= n; k++) {
@@ -345,11 +347,12 @@ struct arl_work {
 
 /*
  * Blocks a thread has finished with, kept for its next chains. A block
- * is about the heap's trim threshold: freed and allocated again for each
- * of the thousands of chains of a thresholds job, it went back to the
- * kernel and was faulted in again every time (a fifth of the job). A
- * block is sized for the largest grid, so that a spare fits any chain;
- * the few a thread keeps are freed when it exits.
+ * (133 KB) is above glibc's first mmap and trim thresholds: freed and
+ * allocated again for each of the thousands of chains of a thresholds
+ * job, it went back to the kernel and was faulted in again every time
+ * (a fifth of the job). A block is sized for the largest grid, so that
+ * a spare fits any chain; the few a thread keeps are freed when it
+ * exits.
  */
 #define ARL_SPARES		4
 
@@ -387,9 +390,10 @@ arl_work_free(struct arl_work *w)
 {
 	if (w == NULL)
 		return;
-	if (arl_spares.n < ARL_SPARES) {
-		/* The key's value only has the thread's exit free them. */
-		if (arl_spares.n == 0 && arl_spares_keyed)
+	(void)pthread_once(&arl_spares_once, arl_spares_init);
+	/* Kept only where the thread's exit frees them: the key's value. */
+	if (arl_spares_keyed && arl_spares.n < ARL_SPARES) {
+		if (arl_spares.n == 0)
 			(void)pthread_setspecific(arl_spares_key, &arl_spares);
 		arl_spares.w[arl_spares.n++] = w;
 		return;

@@ -4,8 +4,9 @@
  * Bernoulli-type counts Reynolds and Stoumbos 1999), where Siegmund's
  * normal approximation is poor: small series (skewed binomial counts) and
  * large series whose true weekly variance differs from the one the
- * statistic assumes. Pure: no I/O, no logging, no state. All ARLs are in
- * weeks; h is in LLR units, as in detect.h.
+ * statistic assumes. No I/O, no logging, and no state but each thread's
+ * few spare work blocks (the same results with or without them). All
+ * ARLs are in weeks; h is in LLR units, as in detect.h.
  */
 #ifndef STABILD_ARL_H
 #define STABILD_ARL_H
