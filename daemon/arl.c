@@ -317,8 +317,6 @@ arl_binomial_states(const struct arl_steps *s)
  * is split, 1 - f to i + d and f to i + d + 1.
  */
 struct arl_work {
-	int	 states;
-	int	 cap;		/* the largest states mem holds */
 	void	*mem;		/* every array below, in one block */
 	double	*a;		/* I - Q, (states + 1)^2, row-major */
 	double	*b;
@@ -425,6 +423,11 @@ arl_work_size(int states)
 	return nd * sizeof (double) + ni * sizeof (int) + nc;
 }
 
+/*
+ * The steps' work, carved for their grid when they first need it (the
+ * grid depends on the steps alone, so it stays theirs). states is at
+ * most ARL_BINOMIAL_MAX (arl_binomial_states), which every block holds.
+ */
 static struct arl_work *
 arl_work_get(struct arl_steps *s, int states)
 {
@@ -432,22 +435,16 @@ arl_work_get(struct arl_steps *s, int states)
 	size_t n = (size_t)states + 1, span = 2 * (size_t)states + 2;
 	char *at;
 
-	if (w != NULL && w->states == states)
+	if (w != NULL)
 		return w;
-	if (w == NULL) {
-		(void)pthread_once(&arl_spares_once, arl_spares_init);
-		if (arl_spares.n > 0)
-			w = arl_spares.w[--arl_spares.n];
-		else
-			w = xcalloc(1, sizeof *w);
-		s->work = w;
+	(void)pthread_once(&arl_spares_once, arl_spares_init);
+	if (arl_spares.n > 0)
+		w = arl_spares.w[--arl_spares.n];
+	else {
+		w = xcalloc(1, sizeof *w);
+		w->mem = xmalloc(arl_work_size(ARL_BINOMIAL_MAX));
 	}
-	if (w->cap < states) {
-		free(w->mem);
-		w->cap = states > ARL_BINOMIAL_MAX ? states : ARL_BINOMIAL_MAX;
-		w->mem = xmalloc(arl_work_size(w->cap));
-	}
-	w->states = states;
+	s->work = w;
 	/* One block: the doubles first, so that every part is aligned. */
 	at = w->mem;
 	w->a = arl_carve(&at, n * n, sizeof *w->a);

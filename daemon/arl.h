@@ -51,8 +51,8 @@ double arl_binomial_run(const struct arl_binomial *m, double h, double theta);
  * The weekly increments under theta, computed once for many runs at
  * different h (a threshold search): arl_prepared_run(p, h) equals
  * arl_binomial_run(m, h, theta). It keeps the chain's memory between
- * runs, so one p is run by one thread at a time. NULL (runs are INFINITY) when the weeks
- * carry no information.
+ * runs, so one p is run by one thread at a time. NULL (runs are
+ * INFINITY) when the weeks carry no information.
  */
 struct arl_prepared;
 struct arl_prepared *arl_binomial_prepare(const struct arl_binomial *m,
