@@ -158,7 +158,7 @@ UNIT_TESTS := test_log test_buf test_conf test_auth test_decision test_period \
 	test_reply test_model test_detect test_arl test_explain test_spool \
 	test_webhook test_silence test_email test_route test_ui test_simmodel \
 	test_url test_stall test_state_format test_utf8 test_answer \
-	test_indicator test_rlink
+	test_indicator test_rlink test_threshold
 # Issue 14's parts add their unit tests here, each on its own line.
 # Part A (determinism and the control log):
 HA_UNIT_A := test_ha_log
@@ -244,6 +244,7 @@ deps_test_state_format := $(deps_test_ingest) $(BUILDDIR)/daemon/utc.o \
 	$(BUILDDIR)/daemon/monitor_save.o $(BUILDDIR)/daemon/monitor_json.o \
 	$(BUILDDIR)/daemon/clock.o \
 	$(BUILDDIR)/alerts/alert.o $(BUILDDIR)/alerts/sink.o
+deps_test_threshold := $(deps_test_state_format)
 
 # Fuzz targets, tests/fuzz/fuzz_NAME.c, built in FUZZ_BUILDDIR only. The
 # whole of `make fuzz` takes about 8 x FUZZ_SECONDS; each smoke run

@@ -29,26 +29,16 @@ buf_reset(struct buf *b)
 	b->len = 0;
 }
 
-/*
- * Room for len more bytes, the whole of it in one step: a checkpoint puts
- * millions of small fields, so the common case is one comparison.
- */
-static inline unsigned char *
-buf_room(struct buf *b, size_t len)
+/* Doubling, so that a checkpoint's millions of puts grow it rarely. */
+void
+buf_grow(struct buf *b, size_t len)
 {
-	unsigned char *at;
+	size_t cap = b->cap ? b->cap : 256;
 
-	if (b->len + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-
-		while (cap < b->len + len)
-			cap *= 2;
-		b->data = xreallocarray(b->data, cap, 1);
-		b->cap = cap;
-	}
-	at = b->data + b->len;
-	b->len += len;
-	return at;
+	while (cap < b->len + len)
+		cap *= 2;
+	b->data = xreallocarray(b->data, cap, 1);
+	b->cap = cap;
 }
 
 void
@@ -57,40 +47,6 @@ buf_put(struct buf *b, const void *p, size_t len)
 	if (len == 0)
 		return;
 	memcpy(buf_room(b, len), p, len);
-}
-
-void
-buf_put_u8(struct buf *b, uint8_t v)
-{
-	*buf_room(b, 1) = v;
-}
-
-void
-buf_put_u16(struct buf *b, uint16_t v)
-{
-	unsigned char x[2] = { (unsigned char)v, (unsigned char)(v >> 8) };
-
-	buf_put(b, x, 2);
-}
-
-void
-buf_put_u32(struct buf *b, uint32_t v)
-{
-	unsigned char *x = buf_room(b, 4);
-	int i;
-
-	for (i = 0; i < 4; i++)
-		x[i] = (unsigned char)(v >> (8 * i));
-}
-
-void
-buf_put_u64(struct buf *b, uint64_t v)
-{
-	unsigned char *x = buf_room(b, 8);
-	int i;
-
-	for (i = 0; i < 8; i++)
-		x[i] = (unsigned char)(v >> (8 * i));
 }
 
 void
@@ -106,21 +62,6 @@ buf_put_u64s(struct buf *b, const uint64_t *v, size_t n)
 	for (i = 0; i < n; i++)
 		buf_put_u64(b, v[i]);
 #endif
-}
-
-void
-buf_put_i64(struct buf *b, int64_t v)
-{
-	buf_put_u64(b, (uint64_t)v);
-}
-
-void
-buf_put_double(struct buf *b, double v)
-{
-	uint64_t u;
-
-	memcpy(&u, &v, sizeof u);
-	buf_put_u64(b, u);
 }
 
 void

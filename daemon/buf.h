@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct buf {
 	unsigned char	*data;
@@ -19,14 +20,88 @@ void buf_init(struct buf *b);
 void buf_free(struct buf *b);		/* frees the data, not b itself */
 void buf_reset(struct buf *b);		/* len = 0, keeps the memory */
 void buf_put(struct buf *b, const void *p, size_t len);
-void buf_put_u8(struct buf *b, uint8_t v);
-void buf_put_u16(struct buf *b, uint16_t v);
-void buf_put_u32(struct buf *b, uint32_t v);
-void buf_put_u64(struct buf *b, uint64_t v);
 /* n values, as n buf_put_u64 calls would put them. */
 void buf_put_u64s(struct buf *b, const uint64_t *v, size_t n);
-void buf_put_i64(struct buf *b, int64_t v);
-void buf_put_double(struct buf *b, double v);
+
+/* Makes room for len more bytes; buf_room's rare case. */
+void buf_grow(struct buf *b, size_t len);
+
+/*
+ * Room for len more bytes at the end, which now count. Inline, like the
+ * fixed-size puts below: a checkpoint puts millions of small fields, and
+ * each is then a comparison and a store.
+ */
+static inline unsigned char *
+buf_room(struct buf *b, size_t len)
+{
+	unsigned char *at;
+
+	if (len > b->cap - b->len)
+		buf_grow(b, len);
+	at = b->data + b->len;
+	b->len += len;
+	return at;
+}
+
+static inline void
+buf_put_u8(struct buf *b, uint8_t v)
+{
+	*buf_room(b, 1) = v;
+}
+
+static inline void
+buf_put_u16(struct buf *b, uint16_t v)
+{
+	unsigned char *x = buf_room(b, 2);
+
+	x[0] = (unsigned char)v;
+	x[1] = (unsigned char)(v >> 8);
+}
+
+static inline void
+buf_put_u32(struct buf *b, uint32_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* The layout is the host's own: one store. */
+	memcpy(buf_room(b, 4), &v, 4);
+#else
+	unsigned char *x = buf_room(b, 4);
+	int i;
+
+	for (i = 0; i < 4; i++)
+		x[i] = (unsigned char)(v >> (8 * i));
+#endif
+}
+
+static inline void
+buf_put_u64(struct buf *b, uint64_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(buf_room(b, 8), &v, 8);
+#else
+	unsigned char *x = buf_room(b, 8);
+	int i;
+
+	for (i = 0; i < 8; i++)
+		x[i] = (unsigned char)(v >> (8 * i));
+#endif
+}
+
+static inline void
+buf_put_i64(struct buf *b, int64_t v)
+{
+	buf_put_u64(b, (uint64_t)v);
+}
+
+static inline void
+buf_put_double(struct buf *b, double v)
+{
+	uint64_t u;
+
+	memcpy(&u, &v, sizeof u);
+	buf_put_u64(b, u);
+}
+
 /* u32 length, then the bytes (no terminator). */
 void buf_put_str(struct buf *b, const char *s);
 

@@ -439,19 +439,38 @@ mon_offset_threshold(struct mon_arl *a, double h0, double sd, double arl0)
 static double
 mon_offset_search(const struct mon_arl *a, double h0, double sd, double arl0)
 {
-	double lo = h0, hi, flo, fhi, mid, fmid;
+	double lo = h0, hi, flo, fhi, mid, fmid, step, slope;
 	int i, side = 0;
 
 	flo = mon_rate_excess(a, lo, sd, arl0);
 	if (flo <= 0)
 		return h0;
-	/* log ARL grows by about 1 per unit of h: step by the excess. */
-	hi = h0 + fmax(0.25, flo);
+	/*
+	 * log ARL grows by about 1 per unit of h: step by the excess. Where
+	 * it grows much slower (an offset node whose in-control drift is
+	 * upwards, so that its ARL grows only in proportion to h), a small
+	 * series steps by twice the secant's distance to the root, at most
+	 * four times the last step: fixed steps stop short of the root, with
+	 * a false-alarm rate above the series' share. Its chain splits each
+	 * step between grid points in proportion, so the drift stays exact
+	 * at any h. The normal chain rounds a look to a cell's centre, and
+	 * at such h its cells are wider than a week's drift: it keeps the
+	 * fixed steps (README, "Thresholds where an offset outweighs the
+	 * shift").
+	 */
+	step = fmax(0.25, flo);
+	hi = h0 + step;
 	for (i = 0; (fhi = mon_rate_excess(a, hi, sd, arl0)) > 0 && i < 40;
 	    i++) {
+		slope = (flo - fhi) / (hi - lo);
 		lo = hi;
 		flo = fhi;
-		hi += fmax(0.25, fhi);
+		if (a->bm == NULL || slope >= 0.5)
+			step = fmax(0.25, fhi);
+		else
+			step = fmax(fmax(0.25, fhi), slope > 0 ?
+			    fmin(2 * fhi / slope, 4 * step) : 4 * step);
+		hi += step;
 	}
 	if (fhi > 0)
 		return hi;

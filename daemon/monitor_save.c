@@ -3,6 +3,7 @@
  * every series' state, CUSUMs and weekly history, and the alert store,
  * field by field. Each version adds to the last; the loader reads them all.
  */
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -24,8 +25,15 @@
  *    header, the groups of all of them, and each alert's indicator. The
  *    series index holds the indicator (outermost), so rejection's series
  *    and groups keep the numbers of 4, which loads as rejection alone.
+ * 6: the weekly history after the series, slot by slot (the order it is
+ *    kept in memory, so that the writer reads it in sequence), an empty
+ *    week as one byte.
  */
-#define MON_SAVE_VERSION	5
+#define MON_SAVE_VERSION	6
+
+/* A history week in version 6: empty, or its fields follow. */
+#define MON_WEEK_EMPTY		0
+#define MON_WEEK_HELD		1
 
 /*
  * struct alert as versions 1 and 2 stored it: its bytes on x86-64, as
@@ -276,6 +284,71 @@ mon_load_alert(struct buf_reader *r, uint32_t version, struct alert *a)
 	return r->bad ? -1 : 0;
 }
 
+/* Whether w is a slot never written since it was blanked. */
+static bool
+mon_week_empty(const struct mon_week *w)
+{
+	return w->week == INT32_MIN && w->n == 0 && w->o == 0 &&
+	    w->late == 0 && w->e == 0 && w->v == 0 && w->oe == 0 &&
+	    w->va == 0 && w->phase == 0 && !signbit(w->e) &&
+	    !signbit(w->v) && !signbit(w->oe) && !signbit(w->va);
+}
+
+static void
+mon_save_week(const struct mon_week *w, struct buf *b)
+{
+	if (mon_week_empty(w)) {
+		buf_put_u8(b, MON_WEEK_EMPTY);
+		return;
+	}
+	buf_put_u8(b, MON_WEEK_HELD);
+	buf_put_u32(b, (uint32_t)w->week);
+	buf_put_u32(b, w->n);
+	buf_put_u32(b, w->o);
+	buf_put_double(b, w->e);
+	buf_put_double(b, w->v);
+	buf_put_double(b, w->oe);
+	buf_put_u32(b, w->late);
+	buf_put_double(b, w->va);
+	buf_put_u8(b, w->phase);
+}
+
+/* A week as version `version` stored it; -1 when it is damaged. */
+static int
+mon_load_week(struct buf_reader *r, uint32_t version, struct mon_week *w)
+{
+	uint32_t u32;
+	uint8_t u8;
+
+	if (version >= 6) {
+		if (buf_get_u8(r, &u8) == -1 || u8 > MON_WEEK_HELD)
+			return -1;
+		if (u8 == MON_WEEK_EMPTY) {
+			memset(w, 0, sizeof *w);
+			w->week = INT32_MIN;
+			return 0;
+		}
+	}
+	buf_get_u32(r, &u32);
+	w->week = (int32_t)u32;
+	buf_get_u32(r, &w->n);
+	buf_get_u32(r, &w->o);
+	buf_get_double(r, &w->e);
+	buf_get_double(r, &w->v);
+	buf_get_double(r, &w->oe);
+	if (version >= 2) {
+		buf_get_u32(r, &w->late);
+		buf_get_double(r, &w->va);
+	} else
+		w->va = w->v;
+	/* Older weeks: unknown, which the chart says. */
+	if (version >= 4) {
+		buf_get_u8(r, &u8);
+		w->phase = u8 <= MON_PHASE_LEARNING ? u8 : MON_PHASE_UNKNOWN;
+	}
+	return r->bad ? -1 : 0;
+}
+
 void
 mon_save(void *arg, struct buf *b)
 {
@@ -348,18 +421,17 @@ mon_save(void *arg, struct buf *b)
 		buf_put_double(b, ms->ref_v2);
 		detect_cusum_save(&ms->cusum, b);
 		detect_cusum_save(&ms->back, b);
-		for (j = 0; j < MON_HIST; j++) {
-			const struct mon_week *w = &MON_HIST_AT(ms, j);
+	}
+	/*
+	 * The history, a slot at a time: a slot's weeks of all series are
+	 * side by side in memory, a series' weeks far apart.
+	 */
+	for (j = 0; j < MON_HIST; j++) {
+		for (i = 0; i < mon->nseries; i++) {
+			const struct mon_series *ms = &mon->series[i];
 
-			buf_put_u32(b, (uint32_t)w->week);
-			buf_put_u32(b, w->n);
-			buf_put_u32(b, w->o);
-			buf_put_double(b, w->e);
-			buf_put_double(b, w->v);
-			buf_put_double(b, w->oe);
-			buf_put_u32(b, w->late);
-			buf_put_double(b, w->va);
-			buf_put_u8(b, w->phase);
+			if (ms->used)
+				mon_save_week(&MON_HIST_AT(ms, j), b);
 		}
 	}
 	buf_put_u32(b, (uint32_t)mon->nalerts);
@@ -528,6 +600,10 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 		    idx >= nind * (uint32_t)per)
 			break;
 		ms = &mon->series[idx];
+		/* Twice in one file: damaged (version 6 reads the weeks of
+		 * the series used, once each). */
+		if (ms->used)
+			break;
 		ms->used = true;
 		ms->ind = (int)idx / per;
 		buf_get_u32(r, &u32);
@@ -570,27 +646,11 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 		if (detect_cusum_load(&ms->cusum, r, cause) == -1 ||
 		    detect_cusum_load(&ms->back, r, cause) == -1)
 			return -1;
-		for (i = 0; i < MON_HIST; i++) {
-			struct mon_week *w = &MON_HIST_AT(ms, i);
-
-			buf_get_u32(r, &u32);
-			w->week = (int32_t)u32;
-			buf_get_u32(r, &w->n);
-			buf_get_u32(r, &w->o);
-			buf_get_double(r, &w->e);
-			buf_get_double(r, &w->v);
-			buf_get_double(r, &w->oe);
-			if (version >= 2) {
-				buf_get_u32(r, &w->late);
-				buf_get_double(r, &w->va);
-			} else
-				w->va = w->v;
-			/* Older weeks: unknown, which the chart says. */
-			if (version >= 4) {
-				buf_get_u8(r, &u8);
-				w->phase = u8 <= MON_PHASE_LEARNING ? u8 :
-				    MON_PHASE_UNKNOWN;
-			}
+		/* Before 6, each series' weeks follow it. */
+		for (i = 0; version < 6 && i < MON_HIST; i++) {
+			if (mon_load_week(r, version, &MON_HIST_AT(ms,
+			    i)) == -1)
+				break;
 		}
 		if (ms->benefit < 0 || ms->benefit >= mon->nbenefits ||
 		    ms->kind < 0 || ms->kind >= DECISION_NKINDS ||
@@ -602,6 +662,22 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 	}
 	if (r->bad || j != (int)n) {
 		*cause = xstrdup("monitor: checkpoint series are damaged");
+		return -1;
+	}
+	/* 6: then the weeks, slot by slot, of the series in index order. */
+	for (j = 0; version >= 6 && j < MON_HIST && !r->bad; j++) {
+		for (i = 0; i < mon->nseries; i++) {
+			struct mon_series *ms = &mon->series[i];
+
+			if (ms->used && mon_load_week(r, version,
+			    &MON_HIST_AT(ms, j)) == -1) {
+				r->bad = true;
+				break;
+			}
+		}
+	}
+	if (r->bad) {
+		*cause = xstrdup("monitor: checkpoint history is damaged");
 		return -1;
 	}
 	buf_get_u32(r, &na);

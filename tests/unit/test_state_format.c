@@ -6,7 +6,10 @@
  * same; damaged and truncated files and sections are refused with a
  * reason, never a crash. The monitor's section 5 holds several
  * indicators; the state of rejection alone (tests/data/checkpoint-v2,
- * section 4) loads as rejection and is saved as 5.
+ * section 4) loads as rejection and is saved as the current version.
+ * Section 6 keeps the weekly history slot by slot after the series; a
+ * section 5 of two indicators (tests/data/monitor-v5) loads with the same
+ * history, and the history survives 4 -> 6 and 6 -> 6 field for field.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,6 +38,8 @@
 
 #define FIXTURE		"tests/data/checkpoint-v1"
 #define FIXTURE_V2	"tests/data/checkpoint-v2"
+#define FIXTURE_MON_V5	"tests/data/monitor-v5"
+#define MON_VERSION	6	/* the monitor section's current version */
 #define T0		1680476400	/* Monday 2023-04-03, 01:00 local */
 #define TAG_STATE	CP_TAG('I', 'N', 'G', 'S')
 #define TAG_RECORDS	CP_TAG('R', 'S', 'E', 'G')
@@ -116,6 +121,21 @@ state_free(struct state *st)
 		closedir(d);
 	}
 	rmdir(st->dir);
+}
+
+/* The whole of a file into b. */
+static void
+read_file(const char *path, struct buf *b)
+{
+	unsigned char chunk[4096];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+
+	if (f == NULL)
+		fail_msg("%s: cannot open", path);
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_put(b, chunk, n);
+	fclose(f);
 }
 
 static void
@@ -822,6 +842,156 @@ assert_second_indicator(const struct monitor *mon)
 	assert_int_equal(ma->alarm_week, 2760);
 }
 
+static uint32_t
+section_version(const struct buf *b)
+{
+	assert_true(b->len >= 4);
+	return (uint32_t)b->data[0] | (uint32_t)b->data[1] << 8 |
+	    (uint32_t)b->data[2] << 16 | (uint32_t)b->data[3] << 24;
+}
+
+/* Every used series' history, slot by slot, in series order. */
+static struct mon_week *
+history_copy(const struct monitor *mon)
+{
+	struct mon_week *h = xcalloc((size_t)mon->nseries * MON_HIST,
+	    sizeof *h);
+	size_t k = 0;
+	int i, j;
+
+	for (i = 0; i < mon->nseries; i++) {
+		for (j = 0; mon->series[i].used && j < MON_HIST; j++)
+			h[k++] = MON_HIST_AT(&mon->series[i], j);
+	}
+	return h;
+}
+
+/* The weeks of mon's history that hold a week. */
+static int
+history_weeks(const struct monitor *mon)
+{
+	int i, j, n = 0;
+
+	for (i = 0; i < mon->nseries; i++) {
+		for (j = 0; mon->series[i].used && j < MON_HIST; j++)
+			n += MON_HIST_AT(&mon->series[i], j).week != INT32_MIN;
+	}
+	return n;
+}
+
+/* mon's history is want's (history_copy), field for field. */
+static void
+history_check(const struct monitor *mon, const struct mon_week *want)
+{
+	size_t k = 0;
+	int i, j;
+
+	for (i = 0; i < mon->nseries; i++) {
+		for (j = 0; mon->series[i].used && j < MON_HIST; j++, k++) {
+			const struct mon_week *a = &MON_HIST_AT(
+			    &mon->series[i], j), *b = &want[k];
+
+			if (a->week != b->week || a->n != b->n ||
+			    a->o != b->o || a->late != b->late ||
+			    memcmp(&a->e, &b->e, sizeof a->e) != 0 ||
+			    memcmp(&a->v, &b->v, sizeof a->v) != 0 ||
+			    memcmp(&a->oe, &b->oe, sizeof a->oe) != 0 ||
+			    memcmp(&a->va, &b->va, sizeof a->va) != 0 ||
+			    a->phase != b->phase)
+				fail_msg("series %d slot %d: week %d n %u "
+				    "against week %d n %u", i, j, a->week,
+				    a->n, b->week, b->n);
+		}
+	}
+}
+
+/*
+ * A monitor section of version 5 (two indicators, as
+ * test_v5_two_indicators fills them, written by that version) loads, and
+ * is saved as the current version, which holds the same history in a
+ * fraction of the bytes and reads back the same.
+ */
+static void
+test_v5_section_loads(void **state)
+{
+	struct state st;
+	struct monitor *mon, *again;
+	const struct detector *det;
+	struct mon_week *hist;
+	struct buf old, b;
+	struct buf_reader r;
+	char *cause = NULL;
+	size_t k;
+
+	(void)state;
+	state_init(&st);
+	state_add_reconsideration(&st);
+	buf_init(&old);
+	read_file(FIXTURE_MON_V5, &old);
+	assert_int_equal(section_version(&old), 5);
+	mon = monitor_create(&st.conf, st.reg, NULL, NULL, NULL);
+	det = monitor_detector(mon);
+	buf_reader_init(&r, old.data, old.len);
+	if (det->load(det->arg, &r, &cause) == -1)
+		fail_msg("%s", cause);
+	assert_second_indicator(mon);
+	/* One week of each of the two series; the other slots empty. */
+	assert_int_equal(history_weeks(mon), 2);
+	hist = history_copy(mon);
+
+	buf_init(&b);
+	det->save(det->arg, &b);
+	assert_int_equal(section_version(&b), MON_VERSION);
+	/* 2 x 160 weeks of 49 bytes before, 48 bytes and an empty byte
+	 * each now. */
+	if (!(b.len * 4 < old.len))
+		fail_msg("saved in %zu bytes, %zu before", b.len, old.len);
+	again = monitor_create(&st.conf, st.reg, NULL, NULL, NULL);
+	det = monitor_detector(again);
+	buf_reader_init(&r, b.data, b.len);
+	if (det->load(det->arg, &r, &cause) == -1)
+		fail_msg("%s", cause);
+	assert_second_indicator(again);
+	history_check(again, hist);
+	monitor_free(again);
+
+	/* A held week's marker made unknown: refused, with why. */
+	{
+		static const unsigned char held[5] = { 1, 0xc8, 0x0a, 0, 0 };
+		unsigned char *at = memmem(b.data, b.len, held, sizeof held);
+
+		assert_non_null(at);	/* week 2760 */
+		*at = 2;
+		again = monitor_create(&st.conf, st.reg, NULL, NULL, NULL);
+		det = monitor_detector(again);
+		buf_reader_init(&r, b.data, b.len);
+		assert_int_equal(det->load(det->arg, &r, &cause), -1);
+		assert_non_null(strstr(cause, "history is damaged"));
+		free(cause);
+		cause = NULL;
+		monitor_free(again);
+		*at = 1;
+	}
+	/* Cut at every length: refused, never a crash. */
+	for (k = 0; k < b.len; k += k < 256 ? 1 : 13) {
+		again = monitor_create(&st.conf, st.reg, NULL, NULL, NULL);
+		det = monitor_detector(again);
+		buf_reader_init(&r, b.data, k);
+		if (det->load(det->arg, &r, &cause) != -1)
+			fail_msg("a section of %zu of %zu bytes loaded", k,
+			    b.len);
+		free(cause);
+		cause = NULL;
+		monitor_free(again);
+	}
+	free(hist);
+	buf_free(&b);
+	buf_free(&old);
+	monitor_free(mon);
+	state_drop_indicators(&st);
+	state_free(&st);
+}
+
 /* The DETE section of the checkpoint at path, copied into b. */
 static void
 read_detector_section(const char *path, struct buf *b)
@@ -840,21 +1010,14 @@ read_detector_section(const char *path, struct buf *b)
 	checkpoint_free(&cp);
 }
 
-static uint32_t
-section_version(const struct buf *b)
-{
-	assert_true(b->len >= 4);
-	return (uint32_t)b->data[0] | (uint32_t)b->data[1] << 8 |
-	    (uint32_t)b->data[2] << 16 | (uint32_t)b->data[3] << 24;
-}
-
 /*
  * The state of rejection alone (section 4, with models and an alert)
  * loads as indicator 0, with a second indicator configured too, and is
- * saved as 5 with the same models, alert and thresholds.
+ * saved as the current version with the same models, alert, thresholds
+ * and history.
  */
 static void
-test_v2_fixture_loads_as_v5(void **state)
+test_v2_fixture_loads(void **state)
 {
 	struct state st;
 	struct buf sec;
@@ -862,6 +1025,7 @@ test_v2_fixture_loads_as_v5(void **state)
 	const char *files[] = { "checkpoint", "records.000001",
 	    "records.000002", "records.000003", "records.000004",
 	    "records.000005" };
+	struct mon_week *hist;
 	double h[2];
 	int pass, i, models;
 
@@ -904,11 +1068,12 @@ test_v2_fixture_loads_as_v5(void **state)
 			    INT32_MIN);
 		}
 
-		/* Saved as 5 and read back the same. */
+		/* Saved as the current version and read back the same. */
+		hist = history_copy(st.mon);
 		ingest_touch(st.in);
 		assert_int_equal(ingest_checkpoint(st.in, &cause), 0);
 		read_detector_section(path, &sec);
-		assert_int_equal(section_version(&sec), 5);
+		assert_int_equal(section_version(&sec), MON_VERSION);
 		buf_free(&sec);
 		state_close(&st);
 		if (state_open(&st, &cause) == -1)
@@ -923,12 +1088,15 @@ test_v2_fixture_loads_as_v5(void **state)
 		    "K001.sjukpenning.ongoing.2023-W15.up");
 		h[1] = st.mon->series[st.mon->alerts[0].series].h;
 		assert_true(h[0] == h[1] && h[0] > 0);
+		assert_true(history_weeks(st.mon) > 100);
+		history_check(st.mon, hist);
+		free(hist);
 		state_drop_indicators(&st);
 		state_free(&st);
 	}
 }
 
-/* Two indicators saved as 5 and read back: the second one's state too. */
+/* Two indicators saved and read back: the second one's state too. */
 static void
 test_v5_two_indicators(void **state)
 {
@@ -955,7 +1123,7 @@ test_v5_two_indicators(void **state)
 	det = monitor_detector(mon);
 	buf_init(&b);
 	det->save(det->arg, &b);
-	assert_int_equal(section_version(&b), 5);
+	assert_int_equal(section_version(&b), MON_VERSION);
 
 	again = monitor_create(&st.conf, st.reg, NULL, NULL, NULL);
 	det = monitor_detector(again);
@@ -1087,8 +1255,9 @@ main(void)
 		cmocka_unit_test(test_damaged_file),
 		cmocka_unit_test(test_truncated_monitor_section),
 		cmocka_unit_test(test_damaged_sections),
-		cmocka_unit_test(test_v2_fixture_loads_as_v5),
+		cmocka_unit_test(test_v2_fixture_loads),
 		cmocka_unit_test(test_v5_two_indicators),
+		cmocka_unit_test(test_v5_section_loads),
 		cmocka_unit_test(test_v5_damaged),
 	};
 
