@@ -246,10 +246,10 @@ arl_steps_binomial(const struct arl_binomial *m, double theta,
 /*
  * The elimination spends nearly all of its time in y[0..n) -= g x[0..n)
  * over two rows of one matrix, which never overlap: said so (restrict),
- * the loop runs on vectors, and on x86-64 with GCC a clone for AVX2 is
- * picked at load time where the CPU has it. Multiplies and subtractions
- * stay separate (no fused multiply-add), so every result is the scalar
- * loop's to the bit.
+ * the loop runs on vectors, and on x86-64 with GCC the solver has a
+ * clone for AVX2, picked at load time where the CPU has it. Multiplies
+ * and subtractions stay separate (no fused multiply-add), so every
+ * result is the scalar loop's to the bit.
  */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define ARL_VECTOR	__attribute__((target_clones("avx2", "default"), \
@@ -258,7 +258,7 @@ arl_steps_binomial(const struct arl_binomial *m, double theta,
 #define ARL_VECTOR
 #endif
 
-ARL_VECTOR static void
+static inline void
 arl_axpy(double *restrict y, const double *restrict x, double g, int n)
 {
 	int j;
@@ -276,7 +276,7 @@ arl_axpy(double *restrict y, const double *restrict x, double g, int n)
  * below[k] is the last row with a nonzero in column k (a week falls only
  * so far), kept the same way, so that rows beyond it are not visited.
  */
-static double
+ARL_VECTOR static double
 arl_solve_chain(double *a, double *b, int *end, int *below, int n)
 {
 	double *ri, *rk, f, l0;
