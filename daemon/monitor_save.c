@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alert.h"
@@ -353,7 +354,8 @@ void
 mon_save(void *arg, struct buf *b)
 {
 	struct monitor *mon = arg;
-	int i, j, n;
+	const struct mon_series **used;
+	int i, j, k, n;
 
 	buf_put_u32(b, MON_SAVE_VERSION);
 	buf_put_u32(b, (uint32_t)mon->nbenefits);
@@ -426,14 +428,16 @@ mon_save(void *arg, struct buf *b)
 	 * The history, a slot at a time: a slot's weeks of all series are
 	 * side by side in memory, a series' weeks far apart.
 	 */
-	for (j = 0; j < MON_HIST; j++) {
-		for (i = 0; i < mon->nseries; i++) {
-			const struct mon_series *ms = &mon->series[i];
-
-			if (ms->used)
-				mon_save_week(&MON_HIST_AT(ms, j), b);
-		}
+	used = xcalloc((size_t)n + 1, sizeof *used);
+	for (i = 0, k = 0; i < mon->nseries; i++) {
+		if (mon->series[i].used)
+			used[k++] = &mon->series[i];
 	}
+	for (j = 0; j < MON_HIST; j++) {
+		for (i = 0; i < n; i++)
+			mon_save_week(&MON_HIST_AT(used[i], j), b);
+	}
+	free(used);
 	buf_put_u32(b, (uint32_t)mon->nalerts);
 	for (i = 0; i < mon->nalerts; i++) {
 		struct mon_alert *ma = &mon->alerts[i];
