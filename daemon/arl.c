@@ -251,7 +251,8 @@ arl_steps_binomial(const struct arl_binomial *m, double theta,
  * and subtractions stay separate (no fused multiply-add), so every
  * result is the scalar loop's to the bit.
  */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#if defined(__GNUC__) && __GNUC__ >= 6 && !defined(__clang__) && \
+    defined(__x86_64__) && defined(__GLIBC__)	/* clones need ifunc */
 #define ARL_VECTOR	__attribute__((target_clones("avx2", "default"), \
 	optimize("tree-vectorize", "vect-cost-model=cheap", "fp-contract=off")))
 #else

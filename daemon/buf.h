@@ -27,9 +27,9 @@ void buf_put_u64s(struct buf *b, const uint64_t *v, size_t n);
 void buf_grow(struct buf *b, size_t len);
 
 /*
- * Room for len more bytes at the end, which now count. Inline, like the
- * fixed-size puts below: a checkpoint puts millions of small fields, and
- * each is then a comparison and a store.
+ * Room for len > 0 more bytes at the end, which now count. Inline, like
+ * the fixed-size puts below: a checkpoint puts millions of small fields,
+ * and each is then a comparison and a store.
  */
 static inline unsigned char *
 buf_room(struct buf *b, size_t len)

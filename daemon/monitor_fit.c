@@ -411,8 +411,8 @@ mon_rate_excess(const struct mon_arl *a, double h, double sd, double arl0)
  * The threshold whose false-alarm rate, averaged over an offset
  * N(0, sd^2) of the baseline that stays for the regime (an office level
  * estimated from one window), is 1/arl0. h0 is the threshold without the
- * offset, which the answer is never below. Regula falsi on the log rate,
- * which is nearly linear in h.
+ * offset, which the answer is never below. A bracket, then regula falsi
+ * on the log rate.
  */
 static double mon_offset_search(const struct mon_arl *, double, double,
     double);
@@ -449,9 +449,10 @@ mon_offset_search(const struct mon_arl *a, double h0, double sd, double arl0)
 	 * log ARL grows by about 1 per unit of h: step by the excess. Where
 	 * it grows much slower (an offset node whose in-control drift is
 	 * upwards, so that its ARL grows only in proportion to h), a small
-	 * series steps by twice the secant's distance to the root, at most
-	 * four times the last step: fixed steps stop short of the root, with
-	 * a false-alarm rate above the series' share. Its chain splits each
+	 * series steps by twice the secant's distance to the root (at most
+	 * four times the last step, never less than the fixed one): fixed
+	 * steps stop short of the root, with a false-alarm rate above the
+	 * series' share. Its chain splits each
 	 * step between grid points in proportion, so the drift stays exact
 	 * at any h. The normal chain rounds a look to a cell's centre, and
 	 * at such h its cells are wider than a week's drift: it keeps the

@@ -512,7 +512,7 @@ int
 mon_load(void *arg, struct buf_reader *r, char **cause)
 {
 	struct monitor *mon = arg;
-	uint32_t version, nb, maxo, u32, n, idx, na, nind = 1;
+	uint32_t version, nb, maxo, u32, n, idx, na, nind = 1, prev = 0;
 	uint8_t u8;
 	int i, j, per;
 
@@ -604,10 +604,14 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 		    idx >= nind * (uint32_t)per)
 			break;
 		ms = &mon->series[idx];
-		/* Twice in one file: damaged (version 6 reads the weeks of
-		 * the series used, once each). */
-		if (ms->used)
+		/*
+		 * Written in rising order, each once; version 6 reads the
+		 * weeks of the series used in that order, which are these
+		 * alone since the monitor is blank (mon_blank) when it loads.
+		 */
+		if (ms->used || (j > 0 && idx <= prev))
 			break;
+		prev = idx;
 		ms->used = true;
 		ms->ind = (int)idx / per;
 		buf_get_u32(r, &u32);

@@ -17,6 +17,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -937,13 +938,24 @@ test_v5_section_loads(void **state)
 	assert_second_indicator(mon);
 	/* One week of each of the two series; the other slots empty. */
 	assert_int_equal(history_weeks(mon), 2);
+	/* Weeks an empty byte must not stand for: -0.0, NaN, and a week
+	 * number that is the empty one's with counts. */
+	{
+		struct mon_series *ms = &mon->series[mon_index(mon, 1,
+		    SERIES_NATIONAL, 0, 1)];
+
+		assert_int_equal(MON_HIST_AT(ms, 3).week, INT32_MIN);
+		MON_HIST_AT(ms, 3).n = 3;
+		MON_HIST_AT(ms, 4).e = -0.0;
+		MON_HIST_AT(ms, 5).va = NAN;
+	}
 	hist = history_copy(mon);
 
 	buf_init(&b);
 	det->save(det->arg, &b);
 	assert_int_equal(section_version(&b), MON_VERSION);
-	/* 2 x 160 weeks of 49 bytes before, 48 bytes and an empty byte
-	 * each now. */
+	/* 2 x 160 weeks of 49 bytes before; now a byte each, and 49 more
+	 * for the two weeks held. */
 	if (!(b.len * 4 < old.len))
 		fail_msg("saved in %zu bytes, %zu before", b.len, old.len);
 	again = monitor_create(&st.conf, st.reg, NULL, NULL, NULL);
@@ -955,6 +967,44 @@ test_v5_section_loads(void **state)
 	history_check(again, hist);
 	monitor_free(again);
 
+	/*
+	 * A series twice (its record copied over the next one's, so that
+	 * both say the same): refused, since the weeks follow the series
+	 * in the order they were written.
+	 */
+	{
+		uint32_t idx[2] = {
+			(uint32_t)mon_index(mon, 1, SERIES_NATIONAL, 0, 1),
+			(uint32_t)mon_index(mon, 1, 0, 0, 1) };
+		unsigned char pat[2][16], *at[2], *copy;
+		size_t len;
+		int s;
+
+		for (s = 0; s < 2; s++) {
+			uint32_t f[4] = { idx[s], (uint32_t)(s == 0 ?
+			    SERIES_NATIONAL : 0), 0, 1 };
+			int q;
+
+			for (q = 0; q < 16; q++)
+				pat[s][q] = (unsigned char)(f[q / 4] >>
+				    (8 * (q % 4)));
+			at[s] = memmem(b.data, b.len, pat[s], 16);
+			assert_non_null(at[s]);
+		}
+		len = (size_t)(at[1] - at[0]);
+		copy = xmalloc(b.len);
+		memcpy(copy, b.data, b.len);
+		memcpy(copy + (at[1] - b.data), at[0], len);
+		again = monitor_create(&st.conf, st.reg, NULL, NULL, NULL);
+		det = monitor_detector(again);
+		buf_reader_init(&r, copy, b.len);
+		assert_int_equal(det->load(det->arg, &r, &cause), -1);
+		assert_non_null(strstr(cause, "series are damaged"));
+		free(cause);
+		cause = NULL;
+		monitor_free(again);
+		free(copy);
+	}
 	/* A held week's marker made unknown: refused, with why. */
 	{
 		static const unsigned char held[5] = { 1, 0xc8, 0x0a, 0, 0 };
