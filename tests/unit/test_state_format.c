@@ -851,6 +851,71 @@ section_version(const struct buf *b)
 	    (uint32_t)b->data[2] << 16 | (uint32_t)b->data[3] << 24;
 }
 
+/*
+ * Whether a monitor section of len bytes loads into a fresh monitor of
+ * st's configuration; if not, *cause says why (the caller frees it).
+ */
+static bool
+section_loads(struct state *st, const void *data, size_t len, char **cause)
+{
+	struct monitor *mon = monitor_create(&st->conf, st->reg, NULL, NULL,
+	    NULL);
+	const struct detector *det = monitor_detector(mon);
+	struct buf_reader r;
+	int rc;
+
+	buf_reader_init(&r, data, len);
+	rc = det->load(det->arg, &r, cause);
+	monitor_free(mon);
+	return rc == 0;
+}
+
+/* A fresh monitor of st's configuration with the section loaded. */
+static struct monitor *
+section_load(struct state *st, const void *data, size_t len)
+{
+	struct monitor *mon = monitor_create(&st->conf, st->reg, NULL, NULL,
+	    NULL);
+	const struct detector *det = monitor_detector(mon);
+	struct buf_reader r;
+	char *cause = NULL;
+
+	buf_reader_init(&r, data, len);
+	if (det->load(det->arg, &r, &cause) == -1)
+		fail_msg("%s", cause);
+	return mon;
+}
+
+/* Refused, with why among the reasons. */
+static void
+section_refused(struct state *st, const void *data, size_t len,
+    const char *why)
+{
+	char *cause = NULL;
+
+	if (section_loads(st, data, len, &cause))
+		fail_msg("a damaged section loaded");
+	if (strstr(cause, why) == NULL)
+		fail_msg("refused as \"%s\", not for \"%s\"", cause, why);
+	free(cause);
+}
+
+/* Cut at every length (every step-th beyond 256): refused, no crash. */
+static void
+section_cuts_refused(struct state *st, const struct buf *b, size_t step)
+{
+	char *cause = NULL;
+	size_t k;
+
+	for (k = 0; k < b->len; k += k < 256 ? 1 : step) {
+		if (section_loads(st, b->data, k, &cause))
+			fail_msg("a section of %zu of %zu bytes loaded", k,
+			    b->len);
+		free(cause);
+		cause = NULL;
+	}
+}
+
 /* Every used series' history, slot by slot, in series order. */
 static struct mon_week *
 history_copy(const struct monitor *mon)
@@ -920,9 +985,6 @@ test_v5_section_loads(void **state)
 	const struct detector *det;
 	struct mon_week *hist;
 	struct buf old, b;
-	struct buf_reader r;
-	char *cause = NULL;
-	size_t k;
 
 	(void)state;
 	state_init(&st);
@@ -930,11 +992,7 @@ test_v5_section_loads(void **state)
 	buf_init(&old);
 	read_file(FIXTURE_MON_V5, &old);
 	assert_int_equal(section_version(&old), 5);
-	mon = monitor_create(&st.conf, st.reg, NULL, NULL, NULL);
-	det = monitor_detector(mon);
-	buf_reader_init(&r, old.data, old.len);
-	if (det->load(det->arg, &r, &cause) == -1)
-		fail_msg("%s", cause);
+	mon = section_load(&st, old.data, old.len);
 	assert_second_indicator(mon);
 	/* One week of each of the two series; the other slots empty. */
 	assert_int_equal(history_weeks(mon), 2);
@@ -952,17 +1010,14 @@ test_v5_section_loads(void **state)
 	hist = history_copy(mon);
 
 	buf_init(&b);
+	det = monitor_detector(mon);
 	det->save(det->arg, &b);
 	assert_int_equal(section_version(&b), MON_VERSION);
 	/* 2 x 160 weeks of 49 bytes before; now a byte each, and 49 more
-	 * for the two weeks held. */
+	 * for each week held. */
 	if (!(b.len * 4 < old.len))
 		fail_msg("saved in %zu bytes, %zu before", b.len, old.len);
-	again = monitor_create(&st.conf, st.reg, NULL, NULL, NULL);
-	det = monitor_detector(again);
-	buf_reader_init(&r, b.data, b.len);
-	if (det->load(det->arg, &r, &cause) == -1)
-		fail_msg("%s", cause);
+	again = section_load(&st, b.data, b.len);
 	assert_second_indicator(again);
 	history_check(again, hist);
 	monitor_free(again);
@@ -995,14 +1050,7 @@ test_v5_section_loads(void **state)
 		copy = xmalloc(b.len);
 		memcpy(copy, b.data, b.len);
 		memcpy(copy + (at[1] - b.data), at[0], len);
-		again = monitor_create(&st.conf, st.reg, NULL, NULL, NULL);
-		det = monitor_detector(again);
-		buf_reader_init(&r, copy, b.len);
-		assert_int_equal(det->load(det->arg, &r, &cause), -1);
-		assert_non_null(strstr(cause, "series are damaged"));
-		free(cause);
-		cause = NULL;
-		monitor_free(again);
+		section_refused(&st, copy, b.len, "series are damaged");
 		free(copy);
 	}
 	/* A held week's marker made unknown: refused, with why. */
@@ -1012,28 +1060,11 @@ test_v5_section_loads(void **state)
 
 		assert_non_null(at);	/* week 2760 */
 		*at = 2;
-		again = monitor_create(&st.conf, st.reg, NULL, NULL, NULL);
-		det = monitor_detector(again);
-		buf_reader_init(&r, b.data, b.len);
-		assert_int_equal(det->load(det->arg, &r, &cause), -1);
-		assert_non_null(strstr(cause, "history is damaged"));
-		free(cause);
-		cause = NULL;
-		monitor_free(again);
+		section_refused(&st, b.data, b.len, "history is damaged");
 		*at = 1;
 	}
 	/* Cut at every length: refused, never a crash. */
-	for (k = 0; k < b.len; k += k < 256 ? 1 : 13) {
-		again = monitor_create(&st.conf, st.reg, NULL, NULL, NULL);
-		det = monitor_detector(again);
-		buf_reader_init(&r, b.data, k);
-		if (det->load(det->arg, &r, &cause) != -1)
-			fail_msg("a section of %zu of %zu bytes loaded", k,
-			    b.len);
-		free(cause);
-		cause = NULL;
-		monitor_free(again);
-	}
+	section_cuts_refused(&st, &b, 13);
 	free(hist);
 	buf_free(&b);
 	buf_free(&old);
@@ -1154,9 +1185,6 @@ test_v5_two_indicators(void **state)
 	struct monitor *mon, *again;
 	const struct detector *det;
 	struct buf b;
-	struct buf_reader r;
-	char *cause = NULL;
-	size_t k;
 
 	(void)state;
 	state_init(&st);
@@ -1175,38 +1203,17 @@ test_v5_two_indicators(void **state)
 	det->save(det->arg, &b);
 	assert_int_equal(section_version(&b), MON_VERSION);
 
-	again = monitor_create(&st.conf, st.reg, NULL, NULL, NULL);
-	det = monitor_detector(again);
-	buf_reader_init(&r, b.data, b.len);
-	if (det->load(det->arg, &r, &cause) == -1)
-		fail_msg("%s", cause);
+	again = section_load(&st, b.data, b.len);
 	assert_second_indicator(again);
 	monitor_free(again);
 
 	/* A configuration without the indicator is refused, with why. */
 	state_init(&one);
-	again = monitor_create(&one.conf, one.reg, NULL, NULL, NULL);
-	det = monitor_detector(again);
-	buf_reader_init(&r, b.data, b.len);
-	assert_int_equal(det->load(det->arg, &r, &cause), -1);
-	assert_non_null(strstr(cause, "holds 2 indicators"));
-	free(cause);
-	cause = NULL;
-	monitor_free(again);
+	section_refused(&one, b.data, b.len, "holds 2 indicators");
 	state_free(&one);
 
 	/* Cut at every length: refused, never a crash. */
-	for (k = 0; k < b.len; k += k < 256 ? 1 : 97) {
-		again = monitor_create(&st.conf, st.reg, NULL, NULL, NULL);
-		det = monitor_detector(again);
-		buf_reader_init(&r, b.data, k);
-		if (det->load(det->arg, &r, &cause) != -1)
-			fail_msg("a section of %zu of %zu bytes loaded", k,
-			    b.len);
-		free(cause);
-		cause = NULL;
-		monitor_free(again);
-	}
+	section_cuts_refused(&st, &b, 97);
 	buf_free(&b);
 	monitor_free(mon);
 	state_drop_indicators(&st);
@@ -1224,9 +1231,7 @@ test_v5_damaged(void **state)
 	struct monitor *mon, *again;
 	const struct detector *det;
 	struct buf b, pat;
-	struct buf_reader r;
 	unsigned char *at;
-	char *cause = NULL;
 	static const char label[] = "change rate at reconsideration";
 
 	(void)state;
@@ -1247,14 +1252,7 @@ test_v5_damaged(void **state)
 	assert_non_null(at);
 	assert_memory_equal(at + 4, "reconsideration", 15);
 	memcpy(at + 4, "reconsiderXtion", 15);
-	again = monitor_create(&st.conf, st.reg, NULL, NULL, NULL);
-	det = monitor_detector(again);
-	buf_reader_init(&r, b.data, b.len);
-	assert_int_equal(det->load(det->arg, &r, &cause), -1);
-	assert_non_null(strstr(cause, "alerts are damaged"));
-	free(cause);
-	cause = NULL;
-	monitor_free(again);
+	section_refused(&st, b.data, b.len, "alerts are damaged");
 	memcpy(at + 4, "reconsideration", 15);
 
 	/* 0 and 17 indicators. */
@@ -1268,26 +1266,14 @@ test_v5_damaged(void **state)
 		memcpy(keep, b.data + off, 4);
 		for (i = 0; i < 2; i++) {
 			b.data[off] = (unsigned char)bad[i];
-			again = monitor_create(&st.conf, st.reg, NULL, NULL,
-			    NULL);
-			det = monitor_detector(again);
-			buf_reader_init(&r, b.data, b.len);
-			assert_int_equal(det->load(det->arg, &r, &cause), -1);
-			assert_non_null(strstr(cause, "indicators are "
-			    "damaged"));
-			free(cause);
-			cause = NULL;
-			monitor_free(again);
+			section_refused(&st, b.data, b.len,
+			    "indicators are damaged");
 		}
 		memcpy(b.data + off, keep, 4);
 	}
 
 	/* Repaired, it loads. */
-	again = monitor_create(&st.conf, st.reg, NULL, NULL, NULL);
-	det = monitor_detector(again);
-	buf_reader_init(&r, b.data, b.len);
-	if (det->load(det->arg, &r, &cause) == -1)
-		fail_msg("%s", cause);
+	again = section_load(&st, b.data, b.len);
 	assert_second_indicator(again);
 	monitor_free(again);
 	buf_free(&b);
