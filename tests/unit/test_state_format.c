@@ -997,7 +997,7 @@ test_v5_section_loads(void **state)
 	/* One week of each of the two series; the other slots empty. */
 	assert_int_equal(history_weeks(mon), 2);
 	/* Weeks an empty byte must not stand for: -0.0, NaN, and a week
-	 * number that is the empty one's with counts. */
+	 * number that is the empty one's with counts or late ones. */
 	{
 		struct mon_series *ms = &mon->series[mon_index(mon, 1,
 		    SERIES_NATIONAL, 0, 1)];
@@ -1006,6 +1006,7 @@ test_v5_section_loads(void **state)
 		MON_HIST_AT(ms, 3).n = 3;
 		MON_HIST_AT(ms, 4).e = -0.0;
 		MON_HIST_AT(ms, 5).va = NAN;
+		MON_HIST_AT(ms, 6).late = 2;
 	}
 	hist = history_copy(mon);
 
