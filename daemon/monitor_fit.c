@@ -452,12 +452,11 @@ mon_offset_search(const struct mon_arl *a, double h0, double sd, double arl0)
 	 * series steps by twice the secant's distance to the root (at most
 	 * four times the last step, never less than the fixed one): fixed
 	 * steps stop short of the root, with a false-alarm rate above the
-	 * series' share. Its chain splits each
-	 * step between grid points in proportion, so the drift stays exact
-	 * at any h. The normal chain rounds a look to a cell's centre, and
-	 * at such h its cells are wider than a week's drift: it keeps the
-	 * fixed steps (README, "Thresholds where an offset outweighs the
-	 * shift").
+	 * series' share. Its chain splits each step between grid points in
+	 * proportion, so the drift stays exact at any h. The normal chain
+	 * rounds a look to a cell's centre, and at such h its cells are
+	 * wider than a week's drift: it keeps the fixed steps (README,
+	 * "Thresholds where an offset outweighs the shift").
 	 */
 	step = fmax(0.25, flo);
 	hi = h0 + step;

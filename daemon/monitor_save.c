@@ -350,12 +350,30 @@ mon_load_week(struct buf_reader *r, uint32_t version, struct mon_week *w)
 	return r->bad ? -1 : 0;
 }
 
+/*
+ * The series used, in index order (the order they are saved in and
+ * loaded back), into a new array; *n their number.
+ */
+static struct mon_series **
+mon_series_used(struct monitor *mon, int *n)
+{
+	struct mon_series **used = xcalloc((size_t)mon->nseries + 1,
+	    sizeof *used);
+	int i;
+
+	for (i = 0, *n = 0; i < mon->nseries; i++) {
+		if (mon->series[i].used)
+			used[(*n)++] = &mon->series[i];
+	}
+	return used;
+}
+
 void
 mon_save(void *arg, struct buf *b)
 {
 	struct monitor *mon = arg;
-	const struct mon_series **used;
-	int i, j, k, n;
+	struct mon_series **used;
+	int i, j, n;
 
 	buf_put_u32(b, MON_SAVE_VERSION);
 	buf_put_u32(b, (uint32_t)mon->nbenefits);
@@ -388,15 +406,12 @@ mon_save(void *arg, struct buf *b)
 		buf_put_u8(b, g->refit);
 		buf_put_double(b, g->alpha_between);
 	}
-	for (i = 0, n = 0; i < mon->nseries; i++)
-		n += mon->series[i].used;
+	used = mon_series_used(mon, &n);
 	buf_put_u32(b, (uint32_t)n);
-	for (i = 0; i < mon->nseries; i++) {
-		struct mon_series *ms = &mon->series[i];
+	for (i = 0; i < n; i++) {
+		const struct mon_series *ms = used[i];
 
-		if (!ms->used)
-			continue;
-		buf_put_u32(b, (uint32_t)i);
+		buf_put_u32(b, (uint32_t)(ms - mon->series));
 		buf_put_u32(b, (uint32_t)ms->office);
 		buf_put_u32(b, (uint32_t)ms->benefit);
 		buf_put_u32(b, (uint32_t)ms->kind);
@@ -428,11 +443,6 @@ mon_save(void *arg, struct buf *b)
 	 * The history, a slot at a time: a slot's weeks of all series are
 	 * side by side in memory, a series' weeks far apart.
 	 */
-	used = xcalloc((size_t)n + 1, sizeof *used);
-	for (i = 0, k = 0; i < mon->nseries; i++) {
-		if (mon->series[i].used)
-			used[k++] = &mon->series[i];
-	}
 	for (j = 0; j < MON_HIST; j++) {
 		for (i = 0; i < n; i++)
 			mon_save_week(&MON_HIST_AT(used[i], j), b);
@@ -514,7 +524,7 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 	struct monitor *mon = arg;
 	uint32_t version, nb, maxo, u32, n, idx, na, nind = 1, prev = 0;
 	uint8_t u8;
-	int i, j, per;
+	int i, j, per, nused;
 
 	buf_get_u32(r, &version);
 	buf_get_u32(r, &nb);
@@ -673,16 +683,17 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 		return -1;
 	}
 	/* 6: then the weeks, slot by slot, of the series in index order. */
-	for (j = 0; version >= 6 && j < MON_HIST && !r->bad; j++) {
-		for (i = 0; i < mon->nseries; i++) {
-			struct mon_series *ms = &mon->series[i];
+	if (version >= 6) {
+		struct mon_series **used = mon_series_used(mon, &nused);
 
-			if (ms->used && mon_load_week(r, version,
-			    &MON_HIST_AT(ms, j)) == -1) {
-				r->bad = true;
-				break;
+		for (j = 0; j < MON_HIST && !r->bad; j++) {
+			for (i = 0; i < nused && !r->bad; i++) {
+				if (mon_load_week(r, version,
+				    &MON_HIST_AT(used[i], j)) == -1)
+					r->bad = true;
 			}
 		}
+		free(used);
 	}
 	if (r->bad) {
 		*cause = xstrdup("monitor: checkpoint history is damaged");

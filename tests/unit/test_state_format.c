@@ -852,38 +852,44 @@ section_version(const struct buf *b)
 }
 
 /*
- * Whether a monitor section of len bytes loads into a fresh monitor of
- * st's configuration; if not, *cause says why (the caller frees it).
+ * A fresh monitor of st's configuration with a monitor section of len
+ * bytes loaded, or NULL and *cause says why (the caller frees it).
  */
-static bool
-section_loads(struct state *st, const void *data, size_t len, char **cause)
+static struct monitor *
+section_try(struct state *st, const void *data, size_t len, char **cause)
 {
 	struct monitor *mon = monitor_create(&st->conf, st->reg, NULL, NULL,
 	    NULL);
 	const struct detector *det = monitor_detector(mon);
 	struct buf_reader r;
-	int rc;
 
 	buf_reader_init(&r, data, len);
-	rc = det->load(det->arg, &r, cause);
+	if (det->load(det->arg, &r, cause) == 0)
+		return mon;
 	monitor_free(mon);
-	return rc == 0;
+	return NULL;
 }
 
-/* A fresh monitor of st's configuration with the section loaded. */
+/* Loaded, or the test fails with why. */
 static struct monitor *
 section_load(struct state *st, const void *data, size_t len)
 {
-	struct monitor *mon = monitor_create(&st->conf, st->reg, NULL, NULL,
-	    NULL);
-	const struct detector *det = monitor_detector(mon);
-	struct buf_reader r;
 	char *cause = NULL;
+	struct monitor *mon = section_try(st, data, len, &cause);
 
-	buf_reader_init(&r, data, len);
-	if (det->load(det->arg, &r, &cause) == -1)
+	if (mon == NULL)
 		fail_msg("%s", cause);
 	return mon;
+}
+
+/* Whether the section loads, the monitor freed at once. */
+static bool
+section_loads(struct state *st, const void *data, size_t len, char **cause)
+{
+	struct monitor *mon = section_try(st, data, len, cause);
+
+	monitor_free(mon);
+	return mon != NULL;
 }
 
 /* Refused, with why among the reasons. */

@@ -26,22 +26,31 @@
 #include "monitor_int.h"
 #include "test_rng.h"
 
-#define NODE	1.7320508075688772
+/* The offset's nodes, in units of its sd, and their weights. */
+static const double node[3] = { 0, 1.7320508075688772, -1.7320508075688772 };
+static const double weight[3] = { 2.0 / 3, 1.0 / 6, 1.0 / 6 };
 
-/* log(rate x arl0) of one side at h, straight from the definition. */
-static double
-excess_binomial(const struct mon_thr_in *in, double delta, double h)
+/* One side's chain model, as mon_threshold_compute builds it. */
+static struct arl_binomial
+side_model(const struct mon_thr_in *in, double delta)
 {
-	static const double node[3] = { 0, NODE, -NODE };
-	static const double weight[3] = { 2.0 / 3, 1.0 / 6, 1.0 / 6 };
 	struct arl_binomial bm;
-	double rate = 0;
-	int j;
 
 	bm.weeks = in->types;
 	bm.nweeks = in->ntypes;
 	bm.tau2_true = bm.tau2_stat = in->tau2;
 	bm.delta = delta;
+	return bm;
+}
+
+/* log(rate x arl0) of one side at h, straight from the definition. */
+static double
+excess_binomial(const struct mon_thr_in *in, double delta, double h)
+{
+	struct arl_binomial bm = side_model(in, delta);
+	double rate = 0;
+	int j;
+
 	for (j = 0; j < 3; j++)
 		rate += weight[j] / arl_binomial_run(&bm, h, node[j] * in->sd);
 	return log(rate * in->arl0);
@@ -51,12 +60,8 @@ excess_binomial(const struct mon_thr_in *in, double delta, double h)
 static double
 h0_binomial(const struct mon_thr_in *in, double delta)
 {
-	struct arl_binomial bm;
+	struct arl_binomial bm = side_model(in, delta);
 
-	bm.weeks = in->types;
-	bm.nweeks = in->ntypes;
-	bm.tau2_true = bm.tau2_stat = in->tau2;
-	bm.delta = delta;
 	return arl_binomial_threshold(&bm, in->arl0);
 }
 
@@ -196,8 +201,8 @@ test_binomial_far_simulated(void **state)
 	struct arl_binomial bm;
 	struct sim_week w;
 	struct rng r;
-	double delta, h, chain, mean, se, rate, rate_se, other;
-	int i, side;
+	double delta, h, h0, chain, mean, se, rate, rate_se;
+	int i, j, side, near;
 
 	(void)state;
 	rng_seed(&r, 5122026);
@@ -219,22 +224,16 @@ test_binomial_far_simulated(void **state)
 		for (side = 0; side < 2; side++) {
 			delta = side == 0 ? in.delta : -in.delta;
 			h = side == 0 ? out.h : out.h_down;
-			if (!(h > 3 * h0_binomial(&in, delta)))
+			h0 = h0_binomial(&in, delta);
+			if (!(h > 3 * h0))
 				fail_msg("model %d side %d: h %.2f is not in "
-				    "the regime (h0 %.2f)", i, side, h,
-				    h0_binomial(&in, delta));
-			bm.weeks = in.types;
-			bm.nweeks = 1;
-			bm.tau2_true = bm.tau2_stat = 0;
-			bm.delta = delta;
+				    "the regime (h0 %.2f)", i, side, h, h0);
+			bm = side_model(&in, delta);
 			/* The node the drift turns towards this side. */
-			chain = arl_binomial_run(&bm, h, (side == 0 ? NODE :
-			    -NODE) * in.sd);
-			other = 2.0 / 3 / arl_binomial_run(&bm, h, 0) +
-			    1.0 / 6 / arl_binomial_run(&bm, h, (side == 0 ?
-			    -NODE : NODE) * in.sd);
-			sim_week_init(&w, m[i].n, m[i].p, delta, (side == 0 ?
-			    NODE : -NODE) * in.sd);
+			near = side == 0 ? 1 : 2;
+			chain = arl_binomial_run(&bm, h, node[near] * in.sd);
+			sim_week_init(&w, m[i].n, m[i].p, delta,
+			    node[near] * in.sd);
 			sim_arl(&w, h, 400, &r, &mean, &se);
 			/* The chain's run length is the simulated one. */
 			if (fabs(chain - mean) > 4 * se + 0.01 * mean)
@@ -242,8 +241,11 @@ test_binomial_far_simulated(void **state)
 				    "ARL %.1f, simulated %.1f +- %.1f", i,
 				    side, h, chain, mean, se);
 			/* And the averaged rate is on target. */
-			rate = (1.0 / 6 / mean + other) * in.arl0;
-			rate_se = 1.0 / 6 / mean * in.arl0 * se / mean;
+			for (j = 0, rate = 0; j < 3; j++)
+				rate += weight[j] / (j == near ? mean :
+				    arl_binomial_run(&bm, h, node[j] * in.sd));
+			rate *= in.arl0;
+			rate_se = weight[near] / mean * in.arl0 * se / mean;
 			if (fabs(rate - 1) > 4 * rate_se + 0.03)
 				fail_msg("model %d side %d at h %.2f: rate x "
 				    "arl0 %.3f +- %.3f by simulation", i, side,
