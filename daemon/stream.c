@@ -1284,7 +1284,6 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 	bool redelivered;
 	int64_t now;
 	uint64_t gate_seq;
-	size_t i;
 	char why[256];
 
 	event_del(st->watch_ev);
@@ -1383,23 +1382,21 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 		return;
 	}
 	/*
-	 * Ask for the next batch first: hiredis writes it right after this
-	 * callback, and Redis prepares it while we count this one. Not
-	 * written from here: a write that fails inside a reply callback
-	 * makes hiredis 0.14 tear the link down under the callback, and the
-	 * context was then freed twice.
+	 * Ask for the next batch first, and count this one in the next turn
+	 * of the loop: hiredis writes the request only once this callback
+	 * has returned (the write event), and the loop polls before it runs
+	 * the feed's timer, so Redis prepares the next batch while we count
+	 * this one. Counted here, the request would wait for the count, and
+	 * Redis and the loop would take turns. Not written from here: a
+	 * write that fails inside a reply callback makes hiredis 0.14 tear
+	 * the link down under the callback, and the context was then freed
+	 * twice.
 	 */
 	stream_read(st);
 	if (metrics.first_entry_ns == 0)
 		metrics.first_entry_ns = stall_now();
-	i = 0;
-	/* Not held when the link went: the pending list has them. */
-	if (!stream_feed(st, entries, &i, redelivered, now, stall_now() +
-	    STREAM_SLICE_NS) && st->ac != NULL) {
-		stream_hold(st, entries, i, redelivered, now, gate_seq);
-		stream_later(st);
-	}
-	stream_batch_done(st);
+	stream_hold(st, entries, 0, redelivered, now, gate_seq);
+	stream_later(st);
 }
 
 /*
