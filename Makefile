@@ -158,7 +158,7 @@ UNIT_TESTS := test_log test_buf test_conf test_auth test_decision test_period \
 	test_reply test_model test_detect test_arl test_explain test_spool \
 	test_webhook test_silence test_email test_route test_ui test_simmodel \
 	test_url test_stall test_state_format test_utf8 test_answer \
-	test_indicator test_rlink test_threshold
+	test_indicator test_rlink test_threshold test_worker
 # Issue 14's parts add their unit tests here, each on its own line.
 # Part A (determinism and the control log):
 HA_UNIT_A := test_ha_log
@@ -224,6 +224,9 @@ deps_test_simmodel := $(BASE) $(BUILDDIR)/tests/sim/simmodel.o $(BUILDDIR)/daemo
 deps_test_url := $(BASE) $(BUILDDIR)/daemon/url.o
 deps_test_stall := $(BASE) $(BUILDDIR)/daemon/stall.o $(BUILDDIR)/daemon/answer.o
 deps_test_answer := $(BASE) $(BUILDDIR)/daemon/answer.o
+deps_test_worker := $(BASE) $(BUILDDIR)/daemon/worker.o \
+	$(BUILDDIR)/daemon/stall.o $(BUILDDIR)/daemon/slice.o \
+	$(BUILDDIR)/daemon/answer.o
 deps_test_utf8 := $(BASE)
 deps_test_rlink := $(BASE) $(BUILDDIR)/daemon/conf.o $(BUILDDIR)/daemon/rlink.o \
 	$(BUILDDIR)/daemon/sentinel.o

@@ -580,12 +580,13 @@ tick_timer_cb(evutil_socket_t fd, short events, void *arg)
 		double s = (double)(metrics.last_entry_ns -
 		    metrics.first_entry_ns) / 1e9;
 
-		/* The figure the ingest benchmark reads. */
+		/* The figures the ingest benchmark reads. */
 		log_notice("stabild: drained %" PRIu64 " entries in %.3f s "
-		    "(%.0f/s), longest loop stall %.1f ms",
-		    metrics.entries_read, s,
+		    "(%.0f/s), longest loop stall %.1f ms, detector busy "
+		    "%.3f s", metrics.entries_read, s,
 		    s > 0 ? (double)metrics.entries_read / s : 0.0,
-		    (double)stall_max_ns() / 1e6);
+		    (double)stall_max_ns() / 1e6,
+		    (double)monitor_busy_ns(d->mon) / 1e9);
 		daemon_stop(d, "stream drained");
 	}
 }

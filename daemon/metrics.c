@@ -444,6 +444,12 @@ metrics_render(struct buf *out, const struct ingest *in,
 	metrics_render_process(out);
 	/* Added with indicators: after every line of before. */
 	metrics_render_indicators(out, in, mon);
+	/* Added later, after those. */
+	metrics_head(out, "stabild_detector_busy_seconds_total", "counter",
+	    "Time the detector's work off the loop (model fits, thresholds, "
+	    "an alert's strata) was outstanding; ingest waits meanwhile.");
+	metrics_printf(out, "stabild_detector_busy_seconds_total %.3f\n",
+	    mon != NULL ? (double)monitor_busy_ns(mon) / 1e9 : 0.0);
 	/* Added with issue 14, and only when it is in use. */
 	metrics_render_ha(out);
 }

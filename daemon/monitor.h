@@ -41,6 +41,8 @@ struct monitor *monitor_create(const struct conf *c,
 void monitor_set_resume(struct monitor *mon, void (*cb)(void *), void *arg);
 /* Wait for outstanding reads and apply them now (a checkpoint at stop). */
 void monitor_settle(struct monitor *mon);
+/* Monotonic ns the detector has been busy since start, in all. */
+uint64_t monitor_busy_ns(const struct monitor *mon);
 void monitor_free(struct monitor *mon);
 /* The detector interface for ingest; borrowed. */
 const struct detector *monitor_detector(struct monitor *mon);

@@ -668,6 +668,12 @@ monitor_settle(struct monitor *mon)
 	}
 }
 
+uint64_t
+monitor_busy_ns(const struct monitor *mon)
+{
+	return mon->worker != NULL ? worker_busy_ns(mon->worker) : 0;
+}
+
 void
 monitor_set_resume(struct monitor *mon, void (*cb)(void *), void *arg)
 {

@@ -39,6 +39,9 @@ struct worker {
 	struct worker_job	*head;		/* oldest not yet applied */
 	struct worker_job	*tail;
 	int			 pending;
+	/* Time with a job outstanding: ingest waits that long. */
+	uint64_t		 busy_ns;
+	uint64_t		 busy_since;
 
 	/* Threaded only. */
 	pthread_t		 thread;
@@ -113,6 +116,15 @@ worker_take_finished(struct worker *w)
 	return first;
 }
 
+/* A job was applied: the last one ends a busy span. */
+static void
+worker_applied(struct worker *w)
+{
+	w->pending--;
+	if (w->pending == 0)
+		w->busy_ns += stall_now() - w->busy_since;
+}
+
 static int
 worker_apply(struct worker *w, struct worker_job *list)
 {
@@ -121,7 +133,7 @@ worker_apply(struct worker *w, struct worker_job *list)
 
 	while ((job = list) != NULL) {
 		list = job->next;
-		w->pending--;
+		worker_applied(w);
 		job->done(job->arg, true);
 		free(job);
 		n++;
@@ -225,7 +237,8 @@ worker_submit(struct worker *w, worker_run_cb run, worker_done_cb done,
 	job->run = run;
 	job->done = done;
 	job->arg = arg;
-	w->pending++;
+	if (w->pending++ == 0)
+		w->busy_since = stall_now();
 	if (w->threaded)
 		pthread_mutex_lock(&w->lock);
 	if (w->tail != NULL)
@@ -247,6 +260,13 @@ worker_pending(const struct worker *w)
 	return w->pending;
 }
 
+uint64_t
+worker_busy_ns(const struct worker *w)
+{
+	return w->busy_ns + (w->pending > 0 ? stall_now() - w->busy_since :
+	    0);
+}
+
 /* Synchronous: run and apply the jobs in order, new ones included. */
 static void
 worker_run_here(struct worker *w)
@@ -258,7 +278,7 @@ worker_run_here(struct worker *w)
 		if (w->head == NULL)
 			w->tail = NULL;
 		job->run(job->arg);
-		w->pending--;
+		worker_applied(w);
 		job->done(job->arg, true);
 		free(job);
 	}

@@ -10,6 +10,7 @@
 #define STABILD_WORKER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct event_base;
 struct worker;
@@ -30,6 +31,8 @@ void worker_submit(struct worker *w, worker_run_cb run, worker_done_cb done,
     void *arg);
 /* Jobs submitted and not yet applied. */
 int worker_pending(const struct worker *w);
+/* Monotonic ns with a job submitted and not yet applied, in all. */
+uint64_t worker_busy_ns(const struct worker *w);
 /*
  * The caller finished a step: a synchronous worker runs and applies
  * every job now; a threaded one goes on in the background.

@@ -108,6 +108,11 @@ def test(w):
         m["stabild_records_bytes"]))
     check(m["stabild_records_segments"] >= 2, "records in %r segments" % (
         m["stabild_records_segments"]))
+    # The detector was busy (ingest waited) at least as long as the fits
+    # took on the worker, which time themselves inside that span.
+    busy = m["stabild_detector_busy_seconds_total"]
+    check(busy >= sum(fits) / 1e3 - 0.002 and busy < time.time() - m["stabild_start_time_seconds"],
+          "detector busy %.3f s, fits %s ms" % (busy, fits))
     check(d.stop() == 0, "exit status on SIGTERM")
 
 
