@@ -429,6 +429,13 @@ daemon_checkpoint_now(struct daemon *d, char **cause)
 	return 0;
 }
 
+/* For the drained line: the detector's busy time between entries. */
+static uint64_t
+daemon_busy_ns(void *arg)
+{
+	return monitor_busy_ns(arg);
+}
+
 /*
  * The regular checkpoint: written by a child so that counting goes on;
  * one at a time, the next starts when it is due after that one ends.
@@ -586,7 +593,8 @@ tick_timer_cb(evutil_socket_t fd, short events, void *arg)
 		    "%.3f s", metrics.entries_read, s,
 		    s > 0 ? (double)metrics.entries_read / s : 0.0,
 		    (double)stall_max_ns() / 1e6,
-		    (double)monitor_busy_ns(d->mon) / 1e9);
+		    (double)(metrics.last_entry_busy_ns -
+		    metrics.first_entry_busy_ns) / 1e9);
 		daemon_stop(d, "stream drained");
 	}
 }
@@ -777,6 +785,7 @@ daemon_free(struct daemon *d)
 	deliver_free(d->deliver);
 	silence_free(d->silences);
 	free(d->silences_path);
+	metrics.busy_ns = NULL;
 	monitor_free(d->mon);
 	explain_free(d->reg);
 	ha_free(d->ha);
@@ -926,6 +935,8 @@ main(int argc, char **argv)
 	}
 	metrics.sentinels_on = d.conf->redis_sentinels != NULL;
 	monitor_set_resume(d.mon, daemon_resume_cb, &d);
+	metrics.busy_ns = daemon_busy_ns;
+	metrics.busy_arg = d.mon;
 	d.api = api_create(d.base, d.conf, d.auth, d.in, d.st, &cause);
 	if (d.api == NULL)
 		fatalx("%s", cause);

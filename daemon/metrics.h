@@ -39,6 +39,11 @@ struct metrics {
 	int64_t		started_at;		/* Unix seconds */
 	uint64_t	first_entry_ns;		/* monotonic: first entry read */
 	uint64_t	last_entry_ns;		/* monotonic: last batch counted */
+	/* The detector's busy time (busy_ns) at the first entry and the last. */
+	uint64_t	(*busy_ns)(void *);
+	void		*busy_arg;
+	uint64_t	first_entry_busy_ns;
+	uint64_t	last_entry_busy_ns;
 	int64_t		last_entry_at;		/* Unix s: last batch counted */
 
 	/*

@@ -1052,10 +1052,24 @@ stream_feed(struct stream *st, const redisReply *entries, size_t *next,
 	return all;
 }
 
+/* The time of the first entry, and the detector's busy time then. */
+static void
+stream_first_entry(void)
+{
+	if (metrics.first_entry_ns != 0)
+		return;
+	metrics.first_entry_ns = stall_now();
+	if (metrics.busy_ns != NULL)
+		metrics.first_entry_busy_ns = metrics.busy_ns(
+		    metrics.busy_arg);
+}
+
 static void
 stream_batch_done(struct stream *st)
 {
 	metrics.last_entry_ns = stall_now();
+	if (metrics.busy_ns != NULL)
+		metrics.last_entry_busy_ns = metrics.busy_ns(metrics.busy_arg);
 	metrics.last_entry_at = stream_now();
 	if (st->checkpoint_cb != NULL &&
 	    ingest_dirty(st->in) >= (uint64_t)st->conf->checkpoint_events)
@@ -1375,8 +1389,7 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 	 * it while this batch waits and is counted, as below.
 	 */
 	if (st->gate != NULL && st->gate_done < gate_seq) {
-		if (metrics.first_entry_ns == 0)
-			metrics.first_entry_ns = stall_now();
+		stream_first_entry();
 		stream_hold(st, entries, 0, redelivered, now, gate_seq);
 		stream_read(st);
 		return;
@@ -1393,8 +1406,7 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 	 * twice.
 	 */
 	stream_read(st);
-	if (metrics.first_entry_ns == 0)
-		metrics.first_entry_ns = stall_now();
+	stream_first_entry();
 	stream_hold(st, entries, 0, redelivered, now, gate_seq);
 	stream_later(st);
 }
