@@ -1495,8 +1495,11 @@ stream_gate_cb(redisAsyncContext *c, void *r, void *privdata)
 		return;
 	}
 	st->gate->reply(st->gate_arg, reply);
-	if (st->held != NULL && stream_gate_ready(st))
-		stream_resume_one(st);
+	/*
+	 * Counted in the next turn of the loop, as in stream_read_cb: the
+	 * next read, queued with the batch, goes out first.
+	 */
+	stream_later(st);
 }
 
 static void
