@@ -1383,18 +1383,6 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 		return;
 	}
 	/*
-	 * HA: held until the log read behind this one is in (it comes
-	 * next on this connection, and stream_gate_cb feeds the batch).
-	 * The next read goes out now all the same, so that Redis prepares
-	 * it while this batch waits and is counted, as below.
-	 */
-	if (st->gate != NULL && st->gate_done < gate_seq) {
-		stream_first_entry();
-		stream_hold(st, entries, 0, redelivered, now, gate_seq);
-		stream_read(st);
-		return;
-	}
-	/*
 	 * Ask for the next batch first, and count this one in the next turn
 	 * of the loop: hiredis writes the request only once this callback
 	 * has returned (the write event), and the loop polls before it runs
@@ -1403,7 +1391,9 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 	 * Redis and the loop would take turns. Not written from here: a
 	 * write that fails inside a reply callback makes hiredis 0.14 tear
 	 * the link down under the callback, and the context was then freed
-	 * twice.
+	 * twice. HA: the batch also waits for the log read behind its read
+	 * (it comes next on this connection): stream_later leaves it to
+	 * stream_gate_cb until then.
 	 */
 	stream_read(st);
 	stream_first_entry();
