@@ -32,6 +32,24 @@
 /* Weeks a window needs for the model to learn the season. */
 #define MON_SEASON_WEEKS	52
 
+/* Memo of the last day and week seen, for a run of records in order. */
+struct mon_memo {
+	int32_t			 day;
+	int32_t			 day_week;
+	int32_t			 woy_week;
+	int			 woy;
+};
+
+struct mon_job;
+
+/* One thread's read of the records for a fit: the groups of its part. */
+struct mon_scan {
+	struct mon_job		*j;
+	int			 part;
+	int			 err;		/* errno of a failed read */
+	struct mon_memo		 memo;
+};
+
 struct mon_job {
 	struct monitor		*mon;		/* for done only */
 	const struct series_set	*set;		/* for done only */
@@ -56,6 +74,15 @@ struct mon_job {
 	struct model_data	**data;
 	bool			 predicting;
 	struct mon_fit_result	 fit;
+	/*
+	 * The reads are shared out by group: each group, and each series
+	 * and week of its sums, is read by one thread in the records'
+	 * order, so the models and sums are the same however many threads
+	 * read them.
+	 */
+	signed char		*part_of;	/* per group */
+	int			 nparts;
+	struct mon_scan		 scans[MON_THR_THREADS];
 
 	/* Thresholds. */
 	struct mon_thr_in	*thr_in;
@@ -75,12 +102,7 @@ struct mon_job {
 	struct mon_strata_sums	 sums;
 
 	double			 ms;		/* time the reading took */
-
-	/* Memo of the last day and week seen. */
-	int32_t			 day;
-	int32_t			 day_week;
-	int32_t			 woy_week;
-	int			 woy;
+	struct mon_memo		 memo;		/* strata */
 };
 
 static double
@@ -92,24 +114,30 @@ mon_job_now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static int32_t
-mon_job_week(struct mon_job *j, int32_t day)
+static void
+mon_memo_reset(struct mon_memo *m)
 {
-	if (day != j->day) {
-		j->day = day;
-		j->day_week = period_week_of_day(day);
+	m->day = m->woy_week = INT32_MIN;
+}
+
+static int32_t
+mon_job_week(struct mon_memo *m, int32_t day)
+{
+	if (day != m->day) {
+		m->day = day;
+		m->day_week = period_week_of_day(day);
 	}
-	return j->day_week;
+	return m->day_week;
 }
 
 static int
-mon_job_woy(struct mon_job *j, int32_t week)
+mon_job_woy(struct mon_memo *m, int32_t week)
 {
-	if (week != j->woy_week) {
-		j->woy_week = week;
-		j->woy = period_week_iso(week);
+	if (week != m->woy_week) {
+		m->woy_week = week;
+		m->woy = period_week_iso(week);
 	}
-	return j->woy;
+	return m->woy;
 }
 
 /* The series index of monitor_int.h's mon_index. */
@@ -172,10 +200,11 @@ mon_job_fit_add(struct mon_job *j, const struct record *rec, int ind, int g,
 static void
 mon_job_fit_cb(const struct record *rec, void *arg)
 {
-	struct mon_job *j = arg;
+	struct mon_scan *sc = arg;
+	struct mon_job *j = sc->j;
 	struct model_x x;
 	int32_t week;
-	int inds[INDICATOR_MAX], ys[INDICATOR_MAX], i, k, n;
+	int inds[INDICATOR_MAX], ys[INDICATOR_MAX], g, i, k, n;
 
 	if (rec->benefit >= j->nbenefits || rec->kind >= DECISION_NKINDS ||
 	    rec->office >= j->max_offices)
@@ -184,14 +213,18 @@ mon_job_fit_cb(const struct record *rec, void *arg)
 	    inds, ys);
 	/* Excluded (a dismissed decision) is out of the rate. */
 	for (i = k = 0; i < n; i++) {
-		if (ys[i] != INDICATOR_EXCLUDED && inds[i] < j->nind) {
-			inds[k] = inds[i];
-			ys[k++] = ys[i];
-		}
+		if (ys[i] == INDICATOR_EXCLUDED || inds[i] >= j->nind)
+			continue;
+		g = (inds[i] * j->nbenefits + rec->benefit) *
+		    DECISION_NKINDS + rec->kind;
+		if (j->part_of[g] != sc->part)
+			continue;	/* another thread's */
+		inds[k] = inds[i];
+		ys[k++] = ys[i];
 	}
 	if (k == 0)
 		return;
-	week = mon_job_week(j, rec->day);
+	week = mon_job_week(&sc->memo, rec->day);
 	if (week < j->from || week >= (j->predicting ? j->pto : j->to))
 		return;
 	/*
@@ -200,7 +233,7 @@ mon_job_fit_cb(const struct record *rec, void *arg)
 	 */
 	model_x_set(&x, rec->age, rec->sex, rec->diagnosis, rec->case_day,
 	    rec->employment, rec->care, j->predicting || j->to - j->from >=
-	    MON_SEASON_WEEKS ? mon_job_woy(j, week) : 0);
+	    MON_SEASON_WEEKS ? mon_job_woy(&sc->memo, week) : 0);
 	for (i = 0; i < k; i++)
 		mon_job_fit_add(j, rec, inds[i], (inds[i] * j->nbenefits +
 		    rec->benefit) * DECISION_NKINDS + rec->kind,
@@ -237,24 +270,53 @@ mon_job_fit_run(void *arg)
 	j->ms = mon_job_now_ms() - t0;
 }
 
+/* One thread's read: the records of the groups of part. */
+static void
+mon_job_scan_part(void *arg, int part)
+{
+	struct mon_job *j = arg;
+	struct mon_scan *sc = &j->scans[part];
+
+	sc->j = j;
+	sc->part = part;
+	sc->err = 0;
+	mon_memo_reset(&sc->memo);
+	/* From the Monday of week from. */
+	if (records_view_scan(&j->view, j->from * 7 - 3, mon_job_fit_cb,
+	    sc) == -1)
+		sc->err = errno != 0 ? errno : EIO;
+}
+
+/* Read the records once for every part; 0, or -1 with scan_errno. */
+static int
+mon_job_scan(struct mon_job *j)
+{
+	int i;
+
+	mon_share(mon_job_scan_part, j, j->nparts, 1);
+	for (i = 0; i < j->nparts; i++) {
+		if (j->scans[i].err != 0) {
+			j->scan_errno = j->scans[i].err;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void
 mon_job_fit_read(struct mon_job *j)
 {
 	int ngroups = j->nind * j->nbenefits * DECISION_NKINDS, i, fitted = 0;
-	int32_t min_day = j->from * 7 - 3;	/* Monday of week from */
 
 	if (!j->viewed)
 		return;
-	j->day = j->woy_week = INT32_MIN;
 	if (j->fit.predict_only) {
 		j->fit.scanned = true;
 		fitted = 1;
 		goto predict;
 	}
-	if (records_view_scan(&j->view, min_day, mon_job_fit_cb, j) == -1) {
-		j->scan_errno = errno;
+	if (mon_job_scan(j) == -1)
 		return;
-	}
 	j->fit.scanned = true;
 	/* Ingest waits for the models too: every group at once. */
 	mon_share(mon_job_fit_one, j, ngroups, 1);
@@ -265,11 +327,8 @@ mon_job_fit_read(struct mon_job *j)
 predict:
 	/* The expected sums under the new models. */
 	j->predicting = true;
-	j->day = j->woy_week = INT32_MIN;
-	if (records_view_scan(&j->view, min_day, mon_job_fit_cb, j) == -1) {
-		j->scan_errno = errno;
+	if (mon_job_scan(j) == -1)
 		return;
-	}
 	j->fit.predicted = true;
 }
 
@@ -292,6 +351,7 @@ mon_job_free(struct mon_job *j)
 		free(j->fit.e);
 		free(j->fit.v);
 		free(j->fit.touched);
+		free(j->part_of);
 	}
 	if (j->viewed)
 		records_view_free(&j->view);
@@ -339,6 +399,63 @@ mon_job_view(struct monitor *mon, struct mon_job *j)
 	    mon->records_cb(mon->records_arg, &j->view) == 0;
 }
 
+/* Group weights, heaviest first (ties by index): mon_job_parts's order. */
+struct mon_job_load {
+	double	 n;
+	int	 g;
+};
+
+static int
+mon_job_load_cmp(const void *a, const void *b)
+{
+	const struct mon_job_load *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n > y->n ? -1 : 1;
+	return x->g - y->g;
+}
+
+/*
+ * Share the groups among as many parts as there are cores to read them
+ * on (the loop waits meanwhile), by their decisions in the window: each
+ * to the part with the fewest so far, heaviest first.
+ */
+static void
+mon_job_parts(struct monitor *mon, struct mon_job *j, int ngroups)
+{
+	struct mon_job_load *load = xcalloc((size_t)ngroups, sizeof *load);
+	double sum[MON_THR_THREADS] = { 0 };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int g, i, best;
+	int32_t wk;
+
+	j->nparts = cpus < 1 ? 1 : cpus > MON_THR_THREADS ?
+	    MON_THR_THREADS : (int)cpus;
+	j->part_of = xcalloc((size_t)ngroups, sizeof *j->part_of);
+	for (g = 0; g < ngroups; g++) {
+		const struct mon_series *nat = mon_series_of(mon,
+		    mon_group_ind(mon, g), SERIES_NATIONAL,
+		    mon_group_benefit(mon, g), mon_group_kind(mon, g));
+
+		load[g].g = g;
+		load[g].n = 1;
+		for (wk = j->from; wk < j->pto && nat->used; wk++) {
+			const struct mon_week *w = mon_hist_get(nat, wk);
+
+			load[g].n += w != NULL ? w->n : 0;
+		}
+	}
+	qsort(load, (size_t)ngroups, sizeof *load, mon_job_load_cmp);
+	for (i = 0; i < ngroups; i++) {
+		for (best = 0, g = 1; g < j->nparts; g++)
+			if (sum[g] < sum[best])
+				best = g;
+		j->part_of[load[i].g] = (signed char)best;
+		sum[best] += load[i].n;
+	}
+	free(load);
+}
+
 /*
  * A fit of only_group, or the groups of indicators inds, on [from, to)
  * (predict_only: none, the current models) whose expected sums cover
@@ -382,6 +499,7 @@ mon_job_fit_submit(struct monitor *mon, const struct series_set *set,
 			j->old[i] = mon->groups[i].model;
 		}
 	}
+	mon_job_parts(mon, j, ngroups);
 	cells = (size_t)mon->nseries * (size_t)j->nweeks;
 	j->fit.e = xcalloc(cells > 0 ? cells : 1, sizeof *j->fit.e);
 	j->fit.v = xcalloc(cells > 0 ? cells : 1, sizeof *j->fit.v);
@@ -428,11 +546,11 @@ mon_job_strata_cb(const struct record *rec, void *arg)
 	if (c != INDICATOR_YES && c != INDICATOR_NO)
 		return;
 	/* Up to the alarm's week, so that any arrival order agrees. */
-	week = mon_job_week(j, rec->day);
+	week = mon_job_week(&j->memo, rec->day);
 	if (week < j->from || week > j->to || j->model == NULL)
 		return;
 	model_x_set(&x, rec->age, rec->sex, rec->diagnosis, rec->case_day,
-	    rec->employment, rec->care, mon_job_woy(j, week));
+	    rec->employment, rec->care, mon_job_woy(&j->memo, week));
 	p = model_predict(j->model, &x);
 	y = c == INDICATOR_YES;
 	lv[0] = rec->age;
@@ -457,7 +575,7 @@ mon_job_strata_run(void *arg)
 
 	if (!j->viewed)
 		return;
-	j->day = j->woy_week = INT32_MIN;
+	mon_memo_reset(&j->memo);
 	if (records_view_scan(&j->view, j->from * 7 - 3, mon_job_strata_cb,
 	    j) == -1)
 		j->scan_errno = errno;
