@@ -708,28 +708,136 @@ arl_solve(arl_log_cb fn, void *arg, double target)
 	return hi;
 }
 
+/* The chain at each h the search asks for, the last few kept. */
+#define ARL_SEEN		8
+struct arl_seen {
+	struct arl_steps	*s;
+	double			 h[ARL_SEEN];
+	double			 arl[ARL_SEEN];
+	int			 n;
+};
+
+/*
+ * arl_solve for the binomial chain's log ARL, given f0 = fn(0) - target:
+ * secant steps through the last two points until there are points on
+ * both sides of the root, which a curve that is nearly straight brings
+ * in quickly where regula falsi would keep its end at 0; then, as
+ * arl_solve, Illinois on that bracket, since up close the chain's ARL
+ * has small steps in h. The same tolerance.
+ */
+static double
+arl_solve_secant(arl_log_cb fn, void *arg, double target, double f0)
+{
+	double lo = 0, hi = INFINITY, flo = f0, fhi = 0, ha = 0, fa = f0, hb;
+	double fb, h;
+	int i, side = 0;
+
+	if (!(f0 < 0))
+		return 0;
+	hb = fmax(-f0, 0.25);
+	for (i = 0; i < 100; i++) {
+		fb = fn(hb, arg) - target;
+		if (isnan(fb))
+			return INFINITY;
+		if (fabs(fb) < ARL_SOLVE_TOL)
+			return hb;
+		if (fb < 0) {
+			lo = hb;
+			flo = fb;
+		} else {
+			hi = hb;
+			fhi = fb;
+		}
+		if (isfinite(hi) && lo > 0)
+			break;
+		if (isinf(hi) && hb > 1e3)
+			return INFINITY;
+		h = fb != fa ? hb - fb * (hb - ha) / (fb - fa) : NAN;
+		if (isinf(hi)) {
+			/* Out to a bracket: by the shortfall at least. */
+			if (!(h > lo))
+				h = lo + fmax(-1.5 * flo, 0.25);
+		} else if (!(h > lo && h < hi))
+			h = lo + (hi - lo) / 2;
+		ha = hb;
+		fa = fb;
+		hb = h;
+	}
+	for (i = 0; i < 100 && hi - lo > 1e-6 * hi; i++) {
+		h = (lo * fhi - hi * flo) / (fhi - flo);
+		if (!(h > lo && h < hi))
+			h = lo + (hi - lo) / 2;
+		fb = fn(h, arg) - target;
+		if (fabs(fb) < ARL_SOLVE_TOL)
+			return h;
+		if (fb < 0) {
+			lo = h;
+			flo = fb;
+			if (side == -1)
+				fhi /= 2;
+			side = -1;
+		} else {
+			hi = h;
+			fhi = fb;
+			if (side == 1)
+				flo /= 2;
+			side = 1;
+		}
+	}
+	return hi;
+}
+
 static double
 arl_binomial_log(double h, void *arg)
 {
-	return log(arl_binomial_chain(arg, h));
+	struct arl_seen *seen = arg;
+	double arl = arl_binomial_chain(seen->s, h);
+
+	seen->h[seen->n % ARL_SEEN] = h;
+	seen->arl[seen->n % ARL_SEEN] = arl;
+	seen->n++;
+	return log(arl);
+}
+
+double
+arl_binomial_threshold_at(const struct arl_binomial *m, double arl0,
+    double *arl_at)
+{
+	struct arl_steps s;
+	struct arl_seen seen;
+	double h, a0;
+	int i;
+
+	*arl_at = INFINITY;
+	if (isnan(arl0) || !arl_steps_binomial(m, 0, &s))
+		return INFINITY;
+	if (arl0 <= (a0 = arl_binomial_chain(&s, 0))) {
+		h = 0;
+		*arl_at = a0;
+	} else if (isinf(arl0))
+		h = INFINITY;
+	else {
+		memset(&seen, 0, sizeof seen);
+		seen.s = &s;
+		h = arl_solve_secant(arl_binomial_log, &seen, log(arl0),
+		    log(a0) - log(arl0));
+		/* The h returned is the last or the bracket's upper end. */
+		for (i = 0; i < ARL_SEEN && i < seen.n; i++)
+			if (seen.h[i] == h)
+				*arl_at = seen.arl[i];
+		if (isinf(*arl_at) && isfinite(h))
+			*arl_at = arl_binomial_chain(&s, h);
+	}
+	arl_steps_free(&s);
+	return h;
 }
 
 double
 arl_binomial_threshold(const struct arl_binomial *m, double arl0)
 {
-	struct arl_steps s;
-	double h;
+	double arl;
 
-	if (isnan(arl0) || !arl_steps_binomial(m, 0, &s))
-		return INFINITY;
-	if (arl0 <= arl_binomial_chain(&s, 0))
-		h = 0;
-	else if (isinf(arl0))
-		h = INFINITY;
-	else
-		h = arl_solve(arl_binomial_log, &s, log(arl0));
-	arl_steps_free(&s);
-	return h;
+	return arl_binomial_threshold_at(m, arl0, &arl);
 }
 
 /* Standard normal distribution function. */

@@ -64,6 +64,13 @@ void arl_prepared_free(struct arl_prepared *p);
  * ARL, INFINITY when the weeks carry no information or arl0 is infinite.
  */
 double arl_binomial_threshold(const struct arl_binomial *m, double arl0);
+/*
+ * The same, and in *arl_at the zero-start ARL at the h returned, as the
+ * search computed it (INFINITY where h is): a search from h with the
+ * same increments need not compute it again.
+ */
+double arl_binomial_threshold_at(const struct arl_binomial *m, double arl0,
+    double *arl_at);
 
 /*
  * A large series in the units of detect.h: a week adds

@@ -385,15 +385,10 @@ struct mon_arl {
 	struct arl_prepared		*prep[MON_OFFSET_NODES];
 };
 
-static double
-mon_arl_run(const struct mon_arl *a, int j, double h, double theta)
-{
-	if (a->bm != NULL)
-		return arl_prepared_run(a->prep[j], h);
-	return arl_normal_run(h, a->m, 1, a->looks, theta * a->sw);
-}
-
-/* log of the false-alarm rate averaged over the offset, times arl0. */
+/*
+ * log of the false-alarm rate averaged over the offset, times arl0, of
+ * a large series (a small one's: mon_look).
+ */
 static double
 mon_rate_excess(const struct mon_arl *a, double h, double sd, double arl0)
 {
@@ -401,7 +396,8 @@ mon_rate_excess(const struct mon_arl *a, double h, double sd, double arl0)
 	int j;
 
 	for (j = 0; j < MON_OFFSET_NODES; j++) {
-		arl = mon_arl_run(a, j, h, mon_offset_node[j] * sd);
+		arl = arl_normal_run(h, a->m, 1, a->looks,
+		    mon_offset_node[j] * sd * a->sw);
 		rate += mon_offset_weight[j] / (arl > 0 ? arl : 1e-300);
 	}
 	return log(rate * arl0);
@@ -416,9 +412,13 @@ mon_rate_excess(const struct mon_arl *a, double h, double sd, double arl0)
  */
 static double mon_offset_search(const struct mon_arl *, double, double,
     double);
+static double mon_offset_search_small(const struct mon_arl *, double,
+    double, double);
 
+/* arl_h0: the ARL without the offset at h0 if known (a small series). */
 static double
-mon_offset_threshold(struct mon_arl *a, double h0, double sd, double arl0)
+mon_offset_threshold(struct mon_arl *a, double h0, double arl_h0, double sd,
+    double arl0)
 {
 	double h;
 	int j;
@@ -428,7 +428,8 @@ mon_offset_threshold(struct mon_arl *a, double h0, double sd, double arl0)
 	for (j = 0; j < MON_OFFSET_NODES; j++)
 		a->prep[j] = a->bm != NULL ? arl_binomial_prepare(a->bm,
 		    mon_offset_node[j] * sd) : NULL;
-	h = mon_offset_search(a, h0, sd, arl0);
+	h = a->bm != NULL ? mon_offset_search_small(a, h0, arl_h0, arl0) :
+	    mon_offset_search(a, h0, sd, arl0);
 	for (j = 0; j < MON_OFFSET_NODES; j++) {
 		arl_prepared_free(a->prep[j]);
 		a->prep[j] = NULL;
@@ -436,40 +437,34 @@ mon_offset_threshold(struct mon_arl *a, double h0, double sd, double arl0)
 	return h;
 }
 
+/* A large series' search (mon_offset_search_small: a small one's). */
 static double
 mon_offset_search(const struct mon_arl *a, double h0, double sd, double arl0)
 {
-	double lo = h0, hi, flo, fhi, mid, fmid, step, slope;
+	double lo = h0, hi, flo, fhi, mid, fmid, step;
 	int i, side = 0;
 
 	flo = mon_rate_excess(a, lo, sd, arl0);
 	if (flo <= 0)
 		return h0;
 	/*
-	 * log ARL grows by about 1 per unit of h: step by the excess. Where
-	 * it grows much slower (an offset node whose in-control drift is
-	 * upwards, so that its ARL grows only in proportion to h), a small
-	 * series steps by twice the secant's distance to the root (at most
-	 * four times the last step, never less than the fixed one): fixed
-	 * steps stop short of the root, with a false-alarm rate above the
-	 * series' share. Its chain splits each step between grid points in
-	 * proportion, so the drift stays exact at any h. The normal chain
-	 * rounds a look to a cell's centre, and at such h its cells are
-	 * wider than a week's drift: it keeps the fixed steps (README,
-	 * "Thresholds where an offset outweighs the shift").
+	 * log ARL grows by about 1 per unit of h: step by the excess, a
+	 * fixed step. Where it grows much slower (an offset node whose
+	 * in-control drift is upwards, so that its ARL grows only in
+	 * proportion to h) fixed steps stop short of the root, with a
+	 * false-alarm rate above the series' share; a small series' search
+	 * steps further. But the normal chain rounds a look to a cell's
+	 * centre, and at such h its cells are wider than a week's drift: it
+	 * keeps the fixed steps (README, "Thresholds where an offset
+	 * outweighs the shift").
 	 */
 	step = fmax(0.25, flo);
 	hi = h0 + step;
 	for (i = 0; (fhi = mon_rate_excess(a, hi, sd, arl0)) > 0 && i < 40;
 	    i++) {
-		slope = (flo - fhi) / (hi - lo);
 		lo = hi;
 		flo = fhi;
-		if (a->bm == NULL || slope >= 0.5)
-			step = fmax(0.25, fhi);
-		else
-			step = fmax(fmax(0.25, fhi), slope > 0 ?
-			    fmin(2 * fhi / slope, 4 * step) : 4 * step);
+		step = fmax(0.25, fhi);
 		hi += step;
 	}
 	if (fhi > 0)
@@ -496,6 +491,150 @@ mon_offset_search(const struct mon_arl *a, double h0, double sd, double arl0)
 		}
 	}
 	return hi;
+}
+
+/*
+ * A small series' look at h: each offset node's log ARL, and the log of
+ * the averaged rate times arl0 (mon_rate_excess). Node 0 has no offset:
+ * its ARL at h0 is the one h0 was found with (arl0_known, else 0).
+ */
+struct mon_look {
+	double	h;
+	double	l[MON_OFFSET_NODES];
+	double	g;
+};
+
+static void
+mon_look(const struct mon_arl *a, double h, double arl0_known, double arl0,
+    struct mon_look *lk)
+{
+	double rate = 0, arl;
+	int j;
+
+	lk->h = h;
+	for (j = 0; j < MON_OFFSET_NODES; j++) {
+		arl = j == 0 && arl0_known > 0 ? arl0_known :
+		    arl_prepared_run(a->prep[j], h);
+		if (!(arl > 0))
+			arl = 1e-300;
+		lk->l[j] = log(arl);
+		rate += mon_offset_weight[j] / arl;
+	}
+	lk->g = log(rate * arl0);
+}
+
+/* log of a million: a node's rate below the target's millionth. */
+#define MON_LOOK_NEGLIGIBLE	13.815510557964274
+
+/*
+ * Where the two looks' lines through each node's log ARL put the
+ * averaged rate on target: each log ARL is nearly linear in h (the
+ * chain's ARL grows about exponentially), far more so than their
+ * average, so this lands close to the root at once. Newton's method on
+ * the lines, which are cheap; NAN where a line does not rise.
+ */
+static double
+mon_look_root(const struct mon_look *p, const struct mon_look *q,
+    double arl0)
+{
+	double s[MON_OFFSET_NODES], h = q->h, num, den, e, gl, dg;
+	int i, j, used = 0;
+
+	if (!(q->h > p->h))
+		return NAN;
+	for (j = 0; j < MON_OFFSET_NODES; j++) {
+		/*
+		 * A node whose rate is a millionth of the target or less
+		 * (its ARL out of range, or held at the chain's precision)
+		 * adds nothing from here, as its ARL only grows.
+		 */
+		if (q->l[j] > log(arl0) + MON_LOOK_NEGLIGIBLE)
+			continue;
+		s[j] = (q->l[j] - p->l[j]) / (q->h - p->h);
+		if (!(s[j] > 0) || isinf(s[j]))
+			return NAN;
+		used++;
+	}
+	if (used == 0)
+		return NAN;
+	for (i = 0; i < 50; i++) {
+		num = den = 0;
+		for (j = 0; j < MON_OFFSET_NODES; j++) {
+			if (q->l[j] > log(arl0) + MON_LOOK_NEGLIGIBLE)
+				continue;
+			e = mon_offset_weight[j] * exp(-(q->l[j] +
+			    s[j] * (h - q->h)));
+			num += e;
+			den += s[j] * e;
+		}
+		gl = log(num * arl0);
+		dg = den / num;		/* minus the slope */
+		if (!isfinite(gl) || !(dg > 0))
+			return NAN;
+		h += gl / dg;
+		if (fabs(gl) < 1e-9)
+			break;
+	}
+	return isfinite(h) ? h : NAN;
+}
+
+/*
+ * mon_offset_search for a small series, on the same definition and
+ * tolerance, in fewer looks (a look costs a chain per node): each next
+ * h from the lines through the nodes' log ARLs at the last two
+ * (mon_look_root), kept inside the bracket once there is one. Before,
+ * it steps out by at most four times the last step; without lines, by
+ * twice the secant's distance to the root on the averaged rate (never
+ * less than the excess): where an upward drift makes a node's ARL grow
+ * only in proportion to h, fixed steps would stop short of the root,
+ * with a false-alarm rate above the series' share. The binomial chain
+ * splits each step between grid points in proportion, so the drift
+ * stays exact at any h.
+ */
+static double
+mon_offset_search_small(const struct mon_arl *a, double h0, double arl_h0,
+    double arl0)
+{
+	struct mon_look p, q, r;
+	double lo = h0, hi = INFINITY, step, h, slope;
+	int i;
+
+	mon_look(a, h0, arl_h0, arl0, &p);
+	if (p.g <= 0)
+		return h0;
+	/* log ARL grows by about 1 per unit of h: step by the excess. */
+	step = fmax(0.25, p.g);
+	mon_look(a, h0 + step, 0, arl0, &q);
+	for (i = 0; i < 60; i++) {
+		if (fabs(q.g) < 0.02)
+			return q.h;
+		if (q.g > 0)
+			lo = fmax(lo, q.h);
+		else
+			hi = fmin(hi, q.h);
+		if (hi - lo <= 1e-3)
+			return hi;
+		h = mon_look_root(&p, &q, arl0);
+		if (isinf(hi)) {
+			/*
+			 * Out to a bracket: never back, and at most four
+			 * times the last step. Without the lines, twice the
+			 * secant's distance on the averaged rate, as
+			 * mon_offset_search steps.
+			 */
+			slope = (p.g - q.g) / (q.h - p.h);
+			if (!(h > lo))
+				h = lo + fmax(fmax(0.25, q.g), slope > 0 ?
+				    fmin(2 * q.g / slope, 4 * step) : 4 * step);
+			h = fmin(h, lo + 4 * step);
+			step = h - lo;
+		} else if (!(h > lo && h < hi))
+			h = (lo + hi) / 2;
+		mon_look(a, h, 0, arl0, &r);
+		p = q;
+		q = r;
+	}
+	return isfinite(hi) ? hi : q.h;
 }
 
 /* The sd of an office level's error (mon_estimate), 0 for the nation. */
@@ -534,7 +673,7 @@ mon_threshold_compute(const struct mon_thr_in *in, struct mon_thr_out *out)
 {
 	struct arl_binomial bm;
 	struct mon_arl a;
-	double m;
+	double m, h0, arl_h0;
 
 	memset(out, 0, sizeof *out);
 	memset(&a, 0, sizeof a);
@@ -552,12 +691,14 @@ mon_threshold_compute(const struct mon_thr_in *in, struct mon_thr_out *out)
 		bm.tau2_true = bm.tau2_stat = in->tau2;
 		a.bm = &bm;
 		bm.delta = in->delta;
-		out->h = mon_offset_threshold(&a, arl_binomial_threshold(&bm,
-		    in->arl0), in->sd, in->arl0);
+		h0 = arl_binomial_threshold_at(&bm, in->arl0, &arl_h0);
+		out->h = mon_offset_threshold(&a, h0, arl_h0, in->sd,
+		    in->arl0);
 		out->delay = arl_binomial_run(&bm, out->h, in->relevant);
 		bm.delta = -in->delta;
-		out->h_down = mon_offset_threshold(&a,
-		    arl_binomial_threshold(&bm, in->arl0), in->sd, in->arl0);
+		h0 = arl_binomial_threshold_at(&bm, in->arl0, &arl_h0);
+		out->h_down = mon_offset_threshold(&a, h0, arl_h0, in->sd,
+		    in->arl0);
 		out->daily = false;
 		out->detectable_or = detect_detectable_or(out->h, in->delta,
 		    in->w, in->horizon);
@@ -569,7 +710,7 @@ mon_threshold_compute(const struct mon_thr_in *in, struct mon_thr_out *out)
 		a.looks = in->looks;
 		out->h = out->h_down = mon_offset_threshold(&a,
 		    arl_normal_threshold(in->arl0, m, 1, in->looks, in->dof),
-		    in->sd, in->arl0);
+		    0, in->sd, in->arl0);
 		out->delay = arl_normal_run(out->h, m, 1, in->looks,
 		    in->relevant * sqrt(in->w));
 		out->daily = in->looks > 1;
