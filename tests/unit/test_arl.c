@@ -192,7 +192,7 @@ test_binomial_sim(void **state)
 	struct arl_week w;
 	struct arl_binomial m;
 	struct mc mc;
-	double h, arl, arl1, theta, below, above;
+	double h, arl, arl1, theta, below, above, at;
 	size_t i;
 
 	(void)state;
@@ -205,9 +205,12 @@ test_binomial_sim(void **state)
 		m.tau2_true = cls[i].tau2_true;
 		m.tau2_stat = cls[i].tau2_stat;
 		m.delta = cls[i].delta;
-		h = arl_binomial_threshold(&m, 300);
+		h = arl_binomial_threshold_at(&m, 300, &at);
 		assert_true(h > 0 && isfinite(h));
+		assert_true(arl_binomial_threshold(&m, 300) == h);
 		arl = arl_binomial_run(&m, h, 0);
+		/* The offset search takes it as the chain's own. */
+		assert_true(at == arl);
 		assert_true(arl > 300 * (1 - 2e-3) && arl < 300 * 1.1);
 		below = arl_binomial_run(&m, h - 0.05, 0);
 		above = arl_binomial_run(&m, h + 0.05, 0);
@@ -269,6 +272,8 @@ test_binomial_edges(void **state)
 	}
 	a0 = arl_binomial_run(&m, 0, 0);
 	assert_true(fabs(a0 * pup - 1) < 1e-9);
+	assert_true(arl_binomial_threshold_at(&m, a0 * 0.99, &arl) == 0);
+	assert_true(arl == a0);
 	assert_true(arl_binomial_threshold(&m, a0 * 0.99) == 0);
 	assert_true(arl_binomial_threshold(&m, 1) == 0);
 	for (h = 0.25; h < 6; h += 0.25) {
@@ -277,6 +282,8 @@ test_binomial_edges(void **state)
 		prev = arl;
 	}
 	assert_true(isinf(arl_binomial_threshold(&m, INFINITY)));
+	assert_true(isinf(arl_binomial_threshold_at(&m, INFINITY, &arl)));
+	assert_true(isinf(arl));
 	/* Without information nothing can alarm. */
 	m.weeks = &none;
 	assert_true(isinf(arl_binomial_threshold(&m, 300)));
