@@ -525,6 +525,12 @@ mon_look(const struct mon_arl *a, double h, double arl0_known, double arl0,
 
 /* log of a million: a node's rate below the target's millionth. */
 #define MON_LOOK_NEGLIGIBLE	13.815510557964274
+/*
+ * Where the lines aim within the tolerance of 0.02: a rate 1 % below the
+ * target, so that where a line errs the threshold errs high, as the
+ * search before it, which closed in from both sides, did.
+ */
+#define MON_LOOK_AIM		(-0.01)
 
 /*
  * Where the two looks' lines through each node's log ARL put the
@@ -567,7 +573,7 @@ mon_look_root(const struct mon_look *p, const struct mon_look *q,
 			num += e;
 			den += s[j] * e;
 		}
-		gl = log(num * arl0);
+		gl = log(num * arl0) - MON_LOOK_AIM;
 		dg = den / num;		/* minus the slope */
 		if (!isfinite(gl) || !(dg > 0))
 			return NAN;
