@@ -657,33 +657,17 @@ arl_prepared_free(struct arl_prepared *p)
 }
 
 /*
- * The h >= 0 with fn(h) = target, fn increasing (a log ARL): 0 when
- * fn(0) >= target. log ARL grows by about 1 per unit of h, so step up
- * by the shortfall to a bracket, then Illinois regula falsi. Where fn
- * jumps (counts make the ARL a staircase in h) no h meets the target:
- * the bracket closes on the jump and its upper end is returned, the
- * smallest h whose ARL is at least the target.
+ * Illinois regula falsi for fn(h) = target on a bracket: fn(lo) - target
+ * = flo < 0 <= fhi = fn(hi) - target. Where fn jumps the bracket closes
+ * on the jump and its upper end is returned.
  */
 static double
-arl_solve(arl_log_cb fn, void *arg, double target)
+arl_illinois(arl_log_cb fn, void *arg, double target, double lo, double flo,
+    double hi, double fhi)
 {
-	double lo = 0, hi, flo, fhi, h, f;
+	double h, f;
 	int i, side = 0;
 
-	flo = fn(0, arg) - target;
-	if (!(flo < 0))
-		return 0;
-	hi = fmax(-flo, 0.25);
-	for (;;) {
-		fhi = fn(hi, arg) - target;
-		if (fhi >= 0)
-			break;
-		if (isnan(fhi) || hi > 1e3)
-			return INFINITY;
-		lo = hi;
-		flo = fhi;
-		hi += fmax(-1.5 * fhi, 0.25);
-	}
 	for (i = 0; i < 100 && hi - lo > 1e-6 * hi; i++) {
 		h = (lo * fhi - hi * flo) / (fhi - flo);
 		if (!(h > lo && h < hi))
@@ -708,6 +692,36 @@ arl_solve(arl_log_cb fn, void *arg, double target)
 	return hi;
 }
 
+/*
+ * The h >= 0 with fn(h) = target, fn increasing (a log ARL): 0 when
+ * fn(0) >= target. log ARL grows by about 1 per unit of h, so step up
+ * by the shortfall to a bracket, then Illinois regula falsi. Where fn
+ * jumps (counts make the ARL a staircase in h) no h meets the target:
+ * the bracket closes on the jump and its upper end is returned, the
+ * smallest h whose ARL is at least the target.
+ */
+static double
+arl_solve(arl_log_cb fn, void *arg, double target)
+{
+	double lo = 0, hi, flo, fhi;
+
+	flo = fn(0, arg) - target;
+	if (!(flo < 0))
+		return 0;
+	hi = fmax(-flo, 0.25);
+	for (;;) {
+		fhi = fn(hi, arg) - target;
+		if (fhi >= 0)
+			break;
+		if (isnan(fhi) || hi > 1e3)
+			return INFINITY;
+		lo = hi;
+		flo = fhi;
+		hi += fmax(-1.5 * fhi, 0.25);
+	}
+	return arl_illinois(fn, arg, target, lo, flo, hi, fhi);
+}
+
 /* The chain at each h the search asks for, the last few kept. */
 #define ARL_SEEN		8
 struct arl_seen {
@@ -730,7 +744,7 @@ arl_solve_secant(arl_log_cb fn, void *arg, double target, double f0)
 {
 	double lo = 0, hi = INFINITY, flo = f0, fhi = 0, ha = 0, fa = f0, hb;
 	double fb, h;
-	int i, side = 0;
+	int i;
 
 	if (!(f0 < 0))
 		return 0;
@@ -763,28 +777,7 @@ arl_solve_secant(arl_log_cb fn, void *arg, double target, double f0)
 		fa = fb;
 		hb = h;
 	}
-	for (i = 0; i < 100 && hi - lo > 1e-6 * hi; i++) {
-		h = (lo * fhi - hi * flo) / (fhi - flo);
-		if (!(h > lo && h < hi))
-			h = lo + (hi - lo) / 2;
-		fb = fn(h, arg) - target;
-		if (fabs(fb) < ARL_SOLVE_TOL)
-			return h;
-		if (fb < 0) {
-			lo = h;
-			flo = fb;
-			if (side == -1)
-				fhi /= 2;
-			side = -1;
-		} else {
-			hi = h;
-			fhi = fb;
-			if (side == 1)
-				flo /= 2;
-			side = 1;
-		}
-	}
-	return hi;
+	return arl_illinois(fn, arg, target, lo, flo, hi, fhi);
 }
 
 static double
