@@ -722,13 +722,11 @@ arl_solve(arl_log_cb fn, void *arg, double target)
 	return arl_illinois(fn, arg, target, lo, flo, hi, fhi);
 }
 
-/* The chain at each h the search asks for, the last few kept. */
-#define ARL_SEEN		8
+/* The binomial search's chain, and its last h and ARL. */
 struct arl_seen {
 	struct arl_steps	*s;
-	double			 h[ARL_SEEN];
-	double			 arl[ARL_SEEN];
-	int			 n;
+	double			 h;
+	double			 arl;
 };
 
 /*
@@ -784,12 +782,10 @@ static double
 arl_binomial_log(double h, void *arg)
 {
 	struct arl_seen *seen = arg;
-	double arl = arl_binomial_chain(seen->s, h);
 
-	seen->h[seen->n % ARL_SEEN] = h;
-	seen->arl[seen->n % ARL_SEEN] = arl;
-	seen->n++;
-	return log(arl);
+	seen->h = h;
+	seen->arl = arl_binomial_chain(seen->s, h);
+	return log(seen->arl);
 }
 
 double
@@ -799,7 +795,6 @@ arl_binomial_threshold_at(const struct arl_binomial *m, double arl0,
 	struct arl_steps s;
 	struct arl_seen seen;
 	double h, a0;
-	int i;
 
 	*arl_at = INFINITY;
 	if (isnan(arl0) || !arl_steps_binomial(m, 0, &s))
@@ -810,15 +805,17 @@ arl_binomial_threshold_at(const struct arl_binomial *m, double arl0,
 	} else if (isinf(arl0))
 		h = INFINITY;
 	else {
-		memset(&seen, 0, sizeof seen);
 		seen.s = &s;
+		seen.h = NAN;
 		h = arl_solve_secant(arl_binomial_log, &seen, log(arl0),
 		    log(a0) - log(arl0));
-		/* The h returned is the last or the bracket's upper end. */
-		for (i = 0; i < ARL_SEEN && i < seen.n; i++)
-			if (seen.h[i] == h)
-				*arl_at = seen.arl[i];
-		if (isinf(*arl_at) && isfinite(h))
+		/*
+		 * Nearly always the last h asked for; the bracket's upper
+		 * end where it closed on a step of the ARL.
+		 */
+		if (seen.h == h)
+			*arl_at = seen.arl;
+		else if (isfinite(h))
 			*arl_at = arl_binomial_chain(&s, h);
 	}
 	arl_steps_free(&s);

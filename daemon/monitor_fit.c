@@ -544,6 +544,7 @@ mon_look_root(const struct mon_look *p, const struct mon_look *q,
     double arl0)
 {
 	double s[MON_OFFSET_NODES], h = q->h, num, den, e, gl, dg;
+	double far = log(arl0) + MON_LOOK_NEGLIGIBLE;
 	int i, j, used = 0;
 
 	if (!(q->h > p->h))
@@ -552,9 +553,10 @@ mon_look_root(const struct mon_look *p, const struct mon_look *q,
 		/*
 		 * A node whose rate is a millionth of the target or less
 		 * (its ARL out of range, or held at the chain's precision)
-		 * adds nothing from here, as its ARL only grows.
+		 * adds nothing from here, as its ARL only grows: no line.
 		 */
-		if (q->l[j] > log(arl0) + MON_LOOK_NEGLIGIBLE)
+		s[j] = NAN;
+		if (q->l[j] > far)
 			continue;
 		s[j] = (q->l[j] - p->l[j]) / (q->h - p->h);
 		if (!(s[j] > 0) || isinf(s[j]))
@@ -566,7 +568,7 @@ mon_look_root(const struct mon_look *p, const struct mon_look *q,
 	for (i = 0; i < 50; i++) {
 		num = den = 0;
 		for (j = 0; j < MON_OFFSET_NODES; j++) {
-			if (q->l[j] > log(arl0) + MON_LOOK_NEGLIGIBLE)
+			if (isnan(s[j]))
 				continue;
 			e = mon_offset_weight[j] * exp(-(q->l[j] +
 			    s[j] * (h - q->h)));

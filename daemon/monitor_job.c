@@ -204,7 +204,8 @@ mon_job_fit_cb(const struct record *rec, void *arg)
 	struct mon_job *j = sc->j;
 	struct model_x x;
 	int32_t week;
-	int inds[INDICATOR_MAX], ys[INDICATOR_MAX], g, i, k, n;
+	int inds[INDICATOR_MAX], ys[INDICATOR_MAX], gs[INDICATOR_MAX], g, i, k;
+	int n;
 
 	if (rec->benefit >= j->nbenefits || rec->kind >= DECISION_NKINDS ||
 	    rec->office >= j->max_offices)
@@ -218,8 +219,9 @@ mon_job_fit_cb(const struct record *rec, void *arg)
 		g = (inds[i] * j->nbenefits + rec->benefit) *
 		    DECISION_NKINDS + rec->kind;
 		if (j->part_of[g] != sc->part)
-			continue;	/* another thread's */
+			continue;	/* another thread's, or not fitted */
 		inds[k] = inds[i];
+		gs[k] = g;
 		ys[k++] = ys[i];
 	}
 	if (k == 0)
@@ -235,13 +237,13 @@ mon_job_fit_cb(const struct record *rec, void *arg)
 	    rec->employment, rec->care, j->predicting || j->to - j->from >=
 	    MON_SEASON_WEEKS ? mon_job_woy(&sc->memo, week) : 0);
 	for (i = 0; i < k; i++)
-		mon_job_fit_add(j, rec, inds[i], (inds[i] * j->nbenefits +
-		    rec->benefit) * DECISION_NKINDS + rec->kind,
-		    ys[i] == INDICATOR_YES, &x, week);
+		mon_job_fit_add(j, rec, inds[i], gs[i], ys[i] == INDICATOR_YES,
+		    &x, week);
 }
 
 static void mon_job_fit_read(struct mon_job *);
 static void mon_share(void (*)(void *, int), void *, int, int);
+static int mon_cores(void);
 
 /* One group's fit; a failure leaves its cause and no model. */
 static void
@@ -416,37 +418,41 @@ mon_job_load_cmp(const void *a, const void *b)
 }
 
 /*
- * Share the groups among as many parts as there are cores to read them
- * on (the loop waits meanwhile), by their decisions in the window: each
- * to the part with the fewest so far, heaviest first.
+ * Share the groups the job fits among as many parts as there are cores
+ * to read them on (the loop waits meanwhile), at most one a group, by
+ * their decisions in the window: each to the part with the fewest so
+ * far, heaviest first. The other groups are in none (-1).
  */
 static void
 mon_job_parts(struct monitor *mon, struct mon_job *j, int ngroups)
 {
 	struct mon_job_load *load = xcalloc((size_t)ngroups, sizeof *load);
 	double sum[MON_THR_THREADS] = { 0 };
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	int g, i, best;
+	int g, i, n = 0, best;
 	int32_t wk;
 
-	j->nparts = cpus < 1 ? 1 : cpus > MON_THR_THREADS ?
-	    MON_THR_THREADS : (int)cpus;
 	j->part_of = xcalloc((size_t)ngroups, sizeof *j->part_of);
 	for (g = 0; g < ngroups; g++) {
 		const struct mon_series *nat = mon_series_of(mon,
 		    mon_group_ind(mon, g), SERIES_NATIONAL,
 		    mon_group_benefit(mon, g), mon_group_kind(mon, g));
 
-		load[g].g = g;
-		load[g].n = 1;
+		j->part_of[g] = -1;
+		if (!mon_group_selected(mon, j->fit.only_group, j->fit.inds,
+		    g))
+			continue;
+		load[n].g = g;
+		load[n].n = 1;
 		for (wk = j->from; wk < j->pto && nat->used; wk++) {
 			const struct mon_week *w = mon_hist_get(nat, wk);
 
-			load[g].n += w != NULL ? w->n : 0;
+			load[n].n += w != NULL ? w->n : 0;
 		}
+		n++;
 	}
-	qsort(load, (size_t)ngroups, sizeof *load, mon_job_load_cmp);
-	for (i = 0; i < ngroups; i++) {
+	j->nparts = mon_cores() < n ? mon_cores() : n > 0 ? n : 1;
+	qsort(load, (size_t)n, sizeof *load, mon_job_load_cmp);
+	for (i = 0; i < n; i++) {
 		for (best = 0, g = 1; g < j->nparts; g++)
 			if (sum[g] < sum[best])
 				best = g;
@@ -652,21 +658,29 @@ mon_share_run(void *arg)
 	return NULL;
 }
 
+/* The threads a job shares its items among: the cores, at most four. */
+static int
+mon_cores(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return cpus < 1 ? 1 : cpus > MON_THR_THREADS ? MON_THR_THREADS :
+	    (int)cpus;
+}
+
 static void
 mon_share(void (*fn)(void *, int), void *arg, int n, int min)
 {
 	struct mon_share sh;
 	pthread_t tid[MON_THR_THREADS];
 	bool started[MON_THR_THREADS];
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int i, nt;
 
 	sh.fn = fn;
 	sh.arg = arg;
 	sh.n = n;
 	atomic_init(&sh.next, 0);
-	nt = cpus < 1 ? 1 : cpus > MON_THR_THREADS ? MON_THR_THREADS :
-	    (int)cpus;
+	nt = mon_cores();
 	if (nt > n / min + 1)
 		nt = n / min + 1;
 	/* A thread that cannot start leaves its items to the others. */
