@@ -590,11 +590,16 @@ tick_timer_cb(evutil_socket_t fd, short events, void *arg)
 		/* The figures the ingest benchmark reads. */
 		log_notice("stabild: drained %" PRIu64 " entries in %.3f s "
 		    "(%.0f/s), longest loop stall %.1f ms, detector busy "
-		    "%.3f s", metrics.entries_read, s,
+		    "%.3f s, loop CPU %.3f s, process CPU %.3f s",
+		    metrics.entries_read, s,
 		    s > 0 ? (double)metrics.entries_read / s : 0.0,
 		    (double)stall_max_ns() / 1e6,
 		    (double)(metrics.last_entry_busy_ns -
-		    metrics.first_entry_busy_ns) / 1e9);
+		    metrics.first_entry_busy_ns) / 1e9,
+		    (double)(metrics.last_entry_cpu_ns -
+		    metrics.first_entry_cpu_ns) / 1e9,
+		    (double)(metrics.last_entry_proc_ns -
+		    metrics.first_entry_proc_ns) / 1e9);
 		daemon_stop(d, "stream drained");
 	}
 }

@@ -45,6 +45,14 @@ struct metrics {
 	uint64_t	first_entry_busy_ns;
 	uint64_t	last_entry_busy_ns;
 	int64_t		last_entry_at;		/* Unix s: last batch counted */
+	/*
+	 * CPU time at the first entry and the last: the loop thread's, and
+	 * the process's (every thread and the checkpoint children ended).
+	 */
+	uint64_t	first_entry_cpu_ns;
+	uint64_t	last_entry_cpu_ns;
+	uint64_t	first_entry_proc_ns;
+	uint64_t	last_entry_proc_ns;
 
 	/*
 	 * Issue 14, rendered only while ha_on (HA mode) or sentinels_on

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "answer.h"
@@ -35,6 +36,31 @@ stall_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t
+stall_cpu_now(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == -1)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t
+stall_proc_now(void)
+{
+	struct rusage self, kids;
+
+	if (getrusage(RUSAGE_SELF, &self) == -1 ||
+	    getrusage(RUSAGE_CHILDREN, &kids) == -1)
+		return 0;
+	return ((uint64_t)self.ru_utime.tv_sec + (uint64_t)self.ru_stime.tv_sec +
+	    (uint64_t)kids.ru_utime.tv_sec + (uint64_t)kids.ru_stime.tv_sec) *
+	    1000000000u + ((uint64_t)self.ru_utime.tv_usec +
+	    (uint64_t)self.ru_stime.tv_usec + (uint64_t)kids.ru_utime.tv_usec +
+	    (uint64_t)kids.ru_stime.tv_usec) * 1000u;
 }
 
 /*

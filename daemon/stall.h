@@ -16,6 +16,10 @@ struct stall_mark {
 
 /* Monotonic nanoseconds. */
 uint64_t stall_now(void);
+/* The calling thread's CPU time, ns. */
+uint64_t stall_cpu_now(void);
+/* The process's, its threads' and ended children's, ns. */
+uint64_t stall_proc_now(void);
 
 /* A step of the loop begins. */
 void stall_start(struct stall_mark *);

@@ -1059,6 +1059,8 @@ stream_first_entry(void)
 	if (metrics.first_entry_ns != 0)
 		return;
 	metrics.first_entry_ns = stall_now();
+	metrics.first_entry_cpu_ns = stall_cpu_now();
+	metrics.first_entry_proc_ns = stall_proc_now();
 	if (metrics.busy_ns != NULL)
 		metrics.first_entry_busy_ns = metrics.busy_ns(
 		    metrics.busy_arg);
@@ -1068,6 +1070,8 @@ static void
 stream_batch_done(struct stream *st)
 {
 	metrics.last_entry_ns = stall_now();
+	metrics.last_entry_cpu_ns = stall_cpu_now();
+	metrics.last_entry_proc_ns = stall_proc_now();
 	if (metrics.busy_ns != NULL)
 		metrics.last_entry_busy_ns = metrics.busy_ns(metrics.busy_arg);
 	metrics.last_entry_at = stream_now();

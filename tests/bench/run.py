@@ -3,7 +3,8 @@
 (XREADGROUP + XACK, no work) over the same stream in the same run, rounds
 alternating A B A B so that machine drift hits both; the same for a mixed
 stream (every event kind, read by a daemon with the four shipped
-indicators) against the rejection-only one; alert delivery
+indicators) against the rejection-only one, with the CPU an entry costs
+each (the event loop, the whole daemon, Redis); alert delivery
 (event-to-webhook latency, and ingest while a receiver hangs against none);
 then peak memory for a ten-year national-size history of one and of five
 indicators. Each consumer times itself from its first to its last entry,
@@ -39,6 +40,13 @@ def run_bare(redis, n, group):
     return int(m.group(1)), float(m.group(3))
 
 
+def proc_cpu(pid):
+    """User and system CPU seconds of a running process (its threads)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_stabild(redis, work, n, group, hook_port=None, stream=None, extra=None,
                 indicators_on=True):
     conf = {
@@ -59,10 +67,13 @@ def run_stabild(redis, work, n, group, hook_port=None, stream=None, extra=None,
             f.write('\n[receiver "hook"]\ntype = webhook\nurl = http://127.0.0.1:%d/\n'
                     'timeout = 10s\n' % hook_port)
     logf = open(d.log_path, "ab")
+    redis_cpu = proc_cpu(redis.proc.pid)
     p = subprocess.Popen([harness.STABILD, "-c", d.conf_path, "--exit-on-idle"],
                          stdout=logf, stderr=logf)
     _, status, ru = os.wait4(p.pid, 0)
     logf.close()
+    # Redis's CPU over the run, for the CPU an entry costs.
+    run_stabild.redis_cpu = proc_cpu(redis.proc.pid) - redis_cpu
     log = d.log()
     m = re.search(r"drained (\d+) entries in ([\d.]+) s \((\d+)/s\).*detector busy ([\d.]+) s",
                   log)
@@ -75,6 +86,11 @@ def run_stabild(redis, work, n, group, hook_port=None, stream=None, extra=None,
     # thresholds), for the mixed part's second ratio.
     busy = float(m.group(4))
     run_stabild.rate_less_waits = int(m.group(1)) / max(float(m.group(2)) - busy, 1e-9)
+    # Ours from the first entry to the last: the loop thread's, and the
+    # process's (every thread, the checkpoint children ended by then).
+    lc = re.search(r"loop CPU ([\d.]+) s, process CPU ([\d.]+) s", log)
+    run_stabild.loop_cpu = float(lc.group(1)) if lc else float("nan")
+    run_stabild.cpu = float(lc.group(2)) if lc else float("nan")
     return int(m.group(1)), int(m.group(3)), ru.ru_maxrss
 
 
@@ -145,14 +161,17 @@ def mixed(redis, work, weeks, total, rounds, dense=False):
     n_mixed = redis.call("XLEN", mixed_stream)
     print("bench: %s: mixed stream of %d entries (rejection-only %d)" % (what, n_mixed, total))
     ratios, loop_ratios, rss_r, rss_m = [], [], [], []
+    cpu_r, cpu_m = [], []
     tag = "-dense" if dense else ""
     for i in range(rounds):
         _, rr, mr = run_stabild(redis, work, total, "rejection%s-%d" % (tag, i), stream=rej_stream,
                                 extra=extra, indicators_on=False)
         lr = run_stabild.rate_less_waits
+        cpu_r.append(cpu_per_entry(total))
         _, rm, mm = run_stabild(redis, work, n_mixed, "mixed%s-%d" % (tag, i), stream=mixed_stream,
                                 extra=extra)
         lm = run_stabild.rate_less_waits
+        cpu_m.append(cpu_per_entry(n_mixed))
         ratios.append(rm / rr)
         loop_ratios.append(lm / lr)
         rss_r.append(mr)
@@ -165,9 +184,24 @@ def mixed(redis, work, weeks, total, rounds, dense=False):
     print("bench: %s: the same less the waits for the detector (the first fit and its "
           "thresholds): median %.2f (min %.2f, max %.2f)" % (
               what, statistics.median(loop_ratios), min(loop_ratios), max(loop_ratios)))
+    # Where the mixed stream's time goes: the CPU an entry costs the event
+    # loop, the whole daemon (fits and thresholds on the worker, the
+    # checkpoint children), ours from the first entry to the last, and
+    # Redis's over the run.
+    med = [[statistics.median(c[k] for c in cs) for k in range(3)] for cs in (cpu_r, cpu_m)]
+    print("bench: %s: CPU per entry (us, median), rejection-only / mixed: event loop "
+          "%.2f / %.2f, stabild in all (every thread, checkpoint children) %.2f / %.2f, "
+          "redis-server %.2f / %.2f" % (what, med[0][0], med[1][0], med[0][1], med[1][1],
+                                        med[0][2], med[1][2]))
     print("bench: peak RSS: rejection-only %.1f MiB, mixed with 4 indicators %.1f MiB" % (
         statistics.median(rss_r) / 1024.0, statistics.median(rss_m) / 1024.0))
     sys.stdout.flush()
+
+
+def cpu_per_entry(n):
+    """The last run's loop, daemon and Redis CPU per entry, us."""
+    return (run_stabild.loop_cpu / n * 1e6, run_stabild.cpu / n * 1e6,
+            run_stabild.redis_cpu / n * 1e6)
 
 
 def others(work):
