@@ -564,6 +564,13 @@ daemon_stop_save(struct daemon *d)
 	evtimer_add(d->exit_ev, &tv);
 }
 
+/* From a to b in seconds; 0 where a clock could not be read (0). */
+static double
+daemon_span_s(uint64_t a, uint64_t b)
+{
+	return a != 0 && b > a ? (double)(b - a) / 1e9 : 0.0;
+}
+
 static void
 tick_timer_cb(evutil_socket_t fd, short events, void *arg)
 {
@@ -596,10 +603,10 @@ tick_timer_cb(evutil_socket_t fd, short events, void *arg)
 		    (double)stall_max_ns() / 1e6,
 		    (double)(metrics.last_entry_busy_ns -
 		    metrics.first_entry_busy_ns) / 1e9,
-		    (double)(metrics.last_entry_cpu_ns -
-		    metrics.first_entry_cpu_ns) / 1e9,
-		    (double)(metrics.last_entry_proc_ns -
-		    metrics.first_entry_proc_ns) / 1e9);
+		    daemon_span_s(metrics.first_entry_cpu_ns,
+		    metrics.last_entry_cpu_ns),
+		    daemon_span_s(metrics.first_entry_proc_ns,
+		    metrics.last_entry_proc_ns));
 		daemon_stop(d, "stream drained");
 	}
 }
