@@ -866,20 +866,60 @@ arl_grid_cdf(const struct arl_normal_grid *g, int k)
 	return g->cdf[k + g->width + 1];
 }
 
+/* E[(Z - x)+] for Z ~ N(mean, sd^2). */
+static double
+arl_excess(double x, double mean, double sd)
+{
+	double z = (mean - x) / sd;
+
+	return sd * (z * arl_phi(z) + exp(-z * z / 2) / sqrt(2 * M_PI));
+}
+
+/*
+ * The coarse grid's look from cell s (see arl_normal_chain): mass at y
+ * goes to the two cell centres around it in proportion (a hat of width
+ * 2c about each centre), so that a look keeps its mean however wide the
+ * cells. kern[k]: to the interior cell s + k; *top, *bottom: to the top
+ * cell (everything from its centre up to h) and the bottom one
+ * (everything below its centre). Above h alarms.
+ */
+static void
+arl_hats(const struct arl_normal_grid *g, double h, double mus, double sde,
+    int s, double *top, double *bottom)
+{
+	double c = g->c, x = s * c;
+
+	*top = (arl_excess((g->top - 1) * c - x, mus, sde) -
+	    arl_excess(g->top * c - x, mus, sde)) / c -
+	    (1 - arl_phi((h - x - mus) / sde));
+	*bottom = 1 - (arl_excess(-g->below * c - x, mus, sde) -
+	    arl_excess((1 - g->below) * c - x, mus, sde)) / c;
+	*top = fmax(0, *top);
+	*bottom = fmax(0, *bottom);
+}
+
 static double
 arl_normal_chain(double h, double mu, double sigma, int looks)
 {
 	struct arl_normal_grid g;
-	double *a, *b, *f, *nf, mus, sds, sde, pk, fs, arl;
+	double *a, *b, *f, *nf, *kern = NULL, mus, sds, sde, pk, fs, arl, tw, bw;
 	int *end, *rows, i, k, s, t, n, span, lo, hi, nlo, nhi, look, tlo, thi;
+	bool coarse = false;
 
 	mus = mu / looks;
 	sds = sigma / sqrt(looks);
 	g.c = sds / ARL_NORMAL_CELLS;
 	if (h > 0 && h / g.c < ARL_NORMAL_MIN)
 		g.c = h / ARL_NORMAL_MIN;
-	if (h / g.c > ARL_NORMAL_MAX)
+	/*
+	 * Far above a look's spread the cells are capped and grow wider
+	 * than a look's drift, which rounding to a centre would lose: there
+	 * a look is split between centres in proportion instead.
+	 */
+	if (h / g.c > ARL_NORMAL_MAX) {
 		g.c = h / ARL_NORMAL_MAX;
+		coarse = true;
+	}
 	/* (top - 1/2) c < h <= (top + 1/2) c. */
 	g.top = (int)ceil(h / g.c + 0.5) - 1;
 	if (g.top < 0)
@@ -891,6 +931,15 @@ arl_normal_chain(double h, double mu, double sigma, int looks)
 	 * take it off the look's own, so the walk's spread stays right.
 	 */
 	sde = sqrt(fmax(sds * sds - g.c * g.c / 12, sds * sds / 4));
+	if (coarse) {
+		/* Splitting adds f(1 - f) c^2, c^2/6 on average. */
+		sde = sqrt(fmax(sds * sds - g.c * g.c / 6, sds * sds / 4));
+		kern = xcalloc(2 * g.width + 1, sizeof *kern);
+		for (k = -g.width; k <= g.width; k++)
+			kern[k + g.width] = fmax(0, (arl_excess((k - 1) * g.c,
+			    mus, sde) - 2 * arl_excess(k * g.c, mus, sde) +
+			    arl_excess((k + 1) * g.c, mus, sde)) / g.c);
+	}
 	g.cdf = xcalloc(2 * g.width + 2, sizeof *g.cdf);
 	for (k = -g.width - 1; k <= g.width; k++)
 		g.cdf[k + g.width + 1] = arl_phi(((k + 0.5) * g.c - mus) /
@@ -920,6 +969,19 @@ arl_normal_chain(double h, double mu, double sigma, int looks)
 				fs = f[s + g.below];
 				if (fs == 0)
 					continue;
+				if (coarse && g.top > -g.below) {
+					tlo = s - g.width > -g.below + 1 ?
+					    s - g.width : -g.below + 1;
+					thi = s + g.width < g.top - 1 ?
+					    s + g.width : g.top - 1;
+					for (t = tlo; t <= thi; t++)
+						nf[t + g.below] += fs *
+						    kern[t - s + g.width];
+					arl_hats(&g, h, mus, sde, s, &tw, &bw);
+					nf[g.top + g.below] += fs * tw;
+					nf[0] += fs * bw;
+					continue;
+				}
 				/* Interior cells. */
 				tlo = s - g.width > -g.below + 1 ? s - g.width :
 				    -g.below + 1;
@@ -970,6 +1032,7 @@ arl_normal_chain(double h, double mu, double sigma, int looks)
 	free(nf);
 	free(g.cdf);
 	free(g.topcdf);
+	free(kern);
 	return arl;
 }
 

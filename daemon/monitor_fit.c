@@ -441,7 +441,7 @@ mon_offset_threshold(struct mon_arl *a, double h0, double arl_h0, double sd,
 static double
 mon_offset_search(const struct mon_arl *a, double h0, double sd, double arl0)
 {
-	double lo = h0, hi, flo, fhi, mid, fmid, step;
+	double lo = h0, hi, flo, fhi, mid, fmid, step, slope;
 	int i, side = 0;
 
 	flo = mon_rate_excess(a, lo, sd, arl0);
@@ -451,20 +451,27 @@ mon_offset_search(const struct mon_arl *a, double h0, double sd, double arl0)
 	 * log ARL grows by about 1 per unit of h: step by the excess, a
 	 * fixed step. Where it grows much slower (an offset node whose
 	 * in-control drift is upwards, so that its ARL grows only in
-	 * proportion to h) fixed steps stop short of the root, with a
-	 * false-alarm rate above the series' share; a small series' search
-	 * steps further. But the normal chain rounds a look to a cell's
-	 * centre, and at such h its cells are wider than a week's drift: it
-	 * keeps the fixed steps (README, "Thresholds where an offset
+	 * proportion to h) fixed steps would stop short of the root, with a
+	 * false-alarm rate above the series' share: where the log rate falls
+	 * slower than half a unit per unit of h, step by twice the secant's
+	 * distance to the root instead (at most four times the last step),
+	 * as a small series' search does. The normal chain splits a look
+	 * between cells in proportion where the cells grow wide, so its run
+	 * lengths hold at such h (README, "Thresholds where an offset
 	 * outweighs the shift").
 	 */
 	step = fmax(0.25, flo);
 	hi = h0 + step;
 	for (i = 0; (fhi = mon_rate_excess(a, hi, sd, arl0)) > 0 && i < 40;
 	    i++) {
+		slope = (flo - fhi) / (hi - lo);
 		lo = hi;
 		flo = fhi;
-		step = fmax(0.25, fhi);
+		if (slope > 0 && slope < 0.5)
+			step = fmax(fmax(0.25, fhi), fmin(2 * fhi / slope,
+			    4 * step));
+		else
+			step = fmax(0.25, fhi);
 		hi += step;
 	}
 	if (fhi > 0)

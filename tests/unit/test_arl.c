@@ -521,6 +521,44 @@ test_normal_looks_sim(void **state)
 }
 
 /*
+ * Far above a look's spread (h over about 33 of them) the chain's cells
+ * are capped at 100 and grow wider than a look's drift. An upward drift
+ * (an offset larger than half the shift) must survive there: its run
+ * lengths against simulation within 5% (weekly and daily looks), and no
+ * jump where the grid turns coarse.
+ */
+static void
+test_normal_coarse_sim(void **state)
+{
+	static const struct {
+		double	m, shift, h;
+		int	looks;
+	} cls[] = {
+		{ 1, 0.6, 300, 1 }, { 1, 0.6, 300, 7 }, { 0.5, 0.4, 200, 1 },
+		{ 1, 0.52, 60, 7 }, { 3, 2.0, 300, 7 },
+	};
+	struct mc mc;
+	double arl, below, above, sds;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cls / sizeof cls[0]; i++) {
+		arl = arl_normal_run(cls[i].h, cls[i].m, 1, cls[i].looks,
+		    cls[i].shift);
+		mc_normal(cls[i].h, cls[i].m, 1, cls[i].looks, cls[i].shift,
+		    400, 800 + i, &mc);
+		assert_mc("normal, coarse grid", &mc, arl, 0.05);
+	}
+	/* Either side of the switch (h = 100 c, c a third of a look's sd). */
+	sds = 1 / sqrt(7);
+	below = arl_normal_run(100 * sds / 3 * 0.999, 1, 1, 7, 0.6);
+	above = arl_normal_run(100 * sds / 3 * 1.001, 1, 1, 7, 0.6);
+	if (!(above > below && above < below * 1.01))
+		fail_msg("across the coarse switch: %.2f then %.2f", below,
+		    above);
+}
+
+/*
  * tau^2 from k = 52 weeks: the threshold rises, and a simulation drawing
  * r^2 = (k - 1)/chi^2_{k-1} per stream (chi^2 as a sum of squared
  * normals) and counting alarms over long streams with restarts meets the
@@ -591,6 +629,7 @@ main(void)
 		cmocka_unit_test(test_binomial_reference),
 		cmocka_unit_test(test_normal_siegmund),
 		cmocka_unit_test(test_normal_looks_sim),
+		cmocka_unit_test(test_normal_coarse_sim),
 		cmocka_unit_test(test_normal_dof),
 	};
 

@@ -8,8 +8,9 @@
  * the one without the offset. Models are drawn from a seeded generator
  * (one to twelve decisions a week). At such thresholds the chain's grid
  * is coarse against a decision's step, so the rate is also simulated
- * there, straight from the model. Large series keep the fixed steps
- * (monitor_fit.c says why): they are not held to the definition here.
+ * there, straight from the model. Large series (the normal chain) are
+ * held to the same definition: drawn models, and far ones whose run
+ * length at the node that sets the rate is simulated.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -254,12 +255,153 @@ test_binomial_far_simulated(void **state)
 	}
 }
 
+/* A large series' chain model: as mon_threshold_compute builds it. */
+static double
+excess_normal(const struct mon_thr_in *in, double h)
+{
+	double m = in->delta * sqrt(in->w), rate = 0;
+	int j;
+
+	for (j = 0; j < 3; j++)
+		rate += weight[j] / arl_normal_run(h, m, 1, in->looks,
+		    node[j] * in->sd * sqrt(in->w));
+	return log(rate * in->arl0);
+}
+
+static void
+normal_model(struct rng *r, struct mon_thr_in *in)
+{
+	memset(in, 0, sizeof *in);
+	in->small = false;
+	in->w = 20 + rng_unif(r) * 300;
+	in->delta = rng_unif(r) < 0.5 ? log(1.5) : log(2);
+	/*
+	 * From a fiftieth of the shift to 0.6 of it: the upper node's drift
+	 * turns upwards from sd = delta / (2 sqrt(3)), about 0.29 delta.
+	 */
+	in->sd = in->delta * (0.02 + 0.58 * rng_unif(r));
+	in->arl0 = rng_unif(r) < 0.5 ? 2000 : 14000;
+	in->relevant = in->delta;
+	in->horizon = 52;
+	in->looks = rng_unif(r) < 0.5 ? 1 : 7;
+}
+
+/*
+ * Large series: the averaged rate on target at the threshold, also where
+ * the offset turns a node's drift upwards and the threshold is many
+ * times the one without it (there the normal chain's cells are wider
+ * than a week's drift, and split a look in proportion).
+ */
+static void
+test_normal_budget(void **state)
+{
+	struct rng r;
+	struct mon_thr_in in;
+	struct mon_thr_out out;
+	int i, far = 0;
+	double h0;
+
+	(void)state;
+	rng_seed(&r, 20261207);
+	for (i = 0; i < 40; i++) {
+		normal_model(&r, &in);
+		mon_threshold_compute(&in, &out);
+		assert_false(out.small);
+		h0 = arl_normal_threshold(in.arl0, in.delta * sqrt(in.w), 1,
+		    in.looks, 0);
+		check_side(excess_normal(&in, out.h), out.h, h0, "normal", i);
+		assert_true(out.h_down == out.h);
+		far += out.h > 10 * fmax(h0, 1);
+	}
+	if (far < 5)
+		fail_msg("only %d models with a threshold over 10 times the "
+		    "unshifted one (and over 10)", far);
+}
+
+/* One run of the normal statistic from 0 to an alarm over h, in weeks. */
+static double
+sim_normal_run(struct rng *r, double h, double m, double shift, int looks)
+{
+	double mu = m * (shift - m / 2) / looks, sd = m / sqrt(looks), x = 0;
+	long t;
+	int l;
+
+	for (t = 1;; t++) {
+		for (l = 0; l < looks; l++) {
+			x += mu + sd * rng_normal(r);
+			if (x > h)
+				return (double)t;
+		}
+		x = fmax(0, x);
+	}
+}
+
+/*
+ * Far large models: the run length of the node that turns the drift
+ * upwards, at the threshold, simulated; the averaged rate with it on
+ * target.
+ */
+static void
+test_normal_far_simulated(void **state)
+{
+	static const struct { double w; double sd; int looks; } m[] = {
+		{ 40, 0.4, 1 }, { 200, 0.35, 7 }, { 25, 0.6, 7 },
+	};
+	struct mon_thr_in in;
+	struct mon_thr_out out;
+	struct rng r;
+	double mm, shift, chain, s1, s2, x, mean, se, rate, rate_se;
+	int i, j, k, runs = 400;
+
+	(void)state;
+	rng_seed(&r, 7122026);
+	for (i = 0; i < (int)(sizeof m / sizeof m[0]); i++) {
+		memset(&in, 0, sizeof in);
+		in.w = m[i].w;
+		in.delta = log(1.5);
+		in.sd = m[i].sd * in.delta;
+		in.arl0 = 2000;
+		in.relevant = in.delta;
+		in.horizon = 52;
+		in.looks = m[i].looks;
+		mon_threshold_compute(&in, &out);
+		mm = in.delta * sqrt(in.w);
+		if (!(out.h > 10 * fmax(1, arl_normal_threshold(in.arl0, mm,
+		    1, in.looks, 0))))
+			fail_msg("model %d: h %.2f is not in the regime", i,
+			    out.h);
+		shift = node[1] * in.sd * sqrt(in.w);
+		chain = arl_normal_run(out.h, mm, 1, in.looks, shift);
+		for (k = 0, s1 = s2 = 0; k < runs; k++) {
+			x = sim_normal_run(&r, out.h, mm, shift, in.looks);
+			s1 += x;
+			s2 += x * x;
+		}
+		mean = s1 / runs;
+		se = sqrt(fmax(0, s2 / runs - mean * mean) / runs);
+		if (fabs(chain - mean) > 4 * se + 0.02 * mean)
+			fail_msg("model %d at h %.2f: chain ARL %.1f, simulated "
+			    "%.1f +- %.1f", i, out.h, chain, mean, se);
+		for (j = 0, rate = 0; j < 3; j++)
+			rate += weight[j] / (j == 1 ? mean : arl_normal_run(
+			    out.h, mm, 1, in.looks, node[j] * in.sd *
+			    sqrt(in.w)));
+		rate *= in.arl0;
+		rate_se = weight[1] / mean * in.arl0 * se / mean;
+		if (fabs(rate - 1) > 4 * rate_se + 0.04)
+			fail_msg("model %d at h %.2f: rate x arl0 %.3f +- %.3f "
+			    "by simulation", i, out.h, rate, rate_se);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_binomial_budget),
 		cmocka_unit_test(test_binomial_far_simulated),
+		cmocka_unit_test(test_normal_budget),
+		cmocka_unit_test(test_normal_far_simulated),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
