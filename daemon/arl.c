@@ -876,16 +876,66 @@ arl_excess(double x, double mean, double sd)
 }
 
 /*
- * The coarse grid's look from cell s (see arl_normal_chain): mass at y
- * goes to the two cell centres around it in proportion (a hat of width
- * 2c about each centre), so that a look keeps its mean however wide the
- * cells. kern[k]: to the interior cell s + k; *top, *bottom: to the top
- * cell (everything from its centre up to h) and the bottom one
- * (everything below its centre). Above h alarms.
+ * The coarse grid's look (see arl_normal_chain): mass at y goes to the two
+ * cell centres around it in proportion (a hat of width 2c about each
+ * centre), so that a look keeps its mean however wide the cells.
+ * kern[k], k = -width..width: to the interior cell k from the one it
+ * starts at. Returns the step's variance on the grid.
+ */
+static double
+arl_hat_kernel(const struct arl_normal_grid *g, double mus, double sde,
+    double *kern)
+{
+	double m1 = 0, m2 = 0, x;
+	int k;
+
+	for (k = -g->width; k <= g->width; k++) {
+		kern[k + g->width] = fmax(0, (arl_excess((k - 1) * g->c, mus,
+		    sde) - 2 * arl_excess(k * g->c, mus, sde) +
+		    arl_excess((k + 1) * g->c, mus, sde)) / g->c);
+		x = k * g->c;
+		m1 += kern[k + g->width] * x;
+		m2 += kern[k + g->width] * x * x;
+	}
+	return m2 - m1 * m1;
+}
+
+/*
+ * The split adds variance: f(1 - f) c^2 for a landing at fraction f of
+ * a cell, which depends on where the drift puts a look as much as on its
+ * spread when the cells are wide. So the look's own sd is chosen, by
+ * bisection, for the step on the grid to have the look's variance (the
+ * least sd where the split alone has more). kern is left for that sd.
+ */
+static double
+arl_hat_sd(const struct arl_normal_grid *g, double mus, double sds,
+    double *kern)
+{
+	double lo = 1e-3 * sds, hi = sds, mid;
+	int i;
+
+	if (arl_hat_kernel(g, mus, lo, kern) >= sds * sds)
+		return lo;
+	for (i = 0; i < 30; i++) {
+		mid = (lo + hi) / 2;
+		if (arl_hat_kernel(g, mus, mid, kern) > sds * sds)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	arl_hat_kernel(g, mus, lo, kern);
+	return lo;
+}
+
+/*
+ * From cell s of the coarse grid: *top, what the top cell takes (from its
+ * centre, which is h, down to the cell below, in proportion); *bottom,
+ * what the bottom one takes (everything below its centre, and up to the
+ * cell above in proportion). Above h alarms.
  */
 static void
-arl_hats(const struct arl_normal_grid *g, double h, double mus, double sde,
-    int s, double *top, double *bottom)
+arl_hat_ends(const struct arl_normal_grid *g, double h, double mus,
+    double sde, int s, double *top, double *bottom)
 {
 	double c = g->c, x = s * c;
 
@@ -902,10 +952,12 @@ static double
 arl_normal_chain(double h, double mu, double sigma, int looks)
 {
 	struct arl_normal_grid g;
-	double *a, *b, *f, *nf, *kern = NULL, mus, sds, sde, pk, fs, arl, tw, bw;
+	double *a, *b, *f, *nf, *kern = NULL, *tw = NULL, *bw = NULL, mus, sds,
+	    sde, pk, fs, arl;
 	int *end, *rows, i, k, s, t, n, span, lo, hi, nlo, nhi, look, tlo, thi;
 	bool coarse = false;
 
+	memset(&g, 0, sizeof g);
 	mus = mu / looks;
 	sds = sigma / sqrt(looks);
 	g.c = sds / ARL_NORMAL_CELLS;
@@ -932,19 +984,22 @@ arl_normal_chain(double h, double mu, double sigma, int looks)
 	 */
 	sde = sqrt(fmax(sds * sds - g.c * g.c / 12, sds * sds / 4));
 	if (coarse) {
-		/* Splitting adds f(1 - f) c^2, c^2/6 on average. */
-		sde = sqrt(fmax(sds * sds - g.c * g.c / 6, sds * sds / 4));
 		kern = xcalloc(2 * g.width + 1, sizeof *kern);
-		for (k = -g.width; k <= g.width; k++)
-			kern[k + g.width] = fmax(0, (arl_excess((k - 1) * g.c,
-			    mus, sde) - 2 * arl_excess(k * g.c, mus, sde) +
-			    arl_excess((k + 1) * g.c, mus, sde)) / g.c);
+		sde = arl_hat_sd(&g, mus, sds, kern);
 	}
 	g.cdf = xcalloc(2 * g.width + 2, sizeof *g.cdf);
 	for (k = -g.width - 1; k <= g.width; k++)
 		g.cdf[k + g.width + 1] = arl_phi(((k + 0.5) * g.c - mus) /
 		    sde);
 	span = g.top + g.below + 1;
+	if (coarse) {
+		/* The top cell's centre is h: it takes nothing above it. */
+		tw = xcalloc(span, sizeof *tw);
+		bw = xcalloc(span, sizeof *bw);
+		for (t = -g.below; t <= g.top; t++)
+			arl_hat_ends(&g, h, mus, sde, t, &tw[t + g.below],
+			    &bw[t + g.below]);
+	}
 	g.topcdf = xcalloc(span, sizeof *g.topcdf);
 	for (t = -g.below; t <= g.top; t++)
 		g.topcdf[t + g.below] = arl_phi((h - t * g.c - mus) / sde);
@@ -977,9 +1032,9 @@ arl_normal_chain(double h, double mu, double sigma, int looks)
 					for (t = tlo; t <= thi; t++)
 						nf[t + g.below] += fs *
 						    kern[t - s + g.width];
-					arl_hats(&g, h, mus, sde, s, &tw, &bw);
-					nf[g.top + g.below] += fs * tw;
-					nf[0] += fs * bw;
+					nf[g.top + g.below] += fs *
+					    tw[s + g.below];
+					nf[0] += fs * bw[s + g.below];
 					continue;
 				}
 				/* Interior cells. */
@@ -1033,6 +1088,8 @@ arl_normal_chain(double h, double mu, double sigma, int looks)
 	free(g.cdf);
 	free(g.topcdf);
 	free(kern);
+	free(tw);
+	free(bw);
 	return arl;
 }
 

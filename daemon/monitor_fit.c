@@ -455,10 +455,10 @@ mon_offset_search(const struct mon_arl *a, double h0, double sd, double arl0)
 	 * false-alarm rate above the series' share: where the log rate falls
 	 * slower than half a unit per unit of h, step by twice the secant's
 	 * distance to the root instead (at most four times the last step),
-	 * as a small series' search does. The normal chain splits a look
-	 * between cells in proportion where the cells grow wide, so its run
-	 * lengths hold at such h (README, "Thresholds where an offset
-	 * outweighs the shift").
+	 * as a small series' search does. Where its cells grow wide the
+	 * normal chain splits a look between them in proportion, with the
+	 * look's variance kept, so its run lengths hold at such h (README,
+	 * "Thresholds where an offset outweighs the shift").
 	 */
 	step = fmax(0.25, flo);
 	hi = h0 + step;
