@@ -40,6 +40,8 @@
 #define STREAM_FIELDS_STACK	64
 /* Dead letters read a round trip, looking for an earlier copy. */
 #define STREAM_DL_PAGE		500
+/* Dead letters one script looks through before it leaves it to pages. */
+#define STREAM_DL_SCAN		20000
 /* A read's reply is late by this much beyond BLOCK and connect_timeout. */
 #define STREAM_WATCH_MS		1000
 
@@ -861,6 +863,108 @@ stream_deadletter_check_cb(redisAsyncContext *c, void *r, void *privdata)
 	stream_dl_new_id(dl);
 }
 
+/*
+ * The look and the write under a new id in one script, so that two
+ * instances (HA) that both find the entry missing cannot both write it.
+ * It scans at most ARGV[2] dead letters from the source id on (Redis
+ * runs nothing else meanwhile); -1 when there are more, and the look
+ * goes on page by page from here.
+ */
+static const char stream_dl_script[] =
+    "local from, left = ARGV[1], tonumber(ARGV[2])\n"
+    "local sid, sst = ARGV[3], ARGV[4]\n"
+    "while left > 0 do\n"
+    "  local n = math.min(left, 500)\n"
+    "  local r = redis.call('XRANGE', KEYS[1], from, '+', 'COUNT', n)\n"
+    "  for _, e in ipairs(r) do\n"
+    "    local f, s, t = e[2], nil, nil\n"
+    "    for i = 1, #f, 2 do\n"
+    "      if f[i] == 'source_id' then s = f[i + 1]\n"
+    "      elseif f[i] == 'source_stream' then t = f[i + 1] end\n"
+    "    end\n"
+    "    if s == sid and ((sst == '' and t == nil) or t == sst) then\n"
+    "      return 0\n"
+    "    end\n"
+    "  end\n"
+    "  if #r < n then\n"
+    "    redis.call('XADD', KEYS[1], '*', unpack(ARGV, 5))\n"
+    "    return 1\n"
+    "  end\n"
+    "  left = left - #r\n"
+    "  from = '(' .. r[#r][1]\n"
+    "end\n"
+    "return -1\n";
+
+static void stream_deadletter_script_cb(redisAsyncContext *, void *,
+    void *);
+
+/* Look for the entry from its source id on, and write it if missing. */
+static void
+stream_dl_script_send(struct stream_dl *dl)
+{
+	static char eval[] = "EVAL", one[] = "1", empty[] = "";
+	const struct stream *st = dl->st;
+	char scan[16], **argv;
+	size_t *argvlen;
+	int argc = 0, i, n = 8 + dl->argc - 3;
+
+	argv = xreallocarray(NULL, (size_t)n, sizeof *argv);
+	argvlen = xreallocarray(NULL, (size_t)n, sizeof *argvlen);
+	snprintf(scan, sizeof scan, "%d", STREAM_DL_SCAN);
+#define STREAM_DL_EVAL_ARG(p, len) do {					\
+	argv[argc] = (p);						\
+	argvlen[argc++] = (len);					\
+} while (0)
+	STREAM_DL_EVAL_ARG(eval, sizeof eval - 1);
+	STREAM_DL_EVAL_ARG((char *)stream_dl_script,
+	    sizeof stream_dl_script - 1);
+	STREAM_DL_EVAL_ARG(one, sizeof one - 1);
+	STREAM_DL_EVAL_ARG(dl->argv[1], dl->argvlen[1]);	/* the key */
+	STREAM_DL_EVAL_ARG(dl->from, strlen(dl->from));
+	STREAM_DL_EVAL_ARG(scan, strlen(scan));
+	STREAM_DL_EVAL_ARG(dl->argv[2], dl->argvlen[2]);	/* source id */
+	if (st->k == 0)
+		STREAM_DL_EVAL_ARG(empty, 0);
+	else
+		STREAM_DL_EVAL_ARG(st->key, strlen(st->key));
+	/* The XADD's fields: reason, source_id, ... as first sent. */
+	for (i = 3; i < dl->argc; i++)
+		STREAM_DL_EVAL_ARG(dl->argv[i], dl->argvlen[i]);
+#undef STREAM_DL_EVAL_ARG
+	stream_dl_send(dl, stream_deadletter_script_cb, argc, argv, argvlen);
+	free(argv);
+	free(argvlen);
+}
+
+static void
+stream_deadletter_script_cb(redisAsyncContext *c, void *r, void *privdata)
+{
+	struct stream_dl *dl = privdata;
+	redisReply *reply = r;
+
+	if (!stream_live(dl->st, c) || reply == NULL) {
+		stream_dl_free(dl);
+		return;
+	}
+	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1) {
+		metrics.deadletter_writes++;
+		stream_dl_settle(dl, true, NULL);
+		return;
+	}
+	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0) {
+		stream_dl_settle(dl, true, NULL);	/* written before */
+		return;
+	}
+	/*
+	 * More dead letters than one script should scan, or no scripts
+	 * here: page by page, where two instances may race (then a dead
+	 * letter is written twice, never lost).
+	 */
+	if (reply->type == REDIS_REPLY_ERROR)
+		log_debug("stream: dead-letter script: %s", reply->str);
+	stream_dl_look(dl);
+}
+
 static void
 stream_deadletter_cb(redisAsyncContext *c, void *r, void *privdata)
 {
@@ -893,7 +997,7 @@ stream_deadletter_cb(redisAsyncContext *c, void *r, void *privdata)
 	}
 	snprintf(dl->from, sizeof dl->from, "%.*s", (int)dl->argvlen[2],
 	    dl->argv[2]);
-	stream_dl_look(dl);
+	stream_dl_script_send(dl);
 }
 /* XADD the entry to the dead-letter stream under its own id. */
 static void
