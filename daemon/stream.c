@@ -40,8 +40,8 @@
 #define STREAM_FIELDS_STACK	64
 /* Dead letters read a round trip, looking for an earlier copy. */
 #define STREAM_DL_PAGE		500
-/* Dead letters one script looks through before it leaves it to pages. */
-#define STREAM_DL_SCAN		20000
+/* Dead letters one script looks through (a few ms of Redis's time). */
+#define STREAM_DL_SCAN		2000
 /* A read's reply is late by this much beyond BLOCK and connect_timeout. */
 #define STREAM_WATCH_MS		1000
 
@@ -94,6 +94,7 @@ struct stream {
 	int64_t			 retry_at_ms;	/* Unix ms of the next attempt */
 	struct stream_id	 pending_from;	/* paging through pending */
 	bool			 idle;
+	bool			 dl_script_warned; /* said once per link */
 	bool			 reading;	/* an XREADGROUP is on the wire */
 	bool			 feeding;	/* in stream_feed: no nested feed */
 	struct stream_batch	*held;		/* waiting for ingest, in order */
@@ -345,6 +346,7 @@ stream_connect_ac(struct stream *st, redisAsyncContext *ac)
 		stream_retry(st, why);
 		return;
 	}
+	st->dl_script_warned = false;
 	/* Keep the reader's buffer between replies instead of freeing and
 	 * growing it again for every batch. */
 	ac->c.reader->maxbuf = 0;
@@ -866,23 +868,30 @@ stream_deadletter_check_cb(redisAsyncContext *c, void *r, void *privdata)
 /*
  * The look and the write under a new id in one script, so that two
  * instances (HA) that both find the entry missing cannot both write it.
- * It scans at most ARGV[2] dead letters from the source id on (Redis
- * runs nothing else meanwhile); -1 when there are more, and the look
- * goes on page by page from here.
+ * It looks through at most ARGV[2] dead letters from ARGV[1] on (Redis
+ * runs nothing else meanwhile) and answers 1 (written), 0 (there
+ * already) or the last id it looked at, to go on from after it: what
+ * another instance writes meanwhile goes in after that id, so the next
+ * part sees it. A field counts where it first appears, as in
+ * stream_field (an entry may carry its own source_id).
  */
 static const char stream_dl_script[] =
+    "redis.replicate_commands()\n"
     "local from, left = ARGV[1], tonumber(ARGV[2])\n"
     "local sid, sst = ARGV[3], ARGV[4]\n"
+    "local last\n"
     "while left > 0 do\n"
     "  local n = math.min(left, 500)\n"
     "  local r = redis.call('XRANGE', KEYS[1], from, '+', 'COUNT', n)\n"
     "  for _, e in ipairs(r) do\n"
-    "    local f, s, t = e[2], nil, nil\n"
+    "    local f, s, t, ts = e[2], nil, nil, false\n"
     "    for i = 1, #f, 2 do\n"
-    "      if f[i] == 'source_id' then s = f[i + 1]\n"
-    "      elseif f[i] == 'source_stream' then t = f[i + 1] end\n"
+    "      if f[i] == 'source_id' and s == nil then s = f[i + 1]\n"
+    "      elseif f[i] == 'source_stream' and not ts then\n"
+    "        t, ts = f[i + 1], true\n"
+    "      end\n"
     "    end\n"
-    "    if s == sid and ((sst == '' and t == nil) or t == sst) then\n"
+    "    if s == sid and ((sst == '' and not ts) or t == sst) then\n"
     "      return 0\n"
     "    end\n"
     "  end\n"
@@ -891,14 +900,15 @@ static const char stream_dl_script[] =
     "    return 1\n"
     "  end\n"
     "  left = left - #r\n"
-    "  from = '(' .. r[#r][1]\n"
+    "  last = r[#r][1]\n"
+    "  from = '(' .. last\n"
     "end\n"
-    "return -1\n";
+    "return last\n";
 
 static void stream_deadletter_script_cb(redisAsyncContext *, void *,
     void *);
 
-/* Look for the entry from its source id on, and write it if missing. */
+/* Look for the entry from dl->from on, and write it if missing. */
 static void
 stream_dl_script_send(struct stream_dl *dl)
 {
@@ -936,13 +946,23 @@ stream_dl_script_send(struct stream_dl *dl)
 	free(argvlen);
 }
 
+/* Whether a script's error says scripts cannot run here at all. */
+static bool
+stream_dl_no_scripts(const char *err)
+{
+	return strncmp(err, "NOPERM", 6) == 0 ||
+	    strstr(err, "unknown command") != NULL ||
+	    strstr(err, "NOSCRIPT") != NULL;
+}
+
 static void
 stream_deadletter_script_cb(redisAsyncContext *c, void *r, void *privdata)
 {
 	struct stream_dl *dl = privdata;
+	struct stream *st = dl->st;
 	redisReply *reply = r;
 
-	if (!stream_live(dl->st, c) || reply == NULL) {
+	if (!stream_live(st, c) || reply == NULL) {
 		stream_dl_free(dl);
 		return;
 	}
@@ -955,14 +975,32 @@ stream_deadletter_script_cb(redisAsyncContext *c, void *r, void *privdata)
 		stream_dl_settle(dl, true, NULL);	/* written before */
 		return;
 	}
+	/* Looked through a part: on from after its last id. */
+	if (reply->type == REDIS_REPLY_STRING &&
+	    reply->len + 1 < sizeof dl->from) {
+		snprintf(dl->from, sizeof dl->from, "(%.*s", (int)reply->len,
+		    reply->str);
+		stream_dl_script_send(dl);
+		return;
+	}
 	/*
-	 * More dead letters than one script should scan, or no scripts
-	 * here: page by page, where two instances may race (then a dead
-	 * letter is written twice, never lost).
+	 * No scripts here (an ACL, a renamed command): page by page, where
+	 * two instances may race and write a dead letter twice, never lose
+	 * it. Any other error (the write refused) keeps the entry
+	 * unacknowledged, to be tried again.
 	 */
-	if (reply->type == REDIS_REPLY_ERROR)
-		log_debug("stream: dead-letter script: %s", reply->str);
-	stream_dl_look(dl);
+	if (reply->type == REDIS_REPLY_ERROR &&
+	    stream_dl_no_scripts(reply->str)) {
+		if (!st->dl_script_warned) {
+			log_warnx("stream: dead-letter script refused (%s); "
+			    "looking page by page", reply->str);
+			st->dl_script_warned = true;
+		}
+		stream_dl_look(dl);
+		return;
+	}
+	stream_dl_settle(dl, false, reply->type == REDIS_REPLY_ERROR ?
+	    reply->str : "unexpected reply to the dead-letter script");
 }
 
 static void
