@@ -740,6 +740,25 @@ stream_dl_settle(struct stream_dl *dl, bool ok, const char *why)
 	stream_dl_free(dl);
 }
 
+/* A dead-letter command's reply, or NULL once dl is freed (link gone). */
+static redisReply *
+stream_dl_reply(redisAsyncContext *c, void *r, struct stream_dl *dl)
+{
+	if (!stream_live(dl->st, c) || r == NULL) {
+		stream_dl_free(dl);
+		return NULL;
+	}
+	return r;
+}
+
+/* Written now: counted, and the entry may be acknowledged. */
+static void
+stream_dl_written(struct stream_dl *dl)
+{
+	metrics.deadletter_writes++;
+	stream_dl_settle(dl, true, NULL);
+}
+
 /* A field of an entry's field list, or NULL. */
 static const redisReply *
 stream_field(const redisReply *fl, const char *name)
@@ -834,12 +853,10 @@ static void
 stream_deadletter_check_cb(redisAsyncContext *c, void *r, void *privdata)
 {
 	struct stream_dl *dl = privdata;
-	redisReply *reply = r;
+	redisReply *reply = stream_dl_reply(c, r, dl);
 
-	if (!stream_live(dl->st, c) || reply == NULL) {
-		stream_dl_free(dl);
+	if (reply == NULL)
 		return;
-	}
 	if (reply->type == REDIS_REPLY_ARRAY && stream_dl_there(dl, reply)) {
 		stream_dl_settle(dl, true, NULL);	/* written before */
 		return;
@@ -960,15 +977,12 @@ stream_deadletter_script_cb(redisAsyncContext *c, void *r, void *privdata)
 {
 	struct stream_dl *dl = privdata;
 	struct stream *st = dl->st;
-	redisReply *reply = r;
+	redisReply *reply = stream_dl_reply(c, r, dl);
 
-	if (!stream_live(st, c) || reply == NULL) {
-		stream_dl_free(dl);
+	if (reply == NULL)
 		return;
-	}
 	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1) {
-		metrics.deadletter_writes++;
-		stream_dl_settle(dl, true, NULL);
+		stream_dl_written(dl);
 		return;
 	}
 	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0) {
@@ -1008,15 +1022,12 @@ stream_deadletter_cb(redisAsyncContext *c, void *r, void *privdata)
 {
 	struct stream_dl *dl = privdata;
 	struct stream *st = dl->st;
-	redisReply *reply = r;
+	redisReply *reply = stream_dl_reply(c, r, dl);
 
-	if (!stream_live(st, c) || reply == NULL) {
-		stream_dl_free(dl);
+	if (reply == NULL)
 		return;
-	}
 	if (reply->type != REDIS_REPLY_ERROR) {
-		metrics.deadletter_writes++;
-		stream_dl_settle(dl, true, NULL);
+		stream_dl_written(dl);
 		return;
 	}
 	if (dl->new_id || strstr(reply->str, "equal or smaller") == NULL) {
