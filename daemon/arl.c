@@ -978,31 +978,32 @@ arl_normal_chain(double h, double mu, double sigma, int looks)
 		g.top = 0;
 	g.below = looks > 1 ? (int)ceil(ARL_NORMAL_BELOW * sigma / g.c) : 0;
 	g.width = (int)ceil((6 * sds + fabs(mus)) / g.c) + 1;
-	/*
-	 * Rounding each look to a cell centre adds variance c^2/12 (Sheppard):
-	 * take it off the look's own, so the walk's spread stays right.
-	 */
-	sde = sqrt(fmax(sds * sds - g.c * g.c / 12, sds * sds / 4));
+	span = g.top + g.below + 1;
 	if (coarse) {
 		kern = xcalloc(2 * g.width + 1, sizeof *kern);
 		sde = arl_hat_sd(&g, mus, sds, kern);
-	}
-	g.cdf = xcalloc(2 * g.width + 2, sizeof *g.cdf);
-	for (k = -g.width - 1; k <= g.width; k++)
-		g.cdf[k + g.width + 1] = arl_phi(((k + 0.5) * g.c - mus) /
-		    sde);
-	span = g.top + g.below + 1;
-	if (coarse) {
-		/* The top cell's centre is h: it takes nothing above it. */
+		/* The top cell's centre is h (100 cells): nothing above it. */
 		tw = xcalloc(span, sizeof *tw);
 		bw = xcalloc(span, sizeof *bw);
 		for (t = -g.below; t <= g.top; t++)
 			arl_hat_ends(&g, h, mus, sde, t, &tw[t + g.below],
 			    &bw[t + g.below]);
+	} else {
+		/*
+		 * Rounding each look to a cell centre adds variance c^2/12
+		 * (Sheppard): take it off the look's own, so the walk's
+		 * spread stays right.
+		 */
+		sde = sqrt(fmax(sds * sds - g.c * g.c / 12, sds * sds / 4));
+		g.cdf = xcalloc(2 * g.width + 2, sizeof *g.cdf);
+		for (k = -g.width - 1; k <= g.width; k++)
+			g.cdf[k + g.width + 1] = arl_phi(((k + 0.5) * g.c -
+			    mus) / sde);
+		g.topcdf = xcalloc(span, sizeof *g.topcdf);
+		for (t = -g.below; t <= g.top; t++)
+			g.topcdf[t + g.below] = arl_phi((h - t * g.c - mus) /
+			    sde);
 	}
-	g.topcdf = xcalloc(span, sizeof *g.topcdf);
-	for (t = -g.below; t <= g.top; t++)
-		g.topcdf[t + g.below] = arl_phi((h - t * g.c - mus) / sde);
 
 	n = g.top + 1;
 	a = xcalloc((size_t)n * n, sizeof *a);
@@ -1024,7 +1025,7 @@ arl_normal_chain(double h, double mu, double sigma, int looks)
 				fs = f[s + g.below];
 				if (fs == 0)
 					continue;
-				if (coarse && g.top > -g.below) {
+				if (coarse) {
 					tlo = s - g.width > -g.below + 1 ?
 					    s - g.width : -g.below + 1;
 					thi = s + g.width < g.top - 1 ?
