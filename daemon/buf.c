@@ -4,9 +4,20 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "buf.h"
+#include "log.h"
 #include "xmalloc.h"
+
+/*
+ * From this size a buffer is a mapping of its own, in huge pages where
+ * the kernel has them (MADV_HUGEPAGE): a checkpoint's sections are tens
+ * of megabytes of fresh memory in a forked child, and touched a 4 KB page
+ * at a time they cost ten times their serialising (55 MB: 150 ms of page
+ * faults against 15 ms of puts, on a virtual machine).
+ */
+#define BUF_MAP_MIN	((size_t)2 << 20)
 
 void
 buf_init(struct buf *b)
@@ -14,12 +25,16 @@ buf_init(struct buf *b)
 	b->data = NULL;
 	b->len = 0;
 	b->cap = 0;
+	b->mapped = false;
 }
 
 void
 buf_free(struct buf *b)
 {
-	free(b->data);
+	if (b->mapped)
+		munmap(b->data, b->cap);
+	else
+		free(b->data);
 	buf_init(b);
 }
 
@@ -29,14 +44,48 @@ buf_reset(struct buf *b)
 	b->len = 0;
 }
 
+/*
+ * A mapping of cap bytes (a multiple of the page size) holding the
+ * buffer's bytes: moved, not copied, when it grows (mremap).
+ */
+static void
+buf_map(struct buf *b, size_t cap)
+{
+	void *p;
+
+	if (b->mapped)
+		p = mremap(b->data, b->cap, cap, MREMAP_MAYMOVE);
+	else {
+		p = mmap(NULL, cap, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p != MAP_FAILED && b->len > 0)
+			memcpy(p, b->data, b->len);
+	}
+	if (p == MAP_FAILED)
+		fatal("buf: %zu bytes", cap);
+	/* Before the new pages are touched; a kernel without them says no. */
+	(void)madvise(p, cap, MADV_HUGEPAGE);
+	if (!b->mapped)
+		free(b->data);
+	b->data = p;
+	b->cap = cap;
+	b->mapped = true;
+}
+
 /* Doubling, so that a checkpoint's millions of puts grow it rarely. */
 void
 buf_grow(struct buf *b, size_t len)
 {
 	size_t cap = b->cap ? b->cap : 256;
 
+	if (len > SIZE_MAX / 4 - b->len)
+		fatalx("buf: %zu more bytes after %zu", len, b->len);
 	while (cap < b->len + len)
 		cap *= 2;
+	if (cap >= BUF_MAP_MIN) {
+		buf_map(b, cap);
+		return;
+	}
 	b->data = xreallocarray(b->data, cap, 1);
 	b->cap = cap;
 }

@@ -14,6 +14,7 @@ struct buf {
 	unsigned char	*data;
 	size_t		 len;
 	size_t		 cap;
+	bool		 mapped;	/* large: a mapping of its own (buf.c) */
 };
 
 void buf_init(struct buf *b);

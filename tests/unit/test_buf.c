@@ -140,6 +140,63 @@ test_growth(void **state)
 	assert_null(b.data);
 }
 
+/*
+ * Past 2 MB a buffer is a mapping of its own (buf.c): the bytes survive
+ * the move into it, each growth of it (mremap), a reset and reuse, and a
+ * single put far larger than the buffer.
+ */
+static void
+test_growth_mapped(void **state)
+{
+	static unsigned char big[5u << 20];
+	struct buf b;
+	struct buf_reader r;
+	uint32_t i, v;
+	const uint32_t n = (12u << 20) / 4;
+	size_t at;
+
+	(void)state;
+	for (i = 0; i < sizeof big; i++)
+		big[i] = (unsigned char)(i * 31 + 7);
+	buf_init(&b);
+	assert_false(b.mapped);
+	for (i = 0; i < n; i++) {
+		buf_put_u32(&b, i ^ 0x5a5a5a5aU);
+		/* Below 2 MB the heap's, from it the mapping's. */
+		assert_true(b.mapped == (b.cap >= (2u << 20)));
+	}
+	assert_true(b.mapped);
+	assert_true(b.cap >= b.len);
+	at = b.len;
+	buf_put(&b, big, sizeof big);
+	assert_int_equal(b.len, at + sizeof big);
+	buf_reader_init(&r, b.data, b.len);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(buf_get_u32(&r, &v), 0);
+		assert_int_equal(v, i ^ 0x5a5a5a5aU);
+	}
+	assert_memory_equal(b.data + at, big, sizeof big);
+	/* Kept across a reset, and written over from the start. */
+	buf_reset(&b);
+	assert_true(b.mapped);
+	buf_put_str(&b, "after");
+	assert_int_equal(b.len, 4 + 5);
+	assert_memory_equal(b.data + 4, "after", 5);
+	buf_free(&b);
+	assert_null(b.data);
+	assert_false(b.mapped);
+
+	/* One put far past a small buffer: copied out of the heap whole. */
+	buf_init(&b);
+	buf_put_str(&b, "head");
+	buf_put(&b, big, sizeof big);
+	assert_true(b.mapped);
+	assert_int_equal(b.len, 4 + 4 + sizeof big);
+	assert_memory_equal(b.data + 4, "head", 4);
+	assert_memory_equal(b.data + 8, big, sizeof big);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -147,6 +204,7 @@ main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_short_input),
 		cmocka_unit_test(test_growth),
+		cmocka_unit_test(test_growth_mapped),
 		cmocka_unit_test(test_u64s),
 	};
 
