@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -611,15 +612,33 @@ stream_prepare_group(struct stream *st)
 	stream_command(st, stream_setid_cb, 5, argv, argvlen);
 }
 
+/*
+ * The entries not yet acknowledged lie outside the checkpoint's fork
+ * (MADV_DONTFORK), as the duplicate index does: the child saves nothing
+ * of them, and marking a checkpoint's entries acknowledged after it
+ * would otherwise fault on every page of the list (a few hundred faults
+ * on the loop after each checkpoint of a live daemon).
+ */
+static void
+stream_unacked_grow(struct stream *st)
+{
+	size_t cap = st->capunacked ? st->capunacked * 2 : 1024;
+	struct stream_entry *p = xmap(cap, sizeof *p);
+
+	(void)madvise(p, cap * sizeof *p, MADV_DONTFORK);
+	if (st->nunacked > 0)
+		memcpy(p, st->unacked, st->nunacked * sizeof *p);
+	xunmap(st->unacked, st->capunacked, sizeof *p);
+	st->unacked = p;
+	st->capunacked = cap;
+}
+
 static void
 stream_unacked_add(struct stream *st, const struct stream_id *id,
     uint8_t flags)
 {
-	if (st->nunacked == st->capunacked) {
-		st->capunacked = st->capunacked ? st->capunacked * 2 : 1024;
-		st->unacked = xreallocarray(st->unacked, st->capunacked,
-		    sizeof *st->unacked);
-	}
+	if (st->nunacked == st->capunacked)
+		stream_unacked_grow(st);
 	/*
 	 * Ids grow within a connection, except where a new master's group
 	 * was behind: its pending list, then the same and older ids again.
@@ -2063,7 +2082,7 @@ stream_free_one(struct stream *st)
 	event_free(st->info_ev);
 	event_free(st->feed_ev);
 	event_free(st->ack_ev);
-	free(st->unacked);
+	xunmap(st->unacked, st->capunacked, sizeof *st->unacked);
 	free(st->last_error);
 	free(st->key);
 	reply_reader_free(st->replies);
