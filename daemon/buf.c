@@ -32,7 +32,7 @@ void
 buf_free(struct buf *b)
 {
 	if (b->mapped)
-		munmap(b->data, b->cap);
+		xunmap(b->data, b->cap, 1);
 	else
 		free(b->data);
 	buf_init(b);
@@ -46,27 +46,21 @@ buf_reset(struct buf *b)
 
 /*
  * A mapping of cap bytes (a multiple of the page size) holding the
- * buffer's bytes: moved, not copied, when it grows (mremap).
+ * buffer's bytes: moved, not copied, when it grows.
  */
 static void
 buf_map(struct buf *b, size_t cap)
 {
-	void *p;
+	unsigned char *p;
 
 	if (b->mapped)
-		p = mremap(b->data, b->cap, cap, MREMAP_MAYMOVE);
+		p = xmap_grow(b->data, b->cap, cap, 1, MADV_HUGEPAGE);
 	else {
-		p = mmap(NULL, cap, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p != MAP_FAILED && b->len > 0)
+		p = xmap_grow(NULL, 0, cap, 1, MADV_HUGEPAGE);
+		if (b->len > 0)
 			memcpy(p, b->data, b->len);
-	}
-	if (p == MAP_FAILED)
-		fatal("buf: %zu bytes", cap);
-	/* Before the new pages are touched; a kernel without them says no. */
-	(void)madvise(p, cap, MADV_HUGEPAGE);
-	if (!b->mapped)
 		free(b->data);
+	}
 	b->data = p;
 	b->cap = cap;
 	b->mapped = true;

@@ -56,11 +56,7 @@ dedup_hash(const char *id, size_t len)
 static uint64_t *
 dedup_table_alloc(size_t cap)
 {
-	uint64_t *p = xmap(cap, sizeof *p);
-
-	/* Only an optimisation: the fork copies it if this fails. */
-	(void)madvise(p, cap * sizeof *p, MADV_DONTFORK);
-	return p;
+	return xmap_grow(NULL, 0, cap, sizeof(uint64_t), MADV_DONTFORK);
 }
 
 struct dedup *

@@ -623,13 +623,9 @@ static void
 stream_unacked_grow(struct stream *st)
 {
 	size_t cap = st->capunacked ? st->capunacked * 2 : 1024;
-	struct stream_entry *p = xmap(cap, sizeof *p);
 
-	(void)madvise(p, cap * sizeof *p, MADV_DONTFORK);
-	if (st->nunacked > 0)
-		memcpy(p, st->unacked, st->nunacked * sizeof *p);
-	xunmap(st->unacked, st->capunacked, sizeof *p);
-	st->unacked = p;
+	st->unacked = xmap_grow(st->unacked, st->capunacked, cap,
+	    sizeof *st->unacked, MADV_DONTFORK);
 	st->capunacked = cap;
 }
 

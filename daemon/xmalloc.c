@@ -60,6 +60,25 @@ xmap(size_t nmemb, size_t size)
 	return p;
 }
 
+void *
+xmap_grow(void *p, size_t n, size_t nmemb, size_t size, int advice)
+{
+	void *q;
+
+	if (p == NULL)
+		q = xmap(nmemb, size);
+	else {
+		if (size != 0 && nmemb > SIZE_MAX / size)
+			fatalx("xmap_grow: %zu x %zu overflows", nmemb, size);
+		q = mremap(p, n * size, nmemb * size, MREMAP_MAYMOVE);
+		if (q == MAP_FAILED)
+			fatal("xmap_grow: %zu x %zu bytes", nmemb, size);
+	}
+	if (q != NULL && advice != 0)
+		(void)madvise(q, nmemb * size, advice);
+	return q;
+}
+
 void
 xunmap(void *p, size_t nmemb, size_t size)
 {

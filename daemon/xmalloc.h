@@ -23,5 +23,12 @@ char *xvasprintf(const char *fmt, va_list ap);
  */
 void *xmap(size_t nmemb, size_t size);
 void xunmap(void *p, size_t nmemb, size_t size);
+/*
+ * A mapping of nmemb elements of size: p's of n elements grown, its pages
+ * moved rather than copied (mremap), or with p NULL a new one. advice
+ * (MADV_*, 0 for none) is given for the whole of it before new pages are
+ * touched; only an optimisation, so a refusal is ignored.
+ */
+void *xmap_grow(void *p, size_t n, size_t nmemb, size_t size, int advice);
 
 #endif
