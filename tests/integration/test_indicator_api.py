@@ -84,11 +84,18 @@ def check_indicators(d, written):
                                                  s["rolling"]["13w"]))
         n13 += n["n_13w"]
     check(0 < n13 <= written, "national 13-week decisions %d of %d" % (n13, written))
-    # Answered from the cache the second time, the same bytes.
-    before = harness.get_metrics(d)["stabild_http_answer_cache_hits_total"]
-    check(raw(d, "/v1/indicators") == raw(d, "/v1/indicators"), "/v1/indicators differs")
-    after = harness.get_metrics(d)["stabild_http_answer_cache_hits_total"]
-    check(after >= before + 1, "/v1/indicators not cached: hits %r -> %r" % (before, after))
+    # Answered from the cache the second time, the same bytes. A kept answer
+    # is dropped by any step of the daemon's own (a tick, a fit applied) and
+    # at the turn of a second, so a pair may legally miss; five may not.
+    tries = []
+    for _ in range(5):
+        before = harness.get_metrics(d)["stabild_http_answer_cache_hits_total"]
+        check(raw(d, "/v1/indicators") == raw(d, "/v1/indicators"), "/v1/indicators differs")
+        after = harness.get_metrics(d)["stabild_http_answer_cache_hits_total"]
+        tries.append((before, after))
+        if after >= before + 1:
+            break
+    check(tries[-1][1] >= tries[-1][0] + 1, "/v1/indicators not cached: hits %r" % tries)
 
 
 def check_parameter(d):
