@@ -92,6 +92,7 @@ struct daemon {
 	bool			 stopping;
 	bool			 stop_saved;	/* the stop's checkpoint is done */
 	bool			 exit_on_idle;
+	bool			 fitted_before;	/* models from the checkpoint */
 	int			 exit_code;
 	uint64_t		 stats_last_counted;
 };
@@ -179,6 +180,12 @@ daemon_resume_cb(void *arg)
 {
 	struct daemon *d = arg;
 
+	if (metrics.fitted_ns == 0 && metrics.first_entry_ns != 0 &&
+	    !d->fitted_before && monitor_fitted_all(d->mon)) {
+		metrics.fitted_ns = stall_now();
+		metrics.fitted_entries = metrics.entries_read;
+		metrics.fitted_busy_ns = monitor_busy_ns(d->mon);
+	}
 	if (d->st != NULL)
 		stream_resume(d->st);
 	daemon_checkpoint_pump(d);
@@ -571,6 +578,27 @@ daemon_span_s(uint64_t a, uint64_t b)
 	return a != 0 && b > a ? (double)(b - a) / 1e9 : 0.0;
 }
 
+/*
+ * The rate after the one-time first fit: what ingest sustains once every
+ * indicator is watched, with the refits and checkpoints that come later.
+ */
+static void
+daemon_drained_fitted(void)
+{
+	double s = daemon_span_s(metrics.fitted_ns, metrics.last_entry_ns);
+	uint64_t n = metrics.entries_read - metrics.fitted_entries;
+
+	if (metrics.fitted_ns == 0 || metrics.entries_read <
+	    metrics.fitted_entries)
+		return;
+	log_notice("stabild: after the first models %" PRIu64 " entries in "
+	    "%.3f s (%.0f/s), detector busy %.3f s", n, s,
+	    s > 0 ? (double)n / s : 0.0,
+	    metrics.last_entry_busy_ns > metrics.fitted_busy_ns ?
+	    (double)(metrics.last_entry_busy_ns - metrics.fitted_busy_ns) /
+	    1e9 : 0.0);
+}
+
 static void
 tick_timer_cb(evutil_socket_t fd, short events, void *arg)
 {
@@ -607,6 +635,7 @@ tick_timer_cb(evutil_socket_t fd, short events, void *arg)
 		    metrics.last_entry_cpu_ns),
 		    daemon_span_s(metrics.first_entry_proc_ns,
 		    metrics.last_entry_proc_ns));
+		daemon_drained_fitted();
 		daemon_stop(d, "stream drained");
 	}
 }
@@ -947,6 +976,7 @@ main(int argc, char **argv)
 	}
 	metrics.sentinels_on = d.conf->redis_sentinels != NULL;
 	monitor_set_resume(d.mon, daemon_resume_cb, &d);
+	d.fitted_before = monitor_fitted_all(d.mon);
 	metrics.busy_ns = daemon_busy_ns;
 	metrics.busy_arg = d.mon;
 	d.api = api_create(d.base, d.conf, d.auth, d.in, d.st, &cause);

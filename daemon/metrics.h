@@ -53,6 +53,14 @@ struct metrics {
 	uint64_t	last_entry_cpu_ns;
 	uint64_t	first_entry_proc_ns;
 	uint64_t	last_entry_proc_ns;
+	/*
+	 * When ingest first went on with every indicator's first models
+	 * (monotonic; 0 if not in this run) and the entries read by then:
+	 * the drained line's rate after the one-time first fit.
+	 */
+	uint64_t	fitted_ns;
+	uint64_t	fitted_entries;
+	uint64_t	fitted_busy_ns;
 
 	/*
 	 * Issue 14, rendered only while ha_on (HA mode) or sentinels_on

@@ -731,6 +731,17 @@ mon_close_week(struct monitor *mon, int32_t week, const struct series_set *set)
 	}
 }
 
+bool
+monitor_fitted_all(const struct monitor *mon)
+{
+	int i;
+
+	for (i = 0; i < mon->nind; i++)
+		if (!mon->first[i].fitted)
+			return false;
+	return mon->nind > 0;
+}
+
 static void
 mon_week_closed(void *arg, int32_t week, const struct series_set *set)
 {

@@ -43,6 +43,8 @@ void monitor_set_resume(struct monitor *mon, void (*cb)(void *), void *arg);
 void monitor_settle(struct monitor *mon);
 /* Monotonic ns the detector has been busy since start, in all. */
 uint64_t monitor_busy_ns(const struct monitor *mon);
+/* Every indicator has its first models and thresholds. */
+bool monitor_fitted_all(const struct monitor *mon);
 void monitor_free(struct monitor *mon);
 /* The detector interface for ingest; borrowed. */
 const struct detector *monitor_detector(struct monitor *mon);

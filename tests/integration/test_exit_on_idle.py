@@ -60,6 +60,20 @@ def test(w):
     check(loop_cpu <= span + 0.002, "loop CPU %.3f s in a span of %.3f s" % (loop_cpu, span))
     check(0 < busy <= span, "detector busy %.3f s in a span of %.3f s" % (busy, span))
     check("model v1 fitted" in log, "no model fitted:\n%s" % log[-2000:])
+    # The rate after the first fit: a part of the drain, its own figures.
+    a = re.search(r"after the first models (\d+) entries in ([\d.]+) s \((\d+)/s\), "
+                  r"detector busy ([\d.]+) s", log)
+    check(a, "no rate after the first models:\n%s" % log[-3000:])
+    print("exit_on_idle: %s" % a.group(0))
+    a_n, a_span, a_rate, a_busy = int(a.group(1)), float(a.group(2)), int(a.group(3)), \
+        float(a.group(4))
+    check(0 < a_n < entries, "%d entries after the first models of %d" % (a_n, entries))
+    check(0 < a_span <= span + 0.001, "%.3f s after the first models in %.3f s" % (a_span, span))
+    # The span is printed to 1 ms, the rate from the exact span.
+    check(a_n / (a_span + 0.0005) - 1 <= a_rate <= a_n / max(a_span - 0.0005, 1e-9) + 1,
+          "rate %d/s for %d entries in %.3f s" % (a_rate, a_n, a_span))
+    check(0 <= a_busy <= busy, "detector busy %.3f s after the first models, %.3f s in all"
+          % (a_busy, busy))
     check("stabild: stopped" in log, "no clean stop:\n%s" % log[-2000:])
     harness.wait_acked(redis, timeout=2)
 
