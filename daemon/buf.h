@@ -44,48 +44,87 @@ buf_room(struct buf *b, size_t len)
 	return at;
 }
 
-static inline void
-buf_put_u8(struct buf *b, uint8_t v)
+/*
+ * Stores into room already made (buf_room), little-endian. A record of
+ * many fields takes its room once and stores each: one bounds check, and
+ * no reload of the buffer's length after every byte store (which may
+ * alias it).
+ */
+static inline unsigned char *
+buf_store_u8(unsigned char *x, uint8_t v)
 {
-	*buf_room(b, 1) = v;
+	*x = v;
+	return x + 1;
 }
 
-static inline void
-buf_put_u16(struct buf *b, uint16_t v)
+static inline unsigned char *
+buf_store_u16(unsigned char *x, uint16_t v)
 {
-	unsigned char *x = buf_room(b, 2);
-
 	x[0] = (unsigned char)v;
 	x[1] = (unsigned char)(v >> 8);
+	return x + 2;
 }
 
-static inline void
-buf_put_u32(struct buf *b, uint32_t v)
+static inline unsigned char *
+buf_store_u32(unsigned char *x, uint32_t v)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	/* The layout is the host's own: one store. */
-	memcpy(buf_room(b, 4), &v, 4);
+	memcpy(x, &v, 4);
 #else
-	unsigned char *x = buf_room(b, 4);
 	int i;
 
 	for (i = 0; i < 4; i++)
 		x[i] = (unsigned char)(v >> (8 * i));
 #endif
+	return x + 4;
 }
 
-static inline void
-buf_put_u64(struct buf *b, uint64_t v)
+static inline unsigned char *
+buf_store_u64(unsigned char *x, uint64_t v)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	memcpy(buf_room(b, 8), &v, 8);
+	memcpy(x, &v, 8);
 #else
-	unsigned char *x = buf_room(b, 8);
 	int i;
 
 	for (i = 0; i < 8; i++)
 		x[i] = (unsigned char)(v >> (8 * i));
 #endif
+	return x + 8;
+}
+
+static inline unsigned char *
+buf_store_double(unsigned char *x, double v)
+{
+	uint64_t u;
+
+	memcpy(&u, &v, sizeof u);
+	return buf_store_u64(x, u);
+}
+
+static inline void
+buf_put_u8(struct buf *b, uint8_t v)
+{
+	buf_store_u8(buf_room(b, 1), v);
+}
+
+static inline void
+buf_put_u16(struct buf *b, uint16_t v)
+{
+	buf_store_u16(buf_room(b, 2), v);
+}
+
+static inline void
+buf_put_u32(struct buf *b, uint32_t v)
+{
+	buf_store_u32(buf_room(b, 4), v);
+}
+
+static inline void
+buf_put_u64(struct buf *b, uint64_t v)
+{
+	buf_store_u64(buf_room(b, 8), v);
 }
 
 static inline void
@@ -97,10 +136,7 @@ buf_put_i64(struct buf *b, int64_t v)
 static inline void
 buf_put_double(struct buf *b, double v)
 {
-	uint64_t u;
-
-	memcpy(&u, &v, sizeof u);
-	buf_put_u64(b, u);
+	buf_store_double(buf_room(b, 8), v);
 }
 
 /* u32 length, then the bytes (no terminator). */

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "decision.h"
 #include "detect.h"
+#include "log.h"
 #include "model.h"
 #include "monitor_int.h"
 #include "utf8.h"
@@ -35,6 +36,8 @@
 /* A history week in version 6: empty, or its fields follow. */
 #define MON_WEEK_EMPTY		0
 #define MON_WEEK_HELD		1
+/* A held week's bytes: the mark, week, n, o, e, v, oe, late, va, phase. */
+#define MON_WEEK_HELD_SIZE	(1 + 3 * 4 + 3 * 8 + 4 + 8 + 1)
 
 /*
  * struct alert as versions 1 and 2 stored it: its bytes on x86-64, as
@@ -298,20 +301,27 @@ mon_week_empty(const struct mon_week *w)
 static void
 mon_save_week(const struct mon_week *w, struct buf *b)
 {
+	unsigned char *x, *start;
+
 	if (mon_week_empty(w)) {
 		buf_put_u8(b, MON_WEEK_EMPTY);
 		return;
 	}
-	buf_put_u8(b, MON_WEEK_HELD);
-	buf_put_u32(b, (uint32_t)w->week);
-	buf_put_u32(b, w->n);
-	buf_put_u32(b, w->o);
-	buf_put_double(b, w->e);
-	buf_put_double(b, w->v);
-	buf_put_double(b, w->oe);
-	buf_put_u32(b, w->late);
-	buf_put_double(b, w->va);
-	buf_put_u8(b, w->phase);
+	/* A checkpoint holds hundreds of thousands: room made once. */
+	x = start = buf_room(b, MON_WEEK_HELD_SIZE);
+	x = buf_store_u8(x, MON_WEEK_HELD);
+	x = buf_store_u32(x, (uint32_t)w->week);
+	x = buf_store_u32(x, w->n);
+	x = buf_store_u32(x, w->o);
+	x = buf_store_double(x, w->e);
+	x = buf_store_double(x, w->v);
+	x = buf_store_double(x, w->oe);
+	x = buf_store_u32(x, w->late);
+	x = buf_store_double(x, w->va);
+	x = buf_store_u8(x, w->phase);
+	if (x != start + MON_WEEK_HELD_SIZE)
+		fatalx("monitor: a saved week is not %d bytes",
+		    MON_WEEK_HELD_SIZE);
 }
 
 /* A week as version `version` stored it; -1 when it is damaged. */

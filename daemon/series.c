@@ -737,6 +737,7 @@ static void
 ring_save(const struct ring *rg, struct buf *b)
 {
 	const struct bucket *bk;
+	unsigned char *x, *start;
 	uint32_t n = 0;
 	int64_t p;
 	int32_t i;
@@ -751,13 +752,18 @@ ring_save(const struct ring *rg, struct buf *b)
 	for (p = ring_oldest(rg); p <= rg->last; p++) {
 		if ((bk = ring_get(rg, (int32_t)p)) == NULL)
 			continue;
-		buf_put_u32(b, (uint32_t)(int32_t)p);
-		buf_put_u32(b, bk->n);
-		buf_put_u32(b, bk->rejected);
-		buf_put_u32(b, bk->partial);
-		buf_put_u32(b, bk->dismissed);
-		buf_put_double(b, bk->expected);
-		buf_put_double(b, bk->variance);
+		/* Room made once for the bucket: millions in a checkpoint. */
+		x = start = buf_room(b, SERIES_SAVE_BUCKET);
+		x = buf_store_u32(x, (uint32_t)(int32_t)p);
+		x = buf_store_u32(x, bk->n);
+		x = buf_store_u32(x, bk->rejected);
+		x = buf_store_u32(x, bk->partial);
+		x = buf_store_u32(x, bk->dismissed);
+		x = buf_store_double(x, bk->expected);
+		x = buf_store_double(x, bk->variance);
+		if (x != start + SERIES_SAVE_BUCKET)
+			fatalx("series: a saved bucket is not %d bytes",
+			    SERIES_SAVE_BUCKET);
 	}
 }
 

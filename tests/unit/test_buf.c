@@ -197,6 +197,45 @@ test_growth_mapped(void **state)
 	buf_free(&b);
 }
 
+/* Stores into room made once: the same bytes as the puts, in order. */
+static void
+test_stores(void **state)
+{
+	struct buf a, b;
+	unsigned char *x, *start;
+
+	(void)state;
+	buf_init(&a);
+	buf_init(&b);
+	buf_put_u8(&a, 0xab);
+	buf_put_u16(&a, 0xbeef);
+	buf_put_u32(&a, 0xdeadbeef);
+	buf_put_u64(&a, 0x0123456789abcdefULL);
+	buf_put_double(&a, -0.125);
+	buf_put_u32(&a, 7);
+
+	buf_put_u32(&b, 1);
+	buf_reset(&b);
+	x = start = buf_room(&b, 1 + 2 + 4 + 8 + 8);
+	x = buf_store_u8(x, 0xab);
+	x = buf_store_u16(x, 0xbeef);
+	x = buf_store_u32(x, 0xdeadbeef);
+	x = buf_store_u64(x, 0x0123456789abcdefULL);
+	x = buf_store_double(x, -0.125);
+	assert_ptr_equal(x, start + 23);
+	assert_int_equal(b.len, 23);
+	/* A put after the stores lands after them. */
+	buf_put_u32(&b, 7);
+	assert_int_equal(b.len, a.len);
+	assert_memory_equal(b.data, a.data, a.len);
+	/* Little-endian: the low byte first. */
+	assert_int_equal(b.data[3], 0xef);
+	assert_int_equal(b.data[7], 0xef);
+	assert_int_equal(b.data[14], 0x01);
+	buf_free(&a);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -206,6 +245,7 @@ main(void)
 		cmocka_unit_test(test_growth),
 		cmocka_unit_test(test_growth_mapped),
 		cmocka_unit_test(test_u64s),
+		cmocka_unit_test(test_stores),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
