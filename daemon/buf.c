@@ -66,6 +66,13 @@ buf_map(struct buf *b, size_t cap)
 	b->mapped = true;
 }
 
+void
+buf_overrun(const struct buf *b, const unsigned char *end)
+{
+	fatalx("buf: a record's stores end %td bytes from its room's end",
+	    end - (b->data + b->len));
+}
+
 /* Doubling, so that a checkpoint's millions of puts grow it rarely. */
 void
 buf_grow(struct buf *b, size_t len)

@@ -103,6 +103,20 @@ buf_store_double(unsigned char *x, double v)
 	return buf_store_u64(x, u);
 }
 
+/* A record stored short of or past its room: a bug, fatal. */
+void buf_overrun(const struct buf *b, const unsigned char *end);
+
+/*
+ * A record's stores ended at end: it must be where the room made last
+ * for it ends, or a field was added without its bytes counted.
+ */
+static inline void
+buf_stored(const struct buf *b, const unsigned char *end)
+{
+	if (end != b->data + b->len)
+		buf_overrun(b, end);
+}
+
 static inline void
 buf_put_u8(struct buf *b, uint8_t v)
 {

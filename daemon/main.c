@@ -588,8 +588,7 @@ daemon_drained_fitted(void)
 	double s = daemon_span_s(metrics.fitted_ns, metrics.last_entry_ns);
 	uint64_t n = metrics.entries_read - metrics.fitted_entries;
 
-	if (metrics.fitted_ns == 0 || metrics.entries_read <
-	    metrics.fitted_entries)
+	if (metrics.fitted_ns == 0)
 		return;
 	log_notice("stabild: after the first models %" PRIu64 " entries in "
 	    "%.3f s (%.0f/s), detector busy %.3f s", n, s,

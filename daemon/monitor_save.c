@@ -13,7 +13,6 @@
 #include "buf.h"
 #include "decision.h"
 #include "detect.h"
-#include "log.h"
 #include "model.h"
 #include "monitor_int.h"
 #include "utf8.h"
@@ -301,14 +300,14 @@ mon_week_empty(const struct mon_week *w)
 static void
 mon_save_week(const struct mon_week *w, struct buf *b)
 {
-	unsigned char *x, *start;
+	unsigned char *x;
 
 	if (mon_week_empty(w)) {
 		buf_put_u8(b, MON_WEEK_EMPTY);
 		return;
 	}
 	/* A checkpoint holds hundreds of thousands: room made once. */
-	x = start = buf_room(b, MON_WEEK_HELD_SIZE);
+	x = buf_room(b, MON_WEEK_HELD_SIZE);
 	x = buf_store_u8(x, MON_WEEK_HELD);
 	x = buf_store_u32(x, (uint32_t)w->week);
 	x = buf_store_u32(x, w->n);
@@ -318,10 +317,7 @@ mon_save_week(const struct mon_week *w, struct buf *b)
 	x = buf_store_double(x, w->oe);
 	x = buf_store_u32(x, w->late);
 	x = buf_store_double(x, w->va);
-	x = buf_store_u8(x, w->phase);
-	if (x != start + MON_WEEK_HELD_SIZE)
-		fatalx("monitor: a saved week is not %d bytes",
-		    MON_WEEK_HELD_SIZE);
+	buf_stored(b, buf_store_u8(x, w->phase));
 }
 
 /* A week as version `version` stored it; -1 when it is damaged. */

@@ -737,7 +737,7 @@ static void
 ring_save(const struct ring *rg, struct buf *b)
 {
 	const struct bucket *bk;
-	unsigned char *x, *start;
+	unsigned char *x;
 	uint32_t n = 0;
 	int64_t p;
 	int32_t i;
@@ -753,17 +753,14 @@ ring_save(const struct ring *rg, struct buf *b)
 		if ((bk = ring_get(rg, (int32_t)p)) == NULL)
 			continue;
 		/* Room made once for the bucket: millions in a checkpoint. */
-		x = start = buf_room(b, SERIES_SAVE_BUCKET);
+		x = buf_room(b, SERIES_SAVE_BUCKET);
 		x = buf_store_u32(x, (uint32_t)(int32_t)p);
 		x = buf_store_u32(x, bk->n);
 		x = buf_store_u32(x, bk->rejected);
 		x = buf_store_u32(x, bk->partial);
 		x = buf_store_u32(x, bk->dismissed);
 		x = buf_store_double(x, bk->expected);
-		x = buf_store_double(x, bk->variance);
-		if (x != start + SERIES_SAVE_BUCKET)
-			fatalx("series: a saved bucket is not %d bytes",
-			    SERIES_SAVE_BUCKET);
+		buf_stored(b, buf_store_double(x, bk->variance));
 	}
 }
 

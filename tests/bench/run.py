@@ -86,12 +86,12 @@ def run_stabild(redis, work, n, group, hook_port=None, stream=None, extra=None,
     # thresholds), for the mixed part's second ratio.
     busy = float(m.group(4))
     run_stabild.rate_less_waits = int(m.group(1)) / max(float(m.group(2)) - busy, 1e-9)
-    # Ours from the first entry to the last: the loop thread's, and the
-    # process's (every thread, the checkpoint children ended by then).
     # The rate once every indicator has its first models: what ingest
     # sustains after the one-time first fit.
     af = re.search(r"after the first models (\d+) entries in ([\d.]+) s \((\d+)/s\)", log)
     run_stabild.fitted_rate = int(af.group(3)) if af else float("nan")
+    # Ours from the first entry to the last: the loop thread's, and the
+    # process's (every thread, the checkpoint children ended by then).
     lc = re.search(r"loop CPU ([\d.]+) s, process CPU ([\d.]+) s", log)
     run_stabild.loop_cpu = float(lc.group(1)) if lc else float("nan")
     run_stabild.cpu = float(lc.group(2)) if lc else float("nan")
