@@ -295,7 +295,7 @@ static const struct conf_key conf_keys[] = {
 	  .min = 1, .max = 104, .def = "13", .flags = CONF_RELOAD,
 	  .help = "Weeks after an explained change before the refit" },
 	{ .name = "detector.ridge", .type = CONF_DOUBLE, .off = C_OFF(ridge),
-	  .dmin = 0, .dmax = 100, .def = "0.01", .flags = CONF_RELOAD,
+	  .dmin = 0, .dmax = 100, .def = "1", .flags = CONF_RELOAD,
 	  .help = "Ridge penalty of the case-mix model's coefficients" },
 	{ .name = "detector.explain_before", .type = CONF_DURATION,
 	  .off = C_OFF(explain_before_ms),

@@ -141,7 +141,7 @@ test_defaults(void **state)
 	assert_int_equal(c.reference_weeks, 104);
 	assert_int_equal(c.min_reference_weeks, 52);
 	assert_int_equal(c.learning_weeks, 13);
-	assert_float_equal(c.ridge, 0.01, 0);
+	assert_float_equal(c.ridge, 1, 0);
 	assert_int_equal(c.explain_before_ms, INT64_C(4) * 7 * 86400000);
 	assert_int_equal(c.explain_after_ms, INT64_C(8) * 7 * 86400000);
 	assert_int_equal(c.evaluate_every_ms, 86400000);

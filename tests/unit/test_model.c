@@ -659,6 +659,101 @@ test_predict(void **state)
 	model_free(e);
 }
 
+/*
+ * A small group (the reconsiderations or appeals of one benefit and kind:
+ * tens of decisions a year) against the truth on fresh decisions. With 52
+ * free coefficients and few decisions, a level seen a few times, all with
+ * one outcome, is nearly separated; under a faint prior its coefficient
+ * runs to several units, and a decision that combines two or three such
+ * levels is predicted at odds hundreds of times off (in the daemon: p of
+ * 1e-6, a weekly weight of 0, thresholds of 0 and alarms of odds ratio 0
+ * or inf on a single decision). The default prior, sd 1 on each
+ * coefficient, keeps predictions near the truth at every size, in worlds
+ * whose case-mix effects are half, once and twice the test's truth; at
+ * national sizes it costs nothing (test_recover fits with it).
+ */
+#define SMALL_SEEDS	20
+#define SMALL_FRESH	4000
+
+/* Mean |log odds error| over fresh decisions, and the share far off. */
+static void
+small_errors(size_t n, double ridge, const struct sim *fresh,
+    const double te[MODEL_NCOEF], double *mean, double *far)
+{
+	struct model *m;
+	struct model_data *data;
+	char *cause = NULL;
+	double err, sum = 0;
+	size_t i, nfar = 0, fits = 0;
+	uint64_t seed;
+
+	for (seed = 1; seed <= SMALL_SEEDS; seed++) {
+		data = model_data_create();
+		m = model_create();
+		free(simulate_many(1000 + seed, n, te, data));
+		/* A sample without both outcomes cannot be fitted. */
+		if (model_fit(m, data, ridge, &cause) == 0) {
+			fits++;
+			for (i = 0; i < SMALL_FRESH; i++) {
+				double p = model_predict(m, &fresh[i].x);
+
+				err = fabs(log(p / (1 - p)) -
+				    truth_eta(te, &fresh[i].x));
+				sum += err;
+				/* Odds off by more than a factor of 100. */
+				nfar += err > log(100.0);
+			}
+		}
+		free(cause);
+		cause = NULL;
+		model_free(m);
+		model_data_free(data);
+	}
+	assert_true(fits >= SMALL_SEEDS - 2);
+	*mean = sum / (double)(fits * SMALL_FRESH);
+	*far = (double)nfar / (double)(fits * SMALL_FRESH);
+}
+
+static void
+test_small_groups(void **state)
+{
+	static const size_t sizes[] = { 30, 50, 150, 400 };
+	static const double scale[] = { 0.5, 1, 2 };
+	double te[MODEL_NCOEF], mean1, far1, mean0, far0;
+	struct sim *fresh;
+	size_t k, f;
+	int i;
+
+	(void)state;
+	for (f = 0; f < sizeof scale / sizeof scale[0]; f++) {
+		truth(te);
+		for (i = 1; i < MODEL_NCOEF; i++)
+			te[i] *= scale[f];
+		fresh = simulate_many(77, SMALL_FRESH, te, NULL);
+		for (k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+			small_errors(sizes[k], 1.0, fresh, te, &mean1, &far1);
+			small_errors(sizes[k], 0.01, fresh, te, &mean0, &far0);
+			printf("model: effects x%.1f, %zu decisions, %d seeds: "
+			    "mean |log odds error| %.3f with ridge 1, %.3f "
+			    "with 0.01; odds off over 100 times %.4f and "
+			    "%.4f\n", scale[f], sizes[k], SMALL_SEEDS, mean1,
+			    mean0, far1, far0);
+			/* The prior's estimate is the better one at every size. */
+			assert_true(mean1 < mean0);
+			/* Within about an odds ratio of 2.7 on average. */
+			assert_true(mean1 < 1.0);
+			/* None hundreds of times off. */
+			assert_true(far1 < 0.001);
+			/* Where the faint prior breaks down (the test can fail). */
+			if (sizes[k] <= 150) {
+				assert_true(mean0 > 2 * mean1);
+				assert_true(far0 > 0.05);
+			}
+		}
+		free(fresh);
+	}
+}
+
 /* Fits that cannot be done are refused; separation converges. */
 static void
 test_degenerate(void **state)
@@ -1095,6 +1190,7 @@ main(void)
 		cmocka_unit_test(test_cells_equal_decisions),
 		cmocka_unit_test(test_predict),
 		cmocka_unit_test(test_degenerate),
+		cmocka_unit_test(test_small_groups),
 		cmocka_unit_test(test_save_load),
 		cmocka_unit_test(test_fit_time),
 	};
