@@ -300,10 +300,10 @@ detect_detectable_or_looks(double h, double delta, double w, double horizon,
 	lo = 0;
 	hi = delta;
 	while (detect_arl1_looks(h, m, hi * sw, looks) > horizon) {
+		if (hi >= log(DETECT_OR_MAX))
+			return INFINITY;
 		lo = hi;
 		hi *= 2;
-		if (hi > 700)
-			return INFINITY;
 	}
 	for (i = 0; i < 200 && hi - lo > 4 * hi * DBL_EPSILON; i++) {
 		mid = lo + (hi - lo) / 2;
@@ -314,7 +314,7 @@ detect_detectable_or_looks(double h, double delta, double w, double horizon,
 		else
 			hi = mid;
 	}
-	return exp(hi);
+	return exp(hi) <= DETECT_OR_MAX ? exp(hi) : INFINITY;
 }
 
 /* One year's false-alarm budget shared by ncusums one-sided CUSUMs. */

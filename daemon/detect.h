@@ -127,8 +127,12 @@ double detect_arl1_looks(double h, double m, double shift_sd, int looks);
  * only through w). exp(delta) exactly when the design delay equals the
  * horizon. The downward side detects its reciprocal. 1 when even the
  * in-control ARL is within the horizon; infinite when w <= 0,
- * delta <= 0, horizon <= 0 or no odds ratio up to exp(700) will do.
+ * delta <= 0, horizon <= 0 or no odds ratio up to DETECT_OR_MAX will do:
+ * a series of a few decisions a year would otherwise report odds ratios
+ * such as 1e150, which the normal approximation behind the figure cannot
+ * speak for and no change in practice comes near.
  */
+#define DETECT_OR_MAX	100.0
 double detect_detectable_or(double h, double delta, double w,
     double horizon);
 double detect_detectable_or_looks(double h, double delta, double w,

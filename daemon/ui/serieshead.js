@@ -95,7 +95,9 @@ S.seriesHead = (function () {
     if (flags.indexOf("underpowered") >= 0)
       more.push("Underpowered: too few " + S.api.words().events + " to find a change of " + oddsRatio(c.control.design_odds_ratio) +
         " quickly (about " + S.fmt.num(det.expected_delay_weeks, 0) + " weeks); within the detector's horizon " +
-        "it finds changes of " + oddsRatio(det.detectable_odds_ratio) + " or more. It is watched like any other.");
+        (S.fmt.missing(det.detectable_odds_ratio) ? "it finds no change up to an odds ratio of 100; a lasting " +
+          "change is found later" : "it finds changes of " + oddsRatio(det.detectable_odds_ratio) + " or more") +
+        ". It is watched like any other.");
     if (c.gaps.missing.length)
       more.push(c.gaps.missing.length + (c.gaps.missing.length === 1 ? " week" : " weeks") +
         " of the window without data, marked in the charts and the weekly table: " +
@@ -131,8 +133,8 @@ S.seriesHead = (function () {
     delay: ["expected delay", "time to find it", "Weeks the detector needs on average to find a change of the " +
       "design odds ratio."],
     detectable: ["detectable odds ratio", "smallest change found in time", "The smallest change it finds within " +
-      "the detector's horizon; a series that cannot find the design change in time is flagged underpowered " +
-      "(still watched, and alarms like any other)."],
+      "the detector's horizon (none when not even an odds ratio of 100 would be); a series that cannot find the " +
+      "design change in time is flagged underpowered (still watched, and alarms like any other)."],
     level: ["office level", "usual level", "The office's usual level against the nation, in log odds, from the " +
       "reference window (0: as the nation; 0.10: about 10% higher odds). The office is watched against it."],
     regime: ["regime", "since the last accepted change", "The current regime starts at the last explained or " +
@@ -158,7 +160,8 @@ S.seriesHead = (function () {
       det.statistic ? term("statistic", det.statistic) : null,
       term("weight", S.fmt.num(det.weekly_weight, 1)),
       term("delay", S.fmt.num(det.expected_delay_weeks, 1) + " weeks"),
-      term("detectable", S.fmt.num(det.detectable_odds_ratio) +
+      term("detectable", (S.fmt.missing(det.detectable_odds_ratio) ? "none up to 100" :
+        S.fmt.num(det.detectable_odds_ratio)) +
         (flags.indexOf("underpowered") >= 0 ? " (underpowered)" : "")),
       c.office !== "national" && !S.fmt.missing(det.office_level) ? term("level", S.fmt.num(det.office_level)) : null,
       ctl.regime_from ? term("regime", "from " + ctl.regime_from) : null

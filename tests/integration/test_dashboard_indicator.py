@@ -288,6 +288,20 @@ def test(w):
     check(ticks == NAMES, "indicator ticks %r" % ticks)
     no_page_errors(b)
 
+    # A series of a few appeals a year finds no change within the horizon:
+    # the API says null (not 1e150), the page says so in words.
+    tiny = [x for x in get(d, "/v1/series?indicator=appeal")["series"]
+            if x["office"] != "national" and "underpowered" in x["detector"]["flags"] and
+            x["detector"]["detectable_odds_ratio"] is None]
+    check(tiny, "no appeal series without a detectable odds ratio")
+    t = tiny[0]
+    check(open_page(b, d, "#/series/%s/%s/%s?indicator=appeal" % (t["office"], t["benefit"], t["kind"]),
+                    "series") == "ok", "appeal series page: %s" % b.text("main"))
+    more = b.text("#series-headline")
+    check("finds no change up to an odds ratio of 100" in more, "underpowered line %r" % more)
+    check("detectable odds ratio none up to 100" in b.text("main"), "detectable term missing")
+    no_page_errors(b)
+
     # An unknown indicator in the address is an error page, not rejection's data.
     check(open_page(b, d, "#/overview?indicator=nope", "overview") == "error", "unknown indicator")
     check("no indicator nope" in b.text("#page-error"), "error %r" % b.text("#page-error"))

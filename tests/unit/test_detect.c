@@ -736,7 +736,7 @@ static void
 test_detectable_or(void **state)
 {
 	static const int looks[] = { 1, 7 };
-	double delta = LOG_OR_15, w, h, prev, or, horizon, m;
+	double delta = LOG_OR_15, w, h, prev, or, horizon, m, top = 0;
 	size_t l;
 
 	(void)state;
@@ -789,6 +789,40 @@ test_detectable_or(void **state)
 	assert_true(isinf(detect_detectable_or_looks(h, delta, 4, 0, 1)));
 	/* A horizon past the in-control ARL: any OR > 1 will do. */
 	assert_true(detect_detectable_or_looks(h, delta, w, 1e6, 1) == 1);
+	/*
+	 * A series of a few decisions a year: as w falls the odds ratio
+	 * found within the horizon grows to DETECT_OR_MAX, then there is
+	 * none (not 1e150), and no smaller w finds one again.
+	 */
+	prev = 1;
+	for (w = 1; w > 1e-6; w /= 2) {
+		m = delta * sqrt(w);
+		h = detect_threshold(500, m);
+		or = detect_detectable_or(h, delta, w, 26);
+		if (isinf(prev)) {
+			assert_true(isinf(or));
+			continue;
+		}
+		assert_true(isinf(or) || (or > prev && or <= DETECT_OR_MAX));
+		if (!isinf(or)) {
+			assert_rel(detect_arl1(h, m, log(or) * sqrt(w)), 26,
+			    1e-9);
+			top = or;
+		}
+		prev = or;
+	}
+	assert_true(isinf(prev));
+	/* It grew well past the design shift before there was none. */
+	assert_true(top > 20);
+	/* Just above the cap: none; just below: the odds ratio itself. */
+	w = 1;
+	m = delta * sqrt(w);
+	h = detect_threshold(500, m);
+	horizon = detect_arl1(h, m, log(DETECT_OR_MAX / 1.01) * sqrt(w));
+	assert_rel(detect_detectable_or(h, delta, w, horizon),
+	    DETECT_OR_MAX / 1.01, 1e-9);
+	horizon = detect_arl1(h, m, log(DETECT_OR_MAX * 1.01) * sqrt(w));
+	assert_true(isinf(detect_detectable_or(h, delta, w, horizon)));
 }
 
 static void
