@@ -687,7 +687,14 @@ mon_close_week(struct monitor *mon, int32_t week, const struct series_set *set)
 	mon->closed_week = week;
 	if (mon->watermark < period_week_start(week + 1))
 		mon->watermark = period_week_start(week + 1);
-	for (s = series_first(set); s != NULL; s = series_next(set, s)) {
+	/*
+	 * New series and earlier first weeks, looked for only when the set
+	 * has any: with five indicators a walk over every series each week
+	 * cost more than closing the used ones.
+	 */
+	for (s = mon->firsts_set == set && series_firsts_changed(set) ==
+	    mon->firsts_seen ? NULL : series_first(set); s != NULL;
+	    s = series_next(set, s)) {
 		struct mon_series *ms;
 		int ind = series_indicator(s);
 
@@ -700,6 +707,8 @@ mon_close_week(struct monitor *mon, int32_t week, const struct series_set *set)
 			    series_benefit(s), series_kind(s));
 		mon_note_first_week(mon, s);
 	}
+	mon->firsts_set = set;
+	mon->firsts_seen = series_firsts_changed(set);
 	/* Each indicator's first regime once it has the weeks for it. */
 	for (i = 0; i < mon->nind; i++) {
 		if (!mon->first[i].fitted &&
@@ -944,6 +953,7 @@ mon_blank(struct monitor *mon)
 	mon->predicted_to = INT32_MIN;
 	mon->dirty_week = INT32_MAX;
 	mon->late_unheld = 0;
+	mon->firsts_set = NULL;
 }
 
 /*

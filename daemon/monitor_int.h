@@ -155,6 +155,12 @@ struct monitor {
 	struct mon_week		*hist;		/* MON_HIST rows of nseries */
 
 	struct mon_first	 first[INDICATOR_MAX];
+	/*
+	 * The set whose series and first weeks a close has taken in, at its
+	 * series_firsts_changed; NULL: none yet (blank, loaded).
+	 */
+	const struct series_set	*firsts_set;
+	uint64_t		 firsts_seen;
 	int32_t			 closed_week;
 	int64_t			 watermark;
 	int64_t			 last_look_day;

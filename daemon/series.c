@@ -89,6 +89,7 @@ struct series_set {
 	int		 nblocks;
 	int		*nseries_in;	/* per indicator */
 	uint64_t	 memory;
+	uint64_t	 firsts;	/* see series_firsts_changed */
 };
 
 /* FNV-1a: office names are short and few, so a simple hash is enough. */
@@ -507,6 +508,7 @@ series_new(struct series_set *set, int ind, int office, int benefit,
 	set->series[s->slot] = s;
 	set->nseries++;
 	set->nseries_in[ind]++;
+	set->firsts++;
 	set->memory += series_bytes(set);
 	return s;
 }
@@ -558,6 +560,9 @@ series_add_in(struct series_set *set, int ind, int office, int benefit,
 		so = series_new(set, ind, office, benefit, kind);
 	if (sn == NULL)
 		sn = series_new(set, ind, SERIES_NATIONAL, benefit, kind);
+	/* Late history before a series' first week moves it (ring_take). */
+	if (week < ring_first(&so->weeks) || week < ring_first(&sn->weeks))
+		set->firsts++;
 
 	bucket_count(ring_take(&so->weeks, week), outcome, p);
 	bucket_count(ring_take(&so->months, month), outcome, p);
@@ -648,6 +653,12 @@ const struct series *
 series_next(const struct series_set *set, const struct series *s)
 {
 	return series_from(set, s->slot + 1);
+}
+
+uint64_t
+series_firsts_changed(const struct series_set *set)
+{
+	return set->firsts;
 }
 
 int

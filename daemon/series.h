@@ -86,6 +86,12 @@ const struct series *series_first(const struct series_set *set);
 const struct series *series_next(const struct series_set *set,
     const struct series *s);
 int series_count(const struct series_set *set);
+/*
+ * Grows whenever a series is added or a series' first week moves
+ * earlier: while it stays the same, every series and first week a reader
+ * has seen is as it was.
+ */
+uint64_t series_firsts_changed(const struct series_set *set);
 /* Series of indicator ind. */
 int series_count_in(const struct series_set *set, int ind);
 

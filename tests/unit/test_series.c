@@ -725,8 +725,10 @@ test_first_tracked(void **state)
 	struct series_set *set = new_set(4);
 	const struct series *s;
 	struct rng r;
-	int32_t week = 300, w, want, p;
-	int o, i, step, checked = 0;
+	int32_t week = 300, w, want, p, every, min_every = INT32_MAX;
+	int32_t min_seen = INT32_MAX;
+	uint64_t seen = 0;
+	int o, i, step, checked = 0, skipped = 0;
 
 	(void)state;
 	rng_seed(&r, 23);
@@ -760,8 +762,30 @@ test_first_tracked(void **state)
 			}
 		assert_int_equal(series_first_month(s), want);
 		checked++;
+		/*
+		 * A reader that looks at every series' first week only when
+		 * series_firsts_changed moved (the monitor's week close) has
+		 * the same earliest first week as one that looks every time.
+		 */
+		every = INT32_MAX;
+		for (s = series_first(set); s != NULL; s = series_next(set, s))
+			if (series_first_week(s) < every)
+				every = series_first_week(s);
+		if (every < min_every)
+			min_every = every;
+		if (series_firsts_changed(set) != seen) {
+			seen = series_firsts_changed(set);
+			for (s = series_first(set); s != NULL;
+			    s = series_next(set, s))
+				if (series_first_week(s) < min_seen)
+					min_seen = series_first_week(s);
+		} else
+			skipped++;
+		assert_int_equal(min_seen, min_every);
 	}
 	assert_true(checked > 19000);
+	/* Most adds change no first week: the reader looks seldom. */
+	assert_true(skipped > 15000 && skipped < 20000);
 	series_set_free(set);
 }
 
