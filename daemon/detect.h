@@ -119,6 +119,9 @@ double detect_threshold_looks(double arl0, double m, int looks);
  */
 double detect_arl1(double h, double m, double shift_sd);
 double detect_arl1_looks(double h, double m, double shift_sd, int looks);
+/* The largest detectable odds ratio reported (the dashboard says 100). */
+#define DETECT_OR_MAX	100.0
+
 /*
  * Smallest odds ratio (> 1) that the upward CUSUM with design log odds
  * ratio delta and threshold h (for m = delta sqrt(w)) detects within
@@ -132,7 +135,6 @@ double detect_arl1_looks(double h, double m, double shift_sd, int looks);
  * such as 1e150, which the normal approximation behind the figure cannot
  * speak for and no change in practice comes near.
  */
-#define DETECT_OR_MAX	100.0
 double detect_detectable_or(double h, double delta, double w,
     double horizon);
 double detect_detectable_or_looks(double h, double delta, double w,

@@ -676,28 +676,16 @@ mon_note_first_week(struct monitor *mon, const struct series *s)
 		mon->first[ind].first_week = series_first_week(s);
 }
 
-/* Close one week: the core of week_closed, also run by a replay. */
+/* Every series of set is the monitor's, its first week noted. */
 static void
-mon_close_week(struct monitor *mon, int32_t week, const struct series_set *set)
+mon_take_series(struct monitor *mon, const struct series_set *set)
 {
 	const struct series *s;
-	uint32_t ready = 0;
-	int i, g;
+	struct mon_series *ms;
+	int ind;
 
-	mon->closed_week = week;
-	if (mon->watermark < period_week_start(week + 1))
-		mon->watermark = period_week_start(week + 1);
-	/*
-	 * New series and earlier first weeks, looked for only when the set
-	 * has any: with five indicators a walk over every series each week
-	 * cost more than closing the used ones.
-	 */
-	for (s = mon->firsts_set == set && series_firsts_changed(set) ==
-	    mon->firsts_seen ? NULL : series_first(set); s != NULL;
-	    s = series_next(set, s)) {
-		struct mon_series *ms;
-		int ind = series_indicator(s);
-
+	for (s = series_first(set); s != NULL; s = series_next(set, s)) {
+		ind = series_indicator(s);
 		if (ind < 0 || ind >= mon->nind)
 			continue;
 		ms = mon_series_of(mon, ind, series_office(s),
@@ -709,6 +697,26 @@ mon_close_week(struct monitor *mon, int32_t week, const struct series_set *set)
 	}
 	mon->firsts_set = set;
 	mon->firsts_seen = series_firsts_changed(set);
+}
+
+/* Close one week: the core of week_closed, also run by a replay. */
+static void
+mon_close_week(struct monitor *mon, int32_t week, const struct series_set *set)
+{
+	uint32_t ready = 0;
+	int i, g;
+
+	mon->closed_week = week;
+	if (mon->watermark < period_week_start(week + 1))
+		mon->watermark = period_week_start(week + 1);
+	/*
+	 * New series and earlier first weeks, looked for only when the set
+	 * has any: with five indicators a walk over every series each week
+	 * cost more than closing the used ones.
+	 */
+	if (mon->firsts_set != set ||
+	    series_firsts_changed(set) != mon->firsts_seen)
+		mon_take_series(mon, set);
 	/* Each indicator's first regime once it has the weeks for it. */
 	for (i = 0; i < mon->nind; i++) {
 		if (!mon->first[i].fitted &&

@@ -157,7 +157,8 @@ struct monitor {
 	struct mon_first	 first[INDICATOR_MAX];
 	/*
 	 * The set whose series and first weeks a close has taken in, at its
-	 * series_firsts_changed; NULL: none yet (blank, loaded).
+	 * series_firsts_changed; NULL: none yet (mon_blank, which a load
+	 * starts from).
 	 */
 	const struct series_set	*firsts_set;
 	uint64_t		 firsts_seen;

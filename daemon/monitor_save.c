@@ -659,6 +659,9 @@ mon_load(void *arg, struct buf_reader *r, char **cause)
 			buf_get_double(r, &ms->h_down);
 			buf_get_double(r, &ms->delay);
 			buf_get_double(r, &ms->detectable_or);
+			/* Saved before the cap (detect.h): none, as now. */
+			if (ms->detectable_or > DETECT_OR_MAX)
+				ms->detectable_or = INFINITY;
 			buf_get_u8(r, &u8);
 			ms->underpowered = (u8 & 1) != 0;
 			ms->daily = (u8 & 2) != 0;

@@ -16,6 +16,19 @@ S.seriesHead = (function () {
     return Number(x).toPrecision(2);
   }
 
+  /*
+   * What an underpowered series finds within the horizon. None up to 100
+   * (the daemon's DETECT_OR_MAX) when it has a threshold; without one (no
+   * data in its reference window) it looks for nothing yet.
+   */
+  function detectableText(det) {
+    if (!S.fmt.missing(det.detectable_odds_ratio))
+      return "it finds changes of " + oddsRatio(det.detectable_odds_ratio) + " or more";
+    if (S.fmt.missing(det.threshold))
+      return "it has no reference data to find a change against yet";
+    return "it finds no change up to an odds ratio of 100; a lasting change is found later";
+  }
+
   function oddsRatio(or, ci) {
     return "odds ratio " + sig2(or) + (ci && ci.length === 2 ? " [" + sig2(ci[0]) + "–" + sig2(ci[1]) + "]" : "");
   }
@@ -95,9 +108,7 @@ S.seriesHead = (function () {
     if (flags.indexOf("underpowered") >= 0)
       more.push("Underpowered: too few " + S.api.words().events + " to find a change of " + oddsRatio(c.control.design_odds_ratio) +
         " quickly (about " + S.fmt.num(det.expected_delay_weeks, 0) + " weeks); within the detector's horizon " +
-        (S.fmt.missing(det.detectable_odds_ratio) ? "it finds no change up to an odds ratio of 100; a lasting " +
-          "change is found later" : "it finds changes of " + oddsRatio(det.detectable_odds_ratio) + " or more") +
-        ". It is watched like any other.");
+        detectableText(det) + ". It is watched like any other.");
     if (c.gaps.missing.length)
       more.push(c.gaps.missing.length + (c.gaps.missing.length === 1 ? " week" : " weeks") +
         " of the window without data, marked in the charts and the weekly table: " +
@@ -160,8 +171,8 @@ S.seriesHead = (function () {
       det.statistic ? term("statistic", det.statistic) : null,
       term("weight", S.fmt.num(det.weekly_weight, 1)),
       term("delay", S.fmt.num(det.expected_delay_weeks, 1) + " weeks"),
-      term("detectable", (S.fmt.missing(det.detectable_odds_ratio) ? "none up to 100" :
-        S.fmt.num(det.detectable_odds_ratio)) +
+      term("detectable", (S.fmt.missing(det.detectable_odds_ratio) ?
+        (S.fmt.missing(det.threshold) ? "–" : "none up to 100") : S.fmt.num(det.detectable_odds_ratio)) +
         (flags.indexOf("underpowered") >= 0 ? " (underpowered)" : "")),
       c.office !== "national" && !S.fmt.missing(det.office_level) ? term("level", S.fmt.num(det.office_level)) : null,
       ctl.regime_from ? term("regime", "from " + ctl.regime_from) : null

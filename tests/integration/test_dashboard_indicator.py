@@ -292,7 +292,8 @@ def test(w):
     # the API says null (not 1e150), the page says so in words.
     tiny = [x for x in get(d, "/v1/series?indicator=appeal")["series"]
             if x["office"] != "national" and "underpowered" in x["detector"]["flags"] and
-            x["detector"]["detectable_odds_ratio"] is None]
+            x["detector"]["detectable_odds_ratio"] is None and
+            x["detector"]["threshold"] is not None and (x["detector"]["weekly_weight"] or 0) > 0]
     check(tiny, "no appeal series without a detectable odds ratio")
     t = tiny[0]
     check(open_page(b, d, "#/series/%s/%s/%s?indicator=appeal" % (t["office"], t["benefit"], t["kind"]),

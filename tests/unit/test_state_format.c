@@ -599,6 +599,59 @@ test_truncated_monitor_section(void **state)
 }
 
 /*
+ * A detectable odds ratio saved before the cap (detect.h DETECT_OR_MAX),
+ * such as 1e150, loads as none; one under the cap as it was.
+ */
+static void
+test_detectable_cap_loads(void **state)
+{
+	struct state st;
+	struct monitor *mon;
+	const struct detector *det;
+	struct buf_reader r;
+	struct buf b;
+	char *cause = NULL;
+	int i, a, c;
+
+	(void)state;
+	state_init(&st);
+	state_copy_fixture(&st);
+	if (state_open(&st, &cause) == -1)
+		fail_msg("%s", cause);
+	/* Two national series, taken in as a week's close would. */
+	a = 0;
+	c = 1;
+	for (i = a; i <= c; i++) {
+		struct mon_series *ms = &st.mon->series[i];
+
+		ms->used = true;
+		ms->office = SERIES_NATIONAL;
+		ms->kind = i;
+		ms->alert = ms->outlier_alert = -1;
+		ms->state = MON_LEARNING;
+		ms->h = ms->h_down = INFINITY;
+		detect_cusum_reset(&ms->cusum);
+		detect_cusum_reset(&ms->back);
+	}
+	st.mon->series[a].detectable_or = 1e150;
+	st.mon->series[c].detectable_or = 50;
+	det = monitor_detector(st.mon);
+	buf_init(&b);
+	det->save(det->arg, &b);
+	mon = monitor_create(&st.conf, st.reg, NULL, NULL, NULL);
+	buf_reader_init(&r, b.data, b.len);
+	det = monitor_detector(mon);
+	if (det->load(det->arg, &r, &cause) == -1)
+		fail_msg("%s", cause);
+	assert_true(isinf(mon->series[a].detectable_or));
+	assert_true(mon->series[c].detectable_or == 50);
+	monitor_free(mon);
+	buf_free(&b);
+	state_close(&st);
+	state_free(&st);
+}
+
+/*
  * Sections damaged behind a valid checksum: a cut ingest state, an
  * unknown section version, an alert out of range; each refused by
  * ingest_open with a reason.
@@ -1302,6 +1355,7 @@ main(void)
 		cmocka_unit_test(test_v5_two_indicators),
 		cmocka_unit_test(test_v5_section_loads),
 		cmocka_unit_test(test_v5_damaged),
+		cmocka_unit_test(test_detectable_cap_loads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
