@@ -830,6 +830,13 @@ mon_counted(void *arg, int ind, int y, const struct decision *d, int office,
 		struct mon_series *ms = mon_series_of(mon, ind, offices[k],
 		    d->benefit, d->kind);
 
+		/*
+		 * Its history is the monitor's from now: a checkpoint before
+		 * the week's close saves the used series' weeks alone.
+		 */
+		if (!ms->used)
+			mon_series_init(ms, ind, offices[k], d->benefit,
+			    d->kind);
 		w = mon_hist(ms, p->week);
 		w->e += prob;
 		w->v += prob * (1 - prob);

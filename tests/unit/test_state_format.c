@@ -599,6 +599,60 @@ test_truncated_monitor_section(void **state)
 }
 
 /*
+ * A series counted for the first time after the last week's close is
+ * the monitor's at once: a checkpoint before the next close keeps its
+ * week's expected sums (it saves the used series alone), so that a
+ * restart from it goes on with the same E and V.
+ */
+static void
+test_new_series_saved(void **state)
+{
+	struct conf conf;
+	struct monitor *mon, *back;
+	const struct detector *det;
+	const struct mon_series *ms;
+	struct decision d;
+	struct period p;
+	struct buf_reader r;
+	struct buf b;
+	char *cause = NULL;
+	int k, office = 2;
+
+	(void)state;
+	period_init();
+	conf_default(&conf);
+	conf.max_offices = 4;
+	mon = monitor_create(&conf, NULL, NULL, NULL, NULL);
+	det = monitor_detector(mon);
+	memset(&d, 0, sizeof d);
+	d.benefit = 1;
+	d.kind = 1;
+	period_of(1700000000, &p);
+	det->counted(det->arg, 0, INDICATOR_YES, &d, office, &p, 0.25, false);
+	det->counted(det->arg, 0, INDICATOR_NO, &d, office, &p, 0.5, false);
+	buf_init(&b);
+	det->save(det->arg, &b);
+	back = monitor_create(&conf, NULL, NULL, NULL, NULL);
+	buf_reader_init(&r, b.data, b.len);
+	det = monitor_detector(back);
+	if (det->load(det->arg, &r, &cause) == -1)
+		fail_msg("%s", cause);
+	for (k = 0; k < 2; k++) {
+		ms = mon_series_of(back, 0, k == 0 ? SERIES_NATIONAL : office,
+		    d.benefit, d.kind);
+		assert_true(ms->used);
+		assert_non_null(mon_hist_get(ms, p.week));
+		assert_float_equal(mon_hist_get(ms, p.week)->e, 0.75, 1e-12);
+		assert_float_equal(mon_hist_get(ms, p.week)->v,
+		    0.25 * 0.75 + 0.5 * 0.5, 1e-12);
+	}
+	buf_free(&b);
+	monitor_free(back);
+	monitor_free(mon);
+	conf_free(&conf);
+}
+
+/*
  * A detectable odds ratio saved before the cap (detect.h DETECT_OR_MAX),
  * such as 1e150, loads as none; one under the cap as it was.
  */
@@ -1356,6 +1410,7 @@ main(void)
 		cmocka_unit_test(test_v5_section_loads),
 		cmocka_unit_test(test_v5_damaged),
 		cmocka_unit_test(test_detectable_cap_loads),
+		cmocka_unit_test(test_new_series_saved),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
