@@ -287,7 +287,7 @@ double
 detect_detectable_or_looks(double h, double delta, double w, double horizon,
     int looks)
 {
-	double m, sw, lo, hi, mid;
+	double m, sw, lo, hi, mid, found;
 	int i;
 
 	if (!(w > 0) || !(delta > 0) || !(horizon > 0) || !isfinite(w) ||
@@ -314,7 +314,8 @@ detect_detectable_or_looks(double h, double delta, double w, double horizon,
 		else
 			hi = mid;
 	}
-	return exp(hi) <= DETECT_OR_MAX ? exp(hi) : INFINITY;
+	found = exp(hi);
+	return found <= DETECT_OR_MAX ? found : INFINITY;
 }
 
 /* One year's false-alarm budget shared by ncusums one-sided CUSUMs. */

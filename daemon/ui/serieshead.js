@@ -17,16 +17,21 @@ S.seriesHead = (function () {
   }
 
   /*
-   * What an underpowered series finds within the horizon. None up to 100
-   * (the daemon's DETECT_OR_MAX) when it has a threshold; without one (no
-   * data in its reference window) it looks for nothing yet.
+   * What a series finds within the horizon: an odds ratio, none up to 100
+   * (the daemon's DETECT_OR_MAX) when it has a threshold, or nothing yet
+   * without one (no data in its reference window).
    */
+  function detectable(det) {
+    if (!S.fmt.missing(det.detectable_odds_ratio)) return "ratio";
+    return S.fmt.missing(det.threshold) ? "nodata" : "none";
+  }
+
   function detectableText(det) {
-    if (!S.fmt.missing(det.detectable_odds_ratio))
-      return "it finds changes of " + oddsRatio(det.detectable_odds_ratio) + " or more";
-    if (S.fmt.missing(det.threshold))
-      return "it has no reference data to find a change against yet";
-    return "it finds no change up to an odds ratio of 100; a lasting change is found later";
+    return {
+      ratio: "it finds changes of " + oddsRatio(det.detectable_odds_ratio) + " or more",
+      nodata: "it has no reference data to find a change against yet",
+      none: "it finds no change up to an odds ratio of 100; a lasting change is found later"
+    }[detectable(det)];
   }
 
   function oddsRatio(or, ci) {
@@ -171,8 +176,8 @@ S.seriesHead = (function () {
       det.statistic ? term("statistic", det.statistic) : null,
       term("weight", S.fmt.num(det.weekly_weight, 1)),
       term("delay", S.fmt.num(det.expected_delay_weeks, 1) + " weeks"),
-      term("detectable", (S.fmt.missing(det.detectable_odds_ratio) ?
-        (S.fmt.missing(det.threshold) ? "–" : "none up to 100") : S.fmt.num(det.detectable_odds_ratio)) +
+      term("detectable", { ratio: S.fmt.num(det.detectable_odds_ratio), nodata: "–",
+        none: "none up to 100" }[detectable(det)] +
         (flags.indexOf("underpowered") >= 0 ? " (underpowered)" : "")),
       c.office !== "national" && !S.fmt.missing(det.office_level) ? term("level", S.fmt.num(det.office_level)) : null,
       ctl.regime_from ? term("regime", "from " + ctl.regime_from) : null

@@ -598,6 +598,40 @@ test_truncated_monitor_section(void **state)
 	state_free(&st);
 }
 
+/* A blank monitor of four offices, and a decision's week to count in. */
+static struct monitor *
+blank_monitor(struct conf *conf, struct decision *d, struct period *p)
+{
+	period_init();
+	conf_default(conf);
+	conf->max_offices = 4;
+	memset(d, 0, sizeof *d);
+	d->benefit = 1;
+	d->kind = 1;
+	period_of(1700000000, p);
+	return monitor_create(conf, NULL, NULL, NULL, NULL);
+}
+
+/* mon saved and loaded into a new monitor, which is returned. */
+static struct monitor *
+round_trip(struct monitor *mon, const struct conf *conf)
+{
+	struct monitor *back = monitor_create(conf, NULL, NULL, NULL, NULL);
+	const struct detector *det = monitor_detector(mon);
+	struct buf_reader r;
+	struct buf b;
+	char *cause = NULL;
+
+	buf_init(&b);
+	det->save(det->arg, &b);
+	buf_reader_init(&r, b.data, b.len);
+	det = monitor_detector(back);
+	if (det->load(det->arg, &r, &cause) == -1)
+		fail_msg("%s", cause);
+	buf_free(&b);
+	return back;
+}
+
 /*
  * A series counted for the first time after the last week's close is
  * the monitor's at once: a checkpoint before the next close keeps its
@@ -613,30 +647,14 @@ test_new_series_saved(void **state)
 	const struct mon_series *ms;
 	struct decision d;
 	struct period p;
-	struct buf_reader r;
-	struct buf b;
-	char *cause = NULL;
 	int k, office = 2;
 
 	(void)state;
-	period_init();
-	conf_default(&conf);
-	conf.max_offices = 4;
-	mon = monitor_create(&conf, NULL, NULL, NULL, NULL);
+	mon = blank_monitor(&conf, &d, &p);
 	det = monitor_detector(mon);
-	memset(&d, 0, sizeof d);
-	d.benefit = 1;
-	d.kind = 1;
-	period_of(1700000000, &p);
 	det->counted(det->arg, 0, INDICATOR_YES, &d, office, &p, 0.25, false);
 	det->counted(det->arg, 0, INDICATOR_NO, &d, office, &p, 0.5, false);
-	buf_init(&b);
-	det->save(det->arg, &b);
-	back = monitor_create(&conf, NULL, NULL, NULL, NULL);
-	buf_reader_init(&r, b.data, b.len);
-	det = monitor_detector(back);
-	if (det->load(det->arg, &r, &cause) == -1)
-		fail_msg("%s", cause);
+	back = round_trip(mon, &conf);
 	for (k = 0; k < 2; k++) {
 		ms = mon_series_of(back, 0, k == 0 ? SERIES_NATIONAL : office,
 		    d.benefit, d.kind);
@@ -646,7 +664,6 @@ test_new_series_saved(void **state)
 		assert_float_equal(mon_hist_get(ms, p.week)->v,
 		    0.25 * 0.75 + 0.5 * 0.5, 1e-12);
 	}
-	buf_free(&b);
 	monitor_free(back);
 	monitor_free(mon);
 	conf_free(&conf);
@@ -659,50 +676,32 @@ test_new_series_saved(void **state)
 static void
 test_detectable_cap_loads(void **state)
 {
-	struct state st;
-	struct monitor *mon;
+	struct conf conf;
+	struct monitor *mon, *back;
 	const struct detector *det;
-	struct buf_reader r;
-	struct buf b;
-	char *cause = NULL;
-	int i, a, c;
+	struct mon_series *far, *near;
+	struct decision d;
+	struct period p;
 
 	(void)state;
-	state_init(&st);
-	state_copy_fixture(&st);
-	if (state_open(&st, &cause) == -1)
-		fail_msg("%s", cause);
-	/* Two national series, taken in as a week's close would. */
-	a = 0;
-	c = 1;
-	for (i = a; i <= c; i++) {
-		struct mon_series *ms = &st.mon->series[i];
-
-		ms->used = true;
-		ms->office = SERIES_NATIONAL;
-		ms->kind = i;
-		ms->alert = ms->outlier_alert = -1;
-		ms->state = MON_LEARNING;
-		ms->h = ms->h_down = INFINITY;
-		detect_cusum_reset(&ms->cusum);
-		detect_cusum_reset(&ms->back);
-	}
-	st.mon->series[a].detectable_or = 1e150;
-	st.mon->series[c].detectable_or = 50;
-	det = monitor_detector(st.mon);
-	buf_init(&b);
-	det->save(det->arg, &b);
-	mon = monitor_create(&st.conf, st.reg, NULL, NULL, NULL);
-	buf_reader_init(&r, b.data, b.len);
+	mon = blank_monitor(&conf, &d, &p);
 	det = monitor_detector(mon);
-	if (det->load(det->arg, &r, &cause) == -1)
-		fail_msg("%s", cause);
-	assert_true(isinf(mon->series[a].detectable_or));
-	assert_true(mon->series[c].detectable_or == 50);
+	/* Two offices' series, taken in by their first decisions. */
+	det->counted(det->arg, 0, INDICATOR_YES, &d, 1, &p, 0.25, false);
+	det->counted(det->arg, 0, INDICATOR_YES, &d, 2, &p, 0.25, false);
+	far = mon_series_of(mon, 0, 1, d.benefit, d.kind);
+	near = mon_series_of(mon, 0, 2, d.benefit, d.kind);
+	assert_true(far->used && near->used);
+	far->detectable_or = 1e150;
+	near->detectable_or = 50;
+	back = round_trip(mon, &conf);
+	assert_true(isinf(mon_series_of(back, 0, 1, d.benefit,
+	    d.kind)->detectable_or));
+	assert_true(mon_series_of(back, 0, 2, d.benefit,
+	    d.kind)->detectable_or == 50);
+	monitor_free(back);
 	monitor_free(mon);
-	buf_free(&b);
-	state_close(&st);
-	state_free(&st);
+	conf_free(&conf);
 }
 
 /*
