@@ -3,10 +3,17 @@
  * element of a reply; here they come from a bump allocator that is reset
  * when hiredis frees the reply, so a batch costs no malloc at all once
  * the arena has grown to the batch size.
+ *
+ * The chunks are mapped on their own, left out of the checkpoint's fork
+ * (MADV_DONTFORK: the child reads no reply), and kept for reuse when a
+ * kept reply gives them back: a reply written after a fork then copies
+ * no page, and no chunk is unmapped and mapped again, whose first touches
+ * would fault as often.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <hiredis/hiredis.h>
 #include <hiredis/read.h>
@@ -16,11 +23,12 @@
 
 #define REPLY_CHUNK_MIN		(256 * 1024)
 #define REPLY_ARENA_MAX		(64 * 1024 * 1024)	/* kept between replies */
+#define REPLY_POOL_MAX		4	/* chunks kept for the next replies */
 #define REPLY_ALIGN		16
 
 struct reply_chunk {
 	struct reply_chunk	*next;
-	struct reply_reader	*owner;		/* whose spare it becomes */
+	struct reply_reader	*owner;		/* whose pool it goes back to */
 	size_t			 size;
 	size_t			 used;
 	unsigned char		 data[];
@@ -32,34 +40,78 @@ struct reply_chunk {
  */
 struct reply_reader {
 	struct reply_chunk	*chunks;	/* newest first */
-	struct reply_chunk	*spare;		/* a kept reply's, given back */
+	struct reply_chunk	*pool;		/* kept replies' chunks, given back */
+	int			 npool;
 };
 
 static struct reply_reader reply_default;
 /* The arena of the reply being read: its callback may keep it. */
 static struct reply_reader *reply_current = &reply_default;
 
+static void
+reply_chunk_unmap(struct reply_chunk *c)
+{
+	xunmap(c, sizeof *c + c->size, 1);
+}
+
+/* The pool's largest chunk if it holds need bytes, else a new one of want. */
+static struct reply_chunk *
+reply_chunk_get(struct reply_reader *rr, size_t need, size_t want)
+{
+	struct reply_chunk **pp, **best = NULL, *c;
+
+	for (pp = &rr->pool; *pp != NULL; pp = &(*pp)->next) {
+		if (best == NULL || (*pp)->size > (*best)->size)
+			best = pp;
+	}
+	if (best != NULL && (*best)->size >= need) {
+		c = *best;
+		*best = c->next;
+		rr->npool--;
+	} else {
+		if (want < need)
+			want = need;
+		c = xmap_grow(NULL, 0, sizeof *c + want, 1, MADV_DONTFORK);
+		c->owner = rr;
+		c->size = want;
+	}
+	c->used = 0;
+	c->next = NULL;
+	return c;
+}
+
+/* Back to its reader's pool; past REPLY_POOL_MAX the smallest goes. */
+static void
+reply_chunk_put(struct reply_chunk *c)
+{
+	struct reply_reader *rr = c->owner;
+	struct reply_chunk **pp, **small;
+
+	c->next = rr->pool;
+	rr->pool = c;
+	if (++rr->npool <= REPLY_POOL_MAX)
+		return;
+	small = &rr->pool;
+	for (pp = &rr->pool; *pp != NULL; pp = &(*pp)->next) {
+		if ((*pp)->size < (*small)->size)
+			small = pp;
+	}
+	c = *small;
+	*small = c->next;
+	rr->npool--;
+	reply_chunk_unmap(c);
+}
+
 static void *
 reply_alloc(struct reply_reader *rr, size_t n)
 {
 	struct reply_chunk *c = rr->chunks;
-	size_t size;
 	void *p;
 
 	n = (n + REPLY_ALIGN - 1) & ~(size_t)(REPLY_ALIGN - 1);
-	if (c == NULL && rr->spare != NULL) {
-		/* Memory already touched: no page faults for this reply. */
-		c = rr->chunks = rr->spare;
-		rr->spare = NULL;
-	}
 	if (c == NULL || c->size - c->used < n) {
-		size = c == NULL ? REPLY_CHUNK_MIN : c->size * 2;
-		if (size < n)
-			size = n;
-		c = xmalloc(sizeof *c + size);
-		c->owner = rr;
-		c->size = size;
-		c->used = 0;
+		c = reply_chunk_get(rr, n, c == NULL ? REPLY_CHUNK_MIN :
+		    c->size * 2);
 		c->next = rr->chunks;
 		rr->chunks = c;
 	}
@@ -167,19 +219,15 @@ reply_free_object(void *obj)
 		rr->chunks->used = 0;
 		return;
 	}
+	/* The pieces are smaller than what replaces them: not kept. */
 	for (c = rr->chunks; c != NULL; c = next) {
 		next = c->next;
 		total += c->size;
-		free(c);
+		reply_chunk_unmap(c);
 	}
 	if (total > REPLY_ARENA_MAX)
 		total = REPLY_ARENA_MAX;
-	c = xmalloc(sizeof *c + total);
-	c->owner = rr;
-	c->size = total;
-	c->used = 0;
-	c->next = NULL;
-	rr->chunks = c;
+	rr->chunks = reply_chunk_get(rr, total, total);
 }
 
 static redisReplyObjectFunctions reply_fns = {
@@ -199,7 +247,7 @@ reply_functions(void)
 /*
  * The reply in its callback now stays past it: its chunks leave the
  * arena (hiredis's free then finds it empty) and the next reply starts
- * in the spare, or in a new chunk.
+ * in a pooled chunk, or in a new one.
  */
 struct reply_arena *
 reply_keep(void)
@@ -210,30 +258,16 @@ reply_keep(void)
 	return (struct reply_arena *)c;
 }
 
-/* A kept reply is done with: its largest chunk becomes the spare. */
+/* A kept reply is done with: its chunks go back to the pool. */
 void
 reply_arena_free(struct reply_arena *a)
 {
-	struct reply_chunk *c, *next, *best = NULL;
+	struct reply_chunk *c, *next;
 
 	for (c = (struct reply_chunk *)a; c != NULL; c = next) {
 		next = c->next;
-		if (best == NULL || c->size > best->size) {
-			free(best);
-			best = c;
-		} else
-			free(c);
+		reply_chunk_put(c);
 	}
-	if (best == NULL)
-		return;
-	if (best->owner->spare == NULL || best->owner->spare->size <
-	    best->size) {
-		free(best->owner->spare);
-		best->used = 0;
-		best->next = NULL;
-		best->owner->spare = best;
-	} else
-		free(best);
 }
 
 static size_t
@@ -244,8 +278,8 @@ reply_reader_memory(const struct reply_reader *rr)
 
 	for (c = rr->chunks; c != NULL; c = c->next)
 		total += c->size;
-	if (rr->spare != NULL)
-		total += rr->spare->size;
+	for (c = rr->pool; c != NULL; c = c->next)
+		total += c->size;
 	return total;
 }
 
@@ -262,11 +296,15 @@ reply_reader_clear(struct reply_reader *rr)
 
 	for (c = rr->chunks; c != NULL; c = next) {
 		next = c->next;
-		free(c);
+		reply_chunk_unmap(c);
 	}
 	rr->chunks = NULL;
-	free(rr->spare);
-	rr->spare = NULL;
+	for (c = rr->pool; c != NULL; c = next) {
+		next = c->next;
+		reply_chunk_unmap(c);
+	}
+	rr->pool = NULL;
+	rr->npool = 0;
 }
 
 void

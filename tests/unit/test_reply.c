@@ -1,17 +1,22 @@
 /*
  * reply: hiredis's reader builds the same reply trees with the arena
  * functions as with its own, big replies spill into new chunks, a freed
- * reply's memory is reused for the next one, and a kept reply outlives
- * the replies parsed after it.
+ * reply's memory is reused for the next one, a kept reply outlives
+ * the replies parsed after it, and the chunks kept replies give back are
+ * reused rather than mapped anew, outside a forked child's memory.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <hiredis/hiredis.h>
 #include <hiredis/read.h>
@@ -165,11 +170,11 @@ test_kept(void **state)
 	check_batch(b, 3000, 'b');
 	check_batch(c, 100, 'c');
 	r->fn->freeObject(c);
-	/* Given back: the larger one stays as the spare, in one chunk. */
+	/* Given back to the pool, for the next replies. */
 	reply_arena_free(kb);
 	reply_arena_free(ka);
 	spare = reply_memory();
-	/* The next reply starts in the spare: no new memory. */
+	/* The next reply starts in a pooled chunk: no new memory. */
 	build_batch(&buf, 100, 'd');
 	c = parse(r, (const char *)buf.data, buf.len);
 	check_batch(c, 100, 'd');
@@ -182,6 +187,115 @@ test_kept(void **state)
 	buf_free(&buf);
 }
 
+/*
+ * Replies kept while later ones are read (a stream's held batches) give
+ * their chunks back to a pool of four: the next replies are written in
+ * them, not in new mappings, and memory stays flat however many cycles.
+ */
+static void
+test_pool(void **state)
+{
+	redisReader *r = redisReaderCreateWithFunctions(reply_functions());
+	redisReply *rep[6], *c;
+	struct reply_arena *kept[6];
+	struct buf buf;
+	size_t one, pooled;
+	int i, round;
+
+	(void)state;
+	buf_init(&buf);
+	build_batch(&buf, 100, 'a');
+	c = parse(r, (const char *)buf.data, buf.len);
+	r->fn->freeObject(c);
+	one = reply_memory();	/* a reply of 100 fits one chunk */
+	assert_true(one > 0);
+	/*
+	 * Six kept at once: the first in the arena's chunk, five new; kept
+	 * replies are their holders', not the arena's.
+	 */
+	for (i = 0; i < 6; i++) {
+		rep[i] = parse(r, (const char *)buf.data, buf.len);
+		kept[i] = reply_keep();
+		r->fn->freeObject(rep[i]);
+	}
+	assert_int_equal(reply_memory(), 0);
+	c = parse(r, (const char *)buf.data, buf.len);
+	r->fn->freeObject(c);
+	assert_int_equal(reply_memory(), one);
+	/* Given back: four are kept, two unmapped. */
+	for (i = 0; i < 6; i++)
+		reply_arena_free(kept[i]);
+	pooled = reply_memory();
+	assert_int_equal(pooled, 5 * one);
+	rep[1] = rep[2] = NULL;
+	/*
+	 * Keep one, read another, give the first back: the two chunks take
+	 * turns, at the same two addresses, and nothing grows.
+	 */
+	for (round = 0; round < 50; round++) {
+		build_batch(&buf, 100, (char)('b' + round % 20));
+		rep[0] = parse(r, (const char *)buf.data, buf.len);
+		kept[0] = reply_keep();
+		r->fn->freeObject(rep[0]);
+		c = parse(r, (const char *)buf.data, buf.len);
+		check_batch(rep[0], 100, (char)('b' + round % 20));
+		check_batch(c, 100, (char)('b' + round % 20));
+		r->fn->freeObject(c);
+		reply_arena_free(kept[0]);
+		if (round < 2)
+			rep[1 + round] = rep[0];
+		else
+			assert_true(rep[0] == rep[1] || rep[0] == rep[2]);
+		assert_int_equal(reply_memory(), pooled);
+	}
+	redisReaderFree(r);
+	reply_release();
+	assert_int_equal(reply_memory(), 0);
+	buf_free(&buf);
+}
+
+/*
+ * A checkpoint's child reads no reply: the chunks are not in a forked
+ * child at all, so the parent writing replies after a fork copies no
+ * page. madvise on an unmapped range fails with ENOMEM.
+ */
+static void
+test_not_forked(void **state)
+{
+	redisReader *r = redisReaderCreateWithFunctions(reply_functions());
+	redisReply *rep;
+	struct buf buf;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	void *at, *local = &page;
+	pid_t pid;
+	int status;
+
+	(void)state;
+	buf_init(&buf);
+	build_batch(&buf, 100, 'f');
+	rep = parse(r, (const char *)buf.data, buf.len);
+	at = (void *)((uintptr_t)rep & ~(page - 1));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* The stack is there (the check can tell), the reply not. */
+		if (madvise((void *)((uintptr_t)local & ~(page - 1)), page,
+		    MADV_NORMAL) != 0)
+			_exit(2);
+		_exit(madvise(at, page, MADV_NORMAL) == -1 && errno ==
+		    ENOMEM ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* In the parent it is whole. */
+	check_batch(rep, 100, 'f');
+	r->fn->freeObject(rep);
+	redisReaderFree(r);
+	reply_release();
+	buf_free(&buf);
+}
+
 int
 main(void)
 {
@@ -189,6 +303,8 @@ main(void)
 		cmocka_unit_test(test_shapes),
 		cmocka_unit_test(test_big_and_reused),
 		cmocka_unit_test(test_kept),
+		cmocka_unit_test(test_pool),
+		cmocka_unit_test(test_not_forked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
