@@ -140,6 +140,7 @@ struct conf {
 	char		*state_dir;
 	int64_t		 checkpoint_interval_ms;
 	int		 checkpoint_events;
+	double		 checkpoint_share;	/* of the time, at most */
 	int		 dedup_window;	/* ids remembered for duplicates */
 	bool		 records;	/* keep per-decision records */
 

@@ -49,13 +49,6 @@
 #define MAIN_TICK_MS	1000	/* wall-clock watermark and idle exit */
 #define MAIN_STATS_S	60	/* one summary line a minute */
 #define MAIN_BEAT_MS	10	/* the loop's heartbeat, for its stalls */
-/*
- * A checkpoint child makes every page of ours copy-on-write while it runs:
- * after one that took T, the next starts no sooner than CHECKPOINT_REST * T
- * later, so that a big state under heavy ingest is not forked back to back.
- */
-#define CHECKPOINT_REST	3
-
 /* The running daemon: the few objects the loop owns. */
 struct daemon {
 	struct event_base	*base;
@@ -253,11 +246,19 @@ daemon_monitor_changed_cb(void *arg)
 }
 
 /*
- * A checkpoint begun at t0 has ended, written or not: the next rests
- * CHECKPOINT_REST times as long. Its duration in ns.
+ * A failed checkpoint blocks ingest until one is written: its retry rests
+ * this many times as long as it took, to spare a failing disk, whatever
+ * the share (nothing is counted meanwhile).
+ */
+#define CHECKPOINT_RETRY_REST	3
+
+/*
+ * A checkpoint begun at t0 has ended; the next rests rest times as long.
+ * Its duration in ns.
  */
 static uint64_t
-daemon_checkpoint_rest(struct daemon *d, const struct timespec *t0)
+daemon_checkpoint_rest(struct daemon *d, const struct timespec *t0,
+    double rest)
 {
 	struct timespec t1;
 	uint64_t took;
@@ -265,7 +266,7 @@ daemon_checkpoint_rest(struct daemon *d, const struct timespec *t0)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	took = (uint64_t)((t1.tv_sec - t0->tv_sec) * 1000000000 +
 	    (t1.tv_nsec - t0->tv_nsec));
-	d->checkpoint_next_ns = stall_now() + CHECKPOINT_REST * took;
+	d->checkpoint_next_ns = stall_now() + (uint64_t)((double)took * rest);
 	return took;
 }
 
@@ -274,7 +275,15 @@ static void
 daemon_checkpoint_ok(struct daemon *d, const struct timespec *t0)
 {
 	metrics.checkpoints++;
-	metrics.checkpoint_last_ms = daemon_checkpoint_rest(d, t0) / 1000000;
+	/*
+	 * Its child took a core from the loop and Redis, and made every page
+	 * of ours copy-on-write, for a time that grows with the state (five
+	 * indicators: two to three times one's), not with the entries: the
+	 * next rests so that checkpoints take at most checkpoint_share of
+	 * the time, however often checkpoint_events asks under heavy ingest.
+	 */
+	metrics.checkpoint_last_ms = daemon_checkpoint_rest(d, t0,
+	    1 / d->conf->checkpoint_share - 1) / 1000000;
 	stream_ack(d->st);
 }
 
@@ -323,8 +332,8 @@ daemon_checkpoint_wait(struct daemon *d, bool block)
 		/* Backpressure, if it begins, is logged instead. */
 		if (ingest_pressure(d->in, NULL, NULL) == INGEST_FLOWING)
 			log_errorx("checkpoint: writer %ld failed", (long)pid);
-		/* A retry rests as after a checkpoint that took as long. */
-		daemon_checkpoint_rest(d, &d->checkpoint_started);
+		daemon_checkpoint_rest(d, &d->checkpoint_started,
+		    CHECKPOINT_RETRY_REST);
 		if (d->api != NULL)
 			daemon_checkpoint_answer(d, covers, "the writer failed; "
 			    "see the log");

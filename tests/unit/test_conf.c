@@ -121,6 +121,7 @@ test_defaults(void **state)
 	assert_string_equal(c.state_dir, "/var/lib/stabild");
 	assert_int_equal(c.checkpoint_interval_ms, 30000);
 	assert_int_equal(c.checkpoint_events, 200000);
+	assert_float_equal(c.checkpoint_share, 0.1, 0);
 	assert_int_equal(c.dedup_window, 1000000);
 	assert_true(c.records);
 	assert_int_equal(c.lateness_ms, INT64_C(3) * 86400000);
@@ -169,7 +170,7 @@ test_good_values(void **state)
 	    "reconnect_max = 10m\nconnect_timeout = 1\n"
 	    "[http]\nport = 0\nmax_body = 1k\nauth = OFF\ntimeout = 100ms\n"
 	    "[state]\ndedup_window = 0\ncheckpoint_events = 10000000\n"
-	    "records = false\n"
+	    "checkpoint_share = 1\nrecords = false\n"
 	    "[periods]\nlateness = 0\nretention = 50y\nfuture = 365d\n"
 	    "max_offices = 1\n"
 	    "[log]\nlevel = warning\n"
@@ -185,6 +186,7 @@ test_good_values(void **state)
 	assert_int_equal(c.http_timeout_ms, 100);
 	assert_int_equal(c.dedup_window, 0);
 	assert_int_equal(c.checkpoint_events, 10000000);
+	assert_float_equal(c.checkpoint_share, 1, 0);
 	assert_false(c.records);
 	assert_int_equal(c.lateness_ms, 0);
 	assert_int_equal(c.retention_ms, INT64_C(50) * 365 * 86400000);
@@ -331,6 +333,10 @@ test_bad_values(void **state)
 		{ "[state]\ndedup_window = 100000001\n", 2,
 		  "above the maximum 100000000" },
 		{ "[state]\ncheckpoint_events = 0\n", 2, "below the minimum 1" },
+		{ "[state]\ncheckpoint_share = 0.009\n", 2,
+		  "must be at least 0.01" },
+		{ "[state]\ncheckpoint_share = 1.1\n", 2,
+		  "above the maximum 1" },
 		{ "[periods]\nmax_offices = 4097\n", 2,
 		  "above the maximum 4096" },
 		{ "[redis]\nblock = 5ms\n", 2,
@@ -1556,7 +1562,7 @@ test_key_table(void **state)
 		"http.tokens_file", "http.auth", "http.max_body",
 		"http.timeout", "http.chartjs_dir", "http.public_url",
 		"state.checkpoint_interval",
-		"state.checkpoint_events", "log.level",
+		"state.checkpoint_events", "state.checkpoint_share", "log.level",
 		"detector.false_alarms_per_year", "detector.design_or_office",
 		"detector.design_or_national", "detector.relevant_or",
 		"detector.horizon", "detector.reference_weeks",
@@ -1591,7 +1597,7 @@ test_key_table(void **state)
 	bool want;
 
 	(void)state;
-	assert_int_equal(n, 111);
+	assert_int_equal(n, 112);
 	for (i = 0; i < n; i++) {
 		name = conf_key_name(i);
 		assert_non_null(name);
