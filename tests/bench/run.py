@@ -3,8 +3,9 @@
 (XREADGROUP + XACK, no work) over the same stream in the same run, rounds
 alternating A B A B so that machine drift hits both; the same for a mixed
 stream (every event kind, read by a daemon with the four shipped
-indicators) against the rejection-only one, with the CPU an entry costs
-each (the event loop, the whole daemon, Redis); alert delivery
+indicators) against the rejection-only one, at the sparse and the
+national volume and over a ten-year back-fill, with the CPU an entry
+costs each (the event loop, the whole daemon, Redis); alert delivery
 (event-to-webhook latency, and ingest while a receiver hangs against none);
 then peak memory for a ten-year national-size history of one and of five
 indicators. Each consumer times itself from its first to its last entry,
@@ -24,6 +25,7 @@ import indicators  # noqa: E402
 
 MIXED = "stabild:mixed"
 DENSE = "stabild:dense"
+BACKFILL = "stabild:backfill"
 
 BARE = os.path.join(harness.BUILD, "bench-bare-consumer")
 HISTORY = os.path.join(harness.BUILD, "bench-history")
@@ -129,6 +131,7 @@ def main():
         alert_states = run_stabild.alert_states
         mixed(redis, work, weeks, total, rounds)
         mixed(redis, work, weeks, total, rounds, dense=True)
+        mixed(redis, work, weeks, total, rounds, backfill=True)
         others(work)
 
         def with_hook(work_, n_, group, port):
@@ -142,31 +145,41 @@ def main():
     return 0
 
 
-def mixed(redis, work, weeks, total, rounds, dense=False):
+def mixed(redis, work, weeks, total, rounds, dense=False, backfill=False):
     """A mixed stream (every event kind) read by a daemon with the four
     shipped indicators, against the rejection-only stream, alternating.
     dense: both at the national volume (the simulator's 60 000 decisions
     a week, 20 weeks, the first models after 13), on streams of their own,
     where the bench's sparse stream puts a week's fixed work (closing,
     thresholds, checkpoints of five times the series) on a fifteenth of
-    the entries."""
+    the entries. backfill: both at the sparse volume over ten years (the
+    retention), a new deployment's back-fill, where the one-time first fit
+    of every indicator is a small part of the drain, as it is in use."""
     rej_stream, extra, what = None, None, "sparse (%d a week)" % max(1, total // weeks)
+    seed, start = "12" if dense else "11", "2020-01-06"
     if dense:
         rej_stream, weeks, extra = DENSE, 20, {"detector": {"min_reference_weeks": "13"}}
         harness.run_sim(redis, work, "--seed", "12", "--weeks", weeks, "--per-week", 60000,
-                        "--start", "2020-01-06", truth=False, stream=DENSE)
+                        "--start", start, truth=False, stream=DENSE)
         total = redis.call("XLEN", DENSE)
         what = "national volume (60000 a week)"
+    if backfill:
+        rej_stream, weeks, seed, start = BACKFILL, 520, "31", "2015-01-05"
+        harness.run_sim(redis, work, "--seed", seed, "--weeks", weeks, "--per-week", 4000,
+                        "--start", start, "--drift", "K003:*:*:300:2.5",
+                        "--drift", "K011:*:*:300:0.4", truth=False, stream=BACKFILL)
+        total = redis.call("XLEN", BACKFILL)
+        what = "ten-year back-fill (%d a week)" % (total // weeks)
     per_week = max(1, total // weeks)
-    mixed_stream = MIXED + (":dense" if dense else "")
-    harness.run_sim(redis, work, "--seed", "12" if dense else "11", "--weeks", weeks,
-                    "--per-week", 60000 if dense else per_week, "--start", "2020-01-06",
+    mixed_stream = MIXED + (":dense" if dense else ":backfill" if backfill else "")
+    harness.run_sim(redis, work, "--seed", seed, "--weeks", weeks,
+                    "--per-week", 60000 if dense else per_week, "--start", start,
                     "--events", "all", truth=False, stream=mixed_stream)
     n_mixed = redis.call("XLEN", mixed_stream)
     print("bench: %s: mixed stream of %d entries (rejection-only %d)" % (what, n_mixed, total))
     ratios, loop_ratios, fit_ratios, rss_r, rss_m = [], [], [], [], []
     cpu_r, cpu_m = [], []
-    tag = "-dense" if dense else ""
+    tag = "-dense" if dense else "-backfill" if backfill else ""
     for i in range(rounds):
         _, rr, mr = run_stabild(redis, work, total, "rejection%s-%d" % (tag, i), stream=rej_stream,
                                 extra=extra, indicators_on=False)
@@ -208,6 +221,9 @@ def mixed(redis, work, weeks, total, rounds, dense=False):
     print("bench: peak RSS: rejection-only %.1f MiB, mixed with 4 indicators %.1f MiB" % (
         statistics.median(rss_r) / 1024.0, statistics.median(rss_m) / 1024.0))
     sys.stdout.flush()
+    if backfill:
+        # Over a gigabyte of Redis between them: not kept for the parts after.
+        redis.call("DEL", BACKFILL, mixed_stream)
 
 
 def cpu_per_entry(n):
