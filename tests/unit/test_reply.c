@@ -64,6 +64,16 @@ test_shapes(void **state)
 	reply_release();
 }
 
+/* The reader gone and the arena given back: no memory left. */
+static void
+finish(redisReader *r, struct buf *b)
+{
+	redisReaderFree(r);
+	reply_release();
+	assert_int_equal(reply_memory(), 0);
+	buf_free(b);
+}
+
 /* A stream-like reply of n entries with binary-safe values. */
 static void
 build_batch(struct buf *b, int n, char tag)
@@ -120,10 +130,7 @@ test_big_and_reused(void **state)
 			assert_int_equal(reply_memory(), after_first);
 	}
 	assert_true(after_first >= 20000 * 3 * sizeof(redisReply));
-	redisReaderFree(r);
-	reply_release();
-	assert_int_equal(reply_memory(), 0);
-	buf_free(&b);
+	finish(r, &b);
 }
 
 /* Whether rep is build_batch's reply of n entries tagged tag. */
@@ -181,10 +188,7 @@ test_kept(void **state)
 	r->fn->freeObject(c);
 	assert_true(reply_memory() <= spare);
 	reply_arena_free(NULL);
-	redisReaderFree(r);
-	reply_release();
-	assert_int_equal(reply_memory(), 0);
-	buf_free(&buf);
+	finish(r, &buf);
 }
 
 /*
@@ -248,10 +252,7 @@ test_pool(void **state)
 			assert_true(rep[0] == rep[1] || rep[0] == rep[2]);
 		assert_int_equal(reply_memory(), pooled);
 	}
-	redisReaderFree(r);
-	reply_release();
-	assert_int_equal(reply_memory(), 0);
-	buf_free(&buf);
+	finish(r, &buf);
 }
 
 /*
@@ -291,9 +292,7 @@ test_not_forked(void **state)
 	/* In the parent it is whole. */
 	check_batch(rep, 100, 'f');
 	r->fn->freeObject(rep);
-	redisReaderFree(r);
-	reply_release();
-	buf_free(&buf);
+	finish(r, &buf);
 }
 
 int
