@@ -1124,9 +1124,10 @@ monitor_create(const struct conf *c, struct explain_registry *reg,
 	mon->series = xcalloc((size_t)mon->nseries, sizeof *mon->series);
 	/*
 	 * In huge pages: each week's close and counts write a new row, and
-	 * after a checkpoint's fork the first write to each page faults;
-	 * with five indicators that was a fault or two a week per few
-	 * dozen series, now one per two megabytes (and a shorter fork).
+	 * after a checkpoint's fork the first write to each page faults.
+	 * With five indicators that was some 80 faults a week; in huge pages
+	 * a tenth of that was measured (a page written while the child
+	 * still runs is split and copied in 4 KB), and the fork is shorter.
 	 */
 	mon->hist = xmap_grow(NULL, 0, (size_t)MON_HIST * (size_t)mon->nseries,
 	    sizeof *mon->hist, MADV_HUGEPAGE);

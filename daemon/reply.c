@@ -80,13 +80,20 @@ reply_chunk_get(struct reply_reader *rr, size_t need, size_t want)
 	return c;
 }
 
-/* Back to its reader's pool; past REPLY_POOL_MAX the smallest goes. */
+/*
+ * Back to its reader's pool; past REPLY_POOL_MAX the smallest goes, and
+ * a chunk grown past what the arena keeps for one reply is not kept.
+ */
 static void
 reply_chunk_put(struct reply_chunk *c)
 {
 	struct reply_reader *rr = c->owner;
 	struct reply_chunk **pp, **small;
 
+	if (c->size > REPLY_ARENA_MAX) {
+		reply_chunk_unmap(c);
+		return;
+	}
 	c->next = rr->pool;
 	rr->pool = c;
 	if (++rr->npool <= REPLY_POOL_MAX)

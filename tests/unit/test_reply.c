@@ -181,7 +181,7 @@ test_kept(void **state)
 	reply_arena_free(kb);
 	reply_arena_free(ka);
 	spare = reply_memory();
-	/* The next reply starts in a pooled chunk: no new memory. */
+	/* The next reply fits the arena's own chunk: no new memory. */
 	build_batch(&buf, 100, 'd');
 	c = parse(r, (const char *)buf.data, buf.len);
 	check_batch(c, 100, 'd');
