@@ -45,7 +45,7 @@ def drain(w, redis, total, share):
 def test(w):
     redis = harness.Redis(w.path).start()
     w.add(redis.stop)
-    truth = harness.run_sim(redis, w.path, "--seed", 41, "--weeks", 30, "--per-week", 4000,
+    truth = harness.run_sim(redis, w.path, "--seed", 41, "--weeks", 45, "--per-week", 4000,
                             "--start", "2021-01-04")
     total = truth.totals["written"]
     n_all, _, _, counted_all = drain(w, redis, total, "1")
