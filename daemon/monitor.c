@@ -957,7 +957,7 @@ mon_blank(struct monitor *mon)
 		ms->hist = &mon->hist[i];
 		ms->hstride = (size_t)mon->nseries;
 	}
-	for (j = 0; j < (size_t)MON_HIST * (size_t)mon->nseries; j++) {
+	for (j = 0; j < mon_hist_slots(mon); j++) {
 		memset(&mon->hist[j], 0, sizeof mon->hist[j]);
 		mon->hist[j].week = INT32_MIN;
 	}
@@ -1129,8 +1129,8 @@ monitor_create(const struct conf *c, struct explain_registry *reg,
 	 * a tenth of that was measured (a page written while the child
 	 * still runs is split and copied in 4 KB), and the fork is shorter.
 	 */
-	mon->hist = xmap_grow(NULL, 0, (size_t)MON_HIST * (size_t)mon->nseries,
-	    sizeof *mon->hist, MADV_HUGEPAGE);
+	mon->hist = xmap_grow(NULL, 0, mon_hist_slots(mon), sizeof *mon->hist,
+	    MADV_HUGEPAGE);
 	mon_blank(mon);
 	mon->watermark = INT64_MIN;
 	mon->explain_gen = reg != NULL ? explain_generation(reg) : 0;
@@ -1163,8 +1163,7 @@ monitor_free(struct monitor *mon)
 	free(mon->replay_old);
 	free(mon->groups);
 	free(mon->series);
-	xunmap(mon->hist, (size_t)MON_HIST * (size_t)mon->nseries,
-	    sizeof *mon->hist);
+	xunmap(mon->hist, mon_hist_slots(mon), sizeof *mon->hist);
 	free(mon->alerts);
 	free(mon);
 }
@@ -1306,7 +1305,7 @@ monitor_memory(const struct monitor *mon)
 	return sizeof *mon +
 	    (uint64_t)mon->ngroups * sizeof *mon->groups +
 	    (uint64_t)mon->nseries * sizeof *mon->series +
-	    (uint64_t)MON_HIST * mon->nseries * sizeof *mon->hist +
+	    (uint64_t)mon_hist_slots(mon) * sizeof *mon->hist +
 	    (uint64_t)mon->capalerts * sizeof *mon->alerts;
 }
 

@@ -317,6 +317,13 @@ mon_ind_prefix(const struct monitor *mon, int ind)
 	return ind == INDICATOR_REJECTION ? "" : mon->ind.ind[ind].name;
 }
 
+/* The weeks mon->hist holds: MON_HIST of every series slot. */
+static inline size_t
+mon_hist_slots(const struct monitor *mon)
+{
+	return (size_t)MON_HIST * (size_t)mon->nseries;
+}
+
 static inline struct mon_week *
 mon_hist(struct mon_series *ms, int32_t week)
 {

@@ -41,7 +41,6 @@ struct reply_chunk {
 struct reply_reader {
 	struct reply_chunk	*chunks;	/* newest first */
 	struct reply_chunk	*pool;		/* kept replies' chunks, given back */
-	int			 npool;
 };
 
 static struct reply_reader reply_default;
@@ -52,6 +51,28 @@ static void
 reply_chunk_unmap(struct reply_chunk *c)
 {
 	xunmap(c, sizeof *c + c->size, 1);
+}
+
+/* A list of chunks (next-linked): their bytes, or all of them unmapped. */
+static size_t
+reply_chunks_size(const struct reply_chunk *c)
+{
+	size_t total = 0;
+
+	for (; c != NULL; c = c->next)
+		total += c->size;
+	return total;
+}
+
+static void
+reply_chunks_unmap(struct reply_chunk *c)
+{
+	struct reply_chunk *next;
+
+	for (; c != NULL; c = next) {
+		next = c->next;
+		reply_chunk_unmap(c);
+	}
 }
 
 /* The pool's largest chunk if it holds need bytes, else a new one of want. */
@@ -67,7 +88,6 @@ reply_chunk_get(struct reply_reader *rr, size_t need, size_t want)
 	if (best != NULL && (*best)->size >= need) {
 		c = *best;
 		*best = c->next;
-		rr->npool--;
 	} else {
 		if (want < need)
 			want = need;
@@ -89,6 +109,7 @@ reply_chunk_put(struct reply_chunk *c)
 {
 	struct reply_reader *rr = c->owner;
 	struct reply_chunk **pp, **small;
+	int n = 0;
 
 	if (c->size > REPLY_ARENA_MAX) {
 		reply_chunk_unmap(c);
@@ -96,16 +117,16 @@ reply_chunk_put(struct reply_chunk *c)
 	}
 	c->next = rr->pool;
 	rr->pool = c;
-	if (++rr->npool <= REPLY_POOL_MAX)
-		return;
 	small = &rr->pool;
 	for (pp = &rr->pool; *pp != NULL; pp = &(*pp)->next) {
+		n++;
 		if ((*pp)->size < (*small)->size)
 			small = pp;
 	}
+	if (n <= REPLY_POOL_MAX)
+		return;
 	c = *small;
 	*small = c->next;
-	rr->npool--;
 	reply_chunk_unmap(c);
 }
 
@@ -216,8 +237,7 @@ static void
 reply_free_object(void *obj)
 {
 	struct reply_reader *rr;
-	struct reply_chunk *c, *next;
-	size_t total = 0;
+	size_t total;
 
 	memcpy(&rr, (unsigned char *)obj - REPLY_ALIGN, sizeof rr);
 	if (rr->chunks == NULL)
@@ -227,11 +247,8 @@ reply_free_object(void *obj)
 		return;
 	}
 	/* The pieces are smaller than what replaces them: not kept. */
-	for (c = rr->chunks; c != NULL; c = next) {
-		next = c->next;
-		total += c->size;
-		reply_chunk_unmap(c);
-	}
+	total = reply_chunks_size(rr->chunks);
+	reply_chunks_unmap(rr->chunks);
 	if (total > REPLY_ARENA_MAX)
 		total = REPLY_ARENA_MAX;
 	rr->chunks = reply_chunk_get(rr, total, total);
@@ -280,14 +297,7 @@ reply_arena_free(struct reply_arena *a)
 static size_t
 reply_reader_memory(const struct reply_reader *rr)
 {
-	struct reply_chunk *c;
-	size_t total = 0;
-
-	for (c = rr->chunks; c != NULL; c = c->next)
-		total += c->size;
-	for (c = rr->pool; c != NULL; c = c->next)
-		total += c->size;
-	return total;
+	return reply_chunks_size(rr->chunks) + reply_chunks_size(rr->pool);
 }
 
 size_t
@@ -299,19 +309,10 @@ reply_memory(void)
 static void
 reply_reader_clear(struct reply_reader *rr)
 {
-	struct reply_chunk *c, *next;
-
-	for (c = rr->chunks; c != NULL; c = next) {
-		next = c->next;
-		reply_chunk_unmap(c);
-	}
+	reply_chunks_unmap(rr->chunks);
 	rr->chunks = NULL;
-	for (c = rr->pool; c != NULL; c = next) {
-		next = c->next;
-		reply_chunk_unmap(c);
-	}
+	reply_chunks_unmap(rr->pool);
 	rr->pool = NULL;
-	rr->npool = 0;
 }
 
 void
