@@ -29,6 +29,7 @@
 #include "model.h"
 #include "monitor_int.h"
 #include "period.h"
+#include "stall.h"
 #include "xmalloc.h"
 
 #define MON_METHOD		"score-cusum/v1"
@@ -150,8 +151,8 @@ mon_adjusted_oe(const struct mon_series *ms, double n, double o, double e,
  * checkpoint: each change is logged with its reason.
  */
 static void
-mon_set_state(struct monitor *mon, struct mon_series *ms,
-    enum mon_state state, const char *why)
+mon_set_state_as(struct monitor *mon, struct mon_series *ms,
+    enum mon_state state, const char *why, void (*say)(const char *, ...))
 {
 	char office[16];
 
@@ -161,11 +162,18 @@ mon_set_state(struct monitor *mon, struct mon_series *ms,
 		snprintf(office, sizeof office, "%s", SERIES_NATIONAL_NAME);
 	else
 		snprintf(office, sizeof office, "%d", ms->office);
-	log_notice("monitor: series %s%s%s/%s/%s: %s -> %s: %s",
+	say("monitor: series %s%s%s/%s/%s: %s -> %s: %s",
 	    mon_ind_prefix(mon, ms->ind), ms->ind != 0 ? ":" : "", office,
 	    mon->conf->benefits[ms->benefit], mon_kind_name(ms->kind),
 	    mon_state_name(ms->state), mon_state_name(state), why);
 	ms->state = state;
+}
+
+static void
+mon_set_state(struct monitor *mon, struct mon_series *ms,
+    enum mon_state state, const char *why)
+{
+	mon_set_state_as(mon, ms, state, why, log_notice);
 }
 
 /*
@@ -354,18 +362,23 @@ mon_cusum_peek(const struct detect_cusum *c, double n, double o, double oe,
 	    down);
 }
 
+/* n and O of a week of s (NULL: none counted) into w. */
+static void
+mon_take_week(const struct series *s, int32_t week, struct mon_week *w)
+{
+	const struct bucket *b = s != NULL ? series_week(s, week) : NULL;
+
+	w->n = b != NULL ? b->n : 0;
+	w->o = b != NULL ? b->rejected : 0;
+}
+
 /* n and O of a week from the statistics, which are exact in any order. */
 static void
 mon_take_counts(const struct series_set *set, struct mon_series *ms,
     int32_t week, struct mon_week *w)
 {
-	const struct series *s;
-	const struct bucket *b;
-
-	s = series_get_in(set, ms->ind, ms->office, ms->benefit, ms->kind);
-	b = s != NULL ? series_week(s, week) : NULL;
-	w->n = b != NULL ? b->n : 0;
-	w->o = b != NULL ? b->rejected : 0;
+	mon_take_week(series_get_in(set, ms->ind, ms->office, ms->benefit,
+	    ms->kind), week, w);
 }
 
 /*
@@ -568,39 +581,61 @@ mon_window_from(const struct monitor *mon, int ind, int32_t week)
  * The first regime of the indicators in inds: models fitted on the
  * reference window that ends with week, then thresholds; every series
  * with one is watched from the week after. Indicators whose windows
- * start in the same week share one read of the records.
+ * start in the same week share one read of the records. Their history
+ * is filled first, a slice per turn (mon_job_fill).
  */
 static void
 mon_first_fit(struct monitor *mon, const struct series_set *set,
     int32_t week, uint32_t inds)
 {
-	uint32_t same;
-	int32_t from, wk;
-	int i, k;
+	uint32_t same[INDICATOR_MAX];
+	int32_t from[INDICATOR_MAX];
+	int i, k, n = 0;
 
 	while (inds != 0) {
 		for (k = 0; (inds >> k & 1) == 0; k++)
 			;
-		from = mon_window_from(mon, k, week);
-		same = 0;
+		from[n] = mon_window_from(mon, k, week);
+		same[n] = 0;
 		for (i = k; i < mon->nind; i++) {
 			if ((inds >> i & 1) && mon_window_from(mon, i,
-			    week) == from)
-				same |= 1u << i;
+			    week) == from[n])
+				same[n] |= 1u << i;
 		}
-		inds &= ~same;
-		/* History first, so the fit's window has its O and n. */
-		for (i = 0; i < mon->nseries; i++) {
-			struct mon_series *ms = &mon->series[i];
-
-			if (!ms->used || (same >> ms->ind & 1) == 0)
-				continue;
-			for (wk = from; wk <= week; wk++)
-				mon_take_counts(set, ms, wk, mon_hist(ms, wk));
-		}
-		/* Read off the loop; the rest follows in mon_fitted. */
-		mon_job_fit(mon, set, -1, same, from, week + 1, week);
+		inds &= ~same[n];
+		n++;
 	}
+	mon_job_fill(mon, set, week, same, from, n);
+}
+
+/*
+ * The first fit's history, so that its window has its O and n: weeks
+ * [from, week] of the series of the indicators in inds from *next on,
+ * until the deadline passes. Written on the loop, which the API reads
+ * it from; after a checkpoint's fork each page of it faults once, which
+ * made this a step of a hundred milliseconds on a slow host when done
+ * at once. True when every series is filled.
+ */
+bool
+mon_fill_history(struct monitor *mon, const struct series_set *set,
+    uint32_t inds, int32_t from, int32_t week, int *next, uint64_t deadline)
+{
+	const struct series *s;
+	int32_t wk;
+
+	for (; *next < mon->nseries; ) {
+		struct mon_series *ms = &mon->series[(*next)++];
+
+		if (!ms->used || (inds >> ms->ind & 1) == 0)
+			continue;
+		s = series_get_in(set, ms->ind, ms->office, ms->benefit,
+		    ms->kind);
+		for (wk = from; wk <= week; wk++)
+			mon_take_week(s, wk, mon_hist(ms, wk));
+		if (stall_now() >= deadline)
+			break;
+	}
+	return *next >= mon->nseries;
 }
 
 /*
@@ -632,6 +667,7 @@ void
 mon_thresholds_then(struct monitor *mon, enum mon_thr_then then, int group,
     int32_t week)
 {
+	int watched[INDICATOR_MAX] = { 0 };
 	int i;
 
 	if (then == MON_THEN_FIRST_FIT) {
@@ -644,10 +680,19 @@ mon_thresholds_then(struct monitor *mon, enum mon_thr_then then, int group,
 
 			if (ms->used && ((uint32_t)group >> ms->ind & 1) &&
 			    isfinite(ms->h)) {
-				mon_set_state(mon, ms, MON_STABLE,
-				    "first models fitted");
+				/* Thousands at once: one line each at debug. */
+				mon_set_state_as(mon, ms, MON_STABLE,
+				    "first models fitted", log_debug);
 				ms->regime_week = week + 2;
+				watched[ms->ind]++;
 			}
+		}
+		for (i = 0; i < mon->nind; i++) {
+			if ((uint32_t)group >> i & 1)
+				log_notice("monitor: %s: %d series watched "
+				    "from week %d: first models fitted",
+				    mon->ind.ind[i].name, watched[i],
+				    week + 2);
 		}
 		return;
 	}

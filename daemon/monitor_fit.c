@@ -20,31 +20,73 @@
 #include "monitor_int.h"
 #include "period.h"
 #include "records.h"
+#include "stall.h"
 #include "xmalloc.h"
 
-/* Reset e, v of the fit's groups in weeks [from, to) before a rescan. */
-static void
-mon_clear_expected(struct monitor *mon, const struct mon_fit_result *r,
-    int32_t from, int32_t to)
+/* Groups the read fitted a model for (a prediction: the current ones). */
+static int
+mon_fit_count(const struct monitor *mon, const struct mon_fit_result *r)
 {
-	int i;
+	int i, n = 0;
+
+	if (r->predict_only)
+		return 1;
+	for (i = 0; i < mon->ngroups; i++) {
+		if (r->models[i] != NULL && mon_group_selected(mon,
+		    r->only_group, r->inds, i))
+			n++;
+	}
+	return n;
+}
+
+/*
+ * The read's expected sums into the history, before the models go in
+ * (mon_fit_apply): weeks [from, pto) of the fit's groups reset, then
+ * what the read added, series *next on until the deadline passes. A
+ * slice per turn of the loop: after a checkpoint's fork every page of
+ * the history written faults once, and with five indicators the whole
+ * of it was a step of 100 ms on a slow host. True when done.
+ */
+bool
+mon_fit_apply_sums(struct monitor *mon, const struct mon_fit_result *r,
+    int *next, uint64_t deadline)
+{
+	int nweeks = r->pto - r->from, k;
+	bool add;
 	int32_t wk;
 
-	for (i = 0; i < mon->nseries; i++) {
+	if (!r->scanned)
+		return true;
+	add = r->predicted && mon_fit_count(mon, r) > 0;
+	while (*next < mon->nseries) {
+		int i = (*next)++;
 		struct mon_series *ms = &mon->series[i];
 
-		if (!ms->used || !mon_group_selected(mon, r->only_group,
+		if (ms->used && mon_group_selected(mon, r->only_group,
 		    r->inds, mon_group_index(mon, ms->ind, ms->benefit,
-		    ms->kind)))
-			continue;
-		for (wk = from; wk < to; wk++) {
-			struct mon_week *w = &MON_HIST_AT(ms, ((wk % MON_HIST) +
-			    MON_HIST) % MON_HIST);
+		    ms->kind))) {
+			for (wk = r->from; wk < r->pto; wk++) {
+				struct mon_week *w = &MON_HIST_AT(ms,
+				    ((wk % MON_HIST) + MON_HIST) % MON_HIST);
 
-			if (w->week == wk)
-				w->e = w->v = 0;
+				if (w->week == wk)
+					w->e = w->v = 0;
+			}
 		}
+		for (k = 0; add && k < nweeks; k++) {
+			size_t slot = (size_t)i * (size_t)nweeks + (size_t)k;
+			struct mon_week *w;
+
+			if (!r->touched[slot])
+				continue;
+			w = mon_hist(ms, r->from + k);
+			w->e += r->e[slot];
+			w->v += r->v[slot];
+		}
+		if (stall_now() >= deadline)
+			break;
 	}
+	return *next >= mon->nseries;
 }
 
 /*
@@ -53,7 +95,7 @@ mon_clear_expected(struct monitor *mon, const struct mon_fit_result *r,
  * typical weekly weight; then thresholds.
  */
 static void
-mon_estimate(struct monitor *mon, const struct series_set *set, int gi)
+mon_estimate(struct monitor *mon, int gi)
 {
 	int ind = mon_group_ind(mon, gi), b = mon_group_benefit(mon, gi);
 	int k = mon_group_kind(mon, gi);
@@ -71,7 +113,6 @@ mon_estimate(struct monitor *mon, const struct series_set *set, int gi)
 	    sizeof *v);
 	int32_t wk;
 
-	(void)set;
 	/* National: against the model alone. */
 	n = 0;
 	for (wk = g->ref_from; wk < g->ref_to; wk++) {
@@ -736,23 +777,34 @@ mon_threshold_compute(const struct mon_thr_in *in, struct mon_thr_out *out)
 	out->underpowered = !(out->delay <= in->horizon);
 }
 
+void
+mon_thresholds_prep_start(struct monitor *mon, struct mon_thr_prep *p)
+{
+	memset(p, 0, sizeof *p);
+	p->in = xcalloc((size_t)mon->nseries, sizeof *p->in);
+}
+
 /*
  * What each series' thresholds are computed from, in mon->series order
  * (unused series get w = 0): the budget's share, its weeks, wobble,
- * design and the uncertainty of its baseline. Cheap; the computation is
- * mon_threshold_compute.
+ * design and the uncertainty of its baseline. Cheap per series, but
+ * each reads its reference window across the history: with five
+ * indicators some milliseconds in all, so a slice per turn until the
+ * deadline; true when done. The computation is mon_threshold_compute.
  */
-struct mon_thr_in *
-mon_thresholds_prepare(struct monitor *mon)
+bool
+mon_thresholds_prep_slice(struct monitor *mon, struct mon_thr_prep *p,
+    uint64_t deadline)
 {
 	const struct conf *c = mon->conf;
-	struct mon_thr_in *in = xcalloc((size_t)mon->nseries, sizeof *in);
-	double total = 0, weight;
+	struct mon_thr_in *in = p->in;
+	double weight;
 	int i, looks;
 	int32_t wk;
 
-	for (i = 0; i < mon->nseries; i++) {
-		struct mon_series *ms = &mon->series[i];
+	/* First every series' weight, for the budget's total. */
+	while (p->pass == 0 && p->next < mon->nseries) {
+		struct mon_series *ms = &mon->series[p->next++];
 		struct mon_group *g;
 		double sum = 0;
 		int n = 0;
@@ -773,15 +825,21 @@ mon_thresholds_prepare(struct monitor *mon)
 		ms->w = n > 0 ? sum / n : 0;
 		/* Two CUSUMs, each of its indicator's weight. */
 		if (ms->w > 0)
-			total += 2 * indicator_weight(&mon->ind.ind[ms->ind]);
+			p->total += 2 * indicator_weight(&mon->ind.ind[ms->ind]);
+		if (stall_now() >= deadline)
+			return false;
+	}
+	if (p->pass == 0) {
+		p->pass = 1;
+		p->next = 0;
 	}
 	/* The open week is looked at every evaluate_every as well. */
 	looks = (int)lround(7.0 * 86400 * 1000 / (double)c->evaluate_every_ms);
 	/* History is evaluated at its weekly closes only (mon_tick). */
 	if (looks < 1 || !mon->live)
 		looks = 1;
-	for (i = 0; i < mon->nseries; i++) {
-		struct mon_series *ms = &mon->series[i];
+	while (p->next < mon->nseries) {
+		struct mon_series *ms = &mon->series[i = p->next++];
 		const struct mon_group *g = mon_group_of(mon, ms);
 
 		if (!ms->used || !(ms->w > 0))
@@ -795,7 +853,8 @@ mon_thresholds_prepare(struct monitor *mon)
 		weight = indicator_weight(&mon->ind.ind[ms->ind]);
 		in[i].w = ms->w;
 		in[i].arl0 = detect_budget_arl0_weighted(
-		    c->false_alarms_per_year, total, weight > 0 ? weight : 1);
+		    c->false_alarms_per_year, p->total, weight > 0 ? weight :
+		    1);
 		in[i].looks = looks;
 		in[i].tau2 = mon_tau2(mon, ms);
 		in[i].delta = mon_delta(mon, ms);
@@ -808,8 +867,20 @@ mon_thresholds_prepare(struct monitor *mon)
 		in[i].small = mon_mean_v(mon, ms) < MON_SMALL_V;
 		if (in[i].small)
 			in[i].ntypes = mon_week_types(mon, ms, in[i].types);
+		if (stall_now() >= deadline)
+			return false;
 	}
-	return in;
+	return true;
+}
+
+struct mon_thr_in *
+mon_thresholds_prepare(struct monitor *mon)
+{
+	struct mon_thr_prep p;
+
+	mon_thresholds_prep_start(mon, &p);
+	mon_thresholds_prep_slice(mon, &p, UINT64_MAX);
+	return p.in;
 }
 
 /* The computed thresholds into the series. */
@@ -854,12 +925,10 @@ mon_thresholds(struct monitor *mon)
  * the expected sums of that window, and estimate levels and wobble.
  */
 int
-mon_fit_apply(struct monitor *mon, const struct series_set *set,
-    struct mon_fit_result *r)
+mon_fit_apply(struct monitor *mon, struct mon_fit_result *r)
 {
-	int ngroups = mon->ngroups, i, k, fitted = 0, ind;
-	int nweeks = r->pto - r->from;
-	uint32_t pooled = 0, others = 0;
+	int ngroups = mon->ngroups, i, fitted = 0, ind;
+	uint32_t others = 0;
 
 	for (i = 0; i < ngroups && !r->predict_only; i++) {
 		struct mon_group *g = &mon->groups[i];
@@ -906,10 +975,10 @@ mon_fit_apply(struct monitor *mon, const struct series_set *set,
 	if (r->predict_only)
 		fitted = 1;
 	/*
-	 * Expected sums under the new models: the window, and the weeks
-	 * after it that have decisions already (the open week, a backfill).
+	 * Expected sums under the new models (the window, and the weeks
+	 * after it that have decisions already: the open week, a backfill)
+	 * are in (mon_fit_apply_sums).
 	 */
-	mon_clear_expected(mon, r, r->from, r->pto);
 	if (fitted > 0 && !r->predicted)
 		return 0;
 	/*
@@ -928,33 +997,42 @@ mon_fit_apply(struct monitor *mon, const struct series_set *set,
 		} else if (r->pto < mon->predicted_to)
 			mon->predicted_to = r->pto;
 	}
-	for (i = 0; fitted > 0 && i < mon->nseries; i++) {
-		for (k = 0; k < nweeks; k++) {
-			size_t slot = (size_t)i * (size_t)nweeks + (size_t)k;
-			struct mon_week *w;
-
-			if (!r->touched[slot])
-				continue;
-			w = mon_hist(&mon->series[i], r->from + k);
-			w->e += r->e[slot];
-			w->v += r->v[slot];
-		}
-	}
 	if (r->predict_only)
 		return 0;
-	for (i = 0; i < ngroups; i++) {
-		if (!mon_group_selected(mon, r->only_group, r->inds, i))
+	r->estimate = true;
+	return fitted > 0 ? 0 : -1;
+}
+
+bool
+mon_fit_estimate(struct monitor *mon, struct mon_fit_result *r, int *next,
+    uint64_t deadline)
+{
+	uint32_t pooled = 0;
+	int i, ind;
+
+	if (!r->estimate)
+		return true;
+	while (*next < mon->ngroups) {
+		i = (*next)++;
+		if (!mon_group_selected(mon, r->only_group, r->inds, i) ||
+		    mon->groups[i].model == NULL ||
+		    mon->groups[i].ref_to != r->to)
 			continue;
-		pooled |= 1u << mon_group_ind(mon, i);
-		if (mon->groups[i].model != NULL &&
-		    mon->groups[i].ref_to == r->to)
-			mon_estimate(mon, set, i);
+		mon_estimate(mon, i);
+		if (stall_now() >= deadline)
+			break;
+	}
+	if (*next < mon->ngroups)
+		return false;
+	for (i = 0; i < mon->ngroups; i++) {
+		if (mon_group_selected(mon, r->only_group, r->inds, i))
+			pooled |= 1u << mon_group_ind(mon, i);
 	}
 	for (ind = 0; ind < mon->nind; ind++) {
 		if (pooled >> ind & 1)
 			mon_pool_tau2(mon, ind);
 	}
-	return fitted > 0 ? 0 : -1;
+	return true;
 }
 
 /* Strata: per attribute level, O - E since onset from the records. */

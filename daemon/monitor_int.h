@@ -203,6 +203,7 @@ struct mon_fit_result {
 	int32_t		 pto;		/* expected sums of [from, pto) */
 	bool		 scanned;	/* the window was read */
 	bool		 predicted;	/* and its expected sums */
+	bool		 estimate;	/* levels and wobble to estimate */
 	struct model	**models;	/* per group: fitted, or NULL */
 	char		**causes;	/* per group: why not */
 	double		*e;		/* [series][week - from] */
@@ -435,15 +436,31 @@ void mon_replay_step(struct monitor *mon);
 
 /* monitor_fit.c: models, and what is made of the records read back. */
 /*
- * Install the models of a fit, the expected sums it read, levels and
- * wobble; takes the models it installs. 0 when a model was fitted. A
- * predict-only result installs the expected sums alone.
+ * Apply a fit in three parts, each a slice per turn where it can be
+ * long (true when done): the expected sums it read into the history,
+ * series *next on until the deadline; the models (mon_fit_apply, which
+ * takes the models it installs: 0 when a model was fitted); the levels
+ * and wobble of its groups, group *next on. A predict-only result has
+ * the expected sums alone.
  */
-int mon_fit_apply(struct monitor *mon, const struct series_set *set,
-    struct mon_fit_result *r);
+bool mon_fit_apply_sums(struct monitor *mon, const struct mon_fit_result *r,
+    int *next, uint64_t deadline);
+int mon_fit_apply(struct monitor *mon, struct mon_fit_result *r);
+bool mon_fit_estimate(struct monitor *mon, struct mon_fit_result *r,
+    int *next, uint64_t deadline);
 /* Thresholds now (mon_thresholds) or as a job (mon_job_thresholds). */
 void mon_thresholds(struct monitor *mon);
 struct mon_thr_in *mon_thresholds_prepare(struct monitor *mon);
+/* The inputs a slice per turn: the budget's weights, then each series'. */
+struct mon_thr_prep {
+	struct mon_thr_in	*in;		/* per series */
+	double			 total;		/* the budget's weights */
+	int			 pass;		/* 0: weights, 1: inputs */
+	int			 next;		/* series */
+};
+void mon_thresholds_prep_start(struct monitor *mon, struct mon_thr_prep *p);
+bool mon_thresholds_prep_slice(struct monitor *mon, struct mon_thr_prep *p,
+    uint64_t deadline);
 void mon_threshold_compute(const struct mon_thr_in *in,
     struct mon_thr_out *out);
 void mon_thresholds_apply(struct monitor *mon, const struct mon_thr_out *out);
@@ -468,6 +485,15 @@ void mon_jobs_yield(struct monitor *mon);
  */
 void mon_job_fit(struct monitor *mon, const struct series_set *set,
     int only_group, uint32_t inds, int32_t from, int32_t to, int32_t week);
+/*
+ * The first fit of the groups of indicators same[i], i < n, each on
+ * [from[i], week]: their history filled a slice per turn of the loop
+ * (mon_fill_history), then each group's fit as mon_job_fit.
+ */
+void mon_job_fill(struct monitor *mon, const struct series_set *set,
+    int32_t week, const uint32_t *same, const int32_t *from, int n);
+bool mon_fill_history(struct monitor *mon, const struct series_set *set,
+    uint32_t inds, int32_t from, int32_t week, int *next, uint64_t deadline);
 /* Expected sums of [from, to) under the current models (a replay). */
 void mon_job_predict(struct monitor *mon, const struct series_set *set,
     int32_t from, int32_t to);

@@ -23,6 +23,7 @@
 #include "monitor_int.h"
 #include "period.h"
 #include "records.h"
+#include "stall.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -69,6 +70,9 @@ struct mon_job {
 
 	/* A fit. */
 	int32_t			 week;		/* the close that asked */
+	int			 phase;		/* of its application */
+	int			 next;		/* series or group next */
+	bool			 ok;		/* a model was fitted */
 	double			 ridge;
 	const struct model	**old;		/* per group, borrowed */
 	struct model_data	**data;
@@ -85,6 +89,7 @@ struct mon_job {
 	struct mon_scan		 scans[MON_THR_THREADS];
 
 	/* Thresholds. */
+	struct mon_thr_prep	 thr_prep;	/* thr_in, being made */
 	struct mon_thr_in	*thr_in;
 	struct mon_thr_out	*thr_out;
 	int			 nthr;
@@ -372,25 +377,68 @@ mon_job_report(const struct mon_job *j)
 		    strerror(j->scan_errno));
 }
 
+/*
+ * What a job writes on the loop after its read, at most per turn: the
+ * history's pages fault when first written after a checkpoint's fork,
+ * and with five indicators a first fit's writes took 100 ms on a slow
+ * host at once. The job goes round the worker again for the rest, so
+ * the loop answers between, and ingest waits as for any job.
+ */
+#define MON_SLICE_NS	2000000
+
+static void
+mon_job_again_run(void *arg)
+{
+	(void)arg;
+}
+
+static void
+mon_job_again(struct monitor *mon, worker_done_cb done, void *arg)
+{
+	worker_submit(mon->worker, mon_job_again_run, done, arg);
+}
+
+/* Applied a slice per turn (mon_fit_apply_sums, mon_fit_estimate). */
 static void
 mon_job_fit_done(void *arg, bool apply)
 {
 	struct mon_job *j = arg;
-	bool ok;
+	uint64_t deadline = stall_now() + MON_SLICE_NS;
 
-	if (apply) {
+	if (!apply) {
+		mon_job_free(j);
+		return;
+	}
+	if (j->phase == 0) {
 		mon_job_report(j);
 		log_info("monitor: fit of weeks %d..%d read and computed in "
 		    "%.0f ms", j->from, j->to - 1, j->ms);
-		ok = mon_fit_apply(j->mon, j->set, &j->fit) == 0;
-		/* A first fit that fitted nothing waits for the next close. */
-		if (!j->fit.predict_only && (ok || j->fit.only_group >= 0))
-			mon_fitted(j->mon, j->fit.only_group, j->fit.inds,
-			    j->week);
-		if (j->mon->replaying)
-			mon_replay_step(j->mon);
+		j->phase = 1;
 	}
+	if (j->phase == 1) {
+		if (!mon_fit_apply_sums(j->mon, &j->fit, &j->next, deadline))
+			goto again;
+		j->ok = mon_fit_apply(j->mon, &j->fit) == 0;
+		j->next = 0;
+		j->phase = 2;
+	}
+	if (j->phase == 2) {
+		if (!mon_fit_estimate(j->mon, &j->fit, &j->next, deadline))
+			goto again;
+		j->phase = 3;
+		/* The thresholds' inputs next, in a turn of their own. */
+		if (stall_now() >= deadline)
+			goto again;
+	}
+	/* A first fit that fitted nothing waits for the next close. */
+	if (!j->fit.predict_only && (j->ok || j->fit.only_group >= 0))
+		mon_fitted(j->mon, j->fit.only_group, j->fit.inds, j->week);
+	if (j->mon->replaying)
+		mon_replay_step(j->mon);
 	mon_job_free(j);
+	return;
+again:
+	mon_job_again(j->mon, mon_job_fit_done, j);
 }
 
 /* The job's view of the records; a failure leaves it empty. */
@@ -516,6 +564,56 @@ mon_job_fit_submit(struct monitor *mon, const struct series_set *set,
 		mon->groups[only_group].refit = false;
 	mon_job_view(mon, j);
 	worker_submit(mon->worker, mon_job_fit_run, mon_job_fit_done, j);
+}
+
+/*
+ * The first fit's history: written on the loop, a slice per turn, so the
+ * worker's part is empty; ingest waits as for any job.
+ */
+struct mon_fill {
+	struct monitor		*mon;
+	const struct series_set	*set;
+	int32_t			 week;
+	int			 n, g;		/* groups, the one filled now */
+	int			 next;		/* its next series */
+	uint32_t		 same[INDICATOR_MAX];
+	int32_t			 from[INDICATOR_MAX];
+};
+
+static void
+mon_job_fill_done(void *arg, bool apply)
+{
+	struct mon_fill *f = arg;
+	uint64_t deadline = stall_now() + MON_SLICE_NS;
+
+	while (apply && f->g < f->n) {
+		if (!mon_fill_history(f->mon, f->set, f->same[f->g],
+		    f->from[f->g], f->week, &f->next, deadline)) {
+			mon_job_again(f->mon, mon_job_fill_done, f);
+			return;
+		}
+		/* Read off the loop; the rest follows in mon_fitted. */
+		mon_job_fit(f->mon, f->set, -1, f->same[f->g], f->from[f->g],
+		    f->week + 1, f->week);
+		f->g++;
+		f->next = 0;
+	}
+	free(f);
+}
+
+void
+mon_job_fill(struct monitor *mon, const struct series_set *set,
+    int32_t week, const uint32_t *same, const int32_t *from, int n)
+{
+	struct mon_fill *f = xcalloc(1, sizeof *f);
+
+	f->mon = mon;
+	f->set = set;
+	f->week = week;
+	f->n = n;
+	memcpy(f->same, same, (size_t)n * sizeof *same);
+	memcpy(f->from, from, (size_t)n * sizeof *from);
+	mon_job_again(mon, mon_job_fill_done, f);
 }
 
 void
@@ -725,9 +823,29 @@ mon_job_thresholds_done(void *arg, bool apply)
 		if (j->mon->replaying)
 			mon_replay_step(j->mon);
 	}
-	free(j->thr_in);
+	free(j->thr_prep.in);		/* thr_in once made */
 	free(j->thr_out);
 	free(j);
+}
+
+/* The inputs on the loop, a slice per turn; then the job proper. */
+static void
+mon_job_thresholds_prep(void *arg, bool apply)
+{
+	struct mon_job *j = arg;
+
+	if (!apply) {
+		mon_job_thresholds_done(j, false);
+		return;
+	}
+	if (!mon_thresholds_prep_slice(j->mon, &j->thr_prep, stall_now() +
+	    MON_SLICE_NS)) {
+		mon_job_again(j->mon, mon_job_thresholds_prep, j);
+		return;
+	}
+	j->thr_in = j->thr_prep.in;
+	worker_submit(j->mon->worker, mon_job_thresholds_run,
+	    mon_job_thresholds_done, j);
 }
 
 void
@@ -737,14 +855,13 @@ mon_job_thresholds(struct monitor *mon, enum mon_thr_then then, int group,
 	struct mon_job *j = xcalloc(1, sizeof *j);
 
 	j->mon = mon;
-	j->thr_in = mon_thresholds_prepare(mon);
+	mon_thresholds_prep_start(mon, &j->thr_prep);
 	j->nthr = mon->nseries;
 	j->thr_out = xcalloc((size_t)j->nthr, sizeof *j->thr_out);
 	j->then = then;
 	j->group = group;
 	j->week = week;
-	worker_submit(mon->worker, mon_job_thresholds_run,
-	    mon_job_thresholds_done, j);
+	mon_job_again(mon, mon_job_thresholds_prep, j);
 }
 
 /* Outstanding work is applied: what waited for it, then ingest. */
