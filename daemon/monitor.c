@@ -152,9 +152,9 @@ mon_adjusted_oe(const struct mon_series *ms, double n, double o, double e,
  */
 static void
 mon_set_state_as(struct monitor *mon, struct mon_series *ms,
-    enum mon_state state, const char *why, void (*say)(const char *, ...))
+    enum mon_state state, const char *why, bool quiet)
 {
-	char office[16];
+	char office[16], line[256];
 
 	if (ms->state == state)
 		return;
@@ -162,10 +162,14 @@ mon_set_state_as(struct monitor *mon, struct mon_series *ms,
 		snprintf(office, sizeof office, "%s", SERIES_NATIONAL_NAME);
 	else
 		snprintf(office, sizeof office, "%d", ms->office);
-	say("monitor: series %s%s%s/%s/%s: %s -> %s: %s",
-	    mon_ind_prefix(mon, ms->ind), ms->ind != 0 ? ":" : "", office,
-	    mon->conf->benefits[ms->benefit], mon_kind_name(ms->kind),
+	snprintf(line, sizeof line, "monitor: series %s%s%s/%s/%s: %s -> %s: "
+	    "%s", mon_ind_prefix(mon, ms->ind), ms->ind != 0 ? ":" : "",
+	    office, mon->conf->benefits[ms->benefit], mon_kind_name(ms->kind),
 	    mon_state_name(ms->state), mon_state_name(state), why);
+	if (quiet)
+		log_debug("%s", line);
+	else
+		log_notice("%s", line);
 	ms->state = state;
 }
 
@@ -173,7 +177,7 @@ static void
 mon_set_state(struct monitor *mon, struct mon_series *ms,
     enum mon_state state, const char *why)
 {
-	mon_set_state_as(mon, ms, state, why, log_notice);
+	mon_set_state_as(mon, ms, state, why, false);
 }
 
 /*
@@ -682,7 +686,7 @@ mon_thresholds_then(struct monitor *mon, enum mon_thr_then then, int group,
 			    isfinite(ms->h)) {
 				/* Thousands at once: one line each at debug. */
 				mon_set_state_as(mon, ms, MON_STABLE,
-				    "first models fitted", log_debug);
+				    "first models fitted", true);
 				ms->regime_week = week + 2;
 				watched[ms->ind]++;
 			}
@@ -1263,6 +1267,7 @@ void
 monitor_set_conf(struct monitor *mon, const struct conf *c)
 {
 	mon->conf = c;
+	mon->conf_gen++;
 	mon_set_indicators(mon, c);
 	if (mon_fitted_any(mon))
 		mon_job_thresholds(mon, MON_THEN_NOTHING, -1,

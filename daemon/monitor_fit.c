@@ -782,6 +782,7 @@ mon_thresholds_prep_start(struct monitor *mon, struct mon_thr_prep *p)
 {
 	memset(p, 0, sizeof *p);
 	p->in = xcalloc((size_t)mon->nseries, sizeof *p->in);
+	p->gen = mon->conf_gen;
 }
 
 /*
@@ -802,6 +803,12 @@ mon_thresholds_prep_slice(struct monitor *mon, struct mon_thr_prep *p,
 	int i, looks;
 	int32_t wk;
 
+	if (p->gen != mon->conf_gen) {
+		memset(in, 0, (size_t)mon->nseries * sizeof *in);
+		p->total = 0;
+		p->pass = p->next = 0;
+		p->gen = mon->conf_gen;
+	}
 	/* First every series' weight, for the budget's total. */
 	while (p->pass == 0 && p->next < mon->nseries) {
 		struct mon_series *ms = &mon->series[p->next++];
@@ -873,7 +880,7 @@ mon_thresholds_prep_slice(struct monitor *mon, struct mon_thr_prep *p,
 	return true;
 }
 
-struct mon_thr_in *
+static struct mon_thr_in *
 mon_thresholds_prepare(struct monitor *mon)
 {
 	struct mon_thr_prep p;
@@ -922,7 +929,8 @@ mon_thresholds(struct monitor *mon)
 /*
  * Start the first regime, or refit one group: install the models fitted
  * on the reference window read back from the records (monitor_job.c),
- * the expected sums of that window, and estimate levels and wobble.
+ * once their expected sums are in (mon_fit_apply_sums); the levels and
+ * wobble follow (mon_fit_estimate).
  */
 int
 mon_fit_apply(struct monitor *mon, struct mon_fit_result *r)
@@ -1003,9 +1011,14 @@ mon_fit_apply(struct monitor *mon, struct mon_fit_result *r)
 	return fitted > 0 ? 0 : -1;
 }
 
+/*
+ * Levels and wobble of the fit's groups, group *next on. Each is a
+ * function of the history and the settings alone, so after a reload a
+ * group may be estimated again.
+ */
 bool
-mon_fit_estimate(struct monitor *mon, struct mon_fit_result *r, int *next,
-    uint64_t deadline)
+mon_fit_estimate(struct monitor *mon, const struct mon_fit_result *r,
+    int *next, uint64_t deadline)
 {
 	uint32_t pooled = 0;
 	int i, ind;

@@ -138,6 +138,7 @@ struct mon_first {
 
 struct monitor {
 	const struct conf	*conf;
+	unsigned		 conf_gen;	/* moves at each reload */
 	struct explain_registry	*reg;
 	monitor_records_cb	 records_cb;
 	void			*records_arg;
@@ -363,7 +364,7 @@ struct mon_funnel_sums {
 	int		weeks;		/* with information */
 };
 
-/* What a series' thresholds are computed from (mon_thresholds_prepare). */
+/* What a series' thresholds are computed from (mon_thresholds_prep_slice). */
 struct mon_thr_in {
 	double		 w;		/* mean weekly weight; 0: none */
 	double		 arl0;		/* in-control ARL of each side */
@@ -419,6 +420,13 @@ double mon_level(double oe, double v, double a);
 void mon_funnel_sum(const struct monitor *mon, const struct mon_series *ms,
     int32_t last, int weeks, struct mon_funnel_sums *fs);
 /*
+ * A first fit's history: weeks [from, week] of the series of indicators
+ * inds copied from the statistics, series *next on until the deadline;
+ * true when every series has them.
+ */
+bool mon_fill_history(struct monitor *mon, const struct series_set *set,
+    uint32_t inds, int32_t from, int32_t week, int *next, uint64_t deadline);
+/*
  * A fit was applied: the first regime of indicators inds (those that
  * have a model now), or a refit of only_group.
  */
@@ -446,17 +454,20 @@ void mon_replay_step(struct monitor *mon);
 bool mon_fit_apply_sums(struct monitor *mon, const struct mon_fit_result *r,
     int *next, uint64_t deadline);
 int mon_fit_apply(struct monitor *mon, struct mon_fit_result *r);
-bool mon_fit_estimate(struct monitor *mon, struct mon_fit_result *r,
+bool mon_fit_estimate(struct monitor *mon, const struct mon_fit_result *r,
     int *next, uint64_t deadline);
 /* Thresholds now (mon_thresholds) or as a job (mon_job_thresholds). */
 void mon_thresholds(struct monitor *mon);
-struct mon_thr_in *mon_thresholds_prepare(struct monitor *mon);
-/* The inputs a slice per turn: the budget's weights, then each series'. */
+/*
+ * The inputs a slice per turn: the budget's weights, then each series'.
+ * A reload between slices begins them again under the new settings.
+ */
 struct mon_thr_prep {
 	struct mon_thr_in	*in;		/* per series */
 	double			 total;		/* the budget's weights */
 	int			 pass;		/* 0: weights, 1: inputs */
 	int			 next;		/* series */
+	unsigned		 gen;		/* the monitor's conf_gen */
 };
 void mon_thresholds_prep_start(struct monitor *mon, struct mon_thr_prep *p);
 bool mon_thresholds_prep_slice(struct monitor *mon, struct mon_thr_prep *p,
@@ -492,8 +503,6 @@ void mon_job_fit(struct monitor *mon, const struct series_set *set,
  */
 void mon_job_fill(struct monitor *mon, const struct series_set *set,
     int32_t week, const uint32_t *same, const int32_t *from, int n);
-bool mon_fill_history(struct monitor *mon, const struct series_set *set,
-    uint32_t inds, int32_t from, int32_t week, int *next, uint64_t deadline);
 /* Expected sums of [from, to) under the current models (a replay). */
 void mon_job_predict(struct monitor *mon, const struct series_set *set,
     int32_t from, int32_t to);

@@ -3,9 +3,10 @@
  * fit, then the expected sums of the window under the new models) and an
  * alert's strata. They run on the worker with a job description of their
  * own (the segments to read, the models, the window) and write only into
- * the job; the loop applies the result in monitor_fit.c. While a job is
- * outstanding the detector is busy, so ingest hands it nothing and the
- * results are the same however long the reading takes.
+ * the job; the loop applies the result in monitor_fit.c, a slice per
+ * turn where it is long. While a job is outstanding the detector is
+ * busy, so ingest hands it nothing and the results are the same however
+ * long the reading, or the number of slices, takes.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -72,6 +73,7 @@ struct mon_job {
 	int32_t			 week;		/* the close that asked */
 	int			 phase;		/* of its application */
 	int			 next;		/* series or group next */
+	unsigned		 gen;		/* conf_gen of the estimates */
 	bool			 ok;		/* a model was fitted */
 	double			 ridge;
 	const struct model	**old;		/* per group, borrowed */
@@ -380,22 +382,18 @@ mon_job_report(const struct mon_job *j)
 /*
  * What a job writes on the loop after its read, at most per turn: the
  * history's pages fault when first written after a checkpoint's fork,
- * and with five indicators a first fit's writes took 100 ms on a slow
- * host at once. The job goes round the worker again for the rest, so
- * the loop answers between, and ingest waits as for any job.
+ * and a first fit's writes in one step took over 100 ms on a loaded
+ * host. The job is applied again next turn for the rest (worker_again),
+ * before any job behind it, so the loop answers between, ingest waits
+ * as for any job, and the slices add up to what one pass gave.
  */
 #define MON_SLICE_NS	2000000
 
+/* A job whose work is all on the loop, in its done(). */
 static void
-mon_job_again_run(void *arg)
+mon_job_no_read(void *arg)
 {
 	(void)arg;
-}
-
-static void
-mon_job_again(struct monitor *mon, worker_done_cb done, void *arg)
-{
-	worker_submit(mon->worker, mon_job_again_run, done, arg);
 }
 
 /* Applied a slice per turn (mon_fit_apply_sums, mon_fit_estimate). */
@@ -420,16 +418,16 @@ mon_job_fit_done(void *arg, bool apply)
 			goto again;
 		j->ok = mon_fit_apply(j->mon, &j->fit) == 0;
 		j->next = 0;
+		j->gen = j->mon->conf_gen;
 		j->phase = 2;
 	}
-	if (j->phase == 2) {
-		if (!mon_fit_estimate(j->mon, &j->fit, &j->next, deadline))
-			goto again;
-		j->phase = 3;
-		/* The thresholds' inputs next, in a turn of their own. */
-		if (stall_now() >= deadline)
-			goto again;
+	/* A reload between slices: every group under the new settings. */
+	if (j->gen != j->mon->conf_gen) {
+		j->next = 0;
+		j->gen = j->mon->conf_gen;
 	}
+	if (!mon_fit_estimate(j->mon, &j->fit, &j->next, deadline))
+		goto again;
 	/* A first fit that fitted nothing waits for the next close. */
 	if (!j->fit.predict_only && (j->ok || j->fit.only_group >= 0))
 		mon_fitted(j->mon, j->fit.only_group, j->fit.inds, j->week);
@@ -438,7 +436,7 @@ mon_job_fit_done(void *arg, bool apply)
 	mon_job_free(j);
 	return;
 again:
-	mon_job_again(j->mon, mon_job_fit_done, j);
+	worker_again(j->mon->worker);
 }
 
 /* The job's view of the records; a failure leaves it empty. */
@@ -589,7 +587,7 @@ mon_job_fill_done(void *arg, bool apply)
 	while (apply && f->g < f->n) {
 		if (!mon_fill_history(f->mon, f->set, f->same[f->g],
 		    f->from[f->g], f->week, &f->next, deadline)) {
-			mon_job_again(f->mon, mon_job_fill_done, f);
+			worker_again(f->mon->worker);
 			return;
 		}
 		/* Read off the loop; the rest follows in mon_fitted. */
@@ -613,7 +611,7 @@ mon_job_fill(struct monitor *mon, const struct series_set *set,
 	f->n = n;
 	memcpy(f->same, same, (size_t)n * sizeof *same);
 	memcpy(f->from, from, (size_t)n * sizeof *from);
-	mon_job_again(mon, mon_job_fill_done, f);
+	worker_submit(mon->worker, mon_job_no_read, mon_job_fill_done, f);
 }
 
 void
@@ -840,7 +838,7 @@ mon_job_thresholds_prep(void *arg, bool apply)
 	}
 	if (!mon_thresholds_prep_slice(j->mon, &j->thr_prep, stall_now() +
 	    MON_SLICE_NS)) {
-		mon_job_again(j->mon, mon_job_thresholds_prep, j);
+		worker_again(j->mon->worker);
 		return;
 	}
 	j->thr_in = j->thr_prep.in;
@@ -861,7 +859,7 @@ mon_job_thresholds(struct monitor *mon, enum mon_thr_then then, int group,
 	j->then = then;
 	j->group = group;
 	j->week = week;
-	mon_job_again(mon, mon_job_thresholds_prep, j);
+	worker_submit(mon->worker, mon_job_no_read, mon_job_thresholds_prep, j);
 }
 
 /* Outstanding work is applied: what waited for it, then ingest. */

@@ -39,6 +39,7 @@ struct worker {
 	struct worker_job	*head;		/* oldest not yet applied */
 	struct worker_job	*tail;
 	int			 pending;
+	bool			 again;		/* worker_again in a done() */
 	/* Time with a job outstanding: ingest waits that long. */
 	uint64_t		 busy_ns;
 	uint64_t		 busy_since;
@@ -125,6 +126,45 @@ worker_applied(struct worker *w)
 		w->busy_ns += stall_now() - w->busy_since;
 }
 
+/* Apply job; true when it asked to be applied again (worker_again). */
+static bool
+worker_apply_one(struct worker *w, struct worker_job *job)
+{
+	worker_applied(w);
+	w->again = false;
+	job->done(job->arg, true);
+	if (!w->again)
+		return false;
+	w->again = false;
+	/* Still outstanding: ingest goes on waiting for it. */
+	if (w->pending++ == 0)
+		w->busy_since = stall_now();
+	return true;
+}
+
+/* Jobs first..(its last) back in front of the queue, in order. */
+static void
+worker_requeue(struct worker *w, struct worker_job *first)
+{
+	struct worker_job *last = first;
+
+	while (last->next != NULL)
+		last = last->next;
+	if (w->threaded)
+		pthread_mutex_lock(&w->lock);
+	last->next = w->head;
+	if (w->head == NULL)
+		w->tail = last;
+	w->head = first;
+	if (w->threaded)
+		pthread_mutex_unlock(&w->lock);
+}
+
+/*
+ * Apply the finished jobs in order. One that asks to be applied again
+ * keeps its place, the rest behind it too, and the loop comes back for
+ * them next turn: nothing is applied out of submission order.
+ */
 static int
 worker_apply(struct worker *w, struct worker_job *list)
 {
@@ -133,8 +173,12 @@ worker_apply(struct worker *w, struct worker_job *list)
 
 	while ((job = list) != NULL) {
 		list = job->next;
-		worker_applied(w);
-		job->done(job->arg, true);
+		if (worker_apply_one(w, job)) {
+			job->next = list;
+			worker_requeue(w, job);
+			worker_wake(w);
+			return n;
+		}
 		free(job);
 		n++;
 	}
@@ -254,6 +298,12 @@ worker_submit(struct worker *w, worker_run_cb run, worker_done_cb done,
 	}
 }
 
+void
+worker_again(struct worker *w)
+{
+	w->again = true;
+}
+
 int
 worker_pending(const struct worker *w)
 {
@@ -278,8 +328,8 @@ worker_run_here(struct worker *w)
 		if (w->head == NULL)
 			w->tail = NULL;
 		job->run(job->arg);
-		worker_applied(w);
-		job->done(job->arg, true);
+		while (worker_apply_one(w, job))
+			;
 		free(job);
 	}
 }

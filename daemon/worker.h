@@ -29,6 +29,12 @@ struct worker *worker_create(struct event_base *base, worker_idle_cb idle,
 void worker_free(struct worker *w);
 void worker_submit(struct worker *w, worker_run_cb run, worker_done_cb done,
     void *arg);
+/*
+ * From a job's done(): apply it again next turn of the loop instead of
+ * freeing it, before any job behind it; it stays outstanding. For a
+ * result applied a slice at a time, with the loop answering between.
+ */
+void worker_again(struct worker *w);
 /* Jobs submitted and not yet applied. */
 int worker_pending(const struct worker *w);
 /* Monotonic ns with a job submitted and not yet applied, in all. */
