@@ -23,41 +23,29 @@
 #include "stall.h"
 #include "xmalloc.h"
 
-/* Groups the read fitted a model for (a prediction: the current ones). */
-static int
-mon_fit_count(const struct monitor *mon, const struct mon_fit_result *r)
-{
-	int i, n = 0;
-
-	if (r->predict_only)
-		return 1;
-	for (i = 0; i < mon->ngroups; i++) {
-		if (r->models[i] != NULL && mon_group_selected(mon,
-		    r->only_group, r->inds, i))
-			n++;
-	}
-	return n;
-}
-
 /*
  * The read's expected sums into the history, before the models go in
  * (mon_fit_apply): weeks [from, pto) of the fit's groups reset, then
  * what the read added, series *next on until the deadline passes. A
  * slice per turn of the loop: after a checkpoint's fork every page of
- * the history written faults once, and with five indicators the whole
- * of it was a step of 100 ms on a slow host. True when done.
+ * the history written faults once, and in one step the writes took over
+ * 100 ms on a loaded host. True when done.
+ *
+ * Only a read that made sums: a refit that fitted nothing (none or all
+ * of its window rejected, say) keeps its model and so its sums. Reset
+ * without new ones, its weeks had counts and no expectation, and the
+ * open week would have closed with all its O against the part of E
+ * counted after the refit.
  */
 bool
 mon_fit_apply_sums(struct monitor *mon, const struct mon_fit_result *r,
     int *next, uint64_t deadline)
 {
 	int nweeks = r->pto - r->from, k;
-	bool add;
 	int32_t wk;
 
-	if (!r->scanned)
+	if (!r->scanned || !r->predicted)
 		return true;
-	add = r->predicted && mon_fit_count(mon, r) > 0;
 	while (*next < mon->nseries) {
 		int i = (*next)++;
 		struct mon_series *ms = &mon->series[i];
@@ -73,7 +61,7 @@ mon_fit_apply_sums(struct monitor *mon, const struct mon_fit_result *r,
 					w->e = w->v = 0;
 			}
 		}
-		for (k = 0; add && k < nweeks; k++) {
+		for (k = 0; k < nweeks; k++) {
 			size_t slot = (size_t)i * (size_t)nweeks + (size_t)k;
 			struct mon_week *w;
 
