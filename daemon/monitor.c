@@ -158,6 +158,10 @@ mon_set_state_as(struct monitor *mon, struct mon_series *ms,
 
 	if (ms->state == state)
 		return;
+	if (quiet && log_get_level() < LOG_DEBUG) {
+		ms->state = state;
+		return;
+	}
 	if (ms->office == SERIES_NATIONAL)
 		snprintf(office, sizeof office, "%s", SERIES_NATIONAL_NAME);
 	else

@@ -1000,40 +1000,42 @@ mon_fit_apply(struct monitor *mon, struct mon_fit_result *r)
 }
 
 /*
- * Levels and wobble of the fit's groups, group *next on. Each is a
- * function of the history and the settings alone, so after a reload a
- * group may be estimated again.
+ * Levels and wobble of the fit's groups, group *next on, then each
+ * indicator's wobble pooled over its groups. Each is a function of the
+ * history and the settings alone, so after a reload they may be
+ * estimated again.
  */
 bool
 mon_fit_estimate(struct monitor *mon, const struct mon_fit_result *r,
     int *next, uint64_t deadline)
 {
-	uint32_t pooled = 0;
-	int i, ind;
+	int i, g, ind;
+	bool pooled;
 
 	if (!r->estimate)
 		return true;
-	while (*next < mon->ngroups) {
+	while (*next < mon->ngroups + mon->nind) {
 		i = (*next)++;
-		if (!mon_group_selected(mon, r->only_group, r->inds, i) ||
-		    mon->groups[i].model == NULL ||
-		    mon->groups[i].ref_to != r->to)
-			continue;
-		mon_estimate(mon, i);
+		if (i < mon->ngroups) {
+			if (!mon_group_selected(mon, r->only_group, r->inds,
+			    i) || mon->groups[i].model == NULL ||
+			    mon->groups[i].ref_to != r->to)
+				continue;
+			mon_estimate(mon, i);
+		} else {
+			ind = i - mon->ngroups;
+			for (g = 0, pooled = false; g < mon->ngroups; g++)
+				pooled |= mon_group_ind(mon, g) == ind &&
+				    mon_group_selected(mon, r->only_group,
+				    r->inds, g);
+			if (!pooled)
+				continue;
+			mon_pool_tau2(mon, ind);
+		}
 		if (stall_now() >= deadline)
 			break;
 	}
-	if (*next < mon->ngroups)
-		return false;
-	for (i = 0; i < mon->ngroups; i++) {
-		if (mon_group_selected(mon, r->only_group, r->inds, i))
-			pooled |= 1u << mon_group_ind(mon, i);
-	}
-	for (ind = 0; ind < mon->nind; ind++) {
-		if (pooled >> ind & 1)
-			mon_pool_tau2(mon, ind);
-	}
-	return true;
+	return *next >= mon->ngroups + mon->nind;
 }
 
 /* Strata: per attribute level, O - E since onset from the records. */

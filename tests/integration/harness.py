@@ -30,6 +30,13 @@ class TestFailure(Exception):
     pass
 
 
+def sanitized():
+    """Whether the daemon under test was built with AddressSanitizer
+    (make asan): its CPU-bound steps take several times as long."""
+    with open(STABILD, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 def check(cond, msg):
     if not cond:
         raise TestFailure(msg)

@@ -4,7 +4,9 @@
 indicators read a big records file (over 780 000 events of every kind)
 on the worker thread and their results are applied on the loop a slice
 at a time: the longest single step of the daemon's own work on the loop
-(stabild_loop_step_max_seconds) stays under 100 ms, and /healthz, polled
+(stabild_loop_step_max_seconds) stays under 100 ms (250 ms under the
+sanitizers, which make a fork or a slice of CPU-bound work several times
+as long), and /healthz, polled
 throughout ingest, answers 99 % of the time within 250 ms and always
 within 500 ms (the client's own scheduling is in those figures). The heartbeat's lateness (stabild_loop_stall_max_seconds)
 also counts time the host kept the process off a CPU, which a loaded
@@ -24,6 +26,7 @@ from harness import check
 WEEKS = 56
 PER_WEEK = 12000
 LIMIT_S = 0.100
+SANITIZED_LIMIT_S = 0.250
 P99_LIMIT_S = 0.250
 HARD_LIMIT_S = 0.500
 
@@ -96,7 +99,8 @@ def test(w):
               m["stabild_checkpoint_fork_max_seconds"] * 1e3))
     check(not poller.failures, "/healthz failed: %s" % poller.failures[:5])
     check(poller.n > 50, "only %d /healthz answers" % poller.n)
-    check(step < LIMIT_S, "a step of %s took %.1f ms" % (st["loop_step_max"], step * 1e3))
+    limit = SANITIZED_LIMIT_S if harness.sanitized() else LIMIT_S
+    check(step < limit, "a step of %s took %.1f ms" % (st["loop_step_max"], step * 1e3))
     check(p99 < P99_LIMIT_S, "/healthz p99 %.1f ms" % (p99 * 1e3))
     check(poller.worst < HARD_LIMIT_S, "/healthz took %.1f ms" % (poller.worst * 1e3))
     check(stall < HARD_LIMIT_S, "the loop stalled %.1f ms" % (stall * 1e3))
