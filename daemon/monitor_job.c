@@ -329,8 +329,13 @@ mon_job_fit_read(struct mon_job *j)
 	j->fit.scanned = true;
 	/* Ingest waits for the models too: every group at once. */
 	mon_share(mon_job_fit_one, j, ngroups, 1);
-	for (i = 0; i < ngroups; i++)
+	for (i = 0; i < ngroups; i++) {
 		fitted += j->fit.models[i] != NULL;
+		/* Tens of megabytes of cells: freed here, not on the loop. */
+		if (j->data[i] != NULL)
+			model_data_free(j->data[i]);
+		j->data[i] = NULL;
+	}
 	if (fitted == 0)
 		return;
 predict:
