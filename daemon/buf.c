@@ -4,7 +4,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "buf.h"
 #include "log.h"
@@ -54,9 +53,9 @@ buf_map(struct buf *b, size_t cap)
 	unsigned char *p;
 
 	if (b->mapped)
-		p = xmap_grow(b->data, b->cap, cap, 1, MADV_HUGEPAGE);
+		p = xmap_grow(b->data, b->cap, cap, 1, XMAP_HUGE);
 	else {
-		p = xmap_grow(NULL, 0, cap, 1, MADV_HUGEPAGE);
+		p = xmap_grow(NULL, 0, cap, 1, XMAP_HUGE);
 		if (b->len > 0)
 			memcpy(p, b->data, b->len);
 		free(b->data);

@@ -3,8 +3,6 @@
  * hashes in arrival order plus a linear-probing index over them. Eviction
  * uses backward-shift deletion, so the index never fills with tombstones.
  */
-#include <sys/mman.h>
-
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,11 +54,9 @@ dedup_hash(const char *id, size_t len)
 static uint64_t *
 dedup_table_alloc(size_t cap)
 {
-	uint64_t *t = xmap_grow(NULL, 0, cap, sizeof(uint64_t), MADV_DONTFORK);
-
-	/* Probed at random: huge pages spare a TLB miss on most of them. */
-	(void)madvise(t, cap * sizeof(uint64_t), MADV_HUGEPAGE);
-	return t;
+	/* Probed at random: huge pages spare a TLB miss on most probes. */
+	return xmap_grow(NULL, 0, cap, sizeof(uint64_t), XMAP_NOFORK |
+	    XMAP_HUGE);
 }
 
 struct dedup *

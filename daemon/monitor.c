@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #include "clock.h"
@@ -1183,7 +1182,7 @@ monitor_create(const struct conf *c, struct explain_registry *reg,
 	 * still runs is split and copied in 4 KB), and the fork is shorter.
 	 */
 	mon->hist = xmap_grow(NULL, 0, mon_hist_slots(mon), sizeof *mon->hist,
-	    MADV_HUGEPAGE);
+	    XMAP_HUGE);
 	mon_blank(mon);
 	mon->watermark = INT64_MIN;
 	mon->explain_gen = reg != NULL ? explain_generation(reg) : 0;

@@ -91,8 +91,7 @@ struct mon_job {
 	struct mon_scan		 scans[MON_THR_THREADS];
 
 	/* Thresholds. */
-	struct mon_thr_prep	 thr_prep;	/* thr_in, being made */
-	struct mon_thr_in	*thr_in;
+	struct mon_thr_prep	 thr_prep;	/* the inputs */
 	struct mon_thr_out	*thr_out;
 	int			 nthr;
 	enum mon_thr_then	 then;
@@ -799,7 +798,7 @@ mon_thr_one(void *arg, int i)
 {
 	struct mon_job *j = arg;
 
-	mon_threshold_compute(&j->thr_in[i], &j->thr_out[i]);
+	mon_threshold_compute(&j->thr_prep.in[i], &j->thr_out[i]);
 }
 
 /* Ingest waits for this job: the thresholds apply at one position. */
@@ -826,7 +825,7 @@ mon_job_thresholds_done(void *arg, bool apply)
 		if (j->mon->replaying)
 			mon_replay_step(j->mon);
 	}
-	free(j->thr_prep.in);		/* thr_in once made */
+	free(j->thr_prep.in);
 	free(j->thr_out);
 	free(j);
 }
@@ -846,7 +845,6 @@ mon_job_thresholds_prep(void *arg, bool apply)
 		worker_again(j->mon->worker);
 		return;
 	}
-	j->thr_in = j->thr_prep.in;
 	worker_submit(j->mon->worker, mon_job_thresholds_run,
 	    mon_job_thresholds_done, j);
 }

@@ -13,7 +13,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <hiredis/hiredis.h>
 #include <hiredis/read.h>
@@ -91,7 +90,7 @@ reply_chunk_get(struct reply_reader *rr, size_t need, size_t want)
 	} else {
 		if (want < need)
 			want = need;
-		c = xmap_grow(NULL, 0, sizeof *c + want, 1, MADV_DONTFORK);
+		c = xmap_grow(NULL, 0, sizeof *c + want, 1, XMAP_NOFORK);
 		c->owner = rr;
 		c->size = want;
 	}

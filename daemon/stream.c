@@ -13,7 +13,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -625,7 +624,7 @@ stream_unacked_grow(struct stream *st)
 	size_t cap = st->capunacked ? st->capunacked * 2 : 1024;
 
 	st->unacked = xmap_grow(st->unacked, st->capunacked, cap,
-	    sizeof *st->unacked, MADV_DONTFORK);
+	    sizeof *st->unacked, XMAP_NOFORK);
 	st->capunacked = cap;
 }
 

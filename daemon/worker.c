@@ -142,7 +142,10 @@ worker_apply_one(struct worker *w, struct worker_job *job)
 	return true;
 }
 
-/* Jobs first..(its last) back in front of the queue, in order. */
+/*
+ * Jobs first..(its last) back in front of the queue, in order (threaded:
+ * a synchronous worker applies a job again in place, worker_run_here).
+ */
 static void
 worker_requeue(struct worker *w, struct worker_job *first)
 {
@@ -150,14 +153,12 @@ worker_requeue(struct worker *w, struct worker_job *first)
 
 	while (last->next != NULL)
 		last = last->next;
-	if (w->threaded)
-		pthread_mutex_lock(&w->lock);
+	pthread_mutex_lock(&w->lock);
 	last->next = w->head;
 	if (w->head == NULL)
 		w->tail = last;
 	w->head = first;
-	if (w->threaded)
-		pthread_mutex_unlock(&w->lock);
+	pthread_mutex_unlock(&w->lock);
 }
 
 /*

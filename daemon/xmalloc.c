@@ -61,7 +61,7 @@ xmap(size_t nmemb, size_t size)
 }
 
 void *
-xmap_grow(void *p, size_t n, size_t nmemb, size_t size, int advice)
+xmap_grow(void *p, size_t n, size_t nmemb, size_t size, int flags)
 {
 	void *q;
 
@@ -74,8 +74,10 @@ xmap_grow(void *p, size_t n, size_t nmemb, size_t size, int advice)
 		if (q == MAP_FAILED)
 			fatal("xmap_grow: %zu x %zu bytes", nmemb, size);
 	}
-	if (q != NULL && advice != 0)
-		(void)madvise(q, nmemb * size, advice);
+	if (q != NULL && (flags & XMAP_NOFORK))
+		(void)madvise(q, nmemb * size, MADV_DONTFORK);
+	if (q != NULL && (flags & XMAP_HUGE))
+		(void)madvise(q, nmemb * size, MADV_HUGEPAGE);
 	return q;
 }
 

@@ -23,12 +23,15 @@ char *xvasprintf(const char *fmt, va_list ap);
  */
 void *xmap(size_t nmemb, size_t size);
 void xunmap(void *p, size_t nmemb, size_t size);
+/* What a mapping of its own is advised (madvise) to be. */
+#define XMAP_NOFORK	0x1	/* left out of a fork (MADV_DONTFORK) */
+#define XMAP_HUGE	0x2	/* in huge pages (MADV_HUGEPAGE) */
 /*
  * A mapping of nmemb elements of size: p's of n elements grown, its pages
- * moved rather than copied (mremap), or with p NULL a new one. advice
- * (MADV_*, 0 for none) is given for the whole of it before new pages are
- * touched; only an optimisation, so a refusal is ignored.
+ * moved rather than copied (mremap), or with p NULL a new one. The XMAP_*
+ * flags are given for the whole of it before new pages are touched; only
+ * an optimisation, so a refusal is ignored.
  */
-void *xmap_grow(void *p, size_t n, size_t nmemb, size_t size, int advice);
+void *xmap_grow(void *p, size_t n, size_t nmemb, size_t size, int flags);
 
 #endif
