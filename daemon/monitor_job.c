@@ -393,13 +393,6 @@ mon_job_report(const struct mon_job *j)
  */
 #define MON_SLICE_NS	2000000
 
-/* A job whose work is all on the loop, in its done(). */
-static void
-mon_job_no_read(void *arg)
-{
-	(void)arg;
-}
-
 /* Applied a slice per turn (mon_fit_apply_sums, mon_fit_estimate). */
 static void
 mon_job_fit_done(void *arg, bool apply)
@@ -615,7 +608,7 @@ mon_job_fill(struct monitor *mon, const struct series_set *set,
 	f->n = n;
 	memcpy(f->same, same, (size_t)n * sizeof *same);
 	memcpy(f->from, from, (size_t)n * sizeof *from);
-	worker_submit(mon->worker, mon_job_no_read, mon_job_fill_done, f);
+	worker_submit(mon->worker, NULL, mon_job_fill_done, f);
 }
 
 void
@@ -862,7 +855,7 @@ mon_job_thresholds(struct monitor *mon, enum mon_thr_then then, int group,
 	j->then = then;
 	j->group = group;
 	j->week = week;
-	worker_submit(mon->worker, mon_job_no_read, mon_job_thresholds_prep, j);
+	worker_submit(mon->worker, NULL, mon_job_thresholds_prep, j);
 }
 
 /* Outstanding work is applied: what waited for it, then ingest. */

@@ -88,7 +88,8 @@ worker_main(void *arg)
 		job = w->next_run;
 		w->next_run = job->next;
 		pthread_mutex_unlock(&w->lock);
-		job->run(job->arg);
+		if (job->run != NULL)
+			job->run(job->arg);
 		pthread_mutex_lock(&w->lock);
 		job->finished = true;
 		pthread_cond_broadcast(&w->finished);
@@ -328,7 +329,8 @@ worker_run_here(struct worker *w)
 		w->head = job->next;
 		if (w->head == NULL)
 			w->tail = NULL;
-		job->run(job->arg);
+		if (job->run != NULL)
+			job->run(job->arg);
 		while (worker_apply_one(w, job))
 			;
 		free(job);

@@ -15,7 +15,10 @@
 struct event_base;
 struct worker;
 
-/* Off the loop: may read files and shared read-only data. */
+/*
+ * Off the loop: may read files and shared read-only data. NULL for a job
+ * whose work is all in its done(), on the loop (one applied in slices).
+ */
 typedef void (*worker_run_cb)(void *arg);
 /* On the loop: apply (or, when !apply, only free) the job. */
 typedef void (*worker_done_cb)(void *arg, bool apply);

@@ -166,12 +166,6 @@ again_ping(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-again_none(void *arg)
-{
-	(void)arg;
-}
-
-static void
 again_c(void *arg, bool apply)
 {
 	struct again *g = arg;
@@ -206,7 +200,7 @@ again_a(void *arg, bool apply)
 		worker_again(g->w);
 		return;
 	}
-	worker_submit(g->w, again_none, again_c, g);
+	worker_submit(g->w, NULL, again_c, g);
 }
 
 static void
@@ -220,8 +214,8 @@ test_again(void **state)
 	(void)state;
 	/* Synchronous: the same order. */
 	s.w = worker_create(NULL, NULL, NULL, NULL);
-	worker_submit(s.w, again_none, again_a, &s);
-	worker_submit(s.w, again_none, again_b, &s);
+	worker_submit(s.w, NULL, again_a, &s);
+	worker_submit(s.w, NULL, again_b, &s);
 	worker_yield(s.w);
 	assert_string_equal(s.trace, "AAAABC");
 	assert_int_equal(worker_pending(s.w), 0);
@@ -231,8 +225,8 @@ test_again(void **state)
 	g.w = worker_create(l.base, loop_idle, &l, &cause);
 	assert_non_null(g.w);
 	g.ping = event_new(l.base, -1, 0, again_ping, &g);
-	worker_submit(g.w, again_none, again_a, &g);
-	worker_submit(g.w, again_none, again_b, &g);
+	worker_submit(g.w, NULL, again_a, &g);
+	worker_submit(g.w, NULL, again_b, &g);
 	event_base_dispatch(l.base);
 	assert_string_equal(g.trace, "AAAABC");
 	/* Each slice on a turn of its own: the ping ran in between. */
@@ -246,15 +240,15 @@ test_again(void **state)
 	/* Settling applies every slice now, in order. */
 	g.n = g.slices = g.pings = 0;
 	memset(g.trace, 0, sizeof g.trace);
-	worker_submit(g.w, again_none, again_a, &g);
-	worker_submit(g.w, again_none, again_b, &g);
+	worker_submit(g.w, NULL, again_a, &g);
+	worker_submit(g.w, NULL, again_b, &g);
 	worker_settle(g.w);
 	assert_string_equal(g.trace, "AAAABC");
 	assert_int_equal(worker_pending(g.w), 0);
 
 	/* Freed while it has slices to go: done(false) once. */
 	g.slices = 0;
-	worker_submit(g.w, again_none, again_a, &g);
+	worker_submit(g.w, NULL, again_a, &g);
 	while (g.slices == 0)
 		event_base_loop(l.base, EVLOOP_ONCE);
 	assert_int_equal(worker_pending(g.w), 1);
