@@ -386,7 +386,7 @@ check-asan:
 
 check-sim: all
 	$(SIMCHECK) -q
-	$(SIMCHECK) -x -q
+	$(SIMCHECK) -X -q
 
 unit: all $(UNIT_BINS)
 	BUILDDIR=$(BUILDDIR) tests/run-unit.sh $(UNIT_BINS)
@@ -434,6 +434,7 @@ sim: deps-check
 	$(SIMCHECK)
 	$(SIMCHECK) -i -y 6
 	$(SIMCHECK) -x
+	$(SIMCHECK) -X
 
 bench: deps-check
 	$(MAKE) all $(BUILDDIR)/tests/test_model

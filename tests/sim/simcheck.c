@@ -4,7 +4,8 @@
  * and the alerts they raise are checked against what the design promises.
  * Exit 0 when every check holds; a summary line per scenario either way.
  * With -x: a second indicator (the change rate at reconsideration) beside
- * rejection, sharing one false-alarm budget.
+ * rejection, sharing one false-alarm budget; with -X, every indicator the
+ * example configuration ships.
  */
 #include <getopt.h>
 #include <stdarg.h>
@@ -862,43 +863,84 @@ check_national_offices(const char *name, const int *after,
 
 /* ---------------------------------------------------------------------
  * -x: the change rate at reconsideration beside the rejection rate, one
- * false-alarm budget over both indicators' CUSUMs.
+ * false-alarm budget over both indicators' CUSUMs. -X: every indicator
+ * config/stabild.conf ships (its commented sections) live at once.
  */
 
 #define X_DRIFT_WEEK	80
-#define X_DRIFT_AFTER	78
-#define X_DRIFT_OR	2.0
+#define X_NIND		5	/* rejection and the four shipped */
 
 static char x_name[] = "reconsideration";
 static char x_yes[] = "changed";
 static char x_no[] = "unchanged";
 static char x_label[] = "change rate at reconsideration";
-static struct conf_indicator x_section = {
-	.name = x_name, .event = x_name, .yes = x_yes, .no = x_no,
-	.label = x_label,
+static char x_appeal[] = "appeal";
+static char x_appeal_label[] = "change rate in court";
+static char x_time[] = "timeliness";
+static char x_assessment[] = "assessment";
+static char x_late[] = "late";
+static char x_on_time[] = "on_time";
+static char x_time_label[] = "late assessment rate";
+static char x_supp[] = "supplement";
+static char x_decision[] = "decision";
+static char x_supp_field[] = "supplement_requested";
+static char x_yes_yes[] = "yes";
+static char x_no_no[] = "no";
+static char x_supp_label[] = "supplement request rate";
+/* As config/stabild.conf has them, reconsideration first (-x: alone). */
+static struct conf_indicator x_sections[X_NIND - 1] = {
+	{ .name = x_name, .event = x_name, .yes = x_yes, .no = x_no,
+	  .label = x_label },
+	{ .name = x_appeal, .event = x_appeal, .yes = x_yes, .no = x_no,
+	  .label = x_appeal_label, .design_or_office = 2.0,
+	  .design_or_national = 1.2 },
+	{ .name = x_time, .event = x_assessment, .yes = x_late,
+	  .no = x_on_time, .label = x_time_label },
+	{ .name = x_supp, .event = x_decision, .field = x_supp_field,
+	  .yes = x_yes_yes, .no = x_no_no, .label = x_supp_label },
 };
 
-/* Both indicators live (or rejection alone), in the simulator too. */
+/* The first n shipped indicators live beside rejection (0: it alone). */
 static void
-x_live(bool on)
+x_live(int n)
 {
-	xind = on ? &x_section : NULL;
-	nxind = on ? 1 : 0;
-	sim_events = on ? SIM_TARGET_BIT(SIM_T_REJECTION) |
-	    SIM_TARGET_BIT(SIM_T_RECONSIDERATION) : 0;
+	xind = n > 0 ? x_sections : NULL;
+	nxind = n;
+	sim_events = 0;
+	if (n >= 1)
+		sim_events |= SIM_TARGET_BIT(SIM_T_REJECTION) |
+		    SIM_TARGET_BIT(SIM_T_RECONSIDERATION);
+	if (n >= 2)
+		sim_events |= SIM_TARGET_BIT(SIM_T_APPEAL);
+	if (n >= 3)
+		sim_events |= SIM_TARGET_BIT(SIM_T_ASSESSMENT);
+	if (n >= 4)
+		sim_events |= SIM_TARGET_BIT(SIM_T_SUPPLEMENT);
 }
 
-static bool
-x_is_recon(const struct alert *a)
+/* The live indicator of an alert: 0 rejection, i + 1 x_sections[i]. */
+static int
+x_ind_of(const struct alert *a)
 {
-	return strcmp(alert_indicator(a), x_name) == 0;
+	int i;
+
+	for (i = 0; i < nxind; i++)
+		if (strcmp(alert_indicator(a), xind[i].name) == 0)
+			return i + 1;
+	return 0;
 }
 
-/* What a seed's in-control run with both indicators gave. */
+static const char *
+x_ind_name(int i)
+{
+	return i == 0 ? "rejection" : xind[i - 1].name;
+}
+
+/* What a seed's in-control run with the live indicators gave. */
 struct xtally {
 	double		 years;
-	int		 alarms[2];	/* rejection, reconsideration */
-	int		 cusums[2];	/* of series with reference data */
+	int		 alarms[X_NIND];	/* rejection, then xind */
+	int		 cusums[X_NIND];	/* of series with reference data */
 };
 
 /* End hook: the CUSUMs each indicator adds to the budget. */
@@ -913,7 +955,7 @@ x_tally_end(void *arg, const struct monitor *mon, const struct ingest *in)
 
 	for (se = series_first(set); se != NULL; se = series_next(set, se)) {
 		ind = series_indicator(se);
-		if (ind < 0 || ind > 1)
+		if (ind < 0 || ind > nxind)
 			continue;
 		j = monitor_series_json(mon, se);
 		if (json_number_value(json_object_get(j, "weekly_weight")) > 0)
@@ -922,7 +964,7 @@ x_tally_end(void *arg, const struct monitor *mon, const struct ingest *in)
 	}
 }
 
-/* Rejection alerts of the first seed's in-control run, for scenario 2. */
+/* Rejection alerts of the first seed's in-control run, for the drift. */
 static struct seen x_ic_rejection[MAX_SEEN];
 static int x_nic_rejection;
 
@@ -943,68 +985,108 @@ x_tally_run(struct xtally *t, int weeks, double per_week, uint64_t seed,
 	if (keep)
 		x_nic_rejection = 0;
 	for (i = 0; i < nseen; i++) {
-		if (keep && !x_is_recon(&seen[i].a))
+		if (keep && x_ind_of(&seen[i].a) == 0)
 			x_ic_rejection[x_nic_rejection++] = seen[i];
 		if (seen[i].detected_week < run.monitor_from)
 			continue;
-		t->alarms[x_is_recon(&seen[i].a)]++;
+		t->alarms[x_ind_of(&seen[i].a)]++;
 	}
-	printf("       x-in-control (seed %llu): %d rejection and %d "
-	    "reconsideration false alarms in %.1f monitored years; %d and %d "
-	    "CUSUMs with reference data\n", (unsigned long long)seed,
-	    t->alarms[0], t->alarms[1], t->years, t->cusums[0], t->cusums[1]);
+	printf("       x-in-control (seed %llu): false alarms in %.1f "
+	    "monitored years (CUSUMs with reference data):",
+	    (unsigned long long)seed, t->years);
+	for (i = 0; i <= nxind; i++)
+		printf("%s %s %d (%d)", i > 0 ? "," : "", x_ind_name(i),
+		    t->alarms[i], t->cusums[i]);
+	printf("\n");
 }
 
 /*
- * 1. In control with both live. Rejection spends its share of the budget
- * (W counts the CUSUMs of both, all of weight 1) as it spent the whole
- * alone; reconsideration at most twice its share; both together never
- * more than the budget. Reconsideration's small series spend less than
- * their share (see README, "Indicators share that budget"): the sum is
- * printed, and held to the upper bound only.
+ * 1. In control with the indicators live. Rejection spends its share of
+ * the budget (W counts the CUSUMs of all, all of weight 1) as it spent
+ * the whole alone (lo to hi times its share); every other indicator at
+ * most twice its share (give or take three sd of a Poisson count); all
+ * together never more than hi times the budget. The small series of the sparse indicators spend less than
+ * their share (see README, "Indicators share that budget"): their sums
+ * are printed, and held to the upper bounds only.
  */
 static void
 x_check_budget(const struct xtally *t, int n, double lo, double hi)
 {
 	struct conf c;
-	double years = 0, F, rate, rrate, jrate, share, jshare;
-	int i, alarms = 0, recon = 0, cus[2] = { 0, 0 };
+	double years = 0, F, rate, share, allowed;
+	int i, k, alarms[X_NIND] = { 0 }, cus[X_NIND] = { 0 }, all = 0;
+	int cusall = 0;
 
 	conf_default(&c);
 	F = c.false_alarms_per_year;
 	conf_free(&c);
 	for (i = 0; i < n; i++) {
 		years += t[i].years;
-		alarms += t[i].alarms[0] + t[i].alarms[1];
-		recon += t[i].alarms[1];
-		cus[0] += t[i].cusums[0];
-		cus[1] += t[i].cusums[1];
+		for (k = 0; k <= nxind; k++) {
+			alarms[k] += t[i].alarms[k];
+			cus[k] += t[i].cusums[k];
+			all += t[i].alarms[k];
+			cusall += t[i].cusums[k];
+		}
 	}
-	rate = alarms / years;
-	rrate = recon / years;
-	jrate = (alarms - recon) / years;
-	share = cus[0] + cus[1] > 0 ? F * cus[1] / (cus[0] + cus[1]) : 0;
-	jshare = F - share;
-	check(cus[1] > 0, "x-budget", "reconsideration has %d CUSUMs with "
-	    "reference data beside rejection's %d, over %d seed(s)", cus[1],
-	    cus[0], n);
-	check(jrate >= lo * jshare && jrate <= hi * jshare, "x-budget", "%d "
-	    "rejection false alarms in %.1f monitored years over %d seed(s) "
-	    "= %.1f a year (its share %.1f; allowed %.1f-%.1f)",
-	    alarms - recon, years, n, jrate, jshare, lo * jshare, hi * jshare);
-	check(rrate <= 2 * share, "x-budget", "%d reconsideration false "
-	    "alarms in %.1f years = %.2f a year (its share %.2f; allowed up "
-	    "to %.2f)", recon, years, rrate, share, 2 * share);
-	check(rate <= hi * F, "x-budget", "%d false alarms of both "
+	for (k = 0; k <= nxind; k++) {
+		share = cusall > 0 ? F * cus[k] / cusall : 0;
+		rate = alarms[k] / years;
+		check(cus[k] > 0, "x-budget", "%s has %d CUSUMs with "
+		    "reference data, over %d seed(s)", x_ind_name(k), cus[k],
+		    n);
+		if (k == 0)
+			check(rate >= lo * share && rate <= hi * share,
+			    "x-budget", "%d rejection false alarms in %.1f "
+			    "monitored years over %d seed(s) = %.1f a year "
+			    "(its share %.1f; allowed %.1f-%.1f)", alarms[k],
+			    years, n, rate, share, lo * share, hi * share);
+		else {
+			/* Twice the share's count, give or take three
+			 * Poisson sd: a small share is a count of a few. */
+			double twice = 2 * share * years;
+
+			allowed = twice + 3 * sqrt(twice);
+			check(alarms[k] <= allowed, "x-budget", "%d %s false "
+			    "alarms in %.1f years = %.2f a year (its share "
+			    "%.2f; allowed up to %.0f, twice the share's %.1f "
+			    "and three sd)", alarms[k], x_ind_name(k), years,
+			    rate, share, floor(allowed), twice);
+		}
+	}
+	check(all / years <= hi * F, "x-budget", "%d false alarms of all %d "
 	    "indicators in %.1f years = %.1f a year (configured %.0f; "
-	    "allowed up to %.1f)", alarms, years, rate, F, hi * F);
+	    "allowed up to %.1f)", all, nxind + 1, years, all / years, F,
+	    hi * F);
 }
 
-/* The drifting office's reconsideration series, against oracles. */
+/*
+ * 2. A drift in one indicator besides rejection, in every series of one
+ * office: an alert of that indicator for it, with its name, label and
+ * event; its delay beside an oracle CUSUM of its best series; rejection's
+ * alerts for the office those of the in-control run (the drift moves
+ * another outcome).
+ */
+struct xdrift {
+	int		 ind;		/* index in x_sections */
+	enum sim_target	 target;	/* the simulator's */
+	const char	*target_name;	/* of --drift */
+	bool		 median;	/* the median office, else the largest */
+	double		 odds;		/* the drift's odds ratio */
+	int		 after;		/* weeks run after the drift starts */
+};
+
+static const struct xdrift x_recon_drift = { 0, SIM_T_RECONSIDERATION,
+    "reconsideration", false, 2.0, 78 };
+static const struct xdrift x_supp_drift = { 3, SIM_T_SUPPLEMENT,
+    "supplement", true, 1.5, 40 };
+
+/* The drifting office's series of the drifting indicator, and oracles. */
 struct xwatch {
+	const struct xdrift *dr;
 	int		 office;
 	struct oracle	*oracle[SIM_NBENEFITS][SIM_NKINDS];
-	int		 cusums;	/* of both indicators, for arl0 */
+	int		 cusums;	/* of every live indicator, for arl0 */
 };
 
 static void
@@ -1012,11 +1094,19 @@ x_event(void *arg, const struct sim_event *ev)
 {
 	struct xwatch *xw = arg;
 
-	if (ev->type != SIM_VALID || ev->event != SIM_EV_RECONSIDERATION ||
-	    ev->yes < 0 || ev->office != xw->office)
+	if (ev->type != SIM_VALID || ev->office != xw->office)
 		return;
-	oracle_add(xw->oracle[ev->benefit][ev->kind], ev->week, ev->yes,
-	    ev->q0);
+	if (xw->dr->target == SIM_T_SUPPLEMENT) {
+		/* A decision's supplement_requested: detail 1 yes, 2 no. */
+		if (ev->event == SIM_EV_DECISION &&
+		    (ev->detail == 1 || ev->detail == 2))
+			oracle_add(xw->oracle[ev->benefit][ev->kind],
+			    ev->week, ev->detail == 1, ev->sq0);
+		return;
+	}
+	if (ev->event == SIM_EV_RECONSIDERATION && ev->yes >= 0)
+		oracle_add(xw->oracle[ev->benefit][ev->kind], ev->week,
+		    ev->yes, ev->q0);
 }
 
 static void
@@ -1024,48 +1114,50 @@ x_drift_end(void *arg, const struct monitor *mon, const struct ingest *in)
 {
 	struct xwatch *xw = arg;
 	struct xtally t;
+	int k;
 
 	memset(&t, 0, sizeof t);
 	x_tally_end(&t, mon, in);
-	xw->cusums = t.cusums[0] + t.cusums[1];
+	xw->cusums = 0;
+	for (k = 0; k <= nxind; k++)
+		xw->cusums += t.cusums[k];
 }
 
-/*
- * 2. The change rate at reconsideration of the largest office doubles
- * (OR 2) from week 80: a reconsideration alert for it, its delay beside
- * an oracle CUSUM of its best series; rejection's alerts for the office
- * those of the in-control run (its decisions are the same).
- */
 static void
-x_check_drift(uint64_t seed, double per_week, double F)
+x_check_drift(const struct xdrift *dr, uint64_t seed, double per_week,
+    double F)
 {
+	const struct conf_indicator *ci = &x_sections[dr->ind];
 	struct xwatch xw;
 	struct run_hook h = { x_event, x_drift_end, &xw };
 	struct sim_options so;
-	struct scenario sc = { "x-drift", X_DRIFT_WEEK + X_DRIFT_AFTER, NULL,
+	struct scenario sc = { "x-drift", X_DRIFT_WEEK + dr->after, NULL,
 	    NULL, NULL };
 	struct run run;
 	struct conf c;
-	char drift[128];
+	char drift[128], prefix[64];
 	const char *id = NULL;
 	double tau, delta, arl0, hh = 0, info, best_info = -1;
 	int b, k, i, j, det = -1, orc = -1, d, extra = 0, ok_members = 1;
 	int32_t first = INT32_MAX;
 
 	conf_default(&c);
-	delta = log(c.design_or_office);
+	delta = log(ci->design_or_office > 0 ? ci->design_or_office :
+	    c.design_or_office);
 	conf_free(&c);
 	sim_options_default(&so);
 	tau = sim_tau >= 0 ? sim_tau : so.tau;
 	office_rank(seed, per_week);
 	memset(&xw, 0, sizeof xw);
-	xw.office = office_order[noffices - 1];
+	xw.dr = dr;
+	xw.office = office_order[dr->median ? noffices / 2 : noffices - 1];
 	for (b = 0; b < SIM_NBENEFITS; b++)
 		for (k = 0; k < SIM_NKINDS; k++)
 			xw.oracle[b][k] = oracle_create(delta, tau * tau,
 			    sc.weeks);
-	snprintf(drift, sizeof drift, "%s:*:*:%d:%g@reconsideration",
-	    office_names[xw.office], X_DRIFT_WEEK, X_DRIFT_OR);
+	snprintf(drift, sizeof drift, "%s:*:*:%d:%g@%s",
+	    office_names[xw.office], X_DRIFT_WEEK, dr->odds, dr->target_name);
+	snprintf(prefix, sizeof prefix, "%s:", ci->name);
 	sc.drift = drift;
 	hook = &h;
 	run_scenario(&sc, per_week, seed, &run);
@@ -1077,7 +1169,7 @@ x_check_drift(uint64_t seed, double per_week, double F)
 		if (strcmp(a->office, office_names[xw.office]) != 0 ||
 		    seen[i].detected_week < run.week0 + X_DRIFT_WEEK)
 			continue;
-		if (!x_is_recon(a)) {
+		if (x_ind_of(a) == 0) {
 			/* Rejection's own false alarms are the same as in
 			 * control; any other would come from the drift. */
 			for (j = 0; j < x_nic_rejection; j++)
@@ -1086,12 +1178,12 @@ x_check_drift(uint64_t seed, double per_week, double F)
 			extra += j == x_nic_rejection;
 			continue;
 		}
-		if (a->direction != ALERT_UP)
+		if (x_ind_of(a) != dr->ind + 1 || a->direction != ALERT_UP)
 			continue;
-		ok_members &= strncmp(a->id, "reconsideration:", 16) == 0 &&
-		    strcmp(a->indicator, x_name) == 0 &&
-		    strcmp(a->indicator_label, x_label) == 0 &&
-		    strcmp(a->event, "reconsideration") == 0;
+		ok_members &= strncmp(a->id, prefix, strlen(prefix)) == 0 &&
+		    strcmp(a->indicator, ci->name) == 0 &&
+		    strcmp(a->indicator_label, ci->label) == 0 &&
+		    strcmp(a->event, ci->event) == 0;
 		if (seen[i].detected_week < first) {
 			first = seen[i].detected_week;
 			id = a->id;
@@ -1121,18 +1213,17 @@ x_check_drift(uint64_t seed, double per_week, double F)
 			oracle_free(xw.oracle[b][k]);
 		}
 	}
-	printf("       x-drift (seed %llu): %s reconsideration OR %.1f from "
-	    "week %d, %.2f units a week in its largest series: detector "
-	    "%s%d weeks (%s), oracle %s%d weeks (h %.2f, in-control ARL %.0f "
-	    "weeks)\n", (unsigned long long)seed, office_names[xw.office],
-	    X_DRIFT_OR, X_DRIFT_WEEK, best_info, det < 0 ? "> " : "",
-	    det < 0 ? X_DRIFT_AFTER : det, id != NULL ? id : "no alert",
-	    orc < 0 ? "> " : "", orc < 0 ? X_DRIFT_AFTER : orc, hh, arl0);
-	check(det > 0 && ok_members, "x-drift", "seed %llu: the "
-	    "reconsideration drift of %s alerted as %s after %d weeks "
-	    "(oracle %d), with indicator, label and event",
-	    (unsigned long long)seed, office_names[xw.office],
-	    id != NULL ? id : "-", det, orc);
+	printf("       x-drift (seed %llu): %s %s OR %.1f from week %d, "
+	    "%.2f units a week in its largest series: detector %s%d weeks "
+	    "(%s), oracle %s%d weeks (h %.2f, in-control ARL %.0f weeks)\n",
+	    (unsigned long long)seed, office_names[xw.office], ci->name,
+	    dr->odds, X_DRIFT_WEEK, best_info, det < 0 ? "> " : "",
+	    det < 0 ? dr->after : det, id != NULL ? id : "no alert",
+	    orc < 0 ? "> " : "", orc < 0 ? dr->after : orc, hh, arl0);
+	check(det > 0 && ok_members, "x-drift", "seed %llu: the %s drift of "
+	    "%s alerted as %s after %d weeks (oracle %d), with indicator, "
+	    "label and event", (unsigned long long)seed, ci->name,
+	    office_names[xw.office], id != NULL ? id : "-", det, orc);
 	check(extra == 0, "x-drift", "seed %llu: %d rejection alerts for %s "
 	    "beyond those of the in-control run", (unsigned long long)seed,
 	    extra, office_names[xw.office]);
@@ -1154,7 +1245,7 @@ x_office_up_delay(uint64_t seed, double per_week, const char *office,
 	for (i = 0; i < nseen; i++) {
 		const struct alert *a = &seen[i].a;
 
-		if (x_is_recon(a) || !series_is(a, office, NULL, NULL) ||
+		if (x_ind_of(a) != 0 || !series_is(a, office, NULL, NULL) ||
 		    a->direction != ALERT_UP ||
 		    seen[i].detected_week < run.week0 + shift_at || n == 64)
 			continue;
@@ -1164,26 +1255,34 @@ x_office_up_delay(uint64_t seed, double per_week, const char *office,
 	return n > 0 ? (int)median_of(delays, n) : -1;
 }
 
-/* -x: the checks of a second indicator; quick: one seed, no delay cost. */
+/*
+ * -x: the checks of a second indicator; -X (all): of every shipped one
+ * live at once, with a drift in supplement requests, the other large
+ * indicator, beside reconsideration's. quick: one seed, no delay cost.
+ */
 static void
-x_checks(uint64_t seed, double per_week, int weeks_ic, bool quick)
+x_checks(uint64_t seed, double per_week, int weeks_ic, bool quick,
+    bool all)
 {
 	struct xtally t[NSEEDS] = { { 0 } };
 	char office[16];
 	int sd, nseeds = quick ? 1 : NSEEDS, alone, both;
 	const double F = 12;
 
-	x_live(true);
+	x_live(all ? X_NIND - 1 : 1);
 	for (sd = 0; sd < nseeds; sd++)
 		x_tally_run(&t[sd], weeks_ic, per_week, seed + (uint64_t)sd,
 		    sd == 0);
-	x_check_budget(t, nseeds, quick ? 0.5 : 0.7, quick ? 1.5 : 1.3);
-	x_check_drift(seed, per_week, F);
-	if (!quick) {
+	x_check_budget(t, nseeds, quick ? 0.5 : all ? 0.5 : 0.7,
+	    quick ? 1.5 : all ? 1.5 : 1.3);
+	x_check_drift(&x_recon_drift, seed, per_week, F);
+	if (all)
+		x_check_drift(&x_supp_drift, seed, per_week, F);
+	if (!quick && !all) {
 		/* 3. What sharing the budget costs rejection's detection. */
 		median_office(seed, per_week, office, sizeof office);
 		both = x_office_up_delay(seed, per_week, office, 80);
-		x_live(false);
+		x_live(0);
 		alone = x_office_up_delay(seed, per_week, office, 80);
 		printf("       x-cost (seed %llu): %s up by OR 1.5: median "
 		    "delay %d weeks with rejection alone, %d with "
@@ -1193,7 +1292,7 @@ x_checks(uint64_t seed, double per_week, int weeks_ic, bool quick)
 		    "office shift is found either way (%d and %d weeks)",
 		    (unsigned long long)seed, alone, both);
 	}
-	x_live(false);
+	x_live(0);
 }
 
 int
@@ -1208,14 +1307,16 @@ main(int argc, char **argv)
 	uint64_t seed = 1;
 	struct run run;
 	bool quick = false, bench = false, order = false, ic_only = false;
-	bool second = false;
+	bool second = false, every = false;
 	const double F = 12;
 
-	while ((ch = getopt(argc, argv, "bil:oqs:t:vw:xy:")) != -1) {
+	while ((ch = getopt(argc, argv, "bil:oqs:t:vw:xXy:")) != -1) {
 		if (ch == 'b')
 			bench = true;
 		else if (ch == 'x')
 			second = true;
+		else if (ch == 'X')
+			second = every = true;
 		else if (ch == 'i')
 			ic_only = true;
 		else if (ch == 'y')
@@ -1272,8 +1373,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (second) {
-		/* A second indicator beside rejection, and nothing else. */
-		x_checks(seed, per_week, weeks_ic, quick);
+		/* Indicators besides rejection (-x, -X), and nothing else. */
+		x_checks(seed, per_week, weeks_ic, quick, every);
 		sink_unregister_all();
 		printf("simcheck: %s\n", failures == 0 ? "all checks hold" :
 		    "SOME CHECKS FAILED");
