@@ -279,7 +279,9 @@ def catchup(redis, work, rounds, hist_weeks, back_weeks, per_week, min_ref):
     what = "catch-up after an outage, %d a week (models fitted over %d weeks, a backlog " \
         "of %d)" % (per_week, hist_weeks, back_weeks)
     hist, back, last = {}, {}, {}
-    for key, events in (("catchup:r", []), ("catchup:m", ["--events", "all"])):
+    # Keys, groups and state of their own for each volume.
+    rk, mk = "catchup%d:r" % per_week, "catchup%d:m" % per_week
+    for key, events in ((rk, []), (mk, ["--events", "all"])):
         harness.run_sim(redis, work, "--seed", "12", "--weeks", hist_weeks + back_weeks,
                         "--per-week", per_week, "--start", str(start), "--timestamps", "unix",
                         *events, truth=False, stream=key + ":all")
@@ -292,11 +294,11 @@ def catchup(redis, work, rounds, hist_weeks, back_weeks, per_week, min_ref):
         split(redis, key + ":back", key, key + ":none", 2 ** 62)
         back[key] = redis.call("XLEN", key) - hist[key]
     print("bench: %s: mixed backlog of %d entries (rejection-only %d)" % (
-        what, back["catchup:m"], back["catchup:r"]))
+        what, back[mk], back[rk]))
     ratios, cpu_r, cpu_m, rates_r, rates_m = [], [], [], [], []
     for i in range(rounds):
         rates = []
-        for key, cpu in (("catchup:r", cpu_r), ("catchup:m", cpu_m)):
+        for key, cpu in ((rk, cpu_r), (mk, cpu_m)):
             group = "%s-%d" % (key.replace(":", "-"), i)
             shutil.copytree(os.path.join(work, key.replace(":", "-") + "-hist"),
                             os.path.join(work, group))
@@ -319,8 +321,9 @@ def catchup(redis, work, rounds, hist_weeks, back_weeks, per_week, min_ref):
           "%.2f / %.2f, stabild in all %.2f / %.2f, redis-server %.2f / %.2f" % (
               what, med[0][0], med[1][0], med[0][1], med[1][1], med[0][2], med[1][2]))
     sys.stdout.flush()
-    for key in ("catchup:r", "catchup:m"):
+    for key in (rk, mk):
         redis.call("DEL", key, key + ":none")
+        subprocess.run(["rm", "-rf", os.path.join(work, key.replace(":", "-") + "-hist")])
 
 
 def best_of(rates_r, rates_m):
