@@ -7,8 +7,8 @@ indicators) against the rejection-only one, at the sparse and the
 national volume and over a ten-year back-fill, with the CPU an entry
 costs each (the event loop, the whole daemon, Redis), and the catch-up
 of a daemon restarted from its checkpoint (models fitted) after an
-outage, at both volumes; alert delivery
-(event-to-webhook latency, and ingest while a receiver hangs against none);
+outage, at both volumes; alert delivery (event-to-webhook latency, and
+ingest while a receiver hangs against none);
 then peak memory for a ten-year national-size history of one and of five
 indicators. Each consumer times itself from its first to its last entry,
 so process start-up is left out."""
@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import zoneinfo
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import harness  # noqa: E402
@@ -243,7 +244,7 @@ local n, cur = 0, ARGV[1]
 local r = redis.call('XRANGE', KEYS[1], cur, '+', 'COUNT', tonumber(ARGV[3]))
 for _, e in ipairs(r) do
   local f, t = e[2], 0
-  for i = 1, #f, 2 do if f[i] == 'decided_at' then t = tonumber(f[i + 1]) end end
+  for i = 1, #f, 2 do if f[i] == 'decided_at' then t = tonumber(f[i + 1]) or 0 end end
   redis.call('XADD', t < tonumber(ARGV[2]) and KEYS[2] or KEYS[3], e[1], unpack(f))
   cur = '(' .. e[1]
   n = n + 1
@@ -273,23 +274,30 @@ def catchup(redis, work, rounds, hist_weeks, back_weeks, per_week, min_ref):
     part of it, as it is not part of a catch-up: this is the rate ingest
     sustains in use. decided_at is sent as Unix seconds, for the split."""
     start = datetime.date(2020, 1, 6)
+    # The simulator's weeks begin at midnight in Stockholm.
     boundary = int(datetime.datetime.combine(start + datetime.timedelta(weeks=hist_weeks),
-                                             datetime.time(), datetime.timezone.utc).timestamp())
+                                             datetime.time(),
+                                             zoneinfo.ZoneInfo("Europe/Stockholm")).timestamp())
     extra = {"detector": {"min_reference_weeks": str(min_ref)}}
     what = "catch-up after an outage, %d a week (models fitted over %d weeks, a backlog " \
         "of %d)" % (per_week, hist_weeks, back_weeks)
     hist, back, last = {}, {}, {}
     # Keys, groups and state of their own for each volume.
     rk, mk = "catchup%d:r" % per_week, "catchup%d:m" % per_week
-    for key, events in ((rk, []), (mk, ["--events", "all"])):
+    mixed_on = {rk: False, mk: True}
+    for key in (rk, mk):
+        events = ["--events", "all"] if mixed_on[key] else []
         harness.run_sim(redis, work, "--seed", "12", "--weeks", hist_weeks + back_weeks,
                         "--per-week", per_week, "--start", str(start), "--timestamps", "unix",
                         *events, truth=False, stream=key + ":all")
         split(redis, key + ":all", key, key + ":back", boundary)
         hist[key] = redis.call("XLEN", key)
-        # The history read once, its checkpoint kept (--exit-on-idle).
-        run_stabild(redis, work, hist[key], key.replace(":", "-") + "-hist", stream=key,
-                    extra=extra, indicators_on=key.endswith("m"))
+        # The history read once, its checkpoint kept (--exit-on-idle),
+        # with every indicator's first models.
+        run_stabild(redis, work, hist[key], catchup_dir(key), stream=key, extra=extra,
+                    indicators_on=mixed_on[key])
+        if run_stabild.fitted_rate != run_stabild.fitted_rate:
+            raise SystemExit("bench: the catch-up's history of %s fitted no first models" % key)
         last[key] = redis.call("XREVRANGE", key, "+", "-", "COUNT", 1)[0][0]
         split(redis, key + ":back", key, key + ":none", 2 ** 62)
         back[key] = redis.call("XLEN", key) - hist[key]
@@ -299,12 +307,11 @@ def catchup(redis, work, rounds, hist_weeks, back_weeks, per_week, min_ref):
     for i in range(rounds):
         rates = []
         for key, cpu in ((rk, cpu_r), (mk, cpu_m)):
-            group = "%s-%d" % (key.replace(":", "-"), i)
-            shutil.copytree(os.path.join(work, key.replace(":", "-") + "-hist"),
-                            os.path.join(work, group))
+            group = "%s-%d" % (catchup_dir(key), i)
+            shutil.copytree(os.path.join(work, catchup_dir(key)), os.path.join(work, group))
             redis.call("XGROUP", "CREATE", key, group, last[key])
             _, rate, _ = run_stabild(redis, work, back[key], group, stream=key, extra=extra,
-                                     indicators_on=key.endswith("m"))
+                                     indicators_on=mixed_on[key])
             rates.append(rate)
             cpu.append(cpu_per_entry(back[key]))
             subprocess.run(["rm", "-rf", os.path.join(work, group)])
@@ -323,7 +330,12 @@ def catchup(redis, work, rounds, hist_weeks, back_weeks, per_week, min_ref):
     sys.stdout.flush()
     for key in (rk, mk):
         redis.call("DEL", key, key + ":none")
-        subprocess.run(["rm", "-rf", os.path.join(work, key.replace(":", "-") + "-hist")])
+        subprocess.run(["rm", "-rf", os.path.join(work, catchup_dir(key))])
+
+
+def catchup_dir(key):
+    """The history's daemon: its group and state directory."""
+    return key.replace(":", "-") + "-hist"
 
 
 def best_of(rates_r, rates_m):
