@@ -14,6 +14,7 @@ indicators. Each consumer times itself from its first to its last entry,
 so process start-up is left out."""
 
 import datetime
+import math
 import os
 import re
 import shutil
@@ -184,7 +185,7 @@ def mixed(redis, work, weeks, total, rounds, dense=False, backfill=False):
                     "--events", "all", truth=False, stream=mixed_stream)
     n_mixed = redis.call("XLEN", mixed_stream)
     print("bench: %s: mixed stream of %d entries (rejection-only %d)" % (what, n_mixed, total))
-    ratios, loop_ratios, fit_ratios, rss_r, rss_m = [], [], [], [], []
+    loop_ratios, fit_ratios, rss_r, rss_m = [], [], [], []
     rates_r, rates_m = [], []
     cpu_r, cpu_m = [], []
     tag = "-dense" if dense else "-backfill" if backfill else ""
@@ -199,7 +200,6 @@ def mixed(redis, work, weeks, total, rounds, dense=False, backfill=False):
         lm = run_stabild.rate_less_waits
         fm = run_stabild.fitted_rate
         cpu_m.append(cpu_per_entry(n_mixed))
-        ratios.append(rm / rr)
         rates_r.append(rr)
         rates_m.append(rm)
         loop_ratios.append(lm / lr)
@@ -210,9 +210,7 @@ def mixed(redis, work, weeks, total, rounds, dense=False, backfill=False):
               "ratio %.2f; less the waits for the detector %.0f/s and %.0f/s, ratio %.2f; "
               "after the first models %.0f/s and %.0f/s, ratio %.2f" % (
                   i + 1, rr, rm, rm / rr, lr, lm, lm / lr, fr, fm, fm / fr))
-    print("bench: %s: ingest ratio mixed/rejection-only: median %.2f (min %.2f, max %.2f; "
-          "target >= 0.90); %s" % (what, statistics.median(ratios), min(ratios), max(ratios),
-                                   best_of(rates_r, rates_m)))
+    print_ratio(what, rates_r, rates_m)
     print("bench: %s: the same less the waits for the detector (the first fit and its "
           "thresholds): median %.2f (min %.2f, max %.2f)" % (
               what, statistics.median(loop_ratios), min(loop_ratios), max(loop_ratios)))
@@ -220,15 +218,7 @@ def mixed(redis, work, weeks, total, rounds, dense=False, backfill=False):
           "(the one-time first fit of every indicator done): median %.2f (min %.2f, max %.2f; "
           "target >= 0.90)" % (what, statistics.median(fit_ratios), min(fit_ratios),
                                max(fit_ratios)))
-    # Where the mixed stream's time goes: the CPU an entry costs the event
-    # loop, the whole daemon (fits and thresholds on the worker, the
-    # checkpoint children), ours from the first entry to the last, and
-    # Redis's over the run.
-    med = [[statistics.median(c[k] for c in cs) for k in range(3)] for cs in (cpu_r, cpu_m)]
-    print("bench: %s: CPU per entry (us, median), rejection-only / mixed: event loop "
-          "%.2f / %.2f, stabild in all (every thread, checkpoint children) %.2f / %.2f, "
-          "redis-server %.2f / %.2f" % (what, med[0][0], med[1][0], med[0][1], med[1][1],
-                                        med[0][2], med[1][2]))
+    print_cpu(what, cpu_r, cpu_m)
     print("bench: peak RSS: rejection-only %.1f MiB, mixed with 4 indicators %.1f MiB" % (
         statistics.median(rss_r) / 1024.0, statistics.median(rss_m) / 1024.0))
     sys.stdout.flush()
@@ -296,14 +286,14 @@ def catchup(redis, work, rounds, hist_weeks, back_weeks, per_week, min_ref):
         # with every indicator's first models.
         run_stabild(redis, work, hist[key], catchup_dir(key), stream=key, extra=extra,
                     indicators_on=mixed_on[key])
-        if run_stabild.fitted_rate != run_stabild.fitted_rate:
+        if math.isnan(run_stabild.fitted_rate):
             raise SystemExit("bench: the catch-up's history of %s fitted no first models" % key)
         last[key] = redis.call("XREVRANGE", key, "+", "-", "COUNT", 1)[0][0]
         split(redis, key + ":back", key, key + ":none", 2 ** 62)
         back[key] = redis.call("XLEN", key) - hist[key]
     print("bench: %s: mixed backlog of %d entries (rejection-only %d)" % (
         what, back[mk], back[rk]))
-    ratios, cpu_r, cpu_m, rates_r, rates_m = [], [], [], [], []
+    cpu_r, cpu_m, rates_r, rates_m = [], [], [], []
     for i in range(rounds):
         rates = []
         for key, cpu in ((rk, cpu_r), (mk, cpu_m)):
@@ -315,18 +305,12 @@ def catchup(redis, work, rounds, hist_weeks, back_weeks, per_week, min_ref):
             rates.append(rate)
             cpu.append(cpu_per_entry(back[key]))
             subprocess.run(["rm", "-rf", os.path.join(work, group)])
-        ratios.append(rates[1] / rates[0])
         rates_r.append(rates[0])
         rates_m.append(rates[1])
         print("bench: round %d: rejection-only %.0f/s, mixed with 4 indicators %.0f/s, "
               "ratio %.2f" % (i + 1, rates[0], rates[1], rates[1] / rates[0]))
-    print("bench: %s: ingest ratio mixed/rejection-only: median %.2f (min %.2f, max %.2f; "
-          "target >= 0.90); %s" % (what, statistics.median(ratios), min(ratios), max(ratios),
-                                   best_of(rates_r, rates_m)))
-    med = [[statistics.median(c[k] for c in cs) for k in range(3)] for cs in (cpu_r, cpu_m)]
-    print("bench: %s: CPU per entry (us, median), rejection-only / mixed: event loop "
-          "%.2f / %.2f, stabild in all %.2f / %.2f, redis-server %.2f / %.2f" % (
-              what, med[0][0], med[1][0], med[0][1], med[1][1], med[0][2], med[1][2]))
+    print_ratio(what, rates_r, rates_m)
+    print_cpu(what, cpu_r, cpu_m)
     sys.stdout.flush()
     for key in (rk, mk):
         redis.call("DEL", key, key + ":none")
@@ -338,13 +322,30 @@ def catchup_dir(key):
     return key.replace(":", "-") + "-hist"
 
 
-def best_of(rates_r, rates_m):
-    """The fastest round of each against each other: on a shared machine
-    another tenant only ever slows a run down (rounds of one stream here
-    have differed by half), so each side's fastest run is the nearest to
-    what it costs, where a pair's ratio takes the noise of both runs."""
-    return "fastest of each %.0f/s and %.0f/s, ratio %.2f" % (
-        max(rates_r), max(rates_m), max(rates_m) / max(rates_r))
+def print_ratio(what, rates_r, rates_m):
+    """Mixed against rejection-only, round by round (the median of the
+    pairs' ratios), and the fastest round of each against each other: on
+    a shared machine another tenant only ever slows a run down (rounds of
+    one stream here have differed by half), so each side's fastest run is
+    the nearest to what it costs, where a pair's ratio takes the noise of
+    both runs."""
+    ratios = [m / r for r, m in zip(rates_r, rates_m)]
+    print("bench: %s: ingest ratio mixed/rejection-only: median %.2f (min %.2f, max %.2f; "
+          "target >= 0.90); fastest of each %.0f/s and %.0f/s, ratio %.2f" % (
+              what, statistics.median(ratios), min(ratios), max(ratios), max(rates_r),
+              max(rates_m), max(rates_m) / max(rates_r)))
+
+
+def print_cpu(what, cpu_r, cpu_m):
+    """Where the mixed stream's time goes: the CPU an entry costs the
+    event loop, the whole daemon (fits and thresholds on the worker, the
+    checkpoint children), ours from the first entry to the last, and
+    Redis's over the run; medians of the rounds (cpu_per_entry)."""
+    med = [[statistics.median(c[k] for c in cs) for k in range(3)] for cs in (cpu_r, cpu_m)]
+    print("bench: %s: CPU per entry (us, median), rejection-only / mixed: event loop "
+          "%.2f / %.2f, stabild in all (every thread, checkpoint children) %.2f / %.2f, "
+          "redis-server %.2f / %.2f" % (what, med[0][0], med[1][0], med[0][1], med[1][1],
+                                        med[0][2], med[1][2]))
 
 
 def cpu_per_entry(n):

@@ -1088,16 +1088,15 @@ x_check_budget(const struct xtally *t, int n, double lo, double hi)
 struct xdrift {
 	int		 ind;		/* index in x_sections */
 	enum sim_target	 target;	/* the simulator's */
-	const char	*target_name;	/* of --drift */
 	bool		 median;	/* the median office, else the largest */
 	double		 odds;		/* the drift's odds ratio */
 	int		 after;		/* weeks run after the drift starts */
 };
 
 static const struct xdrift x_recon_drift = { 0, SIM_T_RECONSIDERATION,
-    "reconsideration", false, 2.0, 78 };
-static const struct xdrift x_supp_drift = { 3, SIM_T_SUPPLEMENT,
-    "supplement", true, 1.5, 40 };
+    false, 2.0, 78 };
+static const struct xdrift x_supp_drift = { 3, SIM_T_SUPPLEMENT, true,
+    1.5, 40 };
 
 /* The drifting office's series of the drifting indicator, and oracles. */
 struct xwatch {
@@ -1174,7 +1173,8 @@ x_check_drift(const struct xdrift *dr, uint64_t seed, double per_week,
 			xw.oracle[b][k] = oracle_create(delta, tau * tau,
 			    sc.weeks);
 	snprintf(drift, sizeof drift, "%s:*:*:%d:%g@%s",
-	    office_names[xw.office], X_DRIFT_WEEK, dr->odds, dr->target_name);
+	    office_names[xw.office], X_DRIFT_WEEK, dr->odds,
+	    sim_target_name(dr->target));
 	snprintf(prefix, sizeof prefix, "%s:", ci->name);
 	sc.drift = drift;
 	hook = &h;
