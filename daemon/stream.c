@@ -37,6 +37,12 @@
 #define STREAM_ACK_CHUNK	1000
 #define STREAM_ACK_TURN		4	/* XACK commands per turn of the loop */
 #define STREAM_SLICE_NS		1000000	/* counting per turn of the loop */
+/*
+ * Batches held or asked for before a reader stops asking Redis for more,
+ * and reads on the wire at once where that is safe (stream_reads_max).
+ */
+#define STREAM_AHEAD		3
+#define STREAM_READS		2
 #define STREAM_FIELDS_STACK	64
 /* Dead letters read a round trip, looking for an earlier copy. */
 #define STREAM_DL_PAGE		500
@@ -95,7 +101,14 @@ struct stream {
 	struct stream_id	 pending_from;	/* paging through pending */
 	bool			 idle;
 	bool			 dl_script_warned; /* said once per link */
-	bool			 reading;	/* an XREADGROUP is on the wire */
+	/*
+	 * XREADGROUPs sent and answered on this connection (answers come in
+	 * order); those up to reads_void were sent before the held entries
+	 * were dropped, and their answers are ignored.
+	 */
+	uint64_t		 reads_sent;
+	uint64_t		 reads_done;
+	uint64_t		 reads_void;
 	bool			 feeding;	/* in stream_feed: no nested feed */
 	struct stream_batch	*held;		/* waiting for ingest, in order */
 	struct event		*feed_ev;	/* counts held entries next turn */
@@ -131,11 +144,13 @@ struct stream {
 };
 
 static int64_t stream_now(void);
+static uint64_t stream_reads_out(const struct stream *st);
 static void stream_connect(struct stream *st);
-static void stream_read(struct stream *st);
+static int stream_read(struct stream *st);
 static void stream_drop_held(struct stream *st);
 static void stream_prepare(struct stream *st);
 static void stream_info_timer_cb(evutil_socket_t fd, short events, void *arg);
+static void stream_watch(struct stream *st);
 static void stream_unacked_clear(struct stream *st);
 static void stream_connect_ac(struct stream *st, redisAsyncContext *ac);
 static void stream_resolved_cb(void *arg, const char *host, int port,
@@ -347,6 +362,7 @@ stream_connect_ac(struct stream *st, redisAsyncContext *ac)
 		return;
 	}
 	st->dl_script_warned = false;
+	st->reads_sent = st->reads_done = st->reads_void = 0;
 	/* Keep the reader's buffer between replies instead of freeing and
 	 * growing it again for every batch. */
 	ac->c.reader->maxbuf = 0;
@@ -400,7 +416,8 @@ stream_watch_cb(evutil_socket_t fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
-	if (st->reading && st->ac != NULL && st->state != STREAM_STOPPED)
+	if (stream_reads_out(st) > 0 && st->ac != NULL &&
+	    st->state != STREAM_STOPPED)
 		stream_retry(st, "no reply to a read");
 }
 
@@ -1149,7 +1166,7 @@ stream_drop_held(struct stream *st)
 	}
 	if (st->feed_ev != NULL)
 		event_del(st->feed_ev);
-	st->reading = false;
+	st->reads_void = st->reads_sent;
 	/* HA: answers to this link's log reads are stale now. */
 	st->gate_gen++;
 	st->gate_sent = st->gate_done = st->gate_wait = st->gate_behind = 0;
@@ -1279,7 +1296,7 @@ stream_kick(struct stream *st)
 {
 	struct timeval tv = { 0, 0 };
 
-	if (st->ac != NULL && (st->held != NULL || !st->reading))
+	if (st->ac != NULL && (st->held != NULL || stream_reads_out(st) == 0))
 		evtimer_add(st->feed_ev, &tv);
 }
 
@@ -1301,6 +1318,57 @@ static bool
 stream_holding(const struct stream *st)
 {
 	return st->held != NULL || ingest_waits(st->in);
+}
+
+/* Reads on the wire now (their answers still to come). */
+static uint64_t
+stream_reads_out(const struct stream *st)
+{
+	uint64_t done = st->reads_done > st->reads_void ? st->reads_done :
+	    st->reads_void;
+
+	return st->reads_sent - done;
+}
+
+/*
+ * Reads a reader may have on the wire at once. New entries: two, so that
+ * Redis has the next read in hand when it answers one; the answers come
+ * in order. The pending list is paged from the last id read, and HA's
+ * log reads go behind one read each: one at a time.
+ */
+static uint64_t
+stream_reads_max(const struct stream *st)
+{
+	return st->state == STREAM_READING && st->gate == NULL ?
+	    STREAM_READS : 1;
+}
+
+/*
+ * Ask for more while counting is under way: not while ingest is busy or
+ * blocked (that is backpressure), but while a batch only takes more than
+ * a turn's slice to count, so that Redis prepares the next ones
+ * meanwhile; else the two would take turns. At most STREAM_AHEAD batches
+ * held or asked for.
+ */
+static void
+stream_read_ahead(struct stream *st)
+{
+	const struct stream_batch *b;
+	uint64_t n;
+
+	for (;;) {
+		if (st->ac == NULL || ingest_waits(st->in))
+			return;
+		n = stream_reads_out(st);
+		if (n >= stream_reads_max(st))
+			return;
+		for (b = st->held; b != NULL; b = b->link)
+			n++;
+		if (n >= STREAM_AHEAD)
+			return;
+		if (stream_read(st) == -1)
+			return;
+	}
 }
 
 void
@@ -1360,13 +1428,13 @@ stream_resume_one(struct stream *st)
 		st->held = b->link;
 		stream_batch_free(b);
 		stream_batch_done(st);
+		stream_read_ahead(st);
 		if (st->held != NULL && stall_now() >= deadline) {
 			stream_later(st);
 			return;
 		}
 	}
-	if (!ingest_waits(st->in) && !st->reading && st->ac != NULL)
-		stream_read(st);
+	stream_read_ahead(st);
 }
 
 /* One entry of a read: [id, [field, value, ...]] (fields nil if deleted). */
@@ -1474,7 +1542,12 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 	event_del(st->watch_ev);
 	if (!stream_live(st, c) || reply == NULL)
 		return;
-	st->reading = false;
+	st->reads_done++;
+	if (stream_reads_out(st) > 0)
+		stream_watch(st);
+	/* Sent before the held entries were dropped: not ours to count. */
+	if (st->reads_done <= st->reads_void)
+		return;
 	gate_seq = st->gate_behind;
 	if (reply->type == REDIS_REPLY_ERROR) {
 		if (strncmp(reply->str, "NOGROUP", 7) == 0) {
@@ -1535,7 +1608,9 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 				ingest_tick(st->in, now, true);
 			stall_step("an idle tick", &t0);
 		}
-		stream_read(st);
+		/* Drained: one read waits in Redis, not a second behind it. */
+		if (stream_reads_out(st) == 0)
+			stream_read(st);
 		return;
 	}
 	st->idle = false;
@@ -1549,35 +1624,45 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 		    last->element[0]->len, &st->pending_from) == -1)
 			memset(&st->pending_from, 0, sizeof st->pending_from);
 	}
-	if (stream_holding(st)) {
+	if (ingest_waits(st->in)) {
 		stream_hold(st, entries, 0, redelivered, now, gate_seq);
 		return;
 	}
 	/*
-	 * Ask for the next batch first, and count this one in the next turn
-	 * of the loop: hiredis writes the request only once this callback
-	 * has returned (the write event), and the loop polls before it runs
-	 * the feed's timer, so Redis prepares the next batch while we count
-	 * this one. Counted here, the request would wait for the count, and
-	 * Redis and the loop would take turns. Not written from here: a
+	 * Ask for the next batches, and count this one in the next turn of
+	 * the loop: hiredis writes the requests only once this callback has
+	 * returned (the write event), and the loop polls before it runs the
+	 * feed's timer, so Redis prepares the next batch while we count this
+	 * one. Counted here, the request would wait for the count, and Redis
+	 * and the loop would take turns. Not written from here: a
 	 * write that fails inside a reply callback makes hiredis 0.14 tear
 	 * the link down under the callback, and the context was then freed
 	 * twice. HA: the batch also waits for the log read behind its read
 	 * (it comes next on this connection): stream_later leaves it to
 	 * stream_gate_cb until then.
 	 */
-	stream_read(st);
-	stream_first_entry();
 	stream_hold(st, entries, 0, redelivered, now, gate_seq);
+	stream_read_ahead(st);
+	stream_first_entry();
 	stream_later(st);
 }
 
-/*
- * XREADGROUP: pending entries from pending_from, or new ones with BLOCK.
- * One at a time: a second read of the pending list would hand its entries
- * over twice.
- */
+/* hiredis 0.14 has no command timeout: a half-open socket. */
 static void
+stream_watch(struct stream *st)
+{
+	const struct conf *c = st->conf;
+
+	if (stream_follows(st))
+		stream_timer(st->watch_ev, c->block_ms + c->connect_timeout_ms +
+		    STREAM_WATCH_MS);
+}
+
+/*
+ * XREADGROUP: pending entries from pending_from, or new ones with BLOCK,
+ * up to stream_reads_max on the wire. -1 when none was sent.
+ */
+static int
 stream_read(struct stream *st)
 {
 	const struct conf *c = st->conf;
@@ -1586,13 +1671,10 @@ stream_read(struct stream *st)
 	char count[24], block[24], from[STREAM_ID_MAX];
 	int argc = 0, i;
 
-	if (st->reading || (st->state != STREAM_PENDING &&
-	    st->state != STREAM_READING))
-		return;
-	/* hiredis 0.14 has no command timeout: a half-open socket. */
-	if (stream_follows(st))
-		stream_timer(st->watch_ev, c->block_ms + c->connect_timeout_ms +
-		    STREAM_WATCH_MS);
+	if (stream_reads_out(st) >= stream_reads_max(st) ||
+	    (st->state != STREAM_PENDING && st->state != STREAM_READING))
+		return -1;
+	stream_watch(st);
 	snprintf(count, sizeof count, "%d", c->batch);
 	snprintf(block, sizeof block, "%" PRId64, c->block_ms);
 	argv[argc++] = "XREADGROUP";
@@ -1616,12 +1698,12 @@ stream_read(struct stream *st)
 	for (i = 0; i < argc; i++)
 		argvlen[i] = strlen(argv[i]);
 	/* Not sent: the link is going, and the next one reads again. */
-	st->reading = stream_command(st, stream_read_cb, argc, argv,
-	    argvlen) == 0;
-	if (st->reading) {
-		stream_gate_send(st);
-		st->gate_behind = st->gate_sent;
-	}
+	if (stream_command(st, stream_read_cb, argc, argv, argvlen) == -1)
+		return -1;
+	st->reads_sent++;
+	stream_gate_send(st);
+	st->gate_behind = st->gate_sent;
+	return 0;
 }
 
 /*
