@@ -342,10 +342,13 @@ def print_cpu(what, cpu_r, cpu_m):
     checkpoint children), ours from the first entry to the last, and
     Redis's over the run; medians of the rounds (cpu_per_entry)."""
     med = [[statistics.median(c[k] for c in cs) for k in range(3)] for cs in (cpu_r, cpu_m)]
+    # With Redis on the same cores and both kept busy, the rates are in
+    # the inverse ratio of the CPU an entry costs the two together.
     print("bench: %s: CPU per entry (us, median), rejection-only / mixed: event loop "
           "%.2f / %.2f, stabild in all (every thread, checkpoint children) %.2f / %.2f, "
-          "redis-server %.2f / %.2f" % (what, med[0][0], med[1][0], med[0][1], med[1][1],
-                                        med[0][2], med[1][2]))
+          "redis-server %.2f / %.2f; stabild and Redis together, rejection-only over "
+          "mixed: %.2f" % (what, med[0][0], med[1][0], med[0][1], med[1][1], med[0][2],
+                           med[1][2], (med[0][1] + med[0][2]) / (med[1][1] + med[1][2])))
 
 
 def cpu_per_entry(n):
