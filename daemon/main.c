@@ -574,7 +574,7 @@ daemon_stop_save(struct daemon *d)
 		event_base_loopexit(d->base, NULL);
 		return;
 	}
-	ms = d->conf->block_ms + 1000;
+	ms = stream_flush_ms(d->conf) + 1000;
 	tv.tv_sec = (time_t)(ms / 1000);
 	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	evtimer_add(d->exit_ev, &tv);

@@ -109,6 +109,7 @@ struct stream {
 	uint64_t		 reads_sent;
 	uint64_t		 reads_done;
 	uint64_t		 reads_void;
+	bool			 full;		/* the last read filled its COUNT */
 	bool			 feeding;	/* in stream_feed: no nested feed */
 	struct stream_batch	*held;		/* waiting for ingest, in order */
 	struct event		*feed_ev;	/* counts held entries next turn */
@@ -363,6 +364,7 @@ stream_connect_ac(struct stream *st, redisAsyncContext *ac)
 	}
 	st->dl_script_warned = false;
 	st->reads_sent = st->reads_done = st->reads_void = 0;
+	st->full = false;
 	/* Keep the reader's buffer between replies instead of freeing and
 	 * growing it again for every batch. */
 	ac->c.reader->maxbuf = 0;
@@ -1313,7 +1315,10 @@ stream_chain_feeding(const struct stream *st)
 	return false;
 }
 
-/* Reads wait while entries wait or ingest is busy or blocked. */
+/*
+ * Entries wait, or ingest is busy or blocked: an empty answer is not the
+ * stream drained, and a pending page's entries go first.
+ */
 static bool
 stream_holding(const struct stream *st)
 {
@@ -1331,24 +1336,27 @@ stream_reads_out(const struct stream *st)
 }
 
 /*
- * Reads a reader may have on the wire at once. New entries: two, so that
- * Redis has the next read in hand when it answers one; the answers come
- * in order. The pending list is paged from the last id read, and HA's
- * log reads go behind one read each: one at a time.
+ * Reads a reader may have on the wire at once. New entries while the last
+ * read came back full: two, so that Redis has the next read in hand when
+ * it answers one; the answers come in order. Once a read comes back short
+ * the stream has run dry, and a second read would only block behind the
+ * first, holding up every command sent after it (the acknowledgements at
+ * a stop among them) for a second BLOCK. The pending list is paged from
+ * the last id read, and HA's log reads go behind one read each: one at a
+ * time.
  */
 static uint64_t
 stream_reads_max(const struct stream *st)
 {
-	return st->state == STREAM_READING && st->gate == NULL ?
+	return st->state == STREAM_READING && st->gate == NULL && st->full ?
 	    STREAM_READS : 1;
 }
 
 /*
- * Ask for more while counting is under way: not while ingest is busy or
- * blocked (that is backpressure), but while a batch only takes more than
- * a turn's slice to count, so that Redis prepares the next ones
- * meanwhile; else the two would take turns. At most STREAM_AHEAD batches
- * held or asked for.
+ * Ask for more while batches are counted, a slice per turn of the loop,
+ * so that Redis prepares the next ones meanwhile; else the two would take
+ * turns. Not while ingest is busy or blocked (that is backpressure). At
+ * most STREAM_AHEAD batches held or asked for.
  */
 static void
 stream_read_ahead(struct stream *st)
@@ -1570,6 +1578,8 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 	    reply->element[0]->type == REDIS_REPLY_ARRAY &&
 	    reply->element[0]->elements == 2)
 		entries = reply->element[0]->element[1];
+	st->full = entries != NULL && entries->type == REDIS_REPLY_ARRAY &&
+	    entries->elements >= (size_t)st->conf->batch;
 	if (entries == NULL || entries->type != REDIS_REPLY_ARRAY ||
 	    entries->elements == 0) {
 		if (st->state == STREAM_PENDING) {
@@ -1608,9 +1618,7 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 				ingest_tick(st->in, now, true);
 			stall_step("an idle tick", &t0);
 		}
-		/* Drained: one read waits in Redis, not a second behind it. */
-		if (stream_reads_out(st) == 0)
-			stream_read(st);
+		stream_read(st);
 		return;
 	}
 	st->idle = false;
@@ -2205,6 +2213,12 @@ stream_flush_cb(redisAsyncContext *c, void *r, void *privdata)
 		return;
 	fl->cb(fl->arg);
 	free(fl);
+}
+
+int64_t
+stream_flush_ms(const struct conf *c)
+{
+	return STREAM_READS * c->block_ms;
 }
 
 int

@@ -46,6 +46,11 @@ void stream_ack(struct stream *st);
  * drops). -1 when there is no link: call it yourself.
  */
 int stream_flush(struct stream *st, void (*cb)(void *), void *arg);
+/*
+ * The longest a stream_flush may wait on a live link: the reads on the
+ * wire block for up to redis.block each before Redis answers the rest.
+ */
+int64_t stream_flush_ms(const struct conf *c);
 /* Number of entries received but not yet acknowledged. */
 uint64_t stream_unacked(const struct stream *st);
 /* Swap the borrowed conf after a reload (connection keys need a restart). */

@@ -3,8 +3,9 @@
 that need a restart (and keeps using their running values), and keeps the
 whole running configuration when the file or the tokens file is broken;
 SIGUSR2 toggles debug logging; SIGTERM while ingesting checkpoints,
-acknowledges and exits 0, and a restart then counts exactly; a second
-SIGTERM exits at once."""
+acknowledges and exits 0, and a restart then counts exactly; SIGTERM
+soon after the stream has run dry, with the default BLOCK, leaves
+nothing pending; a second SIGTERM exits at once."""
 
 import os
 import signal
@@ -253,11 +254,37 @@ def test_term_while_ingesting(w, redis):
     check(d.stop() == 0, "exit status after the second run")
 
 
+def test_term_after_drain(w, redis):
+    """The reads for new entries sent while the stream ran dry block in
+    Redis for up to redis.block each, and the acknowledgements at a stop
+    queue behind them: every one must still be answered before the
+    daemon exits."""
+    stream = "drained:decisions"
+    truth = harness.run_sim(redis, w.path, "--seed", 5, "--weeks", 4, "--per-week", 3000,
+                            "--start", "2022-03-07", stream=stream)
+    d = harness.Daemon(w.path, redis, {"redis": {"stream": stream, "deadletter": "drained:dl",
+                                                 "batch": "500", "block": "2s"}},
+                       name="drained")
+    d.start()
+    w.add(d.stop)
+    d.wait_counted(truth.totals["written"])
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    rc = d.stop(signal.SIGTERM, timeout=15)
+    took = time.monotonic() - t0
+    pending = harness.xpending_count(redis, stream)
+    print("signals: SIGTERM 0.3 s after the stream ran dry: stopped in %.2f s, %d pending"
+          % (took, pending))
+    check(rc == 0, "exit status %s after SIGTERM" % rc)
+    check(pending == 0, "%d entries left pending by a stop after the stream ran dry" % pending)
+
+
 def test(w):
     redis = harness.Redis(w.path).start()
     w.add(redis.stop)
     test_reload(w, redis)
     test_term_while_ingesting(w, redis)
+    test_term_after_drain(w, redis)
 
 
 if __name__ == "__main__":
