@@ -1,17 +1,33 @@
 """The indicators of config/stabild.conf for the integration tests, as
 conf_extra entries for harness.Daemon. Standard library only."""
 
-# The four shipped indicators, as config/stabild.conf describes them.
-SHIPPED = {
-    "reconsideration": {"event": "reconsideration", "yes": "changed", "no": "unchanged",
-                        "label": "change rate at reconsideration"},
-    "appeal": {"event": "appeal", "yes": "changed", "no": "unchanged",
-               "label": "change rate in court", "design_or_office": "2.0"},
-    "timeliness": {"event": "assessment", "yes": "late", "no": "on_time",
-                   "label": "late assessment rate"},
-    "supplement": {"event": "decision", "field": "supplement_requested", "yes": "yes",
-                   "no": "no", "label": "supplement request rate"},
-}
+import os
+import re
+
+CONF = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "config",
+                    "stabild.conf")
+
+
+def _shipped():
+    """The four shipped indicators, read from config/stabild.conf's
+    commented [indicator] sections: the keys given a value there."""
+    out, cur = {}, None
+    with open(CONF) as f:
+        for line in f:
+            head = re.match(r';\s*\[(\w+)(?:\s+"([^"]*)")?\]\s*$', line)
+            if head:
+                cur = out.setdefault(head.group(2), {}) if head.group(1) == "indicator" else None
+                continue
+            kv = re.match(r';\s*(\w+)\s*=\s*(.*?)\s*$', line)
+            if kv and cur is not None:
+                if kv.group(2):
+                    cur[kv.group(1)] = kv.group(2)
+            elif not line.startswith(";"):
+                cur = None
+    return out
+
+
+SHIPPED = _shipped()
 
 
 def sections(*names, stream=None):

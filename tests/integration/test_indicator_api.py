@@ -54,8 +54,8 @@ def check_indicators(d, written):
     check((rec["event"], rec["yes"], rec["no"], rec["label"]) ==
           ("reconsideration", ["changed"], ["unchanged"], "change rate at reconsideration"),
           "reconsideration: %r" % rec)
-    check(app["design_or_office"] == 2.0 and app["label"] == "change rate in court",
-          "appeal: %r" % app)
+    check(app["design_or_office"] == 2.0 and app["design_or_national"] == 1.2 and
+          app["label"] == "change rate in court", "appeal: %r" % app)
     check((tim["event"], tim["yes"], tim["no"], tim["filter"]) ==
           ("assessment", ["late"], ["on_time"], {}), "timeliness: %r" % tim)
     check((sup["event"], sup["field"], sup["yes"], sup["no"]) ==
@@ -64,7 +64,9 @@ def check_indicators(d, written):
         check(i["alerts"] is True and i["budget_weight"] == 1.0, "%s: alerts %r weight %r"
               % (i["name"], i["alerts"], i["budget_weight"]))
         check(i["stream"] == "stabild:decisions", "%s: stream %r" % (i["name"], i["stream"]))
-        check(i["description"] is None, "%s: description %r" % (i["name"], i["description"]))
+        want = indicators.SHIPPED.get(i["name"], {}).get("description")
+        check(i["description"] == want, "%s: description %r, configured %r" % (
+            i["name"], i["description"], want))
         check([(n["benefit"], n["kind"]) for n in i["national"]] ==
               [(b, k) for b in BENEFITS for k in ("first", "ongoing")],
               "%s: national %r" % (i["name"], i["national"]))

@@ -903,22 +903,23 @@ static struct conf_indicator x_sections[X_NIND - 1] = {
 	  .yes = x_yes_yes, .no = x_no_no, .label = x_supp_label },
 };
 
+/* What the simulator sends for each of x_sections. */
+static const enum sim_target x_targets[X_NIND - 1] = {
+	SIM_T_RECONSIDERATION, SIM_T_APPEAL, SIM_T_ASSESSMENT,
+	SIM_T_SUPPLEMENT,
+};
+
 /* The first n shipped indicators live beside rejection (0: it alone). */
 static void
 x_live(int n)
 {
+	int i;
+
 	xind = n > 0 ? x_sections : NULL;
 	nxind = n;
-	sim_events = 0;
-	if (n >= 1)
-		sim_events |= SIM_TARGET_BIT(SIM_T_REJECTION) |
-		    SIM_TARGET_BIT(SIM_T_RECONSIDERATION);
-	if (n >= 2)
-		sim_events |= SIM_TARGET_BIT(SIM_T_APPEAL);
-	if (n >= 3)
-		sim_events |= SIM_TARGET_BIT(SIM_T_ASSESSMENT);
-	if (n >= 4)
-		sim_events |= SIM_TARGET_BIT(SIM_T_SUPPLEMENT);
+	sim_events = n > 0 ? SIM_TARGET_BIT(SIM_T_REJECTION) : 0;
+	for (i = 0; i < n; i++)
+		sim_events |= SIM_TARGET_BIT(x_targets[i]);
 }
 
 /* The live indicator of an alert: 0 rejection, i + 1 x_sections[i]. */
@@ -1086,17 +1087,14 @@ x_check_budget(const struct xtally *t, int n, double lo, double hi)
  * drift moves another outcome), within the weeks that run covers.
  */
 struct xdrift {
-	int		 ind;		/* index in x_sections */
-	enum sim_target	 target;	/* the simulator's */
+	int		 ind;		/* index in x_sections and x_targets */
 	bool		 median;	/* the median office, else the largest */
 	double		 odds;		/* the drift's odds ratio */
 	int		 after;		/* weeks run after the drift starts */
 };
 
-static const struct xdrift x_recon_drift = { 0, SIM_T_RECONSIDERATION,
-    false, 2.0, 78 };
-static const struct xdrift x_supp_drift = { 3, SIM_T_SUPPLEMENT, true,
-    1.5, 40 };
+static const struct xdrift x_recon_drift = { 0, false, 2.0, 78 };
+static const struct xdrift x_supp_drift = { 3, true, 1.5, 40 };
 
 /* The drifting office's series of the drifting indicator, and oracles. */
 struct xwatch {
@@ -1113,7 +1111,7 @@ x_event(void *arg, const struct sim_event *ev)
 
 	if (ev->type != SIM_VALID || ev->office != xw->office)
 		return;
-	if (xw->dr->target == SIM_T_SUPPLEMENT) {
+	if (x_targets[xw->dr->ind] == SIM_T_SUPPLEMENT) {
 		/* A decision's supplement_requested: detail 1 yes, 2 no. */
 		if (ev->event == SIM_EV_DECISION &&
 		    (ev->detail == 1 || ev->detail == 2))
@@ -1174,7 +1172,7 @@ x_check_drift(const struct xdrift *dr, uint64_t seed, double per_week,
 			    sc.weeks);
 	snprintf(drift, sizeof drift, "%s:*:*:%d:%g@%s",
 	    office_names[xw.office], X_DRIFT_WEEK, dr->odds,
-	    sim_target_name(dr->target));
+	    sim_target_name(x_targets[dr->ind]));
 	snprintf(prefix, sizeof prefix, "%s:", ci->name);
 	sc.drift = drift;
 	hook = &h;
