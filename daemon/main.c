@@ -633,7 +633,8 @@ tick_timer_cb(evutil_socket_t fd, short events, void *arg)
 		/* The figures the ingest benchmark reads. */
 		log_notice("stabild: drained %" PRIu64 " entries in %.3f s "
 		    "(%.0f/s), longest loop stall %.1f ms, detector busy "
-		    "%.3f s, loop CPU %.3f s, process CPU %.3f s",
+		    "%.3f s, loop CPU %.3f s, process CPU %.3f s, "
+		    "%" PRIu64 " checkpoints",
 		    metrics.entries_read, s,
 		    s > 0 ? (double)metrics.entries_read / s : 0.0,
 		    (double)stall_max_ns() / 1e6,
@@ -642,7 +643,9 @@ tick_timer_cb(evutil_socket_t fd, short events, void *arg)
 		    daemon_span_s(metrics.first_entry_cpu_ns,
 		    metrics.last_entry_cpu_ns),
 		    daemon_span_s(metrics.first_entry_proc_ns,
-		    metrics.last_entry_proc_ns));
+		    metrics.last_entry_proc_ns),
+		    metrics.last_entry_checkpoints -
+		    metrics.first_entry_checkpoints);
 		daemon_drained_fitted();
 		daemon_stop(d, "stream drained");
 	}

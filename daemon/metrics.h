@@ -53,6 +53,9 @@ struct metrics {
 	uint64_t	last_entry_cpu_ns;
 	uint64_t	first_entry_proc_ns;
 	uint64_t	last_entry_proc_ns;
+	/* Checkpoints written by the first entry and by the last. */
+	uint64_t	first_entry_checkpoints;
+	uint64_t	last_entry_checkpoints;
 	/*
 	 * When ingest first went on with every indicator's first models
 	 * (monotonic; 0 if not in this run) and the entries read by then:

@@ -1247,6 +1247,7 @@ stream_first_entry(void)
 	metrics.first_entry_ns = stall_now();
 	metrics.first_entry_cpu_ns = stall_cpu_now();
 	metrics.first_entry_proc_ns = stall_proc_now();
+	metrics.first_entry_checkpoints = metrics.checkpoints;
 	if (metrics.busy_ns != NULL)
 		metrics.first_entry_busy_ns = metrics.busy_ns(
 		    metrics.busy_arg);
@@ -1258,6 +1259,7 @@ stream_batch_done(struct stream *st)
 	metrics.last_entry_ns = stall_now();
 	metrics.last_entry_cpu_ns = stall_cpu_now();
 	metrics.last_entry_proc_ns = stall_proc_now();
+	metrics.last_entry_checkpoints = metrics.checkpoints;
 	if (metrics.busy_ns != NULL)
 		metrics.last_entry_busy_ns = metrics.busy_ns(metrics.busy_arg);
 	metrics.last_entry_at = stream_now();

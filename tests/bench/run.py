@@ -103,6 +103,10 @@ def run_stabild(redis, work, n, group, hook_port=None, stream=None, extra=None,
     lc = re.search(r"loop CPU ([\d.]+) s, process CPU ([\d.]+) s", log)
     run_stabild.loop_cpu = float(lc.group(1)) if lc else float("nan")
     run_stabild.cpu = float(lc.group(2)) if lc else float("nan")
+    # Checkpoints written during the drain: a short drain takes one or
+    # two, and where checkpoint_events falls shows in its rate.
+    ck = re.search(r"process CPU [\d.]+ s, (\d+) checkpoints", log)
+    run_stabild.checkpoints = int(ck.group(1)) if ck else -1
     return int(m.group(1)), int(m.group(3)), ru.ru_maxrss
 
 
@@ -139,7 +143,7 @@ def main():
         mixed(redis, work, weeks, total, rounds, dense=True)
         mixed(redis, work, weeks, total, rounds, backfill=True)
         catchup(redis, work, rounds, 15, 20, 60000, 13)
-        catchup(redis, work, rounds, 56, 100, 4000, 52)
+        catchup(redis, work, rounds, 56, 300, 4000, 52)
         others(work)
 
         def with_hook(work_, n_, group, port):
@@ -194,11 +198,13 @@ def mixed(redis, work, weeks, total, rounds, dense=False, backfill=False):
                                 extra=extra, indicators_on=False)
         lr = run_stabild.rate_less_waits
         fr = run_stabild.fitted_rate
+        ck_r = run_stabild.checkpoints
         cpu_r.append(cpu_per_entry(total))
         _, rm, mm = run_stabild(redis, work, n_mixed, "mixed%s-%d" % (tag, i), stream=mixed_stream,
                                 extra=extra)
         lm = run_stabild.rate_less_waits
         fm = run_stabild.fitted_rate
+        ck_m = run_stabild.checkpoints
         cpu_m.append(cpu_per_entry(n_mixed))
         rates_r.append(rr)
         rates_m.append(rm)
@@ -208,8 +214,8 @@ def mixed(redis, work, weeks, total, rounds, dense=False, backfill=False):
         rss_m.append(mm)
         print("bench: round %d: rejection-only %.0f/s, mixed with 4 indicators %.0f/s, "
               "ratio %.2f; less the waits for the detector %.0f/s and %.0f/s, ratio %.2f; "
-              "after the first models %.0f/s and %.0f/s, ratio %.2f" % (
-                  i + 1, rr, rm, rm / rr, lr, lm, lm / lr, fr, fm, fm / fr))
+              "after the first models %.0f/s and %.0f/s, ratio %.2f; checkpoints %d and %d" % (
+                  i + 1, rr, rm, rm / rr, lr, lm, lm / lr, fr, fm, fm / fr, ck_r, ck_m))
     print_ratio(what, rates_r, rates_m)
     print("bench: %s: the same less the waits for the detector (the first fit and its "
           "thresholds): median %.2f (min %.2f, max %.2f)" % (
@@ -295,7 +301,7 @@ def catchup(redis, work, rounds, hist_weeks, back_weeks, per_week, min_ref):
         what, back[mk], back[rk]))
     cpu_r, cpu_m, rates_r, rates_m = [], [], [], []
     for i in range(rounds):
-        rates = []
+        rates, cks = [], []
         for key, cpu in ((rk, cpu_r), (mk, cpu_m)):
             group = "%s-%d" % (catchup_dir(key), i)
             shutil.copytree(os.path.join(work, catchup_dir(key)), os.path.join(work, group))
@@ -303,12 +309,14 @@ def catchup(redis, work, rounds, hist_weeks, back_weeks, per_week, min_ref):
             _, rate, _ = run_stabild(redis, work, back[key], group, stream=key, extra=extra,
                                      indicators_on=mixed_on[key])
             rates.append(rate)
+            cks.append(run_stabild.checkpoints)
             cpu.append(cpu_per_entry(back[key]))
             subprocess.run(["rm", "-rf", os.path.join(work, group)])
         rates_r.append(rates[0])
         rates_m.append(rates[1])
         print("bench: round %d: rejection-only %.0f/s, mixed with 4 indicators %.0f/s, "
-              "ratio %.2f" % (i + 1, rates[0], rates[1], rates[1] / rates[0]))
+              "ratio %.2f; checkpoints %d and %d" % (i + 1, rates[0], rates[1],
+                                                    rates[1] / rates[0], cks[0], cks[1]))
     print_ratio(what, rates_r, rates_m)
     print_cpu(what, cpu_r, cpu_m)
     sys.stdout.flush()

@@ -32,7 +32,8 @@ def test(w):
     check(truth.totals["malformed"] > 0 and truth.totals["duplicates"] > 0,
           "simulator wrote %r" % truth.totals)
     # The first models after 13 weeks: the drain waits for a fit.
-    conf = {"state": {"checkpoint_interval": "1s"},
+    # Checkpoints on the way, for the drained line's count.
+    conf = {"state": {"checkpoint_interval": "1s", "checkpoint_events": "5000"},
             "detector": {"min_reference_weeks": "13"}}
     conf.update(indicators.sections())
     d = harness.Daemon(w.path, redis, conf_extra=conf)
@@ -47,7 +48,7 @@ def test(w):
     check(rc == 0, "exit status %d; log:\n%s" % (rc, log[-3000:]))
     m = re.search(r"drained (\d+) entries in ([\d.]+) s \((\d+)/s\), longest loop stall "
                   r"([\d.]+) ms, detector busy ([\d.]+) s, loop CPU ([\d.]+) s, "
-                  r"process CPU ([\d.]+) s", log)
+                  r"process CPU ([\d.]+) s, (\d+) checkpoints", log)
     check(m, "no drained line:\n%s" % log[-3000:])
     entries, span, busy = int(m.group(1)), float(m.group(2)), float(m.group(5))
     loop_cpu, proc_cpu = float(m.group(6)), float(m.group(7))
@@ -59,6 +60,11 @@ def test(w):
     # only the line's rounding to 1 ms is allowed for.
     check(loop_cpu <= span + 0.002, "loop CPU %.3f s in a span of %.3f s" % (loop_cpu, span))
     check(0 < busy <= span, "detector busy %.3f s in a span of %.3f s" % (busy, span))
+    # One is due every 5 000 entries (the first with no rest before it),
+    # more only by the 1 s interval; the one at the exit is not counted.
+    ckpts = int(m.group(8))
+    check(1 <= ckpts <= entries // 5000 + int(span) + 1,
+          "%d checkpoints while %d entries were read in %.3f s" % (ckpts, entries, span))
     check("model v1 fitted" in log, "no model fitted:\n%s" % log[-2000:])
     # The rate after the first fit: a part of the drain, its own figures.
     a = re.search(r"after the first models (\d+) entries in ([\d.]+) s \((\d+)/s\), "
