@@ -65,8 +65,9 @@ def run_stabild(redis, work, n, group, hook_port=None, stream=None, extra=None,
     }
     if stream is not None:
         conf["redis"]["stream"] = stream
+        # True: the four shipped indicators; a tuple: those named.
         if indicators_on:
-            conf.update(indicators.sections())
+            conf.update(indicators.sections(*(() if indicators_on is True else indicators_on)))
     for sec, kv in (extra or {}).items():
         conf.setdefault(sec, {}).update(kv)
     d = harness.Daemon(work, redis, name=group, conf_extra=conf)
@@ -144,6 +145,7 @@ def main():
         mixed(redis, work, weeks, total, rounds, backfill=True)
         catchup(redis, work, rounds, 15, 20, 60000, 13)
         catchup(redis, work, rounds, 56, 300, 4000, 52)
+        catchup(redis, work, rounds, 56, 200, 4000, 52, BREAKDOWN)
         others(work)
 
         def with_hook(work_, n_, group, port):
@@ -260,7 +262,21 @@ def split(redis, src, before, after, boundary):
     redis.call("DEL", src)
 
 
-def catchup(redis, work, rounds, hist_weeks, back_weeks, per_week, min_ref):
+# The catch-up's sides: what is printed, whether the stream is the mixed
+# one, and its indicators besides rejection (True: the four shipped).
+CATCHUP = (("rejection-only", False, False), ("mixed with 4 indicators", True, True))
+# The mixed stream's extra cost, taken apart: read with rejection alone,
+# then with supplement requests (counted on every decision), with the
+# three indicators of the other event kinds, and with all four.
+OTHER_KINDS = tuple(n for n in indicators.SHIPPED if n != "supplement")
+BREAKDOWN = (("rejection-only stream", False, False),
+             ("mixed stream, rejection alone", True, False),
+             ("+ supplement", True, ("supplement",)),
+             ("+ " + ", ".join(OTHER_KINDS), True, OTHER_KINDS),
+             ("+ all four", True, True))
+
+
+def catchup(redis, work, rounds, hist_weeks, back_weeks, per_week, min_ref, sides=CATCHUP):
     """The catch-up of a running deployment after an outage: a daemon that
     has read hist_weeks (its first models fitted, thresholds computed,
     checkpointed) is restarted from that checkpoint with back_weeks of
@@ -268,7 +284,9 @@ def catchup(redis, work, rounds, hist_weeks, back_weeks, per_week, min_ref):
     indicators, alternating; each round from a copy of the checkpoint and
     a group created where the history ends. The one-time first fit is not
     part of it, as it is not part of a catch-up: this is the rate ingest
-    sustains in use. decided_at is sent as Unix seconds, for the split."""
+    sustains in use. decided_at is sent as Unix seconds, for the split.
+    sides: CATCHUP, or BREAKDOWN (the same for each of its sides, in turn,
+    with what the loop spends an entry on each)."""
     start = datetime.date(2020, 1, 6)
     # The simulator's weeks begin at midnight in Stockholm.
     boundary = int(datetime.datetime.combine(start + datetime.timedelta(weeks=hist_weeks),
@@ -280,49 +298,71 @@ def catchup(redis, work, rounds, hist_weeks, back_weeks, per_week, min_ref):
     hist, back, last = {}, {}, {}
     # Keys, groups and state of their own for each volume.
     rk, mk = "catchup%d:r" % per_week, "catchup%d:m" % per_week
-    mixed_on = {rk: False, mk: True}
     for key in (rk, mk):
-        events = ["--events", "all"] if mixed_on[key] else []
+        events = ["--events", "all"] if key == mk else []
         harness.run_sim(redis, work, "--seed", "12", "--weeks", hist_weeks + back_weeks,
                         "--per-week", per_week, "--start", str(start), "--timestamps", "unix",
                         *events, truth=False, stream=key + ":all")
         split(redis, key + ":all", key, key + ":back", boundary)
         hist[key] = redis.call("XLEN", key)
+        last[key] = redis.call("XREVRANGE", key, "+", "-", "COUNT", 1)[0][0]
+    keys = [mk if mixed else rk for _, mixed, _ in sides]
+    dirs = [catchup_dir(key) + "-%d" % j for j, key in enumerate(keys)]
+    for j, (_, _, inds) in enumerate(sides):
         # The history read once, its checkpoint kept (--exit-on-idle),
         # with every indicator's first models.
-        run_stabild(redis, work, hist[key], catchup_dir(key), stream=key, extra=extra,
-                    indicators_on=mixed_on[key])
+        run_stabild(redis, work, hist[keys[j]], dirs[j], stream=keys[j], extra=extra,
+                    indicators_on=inds)
         if math.isnan(run_stabild.fitted_rate):
-            raise SystemExit("bench: the catch-up's history of %s fitted no first models" % key)
-        last[key] = redis.call("XREVRANGE", key, "+", "-", "COUNT", 1)[0][0]
+            raise SystemExit("bench: the catch-up's history of %s fitted no first models" %
+                             dirs[j])
+    for key in (rk, mk):
         split(redis, key + ":back", key, key + ":none", 2 ** 62)
         back[key] = redis.call("XLEN", key) - hist[key]
     print("bench: %s: mixed backlog of %d entries (rejection-only %d)" % (
         what, back[mk], back[rk]))
-    cpu_r, cpu_m, rates_r, rates_m = [], [], [], []
+    rates = [[] for _ in sides]
+    cpus = [[] for _ in sides]
     for i in range(rounds):
-        rates, cks = [], []
-        for key, cpu in ((rk, cpu_r), (mk, cpu_m)):
-            group = "%s-%d" % (catchup_dir(key), i)
-            shutil.copytree(os.path.join(work, catchup_dir(key)), os.path.join(work, group))
+        cks = []
+        for j, (_, _, inds) in enumerate(sides):
+            key = keys[j]
+            group = "%s-%d" % (dirs[j], i)
+            shutil.copytree(os.path.join(work, dirs[j]), os.path.join(work, group))
             redis.call("XGROUP", "CREATE", key, group, last[key])
             _, rate, _ = run_stabild(redis, work, back[key], group, stream=key, extra=extra,
-                                     indicators_on=mixed_on[key])
-            rates.append(rate)
+                                     indicators_on=inds)
+            rates[j].append(rate)
             cks.append(run_stabild.checkpoints)
-            cpu.append(cpu_per_entry(back[key]))
+            cpus[j].append(cpu_per_entry(back[key]))
             subprocess.run(["rm", "-rf", os.path.join(work, group)])
-        rates_r.append(rates[0])
-        rates_m.append(rates[1])
-        print("bench: round %d: rejection-only %.0f/s, mixed with 4 indicators %.0f/s, "
-              "ratio %.2f; checkpoints %d and %d" % (i + 1, rates[0], rates[1],
-                                                    rates[1] / rates[0], cks[0], cks[1]))
-    print_ratio(what, rates_r, rates_m)
-    print_cpu(what, cpu_r, cpu_m)
+        if sides is CATCHUP:
+            print("bench: round %d: rejection-only %.0f/s, mixed with 4 indicators %.0f/s, "
+                  "ratio %.2f; checkpoints %d and %d" % (
+                      i + 1, rates[0][i], rates[1][i], rates[1][i] / rates[0][i], cks[0],
+                      cks[1]))
+        else:
+            print("bench: round %d: the loop's CPU per entry (us): %s" % (i + 1, "; ".join(
+                "%s %.2f" % (label, cpus[j][i][0]) for j, (label, _, _) in enumerate(sides))))
+    if sides is CATCHUP:
+        print_ratio(what, rates[0], rates[1])
+        print_cpu(what, cpus[0], cpus[1])
+    else:
+        loop = [statistics.median(c[0] for c in cpus[j]) for j in range(len(sides))]
+        print("bench: %s, by indicator: the loop's CPU per entry (us, median), and over the "
+              "rejection-only stream's: %s" % (what, "; ".join(
+                  "%s %.2f (%.2f)" % (label, loop[j], loop[0] / loop[j])
+                  for j, (label, _, _) in enumerate(sides))))
+        print("bench: %s, by indicator: rate (median), and over the rejection-only "
+              "stream's: %s" % (what, "; ".join(
+                  "%s %.0f/s (%.2f)" % (label, statistics.median(rates[j]),
+                                        statistics.median(rates[j]) / statistics.median(rates[0]))
+                  for j, (label, _, _) in enumerate(sides))))
     sys.stdout.flush()
     for key in (rk, mk):
         redis.call("DEL", key, key + ":none")
-        subprocess.run(["rm", "-rf", os.path.join(work, catchup_dir(key))])
+    for d in dirs:
+        subprocess.run(["rm", "-rf", os.path.join(work, d)])
 
 
 def catchup_dir(key):
