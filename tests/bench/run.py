@@ -307,7 +307,9 @@ def catchup(redis, work, rounds, hist_weeks, back_weeks, per_week, min_ref, side
         hist[key] = redis.call("XLEN", key)
         last[key] = redis.call("XREVRANGE", key, "+", "-", "COUNT", 1)[0][0]
     keys = [mk if mixed else rk for _, mixed, _ in sides]
-    dirs = [catchup_dir(key) + "-%d" % j for j, key in enumerate(keys)]
+    # Names of their own for each call: a daemon's log is kept by name.
+    dirs = ["%s-%s-%d" % (catchup_dir(key), "catch-up" if sides is CATCHUP else "breakdown", j)
+            for j, key in enumerate(keys)]
     for j, (_, _, inds) in enumerate(sides):
         # The history read once, its checkpoint kept (--exit-on-idle),
         # with every indicator's first models.
