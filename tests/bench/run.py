@@ -351,8 +351,8 @@ def catchup(redis, work, rounds, hist_weeks, back_weeks, per_week, min_ref, side
         print_cpu(what, cpus[0], cpus[1])
     else:
         loop = [statistics.median(c[0] for c in cpus[j]) for j in range(len(sides))]
-        print("bench: %s, by indicator: the loop's CPU per entry (us, median), and over the "
-              "rejection-only stream's: %s" % (what, "; ".join(
+        print("bench: %s, by indicator: the loop's CPU per entry (us, median), and the "
+              "rejection-only stream's over it: %s" % (what, "; ".join(
                   "%s %.2f (%.2f)" % (label, loop[j], loop[0] / loop[j])
                   for j, (label, _, _) in enumerate(sides))))
         print("bench: %s, by indicator: rate (median), and over the rejection-only "
