@@ -1358,7 +1358,8 @@ stream_reads_max(const struct stream *st)
  * Ask for more while batches are counted, a slice per turn of the loop,
  * so that Redis prepares the next ones meanwhile; else the two would take
  * turns. Not while ingest is busy or blocked (that is backpressure). At
- * most STREAM_AHEAD batches held or asked for.
+ * most STREAM_AHEAD batches held or asked for; stream_read keeps to the
+ * reads allowed on the wire.
  */
 static void
 stream_read_ahead(struct stream *st)
@@ -1366,19 +1367,15 @@ stream_read_ahead(struct stream *st)
 	const struct stream_batch *b;
 	uint64_t n;
 
-	for (;;) {
+	do {
 		if (st->ac == NULL || ingest_waits(st->in))
 			return;
 		n = stream_reads_out(st);
-		if (n >= stream_reads_max(st))
-			return;
 		for (b = st->held; b != NULL; b = b->link)
 			n++;
 		if (n >= STREAM_AHEAD)
 			return;
-		if (stream_read(st) == -1)
-			return;
-	}
+	} while (stream_read(st) == 0);
 }
 
 void
@@ -1634,10 +1631,10 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 		    last->element[0]->len, &st->pending_from) == -1)
 			memset(&st->pending_from, 0, sizeof st->pending_from);
 	}
-	if (ingest_waits(st->in)) {
-		stream_hold(st, entries, 0, redelivered, now, gate_seq);
+	stream_hold(st, entries, 0, redelivered, now, gate_seq);
+	/* Busy or blocked: the batch waits for stream_resume. */
+	if (ingest_waits(st->in))
 		return;
-	}
 	/*
 	 * Ask for the next batches, and count this one in the next turn of
 	 * the loop: hiredis writes the requests only once this callback has
@@ -1651,7 +1648,6 @@ stream_read_cb(redisAsyncContext *c, void *r, void *privdata)
 	 * (it comes next on this connection): stream_later leaves it to
 	 * stream_gate_cb until then.
 	 */
-	stream_hold(st, entries, 0, redelivered, now, gate_seq);
 	stream_read_ahead(st);
 	stream_first_entry();
 	stream_later(st);

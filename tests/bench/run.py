@@ -145,7 +145,7 @@ def main():
         mixed(redis, work, weeks, total, rounds, backfill=True)
         catchup(redis, work, rounds, 15, 20, 60000, 13)
         catchup(redis, work, rounds, 56, 300, 4000, 52)
-        catchup(redis, work, rounds, 56, 200, 4000, 52, BREAKDOWN)
+        breakdown(redis, work, rounds, 56, 200, 4000, 52)
         others(work)
 
         def with_hook(work_, n_, group, port):
@@ -276,17 +276,52 @@ BREAKDOWN = (("rejection-only stream", False, False),
              ("+ all four", True, True))
 
 
-def catchup(redis, work, rounds, hist_weeks, back_weeks, per_week, min_ref, sides=CATCHUP):
-    """The catch-up of a running deployment after an outage: a daemon that
-    has read hist_weeks (its first models fitted, thresholds computed,
-    checkpointed) is restarted from that checkpoint with back_weeks of
-    entries waiting, rejection-only against mixed with the four shipped
-    indicators, alternating; each round from a copy of the checkpoint and
-    a group created where the history ends. The one-time first fit is not
-    part of it, as it is not part of a catch-up: this is the rate ingest
-    sustains in use. decided_at is sent as Unix seconds, for the split.
-    sides: CATCHUP, or BREAKDOWN (the same for each of its sides, in turn,
-    with what the loop spends an entry on each)."""
+def catchup(redis, work, rounds, hist_weeks, back_weeks, per_week, min_ref):
+    """The catch-up of a running deployment after an outage (catchup_runs),
+    rejection-only against mixed with the four shipped indicators. The
+    one-time first fit is not part of it, as it is not part of a
+    catch-up: this is the rate ingest sustains in use."""
+    def round_line(i, rates, cks, cpus):
+        print("bench: round %d: %s %.0f/s, %s %.0f/s, ratio %.2f; checkpoints %d and %d" % (
+            i + 1, CATCHUP[0][0], rates[0][i], CATCHUP[1][0], rates[1][i],
+            rates[1][i] / rates[0][i], cks[0], cks[1]))
+    what, rates, cpus = catchup_runs(redis, work, rounds, hist_weeks, back_weeks, per_week,
+                                     min_ref, CATCHUP, "catch-up", round_line)
+    print_ratio(what, rates[0], rates[1])
+    print_cpu(what, cpus[0], cpus[1])
+    sys.stdout.flush()
+
+
+def breakdown(redis, work, rounds, hist_weeks, back_weeks, per_week, min_ref):
+    """The same catch-up for each of BREAKDOWN's sides in turn: what the
+    loop spends an entry on each, and its rate."""
+    def round_line(i, rates, cks, cpus):
+        print("bench: round %d: the loop's CPU per entry (us): %s" % (i + 1, "; ".join(
+            "%s %.2f" % (label, cpus[j][i][0]) for j, (label, _, _) in enumerate(BREAKDOWN))))
+    what, rates, cpus = catchup_runs(redis, work, rounds, hist_weeks, back_weeks, per_week,
+                                     min_ref, BREAKDOWN, "breakdown", round_line)
+    loop = [statistics.median(c[0] for c in cpus[j]) for j in range(len(BREAKDOWN))]
+    rate = [statistics.median(r) for r in rates]
+    print("bench: %s, by indicator: the loop's CPU per entry (us, median), and the "
+          "rejection-only stream's over it: %s" % (what, "; ".join(
+              "%s %.2f (%.2f)" % (label, loop[j], loop[0] / loop[j])
+              for j, (label, _, _) in enumerate(BREAKDOWN))))
+    print("bench: %s, by indicator: rate (median), and over the rejection-only "
+          "stream's: %s" % (what, "; ".join(
+              "%s %.0f/s (%.2f)" % (label, rate[j], rate[j] / rate[0])
+              for j, (label, _, _) in enumerate(BREAKDOWN))))
+    sys.stdout.flush()
+
+
+def catchup_runs(redis, work, rounds, hist_weeks, back_weeks, per_week, min_ref, sides, name,
+                 round_line):
+    """A daemon for each of sides that has read hist_weeks (its first
+    models fitted, thresholds computed, checkpointed) is restarted from
+    that checkpoint with back_weeks of entries waiting, the sides in turn
+    each round, each from a copy of its checkpoint and a group created
+    where the history ends; round_line(i, rates, checkpoints, cpus)
+    prints round i. decided_at is sent as Unix seconds, for the split.
+    Returns what is measured, and each side's rates and CPU per entry."""
     start = datetime.date(2020, 1, 6)
     # The simulator's weeks begin at midnight in Stockholm.
     boundary = int(datetime.datetime.combine(start + datetime.timedelta(weeks=hist_weeks),
@@ -308,8 +343,7 @@ def catchup(redis, work, rounds, hist_weeks, back_weeks, per_week, min_ref, side
         last[key] = redis.call("XREVRANGE", key, "+", "-", "COUNT", 1)[0][0]
     keys = [mk if mixed else rk for _, mixed, _ in sides]
     # Names of their own for each call: a daemon's log is kept by name.
-    dirs = ["%s-%s-%d" % (catchup_dir(key), "catch-up" if sides is CATCHUP else "breakdown", j)
-            for j, key in enumerate(keys)]
+    dirs = ["%s-%s-%d" % (catchup_dir(key), name, j) for j, key in enumerate(keys)]
     for j, (_, _, inds) in enumerate(sides):
         # The history read once, its checkpoint kept (--exit-on-idle),
         # with every indicator's first models.
@@ -338,33 +372,13 @@ def catchup(redis, work, rounds, hist_weeks, back_weeks, per_week, min_ref, side
             cks.append(run_stabild.checkpoints)
             cpus[j].append(cpu_per_entry(back[key]))
             subprocess.run(["rm", "-rf", os.path.join(work, group)])
-        if sides is CATCHUP:
-            print("bench: round %d: rejection-only %.0f/s, mixed with 4 indicators %.0f/s, "
-                  "ratio %.2f; checkpoints %d and %d" % (
-                      i + 1, rates[0][i], rates[1][i], rates[1][i] / rates[0][i], cks[0],
-                      cks[1]))
-        else:
-            print("bench: round %d: the loop's CPU per entry (us): %s" % (i + 1, "; ".join(
-                "%s %.2f" % (label, cpus[j][i][0]) for j, (label, _, _) in enumerate(sides))))
-    if sides is CATCHUP:
-        print_ratio(what, rates[0], rates[1])
-        print_cpu(what, cpus[0], cpus[1])
-    else:
-        loop = [statistics.median(c[0] for c in cpus[j]) for j in range(len(sides))]
-        print("bench: %s, by indicator: the loop's CPU per entry (us, median), and the "
-              "rejection-only stream's over it: %s" % (what, "; ".join(
-                  "%s %.2f (%.2f)" % (label, loop[j], loop[0] / loop[j])
-                  for j, (label, _, _) in enumerate(sides))))
-        print("bench: %s, by indicator: rate (median), and over the rejection-only "
-              "stream's: %s" % (what, "; ".join(
-                  "%s %.0f/s (%.2f)" % (label, statistics.median(rates[j]),
-                                        statistics.median(rates[j]) / statistics.median(rates[0]))
-                  for j, (label, _, _) in enumerate(sides))))
-    sys.stdout.flush()
+        round_line(i, rates, cks, cpus)
+        sys.stdout.flush()
     for key in (rk, mk):
         redis.call("DEL", key, key + ":none")
     for d in dirs:
         subprocess.run(["rm", "-rf", os.path.join(work, d)])
+    return what, rates, cpus
 
 
 def catchup_dir(key):
